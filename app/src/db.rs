@@ -1,0 +1,237 @@
+//! Opening the database and bringing its schema up to date (server only).
+//!
+//! SQLite is the embedded default; PostgreSQL is for production and scale-out (several
+//! instances share one database, sessions included).
+
+use std::{str::FromStr, time::Duration};
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{
+    sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    ConnectOptions, Database, DatabaseConnection, DbErr, SqlxSqliteConnector,
+};
+
+/// How to reach the database. The URL may hold a password, so this type's `Debug` hides it.
+#[derive(Clone)]
+pub struct DbConfig {
+    pub url: String,
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+}
+
+impl std::fmt::Debug for DbConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbConfig")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish()
+    }
+}
+
+/// The URL with any password replaced, fit for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    // scheme://user:password@host/... -> scheme://user:***@host/...
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbOpenError {
+    #[error("database URL must start with sqlite:// or postgres:// (got {0})")]
+    UnsupportedScheme(String),
+    #[error("could not create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("could not open the database at {url}: {source}")]
+    Open { url: String, source: DbErr },
+    #[error("could not apply database migrations: {0}")]
+    Migrate(DbErr),
+}
+
+/// Opens a connection pool. SQLite files (and their directory) are created when missing.
+#[tracing::instrument(skip_all, fields(url = %redact_url(&config.url)))]
+pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbOpenError> {
+    let url = config.url.as_str();
+    if url.starts_with("sqlite:") {
+        connect_sqlite(config).await
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let mut options = ConnectOptions::new(url.to_string());
+        options
+            .max_connections(config.max_connections)
+            .connect_timeout(config.connect_timeout)
+            .acquire_timeout(config.connect_timeout)
+            .sqlx_logging(false);
+        Database::connect(options).await.map_err(|source| DbOpenError::Open {
+            url: redact_url(url),
+            source,
+        })
+    } else {
+        Err(DbOpenError::UnsupportedScheme(redact_url(url)))
+    }
+}
+
+async fn connect_sqlite(config: &DbConfig) -> Result<DatabaseConnection, DbOpenError> {
+    let open_err = |source: sea_orm::sqlx::Error| DbOpenError::Open {
+        url: config.url.clone(),
+        source: DbErr::Conn(sea_orm::RuntimeErr::SqlxError(source)),
+    };
+    let options = SqliteConnectOptions::from_str(&config.url)
+        .map_err(open_err)?
+        .create_if_missing(true)
+        // WAL lets readers proceed during a write; FULL sync makes every acknowledged commit
+        // durable even across a power cut, not just an app crash.
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        // Writers wait for each other instead of failing with "database is locked".
+        .busy_timeout(Duration::from_secs(5));
+    let in_memory = options.get_filename().to_string_lossy() == ":memory:"
+        || config.url.contains("mode=memory");
+    if !in_memory {
+        if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| DbOpenError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+    }
+    // An in-memory database lives as long as its connection: keep exactly one.
+    let max = if in_memory { 1 } else { config.max_connections.max(1) };
+    let pool = SqlitePoolOptions::new()
+        .max_connections(max)
+        .min_connections(if in_memory { 1 } else { 0 })
+        .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
+        .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(1800)) })
+        .acquire_timeout(config.connect_timeout)
+        .connect_with(options)
+        .await
+        .map_err(open_err)?;
+    Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}
+
+/// Applies every pending migration. Safe to run on every start-up: applied ones are skipped.
+#[tracing::instrument(skip(db))]
+pub async fn migrate(db: &DatabaseConnection) -> Result<usize, DbOpenError> {
+    let pending = Migrator::get_pending_migrations(db).await.map_err(DbOpenError::Migrate)?;
+    Migrator::up(db, None).await.map_err(DbOpenError::Migrate)?;
+    if !pending.is_empty() {
+        tracing::info!(applied = pending.len(), "database migrations applied");
+    }
+    Ok(pending.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_database_urls() {
+        assert_eq!(
+            redact_url("postgres://askonce:s3cret@db.internal:5432/askonce"),
+            "postgres://askonce:***@db.internal:5432/askonce"
+        );
+        assert_eq!(redact_url("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
+        assert_eq!(redact_url("sqlite://data/askonce.db"), "sqlite://data/askonce.db");
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_password() {
+        let config = DbConfig {
+            url: "postgres://u:hunter2@h/db".into(),
+            max_connections: 5,
+            connect_timeout: Duration::from_secs(1),
+        };
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+}
+
+#[cfg(all(test, feature = "test-support"))]
+mod schema_tests {
+    use super::*;
+    use sea_orm::{ConnectionTrait, Statement};
+
+    async fn exec(db: &DatabaseConnection, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
+        db.execute(Statement::from_string(db.get_database_backend(), sql.to_string())).await
+    }
+
+    async fn count(db: &DatabaseConnection, table: &str) -> i64 {
+        let row = db
+            .query_one(Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+
+    crate::db_test!(migrations_roll_back_and_reapply_cleanly, |db| {
+        Migrator::down(db, None).await.unwrap();
+        assert_eq!(Migrator::get_applied_migrations(db).await.unwrap().len(), 0);
+        assert_eq!(migrate(db).await.unwrap(), Migrator::migrations().len());
+        // A second run finds nothing to do.
+        assert_eq!(migrate(db).await.unwrap(), 0);
+    });
+
+    crate::db_test!(deleting_a_user_removes_their_identities_and_credentials, |db| {
+        exec(db, "INSERT INTO users (id, user_metadata, app_metadata, provenance) VALUES ('u1', '{}', '{}', '{}')").await.unwrap();
+        exec(db, "INSERT INTO identities (user_id, connection, provider, subject, profile_data) VALUES ('u1', 'google', 'google-oauth2', '1234', '{}')").await.unwrap();
+        exec(db, "INSERT INTO password_credentials (user_id, email_normalized, password_hash) VALUES ('u1', 'a@example.com', 'x')").await.unwrap();
+        exec(db, "DELETE FROM users WHERE id = 'u1'").await.unwrap();
+        assert_eq!(count(db, "identities").await, 0);
+        assert_eq!(count(db, "password_credentials").await, 0);
+    });
+
+    crate::db_test!(one_provider_account_maps_to_exactly_one_identity, |db| {
+        exec(db, "INSERT INTO users (id, user_metadata, app_metadata, provenance) VALUES ('u1', '{}', '{}', '{}'), ('u2', '{}', '{}', '{}')").await.unwrap();
+        exec(db, "INSERT INTO identities (user_id, connection, provider, subject, profile_data) VALUES ('u1', 'google', 'google-oauth2', 'same-sub', '{}')").await.unwrap();
+        let duplicate = exec(db, "INSERT INTO identities (user_id, connection, provider, subject, profile_data) VALUES ('u2', 'google', 'google-oauth2', 'same-sub', '{}')").await;
+        assert!(duplicate.is_err(), "(connection, sub) must be unique");
+        // The same sub at another connection is another account.
+        exec(db, "INSERT INTO identities (user_id, connection, provider, subject, profile_data) VALUES ('u2', 'okta', 'oidc', 'same-sub', '{}')").await.unwrap();
+    });
+
+    crate::db_test!(a_field_used_by_a_stage_cannot_be_deleted, |db| {
+        exec(db, "INSERT INTO profile_fields (key, label, kind, target, validation, claims) VALUES ('company', 'Company', 'text', 'user_metadata.company', '{}', '[]')").await.unwrap();
+        exec(db, "INSERT INTO profile_stages (key, title, trigger_kind, context_tags) VALUES ('work', 'About your work', 'login', '[]')").await.unwrap();
+        exec(db, "INSERT INTO profile_stage_fields (stage_key, field_key) VALUES ('work', 'company')").await.unwrap();
+        assert!(exec(db, "DELETE FROM profile_fields WHERE key = 'company'").await.is_err());
+        exec(db, "DELETE FROM profile_stages WHERE key = 'work'").await.unwrap();
+        assert_eq!(count(db, "profile_stage_fields").await, 0);
+        exec(db, "DELETE FROM profile_fields WHERE key = 'company'").await.unwrap();
+    });
+
+    #[tokio::test]
+    async fn sqlite_files_use_wal_and_enforce_foreign_keys() {
+        let dir = std::env::temp_dir().join(format!("askonce-wal-{}", uuid::Uuid::new_v4().simple()));
+        let test_db = crate::testing::TestDb::sqlite_file(&dir).await;
+        let db = &test_db.db;
+        let mode = db
+            .query_one(Statement::from_string(db.get_database_backend(), "PRAGMA journal_mode".to_string()))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<String>(0)
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk = db
+            .query_one(Statement::from_string(db.get_database_backend(), "PRAGMA foreign_keys".to_string()))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<i32>(0)
+            .unwrap();
+        assert_eq!(fk, 1);
+        test_db.cleanup().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,185 @@
+//! The one error type every server function returns, and the pages that show errors.
+//!
+//! `AppError` crosses the wire (JSON), so the browser can match on it. Its messages are
+//! written for people and never carry internal details: causes are logged on the server
+//! (see `ssr::internal`) and the user sees a generic sentence.
+
+use leptos::prelude::*;
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use leptos_meta::Title;
+use leptos_router::components::A;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Input that failed validation; the message says what to fix.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("Please sign in to continue.")]
+    Unauthorized,
+    #[error("You do not have access to this.")]
+    Forbidden,
+    #[error("We could not find what you were looking for.")]
+    NotFound,
+    /// The request conflicts with the current state; the message says how.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Too many attempts. Please wait a minute and try again.")]
+    TooManyRequests,
+    #[error("Something went wrong on our side. Please try again in a moment.")]
+    Internal,
+    /// The browser could not reach the server or understand its answer.
+    #[error("We could not reach AskOnce. Check your connection and try again.")]
+    Unreachable,
+}
+
+impl AppError {
+    /// The HTTP status for this error; decided here and nowhere else.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::BadRequest(_) => 400,
+            AppError::Unauthorized => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound => 404,
+            AppError::Conflict(_) => 409,
+            AppError::TooManyRequests => 429,
+            AppError::Internal => 500,
+            AppError::Unreachable => 503,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // Malformed or missing arguments are the caller's mistake, not ours.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                AppError::BadRequest("The form was incomplete. Please check it and try again.".into())
+            }
+            ServerFnErrorErr::Request(_)
+            | ServerFnErrorErr::Response(_)
+            | ServerFnErrorErr::Deserialization(_) => AppError::Unreachable,
+            other => {
+                tracing::error!(error = %other, "server function failed");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+/// Server-side helpers for turning causes into [`AppError`]s.
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::AppError;
+
+    /// Logs `err` with its whole source chain and returns the generic internal error, so
+    /// the cause reaches the operator and never the user.
+    pub fn internal(context: &'static str, err: impl std::error::Error) -> AppError {
+        let mut chain = err.to_string();
+        let mut source = err.source();
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        tracing::error!(error = %chain, "{context}");
+        AppError::Internal
+    }
+
+    /// Sets the HTTP status of the current server-function or page response to match `err`.
+    pub fn set_status(err: &AppError) {
+        if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(code) = axum::http::StatusCode::from_u16(err.status_code()) {
+                res.set_status(code);
+            }
+        }
+    }
+}
+
+/// Shown for any URL that matches no page. Answers 404 on the server.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    ssr::set_status(&AppError::NotFound);
+    view! {
+        <Title text="Page not found" />
+        <section class="error-page" aria-labelledby="error-heading">
+            <h1 id="error-heading">"Page not found"</h1>
+            <p>"There is no page at this address. It may have moved, or the link may be mistyped."</p>
+            <p><A href="/">"Go to the home page"</A></p>
+        </section>
+    }
+}
+
+/// Renders the errors an [`ErrorBoundary`] caught, in words for people.
+#[component]
+pub fn ErrorPage(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    let messages = move || {
+        errors
+            .get()
+            .into_iter()
+            .map(|(_, err)| match err.downcast_ref::<AppError>() {
+                Some(app) => app.to_string(),
+                None => AppError::Internal.to_string(),
+            })
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <section class="error-page" role="alert" aria-labelledby="error-heading">
+            <h2 id="error-heading">"Something went wrong"</h2>
+            <ul>
+                {move || messages().into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_maps_to_a_client_or_server_status() {
+        let all = [
+            AppError::BadRequest("x".into()),
+            AppError::Unauthorized,
+            AppError::Forbidden,
+            AppError::NotFound,
+            AppError::Conflict("x".into()),
+            AppError::TooManyRequests,
+            AppError::Internal,
+            AppError::Unreachable,
+        ];
+        for err in all {
+            assert!((400..600).contains(&err.status_code()), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn internal_server_fn_failures_do_not_leak_their_cause() {
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::ServerError(
+            "connection refused to 10.0.0.3:5432".into(),
+        ));
+        assert_eq!(err, AppError::Internal);
+        assert!(!err.to_string().contains("10.0.0.3"));
+    }
+
+    #[test]
+    fn malformed_arguments_are_a_bad_request() {
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Args("bad".into()));
+        assert_eq!(err.status_code(), 400);
+    }
+
+    #[test]
+    fn errors_round_trip_through_json() {
+        let err = AppError::Conflict("That identity already belongs to another account.".into());
+        let json = serde_json::to_string(&err).unwrap_or_default();
+        let back: AppError = serde_json::from_str(&json).unwrap_or(AppError::Internal);
+        assert_eq!(back, err);
+    }
+}

@@ -1,0 +1,74 @@
+//! AskOnce: the pages, components and `#[server]` functions shared by the server (feature
+//! `ssr`) and the browser (feature `hydrate`), with the pure domain logic they use.
+//!
+//! Each domain concept lives in its own module; server-only queries and services sit in
+//! that module's `ssr` submodule so they never reach the wasm bundle.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::todo,
+    clippy::await_holding_lock
+)]
+#![recursion_limit = "256"]
+
+pub mod error;
+pub mod home;
+pub mod layout;
+pub mod status;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod state;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around every page. Rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: layout and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/askonce.css" />
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
+        <Meta name="description" content="AskOnce: sign in once, and never be asked twice." />
+        <Title formatter=|page: String| {
+            if page.is_empty() { "AskOnce".to_string() } else { format!("{page} · AskOnce") }
+        } />
+        <Router>
+            <layout::Page>
+                <Routes fallback=error::NotFound>
+                    <Route path=path!("") view=home::HomePage />
+                    <Route path=path!("status") view=status::StatusPage />
+                </Routes>
+            </layout::Page>
+        </Router>
+    }
+}

@@ -1,0 +1,24 @@
+//! The state every request handler and server function shares (server only).
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sea_orm::DatabaseConnection;
+
+/// Handed to `leptos_routes_with_context`, so server functions reach it with
+/// `use_context::<AppState>()` and axum handlers with `State<AppState>`.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub leptos_options: LeptosOptions,
+}
+
+#[cfg(feature = "ssr")]
+impl AppState {
+    /// The state of the current server function or page render.
+    pub fn current() -> Result<Self, crate::error::AppError> {
+        leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+            tracing::error!("AppState missing from the leptos context");
+            crate::error::AppError::Internal
+        })
+    }
+}

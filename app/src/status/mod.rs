@@ -1,0 +1,142 @@
+//! Service status: whether the database answers and the schema is current. Shown to people
+//! on the home and `/status` pages (machines use `/healthz`). Nothing here is sensitive: no
+//! counts, versions of dependencies or hostnames.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+/// What the status check found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceStatus {
+    /// "SQLite" or "PostgreSQL".
+    pub database: String,
+    pub database_reachable: bool,
+    /// Migrations still to apply; 0 when the schema is current.
+    pub pending_migrations: usize,
+    pub applied_migrations: usize,
+    /// RFC 3339, UTC, with milliseconds.
+    pub checked_at: String,
+}
+
+impl ServiceStatus {
+    pub fn is_healthy(&self) -> bool {
+        self.database_reachable && self.pending_migrations == 0
+    }
+
+    /// One sentence a person can read.
+    pub fn summary(&self) -> &'static str {
+        match (self.database_reachable, self.pending_migrations) {
+            (false, _) => "The database is not answering. Sign-in is unavailable.",
+            (true, 0) => "All systems normal.",
+            (true, _) => "The database schema is out of date; run `askonce migrate`.",
+        }
+    }
+}
+
+/// Runs the status check on the server.
+#[server]
+pub async fn check_status() -> Result<ServiceStatus, AppError> {
+    let state = crate::state::AppState::current()?;
+    Ok(ssr::service_status(&state.db).await)
+}
+
+/// The status card with a "Check again" button. Without JavaScript the button posts the form
+/// and the page reloads with a fresh check; with it, only the card updates.
+#[component]
+pub fn StatusPanel() -> impl IntoView {
+    let recheck = ServerAction::<CheckStatus>::new();
+    let initial = Resource::new(|| (), |_| check_status());
+    // The latest result: a recheck's answer once there is one, else the initial load.
+    let latest = move || match recheck.value().get() {
+        Some(result) => Some(result),
+        None => initial.get(),
+    };
+
+    view! {
+        <section class="card status-panel" aria-labelledby="status-heading">
+            <h2 id="status-heading">"Service status"</h2>
+            <div aria-live="polite" data-testid="status-result">
+                <Suspense fallback=|| view! { <p>"Checking…"</p> }>
+                    {move || latest().map(|result| match result {
+                        Ok(status) => view! { <StatusReport status /> }.into_any(),
+                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                    })}
+                </Suspense>
+            </div>
+            <ActionForm action=recheck>
+                <button type="submit" data-testid="recheck" disabled=move || recheck.pending().get()>
+                    {move || if recheck.pending().get() { "Checking…" } else { "Check again" }}
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn StatusReport(status: ServiceStatus) -> impl IntoView {
+    let class = if status.is_healthy() { "status ok" } else { "status bad" };
+    view! {
+        <p class=class data-testid="status-summary">{status.summary()}</p>
+        <dl class="status-details">
+            <dt>"Database"</dt>
+            <dd>
+                {status.database.clone()}
+                {if status.database_reachable { " — reachable" } else { " — not reachable" }}
+            </dd>
+            <dt>"Schema"</dt>
+            <dd>
+                {if status.pending_migrations == 0 {
+                    format!("up to date ({} migrations applied)", status.applied_migrations)
+                } else {
+                    format!("{} migrations pending", status.pending_migrations)
+                }}
+            </dd>
+            <dt>"Checked at"</dt>
+            <dd><time datetime=status.checked_at.clone() data-testid="checked-at">{status.checked_at.clone()}</time></dd>
+        </dl>
+    }
+}
+
+/// `/status`: the status card on a page of its own.
+#[component]
+pub fn StatusPage() -> impl IntoView {
+    view! {
+        <Title text="Service status" />
+        <h1>"Service status"</h1>
+        <StatusPanel />
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(reachable: bool, pending: usize) -> ServiceStatus {
+        ServiceStatus {
+            database: "SQLite".into(),
+            database_reachable: reachable,
+            pending_migrations: pending,
+            applied_migrations: 1,
+            checked_at: "2026-11-22T00:00:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn healthy_only_when_reachable_and_migrated() {
+        assert!(status(true, 0).is_healthy());
+        assert!(!status(true, 2).is_healthy());
+        assert!(!status(false, 0).is_healthy());
+    }
+
+    #[test]
+    fn an_unreachable_database_is_reported_before_pending_migrations() {
+        assert!(status(false, 3).summary().contains("not answering"));
+        assert!(status(true, 3).summary().contains("askonce migrate"));
+    }
+}

@@ -1,0 +1,64 @@
+// Browser tests against the real AskOnce server binary with a fresh SQLite database.
+// Chromium is Debian's (/usr/bin/chromium): Playwright's own browser download is not
+// available on these machines, and `npx playwright install` must never run.
+import { defineConfig } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const repo = path.resolve(__dirname, '..');
+const port = Number(process.env.E2E_PORT ?? 3100);
+const baseURL = `http://127.0.0.1:${port}`;
+const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(repo, 'target');
+const bin = process.env.ASKONCE_BIN ?? path.join(targetDir, 'debug', 'askonce');
+// One fresh database per run; the config file is evaluated again in workers, so the main
+// process chooses the folder and hands it down through the environment.
+const dataDir =
+  process.env.E2E_DATA_DIR ??
+  (process.env.E2E_DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'askonce-e2e-')));
+
+export default defineConfig({
+  testDir: './tests',
+  // Two cores: one browser at a time keeps timings stable.
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list']],
+  outputDir: './test-results',
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  projects: [{ name: 'chromium' }],
+  webServer: {
+    command: `"${bin}" serve`,
+    cwd: repo,
+    url: `${baseURL}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      ASKONCE_SERVER__BIND: `127.0.0.1:${port}`,
+      ASKONCE_SERVER__PUBLIC_URL: baseURL,
+      ASKONCE_SERVER__SITE_ROOT: path.join(repo, 'target', 'site'),
+      ASKONCE_DATABASE__URL: `sqlite://${path.join(dataDir, 'askonce.db')}?mode=rwc`,
+      ASKONCE_LOG__LEVEL: process.env.ASKONCE_LOG__LEVEL ?? 'warn',
+    },
+  },
+});

@@ -1,0 +1,18 @@
+//! The AskOnce database schema as sea-orm migrations, for SQLite and PostgreSQL alike.
+//!
+//! Shipped migrations are never edited: a later change to the schema is a new file named
+//! `mYYYYMMDD_HHMMSS_<what>.rs` added to [`Migrator::migrations`].
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::todo)]
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_initial_schema;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_create_initial_schema::Migration)]
+    }
+}

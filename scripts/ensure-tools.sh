@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Installs every build/test prerequisite AskOnce needs, once per machine.
+# Idempotent: each tool is installed only when it is missing or at the wrong version.
+# Why the odd install steps: see shared BUILD notes in README ("Toolchain") — the
+# registries here lack a few crates that the upstream lockfiles pin, so we patch
+# the lockfile of a copy of the crate instead of using `cargo install --locked` directly.
+set -euo pipefail
+
+CARGO_LEPTOS_VERSION=0.3.11
+WASM_BINDGEN_VERSION=0.2.130
+BINARYEN_VERSION=132.0.0
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS_DIR="${ASKONCE_TOOLS_DIR:-$HOME/.cache/askonce/tools}"
+mkdir -p "$TOOLS_DIR"
+
+log() { printf '\033[1;34m[tools]\033[0m %s\n' "$*" >&2; }
+
+want_e2e=1
+want_release=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-e2e) want_e2e=0 ;;
+    --release) want_release=1 ;;
+  esac
+done
+
+# --- Rust target for the hydrate bundle -------------------------------------
+if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+  log "adding rustup target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+registry_src() { ls -d "$HOME"/.cargo/registry/src/*/"$1" 2>/dev/null | head -n1; }
+registry_crate() { ls "$HOME"/.cargo/registry/cache/*/"$1".crate 2>/dev/null | head -n1; }
+
+# --- cargo-leptos ------------------------------------------------------------
+if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (one time, ~15 min on 2 cores)"
+  src="$(registry_src "cargo-leptos-$CARGO_LEPTOS_VERSION")"
+  if [ -z "$src" ]; then
+    # Expected to fail (its lockfile needs a newer rustc) but it unpacks the source.
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked >/dev/null 2>&1 || true
+    src="$(registry_src "cargo-leptos-$CARGO_LEPTOS_VERSION")"
+  fi
+  if [ -z "$src" ]; then
+    crate="$(registry_crate "cargo-leptos-$CARGO_LEPTOS_VERSION")"
+    [ -n "$crate" ] || { echo "cargo-leptos source could not be downloaded" >&2; exit 1; }
+    mkdir -p "$TOOLS_DIR/src" && tar -xzf "$crate" -C "$TOOLS_DIR/src"
+    src="$TOOLS_DIR/src/cargo-leptos-$CARGO_LEPTOS_VERSION"
+  fi
+  work="$TOOLS_DIR/build/cargo-leptos-$CARGO_LEPTOS_VERSION"
+  rm -rf "$work"; mkdir -p "$(dirname "$work")"; cp -r "$src" "$work"
+  (cd "$work" && cargo update -p cargo-util-schemas --precise 0.14.1 \
+     && cargo install --path . --locked --features no_downloads)
+fi
+
+# --- wasm-bindgen-cli (must equal the wasm-bindgen crate pinned in Cargo.toml) --
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (one time, ~2 min)"
+  crate="$(registry_crate "wasm-bindgen-cli-$WASM_BINDGEN_VERSION")"
+  if [ -z "$crate" ]; then
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked >/dev/null 2>&1 || true
+    crate="$(registry_crate "wasm-bindgen-cli-$WASM_BINDGEN_VERSION")"
+  fi
+  [ -n "$crate" ] || { echo "wasm-bindgen-cli source could not be downloaded" >&2; exit 1; }
+  work="$TOOLS_DIR/build"; mkdir -p "$work"
+  rm -rf "$work/wasm-bindgen-cli-$WASM_BINDGEN_VERSION"
+  tar -xzf "$crate" -C "$work"
+  (cd "$work/wasm-bindgen-cli-$WASM_BINDGEN_VERSION" \
+     && cargo update -p webpki-roots@1.0.11 --precise 1.0.10 \
+     && cargo install --path . --locked)
+fi
+
+# --- wasm-opt for release builds (Debian's binaryen 108 breaks hydration) ------
+if [ "$want_release" = 1 ] && [ ! -x "$TOOLS_DIR/node_modules/.bin/wasm-opt" ]; then
+  log "installing binaryen@$BINARYEN_VERSION (npm) for wasm-opt"
+  npm i --silent --prefix "$TOOLS_DIR" "binaryen@$BINARYEN_VERSION"
+fi
+
+# --- browser tests -----------------------------------------------------------
+if [ "$want_e2e" = 1 ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Debian chromium"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  fi
+  if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] \
+     || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
+    log "npm ci in end2end/"
+    (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+  fi
+fi
+
+log "tools ready: $(cargo leptos --version 2>/dev/null), $(wasm-bindgen --version)"

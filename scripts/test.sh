@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every AskOnce test: unit, service (SQLite and PostgreSQL), HTTP, CLI and browser.
+# Installs what is missing first. Environment:
+#   TEST_DATABASE_URL  PostgreSQL for tests (default postgres://postgres@127.0.0.1:5432/test)
+#   REQUIRE_POSTGRES=1 fail instead of skipping the PostgreSQL tests when it is unreachable
+#   SKIP_E2E=1         skip the browser tests (quick local runs)
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+LOG_DIR="$(mktemp -d)"
+failed=0
+
+phase "tools" scripts/ensure-tools.sh $([ "${SKIP_E2E:-0}" = 1 ] && echo --no-e2e) || exit 1
+
+skip_pg=()
+if phase "postgres" scripts/postgres.sh; then
+  say "PostgreSQL reachable: its tests will run"
+elif [ "${REQUIRE_POSTGRES:-0}" = 1 ]; then
+  loud "PostgreSQL is unreachable and REQUIRE_POSTGRES=1: failing"
+  exit 1
+else
+  loud "PostgreSQL is unreachable: SKIPPING every PostgreSQL test (set TEST_DATABASE_URL)"
+  skip_pg=(--skip on_postgres)
+fi
+
+# Rust tests. `app/test-support` gives the crates test databases on both backends. The
+# frontend crate is left out: it is only the wasm entry point, built by the browser phase.
+phase "cargo test" bash -c 'cargo test -p migrations -p app -p server --features app/test-support -- "$@" 2>&1 | tee "'"$LOG_DIR"'/cargo.log"; exit ${PIPESTATUS[0]}' _ "${skip_pg[@]}" || failed=1
+
+# Counts per layer, from cargo's own output.
+count() { grep -E "^test .* \.\.\. ok$" "$LOG_DIR/cargo.log" | grep -cE "$1" || true; }
+pg_ran=$(count '::on_postgres ')
+sqlite_ran=$(count '::on_sqlite ')
+rust_passed=$(grep -Eo '^test result: .* ([0-9]+) passed' "$LOG_DIR/cargo.log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+rust_failed=$(grep -Eo '[0-9]+ failed;' "$LOG_DIR/cargo.log" | awk '{s+=$1} END {print s+0}')
+http_ran=$(awk '/Running tests\/http.rs/{f=1} /Running/ && !/tests\/http.rs/{f=0} f && /\.\.\. ok$/' "$LOG_DIR/cargo.log" | wc -l)
+cli_ran=$(awk '/Running tests\/cli.rs/{f=1} /Running/ && !/tests\/cli.rs/{f=0} f && /\.\.\. ok$/' "$LOG_DIR/cargo.log" | wc -l)
+say "PostgreSQL tests run: $pg_ran (SQLite twins: $sqlite_ran)"
+if [ "${REQUIRE_POSTGRES:-0}" = 1 ] && [ "$pg_ran" -eq 0 ]; then
+  loud "REQUIRE_POSTGRES=1 but no PostgreSQL test ran"
+  failed=1
+fi
+
+e2e_passed=0; e2e_failed=0
+if [ "${SKIP_E2E:-0}" = 1 ]; then
+  loud "SKIP_E2E=1: browser tests skipped"
+else
+  # Debug build of server + wasm (what the browser tests need; release is for benchmarks).
+  if phase "cargo leptos build" cargo leptos build; then
+    phase "playwright" bash -c 'cd end2end && npx playwright test 2>&1 | tee "'"$LOG_DIR"'/e2e.log"; exit ${PIPESTATUS[0]}' || failed=1
+    e2e_passed=$(grep -Eo '^ *[0-9]+ passed' "$LOG_DIR/e2e.log" | grep -Eo '[0-9]+' | tail -1); e2e_passed=${e2e_passed:-0}
+    e2e_failed=$(grep -Eo '^ *[0-9]+ failed' "$LOG_DIR/e2e.log" | grep -Eo '[0-9]+' | tail -1); e2e_failed=${e2e_failed:-0}
+  else
+    failed=1
+  fi
+fi
+
+print_phases
+say "tests per layer: rust total $rust_passed passed ($sqlite_ran SQLite + $pg_ran PostgreSQL service tests, $http_ran HTTP, $cli_ran CLI, the rest unit); browser $e2e_passed passed"
+[ "$failed" = 0 ] || loud "SOME TESTS FAILED"
+echo "$((rust_passed + e2e_passed)) passed, $((rust_failed + e2e_failed)) failed"
+exit $failed

@@ -1,0 +1,92 @@
+//! The `askonce` command line: `serve` (default), `migrate`, `check-config`.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+use crate::{
+    config::{ConfigError, Settings},
+    startup::Application,
+    telemetry,
+};
+
+#[derive(Debug, Parser)]
+#[command(name = "askonce", version, about = "Sign people in once; never ask them twice.")]
+pub struct Cli {
+    /// Configuration file (default: ./askonce.toml when it exists, else built-in defaults).
+    #[arg(long, short, global = true, env = "ASKONCE_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Apply migrations and serve HTTP (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Validate the configuration, print it with secrets redacted, and exit.
+    CheckConfig,
+}
+
+/// Exit codes: 0 success, 1 runtime failure, 2 bad configuration.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let (settings, file) = match Settings::load(cli.config.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(err) => return config_failure(&err),
+    };
+    let command = cli.command.unwrap_or(Command::Serve);
+    if command == Command::CheckConfig {
+        let source = file.map_or("built-in defaults".to_string(), |f| f.display().to_string());
+        println!("configuration OK ({source} + ASKONCE_* environment)\n{settings:#?}");
+        return ExitCode::SUCCESS;
+    }
+
+    telemetry::init(&settings.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match command {
+            Command::Serve => serve(&settings).await,
+            Command::Migrate => migrate(&settings).await,
+            Command::CheckConfig => Ok(()),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config_failure(err: &ConfigError) -> ExitCode {
+    eprintln!("error: {err}");
+    eprintln!("hint: see askonce.example.toml for every key, its meaning and its default");
+    ExitCode::from(2)
+}
+
+async fn serve(settings: &Settings) -> Result<(), String> {
+    let app = Application::build(settings).await.map_err(|e| e.to_string())?;
+    if let Some(addr) = app.local_addr() {
+        tracing::info!(%addr, public_url = %settings.server.public_url, "AskOnce listening");
+    }
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+async fn migrate(settings: &Settings) -> Result<(), String> {
+    let db = app::db::connect(&settings.db_config()).await.map_err(|e| e.to_string())?;
+    let applied = app::db::migrate(&db).await.map_err(|e| e.to_string())?;
+    db.close().await.ok();
+    println!("{applied} migration(s) applied; the schema is up to date");
+    Ok(())
+}

@@ -1,0 +1,308 @@
+//! Typed settings, read from one TOML file (`askonce.toml` by default) and overridden by
+//! `ASKONCE_*` environment variables (`ASKONCE_DATABASE__URL` sets `database.url`).
+//!
+//! Every key has a default, so the app runs with no file at all. Unknown keys are errors, so
+//! a typo never silently falls back to a default. Secrets are `SecretString`: their `Debug`
+//! prints `[REDACTED]`.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use figment::{
+    providers::{Env, Format, Toml},
+    Figment,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+/// The file read when no `--config` / `ASKONCE_CONFIG` is given (and it exists).
+pub const DEFAULT_CONFIG_FILE: &str = "askonce.toml";
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub session: SessionSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Address and port to listen on.
+    pub bind: SocketAddr,
+    /// The URL people use to reach AskOnce. `https://` turns on Secure, `__Host-` cookies.
+    pub public_url: Url,
+    /// The built site (wasm, js, css, assets). Defaults to `LEPTOS_SITE_ROOT` or `target/site`.
+    pub site_root: Option<PathBuf>,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// A request still running after this many seconds is answered 408.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            #[allow(clippy::expect_used)] // a constant that parses
+            public_url: Url::parse("http://127.0.0.1:3000").expect("constant URL"),
+            site_root: None,
+            max_body_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://path/to/file.db?mode=rwc` or `postgres://user:password@host/db`.
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub connect_timeout_secs: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: SecretString::from("sqlite://data/askonce.db?mode=rwc"),
+            max_connections: 10,
+            connect_timeout_secs: 10,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSettings {
+    /// A session unused for this long ends (sliding expiry).
+    pub idle_timeout_minutes: u32,
+    /// How often expired sessions are deleted from the database.
+    pub cleanup_interval_secs: u64,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        // Three days of inactivity, as Auth0's default: long enough that readers who come back
+        // every few days stay signed in, short enough that an abandoned device logs out.
+        Self { idle_timeout_minutes: 3 * 24 * 60, cleanup_interval_secs: 60 }
+    }
+}
+
+#[derive(Debug, Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable, for a terminal.
+    #[default]
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A `tracing` filter: `info`, `askonce=debug,info`, … (`RUST_LOG` wins when set).
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self { format: LogFormat::Pretty, level: "info".into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    /// figment names the key and the file (or environment variable) it came from.
+    #[error("invalid configuration: {0}")]
+    Invalid(Box<figment::Error>),
+    #[error("invalid configuration: `{key}`: {message}")]
+    Value { key: &'static str, message: String },
+}
+
+impl Settings {
+    /// Loads settings from `path` (which must exist), or from `askonce.toml` when it exists,
+    /// or from defaults; then applies `ASKONCE_*` environment variables and validates.
+    pub fn load(path: Option<&Path>) -> Result<(Settings, Option<PathBuf>), ConfigError> {
+        let file = match path {
+            Some(p) if !p.exists() => return Err(ConfigError::MissingFile(p.to_path_buf())),
+            Some(p) => Some(p.to_path_buf()),
+            None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|p| p.exists()),
+        };
+        let mut figment = Figment::new();
+        if let Some(file) = &file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let settings = Self::from_figment(figment.merge(env_provider()))?;
+        Ok((settings, file))
+    }
+
+    /// Parses and validates settings from any figment (tests use in-memory TOML).
+    pub fn from_figment(figment: Figment) -> Result<Settings, ConfigError> {
+        let settings: Settings =
+            figment.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        match self.server.public_url.scheme() {
+            "http" | "https" => {}
+            other => {
+                return Err(ConfigError::Value {
+                    key: "server.public_url",
+                    message: format!("must be an http:// or https:// URL, not {other}://"),
+                })
+            }
+        }
+        if self.server.max_body_bytes < 1024 {
+            return Err(ConfigError::Value {
+                key: "server.max_body_bytes",
+                message: "must be at least 1024".into(),
+            });
+        }
+        if self.server.request_timeout_secs == 0 {
+            return Err(ConfigError::Value {
+                key: "server.request_timeout_secs",
+                message: "must be at least 1".into(),
+            });
+        }
+        let url = self.database.url.expose_secret();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError::Value {
+                key: "database.url",
+                message: "must start with sqlite: or postgres://".into(),
+            });
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::Value {
+                key: "database.max_connections",
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.session.idle_timeout_minutes == 0 {
+            return Err(ConfigError::Value {
+                key: "session.idle_timeout_minutes",
+                message: "must be at least 1".into(),
+            });
+        }
+        if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return Err(ConfigError::Value { key: "log.level", message: err.to_string() });
+        }
+        Ok(())
+    }
+
+    /// Whether AskOnce is served over https (cookies become Secure and `__Host-` prefixed).
+    pub fn is_https(&self) -> bool {
+        self.server.public_url.scheme() == "https"
+    }
+
+    /// `scheme://host[:port]` of the public URL: what browsers send as `Origin`.
+    pub fn public_origin(&self) -> String {
+        self.server.public_url.origin().ascii_serialization()
+    }
+
+    pub fn db_config(&self) -> app::db::DbConfig {
+        app::db::DbConfig {
+            url: self.database.url.expose_secret().to_string(),
+            max_connections: self.database.max_connections,
+            connect_timeout: Duration::from_secs(self.database.connect_timeout_secs),
+        }
+    }
+}
+
+/// `ASKONCE_SERVER__BIND=0.0.0.0:8080` sets `server.bind`. `ASKONCE_CONFIG` names the file
+/// and is not a setting.
+fn env_provider() -> Env {
+    Env::prefixed("ASKONCE_").split("__").ignore(&["config"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::providers::Toml;
+
+    fn parse(toml: &str) -> Result<Settings, ConfigError> {
+        Settings::from_figment(Figment::new().merge(Toml::string(toml)))
+    }
+
+    #[test]
+    fn an_empty_file_gives_working_defaults() {
+        let s = parse("").unwrap();
+        assert_eq!(s.server.bind.port(), 3000);
+        assert!(!s.is_https());
+        assert_eq!(s.public_origin(), "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn the_shipped_example_file_is_valid() {
+        let example = include_str!("../../askonce.example.toml");
+        parse(example).unwrap();
+    }
+
+    #[test]
+    fn a_misspelled_key_is_refused_and_named() {
+        let err = parse("[server]\nbnd = \"127.0.0.1:80\"\n").unwrap_err().to_string();
+        assert!(err.contains("bnd"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let err = parse("[server]\nbind = \"not an address\"\n").unwrap_err().to_string();
+        assert!(err.contains("server.bind"), "{err}");
+    }
+
+    #[test]
+    fn a_non_http_public_url_is_refused() {
+        let err = parse("[server]\npublic_url = \"ftp://example.com\"\n").unwrap_err().to_string();
+        assert!(err.contains("server.public_url"), "{err}");
+    }
+
+    #[test]
+    fn an_invalid_log_filter_is_refused() {
+        let err = parse("[log]\nlevel = \"=[\"\n").unwrap_err().to_string();
+        assert!(err.contains("log.level"), "{err}");
+    }
+
+    #[test]
+    fn the_database_password_never_appears_in_debug_output() {
+        let s = parse("[database]\nurl = \"postgres://askonce:hunter2@db/askonce\"\n").unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn https_public_urls_have_an_https_origin() {
+        let s = parse("[server]\npublic_url = \"https://login.example.com/\"\n").unwrap();
+        assert!(s.is_https());
+        assert_eq!(s.public_origin(), "https://login.example.com");
+    }
+
+    #[test]
+    fn environment_variables_override_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("askonce.toml", "[server]\nbind = \"127.0.0.1:4000\"\n")?;
+            jail.set_env("ASKONCE_SERVER__BIND", "127.0.0.1:5000");
+            jail.set_env("ASKONCE_CONFIG", "ignored-here.toml");
+            let (s, file) = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.server.bind.port(), 5000);
+            assert_eq!(file.as_deref(), Some(Path::new("askonce.toml")));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_named_but_missing_file_is_an_error() {
+        let err = Settings::load(Some(Path::new("/nonexistent/askonce.toml"))).unwrap_err();
+        assert!(matches!(err, ConfigError::MissingFile(_)));
+    }
+}

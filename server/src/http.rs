@@ -1,0 +1,98 @@
+//! The HTTP surface: pages and server functions (leptos), `/pkg` assets, `/healthz`, and the
+//! layers every request passes through.
+
+use std::{path::PathBuf, time::Duration};
+
+use app::{shell, state::AppState, App};
+use axum::{
+    extract::DefaultBodyLimit,
+    http::{header, HeaderValue, StatusCode},
+    middleware,
+    routing::get,
+    Router,
+};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::{
+    compression::CompressionLayer,
+    limit::RequestBodyLimitLayer,
+    services::ServeDir,
+    set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{config::Settings, csrf, health, sessions};
+
+/// Builds the whole router for `state`.
+pub fn router(
+    state: AppState,
+    settings: &Settings,
+    session_store: sessions::AppSessionStore,
+) -> Router {
+    let options = state.leptos_options.clone();
+    let routes = generate_route_list(App);
+    let pkg_dir = PathBuf::from(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+
+    // The wasm/js/css names do not change between builds, so browsers must revalidate them:
+    // `no-cache` still lets them reuse their copy after a cheap 304 (ServeDir answers
+    // If-Modified-Since), while a new deploy is picked up at once and never hydrates a new
+    // page with an old bundle.
+    let pkg = Router::new()
+        .fallback_service(ServeDir::new(pkg_dir))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ));
+
+    let max_body = settings.server.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .nest("/pkg", pkg)
+        .leptos_routes_with_context(&state, routes, || {}, {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(sessions::layer(session_store, settings))
+        .layer(middleware::from_fn_with_state(
+            csrf::PublicOrigin(settings.public_origin()),
+            csrf::refuse_cross_site,
+        ))
+        .layer(CompressionLayer::new())
+        // Both: axum's extractors honour DefaultBodyLimit, and the tower layer also stops
+        // bodies that a handler streams itself. Oversize requests get 413.
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(settings.server.request_timeout_secs),
+        ))
+        .layer(security_headers())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Headers every response carries unless a handler chose otherwise.
+fn security_headers() -> tower::layer::util::Stack<
+    SetResponseHeaderLayer<HeaderValue>,
+    tower::layer::util::Stack<SetResponseHeaderLayer<HeaderValue>, SetResponseHeaderLayer<HeaderValue>>,
+> {
+    tower::layer::util::Stack::new(
+        // Nobody may frame the sign-in pages (clickjacking).
+        SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ),
+        tower::layer::util::Stack::new(
+            SetResponseHeaderLayer::if_not_present(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            // Keeps paths and query strings (codes, states) out of other sites' logs.
+            SetResponseHeaderLayer::if_not_present(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("strict-origin-when-cross-origin"),
+            ),
+        ),
+    )
+}

@@ -1,0 +1,18 @@
+//! The AskOnce server: configuration, database, sessions, HTTP routing and the CLI commands.
+//! The binary (`askonce`) is a thin `main` over [`cli::run`].
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::todo,
+    clippy::await_holding_lock
+)]
+
+pub mod cli;
+pub mod config;
+pub mod csrf;
+pub mod health;
+pub mod http;
+pub mod sessions;
+pub mod startup;
+pub mod telemetry;

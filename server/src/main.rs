@@ -1,0 +1,5 @@
+//! `askonce`: see `askonce --help`.
+
+fn main() -> std::process::ExitCode {
+    server::cli::run()
+}

@@ -1,0 +1,143 @@
+//! Browser sessions: tower-sessions, stored in the app's own database (SQLite or
+//! PostgreSQL), so several instances behind a load balancer share them.
+//!
+//! Cookie rules (SECURITY.md): HttpOnly; SameSite=Lax, because Strict would drop the cookie
+//! on the provider's redirect back to our callback; Secure and the `__Host-` prefix when
+//! served over https (the prefix pins the cookie to our host and path `/`).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
+use tower_sessions::{
+    cookie::SameSite,
+    session::{Id, Record},
+    session_store::{self, ExpiredDeletion, SessionStore},
+    Expiry, SessionManagerLayer,
+};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+use crate::config::Settings;
+
+/// The session store for whichever database AskOnce runs on.
+#[derive(Debug, Clone)]
+pub enum AppSessionStore {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionSetupError {
+    #[error("sessions are not supported on this database backend")]
+    UnsupportedBackend,
+    #[error("could not create the session table: {0}")]
+    Migrate(#[from] sea_orm::sqlx::Error),
+}
+
+impl AppSessionStore {
+    /// A store sharing `db`'s connection pool, with its table created if missing.
+    pub async fn for_database(db: &DatabaseConnection) -> Result<Self, SessionSetupError> {
+        let store = match db.get_database_backend() {
+            DatabaseBackend::Sqlite => {
+                let store = SqliteStore::new(db.get_sqlite_connection_pool().clone());
+                store.migrate().await?;
+                AppSessionStore::Sqlite(store)
+            }
+            DatabaseBackend::Postgres => {
+                let store = PostgresStore::new(db.get_postgres_connection_pool().clone());
+                store.migrate().await?;
+                AppSessionStore::Postgres(store)
+            }
+            DatabaseBackend::MySql => return Err(SessionSetupError::UnsupportedBackend),
+        };
+        Ok(store)
+    }
+
+    /// Deletes expired sessions every `period`, forever. Failures are logged and retried at
+    /// the next tick (the upstream helper would stop at the first error).
+    pub async fn delete_expired_continuously(self, period: Duration) {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if let Err(err) = self.delete_expired().await {
+                tracing::warn!(error = %err, "deleting expired sessions failed; will retry");
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for AppSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        match self {
+            Self::Sqlite(s) => s.create(record).await,
+            Self::Postgres(s) => s.create(record).await,
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        match self {
+            Self::Sqlite(s) => s.save(record).await,
+            Self::Postgres(s) => s.save(record).await,
+        }
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        match self {
+            Self::Sqlite(s) => s.load(id).await,
+            Self::Postgres(s) => s.load(id).await,
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        match self {
+            Self::Sqlite(s) => s.delete(id).await,
+            Self::Postgres(s) => s.delete(id).await,
+        }
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for AppSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        match self {
+            Self::Sqlite(s) => s.delete_expired().await,
+            Self::Postgres(s) => s.delete_expired().await,
+        }
+    }
+}
+
+/// The session cookie's name: `__Host-` prefixed when served over https.
+pub fn cookie_name(https: bool) -> &'static str {
+    if https {
+        "__Host-askonce_session"
+    } else {
+        "askonce_session"
+    }
+}
+
+/// The session layer with AskOnce's cookie rules.
+pub fn layer(store: AppSessionStore, settings: &Settings) -> SessionManagerLayer<AppSessionStore> {
+    let https = settings.is_https();
+    SessionManagerLayer::new(store)
+        .with_name(cookie_name(https))
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(https)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(i64::from(
+            settings.session.idle_timeout_minutes,
+        ))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_cookies_carry_the_host_prefix() {
+        assert!(cookie_name(true).starts_with("__Host-"));
+        assert!(!cookie_name(false).starts_with("__Host-"));
+    }
+}

@@ -1,0 +1,126 @@
+//! Building and running the application: database, migrations, sessions, listener.
+//! Tests use the same path (`Application::build` on port 0).
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use app::state::AppState;
+use leptos::config::LeptosOptions;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::{config::Settings, http, sessions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] app::db::DbOpenError),
+    #[error(transparent)]
+    Sessions(#[from] sessions::SessionSetupError),
+    #[error("could not listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A bound, ready-to-serve AskOnce.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    pub db: DatabaseConnection,
+}
+
+impl Application {
+    /// Opens and migrates the database, prepares sessions and binds the listener.
+    pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
+        let addr = settings.server.bind;
+        let listener =
+            TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
+        Self::build_on(settings, listener).await
+    }
+
+    /// Like [`Application::build`], on a listener the caller bound (tests bind port 0 first
+    /// so they know the public URL before the app starts).
+    pub async fn build_on(
+        settings: &Settings,
+        listener: TcpListener,
+    ) -> Result<Application, StartupError> {
+        let db = app::db::connect(&settings.db_config()).await?;
+        app::db::migrate(&db).await?;
+        let store = sessions::AppSessionStore::for_database(&db).await?;
+        tokio::spawn(store.clone().delete_expired_continuously(Duration::from_secs(
+            settings.session.cleanup_interval_secs.max(1),
+        )));
+
+        let addr = settings.server.bind;
+        let local = listener.local_addr().map_err(|source| StartupError::Bind { addr, source })?;
+
+        let state = AppState { db: db.clone(), leptos_options: leptos_options(settings, local) };
+        let router = http::router(state, settings, store);
+        Ok(Application { listener, router, db })
+    }
+
+    /// The address actually bound (differs from the setting when it asked for port 0).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.local_addr().ok()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests and returns.
+    pub async fn run_until_stopped(self) -> Result<(), StartupError> {
+        let result = axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(StartupError::Serve);
+        self.db.close().await.ok();
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Leptos' own options: where the built site is and what its files are called.
+fn leptos_options(settings: &Settings, bound: SocketAddr) -> LeptosOptions {
+    // cargo-leptos bakes the output name in at compile time; plain `cargo` builds (tests) don't.
+    let output_name = option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("askonce");
+    let site_root = settings
+        .server
+        .site_root
+        .clone()
+        .or_else(|| std::env::var_os("LEPTOS_SITE_ROOT").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("target/site"));
+    LeptosOptions::builder()
+        .output_name(output_name)
+        .site_root(site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(bound)
+        .build()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

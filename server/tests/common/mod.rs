@@ -1,0 +1,81 @@
+//! `spawn_app()`: the real application on port 0 with a fresh database, for HTTP tests.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use app::testing::TestDb;
+use figment::{providers::{Format, Toml}, Figment};
+use server::{config::Settings, startup::Application};
+
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub addr: SocketAddr,
+    pub db: sea_orm::DatabaseConnection,
+    /// A client that keeps cookies and does not follow redirects, like a careful browser.
+    pub client: reqwest::Client,
+    pub site_root: tempfile::TempDir,
+    test_db: Option<TestDb>,
+    _data: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn cleanup(mut self) {
+        if let Some(db) = self.test_db.take() {
+            db.cleanup().await;
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(Backend::Sqlite, "").await
+}
+
+/// Starts the app with `extra_toml` appended to the test configuration.
+pub async fn spawn_app_on(backend: Backend, extra_toml: &str) -> TestApp {
+    let data = tempfile::tempdir().unwrap();
+    let site_root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site_root.path().join("pkg")).unwrap();
+    std::fs::write(site_root.path().join("pkg/askonce.css"), "body{}").unwrap();
+    std::fs::write(site_root.path().join("favicon.svg"), "<svg/>").unwrap();
+
+    let test_db = match backend {
+        Backend::Sqlite => TestDb::sqlite_file(data.path()).await,
+        Backend::Postgres => TestDb::postgres().await,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let toml = format!(
+        "[server]\nbind = \"{addr}\"\npublic_url = \"http://{addr}\"\nsite_root = \"{}\"\nmax_body_bytes = 65536\n\
+         [database]\nurl = \"{}\"\n{extra_toml}",
+        site_root.path().display(),
+        test_db.url,
+    );
+    let settings = Settings::from_figment(Figment::new().merge(Toml::string(&toml))).unwrap();
+    let app = Application::build_on(&settings, listener).await.unwrap();
+    let db = app.db.clone();
+    tokio::spawn(app.run_until_stopped());
+
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        address: format!("http://{addr}"),
+        addr,
+        db,
+        client,
+        site_root,
+        test_db: Some(test_db),
+        _data: data,
+    }
+}
