@@ -14,7 +14,9 @@
 
 pub mod error;
 pub mod home;
+pub mod identity;
 pub mod layout;
+pub mod profile;
 pub mod status;
 
 #[cfg(feature = "ssr")]

@@ -1,0 +1,103 @@
+//! The unified profile: root attributes, `user_metadata` (the user may edit), `app_metadata`
+//! (admins and the API only), linked identities, and where every value came from.
+//!
+//! The wire shape follows Auth0's normalized user profile so tools written for it read ours.
+
+pub mod metadata;
+pub mod provenance;
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+
+pub use metadata::{merge_metadata, validate_metadata, MetadataError, MetadataLimits};
+pub use provenance::{Provenance, Source};
+
+/// The normalized attributes every profile has at its root. A closed set: provider claims
+/// are mapped onto these by the identity normalizers, and stages may target them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RootAttribute {
+    Email,
+    EmailVerified,
+    Name,
+    GivenName,
+    FamilyName,
+    Nickname,
+    Picture,
+    Locale,
+}
+
+impl RootAttribute {
+    pub const ALL: [RootAttribute; 8] = [
+        RootAttribute::Email,
+        RootAttribute::EmailVerified,
+        RootAttribute::Name,
+        RootAttribute::GivenName,
+        RootAttribute::FamilyName,
+        RootAttribute::Nickname,
+        RootAttribute::Picture,
+        RootAttribute::Locale,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RootAttribute::Email => "email",
+            RootAttribute::EmailVerified => "email_verified",
+            RootAttribute::Name => "name",
+            RootAttribute::GivenName => "given_name",
+            RootAttribute::FamilyName => "family_name",
+            RootAttribute::Nickname => "nickname",
+            RootAttribute::Picture => "picture",
+            RootAttribute::Locale => "locale",
+        }
+    }
+
+    /// Words for people ("First name"), used on the profile page.
+    pub fn label(self) -> &'static str {
+        match self {
+            RootAttribute::Email => "Email",
+            RootAttribute::EmailVerified => "Email verified",
+            RootAttribute::Name => "Full name",
+            RootAttribute::GivenName => "First name",
+            RootAttribute::FamilyName => "Last name",
+            RootAttribute::Nickname => "Nickname",
+            RootAttribute::Picture => "Picture",
+            RootAttribute::Locale => "Language",
+        }
+    }
+}
+
+impl fmt::Display for RootAttribute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a root attribute")]
+pub struct UnknownAttribute(pub String);
+
+impl FromStr for RootAttribute {
+    type Err = UnknownAttribute;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RootAttribute::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| UnknownAttribute(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_attributes_round_trip_through_their_names() {
+        for attr in RootAttribute::ALL {
+            assert_eq!(attr.as_str().parse::<RootAttribute>(), Ok(attr));
+            assert_eq!(serde_json::to_value(attr).unwrap(), serde_json::json!(attr.as_str()));
+        }
+        assert!("app_metadata".parse::<RootAttribute>().is_err());
+    }
+}
