@@ -12,6 +12,7 @@
 )]
 #![recursion_limit = "256"]
 
+pub mod auth;
 pub mod error;
 pub mod home;
 pub mod identity;
@@ -21,6 +22,8 @@ pub mod status;
 
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod entities;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "test-support")]
