@@ -1,5 +1,7 @@
-//! Signing in and out: the session user, guards, and safe return addresses.
+//! Signing in and out: local accounts, the session user, guards, and safe return addresses.
 
+#[cfg(feature = "ssr")]
+pub mod accounts;
 pub mod password;
 pub mod return_to;
 

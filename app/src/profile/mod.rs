@@ -3,6 +3,7 @@
 //!
 //! The wire shape follows Auth0's normalized user profile so tools written for it read ours.
 
+pub mod email;
 pub mod metadata;
 pub mod provenance;
 
@@ -10,6 +11,7 @@ use std::{fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};
 
+pub use email::{Email, InvalidEmail};
 pub use metadata::{merge_metadata, validate_metadata, MetadataError, MetadataLimits};
 pub use provenance::{Provenance, Source};
 

@@ -1,0 +1,246 @@
+//! Local accounts and logins (server only): sign up and sign in with email + password, and
+//! the bookkeeping every successful login does.
+
+use chrono::Utc;
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, Set, TransactionTrait,
+};
+use serde_json::json;
+
+use super::password::{check_new_password, ssr as hashing, PasswordProblem};
+use crate::{
+    entities::{identities, password_credentials, users},
+    identity::{normalize, ProviderKind},
+    profile::Email,
+};
+
+/// The connection name of local accounts (Auth0's default database connection name).
+pub const PASSWORD_CONNECTION: &str = "Username-Password-Authentication";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// One answer for unknown email and wrong password, so nobody can probe for accounts.
+    #[error("Wrong email or password.")]
+    InvalidCredentials,
+    #[error("An account with this email already exists. Sign in instead.")]
+    EmailTaken,
+    #[error("This account is blocked. Contact the site owner.")]
+    Blocked,
+    #[error("{0}")]
+    WeakPassword(#[from] PasswordProblem),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error(transparent)]
+    Hash(#[from] hashing::HashError),
+}
+
+/// Creates a user with a local password identity. `email_verified` stays false.
+#[tracing::instrument(skip(db, password), fields(email = %email))]
+pub async fn sign_up_with_password(
+    db: &DatabaseConnection,
+    email: &Email,
+    password: String,
+) -> Result<users::Model, AccountError> {
+    check_new_password(&password, email.as_str())?;
+    let normalized = email.normalized();
+    if find_credential(db, &normalized).await?.is_some() {
+        return Err(AccountError::EmailTaken);
+    }
+    let hash = hashing::hash_password(password).await?;
+    let now = Utc::now();
+    let user_id = new_user_id();
+    let raw = json!({ "email": email.as_str() });
+    let attrs = normalize(ProviderKind::Password, &raw);
+
+    let txn = db.begin().await?;
+    let user = users::ActiveModel {
+        id: Set(user_id.clone()),
+        email: Set(attrs.email.clone()),
+        email_normalized: Set(Some(normalized.clone())),
+        email_verified: Set(false),
+        name: Set(attrs.name.clone()),
+        nickname: Set(attrs.nickname.clone()),
+        user_metadata: Set(json!({})),
+        app_metadata: Set(json!({})),
+        provenance: Set(json!({
+            "email": { "source": format!("claim:{PASSWORD_CONNECTION}:email"), "at": now },
+        })),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    identities::ActiveModel {
+        user_id: Set(user_id.clone()),
+        connection: Set(PASSWORD_CONNECTION.to_string()),
+        provider: Set(ProviderKind::Password.provider_name().to_string()),
+        subject: Set(user_id.clone()),
+        is_social: Set(false),
+        profile_data: Set(raw),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let inserted = password_credentials::ActiveModel {
+        user_id: Set(user_id),
+        email_normalized: Set(normalized),
+        password_hash: Set(hash),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await;
+    // Two sign-ups racing for one address: the unique index decides, the loser is told.
+    if let Err(err) = inserted {
+        let _ = txn.rollback().await;
+        return Err(match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AccountError::EmailTaken,
+            _ => AccountError::Db(err),
+        });
+    }
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Checks email + password. Unknown emails cost the same hashing work as wrong passwords.
+#[tracing::instrument(skip(db, password))]
+pub async fn sign_in_with_password(
+    db: &DatabaseConnection,
+    email: &str,
+    password: String,
+) -> Result<users::Model, AccountError> {
+    let Ok(email) = Email::parse(email) else {
+        hashing::verify_against_dummy(password).await?;
+        return Err(AccountError::InvalidCredentials);
+    };
+    let Some(credential) = find_credential(db, &email.normalized()).await? else {
+        hashing::verify_against_dummy(password).await?;
+        return Err(AccountError::InvalidCredentials);
+    };
+    if !hashing::verify_password(password, credential.password_hash.clone()).await? {
+        return Err(AccountError::InvalidCredentials);
+    }
+    let user = users::Entity::find_by_id(credential.user_id.clone())
+        .one(db)
+        .await?
+        .ok_or(AccountError::InvalidCredentials)?;
+    if user.blocked {
+        return Err(AccountError::Blocked);
+    }
+    Ok(user)
+}
+
+/// Counts a successful login: `logins_count + 1`, `last_login`, `last_ip`. Done in one
+/// UPDATE so concurrent logins never lose a count.
+#[tracing::instrument(skip(db))]
+pub async fn record_login(
+    db: &DatabaseConnection,
+    user_id: &str,
+    ip: Option<String>,
+) -> Result<users::Model, DbErr> {
+    let now = Utc::now();
+    users::Entity::update_many()
+        .col_expr(users::Column::LoginsCount, Expr::col(users::Column::LoginsCount).add(1))
+        .col_expr(users::Column::Version, Expr::col(users::Column::Version).add(1))
+        .col_expr(users::Column::LastLogin, Expr::value(now))
+        .col_expr(users::Column::LastIp, Expr::value(ip))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    users::Entity::find_by_id(user_id.to_string())
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("user {user_id}")))
+}
+
+async fn find_credential(
+    db: &DatabaseConnection,
+    email_normalized: &str,
+) -> Result<Option<password_credentials::Model>, DbErr> {
+    password_credentials::Entity::find()
+        .filter(password_credentials::Column::EmailNormalized.eq(email_normalized))
+        .one(db)
+        .await
+}
+
+/// Time-ordered UUIDs keep new rows together in indexes.
+fn new_user_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(all(test, feature = "test-support"))]
+mod tests {
+    use super::*;
+    use sea_orm::PaginatorTrait;
+
+    fn email(s: &str) -> Email {
+        Email::parse(s).unwrap()
+    }
+
+    crate::db_test!(sign_up_creates_an_unverified_user_with_a_password_identity, |db| {
+        let user = sign_up_with_password(db, &email("Ada@Example.com"), "a long passphrase".into()).await.unwrap();
+        assert_eq!(user.email.as_deref(), Some("Ada@Example.com"));
+        assert!(!user.email_verified);
+        assert_eq!(user.nickname.as_deref(), Some("Ada"));
+        let ids = identities::Entity::find().all(db).await.unwrap();
+        assert_eq!(ids.len(), 1);
+        assert_eq!(ids[0].connection, PASSWORD_CONNECTION);
+        assert_eq!(ids[0].subject, user.id);
+        assert_eq!(user.provenance["email"]["source"], format!("claim:{PASSWORD_CONNECTION}:email"));
+    });
+
+    crate::db_test!(the_same_email_cannot_sign_up_twice_in_any_case, |db| {
+        sign_up_with_password(db, &email("ada@example.com"), "a long passphrase".into()).await.unwrap();
+        let again = sign_up_with_password(db, &email("ADA@example.com"), "another passphrase".into()).await;
+        assert!(matches!(again, Err(AccountError::EmailTaken)));
+        assert_eq!(users::Entity::find().count(db).await.unwrap(), 1);
+    });
+
+    crate::db_test!(weak_passwords_are_refused_and_nothing_is_saved, |db| {
+        let result = sign_up_with_password(db, &email("ada@example.com"), "short".into()).await;
+        assert!(matches!(result, Err(AccountError::WeakPassword(PasswordProblem::TooShort(8)))));
+        assert_eq!(users::Entity::find().count(db).await.unwrap(), 0);
+    });
+
+    crate::db_test!(sign_in_gives_one_answer_for_unknown_email_and_wrong_password, |db| {
+        sign_up_with_password(db, &email("ada@example.com"), "a long passphrase".into()).await.unwrap();
+        let ok = sign_in_with_password(db, "ADA@example.com", "a long passphrase".into()).await;
+        assert!(ok.is_ok());
+        let wrong = sign_in_with_password(db, "ada@example.com", "not the passphrase".into()).await.unwrap_err();
+        let unknown = sign_in_with_password(db, "bob@example.com", "a long passphrase".into()).await.unwrap_err();
+        assert!(matches!(wrong, AccountError::InvalidCredentials));
+        assert!(matches!(unknown, AccountError::InvalidCredentials));
+        assert_eq!(wrong.to_string(), unknown.to_string());
+    });
+
+    crate::db_test!(blocked_users_cannot_sign_in, |db| {
+        let user = sign_up_with_password(db, &email("ada@example.com"), "a long passphrase".into()).await.unwrap();
+        let mut active: users::ActiveModel = user.into();
+        active.blocked = Set(true);
+        active.update(db).await.unwrap();
+        let result = sign_in_with_password(db, "ada@example.com", "a long passphrase".into()).await;
+        assert!(matches!(result, Err(AccountError::Blocked)));
+    });
+
+    crate::db_test!(concurrent_logins_are_all_counted, |db| {
+        let user = sign_up_with_password(db, &email("ada@example.com"), "a long passphrase".into()).await.unwrap();
+        let mut tasks = Vec::new();
+        for _ in 0..5 {
+            let db = db.clone();
+            let id = user.id.clone();
+            tasks.push(tokio::spawn(async move { record_login(&db, &id, Some("127.0.0.1".into())).await }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let after = users::Entity::find_by_id(user.id).one(db).await.unwrap().unwrap();
+        assert_eq!(after.logins_count, 5);
+        assert_eq!(after.last_ip.as_deref(), Some("127.0.0.1"));
+        assert!(after.last_login.is_some());
+    });
+}
