@@ -22,6 +22,9 @@ pub enum AppError {
     Unauthorized,
     #[error("You do not have access to this.")]
     Forbidden,
+    /// Refused for a reason the person should read (a blocked account, …).
+    #[error("{0}")]
+    Refused(String),
     #[error("We could not find what you were looking for.")]
     NotFound,
     /// The request conflicts with the current state; the message says how.
@@ -42,7 +45,7 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => 400,
             AppError::Unauthorized => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::Refused(_) => 403,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
             AppError::TooManyRequests => 429,
@@ -149,6 +152,7 @@ mod tests {
             AppError::BadRequest("x".into()),
             AppError::Unauthorized,
             AppError::Forbidden,
+            AppError::Refused("x".into()),
             AppError::NotFound,
             AppError::Conflict("x".into()),
             AppError::TooManyRequests,

@@ -2,7 +2,9 @@
 //! main landmark and footer.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_location};
+
+use crate::auth::{current_user, Logout};
 
 /// Wraps page content in the site layout.
 #[component]
@@ -25,6 +27,13 @@ pub fn Page(children: Children) -> impl IntoView {
 
 #[component]
 fn Header() -> impl IntoView {
+    let location = use_location();
+    let logout = ServerAction::<Logout>::new();
+    // Re-read on every navigation and after signing out: sign-in changes the page too.
+    let user = Resource::new(
+        move || (location.pathname.get(), logout.version().get()),
+        |_| current_user(),
+    );
     view! {
         <header class="site-header">
             <A href="/" attr:class="brand">
@@ -37,9 +46,18 @@ fn Header() -> impl IntoView {
                     <li><A href="/status">"Status"</A></li>
                 </ul>
             </nav>
-            // Sign-in state: anonymous until the identity module provides a session user.
             <div class="session-state" data-testid="session-state">
-                <span class="muted">"Not signed in"</span>
+                <Transition fallback=|| ()>
+                    {move || user.get().map(|u| match u {
+                        Ok(Some(u)) => view! {
+                            <span data-testid="signed-in-as">{u.display_name}</span>
+                            <ActionForm action=logout attr:class="inline">
+                                <button type="submit" class="link-button">"Sign out"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        _ => view! { <A href="/login">"Sign in"</A> }.into_any(),
+                    })}
+                </Transition>
             </div>
         </header>
     }

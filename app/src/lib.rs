@@ -72,6 +72,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=error::NotFound>
                     <Route path=path!("") view=home::HomePage />
                     <Route path=path!("status") view=status::StatusPage />
+                    <Route path=path!("login") view=auth::LoginPage />
                 </Routes>
             </layout::Page>
         </Router>

@@ -1,8 +1,195 @@
-//! Signing in and out: local accounts, the session user, guards, and safe return addresses.
+//! Signing in and out: local accounts, the session user, the login page, guards, and safe
+//! return addresses.
 
 #[cfg(feature = "ssr")]
 pub mod accounts;
+pub mod login_page;
 pub mod password;
 pub mod return_to;
+#[cfg(feature = "ssr")]
+pub mod session;
 
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub use login_page::LoginPage;
 pub use return_to::ReturnTo;
+
+use crate::error::AppError;
+
+/// Who is signed in, as the pages need it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub user_id: String,
+    /// Name, else nickname, else email.
+    pub display_name: String,
+    pub email: Option<String>,
+    pub picture: Option<String>,
+    pub logins_count: i32,
+}
+
+/// The signed-in user, or `None`.
+#[server]
+pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+    ssr::current_user().await
+}
+
+/// Signs in with email and password, then goes to `return_to` (a local path).
+#[server(endpoint = "auth/password/sign_in")]
+pub async fn password_sign_in(
+    email: String,
+    password: String,
+    return_to: Option<String>,
+) -> Result<(), AppError> {
+    ssr::password_sign_in(email, password, return_to).await
+}
+
+/// Creates a local account, signs it in, then goes to `return_to`.
+#[server(endpoint = "auth/password/sign_up")]
+pub async fn password_sign_up(
+    email: String,
+    password: String,
+    return_to: Option<String>,
+) -> Result<(), AppError> {
+    ssr::password_sign_up(email, password, return_to).await
+}
+
+/// Ends the session on the server and goes home.
+#[server(endpoint = "auth/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    ssr::logout().await
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! The server functions' bodies: get context, call a service, map the error.
+
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
+    use sea_orm::EntityTrait;
+    use tower_sessions::Session;
+
+    use super::{accounts, session, ReturnTo, SessionUser};
+    use crate::{
+        entities::users,
+        error::{ssr::{internal, set_status}, AppError},
+        profile::Email,
+        state::AppState,
+    };
+
+    pub async fn session() -> Result<Session, AppError> {
+        leptos_axum::extract::<Session>()
+            .await
+            .map_err(|e| internal("session layer missing", e))
+    }
+
+    async fn client_ip() -> Option<String> {
+        leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|c| c.0.ip().to_string())
+    }
+
+    fn fail(err: AppError) -> AppError {
+        set_status(&err);
+        err
+    }
+
+    impl From<accounts::AccountError> for AppError {
+        fn from(err: accounts::AccountError) -> Self {
+            use accounts::AccountError as E;
+            match err {
+                E::InvalidCredentials | E::WeakPassword(_) => AppError::BadRequest(err.to_string()),
+                E::EmailTaken => AppError::Conflict(err.to_string()),
+                E::Blocked => AppError::Refused(err.to_string()),
+                E::Db(e) => internal("account database error", e),
+                E::Hash(e) => internal("password hashing error", e),
+            }
+        }
+    }
+
+    impl From<session::SessionError> for AppError {
+        fn from(err: session::SessionError) -> Self {
+            internal("session store error", err)
+        }
+    }
+
+    pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+        let state = AppState::current()?;
+        let session = session().await?;
+        let Some(user_id) = session::user_id(&session).await? else {
+            return Ok(None);
+        };
+        let user = users::Entity::find_by_id(user_id)
+            .one(&state.db)
+            .await
+            .map_err(|e| internal("loading the session user", e))?;
+        match user {
+            // Deleted or blocked since signing in: the session is over.
+            None => {
+                session::sign_out(&session).await?;
+                Ok(None)
+            }
+            Some(u) if u.blocked => {
+                session::sign_out(&session).await?;
+                Ok(None)
+            }
+            Some(u) => Ok(Some(SessionUser {
+                display_name: u
+                    .name
+                    .clone()
+                    .or_else(|| u.nickname.clone())
+                    .or_else(|| u.email.clone())
+                    .unwrap_or_else(|| "you".to_string()),
+                user_id: u.id,
+                email: u.email,
+                picture: u.picture,
+                logins_count: u.logins_count,
+            })),
+        }
+    }
+
+    /// Signed-in user or 401: the guard every personal page and server function starts with.
+    pub async fn require_user() -> Result<SessionUser, AppError> {
+        current_user().await?.ok_or_else(|| fail(AppError::Unauthorized))
+    }
+
+    async fn complete_login(user_id: &str, return_to: Option<String>) -> Result<(), AppError> {
+        let state = AppState::current()?;
+        accounts::record_login(&state.db, user_id, client_ip().await)
+            .await
+            .map_err(|e| internal("recording a login", e))?;
+        session::sign_in(&session().await?, user_id).await?;
+        leptos_axum::redirect(ReturnTo::or_home(return_to.as_deref()).as_str());
+        Ok(())
+    }
+
+    pub async fn password_sign_in(
+        email: String,
+        password: String,
+        return_to: Option<String>,
+    ) -> Result<(), AppError> {
+        let state = AppState::current()?;
+        let user = accounts::sign_in_with_password(&state.db, &email, password)
+            .await
+            .map_err(|e| fail(e.into()))?;
+        complete_login(&user.id, return_to).await
+    }
+
+    pub async fn password_sign_up(
+        email: String,
+        password: String,
+        return_to: Option<String>,
+    ) -> Result<(), AppError> {
+        let state = AppState::current()?;
+        let email = Email::parse(&email).map_err(|e| fail(AppError::BadRequest(e.to_string())))?;
+        let user = accounts::sign_up_with_password(&state.db, &email, password)
+            .await
+            .map_err(|e| fail(e.into()))?;
+        complete_login(&user.id, return_to).await
+    }
+
+    pub async fn logout() -> Result<(), AppError> {
+        session::sign_out(&session().await?).await?;
+        leptos_axum::redirect("/");
+        Ok(())
+    }
+}

@@ -1,0 +1,31 @@
+//! What the browser session remembers about the signed-in person (server only).
+
+use chrono::Utc;
+use tower_sessions::Session;
+
+const USER_ID: &str = "auth.user_id";
+const AUTHENTICATED_AT: &str = "auth.at";
+
+#[derive(Debug, thiserror::Error)]
+#[error("session store failed: {0}")]
+pub struct SessionError(#[from] tower_sessions::session::Error);
+
+/// Starts a signed-in session. The session id is replaced first, so an id planted in the
+/// browser before login (session fixation) is worthless afterwards.
+pub async fn sign_in(session: &Session, user_id: &str) -> Result<(), SessionError> {
+    session.cycle_id().await?;
+    session.insert(USER_ID, user_id).await?;
+    session.insert(AUTHENTICATED_AT, Utc::now().timestamp()).await?;
+    Ok(())
+}
+
+/// The signed-in user's id, if any.
+pub async fn user_id(session: &Session) -> Result<Option<String>, SessionError> {
+    Ok(session.get::<String>(USER_ID).await?)
+}
+
+/// Ends the session: its record is deleted from the store, not just forgotten by the browser.
+pub async fn sign_out(session: &Session) -> Result<(), SessionError> {
+    session.flush().await?;
+    Ok(())
+}

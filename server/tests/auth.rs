@@ -1,0 +1,124 @@
+//! Local accounts over HTTP: sign up, sign in, session cookie rules, logout.
+
+mod common;
+
+use common::spawn_app;
+use leptos::server_fn::ServerFn;
+use reqwest::{header, StatusCode};
+
+async fn call(app: &common::TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header("sec-fetch-site", "same-origin")
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn whoami(app: &common::TestApp) -> Option<app::auth::SessionUser> {
+    call(app, app::auth::CurrentUser::PATH, &[]).await.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn sign_up_signs_in_with_a_safe_cookie_and_counts_the_login() {
+    let app = spawn_app().await;
+    let res = call(
+        &app,
+        app::auth::PasswordSignUp::PATH,
+        &[("email", "ada@example.com"), ("password", "a long passphrase"), ("return_to", "/status")],
+    )
+    .await;
+    assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
+    assert_eq!(res.headers()[header::LOCATION], "/status");
+    let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("askonce_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(cookie.contains("Path=/"), "{cookie}");
+
+    let me = whoami(&app).await.expect("signed in");
+    assert_eq!(me.email.as_deref(), Some("ada@example.com"));
+    assert_eq!(me.logins_count, 1);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_unsafe_return_to_is_replaced_by_the_home_page() {
+    let app = spawn_app().await;
+    let res = call(
+        &app,
+        app::auth::PasswordSignUp::PATH,
+        &[("email", "ada@example.com"), ("password", "a long passphrase"), ("return_to", "//evil.example/")],
+    )
+    .await;
+    assert_eq!(res.headers()[header::LOCATION], "/");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_get_the_same_answer() {
+    let app = spawn_app().await;
+    call(&app, app::auth::PasswordSignUp::PATH, &[("email", "ada@example.com"), ("password", "a long passphrase")]).await;
+    let fresh = reqwest::Client::new();
+    let attempt = |email: &'static str, password: &'static str| {
+        fresh
+            .post(app.url(app::auth::PasswordSignIn::PATH))
+            .form(&[("email", email), ("password", password)])
+            .send()
+    };
+    let wrong = attempt("ada@example.com", "not the passphrase").await.unwrap();
+    let unknown = attempt("nobody@example.com", "a long passphrase").await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(wrong.text().await.unwrap(), unknown.text().await.unwrap());
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn signing_in_replaces_a_planted_session_id() {
+    let app = spawn_app().await;
+    call(&app, app::auth::PasswordSignUp::PATH, &[("email", "ada@example.com"), ("password", "a long passphrase")]).await;
+    let planted = "askonce_session=plantedbyanattacker0000";
+    let res = reqwest::Client::new()
+        .post(app.url(app::auth::PasswordSignIn::PATH))
+        .header(header::COOKIE, planted)
+        .form(&[("email", "ada@example.com"), ("password", "a long passphrase")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(!cookie.contains("plantedbyanattacker"), "{cookie}");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn logout_deletes_the_session_on_the_server() {
+    let app = spawn_app().await;
+    let res = call(&app, app::auth::PasswordSignUp::PATH, &[("email", "ada@example.com"), ("password", "a long passphrase")]).await;
+    let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+    call(&app, app::auth::Logout::PATH, &[]).await;
+    assert!(whoami(&app).await.is_none());
+    // Replaying the old cookie does not bring the session back.
+    let replay: Option<app::auth::SessionUser> = reqwest::Client::new()
+        .post(app.url(app::auth::CurrentUser::PATH))
+        .header(header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(replay.is_none());
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_login_page_works_without_javascript() {
+    let app = spawn_app().await;
+    let html = app.client.get(app.url("/login?return_to=/status")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Sign in to AskOnce"));
+    assert!(html.contains(&format!("action=\"{}\"", app::auth::PasswordSignIn::PATH)), "{html}");
+    assert!(html.contains("<label for=\"signin-email\""));
+    app.cleanup().await;
+}
