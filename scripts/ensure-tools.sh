@@ -31,8 +31,8 @@ if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
   rustup target add wasm32-unknown-unknown
 fi
 
-registry_src() { ls -d "$HOME"/.cargo/registry/src/*/"$1" 2>/dev/null | head -n1; }
-registry_crate() { ls "$HOME"/.cargo/registry/cache/*/"$1".crate 2>/dev/null | head -n1; }
+registry_src() { ls -d "$HOME"/.cargo/registry/src/*/"$1" 2>/dev/null | head -n1 || true; }
+registry_crate() { ls "$HOME"/.cargo/registry/cache/*/"$1".crate 2>/dev/null | head -n1 || true; }
 
 # --- cargo-leptos ------------------------------------------------------------
 if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then

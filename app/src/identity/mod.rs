@@ -1,5 +1,28 @@
-//! Identity providers ("connections") and how their claims become profile attributes.
+//! Identity providers ("connections"), how their claims become profile attributes, and the
+//! login-time upsert of identities keyed by (connection, sub).
 
 pub mod normalize;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+pub mod sync;
 
-pub use normalize::{normalize, NormalizedAttributes, ProviderKind};
+use serde::{Deserialize, Serialize};
+
+pub use normalize::{normalize, source_claim, NormalizedAttributes, ProviderKind};
+pub use sync::SyncPolicy;
+
+/// What the login page shows for one enabled connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionSummary {
+    /// URL slug: `/auth/{name}/start`.
+    pub name: String,
+    pub display_name: String,
+    pub kind: ProviderKind,
+    /// Why the connection cannot be used right now (provider unreachable, misconfigured).
+    pub unavailable: Option<String>,
+}
+
+/// Lists the configured connections; implemented by the server's provider registry.
+pub trait ConnectionDirectory: Send + Sync {
+    fn summaries(&self) -> Vec<ConnectionSummary>;
+}

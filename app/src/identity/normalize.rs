@@ -60,6 +60,39 @@ pub struct NormalizedAttributes {
     pub locale: Option<String>,
 }
 
+impl NormalizedAttributes {
+    /// The attributes that have a value, with it, as (attribute, JSON value) pairs.
+    pub fn present(&self) -> Vec<(crate::profile::RootAttribute, Value)> {
+        use crate::profile::RootAttribute as A;
+        let text = |v: &Option<String>| v.as_ref().map(|s| Value::from(s.as_str()));
+        [
+            (A::Email, text(&self.email)),
+            (A::EmailVerified, self.email_verified.map(Value::from)),
+            (A::Name, text(&self.name)),
+            (A::GivenName, text(&self.given_name)),
+            (A::FamilyName, text(&self.family_name)),
+            (A::Nickname, text(&self.nickname)),
+            (A::Picture, text(&self.picture)),
+            (A::Locale, text(&self.locale)),
+        ]
+        .into_iter()
+        .filter_map(|(a, v)| v.map(|v| (a, v)))
+        .collect()
+    }
+}
+
+/// The provider claim an attribute is read from, for provenance (`claim:<connection>:<claim>`).
+pub fn source_claim(kind: ProviderKind, attribute: crate::profile::RootAttribute) -> &'static str {
+    use crate::profile::RootAttribute as A;
+    match (kind, attribute) {
+        (ProviderKind::Github, A::Nickname) => "login",
+        (ProviderKind::Github, A::Picture) => "avatar_url",
+        (ProviderKind::Github, A::Email | A::EmailVerified) => "emails",
+        (ProviderKind::Microsoft, A::EmailVerified) => "xms_edov",
+        (_, attr) => attr.as_str(),
+    }
+}
+
 /// Normalizes `raw` (ID-token claims merged with userinfo, or a REST payload) for `kind`.
 pub fn normalize(kind: ProviderKind, raw: &Value) -> NormalizedAttributes {
     let mut attrs = match kind {

@@ -1,0 +1,276 @@
+//! Login-time identity upsert (server only): find the identity by (connection, sub) — never
+//! by email — create the user on first sight, link to a signed-in user on request, and copy
+//! the provider's normalized values onto the profile as the connection's policy allows.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, Set, TransactionTrait,
+};
+use serde_json::{json, Map, Value};
+
+use super::{normalize, source_claim, sync::attributes_to_write, ProviderKind, SyncPolicy};
+use crate::{
+    entities::{identities, users},
+    profile::{RootAttribute, Source},
+};
+
+/// The connection a login came through.
+#[derive(Debug, Clone)]
+pub struct ConnectionRef {
+    pub name: String,
+    pub kind: ProviderKind,
+    pub sync: SyncPolicy,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("This {0} account is already linked to another AskOnce account. Sign in with it and unlink it there first.")]
+    LinkedElsewhere(String),
+    #[error("This account is blocked. Contact the site owner.")]
+    Blocked,
+    #[error("The account to link to no longer exists.")]
+    NoSuchUser,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+#[derive(Debug)]
+pub struct LoginResult {
+    pub user: users::Model,
+    pub created_user: bool,
+    pub created_identity: bool,
+}
+
+/// Records a successful provider login of `subject` with its raw `profile_data`.
+/// `link_to`: the signed-in user who asked to link this provider account.
+#[tracing::instrument(skip(db, profile_data), fields(connection = %connection.name))]
+pub async fn upsert_login(
+    db: &DatabaseConnection,
+    connection: &ConnectionRef,
+    subject: &str,
+    profile_data: Value,
+    link_to: Option<&str>,
+) -> Result<LoginResult, IdentityError> {
+    // A concurrent first login of the same account may win the unique index; then the
+    // second attempt finds the identity and proceeds as a returning login.
+    match upsert_once(db, connection, subject, profile_data.clone(), link_to).await {
+        Err(IdentityError::Db(err)) if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+            upsert_once(db, connection, subject, profile_data, link_to).await
+        }
+        other => other,
+    }
+}
+
+async fn upsert_once(
+    db: &DatabaseConnection,
+    connection: &ConnectionRef,
+    subject: &str,
+    profile_data: Value,
+    link_to: Option<&str>,
+) -> Result<LoginResult, IdentityError> {
+    let now = Utc::now();
+    let attrs = normalize(connection.kind, &profile_data).present();
+    let txn = db.begin().await?;
+    let existing = identities::Entity::find()
+        .filter(identities::Column::Connection.eq(&connection.name))
+        .filter(identities::Column::Subject.eq(subject))
+        .one(&txn)
+        .await?;
+
+    let (user, created_user, created_identity, first_login_of_identity) = match existing {
+        Some(identity) => {
+            if let Some(target) = link_to {
+                if identity.user_id != target {
+                    return Err(IdentityError::LinkedElsewhere(connection.name.clone()));
+                }
+            }
+            let user = users::Entity::find_by_id(identity.user_id.clone())
+                .one(&txn)
+                .await?
+                .ok_or(IdentityError::NoSuchUser)?;
+            let mut active = identity.into_active_model();
+            active.profile_data = Set(profile_data.clone());
+            active.last_login = Set(Some(now));
+            active.updated_at = Set(now);
+            active.update(&txn).await?;
+            (user, false, false, false)
+        }
+        None => {
+            let (user, created_user) = match link_to {
+                Some(target) => (
+                    users::Entity::find_by_id(target.to_string()).one(&txn).await?.ok_or(IdentityError::NoSuchUser)?,
+                    false,
+                ),
+                None => (create_empty_user(&txn, now).await?, true),
+            };
+            identities::ActiveModel {
+                user_id: Set(user.id.clone()),
+                connection: Set(connection.name.clone()),
+                provider: Set(connection.kind.provider_name().to_string()),
+                subject: Set(subject.to_string()),
+                is_social: Set(connection.kind.is_social()),
+                profile_data: Set(profile_data.clone()),
+                last_login: Set(Some(now)),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            (user, created_user, true, true)
+        }
+    };
+    if user.blocked {
+        return Err(IdentityError::Blocked);
+    }
+
+    // Linking another account never overwrites the profile: it only fills gaps.
+    let policy = if link_to.is_some() && created_identity { SyncPolicy::Never } else { connection.sync };
+    let to_write = attributes_to_write(policy, first_login_of_identity, &attrs, |a| has_value(&user, a));
+    let user = if to_write.is_empty() {
+        user
+    } else {
+        write_attributes(&txn, user, connection, &to_write, now).await?
+    };
+    txn.commit().await?;
+    Ok(LoginResult { user, created_user, created_identity })
+}
+
+async fn create_empty_user(txn: &sea_orm::DatabaseTransaction, now: chrono::DateTime<Utc>) -> Result<users::Model, DbErr> {
+    users::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        email_verified: Set(false),
+        user_metadata: Set(json!({})),
+        app_metadata: Set(json!({})),
+        provenance: Set(json!({})),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+}
+
+fn has_value(user: &users::Model, attr: RootAttribute) -> bool {
+    match attr {
+        RootAttribute::Email => user.email.is_some(),
+        // `false` is the default, not a value anyone told us.
+        RootAttribute::EmailVerified => user.email_verified,
+        RootAttribute::Name => user.name.is_some(),
+        RootAttribute::GivenName => user.given_name.is_some(),
+        RootAttribute::FamilyName => user.family_name.is_some(),
+        RootAttribute::Nickname => user.nickname.is_some(),
+        RootAttribute::Picture => user.picture.is_some(),
+        RootAttribute::Locale => user.locale.is_some(),
+    }
+}
+
+async fn write_attributes(
+    txn: &sea_orm::DatabaseTransaction,
+    user: users::Model,
+    connection: &ConnectionRef,
+    values: &[(RootAttribute, Value)],
+    now: chrono::DateTime<Utc>,
+) -> Result<users::Model, DbErr> {
+    let mut provenance = match &user.provenance {
+        Value::Object(m) => m.clone(),
+        _ => Map::new(),
+    };
+    let version = user.version;
+    let mut active = user.into_active_model();
+    for (attr, value) in values {
+        let text = value.as_str().map(str::to_string);
+        match attr {
+            RootAttribute::Email => {
+                active.email_normalized = Set(text.as_ref().map(|e| e.to_lowercase()));
+                active.email = Set(text);
+            }
+            RootAttribute::EmailVerified => active.email_verified = Set(value.as_bool().unwrap_or(false)),
+            RootAttribute::Name => active.name = Set(text),
+            RootAttribute::GivenName => active.given_name = Set(text),
+            RootAttribute::FamilyName => active.family_name = Set(text),
+            RootAttribute::Nickname => active.nickname = Set(text),
+            RootAttribute::Picture => active.picture = Set(text),
+            RootAttribute::Locale => active.locale = Set(text),
+        }
+        let source = Source::Claim {
+            connection: connection.name.clone(),
+            claim: source_claim(connection.kind, *attr).to_string(),
+        };
+        provenance.insert(attr.as_str().to_string(), json!({ "source": source, "at": now }));
+    }
+    active.provenance = Set(Value::Object(provenance));
+    active.version = Set(version + 1);
+    active.updated_at = Set(now);
+    active.update(txn).await
+}
+
+#[cfg(all(test, feature = "test-support"))]
+mod tests {
+    use super::*;
+    use sea_orm::PaginatorTrait;
+
+    fn google() -> ConnectionRef {
+        ConnectionRef { name: "google".into(), kind: ProviderKind::Google, sync: SyncPolicy::OnEachLogin }
+    }
+
+    fn claims(given: &str) -> Value {
+        json!({"sub": "g-1", "email": "ada@example.com", "email_verified": true, "given_name": given, "family_name": "Lovelace"})
+    }
+
+    crate::db_test!(a_first_login_creates_a_user_with_claim_provenance, |db| {
+        let r = upsert_login(db, &google(), "g-1", claims("Ada"), None).await.unwrap();
+        assert!(r.created_user && r.created_identity);
+        assert_eq!(r.user.given_name.as_deref(), Some("Ada"));
+        assert_eq!(r.user.name.as_deref(), Some("Ada Lovelace"));
+        assert!(r.user.email_verified);
+        assert_eq!(r.user.provenance["given_name"]["source"], "claim:google:given_name");
+    });
+
+    crate::db_test!(a_returning_login_finds_the_same_user_and_resyncs, |db| {
+        let first = upsert_login(db, &google(), "g-1", claims("Ada"), None).await.unwrap();
+        let again = upsert_login(db, &google(), "g-1", claims("Augusta"), None).await.unwrap();
+        assert!(!again.created_user);
+        assert_eq!(again.user.id, first.user.id);
+        assert_eq!(again.user.given_name.as_deref(), Some("Augusta"));
+        assert_eq!(users::Entity::find().count(db).await.unwrap(), 1);
+    });
+
+    crate::db_test!(on_first_login_policy_keeps_later_changes, |db| {
+        let conn = ConnectionRef { sync: SyncPolicy::OnFirstLogin, ..google() };
+        upsert_login(db, &conn, "g-1", claims("Ada"), None).await.unwrap();
+        let again = upsert_login(db, &conn, "g-1", claims("Augusta"), None).await.unwrap();
+        assert_eq!(again.user.given_name.as_deref(), Some("Ada"));
+    });
+
+    crate::db_test!(the_same_email_at_another_connection_is_another_user, |db| {
+        let a = upsert_login(db, &google(), "g-1", claims("Ada"), None).await.unwrap();
+        let okta = ConnectionRef { name: "okta".into(), kind: ProviderKind::Oidc, sync: SyncPolicy::OnEachLogin };
+        let b = upsert_login(db, &okta, "o-9", claims("Ada"), None).await.unwrap();
+        assert_ne!(a.user.id, b.user.id, "no silent linking by email");
+    });
+
+    crate::db_test!(linking_adds_an_identity_and_only_fills_gaps, |db| {
+        let a = upsert_login(db, &google(), "g-1", claims("Ada"), None).await.unwrap();
+        let github = ConnectionRef { name: "github".into(), kind: ProviderKind::Github, sync: SyncPolicy::OnEachLogin };
+        let gh = json!({"id": 42, "login": "ada", "name": "Countess", "avatar_url": "https://avatars.example/ada.png"});
+        let linked = upsert_login(db, &github, "42", gh, Some(&a.user.id)).await.unwrap();
+        assert_eq!(linked.user.id, a.user.id);
+        assert!(linked.created_identity && !linked.created_user);
+        assert_eq!(linked.user.name.as_deref(), Some("Ada Lovelace"), "existing values kept");
+        assert_eq!(linked.user.picture.as_deref(), Some("https://avatars.example/ada.png"), "gap filled");
+        assert_eq!(linked.user.provenance["picture"]["source"], "claim:github:avatar_url");
+    });
+
+    crate::db_test!(linking_an_identity_owned_by_someone_else_is_refused_and_merges_nothing, |db| {
+        let a = upsert_login(db, &google(), "g-1", claims("Ada"), None).await.unwrap();
+        let okta = ConnectionRef { name: "okta".into(), kind: ProviderKind::Oidc, sync: SyncPolicy::OnEachLogin };
+        let b = upsert_login(db, &okta, "o-9", claims("Bob"), None).await.unwrap();
+        let err = upsert_login(db, &google(), "g-1", claims("Ada"), Some(&b.user.id)).await.unwrap_err();
+        assert!(matches!(err, IdentityError::LinkedElsewhere(_)));
+        let ids = identities::Entity::find().filter(identities::Column::UserId.eq(&b.user.id)).count(db).await.unwrap();
+        assert_eq!(ids, 1);
+        let _ = a;
+    });
+}

@@ -1,0 +1,45 @@
+// Local accounts in the browser: sign up, sign out, sign in again.
+import { expect, test } from '@playwright/test';
+
+test('sign up with a password, sign out, and sign in again', async ({ page }) => {
+  const email = `ada-${Date.now()}@example.com`;
+  await page.goto('/login');
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+
+  // A too-short password is explained next to the form, and the email is kept.
+  await page.getByLabel('Email').nth(1).fill(email);
+  await page.locator('#signup-password').fill('short');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.locator('#signup-error')).toHaveText('Use at least 8 characters.');
+  await expect(page.locator('#signup-email')).toHaveValue(email);
+
+  await page.locator('#signup-password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByTestId('signed-in-as')).toHaveText(email.split('@')[0]);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
+
+  await page.goto('/login');
+  await page.locator('#signin-email').fill(email);
+  await page.locator('#signin-password').fill('wrong password!');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('#signin-error')).toHaveText('Wrong email or password.');
+
+  await page.locator('#signin-password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('signed-in-as')).toHaveText(email.split('@')[0]);
+});
+
+test('signing in works without JavaScript', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const email = `nojs-${Date.now()}@example.com`;
+  await page.goto('/login?return_to=/status');
+  await page.locator('#signup-email').fill(email);
+  await page.locator('#signup-password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/status$/);
+  await expect(page.getByTestId('signed-in-as')).toHaveText(email.split('@')[0]);
+  await context.close();
+});
