@@ -33,7 +33,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 /// The HTML document around every page. Rendered on the server only.
@@ -70,9 +70,12 @@ pub fn App() -> impl IntoView {
         <Router>
             <layout::Page>
                 <Routes fallback=error::NotFound>
-                    <Route path=path!("") view=home::HomePage />
-                    <Route path=path!("status") view=status::StatusPage />
-                    <Route path=path!("login") view=auth::LoginPage />
+                    // In-order streaming: each page arrives complete, in document order, so it
+                    // reads the same with JavaScript off (out-of-order streaming needs JS to
+                    // move resolved content into place).
+                    <Route path=path!("") view=home::HomePage ssr=SsrMode::InOrder />
+                    <Route path=path!("status") view=status::StatusPage ssr=SsrMode::InOrder />
+                    <Route path=path!("login") view=auth::LoginPage ssr=SsrMode::InOrder />
                 </Routes>
             </layout::Page>
         </Router>

@@ -7,7 +7,7 @@ test('sign up with a password, sign out, and sign in again', async ({ page }) =>
   await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
 
   // A too-short password is explained next to the form, and the email is kept.
-  await page.getByLabel('Email').nth(1).fill(email);
+  await page.locator('#signup-email').fill(email);
   await page.locator('#signup-password').fill('short');
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.locator('#signup-error')).toHaveText('Use at least 8 characters.');

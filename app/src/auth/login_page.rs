@@ -23,7 +23,7 @@ pub fn LoginPage() -> impl IntoView {
             <section class="card" aria-labelledby="signin-heading">
                 <h2 id="signin-heading">"Sign in with your email"</h2>
                 <ActionForm action=sign_in attr:class="stack" attr:novalidate=true>
-                    <input type="hidden" name="return_to" prop:value=return_to />
+                    <input type="hidden" name="return_to" value=return_to />
                     <label for="signin-email">"Email"</label>
                     <input id="signin-email" name="email" type="email" autocomplete="username" required
                         aria-describedby="signin-error" />
@@ -39,7 +39,7 @@ pub fn LoginPage() -> impl IntoView {
             <section class="card" aria-labelledby="signup-heading">
                 <h2 id="signup-heading">"New here? Create an account"</h2>
                 <ActionForm action=sign_up attr:class="stack" attr:novalidate=true>
-                    <input type="hidden" name="return_to" prop:value=return_to />
+                    <input type="hidden" name="return_to" value=return_to />
                     <label for="signup-email">"Email"</label>
                     <input id="signup-email" name="email" type="email" autocomplete="email" required
                         aria-describedby="signup-error" />
