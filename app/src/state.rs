@@ -1,5 +1,7 @@
 //! The state every request handler and server function shares (server only).
 
+use std::sync::Arc;
+
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
@@ -10,6 +12,8 @@ use sea_orm::DatabaseConnection;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub leptos_options: LeptosOptions,
+    /// The configured identity providers, as the login page lists them.
+    pub connections: Arc<dyn crate::identity::ConnectionDirectory>,
 }
 
 #[cfg(feature = "ssr")]

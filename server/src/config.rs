@@ -6,7 +6,9 @@
 //! prints `[REDACTED]`.
 
 use std::{
+    collections::BTreeMap,
     net::SocketAddr,
+    num::NonZeroU32,
     path::{Path, PathBuf},
     time::Duration,
 };
@@ -29,6 +31,25 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub session: SessionSettings,
     pub log: LogSettings,
+    pub rate_limit: RateLimitSettings,
+    /// Identity providers, one block per connection: `[connections.google]`.
+    pub connections: BTreeMap<String, crate::connections::ConnectionSettings>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitSettings {
+    /// Sign-in attempts (password checks, provider starts and callbacks) per client IP and
+    /// minute, sustained.
+    pub auth_per_minute: NonZeroU32,
+    /// Attempts allowed in a quick burst before the per-minute rate applies.
+    pub auth_burst: NonZeroU32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self { auth_per_minute: NonZeroU32::MIN.saturating_add(9), auth_burst: NonZeroU32::MIN.saturating_add(19) }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,6 +149,8 @@ pub enum ConfigError {
     Invalid(Box<figment::Error>),
     #[error("invalid configuration: `{key}`: {message}")]
     Value { key: &'static str, message: String },
+    #[error("invalid configuration: `connections.{name}`: {message}")]
+    Connection { name: String, message: String },
 }
 
 impl Settings {
@@ -198,6 +221,9 @@ impl Settings {
         }
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return Err(ConfigError::Value { key: "log.level", message: err.to_string() });
+        }
+        for (name, connection) in &self.connections {
+            connection.validate(name).map_err(|message| ConfigError::Connection { name: name.clone(), message })?;
         }
         Ok(())
     }
@@ -298,6 +324,28 @@ mod tests {
             assert_eq!(file.as_deref(), Some(Path::new("askonce.toml")));
             Ok(())
         });
+    }
+
+    #[test]
+    fn connections_are_read_per_provider_with_secrets_hidden() {
+        let s = parse(
+            "[connections.google]\nkind = \"google\"\nclient_id = \"abc.apps.googleusercontent.com\"\nclient_secret = \"GOCSPX-secret\"\n\
+             [connections.corp]\nkind = \"oidc\"\nissuer = \"https://corp.okta.com\"\nclient_id = \"x\"\nsync_root_attributes = \"on_first_login\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.connections.len(), 2);
+        assert_eq!(s.connections["corp"].sync_root_attributes, app::identity::SyncPolicy::OnFirstLogin);
+        assert!(!format!("{s:?}").contains("GOCSPX-secret"));
+    }
+
+    #[test]
+    fn a_connection_missing_what_its_kind_needs_is_named() {
+        let err = parse("[connections.corp]\nkind = \"oidc\"\nclient_id = \"x\"\n").unwrap_err().to_string();
+        assert!(err.contains("connections.corp") && err.contains("issuer"), "{err}");
+        let err = parse("[connections.ms]\nkind = \"microsoft\"\nclient_id = \"x\"\n").unwrap_err().to_string();
+        assert!(err.contains("tenant"), "{err}");
+        let err = parse("[connections.Bad_Name]\nkind = \"google\"\nclient_id = \"x\"\n").unwrap_err().to_string();
+        assert!(err.contains("a-z"), "{err}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The HTTP surface: pages and server functions (leptos), `/pkg` assets, `/healthz`, and the
 //! layers every request passes through.
 
-use std::{path::PathBuf, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use app::{shell, state::AppState, App};
 use axum::{
@@ -21,13 +21,21 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{config::Settings, csrf, health, sessions};
+use crate::{
+    auth_routes,
+    config::Settings,
+    connections::ConnectionRegistry,
+    csrf, health,
+    rate_limit::{self, AuthRateLimit},
+    sessions,
+};
 
 /// Builds the whole router for `state`.
 pub fn router(
     state: AppState,
     settings: &Settings,
     session_store: sessions::AppSessionStore,
+    registry: Arc<ConnectionRegistry>,
 ) -> Router {
     let options = state.leptos_options.clone();
     let routes = generate_route_list(App);
@@ -45,15 +53,19 @@ pub fn router(
         ));
 
     let max_body = settings.server.max_body_bytes;
+    let auth = auth_routes::router(auth_routes::AuthRoutes { db: state.db.clone(), registry });
+    let limits = AuthRateLimit::new(settings.rate_limit.auth_per_minute, settings.rate_limit.auth_burst);
     Router::new()
         .route("/healthz", get(health::healthz))
         .nest("/pkg", pkg)
+        .merge(auth)
         .leptos_routes_with_context(&state, routes, || {}, {
             let options = options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(sessions::layer(session_store, settings))
+        .layer(middleware::from_fn_with_state(limits, rate_limit::limit_auth))
         .layer(middleware::from_fn_with_state(
             csrf::PublicOrigin(settings.public_origin()),
             csrf::refuse_cross_site,

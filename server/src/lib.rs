@@ -8,11 +8,14 @@
     clippy::await_holding_lock
 )]
 
+pub mod auth_routes;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod csrf;
 pub mod health;
 pub mod http;
+pub mod rate_limit;
 pub mod sessions;
 pub mod startup;
 pub mod telemetry;

@@ -1,14 +1,18 @@
 //! Building and running the application: database, migrations, sessions, listener.
 //! Tests use the same path (`Application::build` on port 0).
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use app::state::AppState;
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
-use crate::{config::Settings, http, sessions};
+use crate::{
+    config::Settings,
+    connections::{self, ConnectionRegistry},
+    http, sessions,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -20,6 +24,8 @@ pub enum StartupError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("server error: {0}")]
     Serve(std::io::Error),
+    #[error("identity providers: {0}")]
+    Connections(String),
 }
 
 /// A bound, ready-to-serve AskOnce.
@@ -54,8 +60,18 @@ impl Application {
         let addr = settings.server.bind;
         let local = listener.local_addr().map_err(|source| StartupError::Bind { addr, source })?;
 
-        let state = AppState { db: db.clone(), leptos_options: leptos_options(settings, local) };
-        let router = http::router(state, settings, store);
+        let http_client = connections::provider_http_client().map_err(|e| StartupError::Connections(e.to_string()))?;
+        let registry = Arc::new(
+            ConnectionRegistry::new(&settings.connections, &settings.server.public_url, http_client)
+                .map_err(StartupError::Connections)?,
+        );
+        registry.discover_all_in_background();
+        let state = AppState {
+            db: db.clone(),
+            leptos_options: leptos_options(settings, local),
+            connections: registry.clone(),
+        };
+        let router = http::router(state, settings, store, registry);
         Ok(Application { listener, router, db })
     }
 

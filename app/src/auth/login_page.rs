@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{PasswordSignIn, PasswordSignUp};
+use super::{login_error_message, login_options, PasswordSignIn, PasswordSignUp};
+use crate::identity::ConnectionSummary;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -16,9 +17,26 @@ pub fn LoginPage() -> impl IntoView {
     let sign_in_error = move || sign_in.value().get().and_then(Result::err).map(|e| e.to_string());
     let sign_up_error = move || sign_up.value().get().and_then(Result::err).map(|e| e.to_string());
 
+    let options = Resource::new(|| (), |_| login_options());
+    let callback_error = move || query.read().get("error").map(|code| login_error_message(&code));
+
     view! {
         <Title text="Sign in" />
         <h1>"Sign in to AskOnce"</h1>
+        {move || callback_error().map(|m| view! { <p class="error banner" role="alert" data-testid="login-error">{m}</p> })}
+        <Suspense fallback=|| ()>
+            {move || options.get().and_then(Result::ok).map(|o| {
+                let rt = return_to();
+                (!o.connections.is_empty()).then(|| view! {
+                    <section class="card providers" aria-labelledby="providers-heading">
+                        <h2 id="providers-heading">"Use an account you already have"</h2>
+                        <ul class="provider-list">
+                            {o.connections.into_iter().map(|c| view! { <ProviderButton connection=c return_to=rt.clone() /> }).collect_view()}
+                        </ul>
+                    </section>
+                })
+            })}
+        </Suspense>
         <div class="login-grid">
             <section class="card" aria-labelledby="signin-heading">
                 <h2 id="signin-heading">"Sign in with your email"</h2>
@@ -54,5 +72,23 @@ pub fn LoginPage() -> impl IntoView {
                 </ActionForm>
             </section>
         </div>
+    }
+}
+
+/// One "Continue with …" link; a provider that is down says so instead.
+#[component]
+fn ProviderButton(connection: ConnectionSummary, return_to: String) -> impl IntoView {
+    let href = format!(
+        "/auth/{}/start?return_to={}",
+        connection.name,
+        return_to.replace('%', "%25").replace('&', "%26").replace('#', "%23").replace('+', "%2B")
+    );
+    let label = format!("Continue with {}", connection.display_name);
+    let kind = format!("provider-{}", serde_json::to_value(connection.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
+    view! {
+        <li>
+            <a class=format!("button provider {kind}") href=href data-connection=connection.name.clone()>{label}</a>
+            {connection.unavailable.map(|reason| view! { <p class="help">{reason}</p> })}
+        </li>
     }
 }

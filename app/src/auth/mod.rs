@@ -13,6 +13,20 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub use login_page::LoginPage;
+
+#[cfg(test)]
+mod tests {
+    use super::login_error_message;
+
+    #[test]
+    fn every_callback_error_code_has_its_own_sentence() {
+        let codes = ["provider_unavailable", "cancelled", "expired", "invalid_response", "linked_elsewhere", "blocked", "unknown_connection"];
+        let generic = login_error_message("something else");
+        for code in codes {
+            assert_ne!(login_error_message(code), generic, "{code}");
+        }
+    }
+}
 pub use return_to::ReturnTo;
 
 use crate::error::AppError;
@@ -26,6 +40,34 @@ pub struct SessionUser {
     pub email: Option<String>,
     pub picture: Option<String>,
     pub logins_count: i32,
+}
+
+/// What the login page offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInChoices {
+    pub connections: Vec<crate::identity::ConnectionSummary>,
+    pub password: bool,
+}
+
+/// The enabled connections and whether local accounts are offered.
+#[server]
+pub async fn login_options() -> Result<SignInChoices, AppError> {
+    let state = crate::state::AppState::current()?;
+    Ok(SignInChoices { connections: state.connections.summaries(), password: state.connections.password_enabled() })
+}
+
+/// The sentence for a `?error=` code the sign-in callback sends people back with.
+pub fn login_error_message(code: &str) -> &'static str {
+    match code {
+        "provider_unavailable" => "That sign-in provider cannot be reached right now. Try again in a moment, or use another way to sign in.",
+        "cancelled" => "Sign-in was cancelled at the provider.",
+        "expired" => "That sign-in attempt expired or was already used. Please start again.",
+        "invalid_response" => "The provider's answer could not be verified, so you were not signed in. Please try again.",
+        "linked_elsewhere" => "That account is already linked to another profile here. Sign in with it and unlink it there first.",
+        "blocked" => "This account is blocked. Contact the site owner.",
+        "unknown_connection" => "That sign-in option does not exist.",
+        _ => "Sign-in failed. Please try again.",
+    }
 }
 
 /// The signed-in user, or `None`.

@@ -25,4 +25,6 @@ pub struct ConnectionSummary {
 /// Lists the configured connections; implemented by the server's provider registry.
 pub trait ConnectionDirectory: Send + Sync {
     fn summaries(&self) -> Vec<ConnectionSummary>;
+    /// Whether local email + password accounts are offered.
+    fn password_enabled(&self) -> bool;
 }

@@ -1,6 +1,8 @@
 //! `spawn_app()`: the real application on port 0 with a fresh database, for HTTP tests.
 #![allow(dead_code)]
 
+pub mod idp;
+
 use std::net::SocketAddr;
 
 use app::testing::TestDb;

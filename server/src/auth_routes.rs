@@ -1,0 +1,175 @@
+//! `/auth/{connection}/start` and `/auth/{connection}/callback`: sending people to their
+//! identity provider and taking them back.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use app::{
+    auth::{accounts, session, ReturnTo},
+    identity::ssr::{upsert_login, IdentityError},
+};
+use axum::{
+    extract::{ConnectInfo, Path, Query, State},
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+    Form, Router,
+};
+use sea_orm::DatabaseConnection;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::connections::{ConnectionRegistry, LoginFailure, Transaction};
+
+#[derive(Clone)]
+pub struct AuthRoutes {
+    pub db: DatabaseConnection,
+    pub registry: Arc<ConnectionRegistry>,
+}
+
+pub fn router<S: Clone + Send + Sync + 'static>(state: AuthRoutes) -> Router<S> {
+    Router::new()
+        .route("/auth/{connection}/start", get(start_login).post(start_from_form))
+        .route("/auth/{connection}/callback", get(callback))
+        .with_state(state)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StartQuery {
+    return_to: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StartForm {
+    return_to: Option<String>,
+    /// "1" to link the provider account to the signed-in user.
+    link: Option<String>,
+}
+
+/// GET: a sign-in button. Never links: linking changes an account, so it is a POST.
+async fn start_login(
+    State(s): State<AuthRoutes>,
+    Path(name): Path<String>,
+    Query(q): Query<StartQuery>,
+    session: Session,
+) -> Response {
+    start(&s, &name, q.return_to, false, &session).await
+}
+
+/// POST: sign in, or link (`link=1`) from the profile page; the cross-site check already ran.
+async fn start_from_form(
+    State(s): State<AuthRoutes>,
+    Path(name): Path<String>,
+    session: Session,
+    Form(f): Form<StartForm>,
+) -> Response {
+    start(&s, &name, f.return_to, f.link.as_deref() == Some("1"), &session).await
+}
+
+#[tracing::instrument(skip(s, session))]
+async fn start(s: &AuthRoutes, name: &str, return_to: Option<String>, link: bool, session: &Session) -> Response {
+    let return_to = ReturnTo::or_home(return_to.as_deref()).to_string();
+    let result = async {
+        let connection = s.registry.get(name).ok_or(LoginFailure::UnknownConnection)?;
+        let link_user = if link {
+            Some(
+                session::user_id(session)
+                    .await
+                    .map_err(|e| LoginFailure::Internal(e.to_string()))?
+                    .ok_or(LoginFailure::NoTransaction)?,
+            )
+        } else {
+            None
+        };
+        let (url, state, tx) = connection.start(return_to.clone(), link_user).await?;
+        session
+            .insert(&Transaction::session_key(&state), tx)
+            .await
+            .map_err(|e| LoginFailure::Internal(e.to_string()))?;
+        Ok::<_, LoginFailure>(url)
+    }
+    .await;
+    match result {
+        Ok(url) => Redirect::to(url.as_str()).into_response(),
+        Err(failure) => fail(failure, &return_to),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+    iss: Option<String>,
+}
+
+#[tracing::instrument(skip(s, q, session), fields(has_code = q.code.is_some()))]
+async fn callback(
+    State(s): State<AuthRoutes>,
+    Path(name): Path<String>,
+    Query(q): Query<CallbackQuery>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: Session,
+) -> Response {
+    // Read and delete the transaction first: whatever happens next, this state is spent.
+    let tx = match &q.state {
+        Some(state) => session.remove::<Transaction>(&Transaction::session_key(state)).await.ok().flatten(),
+        None => None,
+    };
+    let Some(tx) = tx.filter(|t| !t.is_expired()) else {
+        return fail(LoginFailure::NoTransaction, "/");
+    };
+    let return_to = tx.return_to.clone();
+    match finish(&s, &name, &tx, q, peer, &session).await {
+        Ok(()) => Redirect::to(&return_to).into_response(),
+        Err(failure) => fail(failure, &return_to),
+    }
+}
+
+async fn finish(
+    s: &AuthRoutes,
+    name: &str,
+    tx: &Transaction,
+    q: CallbackQuery,
+    peer: SocketAddr,
+    session: &Session,
+) -> Result<(), LoginFailure> {
+    // The transaction belongs to one connection: a callback arriving at another one is a
+    // mix-up (or an attack) and is refused.
+    if tx.connection != name {
+        return Err(LoginFailure::BadCallback(format!("transaction for {} arrived at {name}", tx.connection)));
+    }
+    let connection = s.registry.get(name).ok_or(LoginFailure::UnknownConnection)?;
+    if let Some(error) = q.error {
+        return Err(LoginFailure::ProviderError(format!("{error}: {}", q.error_description.unwrap_or_default())));
+    }
+    let code = q.code.ok_or_else(|| LoginFailure::BadCallback("no code".into()))?;
+    let login = connection.finish(tx, code, q.iss.as_deref()).await?;
+    let result = upsert_login(&s.db, &connection.connection_ref(), &login.subject, login.profile_data, tx.link_user.as_deref())
+        .await
+        .map_err(|e| match e {
+            IdentityError::LinkedElsewhere(_) => LoginFailure::LinkedElsewhere,
+            IdentityError::Blocked => LoginFailure::Blocked,
+            other => LoginFailure::Internal(other.to_string()),
+        })?;
+    if tx.link_user.is_some() {
+        // Linking keeps the current session: the person was already signed in.
+        return Ok(());
+    }
+    accounts::record_login(&s.db, &result.user.id, Some(peer.ip().to_string()))
+        .await
+        .map_err(|e| LoginFailure::Internal(e.to_string()))?;
+    session::sign_in(session, &result.user.id).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
+    tracing::info!(user = %result.user.id, new_user = result.created_user, "provider sign-in");
+    Ok(())
+}
+
+/// Logs the detail and sends the person to the login page with a short reason.
+fn fail(failure: LoginFailure, return_to: &str) -> Response {
+    tracing::warn!(error = %failure, code = failure.code(), "provider sign-in failed");
+    let target = format!(
+        "/login?error={}&return_to={}",
+        failure.code(),
+        url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
+    );
+    Redirect::to(&target).into_response()
+}

@@ -1,0 +1,169 @@
+//! The identity providers a site owner configured (`[connections.<name>]`), built into
+//! relying-party clients at start-up. A provider that is down or misconfigured does not stop
+//! the app: its button says so and the others keep working.
+
+pub mod error;
+pub mod github;
+pub mod oidc;
+pub mod settings;
+pub mod transaction;
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use app::identity::{ConnectionDirectory, ConnectionSummary, ProviderKind};
+use serde_json::Value;
+use url::Url;
+
+pub use error::LoginFailure;
+pub use settings::ConnectionSettings;
+pub use transaction::Transaction;
+
+/// Who signed in at a provider: the subject (`sub`, or GitHub's numeric id) and the raw
+/// claims / REST payload, kept on the identity as `profile_data`.
+#[derive(Debug)]
+pub struct ProviderLogin {
+    pub subject: String,
+    pub profile_data: Value,
+}
+
+/// `{public_url}/auth/{name}/callback`: the redirect URI to register at the provider.
+pub fn callback_url(public_url: &Url, name: &str) -> String {
+    format!("{}/auth/{name}/callback", public_url.as_str().trim_end_matches('/'))
+}
+
+pub enum Provider {
+    Oidc(oidc::OidcConnection),
+    Github(github::GithubConnection),
+}
+
+pub struct Connection {
+    pub name: String,
+    pub settings: ConnectionSettings,
+    pub provider: Provider,
+}
+
+impl Connection {
+    pub fn connection_ref(&self) -> app::identity::ssr::ConnectionRef {
+        app::identity::ssr::ConnectionRef {
+            name: self.name.clone(),
+            kind: self.settings.kind,
+            sync: self.settings.sync_root_attributes,
+        }
+    }
+
+    /// Where to send the browser, the state, and the transaction to remember.
+    pub async fn start(&self, return_to: String, link_user: Option<String>) -> Result<(Url, String, Transaction), LoginFailure> {
+        match &self.provider {
+            Provider::Oidc(c) => c.start(return_to, link_user).await,
+            Provider::Github(c) => Ok(c.start(return_to, link_user)),
+        }
+    }
+
+    pub async fn finish(&self, tx: &Transaction, code: String, iss: Option<&str>) -> Result<ProviderLogin, LoginFailure> {
+        match &self.provider {
+            Provider::Oidc(c) => c.finish(tx, code, iss).await,
+            Provider::Github(c) => c.finish(tx, code).await,
+        }
+    }
+}
+
+/// All configured connections, by name.
+pub struct ConnectionRegistry {
+    connections: BTreeMap<String, Arc<Connection>>,
+    password_enabled: bool,
+}
+
+/// The HTTP client for talking to providers: redirects off (a redirect could point us at an
+/// internal address — SSRF), and timeouts so a hung provider cannot hang a login.
+pub fn provider_http_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(10))
+        .user_agent(concat!("AskOnce/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+impl ConnectionRegistry {
+    /// Builds the registry from validated settings.
+    pub fn new(
+        configured: &BTreeMap<String, ConnectionSettings>,
+        public_url: &Url,
+        http: reqwest::Client,
+    ) -> Result<Self, String> {
+        let mut connections = BTreeMap::new();
+        let mut password_enabled = true;
+        for (name, settings) in configured {
+            settings.validate(name).map_err(|e| format!("connections.{name}: {e}"))?;
+            if settings.kind == ProviderKind::Password {
+                password_enabled = settings.enabled;
+                continue;
+            }
+            if !settings.enabled {
+                continue;
+            }
+            let provider = match settings.kind {
+                ProviderKind::Github => Provider::Github(
+                    github::GithubConnection::new(name, settings.clone(), public_url, http.clone())
+                        .map_err(|e| format!("connections.{name}: {e}"))?,
+                ),
+                _ => {
+                    let issuer = settings
+                        .issuer()
+                        .map_err(|e| format!("connections.{name}: {e}"))?
+                        .ok_or_else(|| format!("connections.{name}: needs `issuer`"))?;
+                    Provider::Oidc(
+                        oidc::OidcConnection::new(name, settings.clone(), issuer, public_url, http.clone())
+                            .map_err(|e| format!("connections.{name}: {e}"))?,
+                    )
+                }
+            };
+            connections.insert(name.clone(), Arc::new(Connection { name: name.clone(), settings: settings.clone(), provider }));
+        }
+        Ok(Self { connections, password_enabled })
+    }
+
+    pub fn get(&self, name: &str) -> Option<Arc<Connection>> {
+        self.connections.get(name).cloned()
+    }
+
+    pub fn password_enabled(&self) -> bool {
+        self.password_enabled
+    }
+
+    /// Discovers every OIDC provider in the background, so the first sign-in is fast and the
+    /// login page can show which ones are down.
+    pub fn discover_all_in_background(self: &Arc<Self>) {
+        for connection in self.connections.values() {
+            if let Provider::Oidc(_) = &connection.provider {
+                let connection = connection.clone();
+                tokio::spawn(async move {
+                    if let Provider::Oidc(c) = &connection.provider {
+                        let _ = c.metadata().await;
+                    }
+                });
+            }
+        }
+    }
+}
+
+impl ConnectionDirectory for ConnectionRegistry {
+    fn summaries(&self) -> Vec<ConnectionSummary> {
+        self.connections
+            .values()
+            .map(|c| ConnectionSummary {
+                name: c.name.clone(),
+                display_name: c.settings.display_name(),
+                kind: c.settings.kind,
+                unavailable: match &c.provider {
+                    Provider::Oidc(o) => o.unavailable_reason(),
+                    Provider::Github(_) => None,
+                },
+            })
+            .collect()
+    }
+
+    fn password_enabled(&self) -> bool {
+        self.password_enabled
+    }
+}

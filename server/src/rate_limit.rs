@@ -1,0 +1,114 @@
+//! Rate limits on the endpoints people guess passwords or replay callbacks at: the password
+//! server functions and the provider start/callback routes. Keyed by client IP; a refused
+//! request gets 429 with `Retry-After` and a sentence saying what to do.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    num::NonZeroU32,
+    sync::Arc,
+    time::Duration,
+};
+
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// Paths that are limited: everything that checks a credential or finishes a sign-in.
+pub fn is_limited(path: &str) -> bool {
+    path.starts_with("/api/auth/") || (path.starts_with("/auth/") && (path.ends_with("/start") || path.ends_with("/callback")))
+}
+
+#[derive(Clone)]
+pub struct AuthRateLimit {
+    limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl AuthRateLimit {
+    /// `per_minute` sustained, with bursts of `burst`.
+    pub fn new(per_minute: NonZeroU32, burst: NonZeroU32) -> Self {
+        let quota = Quota::per_minute(per_minute).allow_burst(burst);
+        let limiter = Arc::new(RateLimiter::keyed(quota));
+        // Forget idle clients now and then so the table does not grow without bound.
+        let janitor = Arc::downgrade(&limiter);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                match janitor.upgrade() {
+                    Some(l) => l.retain_recent(),
+                    None => break,
+                }
+            }
+        });
+        Self { limiter }
+    }
+
+    /// `Err(seconds to wait)` when `ip` is over its quota.
+    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
+        self.limiter.check_key(&ip).map_err(|not_until| {
+            let clock = governor::clock::DefaultClock::default();
+            not_until.wait_time_from(clock.now()).as_secs().max(1)
+        })
+    }
+}
+
+pub async fn limit_auth(
+    State(limit): State<AuthRateLimit>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !is_limited(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    match limit.check(ip) {
+        Ok(()) => next.run(request).await,
+        Err(wait) => {
+            tracing::warn!(%ip, path = %request.uri().path(), "sign-in rate limit reached");
+            let mut res = (
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many sign-in attempts from your network. Wait {wait} seconds and try again."),
+            )
+                .into_response();
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            res
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_credential_and_callback_paths_are_limited() {
+        assert!(is_limited("/api/auth/password/sign_in"));
+        assert!(is_limited("/auth/google/start"));
+        assert!(is_limited("/auth/google/callback"));
+        assert!(!is_limited("/"));
+        assert!(!is_limited("/api/check_status123"));
+        assert!(!is_limited("/authors"));
+    }
+
+    #[tokio::test]
+    async fn a_burst_beyond_the_quota_is_refused_and_other_clients_are_not_affected() {
+        let limit = AuthRateLimit::new(NonZeroU32::new(1).unwrap(), NonZeroU32::new(3).unwrap());
+        let a = IpAddr::from([10, 0, 0, 1]);
+        for _ in 0..3 {
+            assert!(limit.check(a).is_ok());
+        }
+        let wait = limit.check(a).unwrap_err();
+        assert!(wait >= 1);
+        assert!(limit.check(IpAddr::from([10, 0, 0, 2])).is_ok());
+    }
+}

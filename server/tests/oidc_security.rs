@@ -1,0 +1,294 @@
+//! The relying-party promises of SECURITY.md, one test per row, against a provider that
+//! misbehaves on request (tests/common/idp.rs).
+
+mod common;
+
+use common::{
+    idp::{FakeIdp, Misbehaviour},
+    spawn_app_on, Backend, TestApp,
+};
+use leptos::server_fn::ServerFn;
+use reqwest::header::LOCATION;
+use serde_json::{json, Value};
+
+fn ada() -> Value {
+    json!({"sub": "ada-1", "email": "ada@example.com", "email_verified": true, "given_name": "Ada", "family_name": "Lovelace", "job_title": "Analyst"})
+}
+
+async fn setup() -> (TestApp, FakeIdp) {
+    let idp = FakeIdp::start(ada()).await;
+    let app = spawn_app_on(Backend::Sqlite, &idp.oidc_connection("test")).await;
+    (app, idp)
+}
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+/// Runs start -> provider -> callback and returns where AskOnce sent the browser at the end.
+async fn sign_in(app: &TestApp, connection: &str) -> String {
+    let start = app.client.get(app.url(&format!("/auth/{connection}/start?return_to=/status"))).send().await.unwrap();
+    let to_provider = location(&start);
+    if !to_provider.starts_with("http") {
+        return to_provider;
+    }
+    let provider = app.client.get(&to_provider).send().await.unwrap();
+    let callback = location(&provider);
+    let done = app.client.get(&callback).send().await.unwrap();
+    location(&done)
+}
+
+async fn whoami(app: &TestApp) -> Option<app::auth::SessionUser> {
+    app.client.post(app.url(app::auth::CurrentUser::PATH)).send().await.unwrap().json().await.unwrap()
+}
+
+async fn expect_rejected(m: Misbehaviour) -> (TestApp, FakeIdp) {
+    let (app, idp) = setup().await;
+    idp.misbehave(m);
+    let end = sign_in(&app, "test").await;
+    assert!(end.starts_with("/login?error=invalid_response"), "ended at {end}");
+    assert!(whoami(&app).await.is_none(), "must not be signed in");
+    (app, idp)
+}
+
+#[tokio::test]
+async fn the_normal_code_flow_with_userinfo_signs_in_with_pkce_and_basic_auth() {
+    let (app, idp) = setup().await;
+    let end = sign_in(&app, "test").await;
+    assert_eq!(end, "/status");
+    let me = whoami(&app).await.expect("signed in");
+    assert_eq!(me.display_name, "Ada Lovelace");
+    idp.with(|s| {
+        assert_eq!(s.userinfo_calls, 1);
+        assert_eq!(s.code_challenge_methods, vec!["S256".to_string()]);
+        assert!(s.token_auth_headers[0].starts_with("Basic "), "client_secret_basic by default");
+    });
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_id_token_from_another_issuer_is_rejected() {
+    expect_rejected(Misbehaviour { id_token_issuer: Some("https://evil.example".into()), ..Default::default() }).await;
+}
+
+#[tokio::test]
+async fn an_id_token_without_sub_is_rejected() {
+    expect_rejected(Misbehaviour { omit_sub: true, ..Default::default() }).await;
+}
+
+#[tokio::test]
+async fn an_id_token_without_iat_is_rejected() {
+    expect_rejected(Misbehaviour { omit_iat: true, ..Default::default() }).await;
+}
+
+#[tokio::test]
+async fn an_id_token_for_another_audience_is_rejected() {
+    expect_rejected(Misbehaviour { audience: Some(json!("someone-else")), ..Default::default() }).await;
+}
+
+#[tokio::test]
+async fn an_extra_audience_without_a_matching_azp_is_rejected() {
+    expect_rejected(Misbehaviour {
+        audience: Some(json!([common::idp::CLIENT_ID, "another-client"])),
+        azp: Some("another-client".into()),
+        ..Default::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_bad_rs256_signature_is_rejected() {
+    expect_rejected(Misbehaviour { forge_signature: true, ..Default::default() }).await;
+}
+
+#[tokio::test]
+async fn an_unsigned_alg_none_id_token_is_rejected() {
+    expect_rejected(Misbehaviour { alg_none: true, ..Default::default() }).await;
+}
+
+#[tokio::test]
+async fn a_missing_nonce_is_rejected_and_userinfo_is_not_called() {
+    let (_app, idp) = expect_rejected(Misbehaviour { omit_nonce: true, ..Default::default() }).await;
+    assert_eq!(idp.with(|s| s.userinfo_calls), 0);
+}
+
+#[tokio::test]
+async fn a_different_nonce_is_rejected_and_userinfo_is_not_called() {
+    let (_app, idp) = expect_rejected(Misbehaviour { nonce: Some("not-the-nonce".into()), ..Default::default() }).await;
+    assert_eq!(idp.with(|s| s.userinfo_calls), 0);
+}
+
+#[tokio::test]
+async fn an_expired_id_token_is_rejected() {
+    expect_rejected(Misbehaviour { exp_offset: Some(-120), ..Default::default() }).await;
+}
+
+#[tokio::test]
+async fn an_id_token_expired_within_the_documented_leeway_is_accepted() {
+    let (app, idp) = setup().await;
+    idp.misbehave(Misbehaviour { exp_offset: Some(-20), ..Default::default() });
+    assert_eq!(sign_in(&app, "test").await, "/status");
+    assert!(whoami(&app).await.is_some());
+}
+
+#[tokio::test]
+async fn a_userinfo_sub_different_from_the_id_token_is_rejected() {
+    expect_rejected(Misbehaviour { userinfo_sub: Some("mallory".into()), ..Default::default() }).await;
+}
+
+#[tokio::test]
+async fn a_wrong_at_hash_is_rejected() {
+    expect_rejected(Misbehaviour { at_hash: Some("AAAAAAAAAAAAAAAAAAAAAA".into()), ..Default::default() }).await;
+}
+
+#[tokio::test]
+async fn a_correct_at_hash_is_accepted() {
+    let (app, idp) = setup().await;
+    idp.misbehave(Misbehaviour { include_at_hash: true, ..Default::default() });
+    assert_eq!(sign_in(&app, "test").await, "/status");
+}
+
+#[tokio::test]
+async fn no_kid_with_a_single_key_in_the_jwks_is_accepted() {
+    let (app, idp) = setup().await;
+    idp.misbehave(Misbehaviour { omit_kid: true, ..Default::default() });
+    assert_eq!(sign_in(&app, "test").await, "/status");
+}
+
+#[tokio::test]
+async fn no_kid_with_several_keys_in_the_jwks_is_rejected() {
+    let (app, idp) = setup().await;
+    idp.with(|s| s.published = vec![0, 1]);
+    idp.misbehave(Misbehaviour { omit_kid: true, ..Default::default() });
+    let end = sign_in(&app, "test").await;
+    assert!(end.starts_with("/login?error=invalid_response"), "{end}");
+}
+
+#[tokio::test]
+async fn a_rotated_signing_key_is_fetched_once_and_accepted() {
+    let (app, idp) = setup().await;
+    assert_eq!(sign_in(&app, "test").await, "/status");
+    let fetches = idp.with(|s| s.jwks_fetches);
+    // The provider rotates: key B is published and used.
+    idp.with(|s| s.published = vec![0, 1]);
+    idp.misbehave(Misbehaviour { sign_with_b: true, ..Default::default() });
+    app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
+    assert_eq!(sign_in(&app, "test").await, "/status");
+    assert_eq!(idp.with(|s| s.jwks_fetches), fetches + 1, "exactly one refetch");
+}
+
+#[tokio::test]
+async fn a_discovery_document_naming_another_issuer_is_refused_before_any_redirect() {
+    let idp = FakeIdp::start(ada()).await;
+    idp.misbehave(Misbehaviour { discovery_issuer: Some("https://evil.example".into()), ..Default::default() });
+    let app = spawn_app_on(Backend::Sqlite, &idp.oidc_connection("test")).await;
+    let end = sign_in(&app, "test").await;
+    assert!(end.starts_with("/login?error=provider_unavailable"), "{end}");
+    assert_eq!(idp.with(|s| s.authorize_calls), 0);
+}
+
+#[tokio::test]
+async fn a_callback_without_state_or_with_another_state_is_rejected() {
+    let (app, _idp) = setup().await;
+    let start = app.client.get(app.url("/auth/test/start")).send().await.unwrap();
+    let provider = app.client.get(location(&start)).send().await.unwrap();
+    let callback = location(&provider);
+    let without_state = callback.split("&state=").next().unwrap().to_string();
+    let res = app.client.get(&without_state).send().await.unwrap();
+    assert!(location(&res).starts_with("/login?error=expired"), "{}", location(&res));
+    let other_state = format!("{without_state}&state=forged");
+    let res = app.client.get(&other_state).send().await.unwrap();
+    assert!(location(&res).starts_with("/login?error=expired"));
+    assert!(whoami(&app).await.is_none());
+}
+
+#[tokio::test]
+async fn a_replayed_callback_is_rejected_the_second_time() {
+    let (app, _idp) = setup().await;
+    let start = app.client.get(app.url("/auth/test/start")).send().await.unwrap();
+    let provider = app.client.get(location(&start)).send().await.unwrap();
+    let callback = location(&provider);
+    let first = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(location(&first), "/");
+    let replay = app.client.get(&callback).send().await.unwrap();
+    assert!(location(&replay).starts_with("/login?error=expired"), "{}", location(&replay));
+}
+
+#[tokio::test]
+async fn a_callback_at_another_connection_or_naming_another_issuer_is_rejected() {
+    let idp_a = FakeIdp::start(ada()).await;
+    let idp_b = FakeIdp::start(ada()).await;
+    let config = format!("{}{}", idp_a.oidc_connection("alpha"), idp_b.oidc_connection("beta"));
+    let app = spawn_app_on(Backend::Sqlite, &config).await;
+    // Mix-up: the transaction was started for alpha, the response is delivered to beta.
+    let start = app.client.get(app.url("/auth/alpha/start")).send().await.unwrap();
+    let provider = app.client.get(location(&start)).send().await.unwrap();
+    let mixed = location(&provider).replace("/auth/alpha/callback", "/auth/beta/callback");
+    let res = app.client.get(&mixed).send().await.unwrap();
+    assert!(location(&res).starts_with("/login?error=invalid_response"), "{}", location(&res));
+    // RFC 9207: an iss parameter naming another issuer.
+    let start = app.client.get(app.url("/auth/alpha/start")).send().await.unwrap();
+    let provider = app.client.get(location(&start)).send().await.unwrap();
+    let with_iss = format!("{}&iss={}", location(&provider), idp_b.issuer);
+    let res = app.client.get(&with_iss).send().await.unwrap();
+    assert!(location(&res).starts_with("/login?error=invalid_response"), "{}", location(&res));
+    assert!(whoami(&app).await.is_none());
+}
+
+#[tokio::test]
+async fn identities_are_keyed_by_connection_and_sub_never_by_email() {
+    let idp_a = FakeIdp::start(ada()).await;
+    let idp_b = FakeIdp::start(ada()).await;
+    let config = format!("{}{}", idp_a.oidc_connection("alpha"), idp_b.oidc_connection("beta"));
+    let app = spawn_app_on(Backend::Sqlite, &config).await;
+    sign_in(&app, "alpha").await;
+    let first = whoami(&app).await.unwrap();
+    app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
+    sign_in(&app, "beta").await;
+    let second = whoami(&app).await.unwrap();
+    assert_ne!(first.user_id, second.user_id, "same sub and email at another connection is another person");
+    app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
+    sign_in(&app, "alpha").await;
+    let again = whoami(&app).await.unwrap();
+    assert_eq!(again.user_id, first.user_id);
+    assert_eq!(again.logins_count, 2);
+}
+
+#[tokio::test]
+async fn a_provider_that_is_down_does_not_stop_the_others() {
+    let idp = FakeIdp::start(ada()).await;
+    let down = "[connections.down]\nkind = \"oidc\"\nissuer = \"http://127.0.0.1:9\"\nclient_id = \"x\"\n";
+    let app = spawn_app_on(Backend::Sqlite, &format!("{down}{}", idp.oidc_connection("test"))).await;
+    let end = sign_in(&app, "down").await;
+    assert!(end.starts_with("/login?error=provider_unavailable"), "{end}");
+    let page = app.client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Continue with Test IdP"), "{page}");
+    assert!(page.contains("is not reachable or misconfigured"), "{page}");
+    assert_eq!(sign_in(&app, "test").await, "/status");
+}
+
+#[tokio::test]
+async fn github_signs_in_through_oauth2_and_the_rest_api() {
+    let idp = FakeIdp::start(json!({"login": "octocat", "id": 583231, "name": "The Octocat", "avatar_url": "https://avatars.githubusercontent.com/u/583231?v=4", "email": null})).await;
+    let app = spawn_app_on(Backend::Sqlite, &idp.github_connection("github")).await;
+    assert_eq!(sign_in(&app, "github").await, "/status");
+    let me = whoami(&app).await.expect("signed in");
+    assert_eq!(me.display_name, "The Octocat");
+    assert_eq!(me.email.as_deref(), Some("octocat@github.com"));
+    assert_eq!(idp.with(|s| s.code_challenge_methods.clone()), vec!["S256".to_string()]);
+}
+
+#[tokio::test]
+async fn too_many_sign_in_attempts_get_a_clear_429() {
+    let idp = FakeIdp::start(ada()).await;
+    let config = format!("{}[rate_limit]\nauth_per_minute = 1\nauth_burst = 2\n", idp.oidc_connection("test"));
+    let app = spawn_app_on(Backend::Sqlite, &config).await;
+    let mut last = None;
+    for _ in 0..3 {
+        last = Some(app.client.get(app.url("/auth/test/start")).send().await.unwrap());
+    }
+    let res = last.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    assert!(res.text().await.unwrap().contains("Too many sign-in attempts"));
+}
