@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod idp;
+pub mod oidc_provider;
 
 use std::net::SocketAddr;
 
@@ -43,6 +44,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with `extra_toml` appended to the test configuration.
 pub async fn spawn_app_on(backend: Backend, extra_toml: &str) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    spawn_app_on_listener(backend, listener, extra_toml).await
+}
+
+/// Like [`spawn_app_on`], on a listener bound beforehand (so a provider can be told the
+/// redirect URI before the app starts).
+pub async fn spawn_app_on_listener(backend: Backend, listener: tokio::net::TcpListener, extra_toml: &str) -> TestApp {
+    // Warnings (why a sign-in was refused, …) appear in the output of failing tests.
+    let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
     let data = tempfile::tempdir().unwrap();
     let site_root = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(site_root.path().join("pkg")).unwrap();
@@ -53,7 +63,6 @@ pub async fn spawn_app_on(backend: Backend, extra_toml: &str) -> TestApp {
         Backend::Sqlite => TestDb::sqlite_file(data.path()).await,
         Backend::Postgres => TestDb::postgres().await,
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let toml = format!(
         "[server]\nbind = \"{addr}\"\npublic_url = \"http://{addr}\"\nsite_root = \"{}\"\nmax_body_bytes = 65536\n\
