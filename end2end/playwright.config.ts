@@ -9,6 +9,9 @@ import * as path from 'node:path';
 const repo = path.resolve(__dirname, '..');
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
+// The real OpenID Provider (oidc-provider from npm) the browser signs in at.
+const idpPort = Number(process.env.E2E_IDP_PORT ?? 3200);
+const issuer = `http://127.0.0.1:${idpPort}`;
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(repo, 'target');
 const bin = process.env.ASKONCE_BIN ?? path.join(targetDir, 'debug', 'askonce');
 // One fresh database per run; the config file is evaluated again in workers, so the main
@@ -45,7 +48,16 @@ export default defineConfig({
     },
   },
   projects: [{ name: 'chromium' }],
-  webServer: {
+  webServer: [
+  {
+    command: `node oidc/provider.mjs --port ${idpPort} --redirect ${baseURL}/auth/demo/callback`,
+    url: `${issuer}/.well-known/openid-configuration`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+  {
     command: `"${bin}" serve`,
     cwd: repo,
     url: `${baseURL}/healthz`,
@@ -59,6 +71,12 @@ export default defineConfig({
       ASKONCE_SERVER__SITE_ROOT: path.join(repo, 'target', 'site'),
       ASKONCE_DATABASE__URL: `sqlite://${path.join(dataDir, 'askonce.db')}?mode=rwc`,
       ASKONCE_LOG__LEVEL: process.env.ASKONCE_LOG__LEVEL ?? 'warn',
+      ASKONCE_CONNECTIONS__DEMO__KIND: 'oidc',
+      ASKONCE_CONNECTIONS__DEMO__DISPLAY_NAME: 'Demo IdP',
+      ASKONCE_CONNECTIONS__DEMO__ISSUER: issuer,
+      ASKONCE_CONNECTIONS__DEMO__CLIENT_ID: 'askonce',
+      ASKONCE_CONNECTIONS__DEMO__CLIENT_SECRET: 'askonce-test-secret',
     },
   },
+  ],
 });

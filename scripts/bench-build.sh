@@ -6,7 +6,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-scripts/ensure-tools.sh --no-e2e --release
+scripts/ensure-tools.sh --no-e2e --no-npm --release
 export PATH="${ASKONCE_TOOLS_DIR:-$HOME/.cache/askonce/tools}/node_modules/.bin:$PATH"
 
 timed() { local s; s=$(date +%s%N); "$@" >/dev/null 2>&1; awk -v a="$s" -v b="$(date +%s%N)" 'BEGIN{printf "%.1f", (b-a)/1e9}'; }

@@ -17,10 +17,12 @@ mkdir -p "$TOOLS_DIR"
 log() { printf '\033[1;34m[tools]\033[0m %s\n' "$*" >&2; }
 
 want_e2e=1
+want_npm=1
 want_release=0
 for arg in "$@"; do
   case "$arg" in
     --no-e2e) want_e2e=0 ;;
+    --no-npm) want_npm=0 ;;
     --release) want_release=1 ;;
   esac
 done
@@ -78,18 +80,23 @@ if [ "$want_release" = 1 ] && [ ! -x "$TOOLS_DIR/node_modules/.bin/wasm-opt" ]; 
   npm i --silent --prefix "$TOOLS_DIR" "binaryen@$BINARYEN_VERSION"
 fi
 
-# --- browser tests -----------------------------------------------------------
-if [ "$want_e2e" = 1 ]; then
-  if [ ! -x /usr/bin/chromium ]; then
-    log "installing Debian chromium"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
-  fi
-  if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] \
-     || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
+# --- npm packages: Playwright and the test OpenID Provider (oidc-provider) ----------
+# The Rust HTTP tests start oidc-provider too, so these are needed even without a browser.
+if [ "$want_npm" = 1 ]; then
+  command -v node >/dev/null || { echo "Node.js is required (apt-get install nodejs npm)" >&2; exit 1; }
+  if [ ! -d "$ROOT/end2end/node_modules/oidc-provider" ] \
+     || ! cmp -s "$ROOT/end2end/package-lock.json" "$ROOT/end2end/node_modules/.askonce-lock"; then
     log "npm ci in end2end/"
-    (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+    (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent \
+      && cp package-lock.json node_modules/.askonce-lock)
   fi
+fi
+
+# --- browser tests -----------------------------------------------------------
+if [ "$want_e2e" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+  log "installing Debian chromium"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
 
 log "tools ready: $(cargo leptos --version 2>/dev/null), $(wasm-bindgen --version)"

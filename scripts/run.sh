@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-scripts/ensure-tools.sh --no-e2e
+scripts/ensure-tools.sh --no-e2e --no-npm
 say "building (first build takes several minutes)"
 cargo leptos build
 say "starting AskOnce on http://127.0.0.1:3000 (Ctrl-C stops it)"

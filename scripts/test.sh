@@ -33,7 +33,8 @@ pg_ran=$(count '::on_postgres ')
 sqlite_ran=$(count '::on_sqlite ')
 rust_passed=$(grep -Eo '^test result: .* ([0-9]+) passed' "$LOG_DIR/cargo.log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 rust_failed=$(grep -Eo '[0-9]+ failed;' "$LOG_DIR/cargo.log" | awk '{s+=$1} END {print s+0}')
-http_ran=$(awk '/Running tests\/http.rs/{f=1} /Running/ && !/tests\/http.rs/{f=0} f && /\.\.\. ok$/' "$LOG_DIR/cargo.log" | wc -l)
+# HTTP layer: every integration test binary under server/tests except the CLI one.
+http_ran=$(awk '/Running tests\//{f=1} /Running tests\/cli.rs/{f=0} /Running unittests/{f=0} f && /\.\.\. ok$/' "$LOG_DIR/cargo.log" | wc -l)
 cli_ran=$(awk '/Running tests\/cli.rs/{f=1} /Running/ && !/tests\/cli.rs/{f=0} f && /\.\.\. ok$/' "$LOG_DIR/cargo.log" | wc -l)
 say "PostgreSQL tests run: $pg_ran (SQLite twins: $sqlite_ran)"
 if [ "${REQUIRE_POSTGRES:-0}" = 1 ] && [ "$pg_ran" -eq 0 ]; then
@@ -56,7 +57,9 @@ else
 fi
 
 print_phases
-say "tests per layer: rust total $rust_passed passed ($sqlite_ran SQLite + $pg_ran PostgreSQL service tests, $http_ran HTTP, $cli_ran CLI, the rest unit); browser $e2e_passed passed"
+unit_ran=$(awk '/Running unittests/{f=1} /Running tests\//{f=0} f && /\.\.\. ok$/ && !/::on_(sqlite|postgres) /' "$LOG_DIR/cargo.log" | wc -l)
+service_ran=$(awk '/Running unittests/{f=1} /Running tests\//{f=0} f && /::on_(sqlite|postgres) \.\.\. ok$/' "$LOG_DIR/cargo.log" | wc -l)
+say "tests per layer: unit $unit_ran, service $service_ran (SQLite + PostgreSQL), HTTP $http_ran, CLI $cli_ran, browser $e2e_passed; PostgreSQL-backed in all: $pg_ran"
 [ "$failed" = 0 ] || loud "SOME TESTS FAILED"
 echo "$((rust_passed + e2e_passed)) passed, $((rust_failed + e2e_failed)) failed"
 exit $failed

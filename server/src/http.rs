@@ -25,7 +25,7 @@ use crate::{
     auth_routes,
     config::Settings,
     connections::ConnectionRegistry,
-    csrf, health,
+    csrf, health, me,
     rate_limit::{self, AuthRateLimit},
     sessions,
 };
@@ -57,6 +57,7 @@ pub fn router(
     let limits = AuthRateLimit::new(settings.rate_limit.auth_per_minute, settings.rate_limit.auth_burst);
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/api/me", get(me::my_profile))
         .nest("/pkg", pkg)
         .merge(auth)
         .leptos_routes_with_context(&state, routes, || {}, {

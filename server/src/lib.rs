@@ -15,6 +15,7 @@ pub mod connections;
 pub mod csrf;
 pub mod health;
 pub mod http;
+pub mod me;
 pub mod rate_limit;
 pub mod sessions;
 pub mod startup;

@@ -47,6 +47,16 @@ async fn signs_in_keeps_raw_claims_and_counts_logins(backend: Backend) {
     assert!(whoami(&app).await.is_none());
     assert_eq!(sign_in(&app, "grace").await, "/status");
     assert_eq!(whoami(&app).await.unwrap().logins_count, 2);
+
+    let profile: serde_json::Value = app.client.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(profile["logins_count"], 2);
+    assert_eq!(profile["given_name"], "Grace");
+    assert_eq!(profile["provenance"]["given_name"]["source"], "claim:demo:given_name");
+    assert_eq!(profile["identities"][0]["connection"], "demo");
+    assert_eq!(profile["identities"][0]["profileData"]["job_title"], "Rear Admiral");
+    app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
+    let anonymous = app.client.get(app.url("/api/me")).send().await.unwrap();
+    assert_eq!(anonymous.status(), reqwest::StatusCode::UNAUTHORIZED);
     app.cleanup().await;
 }
 

@@ -87,7 +87,9 @@ fn ProviderButton(connection: ConnectionSummary, return_to: String) -> impl Into
     let kind = format!("provider-{}", serde_json::to_value(connection.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
     view! {
         <li>
-            <a class=format!("button provider {kind}") href=href data-connection=connection.name.clone()>{label}</a>
+            // rel="external": a full page load, not client-side routing — the route is the
+            // server's redirect to the provider.
+            <a class=format!("button provider {kind}") href=href rel="external" data-connection=connection.name.clone()>{label}</a>
             {connection.unavailable.map(|reason| view! { <p class="help">{reason}</p> })}
         </li>
     }

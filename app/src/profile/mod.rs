@@ -6,6 +6,7 @@
 pub mod email;
 pub mod metadata;
 pub mod provenance;
+pub mod view;
 
 use std::{fmt, str::FromStr};
 
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use email::{Email, InvalidEmail};
 pub use metadata::{merge_metadata, validate_metadata, MetadataError, MetadataLimits};
 pub use provenance::{Provenance, Source};
+pub use view::{IdentityView, UserProfile};
 
 /// The normalized attributes every profile has at its root. A closed set: provider claims
 /// are mapped onto these by the identity normalizers, and stages may target them.

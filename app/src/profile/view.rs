@@ -1,0 +1,132 @@
+//! The profile as it leaves AskOnce, in Auth0's normalized shape (`user_id`, root
+//! attributes, `identities[]`, `user_metadata`, `app_metadata`, login statistics), plus
+//! `provenance`: where each value came from.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Provenance;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserProfile {
+    pub user_id: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub nickname: Option<String>,
+    pub picture: Option<String>,
+    pub locale: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_login: Option<DateTime<Utc>>,
+    pub last_ip: Option<String>,
+    pub logins_count: i32,
+    pub blocked: bool,
+    pub user_metadata: Value,
+    pub app_metadata: Value,
+    pub identities: Vec<IdentityView>,
+    pub provenance: BTreeMap<String, Provenance>,
+}
+
+/// One linked provider account. Never carries tokens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentityView {
+    pub connection: String,
+    pub provider: String,
+    /// The account's id at the provider (`sub`).
+    pub user_id: String,
+    #[serde(rename = "isSocial")]
+    pub is_social: bool,
+    #[serde(rename = "profileData")]
+    pub profile_data: Value,
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+
+    use super::*;
+    use crate::entities::{identities, users};
+
+    /// The whole profile of `user_id`, or `None` when there is no such user.
+    #[tracing::instrument(skip(db))]
+    pub async fn load_user_profile(db: &DatabaseConnection, user_id: &str) -> Result<Option<UserProfile>, DbErr> {
+        let Some(user) = users::Entity::find_by_id(user_id.to_string()).one(db).await? else {
+            return Ok(None);
+        };
+        let identities = identities::Entity::find()
+            .filter(identities::Column::UserId.eq(user_id))
+            .order_by_asc(identities::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|i| IdentityView {
+                connection: i.connection,
+                provider: i.provider,
+                user_id: i.subject,
+                is_social: i.is_social,
+                profile_data: i.profile_data,
+            })
+            .collect();
+        // Entries that do not parse (written by a newer version?) are left out, not fatal.
+        let provenance = match &user.provenance {
+            Value::Object(map) => map
+                .iter()
+                .filter_map(|(k, v)| serde_json::from_value(v.clone()).ok().map(|p| (k.clone(), p)))
+                .collect(),
+            _ => BTreeMap::new(),
+        };
+        Ok(Some(UserProfile {
+            user_id: user.id,
+            email: user.email,
+            email_verified: user.email_verified,
+            name: user.name,
+            given_name: user.given_name,
+            family_name: user.family_name,
+            nickname: user.nickname,
+            picture: user.picture,
+            locale: user.locale,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+            last_login: user.last_login,
+            last_ip: user.last_ip,
+            logins_count: user.logins_count,
+            blocked: user.blocked,
+            user_metadata: user.user_metadata,
+            app_metadata: user.app_metadata,
+            identities,
+            provenance,
+        }))
+    }
+
+    #[cfg(all(test, feature = "test-support"))]
+    mod tests {
+        use super::*;
+        use crate::{
+            identity::{ssr::{upsert_login, ConnectionRef}, ProviderKind, SyncPolicy},
+            profile::Source,
+        };
+        use serde_json::json;
+
+        crate::db_test!(the_profile_has_auth0_shape_identities_and_provenance, |db| {
+            let google = ConnectionRef { name: "google".into(), kind: ProviderKind::Google, sync: SyncPolicy::OnEachLogin };
+            let login = upsert_login(db, &google, "g-1", json!({"sub": "g-1", "given_name": "Ada", "email": "ada@example.com", "email_verified": true}), None).await.unwrap();
+            let profile = load_user_profile(db, &login.user.id).await.unwrap().unwrap();
+            assert_eq!(profile.identities.len(), 1);
+            assert_eq!(profile.identities[0].user_id, "g-1");
+            assert_eq!(profile.identities[0].provider, "google-oauth2");
+            assert_eq!(profile.provenance["given_name"].source, Source::Claim { connection: "google".into(), claim: "given_name".into() });
+            let json = serde_json::to_value(&profile).unwrap();
+            for key in ["user_id", "email", "email_verified", "identities", "user_metadata", "app_metadata", "logins_count", "created_at"] {
+                assert!(json.get(key).is_some(), "{key} missing");
+            }
+            assert!(json["identities"][0].get("isSocial").is_some());
+            assert!(load_user_profile(db, "nobody").await.unwrap().is_none());
+        });
+    }
+}
