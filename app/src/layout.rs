@@ -50,7 +50,7 @@ fn Header() -> impl IntoView {
                 <Transition fallback=|| ()>
                     {move || user.get().map(|u| match u {
                         Ok(Some(u)) => view! {
-                            <span data-testid="signed-in-as">{u.display_name}</span>
+                            <A href="/profile" attr:data-testid="signed-in-as">{u.display_name}</A>
                             <ActionForm action=logout attr:class="inline">
                                 <button type="submit" class="link-button">"Sign out"</button>
                             </ActionForm>

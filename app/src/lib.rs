@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=home::HomePage ssr=SsrMode::InOrder />
                     <Route path=path!("status") view=status::StatusPage ssr=SsrMode::InOrder />
                     <Route path=path!("login") view=auth::LoginPage ssr=SsrMode::InOrder />
+                    <Route path=path!("profile") view=profile::page::ProfilePage ssr=SsrMode::InOrder />
                 </Routes>
             </layout::Page>
         </Router>

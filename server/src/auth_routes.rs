@@ -121,6 +121,12 @@ async fn callback(
     let return_to = tx.return_to.clone();
     match finish(&s, &name, &tx, q, peer, &session).await {
         Ok(()) => Redirect::to(&return_to).into_response(),
+        // A failed link goes back to where it started (the profile page), with the reason.
+        Err(failure) if tx.link_user.is_some() => {
+            tracing::warn!(error = %failure, code = failure.code(), "linking failed");
+            let sep = if return_to.contains('?') { '&' } else { '?' };
+            Redirect::to(&format!("{return_to}{sep}error={}", failure.code())).into_response()
+        }
         Err(failure) => fail(failure, &return_to),
     }
 }

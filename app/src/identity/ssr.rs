@@ -31,6 +31,10 @@ pub enum IdentityError {
     Blocked,
     #[error("The account to link to no longer exists.")]
     NoSuchUser,
+    #[error("This is your only way to sign in; link another account before removing it.")]
+    LastIdentity,
+    #[error("That linked account was not found on your profile.")]
+    NoSuchIdentity,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -206,6 +210,36 @@ async fn write_attributes(
     active.update(txn).await
 }
 
+/// Removes one of `user_id`'s linked accounts, never the last one (the person could no
+/// longer sign in). Unlinking the local password identity also removes the password.
+#[tracing::instrument(skip(db))]
+pub async fn unlink_identity(
+    db: &DatabaseConnection,
+    user_id: &str,
+    connection: &str,
+    subject: &str,
+) -> Result<(), IdentityError> {
+    use sea_orm::PaginatorTrait;
+    let txn = db.begin().await?;
+    let owned = identities::Entity::find().filter(identities::Column::UserId.eq(user_id));
+    let target = owned
+        .clone()
+        .filter(identities::Column::Connection.eq(connection))
+        .filter(identities::Column::Subject.eq(subject))
+        .one(&txn)
+        .await?
+        .ok_or(IdentityError::NoSuchIdentity)?;
+    if owned.count(&txn).await? <= 1 {
+        return Err(IdentityError::LastIdentity);
+    }
+    identities::Entity::delete_by_id(target.id).exec(&txn).await?;
+    if connection == crate::auth::accounts::PASSWORD_CONNECTION {
+        crate::entities::password_credentials::Entity::delete_by_id(user_id.to_string()).exec(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
 #[cfg(all(test, feature = "test-support"))]
 mod tests {
     use super::*;
@@ -261,6 +295,19 @@ mod tests {
         assert_eq!(linked.user.name.as_deref(), Some("Ada Lovelace"), "existing values kept");
         assert_eq!(linked.user.picture.as_deref(), Some("https://avatars.example/ada.png"), "gap filled");
         assert_eq!(linked.user.provenance["picture"]["source"], "claim:github:avatar_url");
+    });
+
+    crate::db_test!(any_identity_but_the_last_can_be_unlinked, |db| {
+        let a = upsert_login(db, &google(), "g-1", claims("Ada"), None).await.unwrap();
+        let github = ConnectionRef { name: "github".into(), kind: ProviderKind::Github, sync: SyncPolicy::OnEachLogin };
+        upsert_login(db, &github, "42", json!({"id": 42, "login": "ada"}), Some(&a.user.id)).await.unwrap();
+        // Someone else's identity is not ours to remove.
+        assert!(matches!(unlink_identity(db, "someone-else", "github", "42").await, Err(IdentityError::NoSuchIdentity)));
+        unlink_identity(db, &a.user.id, "github", "42").await.unwrap();
+        assert!(matches!(unlink_identity(db, &a.user.id, "google", "g-1").await, Err(IdentityError::LastIdentity)));
+        // Unlinked, the GitHub account signs in as a new person.
+        let again = upsert_login(db, &github, "42", json!({"id": 42, "login": "ada"}), None).await.unwrap();
+        assert!(again.created_user);
     });
 
     crate::db_test!(linking_an_identity_owned_by_someone_else_is_refused_and_merges_nothing, |db| {

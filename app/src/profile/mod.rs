@@ -5,6 +5,7 @@
 
 pub mod email;
 pub mod metadata;
+pub mod page;
 pub mod provenance;
 pub mod view;
 

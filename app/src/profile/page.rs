@@ -1,0 +1,163 @@
+//! `/profile`: what the site knows about you and where each value came from, and the
+//! accounts you sign in with (link another, unlink any but the last).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_query_map};
+
+use super::{RootAttribute, UserProfile};
+use crate::{
+    auth::{login_error_message, login_options},
+    error::AppError,
+};
+
+/// The signed-in person's profile.
+#[server]
+pub async fn my_profile() -> Result<UserProfile, AppError> {
+    let state = crate::state::AppState::current()?;
+    let me = crate::auth::ssr::require_user().await?;
+    super::view::ssr::load_user_profile(&state.db, &me.user_id)
+        .await
+        .map_err(|e| crate::error::ssr::internal("loading a profile", e))?
+        .ok_or(AppError::Unauthorized)
+}
+
+/// Removes a linked account from the signed-in person's profile.
+#[server(endpoint = "profile/unlink")]
+pub async fn unlink_account(connection: String, subject: String) -> Result<(), AppError> {
+    use crate::identity::ssr::{unlink_identity, IdentityError};
+    let state = crate::state::AppState::current()?;
+    let me = crate::auth::ssr::require_user().await?;
+    unlink_identity(&state.db, &me.user_id, &connection, &subject).await.map_err(|e| {
+        let err = match e {
+            IdentityError::LastIdentity | IdentityError::NoSuchIdentity => AppError::Conflict(e.to_string()),
+            other => crate::error::ssr::internal("unlinking an identity", other),
+        };
+        crate::error::ssr::set_status(&err);
+        err
+    })
+}
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let unlink = ServerAction::<UnlinkAccount>::new();
+    let profile = Resource::new(move || unlink.version().get(), |_| my_profile());
+    let options = Resource::new(|| (), |_| login_options());
+    let query = use_query_map();
+    let link_error = move || query.read().get("error").map(|c| login_error_message(&c));
+    let unlink_error = move || unlink.value().get().and_then(Result::err).map(|e| e.to_string());
+
+    view! {
+        <Title text="Your profile" />
+        <h1>"Your profile"</h1>
+        {move || link_error().map(|m| view! { <p class="error banner" role="alert">{m}</p> })}
+        <Suspense fallback=|| view! { <p>"Loading your profile…"</p> }>
+            {move || profile.get().map(|result| match result {
+                Err(AppError::Unauthorized) => view! {
+                    <p>"Please " <A href="/login?return_to=/profile">"sign in"</A> " to see your profile."</p>
+                }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(p) => {
+                    let linked: Vec<String> = p.identities.iter().map(|i| i.connection.clone()).collect();
+                    let can_unlink = p.identities.len() > 1;
+                    view! {
+                        <section class="card" aria-labelledby="about-heading">
+                            <h2 id="about-heading">"About you"</h2>
+                            <dl class="profile-values">
+                                {RootAttribute::ALL.into_iter().filter(|a| *a != RootAttribute::EmailVerified).map(|attr| {
+                                    let value = attribute_value(&p, attr);
+                                    let source = p.provenance.get(attr.as_str()).map(|prov| prov.source.to_string());
+                                    view! {
+                                        <dt>{attr.label()}</dt>
+                                        <dd data-attribute=attr.as_str()>
+                                            {value.unwrap_or_else(|| "—".to_string())}
+                                            {source.map(|s| view! { <span class="muted source">" · " {describe_source(&s)}</span> })}
+                                        </dd>
+                                    }
+                                }).collect_view()}
+                            </dl>
+                        </section>
+                        <section class="card" aria-labelledby="accounts-heading">
+                            <h2 id="accounts-heading">"Accounts you sign in with"</h2>
+                            <p id="unlink-error" class="error" role="alert">{unlink_error}</p>
+                            <ul class="identity-list">
+                                {p.identities.into_iter().map(|i| {
+                                    let label = format!("{} ({})", i.connection, i.provider);
+                                    let unlink_label = format!("Unlink {}", i.connection);
+                                    let (connection, subject) = (i.connection.clone(), i.user_id.clone());
+                                    view! {
+                                        <li data-connection=i.connection>
+                                            <span>{label}</span>
+                                            <ActionForm action=unlink attr:class="inline">
+                                                <input type="hidden" name="connection" value=connection />
+                                                <input type="hidden" name="subject" value=subject />
+                                                <button type="submit" class="link-button" disabled=!can_unlink
+                                                    aria-describedby="unlink-error"
+                                                    title=if can_unlink { "" } else { "Your only way to sign in cannot be removed" }>
+                                                    {unlink_label}
+                                                </button>
+                                            </ActionForm>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                            <Suspense fallback=|| ()>
+                                {move || {
+                                    let linked = linked.clone();
+                                    options.get().and_then(Result::ok).map(|o| {
+                                        o.connections.into_iter().filter(|c| !linked.contains(&c.name)).map(|c| view! {
+                                            // A POST: linking changes the account, so it is protected like
+                                            // every other state change.
+                                            <form method="post" action=format!("/auth/{}/start", c.name) class="inline link-form">
+                                                <input type="hidden" name="link" value="1" />
+                                                <input type="hidden" name="return_to" value="/profile" />
+                                                <button type="submit">{format!("Link {}", c.display_name)}</button>
+                                            </form>
+                                        }).collect_view()
+                                    })
+                                }}
+                            </Suspense>
+                        </section>
+                    }.into_any()
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn attribute_value(p: &UserProfile, attr: RootAttribute) -> Option<String> {
+    match attr {
+        RootAttribute::Email => p.email.clone().map(|e| if p.email_verified { format!("{e} (verified)") } else { e }),
+        RootAttribute::EmailVerified => Some(p.email_verified.to_string()),
+        RootAttribute::Name => p.name.clone(),
+        RootAttribute::GivenName => p.given_name.clone(),
+        RootAttribute::FamilyName => p.family_name.clone(),
+        RootAttribute::Nickname => p.nickname.clone(),
+        RootAttribute::Picture => p.picture.clone(),
+        RootAttribute::Locale => p.locale.clone(),
+    }
+}
+
+/// "from demo", "you told us", … for a provenance source string.
+pub fn describe_source(source: &str) -> String {
+    match source.parse::<super::Source>() {
+        Ok(super::Source::Claim { connection, .. }) => format!("from {connection}"),
+        Ok(super::Source::User) => "you told us".into(),
+        Ok(super::Source::Admin) => "set by the site".into(),
+        Ok(super::Source::Import) => "imported".into(),
+        Ok(super::Source::Api) => "set by the site".into(),
+        Err(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_source;
+
+    #[test]
+    fn sources_read_as_words() {
+        assert_eq!(describe_source("claim:google:given_name"), "from google");
+        assert_eq!(describe_source("user"), "you told us");
+        assert_eq!(describe_source("admin"), "set by the site");
+    }
+}

@@ -1,0 +1,108 @@
+//! Account linking over HTTP: link a provider account to a signed-in user, refuse one that
+//! belongs to someone else, unlink any but the last.
+
+mod common;
+
+use common::{idp::FakeIdp, spawn_app_on, Backend, TestApp};
+use leptos::server_fn::ServerFn;
+use reqwest::header::LOCATION;
+use serde_json::{json, Value};
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+async fn follow_provider(app: &TestApp, start: reqwest::Response) -> String {
+    let provider = app.client.get(location(&start)).send().await.unwrap();
+    let done = app.client.get(location(&provider)).send().await.unwrap();
+    location(&done)
+}
+
+async fn link(app: &TestApp) -> String {
+    let start = app
+        .client
+        .post(app.url("/auth/test/start"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("link", "1"), ("return_to", "/profile")])
+        .send()
+        .await
+        .unwrap();
+    follow_provider(app, start).await
+}
+
+async fn me(app: &TestApp) -> Value {
+    app.client.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap()
+}
+
+async fn setup() -> (TestApp, FakeIdp) {
+    let idp = FakeIdp::start(json!({"sub": "ada-1", "email": "ada@example.com", "email_verified": true, "given_name": "Ada", "picture": "https://example.com/ada.png"})).await;
+    let app = spawn_app_on(Backend::Sqlite, &idp.oidc_connection("test")).await;
+    app.client
+        .post(app.url(app::auth::PasswordSignUp::PATH))
+        .form(&[("email", "ada@example.com"), ("password", "a long passphrase")])
+        .send()
+        .await
+        .unwrap();
+    (app, idp)
+}
+
+#[tokio::test]
+async fn a_signed_in_user_links_a_provider_account_and_can_unlink_all_but_the_last() {
+    let (app, _idp) = setup().await;
+    let before = me(&app).await;
+    assert_eq!(link(&app).await, "/profile");
+    let after = me(&app).await;
+    assert_eq!(after["user_id"], before["user_id"], "same person, same session");
+    assert_eq!(after["identities"].as_array().unwrap().len(), 2);
+    // Linking fills gaps only: the picture was missing, the email was not.
+    assert_eq!(after["picture"], "https://example.com/ada.png");
+    assert_eq!(after["provenance"]["email"]["source"], "claim:Username-Password-Authentication:email");
+
+    let unlink = |connection: &'static str, subject: String| {
+        app.client
+            .post(app.url(app::profile::page::UnlinkAccount::PATH))
+            .form(&[("connection", connection.to_string()), ("subject", subject)])
+            .send()
+    };
+    let user_id = before["user_id"].as_str().unwrap().to_string();
+    let res = unlink("Username-Password-Authentication", user_id.clone()).await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(me(&app).await["identities"].as_array().unwrap().len(), 1);
+    let last = unlink("test", "ada-1".into()).await.unwrap();
+    assert_eq!(last.status(), reqwest::StatusCode::CONFLICT);
+    assert!(last.text().await.unwrap().contains("only way to sign in"));
+    // The password is gone with its identity.
+    app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url(app::auth::PasswordSignIn::PATH))
+        .form(&[("email", "ada@example.com"), ("password", "a long passphrase")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn linking_an_account_that_belongs_to_someone_else_is_refused_and_nothing_is_merged() {
+    let (app, _idp) = setup().await;
+    // Someone else signs in with the provider account first.
+    let other = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let start = other.get(app.url("/auth/test/start")).send().await.unwrap();
+    let provider = other.get(location(&start)).send().await.unwrap();
+    other.get(location(&provider)).send().await.unwrap();
+
+    assert_eq!(link(&app).await, "/profile?error=linked_elsewhere");
+    assert_eq!(me(&app).await["identities"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_get_request_never_links() {
+    let (app, _idp) = setup().await;
+    let start = app.client.get(app.url("/auth/test/start?link=1&return_to=/profile")).send().await.unwrap();
+    follow_provider(&app, start).await;
+    // That was a plain sign-in: a new person, not a link.
+    let now = me(&app).await;
+    assert_eq!(now["identities"].as_array().unwrap().len(), 1);
+    assert_eq!(now["identities"][0]["connection"], "test");
+}
