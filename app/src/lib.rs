@@ -18,6 +18,7 @@ pub mod home;
 pub mod identity;
 pub mod layout;
 pub mod profile;
+pub mod profiling;
 pub mod status;
 
 #[cfg(feature = "ssr")]

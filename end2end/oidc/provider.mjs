@@ -37,6 +37,8 @@ const provider = new Provider(issuer, {
     client_id: clientId,
     client_secret: clientSecret,
     redirect_uris: redirectUris,
+    // RP-initiated logout returns to the relying party's home page.
+    post_logout_redirect_uris: redirectUris.map((uri) => `${new URL(uri).origin}/`),
     response_types: ['code'],
     grant_types: ['authorization_code'],
     token_endpoint_auth_method: 'client_secret_basic',

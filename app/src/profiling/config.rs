@@ -1,0 +1,151 @@
+//! A whole profiling configuration as one document (the shipped defaults, export/import),
+//! and the checks a configuration must pass before it is used: unique keys and targets,
+//! stages naming existing fields, valid patterns, options where a kind needs them.
+
+use std::collections::BTreeSet;
+
+use super::{engine::ProfilingConfig, field::FieldKind};
+
+/// One thing wrong with a configuration, saying where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct ConfigProblem {
+    /// `fields.company.validation.pattern`, `stages.work.fields`, …
+    pub location: String,
+    pub message: String,
+}
+
+fn problem(location: impl Into<String>, message: impl Into<String>) -> ConfigProblem {
+    ConfigProblem { location: location.into(), message: message.into() }
+}
+
+impl ProfilingConfig {
+    /// Every problem found (not just the first), so an editor can mark them all.
+    pub fn problems(&self) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        let mut keys = BTreeSet::new();
+        let mut targets = BTreeSet::new();
+        for field in &self.fields {
+            let at = format!("fields.{}", field.key);
+            if !keys.insert(field.key.clone()) {
+                problems.push(problem(&at, "duplicate field key"));
+            }
+            if !targets.insert(field.target.clone()) {
+                problems.push(problem(format!("{at}.target"), format!("another field already stores into `{}`", field.target)));
+            }
+            if field.label.trim().is_empty() {
+                problems.push(problem(format!("{at}.label"), "a field needs a label"));
+            }
+            let v = &field.validation;
+            if let Some(pattern) = &v.pattern {
+                if let Err(e) = regex::Regex::new(pattern) {
+                    problems.push(problem(format!("{at}.validation.pattern"), format!("invalid regular expression: {e}")));
+                }
+            }
+            if let (Some(min), Some(max)) = (v.min_length, v.max_length) {
+                if min > max {
+                    problems.push(problem(format!("{at}.validation"), "min_length is greater than max_length"));
+                }
+            }
+            if let (Some(min), Some(max)) = (v.min, v.max) {
+                if min > max {
+                    problems.push(problem(format!("{at}.validation"), "min is greater than max"));
+                }
+            }
+            if field.kind.has_options() && v.options.is_empty() {
+                problems.push(problem(format!("{at}.validation.options"), "this kind of field needs options"));
+            }
+            let mut values = BTreeSet::new();
+            for choice in &v.options {
+                if !values.insert(choice.value.clone()) {
+                    problems.push(problem(format!("{at}.validation.options"), format!("duplicate option `{}`", choice.value)));
+                }
+            }
+            if matches!(field.kind, FieldKind::Consent | FieldKind::Checkbox) && (v.min_length.is_some() || v.pattern.is_some()) {
+                problems.push(problem(format!("{at}.validation"), "yes/no fields take no length or pattern"));
+            }
+        }
+        let mut stage_keys = BTreeSet::new();
+        for stage in &self.stages {
+            let at = format!("stages.{}", stage.key);
+            if !stage_keys.insert(stage.key.clone()) {
+                problems.push(problem(&at, "duplicate stage key"));
+            }
+            if stage.title.trim().is_empty() {
+                problems.push(problem(format!("{at}.title"), "a stage needs a title"));
+            }
+            if stage.fields.is_empty() {
+                problems.push(problem(format!("{at}.fields"), "a stage needs at least one field"));
+            }
+            for key in &stage.fields {
+                if !keys.contains(key) {
+                    problems.push(problem(format!("{at}.fields"), format!("unknown field `{key}`")));
+                }
+            }
+            if let super::stage::Trigger::Context { name, .. } = &stage.trigger {
+                if name.trim().is_empty() {
+                    problems.push(problem(format!("{at}.trigger"), "a context stage needs a context name"));
+                }
+            }
+        }
+        problems
+    }
+
+    /// Parses a JSON document and checks it.
+    pub fn from_json(text: &str) -> Result<ProfilingConfig, Vec<ConfigProblem>> {
+        let config: ProfilingConfig = serde_json::from_str(text).map_err(|e| vec![problem("document", e.to_string())])?;
+        let problems = config.problems();
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The configuration AskOnce ships with: the seed scenario (names at signup, work at the
+    /// second login, a newsletter offer on articles).
+    pub fn defaults() -> ProfilingConfig {
+        // The shipped file is checked by a unit test; an empty configuration is the safe
+        // fallback should it ever fail to parse.
+        ProfilingConfig::from_json(include_str!("defaults.json")).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_defaults_are_valid_and_reproduce_the_seed_scenario() {
+        let config = ProfilingConfig::from_json(include_str!("defaults.json")).unwrap();
+        let keys: Vec<&str> = config.stages.iter().map(|s| s.key.as_str()).collect();
+        assert_eq!(keys, ["name", "work", "subscription"]);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_location() {
+        let text = r#"{
+            "fields": [
+                {"key": "a", "label": "A", "kind": "text", "target": "user_metadata.a", "validation": {"pattern": "("}},
+                {"key": "a", "label": "A again", "kind": "text", "target": "user_metadata.b"},
+                {"key": "c", "label": "C", "kind": "dropdown", "target": "user_metadata.a"}
+            ],
+            "stages": [{"key": "s", "title": "S", "trigger": {"on": "signup"}, "fields": ["a", "nope"]}]
+        }"#;
+        let problems = ProfilingConfig::from_json(text).unwrap_err();
+        let locations: Vec<&str> = problems.iter().map(|p| p.location.as_str()).collect();
+        assert!(locations.contains(&"fields.a.validation.pattern"), "{problems:?}");
+        assert!(locations.contains(&"fields.a"), "duplicate key: {problems:?}");
+        assert!(locations.contains(&"fields.c.target"), "duplicate target: {problems:?}");
+        assert!(locations.contains(&"fields.c.validation.options"), "{problems:?}");
+        assert!(problems.iter().any(|p| p.location == "stages.s.fields" && p.message.contains("nope")));
+    }
+
+    #[test]
+    fn unknown_keys_and_app_metadata_targets_are_refused() {
+        let unknown = r#"{"fields": [{"key": "a", "label": "A", "kind": "text", "target": "user_metadata.a", "colour": "red"}], "stages": []}"#;
+        assert!(ProfilingConfig::from_json(unknown).unwrap_err()[0].message.contains("colour"));
+        let app = r#"{"fields": [{"key": "a", "label": "A", "kind": "text", "target": "app_metadata.plan"}], "stages": []}"#;
+        assert!(ProfilingConfig::from_json(app).unwrap_err()[0].message.contains("app_metadata"));
+    }
+}

@@ -1,0 +1,362 @@
+//! The decision: given the profile, what was asked before, and the moment, which stage to
+//! show now and which of its fields — only the unknown ones. Pure and deterministic (the
+//! clock is an input), shared by the server and the browser.
+//!
+//! Rules, in the order they apply:
+//! 1. A field is *known* when its target has a value, or a linked identity's claim listed in
+//!    the field's `claims` has one — then the value is copied in (see
+//!    [`Decision::from_claims`]) and never asked. A field left blank when its stage was
+//!    answered is *declined* and not asked again either.
+//! 2. Candidate stages: enabled, trigger matching the moment, `when` condition true, not in
+//!    a skip cooldown. In configuration order.
+//! 3. A candidate whose fields are all known or declined completes silently; the next one
+//!    is tried.
+//! 4. At login time at most one stage per login: if one was already shown at this login it
+//!    is shown again until answered or skipped, and no other is started.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{
+    field::{is_present, Field, FieldKey, Target},
+    stage::{Condition, Stage, StageKey, Trigger},
+};
+use crate::profile::RootAttribute;
+
+/// Fields and stages, stages in the order they are considered.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProfilingConfig {
+    pub fields: Vec<Field>,
+    pub stages: Vec<Stage>,
+}
+
+impl ProfilingConfig {
+    pub fn field(&self, key: &FieldKey) -> Option<&Field> {
+        self.fields.iter().find(|f| &f.key == key)
+    }
+
+    pub fn stage(&self, key: &StageKey) -> Option<&Stage> {
+        self.stages.iter().find(|s| &s.key == key)
+    }
+}
+
+/// What the engine needs to know about a person.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProfileFacts {
+    pub root: BTreeMap<RootAttribute, Value>,
+    pub user_metadata: Map<String, Value>,
+    /// Raw claims of each linked identity, as `(connection, claims)`.
+    pub identity_claims: Vec<(String, Map<String, Value>)>,
+    pub logins_count: u32,
+}
+
+impl ProfileFacts {
+    pub fn value(&self, target: &Target) -> Option<&Value> {
+        match target {
+            Target::Root(attr) => self.root.get(attr),
+            Target::UserMetadata(key) => self.user_metadata.get(key),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Shown,
+    Answered,
+    Skipped,
+    /// Shown, then left without answering or skipping.
+    Abandoned,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Shown => "shown",
+            EventKind::Answered => "answered",
+            EventKind::Skipped => "skipped",
+            EventKind::Abandoned => "abandoned",
+        }
+    }
+}
+
+/// Something that happened with a stage before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PastEvent {
+    pub stage: StageKey,
+    pub kind: EventKind,
+    pub at: DateTime<Utc>,
+    /// `logins_count` when it happened.
+    pub login_number: u32,
+    /// For `Answered`: the fields left blank (declined).
+    #[serde(default)]
+    pub declined: Vec<FieldKey>,
+}
+
+/// The moment a decision is asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "moment", rename_all = "snake_case")]
+pub enum Moment {
+    /// The first login of a new account.
+    Signup,
+    /// A later login; `number` is the login count including this one.
+    Login { number: u32 },
+    /// A place in the app.
+    Context { name: String, tags: Vec<String> },
+}
+
+impl Moment {
+    fn is_login_time(&self) -> bool {
+        matches!(self, Moment::Signup | Moment::Login { .. })
+    }
+}
+
+/// A stage to show and the fields of it to ask.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prompt {
+    pub stage: StageKey,
+    pub title: String,
+    pub intro: Option<String>,
+    pub skippable: bool,
+    pub fields: Vec<Field>,
+}
+
+/// A value a linked identity's claim supplies for a field whose target is empty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimFill {
+    pub field: FieldKey,
+    pub target: Target,
+    pub value: Value,
+    pub connection: String,
+    pub claim: String,
+}
+
+/// Why a stage or field was not asked, for the site owner's simulator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum NotAsked {
+    StageDisabled { stage: StageKey },
+    StageNotForThisMoment { stage: StageKey },
+    ConditionNotMet { stage: StageKey },
+    StageInCooldown { stage: StageKey, until: Option<DateTime<Utc>>, until_login: Option<u32> },
+    StageSkippedForGood { stage: StageKey },
+    /// At most one login-time stage per login.
+    LoginStageAlreadyShown { stage: StageKey },
+    /// Another stage comes first.
+    LaterStage { stage: StageKey },
+    Known { field: FieldKey, source: KnownFrom },
+    Declined { field: FieldKey, at: DateTime<Utc> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum KnownFrom {
+    Profile,
+    Claim { connection: String, claim: String },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub prompt: Option<Prompt>,
+    /// Copy these into the profile (with `claim:` provenance) whatever is shown.
+    pub from_claims: Vec<ClaimFill>,
+    /// Stages whose fields turned out all known: completed without asking.
+    pub completed_silently: Vec<StageKey>,
+    pub not_asked: Vec<NotAsked>,
+}
+
+/// The engine's one entry point.
+pub fn decide(
+    config: &ProfilingConfig,
+    facts: &ProfileFacts,
+    history: &[PastEvent],
+    moment: &Moment,
+    now: DateTime<Utc>,
+) -> Decision {
+    let mut decision = Decision::default();
+    let (known, fills) = known_fields(config, facts);
+    decision.from_claims = fills;
+    let declined = declined_fields(history);
+
+    // Rule 4: a login-time stage already shown at this login.
+    if moment.is_login_time() {
+        let login_number = facts.logins_count;
+        let this_login: Vec<&PastEvent> = history
+            .iter()
+            .filter(|e| e.login_number == login_number && config.stage(&e.stage).is_some_and(|s| is_login_stage(s)))
+            .collect();
+        if let Some(shown) = this_login.iter().find(|e| e.kind == EventKind::Shown) {
+            let settled = this_login.iter().any(|e| e.stage == shown.stage && e.kind != EventKind::Shown);
+            let stage = config.stage(&shown.stage);
+            match stage {
+                Some(stage) if !settled && stage.enabled => {
+                    let fields = unknown_fields(config, stage, &known, &declined, &mut Vec::new());
+                    if !fields.is_empty() {
+                        decision.prompt = Some(prompt(stage, fields));
+                        return decision;
+                    }
+                }
+                _ => {}
+            }
+            decision.not_asked.push(NotAsked::LoginStageAlreadyShown { stage: shown.stage.clone() });
+            return decision;
+        }
+    }
+
+    for stage in &config.stages {
+        if decision.prompt.is_some() {
+            if stage_applies(stage, moment) && stage.enabled {
+                decision.not_asked.push(NotAsked::LaterStage { stage: stage.key.clone() });
+            }
+            continue;
+        }
+        if !stage.enabled {
+            decision.not_asked.push(NotAsked::StageDisabled { stage: stage.key.clone() });
+            continue;
+        }
+        if !stage_applies(stage, moment) {
+            decision.not_asked.push(NotAsked::StageNotForThisMoment { stage: stage.key.clone() });
+            continue;
+        }
+        if let Some(condition) = &stage.when {
+            if !condition_holds(condition, facts, &known) {
+                decision.not_asked.push(NotAsked::ConditionNotMet { stage: stage.key.clone() });
+                continue;
+            }
+        }
+        if let Some(blocked) = cooldown(stage, history, facts.logins_count, now) {
+            decision.not_asked.push(blocked);
+            continue;
+        }
+        let mut reasons = Vec::new();
+        let fields = unknown_fields(config, stage, &known, &declined, &mut reasons);
+        decision.not_asked.extend(reasons);
+        if fields.is_empty() {
+            decision.completed_silently.push(stage.key.clone());
+            continue;
+        }
+        decision.prompt = Some(prompt(stage, fields));
+    }
+    decision
+}
+
+fn is_login_stage(stage: &Stage) -> bool {
+    matches!(stage.trigger, Trigger::Signup | Trigger::Login { .. })
+}
+
+fn prompt(stage: &Stage, fields: Vec<Field>) -> Prompt {
+    Prompt {
+        stage: stage.key.clone(),
+        title: stage.title.clone(),
+        intro: stage.intro.clone(),
+        skippable: stage.skippable,
+        fields,
+    }
+}
+
+fn stage_applies(stage: &Stage, moment: &Moment) -> bool {
+    match (&stage.trigger, moment) {
+        (Trigger::Signup, Moment::Signup) => true,
+        // The signup is login number one.
+        (Trigger::Login { min_logins }, Moment::Signup) => *min_logins <= 1,
+        (Trigger::Login { min_logins }, Moment::Login { number }) => number >= min_logins,
+        (Trigger::Context { name, tags }, Moment::Context { name: here, tags: here_tags }) => {
+            name == here && (tags.is_empty() || tags.iter().any(|t| here_tags.contains(t)))
+        }
+        _ => false,
+    }
+}
+
+/// Known field keys (with where from), and the claim values to copy in.
+fn known_fields(config: &ProfilingConfig, facts: &ProfileFacts) -> (BTreeMap<FieldKey, KnownFrom>, Vec<ClaimFill>) {
+    let mut known = BTreeMap::new();
+    let mut fills = Vec::new();
+    for field in &config.fields {
+        if is_present(facts.value(&field.target)) {
+            known.insert(field.key.clone(), KnownFrom::Profile);
+            continue;
+        }
+        let from_claim = field.claims.iter().find_map(|claim| {
+            facts.identity_claims.iter().find_map(|(connection, claims)| {
+                claims
+                    .get(claim)
+                    .filter(|v| is_present(Some(v)))
+                    .map(|v| (connection.clone(), claim.clone(), v.clone()))
+            })
+        });
+        if let Some((connection, claim, value)) = from_claim {
+            known.insert(field.key.clone(), KnownFrom::Claim { connection: connection.clone(), claim: claim.clone() });
+            fills.push(ClaimFill { field: field.key.clone(), target: field.target.clone(), value, connection, claim });
+        }
+    }
+    (known, fills)
+}
+
+/// Fields left blank when their stage was answered, with when.
+fn declined_fields(history: &[PastEvent]) -> BTreeMap<FieldKey, DateTime<Utc>> {
+    let mut declined = BTreeMap::new();
+    for event in history.iter().filter(|e| e.kind == EventKind::Answered) {
+        for field in &event.declined {
+            declined.insert(field.clone(), event.at);
+        }
+    }
+    declined
+}
+
+fn unknown_fields(
+    config: &ProfilingConfig,
+    stage: &Stage,
+    known: &BTreeMap<FieldKey, KnownFrom>,
+    declined: &BTreeMap<FieldKey, DateTime<Utc>>,
+    reasons: &mut Vec<NotAsked>,
+) -> Vec<Field> {
+    let mut seen = BTreeSet::new();
+    let mut fields = Vec::new();
+    for key in &stage.fields {
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        let Some(field) = config.field(key) else { continue };
+        if let Some(source) = known.get(key) {
+            reasons.push(NotAsked::Known { field: key.clone(), source: source.clone() });
+        } else if let Some(at) = declined.get(key) {
+            reasons.push(NotAsked::Declined { field: key.clone(), at: *at });
+        } else {
+            fields.push(field.clone());
+        }
+    }
+    fields
+}
+
+fn condition_holds(condition: &Condition, facts: &ProfileFacts, _known: &BTreeMap<FieldKey, KnownFrom>) -> bool {
+    match condition {
+        Condition::Exists { target } => is_present(facts.value(target)),
+        Condition::Missing { target } => !is_present(facts.value(target)),
+        Condition::Equals { target, value } => facts.value(target) == Some(value),
+        Condition::In { target, values } => facts.value(target).is_some_and(|v| values.contains(v)),
+    }
+}
+
+/// `Some(reason)` when the stage's last skip still holds.
+fn cooldown(stage: &Stage, history: &[PastEvent], logins_count: u32, now: DateTime<Utc>) -> Option<NotAsked> {
+    // The most recent decisive event: an answer lifts an earlier skip.
+    let last = history
+        .iter()
+        .filter(|e| e.stage == stage.key && matches!(e.kind, EventKind::Skipped | EventKind::Answered))
+        .max_by_key(|e| (e.at, e.login_number))?;
+    if last.kind != EventKind::Skipped {
+        return None;
+    }
+    let c = stage.cooldown;
+    if c.days.is_none() && c.logins.is_none() {
+        return Some(NotAsked::StageSkippedForGood { stage: stage.key.clone() });
+    }
+    let until = c.days.map(|d| last.at + Duration::days(i64::from(d)));
+    let until_login = c.logins.map(|n| last.login_number.saturating_add(n));
+    let waiting_days = until.is_some_and(|u| now < u);
+    let waiting_logins = until_login.is_some_and(|n| logins_count < n);
+    (waiting_days || waiting_logins).then(|| NotAsked::StageInCooldown { stage: stage.key.clone(), until, until_login })
+}

@@ -1,0 +1,230 @@
+//! Profile fields a site owner can ask for: what is asked, how it is answered, where the
+//! answer goes, and which provider claims already answer it.
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::profile::RootAttribute;
+
+/// A field's key: 1–64 characters of a-z, 0-9 and `_`, starting with a letter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct FieldKey(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a valid key: use 1–64 characters of a-z, 0-9 and _, starting with a letter")]
+pub struct InvalidKey(pub String);
+
+impl FieldKey {
+    pub fn parse(s: &str) -> Result<FieldKey, InvalidKey> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.starts_with(|c: char| c.is_ascii_lowercase())
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if ok {
+            Ok(FieldKey(s.to_string()))
+        } else {
+            Err(InvalidKey(s.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for FieldKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for FieldKey {
+    type Error = InvalidKey;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        FieldKey::parse(&value)
+    }
+}
+
+impl From<FieldKey> for String {
+    fn from(value: FieldKey) -> Self {
+        value.0
+    }
+}
+
+/// How a field is answered (and rendered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Text,
+    Textarea,
+    Email,
+    Phone,
+    Url,
+    Number,
+    Date,
+    Dropdown,
+    Radio,
+    Checkbox,
+    Multiselect,
+    /// An explicit yes/no agreement (newsletter, terms): stored as a boolean, and "no" is an
+    /// answer too.
+    Consent,
+}
+
+impl FieldKind {
+    /// Kinds whose answers must come from `validation.options`.
+    pub fn has_options(self) -> bool {
+        matches!(self, FieldKind::Dropdown | FieldKind::Radio | FieldKind::Multiselect)
+    }
+}
+
+/// Where an answer is stored. Never `app_metadata`: that is for admins and the API.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    Root(RootAttribute),
+    UserMetadata(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidTarget {
+    #[error("answers can never be stored in app_metadata (`{0}`): it is for admins and the API")]
+    AppMetadata(String),
+    #[error("`{0}` is not a target: use a root attribute (given_name, …) or user_metadata.<key>")]
+    Unknown(String),
+    #[error("`{0}` cannot be asked: it is set by the identity provider")]
+    NotAskable(String),
+}
+
+impl FromStr for Target {
+    type Err = InvalidTarget;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.starts_with("app_metadata") {
+            return Err(InvalidTarget::AppMetadata(s.to_string()));
+        }
+        if let Some(key) = s.strip_prefix("user_metadata.") {
+            return FieldKey::parse(key)
+                .map(|k| Target::UserMetadata(k.0))
+                .map_err(|_| InvalidTarget::Unknown(s.to_string()));
+        }
+        match s.parse::<RootAttribute>() {
+            // Whether an email is verified is the provider's word, never an answer.
+            Ok(RootAttribute::EmailVerified) => Err(InvalidTarget::NotAskable(s.to_string())),
+            Ok(attr) => Ok(Target::Root(attr)),
+            Err(_) => Err(InvalidTarget::Unknown(s.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Root(attr) => f.write_str(attr.as_str()),
+            Target::UserMetadata(key) => write!(f, "user_metadata.{key}"),
+        }
+    }
+}
+
+impl Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One choice of a dropdown, radio group or multiselect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+/// Rules an answer must meet, checked in the browser for convenience and on the server for
+/// real.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Validation {
+    pub required: bool,
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+    /// A regular expression the whole answer must match.
+    pub pattern: Option<String>,
+    /// Human words for the pattern ("five digits").
+    pub pattern_hint: Option<String>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub options: Vec<Choice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub key: FieldKey,
+    pub label: String,
+    #[serde(default)]
+    pub help: Option<String>,
+    pub kind: FieldKind,
+    pub target: Target,
+    #[serde(default)]
+    pub validation: Validation,
+    /// Provider claims that already answer this field, in order of preference
+    /// (`job_title`, `title`).
+    #[serde(default)]
+    pub claims: Vec<String>,
+    #[serde(default = "yes")]
+    pub user_editable: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Whether `value` counts as "known": absent, null, empty strings and empty lists do not.
+pub fn is_present(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.trim().is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_lower_snake_case() {
+        assert!(FieldKey::parse("job_title").is_ok());
+        for bad in ["", "Job", "1st", "job-title", "job.title", &"a".repeat(65)] {
+            assert!(FieldKey::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn targets_are_root_attributes_or_user_metadata_never_app_metadata() {
+        assert_eq!("given_name".parse(), Ok(Target::Root(RootAttribute::GivenName)));
+        assert_eq!("user_metadata.company".parse(), Ok(Target::UserMetadata("company".into())));
+        assert!(matches!("app_metadata.plan".parse::<Target>(), Err(InvalidTarget::AppMetadata(_))));
+        assert!(matches!("email_verified".parse::<Target>(), Err(InvalidTarget::NotAskable(_))));
+        assert!(matches!("user_metadata.a.b".parse::<Target>(), Err(InvalidTarget::Unknown(_))));
+        assert!(matches!("shoe_size".parse::<Target>(), Err(InvalidTarget::Unknown(_))));
+    }
+
+    #[test]
+    fn presence_ignores_blanks_and_empty_lists() {
+        assert!(!is_present(None));
+        assert!(!is_present(Some(&Value::Null)));
+        assert!(!is_present(Some(&Value::from("  "))));
+        assert!(!is_present(Some(&serde_json::json!([]))));
+        assert!(is_present(Some(&Value::from(false))), "a consent 'no' is an answer");
+        assert!(is_present(Some(&Value::from(0))));
+    }
+}

@@ -1,0 +1,18 @@
+//! Progressive profiling: the fields a site asks for, the stages that ask them, and the
+//! engine that decides what to ask now — never what is already known.
+//! Pure and shared with the browser (client-side validation uses the same rules).
+
+pub mod answer;
+pub mod config;
+pub mod engine;
+pub mod field;
+pub mod stage;
+
+#[cfg(test)]
+mod engine_tests;
+
+pub use answer::{validate_answer, AnswerProblem};
+pub use config::ConfigProblem;
+pub use engine::{decide, Decision, EventKind, Moment, PastEvent, ProfileFacts, ProfilingConfig, Prompt};
+pub use field::{Field, FieldKey, FieldKind, Target};
+pub use stage::{Condition, Cooldown, Stage, StageKey, Trigger};

@@ -1,0 +1,68 @@
+//! Stages: ordered groups of fields asked at one moment (signup, a later login, a place in
+//! the app), optionally only when the profile meets a condition, skippable with a cooldown.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::field::{FieldKey, Target};
+
+/// A stage's key; same rules as a field key.
+pub type StageKey = FieldKey;
+
+/// When a stage may be shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "on", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Trigger {
+    /// Right after the account is created (the first login).
+    Signup,
+    /// At a login, from the `min_logins`-th on (2 = "from the second login on").
+    Login { min_logins: u32 },
+    /// In a named place of the app (`article`), optionally only where one of `tags` applies.
+    Context {
+        name: String,
+        #[serde(default)]
+        tags: Vec<String>,
+    },
+}
+
+/// An optional condition on the profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Condition {
+    Exists { target: Target },
+    Missing { target: Target },
+    Equals { target: Target, value: Value },
+    In { target: Target, values: Vec<Value> },
+}
+
+/// How long a skipped stage waits before it may be shown again. Both set: whichever comes
+/// later. Neither set: a skip is final.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Cooldown {
+    pub days: Option<u32>,
+    pub logins: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    pub key: StageKey,
+    pub title: String,
+    #[serde(default)]
+    pub intro: Option<String>,
+    pub trigger: Trigger,
+    #[serde(default)]
+    pub when: Option<Condition>,
+    pub fields: Vec<FieldKey>,
+    #[serde(default = "yes")]
+    pub skippable: bool,
+    #[serde(default)]
+    pub cooldown: Cooldown,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
