@@ -150,7 +150,7 @@ async fn finish(
     }
     let code = q.code.ok_or_else(|| LoginFailure::BadCallback("no code".into()))?;
     let login = connection.finish(tx, code, q.iss.as_deref()).await?;
-    let result = upsert_login(&s.db, &connection.connection_ref(), &login.subject, login.profile_data, tx.link_user.as_deref())
+    let result = upsert_login(&s.db, &connection.connection_ref(), &login.subject, login.profile_data.clone(), tx.link_user.as_deref())
         .await
         .map_err(|e| match e {
             IdentityError::LinkedElsewhere(_) => LoginFailure::LinkedElsewhere,
@@ -165,6 +165,9 @@ async fn finish(
         .await
         .map_err(|e| LoginFailure::Internal(e.to_string()))?;
     session::sign_in(session, &result.user.id).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
+    if let Some(id_token) = &login.id_token {
+        session::remember_provider(session, name, id_token).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
+    }
     tracing::info!(user = %result.user.id, new_user = result.created_user, "provider sign-in");
     Ok(())
 }

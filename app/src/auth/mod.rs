@@ -230,8 +230,14 @@ pub mod ssr {
     }
 
     pub async fn logout() -> Result<(), AppError> {
-        session::sign_out(&session().await?).await?;
-        leptos_axum::redirect("/");
+        let state = AppState::current()?;
+        let session = session().await?;
+        let at_provider = session::provider(&session)
+            .await?
+            .and_then(|(connection, id_token)| state.connections.end_session_url(&connection, &id_token));
+        // Our session ends first, whatever happens at the provider.
+        session::sign_out(&session).await?;
+        leptos_axum::redirect(at_provider.as_deref().unwrap_or("/"));
         Ok(())
     }
 }

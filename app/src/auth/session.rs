@@ -4,6 +4,7 @@ use chrono::Utc;
 use tower_sessions::Session;
 
 const USER_ID: &str = "auth.user_id";
+const PROVIDER: &str = "auth.provider";
 const AUTHENTICATED_AT: &str = "auth.at";
 
 #[derive(Debug, thiserror::Error)]
@@ -28,4 +29,15 @@ pub async fn user_id(session: &Session) -> Result<Option<String>, SessionError> 
 pub async fn sign_out(session: &Session) -> Result<(), SessionError> {
     session.flush().await?;
     Ok(())
+}
+
+/// Remembers the connection and ID token of a provider sign-in, for RP-initiated logout.
+pub async fn remember_provider(session: &Session, connection: &str, id_token: &str) -> Result<(), SessionError> {
+    session.insert(PROVIDER, (connection, id_token)).await?;
+    Ok(())
+}
+
+/// The connection and ID token this session signed in with, if it was a provider.
+pub async fn provider(session: &Session) -> Result<Option<(String, String)>, SessionError> {
+    Ok(session.get::<(String, String)>(PROVIDER).await?)
 }

@@ -27,4 +27,9 @@ pub trait ConnectionDirectory: Send + Sync {
     fn summaries(&self) -> Vec<ConnectionSummary>;
     /// Whether local email + password accounts are offered.
     fn password_enabled(&self) -> bool;
+    /// The provider URL that ends the person's session there too (RP-initiated logout), when
+    /// the connection enables it and the provider offers it.
+    fn end_session_url(&self, _connection: &str, _id_token: &str) -> Option<String> {
+        None
+    }
 }

@@ -103,7 +103,7 @@ impl GithubConnection {
             }
             Ok(_) | Err(_) => tracing::info!("GitHub /user/emails unavailable; continuing without it"),
         }
-        Ok(ProviderLogin { subject: id, profile_data: user })
+        Ok(ProviderLogin { subject: id, profile_data: user, id_token: None })
     }
 
     async fn api_get(&self, token: &str, path: &str) -> Result<Value, LoginFailure> {

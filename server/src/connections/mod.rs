@@ -24,6 +24,8 @@ pub use transaction::Transaction;
 pub struct ProviderLogin {
     pub subject: String,
     pub profile_data: Value,
+    /// The verified ID token (OIDC), kept for `id_token_hint` at logout.
+    pub id_token: Option<String>,
 }
 
 /// `{public_url}/auth/{name}/callback`: the redirect URI to register at the provider.
@@ -71,6 +73,8 @@ impl Connection {
 pub struct ConnectionRegistry {
     connections: BTreeMap<String, Arc<Connection>>,
     password_enabled: bool,
+    /// Where the provider sends people after RP-initiated logout: our home page.
+    post_logout_redirect: String,
 }
 
 /// The HTTP client for talking to providers: redirects off (a redirect could point us at an
@@ -120,7 +124,11 @@ impl ConnectionRegistry {
             };
             connections.insert(name.clone(), Arc::new(Connection { name: name.clone(), settings: settings.clone(), provider }));
         }
-        Ok(Self { connections, password_enabled })
+        Ok(Self {
+            connections,
+            password_enabled,
+            post_logout_redirect: format!("{}/", public_url.as_str().trim_end_matches('/')),
+        })
     }
 
     pub fn get(&self, name: &str) -> Option<Arc<Connection>> {
@@ -165,5 +173,16 @@ impl ConnectionDirectory for ConnectionRegistry {
 
     fn password_enabled(&self) -> bool {
         self.password_enabled
+    }
+
+    fn end_session_url(&self, connection: &str, id_token: &str) -> Option<String> {
+        let c = self.connections.get(connection)?;
+        if !c.settings.rp_initiated_logout {
+            return None;
+        }
+        match &c.provider {
+            Provider::Oidc(o) => o.end_session_url(id_token, &self.post_logout_redirect).map(|u| u.to_string()),
+            Provider::Github(_) => None,
+        }
     }
 }

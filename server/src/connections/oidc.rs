@@ -10,11 +10,15 @@ use std::{
 
 use base64::Engine;
 use openidconnect::{
-    core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata},
+    core::{CoreAuthenticationFlow, CoreClient, CoreIdToken},
     AccessTokenHash, AuthType, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
-    CsrfToken, IssuerUrl, JsonWebKeySet, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
+    CsrfToken, IssuerUrl, JsonWebKeySet, LogoutRequest, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
+    RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
 };
+
+/// Discovery metadata, keeping `end_session_endpoint` for RP-initiated logout.
+type CoreProviderMetadata = ProviderMetadataWithLogout;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 use url::Url;
@@ -233,7 +237,25 @@ impl OidcConnection {
             }
             profile.extend(userinfo);
         }
-        Ok(ProviderLogin { subject, profile_data: Value::Object(profile) })
+        Ok(ProviderLogin { subject, profile_data: Value::Object(profile), id_token: Some(id_token.to_string()) })
+    }
+
+    /// Where to send the browser to end its session at the provider, if it offers that.
+    pub fn end_session_url(&self, id_token: &str, post_logout_redirect: &str) -> Option<Url> {
+        let md = match self.discovery.read().map(|d| d.clone()) {
+            Ok(Discovery::Ready(md)) => md,
+            _ => return None,
+        };
+        let endpoint = md.additional_metadata().end_session_endpoint.clone()?;
+        let id_token: CoreIdToken = id_token.parse().ok()?;
+        let redirect = PostLogoutRedirectUrl::new(post_logout_redirect.to_string()).ok()?;
+        Some(
+            LogoutRequest::from(endpoint)
+                .set_id_token_hint(&id_token)
+                .set_client_id(ClientId::new(self.settings.client_id.clone().unwrap_or_default()))
+                .set_post_logout_redirect_uri(redirect)
+                .http_get_url(),
+        )
     }
 
     async fn refresh_jwks(&self, md: &CoreProviderMetadata) -> Result<Arc<CoreProviderMetadata>, String> {

@@ -25,6 +25,10 @@ pub struct ConnectionSettings {
     pub scopes: Option<Vec<String>>,
     #[serde(default)]
     pub sync_root_attributes: SyncPolicy,
+    /// On sign-out, also end the session at the provider (OIDC RP-initiated logout) when it
+    /// offers an `end_session_endpoint`.
+    #[serde(default)]
+    pub rp_initiated_logout: bool,
     /// How the client secret is sent to the token endpoint.
     #[serde(default)]
     pub client_auth: ClientAuth,
