@@ -3,4 +3,8 @@
 
 pub mod identities;
 pub mod password_credentials;
+pub mod profile_fields;
+pub mod profile_stage_fields;
+pub mod profile_stages;
+pub mod prompt_events;
 pub mod users;

@@ -7,6 +7,8 @@ pub mod config;
 pub mod engine;
 pub mod field;
 pub mod stage;
+#[cfg(feature = "ssr")]
+pub mod ssr;
 
 #[cfg(test)]
 mod engine_tests;

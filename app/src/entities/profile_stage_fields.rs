@@ -1,0 +1,16 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "profile_stage_fields")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub stage_key: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub field_key: String,
+    pub position: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

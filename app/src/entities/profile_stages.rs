@@ -1,0 +1,27 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "profile_stages")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub key: String,
+    pub title: String,
+    pub intro: Option<String>,
+    pub position: i32,
+    pub trigger_kind: String,
+    pub min_logins: Option<i32>,
+    pub context_name: Option<String>,
+    pub context_tags: Json,
+    pub condition: Option<Json>,
+    pub skippable: bool,
+    pub cooldown_days: Option<i32>,
+    pub cooldown_logins: Option<i32>,
+    pub enabled: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

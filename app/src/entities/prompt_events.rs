@@ -1,0 +1,24 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "prompt_events")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub user_id: String,
+    pub stage_key: String,
+    /// shown | answered | skipped | abandoned
+    pub kind: String,
+    /// signup | login | context
+    pub trigger_kind: String,
+    pub context_name: Option<String>,
+    /// For `answered`: `{"answered": [...], "declined": [...]}` field keys.
+    pub fields: Json,
+    pub login_number: i32,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,554 @@
+//! Progressive profiling on the server: the configuration in the database, the facts and
+//! history the engine needs, and the writes that follow its decisions (claim values copied
+//! in, answers saved, events recorded).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use serde_json::{json, Value};
+
+use super::{
+    engine::{decide, ClaimFill, Decision, EventKind, Moment, PastEvent, ProfileFacts, ProfilingConfig, Prompt},
+    field::{Field, FieldKey, Target},
+    stage::{Condition, Cooldown, Stage, Trigger},
+    validate_answer, AnswerProblem,
+};
+use crate::{
+    entities::{identities, profile_fields, profile_stage_fields, profile_stages, prompt_events, users},
+    profile::{RootAttribute, Source},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfilingError {
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error("the stored profiling configuration is unreadable: {0}")]
+    Corrupt(String),
+    #[error("that question stage is not open for you now")]
+    StageNotOpen,
+    #[error("this stage cannot be skipped")]
+    NotSkippable,
+    #[error("some answers need attention")]
+    Invalid(BTreeMap<String, AnswerProblem>),
+    #[error("the profile changed while saving; please try again")]
+    Conflict,
+}
+
+// ---------------------------------------------------------------------------------------
+// Configuration
+
+/// Loads the configuration, stages in their order.
+pub async fn load_config(db: &impl ConnectionTrait) -> Result<ProfilingConfig, ProfilingError> {
+    let corrupt = |what: &str, e: &dyn std::fmt::Display| ProfilingError::Corrupt(format!("{what}: {e}"));
+    let mut fields = Vec::new();
+    for row in profile_fields::Entity::find().order_by_asc(profile_fields::Column::Position).all(db).await? {
+        let field = Field {
+            key: FieldKey::parse(&row.key).map_err(|e| corrupt("field key", &e))?,
+            label: row.label,
+            help: row.help,
+            kind: serde_json::from_value(Value::from(row.kind)).map_err(|e| corrupt("field kind", &e))?,
+            target: row.target.parse().map_err(|e| corrupt("field target", &e))?,
+            validation: serde_json::from_value(row.validation).map_err(|e| corrupt("field validation", &e))?,
+            claims: serde_json::from_value(row.claims).map_err(|e| corrupt("field claims", &e))?,
+            user_editable: row.user_editable,
+        };
+        fields.push(field);
+    }
+    let links = profile_stage_fields::Entity::find()
+        .order_by_asc(profile_stage_fields::Column::Position)
+        .all(db)
+        .await?;
+    let mut stages = Vec::new();
+    for row in profile_stages::Entity::find().order_by_asc(profile_stages::Column::Position).all(db).await? {
+        let trigger = match row.trigger_kind.as_str() {
+            "signup" => Trigger::Signup,
+            "login" => Trigger::Login { min_logins: row.min_logins.unwrap_or(1).max(1) as u32 },
+            "context" => Trigger::Context {
+                name: row.context_name.clone().unwrap_or_default(),
+                tags: serde_json::from_value(row.context_tags.clone()).unwrap_or_default(),
+            },
+            other => return Err(corrupt("stage trigger", &other)),
+        };
+        let when: Option<Condition> = match row.condition.clone() {
+            Some(v) if !v.is_null() => Some(serde_json::from_value(v).map_err(|e| corrupt("stage condition", &e))?),
+            _ => None,
+        };
+        let stage_fields = links
+            .iter()
+            .filter(|l| l.stage_key == row.key)
+            .filter_map(|l| FieldKey::parse(&l.field_key).ok())
+            .collect();
+        stages.push(Stage {
+            key: FieldKey::parse(&row.key).map_err(|e| corrupt("stage key", &e))?,
+            title: row.title,
+            intro: row.intro,
+            trigger,
+            when,
+            fields: stage_fields,
+            skippable: row.skippable,
+            cooldown: Cooldown {
+                days: row.cooldown_days.map(|d| d.max(0) as u32),
+                logins: row.cooldown_logins.map(|n| n.max(0) as u32),
+            },
+            enabled: row.enabled,
+        });
+    }
+    Ok(ProfilingConfig { fields, stages })
+}
+
+/// Replaces the whole configuration (import, and the console's saves). The caller has
+/// checked it (`ProfilingConfig::problems`). One transaction: readers see the old or the new
+/// configuration, never a mix.
+pub async fn replace_config(db: &DatabaseConnection, config: &ProfilingConfig) -> Result<(), ProfilingError> {
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    profile_stage_fields::Entity::delete_many().exec(&txn).await?;
+    profile_stages::Entity::delete_many().exec(&txn).await?;
+    profile_fields::Entity::delete_many().exec(&txn).await?;
+    for (i, f) in config.fields.iter().enumerate() {
+        profile_fields::ActiveModel {
+            key: Set(f.key.to_string()),
+            label: Set(f.label.clone()),
+            help: Set(f.help.clone()),
+            kind: Set(serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
+            target: Set(f.target.to_string()),
+            validation: Set(serde_json::to_value(&f.validation).unwrap_or(Value::Null)),
+            claims: Set(json!(f.claims)),
+            user_editable: Set(f.user_editable),
+            position: Set(i as i32),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    for (i, s) in config.stages.iter().enumerate() {
+        let (kind, min_logins, context_name, tags) = match &s.trigger {
+            Trigger::Signup => ("signup", None, None, json!([])),
+            Trigger::Login { min_logins } => ("login", Some(*min_logins as i32), None, json!([])),
+            Trigger::Context { name, tags } => ("context", None, Some(name.clone()), json!(tags)),
+        };
+        profile_stages::ActiveModel {
+            key: Set(s.key.to_string()),
+            title: Set(s.title.clone()),
+            intro: Set(s.intro.clone()),
+            position: Set(i as i32),
+            trigger_kind: Set(kind.to_string()),
+            min_logins: Set(min_logins),
+            context_name: Set(context_name),
+            context_tags: Set(tags),
+            condition: Set(s.when.as_ref().and_then(|c| serde_json::to_value(c).ok())),
+            skippable: Set(s.skippable),
+            cooldown_days: Set(s.cooldown.days.map(|d| d as i32)),
+            cooldown_logins: Set(s.cooldown.logins.map(|n| n as i32)),
+            enabled: Set(s.enabled),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        let mut seen = std::collections::BTreeSet::new();
+        for (j, field) in s.fields.iter().enumerate() {
+            if !seen.insert(field.clone()) {
+                continue;
+            }
+            profile_stage_fields::ActiveModel {
+                stage_key: Set(s.key.to_string()),
+                field_key: Set(field.to_string()),
+                position: Set(j as i32),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// On first start: the shipped defaults (the seed scenario), unless anything is configured.
+pub async fn seed_defaults_if_empty(db: &DatabaseConnection) -> Result<bool, ProfilingError> {
+    let fields = profile_fields::Entity::find().count(db).await?;
+    let stages = profile_stages::Entity::find().count(db).await?;
+    if fields > 0 || stages > 0 {
+        return Ok(false);
+    }
+    replace_config(db, &ProfilingConfig::defaults()).await?;
+    tracing::info!("profiling configuration seeded from the shipped defaults");
+    Ok(true)
+}
+
+// ---------------------------------------------------------------------------------------
+// Facts and history
+
+fn root_values(user: &users::Model) -> BTreeMap<RootAttribute, Value> {
+    let mut root = BTreeMap::new();
+    let mut put = |attr, v: &Option<String>| {
+        if let Some(v) = v {
+            root.insert(attr, Value::from(v.as_str()));
+        }
+    };
+    put(RootAttribute::Email, &user.email);
+    put(RootAttribute::Name, &user.name);
+    put(RootAttribute::GivenName, &user.given_name);
+    put(RootAttribute::FamilyName, &user.family_name);
+    put(RootAttribute::Nickname, &user.nickname);
+    put(RootAttribute::Picture, &user.picture);
+    put(RootAttribute::Locale, &user.locale);
+    root
+}
+
+pub async fn facts_for(db: &impl ConnectionTrait, user: &users::Model) -> Result<ProfileFacts, DbErr> {
+    let identity_claims = identities::Entity::find()
+        .filter(identities::Column::UserId.eq(&user.id))
+        .order_by_asc(identities::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|i| match i.profile_data {
+            Value::Object(map) => Some((i.connection, map)),
+            _ => None,
+        })
+        .collect();
+    Ok(ProfileFacts {
+        root: root_values(user),
+        user_metadata: user.user_metadata.as_object().cloned().unwrap_or_default(),
+        identity_claims,
+        logins_count: user.logins_count.max(0) as u32,
+    })
+}
+
+pub async fn history_for(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<PastEvent>, DbErr> {
+    let rows = prompt_events::Entity::find()
+        .filter(prompt_events::Column::UserId.eq(user_id))
+        .order_by_asc(prompt_events::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let kind = match r.kind.as_str() {
+                "shown" => EventKind::Shown,
+                "answered" => EventKind::Answered,
+                "skipped" => EventKind::Skipped,
+                "abandoned" => EventKind::Abandoned,
+                _ => return None,
+            };
+            let declined = r.fields.get("declined").and_then(|d| serde_json::from_value(d.clone()).ok()).unwrap_or_default();
+            Some(PastEvent {
+                stage: FieldKey::parse(&r.stage_key).ok()?,
+                kind,
+                at: r.created_at,
+                login_number: r.login_number.max(0) as u32,
+                declined,
+            })
+        })
+        .collect())
+}
+
+fn moment_parts(moment: &Moment) -> (&'static str, Option<String>) {
+    match moment {
+        Moment::Signup => ("signup", None),
+        Moment::Login { .. } => ("login", None),
+        Moment::Context { name, .. } => ("context", Some(name.clone())),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    stage: &FieldKey,
+    kind: EventKind,
+    moment: &Moment,
+    login_number: i32,
+    fields: Value,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let (trigger, context) = moment_parts(moment);
+    prompt_events::ActiveModel {
+        user_id: Set(user_id.to_string()),
+        stage_key: Set(stage.to_string()),
+        kind: Set(kind.as_str().to_string()),
+        trigger_kind: Set(trigger.to_string()),
+        context_name: Set(context),
+        fields: Set(fields),
+        login_number: Set(login_number),
+        created_at: Set(at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Decisions and writes
+
+/// Writes claim-supplied values with `claim:<connection>:<claim>` provenance.
+async fn apply_claim_fills(db: &impl ConnectionTrait, user: &users::Model, fills: &[ClaimFill], now: DateTime<Utc>) -> Result<(), ProfilingError> {
+    if fills.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<(Target, Value, Source)> = fills
+        .iter()
+        .map(|f| (f.target.clone(), f.value.clone(), Source::Claim { connection: f.connection.clone(), claim: f.claim.clone() }))
+        .collect();
+    write_values(db, user, &values, now).await
+}
+
+/// Sets profile values and their provenance in one compare-and-swap on `users.version`:
+/// if anyone else wrote the profile since `user` was read, nothing is written and the
+/// caller retries with fresh data, so neither write is lost.
+pub async fn write_values(
+    db: &impl ConnectionTrait,
+    user: &users::Model,
+    values: &[(Target, Value, Source)],
+    now: DateTime<Utc>,
+) -> Result<(), ProfilingError> {
+    let mut metadata = user.user_metadata.as_object().cloned().unwrap_or_default();
+    let mut provenance = user.provenance.as_object().cloned().unwrap_or_default();
+    let mut update = users::Entity::update_many();
+    for (target, value, source) in values {
+        match target {
+            Target::UserMetadata(key) => {
+                metadata.insert(key.clone(), value.clone());
+            }
+            Target::Root(attr) => {
+                let text = value.as_str().map(str::to_string);
+                let column = match attr {
+                    RootAttribute::Email => users::Column::Email,
+                    RootAttribute::Name => users::Column::Name,
+                    RootAttribute::GivenName => users::Column::GivenName,
+                    RootAttribute::FamilyName => users::Column::FamilyName,
+                    RootAttribute::Nickname => users::Column::Nickname,
+                    RootAttribute::Picture => users::Column::Picture,
+                    RootAttribute::Locale => users::Column::Locale,
+                    // Not a target (refused by `Target::from_str`).
+                    RootAttribute::EmailVerified => continue,
+                };
+                if *attr == RootAttribute::Email {
+                    update = update.col_expr(users::Column::EmailNormalized, Expr::value(text.as_ref().map(|e| e.to_lowercase())));
+                }
+                update = update.col_expr(column, Expr::value(text));
+            }
+        }
+        provenance.insert(target.to_string(), json!({ "source": source, "at": now }));
+    }
+    // A name answered piece by piece also makes the display name, unless one exists.
+    if user.name.is_none() {
+        let given = values.iter().find(|(t, ..)| *t == Target::Root(RootAttribute::GivenName)).and_then(|(_, v, _)| v.as_str());
+        let family = values.iter().find(|(t, ..)| *t == Target::Root(RootAttribute::FamilyName)).and_then(|(_, v, _)| v.as_str());
+        if let (Some(g), Some(f)) = (given, family) {
+            update = update.col_expr(users::Column::Name, Expr::value(format!("{g} {f}")));
+        }
+    }
+    let result = update
+        .col_expr(users::Column::UserMetadata, Expr::value(Value::Object(metadata)))
+        .col_expr(users::Column::Provenance, Expr::value(Value::Object(provenance)))
+        .col_expr(users::Column::Version, Expr::value(user.version + 1))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(&user.id))
+        .filter(users::Column::Version.eq(user.version))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(ProfilingError::Conflict);
+    }
+    Ok(())
+}
+
+/// What to ask `user_id` now. Copies in values the claims supply, records `shown`.
+#[tracing::instrument(skip(db))]
+pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment) -> Result<Option<Prompt>, ProfilingError> {
+    let now = Utc::now();
+    for _attempt in 0..3 {
+        let config = load_config(db).await?;
+        let Some(user) = users::Entity::find_by_id(user_id.to_string()).one(db).await? else {
+            return Ok(None);
+        };
+        let facts = facts_for(db, &user).await?;
+        let history = history_for(db, user_id).await?;
+        let Decision { prompt, from_claims, .. } = decide(&config, &facts, &history, moment, now);
+        match apply_claim_fills(db, &user, &from_claims, now).await {
+            Err(ProfilingError::Conflict) => continue,
+            other => other?,
+        }
+        if let Some(p) = &prompt {
+            let already_shown = history.iter().any(|e| {
+                e.stage == p.stage && e.kind == EventKind::Shown && e.login_number == facts.logins_count
+            });
+            // Context prompts count each page view; a login prompt once per login.
+            if matches!(moment, Moment::Context { .. }) || !already_shown {
+                record(db, user_id, &p.stage, EventKind::Shown, moment, user.logins_count, json!({}), now).await?;
+            }
+        }
+        return Ok(prompt);
+    }
+    Err(ProfilingError::Conflict)
+}
+
+/// Saves the answers to `stage` (only to the fields it is asking now), validated on the
+/// server. Nothing is written unless every answer is valid.
+#[tracing::instrument(skip(db, answers))]
+pub async fn answer_stage(
+    db: &DatabaseConnection,
+    user_id: &str,
+    stage: &str,
+    moment: &Moment,
+    answers: &BTreeMap<String, Vec<String>>,
+) -> Result<(), ProfilingError> {
+    let now = Utc::now();
+    for _attempt in 0..3 {
+        let config = load_config(db).await?;
+        let user = users::Entity::find_by_id(user_id.to_string()).one(db).await?.ok_or(ProfilingError::StageNotOpen)?;
+        let facts = facts_for(db, &user).await?;
+        let history = history_for(db, user_id).await?;
+        let decision = decide(&config, &facts, &history, moment, now);
+        let prompt = decision.prompt.filter(|p| p.stage.as_str() == stage).ok_or(ProfilingError::StageNotOpen)?;
+
+        let mut problems = BTreeMap::new();
+        let mut values = Vec::new();
+        let mut declined = Vec::new();
+        for field in &prompt.fields {
+            let raw = answers.get(field.key.as_str()).cloned().unwrap_or_default();
+            match validate_answer(field, &raw) {
+                Ok(Some(value)) => values.push((field.target.clone(), value, Source::User)),
+                Ok(None) => declined.push(field.key.clone()),
+                Err(problem) => {
+                    problems.insert(field.key.to_string(), problem);
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ProfilingError::Invalid(problems));
+        }
+        let txn = db.begin().await?;
+        match write_values(&txn, &user, &values, now).await {
+            Err(ProfilingError::Conflict) => {
+                txn.rollback().await?;
+                continue;
+            }
+            other => other?,
+        }
+        let answered: Vec<String> = values.iter().map(|(t, ..)| t.to_string()).collect();
+        record(&txn, user_id, &prompt.stage, EventKind::Answered, moment, user.logins_count, json!({ "answered": answered, "declined": declined }), now).await?;
+        txn.commit().await?;
+        return Ok(());
+    }
+    Err(ProfilingError::Conflict)
+}
+
+/// Records a skip of the stage open now; it then waits out its cooldown.
+#[tracing::instrument(skip(db))]
+pub async fn skip_stage(db: &DatabaseConnection, user_id: &str, stage: &str, moment: &Moment) -> Result<(), ProfilingError> {
+    let now = Utc::now();
+    let config = load_config(db).await?;
+    let user = users::Entity::find_by_id(user_id.to_string()).one(db).await?.ok_or(ProfilingError::StageNotOpen)?;
+    let facts = facts_for(db, &user).await?;
+    let history = history_for(db, user_id).await?;
+    let prompt = decide(&config, &facts, &history, moment, now)
+        .prompt
+        .filter(|p| p.stage.as_str() == stage)
+        .ok_or(ProfilingError::StageNotOpen)?;
+    if !prompt.skippable {
+        return Err(ProfilingError::NotSkippable);
+    }
+    record(db, user_id, &prompt.stage, EventKind::Skipped, moment, user.logins_count, json!({}), now).await?;
+    Ok(())
+}
+
+/// The moment of a login: the signup when it is the account's first.
+pub fn login_moment(logins_count: i32) -> Moment {
+    if logins_count <= 1 {
+        Moment::Signup
+    } else {
+        Moment::Login { number: logins_count as u32 }
+    }
+}
+
+#[cfg(all(test, feature = "test-support"))]
+mod tests {
+    use super::*;
+    use crate::auth::accounts::{record_login, sign_up_with_password};
+    use crate::profile::Email;
+
+    async fn new_user(db: &DatabaseConnection) -> users::Model {
+        let user = sign_up_with_password(db, &Email::parse("ada@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
+        record_login(db, &user.id, None).await.unwrap()
+    }
+
+    fn form(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<String>> {
+        pairs.iter().map(|(k, v)| (k.to_string(), vec![v.to_string()])).collect()
+    }
+
+    crate::db_test!(the_defaults_round_trip_through_the_database, |db| {
+        assert!(seed_defaults_if_empty(db).await.unwrap());
+        assert!(!seed_defaults_if_empty(db).await.unwrap(), "seeded once");
+        assert_eq!(load_config(db).await.unwrap(), ProfilingConfig::defaults());
+    });
+
+    crate::db_test!(signup_asks_names_then_saves_them_with_user_provenance, |db| {
+        seed_defaults_if_empty(db).await.unwrap();
+        let user = new_user(db).await;
+        let prompt = next_prompt(db, &user.id, &Moment::Signup).await.unwrap().unwrap();
+        assert_eq!(prompt.stage.as_str(), "name");
+        let bad = answer_stage(db, &user.id, "name", &Moment::Signup, &form(&[("given_name", "Ada")])).await;
+        assert!(matches!(bad, Err(ProfilingError::Invalid(p)) if p.contains_key("family_name")));
+        let saved = users::Entity::find_by_id(user.id.clone()).one(db).await.unwrap().unwrap();
+        assert_eq!(saved.given_name, None, "nothing half-saved");
+        answer_stage(db, &user.id, "name", &Moment::Signup, &form(&[("given_name", "Ada"), ("family_name", "Lovelace")])).await.unwrap();
+        let saved = users::Entity::find_by_id(user.id.clone()).one(db).await.unwrap().unwrap();
+        assert_eq!(saved.given_name.as_deref(), Some("Ada"));
+        assert_eq!(saved.name.as_deref(), Some("Ada Lovelace"));
+        assert_eq!(saved.provenance["given_name"]["source"], "user");
+        assert!(next_prompt(db, &user.id, &Moment::Signup).await.unwrap().is_none());
+    });
+
+    crate::db_test!(a_skip_is_recorded_and_respected, |db| {
+        seed_defaults_if_empty(db).await.unwrap();
+        let user = new_user(db).await;
+        next_prompt(db, &user.id, &Moment::Signup).await.unwrap().unwrap();
+        skip_stage(db, &user.id, "name", &Moment::Signup).await.unwrap();
+        assert!(next_prompt(db, &user.id, &Moment::Signup).await.unwrap().is_none());
+        let kinds: Vec<EventKind> = history_for(db, &user.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, vec![EventKind::Shown, EventKind::Skipped]);
+    });
+
+    crate::db_test!(claims_answer_fields_and_are_copied_in_with_provenance, |db| {
+        seed_defaults_if_empty(db).await.unwrap();
+        let user = new_user(db).await;
+        let user = record_login(db, &user.id, None).await.unwrap();
+        identities::Entity::update_many()
+            .col_expr(identities::Column::ProfileData, Expr::value(json!({"email": "ada@example.com", "job_title": "Analyst"})))
+            .filter(identities::Column::UserId.eq(&user.id))
+            .exec(db)
+            .await
+            .unwrap();
+        // Names first (one stage per login): answer them, then log in again.
+        answer_stage(db, &user.id, "name", &Moment::Login { number: 2 }, &form(&[("given_name", "Ada"), ("family_name", "L")])).await.unwrap();
+        let user = record_login(db, &user.id, None).await.unwrap();
+        let prompt = next_prompt(db, &user.id, &Moment::Login { number: 3 }).await.unwrap().unwrap();
+        let asked: Vec<&str> = prompt.fields.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(asked, ["company"]);
+        let saved = users::Entity::find_by_id(user.id.clone()).one(db).await.unwrap().unwrap();
+        assert_eq!(saved.user_metadata["job_title"], "Analyst");
+        assert_eq!(saved.provenance["user_metadata.job_title"]["source"], format!("claim:{}:job_title", crate::auth::accounts::PASSWORD_CONNECTION));
+    });
+
+    crate::db_test!(concurrent_writes_to_one_profile_both_survive, |db| {
+        let user = new_user(db).await;
+        let a = write_values(db, &user, &[(Target::UserMetadata("a".into()), json!(1), Source::User)], Utc::now()).await;
+        // The second writer read the same version: refused, not silently overwriting.
+        let b = write_values(db, &user, &[(Target::UserMetadata("b".into()), json!(2), Source::User)], Utc::now()).await;
+        assert!(a.is_ok());
+        assert!(matches!(b, Err(ProfilingError::Conflict)));
+        let fresh = users::Entity::find_by_id(user.id.clone()).one(db).await.unwrap().unwrap();
+        write_values(db, &fresh, &[(Target::UserMetadata("b".into()), json!(2), Source::User)], Utc::now()).await.unwrap();
+        let done = users::Entity::find_by_id(user.id).one(db).await.unwrap().unwrap();
+        assert_eq!(done.user_metadata, json!({"a": 1, "b": 2}));
+    });
+}
