@@ -104,6 +104,8 @@ impl Default for DatabaseSettings {
 pub struct SessionSettings {
     /// A session unused for this long ends (sliding expiry).
     pub idle_timeout_minutes: u32,
+    /// A signed-in session ends this long after the sign-in, however active it is.
+    pub absolute_timeout_minutes: u32,
     /// How often expired sessions are deleted from the database.
     pub cleanup_interval_secs: u64,
 }
@@ -112,7 +114,8 @@ impl Default for SessionSettings {
     fn default() -> Self {
         // Three days of inactivity, as Auth0's default: long enough that readers who come back
         // every few days stay signed in, short enough that an abandoned device logs out.
-        Self { idle_timeout_minutes: 3 * 24 * 60, cleanup_interval_secs: 60 }
+        // Absolute: 30 days, Auth0's default too; then people sign in again.
+        Self { idle_timeout_minutes: 3 * 24 * 60, absolute_timeout_minutes: 30 * 24 * 60, cleanup_interval_secs: 60 }
     }
 }
 
@@ -210,6 +213,12 @@ impl Settings {
         if self.database.max_connections == 0 {
             return Err(ConfigError::Value {
                 key: "database.max_connections",
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.session.absolute_timeout_minutes == 0 {
+            return Err(ConfigError::Value {
+                key: "session.absolute_timeout_minutes",
                 message: "must be at least 1".into(),
             });
         }

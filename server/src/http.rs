@@ -65,6 +65,10 @@ pub fn router(
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(
+            sessions::AbsoluteLimit(i64::from(settings.session.absolute_timeout_minutes) * 60),
+            sessions::enforce_absolute_limit,
+        ))
         .layer(sessions::layer(session_store, settings))
         .layer(middleware::from_fn_with_state(limits, rate_limit::limit_auth))
         .layer(middleware::from_fn_with_state(

@@ -108,6 +108,25 @@ impl ExpiredDeletion for AppSessionStore {
     }
 }
 
+/// The absolute session limit, in seconds.
+#[derive(Clone, Copy)]
+pub struct AbsoluteLimit(pub i64);
+
+/// Ends signed-in sessions older than the absolute limit before the request is handled.
+pub async fn enforce_absolute_limit(
+    axum::extract::State(limit): axum::extract::State<AbsoluteLimit>,
+    session: tower_sessions::Session,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match app::auth::session::enforce_absolute_limit(&session, limit.0).await {
+        Ok(true) => tracing::info!("session ended: absolute lifetime reached"),
+        Ok(false) => {}
+        Err(err) => tracing::warn!(error = %err, "could not check the session lifetime"),
+    }
+    next.run(request).await
+}
+
 /// The session cookie's name: `__Host-` prefixed when served over https.
 pub fn cookie_name(https: bool) -> &'static str {
     if https {

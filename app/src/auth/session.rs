@@ -41,3 +41,33 @@ pub async fn remember_provider(session: &Session, connection: &str, id_token: &s
 pub async fn provider(session: &Session) -> Result<Option<(String, String)>, SessionError> {
     Ok(session.get::<(String, String)>(PROVIDER).await?)
 }
+
+/// Whether a sign-in at `authenticated_at` (Unix seconds) is past the absolute limit.
+pub fn past_absolute_limit(authenticated_at: i64, now: i64, limit_secs: i64) -> bool {
+    now.saturating_sub(authenticated_at) > limit_secs
+}
+
+/// Ends the session when its sign-in is older than `limit_secs`, whatever its activity.
+/// Returns whether it did.
+pub async fn enforce_absolute_limit(session: &Session, limit_secs: i64) -> Result<bool, SessionError> {
+    let Some(at) = session.get::<i64>(AUTHENTICATED_AT).await? else {
+        return Ok(false);
+    };
+    if past_absolute_limit(at, Utc::now().timestamp(), limit_secs) {
+        session.flush().await?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::past_absolute_limit;
+
+    #[test]
+    fn sessions_end_after_the_absolute_limit_however_active() {
+        let day = 86_400;
+        assert!(!past_absolute_limit(0, 29 * day, 30 * day));
+        assert!(past_absolute_limit(0, 30 * day + 1, 30 * day));
+    }
+}
