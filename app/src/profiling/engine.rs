@@ -192,7 +192,7 @@ pub fn decide(
             let settled = this_login.iter().any(|e| e.stage == shown.stage && e.kind != EventKind::Shown);
             let stage = config.stage(&shown.stage);
             match stage {
-                Some(stage) if !settled && stage.enabled => {
+                Some(stage) if !settled && stage.enabled && cooldown(stage, history, login_number, now).is_none() => {
                     let fields = unknown_fields(config, stage, &known, &declined, &mut Vec::new());
                     if !fields.is_empty() {
                         decision.prompt = Some(prompt(stage, fields));
