@@ -18,6 +18,9 @@ pub enum AppError {
     /// Input that failed validation; the message says what to fix.
     #[error("{0}")]
     BadRequest(String),
+    /// Answers that failed validation: field key -> what to fix, shown next to each field.
+    #[error("Some answers need attention.")]
+    Invalid(std::collections::BTreeMap<String, String>),
     #[error("Please sign in to continue.")]
     Unauthorized,
     #[error("You do not have access to this.")]
@@ -43,7 +46,7 @@ impl AppError {
     /// The HTTP status for this error; decided here and nowhere else.
     pub fn status_code(&self) -> u16 {
         match self {
-            AppError::BadRequest(_) => 400,
+            AppError::BadRequest(_) | AppError::Invalid(_) => 400,
             AppError::Unauthorized => 401,
             AppError::Forbidden | AppError::Refused(_) => 403,
             AppError::NotFound => 404,

@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("status") view=status::StatusPage ssr=SsrMode::InOrder />
                     <Route path=path!("login") view=auth::LoginPage ssr=SsrMode::InOrder />
                     <Route path=path!("profile") view=profile::page::ProfilePage ssr=SsrMode::InOrder />
+                    <Route path=path!("welcome") view=profiling::prompt_ui::WelcomePage ssr=SsrMode::InOrder />
                 </Routes>
             </layout::Page>
         </Router>

@@ -120,7 +120,9 @@ async fn callback(
     };
     let return_to = tx.return_to.clone();
     match finish(&s, &name, &tx, q, peer, &session).await {
-        Ok(()) => Redirect::to(&return_to).into_response(),
+        // A link returns to the profile; a sign-in continues through this sign-in's questions.
+        Ok(()) if tx.link_user.is_some() => Redirect::to(&return_to).into_response(),
+        Ok(()) => Redirect::to(&ReturnTo::or_home(Some(&return_to)).via_welcome()).into_response(),
         // A failed link goes back to where it started (the profile page), with the reason.
         Err(failure) if tx.link_user.is_some() => {
             tracing::warn!(error = %failure, code = failure.code(), "linking failed");

@@ -26,6 +26,8 @@ pub enum StartupError {
     Serve(std::io::Error),
     #[error("identity providers: {0}")]
     Connections(String),
+    #[error("could not seed the default configuration: {0}")]
+    Seed(String),
 }
 
 /// A bound, ready-to-serve AskOnce.
@@ -52,6 +54,9 @@ impl Application {
     ) -> Result<Application, StartupError> {
         let db = app::db::connect(&settings.db_config()).await?;
         app::db::migrate(&db).await?;
+        app::profiling::ssr::seed_defaults_if_empty(&db)
+            .await
+            .map_err(|e| StartupError::Seed(e.to_string()))?;
         let store = sessions::AppSessionStore::for_database(&db).await?;
         tokio::spawn(store.clone().delete_expired_continuously(Duration::from_secs(
             settings.session.cleanup_interval_secs.max(1),

@@ -47,7 +47,7 @@ async fn callback_latency() {
         let t = Instant::now();
         let done = app.client.get(&callback).send().await.unwrap();
         callbacks.push(t.elapsed());
-        assert_eq!(done.headers()[LOCATION], "/");
+        assert_eq!(done.headers()[LOCATION], app::auth::ReturnTo::or_home(Some("/")).via_welcome().as_str());
     }
     let callback_p50 = report("oidc_callback", callbacks);
 

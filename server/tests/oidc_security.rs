@@ -55,7 +55,7 @@ async fn expect_rejected(m: Misbehaviour) -> (TestApp, FakeIdp) {
 async fn the_normal_code_flow_with_userinfo_signs_in_with_pkce_and_basic_auth() {
     let (app, idp) = setup().await;
     let end = sign_in(&app, "test").await;
-    assert_eq!(end, "/status");
+    assert_eq!(end, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     let me = whoami(&app).await.expect("signed in");
     assert_eq!(me.display_name, "Ada Lovelace");
     idp.with(|s| {
@@ -127,7 +127,7 @@ async fn an_expired_id_token_is_rejected() {
 async fn an_id_token_expired_within_the_documented_leeway_is_accepted() {
     let (app, idp) = setup().await;
     idp.misbehave(Misbehaviour { exp_offset: Some(-20), ..Default::default() });
-    assert_eq!(sign_in(&app, "test").await, "/status");
+    assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     assert!(whoami(&app).await.is_some());
 }
 
@@ -145,14 +145,14 @@ async fn a_wrong_at_hash_is_rejected() {
 async fn a_correct_at_hash_is_accepted() {
     let (app, idp) = setup().await;
     idp.misbehave(Misbehaviour { include_at_hash: true, ..Default::default() });
-    assert_eq!(sign_in(&app, "test").await, "/status");
+    assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
 }
 
 #[tokio::test]
 async fn no_kid_with_a_single_key_in_the_jwks_is_accepted() {
     let (app, idp) = setup().await;
     idp.misbehave(Misbehaviour { omit_kid: true, ..Default::default() });
-    assert_eq!(sign_in(&app, "test").await, "/status");
+    assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
 }
 
 #[tokio::test]
@@ -167,13 +167,13 @@ async fn no_kid_with_several_keys_in_the_jwks_is_rejected() {
 #[tokio::test]
 async fn a_rotated_signing_key_is_fetched_once_and_accepted() {
     let (app, idp) = setup().await;
-    assert_eq!(sign_in(&app, "test").await, "/status");
+    assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     let fetches = idp.with(|s| s.jwks_fetches);
     // The provider rotates: key B is published and used.
     idp.with(|s| s.published = vec![0, 1]);
     idp.misbehave(Misbehaviour { sign_with_b: true, ..Default::default() });
     app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
-    assert_eq!(sign_in(&app, "test").await, "/status");
+    assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     assert_eq!(idp.with(|s| s.jwks_fetches), fetches + 1, "exactly one refetch");
 }
 
@@ -209,7 +209,7 @@ async fn a_replayed_callback_is_rejected_the_second_time() {
     let provider = app.client.get(location(&start)).send().await.unwrap();
     let callback = location(&provider);
     let first = app.client.get(&callback).send().await.unwrap();
-    assert_eq!(location(&first), "/");
+    assert_eq!(location(&first), app::auth::ReturnTo::or_home(Some("/")).via_welcome());
     let replay = app.client.get(&callback).send().await.unwrap();
     assert!(location(&replay).starts_with("/login?error=expired"), "{}", location(&replay));
 }
@@ -264,14 +264,14 @@ async fn a_provider_that_is_down_does_not_stop_the_others() {
     let page = app.client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Continue with Test IdP"), "{page}");
     assert!(page.contains("is not reachable or misconfigured"), "{page}");
-    assert_eq!(sign_in(&app, "test").await, "/status");
+    assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
 }
 
 #[tokio::test]
 async fn github_signs_in_through_oauth2_and_the_rest_api() {
     let idp = FakeIdp::start(json!({"login": "octocat", "id": 583231, "name": "The Octocat", "avatar_url": "https://avatars.githubusercontent.com/u/583231?v=4", "email": null})).await;
     let app = spawn_app_on(Backend::Sqlite, &idp.github_connection("github")).await;
-    assert_eq!(sign_in(&app, "github").await, "/status");
+    assert_eq!(sign_in(&app, "github").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     let me = whoami(&app).await.expect("signed in");
     assert_eq!(me.display_name, "The Octocat");
     assert_eq!(me.email.as_deref(), Some("octocat@github.com"));

@@ -31,7 +31,7 @@ async fn whoami(app: &TestApp) -> Option<app::auth::SessionUser> {
 
 async fn signs_in_keeps_raw_claims_and_counts_logins(backend: Backend) {
     let (app, _provider) = setup(backend).await;
-    assert_eq!(sign_in(&app, "grace").await, "/status");
+    assert_eq!(sign_in(&app, "grace").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     let me = whoami(&app).await.expect("signed in");
     assert_eq!(me.display_name, "Grace Hopper");
     assert_eq!(me.logins_count, 1);
@@ -45,7 +45,7 @@ async fn signs_in_keeps_raw_claims_and_counts_logins(backend: Backend) {
 
     app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
     assert!(whoami(&app).await.is_none());
-    assert_eq!(sign_in(&app, "grace").await, "/status");
+    assert_eq!(sign_in(&app, "grace").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     assert_eq!(whoami(&app).await.unwrap().logins_count, 2);
 
     let profile: serde_json::Value = app.client.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();

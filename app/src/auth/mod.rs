@@ -200,7 +200,7 @@ pub mod ssr {
             .await
             .map_err(|e| internal("recording a login", e))?;
         session::sign_in(&session().await?, user_id).await?;
-        leptos_axum::redirect(ReturnTo::or_home(return_to.as_deref()).as_str());
+        leptos_axum::redirect(&ReturnTo::or_home(return_to.as_deref()).via_welcome());
         Ok(())
     }
 

@@ -47,6 +47,24 @@ impl ReturnTo {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Where a sign-in continues: `/welcome` (this sign-in's questions, if any), then here.
+    pub fn via_welcome(&self) -> String {
+        format!("/welcome?return_to={}", percent_encode(&self.0))
+    }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters and `/`.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 impl Default for ReturnTo {
@@ -151,6 +169,12 @@ mod tests {
         assert_eq!(ReturnTo::or_home(Some("//evil")).as_str(), "/");
         assert_eq!(ReturnTo::or_home(None).as_str(), "/");
         assert_eq!(ReturnTo::or_home(Some("/profile")).as_str(), "/profile");
+    }
+
+    #[test]
+    fn sign_ins_continue_through_the_welcome_step() {
+        let rt = ReturnTo::parse("/articles/rust?x=1&y=2").unwrap();
+        assert_eq!(rt.via_welcome(), "/welcome?return_to=/articles/rust%3Fx%3D1%26y%3D2");
     }
 
     #[test]

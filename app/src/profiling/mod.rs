@@ -6,6 +6,7 @@ pub mod answer;
 pub mod config;
 pub mod engine;
 pub mod field;
+pub mod prompt_ui;
 pub mod stage;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -1,0 +1,305 @@
+//! Asking: the `/welcome` page (a login-time stage) and `<ProgressivePrompt/>` (a stage in
+//! context, inline), both rendering one stage's unknown fields as an accessible form that
+//! posts without JavaScript and updates in place with it.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::{Field, FieldKind, Prompt};
+use crate::error::AppError;
+
+/// The login-time stage to show now, if any.
+#[server]
+pub async fn login_prompt() -> Result<Option<Prompt>, AppError> {
+    let (state, me) = ssr::context().await?;
+    let moment = super::ssr::login_moment(me.logins_count);
+    super::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(ssr::map_error)
+}
+
+/// The stage to offer in a place of the app (`article`, with its tags), if any. Anonymous
+/// visitors are offered nothing.
+#[server]
+pub async fn context_prompt(context: String, tags: Vec<String>) -> Result<Option<Prompt>, AppError> {
+    let state = crate::state::AppState::current()?;
+    let Some(me) = crate::auth::ssr::current_user().await? else {
+        return Ok(None);
+    };
+    let moment = super::Moment::Context { name: context, tags };
+    super::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(ssr::map_error)
+}
+
+/// Saves the answers to a stage. `context`/`tags` name the place for an inline prompt;
+/// without them it is the login-time stage. `return_to`: where to go next (login stage).
+#[server(endpoint = "profiling/answer")]
+pub async fn answer_prompt(
+    stage: String,
+    context: Option<String>,
+    tags: Option<String>,
+    return_to: Option<String>,
+    #[server(default)] answers: BTreeMap<String, String>,
+) -> Result<(), AppError> {
+    let (state, me) = ssr::context().await?;
+    let moment = ssr::moment(&me, context, tags);
+    let answers = answers.into_iter().map(|(k, v)| (k, vec![v])).collect();
+    super::ssr::answer_stage(&state.db, &me.user_id, &stage, &moment, &answers).await.map_err(ssr::map_error)?;
+    ssr::continue_to(return_to);
+    Ok(())
+}
+
+/// Skips a stage; it waits out its cooldown.
+#[server(endpoint = "profiling/skip")]
+pub async fn skip_prompt(
+    stage: String,
+    context: Option<String>,
+    tags: Option<String>,
+    return_to: Option<String>,
+) -> Result<(), AppError> {
+    let (state, me) = ssr::context().await?;
+    let moment = ssr::moment(&me, context, tags);
+    super::ssr::skip_stage(&state.db, &me.user_id, &stage, &moment).await.map_err(ssr::map_error)?;
+    ssr::continue_to(return_to);
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::super::{ssr::ProfilingError, Moment};
+    use crate::{
+        auth::{ssr::require_user, ReturnTo, SessionUser},
+        error::{ssr::{internal, set_status}, AppError},
+        state::AppState,
+    };
+
+    pub async fn context() -> Result<(AppState, SessionUser), AppError> {
+        Ok((AppState::current()?, require_user().await?))
+    }
+
+    pub fn moment(me: &SessionUser, context: Option<String>, tags: Option<String>) -> Moment {
+        match context.filter(|c| !c.is_empty()) {
+            Some(name) => Moment::Context {
+                name,
+                tags: tags.unwrap_or_default().split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect(),
+            },
+            None => super::super::ssr::login_moment(me.logins_count),
+        }
+    }
+
+    pub fn continue_to(return_to: Option<String>) {
+        if let Some(rt) = return_to.filter(|r| !r.is_empty()) {
+            leptos_axum::redirect(ReturnTo::or_home(Some(&rt)).as_str());
+        }
+    }
+
+    pub fn map_error(err: ProfilingError) -> AppError {
+        let err = match err {
+            ProfilingError::Invalid(problems) => {
+                AppError::Invalid(problems.into_iter().map(|(k, v)| (k, v.to_string())).collect())
+            }
+            ProfilingError::StageNotOpen => AppError::Conflict("These questions are no longer open. Reload the page.".into()),
+            ProfilingError::NotSkippable => AppError::BadRequest("These questions cannot be skipped.".into()),
+            ProfilingError::Conflict => AppError::Conflict("Your profile changed meanwhile. Please try again.".into()),
+            other => internal("progressive profiling", other),
+        };
+        set_status(&err);
+        err
+    }
+}
+
+/// The form for one stage. `context`/`tags`: an inline prompt's place; `return_to`: where
+/// a login-time stage continues.
+#[component]
+fn StageForm(
+    prompt: Prompt,
+    #[prop(optional)] context: Option<String>,
+    #[prop(optional)] tags: Option<String>,
+    #[prop(optional)] return_to: Option<String>,
+    answer: ServerAction<AnswerPrompt>,
+    skip: ServerAction<SkipPrompt>,
+) -> impl IntoView {
+    let field_errors = move || match answer.value().get() {
+        Some(Err(AppError::Invalid(map))) => map,
+        _ => BTreeMap::new(),
+    };
+    let general_error = move || match answer.value().get().or_else(|| skip.value().get()) {
+        Some(Err(AppError::Invalid(_))) | None | Some(Ok(())) => None,
+        Some(Err(e)) => Some(e.to_string()),
+    };
+    let heading_id = format!("stage-{}-heading", prompt.stage);
+    let stage = prompt.stage.to_string();
+    let hidden = {
+        let (stage, context, tags, return_to) = (stage.clone(), context.clone(), tags.clone(), return_to.clone());
+        move || view! {
+            <input type="hidden" name="stage" value=stage.clone() />
+            <input type="hidden" name="context" value=context.clone().unwrap_or_default() />
+            <input type="hidden" name="tags" value=tags.clone().unwrap_or_default() />
+            <input type="hidden" name="return_to" value=return_to.clone().unwrap_or_default() />
+        }
+    };
+    let labelled_by = heading_id.clone();
+    let hidden_for_skip = hidden.clone();
+    view! {
+        <section class="card stage" aria-labelledby=labelled_by data-stage=stage.clone()>
+            <h2 id=heading_id>{prompt.title.clone()}</h2>
+            {prompt.intro.clone().map(|i| view! { <p class="muted">{i}</p> })}
+            <ActionForm action=answer attr:class="stack" attr:novalidate=true>
+                {hidden}
+                {prompt.fields.into_iter().map(|f| view! { <FieldInput field=f errors=Signal::derive(field_errors) /> }).collect_view()}
+                <p class="error" role="alert">{general_error}</p>
+                <div class="actions">
+                    <button type="submit" disabled=move || answer.pending().get()>"Continue"</button>
+                </div>
+            </ActionForm>
+            {prompt.skippable.then(|| view! {
+                <ActionForm action=skip attr:class="inline skip-form">
+                    {hidden_for_skip.clone()}
+                    <button type="submit" class="link-button" disabled=move || skip.pending().get()>"Skip for now"</button>
+                </ActionForm>
+            })}
+        </section>
+    }
+}
+
+/// One field: label, input of the right kind, help and error tied to it for screen readers.
+#[component]
+fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>) -> impl IntoView {
+    let key = field.key.to_string();
+    let id = format!("field-{key}");
+    let help_id = format!("{id}-help");
+    let error_id = format!("{id}-error");
+    let name = format!("answers[{key}]");
+    let error = {
+        let key = key.clone();
+        move || errors.get().get(&key).cloned()
+    };
+    let invalid = {
+        let error = error.clone();
+        move || error().is_some().then_some("true")
+    };
+    let described = format!("{help_id} {error_id}");
+    let required = field.validation.required;
+    let label = field.label.clone();
+    let input = match field.kind {
+        FieldKind::Consent => view! {
+            <fieldset aria-describedby=described.clone() aria-invalid=invalid.clone()>
+                <legend>{label.clone()}</legend>
+                <label><input type="radio" name=name.clone() value="yes" required=required />" Yes"</label>
+                <label><input type="radio" name=name.clone() value="no" />" No"</label>
+            </fieldset>
+        }.into_any(),
+        FieldKind::Checkbox => view! {
+            <label><input id=id.clone() type="checkbox" name=name.clone() value="yes" aria-describedby=described.clone() />" " {label.clone()}</label>
+        }.into_any(),
+        FieldKind::Dropdown | FieldKind::Multiselect => view! {
+            <label for=id.clone()>{label.clone()}</label>
+            <select id=id.clone() name=name.clone() required=required aria-describedby=described.clone() aria-invalid=invalid.clone()>
+                <option value="">"Choose…"</option>
+                {field.validation.options.iter().map(|o| view! { <option value=o.value.clone()>{o.label.clone()}</option> }).collect_view()}
+            </select>
+        }.into_any(),
+        FieldKind::Radio => view! {
+            <fieldset aria-describedby=described.clone() aria-invalid=invalid.clone()>
+                <legend>{label.clone()}</legend>
+                {field.validation.options.iter().map(|o| view! {
+                    <label><input type="radio" name=name.clone() value=o.value.clone() required=required />" " {o.label.clone()}</label>
+                }).collect_view()}
+            </fieldset>
+        }.into_any(),
+        FieldKind::Textarea => view! {
+            <label for=id.clone()>{label.clone()}</label>
+            <textarea id=id.clone() name=name.clone() required=required aria-describedby=described.clone() aria-invalid=invalid.clone()
+                maxlength=field.validation.max_length.map(|m| m.to_string())></textarea>
+        }.into_any(),
+        kind => {
+            let input_type = match kind {
+                FieldKind::Email => "email",
+                FieldKind::Phone => "tel",
+                FieldKind::Url => "url",
+                FieldKind::Number => "number",
+                FieldKind::Date => "date",
+                _ => "text",
+            };
+            view! {
+                <label for=id.clone()>{label.clone()}</label>
+                <input id=id.clone() type=input_type name=name.clone() required=required
+                    aria-describedby=described.clone() aria-invalid=invalid.clone()
+                    maxlength=field.validation.max_length.map(|m| m.to_string()) />
+            }.into_any()
+        }
+    };
+    view! {
+        <div class="field" data-field=key.clone()>
+            {input}
+            <p id=help_id class="help">{field.help.clone()}</p>
+            <p id=error_id class="error field-error" role="alert">{error}</p>
+        </div>
+    }
+}
+
+/// `/welcome`: the question stage of this sign-in, then on to `return_to`.
+#[component]
+pub fn WelcomePage() -> impl IntoView {
+    let query = use_query_map();
+    let return_to = move || crate::auth::ReturnTo::or_home(query.read().get("return_to").as_deref()).to_string();
+    let answer = ServerAction::<AnswerPrompt>::new();
+    let skip = ServerAction::<SkipPrompt>::new();
+    let prompt = Resource::new(|| (), |_| login_prompt());
+    view! {
+        <Title text="Welcome" />
+        <Suspense fallback=|| view! { <p>"One moment…"</p> }>
+            {move || prompt.get().map(|result| match result {
+                Ok(Some(p)) => view! { <StageForm prompt=p return_to=return_to() answer skip /> }.into_any(),
+                Ok(None) => view! { <NothingToAsk return_to=return_to() /> }.into_any(),
+                Err(AppError::Unauthorized) => view! {
+                    <p>"Please " <a href="/login">"sign in"</a> " first."</p>
+                }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+/// Nothing to ask: continue at once (a server-side redirect during SSR; a client-side one
+/// after hydration).
+#[component]
+fn NothingToAsk(return_to: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    leptos_axum::redirect(&return_to);
+    #[cfg(not(feature = "ssr"))]
+    {
+        let navigate = leptos_router::hooks::use_navigate();
+        let target = return_to.clone();
+        Effect::new(move |_| navigate(&target, Default::default()));
+    }
+    view! { <p>"All set. " <a href=return_to>"Continue"</a></p> }
+}
+
+/// An inline question stage for a place in the app (`context`), e.g. articles with `tags`.
+/// Disappears once answered or skipped, without a page reload.
+#[component]
+pub fn ProgressivePrompt(#[prop(into)] context: String, #[prop(optional)] tags: Vec<String>) -> impl IntoView {
+    let answer = ServerAction::<AnswerPrompt>::new();
+    let skip = ServerAction::<SkipPrompt>::new();
+    let done = move || matches!(answer.value().get(), Some(Ok(()))) || matches!(skip.value().get(), Some(Ok(())));
+    let tags_joined = tags.join(",");
+    let prompt = {
+        let (context, tags) = (context.clone(), tags.clone());
+        Resource::new(|| (), move |_| context_prompt(context.clone(), tags.clone()))
+    };
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                if done() {
+                    return Some(view! { <p class="muted" role="status" data-testid="prompt-thanks">"Thanks — noted."</p> }.into_any());
+                }
+                prompt.get().and_then(Result::ok).flatten().map(|p| view! {
+                    <aside class="inline-prompt" data-testid="progressive-prompt">
+                        <StageForm prompt=p context=context.clone() tags=tags_joined.clone() answer skip />
+                    </aside>
+                }.into_any())
+            }}
+        </Suspense>
+    }
+}
