@@ -43,6 +43,7 @@ fn Header() -> impl IntoView {
             <nav aria-label="Main">
                 <ul>
                     <li><A href="/">"Home"</A></li>
+                    <li><A href="/articles">"Articles"</A></li>
                     <li><A href="/status">"Status"</A></li>
                 </ul>
             </nav>

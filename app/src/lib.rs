@@ -12,6 +12,7 @@
 )]
 #![recursion_limit = "256"]
 
+pub mod articles;
 pub mod auth;
 pub mod error;
 pub mod home;
@@ -79,6 +80,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("login") view=auth::LoginPage ssr=SsrMode::InOrder />
                     <Route path=path!("profile") view=profile::page::ProfilePage ssr=SsrMode::InOrder />
                     <Route path=path!("welcome") view=profiling::prompt_ui::WelcomePage ssr=SsrMode::InOrder />
+                    <Route path=path!("articles") view=articles::ArticlesPage ssr=SsrMode::InOrder />
+                    <Route path=path!("articles/:slug") view=articles::ArticlePage ssr=SsrMode::InOrder />
                 </Routes>
             </layout::Page>
         </Router>

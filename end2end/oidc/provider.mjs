@@ -26,6 +26,10 @@ const accounts = {
     given_name: 'Grace', family_name: 'Hopper', name: 'Grace Hopper', job_title: 'Rear Admiral',
   },
   alan: { email: 'alan@example.com', email_verified: true },
+  katherine: {
+    email: 'katherine@example.com', email_verified: true,
+    given_name: 'Katherine', family_name: 'Johnson', name: 'Katherine Johnson', job_title: 'Mathematician',
+  },
 };
 
 const server = http.createServer();

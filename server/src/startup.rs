@@ -57,6 +57,7 @@ impl Application {
         app::profiling::ssr::seed_defaults_if_empty(&db)
             .await
             .map_err(|e| StartupError::Seed(e.to_string()))?;
+        app::articles::ssr::seed_demo_if_empty(&db).await.map_err(|e| StartupError::Seed(e.to_string()))?;
         let store = sessions::AppSessionStore::for_database(&db).await?;
         tokio::spawn(store.clone().delete_expired_continuously(Duration::from_secs(
             settings.session.cleanup_interval_secs.max(1),

@@ -1,6 +1,7 @@
 //! sea-orm entities: one per table, logic-free (server only). Wire types live in the domain
 //! modules; these never cross to the browser.
 
+pub mod articles;
 pub mod identities;
 pub mod password_credentials;
 pub mod profile_fields;
