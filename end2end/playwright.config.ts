@@ -71,6 +71,10 @@ export default defineConfig({
       ASKONCE_SERVER__SITE_ROOT: path.join(repo, 'target', 'site'),
       ASKONCE_DATABASE__URL: `sqlite://${path.join(dataDir, 'askonce.db')}?mode=rwc`,
       ASKONCE_LOG__LEVEL: process.env.ASKONCE_LOG__LEVEL ?? 'warn',
+      // Every browser test signs in from 127.0.0.1: lift the per-IP sign-in limit (its 429 is
+      // covered by the Rust HTTP tests).
+      ASKONCE_RATE_LIMIT__AUTH_PER_MINUTE: '10000',
+      ASKONCE_RATE_LIMIT__AUTH_BURST: '10000',
       ASKONCE_CONNECTIONS__DEMO__KIND: 'oidc',
       ASKONCE_CONNECTIONS__DEMO__DISPLAY_NAME: 'Demo IdP',
       ASKONCE_CONNECTIONS__DEMO__ISSUER: issuer,

@@ -59,7 +59,8 @@ const provider = new Provider(issuer, {
     return {
       accountId: id,
       async claims() {
-        return { sub: id, ...(accounts[id] ?? {}) };
+        // `katherine-123` is another person with katherine's claims (fresh accounts per test).
+        return { sub: id, ...(accounts[id] ?? accounts[id.split('-')[0]] ?? {}) };
       },
     };
   },

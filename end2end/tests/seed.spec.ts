@@ -90,13 +90,14 @@ test('password sign-up: names at signup, work at the second login, subscription 
 });
 
 test('a provider that knows name and job title: nothing asked at signup, only company at the second login', async ({ page }) => {
-  await providerSignIn(page, 'katherine');
+  const login = `katherine-${Date.now()}`;
+  await providerSignIn(page, login);
   // Nothing to ask: straight on to where the sign-in was going.
   await expect(page).toHaveURL(/\/articles$/);
   await expect(page.getByTestId('signed-in-as')).toHaveText('Katherine Johnson');
 
   await signOut(page);
-  await providerSignIn(page, 'katherine');
+  await providerSignIn(page, login);
   await expect(page.getByRole('heading', { name: 'Tell us about your work' })).toBeVisible();
   await expect(page.getByLabel('Job title')).toHaveCount(0);
   await page.getByLabel('Company').fill('NASA');

@@ -73,11 +73,15 @@ pub async fn limit_auth(
         Ok(()) => next.run(request).await,
         Err(wait) => {
             tracing::warn!(%ip, path = %request.uri().path(), "sign-in rate limit reached");
-            let mut res = (
-                StatusCode::TOO_MANY_REQUESTS,
-                format!("Too many sign-in attempts from your network. Wait {wait} seconds and try again."),
-            )
-                .into_response();
+            let message = format!("Too many sign-in attempts from your network. Wait {wait} seconds and try again.");
+            // Server functions decode errors as JSON `AppError`s: answer in that shape so the
+            // form shows the sentence rather than "could not reach AskOnce".
+            let mut res = if request.uri().path().starts_with("/api/") {
+                let body = serde_json::to_string(&app::error::AppError::TooManyRequests).unwrap_or_default();
+                (StatusCode::TOO_MANY_REQUESTS, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+            } else {
+                (StatusCode::TOO_MANY_REQUESTS, message).into_response()
+            };
             if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }

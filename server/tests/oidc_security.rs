@@ -292,3 +292,19 @@ async fn too_many_sign_in_attempts_get_a_clear_429() {
     assert!(res.headers().contains_key("retry-after"));
     assert!(res.text().await.unwrap().contains("Too many sign-in attempts"));
 }
+
+#[tokio::test]
+async fn a_rate_limited_server_function_answers_with_the_app_error_the_form_can_show() {
+    let app = spawn_app_on(Backend::Sqlite, "[rate_limit]\nauth_per_minute = 1\nauth_burst = 1\n").await;
+    let attempt = || {
+        app.client
+            .post(app.url(app::auth::PasswordSignIn::PATH))
+            .form(&[("email", "nobody@example.com"), ("password", "whatever it is")])
+            .send()
+    };
+    attempt().await.unwrap();
+    let res = attempt().await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
+    let err: app::error::AppError = res.json().await.unwrap();
+    assert_eq!(err, app::error::AppError::TooManyRequests);
+}
