@@ -20,7 +20,7 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Subcommand, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Apply migrations and serve HTTP (the default).
     Serve,
@@ -28,6 +28,21 @@ pub enum Command {
     Migrate,
     /// Validate the configuration, print it with secrets redacted, and exit.
     CheckConfig,
+    /// The progressive-profiling configuration (fields and stages) as one document.
+    #[command(subcommand)]
+    Profiling(ProfilingCommand),
+}
+
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
+pub enum ProfilingCommand {
+    /// Print the whole configuration (JSON or TOML) to standard output.
+    Export {
+        #[arg(long, default_value = "json", value_parser = ["json", "toml"])]
+        format: String,
+    },
+    /// Replace the whole configuration with FILE (.json or .toml), after checking it. A
+    /// file with any problem changes nothing; every problem is listed.
+    Import { file: PathBuf },
 }
 
 /// Exit codes: 0 success, 1 runtime failure, 2 bad configuration.
@@ -37,7 +52,7 @@ pub fn run() -> ExitCode {
         Ok(loaded) => loaded,
         Err(err) => return config_failure(&err),
     };
-    let command = cli.command.unwrap_or(Command::Serve);
+    let command = cli.command.clone().unwrap_or(Command::Serve);
     if command == Command::CheckConfig {
         let source = file.map_or("built-in defaults".to_string(), |f| f.display().to_string());
         println!("configuration OK ({source} + ASKONCE_* environment)\n{settings:#?}");
@@ -53,10 +68,11 @@ pub fn run() -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
-        match command {
+        match &command {
             Command::Serve => serve(&settings).await,
             Command::Migrate => migrate(&settings).await,
             Command::CheckConfig => Ok(()),
+            Command::Profiling(action) => crate::profiling_cli::run(&settings, action).await,
         }
     });
     match result {

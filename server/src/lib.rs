@@ -16,6 +16,7 @@ pub mod csrf;
 pub mod health;
 pub mod http;
 pub mod me;
+pub mod profiling_cli;
 pub mod rate_limit;
 pub mod sessions;
 pub mod startup;

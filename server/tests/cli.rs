@@ -115,3 +115,30 @@ fn serve_stops_gracefully_on_sigterm() {
         serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
     }
 }
+
+#[test]
+fn profiling_configuration_exports_and_imports_and_bad_files_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/p.db?mode=rwc", dir.path().display());
+    let run = |args: &[&str]| askonce().args(args).env("ASKONCE_DATABASE__URL", &url).output().unwrap();
+    // A fresh database starts empty (the server seeds defaults at start; so does `serve`).
+    let export = run(&["profiling", "export", "--format", "toml"]);
+    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+
+    let good = dir.path().join("good.json");
+    std::fs::write(&good, r#"{"fields": [{"key": "team", "label": "Team", "kind": "text", "target": "user_metadata.team"}],
+        "stages": [{"key": "team", "title": "Your team", "trigger": {"on": "login", "min_logins": 3}, "fields": ["team"]}]}"#).unwrap();
+    let import = run(&["profiling", "import", good.to_str().unwrap()]);
+    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"fields": [], "stages": [{"key": "x", "title": "X", "trigger": {"on": "signup"}, "fields": ["ghost"]}]}"#).unwrap();
+    let refused = run(&["profiling", "import", bad.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("stages.x.fields") && stderr.contains("ghost"), "{stderr}");
+
+    let after = run(&["profiling", "export"]);
+    let config: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap();
+    assert_eq!(config["stages"][0]["key"], "team", "the refused import changed nothing");
+}

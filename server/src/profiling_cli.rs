@@ -1,0 +1,86 @@
+//! `askonce profiling export|import`: the whole progressive-profiling configuration as one
+//! JSON or TOML document, for review, version control and moving between environments.
+
+use std::path::Path;
+
+use app::profiling::{ssr::{load_config, replace_config}, ConfigProblem, ProfilingConfig};
+
+use crate::{cli::ProfilingCommand, config::Settings};
+
+pub async fn run(settings: &Settings, action: &ProfilingCommand) -> Result<(), String> {
+    let db = app::db::connect(&settings.db_config()).await.map_err(|e| e.to_string())?;
+    app::db::migrate(&db).await.map_err(|e| e.to_string())?;
+    let result = match action {
+        ProfilingCommand::Export { format } => {
+            let config = load_config(&db).await.map_err(|e| e.to_string())?;
+            println!("{}", render(&config, format)?);
+            Ok(())
+        }
+        ProfilingCommand::Import { file } => {
+            let config = parse_file(file)?;
+            replace_config(&db, &config).await.map_err(|e| e.to_string())?;
+            eprintln!("imported {} fields and {} stages", config.fields.len(), config.stages.len());
+            Ok(())
+        }
+    };
+    db.close().await.ok();
+    result
+}
+
+pub fn render(config: &ProfilingConfig, format: &str) -> Result<String, String> {
+    match format {
+        "toml" => toml::to_string_pretty(config).map_err(|e| e.to_string()),
+        _ => serde_json::to_string_pretty(config).map_err(|e| e.to_string()),
+    }
+}
+
+/// Reads and checks a document; every problem is reported, with where it is.
+pub fn parse_file(path: &Path) -> Result<ProfilingConfig, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let is_toml = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    parse(&text, is_toml).map_err(|problems| {
+        let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+        format!("{} was not imported; nothing changed:\n{}", path.display(), list.join("\n"))
+    })
+}
+
+pub fn parse(text: &str, is_toml: bool) -> Result<ProfilingConfig, Vec<ConfigProblem>> {
+    if !is_toml {
+        return ProfilingConfig::from_json(text);
+    }
+    let config: ProfilingConfig = toml::from_str(text)
+        .map_err(|e| vec![ConfigProblem { location: "document".into(), message: e.to_string() }])?;
+    let problems = config.problems();
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_round_trip_through_json_and_toml() {
+        let config = ProfilingConfig::defaults();
+        for (format, is_toml) in [("json", false), ("toml", true)] {
+            let text = render(&config, format).unwrap();
+            assert_eq!(parse(&text, is_toml).unwrap(), config, "{format}");
+        }
+    }
+
+    #[test]
+    fn a_bad_document_lists_every_problem() {
+        let toml = r#"
+[[fields]]
+key = "company"
+label = "Company"
+kind = "text"
+target = "app_metadata.company"
+"#;
+        let problems = parse(toml, true).unwrap_err();
+        assert!(problems[0].message.contains("app_metadata"), "{problems:?}");
+    }
+}
