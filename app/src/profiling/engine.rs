@@ -243,6 +243,27 @@ pub fn decide(
     decision
 }
 
+/// Login-time stages shown at an earlier login and then neither answered, skipped nor
+/// already marked abandoned: the person left them. Recorded as `abandoned` for the site
+/// owner's analytics; the decision itself treats them as never settled.
+pub fn newly_abandoned(config: &ProfilingConfig, history: &[PastEvent], logins_count: u32) -> Vec<StageKey> {
+    let mut out: Vec<StageKey> = Vec::new();
+    for (i, shown) in history.iter().enumerate() {
+        let earlier_login = shown.login_number < logins_count;
+        let login_stage = config.stage(&shown.stage).is_some_and(is_login_stage);
+        if shown.kind != EventKind::Shown || !earlier_login || !login_stage || out.contains(&shown.stage) {
+            continue;
+        }
+        let settled = history[i + 1..]
+            .iter()
+            .any(|later| later.stage == shown.stage && later.kind != EventKind::Shown);
+        if !settled {
+            out.push(shown.stage.clone());
+        }
+    }
+    out
+}
+
 fn is_login_stage(stage: &Stage) -> bool {
     matches!(stage.trigger, Trigger::Signup | Trigger::Login { .. })
 }

@@ -205,6 +205,17 @@ fn disabled_stages_are_never_shown() {
     assert!(decide(&config, &facts(1), &[], &Moment::Signup, now()).prompt.is_none());
 }
 
+#[test]
+fn a_login_stage_left_unanswered_is_abandoned_once_the_next_login_comes() {
+    let shown = PastEvent { stage: key("name"), kind: EventKind::Shown, at: now(), login_number: 1, declined: vec![] };
+    assert!(newly_abandoned(&seed(), &[shown.clone()], 1).is_empty(), "still this login");
+    assert_eq!(newly_abandoned(&seed(), &[shown.clone()], 2), vec![key("name")]);
+    let marked = PastEvent { kind: EventKind::Abandoned, login_number: 2, ..shown.clone() };
+    assert!(newly_abandoned(&seed(), &[shown.clone(), marked], 2).is_empty(), "recorded once");
+    let answered = PastEvent { kind: EventKind::Answered, ..shown.clone() };
+    assert!(newly_abandoned(&seed(), &[shown, answered], 2).is_empty());
+}
+
 mod properties {
     use proptest::prelude::*;
 

@@ -372,6 +372,11 @@ pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment
         };
         let facts = facts_for(db, &user).await?;
         let history = history_for(db, user_id).await?;
+        if !matches!(moment, Moment::Context { .. }) {
+            for stage in super::engine::newly_abandoned(&config, &history, facts.logins_count) {
+                record(db, user_id, &stage, EventKind::Abandoned, moment, user.logins_count, json!({}), now).await?;
+            }
+        }
         let Decision { prompt, from_claims, .. } = decide(&config, &facts, &history, moment, now);
         match apply_claim_fills(db, &user, &from_claims, now).await {
             Err(ProfilingError::Conflict) => continue,
@@ -516,6 +521,19 @@ mod tests {
         assert!(next_prompt(db, &user.id, &Moment::Signup).await.unwrap().is_none());
         let kinds: Vec<EventKind> = history_for(db, &user.id).await.unwrap().into_iter().map(|e| e.kind).collect();
         assert_eq!(kinds, vec![EventKind::Shown, EventKind::Skipped]);
+    });
+
+    crate::db_test!(a_login_stage_left_unanswered_is_recorded_as_abandoned_at_the_next_login, |db| {
+        seed_defaults_if_empty(db).await.unwrap();
+        let user = new_user(db).await;
+        next_prompt(db, &user.id, &Moment::Signup).await.unwrap().unwrap();
+        let user = record_login(db, &user.id, None).await.unwrap();
+        // The name stage comes back at login 2 (never settled), and the first showing is
+        // counted as abandoned.
+        let again = next_prompt(db, &user.id, &Moment::Login { number: 2 }).await.unwrap().unwrap();
+        assert_eq!(again.stage.as_str(), "name");
+        let kinds: Vec<EventKind> = history_for(db, &user.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, vec![EventKind::Shown, EventKind::Abandoned, EventKind::Shown]);
     });
 
     crate::db_test!(claims_answer_fields_and_are_copied_in_with_provenance, |db| {
