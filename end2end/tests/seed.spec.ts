@@ -43,6 +43,16 @@ test('password sign-up: names at signup, work at the second login, subscription 
   await expect(page).toHaveURL(/\/welcome\?return_to=/);
   await expect(page.getByRole('heading', { name: 'Welcome! What should we call you?' })).toBeVisible();
   await expect(page.getByLabel('Job title')).toHaveCount(0);
+  // In the browser, the same rules as the server, as soon as a field is left.
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+  const answers = [] as string[];
+  page.on('request', (r) => r.url().includes('/api/profiling/answer') && answers.push(r.url()));
+  await page.getByLabel('Last name').fill('x');
+  await page.getByLabel('Last name').press('Tab');
+  await page.getByLabel('Last name').fill('');
+  await page.getByLabel('Last name').press('Tab');
+  await expect(page.locator('#field-family_name-error')).toHaveText('Please answer this question.');
+  expect(answers).toHaveLength(0);
   // Server-side validation: the error sits next to its field and the input is kept.
   await page.getByLabel('First name').fill('Ada');
   await page.getByRole('button', { name: 'Continue' }).click();

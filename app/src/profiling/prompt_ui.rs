@@ -170,9 +170,19 @@ fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>) -> impl In
     let help_id = format!("{id}-help");
     let error_id = format!("{id}-error");
     let name = format!("answers[{key}]");
+    // The same rules as the server, checked as the person leaves a field; the server's
+    // verdict (after Continue) wins when there is one.
+    let local_error = RwSignal::new(None::<String>);
+    let check = {
+        let field = field.clone();
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            local_error.set(super::validate_answer(&field, &[value]).err().map(|e| e.to_string()));
+        }
+    };
     let error = {
         let key = key.clone();
-        move || errors.get().get(&key).cloned()
+        move || errors.get().get(&key).cloned().or_else(|| local_error.get())
     };
     let invalid = {
         let error = error.clone();
@@ -194,7 +204,7 @@ fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>) -> impl In
         }.into_any(),
         FieldKind::Dropdown | FieldKind::Multiselect => view! {
             <label for=id.clone()>{label.clone()}</label>
-            <select id=id.clone() name=name.clone() required=required aria-describedby=described.clone() aria-invalid=invalid.clone()>
+            <select id=id.clone() name=name.clone() required=required aria-describedby=described.clone() aria-invalid=invalid.clone() on:change=check.clone()>
                 <option value="">"Choose…"</option>
                 {field.validation.options.iter().map(|o| view! { <option value=o.value.clone()>{o.label.clone()}</option> }).collect_view()}
             </select>
@@ -209,7 +219,7 @@ fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>) -> impl In
         }.into_any(),
         FieldKind::Textarea => view! {
             <label for=id.clone()>{label.clone()}</label>
-            <textarea id=id.clone() name=name.clone() required=required aria-describedby=described.clone() aria-invalid=invalid.clone()
+            <textarea id=id.clone() name=name.clone() required=required aria-describedby=described.clone() aria-invalid=invalid.clone() on:change=check.clone()
                 maxlength=field.validation.max_length.map(|m| m.to_string())></textarea>
         }.into_any(),
         kind => {
@@ -224,7 +234,7 @@ fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>) -> impl In
             view! {
                 <label for=id.clone()>{label.clone()}</label>
                 <input id=id.clone() type=input_type name=name.clone() required=required
-                    aria-describedby=described.clone() aria-invalid=invalid.clone()
+                    aria-describedby=described.clone() aria-invalid=invalid.clone() on:change=check.clone()
                     maxlength=field.validation.max_length.map(|m| m.to_string()) />
             }.into_any()
         }
