@@ -90,7 +90,7 @@ pub fn validate_answer(field: &Field, raw: &[String]) -> Result<Option<Value>, A
     }
     if let Some(pattern) = &rules.pattern {
         let anchored = format!("^(?:{pattern})$");
-        match regex::Regex::new(&anchored) {
+        match regex_lite::Regex::new(&anchored) {
             Ok(re) if re.is_match(first) => {}
             // An invalid pattern is refused when the configuration is saved; if one slips
             // through, refusing every answer would lock people out, so it is ignored here.

@@ -38,7 +38,7 @@ impl ProfilingConfig {
             }
             let v = &field.validation;
             if let Some(pattern) = &v.pattern {
-                if let Err(e) = regex::Regex::new(pattern) {
+                if let Err(e) = regex_lite::Regex::new(pattern) {
                     problems.push(problem(format!("{at}.validation.pattern"), format!("invalid regular expression: {e}")));
                 }
             }
