@@ -2,6 +2,7 @@
 //! modules; these never cross to the browser.
 
 pub mod articles;
+pub mod audit_log;
 pub mod identities;
 pub mod password_credentials;
 pub mod profile_fields;

@@ -7,6 +7,8 @@ pub mod email;
 pub mod metadata;
 pub mod page;
 pub mod provenance;
+#[cfg(feature = "ssr")]
+pub mod self_service;
 pub mod view;
 
 use std::{fmt, str::FromStr};

@@ -361,6 +361,51 @@ pub async fn write_values(
     Ok(())
 }
 
+/// Removes one value (and its provenance), with the same compare-and-swap as
+/// [`write_values`].
+pub async fn write_values_removing(
+    db: &impl ConnectionTrait,
+    user: &users::Model,
+    target: &Target,
+    now: DateTime<Utc>,
+) -> Result<(), ProfilingError> {
+    let mut metadata = user.user_metadata.as_object().cloned().unwrap_or_default();
+    let mut provenance = user.provenance.as_object().cloned().unwrap_or_default();
+    let mut update = users::Entity::update_many();
+    match target {
+        Target::UserMetadata(key) => {
+            metadata.remove(key);
+        }
+        Target::Root(attr) => {
+            let column = match attr {
+                RootAttribute::Name => users::Column::Name,
+                RootAttribute::GivenName => users::Column::GivenName,
+                RootAttribute::FamilyName => users::Column::FamilyName,
+                RootAttribute::Nickname => users::Column::Nickname,
+                RootAttribute::Picture => users::Column::Picture,
+                RootAttribute::Locale => users::Column::Locale,
+                // The email is how people sign in and be reached: replaced, never cleared.
+                RootAttribute::Email | RootAttribute::EmailVerified => return Ok(()),
+            };
+            update = update.col_expr(column, Expr::value(Option::<String>::None));
+        }
+    }
+    provenance.remove(&target.to_string());
+    let result = update
+        .col_expr(users::Column::UserMetadata, Expr::value(Value::Object(metadata)))
+        .col_expr(users::Column::Provenance, Expr::value(Value::Object(provenance)))
+        .col_expr(users::Column::Version, Expr::value(user.version + 1))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(&user.id))
+        .filter(users::Column::Version.eq(user.version))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(ProfilingError::Conflict);
+    }
+    Ok(())
+}
+
 /// What to ask `user_id` now. Copies in values the claims supply, records `shown`.
 #[tracing::instrument(skip(db))]
 pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment) -> Result<Option<Prompt>, ProfilingError> {

@@ -1,0 +1,159 @@
+//! What people can do with their own data (server only): download it, forget an answer,
+//! erase the account. Erasure leaves one audit entry that names no one.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set, TransactionTrait,
+};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::view::ssr::load_user_profile;
+use crate::{
+    entities::{audit_log, prompt_events, users},
+    profiling::{ssr::{write_values_removing, ProfilingError}, Target},
+};
+
+/// Everything AskOnce holds about `user_id`, as one JSON document: the profile (identities
+/// with their provider data — AskOnce stores no provider tokens), every value's provenance,
+/// and the history of questions shown, answered and skipped.
+#[tracing::instrument(skip(db))]
+pub async fn export_my_data(db: &DatabaseConnection, user_id: &str) -> Result<Option<Value>, DbErr> {
+    let Some(profile) = load_user_profile(db, user_id).await? else {
+        return Ok(None);
+    };
+    let history: Vec<Value> = prompt_events::Entity::find()
+        .filter(prompt_events::Column::UserId.eq(user_id))
+        .order_by_asc(prompt_events::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| {
+            json!({
+                "stage": e.stage_key, "event": e.kind, "trigger": e.trigger_kind,
+                "context": e.context_name, "fields": e.fields, "login_number": e.login_number,
+                "at": e.created_at,
+            })
+        })
+        .collect();
+    Ok(Some(json!({
+        "exported_at": Utc::now(),
+        "profile": profile,
+        "prompt_history": history,
+    })))
+}
+
+/// Clears one `user_metadata` answer (and its provenance); the matching stage may ask it
+/// again later, by its rules.
+#[tracing::instrument(skip(db))]
+pub async fn forget_answer(db: &DatabaseConnection, user_id: &str, key: &str) -> Result<bool, ProfilingError> {
+    for _ in 0..3 {
+        let user = users::Entity::find_by_id(user_id.to_string()).one(db).await?.ok_or(ProfilingError::StageNotOpen)?;
+        if user.user_metadata.get(key).is_none() {
+            return Ok(false);
+        }
+        match write_values_removing(db, &user, &Target::UserMetadata(key.to_string()), Utc::now()).await {
+            Err(ProfilingError::Conflict) => continue,
+            Err(e) => return Err(e),
+            Ok(()) => return Ok(true),
+        }
+    }
+    Err(ProfilingError::Conflict)
+}
+
+/// The audit log's stand-in for a user id: it can confirm "this id was erased" to someone who
+/// already knows the id, and reveals nothing to anyone else.
+pub fn subject_hash(user_id: &str) -> String {
+    let digest = Sha256::digest(format!("askonce-audit:{user_id}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Removes the user and, through the schema's cascades, their identities, password and
+/// prompt history; records an audit entry without personal data. Their other browser
+/// sessions end at their next request (the session user no longer exists).
+#[tracing::instrument(skip(db))]
+pub async fn erase_account(db: &DatabaseConnection, user_id: &str, actor_kind: &str) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    let deleted = users::Entity::delete_by_id(user_id.to_string()).exec(&txn).await?.rows_affected;
+    if deleted == 0 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    audit_log::ActiveModel {
+        at: Set(Utc::now()),
+        actor_kind: Set(actor_kind.to_string()),
+        actor_id: Set(None),
+        action: Set("account.erased".into()),
+        subject_hash: Set(Some(subject_hash(user_id))),
+        details: Set(json!({})),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+#[cfg(all(test, feature = "test-support"))]
+mod tests {
+    use super::*;
+    use crate::{
+        auth::accounts::{record_login, sign_up_with_password},
+        entities::{identities, password_credentials},
+        profile::Email,
+        profiling::{ssr::{answer_stage, next_prompt, seed_defaults_if_empty}, Moment},
+    };
+    use sea_orm::PaginatorTrait;
+    use std::collections::BTreeMap;
+
+    async fn answered_user(db: &DatabaseConnection) -> users::Model {
+        seed_defaults_if_empty(db).await.unwrap();
+        let user = sign_up_with_password(db, &Email::parse("ada@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
+        let user = record_login(db, &user.id, None).await.unwrap();
+        let article = Moment::Context { name: "article".into(), tags: vec![] };
+        next_prompt(db, &user.id, &article).await.unwrap().unwrap();
+        let answers: BTreeMap<String, Vec<String>> = [("subscribed".to_string(), vec!["yes".to_string()])].into();
+        answer_stage(db, &user.id, "subscription", &article, &answers).await.unwrap();
+        user
+    }
+
+    crate::db_test!(the_export_holds_profile_provenance_and_history_but_no_secrets, |db| {
+        let user = answered_user(db).await;
+        let export = export_my_data(db, &user.id).await.unwrap().unwrap();
+        assert_eq!(export["profile"]["user_metadata"]["subscribed"], true);
+        assert_eq!(export["profile"]["provenance"]["user_metadata.subscribed"]["source"], "user");
+        let events: Vec<&str> = export["prompt_history"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+        assert_eq!(events, ["shown", "answered"]);
+        let text = export.to_string();
+        assert!(!text.contains("argon2"), "no password hash in the export");
+    });
+
+    crate::db_test!(a_forgotten_answer_is_asked_again, |db| {
+        let user = answered_user(db).await;
+        let article = Moment::Context { name: "article".into(), tags: vec![] };
+        assert!(next_prompt(db, &user.id, &article).await.unwrap().is_none());
+        assert!(forget_answer(db, &user.id, "subscribed").await.unwrap());
+        let fresh = users::Entity::find_by_id(user.id.clone()).one(db).await.unwrap().unwrap();
+        assert!(fresh.user_metadata.get("subscribed").is_none());
+        assert!(fresh.provenance.get("user_metadata.subscribed").is_none());
+        assert!(next_prompt(db, &user.id, &article).await.unwrap().is_some());
+        assert!(!forget_answer(db, &user.id, "subscribed").await.unwrap(), "nothing left to forget");
+    });
+
+    crate::db_test!(erasing_an_account_leaves_only_an_anonymous_audit_entry, |db| {
+        let user = answered_user(db).await;
+        assert!(erase_account(db, &user.id, "user").await.unwrap());
+        assert_eq!(users::Entity::find().count(db).await.unwrap(), 0);
+        assert_eq!(identities::Entity::find().count(db).await.unwrap(), 0);
+        assert_eq!(password_credentials::Entity::find().count(db).await.unwrap(), 0);
+        assert_eq!(prompt_events::Entity::find().count(db).await.unwrap(), 0);
+        let audit = audit_log::Entity::find().all(db).await.unwrap();
+        assert_eq!(audit.len(), 1);
+        assert_eq!(audit[0].action, "account.erased");
+        let entry = serde_json::to_string(&(audit[0].actor_id.clone(), audit[0].details.clone(), audit[0].subject_hash.clone())).unwrap();
+        assert!(!entry.contains(&user.id) && !entry.contains("ada@example.com"), "{entry}");
+        assert_eq!(audit[0].subject_hash.as_deref(), Some(subject_hash(&user.id).as_str()));
+        assert!(!erase_account(db, &user.id, "user").await.unwrap(), "already gone");
+    });
+}
