@@ -58,6 +58,7 @@ pub fn router(
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/api/me", get(me::my_profile))
+        .route("/api/me/export", get(me::export))
         .nest("/pkg", pkg)
         .merge(auth)
         .leptos_routes_with_context(&state, routes, || {}, {

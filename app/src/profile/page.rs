@@ -38,10 +38,51 @@ pub async fn unlink_account(connection: String, subject: String) -> Result<(), A
     })
 }
 
+/// Clears one of the signed-in person's answers (`user_metadata.<key>`).
+#[server(endpoint = "profile/forget")]
+pub async fn forget_my_answer(key: String) -> Result<(), AppError> {
+    let state = crate::state::AppState::current()?;
+    let me = crate::auth::ssr::require_user().await?;
+    super::self_service::forget_answer(&state.db, &me.user_id, &key)
+        .await
+        .map(|_| ())
+        .map_err(|e| crate::error::ssr::internal("forgetting an answer", e))
+}
+
+/// Erases the signed-in person's account. Needs the explicit confirmation, and the password
+/// when the account has one.
+#[server(endpoint = "profile/delete")]
+pub async fn delete_my_account(confirm: Option<String>, password: Option<String>) -> Result<(), AppError> {
+    use crate::error::ssr::{internal, set_status};
+    let state = crate::state::AppState::current()?;
+    let me = crate::auth::ssr::require_user().await?;
+    let refuse = |message: &str| {
+        let err = AppError::BadRequest(message.to_string());
+        set_status(&err);
+        err
+    };
+    if confirm.as_deref() != Some("yes") {
+        return Err(refuse("Tick the box to confirm that you want your account deleted."));
+    }
+    let checked = crate::auth::accounts::check_own_password(&state.db, &me.user_id, password.unwrap_or_default())
+        .await
+        .map_err(|e| internal("re-authenticating", e))?;
+    if checked == Some(false) {
+        return Err(refuse("That is not your password."));
+    }
+    super::self_service::erase_account(&state.db, &me.user_id, "user").await.map_err(|e| internal("erasing an account", e))?;
+    crate::auth::session::sign_out(&crate::auth::ssr::session().await?).await?;
+    leptos_axum::redirect("/?deleted=1");
+    Ok(())
+}
+
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let unlink = ServerAction::<UnlinkAccount>::new();
-    let profile = Resource::new(move || unlink.version().get(), |_| my_profile());
+    let forget = ServerAction::<ForgetMyAnswer>::new();
+    let delete = ServerAction::<DeleteMyAccount>::new();
+    let profile = Resource::new(move || (unlink.version().get(), forget.version().get()), |_| my_profile());
+    let delete_error = move || delete.value().get().and_then(Result::err).map(|e| e.to_string());
     let options = Resource::new(|| (), |_| login_options());
     let query = use_query_map();
     let link_error = move || query.read().get("error").map(|c| login_error_message(&c));
@@ -76,6 +117,38 @@ pub fn ProfilePage() -> impl IntoView {
                                     }
                                 }).collect_view()}
                             </dl>
+                        </section>
+                        <section class="card" aria-labelledby="answers-heading">
+                            <h2 id="answers-heading">"Your answers"</h2>
+                            {
+                                let answers: Vec<(String, String)> = p.user_metadata.as_object().map(|m| m.iter().map(|(k, v)| {
+                                    (k.clone(), match v { serde_json::Value::String(s) => s.clone(), serde_json::Value::Bool(true) => "yes".into(), serde_json::Value::Bool(false) => "no".into(), other => other.to_string() })
+                                }).collect()).unwrap_or_default();
+                                if answers.is_empty() {
+                                    view! { <p class="muted">"You have not answered any questions yet."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <dl class="profile-values">
+                                            {answers.into_iter().map(|(key, value)| {
+                                                let source = p.provenance.get(&format!("user_metadata.{key}")).map(|prov| describe_source(&prov.source.to_string()));
+                                                let (hidden_key, forget_label, answer_attr) = (key.clone(), format!("Forget {key}"), key.clone());
+                                                view! {
+                                                    <dt>{key}</dt>
+                                                    <dd data-answer=answer_attr>
+                                                        {value}
+                                                        {source.map(|s| view! { <span class="muted source">" · " {s}</span> })}
+                                                        " "
+                                                        <ActionForm action=forget attr:class="inline">
+                                                            <input type="hidden" name="key" value=hidden_key />
+                                                            <button type="submit" class="link-button">{forget_label}</button>
+                                                        </ActionForm>
+                                                    </dd>
+                                                }
+                                            }).collect_view()}
+                                        </dl>
+                                    }.into_any()
+                                }
+                            }
                         </section>
                         <section class="card" aria-labelledby="accounts-heading">
                             <h2 id="accounts-heading">"Accounts you sign in with"</h2>
@@ -117,6 +190,20 @@ pub fn ProfilePage() -> impl IntoView {
                                     })
                                 }}
                             </Suspense>
+                        </section>
+                        <section class="card" aria-labelledby="data-heading">
+                            <h2 id="data-heading">"Your data"</h2>
+                            <p><a href="/api/me/export" rel="external" download="askonce-my-data.json">"Download my data"</a>
+                                " — your profile, where each value came from, and the questions you were asked, as one JSON file."</p>
+                            <h3>"Delete my account"</h3>
+                            <p>"This removes your profile, linked accounts, answers and history. It cannot be undone."</p>
+                            <ActionForm action=delete attr:class="stack">
+                                <label><input type="checkbox" name="confirm" value="yes" aria-describedby="delete-error" />" Yes, delete my account"</label>
+                                <label for="delete-password">"Your password (if your account has one)"</label>
+                                <input id="delete-password" type="password" name="password" autocomplete="current-password" aria-describedby="delete-error" />
+                                <p id="delete-error" class="error" role="alert">{delete_error}</p>
+                                <button type="submit" class="danger">"Delete my account"</button>
+                            </ActionForm>
                         </section>
                     }.into_any()
                 }

@@ -1,0 +1,63 @@
+//! People and their own data over HTTP: download it, forget an answer, delete the account.
+
+mod common;
+
+use common::{spawn_app, TestApp};
+use leptos::server_fn::ServerFn;
+use reqwest::StatusCode;
+
+async fn sign_up(app: &TestApp) {
+    app.client
+        .post(app.url(app::auth::PasswordSignUp::PATH))
+        .form(&[("email", "ada@example.com"), ("password", "a long passphrase")])
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn delete(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
+    app.client.post(app.url(app::profile::page::DeleteMyAccount::PATH)).form(form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn my_data_downloads_as_a_json_file() {
+    let app = spawn_app().await;
+    sign_up(&app).await;
+    let res = app.client.get(app.url("/api/me/export")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("askonce-my-data.json"));
+    let doc: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(doc["profile"]["email"], "ada@example.com");
+    assert!(doc["prompt_history"].is_array());
+    let anonymous = reqwest::get(app.url("/api/me/export")).await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn deleting_needs_confirmation_and_the_password_then_removes_everything() {
+    let app = spawn_app().await;
+    sign_up(&app).await;
+    let unconfirmed = delete(&app, &[("password", "a long passphrase")]).await;
+    assert_eq!(unconfirmed.status(), StatusCode::BAD_REQUEST);
+    let wrong = delete(&app, &[("confirm", "yes"), ("password", "not my password")]).await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.client.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::OK);
+
+    let done = delete(&app, &[("confirm", "yes"), ("password", "a long passphrase")]).await;
+    assert!(done.status().is_success() || done.status().is_redirection(), "{}", done.status());
+    assert_eq!(app.client.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let old = app
+        .client
+        .post(app.url(app::auth::PasswordSignIn::PATH))
+        .form(&[("email", "ada@example.com"), ("password", "a long passphrase")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), StatusCode::BAD_REQUEST, "the account is gone");
+    // Signing up again creates a new, empty account.
+    sign_up(&app).await;
+    let me: serde_json::Value = app.client.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["logins_count"], 1);
+    app.cleanup().await;
+}
