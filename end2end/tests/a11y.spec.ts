@@ -1,0 +1,76 @@
+// Accessibility: axe-core on every page with a form, signed out and signed in: no serious
+// or critical violations.
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
+
+async function expectAccessible(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad.map((v) => `${what}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+}
+
+test('login, welcome, inline prompt and profile pages have no serious accessibility violations', async ({ page }) => {
+  await page.goto('/');
+  await expectAccessible(page, 'home');
+  await page.goto('/login');
+  await expectAccessible(page, 'login');
+
+  await page.locator('#signup-email').fill(`a11y-${Date.now()}@example.com`);
+  await page.locator('#signup-password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('heading', { name: 'Welcome! What should we call you?' })).toBeVisible();
+  await expectAccessible(page, 'welcome');
+  await page.getByLabel('First name').fill('Ada');
+  await page.getByLabel('Last name').fill('Lovelace');
+  await page.getByRole('button', { name: 'Continue' }).click();
+
+  await page.goto('/articles/rust-ownership-in-practice');
+  await expect(page.getByTestId('progressive-prompt')).toBeVisible();
+  await expectAccessible(page, 'article with prompt');
+
+  await page.goto('/profile');
+  await expect(page.getByRole('heading', { name: 'Your profile' })).toBeVisible();
+  await expectAccessible(page, 'profile');
+});
+
+test('forget an answer and be asked again; delete the account and start afresh', async ({ page }) => {
+  const email = `erase-${Date.now()}@example.com`;
+  await page.goto('/login?return_to=%2Farticles%2Frust-ownership-in-practice');
+  await page.locator('#signup-email').fill(email);
+  await page.locator('#signup-password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByLabel('First name').fill('Emmy');
+  await page.getByLabel('Last name').fill('Noether');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  const prompt = page.getByTestId('progressive-prompt');
+  await prompt.getByLabel('Yes').check();
+  await prompt.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByTestId('prompt-thanks')).toBeVisible();
+
+  await page.goto('/profile');
+  await expect(page.locator('[data-answer="subscribed"]')).toContainText('you told us');
+  await page.getByRole('button', { name: 'Forget subscribed' }).click();
+  await expect(page.locator('[data-answer="subscribed"]')).toHaveCount(0);
+  await page.goto('/articles/rust-ownership-in-practice');
+  await expect(page.getByTestId('progressive-prompt')).toBeVisible();
+
+  const download = page.waitForEvent('download');
+  await page.goto('/profile');
+  await page.getByRole('link', { name: 'Download my data' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe('askonce-my-data.json');
+
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await expect(page.locator('#delete-error')).toHaveText('Tick the box to confirm that you want your account deleted.');
+  await page.getByLabel('Yes, delete my account').check();
+  await page.locator('#delete-password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
+
+  // Signing up again with the same email makes a new account, asked from the start.
+  await page.goto('/login');
+  await page.locator('#signup-email').fill(email);
+  await page.locator('#signup-password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('heading', { name: 'Welcome! What should we call you?' })).toBeVisible();
+});
