@@ -107,12 +107,12 @@ pub fn ProfilePage() -> impl IntoView {
                             <dl class="profile-values">
                                 {RootAttribute::ALL.into_iter().filter(|a| *a != RootAttribute::EmailVerified).map(|attr| {
                                     let value = attribute_value(&p, attr);
-                                    let source = p.provenance.get(attr.as_str()).map(|prov| prov.source.to_string());
+                                    let source = p.provenance.get(attr.as_str()).map(|prov| describe_source(&prov.source.to_string(), Some(prov.at)));
                                     view! {
                                         <dt>{attr.label()}</dt>
                                         <dd data-attribute=attr.as_str()>
                                             {value.unwrap_or_else(|| "—".to_string())}
-                                            {source.map(|s| view! { <span class="muted source">" · " {describe_source(&s)}</span> })}
+                                            {source.map(|s| view! { <span class="muted source">" · " {s}</span> })}
                                         </dd>
                                     }
                                 }).collect_view()}
@@ -130,7 +130,7 @@ pub fn ProfilePage() -> impl IntoView {
                                     view! {
                                         <dl class="profile-values">
                                             {answers.into_iter().map(|(key, value)| {
-                                                let source = p.provenance.get(&format!("user_metadata.{key}")).map(|prov| describe_source(&prov.source.to_string()));
+                                                let source = p.provenance.get(&format!("user_metadata.{key}")).map(|prov| describe_source(&prov.source.to_string(), Some(prov.at)));
                                                 let (hidden_key, forget_label, answer_attr) = (key.clone(), format!("Forget {key}"), key.clone());
                                                 view! {
                                                     <dt>{key}</dt>
@@ -225,14 +225,15 @@ fn attribute_value(p: &UserProfile, attr: RootAttribute) -> Option<String> {
     }
 }
 
-/// "from demo", "you told us", … for a provenance source string.
-pub fn describe_source(source: &str) -> String {
+/// "from google on 2026-11-20", "you told us on 2026-11-20", "set by the site on …".
+/// Dates, not "3 days ago": the text must render the same on the server and in the browser.
+pub fn describe_source(source: &str, at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    let on = at.map(|t| format!(" on {}", t.format("%Y-%m-%d"))).unwrap_or_default();
     match source.parse::<super::Source>() {
-        Ok(super::Source::Claim { connection, .. }) => format!("from {connection}"),
-        Ok(super::Source::User) => "you told us".into(),
-        Ok(super::Source::Admin) => "set by the site".into(),
-        Ok(super::Source::Import) => "imported".into(),
-        Ok(super::Source::Api) => "set by the site".into(),
+        Ok(super::Source::Claim { connection, .. }) => format!("from {connection}{on}"),
+        Ok(super::Source::User) => format!("you told us{on}"),
+        Ok(super::Source::Admin | super::Source::Api) => format!("set by the site{on}"),
+        Ok(super::Source::Import) => format!("imported{on}"),
         Err(_) => String::new(),
     }
 }
@@ -242,9 +243,11 @@ mod tests {
     use super::describe_source;
 
     #[test]
-    fn sources_read_as_words() {
-        assert_eq!(describe_source("claim:google:given_name"), "from google");
-        assert_eq!(describe_source("user"), "you told us");
-        assert_eq!(describe_source("admin"), "set by the site");
+    fn sources_read_as_words_with_their_date() {
+        use chrono::TimeZone;
+        let at = chrono::Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).single();
+        assert_eq!(describe_source("claim:google:given_name", at), "from google on 2026-11-20");
+        assert_eq!(describe_source("user", at), "you told us on 2026-11-20");
+        assert_eq!(describe_source("admin", None), "set by the site");
     }
 }
