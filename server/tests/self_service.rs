@@ -61,3 +61,35 @@ async fn deleting_needs_confirmation_and_the_password_then_removes_everything() 
     assert_eq!(me["logins_count"], 1);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn details_are_edited_with_the_stage_rules_and_provider_synced_values_are_read_only() {
+    use common::idp::FakeIdp;
+    let idp = FakeIdp::start(serde_json::json!({"sub": "g-1", "given_name": "Grace", "family_name": "Hopper"})).await;
+    let app = common::spawn_app_on(common::Backend::Sqlite, &idp.oidc_connection("test")).await;
+    let start = app.client.get(app.url("/auth/test/start")).send().await.unwrap();
+    let provider = app.client.get(start.headers()["location"].to_str().unwrap()).send().await.unwrap();
+    app.client.get(provider.headers()["location"].to_str().unwrap()).send().await.unwrap();
+
+    let fields: Vec<app::profile::edit::EditableField> =
+        app.client.post(app.url(app::profile::edit::MyEditableFields::PATH)).send().await.unwrap().json().await.unwrap();
+    let given = fields.iter().find(|f| f.field.key.as_str() == "given_name").unwrap();
+    assert!(given.locked.as_deref().unwrap().contains("test"), "synced at each login: read-only");
+    let company = fields.iter().find(|f| f.field.key.as_str() == "company").unwrap();
+    assert!(company.locked.is_none());
+
+    let save = |pairs: Vec<(&'static str, String)>| {
+        app.client.post(app.url(app::profile::edit::UpdateMyDetails::PATH)).form(&pairs).send()
+    };
+    let too_long = save(vec![("answers[company]", "x".repeat(200))]).await.unwrap();
+    assert_eq!(too_long.status(), StatusCode::BAD_REQUEST);
+    let err: app::error::AppError = too_long.json().await.unwrap();
+    assert!(matches!(err, app::error::AppError::Invalid(ref m) if m.contains_key("company")));
+    // A locked value is not changed, whatever the form says.
+    let ok = save(vec![("answers[company]", "Navy".into()), ("answers[given_name]", "Mallory".into())]).await.unwrap();
+    assert!(ok.status().is_success(), "{}", ok.status());
+    let me: serde_json::Value = app.client.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["user_metadata"]["company"], "Navy");
+    assert_eq!(me["provenance"]["user_metadata.company"]["source"], "user");
+    assert_eq!(me["given_name"], "Grace");
+}

@@ -32,4 +32,8 @@ pub trait ConnectionDirectory: Send + Sync {
     fn end_session_url(&self, _connection: &str, _id_token: &str) -> Option<String> {
         None
     }
+    /// The connection's "sync root attributes" policy (`None`: unknown or local accounts).
+    fn sync_policy(&self, _connection: &str) -> Option<SyncPolicy> {
+        None
+    }
 }

@@ -3,6 +3,7 @@
 //!
 //! The wire shape follows Auth0's normalized user profile so tools written for it read ours.
 
+pub mod edit;
 pub mod email;
 pub mod metadata;
 pub mod page;

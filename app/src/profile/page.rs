@@ -118,6 +118,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 }).collect_view()}
                             </dl>
                         </section>
+                        <super::edit::EditDetails />
                         <section class="card" aria-labelledby="answers-heading">
                             <h2 id="answers-heading">"Your answers"</h2>
                             {

@@ -163,8 +163,14 @@ fn StageForm(
 }
 
 /// One field: label, input of the right kind, help and error tied to it for screen readers.
+/// `value`: the current answer, when editing one.
 #[component]
-fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>) -> impl IntoView {
+pub(crate) fn FieldInput(
+    field: Field,
+    errors: Signal<BTreeMap<String, String>>,
+    #[prop(optional)] value: Option<String>,
+) -> impl IntoView {
+    let current = value.unwrap_or_default();
     let key = field.key.to_string();
     let id = format!("field-{key}");
     let help_id = format!("{id}-help");
@@ -195,8 +201,8 @@ fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>) -> impl In
         FieldKind::Consent => view! {
             <fieldset aria-describedby=described.clone() aria-invalid=invalid.clone()>
                 <legend>{label.clone()}</legend>
-                <label><input type="radio" name=name.clone() value="yes" required=required />" Yes"</label>
-                <label><input type="radio" name=name.clone() value="no" />" No"</label>
+                <label><input type="radio" name=name.clone() value="yes" required=required checked=current == "yes" />" Yes"</label>
+                <label><input type="radio" name=name.clone() value="no" checked=current == "no" />" No"</label>
             </fieldset>
         }.into_any(),
         FieldKind::Checkbox => view! {
@@ -206,7 +212,7 @@ fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>) -> impl In
             <label for=id.clone()>{label.clone()}</label>
             <select id=id.clone() name=name.clone() required=required aria-describedby=described.clone() aria-invalid=invalid.clone() on:change=check.clone()>
                 <option value="">"Choose…"</option>
-                {field.validation.options.iter().map(|o| view! { <option value=o.value.clone()>{o.label.clone()}</option> }).collect_view()}
+                {field.validation.options.iter().map(|o| view! { <option value=o.value.clone() selected=o.value == current>{o.label.clone()}</option> }).collect_view()}
             </select>
         }.into_any(),
         FieldKind::Radio => view! {
@@ -220,7 +226,7 @@ fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>) -> impl In
         FieldKind::Textarea => view! {
             <label for=id.clone()>{label.clone()}</label>
             <textarea id=id.clone() name=name.clone() required=required aria-describedby=described.clone() aria-invalid=invalid.clone() on:change=check.clone()
-                maxlength=field.validation.max_length.map(|m| m.to_string())></textarea>
+                maxlength=field.validation.max_length.map(|m| m.to_string())>{current.clone()}</textarea>
         }.into_any(),
         kind => {
             let input_type = match kind {
@@ -233,7 +239,7 @@ fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>) -> impl In
             };
             view! {
                 <label for=id.clone()>{label.clone()}</label>
-                <input id=id.clone() type=input_type name=name.clone() required=required
+                <input id=id.clone() type=input_type name=name.clone() required=required value=current.clone()
                     aria-describedby=described.clone() aria-invalid=invalid.clone() on:change=check.clone()
                     maxlength=field.validation.max_length.map(|m| m.to_string()) />
             }.into_any()

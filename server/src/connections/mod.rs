@@ -175,6 +175,10 @@ impl ConnectionDirectory for ConnectionRegistry {
         self.password_enabled
     }
 
+    fn sync_policy(&self, connection: &str) -> Option<app::identity::SyncPolicy> {
+        self.connections.get(connection).map(|c| c.settings.sync_root_attributes)
+    }
+
     fn end_session_url(&self, connection: &str, id_token: &str) -> Option<String> {
         let c = self.connections.get(connection)?;
         if !c.settings.rp_initiated_logout {

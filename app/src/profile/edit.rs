@@ -1,0 +1,189 @@
+//! Editing your own details on `/profile`: the fields a site owner marked user-editable, with
+//! the same validation as the question stages. A value a provider re-sends at each sign-in is
+//! shown read-only, with why: an edit would be overwritten at the next login.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{error::AppError, profiling::Field};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EditableField {
+    pub field: Field,
+    /// The current value as the form shows it.
+    pub value: Option<String>,
+    /// Why it cannot be edited here, when it cannot.
+    pub locked: Option<String>,
+}
+
+/// The signed-in person's editable fields.
+#[server]
+pub async fn my_editable_fields() -> Result<Vec<EditableField>, AppError> {
+    let state = crate::state::AppState::current()?;
+    let me = crate::auth::ssr::require_user().await?;
+    ssr::editable_fields(&state, &me.user_id).await
+}
+
+/// Saves edits to the signed-in person's details (form: `answers[<field>]=…`).
+#[server(endpoint = "profile/details")]
+pub async fn update_my_details(#[server(default)] answers: BTreeMap<String, String>) -> Result<(), AppError> {
+    let state = crate::state::AppState::current()?;
+    let me = crate::auth::ssr::require_user().await?;
+    ssr::update(&state, &me.user_id, answers).await
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use std::collections::BTreeMap;
+
+    use chrono::Utc;
+    use sea_orm::EntityTrait;
+    use serde_json::Value;
+
+    use super::EditableField;
+    use crate::{
+        entities::users,
+        error::{ssr::{internal, set_status}, AppError},
+        identity::SyncPolicy,
+        profile::{RootAttribute, Source},
+        profiling::{ssr::{load_config, write_values, ProfilingError}, validate_answer, Target},
+        state::AppState,
+    };
+
+    fn value_text(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Bool(true) => "yes".into(),
+            Value::Bool(false) => "no".into(),
+            other => other.to_string(),
+        }
+    }
+
+    fn current(user: &users::Model, target: &Target) -> Option<Value> {
+        match target {
+            Target::UserMetadata(k) => user.user_metadata.get(k).cloned(),
+            Target::Root(attr) => {
+                let v = match attr {
+                    RootAttribute::Email => user.email.clone(),
+                    RootAttribute::Name => user.name.clone(),
+                    RootAttribute::GivenName => user.given_name.clone(),
+                    RootAttribute::FamilyName => user.family_name.clone(),
+                    RootAttribute::Nickname => user.nickname.clone(),
+                    RootAttribute::Picture => user.picture.clone(),
+                    RootAttribute::Locale => user.locale.clone(),
+                    RootAttribute::EmailVerified => None,
+                };
+                v.map(Value::from)
+            }
+        }
+    }
+
+    fn lock_reason(state: &AppState, user: &users::Model, target: &Target) -> Option<String> {
+        let source: Source = user.provenance.get(target.to_string())?.get("source")?.as_str()?.parse().ok()?;
+        match source {
+            Source::Claim { connection, .. } if state.connections.sync_policy(&connection) == Some(SyncPolicy::OnEachLogin) => {
+                Some(format!("Comes from {connection} at each sign-in; change it there."))
+            }
+            _ => None,
+        }
+    }
+
+    pub async fn editable_fields(state: &AppState, user_id: &str) -> Result<Vec<EditableField>, AppError> {
+        let config = load_config(&state.db).await.map_err(|e| internal("loading fields", e))?;
+        let user = users::Entity::find_by_id(user_id.to_string())
+            .one(&state.db)
+            .await
+            .map_err(|e| internal("loading a user", e))?
+            .ok_or(AppError::Unauthorized)?;
+        Ok(config
+            .fields
+            .into_iter()
+            .filter(|f| f.user_editable)
+            .map(|f| EditableField {
+                value: current(&user, &f.target).map(|v| value_text(&v)),
+                locked: lock_reason(state, &user, &f.target),
+                field: f,
+            })
+            .collect())
+    }
+
+    pub async fn update(state: &AppState, user_id: &str, answers: BTreeMap<String, String>) -> Result<(), AppError> {
+        for _attempt in 0..3 {
+            let fields = editable_fields(state, user_id).await?;
+            let user = users::Entity::find_by_id(user_id.to_string())
+                .one(&state.db)
+                .await
+                .map_err(|e| internal("loading a user", e))?
+                .ok_or(AppError::Unauthorized)?;
+            let mut problems = BTreeMap::new();
+            let mut values = Vec::new();
+            for editable in fields.iter().filter(|e| e.locked.is_none()) {
+                let field = &editable.field;
+                // Only fields present in the form change; absent ones are left alone.
+                let Some(raw) = answers.get(field.key.as_str()) else { continue };
+                match validate_answer(field, std::slice::from_ref(raw)) {
+                    Ok(Some(v)) if current(&user, &field.target).as_ref() != Some(&v) => {
+                        values.push((field.target.clone(), v, Source::User));
+                    }
+                    Ok(_) => {}
+                    Err(p) => {
+                        problems.insert(field.key.to_string(), p.to_string());
+                    }
+                }
+            }
+            if !problems.is_empty() {
+                let err = AppError::Invalid(problems);
+                set_status(&err);
+                return Err(err);
+            }
+            if values.is_empty() {
+                return Ok(());
+            }
+            match write_values(&state.db, &user, &values, Utc::now()).await {
+                Ok(()) => return Ok(()),
+                Err(ProfilingError::Conflict) => continue,
+                Err(e) => return Err(internal("saving details", e)),
+            }
+        }
+        Err(AppError::Conflict("Your profile changed meanwhile. Please try again.".into()))
+    }
+}
+
+/// The "Edit your details" card.
+#[component]
+pub fn EditDetails() -> impl IntoView {
+    let save = ServerAction::<UpdateMyDetails>::new();
+    let fields = Resource::new(move || save.version().get(), |_| my_editable_fields());
+    let errors = Signal::derive(move || match save.value().get() {
+        Some(Err(AppError::Invalid(map))) => map,
+        _ => BTreeMap::new(),
+    });
+    let saved = move || matches!(save.value().get(), Some(Ok(())));
+    view! {
+        <section class="card" aria-labelledby="edit-heading">
+            <h2 id="edit-heading">"Edit your details"</h2>
+            <Suspense fallback=|| ()>
+                {move || fields.get().and_then(Result::ok).map(|list| view! {
+                    <ActionForm action=save attr:class="stack" attr:novalidate=true>
+                        {list.into_iter().map(|e| match e.locked {
+                            Some(reason) => view! {
+                                <div class="field" data-field=e.field.key.to_string()>
+                                    <span class="label">{e.field.label.clone()}</span>
+                                    <span>{e.value.unwrap_or_else(|| "—".into())}</span>
+                                    <p class="help">{reason}</p>
+                                </div>
+                            }.into_any(),
+                            None => view! {
+                                <crate::profiling::prompt_ui::FieldInput field=e.field value=e.value.unwrap_or_default() errors />
+                            }.into_any(),
+                        }).collect_view()}
+                        <p role="status" class="muted">{move || saved().then_some("Saved.")}</p>
+                        <button type="submit" disabled=move || save.pending().get()>"Save"</button>
+                    </ActionForm>
+                })}
+            </Suspense>
+        </section>
+    }
+}
