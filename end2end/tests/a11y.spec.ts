@@ -33,7 +33,7 @@ test('login, welcome, inline prompt and profile pages have no serious accessibil
   await expectAccessible(page, 'profile');
 });
 
-test('forget an answer and be asked again; delete the account and start afresh', async ({ page }) => {
+test('edit a detail, forget an answer and be asked again, download, delete the account and start afresh', async ({ page }) => {
   const email = `erase-${Date.now()}@example.com`;
   await page.goto('/login?return_to=%2Farticles%2Frust-ownership-in-practice');
   await page.locator('#signup-email').fill(email);
@@ -53,6 +53,15 @@ test('forget an answer and be asked again; delete the account and start afresh',
   await expect(page.locator('[data-answer="subscribed"]')).toHaveCount(0);
   await page.goto('/articles/rust-ownership-in-practice');
   await expect(page.getByTestId('progressive-prompt')).toBeVisible();
+
+  // Edit a detail; after a reload it says where it came from.
+  await page.goto('/profile');
+  await page.getByLabel('Company').fill('Universität Göttingen');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Saved.')).toBeVisible();
+  await page.reload();
+  await expect(page.locator('[data-answer="company"]')).toContainText('Universität Göttingen');
+  await expect(page.locator('[data-answer="company"]')).toContainText('you told us on');
 
   const download = page.waitForEvent('download');
   await page.goto('/profile');

@@ -123,6 +123,11 @@ pub mod ssr {
                 let field = &editable.field;
                 // Only fields present in the form change; absent ones are left alone.
                 let Some(raw) = answers.get(field.key.as_str()) else { continue };
+                // A question never answered and left blank here is not an edit (it stays for
+                // its stage to ask); clearing an existing answer is, and follows the rules.
+                if raw.trim().is_empty() && current(&user, &field.target).is_none() {
+                    continue;
+                }
                 match validate_answer(field, std::slice::from_ref(raw)) {
                     Ok(Some(v)) if current(&user, &field.target).as_ref() != Some(&v) => {
                         values.push((field.target.clone(), v, Source::User));
