@@ -62,6 +62,11 @@ test('edit a detail, forget an answer and be asked again, download, delete the a
   await page.reload();
   await expect(page.locator('[data-answer="company"]')).toContainText('Universität Göttingen');
   await expect(page.locator('[data-answer="company"]')).toContainText('you told us on');
+  // The README's picture of /profile; refreshed with UPDATE_SCREENSHOTS=1.
+  await page.screenshot({
+    path: process.env.UPDATE_SCREENSHOTS ? '../docs/profile.png' : 'test-results/profile.png',
+    fullPage: true,
+  });
 
   const download = page.waitForEvent('download');
   await page.goto('/profile');

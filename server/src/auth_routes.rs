@@ -108,6 +108,7 @@ async fn callback(
     Path(name): Path<String>,
     Query(q): Query<CallbackQuery>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     session: Session,
 ) -> Response {
     // Read and delete the transaction first: whatever happens next, this state is spent.
@@ -119,7 +120,8 @@ async fn callback(
         return fail(LoginFailure::NoTransaction, "/");
     };
     let return_to = tx.return_to.clone();
-    match finish(&s, &name, &tx, q, peer, &session).await {
+    let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
+    match finish(&s, &name, &tx, q, peer, user_agent, &session).await {
         // A link returns to the profile; a sign-in continues through this sign-in's questions.
         Ok(()) if tx.link_user.is_some() => Redirect::to(&return_to).into_response(),
         Ok(()) => Redirect::to(&ReturnTo::or_home(Some(&return_to)).via_welcome()).into_response(),
@@ -139,6 +141,7 @@ async fn finish(
     tx: &Transaction,
     q: CallbackQuery,
     peer: SocketAddr,
+    user_agent: Option<String>,
     session: &Session,
 ) -> Result<(), LoginFailure> {
     // The transaction belongs to one connection: a callback arriving at another one is a
@@ -167,6 +170,10 @@ async fn finish(
         .await
         .map_err(|e| LoginFailure::Internal(e.to_string()))?;
     session::sign_in(session, &result.user.id).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
+    let handle = app::auth::devices::register(&s.db, &result.user.id, user_agent, Some(peer.ip().to_string()))
+        .await
+        .map_err(|e| LoginFailure::Internal(e.to_string()))?;
+    session::set_handle(session, &handle).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
     if let Some(id_token) = &login.id_token {
         session::remember_provider(session, name, id_token).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
     }

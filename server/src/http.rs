@@ -67,8 +67,11 @@ pub fn router(
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(
-            sessions::AbsoluteLimit(i64::from(settings.session.absolute_timeout_minutes) * 60),
-            sessions::enforce_absolute_limit,
+            sessions::SessionPolicy {
+                db: state.db.clone(),
+                absolute_limit_secs: i64::from(settings.session.absolute_timeout_minutes) * 60,
+            },
+            sessions::enforce_session_policy,
         ))
         .layer(sessions::layer(session_store, settings))
         .layer(middleware::from_fn_with_state(limits, rate_limit::limit_auth))

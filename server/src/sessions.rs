@@ -108,21 +108,38 @@ impl ExpiredDeletion for AppSessionStore {
     }
 }
 
-/// The absolute session limit, in seconds.
-#[derive(Clone, Copy)]
-pub struct AbsoluteLimit(pub i64);
+/// What every request checks about its signed-in session.
+#[derive(Clone)]
+pub struct SessionPolicy {
+    pub db: DatabaseConnection,
+    /// The absolute session limit, in seconds.
+    pub absolute_limit_secs: i64,
+}
 
-/// Ends signed-in sessions older than the absolute limit before the request is handled.
-pub async fn enforce_absolute_limit(
-    axum::extract::State(limit): axum::extract::State<AbsoluteLimit>,
+/// Before the request is handled, ends a signed-in session that is past the absolute limit or
+/// that its owner ended from another device.
+pub async fn enforce_session_policy(
+    axum::extract::State(policy): axum::extract::State<SessionPolicy>,
     session: tower_sessions::Session,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    match app::auth::session::enforce_absolute_limit(&session, limit.0).await {
+    match app::auth::session::enforce_absolute_limit(&session, policy.absolute_limit_secs).await {
         Ok(true) => tracing::info!("session ended: absolute lifetime reached"),
         Ok(false) => {}
         Err(err) => tracing::warn!(error = %err, "could not check the session lifetime"),
+    }
+    if let Ok(Some(handle)) = app::auth::session::handle(&session).await {
+        match app::auth::devices::still_valid(&policy.db, &handle).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::info!("session ended from another device");
+                if let Err(err) = session.flush().await {
+                    tracing::warn!(error = %err, "could not end a revoked session");
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "could not check the session list"),
+        }
     }
     next.run(request).await
 }

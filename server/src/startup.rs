@@ -63,6 +63,20 @@ impl Application {
             settings.session.cleanup_interval_secs.max(1),
         )));
 
+        // Rows of the signed-in sessions list outlive nothing: idle ones go with their sessions.
+        let idle = chrono::Duration::minutes(i64::from(settings.session.idle_timeout_minutes));
+        let cleanup_db = db.clone();
+        let every = Duration::from_secs(settings.session.cleanup_interval_secs.max(1));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(err) = app::auth::devices::forget_idle(&cleanup_db, idle).await {
+                    tracing::warn!(error = %err, "pruning the signed-in sessions list failed");
+                }
+            }
+        });
+
         let addr = settings.server.bind;
         let local = listener.local_addr().map_err(|source| StartupError::Bind { addr, source })?;
 

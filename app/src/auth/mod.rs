@@ -3,6 +3,8 @@
 
 #[cfg(feature = "ssr")]
 pub mod accounts;
+#[cfg(feature = "ssr")]
+pub mod devices;
 pub mod login_page;
 pub mod password;
 pub mod return_to;
@@ -199,7 +201,16 @@ pub mod ssr {
         accounts::record_login(&state.db, user_id, client_ip().await)
             .await
             .map_err(|e| internal("recording a login", e))?;
-        session::sign_in(&session().await?, user_id).await?;
+        let session = session().await?;
+        session::sign_in(&session, user_id).await?;
+        let user_agent = leptos_axum::extract::<axum::http::HeaderMap>()
+            .await
+            .ok()
+            .and_then(|h| h.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string));
+        let handle = super::devices::register(&state.db, user_id, user_agent, client_ip().await)
+            .await
+            .map_err(|e| internal("recording a session", e))?;
+        session::set_handle(&session, &handle).await?;
         leptos_axum::redirect(&ReturnTo::or_home(return_to.as_deref()).via_welcome());
         Ok(())
     }

@@ -5,6 +5,7 @@ use tower_sessions::Session;
 
 const USER_ID: &str = "auth.user_id";
 const PROVIDER: &str = "auth.provider";
+const HANDLE: &str = "auth.handle";
 const AUTHENTICATED_AT: &str = "auth.at";
 
 #[derive(Debug, thiserror::Error)]
@@ -70,4 +71,14 @@ mod tests {
         assert!(!past_absolute_limit(0, 29 * day, 30 * day));
         assert!(past_absolute_limit(0, 30 * day + 1, 30 * day));
     }
+}
+
+/// The handle of this session's row in the signed-in sessions list.
+pub async fn set_handle(session: &Session, handle: &str) -> Result<(), SessionError> {
+    session.insert(HANDLE, handle).await?;
+    Ok(())
+}
+
+pub async fn handle(session: &Session) -> Result<Option<String>, SessionError> {
+    Ok(session.get::<String>(HANDLE).await?)
 }

@@ -9,4 +9,5 @@ pub mod profile_fields;
 pub mod profile_stage_fields;
 pub mod profile_stages;
 pub mod prompt_events;
+pub mod user_sessions;
 pub mod users;

@@ -10,6 +10,7 @@ pub mod page;
 pub mod provenance;
 #[cfg(feature = "ssr")]
 pub mod self_service;
+pub mod sessions;
 pub mod view;
 
 use std::{fmt, str::FromStr};

@@ -192,6 +192,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 }}
                             </Suspense>
                         </section>
+                        <super::sessions::SignedInSessions />
                         <section class="card" aria-labelledby="data-heading">
                             <h2 id="data-heading">"Your data"</h2>
                             <p><a href="/api/me/export" rel="external" download="askonce-my-data.json">"Download my data"</a>

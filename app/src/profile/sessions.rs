@@ -1,0 +1,137 @@
+//! "Where you are signed in" on `/profile`: the signed-in sessions, and ending them.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInSession {
+    pub handle: String,
+    pub device: String,
+    pub ip: Option<String>,
+    pub last_seen: DateTime<Utc>,
+    pub this_device: bool,
+}
+
+#[server]
+pub async fn my_sessions() -> Result<Vec<SignedInSession>, AppError> {
+    let (state, me, current) = ssr::context().await?;
+    let rows = crate::auth::devices::list(&state.db, &me.user_id).await.map_err(|e| crate::error::ssr::internal("listing sessions", e))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SignedInSession {
+            this_device: current.as_deref() == Some(r.handle.as_str()),
+            device: describe_device(r.user_agent.as_deref()),
+            handle: r.handle,
+            ip: r.ip,
+            last_seen: r.last_seen,
+        })
+        .collect())
+}
+
+/// Ends one of the signed-in person's other sessions, or all of them (`handle` absent).
+#[server(endpoint = "profile/sessions/end")]
+pub async fn end_sessions(handle: Option<String>) -> Result<(), AppError> {
+    let (state, me, current) = ssr::context().await?;
+    let result = match handle.filter(|h| !h.is_empty()) {
+        Some(h) => crate::auth::devices::end(&state.db, &me.user_id, &h).await.map(|_| ()),
+        None => crate::auth::devices::end_others(&state.db, &me.user_id, current.as_deref().unwrap_or_default()).await.map(|_| ()),
+    };
+    result.map_err(|e| crate::error::ssr::internal("ending sessions", e))
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::{auth::SessionUser, error::AppError, state::AppState};
+
+    pub async fn context() -> Result<(AppState, SessionUser, Option<String>), AppError> {
+        let state = AppState::current()?;
+        let me = crate::auth::ssr::require_user().await?;
+        let session = crate::auth::ssr::session().await?;
+        let current = crate::auth::session::handle(&session).await?;
+        Ok((state, me, current))
+    }
+}
+
+/// "Chrome on Linux" from a User-Agent, roughly; enough to recognise one's devices.
+pub fn describe_device(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent else { return "Unknown device".into() };
+    let browser = if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("Firefox/") {
+        "Firefox"
+    } else if ua.contains("Chrome/") || ua.contains("Chromium/") {
+        "Chrome"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else {
+        "A browser"
+    };
+    let os = if ua.contains("Android") {
+        "Android"
+    } else if ua.contains("iPhone") || ua.contains("iPad") {
+        "iOS"
+    } else if ua.contains("Windows") {
+        "Windows"
+    } else if ua.contains("Mac OS X") {
+        "macOS"
+    } else if ua.contains("Linux") {
+        "Linux"
+    } else {
+        "an unknown system"
+    };
+    format!("{browser} on {os}")
+}
+
+#[component]
+pub fn SignedInSessions() -> impl IntoView {
+    let end = ServerAction::<EndSessions>::new();
+    let sessions = Resource::new(move || end.version().get(), |_| my_sessions());
+    view! {
+        <section class="card" aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading">"Where you are signed in"</h2>
+            <Suspense fallback=|| ()>
+                {move || sessions.get().and_then(Result::ok).map(|list| view! {
+                    <ul class="identity-list" data-testid="sessions">
+                        {list.into_iter().map(|s| {
+                            let label = format!("{} · {} · last seen {}", s.device, s.ip.clone().unwrap_or_else(|| "unknown address".into()), s.last_seen.format("%Y-%m-%d %H:%M UTC"));
+                            view! {
+                                <li>
+                                    <span>{label}</span>
+                                    {if s.this_device {
+                                        view! { <strong>" (this device)"</strong> }.into_any()
+                                    } else {
+                                        view! {
+                                            <ActionForm action=end attr:class="inline">
+                                                <input type="hidden" name="handle" value=s.handle.clone() />
+                                                <button type="submit" class="link-button">"End this session"</button>
+                                            </ActionForm>
+                                        }.into_any()
+                                    }}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                    <ActionForm action=end>
+                        <button type="submit">"Sign out everywhere else"</button>
+                    </ActionForm>
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_device;
+
+    #[test]
+    fn devices_are_named_from_their_user_agent() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+        assert_eq!(describe_device(Some(chrome)), "Chrome on Linux");
+        assert_eq!(describe_device(Some("Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Safari/604.1")), "Safari on iOS");
+        assert_eq!(describe_device(None), "Unknown device");
+    }
+}
