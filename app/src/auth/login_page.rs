@@ -78,11 +78,7 @@ pub fn LoginPage() -> impl IntoView {
 /// One "Continue with …" link; a provider that is down says so instead.
 #[component]
 fn ProviderButton(connection: ConnectionSummary, return_to: String) -> impl IntoView {
-    let href = format!(
-        "/auth/{}/start?return_to={}",
-        connection.name,
-        return_to.replace('%', "%25").replace('&', "%26").replace('#', "%23").replace('+', "%2B")
-    );
+    let href = format!("/auth/{}/start?return_to={}", connection.name, super::return_to::percent_encode(&return_to));
     let label = format!("Continue with {}", connection.display_name);
     let kind = format!("provider-{}", serde_json::to_value(connection.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
     view! {

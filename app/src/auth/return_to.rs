@@ -54,8 +54,9 @@ impl ReturnTo {
     }
 }
 
-/// Percent-encodes everything but RFC 3986 unreserved characters and `/`.
-fn percent_encode(s: &str) -> String {
+/// Percent-encodes everything but RFC 3986 unreserved characters and `/`: a path as a
+/// query-string value.
+pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {

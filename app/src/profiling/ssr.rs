@@ -319,17 +319,8 @@ pub async fn write_values(
             }
             Target::Root(attr) => {
                 let text = value.as_str().map(str::to_string);
-                let column = match attr {
-                    RootAttribute::Email => users::Column::Email,
-                    RootAttribute::Name => users::Column::Name,
-                    RootAttribute::GivenName => users::Column::GivenName,
-                    RootAttribute::FamilyName => users::Column::FamilyName,
-                    RootAttribute::Nickname => users::Column::Nickname,
-                    RootAttribute::Picture => users::Column::Picture,
-                    RootAttribute::Locale => users::Column::Locale,
-                    // Not a target (refused by `Target::from_str`).
-                    RootAttribute::EmailVerified => continue,
-                };
+                // `email_verified` is not a target (refused by `Target::from_str`).
+                let Some(column) = root_column(*attr) else { continue };
                 if *attr == RootAttribute::Email {
                     update = update.col_expr(users::Column::EmailNormalized, Expr::value(text.as_ref().map(|e| e.to_lowercase())));
                 }
@@ -346,6 +337,33 @@ pub async fn write_values(
             update = update.col_expr(users::Column::Name, Expr::value(format!("{g} {f}")));
         }
     }
+    commit(db, user, update, metadata, provenance, now).await
+}
+
+/// The `users` column that stores a root attribute (`email_verified` is not writable here).
+fn root_column(attr: RootAttribute) -> Option<users::Column> {
+    Some(match attr {
+        RootAttribute::Email => users::Column::Email,
+        RootAttribute::Name => users::Column::Name,
+        RootAttribute::GivenName => users::Column::GivenName,
+        RootAttribute::FamilyName => users::Column::FamilyName,
+        RootAttribute::Nickname => users::Column::Nickname,
+        RootAttribute::Picture => users::Column::Picture,
+        RootAttribute::Locale => users::Column::Locale,
+        RootAttribute::EmailVerified => return None,
+    })
+}
+
+/// Writes the new metadata and provenance with `update`, only if nobody wrote the profile
+/// since `user` was read (`users.version`); `Conflict` otherwise.
+async fn commit(
+    db: &impl ConnectionTrait,
+    user: &users::Model,
+    update: sea_orm::UpdateMany<users::Entity>,
+    metadata: serde_json::Map<String, Value>,
+    provenance: serde_json::Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Result<(), ProfilingError> {
     let result = update
         .col_expr(users::Column::UserMetadata, Expr::value(Value::Object(metadata)))
         .col_expr(users::Column::Provenance, Expr::value(Value::Object(provenance)))
@@ -377,33 +395,15 @@ pub async fn write_values_removing(
             metadata.remove(key);
         }
         Target::Root(attr) => {
-            let column = match attr {
-                RootAttribute::Name => users::Column::Name,
-                RootAttribute::GivenName => users::Column::GivenName,
-                RootAttribute::FamilyName => users::Column::FamilyName,
-                RootAttribute::Nickname => users::Column::Nickname,
-                RootAttribute::Picture => users::Column::Picture,
-                RootAttribute::Locale => users::Column::Locale,
-                // The email is how people sign in and be reached: replaced, never cleared.
-                RootAttribute::Email | RootAttribute::EmailVerified => return Ok(()),
+            // The email is how people sign in and are reached: replaced, never cleared.
+            let Some(column) = root_column(*attr).filter(|_| *attr != RootAttribute::Email) else {
+                return Ok(());
             };
             update = update.col_expr(column, Expr::value(Option::<String>::None));
         }
     }
     provenance.remove(&target.to_string());
-    let result = update
-        .col_expr(users::Column::UserMetadata, Expr::value(Value::Object(metadata)))
-        .col_expr(users::Column::Provenance, Expr::value(Value::Object(provenance)))
-        .col_expr(users::Column::Version, Expr::value(user.version + 1))
-        .col_expr(users::Column::UpdatedAt, Expr::value(now))
-        .filter(users::Column::Id.eq(&user.id))
-        .filter(users::Column::Version.eq(user.version))
-        .exec(db)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(ProfilingError::Conflict);
-    }
-    Ok(())
+    commit(db, user, update, metadata, provenance, now).await
 }
 
 /// What to ask `user_id` now. Copies in values the claims supply, records `shown`.
