@@ -11,7 +11,7 @@ test('ending another session signs that browser out', async ({ browser }) => {
   await laptop.getByLabel('First name').fill('Ada');
   await laptop.getByLabel('Last name').fill('Lovelace');
   await laptop.getByRole('button', { name: 'Continue' }).click();
-  await expect(laptop).toHaveURL(/\/profile$/);
+  await expect(laptop).toHaveURL(/:\d+\/profile$/);
 
   const phone = await (await browser.newContext()).newPage();
   await phone.goto('/login?return_to=%2Fprofile');
