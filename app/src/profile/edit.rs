@@ -90,20 +90,28 @@ pub mod ssr {
         }
     }
 
-    pub async fn editable_fields(state: &AppState, user_id: &str) -> Result<Vec<EditableField>, AppError> {
-        let config = load_config(&state.db).await.map_err(|e| internal("loading fields", e))?;
-        let user = users::Entity::find_by_id(user_id.to_string())
+    async fn load_user(state: &AppState, user_id: &str) -> Result<users::Model, AppError> {
+        users::Entity::find_by_id(user_id.to_string())
             .one(&state.db)
             .await
             .map_err(|e| internal("loading a user", e))?
-            .ok_or(AppError::Unauthorized)?;
+            .ok_or(AppError::Unauthorized)
+    }
+
+    pub async fn editable_fields(state: &AppState, user_id: &str) -> Result<Vec<EditableField>, AppError> {
+        let user = load_user(state, user_id).await?;
+        fields_for(state, &user).await
+    }
+
+    async fn fields_for(state: &AppState, user: &users::Model) -> Result<Vec<EditableField>, AppError> {
+        let config = load_config(&state.db).await.map_err(|e| internal("loading fields", e))?;
         Ok(config
             .fields
             .into_iter()
             .filter(|f| f.user_editable)
             .map(|f| EditableField {
-                value: current(&user, &f.target).map(|v| value_text(&v)),
-                locked: lock_reason(state, &user, &f.target),
+                value: current(user, &f.target).map(|v| value_text(&v)),
+                locked: lock_reason(state, user, &f.target),
                 field: f,
             })
             .collect())
@@ -111,12 +119,10 @@ pub mod ssr {
 
     pub async fn update(state: &AppState, user_id: &str, answers: BTreeMap<String, String>) -> Result<(), AppError> {
         for _attempt in 0..3 {
-            let fields = editable_fields(state, user_id).await?;
-            let user = users::Entity::find_by_id(user_id.to_string())
-                .one(&state.db)
-                .await
-                .map_err(|e| internal("loading a user", e))?
-                .ok_or(AppError::Unauthorized)?;
+            // One read of the profile per attempt: the fields' state and the compare-and-swap
+            // version come from the same row.
+            let user = load_user(state, user_id).await?;
+            let fields = fields_for(state, &user).await?;
             let mut problems = BTreeMap::new();
             let mut values = Vec::new();
             for editable in fields.iter().filter(|e| e.locked.is_none()) {
