@@ -75,6 +75,8 @@ export default defineConfig({
       // covered by the Rust HTTP tests).
       ASKONCE_RATE_LIMIT__AUTH_PER_MINUTE: '10000',
       ASKONCE_RATE_LIMIT__AUTH_BURST: '10000',
+      // The console's admin in the browser tests (verified by the provider).
+      ASKONCE_ADMINS: '["alan@example.com"]',
       ASKONCE_CONNECTIONS__DEMO__KIND: 'oidc',
       ASKONCE_CONNECTIONS__DEMO__DISPLAY_NAME: 'Demo IdP',
       ASKONCE_CONNECTIONS__DEMO__ISSUER: issuer,

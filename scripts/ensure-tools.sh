@@ -92,6 +92,14 @@ if [ "$want_npm" = 1 ]; then
   fi
 fi
 
+# --- schemathesis (PyPI): fuzzes the management API against /api/openapi.json --------
+SCHEMATHESIS_VERSION=4.32.5
+if [ "$want_e2e" = 1 ] && ! "$TOOLS_DIR/venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  log "installing schemathesis $SCHEMATHESIS_VERSION into $TOOLS_DIR/venv"
+  python3 -m venv "$TOOLS_DIR/venv"
+  "$TOOLS_DIR/venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
 # --- browser tests -----------------------------------------------------------
 if [ "$want_e2e" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   log "installing Debian chromium"

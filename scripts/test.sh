@@ -42,7 +42,7 @@ if [ "${REQUIRE_POSTGRES:-0}" = 1 ] && [ "$pg_ran" -eq 0 ]; then
   failed=1
 fi
 
-e2e_passed=0; e2e_failed=0
+e2e_passed=0; e2e_failed=0; api_passed=0; api_failed=0
 if [ "${SKIP_E2E:-0}" = 1 ]; then
   loud "SKIP_E2E=1: browser tests skipped"
 else
@@ -51,6 +51,12 @@ else
     phase "playwright" bash -c 'cd end2end && npx playwright test 2>&1 | tee "'"$LOG_DIR"'/e2e.log"; exit ${PIPESTATUS[0]}' || failed=1
     e2e_passed=$(grep -Eo '^ *[0-9]+ passed' "$LOG_DIR/e2e.log" | grep -Eo '[0-9]+' | tail -1); e2e_passed=${e2e_passed:-0}
     e2e_failed=$(grep -Eo '^ *[0-9]+ failed' "$LOG_DIR/e2e.log" | grep -Eo '[0-9]+' | tail -1); e2e_failed=${e2e_failed:-0}
+    # The management API against its own OpenAPI document (no 5xx, no schema violations).
+    if phase "schemathesis" bash -c 'scripts/schemathesis.sh 2>&1 | tee "'"$LOG_DIR"'/schemathesis.log"; exit ${PIPESTATUS[0]}'; then
+      api_passed=1
+    else
+      api_failed=1; failed=1
+    fi
   else
     failed=1
   fi
@@ -59,7 +65,7 @@ fi
 print_phases
 unit_ran=$(awk '/Running unittests/{f=1} /Running tests\//{f=0} f && /\.\.\. ok$/ && !/::on_(sqlite|postgres) /' "$LOG_DIR/cargo.log" | wc -l)
 service_ran=$(awk '/Running unittests/{f=1} /Running tests\//{f=0} f && /::on_(sqlite|postgres) \.\.\. ok$/' "$LOG_DIR/cargo.log" | wc -l)
-say "tests per layer: unit $unit_ran, service $service_ran (SQLite + PostgreSQL), HTTP $http_ran, CLI $cli_ran, browser $e2e_passed; PostgreSQL-backed in all: $pg_ran"
+say "tests per layer: unit $unit_ran, service $service_ran (SQLite + PostgreSQL), HTTP $http_ran, CLI $cli_ran, browser $e2e_passed, API fuzz (schemathesis) $api_passed; PostgreSQL-backed in all: $pg_ran"
 [ "$failed" = 0 ] || loud "SOME TESTS FAILED"
-echo "$((rust_passed + e2e_passed)) passed, $((rust_failed + e2e_failed)) failed"
+echo "$((rust_passed + e2e_passed + api_passed)) passed, $((rust_failed + e2e_failed + api_failed)) failed"
 exit $failed

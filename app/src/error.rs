@@ -97,6 +97,12 @@ pub mod ssr {
         AppError::Internal
     }
 
+    /// `err`, with the response status set to match: for errors returned from server functions.
+    pub fn fail(err: AppError) -> AppError {
+        set_status(&err);
+        err
+    }
+
     /// Sets the HTTP status of the current server-function or page response to match `err`.
     pub fn set_status(err: &AppError) {
         if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {

@@ -51,6 +51,7 @@ fn Header() -> impl IntoView {
                 <Transition fallback=|| ()>
                     {move || user.get().map(|u| match u {
                         Ok(Some(u)) => view! {
+                            {u.is_admin.then(|| view! { <A href="/admin" attr:data-testid="console-link">"Console"</A> })}
                             <A href="/profile" attr:data-testid="signed-in-as">{u.display_name}</A>
                             <ActionForm action=logout attr:class="inline">
                                 <button type="submit" class="link-button">"Sign out"</button>

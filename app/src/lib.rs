@@ -12,6 +12,7 @@
 )]
 #![recursion_limit = "256"]
 
+pub mod admin;
 pub mod articles;
 pub mod auth;
 pub mod error;
@@ -82,6 +83,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("welcome") view=profiling::prompt_ui::WelcomePage ssr=SsrMode::InOrder />
                     <Route path=path!("articles") view=articles::ArticlesPage ssr=SsrMode::InOrder />
                     <Route path=path!("articles/:slug") view=articles::ArticlePage ssr=SsrMode::InOrder />
+                    <Route path=path!("admin") view=admin::console::AdminHome ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/questions") view=admin::questions_page::QuestionsPage ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/questions/fields/:key") view=admin::questions_page::FieldEditPage ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/questions/stages/:key") view=admin::questions_page::StageEditPage ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/simulator") view=admin::simulator_page::SimulatorPage ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/users") view=admin::users_page::UsersPage ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/users/:id") view=admin::users_page::UserDetailPage ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/analytics") view=admin::analytics_page::AnalyticsPage ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/tokens") view=admin::tokens_page::TokensPage ssr=SsrMode::InOrder />
                 </Routes>
             </layout::Page>
         </Router>

@@ -14,6 +14,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The configured identity providers, as the login page lists them.
     pub connections: Arc<dyn crate::identity::ConnectionDirectory>,
+    /// Emails named as admins in the configuration (`admins = [...]`).
+    pub admins: crate::admin::ConfiguredAdmins,
 }
 
 #[cfg(feature = "ssr")]

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_initial_schema;
 mod m20261122_000002_create_user_sessions;
+mod m20261122_000003_add_user_search_index;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_initial_schema::Migration),
             Box::new(m20261122_000002_create_user_sessions::Migration),
+            Box::new(m20261122_000003_add_user_search_index::Migration),
         ]
     }
 }

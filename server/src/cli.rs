@@ -31,6 +31,57 @@ pub enum Command {
     /// The progressive-profiling configuration (fields and stages) as one document.
     #[command(subcommand)]
     Profiling(ProfilingCommand),
+    /// Who may use the console: grant or revoke by email.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Management API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Users in Auth0's bulk format (JSON array; NDJSON is read too).
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
+pub enum AdminCommand {
+    /// Make the account(s) with EMAIL admins (they must have signed in once).
+    Grant { email: String },
+    /// Take admin rights away from the account(s) with EMAIL.
+    Revoke { email: String },
+}
+
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
+pub enum TokenCommand {
+    /// Create a token and print it (shown once; stored hashed).
+    Create {
+        /// A name to recognise it by.
+        #[arg(long)]
+        name: String,
+        /// A scope to grant; repeat for several (read:users, update:users,
+        /// update:users_app_metadata, delete:users, read:stages, update:stages).
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Days until it expires (default: never).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by its id.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
+pub enum UsersCommand {
+    /// Import users from FILE. A file with any problem imports nothing.
+    Import { file: PathBuf },
+    /// Print every user to standard output.
+    Export {
+        /// Include argon2 password hashes (`custom_password_hash`), so people keep their
+        /// passwords on the other side. Treat the output as a secret.
+        #[arg(long)]
+        with_password_hashes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
@@ -73,6 +124,9 @@ pub fn run() -> ExitCode {
             Command::Migrate => migrate(&settings).await,
             Command::CheckConfig => Ok(()),
             Command::Profiling(action) => crate::profiling_cli::run(&settings, action).await,
+            Command::Admin(action) => crate::admin_cli::admin(&settings, action).await,
+            Command::Token(action) => crate::admin_cli::token(&settings, action).await,
+            Command::Users(action) => crate::admin_cli::users(&settings, action).await,
         }
     });
     match result {

@@ -34,6 +34,9 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// Identity providers, one block per connection: `[connections.google]`.
     pub connections: BTreeMap<String, crate::connections::ConnectionSettings>,
+    /// Site owners by email: they may use the console once a provider has verified that
+    /// email. Removing an email here revokes it (at the next restart).
+    pub admins: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -231,6 +234,11 @@ impl Settings {
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return Err(ConfigError::Value { key: "log.level", message: err.to_string() });
         }
+        for email in &self.admins {
+            if let Err(err) = app::profile::Email::parse(email) {
+                return Err(ConfigError::Value { key: "admins", message: format!("`{email}`: {err}") });
+            }
+        }
         for (name, connection) in &self.connections {
             connection.validate(name).map_err(|message| ConfigError::Connection { name: name.clone(), message })?;
         }
@@ -355,6 +363,13 @@ mod tests {
         assert!(err.contains("tenant"), "{err}");
         let err = parse("[connections.Bad_Name]\nkind = \"google\"\nclient_id = \"x\"\n").unwrap_err().to_string();
         assert!(err.contains("a-z"), "{err}");
+    }
+
+    #[test]
+    fn admins_must_be_email_addresses() {
+        assert_eq!(parse("admins = [\"owner@example.com\"]\n").unwrap().admins, vec!["owner@example.com"]);
+        let err = parse("admins = [\"owner\"]\n").unwrap_err().to_string();
+        assert!(err.contains("admins"), "{err}");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::{
     auth_routes,
     config::Settings,
     connections::ConnectionRegistry,
-    csrf, health, me,
+    analytics_csv, api, csrf, health, me,
     rate_limit::{self, AuthRateLimit},
     sessions,
 };
@@ -59,6 +59,8 @@ pub fn router(
         .route("/healthz", get(health::healthz))
         .route("/api/me", get(me::my_profile))
         .route("/api/me/export", get(me::export))
+        .route("/admin/analytics.csv", get(analytics_csv::download))
+        .merge(api::router())
         .nest("/pkg", pkg)
         .merge(auth)
         .leptos_routes_with_context(&state, routes, || {}, {

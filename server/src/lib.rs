@@ -8,6 +8,9 @@
     clippy::await_holding_lock
 )]
 
+pub mod admin_cli;
+pub mod analytics_csv;
+pub mod api;
 pub mod auth_routes;
 pub mod cli;
 pub mod config;

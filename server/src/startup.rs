@@ -90,6 +90,7 @@ impl Application {
             db: db.clone(),
             leptos_options: leptos_options(settings, local),
             connections: registry.clone(),
+            admins: app::admin::ConfiguredAdmins::new(&settings.admins),
         };
         let router = http::router(state, settings, store, registry);
         Ok(Application { listener, router, db })

@@ -142,3 +142,67 @@ fn profiling_configuration_exports_and_imports_and_bad_files_change_nothing() {
     let config: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap();
     assert_eq!(config["stages"][0]["key"], "team", "the refused import changed nothing");
 }
+
+/// Runs `askonce ARGS` against the SQLite database in `dir`; (success, stdout, stderr).
+fn run_in(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let url = format!("sqlite://{}/askonce.db?mode=rwc", dir.display());
+    let out = askonce().args(args).env("ASKONCE_DATABASE__URL", &url).current_dir(dir).output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn users_import_then_export_round_trips_auth0_bulk_files_and_admins_are_granted_by_email() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.json");
+    std::fs::write(
+        &file,
+        r#"[{"email": "Owner@Example.com", "email_verified": true, "given_name": "Olive",
+             "user_metadata": {"company": "Acme"}, "app_metadata": {"plan": "pro"},
+             "identities": [{"connection": "google", "provider": "google-oauth2", "user_id": "g-1", "isSocial": true}]},
+            {"email": "b@example.com", "identities": [{"connection": "github", "user_id": "7", "isSocial": true}]}]"#,
+    )
+    .unwrap();
+    let (ok, stdout, stderr) = run_in(dir.path(), &["users", "import", file.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("imported 2 user(s), skipped 0"), "{stdout}");
+    let (ok, exported, stderr) = run_in(dir.path(), &["users", "export"]);
+    assert!(ok, "{stderr}");
+    let users: serde_json::Value = serde_json::from_str(&exported).unwrap();
+    let owner = users.as_array().unwrap().iter().find(|u| u["email"] == "Owner@Example.com").unwrap();
+    assert_eq!(owner["user_metadata"]["company"], "Acme");
+    assert_eq!(owner["app_metadata"]["plan"], "pro");
+    assert_eq!(owner["identities"][0]["user_id"], "g-1");
+    assert!(owner.get("custom_password_hash").is_none(), "hashes only on request");
+    // The export imports again as "already here", changing nothing.
+    let again = dir.path().join("again.json");
+    std::fs::write(&again, &exported).unwrap();
+    let (_, stdout, _) = run_in(dir.path(), &["users", "import", again.to_str().unwrap()]);
+    assert!(stdout.contains("imported 0 user(s), skipped 2"), "{stdout}");
+    // A bad file imports nothing and says why.
+    std::fs::write(&file, r#"[{"email": "not an email"}]"#).unwrap();
+    let (ok, _, stderr) = run_in(dir.path(), &["users", "import", file.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("nothing imported"), "{stderr}");
+
+    let (ok, stdout, stderr) = run_in(dir.path(), &["admin", "grant", "owner@example.com"]);
+    assert!(ok && stdout.contains("is now an admin"), "{stdout}{stderr}");
+    let (ok, stdout, _) = run_in(dir.path(), &["admin", "revoke", "owner@example.com"]);
+    assert!(ok && stdout.contains("no longer an admin"), "{stdout}");
+    let (ok, _, stderr) = run_in(dir.path(), &["admin", "grant", "nobody@example.com"]);
+    assert!(!ok && stderr.contains("sign in once"), "{stderr}");
+}
+
+#[test]
+fn tokens_are_created_once_listed_without_secrets_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, secret, stderr) = run_in(dir.path(), &["token", "create", "--name", "crm", "--scope", "read:users", "--scope", "read:stages"]);
+    assert!(ok, "{stderr}");
+    let secret = secret.trim();
+    assert!(secret.starts_with("askonce_"), "{secret}");
+    let (_, list, _) = run_in(dir.path(), &["token", "list"]);
+    assert!(list.contains("crm") && list.contains("read:users,read:stages") && !list.contains(secret), "{list}");
+    let id = list.split('\t').next().unwrap();
+    let (ok, stdout, _) = run_in(dir.path(), &["token", "revoke", id]);
+    assert!(ok && stdout.contains("revoked"), "{stdout}");
+    let (ok, _, stderr) = run_in(dir.path(), &["token", "create", "--name", "x", "--scope", "admin:all"]);
+    assert!(!ok && stderr.contains("not a scope"), "{stderr}");
+}

@@ -42,6 +42,8 @@ pub struct SessionUser {
     pub email: Option<String>,
     pub picture: Option<String>,
     pub logins_count: i32,
+    /// May use the console (`/admin`).
+    pub is_admin: bool,
 }
 
 /// What the login page offers.
@@ -183,6 +185,7 @@ pub mod ssr {
                     .or_else(|| u.nickname.clone())
                     .or_else(|| u.email.clone())
                     .unwrap_or_else(|| "you".to_string()),
+                is_admin: crate::admin::access::is_admin(u.is_admin, u.email_normalized.as_deref(), u.email_verified, &state.admins),
                 user_id: u.id,
                 email: u.email,
                 picture: u.picture,

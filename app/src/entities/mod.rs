@@ -1,6 +1,7 @@
 //! sea-orm entities: one per table, logic-free (server only). Wire types live in the domain
 //! modules; these never cross to the browser.
 
+pub mod api_tokens;
 pub mod articles;
 pub mod audit_log;
 pub mod identities;

@@ -71,8 +71,11 @@ impl<'de> Deserialize<'de> for Source {
 }
 
 /// A source and the moment the value was set.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provenance {
+    /// `claim:<connection>:<claim>`, `user`, `admin`, `import` or `api`.
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
     pub source: Source,
     pub at: DateTime<Utc>,
 }

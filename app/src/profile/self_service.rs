@@ -23,7 +23,17 @@ pub async fn export_my_data(db: &DatabaseConnection, user_id: &str) -> Result<Op
     let Some(profile) = load_user_profile(db, user_id).await? else {
         return Ok(None);
     };
-    let history: Vec<Value> = prompt_events::Entity::find()
+    Ok(Some(json!({
+        "exported_at": Utc::now(),
+        "profile": profile,
+        "prompt_history": prompt_history(db, user_id).await?,
+    })))
+}
+
+/// The questions shown to `user_id`, answered and skipped, oldest first, as the export and
+/// the console show them.
+pub async fn prompt_history(db: &DatabaseConnection, user_id: &str) -> Result<Vec<Value>, DbErr> {
+    Ok(prompt_events::Entity::find()
         .filter(prompt_events::Column::UserId.eq(user_id))
         .order_by_asc(prompt_events::Column::Id)
         .all(db)
@@ -36,12 +46,7 @@ pub async fn export_my_data(db: &DatabaseConnection, user_id: &str) -> Result<Op
                 "at": e.created_at,
             })
         })
-        .collect();
-    Ok(Some(json!({
-        "exported_at": Utc::now(),
-        "profile": profile,
-        "prompt_history": history,
-    })))
+        .collect())
 }
 
 /// Clears one `user_metadata` answer (and its provenance); the matching stage may ask it

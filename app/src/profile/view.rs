@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::Provenance;
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserProfile {
     pub user_id: String,
@@ -27,13 +28,16 @@ pub struct UserProfile {
     pub last_ip: Option<String>,
     pub logins_count: i32,
     pub blocked: bool,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub user_metadata: Value,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub app_metadata: Value,
     pub identities: Vec<IdentityView>,
     pub provenance: BTreeMap<String, Provenance>,
 }
 
 /// One linked provider account. Never carries tokens.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IdentityView {
     pub connection: String,
@@ -43,6 +47,7 @@ pub struct IdentityView {
     #[serde(rename = "isSocial")]
     pub is_social: bool,
     #[serde(rename = "profileData")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub profile_data: Value,
 }
 

@@ -27,6 +27,7 @@ use super::{
 use crate::profile::RootAttribute;
 
 /// Fields and stages, stages in the order they are considered.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProfilingConfig {
     pub fields: Vec<Field>,
@@ -80,6 +81,11 @@ impl EventKind {
             EventKind::Skipped => "skipped",
             EventKind::Abandoned => "abandoned",
         }
+    }
+
+    /// The stored form back (`None` for a kind this version does not know).
+    pub fn parse(text: &str) -> Option<EventKind> {
+        [EventKind::Shown, EventKind::Answered, EventKind::Skipped, EventKind::Abandoned].into_iter().find(|k| k.as_str() == text)
     }
 }
 

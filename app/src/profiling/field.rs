@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::profile::RootAttribute;
 
 /// A field's key: 1–64 characters of a-z, 0-9 and `_`, starting with a letter.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct FieldKey(String);
@@ -55,6 +56,7 @@ impl From<FieldKey> for String {
 }
 
 /// How a field is answered (and rendered).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
@@ -140,6 +142,7 @@ impl<'de> Deserialize<'de> for Target {
 }
 
 /// One choice of a dropdown, radio group or multiselect.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Choice {
     pub value: String,
@@ -148,6 +151,7 @@ pub struct Choice {
 
 /// Rules an answer must meet, checked in the browser for convenience and on the server for
 /// real.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Validation {
@@ -163,6 +167,7 @@ pub struct Validation {
     pub options: Vec<Choice>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Field {
@@ -171,6 +176,8 @@ pub struct Field {
     #[serde(default)]
     pub help: Option<String>,
     pub kind: FieldKind,
+    /// A root attribute (`given_name`, …) or `user_metadata.<key>`; never `app_metadata`.
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
     pub target: Target,
     #[serde(default)]
     pub validation: Validation,

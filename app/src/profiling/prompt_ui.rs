@@ -162,6 +162,28 @@ fn StageForm(
     }
 }
 
+/// A stage exactly as people see it, for the console's live preview: the same markup and
+/// inputs as the real form, inert (nothing can be typed or sent).
+#[component]
+pub fn StagePreview(
+    #[prop(into)] title: String,
+    intro: Option<String>,
+    fields: Vec<Field>,
+    #[prop(optional)] skippable: bool,
+) -> impl IntoView {
+    view! {
+        <section class="card stage preview" aria-label="Preview" data-testid="stage-preview" inert=true>
+            <h2>{title}</h2>
+            {intro.map(|i| view! { <p class="muted">{i}</p> })}
+            <div class="stack">
+                {fields.into_iter().map(|f| view! { <FieldInput field=f errors=Signal::derive(BTreeMap::new) /> }).collect_view()}
+                <div class="actions"><button type="button" disabled=true>"Continue"</button></div>
+            </div>
+            {skippable.then(|| view! { <button type="button" class="link-button" disabled=true>"Skip for now"</button> })}
+        </section>
+    }
+}
+
 /// One field: label, input of the right kind, help and error tied to it for screen readers.
 /// `value`: the current answer, when editing one.
 #[component]

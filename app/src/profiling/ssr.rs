@@ -230,13 +230,7 @@ pub async fn history_for(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec
     Ok(rows
         .into_iter()
         .filter_map(|r| {
-            let kind = match r.kind.as_str() {
-                "shown" => EventKind::Shown,
-                "answered" => EventKind::Answered,
-                "skipped" => EventKind::Skipped,
-                "abandoned" => EventKind::Abandoned,
-                _ => return None,
-            };
+            let kind = EventKind::parse(&r.kind)?;
             let declined = r.fields.get("declined").and_then(|d| serde_json::from_value(d.clone()).ok()).unwrap_or_default();
             Some(PastEvent {
                 stage: FieldKey::parse(&r.stage_key).ok()?,
@@ -433,7 +427,9 @@ pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment
             });
             // Context prompts count each page view; a login prompt once per login.
             if matches!(moment, Moment::Context { .. }) || !already_shown {
-                record(db, user_id, &p.stage, EventKind::Shown, moment, user.logins_count, json!({}), now).await?;
+                // Which fields were asked (only the unknown ones): analytics counts per field.
+                let asked: Vec<String> = p.fields.iter().map(|f| f.key.to_string()).collect();
+                record(db, user_id, &p.stage, EventKind::Shown, moment, user.logins_count, json!({ "asked": asked }), now).await?;
             }
         }
         return Ok(prompt);
@@ -507,7 +503,8 @@ pub async fn skip_stage(db: &DatabaseConnection, user_id: &str, stage: &str, mom
     if !prompt.skippable {
         return Err(ProfilingError::NotSkippable);
     }
-    record(db, user_id, &prompt.stage, EventKind::Skipped, moment, user.logins_count, json!({}), now).await?;
+    let asked: Vec<String> = prompt.fields.iter().map(|f| f.key.to_string()).collect();
+    record(db, user_id, &prompt.stage, EventKind::Skipped, moment, user.logins_count, json!({ "asked": asked }), now).await?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use super::field::{FieldKey, Target};
 pub type StageKey = FieldKey;
 
 /// When a stage may be shown.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "on", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Trigger {
@@ -26,17 +27,33 @@ pub enum Trigger {
 }
 
 /// An optional condition on the profile.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Condition {
-    Exists { target: Target },
-    Missing { target: Target },
-    Equals { target: Target, value: Value },
-    In { target: Target, values: Vec<Value> },
+    Exists {
+        #[cfg_attr(feature = "ssr", schema(value_type = String))]
+        target: Target,
+    },
+    Missing {
+        #[cfg_attr(feature = "ssr", schema(value_type = String))]
+        target: Target,
+    },
+    Equals {
+        #[cfg_attr(feature = "ssr", schema(value_type = String))]
+        target: Target,
+        value: Value,
+    },
+    In {
+        #[cfg_attr(feature = "ssr", schema(value_type = String))]
+        target: Target,
+        values: Vec<Value>,
+    },
 }
 
 /// How long a skipped stage waits before it may be shown again. Both set: whichever comes
 /// later. Neither set: a skip is final.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Cooldown {
@@ -44,6 +61,7 @@ pub struct Cooldown {
     pub logins: Option<u32>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Stage {

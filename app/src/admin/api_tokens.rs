@@ -1,0 +1,252 @@
+//! Bearer tokens for the management API: named, scoped, shown once, stored as a SHA-256
+//! hash (they are 256-bit random strings, so a slow password hash would add nothing), and
+//! revocable. Created from the console (`/admin/tokens`) or `askonce token create`.
+
+use std::{fmt, str::FromStr};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What a token may do. Auth0's Management API scope names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    ReadUsers,
+    UpdateUsers,
+    UpdateUsersAppMetadata,
+    DeleteUsers,
+    ReadStages,
+    UpdateStages,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 6] = [
+        Scope::ReadUsers,
+        Scope::UpdateUsers,
+        Scope::UpdateUsersAppMetadata,
+        Scope::DeleteUsers,
+        Scope::ReadStages,
+        Scope::UpdateStages,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::ReadUsers => "read:users",
+            Scope::UpdateUsers => "update:users",
+            Scope::UpdateUsersAppMetadata => "update:users_app_metadata",
+            Scope::DeleteUsers => "delete:users",
+            Scope::ReadStages => "read:stages",
+            Scope::UpdateStages => "update:stages",
+        }
+    }
+
+    /// What it allows, for the console's checkboxes.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scope::ReadUsers => "List, search and read users and their identities",
+            Scope::UpdateUsers => "Change users' user_metadata and block or unblock them",
+            Scope::UpdateUsersAppMetadata => "Change users' app_metadata",
+            Scope::DeleteUsers => "Delete users",
+            Scope::ReadStages => "Read fields, stages and the whole profiling configuration",
+            Scope::UpdateStages => "Create, change and delete fields and stages; import a configuration",
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a scope (read:users, update:users, update:users_app_metadata, delete:users, read:stages, update:stages)")]
+pub struct UnknownScope(pub String);
+
+impl FromStr for Scope {
+    type Err = UnknownScope;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Scope::ALL.into_iter().find(|scope| scope.as_str() == s.trim()).ok_or_else(|| UnknownScope(s.to_string()))
+    }
+}
+
+impl Serialize for Scope {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Scope {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A token as lists show it (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub name: String,
+    /// The first characters of the token, to recognise it.
+    pub prefix: String,
+    pub scopes: Vec<Scope>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TokenInfo {
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+}
+
+/// Tokens start with this, so secret scanners and people recognise them.
+pub const TOKEN_PREFIX: &str = "askonce_";
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use chrono::{DateTime, Utc};
+    use sea_orm::{
+        sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
+    };
+    use sha2::{Digest, Sha256};
+
+    use super::{Scope, TokenInfo, TOKEN_PREFIX};
+    use crate::entities::api_tokens;
+
+    fn hash(token: &str) -> String {
+        Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn info(row: api_tokens::Model) -> TokenInfo {
+        TokenInfo {
+            id: row.id,
+            name: row.name,
+            prefix: row.prefix,
+            scopes: serde_json::from_value(row.scopes).unwrap_or_default(),
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+            revoked_at: row.revoked_at,
+        }
+    }
+
+    /// Creates a token; returns it with the secret, which is never shown again. `actor`: who,
+    /// for the audit log and the token's `created_by` (`("admin", Some(user id))`, `("cli", None)`).
+    pub async fn create(
+        db: &impl ConnectionTrait,
+        name: &str,
+        scopes: &[Scope],
+        actor: (&str, Option<&str>),
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<(TokenInfo, String), DbErr> {
+        // Two v4 UUIDs: 244 random bits from the OS generator.
+        let secret = format!(
+            "{TOKEN_PREFIX}{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let mut scopes = scopes.to_vec();
+        scopes.sort();
+        scopes.dedup();
+        let row = api_tokens::ActiveModel {
+            id: Set(uuid::Uuid::now_v7().to_string()),
+            name: Set(name.trim().chars().take(128).collect()),
+            token_hash: Set(hash(&secret)),
+            prefix: Set(secret.chars().take(TOKEN_PREFIX.len() + 6).collect()),
+            scopes: Set(serde_json::json!(scopes)),
+            created_by: Set(actor.1.map(str::to_string)),
+            created_at: Set(Utc::now()),
+            last_used_at: Set(None),
+            expires_at: Set(expires_at),
+            revoked_at: Set(None),
+        }
+        .insert(db)
+        .await?;
+        super::super::audit::record(db, actor.0, actor.1, "token.created", None, serde_json::json!({ "token": row.id })).await?;
+        Ok((info(row), secret))
+    }
+
+    /// The live token `presented` stands for, noting its use; `None` for unknown, revoked
+    /// or expired tokens.
+    pub async fn authenticate(db: &impl ConnectionTrait, presented: &str) -> Result<Option<TokenInfo>, DbErr> {
+        if !presented.starts_with(TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let now = Utc::now();
+        let Some(row) = api_tokens::Entity::find().filter(api_tokens::Column::TokenHash.eq(hash(presented))).one(db).await? else {
+            return Ok(None);
+        };
+        if row.revoked_at.is_some() || row.expires_at.is_some_and(|at| at <= now) {
+            return Ok(None);
+        }
+        // At most one write a minute per token: the list shows "last used", not an access log.
+        if row.last_used_at.is_none_or(|at| now - at > chrono::Duration::minutes(1)) {
+            api_tokens::Entity::update_many()
+                .col_expr(api_tokens::Column::LastUsedAt, Expr::value(now))
+                .filter(api_tokens::Column::Id.eq(&row.id))
+                .exec(db)
+                .await?;
+        }
+        Ok(Some(info(row)))
+    }
+
+    pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<TokenInfo>, DbErr> {
+        Ok(api_tokens::Entity::find().order_by_desc(api_tokens::Column::CreatedAt).all(db).await?.into_iter().map(info).collect())
+    }
+
+    /// Revokes a token; whether one was live.
+    pub async fn revoke(db: &impl ConnectionTrait, id: &str, actor: (&str, Option<&str>)) -> Result<bool, DbErr> {
+        let result = api_tokens::Entity::update_many()
+            .col_expr(api_tokens::Column::RevokedAt, Expr::value(Utc::now()))
+            .filter(api_tokens::Column::Id.eq(id))
+            .filter(api_tokens::Column::RevokedAt.is_null())
+            .exec(db)
+            .await?;
+        if result.rows_affected > 0 {
+            super::super::audit::record(db, actor.0, actor.1, "token.revoked", None, serde_json::json!({ "token": id })).await?;
+        }
+        Ok(result.rows_affected > 0)
+    }
+
+    #[cfg(all(test, feature = "test-support"))]
+    mod tests {
+        use super::*;
+
+        crate::db_test!(a_token_works_until_revoked_and_is_stored_hashed, |db| {
+            let (info, secret) = create(db, "CRM sync", &[Scope::ReadUsers, Scope::ReadUsers], ("cli", None), None).await.unwrap();
+            assert!(secret.starts_with(TOKEN_PREFIX));
+            assert_eq!(info.scopes, vec![Scope::ReadUsers]);
+            let row = api_tokens::Entity::find_by_id(info.id.clone()).one(db).await.unwrap().unwrap();
+            assert_ne!(row.token_hash, secret, "never stored as given");
+            assert!(!row.token_hash.contains(&secret[TOKEN_PREFIX.len()..]));
+            let found = authenticate(db, &secret).await.unwrap().unwrap();
+            assert_eq!(found.id, info.id);
+            assert!(authenticate(db, &format!("{secret}x")).await.unwrap().is_none());
+            assert!(revoke(db, &info.id, ("cli", None)).await.unwrap());
+            assert!(!revoke(db, &info.id, ("cli", None)).await.unwrap(), "already revoked");
+            assert!(authenticate(db, &secret).await.unwrap().is_none());
+        });
+
+        crate::db_test!(an_expired_token_is_refused, |db| {
+            let past = Utc::now() - chrono::Duration::seconds(1);
+            let (_, secret) = create(db, "old", &[Scope::ReadUsers], ("cli", None), Some(past)).await.unwrap();
+            assert!(authenticate(db, &secret).await.unwrap().is_none());
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_use_auth0_names_and_round_trip() {
+        for scope in Scope::ALL {
+            assert_eq!(scope.as_str().parse::<Scope>(), Ok(scope));
+        }
+        assert_eq!(serde_json::to_string(&Scope::UpdateUsersAppMetadata).unwrap(), "\"update:users_app_metadata\"");
+        assert!("admin:all".parse::<Scope>().is_err());
+    }
+}

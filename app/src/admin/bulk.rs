@@ -1,0 +1,428 @@
+//! Moving users in and out in Auth0's bulk user format (`askonce users import FILE`,
+//! `askonce users export`): a JSON array of users with root attributes, `user_metadata`,
+//! `app_metadata`, `identities`, and optionally `custom_password_hash` (argon2 only — the
+//! hash is kept as it is, so people keep their passwords).
+//!
+//! An import is checked whole before anything is written, and written in one transaction:
+//! a file with a problem changes nothing and every problem is listed. Users whose email or
+//! provider account already exists here are skipped and reported, never overwritten.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::users::Cursor;
+use crate::{
+    auth::accounts::PASSWORD_CONNECTION,
+    entities::{identities, password_credentials, users},
+    profile::{validate_metadata, Email, MetadataLimits, Source},
+};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkIdentity {
+    pub connection: String,
+    #[serde(default)]
+    pub provider: Option<String>,
+    pub user_id: String,
+    #[serde(rename = "isSocial", default)]
+    pub is_social: bool,
+    #[serde(rename = "profileData", default, skip_serializing_if = "Option::is_none")]
+    pub profile_data: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasswordHashValue {
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomPasswordHash {
+    pub algorithm: String,
+    pub hash: PasswordHashValue,
+}
+
+/// One user in Auth0's bulk format. Unknown keys are ignored (Auth0 exports carry more).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BulkUser {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub email_verified: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(default)]
+    pub blocked: bool,
+    #[serde(default)]
+    pub user_metadata: Map<String, Value>,
+    #[serde(default)]
+    pub app_metadata: Map<String, Value>,
+    #[serde(default)]
+    pub identities: Vec<BulkIdentity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_password_hash: Option<CustomPasswordHash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logins_count: Option<i32>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub imported: usize,
+    /// `(index in the file, why)`.
+    pub skipped: Vec<(usize, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BulkError {
+    #[error("the file is not a JSON array of users: {0}")]
+    Format(String),
+    #[error("{} problem(s), nothing imported:\n{}", .0.len(), .0.join("\n"))]
+    Invalid(Vec<String>),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Parses a file: a JSON array, or one JSON object per line (Auth0's export jobs write
+/// NDJSON).
+pub fn parse(text: &str) -> Result<Vec<BulkUser>, BulkError> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('[') {
+        return serde_json::from_str(trimmed).map_err(|e| BulkError::Format(e.to_string()));
+    }
+    trimmed
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str(l).map_err(|e| BulkError::Format(format!("line {}: {e}", i + 1))))
+        .collect()
+}
+
+/// Every problem in `users`, each naming the user by its position (and email).
+pub fn problems(users: &[BulkUser]) -> Vec<String> {
+    let limits = MetadataLimits::default();
+    let mut out = Vec::new();
+    let mut emails = BTreeSet::new();
+    let mut accounts = BTreeSet::new();
+    for (i, u) in users.iter().enumerate() {
+        let who = format!("user {i} ({})", u.email.as_deref().unwrap_or("no email"));
+        if let Some(email) = &u.email {
+            match Email::parse(email) {
+                Ok(e) if !emails.insert(e.normalized()) && u.custom_password_hash.is_some() => {
+                    out.push(format!("{who}: a second password account with this email"))
+                }
+                Ok(_) => {}
+                Err(e) => out.push(format!("{who}: {e}")),
+            }
+        }
+        if let Some(id) = &u.user_id {
+            if id.is_empty() || id.len() > 64 {
+                out.push(format!("{who}: user_id must be 1–64 characters"));
+            }
+        }
+        for (which, value) in [("user_metadata", &u.user_metadata), ("app_metadata", &u.app_metadata)] {
+            if let Err(e) = validate_metadata(&Value::Object(value.clone()), &limits) {
+                out.push(format!("{who}: {which}: {e}"));
+            }
+        }
+        for identity in &u.identities {
+            if identity.connection.trim().is_empty() || identity.user_id.trim().is_empty() {
+                out.push(format!("{who}: every identity needs a connection and a user_id"));
+            } else if !accounts.insert((identity.connection.clone(), identity.user_id.clone())) {
+                out.push(format!("{who}: identity {}|{} appears twice", identity.connection, identity.user_id));
+            }
+        }
+        if let Some(hash) = &u.custom_password_hash {
+            if hash.algorithm != "argon2" || !hash.hash.value.starts_with("$argon2") {
+                out.push(format!("{who}: only argon2 password hashes can be imported (got `{}`)", hash.algorithm));
+            }
+            if u.email.is_none() {
+                out.push(format!("{who}: a password account needs an email"));
+            }
+        }
+        if u.email.is_none() && u.identities.is_empty() {
+            out.push(format!("{who}: needs an email or an identity to sign in with"));
+        }
+    }
+    out
+}
+
+/// Imports `users` (see the module docs).
+#[tracing::instrument(skip(db, users), fields(count = users.len()))]
+pub async fn import(db: &DatabaseConnection, users: &[BulkUser]) -> Result<ImportReport, BulkError> {
+    let problems = problems(users);
+    if !problems.is_empty() {
+        return Err(BulkError::Invalid(problems));
+    }
+    let now = Utc::now();
+    let mut report = ImportReport::default();
+    let txn = db.begin().await?;
+    for (i, u) in users.iter().enumerate() {
+        let normalized = u.email.as_deref().and_then(|e| Email::parse(e).ok()).map(|e| e.normalized());
+        if let Some(email) = &normalized {
+            if users::Entity::find().filter(users::Column::EmailNormalized.eq(email.as_str())).count(&txn).await? > 0 {
+                report.skipped.push((i, format!("{email} already has an account here")));
+                continue;
+            }
+        }
+        let mut taken = Condition::any();
+        for identity in &u.identities {
+            taken = taken.add(
+                Condition::all()
+                    .add(identities::Column::Connection.eq(identity.connection.as_str()))
+                    .add(identities::Column::Subject.eq(identity.user_id.as_str())),
+            );
+        }
+        if !u.identities.is_empty() && identities::Entity::find().filter(taken).count(&txn).await? > 0 {
+            report.skipped.push((i, "one of its provider accounts is already linked here".into()));
+            continue;
+        }
+        let id = match &u.user_id {
+            Some(id) if users::Entity::find_by_id(id.clone()).count(&txn).await? == 0 => id.clone(),
+            _ => uuid::Uuid::now_v7().to_string(),
+        };
+        let mut provenance = Map::new();
+        let source = json!({ "source": Source::Import, "at": now });
+        for (attr, value) in [
+            ("email", &u.email),
+            ("name", &u.name),
+            ("given_name", &u.given_name),
+            ("family_name", &u.family_name),
+            ("nickname", &u.nickname),
+            ("picture", &u.picture),
+            ("locale", &u.locale),
+        ] {
+            if value.is_some() {
+                provenance.insert(attr.to_string(), source.clone());
+            }
+        }
+        for key in u.user_metadata.keys() {
+            provenance.insert(format!("user_metadata.{key}"), source.clone());
+        }
+        users::ActiveModel {
+            id: Set(id.clone()),
+            email: Set(u.email.clone()),
+            email_normalized: Set(normalized.clone()),
+            email_verified: Set(u.email_verified),
+            name: Set(u.name.clone()),
+            given_name: Set(u.given_name.clone()),
+            family_name: Set(u.family_name.clone()),
+            nickname: Set(u.nickname.clone()),
+            picture: Set(u.picture.clone()),
+            locale: Set(u.locale.clone()),
+            user_metadata: Set(Value::Object(u.user_metadata.clone())),
+            app_metadata: Set(Value::Object(u.app_metadata.clone())),
+            provenance: Set(Value::Object(provenance)),
+            logins_count: Set(u.logins_count.unwrap_or(0).max(0)),
+            blocked: Set(u.blocked),
+            created_at: Set(u.created_at.unwrap_or(now)),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let mut has_password_identity = false;
+        for identity in &u.identities {
+            // Auth0's database connection is ours too: its subject becomes our user id.
+            let password = identity.connection == PASSWORD_CONNECTION;
+            has_password_identity |= password;
+            identities::ActiveModel {
+                user_id: Set(id.clone()),
+                connection: Set(identity.connection.clone()),
+                provider: Set(identity.provider.clone().unwrap_or_else(|| identity.connection.clone())),
+                subject: Set(if password { id.clone() } else { identity.user_id.clone() }),
+                is_social: Set(identity.is_social),
+                profile_data: Set(identity.profile_data.clone().unwrap_or_else(|| json!({}))),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+        if let (Some(hash), Some(email)) = (&u.custom_password_hash, &normalized) {
+            if !has_password_identity {
+                identities::ActiveModel {
+                    user_id: Set(id.clone()),
+                    connection: Set(PASSWORD_CONNECTION.to_string()),
+                    provider: Set("auth0".to_string()),
+                    subject: Set(id.clone()),
+                    is_social: Set(false),
+                    profile_data: Set(json!({ "email": u.email })),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+            }
+            password_credentials::ActiveModel {
+                user_id: Set(id.clone()),
+                email_normalized: Set(email.clone()),
+                password_hash: Set(hash.hash.value.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        report.imported += 1;
+    }
+    super::audit::record(&txn, "cli", None, "users.imported", None, json!({ "imported": report.imported, "skipped": report.skipped.len() })).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// Every user, oldest first, in pages of `page` (`write` is called per user, so a million
+/// users never sit in memory at once). `with_password_hashes`: include argon2 hashes.
+pub async fn export<F: FnMut(BulkUser) -> std::io::Result<()>>(
+    db: &DatabaseConnection,
+    with_password_hashes: bool,
+    mut write: F,
+) -> Result<usize, BulkError> {
+    let page = 500;
+    let mut after: Option<Cursor> = None;
+    let mut count = 0;
+    loop {
+        let mut select = users::Entity::find();
+        if let Some(c) = &after {
+            select = select.filter(super::users::ssr::past(c, false));
+        }
+        let rows = select.order_by_asc(users::Column::CreatedAt).order_by_asc(users::Column::Id).limit(page).all(db).await?;
+        let Some(last) = rows.last() else { break };
+        after = Some(Cursor { created_at: last.created_at, id: last.id.clone() });
+        let ids: Vec<String> = rows.iter().map(|u| u.id.clone()).collect();
+        let all_identities = identities::Entity::find()
+            .filter(identities::Column::UserId.is_in(ids.clone()))
+            .order_by_asc(identities::Column::Id)
+            .all(db)
+            .await?;
+        let hashes = if with_password_hashes {
+            password_credentials::Entity::find().filter(password_credentials::Column::UserId.is_in(ids)).all(db).await?
+        } else {
+            Vec::new()
+        };
+        for u in rows {
+            let identities = all_identities
+                .iter()
+                .filter(|i| i.user_id == u.id)
+                .map(|i| BulkIdentity {
+                    connection: i.connection.clone(),
+                    provider: Some(i.provider.clone()),
+                    user_id: i.subject.clone(),
+                    is_social: i.is_social,
+                    profile_data: Some(i.profile_data.clone()),
+                })
+                .collect();
+            let custom_password_hash = hashes
+                .iter()
+                .find(|h| h.user_id == u.id)
+                .map(|h| CustomPasswordHash { algorithm: "argon2".into(), hash: PasswordHashValue { value: h.password_hash.clone() } });
+            write(BulkUser {
+                user_id: Some(u.id),
+                email: u.email,
+                email_verified: u.email_verified,
+                name: u.name,
+                given_name: u.given_name,
+                family_name: u.family_name,
+                nickname: u.nickname,
+                picture: u.picture,
+                locale: u.locale,
+                blocked: u.blocked,
+                user_metadata: u.user_metadata.as_object().cloned().unwrap_or_default(),
+                app_metadata: u.app_metadata.as_object().cloned().unwrap_or_default(),
+                identities,
+                custom_password_hash,
+                created_at: Some(u.created_at),
+                logins_count: Some(u.logins_count),
+            })
+            .map_err(|e| BulkError::Format(format!("writing the export failed: {e}")))?;
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+#[cfg(all(test, feature = "test-support"))]
+mod tests {
+    use super::*;
+
+    async fn sample() -> String {
+        let hash = crate::auth::password::ssr::hash_password("a long passphrase".into()).await.unwrap();
+        json!([
+            {"user_id": "auth0|abc", "email": "ada@example.com", "email_verified": true, "given_name": "Ada",
+             "user_metadata": {"company": "Analytical Engines"}, "app_metadata": {"plan": "pro"},
+             "identities": [{"connection": "Username-Password-Authentication", "provider": "auth0", "user_id": "abc", "isSocial": false}],
+             "custom_password_hash": {"algorithm": "argon2", "hash": {"value": hash}}},
+            {"email": "grace@example.com", "email_verified": true, "name": "Grace Hopper", "blocked": true,
+             "identities": [{"connection": "google", "provider": "google-oauth2", "user_id": "g-42", "isSocial": true}]}
+        ])
+        .to_string()
+    }
+
+    crate::db_test!(import_then_export_round_trips_and_passwords_keep_working, |db| {
+        let users = parse(&sample().await).unwrap();
+        let report = import(db, &users).await.unwrap();
+        assert_eq!(report.imported, 2);
+        let mut exported = Vec::new();
+        export(db, true, |u| {
+            exported.push(u);
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert_eq!(exported.len(), 2);
+        let ada = exported.iter().find(|u| u.email.as_deref() == Some("ada@example.com")).unwrap();
+        assert_eq!(ada.user_id.as_deref(), Some("auth0|abc"));
+        assert_eq!(ada.user_metadata, users[0].user_metadata);
+        assert_eq!(ada.app_metadata, users[0].app_metadata);
+        assert_eq!(ada.custom_password_hash, users[0].custom_password_hash);
+        let grace = exported.iter().find(|u| u.email.as_deref() == Some("grace@example.com")).unwrap();
+        assert!(grace.blocked);
+        assert_eq!(grace.identities[0].user_id, "g-42");
+        // The imported password signs in.
+        crate::auth::accounts::sign_in_with_password(db, "ada@example.com", "a long passphrase".into()).await.unwrap();
+        // Importing again skips both, overwriting nothing.
+        let again = import(db, &exported).await.unwrap();
+        assert_eq!((again.imported, again.skipped.len()), (0, 2));
+    });
+
+    crate::db_test!(a_file_with_any_problem_imports_nothing, |db| {
+        let text = json!([
+            {"email": "ok@example.com", "identities": [{"connection": "google", "user_id": "1"}]},
+            {"email": "not an email"},
+            {"email": "b@example.com", "custom_password_hash": {"algorithm": "md5", "hash": {"value": "x"}}}
+        ])
+        .to_string();
+        let err = import(db, &parse(&text).unwrap()).await.unwrap_err();
+        let BulkError::Invalid(problems) = err else { panic!("{err:?}") };
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(users::Entity::find().count(db).await.unwrap(), 0);
+    });
+
+    #[test]
+    fn ndjson_and_arrays_both_parse() {
+        assert_eq!(parse("{\"email\": \"a@example.com\"}\n{\"email\": \"b@example.com\"}\n").unwrap().len(), 2);
+        assert_eq!(parse("[{\"email\": \"a@example.com\"}]").unwrap().len(), 1);
+        assert!(matches!(parse("nope"), Err(BulkError::Format(_))));
+    }
+}

@@ -1,0 +1,23 @@
+//! The site owner's console (`/admin`): the staged questions, a simulator of the engine, the
+//! user directory, analytics and API tokens. Every page and server function here starts with
+//! [`access::ssr::require_admin`]; the management API (`/api/v2`, in the server crate) uses
+//! the same services with bearer tokens.
+
+pub mod access;
+pub mod analytics;
+pub mod analytics_page;
+pub mod api_tokens;
+#[cfg(feature = "ssr")]
+pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod bulk;
+pub mod console;
+pub mod questions;
+pub mod questions_page;
+pub mod simulator;
+pub mod simulator_page;
+pub mod tokens_page;
+pub mod users;
+pub mod users_page;
+
+pub use access::ConfiguredAdmins;

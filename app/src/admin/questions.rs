@@ -1,0 +1,472 @@
+//! Editing the staged questions: the console's forms and the management API both turn a
+//! change into an [`Edit`], applied to the whole configuration and checked with the very
+//! checks an import passes (`ProfilingConfig::problems`). Saved in one transaction; the next
+//! decision reads it, so no restart is needed.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::profiling::{
+    field::{Choice, Validation},
+    ConfigProblem, Cooldown, Field, FieldKey, FieldKind, ProfilingConfig, Stage, StageKey, Trigger,
+};
+
+/// Up or down in the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+/// One change to the configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    /// Create (`original: None`) or replace a field; a changed key renames it in stages too.
+    SaveField { original: Option<FieldKey>, field: Field },
+    DeleteField(FieldKey),
+    MoveField(FieldKey, Direction),
+    SaveStage { original: Option<StageKey>, stage: Stage },
+    DeleteStage(StageKey),
+    MoveStage(StageKey, Direction),
+    SetStageEnabled(StageKey, bool),
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EditError {
+    #[error("there is no {0}")]
+    NotFound(String),
+    #[error("the change was refused: {}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+    Problems(Vec<ConfigProblem>),
+}
+
+fn moved<T>(items: &mut [T], index: usize, direction: Direction) {
+    match direction {
+        Direction::Up if index > 0 => items.swap(index, index - 1),
+        Direction::Down if index + 1 < items.len() => items.swap(index, index + 1),
+        _ => {}
+    }
+}
+
+/// The configuration after `edit`, if it passes every check.
+pub fn apply(config: &ProfilingConfig, edit: Edit) -> Result<ProfilingConfig, EditError> {
+    let mut next = config.clone();
+    let field_at = |c: &ProfilingConfig, k: &FieldKey| c.fields.iter().position(|f| &f.key == k).ok_or_else(|| EditError::NotFound(format!("field `{k}`")));
+    let stage_at = |c: &ProfilingConfig, k: &StageKey| c.stages.iter().position(|s| &s.key == k).ok_or_else(|| EditError::NotFound(format!("stage `{k}`")));
+    match edit {
+        Edit::SaveField { original: None, field } => {
+            if config.field(&field.key).is_some() {
+                return Err(EditError::Problems(vec![ConfigProblem { location: format!("fields.{}", field.key), message: "a field with this key already exists".into() }]));
+            }
+            next.fields.push(field);
+        }
+        Edit::SaveField { original: Some(original), field } => {
+            let i = field_at(config, &original)?;
+            if field.key != original {
+                for stage in &mut next.stages {
+                    for key in &mut stage.fields {
+                        if *key == original {
+                            *key = field.key.clone();
+                        }
+                    }
+                }
+            }
+            next.fields[i] = field;
+        }
+        Edit::DeleteField(key) => {
+            let i = field_at(config, &key)?;
+            next.fields.remove(i);
+            // Stages stop asking it; a stage left with no field is reported by the checks.
+            for stage in &mut next.stages {
+                stage.fields.retain(|f| f != &key);
+            }
+        }
+        Edit::MoveField(key, direction) => {
+            let i = field_at(config, &key)?;
+            moved(&mut next.fields, i, direction);
+        }
+        Edit::SaveStage { original: None, stage } => {
+            if config.stage(&stage.key).is_some() {
+                return Err(EditError::Problems(vec![ConfigProblem { location: format!("stages.{}", stage.key), message: "a stage with this key already exists".into() }]));
+            }
+            next.stages.push(stage);
+        }
+        Edit::SaveStage { original: Some(original), stage } => {
+            let i = stage_at(config, &original)?;
+            next.stages[i] = stage;
+        }
+        Edit::DeleteStage(key) => {
+            let i = stage_at(config, &key)?;
+            next.stages.remove(i);
+        }
+        Edit::MoveStage(key, direction) => {
+            let i = stage_at(config, &key)?;
+            moved(&mut next.stages, i, direction);
+        }
+        Edit::SetStageEnabled(key, enabled) => {
+            let i = stage_at(config, &key)?;
+            next.stages[i].enabled = enabled;
+        }
+    }
+    let problems = next.problems();
+    if problems.is_empty() {
+        Ok(next)
+    } else {
+        Err(EditError::Problems(problems))
+    }
+}
+
+/// Which form input a problem belongs to (`fields.company.validation.pattern` → `pattern`),
+/// so the console shows it next to that input. Unplaced problems go under `""`.
+pub fn problems_by_input(problems: &[ConfigProblem], prefix: &str) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for p in problems {
+        // `fields.a` is this item; `fields.ab…` another item whose key starts the same.
+        let input = match p.location.strip_prefix(prefix) {
+            Some("") => "key",
+            Some(rest) if rest.starts_with('.') => match &rest[1..] {
+                "validation" => "validation",
+                "trigger" => "context_name",
+                other => other.rsplit('.').next().unwrap_or(""),
+            },
+            _ => "",
+        };
+        let entry = out.entry(input.to_string()).or_default();
+        if !entry.is_empty() {
+            entry.push(' ');
+        }
+        entry.push_str(&p.message);
+        if input.is_empty() {
+            entry.push_str(&format!(" ({})", p.location));
+        }
+    }
+    out
+}
+
+/// The field form as posted: every input is text; checkboxes are present or absent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FieldForm {
+    pub key: String,
+    pub label: String,
+    pub help: String,
+    pub kind: String,
+    pub target: String,
+    pub required: Option<String>,
+    pub min_length: String,
+    pub max_length: String,
+    pub pattern: String,
+    pub pattern_hint: String,
+    pub min: String,
+    pub max: String,
+    /// One choice a line: `value = Label` (or just `value`).
+    pub options: String,
+    /// Comma-separated claim names.
+    pub claims: String,
+    pub user_editable: Option<String>,
+}
+
+fn text(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn number<T: std::str::FromStr>(s: &str, input: &str, errors: &mut BTreeMap<String, String>) -> Option<T> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    match s.parse() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            errors.insert(input.into(), "enter a number".into());
+            None
+        }
+    }
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+impl FieldForm {
+    pub fn from_field(f: &Field) -> FieldForm {
+        let v = &f.validation;
+        let kind = serde_json::to_value(f.kind).ok().and_then(|k| k.as_str().map(str::to_string)).unwrap_or_default();
+        FieldForm {
+            key: f.key.to_string(),
+            label: f.label.clone(),
+            help: f.help.clone().unwrap_or_default(),
+            kind,
+            target: f.target.to_string(),
+            required: v.required.then(|| "on".into()),
+            min_length: v.min_length.map(|n| n.to_string()).unwrap_or_default(),
+            max_length: v.max_length.map(|n| n.to_string()).unwrap_or_default(),
+            pattern: v.pattern.clone().unwrap_or_default(),
+            pattern_hint: v.pattern_hint.clone().unwrap_or_default(),
+            min: v.min.map(|n| n.to_string()).unwrap_or_default(),
+            max: v.max.map(|n| n.to_string()).unwrap_or_default(),
+            options: v.options.iter().map(|c| format!("{} = {}", c.value, c.label)).collect::<Vec<_>>().join("\n"),
+            claims: f.claims.join(", "),
+            user_editable: f.user_editable.then(|| "on".into()),
+        }
+    }
+
+    /// The field, or what is wrong per input.
+    pub fn to_field(&self) -> Result<Field, BTreeMap<String, String>> {
+        let mut errors = BTreeMap::new();
+        let key = FieldKey::parse(self.key.trim()).map_err(|e| errors.insert("key".into(), e.to_string())).ok();
+        let kind: Option<FieldKind> = serde_json::from_value(serde_json::Value::from(self.kind.trim()))
+            .map_err(|_| errors.insert("kind".into(), "choose a kind of answer".into()))
+            .ok();
+        let target = self.target.trim().parse().map_err(|e: crate::profiling::field::InvalidTarget| errors.insert("target".into(), e.to_string())).ok();
+        let options = self
+            .options
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|line| match line.split_once('=') {
+                Some((value, label)) => Choice { value: value.trim().to_string(), label: label.trim().to_string() },
+                None => Choice { value: line.to_string(), label: line.to_string() },
+            })
+            .collect();
+        let validation = Validation {
+            required: self.required.is_some(),
+            min_length: number(&self.min_length, "min_length", &mut errors),
+            max_length: number(&self.max_length, "max_length", &mut errors),
+            pattern: text(&self.pattern),
+            pattern_hint: text(&self.pattern_hint),
+            min: number(&self.min, "min", &mut errors),
+            max: number(&self.max, "max", &mut errors),
+            options,
+        };
+        match (key, kind, target) {
+            (Some(key), Some(kind), Some(target)) if errors.is_empty() => Ok(Field {
+                key,
+                label: self.label.trim().to_string(),
+                help: text(&self.help),
+                kind,
+                target,
+                validation,
+                claims: list(&self.claims),
+                user_editable: self.user_editable.is_some(),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The stage form as posted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StageForm {
+    pub key: String,
+    pub title: String,
+    pub intro: String,
+    /// `signup`, `login` or `context`.
+    pub trigger: String,
+    pub min_logins: String,
+    pub context_name: String,
+    /// Comma-separated.
+    pub context_tags: String,
+    /// Field keys in the order asked, comma-separated.
+    pub fields: String,
+    /// Optional JSON condition (`{"op": "missing", "target": "user_metadata.company"}`).
+    pub condition: String,
+    pub skippable: Option<String>,
+    pub cooldown_days: String,
+    pub cooldown_logins: String,
+    pub enabled: Option<String>,
+}
+
+impl StageForm {
+    pub fn from_stage(s: &Stage) -> StageForm {
+        let (trigger, min_logins, context_name, context_tags) = match &s.trigger {
+            Trigger::Signup => ("signup", String::new(), String::new(), String::new()),
+            Trigger::Login { min_logins } => ("login", min_logins.to_string(), String::new(), String::new()),
+            Trigger::Context { name, tags } => ("context", String::new(), name.clone(), tags.join(", ")),
+        };
+        StageForm {
+            key: s.key.to_string(),
+            title: s.title.clone(),
+            intro: s.intro.clone().unwrap_or_default(),
+            trigger: trigger.into(),
+            min_logins,
+            context_name,
+            context_tags,
+            fields: s.fields.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", "),
+            condition: s.when.as_ref().and_then(|c| serde_json::to_string(c).ok()).unwrap_or_default(),
+            skippable: s.skippable.then(|| "on".into()),
+            cooldown_days: s.cooldown.days.map(|d| d.to_string()).unwrap_or_default(),
+            cooldown_logins: s.cooldown.logins.map(|d| d.to_string()).unwrap_or_default(),
+            enabled: s.enabled.then(|| "on".into()),
+        }
+    }
+
+    pub fn to_stage(&self) -> Result<Stage, BTreeMap<String, String>> {
+        let mut errors = BTreeMap::new();
+        let key = StageKey::parse(self.key.trim()).map_err(|e| errors.insert("key".into(), e.to_string())).ok();
+        let trigger = match self.trigger.trim() {
+            "signup" => Some(Trigger::Signup),
+            "login" => Some(Trigger::Login { min_logins: number(&self.min_logins, "min_logins", &mut errors).unwrap_or(1).max(1) }),
+            "context" => Some(Trigger::Context { name: self.context_name.trim().to_string(), tags: list(&self.context_tags) }),
+            _ => {
+                errors.insert("trigger".into(), "choose when the stage is shown".into());
+                None
+            }
+        };
+        let mut fields = Vec::new();
+        for key in list(&self.fields) {
+            match FieldKey::parse(&key) {
+                Ok(k) => fields.push(k),
+                Err(e) => {
+                    errors.insert("fields".into(), e.to_string());
+                }
+            }
+        }
+        let when = match text(&self.condition) {
+            None => None,
+            Some(json) => serde_json::from_str(&json).map_err(|e| errors.insert("condition".into(), format!("not a condition: {e}"))).ok(),
+        };
+        let cooldown = Cooldown {
+            days: number(&self.cooldown_days, "cooldown_days", &mut errors),
+            logins: number(&self.cooldown_logins, "cooldown_logins", &mut errors),
+        };
+        match (key, trigger) {
+            (Some(key), Some(trigger)) if errors.is_empty() => Ok(Stage {
+                key,
+                title: self.title.trim().to_string(),
+                intro: text(&self.intro),
+                trigger,
+                when,
+                fields,
+                skippable: self.skippable.is_some(),
+                cooldown,
+                enabled: self.enabled.is_some(),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use sea_orm::DatabaseConnection;
+
+    use super::{apply, Edit, EditError};
+    use crate::profiling::{ssr::{load_config, replace_config, ProfilingError}, ProfilingConfig};
+
+    #[derive(Debug, thiserror::Error)]
+    pub enum QuestionsError {
+        #[error(transparent)]
+        Edit(#[from] EditError),
+        #[error(transparent)]
+        Profiling(#[from] ProfilingError),
+    }
+
+    /// Applies `edit` to the stored configuration; the configuration after it.
+    #[tracing::instrument(skip(db))]
+    pub async fn edit(db: &DatabaseConnection, edit: Edit, actor: (&str, Option<&str>)) -> Result<ProfilingConfig, QuestionsError> {
+        let current = load_config(db).await?;
+        let what = format!("{edit:?}").chars().take(80).collect::<String>();
+        let next = apply(&current, edit)?;
+        replace_config(db, &next).await?;
+        super::super::audit::record(db, actor.0, actor.1, "questions.changed", None, serde_json::json!({ "edit": what }))
+            .await
+            .map_err(ProfilingError::from)?;
+        Ok(next)
+    }
+
+    /// Replaces the whole configuration (API import), after the same checks.
+    pub async fn import(db: &DatabaseConnection, config: ProfilingConfig, actor: (&str, Option<&str>)) -> Result<ProfilingConfig, QuestionsError> {
+        let problems = config.problems();
+        if !problems.is_empty() {
+            return Err(EditError::Problems(problems).into());
+        }
+        replace_config(db, &config).await?;
+        super::super::audit::record(db, actor.0, actor.1, "questions.imported", None, serde_json::json!({}))
+            .await
+            .map_err(ProfilingError::from)?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> FieldKey {
+        FieldKey::parse(s).unwrap()
+    }
+
+    #[test]
+    fn renaming_a_field_renames_it_in_stages_and_keeps_its_place() {
+        let config = ProfilingConfig::defaults();
+        let mut field = config.field(&key("company")).unwrap().clone();
+        field.key = key("employer");
+        let next = apply(&config, Edit::SaveField { original: Some(key("company")), field }).unwrap();
+        assert_eq!(next.fields.iter().position(|f| f.key.as_str() == "employer"), config.fields.iter().position(|f| f.key.as_str() == "company"));
+        assert!(next.stage(&key("work")).unwrap().fields.contains(&key("employer")));
+    }
+
+    #[test]
+    fn edits_pass_the_import_checks() {
+        let config = ProfilingConfig::defaults();
+        // Deleting the only field of a stage leaves the stage empty: refused, with where.
+        let err = apply(&config, Edit::DeleteField(key("subscribed"))).unwrap_err();
+        let EditError::Problems(problems) = err else { panic!("{err:?}") };
+        assert!(problems.iter().any(|p| p.location == "stages.subscription.fields"), "{problems:?}");
+        // A duplicate key is refused.
+        let dup = config.fields[0].clone();
+        assert!(matches!(apply(&config, Edit::SaveField { original: None, field: dup }), Err(EditError::Problems(_))));
+        assert!(matches!(apply(&config, Edit::DeleteStage(key("nope"))), Err(EditError::NotFound(_))));
+    }
+
+    #[test]
+    fn stages_move_and_toggle() {
+        let config = ProfilingConfig::defaults();
+        let next = apply(&config, Edit::MoveStage(key("work"), Direction::Up)).unwrap();
+        assert_eq!(next.stages[0].key.as_str(), "work");
+        let same = apply(&next, Edit::MoveStage(key("work"), Direction::Up)).unwrap();
+        assert_eq!(same.stages[0].key.as_str(), "work", "already first");
+        let off = apply(&config, Edit::SetStageEnabled(key("name"), false)).unwrap();
+        assert!(!off.stages[0].enabled);
+    }
+
+    #[test]
+    fn the_field_form_round_trips_and_reports_per_input() {
+        for field in &ProfilingConfig::defaults().fields {
+            assert_eq!(&FieldForm::from_field(field).to_field().unwrap(), field);
+        }
+        let bad = FieldForm { key: "Bad Key".into(), kind: "text".into(), target: "app_metadata.plan".into(), max_length: "ten".into(), ..Default::default() };
+        let errors = bad.to_field().unwrap_err();
+        assert!(errors.contains_key("key") && errors.contains_key("target") && errors.contains_key("max_length"), "{errors:?}");
+        let choices = FieldForm { key: "size".into(), label: "Size".into(), kind: "dropdown".into(), target: "user_metadata.size".into(), options: "s = Small\nm\n".into(), ..Default::default() };
+        let field = choices.to_field().unwrap();
+        assert_eq!(field.validation.options[1].label, "m");
+    }
+
+    #[test]
+    fn the_stage_form_round_trips_and_reports_per_input() {
+        for stage in &ProfilingConfig::defaults().stages {
+            assert_eq!(&StageForm::from_stage(stage).to_stage().unwrap(), stage);
+        }
+        let bad = StageForm { key: "s".into(), trigger: "sometimes".into(), condition: "{".into(), ..Default::default() };
+        let errors = bad.to_stage().unwrap_err();
+        assert!(errors.contains_key("trigger") && errors.contains_key("condition"), "{errors:?}");
+    }
+
+    #[test]
+    fn problems_land_next_to_their_inputs() {
+        let problems = vec![
+            ConfigProblem { location: "fields.a.validation.pattern".into(), message: "invalid regular expression".into() },
+            ConfigProblem { location: "fields.a".into(), message: "duplicate field key".into() },
+            ConfigProblem { location: "fields.ab.label".into(), message: "other field".into() },
+            ConfigProblem { location: "stages.s.fields".into(), message: "a stage needs at least one field".into() },
+        ];
+        let by_input = problems_by_input(&problems, "fields.a");
+        assert_eq!(by_input["pattern"], "invalid regular expression");
+        assert_eq!(by_input["key"], "duplicate field key");
+        assert!(by_input[""].contains("stages.s.fields") && by_input[""].contains("fields.ab.label"));
+    }
+}

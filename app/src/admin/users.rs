@@ -1,0 +1,369 @@
+//! The user directory for site owners and the management API: search with keyset
+//! pagination, metadata edits with Auth0's rules, block/unblock, delete.
+//!
+//! Search matches a case-insensitive substring of the email, the name, or any text in
+//! `user_metadata`/`app_metadata`. On PostgreSQL a trigram index over the same expression
+//! (migration `m20261122_000003`) keeps it fast at a million users; pages are ordered newest
+//! first by `(created_at, id)` and continue from a cursor, never an offset.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One row of the user list.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub user_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_login: Option<DateTime<Utc>>,
+    pub logins_count: i32,
+    pub blocked: bool,
+}
+
+/// A page of users and the cursor of the next one.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPage {
+    pub users: Vec<UserSummary>,
+    /// Pass as `from` to get the next page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// Largest page a caller may ask for.
+pub const MAX_PAGE: u64 = 100;
+
+/// Where a page starts: after the user with this `(created_at, id)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: DateTime<Utc>,
+    pub id: String,
+}
+
+impl Cursor {
+    /// `<microseconds since the epoch>.<id>`: opaque to callers, readable in logs.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.created_at.timestamp_micros(), self.id)
+    }
+
+    pub fn decode(text: &str) -> Option<Cursor> {
+        let (micros, id) = text.split_once('.')?;
+        let created_at = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+        (!id.is_empty() && id.len() <= 64).then(|| Cursor { created_at, id: id.to_string() })
+    }
+}
+
+/// `term` as a LIKE pattern matching it anywhere, with LIKE's wildcards taken literally.
+pub fn contains_pattern(term: &str) -> String {
+    let mut out = String::from("%");
+    for c in term.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// A change to one user. Metadata follows Auth0's PATCH rule: top-level keys merge, a
+/// nested object replaces the stored one, `null` deletes the key.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
+    pub user_metadata: Option<Map<String, Value>>,
+    /// Needs the `update:users_app_metadata` scope.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
+    pub app_metadata: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub blocked: Option<bool>,
+}
+
+/// How a patch's metadata is applied: merged (API) or as the whole new object (the
+/// console's JSON editor shows the whole object, so a key removed there is removed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetadataMode {
+    Merge,
+    Replace,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[cfg(feature = "ssr")]
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+    #[error("no such user")]
+    NotFound,
+    #[error("{which}: {problem}")]
+    InvalidMetadata { which: &'static str, problem: crate::profile::MetadataError },
+    #[error("the user changed while saving; please try again")]
+    Conflict,
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use chrono::Utc;
+    use sea_orm::{
+        sea_query::{Expr, SimpleExpr},
+        ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
+        QueryOrder, QuerySelect, TransactionTrait,
+    };
+    use serde_json::{json, Map, Value};
+
+    use super::*;
+    use crate::{
+        entities::{user_sessions, users},
+        profile::{merge_metadata, validate_metadata, view::ssr::load_user_profile, MetadataLimits, UserProfile},
+    };
+
+    /// The searched text; the PostgreSQL trigram index is built on exactly this expression.
+    fn search_text(backend: DatabaseBackend) -> SimpleExpr {
+        match backend {
+            DatabaseBackend::Postgres => Expr::cust(
+                "lower(coalesce(email, '') || ' ' || coalesce(name, '') || ' ' || user_metadata::text || ' ' || app_metadata::text)",
+            ),
+            _ => Expr::cust("lower(coalesce(email, '') || ' ' || coalesce(name, '') || ' ' || user_metadata || ' ' || app_metadata)"),
+        }
+    }
+
+    /// Rows past `c` in `(created_at, id)` order: older ones when listing newest first,
+    /// newer ones otherwise. Keyset paging: served by the `(created_at, id)` index.
+    pub fn past(c: &Cursor, newest_first: bool) -> Condition {
+        let (created, id) = if newest_first {
+            (users::Column::CreatedAt.lt(c.created_at), users::Column::Id.lt(c.id.clone()))
+        } else {
+            (users::Column::CreatedAt.gt(c.created_at), users::Column::Id.gt(c.id.clone()))
+        };
+        Condition::any().add(created).add(Condition::all().add(users::Column::CreatedAt.eq(c.created_at)).add(id))
+    }
+
+    fn summary(u: users::Model) -> UserSummary {
+        UserSummary {
+            user_id: u.id,
+            email: u.email,
+            name: u.name,
+            created_at: u.created_at,
+            last_login: u.last_login,
+            logins_count: u.logins_count,
+            blocked: u.blocked,
+        }
+    }
+
+    /// One page of users matching `query` (all when blank), newest first.
+    #[tracing::instrument(skip(db))]
+    pub async fn search(db: &DatabaseConnection, query: &str, from: Option<&Cursor>, per_page: u64) -> Result<UserPage, DirectoryError> {
+        let per_page = per_page.clamp(1, MAX_PAGE);
+        let mut select = users::Entity::find();
+        let query = query.trim();
+        if !query.is_empty() {
+            let pattern = contains_pattern(query);
+            select = select.filter(Expr::expr(search_text(db.get_database_backend())).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')));
+        }
+        if let Some(c) = from {
+            select = select.filter(past(c, true));
+        }
+        let mut rows = select
+            .order_by_desc(users::Column::CreatedAt)
+            .order_by_desc(users::Column::Id)
+            .limit(per_page + 1)
+            .all(db)
+            .await?;
+        let next = if rows.len() as u64 > per_page {
+            rows.truncate(per_page as usize);
+            rows.last().map(|u| Cursor { created_at: u.created_at, id: u.id.clone() }.encode())
+        } else {
+            None
+        };
+        Ok(UserPage { users: rows.into_iter().map(summary).collect(), next })
+    }
+
+    /// Applies `patch` to `user_id` and returns the profile after it. `actor`: who, for the
+    /// audit log (`("admin", Some(id))`, `("api", Some(token id))`).
+    #[tracing::instrument(skip(db, patch))]
+    pub async fn update(
+        db: &DatabaseConnection,
+        user_id: &str,
+        patch: &UserPatch,
+        mode: MetadataMode,
+        actor: (&str, Option<&str>),
+    ) -> Result<UserProfile, DirectoryError> {
+        let limits = MetadataLimits::default();
+        for _attempt in 0..3 {
+            let user = users::Entity::find_by_id(user_id.to_string()).one(db).await?.ok_or(DirectoryError::NotFound)?;
+            let apply = |current: &Value, change: &Option<Map<String, Value>>, which: &'static str| -> Result<Option<Value>, DirectoryError> {
+                let Some(change) = change else { return Ok(None) };
+                let next = match mode {
+                    MetadataMode::Merge => merge_metadata(&current.as_object().cloned().unwrap_or_default(), change),
+                    MetadataMode::Replace => change.clone(),
+                };
+                let next = Value::Object(next);
+                validate_metadata(&next, &limits).map_err(|problem| DirectoryError::InvalidMetadata { which, problem })?;
+                Ok(Some(next))
+            };
+            let user_metadata = apply(&user.user_metadata, &patch.user_metadata, "user_metadata")?;
+            let app_metadata = apply(&user.app_metadata, &patch.app_metadata, "app_metadata")?;
+
+            let now = Utc::now();
+            let mut update = users::Entity::update_many()
+                .col_expr(users::Column::Version, Expr::value(user.version + 1))
+                .col_expr(users::Column::UpdatedAt, Expr::value(now));
+            if let Some(next) = &user_metadata {
+                // Keys set here are the site owner's (or the API's) word from now on.
+                let source = if actor.0 == "api" { crate::profile::Source::Api } else { crate::profile::Source::Admin };
+                let mut provenance = user.provenance.as_object().cloned().unwrap_or_default();
+                let before = user.user_metadata.as_object().cloned().unwrap_or_default();
+                for (key, value) in next.as_object().into_iter().flatten() {
+                    if before.get(key) != Some(value) {
+                        provenance.insert(format!("user_metadata.{key}"), json!({ "source": source, "at": now }));
+                    }
+                }
+                for key in before.keys().filter(|k| next.get(k.as_str()).is_none()) {
+                    provenance.remove(&format!("user_metadata.{key}"));
+                }
+                update = update
+                    .col_expr(users::Column::UserMetadata, Expr::value(next.clone()))
+                    .col_expr(users::Column::Provenance, Expr::value(Value::Object(provenance)));
+            }
+            if let Some(next) = &app_metadata {
+                update = update.col_expr(users::Column::AppMetadata, Expr::value(next.clone()));
+            }
+            if let Some(blocked) = patch.blocked {
+                update = update.col_expr(users::Column::Blocked, Expr::value(blocked));
+            }
+            let txn = db.begin().await?;
+            let result = update
+                .filter(users::Column::Id.eq(user_id))
+                .filter(users::Column::Version.eq(user.version))
+                .exec(&txn)
+                .await?;
+            if result.rows_affected == 0 {
+                txn.rollback().await?;
+                continue;
+            }
+            if patch.blocked == Some(true) {
+                // Their sessions end: the signed-in list forgets them now, and every session
+                // is refused at its next request (the user is blocked).
+                user_sessions::Entity::delete_many().filter(user_sessions::Column::UserId.eq(user_id)).exec(&txn).await?;
+            }
+            let changed: Vec<&str> = [
+                patch.user_metadata.as_ref().map(|_| "user_metadata"),
+                patch.app_metadata.as_ref().map(|_| "app_metadata"),
+                patch.blocked.map(|b| if b { "blocked" } else { "unblocked" }),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            super::super::audit::record(&txn, actor.0, actor.1, "user.updated", Some(user_id), json!({ "changed": changed })).await?;
+            txn.commit().await?;
+            return load_user_profile(db, user_id).await?.ok_or(DirectoryError::NotFound);
+        }
+        Err(DirectoryError::Conflict)
+    }
+
+    /// Deletes a user and everything about them (see `erase_account`).
+    pub async fn delete(db: &DatabaseConnection, user_id: &str, actor: (&str, Option<&str>)) -> Result<(), DirectoryError> {
+        if crate::profile::self_service::erase_account(db, user_id, actor.0).await? {
+            Ok(())
+        } else {
+            Err(DirectoryError::NotFound)
+        }
+    }
+
+    #[cfg(all(test, feature = "test-support"))]
+    mod tests {
+        use super::*;
+        use crate::{auth::accounts::sign_up_with_password, profile::Email};
+        use sea_orm::ActiveModelTrait;
+
+        async fn user(db: &DatabaseConnection, email: &str) -> users::Model {
+            sign_up_with_password(db, &Email::parse(email).unwrap(), "a long passphrase".into()).await.unwrap()
+        }
+
+        fn obj(v: Value) -> Option<Map<String, Value>> {
+            v.as_object().cloned()
+        }
+
+        crate::db_test!(search_finds_email_name_and_metadata_and_pages_by_cursor, |db| {
+            let mut ids = Vec::new();
+            for i in 0..5 {
+                let u = user(db, &format!("person{i}@example.com")).await;
+                ids.push(u.id);
+            }
+            update(db, &ids[2], &UserPatch { user_metadata: obj(json!({"company": "Acme_50%"})), ..Default::default() }, MetadataMode::Merge, ("admin", None)).await.unwrap();
+            let mut named: users::ActiveModel = users::Entity::find_by_id(ids[3].clone()).one(db).await.unwrap().unwrap().into();
+            named.name = sea_orm::Set(Some("Grace Hopper".into()));
+            named.update(db).await.unwrap();
+
+            assert_eq!(search(db, "PERSON1@", None, 10).await.unwrap().users[0].user_id, ids[1]);
+            assert_eq!(search(db, "acme_50%", None, 10).await.unwrap().users[0].user_id, ids[2]);
+            assert_eq!(search(db, "hopper", None, 10).await.unwrap().users[0].user_id, ids[3]);
+            assert!(search(db, "acme_5_%", None, 10).await.unwrap().users.is_empty(), "wildcards are literal");
+
+            // All five, two at a time, newest first, each exactly once.
+            let mut seen = Vec::new();
+            let mut from = None;
+            loop {
+                let page = search(db, "", from.as_ref(), 2).await.unwrap();
+                seen.extend(page.users.iter().map(|u| u.user_id.clone()));
+                match page.next {
+                    Some(next) => from = Some(Cursor::decode(&next).unwrap()),
+                    None => break,
+                }
+            }
+            let mut expected = ids.clone();
+            expected.reverse();
+            assert_eq!(seen, expected);
+        });
+
+        crate::db_test!(patches_merge_validate_block_and_audit, |db| {
+            let u = user(db, "ada@example.com").await;
+            let merge = |v| UserPatch { user_metadata: obj(v), ..Default::default() };
+            update(db, &u.id, &merge(json!({"a": 1, "prefs": {"x": 1, "y": 2}})), MetadataMode::Merge, ("api", Some("t1"))).await.unwrap();
+            let p = update(db, &u.id, &merge(json!({"b": 2, "prefs": {"z": 3}, "a": null})), MetadataMode::Merge, ("api", Some("t1"))).await.unwrap();
+            assert_eq!(p.user_metadata, json!({"b": 2, "prefs": {"z": 3}}), "merge, nested replaced, null deletes");
+            assert_eq!(p.provenance["user_metadata.b"].source, crate::profile::Source::Api);
+            assert!(!p.provenance.contains_key("user_metadata.a"));
+
+            let p = update(db, &u.id, &merge(json!({"only": true})), MetadataMode::Replace, ("admin", None)).await.unwrap();
+            assert_eq!(p.user_metadata, json!({"only": true}));
+
+            let deep = merge(json!({"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}));
+            assert!(matches!(update(db, &u.id, &deep, MetadataMode::Merge, ("api", None)).await, Err(DirectoryError::InvalidMetadata { which: "user_metadata", .. })));
+
+            let app = UserPatch { app_metadata: obj(json!({"plan": "pro"})), blocked: Some(true), ..Default::default() };
+            let p = update(db, &u.id, &app, MetadataMode::Merge, ("admin", None)).await.unwrap();
+            assert!(p.blocked);
+            assert_eq!(p.app_metadata, json!({"plan": "pro"}));
+            assert!(matches!(update(db, "nobody", &app, MetadataMode::Merge, ("admin", None)).await, Err(DirectoryError::NotFound)));
+            let audits = crate::entities::audit_log::Entity::find().all(db).await.unwrap();
+            assert!(audits.iter().filter(|a| a.action == "user.updated").count() >= 4);
+            delete(db, &u.id, ("admin", None)).await.unwrap();
+            assert!(matches!(delete(db, &u.id, ("admin", None)).await, Err(DirectoryError::NotFound)));
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = Cursor { created_at: DateTime::from_timestamp_micros(1_763_000_000_123_456).unwrap(), id: "u-1.x".into() };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        for bad in ["", "abc", "12", "x.y", "1."] {
+            assert_eq!(Cursor::decode(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn like_wildcards_in_a_search_are_literal() {
+        assert_eq!(contains_pattern(" Ada_50% "), "%ada\\_50\\%%");
+    }
+}

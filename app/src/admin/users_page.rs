@@ -1,0 +1,314 @@
+//! `/admin/users` (search, newest first, page by page) and `/admin/users/:id` (the whole
+//! profile with provenance, raw JSON and prompt history; metadata editors; block; delete).
+
+use leptos::prelude::*;
+use leptos_router::{
+    components::{Form, A},
+    hooks::{use_params_map, use_query_map},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{console::AdminFrame, users::UserPage};
+use crate::{error::AppError, profile::UserProfile};
+
+#[server(endpoint = "admin/users/search")]
+pub async fn search_users(q: String, from: Option<String>) -> Result<UserPage, AppError> {
+    let (state, _) = super::access::ssr::require_admin().await?;
+    let cursor = match from.as_deref().filter(|f| !f.is_empty()) {
+        Some(f) => Some(super::users::Cursor::decode(f).ok_or_else(|| crate::error::ssr::fail(AppError::BadRequest("That page link is invalid; start from the first page.".into())))?),
+        None => None,
+    };
+    super::users::ssr::search(&state.db, &q, cursor.as_ref(), 25).await.map_err(ssr::map_error)
+}
+
+/// Everything the detail page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminUserView {
+    pub profile: UserProfile,
+    pub history: Vec<Value>,
+    /// The profile as the API returns it, pretty-printed.
+    pub raw: String,
+}
+
+#[server(endpoint = "admin/users/get")]
+pub async fn admin_user(id: String) -> Result<AdminUserView, AppError> {
+    use crate::error::ssr::{fail, internal};
+    let (state, _) = super::access::ssr::require_admin().await?;
+    let profile = crate::profile::view::ssr::load_user_profile(&state.db, &id)
+        .await
+        .map_err(|e| internal("loading a user", e))?
+        .ok_or_else(|| fail(AppError::NotFound))?;
+    let history = crate::profile::self_service::prompt_history(&state.db, &id).await.map_err(|e| internal("loading a user", e))?;
+    let raw = serde_json::to_string_pretty(&profile).unwrap_or_default();
+    Ok(AdminUserView { profile, history, raw })
+}
+
+/// Replaces both metadata objects with the JSON documents given (the editor shows them whole).
+#[server(endpoint = "admin/users/metadata")]
+pub async fn save_user_metadata(id: String, user_metadata: String, app_metadata: String) -> Result<(), AppError> {
+    use super::users::{MetadataMode, UserPatch};
+    let (state, me) = super::access::ssr::require_admin().await?;
+    let mut problems = std::collections::BTreeMap::new();
+    let mut parse = |which: &str, text: &str| match serde_json::from_str::<Value>(if text.trim().is_empty() { "{}" } else { text }) {
+        Ok(Value::Object(map)) => Some(map),
+        Ok(_) => {
+            problems.insert(which.to_string(), "Must be a JSON object, like {\"plan\": \"pro\"}.".to_string());
+            None
+        }
+        Err(e) => {
+            problems.insert(which.to_string(), format!("Not valid JSON: {e}"));
+            None
+        }
+    };
+    let patch = UserPatch { user_metadata: parse("user_metadata", &user_metadata), app_metadata: parse("app_metadata", &app_metadata), blocked: None };
+    if !problems.is_empty() {
+        let err = AppError::Invalid(problems);
+        crate::error::ssr::set_status(&err);
+        return Err(err);
+    }
+    super::users::ssr::update(&state.db, &id, &patch, MetadataMode::Replace, ("admin", Some(&me.user_id))).await.map_err(ssr::map_error)?;
+    Ok(())
+}
+
+/// Blocks (ending their sessions) or unblocks a user.
+#[server(endpoint = "admin/users/block")]
+pub async fn set_user_blocked(id: String, blocked: bool) -> Result<(), AppError> {
+    let (state, me) = super::access::ssr::require_admin().await?;
+    if blocked && id == me.user_id {
+        return Err(crate::error::ssr::fail(AppError::Conflict("You cannot block yourself.".into())));
+    }
+    let patch = super::users::UserPatch { blocked: Some(blocked), ..Default::default() };
+    super::users::ssr::update(&state.db, &id, &patch, super::users::MetadataMode::Merge, ("admin", Some(&me.user_id))).await.map_err(ssr::map_error)?;
+    Ok(())
+}
+
+/// Deletes a user; `confirm` must repeat their email (or id when they have none).
+#[server(endpoint = "admin/users/delete")]
+pub async fn delete_user(id: String, confirm: String) -> Result<(), AppError> {
+    use crate::entities::users;
+    use sea_orm::EntityTrait;
+    let (state, me) = super::access::ssr::require_admin().await?;
+    let user = users::Entity::find_by_id(id.clone())
+        .one(&state.db)
+        .await
+        .map_err(|e| crate::error::ssr::internal("loading a user", e))?
+        .ok_or_else(|| crate::error::ssr::fail(AppError::NotFound))?;
+    let expected = user.email.clone().unwrap_or_else(|| user.id.clone());
+    if !confirm.trim().eq_ignore_ascii_case(&expected) {
+        let err = AppError::Invalid(std::collections::BTreeMap::from([("confirm".to_string(), format!("Type {expected} to confirm."))]));
+        crate::error::ssr::set_status(&err);
+        return Err(err);
+    }
+    super::users::ssr::delete(&state.db, &id, ("admin", Some(&me.user_id))).await.map_err(ssr::map_error)?;
+    leptos_axum::redirect("/admin/users");
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::super::users::DirectoryError;
+    use crate::error::{ssr::{internal, set_status}, AppError};
+
+    pub fn map_error(err: DirectoryError) -> AppError {
+        let err = match err {
+            DirectoryError::NotFound => AppError::NotFound,
+            DirectoryError::InvalidMetadata { which, problem } => {
+                AppError::Invalid(std::collections::BTreeMap::from([(which.to_string(), problem.to_string())]))
+            }
+            DirectoryError::Conflict => AppError::Conflict(err.to_string()),
+            DirectoryError::Db(e) => internal("user directory", e),
+        };
+        set_status(&err);
+        err
+    }
+}
+
+fn day(at: &chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    view! {
+        <AdminFrame title="Users">
+            <UserList />
+        </AdminFrame>
+    }
+}
+
+#[component]
+fn UserList() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let from = move || query.read().get("from");
+    let page = Resource::new(move || (q(), from()), |(q, from)| search_users(q, from));
+    view! {
+        <Form method="GET" action="" attr:class="search" attr:role="search">
+            <label for="user-search">"Search by email, name or metadata"</label>
+            <input id="user-search" type="search" name="q" value=q />
+            <button type="submit">"Search"</button>
+        </Form>
+        <Suspense fallback=|| view! { <p>"Searching…"</p> }>
+            {move || page.get().map(|r| match r {
+                Ok(page) if page.users.is_empty() => view! { <p class="muted" role="status">"No users match."</p> }.into_any(),
+                Ok(page) => {
+                    let next = page.next.clone().map(|n| format!("?q={}&from={}", crate::auth::return_to::percent_encode(&q()), crate::auth::return_to::percent_encode(&n)));
+                    view! {
+                        <table class="data" data-testid="user-list">
+                            <thead><tr><th scope="col">"Email"</th><th scope="col">"Name"</th><th scope="col">"Signed up"</th><th scope="col">"Logins"</th><th scope="col">"State"</th></tr></thead>
+                            <tbody>
+                                {page.users.into_iter().map(|u| view! {
+                                    <tr>
+                                        <th scope="row"><A href=format!("/admin/users/{}", u.user_id)>{u.email.clone().unwrap_or_else(|| u.user_id.clone())}</A></th>
+                                        <td>{u.name.clone()}</td>
+                                        <td>{day(&u.created_at)}</td>
+                                        <td>{u.logins_count}</td>
+                                        <td>{if u.blocked { "blocked" } else { "active" }}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        {next.map(|href| view! { <p><A href=href>"Next page"</A></p> })}
+                    }.into_any()
+                }
+                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn UserDetailPage() -> impl IntoView {
+    view! {
+        <AdminFrame title="User">
+            <UserDetail />
+        </AdminFrame>
+    }
+}
+
+#[component]
+fn UserDetail() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let save = ServerAction::<SaveUserMetadata>::new();
+    let block = ServerAction::<SetUserBlocked>::new();
+    let delete = ServerAction::<DeleteUser>::new();
+    // Blocking, so an unknown id answers 404 (the status is set before the response starts).
+    let user = Resource::new_blocking(move || (id(), save.version().get(), block.version().get()), |(id, ..)| admin_user(id));
+    let invalid = move |key: &'static str| {
+        move || match save.value().get().or_else(|| delete.value().get()) {
+            Some(Err(AppError::Invalid(map))) => map.get(key).cloned(),
+            _ => None,
+        }
+    };
+    let delete_error = move || match delete.value().get() {
+        Some(Err(AppError::Invalid(map))) => map.get("confirm").cloned(),
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || user.get().map(|r| match r {
+                Ok(view) => {
+                    let p = view.profile.clone();
+                    let (uid_meta, uid_block, uid_delete) = (p.user_id.clone(), p.user_id.clone(), p.user_id.clone());
+                    let confirm_word = p.email.clone().unwrap_or_else(|| p.user_id.clone());
+                    let user_metadata = serde_json::to_string_pretty(&p.user_metadata).unwrap_or_default();
+                    let app_metadata = serde_json::to_string_pretty(&p.app_metadata).unwrap_or_default();
+                    let values: Vec<(String, String)> = [
+                        ("email", p.email.clone()), ("name", p.name.clone()), ("given_name", p.given_name.clone()),
+                        ("family_name", p.family_name.clone()), ("nickname", p.nickname.clone()), ("locale", p.locale.clone()),
+                    ].into_iter().filter_map(|(k, v)| v.map(|v| (k.to_string(), v))).chain(
+                        p.user_metadata.as_object().into_iter().flatten().map(|(k, v)| (format!("user_metadata.{k}"), v.to_string()))
+                    ).collect();
+                    view! {
+                        <section class="card" aria-labelledby="user-heading">
+                            <h2 id="user-heading" data-testid="user-email">{p.email.clone().unwrap_or_else(|| p.user_id.clone())}</h2>
+                            <p class="muted">
+                                "Id " <code>{p.user_id.clone()}</code> " · signed up " {day(&p.created_at)} " · "
+                                {p.logins_count} " logins · " {if p.blocked { "blocked" } else { "active" }}
+                                {if p.email_verified { " · email verified" } else { " · email not verified" }}
+                            </p>
+                            <table class="data">
+                                <caption>"Profile values and where they came from"</caption>
+                                <thead><tr><th scope="col">"Attribute"</th><th scope="col">"Value"</th><th scope="col">"Source"</th></tr></thead>
+                                <tbody>
+                                    {values.into_iter().map(|(k, v)| {
+                                        let source = p.provenance.get(&k).map(|pr| format!("{} on {}", pr.source, day(&pr.at))).unwrap_or_else(|| "—".into());
+                                        view! { <tr><th scope="row"><code>{k}</code></th><td>{v}</td><td>{source}</td></tr> }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                        <section class="card" aria-labelledby="identities-heading">
+                            <h2 id="identities-heading">"Identities"</h2>
+                            <ul>
+                                {p.identities.iter().map(|i| view! {
+                                    <li><strong>{i.connection.clone()}</strong> " (" {i.provider.clone()} ") " <code>{i.user_id.clone()}</code></li>
+                                }).collect_view()}
+                            </ul>
+                        </section>
+                        <section class="card" aria-labelledby="metadata-heading">
+                            <h2 id="metadata-heading">"Metadata"</h2>
+                            <ActionForm action=save attr:class="stack">
+                                <input type="hidden" name="id" value=uid_meta />
+                                <div class="field">
+                                    <label for="user-metadata">"user_metadata (JSON; the person may edit these values too)"</label>
+                                    <textarea id="user-metadata" name="user_metadata" rows="6" class="code" aria-describedby="user-metadata-error">{user_metadata}</textarea>
+                                    <p id="user-metadata-error" class="error field-error" role="alert">{invalid("user_metadata")}</p>
+                                </div>
+                                <div class="field">
+                                    <label for="app-metadata">"app_metadata (JSON; admins and the API only)"</label>
+                                    <textarea id="app-metadata" name="app_metadata" rows="6" class="code" aria-describedby="app-metadata-error">{app_metadata}</textarea>
+                                    <p id="app-metadata-error" class="error field-error" role="alert">{invalid("app_metadata")}</p>
+                                </div>
+                                <div class="actions"><button type="submit">"Save metadata"</button></div>
+                                {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! { <p role="status">"Saved."</p> })}
+                            </ActionForm>
+                        </section>
+                        <section class="card" aria-labelledby="access-heading">
+                            <h2 id="access-heading">"Access"</h2>
+                            <ActionForm action=block attr:class="inline">
+                                <input type="hidden" name="id" value=uid_block />
+                                <input type="hidden" name="blocked" value={if p.blocked { "false" } else { "true" }} />
+                                <button type="submit">{if p.blocked { "Unblock" } else { "Block and sign out everywhere" }}</button>
+                            </ActionForm>
+                            {move || match block.value().get() { Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.to_string()}</p> }), _ => None }}
+                            <ActionForm action=delete attr:class="stack danger-zone">
+                                <input type="hidden" name="id" value=uid_delete />
+                                <div class="field">
+                                    <label for="confirm-delete">"To delete this user and everything about them, type " <code>{confirm_word.clone()}</code></label>
+                                    <input id="confirm-delete" name="confirm" autocomplete="off" aria-describedby="confirm-delete-error" />
+                                    <p id="confirm-delete-error" class="error field-error" role="alert">{delete_error}</p>
+                                </div>
+                                <div class="actions"><button type="submit" class="danger">"Delete user"</button></div>
+                            </ActionForm>
+                        </section>
+                        <section class="card" aria-labelledby="history-heading">
+                            <h2 id="history-heading">"Question history"</h2>
+                            <table class="data">
+                                <thead><tr><th scope="col">"When"</th><th scope="col">"Stage"</th><th scope="col">"Event"</th><th scope="col">"Details"</th></tr></thead>
+                                <tbody>
+                                    {view.history.iter().map(|e| view! {
+                                        <tr>
+                                            <td>{e["at"].as_str().map(|s| s.chars().take(16).collect::<String>().replace('T', " "))}</td>
+                                            <td>{e["stage"].as_str().map(str::to_string)}</td>
+                                            <td>{e["event"].as_str().map(str::to_string)}</td>
+                                            <td><code>{e["fields"].to_string()}</code></td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                        <details class="card">
+                            <summary>"Raw JSON"</summary>
+                            <pre class="code" data-testid="raw-json">{view.raw.clone()}</pre>
+                        </details>
+                    }.into_any()
+                }
+                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,114 @@
+//! `askonce admin grant|revoke`, `askonce token create|list|revoke`,
+//! `askonce users import|export`: the site owner's commands on the server itself.
+
+use std::io::Write;
+
+use app::admin::{access, api_tokens, bulk};
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    cli::{AdminCommand, TokenCommand, UsersCommand},
+    config::Settings,
+};
+
+async fn open(settings: &Settings) -> Result<DatabaseConnection, String> {
+    let db = app::db::connect(&settings.db_config()).await.map_err(|e| e.to_string())?;
+    app::db::migrate(&db).await.map_err(|e| e.to_string())?;
+    Ok(db)
+}
+
+pub async fn admin(settings: &Settings, action: &AdminCommand) -> Result<(), String> {
+    let db = open(settings).await?;
+    let (email, grant) = match action {
+        AdminCommand::Grant { email } => (email, true),
+        AdminCommand::Revoke { email } => (email, false),
+    };
+    let changed = access::ssr::set_admin(&db, email, grant).await.map_err(|e| e.to_string())?;
+    db.close().await.ok();
+    if changed == 0 {
+        return Err(format!("no account has the email {email}; they must sign in once first"));
+    }
+    if grant {
+        println!("{email} is now an admin ({changed} account(s))");
+    } else {
+        println!("{email} is no longer an admin ({changed} account(s))");
+        if settings.admins.iter().any(|a| a.eq_ignore_ascii_case(email.trim())) {
+            eprintln!("warning: {email} is still listed in `admins` in the configuration; remove it there too");
+        }
+    }
+    Ok(())
+}
+
+pub async fn token(settings: &Settings, action: &TokenCommand) -> Result<(), String> {
+    let db = open(settings).await?;
+    let result = match action {
+        TokenCommand::Create { name, scopes, expires_in_days } => {
+            let scopes = scopes
+                .iter()
+                .flat_map(|s| s.split([',', ' ']))
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse::<api_tokens::Scope>().map_err(|e| e.to_string()))
+                .collect::<Result<Vec<_>, _>>()?;
+            let expires = expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+            let (info, secret) = api_tokens::ssr::create(&db, name, &scopes, ("cli", None), expires).await.map_err(|e| e.to_string())?;
+            eprintln!("token {} created with scopes {}; it is shown only now:", info.id, info.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "));
+            println!("{secret}");
+            Ok(())
+        }
+        TokenCommand::List => {
+            for t in api_tokens::ssr::list(&db).await.map_err(|e| e.to_string())? {
+                let state = if t.revoked_at.is_some() { "revoked" } else { "live" };
+                println!("{}\t{}\t{}…\t{}\t{}", t.id, t.name, t.prefix, t.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","), state);
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { id } => {
+            if api_tokens::ssr::revoke(&db, id, ("cli", None)).await.map_err(|e| e.to_string())? {
+                println!("token {id} revoked");
+                Ok(())
+            } else {
+                Err(format!("no live token has the id {id}"))
+            }
+        }
+    };
+    db.close().await.ok();
+    result
+}
+
+pub async fn users(settings: &Settings, action: &UsersCommand) -> Result<(), String> {
+    let db = open(settings).await?;
+    let result = match action {
+        UsersCommand::Import { file } => {
+            let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let users = bulk::parse(&text).map_err(|e| e.to_string())?;
+            let report = bulk::import(&db, &users).await.map_err(|e| e.to_string())?;
+            for (i, why) in &report.skipped {
+                eprintln!("skipped user {i}: {why}");
+            }
+            println!("imported {} user(s), skipped {}", report.imported, report.skipped.len());
+            Ok(())
+        }
+        UsersCommand::Export { with_password_hashes } => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let mut first = true;
+            let write_err = |e: std::io::Error| e.to_string();
+            out.write_all(b"[").map_err(write_err)?;
+            let count = bulk::export(&db, *with_password_hashes, |user| {
+                if !first {
+                    out.write_all(b",")?;
+                }
+                first = false;
+                out.write_all(b"\n")?;
+                serde_json::to_writer(&mut out, &user).map_err(std::io::Error::other)
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            out.write_all(b"\n]\n").and_then(|()| out.flush()).map_err(write_err)?;
+            eprintln!("exported {count} user(s)");
+            Ok(())
+        }
+    };
+    db.close().await.ok();
+    result
+}

@@ -1,0 +1,52 @@
+//! `GET /admin/analytics.csv?from=&to=`: the analytics report as a CSV download, for admins
+//! signed in to the console.
+
+use app::{
+    admin::{access::ssr::admin_of_session, analytics::{self, Period}},
+    error::AppError,
+    state::AppState,
+};
+use axum::{
+    extract::{Query, State},
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+#[derive(Debug, Deserialize)]
+pub struct PeriodQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+pub async fn download(State(state): State<AppState>, session: Session, Query(q): Query<PeriodQuery>) -> Response {
+    if let Err(err) = admin_of_session(&state, &session).await {
+        let status = StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::FORBIDDEN);
+        return (status, err.to_string()).into_response();
+    }
+    let period = if q.from.is_empty() && q.to.is_empty() {
+        Period::last_days(chrono::Utc::now().date_naive(), 30)
+    } else {
+        match Period::parse(&q.from, &q.to) {
+            Some(p) => p,
+            None => return (StatusCode::BAD_REQUEST, "from and to must be YYYY-MM-DD dates, from on or before to").into_response(),
+        }
+    };
+    match analytics::ssr::report(&state.db, period).await {
+        Ok(report) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"askonce-analytics-{}-{}.csv\"", period.from, period.to)),
+            ],
+            analytics::to_csv(&report),
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "analytics export failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, AppError::Internal.to_string()).into_response()
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The OpenAPI 3.1 document (generated from the handlers' annotations) and a readable page
+//! made from it, server-rendered with no script.
+
+use axum::{
+    http::header,
+    response::{Html, IntoResponse},
+    Json,
+};
+use utoipa::{
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    Modify, OpenApi,
+};
+
+use super::{error, questions, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "AskOnce management API",
+        description = "Users, fields, stages and the profiling configuration. Authenticate with `Authorization: Bearer <token>`; create tokens in the console (API tokens) or with `askonce token create`. Errors are `{statusCode, error, message}`.",
+    ),
+    paths(
+        users::list, users::get, users::patch, users::delete, users::identities,
+        questions::list_fields, questions::get_field, questions::create_field, questions::put_field, questions::delete_field,
+        questions::list_stages, questions::get_stage, questions::create_stage, questions::put_stage, questions::delete_stage,
+        questions::export_config, questions::import_config,
+    ),
+    components(schemas(error::ErrorBody, error::ProblemBody)),
+    modifiers(&BearerAuth),
+    tags((name = "users", description = "The user directory"), (name = "questions", description = "Fields and stages of progressive profiling")),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An AskOnce API token")).build()));
+    }
+}
+
+pub async fn openapi_json() -> impl IntoResponse {
+    ([(header::CACHE_CONTROL, "no-cache")], Json(ApiDoc::openapi()))
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// `/api/docs`: every operation with its scopes, parameters and answers.
+pub async fn docs_page() -> Html<String> {
+    let doc = ApiDoc::openapi();
+    let mut body = String::new();
+    for (path, item) in doc.paths.paths.iter() {
+        let operations = [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ];
+        for (method, op) in operations {
+            let Some(op) = op else { continue };
+            let summary = op.summary.clone().or(op.description.clone()).unwrap_or_default();
+            let description = op.description.clone().filter(|d| Some(d) != op.summary.as_ref()).unwrap_or_default();
+            let scopes: Vec<String> = op
+                .security
+                .iter()
+                .flatten()
+                .filter_map(|s| serde_json::to_value(s).ok())
+                .filter_map(|v| v.get("bearer").cloned())
+                .flat_map(|v| v.as_array().cloned().unwrap_or_default())
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
+            let responses: Vec<String> = op
+                .responses
+                .responses
+                .iter()
+                .map(|(code, r)| {
+                    let text = match r {
+                        utoipa::openapi::RefOr::T(r) => r.description.clone(),
+                        utoipa::openapi::RefOr::Ref(_) => String::new(),
+                    };
+                    format!("<li><code>{}</code> {}</li>", escape(code), escape(&text))
+                })
+                .collect();
+            body.push_str(&format!(
+                "<section class=\"card\"><h2><code>{method} {}</code></h2><p>{}</p><p>{}</p><p>Scopes: <code>{}</code></p><h3>Responses</h3><ul>{}</ul></section>\n",
+                escape(path),
+                escape(&summary),
+                escape(&description),
+                escape(&scopes.join(", ")),
+                responses.join("")
+            ));
+        }
+    }
+    Html(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Management API · AskOnce</title><link rel=\"stylesheet\" href=\"/pkg/askonce.css\"></head>\
+         <body><main id=\"main\" class=\"api-docs\"><h1>AskOnce management API</h1>\
+         <p>{}</p><p>The machine-readable document: <a href=\"/api/openapi.json\">/api/openapi.json</a> (OpenAPI {}).</p>{body}</main></body></html>",
+        escape(doc.info.description.as_deref().unwrap_or_default()),
+        "3.1"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_is_openapi_3_1_with_every_route_and_bearer_auth() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        for path in ["/api/v2/users", "/api/v2/users/{id}", "/api/v2/users/{id}/identities", "/api/v2/fields/{key}", "/api/v2/stages/{key}", "/api/v2/profiling-config"] {
+            assert!(doc["paths"].get(path).is_some(), "{path} missing");
+        }
+        assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+        assert!(doc["components"]["schemas"].get("UserProfile").is_some());
+    }
+}

@@ -1,0 +1,104 @@
+//! The management API's errors, in Auth0's shape: `{statusCode, error, message}` (plus the
+//! list of `problems` when a configuration change is refused).
+
+use app::profiling::ConfigProblem;
+use axum::{
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    pub status_code: u16,
+    /// The HTTP reason phrase (`Bad Request`, `Forbidden`, …).
+    pub error: String,
+    pub message: String,
+    /// For a refused configuration change: every problem, with where it is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<ProblemBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemBody {
+    /// `fields.company.validation.pattern`, `stages.work.fields`, …
+    pub location: String,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into(), problems: Vec::new() }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "Missing or invalid bearer token")
+    }
+
+    pub fn internal(context: &'static str, err: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %err, "{context}");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error; the server log has the details")
+    }
+
+    pub fn problems(problems: Vec<ConfigProblem>) -> Self {
+        let message = problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ");
+        Self { status: StatusCode::BAD_REQUEST, message: format!("The configuration was refused: {message}"), problems }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            status_code: self.status.as_u16(),
+            error: self.status.canonical_reason().unwrap_or("Error").to_string(),
+            message: self.message,
+            problems: self.problems.into_iter().map(|p| ProblemBody { location: p.location, message: p.message }).collect(),
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"askonce\""));
+        }
+        response
+    }
+}
+
+impl From<app::admin::users::DirectoryError> for ApiError {
+    fn from(err: app::admin::users::DirectoryError) -> Self {
+        use app::admin::users::DirectoryError as E;
+        match err {
+            E::NotFound => ApiError::not_found("User"),
+            E::InvalidMetadata { .. } => ApiError::bad_request(err.to_string()),
+            E::Conflict => ApiError::new(StatusCode::CONFLICT, err.to_string()),
+            E::Db(e) => ApiError::internal("user directory", e),
+        }
+    }
+}
+
+impl From<app::admin::questions::ssr::QuestionsError> for ApiError {
+    fn from(err: app::admin::questions::ssr::QuestionsError) -> Self {
+        use app::admin::questions::{ssr::QuestionsError as Q, EditError};
+        match err {
+            Q::Edit(EditError::Problems(p)) => ApiError::problems(p),
+            Q::Edit(EditError::NotFound(what)) => ApiError::new(StatusCode::NOT_FOUND, format!("There is no {what}")),
+            Q::Profiling(e) => ApiError::internal("profiling configuration", e),
+        }
+    }
+}

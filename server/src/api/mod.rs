@@ -1,0 +1,57 @@
+//! The management API (`/api/v2/...`): users, fields, stages and the whole profiling
+//! configuration, for machines holding a bearer token (`askonce token create`, or the
+//! console's API tokens page). Thin handlers over the same services the console uses.
+//! `/api/openapi.json` is generated from these handlers; `/api/docs` renders it.
+
+pub mod auth;
+pub mod docs;
+pub mod error;
+pub mod questions;
+pub mod users;
+
+use app::state::AppState;
+use axum::{
+    extract::{rejection::JsonRejection, FromRequest, Request},
+    routing::get,
+    Router,
+};
+use serde::de::DeserializeOwned;
+
+pub use error::ApiError;
+
+/// The `/api/v2`, `/api/openapi.json` and `/api/docs` routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v2/users", get(users::list))
+        .route("/api/v2/users/{id}", get(users::get).patch(users::patch).delete(users::delete))
+        .route("/api/v2/users/{id}/identities", get(users::identities))
+        .route("/api/v2/fields", get(questions::list_fields).post(questions::create_field))
+        .route("/api/v2/fields/{key}", get(questions::get_field).put(questions::put_field).delete(questions::delete_field))
+        .route("/api/v2/stages", get(questions::list_stages).post(questions::create_stage))
+        .route("/api/v2/stages/{key}", get(questions::get_stage).put(questions::put_stage).delete(questions::delete_stage))
+        .route("/api/v2/profiling-config", get(questions::export_config).put(questions::import_config))
+        .route("/api/openapi.json", get(docs::openapi_json))
+        .route("/api/docs", get(docs::docs_page))
+}
+
+/// A JSON body whose rejections (bad JSON, wrong shape, wrong content type) are API errors
+/// in the documented shape, not axum's plain-text ones.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(match rejection {
+                JsonRejection::MissingJsonContentType(_) => ApiError::bad_request("Send the body as JSON (Content-Type: application/json)"),
+                other => ApiError::bad_request(format!("Invalid body: {}", other.body_text())),
+            }),
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! `/api/v2/users`: list and search, read, PATCH (Auth0's metadata rules), delete, identities.
+
+use app::{
+    admin::{
+        api_tokens::Scope,
+        users::{ssr as directory, Cursor, MetadataMode, UserPage, UserPatch, MAX_PAGE},
+    },
+    profile::{view::ssr::load_user_profile, IdentityView, UserProfile},
+};
+use axum::{
+    extract::{rejection::QueryRejection, Path, Query, State},
+    http::StatusCode,
+    Json,
+};
+use sea_orm::DatabaseConnection;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{auth::Caller, error::{ApiError, ErrorBody}, ApiJson};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Case-insensitive text in the email, the name or any metadata value.
+    pub q: Option<String>,
+    /// Page size, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u64>,
+    /// The `next` cursor of the previous page.
+    pub from: Option<String>,
+}
+
+async fn profile_of(db: &DatabaseConnection, id: &str) -> Result<UserProfile, ApiError> {
+    load_user_profile(db, id).await.map_err(|e| ApiError::internal("loading a user", e))?.ok_or_else(|| ApiError::not_found("User"))
+}
+
+/// List or search users, newest first, page by page.
+#[utoipa::path(get, path = "/api/v2/users", tag = "users", params(ListParams),
+    security(("bearer" = ["read:users"])),
+    responses(
+        (status = 200, description = "A page of users", body = UserPage),
+        (status = 400, description = "Invalid parameters", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope read:users", body = ErrorBody),
+    ))]
+pub async fn list(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Json<UserPage>, ApiError> {
+    caller.require(Scope::ReadUsers)?;
+    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let per_page = params.per_page.unwrap_or(50);
+    if !(1..=MAX_PAGE).contains(&per_page) {
+        return Err(ApiError::bad_request("per_page must be between 1 and 100"));
+    }
+    let from = match params.from.as_deref().filter(|f| !f.is_empty()) {
+        Some(f) => Some(Cursor::decode(f).ok_or_else(|| ApiError::bad_request("from is not a cursor this API returned"))?),
+        None => None,
+    };
+    Ok(Json(directory::search(&db, params.q.as_deref().unwrap_or(""), from.as_ref(), per_page).await?))
+}
+
+/// One user's whole profile, with identities and provenance.
+#[utoipa::path(get, path = "/api/v2/users/{id}", tag = "users", params(("id" = String, Path, description = "User id", example = "ada")),
+    security(("bearer" = ["read:users"])),
+    responses(
+        (status = 200, description = "The user", body = UserProfile),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope read:users", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    ))]
+pub async fn get(caller: Caller, State(db): State<DatabaseConnection>, Path(id): Path<String>) -> Result<Json<UserProfile>, ApiError> {
+    caller.require(Scope::ReadUsers)?;
+    Ok(Json(profile_of(&db, &id).await?))
+}
+
+/// Change metadata or block/unblock. Metadata follows Auth0: top-level keys merge, a nested
+/// object replaces the stored one, `null` deletes a key. `app_metadata` needs
+/// `update:users_app_metadata`; the rest `update:users`.
+#[utoipa::path(patch, path = "/api/v2/users/{id}", tag = "users", params(("id" = String, Path, description = "User id", example = "ada")),
+    request_body = UserPatch,
+    security(("bearer" = ["update:users", "update:users_app_metadata"])),
+    responses(
+        (status = 200, description = "The user after the change", body = UserProfile),
+        (status = 400, description = "Invalid body or metadata (size, depth, keys)", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 409, description = "Changed concurrently; retry", body = ErrorBody),
+    ))]
+pub async fn patch(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    Path(id): Path<String>,
+    body: Result<ApiJson<UserPatch>, ApiError>,
+) -> Result<Json<UserProfile>, ApiError> {
+    // Refuse callers who may change nothing before looking at what they sent.
+    if !caller.0.allows(Scope::UpdateUsers) && !caller.0.allows(Scope::UpdateUsersAppMetadata) {
+        caller.require(Scope::UpdateUsers)?;
+    }
+    let ApiJson(patch) = body?;
+    if patch.user_metadata.is_some() || patch.blocked.is_some() || patch.app_metadata.is_none() {
+        caller.require(Scope::UpdateUsers)?;
+    }
+    if patch.app_metadata.is_some() {
+        caller.require(Scope::UpdateUsersAppMetadata)?;
+    }
+    Ok(Json(directory::update(&db, &id, &patch, MetadataMode::Merge, caller.actor()).await?))
+}
+
+/// Delete a user and everything about them.
+#[utoipa::path(delete, path = "/api/v2/users/{id}", tag = "users", params(("id" = String, Path, description = "User id", example = "ada")),
+    security(("bearer" = ["delete:users"])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope delete:users", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    ))]
+pub async fn delete(caller: Caller, State(db): State<DatabaseConnection>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    caller.require(Scope::DeleteUsers)?;
+    directory::delete(&db, &id, caller.actor()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The provider accounts linked to a user.
+#[utoipa::path(get, path = "/api/v2/users/{id}/identities", tag = "users", params(("id" = String, Path, description = "User id", example = "ada")),
+    security(("bearer" = ["read:users"])),
+    responses(
+        (status = 200, description = "Linked identities", body = [IdentityView]),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope read:users", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    ))]
+pub async fn identities(caller: Caller, State(db): State<DatabaseConnection>, Path(id): Path<String>) -> Result<Json<Vec<IdentityView>>, ApiError> {
+    caller.require(Scope::ReadUsers)?;
+    Ok(Json(profile_of(&db, &id).await?.identities))
+}

@@ -1,0 +1,366 @@
+//! The console and the management API over HTTP: who may do what (an authorization matrix
+//! over every admin page, server function and API route), every API endpoint with and
+//! without its scope, Auth0's PATCH semantics, and the analytics CSV.
+
+mod common;
+
+use app::admin::api_tokens::{ssr::create, Scope};
+use common::{spawn_app, spawn_app_on, Backend, TestApp};
+use leptos::server_fn::ServerFn;
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+const ADMIN_PAGES: [&str; 9] = [
+    "/admin",
+    "/admin/questions",
+    "/admin/questions/fields/company",
+    "/admin/questions/stages/work",
+    "/admin/simulator",
+    "/admin/users",
+    "/admin/users/some-id",
+    "/admin/analytics",
+    "/admin/tokens",
+];
+
+fn admin_server_fns() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
+    use app::admin::{console, questions_page as q, simulator_page as s, tokens_page as t, users_page as u, analytics_page as a};
+    vec![
+        (console::AdminMe::PATH, vec![]),
+        (console::AdminOverview::PATH, vec![]),
+        (q::QuestionsConfig::PATH, vec![]),
+        (q::SaveField::PATH, vec![("form[key]", "x"), ("form[label]", "X"), ("form[kind]", "text"), ("form[target]", "user_metadata.x")]),
+        (q::SaveStage::PATH, vec![("form[key]", "x"), ("form[title]", "X"), ("form[trigger]", "signup"), ("form[fields]", "company")]),
+        (q::QuestionAction::PATH, vec![("kind", "stage"), ("key", "work"), ("action", "delete")]),
+        (s::Simulate::PATH, vec![("user", "a@example.com"), ("event", "signup")]),
+        (u::SearchUsers::PATH, vec![("q", "")]),
+        (u::AdminUser::PATH, vec![("id", "x")]),
+        (u::SaveUserMetadata::PATH, vec![("id", "x"), ("user_metadata", "{}"), ("app_metadata", "{}")]),
+        (u::SetUserBlocked::PATH, vec![("id", "x"), ("blocked", "true")]),
+        (u::DeleteUser::PATH, vec![("id", "x"), ("confirm", "x")]),
+        (a::AnalyticsReport::PATH, vec![("from", ""), ("to", "")]),
+        (t::ListTokens::PATH, vec![]),
+        (t::CreateToken::PATH, vec![("name", "x"), ("scopes[read:users]", "on")]),
+        (t::RevokeToken::PATH, vec![("id", "x")]),
+    ]
+}
+
+fn api_routes() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("GET", "/api/v2/users"),
+        ("GET", "/api/v2/users/x"),
+        ("PATCH", "/api/v2/users/x"),
+        ("DELETE", "/api/v2/users/x"),
+        ("GET", "/api/v2/users/x/identities"),
+        ("GET", "/api/v2/fields"),
+        ("POST", "/api/v2/fields"),
+        ("GET", "/api/v2/fields/company"),
+        ("PUT", "/api/v2/fields/company"),
+        ("DELETE", "/api/v2/fields/company"),
+        ("GET", "/api/v2/stages"),
+        ("POST", "/api/v2/stages"),
+        ("GET", "/api/v2/stages/work"),
+        ("PUT", "/api/v2/stages/work"),
+        ("DELETE", "/api/v2/stages/work"),
+        ("GET", "/api/v2/profiling-config"),
+        ("PUT", "/api/v2/profiling-config"),
+    ]
+}
+
+fn browser() -> Client {
+    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+async fn sign_up(app: &TestApp, client: &Client, email: &str) {
+    let res = client
+        .post(app.url(app::auth::PasswordSignUp::PATH))
+        .form(&[("email", email), ("password", "a long passphrase")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection() || res.status().is_success(), "{}", res.status());
+}
+
+/// The app with a signed-in admin (`app.client`), granted the way `askonce admin grant` does.
+async fn with_admin(app: &TestApp) {
+    sign_up(app, &app.client, "owner@example.com").await;
+    assert_eq!(app::admin::access::ssr::set_admin(&app.db, "owner@example.com", true).await.unwrap(), 1);
+}
+
+async fn token(app: &TestApp, scopes: &[Scope]) -> String {
+    create(&app.db, "test", scopes, ("cli", None), None).await.unwrap().1
+}
+
+async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    let client = Client::new();
+    let mut req = client.request(method.parse().unwrap(), app.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+#[tokio::test]
+async fn a_signed_in_non_admin_is_refused_everywhere_in_the_console_and_api() {
+    let app = spawn_app().await;
+    with_admin(&app).await;
+    let reader = browser();
+    sign_up(&app, &reader, "reader@example.com").await;
+    let anonymous = browser();
+
+    for page in ADMIN_PAGES {
+        let res = reader.get(app.url(page)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{page} as a non-admin");
+        let body = res.text().await.unwrap();
+        assert!(body.contains("You do not have access to this."), "{page}");
+        assert!(!body.contains("data-testid=\"stage-list\""), "{page} leaked content");
+        assert_eq!(anonymous.get(app.url(page)).send().await.unwrap().status(), StatusCode::UNAUTHORIZED, "{page} signed out");
+        let expected = if page.ends_with("some-id") { StatusCode::NOT_FOUND } else { StatusCode::OK };
+        assert_eq!(app.client.get(app.url(page)).send().await.unwrap().status(), expected, "{page} as the admin");
+    }
+    for (path, form) in admin_server_fns() {
+        let res = reader.post(app.url(path)).header("accept", "application/json").form(&form).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path} as a non-admin");
+        let res = anonymous.post(app.url(path)).header("accept", "application/json").form(&form).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path} signed out");
+    }
+    // Nothing changed: the stage the forms tried to delete is still there.
+    let config = app::profiling::ssr::load_config(&app.db).await.unwrap();
+    assert!(config.stages.iter().any(|s| s.key.as_str() == "work"));
+    assert!(config.fields.iter().all(|f| f.key.as_str() != "x"));
+
+    // A session is not an API credential, an admin's included.
+    for (method, path) in api_routes() {
+        let res = app.client.request(method.parse().unwrap(), app.url(path)).json(&json!({})).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path} with a session");
+    }
+    assert_eq!(reader.get(app.url("/admin/analytics.csv")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(anonymous.get(app.url("/admin/analytics.csv")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn every_api_route_needs_a_token_and_its_scope() {
+    let app = spawn_app().await;
+    // A token with every scope but the one a route needs is still refused.
+    let needs = |method: &str, path: &str| -> Vec<Scope> {
+        let users = path.starts_with("/api/v2/users");
+        match (method, users) {
+            ("GET", true) => vec![Scope::ReadUsers],
+            ("PATCH", true) => vec![Scope::UpdateUsers],
+            ("DELETE", true) => vec![Scope::DeleteUsers],
+            ("GET", false) => vec![Scope::ReadStages],
+            (_, false) => vec![Scope::UpdateStages],
+            _ => unreachable!(),
+        }
+    };
+    for (method, path) in api_routes() {
+        let (status, body) = call(&app, method, path, None, Some(json!({}))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+        assert_eq!(body["statusCode"], 401);
+        assert_eq!(body["error"], "Unauthorized");
+        let (status, _) = call(&app, method, path, Some("askonce_not-a-real-token"), Some(json!({}))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} with a bad token");
+
+        let others: Vec<Scope> = Scope::ALL.into_iter().filter(|s| !needs(method, path).contains(s)).collect();
+        let t = token(&app, &others).await;
+        let (status, body) = call(&app, method, path, Some(&t), Some(json!({"user_metadata": {}}))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path} without its scope: {body}");
+        assert!(body["message"].as_str().unwrap().contains("scope"), "{body}");
+    }
+    // Revoked tokens stop working at once.
+    let t = token(&app, &[Scope::ReadUsers]).await;
+    assert_eq!(call(&app, "GET", "/api/v2/users", Some(&t), None).await.0, StatusCode::OK);
+    let id = app::admin::api_tokens::ssr::list(&app.db).await.unwrap().into_iter().find(|i| i.scopes == vec![Scope::ReadUsers]).unwrap().id;
+    app::admin::api_tokens::ssr::revoke(&app.db, &id, ("cli", None)).await.unwrap();
+    assert_eq!(call(&app, "GET", "/api/v2/users", Some(&t), None).await.0, StatusCode::UNAUTHORIZED);
+    app.cleanup().await;
+}
+
+async fn users_endpoints(app: &TestApp) {
+    let reader = browser();
+    sign_up(app, &reader, "ada@example.com").await;
+    sign_up(app, &reader, "grace@example.com").await;
+    let all = token(app, &Scope::ALL).await;
+    let read = token(app, &[Scope::ReadUsers]).await;
+    let update = token(app, &[Scope::UpdateUsers]).await;
+
+    let (status, page) = call(app, "GET", "/api/v2/users?q=ADA@&per_page=10", Some(&read), None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["users"].as_array().unwrap().len(), 1);
+    let id = page["users"][0]["user_id"].as_str().unwrap().to_string();
+    let (_, first) = call(app, "GET", "/api/v2/users?per_page=1", Some(&read), None).await;
+    let next = first["next"].as_str().unwrap().to_string();
+    let (_, second) = call(app, "GET", &format!("/api/v2/users?per_page=1&from={next}"), Some(&read), None).await;
+    assert_ne!(first["users"][0]["user_id"], second["users"][0]["user_id"]);
+    assert_eq!(call(app, "GET", "/api/v2/users?per_page=0", Some(&read), None).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(call(app, "GET", "/api/v2/users?from=garbage", Some(&read), None).await.0, StatusCode::BAD_REQUEST);
+
+    let (status, user) = call(app, "GET", &format!("/api/v2/users/{id}"), Some(&read), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(user["email"], "ada@example.com");
+    let (_, identities) = call(app, "GET", &format!("/api/v2/users/{id}/identities"), Some(&read), None).await;
+    assert_eq!(identities[0]["connection"], "Username-Password-Authentication");
+    assert_eq!(call(app, "GET", "/api/v2/users/nobody", Some(&read), None).await.0, StatusCode::NOT_FOUND);
+
+    // Auth0's PATCH rules, case by case.
+    let path = format!("/api/v2/users/{id}");
+    let patch = |body: Value| {
+        let path = path.clone();
+        let update = update.clone();
+        async move { call(app, "PATCH", &path, Some(&update), Some(body)).await }
+    };
+    let (status, after) = patch(json!({"user_metadata": {"a": 1, "prefs": {"x": 1, "y": 2}}})).await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert_eq!(after["user_metadata"], json!({"a": 1, "prefs": {"x": 1, "y": 2}}));
+    let (_, after) = patch(json!({"user_metadata": {"b": 2}})).await;
+    assert_eq!(after["user_metadata"], json!({"a": 1, "b": 2, "prefs": {"x": 1, "y": 2}}), "top-level keys merge");
+    let (_, after) = patch(json!({"user_metadata": {"prefs": {"z": 3}}})).await;
+    assert_eq!(after["user_metadata"]["prefs"], json!({"z": 3}), "a nested object is replaced whole");
+    let (_, after) = patch(json!({"user_metadata": {"a": null}})).await;
+    assert!(after["user_metadata"].get("a").is_none(), "null deletes");
+    assert_eq!(after["provenance"]["user_metadata.b"]["source"], "api");
+    let deep = json!({"user_metadata": {"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}});
+    let (status, body) = patch(deep).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("deeper"), "{body}");
+    let (status, body) = patch(json!({"user_metadata": {"a": 1}, "unknown": true})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["statusCode"], 400);
+    // app_metadata needs its own scope.
+    assert_eq!(patch(json!({"app_metadata": {"plan": "pro"}})).await.0, StatusCode::FORBIDDEN);
+    let (status, after) = call(app, "PATCH", &path, Some(&all), Some(json!({"app_metadata": {"plan": "pro"}}))).await;
+    assert_eq!((status, &after["app_metadata"]), (StatusCode::OK, &json!({"plan": "pro"})));
+
+    // Blocking signs the person out: their session stops working at once.
+    let (status, after) = patch(json!({"blocked": true})).await;
+    assert_eq!((status, &after["blocked"]), (StatusCode::OK, &json!(true)));
+    let ada = browser();
+    let res = ada
+        .post(app.url(app::auth::PasswordSignIn::PATH))
+        .form(&[("email", "ada@example.com"), ("password", "a long passphrase")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "a blocked user cannot sign in");
+
+    let delete = token(app, &[Scope::DeleteUsers]).await;
+    assert_eq!(call(app, "DELETE", &path, Some(&delete), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(call(app, "GET", &path, Some(&read), None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(call(app, "DELETE", &path, Some(&delete), None).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_users_endpoints_search_page_patch_block_and_delete() {
+    let app = spawn_app().await;
+    users_endpoints(&app).await;
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_users_endpoints_work_on_postgres_too() {
+    if std::env::var("SKIP_POSTGRES").is_ok() {
+        return;
+    }
+    let app = spawn_app_on(Backend::Postgres, "").await;
+    users_endpoints(&app).await;
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn fields_stages_and_the_whole_configuration_through_the_api() {
+    let app = spawn_app().await;
+    let read = token(&app, &[Scope::ReadStages]).await;
+    let write = token(&app, &[Scope::UpdateStages]).await;
+
+    let (status, fields) = call(&app, "GET", "/api/v2/fields", Some(&read), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(fields.as_array().unwrap().iter().any(|f| f["key"] == "company"));
+    let field = json!({"key": "team_size", "label": "How big is your team?", "kind": "number", "target": "user_metadata.team_size", "validation": {"min": 1.0}});
+    let (status, created) = call(&app, "POST", "/api/v2/fields", Some(&write), Some(field.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(call(&app, "POST", "/api/v2/fields", Some(&write), Some(field.clone())).await.0, StatusCode::BAD_REQUEST, "duplicate key");
+    let (status, got) = call(&app, "GET", "/api/v2/fields/team_size", Some(&read), None).await;
+    assert_eq!((status, &got["label"]), (StatusCode::OK, &json!("How big is your team?")));
+
+    // Refusals list every problem with where it is, and change nothing.
+    let bad = json!({"key": "team_size", "label": "", "kind": "text", "target": "user_metadata.company", "validation": {"pattern": "("}});
+    let (status, body) = call(&app, "PUT", "/api/v2/fields/team_size", Some(&write), Some(bad)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let locations: Vec<&str> = body["problems"].as_array().unwrap().iter().map(|p| p["location"].as_str().unwrap()).collect();
+    assert!(locations.contains(&"fields.team_size.validation.pattern") && locations.contains(&"fields.team_size.label"), "{locations:?}");
+    let app_target = json!({"key": "plan", "label": "Plan", "kind": "text", "target": "app_metadata.plan"});
+    assert_eq!(call(&app, "POST", "/api/v2/fields", Some(&write), Some(app_target)).await.0, StatusCode::BAD_REQUEST);
+
+    let stage = json!({"key": "team", "title": "About your team", "trigger": {"on": "login", "min_logins": 3}, "fields": ["team_size"]});
+    let (status, body) = call(&app, "POST", "/api/v2/stages", Some(&write), Some(stage)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, got) = call(&app, "GET", "/api/v2/stages/team", Some(&read), None).await;
+    assert_eq!(got["trigger"], json!({"on": "login", "min_logins": 3}));
+    assert_eq!(got["skippable"], true, "defaults are filled in");
+    let renamed = json!({"key": "headcount", "label": "Team size", "kind": "number", "target": "user_metadata.team_size"});
+    assert_eq!(call(&app, "PUT", "/api/v2/fields/team_size", Some(&write), Some(renamed)).await.0, StatusCode::OK);
+    let (_, got) = call(&app, "GET", "/api/v2/stages/team", Some(&read), None).await;
+    assert_eq!(got["fields"], json!(["headcount"]), "a rename follows into stages");
+    let (status, body) = call(&app, "DELETE", "/api/v2/fields/headcount", Some(&write), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "the stage would be empty: {body}");
+    assert_eq!(call(&app, "DELETE", "/api/v2/stages/team", Some(&write), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(call(&app, "DELETE", "/api/v2/fields/headcount", Some(&write), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(call(&app, "GET", "/api/v2/stages/team", Some(&read), None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(call(&app, "GET", "/api/v2/fields/Not-A-Key", Some(&read), None).await.0, StatusCode::NOT_FOUND);
+
+    // Export, then import it back: the same document.
+    let (_, exported) = call(&app, "GET", "/api/v2/profiling-config", Some(&read), None).await;
+    let (status, imported) = call(&app, "PUT", "/api/v2/profiling-config", Some(&write), Some(exported.clone())).await;
+    assert_eq!((status, &imported), (StatusCode::OK, &exported));
+    let (status, body) = call(&app, "PUT", "/api/v2/profiling-config", Some(&write), Some(json!({"fields": [], "stages": [{"key": "s", "title": "S", "trigger": {"on": "signup"}, "fields": ["nope"]}]}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (_, still) = call(&app, "GET", "/api/v2/profiling-config", Some(&read), None).await;
+    assert_eq!(still, exported, "a refused import changes nothing");
+    let (status, body) = call(&app, "PUT", "/api/v2/profiling-config", Some(&write), Some(json!("not a config"))).await;
+    assert_eq!((status, &body["statusCode"]), (StatusCode::BAD_REQUEST, &json!(400)));
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_console_edits_questions_with_errors_per_input_and_exports_analytics() {
+    let app = spawn_app().await;
+    with_admin(&app).await;
+    let save_field = |form: Vec<(&'static str, &'static str)>| {
+        let client = app.client.clone();
+        let url = app.url(app::admin::questions_page::SaveField::PATH);
+        async move { client.post(url).header("accept", "application/json").form(&form).send().await.unwrap() }
+    };
+    let bad = save_field(vec![("form[key]", "plan"), ("form[label]", "Plan"), ("form[kind]", "text"), ("form[target]", "app_metadata.plan"), ("form[pattern]", "(")]).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let err: Value = bad.json().await.unwrap();
+    assert!(err["Invalid"]["target"].as_str().unwrap().contains("app_metadata"), "{err}");
+    let ok = save_field(vec![("form[key]", "team_size"), ("form[label]", "Team size"), ("form[kind]", "number"), ("form[target]", "user_metadata.team_size"), ("form[user_editable]", "on")]).await;
+    assert!(ok.status().is_success() || ok.status().is_redirection(), "{}", ok.status());
+    let config = app::profiling::ssr::load_config(&app.db).await.unwrap();
+    assert!(config.fields.iter().any(|f| f.key.as_str() == "team_size" && f.user_editable));
+
+    let res = app.client.get(app.url("/admin/analytics.csv?from=2026-01-01&to=2026-12-31")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = res.text().await.unwrap();
+    assert!(csv.starts_with("kind,key,label,shown,answered"), "{csv}");
+    assert!(csv.contains("field,\"team_size\""), "{csv}");
+    assert_eq!(app.client.get(app.url("/admin/analytics.csv?from=2026-12-31&to=2026-01-01")).send().await.unwrap().status(), StatusCode::BAD_REQUEST);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_and_its_docs_page_are_served() {
+    let app = spawn_app().await;
+    let doc: Value = reqwest::get(app.url("/api/openapi.json")).await.unwrap().json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let page = reqwest::get(app.url("/api/docs")).await.unwrap().text().await.unwrap();
+    assert!(page.contains("PATCH /api/v2/users/{id}") && page.contains("update:users_app_metadata"), "{page}");
+    app.cleanup().await;
+}
