@@ -1,7 +1,11 @@
 //! The HTTP surface: pages and server functions (leptos), `/pkg` assets, `/healthz`, and the
 //! layers every request passes through.
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{
+    path::PathBuf,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use app::{shell, state::AppState, App};
 use axum::{
@@ -11,7 +15,7 @@ use axum::{
     routing::get,
     Router,
 };
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::{
     compression::CompressionLayer,
     limit::RequestBodyLimitLayer,
@@ -38,7 +42,7 @@ pub fn router(
     registry: Arc<ConnectionRegistry>,
 ) -> Router {
     let options = state.leptos_options.clone();
-    let routes = generate_route_list(App);
+    let routes = route_list().to_vec();
     let pkg_dir = PathBuf::from(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
 
     // The wasm/js/css names do not change between builds, so browsers must revalidate them:
@@ -95,6 +99,19 @@ pub fn router(
         .with_state(state)
 }
 
+/// The app's routes, listed once per process.
+///
+/// Listing runs the whole app with resource loading switched off by a process-wide flag
+/// (leptos_server's `SuppressResourceLoad`): a resource that a concurrent page render first
+/// polls inside that window never resolves, and its response hangs until the request
+/// timeout (leptos-rs/leptos#4773). One server lists before it serves, but several in one
+/// process — the HTTP test suites start one per test — would race; `OnceLock` makes every
+/// later router wait for the single listing instead.
+fn route_list() -> &'static [AxumRouteListing] {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App))
+}
+
 /// Headers every response carries unless a handler chose otherwise.
 fn security_headers() -> tower::layer::util::Stack<
     SetResponseHeaderLayer<HeaderValue>,
@@ -118,4 +135,16 @@ fn security_headers() -> tower::layer::util::Stack<
             ),
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn routes_are_listed_once_per_process() {
+        let first = super::route_list();
+        assert!(first.iter().any(|route| route.path() == "/admin/users/:id"), "{:?}", first.iter().map(|r| r.path()).collect::<Vec<_>>());
+        // The same allocation: a second router never runs the listing (and its process-wide
+        // "resources off" window) again.
+        assert!(std::ptr::eq(first, super::route_list()));
+    }
 }
