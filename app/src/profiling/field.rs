@@ -9,7 +9,6 @@ use serde_json::Value;
 use crate::profile::RootAttribute;
 
 /// A field's key: 1–64 characters of a-z, 0-9 and `_`, starting with a letter.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct FieldKey(String);
@@ -172,12 +171,12 @@ pub struct Validation {
 #[serde(deny_unknown_fields)]
 pub struct Field {
     pub key: FieldKey,
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, pattern = r"\S"))]
     pub label: String,
     #[serde(default)]
     pub help: Option<String>,
     pub kind: FieldKind,
     /// A root attribute (`given_name`, …) or `user_metadata.<key>`; never `app_metadata`.
-    #[cfg_attr(feature = "ssr", schema(value_type = String))]
     pub target: Target,
     #[serde(default)]
     pub validation: Validation,
@@ -191,6 +190,54 @@ pub struct Field {
 
 fn yes() -> bool {
     true
+}
+
+/// The OpenAPI schemas of keys and targets carry the same rules as their parsers, so API
+/// clients (and the API fuzzer) can tell a well-formed value before sending it.
+#[cfg(feature = "ssr")]
+mod schema {
+    use utoipa::openapi::{
+        schema::{ObjectBuilder, Schema, Type},
+        RefOr,
+    };
+
+    use super::{FieldKey, Target};
+    use crate::profile::RootAttribute;
+
+    const KEY_PATTERN: &str = "[a-z][a-z0-9_]{0,63}";
+
+    impl utoipa::PartialSchema for FieldKey {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("1–64 characters of a-z, 0-9 and _, starting with a letter"))
+                .pattern(Some(format!("^{KEY_PATTERN}$")))
+                .min_length(Some(1))
+                .max_length(Some(64))
+                .examples(["company"])
+                .into()
+        }
+    }
+    impl utoipa::ToSchema for FieldKey {}
+
+    impl utoipa::PartialSchema for Target {
+        fn schema() -> RefOr<Schema> {
+            // Every root attribute a person may be asked for (not `email_verified`: that is
+            // the provider's word), or a user_metadata key.
+            let roots: Vec<&str> = RootAttribute::ALL
+                .iter()
+                .filter(|a| **a != RootAttribute::EmailVerified)
+                .map(|a| a.as_str())
+                .collect();
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("A root attribute (given_name, …) or user_metadata.<key>; never app_metadata"))
+                .pattern(Some(format!(r"^({}|user_metadata\.{KEY_PATTERN})$", roots.join("|"))))
+                .examples(["user_metadata.company"])
+                .into()
+        }
+    }
+    impl utoipa::ToSchema for Target {}
 }
 
 /// Whether `value` counts as "known": absent, null, empty strings and empty lists do not.
@@ -233,5 +280,30 @@ mod tests {
         assert!(!is_present(Some(&serde_json::json!([]))));
         assert!(is_present(Some(&Value::from(false))), "a consent 'no' is an answer");
         assert!(is_present(Some(&Value::from(0))));
+    }
+
+    /// The OpenAPI patterns must accept exactly what the parsers accept.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_schema_patterns_agree_with_the_parsers() {
+        use utoipa::{openapi::{schema::Schema, RefOr}, PartialSchema};
+        fn pattern(schema: RefOr<Schema>) -> regex_lite::Regex {
+            let RefOr::T(Schema::Object(object)) = schema else { panic!("not an inline object schema") };
+            regex_lite::Regex::new(&object.pattern.expect("a pattern")).unwrap()
+        }
+        let key = pattern(FieldKey::schema());
+        let target = pattern(Target::schema());
+        let long = "a".repeat(64);
+        let too_long = "a".repeat(65);
+        let candidates = [
+            "", "a", "job_title", "Job", "1st", "job-title", "job.title", "a_1", long.as_str(), too_long.as_str(),
+            "given_name", "email", "email_verified", "locale", "user_metadata.company", "user_metadata.", "user_metadata.A",
+            "user_metadata.a.b", "app_metadata.plan", "shoe_size", " given_name",
+        ];
+        for c in candidates {
+            assert_eq!(key.is_match(c), FieldKey::parse(c).is_ok(), "key {c:?}");
+            assert_eq!(target.is_match(c), c.parse::<Target>().is_ok(), "target {c:?}");
+        }
+        assert!(target.is_match(&format!("user_metadata.{long}")) && !target.is_match(&format!("user_metadata.{too_long}")));
     }
 }

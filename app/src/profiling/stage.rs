@@ -20,6 +20,7 @@ pub enum Trigger {
     Login { min_logins: u32 },
     /// In a named place of the app (`article`), optionally only where one of `tags` applies.
     Context {
+        #[cfg_attr(feature = "ssr", schema(pattern = r"\S"))]
         name: String,
         #[serde(default)]
         tags: Vec<String>,
@@ -32,20 +33,16 @@ pub enum Trigger {
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Condition {
     Exists {
-        #[cfg_attr(feature = "ssr", schema(value_type = String))]
         target: Target,
     },
     Missing {
-        #[cfg_attr(feature = "ssr", schema(value_type = String))]
         target: Target,
     },
     Equals {
-        #[cfg_attr(feature = "ssr", schema(value_type = String))]
         target: Target,
         value: Value,
     },
     In {
-        #[cfg_attr(feature = "ssr", schema(value_type = String))]
         target: Target,
         values: Vec<Value>,
     },
@@ -66,12 +63,14 @@ pub struct Cooldown {
 #[serde(deny_unknown_fields)]
 pub struct Stage {
     pub key: StageKey,
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, pattern = r"\S"))]
     pub title: String,
     #[serde(default)]
     pub intro: Option<String>,
     pub trigger: Trigger,
     #[serde(default)]
     pub when: Option<Condition>,
+    #[cfg_attr(feature = "ssr", schema(min_items = 1))]
     pub fields: Vec<FieldKey>,
     #[serde(default = "yes")]
     pub skippable: bool,
