@@ -139,10 +139,11 @@ fn security_headers() -> tower::layer::util::Stack<
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn routes_are_listed_once_per_process() {
+    // Listing renders the app, which spawns its tasks on the tokio runtime.
+    #[tokio::test]
+    async fn routes_are_listed_once_per_process() {
         let first = super::route_list();
-        assert!(first.iter().any(|route| route.path() == "/admin/users/:id"), "{:?}", first.iter().map(|r| r.path()).collect::<Vec<_>>());
+        assert!(first.iter().any(|route| route.path() == "/admin/users/{id}"), "{:?}", first.iter().map(|r| r.path()).collect::<Vec<_>>());
         // The same allocation: a second router never runs the listing (and its process-wide
         // "resources off" window) again.
         assert!(std::ptr::eq(first, super::route_list()));

@@ -364,3 +364,72 @@ async fn the_openapi_document_and_its_docs_page_are_served() {
     assert!(page.contains("PATCH /api/v2/users/{id}") && page.contains("update:users_app_metadata"), "{page}");
     app.cleanup().await;
 }
+
+/// The self-service functions that take an identifier (a linked account, a signed-in
+/// session) act only within the caller's own account; no page or endpoint shows another
+/// person's data.
+#[tokio::test]
+async fn no_user_can_read_or_change_another_users_data() {
+    use app::entities::{identities, user_sessions, users};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+
+    let app = spawn_app().await;
+    let mallory = browser();
+    sign_up(&app, &mallory, "mallory@example.com").await;
+    let victim = browser();
+    sign_up(&app, &victim, "victim@example.com").await;
+    let victim_id = users::Entity::find()
+        .filter(users::Column::EmailNormalized.eq("victim@example.com"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    // A second identity, so that unlinking it would be allowed to its owner.
+    let now = chrono::Utc::now();
+    identities::ActiveModel {
+        user_id: Set(victim_id.clone()),
+        connection: Set("google".into()),
+        provider: Set("google-oauth2".into()),
+        subject: Set("victim-sub".into()),
+        is_social: Set(true),
+        profile_data: Set(json!({})),
+        last_login: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let victim_session = user_sessions::Entity::find()
+        .filter(user_sessions::Column::UserId.eq(&victim_id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .handle;
+
+    let post = |path: &'static str, form: Vec<(&'static str, String)>| {
+        mallory.post(app.url(path)).header("accept", "application/json").form(&form).send()
+    };
+    let res = post(app::profile::page::UnlinkAccount::PATH, vec![("connection", "google".into()), ("subject", "victim-sub".into())]).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT, "someone else's linked account is not one of mine");
+    let res = post(app::profile::sessions::EndSessions::PATH, vec![("handle", victim_session.clone())]).await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+
+    let victims_identities = identities::Entity::find().filter(identities::Column::UserId.eq(&victim_id)).count(&app.db).await.unwrap();
+    assert_eq!(victims_identities, 2, "the victim's identities are untouched");
+    assert!(user_sessions::Entity::find_by_id(victim_session).one(&app.db).await.unwrap().is_some(), "the victim's session still exists");
+    let victim_me: Value = victim.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(victim_me["email"], "victim@example.com", "the victim is still signed in");
+
+    // Every read is of the caller's own account.
+    let mine: Value = mallory.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(mine["email"], "mallory@example.com");
+    let export = mallory.get(app.url("/api/me/export")).send().await.unwrap().text().await.unwrap();
+    assert!(!export.contains("victim"), "the export holds only the caller's data");
+    let profile = mallory.get(app.url("/profile")).send().await.unwrap().text().await.unwrap();
+    assert!(profile.contains("mallory@example.com") && !profile.contains("victim"));
+    assert_eq!(mallory.get(app.url(&format!("/admin/users/{victim_id}"))).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+}
