@@ -31,11 +31,10 @@ pub mod ssr {
     use sea_orm::{sea_query::Expr, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
     use tower_sessions::Session;
 
-    use super::is_admin;
     use crate::{
-        auth::{ssr::require_user, SessionUser},
+        auth::{ssr::{require_user, user_of_session}, SessionUser},
         entities::users,
-        error::{ssr::{internal, set_status}, AppError},
+        error::{ssr::set_status, AppError},
         state::AppState,
     };
 
@@ -54,20 +53,10 @@ pub mod ssr {
 
     /// The same check for plain axum handlers (CSV download): the admin's user id.
     pub async fn admin_of_session(state: &AppState, session: &Session) -> Result<String, AppError> {
-        let user_id = crate::auth::session::user_id(session)
-            .await
-            .map_err(|e| internal("session store error", e))?
-            .ok_or(AppError::Unauthorized)?;
-        let user = users::Entity::find_by_id(user_id)
-            .one(&state.db)
-            .await
-            .map_err(|e| internal("loading the session user", e))?
-            .filter(|u| !u.blocked)
-            .ok_or(AppError::Unauthorized)?;
-        if is_admin(user.is_admin, user.email_normalized.as_deref(), user.email_verified, &state.admins) {
-            Ok(user.id)
-        } else {
-            Err(AppError::Forbidden)
+        match user_of_session(state, session).await? {
+            Some(me) if me.is_admin => Ok(me.user_id),
+            Some(_) => Err(AppError::Forbidden),
+            None => Err(AppError::Unauthorized),
         }
     }
 

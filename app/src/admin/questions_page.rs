@@ -29,10 +29,7 @@ pub async fn save_field(#[server(default)] original: Option<String>, form: Field
     let field = form.to_field().map_err(ssr::invalid)?;
     let prefix = format!("fields.{}", field.key);
     let original = ssr::key(original)?;
-    let edit = Edit::SaveField { original, field };
-    super::questions::ssr::edit(&state.db, edit, ("admin", Some(&me.user_id)))
-        .await
-        .map_err(|e| ssr::map_error(e, |p| problems_by_input(p, &prefix)))?;
+    ssr::apply(&state, &me, Edit::SaveField { original, field }, |p| problems_by_input(p, &prefix)).await?;
     leptos_axum::redirect("/admin/questions");
     Ok(())
 }
@@ -44,10 +41,7 @@ pub async fn save_stage(#[server(default)] original: Option<String>, form: Stage
     let stage = form.to_stage().map_err(ssr::invalid)?;
     let prefix = format!("stages.{}", stage.key);
     let original = ssr::key(original)?;
-    let edit = Edit::SaveStage { original, stage };
-    super::questions::ssr::edit(&state.db, edit, ("admin", Some(&me.user_id)))
-        .await
-        .map_err(|e| ssr::map_error(e, |p| problems_by_input(p, &prefix)))?;
+    ssr::apply(&state, &me, Edit::SaveStage { original, stage }, |p| problems_by_input(p, &prefix)).await?;
     leptos_axum::redirect("/admin/questions");
     Ok(())
 }
@@ -69,19 +63,18 @@ pub async fn question_action(kind: String, key: String, action: String) -> Resul
         ("stage", "disable") => Edit::SetStageEnabled(key, false),
         _ => return Err(crate::error::ssr::fail(AppError::BadRequest("Unknown action.".into()))),
     };
-    super::questions::ssr::edit(&state.db, edit, ("admin", Some(&me.user_id)))
-        .await
-        .map_err(|e| ssr::map_error(e, |p| BTreeMap::from([(String::new(), p.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))])))?;
-    Ok(())
+    ssr::apply(&state, &me, edit, |p| BTreeMap::from([(String::new(), p.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))])).await
 }
 
 #[cfg(feature = "ssr")]
 mod ssr {
     use std::collections::BTreeMap;
 
-    use super::super::questions::{ssr::QuestionsError, EditError};
+    use super::super::questions::{ssr::QuestionsError, Edit, EditError};
     use crate::{
+        auth::SessionUser,
         error::{ssr::{internal, set_status}, AppError},
+        state::AppState,
         profiling::{ConfigProblem, FieldKey},
     };
 
@@ -98,7 +91,21 @@ mod ssr {
         }
     }
 
-    pub fn map_error(err: QuestionsError, place: impl Fn(&[ConfigProblem]) -> BTreeMap<String, String>) -> AppError {
+    /// Applies `edit` as the signed-in admin `me`; a refused edit comes back with its
+    /// problems placed (per input, or as one message) by `place`.
+    pub async fn apply(
+        state: &AppState,
+        me: &SessionUser,
+        edit: Edit,
+        place: impl Fn(&[ConfigProblem]) -> BTreeMap<String, String>,
+    ) -> Result<(), AppError> {
+        super::super::questions::ssr::edit(&state.db, edit, ("admin", Some(&me.user_id)))
+            .await
+            .map(|_| ())
+            .map_err(|e| map_error(e, place))
+    }
+
+    fn map_error(err: QuestionsError, place: impl Fn(&[ConfigProblem]) -> BTreeMap<String, String>) -> AppError {
         let err = match err {
             QuestionsError::Edit(EditError::Problems(p)) => AppError::Invalid(place(&p)),
             QuestionsError::Edit(EditError::NotFound(_)) => AppError::NotFound,

@@ -161,7 +161,13 @@ pub mod ssr {
     pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
         let state = AppState::current()?;
         let session = session().await?;
-        let Some(user_id) = session::user_id(&session).await? else {
+        user_of_session(&state, &session).await
+    }
+
+    /// The person `session` is signed in as; ends the session if they were deleted or blocked
+    /// since. Plain axum handlers (outside a leptos render) call this directly.
+    pub async fn user_of_session(state: &AppState, session: &tower_sessions::Session) -> Result<Option<SessionUser>, AppError> {
+        let Some(user_id) = session::user_id(session).await? else {
             return Ok(None);
         };
         let user = users::Entity::find_by_id(user_id)
@@ -171,11 +177,11 @@ pub mod ssr {
         match user {
             // Deleted or blocked since signing in: the session is over.
             None => {
-                session::sign_out(&session).await?;
+                session::sign_out(session).await?;
                 Ok(None)
             }
             Some(u) if u.blocked => {
-                session::sign_out(&session).await?;
+                session::sign_out(session).await?;
                 Ok(None)
             }
             Some(u) => Ok(Some(SessionUser {
