@@ -15,7 +15,7 @@ pub struct AppState {
     /// The configured identity providers, as the login page lists them.
     pub connections: Arc<dyn crate::identity::ConnectionDirectory>,
     /// Emails named as admins in the configuration (`admins = [...]`).
-    pub admins: crate::admin::ConfiguredAdmins,
+    pub admins: crate::auth::roles::ConfiguredAdmins,
 }
 
 #[cfg(feature = "ssr")]

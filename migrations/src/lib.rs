@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_initial_schema;
 mod m20261122_000002_create_user_sessions;
 mod m20261122_000003_add_user_search_index;
+mod m20261123_000004_add_primary_identity;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_initial_schema::Migration),
             Box::new(m20261122_000002_create_user_sessions::Migration),
             Box::new(m20261122_000003_add_user_search_index::Migration),
+            Box::new(m20261123_000004_add_primary_identity::Migration),
         ]
     }
 }

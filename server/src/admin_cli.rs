@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use app::admin::{access, api_tokens, bulk};
+use app::admin::{api_tokens, bulk};
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -18,25 +18,23 @@ async fn open(settings: &Settings) -> Result<DatabaseConnection, String> {
 }
 
 pub async fn admin(settings: &Settings, action: &AdminCommand) -> Result<(), String> {
+    use app::auth::roles::{ssr as roles, AccountRef};
     let db = open(settings).await?;
-    let (email, grant) = match action {
-        AdminCommand::Grant { email } => (email, true),
-        AdminCommand::Revoke { email } => (email, false),
+    let result = match action {
+        AdminCommand::Grant(target) => roles::grant(&db, &target.account(), "cli").await.map(|id| {
+            println!("account {id} is now an admin");
+        }),
+        AdminCommand::Revoke(target) => roles::revoke(&db, &target.account(), "cli").await.map(|changed| {
+            println!("{changed} account(s) no longer admin");
+            if let AccountRef::Email(email) = target.account() {
+                if settings.admins.iter().any(|a| a.eq_ignore_ascii_case(email.trim())) {
+                    eprintln!("warning: {email} is still listed in `admins` in the configuration; remove it there too");
+                }
+            }
+        }),
     };
-    let changed = access::ssr::set_admin(&db, email, grant).await.map_err(|e| e.to_string())?;
     db.close().await.ok();
-    if changed == 0 {
-        return Err(format!("no account has the email {email}; they must sign in once first"));
-    }
-    if grant {
-        println!("{email} is now an admin ({changed} account(s))");
-    } else {
-        println!("{email} is no longer an admin ({changed} account(s))");
-        if settings.admins.iter().any(|a| a.eq_ignore_ascii_case(email.trim())) {
-            eprintln!("warning: {email} is still listed in `admins` in the configuration; remove it there too");
-        }
-    }
-    Ok(())
+    result.map_err(|e| e.to_string())
 }
 
 pub async fn token(settings: &Settings, action: &TokenCommand) -> Result<(), String> {

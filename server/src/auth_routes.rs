@@ -64,7 +64,7 @@ async fn start_from_form(
     start(&s, &name, f.return_to, f.link.as_deref() == Some("1"), &session).await
 }
 
-#[tracing::instrument(skip(s, session))]
+#[tracing::instrument(skip(s, session, return_to))]
 async fn start(s: &AuthRoutes, name: &str, return_to: Option<String>, link: bool, session: &Session) -> Response {
     let return_to = ReturnTo::or_home(return_to.as_deref()).to_string();
     let result = async {
@@ -102,7 +102,9 @@ pub struct CallbackQuery {
     iss: Option<String>,
 }
 
-#[tracing::instrument(skip(s, q, session), fields(has_code = q.code.is_some()))]
+// `skip_all`: the request's headers carry the session cookie and the query the code; a span
+// records only what is safe to read in a log.
+#[tracing::instrument(skip_all, fields(connection = %name, has_code = q.code.is_some()))]
 async fn callback(
     State(s): State<AuthRoutes>,
     Path(name): Path<String>,

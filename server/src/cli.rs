@@ -44,10 +44,33 @@ pub enum Command {
 
 #[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
 pub enum AdminCommand {
-    /// Make the account(s) with EMAIL admins (they must have signed in once).
-    Grant { email: String },
-    /// Take admin rights away from the account(s) with EMAIL.
-    Revoke { email: String },
+    /// Make one account admin: the only account whose verified email is EMAIL, or the account
+    /// with `--user ID` (when the email is unverified or shared, the refusal lists the ids).
+    Grant(AdminTarget),
+    /// Take admin rights away from every account with EMAIL, or from `--user ID`.
+    Revoke(AdminTarget),
+}
+
+#[derive(Debug, clap::Args, Clone, PartialEq, Eq)]
+#[group(required = true, multiple = false)]
+pub struct AdminTarget {
+    /// The account's email address.
+    pub email: Option<String>,
+    /// The account's user id (as listed by a refused grant, the console or the API).
+    #[arg(long = "user")]
+    pub user_id: Option<String>,
+}
+
+impl AdminTarget {
+    pub fn account(&self) -> app::auth::roles::AccountRef {
+        use app::auth::roles::AccountRef;
+        match (&self.user_id, &self.email) {
+            (Some(id), _) => AccountRef::UserId(id.clone()),
+            (None, Some(email)) => AccountRef::Email(email.clone()),
+            // clap's group makes one of them required.
+            (None, None) => AccountRef::Email(String::new()),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand, Clone, PartialEq, Eq)]

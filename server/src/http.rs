@@ -95,8 +95,14 @@ pub fn router(
             Duration::from_secs(settings.server.request_timeout_secs),
         ))
         .layer(security_headers())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The span of one request: method and path only. tower-http's default records the whole URI,
+/// whose query carries authorization codes and states on the sign-in callback.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
 }
 
 /// The app's routes, listed once per process.

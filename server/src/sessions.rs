@@ -124,8 +124,16 @@ pub async fn enforce_session_policy(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    let handle = app::auth::session::handle(&session).await.ok().flatten();
     match app::auth::session::enforce_absolute_limit(&session, policy.absolute_limit_secs).await {
-        Ok(true) => tracing::info!("session ended: absolute lifetime reached"),
+        Ok(true) => {
+            tracing::info!("session ended: absolute lifetime reached");
+            if let Some(handle) = &handle {
+                if let Err(err) = app::auth::devices::forget(&policy.db, handle).await {
+                    tracing::warn!(error = %err, "could not forget an ended session");
+                }
+            }
+        }
         Ok(false) => {}
         Err(err) => tracing::warn!(error = %err, "could not check the session lifetime"),
     }

@@ -83,7 +83,8 @@ async fn sign_up(app: &TestApp, client: &Client, email: &str) {
 /// The app with a signed-in admin (`app.client`), granted the way `askonce admin grant` does.
 async fn with_admin(app: &TestApp) {
     sign_up(app, &app.client, "owner@example.com").await;
-    assert_eq!(app::admin::access::ssr::set_admin(&app.db, "owner@example.com", true).await.unwrap(), 1);
+    let owner = app::auth::roles::ssr::accounts_with_email(&app.db, "owner@example.com").await.unwrap().remove(0);
+    app::auth::roles::ssr::grant(&app.db, &app::auth::roles::AccountRef::UserId(owner.user_id), "cli").await.unwrap();
 }
 
 async fn token(app: &TestApp, scopes: &[Scope]) -> String {
@@ -105,9 +106,8 @@ async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>, body
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
-#[tokio::test]
-async fn a_signed_in_non_admin_is_refused_everywhere_in_the_console_and_api() {
-    let app = spawn_app().await;
+async fn a_signed_in_non_admin_is_refused_everywhere_in_the_console_and_api(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
     with_admin(&app).await;
     let reader = browser();
     sign_up(&app, &reader, "reader@example.com").await;
@@ -143,10 +143,10 @@ async fn a_signed_in_non_admin_is_refused_everywhere_in_the_console_and_api() {
     assert_eq!(anonymous.get(app.url("/admin/analytics.csv")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
     app.cleanup().await;
 }
+crate::on_both_databases!(a_signed_in_non_admin_is_refused_everywhere_in_the_console_and_api);
 
-#[tokio::test]
-async fn every_api_route_needs_a_token_and_its_scope() {
-    let app = spawn_app().await;
+async fn every_api_route_needs_a_token_and_its_scope(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
     // A token with every scope but the one a route needs is still refused.
     let needs = |method: &str, path: &str| -> Vec<Scope> {
         let users = path.starts_with("/api/v2/users");
@@ -181,6 +181,7 @@ async fn every_api_route_needs_a_token_and_its_scope() {
     assert_eq!(call(&app, "GET", "/api/v2/users", Some(&t), None).await.0, StatusCode::UNAUTHORIZED);
     app.cleanup().await;
 }
+crate::on_both_databases!(every_api_route_needs_a_token_and_its_scope);
 
 async fn users_endpoints(app: &TestApp) {
     let reader = browser();
@@ -368,12 +369,11 @@ async fn the_openapi_document_and_its_docs_page_are_served() {
 /// The self-service functions that take an identifier (a linked account, a signed-in
 /// session) act only within the caller's own account; no page or endpoint shows another
 /// person's data.
-#[tokio::test]
-async fn no_user_can_read_or_change_another_users_data() {
+async fn no_user_can_read_or_change_another_users_data(backend: Backend) {
     use app::entities::{identities, user_sessions, users};
     use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
-    let app = spawn_app().await;
+    let app = spawn_app_on(backend, "").await;
     let mallory = browser();
     sign_up(&app, &mallory, "mallory@example.com").await;
     let victim = browser();
@@ -432,4 +432,6 @@ async fn no_user_can_read_or_change_another_users_data() {
     let profile = mallory.get(app.url("/profile")).send().await.unwrap().text().await.unwrap();
     assert!(profile.contains("mallory@example.com") && !profile.contains("victim"));
     assert_eq!(mallory.get(app.url(&format!("/admin/users/{victim_id}"))).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    app.cleanup().await;
 }
+crate::on_both_databases!(no_user_can_read_or_change_another_users_data);

@@ -151,7 +151,7 @@ fn run_in(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
 }
 
 #[test]
-fn users_import_then_export_round_trips_auth0_bulk_files_and_admins_are_granted_by_email() {
+fn users_import_then_export_round_trips_auth0_bulk_files_and_admins_are_granted_only_on_proof() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("users.json");
     std::fs::write(
@@ -189,6 +189,12 @@ fn users_import_then_export_round_trips_auth0_bulk_files_and_admins_are_granted_
     assert!(ok && stdout.contains("no longer an admin"), "{stdout}");
     let (ok, _, stderr) = run_in(dir.path(), &["admin", "grant", "nobody@example.com"]);
     assert!(!ok && stderr.contains("sign in once"), "{stderr}");
+    // An unverified address proves nothing: refused, with the account listed to grant by id.
+    let (ok, _, stderr) = run_in(dir.path(), &["admin", "grant", "b@example.com"]);
+    assert!(!ok && stderr.contains("not verified") && stderr.contains("github"), "{stderr}");
+    let id = stderr.lines().find(|l| l.contains("github")).and_then(|l| l.split_whitespace().next()).unwrap().to_string();
+    let (ok, stdout, stderr) = run_in(dir.path(), &["admin", "grant", "--user", &id]);
+    assert!(ok && stdout.contains(&id), "{stdout}{stderr}");
 }
 
 #[test]

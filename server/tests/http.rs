@@ -72,9 +72,8 @@ async fn the_status_server_function_reports_the_database() {
     app.cleanup().await;
 }
 
-#[tokio::test]
-async fn cross_site_posts_are_refused_before_reaching_server_functions() {
-    let app = spawn_app().await;
+async fn cross_site_posts_are_refused_before_reaching_server_functions(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
     let res = app
         .client
         .post(app.url(app::status::CheckStatus::PATH))
@@ -97,6 +96,7 @@ async fn cross_site_posts_are_refused_before_reaching_server_functions() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "Origin is checked when fetch metadata is absent");
     app.cleanup().await;
 }
+crate::on_both_databases!(cross_site_posts_are_refused_before_reaching_server_functions);
 
 #[tokio::test]
 async fn oversize_bodies_are_refused_with_413() {

@@ -34,9 +34,9 @@ async fn me(app: &TestApp) -> Value {
     app.client.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap()
 }
 
-async fn setup() -> (TestApp, FakeIdp) {
+async fn setup(backend: Backend) -> (TestApp, FakeIdp) {
     let idp = FakeIdp::start(json!({"sub": "ada-1", "email": "ada@example.com", "email_verified": true, "given_name": "Ada", "picture": "https://example.com/ada.png"})).await;
-    let app = spawn_app_on(Backend::Sqlite, &idp.oidc_connection("test")).await;
+    let app = spawn_app_on(backend, &idp.oidc_connection("test")).await;
     app.client
         .post(app.url(app::auth::PasswordSignUp::PATH))
         .form(&[("email", "ada@example.com"), ("password", "a long passphrase")])
@@ -46,9 +46,8 @@ async fn setup() -> (TestApp, FakeIdp) {
     (app, idp)
 }
 
-#[tokio::test]
-async fn a_signed_in_user_links_a_provider_account_and_can_unlink_all_but_the_last() {
-    let (app, _idp) = setup().await;
+async fn a_signed_in_user_links_a_provider_account_and_can_unlink_all_but_the_last(backend: Backend) {
+    let (app, _idp) = setup(backend).await;
     let before = me(&app).await;
     assert_eq!(link(&app).await, "/profile");
     let after = me(&app).await;
@@ -81,11 +80,12 @@ async fn a_signed_in_user_links_a_provider_account_and_can_unlink_all_but_the_la
         .await
         .unwrap();
     assert_eq!(res.status(), reqwest::StatusCode::BAD_REQUEST);
+    app.cleanup().await;
 }
+crate::on_both_databases!(a_signed_in_user_links_a_provider_account_and_can_unlink_all_but_the_last);
 
-#[tokio::test]
-async fn linking_an_account_that_belongs_to_someone_else_is_refused_and_nothing_is_merged() {
-    let (app, _idp) = setup().await;
+async fn linking_an_account_that_belongs_to_someone_else_is_refused_and_nothing_is_merged(backend: Backend) {
+    let (app, _idp) = setup(backend).await;
     // Someone else signs in with the provider account first.
     let other = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let start = other.get(app.url("/auth/test/start")).send().await.unwrap();
@@ -94,15 +94,18 @@ async fn linking_an_account_that_belongs_to_someone_else_is_refused_and_nothing_
 
     assert_eq!(link(&app).await, "/profile?error=linked_elsewhere");
     assert_eq!(me(&app).await["identities"].as_array().unwrap().len(), 1);
+    app.cleanup().await;
 }
+crate::on_both_databases!(linking_an_account_that_belongs_to_someone_else_is_refused_and_nothing_is_merged);
 
-#[tokio::test]
-async fn a_get_request_never_links() {
-    let (app, _idp) = setup().await;
+async fn a_get_request_never_links(backend: Backend) {
+    let (app, _idp) = setup(backend).await;
     let start = app.client.get(app.url("/auth/test/start?link=1&return_to=/profile")).send().await.unwrap();
     follow_provider(&app, start).await;
     // That was a plain sign-in: a new person, not a link.
     let now = me(&app).await;
     assert_eq!(now["identities"].as_array().unwrap().len(), 1);
     assert_eq!(now["identities"][0]["connection"], "test");
+    app.cleanup().await;
 }
+crate::on_both_databases!(a_get_request_never_links);

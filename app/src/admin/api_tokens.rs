@@ -169,8 +169,15 @@ pub mod ssr {
     }
 
     /// The live token `presented` stands for, noting its use; `None` for unknown, revoked
-    /// or expired tokens.
-    pub async fn authenticate(db: &impl ConnectionTrait, presented: &str) -> Result<Option<TokenInfo>, DbErr> {
+    /// or expired tokens, and for tokens whose creating admin is no longer an admin (deleted,
+    /// blocked, flag revoked, or their configured address no longer verified on the account):
+    /// a token never carries more authority than the person who made it still has. Tokens made
+    /// with `askonce token create` on the server have no creator and live until revoked.
+    pub async fn authenticate(
+        db: &impl ConnectionTrait,
+        presented: &str,
+        admins: &crate::auth::roles::ConfiguredAdmins,
+    ) -> Result<Option<TokenInfo>, DbErr> {
         if !presented.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
@@ -180,6 +187,17 @@ pub mod ssr {
         };
         if row.revoked_at.is_some() || row.expires_at.is_some_and(|at| at <= now) {
             return Ok(None);
+        }
+        if let Some(creator) = &row.created_by {
+            let still_admin = crate::entities::users::Entity::find_by_id(creator.clone())
+                .one(db)
+                .await?
+                .is_some_and(|u| {
+                    !u.blocked && crate::auth::roles::is_admin(u.is_admin, u.email_normalized.as_deref(), u.email_verified, admins)
+                });
+            if !still_admin {
+                return Ok(None);
+            }
         }
         // At most one write a minute per token: the list shows "last used", not an access log.
         if row.last_used_at.is_none_or(|at| now - at > chrono::Duration::minutes(1)) {
@@ -221,18 +239,18 @@ pub mod ssr {
             let row = api_tokens::Entity::find_by_id(info.id.clone()).one(db).await.unwrap().unwrap();
             assert_ne!(row.token_hash, secret, "never stored as given");
             assert!(!row.token_hash.contains(&secret[TOKEN_PREFIX.len()..]));
-            let found = authenticate(db, &secret).await.unwrap().unwrap();
+            let found = authenticate(db, &secret, &Default::default()).await.unwrap().unwrap();
             assert_eq!(found.id, info.id);
-            assert!(authenticate(db, &format!("{secret}x")).await.unwrap().is_none());
+            assert!(authenticate(db, &format!("{secret}x"), &Default::default()).await.unwrap().is_none());
             assert!(revoke(db, &info.id, ("cli", None)).await.unwrap());
             assert!(!revoke(db, &info.id, ("cli", None)).await.unwrap(), "already revoked");
-            assert!(authenticate(db, &secret).await.unwrap().is_none());
+            assert!(authenticate(db, &secret, &Default::default()).await.unwrap().is_none());
         });
 
         crate::db_test!(an_expired_token_is_refused, |db| {
             let past = Utc::now() - chrono::Duration::seconds(1);
             let (_, secret) = create(db, "old", &[Scope::ReadUsers], ("cli", None), Some(past)).await.unwrap();
-            assert!(authenticate(db, &secret).await.unwrap().is_none());
+            assert!(authenticate(db, &secret, &Default::default()).await.unwrap().is_none());
         });
     }
 }

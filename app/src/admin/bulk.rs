@@ -218,11 +218,16 @@ pub async fn import(db: &DatabaseConnection, users: &[BulkUser]) -> Result<Impor
         for key in u.user_metadata.keys() {
             provenance.insert(format!("user_metadata.{key}"), source.clone());
         }
+        // The site owner's export vouches for exactly the address it came with.
+        let verified = u.email_verified && normalized.is_some();
+        if let (true, Some(email)) = (verified, &normalized) {
+            provenance.insert("email_verified".into(), crate::profile::EmailEvidence::new(email, Source::Import, now).to_provenance());
+        }
         users::ActiveModel {
             id: Set(id.clone()),
             email: Set(u.email.clone()),
             email_normalized: Set(normalized.clone()),
-            email_verified: Set(u.email_verified),
+            email_verified: Set(verified),
             name: Set(u.name.clone()),
             given_name: Set(u.given_name.clone()),
             family_name: Set(u.family_name.clone()),

@@ -20,4 +20,4 @@ pub mod tokens_page;
 pub mod users;
 pub mod users_page;
 
-pub use access::ConfiguredAdmins;
+pub use crate::auth::roles::ConfiguredAdmins;

@@ -210,7 +210,7 @@ mod tests {
         assert!(company.why.starts_with("its stage is not asked"), "{company:?}");
         // A value the profile holds is reported as known even where its stage is not asked.
         let at = DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z").unwrap().with_timezone(&Utc);
-        let provenance = BTreeMap::from([("user_metadata.company".to_string(), Provenance { source: crate::profile::Source::User, at })]);
+        let provenance = BTreeMap::from([("user_metadata.company".to_string(), Provenance { source: crate::profile::Source::User, at, address: None })]);
         let verdicts = explain(&config, &decision, &provenance);
         let company = verdicts.iter().find(|v| v.field.as_deref() == Some("company")).unwrap();
         assert_eq!(company.why, "known: user_metadata.company (answered by the user, 2026-11-20)");

@@ -62,6 +62,13 @@ pub async fn end(db: &DatabaseConnection, user_id: &str, handle: &str) -> Result
     Ok(r.rows_affected > 0)
 }
 
+/// Forgets the row of a session that is ending here (sign-out, absolute limit, its person
+/// blocked or deleted): a signed-out browser must not stay listed as signed in.
+pub async fn forget(db: &DatabaseConnection, handle: &str) -> Result<(), DbErr> {
+    user_sessions::Entity::delete_by_id(handle.to_string()).exec(db).await?;
+    Ok(())
+}
+
 /// Ends every session of `user_id` but `keep`.
 pub async fn end_others(db: &DatabaseConnection, user_id: &str, keep: &str) -> Result<u64, DbErr> {
     let r = user_sessions::Entity::delete_many()

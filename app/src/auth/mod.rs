@@ -8,6 +8,7 @@ pub mod devices;
 pub mod login_page;
 pub mod password;
 pub mod return_to;
+pub mod roles;
 #[cfg(feature = "ssr")]
 pub mod session;
 
@@ -177,11 +178,11 @@ pub mod ssr {
         match user {
             // Deleted or blocked since signing in: the session is over.
             None => {
-                session::sign_out(session).await?;
+                end_session(state, session).await?;
                 Ok(None)
             }
             Some(u) if u.blocked => {
-                session::sign_out(session).await?;
+                end_session(state, session).await?;
                 Ok(None)
             }
             Some(u) => Ok(Some(SessionUser {
@@ -191,13 +192,23 @@ pub mod ssr {
                     .or_else(|| u.nickname.clone())
                     .or_else(|| u.email.clone())
                     .unwrap_or_else(|| "you".to_string()),
-                is_admin: crate::admin::access::is_admin(u.is_admin, u.email_normalized.as_deref(), u.email_verified, &state.admins),
+                is_admin: super::roles::is_admin(u.is_admin, u.email_normalized.as_deref(), u.email_verified, &state.admins),
                 user_id: u.id,
                 email: u.email,
                 picture: u.picture,
                 logins_count: u.logins_count,
             })),
         }
+    }
+
+    /// Ends `session` on the server: its row in "Where you are signed in" goes first, then
+    /// the session record itself.
+    pub async fn end_session(state: &AppState, session: &tower_sessions::Session) -> Result<(), AppError> {
+        if let Some(handle) = session::handle(session).await? {
+            super::devices::forget(&state.db, &handle).await.map_err(|e| internal("forgetting a session", e))?;
+        }
+        session::sign_out(session).await?;
+        Ok(())
     }
 
     /// Signed-in user or 401: the guard every personal page and server function starts with.
@@ -256,7 +267,7 @@ pub mod ssr {
             .await?
             .and_then(|(connection, id_token)| state.connections.end_session_url(&connection, &id_token));
         // Our session ends first, whatever happens at the provider.
-        session::sign_out(&session).await?;
+        end_session(&state, &session).await?;
         leptos_axum::redirect(at_provider.as_deref().unwrap_or("/"));
         Ok(())
     }

@@ -22,6 +22,8 @@ pub struct Model {
     pub last_ip: Option<String>,
     pub blocked: bool,
     pub is_admin: bool,
+    /// The identity whose claims are the root attributes; `None`: the first linked one.
+    pub primary_identity_id: Option<i64>,
     pub version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

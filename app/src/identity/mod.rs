@@ -2,6 +2,7 @@
 //! login-time upsert of identities keyed by (connection, sub).
 
 pub mod normalize;
+pub mod primary;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod sync;
@@ -10,6 +11,20 @@ use serde::{Deserialize, Serialize};
 
 pub use normalize::{normalize, source_claim, NormalizedAttributes, ProviderKind};
 pub use sync::SyncPolicy;
+
+/// The evidence an identity's latest claims give that one address is verified: the
+/// provider asserted that address *and* said it is verified.
+pub fn email_evidence(
+    connection: &str,
+    kind: ProviderKind,
+    profile_data: &serde_json::Value,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Option<crate::profile::EmailEvidence> {
+    let attrs = normalize(kind, profile_data);
+    let email = attrs.email.filter(|_| attrs.email_verified == Some(true))?;
+    let claim = source_claim(kind, crate::profile::RootAttribute::EmailVerified).to_string();
+    Some(crate::profile::EmailEvidence::new(&email, crate::profile::Source::Claim { connection: connection.to_string(), claim }, at))
+}
 
 /// What the login page shows for one enabled connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

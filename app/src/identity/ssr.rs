@@ -4,15 +4,15 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use serde_json::{json, Map, Value};
 
 use super::{normalize, source_claim, sync::attributes_to_write, ProviderKind, SyncPolicy};
 use crate::{
     entities::{identities, users},
-    profile::{RootAttribute, Source},
+    profile::{verification::evidence_for, EmailEvidence, RootAttribute, Source},
 };
 
 /// The connection a login came through.
@@ -129,16 +129,75 @@ async fn upsert_once(
         return Err(IdentityError::Blocked);
     }
 
-    // Linking another account never overwrites the profile: it only fills gaps.
-    let policy = if link_to.is_some() && created_identity { SyncPolicy::Never } else { connection.sync };
+    // The root attributes are the primary identity's; any other identity only fills gaps,
+    // whatever its connection's policy (and linking a new one never overwrites anything).
+    let linked = linked_identities(&txn, &user.id).await?;
+    let this = linked
+        .iter()
+        .find(|i| i.connection == connection.name && i.subject == subject)
+        .map(|i| i.id)
+        .ok_or(IdentityError::NoSuchIdentity)?;
+    let ids: Vec<i64> = linked.iter().map(|i| i.id).collect();
+    let primary = super::primary::primary_of(user.primary_identity_id, &ids);
+    let policy = super::primary::effective_policy(this, primary, connection.sync);
+    // `email_verified` is never copied on its own: it is derived below from the evidence for
+    // whichever address the profile ends up with.
+    let attrs: Vec<_> = attrs.into_iter().filter(|(a, _)| *a != RootAttribute::EmailVerified).collect();
     let to_write = attributes_to_write(policy, first_login_of_identity, &attrs, |a| has_value(&user, a));
-    let user = if to_write.is_empty() {
-        user
-    } else {
-        write_attributes(&txn, user, connection, &to_write, now).await?
-    };
+    let user = write_attributes(&txn, user, connection, &to_write, &linked, now).await?;
     txn.commit().await?;
     Ok(LoginResult { user, created_user, created_identity })
+}
+
+async fn linked_identities(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<identities::Model>, DbErr> {
+    identities::Entity::find()
+        .filter(identities::Column::UserId.eq(user_id))
+        .order_by_asc(identities::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The evidence that `email` is verified for `user`: standing evidence kept in the
+/// provenance (a link, an import) for exactly that address, or a linked identity whose latest
+/// claims assert that address as verified.
+pub fn email_evidence_for(user: &users::Model, linked: &[identities::Model], email: Option<&str>) -> Option<EmailEvidence> {
+    let standing = user
+        .provenance
+        .get(RootAttribute::EmailVerified.as_str())
+        .and_then(|r| EmailEvidence::from_provenance(r, user.email_normalized.as_deref()))
+        .filter(EmailEvidence::is_standing);
+    let from_identities = linked.iter().filter_map(|i| {
+        let kind = ProviderKind::from_provider_name(&i.provider)?;
+        super::email_evidence(&i.connection, kind, &i.profile_data, i.updated_at)
+    });
+    evidence_for(email, standing.into_iter().chain(from_identities))
+}
+
+/// Loads `user_id`'s identities and derives the evidence for `email` (see [`email_evidence_for`]).
+pub async fn load_email_evidence(db: &impl ConnectionTrait, user: &users::Model, email: Option<&str>) -> Result<Option<EmailEvidence>, DbErr> {
+    let linked = linked_identities(db, &user.id).await?;
+    Ok(email_evidence_for(user, &linked, email))
+}
+
+/// Makes one of `user_id`'s linked identities the primary one: its claims become the root
+/// attributes at its next sign-in, under its connection's sync policy.
+#[tracing::instrument(skip(db))]
+pub async fn set_primary_identity(db: &DatabaseConnection, user_id: &str, connection: &str, subject: &str) -> Result<(), IdentityError> {
+    let target = identities::Entity::find()
+        .filter(identities::Column::UserId.eq(user_id))
+        .filter(identities::Column::Connection.eq(connection))
+        .filter(identities::Column::Subject.eq(subject))
+        .one(db)
+        .await?
+        .ok_or(IdentityError::NoSuchIdentity)?;
+    users::Entity::update_many()
+        .col_expr(users::Column::PrimaryIdentityId, Expr::value(target.id))
+        .col_expr(users::Column::Version, Expr::col(users::Column::Version).add(1))
+        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 async fn create_empty_user(txn: &sea_orm::DatabaseTransaction, now: chrono::DateTime<Utc>) -> Result<users::Model, DbErr> {
@@ -175,12 +234,25 @@ async fn write_attributes(
     user: users::Model,
     connection: &ConnectionRef,
     values: &[(RootAttribute, Value)],
+    linked: &[identities::Model],
     now: chrono::DateTime<Utc>,
 ) -> Result<users::Model, DbErr> {
     let mut provenance = match &user.provenance {
         Value::Object(m) => m.clone(),
         _ => Map::new(),
     };
+    let new_email = values
+        .iter()
+        .find(|(a, _)| *a == RootAttribute::Email)
+        .and_then(|(_, v)| v.as_str().map(str::to_string))
+        .or_else(|| user.email.clone());
+    let evidence = email_evidence_for(&user, linked, new_email.as_deref());
+    let verified_key = RootAttribute::EmailVerified.as_str();
+    let evidence_changed = user.email_verified != evidence.is_some()
+        || provenance.get(verified_key) != evidence.as_ref().map(EmailEvidence::to_provenance).as_ref();
+    if values.is_empty() && !evidence_changed {
+        return Ok(user);
+    }
     let version = user.version;
     let mut active = user.into_active_model();
     for (attr, value) in values {
@@ -190,7 +262,8 @@ async fn write_attributes(
                 active.email_normalized = Set(text.as_ref().map(|e| e.to_lowercase()));
                 active.email = Set(text);
             }
-            RootAttribute::EmailVerified => active.email_verified = Set(value.as_bool().unwrap_or(false)),
+            // Derived below, never copied.
+            RootAttribute::EmailVerified => continue,
             RootAttribute::Name => active.name = Set(text),
             RootAttribute::GivenName => active.given_name = Set(text),
             RootAttribute::FamilyName => active.family_name = Set(text),
@@ -204,6 +277,11 @@ async fn write_attributes(
         };
         provenance.insert(attr.as_str().to_string(), json!({ "source": source, "at": now }));
     }
+    active.email_verified = Set(evidence.is_some());
+    match &evidence {
+        Some(e) => provenance.insert(verified_key.to_string(), e.to_provenance()),
+        None => provenance.remove(verified_key),
+    };
     active.provenance = Set(Value::Object(provenance));
     active.version = Set(version + 1);
     active.updated_at = Set(now);
@@ -319,5 +397,52 @@ mod tests {
         let ids = identities::Entity::find().filter(identities::Column::UserId.eq(&b.user.id)).count(db).await.unwrap();
         assert_eq!(ids, 1);
         let _ = a;
+    });
+
+    async fn reload(db: &DatabaseConnection, id: &str) -> users::Model {
+        users::Entity::find_by_id(id.to_string()).one(db).await.unwrap().unwrap()
+    }
+
+    crate::db_test!(a_linked_provider_vouching_for_another_address_does_not_verify_ours, |db| {
+        let owner = crate::auth::accounts::sign_up_with_password(db, &crate::profile::Email::parse("owner@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
+        let okta = ConnectionRef { name: "okta".into(), kind: ProviderKind::Oidc, sync: SyncPolicy::OnEachLogin };
+        let stranger = json!({"sub": "s-1", "email": "stranger@example.net", "email_verified": true});
+        let linked = upsert_login(db, &okta, "s-1", stranger.clone(), Some(&owner.id)).await.unwrap();
+        assert_eq!(linked.user.email.as_deref(), Some("owner@example.com"));
+        assert!(!linked.user.email_verified, "verified belongs to stranger@example.net, not to us");
+        // Signing in through the linked identity later changes nothing either.
+        let again = upsert_login(db, &okta, "s-1", stranger, None).await.unwrap();
+        assert_eq!(again.user.email.as_deref(), Some("owner@example.com"));
+        assert!(!again.user.email_verified);
+    });
+
+    crate::db_test!(an_email_change_is_verified_only_by_the_new_addresss_own_evidence, |db| {
+        use crate::profiling::{ssr::write_values, Target};
+        let a = upsert_login(db, &google(), "g-1", claims("Ada"), None).await.unwrap();
+        assert_eq!(a.user.provenance["email_verified"]["address"], "ada@example.com");
+        let okta = ConnectionRef { name: "okta".into(), kind: ProviderKind::Oidc, sync: SyncPolicy::OnEachLogin };
+        upsert_login(db, &okta, "o-1", json!({"sub": "o-1", "email": "Ada@Work.example", "email_verified": true}), Some(&a.user.id)).await.unwrap();
+
+        let email = Target::Root(RootAttribute::Email);
+        let user = reload(db, &a.user.id).await;
+        write_values(db, &user, &[(email.clone(), json!("someone@else.example"), Source::User)], Utc::now()).await.unwrap();
+        let user = reload(db, &a.user.id).await;
+        assert!(!user.email_verified, "a typed-in address proves nothing");
+        assert!(user.provenance.get("email_verified").is_none());
+
+        write_values(db, &user, &[(email, json!("ada@work.example"), Source::User)], Utc::now()).await.unwrap();
+        let user = reload(db, &a.user.id).await;
+        assert!(user.email_verified, "the linked okta account verified exactly this address");
+        assert_eq!(user.provenance["email_verified"]["source"], "claim:okta:email_verified");
+        assert_eq!(user.provenance["email_verified"]["address"], "ada@work.example");
+    });
+
+    crate::db_test!(the_primary_provider_moving_to_an_unverified_address_unverifies_the_profile, |db| {
+        let a = upsert_login(db, &google(), "g-1", claims("Ada"), None).await.unwrap();
+        assert!(a.user.email_verified);
+        let moved = json!({"sub": "g-1", "email": "ada@new.example", "email_verified": false, "given_name": "Ada"});
+        let again = upsert_login(db, &google(), "g-1", moved, None).await.unwrap();
+        assert_eq!(again.user.email.as_deref(), Some("ada@new.example"));
+        assert!(!again.user.email_verified);
     });
 }

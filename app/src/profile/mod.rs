@@ -11,6 +11,7 @@ pub mod provenance;
 #[cfg(feature = "ssr")]
 pub mod self_service;
 pub mod sessions;
+pub mod verification;
 pub mod view;
 
 use std::{fmt, str::FromStr};
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use email::{Email, InvalidEmail};
 pub use metadata::{merge_metadata, validate_metadata, MetadataError, MetadataLimits};
 pub use provenance::{Provenance, Source};
+pub use verification::EmailEvidence;
 pub use view::{IdentityView, UserProfile};
 
 /// The normalized attributes every profile has at its root. A closed set: provider claims

@@ -75,13 +75,29 @@ pub async fn delete_my_account(confirm: Option<String>, password: Option<String>
     leptos_axum::redirect("/?deleted=1");
     Ok(())
 }
+/// Makes one of the signed-in person's linked accounts the primary one.
+#[server(endpoint = "profile/primary")]
+pub async fn make_primary_account(connection: String, subject: String) -> Result<(), AppError> {
+    use crate::identity::ssr::{set_primary_identity, IdentityError};
+    let state = crate::state::AppState::current()?;
+    let me = crate::auth::ssr::require_user().await?;
+    set_primary_identity(&state.db, &me.user_id, &connection, &subject).await.map_err(|e| {
+        let err = match e {
+            IdentityError::NoSuchIdentity => AppError::Conflict(e.to_string()),
+            other => crate::error::ssr::internal("choosing the primary identity", other),
+        };
+        crate::error::ssr::set_status(&err);
+        err
+    })
+}
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let unlink = ServerAction::<UnlinkAccount>::new();
+    let make_primary = ServerAction::<MakePrimaryAccount>::new();
     let forget = ServerAction::<ForgetMyAnswer>::new();
     let delete = ServerAction::<DeleteMyAccount>::new();
-    let profile = Resource::new(move || (unlink.version().get(), forget.version().get()), |_| my_profile());
+    let profile = Resource::new(move || (unlink.version().get(), forget.version().get(), make_primary.version().get()), |_| my_profile());
     let delete_error = move || delete.value().get().and_then(Result::err).map(|e| e.to_string());
     let options = Resource::new(|| (), |_| login_options());
     let query = use_query_map();
@@ -153,15 +169,32 @@ pub fn ProfilePage() -> impl IntoView {
                         </section>
                         <section class="card" aria-labelledby="accounts-heading">
                             <h2 id="accounts-heading">"Accounts you sign in with"</h2>
+                            <p class="hint">"Your name, email and picture come from your primary account (from its next sign-in); the others only fill in what is missing."</p>
                             <p id="unlink-error" class="error" role="alert">{unlink_error}</p>
                             <ul class="identity-list">
                                 {p.identities.into_iter().map(|i| {
                                     let label = format!("{} ({})", i.connection, i.provider);
                                     let unlink_label = format!("Unlink {}", i.connection);
+                                    let primary_label = format!("Make {} primary", i.connection);
                                     let (connection, subject) = (i.connection.clone(), i.user_id.clone());
+                                    let (primary_connection, primary_subject) = (connection.clone(), subject.clone());
+                                    let is_primary = i.primary;
                                     view! {
-                                        <li data-connection=i.connection>
+                                        <li data-connection=i.connection data-primary=is_primary.to_string()>
                                             <span>{label}</span>
+                                            {if is_primary {
+                                                view! {
+                                                    <span class="badge" title="Your name, email and picture come from this account">" · primary"</span>
+                                                }.into_any()
+                                            } else {
+                                                view! {
+                                                    <ActionForm action=make_primary attr:class="inline">
+                                                        <input type="hidden" name="connection" value=primary_connection />
+                                                        <input type="hidden" name="subject" value=primary_subject />
+                                                        <button type="submit" class="link-button">{primary_label}</button>
+                                                    </ActionForm>
+                                                }.into_any()
+                                            }}
                                             <ActionForm action=unlink attr:class="inline">
                                                 <input type="hidden" name="connection" value=connection />
                                                 <input type="hidden" name="subject" value=subject />

@@ -78,6 +78,10 @@ pub struct Provenance {
     #[cfg_attr(feature = "ssr", schema(value_type = String))]
     pub source: Source,
     pub at: DateTime<Utc>,
+    /// For `email_verified` only: the address the evidence is for (verification belongs to
+    /// an address, see `profile::verification`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
 }
 
 #[cfg(test)]

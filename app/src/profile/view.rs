@@ -49,6 +49,10 @@ pub struct IdentityView {
     #[serde(rename = "profileData")]
     #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub profile_data: Value,
+    /// The primary identity: its claims are the profile's root attributes. Others only fill
+    /// attributes the profile lacks.
+    #[serde(default)]
+    pub primary: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -64,13 +68,17 @@ pub mod ssr {
         let Some(user) = users::Entity::find_by_id(user_id.to_string()).one(db).await? else {
             return Ok(None);
         };
-        let identities = identities::Entity::find()
+        let rows = identities::Entity::find()
             .filter(identities::Column::UserId.eq(user_id))
             .order_by_asc(identities::Column::Id)
             .all(db)
-            .await?
+            .await?;
+        let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
+        let primary = crate::identity::primary::primary_of(user.primary_identity_id, &ids);
+        let identities = rows
             .into_iter()
             .map(|i| IdentityView {
+                primary: primary == Some(i.id),
                 connection: i.connection,
                 provider: i.provider,
                 user_id: i.subject,

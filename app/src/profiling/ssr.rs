@@ -317,6 +317,14 @@ pub async fn write_values(
                 let Some(column) = root_column(*attr) else { continue };
                 if *attr == RootAttribute::Email {
                     update = update.col_expr(users::Column::EmailNormalized, Expr::value(text.as_ref().map(|e| e.to_lowercase())));
+                    // A new address is verified only by its own evidence, never by the old one's.
+                    let evidence = crate::identity::ssr::load_email_evidence(db, user, text.as_deref()).await?;
+                    update = update.col_expr(users::Column::EmailVerified, Expr::value(evidence.is_some()));
+                    let key = RootAttribute::EmailVerified.as_str().to_string();
+                    match evidence {
+                        Some(e) => provenance.insert(key, e.to_provenance()),
+                        None => provenance.remove(&key),
+                    };
                 }
                 update = update.col_expr(column, Expr::value(text));
             }

@@ -3,7 +3,7 @@
 
 use app::admin::api_tokens::{ssr::authenticate, Scope, TokenInfo};
 use axum::{extract::FromRequestParts, http::request::Parts, http::StatusCode};
-use sea_orm::DatabaseConnection;
+use app::state::AppState;
 
 use super::error::ApiError;
 
@@ -26,7 +26,7 @@ impl Caller {
 
 impl<S> FromRequestParts<S> for Caller
 where
-    DatabaseConnection: axum::extract::FromRef<S>,
+    AppState: axum::extract::FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
@@ -39,8 +39,8 @@ where
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(ApiError::unauthorized)?;
-        let db = <DatabaseConnection as axum::extract::FromRef<S>>::from_ref(state);
-        match authenticate(&db, presented).await {
+        let state = <AppState as axum::extract::FromRef<S>>::from_ref(state);
+        match authenticate(&state.db, presented, &state.admins).await {
             Ok(Some(token)) => Ok(Caller(token)),
             Ok(None) => Err(ApiError::unauthorized()),
             Err(e) => Err(ApiError::internal("checking an API token", e)),

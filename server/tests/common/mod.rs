@@ -64,8 +64,16 @@ pub async fn spawn_app_on_listener(backend: Backend, listener: tokio::net::TcpLi
         Backend::Postgres => TestDb::postgres().await,
     };
     let addr = listener.local_addr().unwrap();
+    // Top-level keys of `extra_toml` (before its first table, e.g. `admins = [...]`) must
+    // come before the tables written here.
+    let split = if extra_toml.trim_start().starts_with('[') {
+        0
+    } else {
+        extra_toml.find("\n[").map_or(extra_toml.len(), |i| i + 1)
+    };
+    let (root_keys, extra_toml) = extra_toml.split_at(split);
     let toml = format!(
-        "[server]\nbind = \"{addr}\"\npublic_url = \"http://{addr}\"\nsite_root = \"{}\"\nmax_body_bytes = 65536\n\
+        "{root_keys}\n[server]\nbind = \"{addr}\"\npublic_url = \"http://{addr}\"\nsite_root = \"{}\"\nmax_body_bytes = 65536\n\
          [database]\nurl = \"{}\"\n{extra_toml}",
         site_root.path().display(),
         test_db.url,
@@ -89,4 +97,24 @@ pub async fn spawn_app_on_listener(backend: Backend, listener: tokio::net::TcpLi
         test_db: Some(test_db),
         _data: data,
     }
+}
+
+/// Defines one HTTP test per database backend: `<name>::on_sqlite` and `<name>::on_postgres`.
+/// The body is an async fn taking the [`Backend`]. `scripts/test.sh` counts the `on_postgres`
+/// tests that ran (and skips them only when no PostgreSQL is reachable and CI does not
+/// require one).
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn on_sqlite() {
+                super::$name($crate::common::Backend::Sqlite).await
+            }
+            #[tokio::test]
+            async fn on_postgres() {
+                super::$name($crate::common::Backend::Postgres).await
+            }
+        }
+    };
 }

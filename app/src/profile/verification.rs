@@ -1,0 +1,111 @@
+//! Whether the profile's email is verified. Verification belongs to an *address*, not to a
+//! person: `email_verified` is true only while the current email is an address that was itself
+//! verified — by a provider that asserted exactly that address as verified, by a link sent to
+//! it, or by the site owner's import. A provider vouching for its own, different address says
+//! nothing about ours (that was the look-alike takeover: a stranger's verified Google address
+//! turning an unverified `owner@…` password account into a verified admin).
+//!
+//! Every write that changes the email re-derives the flag from the new address's evidence
+//! ([`evidence_for`]); the evidence is kept in the provenance under `email_verified`, with the
+//! address it is for.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use super::Source;
+
+/// One piece of evidence that `address` (normalized) was verified: who vouched and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailEvidence {
+    /// Lower-cased address, as `users.email_normalized`.
+    pub address: String,
+    pub source: Source,
+    pub at: DateTime<Utc>,
+}
+
+/// The form addresses are compared in (the same as `Email::normalized`).
+pub fn normalize_address(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+impl EmailEvidence {
+    pub fn new(address: &str, source: Source, at: DateTime<Utc>) -> Self {
+        Self { address: normalize_address(address), source, at }
+    }
+
+    pub fn vouches_for(&self, email: &str) -> bool {
+        self.address == normalize_address(email)
+    }
+
+    /// The provenance record kept under `email_verified`.
+    pub fn to_provenance(&self) -> Value {
+        json!({ "source": self.source, "at": self.at, "address": self.address })
+    }
+
+    /// Reads back a provenance record. Records written before evidence carried its address
+    /// were only ever stored beside the email they came with: they count for `current_email`.
+    pub fn from_provenance(record: &Value, current_email: Option<&str>) -> Option<Self> {
+        let source: Source = record.get("source")?.as_str()?.parse().ok()?;
+        let at = record.get("at").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_else(Utc::now);
+        let address = match record.get("address").and_then(Value::as_str) {
+            Some(a) => a.to_string(),
+            None => current_email?.to_string(),
+        };
+        Some(Self::new(&address, source, at))
+    }
+
+    /// Evidence that outlives the identity data it came from. A provider's claim is not: it
+    /// is re-read from the identity's latest claims at every derivation, so a provider that
+    /// stops saying "verified" (or an identity that is unlinked) stops counting.
+    pub fn is_standing(&self) -> bool {
+        !matches!(self.source, Source::Claim { .. })
+    }
+}
+
+/// The evidence that makes `email` verified: the first candidate for exactly that address.
+/// `None` (no email, or nothing vouches for this one) means `email_verified = false`.
+pub fn evidence_for(email: Option<&str>, candidates: impl IntoIterator<Item = EmailEvidence>) -> Option<EmailEvidence> {
+    let email = email?;
+    candidates.into_iter().find(|e| e.vouches_for(email))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn google(address: &str) -> EmailEvidence {
+        EmailEvidence::new(address, Source::Claim { connection: "google".into(), claim: "email_verified".into() }, Utc::now())
+    }
+
+    #[test]
+    fn a_provider_vouching_for_another_address_does_not_verify_ours() {
+        assert_eq!(evidence_for(Some("owner@example.com"), [google("stranger@example.net")]), None);
+    }
+
+    #[test]
+    fn evidence_for_exactly_this_address_verifies_it_whatever_the_case() {
+        let e = evidence_for(Some("Ada@Example.com"), [google("stranger@example.net"), google("ada@example.COM")]).unwrap();
+        assert_eq!(e.address, "ada@example.com");
+    }
+
+    #[test]
+    fn no_email_is_never_verified() {
+        assert_eq!(evidence_for(None, [google("ada@example.com")]), None);
+    }
+
+    #[test]
+    fn provenance_round_trips_and_legacy_records_count_for_the_email_beside_them() {
+        let e = google("ada@example.com");
+        assert_eq!(EmailEvidence::from_provenance(&e.to_provenance(), Some("other@example.com")), Some(e.clone()));
+        let legacy = json!({ "source": "import", "at": e.at });
+        let read = EmailEvidence::from_provenance(&legacy, Some("Ada@example.com")).unwrap();
+        assert!(read.vouches_for("ada@example.com"));
+        assert_eq!(EmailEvidence::from_provenance(&legacy, None), None);
+    }
+
+    #[test]
+    fn only_non_claim_evidence_is_standing() {
+        assert!(!google("a@b.co").is_standing());
+        assert!(EmailEvidence::new("a@b.co", Source::Import, Utc::now()).is_standing());
+    }
+}

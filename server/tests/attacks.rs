@@ -1,0 +1,301 @@
+//! Account integrity, written as attacks: nobody gains what they did not prove. Each test
+//! plays the attacker against the real app (HTTP, a test OpenID provider, SQLite and
+//! PostgreSQL) and failed on the code before the fix it guards.
+
+mod common;
+
+use app::{
+    admin::api_tokens::{ssr::create, Scope},
+    auth::roles::{ssr as roles, AccountRef, GrantError},
+    entities::{user_sessions, users},
+};
+use common::{idp::FakeIdp, spawn_app_on, Backend, TestApp};
+use leptos::server_fn::ServerFn;
+use reqwest::{header, Client, StatusCode};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement};
+use serde_json::{json, Value};
+
+const OWNER: &str = "owner@example.com";
+const PASSWORD: &str = "a long passphrase";
+
+fn browser() -> Client {
+    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+/// The session id a response set, if any.
+fn session_id(res: &reqwest::Response) -> Option<String> {
+    res.headers().get_all(header::SET_COOKIE).iter().find_map(|v| {
+        let pair = v.to_str().ok()?.split(';').next()?;
+        pair.strip_prefix("askonce_session=").map(str::to_string)
+    })
+}
+
+async fn sign_up(app: &TestApp, client: &Client, email: &str) -> reqwest::Response {
+    let res = client
+        .post(app.url(app::auth::PasswordSignUp::PATH))
+        .form(&[("email", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection() || res.status().is_success(), "{}", res.status());
+    res
+}
+
+/// Signs `client` in at `connection` (the provider answers at once); the address the app
+/// sent the browser to in the end.
+async fn provider_sign_in(app: &TestApp, client: &Client, connection: &str) -> String {
+    let start = client.get(app.url(&format!("/auth/{connection}/start"))).send().await.unwrap();
+    let at_provider = client.get(location(&start)).send().await.unwrap();
+    let done = client.get(location(&at_provider)).send().await.unwrap();
+    location(&done)
+}
+
+/// Links `connection` to the account `client` is signed in to, as the profile page's button.
+async fn link(app: &TestApp, client: &Client, connection: &str) -> String {
+    let start = client
+        .post(app.url(&format!("/auth/{connection}/start")))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("link", "1"), ("return_to", "/profile")])
+        .send()
+        .await
+        .unwrap();
+    let at_provider = client.get(location(&start)).send().await.unwrap();
+    let done = client.get(location(&at_provider)).send().await.unwrap();
+    location(&done)
+}
+
+async fn me(app: &TestApp, client: &Client) -> Value {
+    client.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap()
+}
+
+async fn sign_out(app: &TestApp, client: &Client) {
+    client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
+}
+
+/// The seed's three-step takeover: a password sign-up under the owner's (configured admin)
+/// address, then linking the attacker's *own* provider account, whose own, different address
+/// the provider says is verified. The look-alike must stay unverified and not an admin; the
+/// real owner, verified by their provider, still is.
+async fn a_stranger_cannot_become_admin_by_linking_their_own_verified_account(backend: Backend) {
+    let idp = FakeIdp::start(json!({"sub": "stranger-1", "email": "stranger@example.net", "email_verified": true})).await;
+    let app = spawn_app_on(backend, &format!("admins = [\"{OWNER}\"]\n{}", idp.oidc_connection("test"))).await;
+    let attacker = browser();
+    sign_up(&app, &attacker, OWNER).await;
+    assert_eq!(link(&app, &attacker, "test").await, "/profile");
+
+    let profile = me(&app, &attacker).await;
+    assert_eq!(profile["email"], OWNER);
+    assert_eq!(profile["email_verified"], false, "the provider vouched for another address: {profile}");
+    assert!(profile["provenance"].get("email_verified").is_none(), "{profile}");
+    assert_eq!(attacker.get(app.url("/admin")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    let token = attacker
+        .post(app.url(app::admin::tokens_page::CreateToken::PATH))
+        .header("accept", "application/json")
+        .form(&[("name", "mine"), ("scopes[read:users]", "on")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), StatusCode::FORBIDDEN, "no all-scope token for the look-alike");
+
+    // The control: the owner, whose provider verified exactly this address, is an admin.
+    idp.with(|s| s.claims = json!({"sub": "owner-1", "email": OWNER, "email_verified": true}));
+    let owner = browser();
+    provider_sign_in(&app, &owner, "test").await;
+    assert_eq!(me(&app, &owner).await["email_verified"], true);
+    assert_eq!(owner.get(app.url("/admin")).send().await.unwrap().status(), StatusCode::OK);
+    app.cleanup().await;
+}
+crate::on_both_databases!(a_stranger_cannot_become_admin_by_linking_their_own_verified_account);
+
+/// `askonce admin grant EMAIL` used to flag every account with the address, verified or not.
+async fn a_grant_by_email_refuses_when_a_look_alike_shares_the_address(backend: Backend) {
+    let idp = FakeIdp::start(json!({"sub": "owner-1", "email": OWNER, "email_verified": true})).await;
+    let app = spawn_app_on(backend, &idp.oidc_connection("test")).await;
+    sign_up(&app, &browser(), OWNER).await;
+    provider_sign_in(&app, &browser(), "test").await;
+
+    let err = roles::grant(&app.db, &AccountRef::Email(OWNER.into()), "cli").await.unwrap_err();
+    let GrantError::NotProven { candidates, .. } = &err else { panic!("{err}") };
+    assert_eq!(candidates.len(), 2, "both accounts are listed");
+    let message = err.to_string();
+    assert!(message.contains("not verified") && message.contains("test"), "{message}");
+    let flagged = users::Entity::find().filter(users::Column::IsAdmin.eq(true)).count(&app.db).await.unwrap();
+    assert_eq!(flagged, 0, "nobody was granted anything");
+
+    // Alone with its verified address, the provider account is granted by email.
+    let look_alike = candidates.iter().find(|c| !c.email_verified).unwrap().user_id.clone();
+    users::Entity::delete_by_id(look_alike).exec(&app.db).await.unwrap();
+    let granted = roles::grant(&app.db, &AccountRef::Email(OWNER.into()), "cli").await.unwrap();
+    assert!(users::Entity::find_by_id(granted).one(&app.db).await.unwrap().unwrap().is_admin);
+    app.cleanup().await;
+}
+crate::on_both_databases!(a_grant_by_email_refuses_when_a_look_alike_shares_the_address);
+
+/// A linked identity fills gaps only; signing in through it later must not overwrite the
+/// primary's email (or any root attribute), whatever its connection's sync policy. Choosing it
+/// as primary hands the root attributes over, with its own verification.
+async fn a_linked_identity_never_overwrites_the_primarys_values(backend: Backend) {
+    let home = FakeIdp::start(json!({"sub": "h-1", "email": "ada@example.com", "email_verified": true, "given_name": "Ada"})).await;
+    let work = FakeIdp::start(json!({"sub": "w-1", "email": "ada@work.example", "email_verified": true, "given_name": "Augusta", "picture": "https://example.com/a.png"})).await;
+    let app = spawn_app_on(backend, &format!("{}{}", home.oidc_connection("home"), work.oidc_connection("work"))).await;
+    let ada = browser();
+    provider_sign_in(&app, &ada, "home").await;
+    assert_eq!(link(&app, &ada, "work").await, "/profile");
+    sign_out(&app, &ada).await;
+    let landed = provider_sign_in(&app, &ada, "work").await;
+    assert!(landed.starts_with("/welcome"), "{landed}");
+
+    let p = me(&app, &ada).await;
+    assert_eq!(p["email"], "ada@example.com", "{p}");
+    assert_eq!(p["email_verified"], true);
+    assert_eq!(p["provenance"]["email_verified"]["address"], "ada@example.com");
+    assert_eq!(p["given_name"], "Ada");
+    assert_eq!(p["picture"], "https://example.com/a.png", "gaps are filled");
+    let primary: Vec<&Value> = p["identities"].as_array().unwrap().iter().filter(|i| i["primary"] == true).collect();
+    assert_eq!(primary.len(), 1);
+    assert_eq!(primary[0]["connection"], "home");
+
+    let res = ada
+        .post(app.url(app::profile::page::MakePrimaryAccount::PATH))
+        .form(&[("connection", "work"), ("subject", "w-1")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
+    sign_out(&app, &ada).await;
+    provider_sign_in(&app, &ada, "work").await;
+    let p = me(&app, &ada).await;
+    assert_eq!(p["email"], "ada@work.example", "{p}");
+    assert_eq!(p["email_verified"], true);
+    assert_eq!(p["provenance"]["email_verified"]["address"], "ada@work.example");
+    assert_eq!(p["given_name"], "Augusta");
+    app.cleanup().await;
+}
+crate::on_both_databases!(a_linked_identity_never_overwrites_the_primarys_values);
+
+/// A token carries no more authority than its creator still has.
+async fn a_token_stops_working_when_its_creator_stops_being_admin(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
+    let admin = browser();
+    sign_up(&app, &admin, OWNER).await;
+    let owner_id = me(&app, &admin).await["user_id"].as_str().unwrap().to_string();
+    roles::grant(&app.db, &AccountRef::UserId(owner_id.clone()), "cli").await.unwrap();
+    let (_, secret) = create(&app.db, "crm", &[Scope::ReadUsers], ("admin", Some(&owner_id)), None).await.unwrap();
+    let (_, server_token) = create(&app.db, "ops", &[Scope::ReadUsers], ("cli", None), None).await.unwrap();
+    let list = |t: String| Client::new().get(app.url("/api/v2/users")).bearer_auth(t).send();
+    assert_eq!(list(secret.clone()).await.unwrap().status(), StatusCode::OK);
+
+    roles::revoke(&app.db, &AccountRef::UserId(owner_id), "cli").await.unwrap();
+    assert_eq!(list(secret).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(list(server_token).await.unwrap().status(), StatusCode::OK, "server-made tokens have no creator to lose");
+    app.cleanup().await;
+}
+crate::on_both_databases!(a_token_stops_working_when_its_creator_stops_being_admin);
+
+async fn listed_sessions(app: &TestApp, client: &Client) -> Vec<Value> {
+    let res = client.post(app.url(app::profile::sessions::MySessions::PATH)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+/// A signed-out browser must leave "Where you are signed in" at once, not at idle expiry.
+async fn signing_out_removes_the_device_from_the_list(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
+    let laptop = browser();
+    sign_up(&app, &laptop, "ada@example.com").await;
+    let phone = browser();
+    phone
+        .post(app.url(app::auth::PasswordSignIn::PATH))
+        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed_sessions(&app, &phone).await.len(), 2);
+    sign_out(&app, &laptop).await;
+    let left = listed_sessions(&app, &phone).await;
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0]["this_device"], true);
+    app.cleanup().await;
+}
+crate::on_both_databases!(signing_out_removes_the_device_from_the_list);
+
+async fn session_rows(app: &TestApp, user_id: &str) -> u64 {
+    user_sessions::Entity::find().filter(user_sessions::Column::UserId.eq(user_id)).count(&app.db).await.unwrap()
+}
+
+/// Blocking a user or erasing an account removes their session records at once; a blocked
+/// person's browser is signed out at its next request.
+async fn blocking_and_erasing_delete_the_session_records(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
+    let (a, b) = (browser(), browser());
+    sign_up(&app, &a, "blocked@example.com").await;
+    sign_up(&app, &b, "leaving@example.com").await;
+    let blocked = me(&app, &a).await["user_id"].as_str().unwrap().to_string();
+    let leaving = me(&app, &b).await["user_id"].as_str().unwrap().to_string();
+    assert_eq!(session_rows(&app, &blocked).await, 1);
+
+    let patch = app::admin::users::UserPatch { blocked: Some(true), ..Default::default() };
+    app::admin::users::ssr::update(&app.db, &blocked, &patch, app::admin::users::MetadataMode::Merge, ("admin", None)).await.unwrap();
+    assert_eq!(session_rows(&app, &blocked).await, 0);
+    assert_eq!(a.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+
+    let res = b
+        .post(app.url(app::profile::page::DeleteMyAccount::PATH))
+        .form(&[("confirm", "yes"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
+    assert_eq!(session_rows(&app, &leaving).await, 0);
+    app.cleanup().await;
+}
+crate::on_both_databases!(blocking_and_erasing_delete_the_session_records);
+
+/// Whether the session store still holds a record with `id`.
+async fn stored_session(app: &TestApp, id: &str) -> bool {
+    let backend = app.db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => "SELECT count(*) AS n FROM tower_sessions.session WHERE id = $1",
+        _ => "SELECT count(*) AS n FROM tower_sessions WHERE id = $1",
+    };
+    let row = app.db.query_one(Statement::from_sql_and_values(backend, sql, [id.into()])).await.unwrap().unwrap();
+    row.try_get::<i64>("", "n").unwrap() > 0
+}
+
+/// Session fixation with an id the server itself issued (a planted random id proves little:
+/// the store would never have loaded it). Before sign-in the browser holds a real session (a
+/// sign-in attempt stored its state there); after sign-in that id must be dead — no record,
+/// and replaying it is signed out — for password and provider sign-ins alike.
+async fn a_session_id_issued_before_sign_in_is_worthless_after_it(backend: Backend) {
+    let idp = FakeIdp::start(json!({"sub": "ada-1", "email": "ada@example.com", "email_verified": true})).await;
+    let app = spawn_app_on(backend, &idp.oidc_connection("test")).await;
+    sign_up(&app, &browser(), "bob@example.com").await;
+
+    for via_provider in [false, true] {
+        let victim = browser();
+        let start = victim.get(app.url("/auth/test/start")).send().await.unwrap();
+        let before = session_id(&start).expect("the server issued a session");
+        assert!(stored_session(&app, &before).await);
+        if via_provider {
+            let at_provider = victim.get(location(&start)).send().await.unwrap();
+            victim.get(location(&at_provider)).send().await.unwrap();
+        } else {
+            victim
+                .post(app.url(app::auth::PasswordSignIn::PATH))
+                .form(&[("email", "bob@example.com"), ("password", PASSWORD)])
+                .send()
+                .await
+                .unwrap();
+        }
+        assert_eq!(victim.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::OK);
+        assert!(!stored_session(&app, &before).await, "the pre-sign-in record is gone (provider: {via_provider})");
+        let replay = Client::new().get(app.url("/api/me")).header(header::COOKIE, format!("askonce_session={before}")).send().await.unwrap();
+        assert_eq!(replay.status(), StatusCode::UNAUTHORIZED, "the old id is not signed in (provider: {via_provider})");
+    }
+    app.cleanup().await;
+}
+crate::on_both_databases!(a_session_id_issued_before_sign_in_is_worthless_after_it);

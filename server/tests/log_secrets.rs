@@ -1,0 +1,222 @@
+//! Logs never carry secrets. This binary captures every span and event at TRACE level —
+//! AskOnce's and its libraries' (`log` records included) — while full flows run: password
+//! sign-up, sign-in success and failure, provider sign-in success and each kind of failure,
+//! linking, sign-out, and management API calls with good and bad tokens. Then no cookie,
+//! session id, authorization code, state, token, ID token, password or client secret the
+//! flows used may appear in what was captured.
+//!
+//! One test per binary: the subscriber is process-wide and must be installed before the app.
+
+mod common;
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+};
+
+use app::admin::api_tokens::{ssr::create, Scope};
+use common::{
+    idp::{FakeIdp, Misbehaviour, CLIENT_SECRET},
+    spawn_app_on, Backend, TestApp,
+};
+use leptos::server_fn::ServerFn;
+use reqwest::{header, Client};
+use serde_json::json;
+use tracing_subscriber::fmt::format::FmtSpan;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Everything a flow handled that must never be logged.
+#[derive(Default)]
+struct Secrets(Vec<(String, &'static str)>);
+
+impl Secrets {
+    fn add(&mut self, value: impl Into<String>, what: &'static str) {
+        let value = value.into();
+        if value.len() >= 6 {
+            self.0.push((value, what));
+        }
+    }
+
+    /// Session ids the response set, and the query parameters of its redirect.
+    fn from_response(&mut self, res: &reqwest::Response) {
+        for cookie in res.headers().get_all(header::SET_COOKIE) {
+            if let Some(value) = cookie.to_str().ok().and_then(|c| c.split(';').next()).and_then(|p| p.split_once('=')) {
+                self.add(value.1, "session cookie");
+            }
+        }
+        if let Some(to) = res.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()) {
+            if let Ok(url) = url::Url::parse(to) {
+                for (k, v) in url.query_pairs() {
+                    match k.as_ref() {
+                        "code" => self.add(v.into_owned(), "authorization code"),
+                        "state" => self.add(v.into_owned(), "state"),
+                        "nonce" => self.add(v.into_owned(), "nonce"),
+                        "code_challenge" => self.add(v.into_owned(), "PKCE challenge"),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn browser() -> Client {
+    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+async fn password(app: &TestApp, client: &Client, path: &str, email: &str, pw: &str, secrets: &mut Secrets) {
+    secrets.add(pw, "password");
+    let res = client.post(app.url(path)).form(&[("email", email), ("password", pw)]).send().await.unwrap();
+    secrets.from_response(&res);
+}
+
+/// start → provider → callback, recording every secret on the way; a `replay` sends the
+/// callback a second time.
+async fn provider(app: &TestApp, client: &Client, start_path: &str, link: bool, replay: bool, secrets: &mut Secrets) {
+    let start = if link {
+        client.post(app.url(start_path)).form(&[("link", "1"), ("return_to", "/profile")]).send().await.unwrap()
+    } else {
+        client.get(app.url(start_path)).send().await.unwrap()
+    };
+    secrets.from_response(&start);
+    let at_provider = client.get(location(&start)).send().await.unwrap();
+    secrets.from_response(&at_provider);
+    let callback = location(&at_provider);
+    let done = client.get(&callback).send().await.unwrap();
+    secrets.from_response(&done);
+    if replay {
+        client.get(&callback).send().await.unwrap();
+    }
+}
+
+async fn run_flows(backend: Backend, secrets: &mut Secrets) {
+    let idp = FakeIdp::start(json!({"sub": "ada-1", "email": "ada@example.com", "email_verified": true, "given_name": "Ada"})).await;
+    let app = spawn_app_on(backend, &format!("{}{}", idp.oidc_connection("test"), idp.github_connection("gh"))).await;
+    secrets.add(CLIENT_SECRET, "client secret");
+
+    // Password: sign-up, wrong password, unknown email, right password, sign-out.
+    let ada = browser();
+    password(&app, &ada, app::auth::PasswordSignUp::PATH, "pw@example.com", "correct horse battery staple", secrets).await;
+    let other = browser();
+    password(&app, &other, app::auth::PasswordSignIn::PATH, "pw@example.com", "wrong horse battery staple", secrets).await;
+    password(&app, &other, app::auth::PasswordSignIn::PATH, "nobody@example.com", "no such account password", secrets).await;
+    password(&app, &other, app::auth::PasswordSignIn::PATH, "pw@example.com", "correct horse battery staple", secrets).await;
+    // Link both providers to the password account, then sign out.
+    provider(&app, &ada, "/auth/test/start", true, false, secrets).await;
+    provider(&app, &ada, "/auth/gh/start", true, false, secrets).await;
+    ada.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
+
+    // Provider sign-ins: success, a replayed callback, then each kind of refusal.
+    provider(&app, &browser(), "/auth/test/start", false, true, secrets).await;
+    provider(&app, &browser(), "/auth/gh/start", false, true, secrets).await;
+    let failures = [
+        Misbehaviour { forge_signature: true, ..Default::default() },
+        Misbehaviour { nonce: Some("not-the-nonce-we-sent".into()), ..Default::default() },
+        Misbehaviour { id_token_issuer: Some("https://evil.example".into()), ..Default::default() },
+        Misbehaviour { audience: Some(json!(["someone-else"])), ..Default::default() },
+        Misbehaviour { exp_offset: Some(-3600), ..Default::default() },
+        Misbehaviour { userinfo_sub: Some("other".into()), ..Default::default() },
+        Misbehaviour { at_hash: Some("AAAAAAAAAAAAAAAAAAAAAA".into()), ..Default::default() },
+        Misbehaviour { alg_none: true, ..Default::default() },
+    ];
+    for m in failures {
+        idp.misbehave(m);
+        provider(&app, &browser(), "/auth/test/start", false, false, secrets).await;
+    }
+    idp.misbehave(Misbehaviour::default());
+    // A callback with a made-up state and code.
+    let stray = browser();
+    let start = stray.get(app.url("/auth/test/start")).send().await.unwrap();
+    secrets.from_response(&start);
+    stray.get(app.url("/auth/test/callback?code=made-up-code-123456&state=made-up-state-123456")).send().await.unwrap();
+    secrets.add("made-up-code-123456", "authorization code");
+
+    // The management API: a good token, a bad one.
+    let (_, token) = create(&app.db, "ops", &[Scope::ReadUsers], ("cli", None), None).await.unwrap();
+    secrets.add(token.clone(), "API token");
+    Client::new().get(app.url("/api/v2/users")).bearer_auth(&token).send().await.unwrap();
+    let forged = format!("{token}x");
+    secrets.add(forged.clone(), "API token");
+    Client::new().get(app.url("/api/v2/users")).bearer_auth(&forged).send().await.unwrap();
+    app.cleanup().await;
+}
+
+/// The process-wide capture, installed by whichever test runs first.
+fn capture() -> &'static Captured {
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    CAPTURED.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter("trace")
+            .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .try_init()
+            .expect("this binary's only subscriber");
+        captured
+    })
+}
+
+fn line_around(text: &str, at: usize) -> &str {
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    &text[start..end]
+}
+
+async fn no_secret_reaches_the_logs_at_any_level(backend: Backend) {
+    let captured = capture();
+    let mut secrets = Secrets::default();
+    run_flows(backend, &mut secrets).await;
+
+    let logs = captured.text();
+    assert!(logs.contains("provider sign-in"), "the flows were logged at all");
+    let mut leaks = Vec::new();
+    for (value, what) in &secrets.0 {
+        if let Some(at) = logs.find(value.as_str()) {
+            leaks.push(format!("{what}: {}", line_around(&logs, at)));
+        }
+    }
+    // What the flows did not see themselves: headers by name, ID tokens (every JWT starts
+    // with the base64 of `{"`), the providers' access tokens.
+    let lower = logs.to_lowercase();
+    for marker in ["cookie:", "\"cookie\"", "authorization:", "\"authorization\"", "set-cookie", "access_token=", "gho_test"] {
+        if let Some(at) = lower.find(marker) {
+            leaks.push(format!("`{marker}`: {}", line_around(&logs, at)));
+        }
+    }
+    // The test provider's access tokens: `at-` and 32 hex digits.
+    for (at, _) in logs.match_indices("at-") {
+        let rest = &logs[at + 3..];
+        if rest.len() >= 32 && rest[..32].bytes().all(|b| b.is_ascii_hexdigit()) {
+            leaks.push(format!("an access token: {}", line_around(&logs, at)));
+        }
+    }
+    if let Some(at) = logs.find("eyJ") {
+        leaks.push(format!("a JWT: {}", line_around(&logs, at)));
+    }
+    assert!(leaks.is_empty(), "{} secret(s) in the logs:\n{}", leaks.len(), leaks.join("\n"));
+}
+crate::on_both_databases!(no_secret_reaches_the_logs_at_any_level);
