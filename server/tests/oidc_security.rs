@@ -97,6 +97,26 @@ async fn an_extra_audience_without_a_matching_azp_is_rejected() {
 }
 
 #[tokio::test]
+async fn an_azp_naming_another_client_is_rejected_even_with_a_single_audience() {
+    // openidconnect only compares `aud`; an `azp` says the token was issued to another
+    // client, whatever `aud` claims.
+    expect_rejected(Misbehaviour {
+        audience: Some(json!([common::idp::CLIENT_ID])),
+        azp: Some("someone-else".into()),
+        ..Default::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_azp_equal_to_our_client_id_is_accepted() {
+    // Google, among others, always sends azp: the check must not refuse it.
+    let (app, idp) = setup().await;
+    idp.misbehave(Misbehaviour { azp: Some(common::idp::CLIENT_ID.into()), ..Default::default() });
+    assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
+}
+
+#[tokio::test]
 async fn a_bad_rs256_signature_is_rejected() {
     expect_rejected(Misbehaviour { forge_signature: true, ..Default::default() }).await;
 }
@@ -127,6 +147,21 @@ async fn an_expired_id_token_is_rejected() {
 async fn an_id_token_expired_within_the_documented_leeway_is_accepted() {
     let (app, idp) = setup().await;
     idp.misbehave(Misbehaviour { exp_offset: Some(-20), ..Default::default() });
+    assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
+    assert!(whoami(&app).await.is_some());
+}
+
+#[tokio::test]
+async fn an_id_token_issued_an_hour_in_the_future_is_rejected() {
+    // Only iat is off: exp still lies after it, so nothing but the iat check can refuse it.
+    expect_rejected(Misbehaviour { iat_offset: Some(3600), exp_offset: Some(3900), ..Default::default() }).await;
+}
+
+#[tokio::test]
+async fn an_id_token_issued_in_the_future_within_the_documented_leeway_is_accepted() {
+    // The provider's clock runs 30 s ahead of ours: within the 60 s leeway.
+    let (app, idp) = setup().await;
+    idp.misbehave(Misbehaviour { iat_offset: Some(30), ..Default::default() });
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     assert!(whoami(&app).await.is_some());
 }
@@ -175,6 +210,29 @@ async fn a_rotated_signing_key_is_fetched_once_and_accepted() {
     app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     assert_eq!(idp.with(|s| s.jwks_fetches), fetches + 1, "exactly one refetch");
+}
+
+#[tokio::test]
+async fn a_key_removed_from_the_jwks_is_no_longer_trusted_once_the_jwks_max_age_has_passed() {
+    let idp = FakeIdp::start(ada()).await;
+    // The provider lets its JWKS be cached for 1 s. AskOnce never keeps a JWKS for less than
+    // `jwks_min_lifetime_secs` (60 s by default, so that a provider's `no-cache` cannot make us
+    // refetch at every sign-in); the test lowers that floor to 1 s so it waits one second, not
+    // one minute.
+    idp.with(|s| s.jwks_cache_control = Some("public, max-age=1".into()));
+    let config = format!("{}jwks_min_lifetime_secs = 1\n", idp.oidc_connection("test"));
+    let app = spawn_app_on(Backend::Sqlite, &config).await;
+    assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
+    app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
+    // The provider retires key A (leaked, say): only B is published. The ID token is still
+    // signed with A, as an attacker holding A would sign it, and its kid is one we have seen.
+    idp.with(|s| s.published = vec![1]);
+    let fetches = idp.with(|s| s.jwks_fetches);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let end = sign_in(&app, "test").await;
+    assert!(end.starts_with("/login?error=invalid_response"), "ended at {end}");
+    assert!(whoami(&app).await.is_none(), "must not be signed in");
+    assert!(idp.with(|s| s.jwks_fetches) > fetches, "the expired JWKS was fetched again");
 }
 
 #[tokio::test]
@@ -233,6 +291,38 @@ async fn a_callback_at_another_connection_or_naming_another_issuer_is_rejected()
     let res = app.client.get(&with_iss).send().await.unwrap();
     assert!(location(&res).starts_with("/login?error=invalid_response"), "{}", location(&res));
     assert!(whoami(&app).await.is_none());
+}
+
+#[tokio::test]
+async fn a_callback_without_iss_is_refused_when_discovery_says_the_provider_sends_it() {
+    let idp = FakeIdp::start(ada()).await;
+    idp.with(|s| s.iss_parameter_supported = true);
+    let app = spawn_app_on(Backend::Sqlite, &idp.oidc_connection("test")).await;
+    // With iss, as advertised: the sign-in works.
+    assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
+    app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
+    // RFC 9207 2.4: a provider that promises iss and a response without it means the response
+    // may come from elsewhere (mix-up); the code is not even redeemed.
+    idp.misbehave(Misbehaviour { omit_iss_parameter: true, ..Default::default() });
+    let token_calls = idp.with(|s| s.token_auth_headers.len());
+    let end = sign_in(&app, "test").await;
+    assert!(end.starts_with("/login?error=invalid_response"), "ended at {end}");
+    assert!(whoami(&app).await.is_none(), "must not be signed in");
+    assert_eq!(idp.with(|s| s.token_auth_headers.len()), token_calls, "the code was not sent to the token endpoint");
+}
+
+#[tokio::test]
+async fn a_callback_without_iss_is_accepted_when_the_provider_does_not_advertise_it() {
+    // Most providers do not send iss yet; for them its absence proves nothing.
+    let (app, idp) = setup().await;
+    assert!(!idp.with(|s| s.iss_parameter_supported));
+    let start = app.client.get(app.url("/auth/test/start")).send().await.unwrap();
+    let provider = app.client.get(location(&start)).send().await.unwrap();
+    let callback = location(&provider);
+    assert!(!callback.contains("iss="), "{callback}");
+    let done = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(location(&done), app::auth::ReturnTo::or_home(Some("/")).via_welcome());
+    assert!(whoami(&app).await.is_some());
 }
 
 #[tokio::test]

@@ -1,40 +1,92 @@
 //! OpenID Connect relying party for one connection: discovery (retried while the provider is
 //! down), the authorization-code flow with PKCE S256, state and nonce, and every check on the
-//! way back: ID-token signature, `iss`, `aud`/`azp`, `exp` (60 s leeway), `iat`, `nonce`,
-//! `at_hash`, and a userinfo `sub` equal to the ID token's.
+//! way back: RFC 9207's `iss` parameter (required when the provider advertises it), ID-token
+//! signature with keys from a JWKS trusted only for its `Cache-Control` lifetime, `iss`,
+//! `aud`, `azp` (when present, our client id), `exp` and `iat` (60 s leeway each way),
+//! `nonce`, `at_hash`, and a userinfo `sub` equal to the ID token's.
 
 use std::{
+    future::Future,
+    pin::Pin,
     sync::{Arc, Mutex, RwLock},
     time::{Duration, Instant},
 };
 
 use base64::Engine;
 use openidconnect::{
-    core::{CoreAuthenticationFlow, CoreClient, CoreIdToken},
-    AccessTokenHash, AuthType, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
-    CsrfToken, IssuerUrl, JsonWebKeySet, LogoutRequest, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
-    RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
+    core::{
+        CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
+        CoreClientAuthMethod, CoreGrantType, CoreIdToken, CoreJsonWebKey,
+        CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreResponseMode,
+        CoreResponseType, CoreSubjectIdentifierType,
+    },
+    http::{header, HeaderMap},
+    AccessTokenHash, AdditionalProviderMetadata, AsyncHttpClient, AuthType, AuthorizationCode,
+    ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, HttpClientError, HttpRequest,
+    HttpResponse, IssuerUrl, JsonWebKeySet, LogoutProviderMetadata, LogoutRequest, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl,
+    ProviderMetadata, RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
 };
-
-/// Discovery metadata, keeping `end_session_endpoint` for RP-initiated logout.
-type CoreProviderMetadata = ProviderMetadataWithLogout;
 use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
 use super::{
-    error::LoginFailure, settings::ClientAuth, transaction::Transaction, ConnectionSettings,
-    ProviderLogin,
+    error::LoginFailure,
+    settings::{ClientAuth, JWKS_MAX_LIFETIME_SECS},
+    transaction::Transaction,
+    ConnectionSettings, ProviderLogin,
 };
 
-/// Clock skew tolerated on `exp`: providers' and our clocks drift by seconds, not minutes.
+/// Discovery metadata, keeping `end_session_endpoint` for RP-initiated logout and RFC 9207's
+/// `authorization_response_iss_parameter_supported`.
+type CoreProviderMetadata = ProviderMetadata<
+    LogoutProviderMetadata<IssParameterMetadata>,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+/// RFC 9207 (OAuth 2.0 Authorization Server Issuer Identification) in discovery.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct IssParameterMetadata {
+    /// Kept as JSON: a provider writing `"true"` as a string must not fail discovery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    authorization_response_iss_parameter_supported: Option<Value>,
+}
+
+impl AdditionalProviderMetadata for IssParameterMetadata {}
+
+impl IssParameterMetadata {
+    /// The provider promises `iss` on every authorization response.
+    fn iss_parameter_supported(&self) -> bool {
+        match &self.authorization_response_iss_parameter_supported {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+            _ => false,
+        }
+    }
+}
+
+/// Clock skew tolerated on `exp` and on an `iat` in the future: providers' and our clocks
+/// drift by seconds, not minutes.
 pub const CLOCK_LEEWAY_SECS: i64 = 60;
 /// A failed discovery is retried at the next sign-in attempt, but not more often than this.
 const DISCOVERY_RETRY: Duration = Duration::from_secs(10);
 /// An unknown `kid` refetches the JWKS at most this often, so forged tokens cannot make us
 /// hammer the provider.
 const JWKS_REFRESH_MIN_INTERVAL: Duration = Duration::from_secs(60);
+/// How long a JWKS is trusted when its response says nothing about caching.
+const JWKS_DEFAULT_LIFETIME: Duration = Duration::from_secs(60 * 60);
 
 /// Claims about the token itself rather than the person; not kept in `profile_data`.
 const PROTOCOL_CLAIMS: [&str; 14] =
@@ -43,7 +95,16 @@ const PROTOCOL_CLAIMS: [&str; 14] =
 #[derive(Clone)]
 enum Discovery {
     Pending { error: Option<String>, attempted: Option<Instant> },
-    Ready(Arc<CoreProviderMetadata>),
+    Ready(Discovered),
+}
+
+#[derive(Clone)]
+struct Discovered {
+    /// The discovery document and the JWKS fetched with it (or since).
+    metadata: Arc<CoreProviderMetadata>,
+    /// When that JWKS stops being trusted: a key the provider has removed from it must stop
+    /// verifying tokens without a restart.
+    keys_expire_at: Instant,
 }
 
 pub struct OidcConnection {
@@ -90,29 +151,36 @@ impl OidcConnection {
 
     /// The provider's metadata, discovering it when needed. A failure is remembered and
     /// retried after [`DISCOVERY_RETRY`].
-    #[tracing::instrument(skip(self), fields(connection = %self.name))]
     pub async fn metadata(&self) -> Result<Arc<CoreProviderMetadata>, LoginFailure> {
+        Ok(self.discovered().await?.metadata)
+    }
+
+    #[tracing::instrument(skip(self), fields(connection = %self.name))]
+    async fn discovered(&self) -> Result<Discovered, LoginFailure> {
         let current = self.discovery.read().map(|d| d.clone()).unwrap_or(Discovery::Pending { error: None, attempted: None });
         match current {
-            Discovery::Ready(md) => return Ok(md),
+            Discovery::Ready(d) => return Ok(d),
             Discovery::Pending { error: Some(e), attempted: Some(at) } if at.elapsed() < DISCOVERY_RETRY => {
                 return Err(LoginFailure::Unavailable(e));
             }
             Discovery::Pending { .. } => {}
         }
-        match CoreProviderMetadata::discover_async(self.issuer.clone(), &self.http).await {
+        // Discovery also fetches the JWKS; the recorder keeps that response's lifetime.
+        let recorder = LifetimeRecorder::new(&self.http, self.jwks_min_lifetime());
+        match CoreProviderMetadata::discover_async(self.issuer.clone(), &recorder).await {
             Ok(md) => {
-                let md = Arc::new(md);
+                let keys_expire_at = Instant::now() + recorder.lifetime_of(md.jwks_uri().url());
+                let discovered = Discovered { metadata: Arc::new(md), keys_expire_at };
                 if let Ok(mut d) = self.discovery.write() {
-                    *d = Discovery::Ready(md.clone());
+                    *d = Discovery::Ready(discovered.clone());
                 }
                 tracing::info!("provider discovered");
-                Ok(md)
+                Ok(discovered)
             }
             Err(err) => {
                 // Includes a discovery document whose `issuer` differs from ours: refused
                 // before anyone is sent to that provider.
-                let message = format!("{} is not reachable or misconfigured", self.settings.display_name());
+                let message = self.unreachable_message();
                 tracing::warn!(error = %error_chain(&err), "provider discovery failed");
                 if let Ok(mut d) = self.discovery.write() {
                     *d = Discovery::Pending { error: Some(message.clone()), attempted: Some(Instant::now()) };
@@ -120,6 +188,14 @@ impl OidcConnection {
                 Err(LoginFailure::Unavailable(message))
             }
         }
+    }
+
+    fn unreachable_message(&self) -> String {
+        format!("{} is not reachable or misconfigured", self.settings.display_name())
+    }
+
+    fn jwks_min_lifetime(&self) -> Duration {
+        Duration::from_secs(self.settings.jwks_min_lifetime_secs)
     }
 
     fn client(
@@ -180,7 +256,26 @@ impl OidcConnection {
                 return Err(LoginFailure::BadCallback(format!("iss parameter {iss} is not this connection's issuer")));
             }
         }
-        let md = self.metadata().await?;
+        let discovered = self.discovered().await?;
+        // RFC 9207 2.4: when the provider promises `iss` on every authorization response, one
+        // without it did not come from that provider (mix-up). Refused before the code is
+        // redeemed anywhere.
+        if iss.is_none() && discovered.metadata.additional_metadata().additional_metadata.iss_parameter_supported() {
+            return Err(LoginFailure::BadCallback(
+                "the provider advertises the iss parameter (RFC 9207) but the response has none".into(),
+            ));
+        }
+        // A JWKS past its lifetime is fetched again before any token is verified with it.
+        let (md, keys_just_fetched) = if Instant::now() >= discovered.keys_expire_at {
+            let fresh = self.fetch_jwks(&discovered.metadata).await.map_err(|e| {
+                tracing::warn!(error = %e, "JWKS refetch after its lifetime failed");
+                LoginFailure::Unavailable(self.unreachable_message())
+            })?;
+            tracing::info!("JWKS refetched: its lifetime was over");
+            (fresh, true)
+        } else {
+            (discovered.metadata, false)
+        };
         let client = self.client(&md);
         let token = client
             .exchange_code(AuthorizationCode::new(code))
@@ -192,14 +287,39 @@ impl OidcConnection {
         let id_token = token.id_token().ok_or_else(|| LoginFailure::InvalidIdToken("no id_token in the token response".into()))?;
         let nonce = Nonce::new(tx.nonce.clone().unwrap_or_default());
 
+        let client_id = self.settings.client_id.as_deref().unwrap_or_default();
         let mut md = md;
+        // An unknown kid may mean a rotation since the JWKS was fetched, unless it was just
+        // fetched.
+        let mut may_refetch = !keys_just_fetched;
         let subject = loop {
             let client = self.client(&md);
             let verifier = client
                 .id_token_verifier()
-                .set_time_fn(|| chrono::Utc::now() - chrono::Duration::seconds(CLOCK_LEEWAY_SECS));
+                .set_time_fn(|| chrono::Utc::now() - chrono::Duration::seconds(CLOCK_LEEWAY_SECS))
+                // openidconnect accepts any iat; one beyond the leeway in the future is a
+                // token minted ahead of time (or by a provider with a broken clock).
+                .set_issue_time_verifier_fn(|iat| {
+                    let latest = chrono::Utc::now() + chrono::Duration::seconds(CLOCK_LEEWAY_SECS);
+                    if iat > latest {
+                        Err(format!("issued in the future ({iat}), beyond the {CLOCK_LEEWAY_SECS} s leeway"))
+                    } else {
+                        Ok(())
+                    }
+                });
             match id_token.claims(&verifier, &nonce) {
                 Ok(claims) => {
+                    // openidconnect 4.1 compares only aud (its azp check is commented out): an
+                    // azp names the client the token was issued to, and that must be us even
+                    // when aud lists us alone (OIDC Core 3.1.3.7, step 5).
+                    if let Some(azp) = claims.authorized_party() {
+                        if azp.as_str() != client_id {
+                            return Err(LoginFailure::InvalidIdToken(format!(
+                                "azp {} is not this connection's client id",
+                                azp.as_str()
+                            )));
+                        }
+                    }
                     if let Some(expected) = claims.access_token_hash() {
                         let alg = id_token.signing_alg().map_err(|e| LoginFailure::InvalidIdToken(e.to_string()))?;
                         let key = id_token.signing_key(&verifier).map_err(|e| LoginFailure::InvalidIdToken(e.to_string()))?;
@@ -211,8 +331,11 @@ impl OidcConnection {
                     }
                     break claims.subject().as_str().to_string();
                 }
-                Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey)) => {
+                Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey))
+                    if may_refetch =>
+                {
                     // The provider may have rotated its keys since we fetched them.
+                    may_refetch = false;
                     md = self.refresh_jwks(&md).await.map_err(|e| {
                         LoginFailure::InvalidIdToken(format!("no key matches the ID token ({e})"))
                     })?;
@@ -221,6 +344,9 @@ impl OidcConnection {
                     if matches!(id_token.signing_key(&verifier), Err(SignatureVerificationError::NoMatchingKey)) {
                         return Err(LoginFailure::InvalidIdToken("no key in the provider's JWKS matches the ID token".into()));
                     }
+                }
+                Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey)) => {
+                    return Err(LoginFailure::InvalidIdToken("no key in the provider's JWKS matches the ID token".into()));
                 }
                 Err(e) => return Err(LoginFailure::InvalidIdToken(error_chain(&e))),
             }
@@ -243,7 +369,7 @@ impl OidcConnection {
     /// Where to send the browser to end its session at the provider, if it offers that.
     pub fn end_session_url(&self, id_token: &str, post_logout_redirect: &str) -> Option<Url> {
         let md = match self.discovery.read().map(|d| d.clone()) {
-            Ok(Discovery::Ready(md)) => md,
+            Ok(Discovery::Ready(d)) => d.metadata,
             _ => return None,
         };
         let endpoint = md.additional_metadata().end_session_endpoint.clone()?;
@@ -266,12 +392,20 @@ impl OidcConnection {
             }
             *last = Some(Instant::now());
         }
-        let jwks = JsonWebKeySet::fetch_async(md.jwks_uri(), &self.http).await.map_err(|e| error_chain(&e))?;
+        let fresh = self.fetch_jwks(md).await?;
+        tracing::info!("JWKS refreshed after an unknown key id");
+        Ok(fresh)
+    }
+
+    /// Fetches the JWKS again and keeps it, with its lifetime, for the next sign-ins.
+    async fn fetch_jwks(&self, md: &CoreProviderMetadata) -> Result<Arc<CoreProviderMetadata>, String> {
+        let recorder = LifetimeRecorder::new(&self.http, self.jwks_min_lifetime());
+        let jwks = JsonWebKeySet::fetch_async(md.jwks_uri(), &recorder).await.map_err(|e| error_chain(&e))?;
+        let keys_expire_at = Instant::now() + recorder.lifetime_of(md.jwks_uri().url());
         let fresh = Arc::new(md.clone().set_jwks(jwks));
         if let Ok(mut d) = self.discovery.write() {
-            *d = Discovery::Ready(fresh.clone());
+            *d = Discovery::Ready(Discovered { metadata: fresh.clone(), keys_expire_at });
         }
-        tracing::info!("JWKS refreshed after an unknown key id");
         Ok(fresh)
     }
 
@@ -289,6 +423,86 @@ impl OidcConnection {
         }
         res.json::<Map<String, Value>>().await.map_err(|e| LoginFailure::InvalidUserinfo(error_chain(&e)))
     }
+}
+
+/// Our provider HTTP client as openidconnect's fetchers see it, also remembering how long each
+/// response may be cached: the library hands back only parsed bodies, and a JWKS's lifetime
+/// is in its headers.
+struct LifetimeRecorder<'a> {
+    http: &'a reqwest::Client,
+    floor: Duration,
+    /// (URL, lifetime) of each response, in order.
+    seen: Mutex<Vec<(String, Duration)>>,
+}
+
+impl<'a> LifetimeRecorder<'a> {
+    fn new(http: &'a reqwest::Client, floor: Duration) -> Self {
+        Self { http, floor, seen: Mutex::new(Vec::new()) }
+    }
+
+    /// The lifetime of the response from `url`; the default one if none was seen.
+    fn lifetime_of(&self, url: &Url) -> Duration {
+        let seen = self.seen.lock().map(|s| s.clone()).unwrap_or_default();
+        seen.into_iter()
+            .rev()
+            .find(|(seen_url, _)| Url::parse(seen_url).is_ok_and(|u| u == *url))
+            .map_or_else(|| jwks_lifetime(&HeaderMap::new(), self.floor), |(_, lifetime)| lifetime)
+    }
+}
+
+impl<'c> AsyncHttpClient<'c> for LifetimeRecorder<'_> {
+    type Error = HttpClientError<reqwest::Error>;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, Self::Error>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        let url = request.uri().to_string();
+        Box::pin(async move {
+            let response = self.http.call(request).await?;
+            let lifetime = jwks_lifetime(response.headers(), self.floor);
+            if let Ok(mut seen) = self.seen.lock() {
+                seen.push((url, lifetime));
+            }
+            Ok(response)
+        })
+    }
+}
+
+/// How long a JWKS response may be trusted (RFC 9111, as a private cache): its
+/// `Cache-Control: max-age` less the `Age` it already spent in caches; `no-store` or
+/// `no-cache` count as zero; without `max-age`, [`JWKS_DEFAULT_LIFETIME`]. Always at least
+/// `floor` (so a provider cannot make us refetch at every sign-in) and at most a day (so a
+/// removed key does not stay trusted for long).
+fn jwks_lifetime(headers: &HeaderMap, floor: Duration) -> Duration {
+    let mut max_age: Option<u64> = None;
+    let mut uncacheable = false;
+    for value in headers.get_all(header::CACHE_CONTROL) {
+        let Ok(value) = value.to_str() else { continue };
+        for directive in value.split(',') {
+            let (name, argument) = match directive.split_once('=') {
+                Some((name, argument)) => (name.trim(), Some(argument.trim().trim_matches('"'))),
+                None => (directive.trim(), None),
+            };
+            if name.eq_ignore_ascii_case("no-store") || name.eq_ignore_ascii_case("no-cache") {
+                uncacheable = true;
+            } else if name.eq_ignore_ascii_case("max-age") {
+                if let Some(secs) = argument.and_then(|a| a.parse::<u64>().ok()) {
+                    // Conflicting directives: the most conservative one wins.
+                    max_age = Some(max_age.map_or(secs, |m| m.min(secs)));
+                }
+            }
+        }
+    }
+    let age = headers
+        .get(header::AGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    let secs = match (uncacheable, max_age) {
+        (true, _) => 0,
+        (false, Some(max_age)) => max_age.saturating_sub(age),
+        (false, None) => JWKS_DEFAULT_LIFETIME.as_secs(),
+    };
+    Duration::from_secs(secs.max(floor.as_secs()).min(JWKS_MAX_LIFETIME_SECS))
 }
 
 /// The JSON payload of a compact JWT whose signature was already verified.

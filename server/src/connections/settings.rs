@@ -32,6 +32,11 @@ pub struct ConnectionSettings {
     /// How the client secret is sent to the token endpoint.
     #[serde(default)]
     pub client_auth: ClientAuth,
+    /// The shortest time a fetched JWKS is trusted before it is fetched again, whatever the
+    /// provider's `Cache-Control` says (at most a day): a `no-cache` or tiny `max-age` must
+    /// not turn every sign-in into a JWKS request.
+    #[serde(default = "default_jwks_min_lifetime_secs")]
+    pub jwks_min_lifetime_secs: u64,
     /// GitHub (OAuth2) endpoints, for GitHub Enterprise Server.
     pub authorize_url: Option<Url>,
     pub token_url: Option<Url>,
@@ -41,6 +46,13 @@ pub struct ConnectionSettings {
 fn enabled_by_default() -> bool {
     true
 }
+
+fn default_jwks_min_lifetime_secs() -> u64 {
+    60
+}
+
+/// The longest a JWKS is trusted without refetching, whatever its `Cache-Control` says.
+pub const JWKS_MAX_LIFETIME_SECS: u64 = 24 * 60 * 60;
 
 #[derive(Debug, Deserialize, Clone, Copy, Default, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -110,6 +122,9 @@ impl ConnectionSettings {
         }
         if self.kind == ProviderKind::Github && self.client_secret.is_none() {
             return Err("needs `client_secret` (set ASKONCE_CONNECTIONS__<NAME>__CLIENT_SECRET)".into());
+        }
+        if self.jwks_min_lifetime_secs > JWKS_MAX_LIFETIME_SECS {
+            return Err(format!("`jwks_min_lifetime_secs` must be at most {JWKS_MAX_LIFETIME_SECS} (a day)"));
         }
         self.issuer()?;
         Ok(())

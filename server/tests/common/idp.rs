@@ -66,12 +66,16 @@ pub struct Misbehaviour {
     pub nonce: Option<String>,
     /// Seconds from now; negative = in the past.
     pub exp_offset: Option<i64>,
+    /// `iat` this many seconds from now (default: now); positive = issued in the future.
+    pub iat_offset: Option<i64>,
     pub userinfo_sub: Option<String>,
     pub at_hash: Option<String>,
     pub include_at_hash: bool,
     pub omit_kid: bool,
     /// Sign with key B (not yet in the JWKS until `publish_b`).
     pub sign_with_b: bool,
+    /// Leave RFC 9207's `iss` off the redirect back, even when discovery advertises it.
+    pub omit_iss_parameter: bool,
 }
 
 #[derive(Default)]
@@ -79,6 +83,11 @@ pub struct IdpState {
     pub misbehaviour: Misbehaviour,
     /// Keys in the published JWKS, by index into [`keys`].
     pub published: Vec<usize>,
+    /// `Cache-Control` sent with the JWKS (none by default).
+    pub jwks_cache_control: Option<String>,
+    /// Discovery advertises `authorization_response_iss_parameter_supported` (RFC 9207), and
+    /// the redirect back then carries `iss` unless `omit_iss_parameter`.
+    pub iss_parameter_supported: bool,
     pub claims: Value,
     pub codes: HashMap<String, AuthRequest>,
     pub jwks_fetches: usize,
@@ -168,14 +177,19 @@ async fn discovery(State(idp): State<FakeIdp>) -> Json<Value> {
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic"],
         "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": st.iss_parameter_supported,
     }))
 }
 
-async fn jwks(State(idp): State<FakeIdp>) -> Json<Value> {
+async fn jwks(State(idp): State<FakeIdp>) -> Response {
     let mut st = idp.state.lock().unwrap();
     st.jwks_fetches += 1;
     let keys: Vec<Value> = st.published.iter().map(|&i| keys()[i].jwk.clone()).collect();
-    Json(json!({ "keys": keys }))
+    let mut res = Json(json!({ "keys": keys })).into_response();
+    if let Some(cache_control) = &st.jwks_cache_control {
+        res.headers_mut().insert("cache-control", cache_control.parse().unwrap());
+    }
+    res
 }
 
 async fn authorize(State(idp): State<FakeIdp>, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -194,7 +208,12 @@ async fn authorize(State(idp): State<FakeIdp>, Query(q): Query<HashMap<String, S
         },
     );
     let state = q.get("state").cloned().unwrap_or_default();
-    Redirect::to(&format!("{redirect_uri}?code={code}&state={state}")).into_response()
+    let mut back = format!("{redirect_uri}?code={code}&state={state}");
+    if st.iss_parameter_supported && !st.misbehaviour.omit_iss_parameter {
+        back.push_str("&iss=");
+        back.extend(url::form_urlencoded::byte_serialize(idp.issuer.as_bytes()));
+    }
+    Redirect::to(&back).into_response()
 }
 
 fn check_token_request(st: &mut IdpState, headers: &HeaderMap, form: &HashMap<String, String>) -> Result<AuthRequest, Response> {
@@ -233,7 +252,7 @@ async fn token(State(idp): State<FakeIdp>, headers: HeaderMap, Form(form): Form<
     }
     claims.insert("exp".into(), json!(now + m.exp_offset.unwrap_or(300)));
     if !m.omit_iat {
-        claims.insert("iat".into(), json!(now));
+        claims.insert("iat".into(), json!(now + m.iat_offset.unwrap_or(0)));
     }
     if m.omit_sub {
         claims.remove("sub");
