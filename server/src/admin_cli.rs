@@ -25,7 +25,7 @@ pub async fn admin(settings: &Settings, action: &AdminCommand) -> Result<(), Str
             println!("account {id} is now an admin");
         }),
         AdminCommand::Revoke(target) => roles::revoke(&db, &target.account(), "cli").await.map(|changed| {
-            println!("{changed} account(s) no longer admin");
+            println!("{changed} account(s) no longer an admin");
             if let AccountRef::Email(email) = target.account() {
                 if settings.admins.iter().any(|a| a.eq_ignore_ascii_case(email.trim())) {
                     eprintln!("warning: {email} is still listed in `admins` in the configuration; remove it there too");

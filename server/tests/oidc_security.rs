@@ -15,9 +15,9 @@ fn ada() -> Value {
     json!({"sub": "ada-1", "email": "ada@example.com", "email_verified": true, "given_name": "Ada", "family_name": "Lovelace", "job_title": "Analyst"})
 }
 
-async fn setup() -> (TestApp, FakeIdp) {
+async fn setup(backend: Backend) -> (TestApp, FakeIdp) {
     let idp = FakeIdp::start(ada()).await;
-    let app = spawn_app_on(Backend::Sqlite, &idp.oidc_connection("test")).await;
+    let app = spawn_app_on(backend, &idp.oidc_connection("test")).await;
     (app, idp)
 }
 
@@ -42,8 +42,8 @@ async fn whoami(app: &TestApp) -> Option<app::auth::SessionUser> {
     app.client.post(app.url(app::auth::CurrentUser::PATH)).send().await.unwrap().json().await.unwrap()
 }
 
-async fn expect_rejected(m: Misbehaviour) -> (TestApp, FakeIdp) {
-    let (app, idp) = setup().await;
+async fn expect_rejected(backend: Backend, m: Misbehaviour) -> (TestApp, FakeIdp) {
+    let (app, idp) = setup(backend).await;
     idp.misbehave(m);
     let end = sign_in(&app, "test").await;
     assert!(end.starts_with("/login?error=invalid_response"), "ended at {end}");
@@ -51,9 +51,8 @@ async fn expect_rejected(m: Misbehaviour) -> (TestApp, FakeIdp) {
     (app, idp)
 }
 
-#[tokio::test]
-async fn the_normal_code_flow_with_userinfo_signs_in_with_pkce_and_basic_auth() {
-    let (app, idp) = setup().await;
+async fn the_normal_code_flow_with_userinfo_signs_in_with_pkce_and_basic_auth(backend: Backend) {
+    let (app, idp) = setup(backend).await;
     let end = sign_in(&app, "test").await;
     assert_eq!(end, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     let me = whoami(&app).await.expect("signed in");
@@ -65,143 +64,143 @@ async fn the_normal_code_flow_with_userinfo_signs_in_with_pkce_and_basic_auth() 
     });
     app.cleanup().await;
 }
+crate::on_both_databases!(the_normal_code_flow_with_userinfo_signs_in_with_pkce_and_basic_auth);
 
-#[tokio::test]
-async fn an_id_token_from_another_issuer_is_rejected() {
-    expect_rejected(Misbehaviour { id_token_issuer: Some("https://evil.example".into()), ..Default::default() }).await;
+async fn an_id_token_from_another_issuer_is_rejected(backend: Backend) {
+    expect_rejected(backend, Misbehaviour { id_token_issuer: Some("https://evil.example".into()), ..Default::default() }).await;
 }
+crate::on_both_databases!(an_id_token_from_another_issuer_is_rejected);
 
-#[tokio::test]
-async fn an_id_token_without_sub_is_rejected() {
-    expect_rejected(Misbehaviour { omit_sub: true, ..Default::default() }).await;
+async fn an_id_token_without_sub_is_rejected(backend: Backend) {
+    expect_rejected(backend, Misbehaviour { omit_sub: true, ..Default::default() }).await;
 }
+crate::on_both_databases!(an_id_token_without_sub_is_rejected);
 
-#[tokio::test]
-async fn an_id_token_without_iat_is_rejected() {
-    expect_rejected(Misbehaviour { omit_iat: true, ..Default::default() }).await;
+async fn an_id_token_without_iat_is_rejected(backend: Backend) {
+    expect_rejected(backend, Misbehaviour { omit_iat: true, ..Default::default() }).await;
 }
+crate::on_both_databases!(an_id_token_without_iat_is_rejected);
 
-#[tokio::test]
-async fn an_id_token_for_another_audience_is_rejected() {
-    expect_rejected(Misbehaviour { audience: Some(json!("someone-else")), ..Default::default() }).await;
+async fn an_id_token_for_another_audience_is_rejected(backend: Backend) {
+    expect_rejected(backend, Misbehaviour { audience: Some(json!("someone-else")), ..Default::default() }).await;
 }
+crate::on_both_databases!(an_id_token_for_another_audience_is_rejected);
 
-#[tokio::test]
-async fn an_extra_audience_without_a_matching_azp_is_rejected() {
-    expect_rejected(Misbehaviour {
+async fn an_extra_audience_without_a_matching_azp_is_rejected(backend: Backend) {
+    expect_rejected(backend, Misbehaviour {
         audience: Some(json!([common::idp::CLIENT_ID, "another-client"])),
         azp: Some("another-client".into()),
         ..Default::default()
     })
     .await;
 }
+crate::on_both_databases!(an_extra_audience_without_a_matching_azp_is_rejected);
 
-#[tokio::test]
-async fn an_azp_naming_another_client_is_rejected_even_with_a_single_audience() {
+async fn an_azp_naming_another_client_is_rejected_even_with_a_single_audience(backend: Backend) {
     // openidconnect only compares `aud`; an `azp` says the token was issued to another
     // client, whatever `aud` claims.
-    expect_rejected(Misbehaviour {
+    expect_rejected(backend, Misbehaviour {
         audience: Some(json!([common::idp::CLIENT_ID])),
         azp: Some("someone-else".into()),
         ..Default::default()
     })
     .await;
 }
+crate::on_both_databases!(an_azp_naming_another_client_is_rejected_even_with_a_single_audience);
 
-#[tokio::test]
-async fn an_azp_equal_to_our_client_id_is_accepted() {
+async fn an_azp_equal_to_our_client_id_is_accepted(backend: Backend) {
     // Google, among others, always sends azp: the check must not refuse it.
-    let (app, idp) = setup().await;
+    let (app, idp) = setup(backend).await;
     idp.misbehave(Misbehaviour { azp: Some(common::idp::CLIENT_ID.into()), ..Default::default() });
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
 }
+crate::on_both_databases!(an_azp_equal_to_our_client_id_is_accepted);
 
-#[tokio::test]
-async fn a_bad_rs256_signature_is_rejected() {
-    expect_rejected(Misbehaviour { forge_signature: true, ..Default::default() }).await;
+async fn a_bad_rs256_signature_is_rejected(backend: Backend) {
+    expect_rejected(backend, Misbehaviour { forge_signature: true, ..Default::default() }).await;
 }
+crate::on_both_databases!(a_bad_rs256_signature_is_rejected);
 
-#[tokio::test]
-async fn an_unsigned_alg_none_id_token_is_rejected() {
-    expect_rejected(Misbehaviour { alg_none: true, ..Default::default() }).await;
+async fn an_unsigned_alg_none_id_token_is_rejected(backend: Backend) {
+    expect_rejected(backend, Misbehaviour { alg_none: true, ..Default::default() }).await;
 }
+crate::on_both_databases!(an_unsigned_alg_none_id_token_is_rejected);
 
-#[tokio::test]
-async fn a_missing_nonce_is_rejected_and_userinfo_is_not_called() {
-    let (_app, idp) = expect_rejected(Misbehaviour { omit_nonce: true, ..Default::default() }).await;
+async fn a_missing_nonce_is_rejected_and_userinfo_is_not_called(backend: Backend) {
+    let (_app, idp) = expect_rejected(backend, Misbehaviour { omit_nonce: true, ..Default::default() }).await;
     assert_eq!(idp.with(|s| s.userinfo_calls), 0);
 }
+crate::on_both_databases!(a_missing_nonce_is_rejected_and_userinfo_is_not_called);
 
-#[tokio::test]
-async fn a_different_nonce_is_rejected_and_userinfo_is_not_called() {
-    let (_app, idp) = expect_rejected(Misbehaviour { nonce: Some("not-the-nonce".into()), ..Default::default() }).await;
+async fn a_different_nonce_is_rejected_and_userinfo_is_not_called(backend: Backend) {
+    let (_app, idp) = expect_rejected(backend, Misbehaviour { nonce: Some("not-the-nonce".into()), ..Default::default() }).await;
     assert_eq!(idp.with(|s| s.userinfo_calls), 0);
 }
+crate::on_both_databases!(a_different_nonce_is_rejected_and_userinfo_is_not_called);
 
-#[tokio::test]
-async fn an_expired_id_token_is_rejected() {
-    expect_rejected(Misbehaviour { exp_offset: Some(-120), ..Default::default() }).await;
+async fn an_expired_id_token_is_rejected(backend: Backend) {
+    expect_rejected(backend, Misbehaviour { exp_offset: Some(-120), ..Default::default() }).await;
 }
+crate::on_both_databases!(an_expired_id_token_is_rejected);
 
-#[tokio::test]
-async fn an_id_token_expired_within_the_documented_leeway_is_accepted() {
-    let (app, idp) = setup().await;
+async fn an_id_token_expired_within_the_documented_leeway_is_accepted(backend: Backend) {
+    let (app, idp) = setup(backend).await;
     idp.misbehave(Misbehaviour { exp_offset: Some(-20), ..Default::default() });
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     assert!(whoami(&app).await.is_some());
 }
+crate::on_both_databases!(an_id_token_expired_within_the_documented_leeway_is_accepted);
 
-#[tokio::test]
-async fn an_id_token_issued_an_hour_in_the_future_is_rejected() {
+async fn an_id_token_issued_an_hour_in_the_future_is_rejected(backend: Backend) {
     // Only iat is off: exp still lies after it, so nothing but the iat check can refuse it.
-    expect_rejected(Misbehaviour { iat_offset: Some(3600), exp_offset: Some(3900), ..Default::default() }).await;
+    expect_rejected(backend, Misbehaviour { iat_offset: Some(3600), exp_offset: Some(3900), ..Default::default() }).await;
 }
+crate::on_both_databases!(an_id_token_issued_an_hour_in_the_future_is_rejected);
 
-#[tokio::test]
-async fn an_id_token_issued_in_the_future_within_the_documented_leeway_is_accepted() {
+async fn an_id_token_issued_in_the_future_within_the_documented_leeway_is_accepted(backend: Backend) {
     // The provider's clock runs 30 s ahead of ours: within the 60 s leeway.
-    let (app, idp) = setup().await;
+    let (app, idp) = setup(backend).await;
     idp.misbehave(Misbehaviour { iat_offset: Some(30), ..Default::default() });
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     assert!(whoami(&app).await.is_some());
 }
+crate::on_both_databases!(an_id_token_issued_in_the_future_within_the_documented_leeway_is_accepted);
 
-#[tokio::test]
-async fn a_userinfo_sub_different_from_the_id_token_is_rejected() {
-    expect_rejected(Misbehaviour { userinfo_sub: Some("mallory".into()), ..Default::default() }).await;
+async fn a_userinfo_sub_different_from_the_id_token_is_rejected(backend: Backend) {
+    expect_rejected(backend, Misbehaviour { userinfo_sub: Some("mallory".into()), ..Default::default() }).await;
 }
+crate::on_both_databases!(a_userinfo_sub_different_from_the_id_token_is_rejected);
 
-#[tokio::test]
-async fn a_wrong_at_hash_is_rejected() {
-    expect_rejected(Misbehaviour { at_hash: Some("AAAAAAAAAAAAAAAAAAAAAA".into()), ..Default::default() }).await;
+async fn a_wrong_at_hash_is_rejected(backend: Backend) {
+    expect_rejected(backend, Misbehaviour { at_hash: Some("AAAAAAAAAAAAAAAAAAAAAA".into()), ..Default::default() }).await;
 }
+crate::on_both_databases!(a_wrong_at_hash_is_rejected);
 
-#[tokio::test]
-async fn a_correct_at_hash_is_accepted() {
-    let (app, idp) = setup().await;
+async fn a_correct_at_hash_is_accepted(backend: Backend) {
+    let (app, idp) = setup(backend).await;
     idp.misbehave(Misbehaviour { include_at_hash: true, ..Default::default() });
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
 }
+crate::on_both_databases!(a_correct_at_hash_is_accepted);
 
-#[tokio::test]
-async fn no_kid_with_a_single_key_in_the_jwks_is_accepted() {
-    let (app, idp) = setup().await;
+async fn no_kid_with_a_single_key_in_the_jwks_is_accepted(backend: Backend) {
+    let (app, idp) = setup(backend).await;
     idp.misbehave(Misbehaviour { omit_kid: true, ..Default::default() });
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
 }
+crate::on_both_databases!(no_kid_with_a_single_key_in_the_jwks_is_accepted);
 
-#[tokio::test]
-async fn no_kid_with_several_keys_in_the_jwks_is_rejected() {
-    let (app, idp) = setup().await;
+async fn no_kid_with_several_keys_in_the_jwks_is_rejected(backend: Backend) {
+    let (app, idp) = setup(backend).await;
     idp.with(|s| s.published = vec![0, 1]);
     idp.misbehave(Misbehaviour { omit_kid: true, ..Default::default() });
     let end = sign_in(&app, "test").await;
     assert!(end.starts_with("/login?error=invalid_response"), "{end}");
 }
+crate::on_both_databases!(no_kid_with_several_keys_in_the_jwks_is_rejected);
 
-#[tokio::test]
-async fn a_rotated_signing_key_is_fetched_once_and_accepted() {
-    let (app, idp) = setup().await;
+async fn a_rotated_signing_key_is_fetched_once_and_accepted(backend: Backend) {
+    let (app, idp) = setup(backend).await;
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     let fetches = idp.with(|s| s.jwks_fetches);
     // The provider rotates: key B is published and used.
@@ -211,9 +210,9 @@ async fn a_rotated_signing_key_is_fetched_once_and_accepted() {
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     assert_eq!(idp.with(|s| s.jwks_fetches), fetches + 1, "exactly one refetch");
 }
+crate::on_both_databases!(a_rotated_signing_key_is_fetched_once_and_accepted);
 
-#[tokio::test]
-async fn a_key_removed_from_the_jwks_is_no_longer_trusted_once_the_jwks_max_age_has_passed() {
+async fn a_key_removed_from_the_jwks_is_no_longer_trusted_once_the_jwks_max_age_has_passed(backend: Backend) {
     let idp = FakeIdp::start(ada()).await;
     // The provider lets its JWKS be cached for 1 s. AskOnce never keeps a JWKS for less than
     // `jwks_min_lifetime_secs` (60 s by default, so that a provider's `no-cache` cannot make us
@@ -221,7 +220,7 @@ async fn a_key_removed_from_the_jwks_is_no_longer_trusted_once_the_jwks_max_age_
     // one minute.
     idp.with(|s| s.jwks_cache_control = Some("public, max-age=1".into()));
     let config = format!("{}jwks_min_lifetime_secs = 1\n", idp.oidc_connection("test"));
-    let app = spawn_app_on(Backend::Sqlite, &config).await;
+    let app = spawn_app_on(backend, &config).await;
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
     // The provider retires key A (leaked, say): only B is published. The ID token is still
@@ -234,20 +233,20 @@ async fn a_key_removed_from_the_jwks_is_no_longer_trusted_once_the_jwks_max_age_
     assert!(whoami(&app).await.is_none(), "must not be signed in");
     assert!(idp.with(|s| s.jwks_fetches) > fetches, "the expired JWKS was fetched again");
 }
+crate::on_both_databases!(a_key_removed_from_the_jwks_is_no_longer_trusted_once_the_jwks_max_age_has_passed);
 
-#[tokio::test]
-async fn a_discovery_document_naming_another_issuer_is_refused_before_any_redirect() {
+async fn a_discovery_document_naming_another_issuer_is_refused_before_any_redirect(backend: Backend) {
     let idp = FakeIdp::start(ada()).await;
     idp.misbehave(Misbehaviour { discovery_issuer: Some("https://evil.example".into()), ..Default::default() });
-    let app = spawn_app_on(Backend::Sqlite, &idp.oidc_connection("test")).await;
+    let app = spawn_app_on(backend, &idp.oidc_connection("test")).await;
     let end = sign_in(&app, "test").await;
     assert!(end.starts_with("/login?error=provider_unavailable"), "{end}");
     assert_eq!(idp.with(|s| s.authorize_calls), 0);
 }
+crate::on_both_databases!(a_discovery_document_naming_another_issuer_is_refused_before_any_redirect);
 
-#[tokio::test]
-async fn a_callback_without_state_or_with_another_state_is_rejected() {
-    let (app, _idp) = setup().await;
+async fn a_callback_without_state_or_with_another_state_is_rejected(backend: Backend) {
+    let (app, _idp) = setup(backend).await;
     let start = app.client.get(app.url("/auth/test/start")).send().await.unwrap();
     let provider = app.client.get(location(&start)).send().await.unwrap();
     let callback = location(&provider);
@@ -259,10 +258,10 @@ async fn a_callback_without_state_or_with_another_state_is_rejected() {
     assert!(location(&res).starts_with("/login?error=expired"));
     assert!(whoami(&app).await.is_none());
 }
+crate::on_both_databases!(a_callback_without_state_or_with_another_state_is_rejected);
 
-#[tokio::test]
-async fn a_replayed_callback_is_rejected_the_second_time() {
-    let (app, _idp) = setup().await;
+async fn a_replayed_callback_is_rejected_the_second_time(backend: Backend) {
+    let (app, _idp) = setup(backend).await;
     let start = app.client.get(app.url("/auth/test/start")).send().await.unwrap();
     let provider = app.client.get(location(&start)).send().await.unwrap();
     let callback = location(&provider);
@@ -271,13 +270,13 @@ async fn a_replayed_callback_is_rejected_the_second_time() {
     let replay = app.client.get(&callback).send().await.unwrap();
     assert!(location(&replay).starts_with("/login?error=expired"), "{}", location(&replay));
 }
+crate::on_both_databases!(a_replayed_callback_is_rejected_the_second_time);
 
-#[tokio::test]
-async fn a_callback_at_another_connection_or_naming_another_issuer_is_rejected() {
+async fn a_callback_at_another_connection_or_naming_another_issuer_is_rejected(backend: Backend) {
     let idp_a = FakeIdp::start(ada()).await;
     let idp_b = FakeIdp::start(ada()).await;
     let config = format!("{}{}", idp_a.oidc_connection("alpha"), idp_b.oidc_connection("beta"));
-    let app = spawn_app_on(Backend::Sqlite, &config).await;
+    let app = spawn_app_on(backend, &config).await;
     // Mix-up: the transaction was started for alpha, the response is delivered to beta.
     let start = app.client.get(app.url("/auth/alpha/start")).send().await.unwrap();
     let provider = app.client.get(location(&start)).send().await.unwrap();
@@ -292,12 +291,12 @@ async fn a_callback_at_another_connection_or_naming_another_issuer_is_rejected()
     assert!(location(&res).starts_with("/login?error=invalid_response"), "{}", location(&res));
     assert!(whoami(&app).await.is_none());
 }
+crate::on_both_databases!(a_callback_at_another_connection_or_naming_another_issuer_is_rejected);
 
-#[tokio::test]
-async fn a_callback_without_iss_is_refused_when_discovery_says_the_provider_sends_it() {
+async fn a_callback_without_iss_is_refused_when_discovery_says_the_provider_sends_it(backend: Backend) {
     let idp = FakeIdp::start(ada()).await;
     idp.with(|s| s.iss_parameter_supported = true);
-    let app = spawn_app_on(Backend::Sqlite, &idp.oidc_connection("test")).await;
+    let app = spawn_app_on(backend, &idp.oidc_connection("test")).await;
     // With iss, as advertised: the sign-in works.
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
@@ -310,11 +309,11 @@ async fn a_callback_without_iss_is_refused_when_discovery_says_the_provider_send
     assert!(whoami(&app).await.is_none(), "must not be signed in");
     assert_eq!(idp.with(|s| s.token_auth_headers.len()), token_calls, "the code was not sent to the token endpoint");
 }
+crate::on_both_databases!(a_callback_without_iss_is_refused_when_discovery_says_the_provider_sends_it);
 
-#[tokio::test]
-async fn a_callback_without_iss_is_accepted_when_the_provider_does_not_advertise_it() {
+async fn a_callback_without_iss_is_accepted_when_the_provider_does_not_advertise_it(backend: Backend) {
     // Most providers do not send iss yet; for them its absence proves nothing.
-    let (app, idp) = setup().await;
+    let (app, idp) = setup(backend).await;
     assert!(!idp.with(|s| s.iss_parameter_supported));
     let start = app.client.get(app.url("/auth/test/start")).send().await.unwrap();
     let provider = app.client.get(location(&start)).send().await.unwrap();
@@ -324,13 +323,13 @@ async fn a_callback_without_iss_is_accepted_when_the_provider_does_not_advertise
     assert_eq!(location(&done), app::auth::ReturnTo::or_home(Some("/")).via_welcome());
     assert!(whoami(&app).await.is_some());
 }
+crate::on_both_databases!(a_callback_without_iss_is_accepted_when_the_provider_does_not_advertise_it);
 
-#[tokio::test]
-async fn identities_are_keyed_by_connection_and_sub_never_by_email() {
+async fn identities_are_keyed_by_connection_and_sub_never_by_email(backend: Backend) {
     let idp_a = FakeIdp::start(ada()).await;
     let idp_b = FakeIdp::start(ada()).await;
     let config = format!("{}{}", idp_a.oidc_connection("alpha"), idp_b.oidc_connection("beta"));
-    let app = spawn_app_on(Backend::Sqlite, &config).await;
+    let app = spawn_app_on(backend, &config).await;
     sign_in(&app, "alpha").await;
     let first = whoami(&app).await.unwrap();
     app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
@@ -343,12 +342,12 @@ async fn identities_are_keyed_by_connection_and_sub_never_by_email() {
     assert_eq!(again.user_id, first.user_id);
     assert_eq!(again.logins_count, 2);
 }
+crate::on_both_databases!(identities_are_keyed_by_connection_and_sub_never_by_email);
 
-#[tokio::test]
-async fn a_provider_that_is_down_does_not_stop_the_others() {
+async fn a_provider_that_is_down_does_not_stop_the_others(backend: Backend) {
     let idp = FakeIdp::start(ada()).await;
     let down = "[connections.down]\nkind = \"oidc\"\nissuer = \"http://127.0.0.1:9\"\nclient_id = \"x\"\n";
-    let app = spawn_app_on(Backend::Sqlite, &format!("{down}{}", idp.oidc_connection("test"))).await;
+    let app = spawn_app_on(backend, &format!("{down}{}", idp.oidc_connection("test"))).await;
     let end = sign_in(&app, "down").await;
     assert!(end.starts_with("/login?error=provider_unavailable"), "{end}");
     let page = app.client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
@@ -356,23 +355,23 @@ async fn a_provider_that_is_down_does_not_stop_the_others() {
     assert!(page.contains("is not reachable or misconfigured"), "{page}");
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
 }
+crate::on_both_databases!(a_provider_that_is_down_does_not_stop_the_others);
 
-#[tokio::test]
-async fn github_signs_in_through_oauth2_and_the_rest_api() {
+async fn github_signs_in_through_oauth2_and_the_rest_api(backend: Backend) {
     let idp = FakeIdp::start(json!({"login": "octocat", "id": 583231, "name": "The Octocat", "avatar_url": "https://avatars.githubusercontent.com/u/583231?v=4", "email": null})).await;
-    let app = spawn_app_on(Backend::Sqlite, &idp.github_connection("github")).await;
+    let app = spawn_app_on(backend, &idp.github_connection("github")).await;
     assert_eq!(sign_in(&app, "github").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     let me = whoami(&app).await.expect("signed in");
     assert_eq!(me.display_name, "The Octocat");
     assert_eq!(me.email.as_deref(), Some("octocat@github.com"));
     assert_eq!(idp.with(|s| s.code_challenge_methods.clone()), vec!["S256".to_string()]);
 }
+crate::on_both_databases!(github_signs_in_through_oauth2_and_the_rest_api);
 
-#[tokio::test]
-async fn too_many_sign_in_attempts_get_a_clear_429() {
+async fn too_many_sign_in_attempts_get_a_clear_429(backend: Backend) {
     let idp = FakeIdp::start(ada()).await;
     let config = format!("{}[rate_limit]\nauth_per_minute = 1\nauth_burst = 2\n", idp.oidc_connection("test"));
-    let app = spawn_app_on(Backend::Sqlite, &config).await;
+    let app = spawn_app_on(backend, &config).await;
     let mut last = None;
     for _ in 0..3 {
         last = Some(app.client.get(app.url("/auth/test/start")).send().await.unwrap());
@@ -382,10 +381,10 @@ async fn too_many_sign_in_attempts_get_a_clear_429() {
     assert!(res.headers().contains_key("retry-after"));
     assert!(res.text().await.unwrap().contains("Too many sign-in attempts"));
 }
+crate::on_both_databases!(too_many_sign_in_attempts_get_a_clear_429);
 
-#[tokio::test]
-async fn a_rate_limited_server_function_answers_with_the_app_error_the_form_can_show() {
-    let app = spawn_app_on(Backend::Sqlite, "[rate_limit]\nauth_per_minute = 1\nauth_burst = 1\n").await;
+async fn a_rate_limited_server_function_answers_with_the_app_error_the_form_can_show(backend: Backend) {
+    let app = spawn_app_on(backend, "[rate_limit]\nauth_per_minute = 1\nauth_burst = 1\n").await;
     let attempt = || {
         app.client
             .post(app.url(app::auth::PasswordSignIn::PATH))
@@ -398,3 +397,4 @@ async fn a_rate_limited_server_function_answers_with_the_app_error_the_form_can_
     let err: app::error::AppError = res.json().await.unwrap();
     assert_eq!(err, app::error::AppError::TooManyRequests);
 }
+crate::on_both_databases!(a_rate_limited_server_function_answers_with_the_app_error_the_form_can_show);

@@ -10,6 +10,7 @@ use app::testing::TestDb;
 use figment::{providers::{Format, Toml}, Figment};
 use server::{config::Settings, startup::Application};
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
