@@ -1,4 +1,4 @@
-// The seed scenario of ARCHITECTURE.md, end to end in Chromium, against the shipped defaults
+// The seed scenario of docs/ARCHITECTURE.md, end to end in Chromium, against the shipped defaults
 // and the real OpenID Provider: ask a little at a time, never what is already known.
 import { expect, test, type Page } from '@playwright/test';
 

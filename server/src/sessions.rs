@@ -1,7 +1,7 @@
 //! Browser sessions: tower-sessions, stored in the app's own database (SQLite or
 //! PostgreSQL), so several instances behind a load balancer share them.
 //!
-//! Cookie rules (SECURITY.md): HttpOnly; SameSite=Lax, because Strict would drop the cookie
+//! Cookie rules (docs/SECURITY.md): HttpOnly; SameSite=Lax, because Strict would drop the cookie
 //! on the provider's redirect back to our callback; Secure and the `__Host-` prefix when
 //! served over https (the prefix pins the cookie to our host and path `/`).
 

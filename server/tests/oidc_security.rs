@@ -1,4 +1,4 @@
-//! The relying-party promises of SECURITY.md, one test per row, against a provider that
+//! The relying-party promises of docs/SECURITY.md, one test per row, against a provider that
 //! misbehaves on request (tests/common/idp.rs).
 
 mod common;

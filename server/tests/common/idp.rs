@@ -1,5 +1,5 @@
 //! A small OpenID provider (and a GitHub look-alike) that can misbehave on request: the
-//! hostile cases of SECURITY.md. It follows the protocol where the test does not ask
+//! hostile cases of docs/SECURITY.md. It follows the protocol where the test does not ask
 //! otherwise: discovery, JWKS, authorization code with PKCE S256, client_secret_basic,
 //! RS256 ID tokens, userinfo.
 #![allow(dead_code)]
