@@ -35,6 +35,10 @@ pub enum AppError {
     Conflict(String),
     #[error("Too many attempts. Please wait a minute and try again.")]
     TooManyRequests,
+    /// Refused until `retry_after_secs` have passed (also sent as `Retry-After`); the message
+    /// says what was limited and how long to wait.
+    #[error("{message}")]
+    TooManyAttempts { message: String, retry_after_secs: u64 },
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
     /// The browser could not reach the server or understand its answer.
@@ -51,7 +55,7 @@ impl AppError {
             AppError::Forbidden | AppError::Refused(_) => 403,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
-            AppError::TooManyRequests => 429,
+            AppError::TooManyRequests | AppError::TooManyAttempts { .. } => 429,
             AppError::Internal => 500,
             AppError::Unreachable => 503,
         }
@@ -103,11 +107,15 @@ pub mod ssr {
         err
     }
 
-    /// Sets the HTTP status of the current server-function or page response to match `err`.
+    /// Sets the HTTP status of the current server-function or page response to match `err`,
+    /// and `Retry-After` when the error says how long to wait.
     pub fn set_status(err: &AppError) {
         if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             if let Ok(code) = axum::http::StatusCode::from_u16(err.status_code()) {
                 res.set_status(code);
+            }
+            if let AppError::TooManyAttempts { retry_after_secs, .. } = err {
+                res.insert_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after_secs));
             }
         }
     }
@@ -165,6 +173,7 @@ mod tests {
             AppError::NotFound,
             AppError::Conflict("x".into()),
             AppError::TooManyRequests,
+            AppError::TooManyAttempts { message: "x".into(), retry_after_secs: 1 },
             AppError::Internal,
             AppError::Unreachable,
         ];

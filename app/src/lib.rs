@@ -28,6 +28,8 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod entities;
 #[cfg(feature = "ssr")]
+pub mod net;
+#[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "test-support")]
 pub mod testing;

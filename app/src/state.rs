@@ -16,6 +16,8 @@ pub struct AppState {
     pub connections: Arc<dyn crate::identity::ConnectionDirectory>,
     /// Emails named as admins in the configuration (`admins = [...]`).
     pub admins: crate::auth::roles::ConfiguredAdmins,
+    /// Wrong-password counts per account (sign-in and re-authentication), in memory.
+    pub password_throttle: Arc<crate::auth::throttle::PasswordThrottle>,
 }
 
 #[cfg(feature = "ssr")]

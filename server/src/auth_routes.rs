@@ -1,17 +1,18 @@
 //! `/auth/{connection}/start` and `/auth/{connection}/callback`: sending people to their
 //! identity provider and taking them back.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 
 use app::{
     auth::{accounts, session, ReturnTo},
     identity::ssr::{upsert_login, IdentityError},
+    net::ClientIp,
 };
 use axum::{
-    extract::{ConnectInfo, Path, Query, State},
+    extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
     routing::get,
-    Form, Router,
+    Extension, Form, Router,
 };
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
@@ -109,7 +110,8 @@ async fn callback(
     State(s): State<AuthRoutes>,
     Path(name): Path<String>,
     Query(q): Query<CallbackQuery>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    // Resolved once per request by `client_ip` (trusted proxies honoured).
+    Extension(client): Extension<ClientIp>,
     headers: axum::http::HeaderMap,
     session: Session,
 ) -> Response {
@@ -123,7 +125,7 @@ async fn callback(
     };
     let return_to = tx.return_to.clone();
     let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
-    match finish(&s, &name, &tx, q, peer, user_agent, &session).await {
+    match finish(&s, &name, &tx, q, client, user_agent, &session).await {
         // A link returns to the profile; a sign-in continues through this sign-in's questions.
         Ok(()) if tx.link_user.is_some() => Redirect::to(&return_to).into_response(),
         Ok(()) => Redirect::to(&ReturnTo::or_home(Some(&return_to)).via_welcome()).into_response(),
@@ -142,7 +144,7 @@ async fn finish(
     name: &str,
     tx: &Transaction,
     q: CallbackQuery,
-    peer: SocketAddr,
+    client: ClientIp,
     user_agent: Option<String>,
     session: &Session,
 ) -> Result<(), LoginFailure> {
@@ -168,11 +170,11 @@ async fn finish(
         // Linking keeps the current session: the person was already signed in.
         return Ok(());
     }
-    accounts::record_login(&s.db, &result.user.id, Some(peer.ip().to_string()))
+    accounts::record_login(&s.db, &result.user.id, Some(client.to_string()))
         .await
         .map_err(|e| LoginFailure::Internal(e.to_string()))?;
     session::sign_in(session, &result.user.id).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
-    let handle = app::auth::devices::register(&s.db, &result.user.id, user_agent, Some(peer.ip().to_string()))
+    let handle = app::auth::devices::register(&s.db, &result.user.id, user_agent, Some(client.to_string()))
         .await
         .map_err(|e| LoginFailure::Internal(e.to_string()))?;
     session::set_handle(session, &handle).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;

@@ -47,11 +47,36 @@ pub struct RateLimitSettings {
     pub auth_per_minute: NonZeroU32,
     /// Attempts allowed in a quick burst before the per-minute rate applies.
     pub auth_burst: NonZeroU32,
+    /// Wrong passwords for one account from one client network (an IPv4 address or an IPv6
+    /// /64) that lock that network out of that account until the window ends.
+    pub password_failures_per_network: NonZeroU32,
+    /// Wrong passwords for one account from all networks together that lock the account
+    /// until the window ends.
+    pub password_failures_per_account: NonZeroU32,
+    /// The window, in minutes, counted from the first failure; every lock ends with it.
+    pub password_failure_window_minutes: NonZeroU32,
 }
 
 impl Default for RateLimitSettings {
     fn default() -> Self {
-        Self { auth_per_minute: NonZeroU32::MIN.saturating_add(9), auth_burst: NonZeroU32::MIN.saturating_add(19) }
+        let n = |v: u32| NonZeroU32::MIN.saturating_add(v - 1);
+        Self {
+            auth_per_minute: n(10),
+            auth_burst: n(20),
+            password_failures_per_network: n(5),
+            password_failures_per_account: n(50),
+            password_failure_window_minutes: n(15),
+        }
+    }
+}
+
+impl RateLimitSettings {
+    pub fn password_failure_limits(&self) -> app::auth::throttle::FailureLimits {
+        app::auth::throttle::FailureLimits {
+            per_network: self.password_failures_per_network.get(),
+            per_account: self.password_failures_per_account.get(),
+            window: Duration::from_secs(u64::from(self.password_failure_window_minutes.get()) * 60),
+        }
     }
 }
 
@@ -68,6 +93,11 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// A request still running after this many seconds is answered 408.
     pub request_timeout_secs: u64,
+    /// Reverse proxies (CIDR blocks or addresses) whose `forwarded_header` names the client.
+    /// Empty: the TCP peer is the client and forwarding headers are ignored.
+    pub trusted_proxies: Vec<crate::client_ip::TrustedProxy>,
+    /// The header those proxies write: `x-forwarded-for` or `forwarded` (RFC 7239).
+    pub forwarded_header: crate::client_ip::ForwardedHeader,
 }
 
 impl Default for ServerSettings {
@@ -79,6 +109,8 @@ impl Default for ServerSettings {
             site_root: None,
             max_body_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            trusted_proxies: Vec::new(),
+            forwarded_header: crate::client_ip::ForwardedHeader::XForwardedFor,
         }
     }
 }
@@ -370,6 +402,25 @@ mod tests {
         assert_eq!(parse("admins = [\"owner@example.com\"]\n").unwrap().admins, vec!["owner@example.com"]);
         let err = parse("admins = [\"owner\"]\n").unwrap_err().to_string();
         assert!(err.contains("admins"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidr_blocks_and_a_bad_one_is_named() {
+        let s = parse("[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"2001:db8::1\"]\nforwarded_header = \"forwarded\"\n").unwrap();
+        let listed: Vec<String> = s.server.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(listed, ["10.0.0.0/8", "2001:db8::1/128"]);
+        assert_eq!(s.server.forwarded_header, crate::client_ip::ForwardedHeader::Forwarded);
+        assert!(parse("").unwrap().server.trusted_proxies.is_empty(), "no proxy is trusted by default");
+        let err = parse("[server]\ntrusted_proxies = [\"10.0.0.0/40\"]\n").unwrap_err().to_string();
+        assert!(err.contains("trusted_proxies") && err.contains("10.0.0.0/40"), "{err}");
+    }
+
+    #[test]
+    fn password_failure_limits_default_to_5_per_network_50_per_account_per_15_minutes() {
+        let limits = parse("").unwrap().rate_limit.password_failure_limits();
+        assert_eq!((limits.per_network, limits.per_account, limits.window.as_secs()), (5, 50, 900));
+        let err = parse("[rate_limit]\npassword_failures_per_network = 0\n").unwrap_err().to_string();
+        assert!(err.contains("password_failures_per_network"), "{err}");
     }
 
     #[test]

@@ -27,9 +27,10 @@ use tower_http::{
 
 use crate::{
     auth_routes,
+    client_ip::{self, TrustedProxies},
     config::Settings,
     connections::ConnectionRegistry,
-    analytics_csv, api, csrf, health, me,
+    analytics_csv, api, csp, csrf, health, me,
     rate_limit::{self, AuthRateLimit},
     sessions,
 };
@@ -57,8 +58,10 @@ pub fn router(
         ));
 
     let max_body = settings.server.max_body_bytes;
+    let csp_sources = csp::CspSources { registry: registry.clone() };
     let auth = auth_routes::router(auth_routes::AuthRoutes { db: state.db.clone(), registry });
     let limits = AuthRateLimit::new(settings.rate_limit.auth_per_minute, settings.rate_limit.auth_burst);
+    let proxies = TrustedProxies::new(&settings.server.trusted_proxies, settings.server.forwarded_header);
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/api/me", get(me::my_profile))
@@ -67,11 +70,12 @@ pub fn router(
         .merge(api::router())
         .nest("/pkg", pkg)
         .merge(auth)
-        .leptos_routes_with_context(&state, routes, || {}, {
+        // Pages render with the nonce the CSP header names (see `csp`).
+        .leptos_routes_with_context(&state, routes, csp::provide_request_nonce, {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(csp::provide_request_nonce, shell))
         .layer(middleware::from_fn_with_state(
             sessions::SessionPolicy {
                 db: state.db.clone(),
@@ -81,6 +85,8 @@ pub fn router(
         ))
         .layer(sessions::layer(session_store, settings))
         .layer(middleware::from_fn_with_state(limits, rate_limit::limit_auth))
+        // Before anything that uses the client address: one resolution for all of them.
+        .layer(middleware::from_fn_with_state(proxies, client_ip::resolve_client_ip))
         .layer(middleware::from_fn_with_state(
             csrf::PublicOrigin(settings.public_origin()),
             csrf::refuse_cross_site,
@@ -94,6 +100,7 @@ pub fn router(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(settings.server.request_timeout_secs),
         ))
+        .layer(middleware::from_fn_with_state(csp_sources, csp::content_security_policy))
         .layer(security_headers())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)

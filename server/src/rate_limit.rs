@@ -1,16 +1,18 @@
 //! Rate limits on the endpoints people guess passwords or replay callbacks at: the password
-//! server functions and the provider start/callback routes. Keyed by client IP; a refused
-//! request gets 429 with `Retry-After` and a sentence saying what to do.
+//! server functions and the provider start/callback routes. Keyed by client network (the
+//! address `client_ip` resolved; an IPv6 client by its /64); a refused request gets 429
+//! with `Retry-After` and a sentence saying what to do.
 
 use std::{
-    net::{IpAddr, SocketAddr},
+    net::IpAddr,
     num::NonZeroU32,
     sync::Arc,
     time::Duration,
 };
 
+use app::net::{ClientIp, ClientNetwork};
 use axum::{
-    extract::{ConnectInfo, Request, State},
+    extract::{Request, State},
     http::{header, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -24,7 +26,7 @@ pub fn is_limited(path: &str) -> bool {
 
 #[derive(Clone)]
 pub struct AuthRateLimit {
-    limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    limiter: Arc<DefaultKeyedRateLimiter<ClientNetwork>>,
 }
 
 impl AuthRateLimit {
@@ -47,9 +49,9 @@ impl AuthRateLimit {
         Self { limiter }
     }
 
-    /// `Err(seconds to wait)` when `ip` is over its quota.
-    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        self.limiter.check_key(&ip).map_err(|not_until| {
+    /// `Err(seconds to wait)` when `network` is over its quota.
+    pub fn check(&self, network: ClientNetwork) -> Result<(), u64> {
+        self.limiter.check_key(&network).map_err(|not_until| {
             let clock = governor::clock::DefaultClock::default();
             not_until.wait_time_from(clock.now()).as_secs().max(1)
         })
@@ -64,15 +66,15 @@ pub async fn limit_auth(
     if !is_limited(request.uri().path()) {
         return next.run(request).await;
     }
-    let ip = request
+    // `client_ip::resolve_client_ip` runs first; without it every request shares one quota.
+    let network = request
         .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    match limit.check(ip) {
+        .get::<ClientIp>()
+        .map_or_else(|| ClientNetwork::of(IpAddr::from([0, 0, 0, 0])), |ip| ip.network());
+    match limit.check(network) {
         Ok(()) => next.run(request).await,
         Err(wait) => {
-            tracing::warn!(%ip, path = %request.uri().path(), "sign-in rate limit reached");
+            tracing::warn!(%network, path = %request.uri().path(), "sign-in rate limit reached");
             let message = format!("Too many sign-in attempts from your network. Wait {wait} seconds and try again.");
             // Server functions decode errors as JSON `AppError`s: answer in that shape so the
             // form shows the sentence rather than "could not reach AskOnce".
@@ -107,12 +109,30 @@ mod tests {
     #[tokio::test]
     async fn a_burst_beyond_the_quota_is_refused_and_other_clients_are_not_affected() {
         let limit = AuthRateLimit::new(NonZeroU32::new(1).unwrap(), NonZeroU32::new(3).unwrap());
-        let a = IpAddr::from([10, 0, 0, 1]);
+        let a = ClientNetwork::of(IpAddr::from([10, 0, 0, 1]));
         for _ in 0..3 {
             assert!(limit.check(a).is_ok());
         }
         let wait = limit.check(a).unwrap_err();
         assert!(wait >= 1);
-        assert!(limit.check(IpAddr::from([10, 0, 0, 2])).is_ok());
+        assert!(limit.check(ClientNetwork::of(IpAddr::from([10, 0, 0, 2]))).is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_ipv6_client_is_limited_per_slash_64_not_per_address() {
+        let limit = AuthRateLimit::new(NonZeroU32::new(1).unwrap(), NonZeroU32::new(3).unwrap());
+        let ip = |s: &str| ClientNetwork::of(s.parse().unwrap());
+        // Rotating through the addresses of one /64 (what every IPv6 host can do) does not
+        // give fresh quotas.
+        for i in 1..=3 {
+            assert!(limit.check(ip(&format!("2001:db8:aa:bb::{i}"))).is_ok());
+        }
+        assert!(limit.check(ip("2001:db8:aa:bb:ffff::4")).is_err());
+        assert!(limit.check(ip("2001:db8:aa:bc::1")).is_ok(), "the next /64 is someone else");
+        // An IPv4-mapped address is the IPv4 client it stands for.
+        for _ in 0..3 {
+            assert!(limit.check(ip("192.0.2.7")).is_ok());
+        }
+        assert!(limit.check(ip("::ffff:192.0.2.7")).is_err());
     }
 }

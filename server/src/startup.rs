@@ -90,7 +90,10 @@ impl Application {
             db: db.clone(),
             leptos_options: leptos_options(settings, local),
             connections: registry.clone(),
-            admins: app::admin::ConfiguredAdmins::new(&settings.admins),
+            admins: app::auth::roles::ConfiguredAdmins::new(&settings.admins),
+            password_throttle: Arc::new(app::auth::throttle::PasswordThrottle::new(
+                settings.rate_limit.password_failure_limits(),
+            )),
         };
         let router = http::router(state, settings, store, registry);
         Ok(Application { listener, router, db })

@@ -134,13 +134,10 @@ pub async fn sign_in_with_password(
     Ok(user)
 }
 
-/// For re-authentication before a destructive action: `Ok(None)` when the account has no
-/// password (a provider-only account), else whether `password` is right.
-pub async fn check_own_password(db: &DatabaseConnection, user_id: &str, password: String) -> Result<Option<bool>, AccountError> {
-    let Some(credential) = password_credentials::Entity::find_by_id(user_id.to_string()).one(db).await? else {
-        return Ok(None);
-    };
-    Ok(Some(hashing::verify_password(password, credential.password_hash).await?))
+/// The password of `user_id`, if the account has one (provider-only accounts do not): for
+/// re-authentication, which checks the failure limit before verifying.
+pub async fn own_password(db: &DatabaseConnection, user_id: &str) -> Result<Option<password_credentials::Model>, DbErr> {
+    password_credentials::Entity::find_by_id(user_id.to_string()).one(db).await
 }
 
 /// Counts a successful login: `logins_count + 1`, `last_login`, `last_ip`. Done in one

@@ -11,6 +11,8 @@ pub mod return_to;
 pub mod roles;
 #[cfg(feature = "ssr")]
 pub mod session;
+#[cfg(feature = "ssr")]
+pub mod throttle;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -111,16 +113,20 @@ pub async fn logout() -> Result<(), AppError> {
 pub mod ssr {
     //! The server functions' bodies: get context, call a service, map the error.
 
-    use std::net::SocketAddr;
+    use std::time::Instant;
 
-    use axum::extract::ConnectInfo;
     use sea_orm::EntityTrait;
     use tower_sessions::Session;
 
-    use super::{accounts, session, ReturnTo, SessionUser};
+    use super::{
+        accounts, session,
+        throttle::{AccountKey, Locked},
+        ReturnTo, SessionUser,
+    };
     use crate::{
         entities::users,
         error::{ssr::{internal, set_status}, AppError},
+        net::{ClientIp, ClientNetwork},
         profile::Email,
         state::AppState,
     };
@@ -131,8 +137,22 @@ pub mod ssr {
             .map_err(|e| internal("session layer missing", e))
     }
 
+    /// The client address the server resolved for this request (see `crate::net`).
     async fn client_ip() -> Option<String> {
-        leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|c| c.0.ip().to_string())
+        ClientIp::current().await.map(|ip| ip.to_string())
+    }
+
+    /// The network the password throttle counts this request against. Without the server's
+    /// client-address layer there is no trustworthy answer, so the request is refused.
+    async fn client_network() -> Result<ClientNetwork, AppError> {
+        ClientIp::current().await.map(ClientIp::network).ok_or_else(|| {
+            tracing::error!("client address missing from the request: is the client-ip layer installed?");
+            AppError::Internal
+        })
+    }
+
+    fn locked(lock: Locked) -> AppError {
+        fail(AppError::TooManyAttempts { message: lock.message(), retry_after_secs: lock.retry_after_secs() })
     }
 
     fn fail(err: AppError) -> AppError {
@@ -235,16 +255,56 @@ pub mod ssr {
         Ok(())
     }
 
+    /// Checks email + password under the per-account failure limit (`super::throttle`). The
+    /// limit is checked before any lookup or hashing and counts unknown emails like known
+    /// ones, so a locked account and an unknown email look the same from outside.
     pub async fn password_sign_in(
         email: String,
         password: String,
         return_to: Option<String>,
     ) -> Result<(), AppError> {
         let state = AppState::current()?;
-        let user = accounts::sign_in_with_password(&state.db, &email, password)
-            .await
-            .map_err(|e| fail(e.into()))?;
+        let network = client_network().await?;
+        let account = AccountKey::for_login(&email);
+        let throttle = &state.password_throttle;
+        throttle.check(&account, network, Instant::now()).map_err(locked)?;
+        let user = match accounts::sign_in_with_password(&state.db, &email, password).await {
+            Ok(user) => user,
+            Err(err @ accounts::AccountError::InvalidCredentials) => {
+                throttle.record_failure(&account, network, Instant::now());
+                return Err(fail(err.into()));
+            }
+            Err(err) => return Err(fail(err.into())),
+        };
+        throttle.record_success(&account, network);
         complete_login(&user.id, return_to).await
+    }
+
+    /// Re-authentication before a destructive action: `Ok` when `password` is the signed-in
+    /// person's (or their account has no password: provider-only accounts re-authenticate
+    /// at their provider instead), under the same per-account failure limit as sign-in.
+    pub async fn confirm_own_password(state: &AppState, user_id: &str, password: String) -> Result<(), AppError> {
+        let credential = accounts::own_password(&state.db, user_id)
+            .await
+            .map_err(|e| internal("re-authenticating", e))?;
+        let Some(credential) = credential else {
+            return Ok(());
+        };
+        let network = client_network().await?;
+        // Keyed by the sign-in email: sign-in and re-authentication share one count, so a
+        // stolen session gives no extra guesses.
+        let account = AccountKey::for_normalized_email(&credential.email_normalized);
+        let throttle = &state.password_throttle;
+        throttle.check(&account, network, Instant::now()).map_err(locked)?;
+        let right = super::password::ssr::verify_password(password, credential.password_hash)
+            .await
+            .map_err(|e| internal("re-authenticating", e))?;
+        if !right {
+            throttle.record_failure(&account, network, Instant::now());
+            return Err(fail(AppError::BadRequest("That is not your password.".into())));
+        }
+        throttle.record_success(&account, network);
+        Ok(())
     }
 
     pub async fn password_sign_up(

@@ -64,12 +64,7 @@ pub async fn delete_my_account(confirm: Option<String>, password: Option<String>
     if confirm.as_deref() != Some("yes") {
         return Err(refuse("Tick the box to confirm that you want your account deleted."));
     }
-    let checked = crate::auth::accounts::check_own_password(&state.db, &me.user_id, password.unwrap_or_default())
-        .await
-        .map_err(|e| internal("re-authenticating", e))?;
-    if checked == Some(false) {
-        return Err(refuse("That is not your password."));
-    }
+    crate::auth::ssr::confirm_own_password(&state, &me.user_id, password.unwrap_or_default()).await?;
     super::self_service::erase_account(&state.db, &me.user_id, "user").await.map_err(|e| internal("erasing an account", e))?;
     crate::auth::session::sign_out(&crate::auth::ssr::session().await?).await?;
     leptos_axum::redirect("/?deleted=1");

@@ -47,6 +47,11 @@ impl GithubConnection {
         })
     }
 
+    /// Where signing in sends the browser (the CSP's `form-action` must allow it).
+    pub fn authorize_url(&self) -> &Url {
+        self.authorize_url.url()
+    }
+
     fn client(&self) -> BasicClient<oauth2::EndpointSet, oauth2::EndpointNotSet, oauth2::EndpointNotSet, oauth2::EndpointNotSet, oauth2::EndpointSet> {
         let mut client = BasicClient::new(ClientId::new(self.settings.client_id.clone().unwrap_or_default()))
             .set_auth_uri(self.authorize_url.clone())

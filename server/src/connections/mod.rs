@@ -139,6 +139,27 @@ impl ConnectionRegistry {
         self.password_enabled
     }
 
+    /// The origins a form post to AskOnce may redirect the browser to: each provider's
+    /// authorization (and end-session) endpoint. Browsers apply the CSP's `form-action` to
+    /// the redirects after a form post, so the forms that start a sign-in or a link (and a
+    /// sign-out without JavaScript) need these listed.
+    pub fn form_action_origins(&self) -> Vec<String> {
+        let mut origins: Vec<String> = self
+            .connections
+            .values()
+            .flat_map(|c| match &c.provider {
+                Provider::Oidc(o) => o.browser_endpoints(),
+                Provider::Github(g) => vec![g.authorize_url().clone()],
+            })
+            .map(|url| url.origin())
+            .filter(url::Origin::is_tuple)
+            .map(|origin| origin.ascii_serialization())
+            .collect();
+        origins.sort();
+        origins.dedup();
+        origins
+    }
+
     /// Discovers every OIDC provider in the background, so the first sign-in is fast and the
     /// login page can show which ones are down.
     pub fn discover_all_in_background(self: &Arc<Self>) {

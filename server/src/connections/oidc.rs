@@ -366,6 +366,20 @@ impl OidcConnection {
         Ok(ProviderLogin { subject, profile_data: Value::Object(profile), id_token: Some(id_token.to_string()) })
     }
 
+    /// Where a form post to AskOnce may redirect the browser at this provider (the CSP's
+    /// `form-action` must allow them): the issuer, and once discovered the authorization
+    /// endpoint and the end-session endpoint. Reads what is known; never fetches.
+    pub fn browser_endpoints(&self) -> Vec<Url> {
+        let mut urls = vec![self.issuer.url().clone()];
+        if let Ok(Discovery::Ready(md)) = self.discovery.read().map(|d| d.clone()) {
+            urls.push(md.authorization_endpoint().url().clone());
+            if let Some(end) = &md.additional_metadata().end_session_endpoint {
+                urls.push(end.url().clone());
+            }
+        }
+        urls
+    }
+
     /// Where to send the browser to end its session at the provider, if it offers that.
     pub fn end_session_url(&self, id_token: &str, post_logout_redirect: &str) -> Option<Url> {
         let md = match self.discovery.read().map(|d| d.clone()) {

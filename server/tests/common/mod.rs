@@ -52,6 +52,17 @@ pub async fn spawn_app_on(backend: Backend, extra_toml: &str) -> TestApp {
 /// Like [`spawn_app_on`], on a listener bound beforehand (so a provider can be told the
 /// redirect URI before the app starts).
 pub async fn spawn_app_on_listener(backend: Backend, listener: tokio::net::TcpListener, extra_toml: &str) -> TestApp {
+    spawn_app_configured(backend, listener, "", extra_toml).await
+}
+
+/// Like [`spawn_app_on`], with `server_toml` added to the `[server]` table (which the test
+/// configuration already opens, so `extra_toml` cannot).
+pub async fn spawn_app_with_server(backend: Backend, server_toml: &str, extra_toml: &str) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    spawn_app_configured(backend, listener, server_toml, extra_toml).await
+}
+
+async fn spawn_app_configured(backend: Backend, listener: tokio::net::TcpListener, server_toml: &str, extra_toml: &str) -> TestApp {
     // Warnings (why a sign-in was refused, …) appear in the output of failing tests.
     let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
     let data = tempfile::tempdir().unwrap();
@@ -74,7 +85,7 @@ pub async fn spawn_app_on_listener(backend: Backend, listener: tokio::net::TcpLi
     };
     let (root_keys, extra_toml) = extra_toml.split_at(split);
     let toml = format!(
-        "{root_keys}\n[server]\nbind = \"{addr}\"\npublic_url = \"http://{addr}\"\nsite_root = \"{}\"\nmax_body_bytes = 65536\n\
+        "{root_keys}\n[server]\nbind = \"{addr}\"\npublic_url = \"http://{addr}\"\nsite_root = \"{}\"\nmax_body_bytes = 65536\n{server_toml}\n\
          [database]\nurl = \"{}\"\n{extra_toml}",
         site_root.path().display(),
         test_db.url,

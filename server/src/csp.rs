@@ -1,0 +1,100 @@
+//! Content-Security-Policy for HTML responses, with a fresh script nonce per response.
+//!
+//! The middleware draws the nonce before the page renders and puts it in the request's
+//! extensions; [`provide_request_nonce`] hands that same nonce to leptos (which otherwise
+//! draws its own), so every script leptos writes — the hydration module, streamed resource
+//! chunks — carries the nonce the header allows. Scripts without it (an injected
+//! `<script>`, an `onclick=` attribute) do not run.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderValue},
+    middleware::Next,
+    response::Response,
+};
+
+use crate::connections::ConnectionRegistry;
+
+/// The nonce of the current request's response.
+#[derive(Debug, Clone)]
+pub struct CspNonce(pub Arc<str>);
+
+/// What the policy needs besides the nonce: where form posts may lead.
+#[derive(Clone)]
+pub struct CspSources {
+    pub registry: Arc<ConnectionRegistry>,
+}
+
+/// The policy for one response.
+///
+/// - `script-src`: only scripts carrying this response's nonce, and what they load
+///   (`'strict-dynamic'`: the hydration module imports `/pkg/askonce.js`);
+///   `'wasm-unsafe-eval'` lets it compile the wasm, and allows no JavaScript `eval`.
+/// - `style-src`: the stylesheet from `/pkg`; leptos writes no inline styles, so no
+///   `'unsafe-inline'`.
+/// - `img-src`: profile pictures come from providers over https.
+/// - `form-action`: forms post to AskOnce; those posting to `/auth/<name>/start` ("Link …" on
+///   /profile) are redirected to the provider, and browsers check that redirect against
+///   `form-action` too.
+pub fn policy(nonce: &str, form_action_origins: &[String]) -> String {
+    let mut form_action = String::from("'self'");
+    for origin in form_action_origins {
+        form_action.push(' ');
+        form_action.push_str(origin);
+    }
+    format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self' 'nonce-{nonce}'; img-src 'self' data: https:; object-src 'none'; \
+         base-uri 'none'; frame-ancestors 'none'; form-action {form_action}"
+    )
+}
+
+/// Draws the nonce, and sends the policy on HTML responses.
+pub async fn content_security_policy(State(sources): State<CspSources>, mut request: Request, next: Next) -> Response {
+    // 128 random bits, base64url: the generator leptos itself uses.
+    let nonce = leptos::nonce::Nonce::new().as_inner().clone();
+    request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    if is_html && !response.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
+        match HeaderValue::from_str(&policy(&nonce, &sources.registry.form_action_origins())) {
+            Ok(value) => {
+                response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+            }
+            // Origins are ASCII serializations of parsed URLs, so this does not happen; if it
+            // did, a page without a policy is better than no page.
+            Err(err) => tracing::error!(error = %err, "content security policy is not a valid header value"),
+        }
+    }
+    response
+}
+
+/// For leptos' `additional_context`: render with this request's nonce (the one the header
+/// names) instead of the one leptos draws for itself.
+pub fn provide_request_nonce() {
+    use leptos::prelude::{provide_context, use_context};
+    let nonce = use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+    if let Some(CspNonce(nonce)) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::policy;
+
+    #[test]
+    fn the_policy_allows_only_nonced_scripts_and_lists_provider_origins_for_forms() {
+        let p = policy("abc123", &["https://accounts.google.com".into(), "https://github.com".into()]);
+        assert!(p.contains("script-src 'nonce-abc123' 'strict-dynamic' 'wasm-unsafe-eval';"), "{p}");
+        assert!(!p.contains("unsafe-inline"), "{p}");
+        assert!(p.contains("object-src 'none'") && p.contains("base-uri 'none'") && p.contains("frame-ancestors 'none'"), "{p}");
+        assert!(p.ends_with("form-action 'self' https://accounts.google.com https://github.com"), "{p}");
+    }
+}
