@@ -10,6 +10,7 @@ mod m20261122_000001_create_initial_schema;
 mod m20261122_000002_create_user_sessions;
 mod m20261122_000003_add_user_search_index;
 mod m20261123_000004_add_primary_identity;
+mod m20261123_000005_reprove_claimed_verification;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_create_user_sessions::Migration),
             Box::new(m20261122_000003_add_user_search_index::Migration),
             Box::new(m20261123_000004_add_primary_identity::Migration),
+            Box::new(m20261123_000005_reprove_claimed_verification::Migration),
         ]
     }
 }

@@ -153,6 +153,15 @@ async fn finish(
     if tx.connection != name {
         return Err(LoginFailure::BadCallback(format!("transaction for {} arrived at {name}", tx.connection)));
     }
+    // A link started by one person finishes only for that person: if someone else signed in
+    // on this browser since (or the person signed out), linking would attach their provider
+    // account to the wrong profile.
+    if let Some(link_user) = &tx.link_user {
+        let current = session::user_id(session).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
+        if current.as_deref() != Some(link_user.as_str()) {
+            return Err(LoginFailure::NoTransaction);
+        }
+    }
     let connection = s.registry.get(name).ok_or(LoginFailure::UnknownConnection)?;
     if let Some(error) = q.error {
         return Err(LoginFailure::ProviderError(format!("{error}: {}", q.error_description.unwrap_or_default())));

@@ -189,9 +189,22 @@ async fn a_token_stops_working_when_its_creator_stops_being_admin(backend: Backe
     let list = |t: String| Client::new().get(app.url("/api/v2/users")).bearer_auth(t).send();
     assert_eq!(list(secret.clone()).await.unwrap().status(), StatusCode::OK);
 
-    roles::revoke(&app.db, &AccountRef::UserId(owner_id), "cli").await.unwrap();
+    roles::revoke(&app.db, &AccountRef::UserId(owner_id.clone()), "cli").await.unwrap();
     assert_eq!(list(secret).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     assert_eq!(list(server_token).await.unwrap().status(), StatusCode::OK, "server-made tokens have no creator to lose");
+
+    // A blocked creator, then a deleted one, takes the token down too.
+    roles::grant(&app.db, &AccountRef::UserId(owner_id.clone()), "cli").await.unwrap();
+    let (_, secret) = create(&app.db, "crm", &[Scope::ReadUsers], ("admin", Some(&owner_id)), None).await.unwrap();
+    assert_eq!(list(secret.clone()).await.unwrap().status(), StatusCode::OK);
+    let block = app::admin::users::UserPatch { blocked: Some(true), ..Default::default() };
+    app::admin::users::ssr::update(&app.db, &owner_id, &block, app::admin::users::MetadataMode::Merge, ("cli", None)).await.unwrap();
+    assert_eq!(list(secret.clone()).await.unwrap().status(), StatusCode::UNAUTHORIZED, "blocked creator");
+    let unblock = app::admin::users::UserPatch { blocked: Some(false), ..Default::default() };
+    app::admin::users::ssr::update(&app.db, &owner_id, &unblock, app::admin::users::MetadataMode::Merge, ("cli", None)).await.unwrap();
+    assert_eq!(list(secret.clone()).await.unwrap().status(), StatusCode::OK);
+    users::Entity::delete_by_id(owner_id).exec(&app.db).await.unwrap();
+    assert_eq!(list(secret).await.unwrap().status(), StatusCode::UNAUTHORIZED, "deleted creator");
     app.cleanup().await;
 }
 crate::on_both_databases!(a_token_stops_working_when_its_creator_stops_being_admin);
@@ -299,3 +312,64 @@ async fn a_session_id_issued_before_sign_in_is_worthless_after_it(backend: Backe
     app.cleanup().await;
 }
 crate::on_both_databases!(a_session_id_issued_before_sign_in_is_worthless_after_it);
+
+/// Login CSRF through a pending link: A starts linking a provider account, then B signs in on
+/// the same browser before the provider answers. The callback must not attach the provider
+/// account to A's profile (nor to B's).
+async fn a_link_started_by_one_person_does_not_finish_for_another(backend: Backend) {
+    let idp = FakeIdp::start(json!({"sub": "p-1", "email": "b@example.com", "email_verified": true})).await;
+    let app = spawn_app_on(backend, &idp.oidc_connection("test")).await;
+    sign_up(&app, &browser(), "b@example.com").await;
+    let shared = browser();
+    sign_up(&app, &shared, "a@example.com").await;
+    let a_id = me(&app, &shared).await["user_id"].as_str().unwrap().to_string();
+    let start = shared
+        .post(app.url("/auth/test/start"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("link", "1"), ("return_to", "/profile")])
+        .send()
+        .await
+        .unwrap();
+    // B signs in over A on this browser while the provider step is pending.
+    shared
+        .post(app.url(app::auth::PasswordSignIn::PATH))
+        .form(&[("email", "b@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let at_provider = shared.get(location(&start)).send().await.unwrap();
+    let done = shared.get(location(&at_provider)).send().await.unwrap();
+    assert!(location(&done).contains("error=expired"), "{}", location(&done));
+    let linked = app::entities::identities::Entity::find()
+        .filter(app::entities::identities::Column::Connection.eq("test"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(linked, 0, "the provider account was linked to nobody (A is {a_id})");
+    app.cleanup().await;
+}
+crate::on_both_databases!(a_link_started_by_one_person_does_not_finish_for_another);
+
+/// "Make primary" names an identity by (connection, subject): someone else's is refused and
+/// changes nothing.
+async fn nobody_can_make_another_persons_identity_their_primary(backend: Backend) {
+    let idp = FakeIdp::start(json!({"sub": "v-1", "email": "victim@example.com", "email_verified": true})).await;
+    let app = spawn_app_on(backend, &idp.oidc_connection("test")).await;
+    provider_sign_in(&app, &browser(), "test").await;
+    let mallory = browser();
+    sign_up(&app, &mallory, "mallory@example.com").await;
+    let res = mallory
+        .post(app.url(app::profile::page::MakePrimaryAccount::PATH))
+        .form(&[("connection", "test"), ("subject", "v-1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let p = me(&app, &mallory).await;
+    assert_eq!(p["email"], "mallory@example.com");
+    assert_eq!(p["identities"].as_array().unwrap().len(), 1);
+    let flagged = users::Entity::find().filter(users::Column::PrimaryIdentityId.is_not_null()).count(&app.db).await.unwrap();
+    assert_eq!(flagged, 0);
+    app.cleanup().await;
+}
+crate::on_both_databases!(nobody_can_make_another_persons_identity_their_primary);

@@ -148,12 +148,26 @@ async fn run_flows(backend: Backend, secrets: &mut Secrets) {
         provider(&app, &browser(), "/auth/test/start", false, false, secrets).await;
     }
     idp.misbehave(Misbehaviour::default());
-    // A callback with a made-up state and code.
+    // A callback with a made-up state and code; then the real state with a code the provider
+    // refuses at its token endpoint (the error path that logs the provider's answer).
     let stray = browser();
     let start = stray.get(app.url("/auth/test/start")).send().await.unwrap();
     secrets.from_response(&start);
     stray.get(app.url("/auth/test/callback?code=made-up-code-123456&state=made-up-state-123456")).send().await.unwrap();
     secrets.add("made-up-code-123456", "authorization code");
+    let state = url::Url::parse(&location(&start))
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    stray.get(app.url(&format!("/auth/test/callback?code=refused-code-654321&state={state}"))).send().await.unwrap();
+    secrets.add("refused-code-654321", "authorization code");
+    // A provider error answer (`?error=`) with the state.
+    let start = stray.get(app.url("/auth/test/start")).send().await.unwrap();
+    secrets.from_response(&start);
+    let state = url::Url::parse(&location(&start)).unwrap().query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).unwrap();
+    stray.get(app.url(&format!("/auth/test/callback?error=access_denied&error_description=denied&state={state}"))).send().await.unwrap();
 
     // The management API: a good token, a bad one.
     let (_, token) = create(&app.db, "ops", &[Scope::ReadUsers], ("cli", None), None).await.unwrap();
@@ -197,6 +211,7 @@ async fn no_secret_reaches_the_logs_at_any_level(backend: Backend) {
 
     let logs = captured.text();
     assert!(logs.contains("provider sign-in"), "the flows were logged at all");
+    assert!(logs.contains("provider sign-in failed"), "the failure paths were logged too");
     let mut leaks = Vec::new();
     for (value, what) in &secrets.0 {
         if let Some(at) = logs.find(value.as_str()) {

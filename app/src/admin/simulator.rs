@@ -156,7 +156,7 @@ pub mod ssr {
         let who = who.trim();
         let user = match users::Entity::find_by_id(who.to_string()).one(db).await? {
             Some(u) => Some(u),
-            None => users::Entity::find().filter(users::Column::EmailNormalized.eq(who.to_lowercase())).one(db).await?,
+            None => users::Entity::find().filter(users::Column::EmailNormalized.eq(crate::profile::verification::normalize_address(who))).one(db).await?,
         };
         let Some(user) = user else { return Ok(None) };
         let moment = moment.unwrap_or(Moment::Login { number: user.logins_count.max(0) as u32 + 1 });

@@ -107,7 +107,8 @@ pub async fn sign_up_with_password(
 }
 
 /// Checks email + password. Unknown emails cost the same hashing work as wrong passwords.
-#[tracing::instrument(skip(db, password))]
+// Not the typed email either: people type their password into that box by mistake.
+#[tracing::instrument(skip_all)]
 pub async fn sign_in_with_password(
     db: &DatabaseConnection,
     email: &str,

@@ -17,7 +17,7 @@ pub struct ConfiguredAdmins(Arc<BTreeSet<String>>);
 
 impl ConfiguredAdmins {
     pub fn new<I: IntoIterator<Item = S>, S: AsRef<str>>(emails: I) -> Self {
-        Self(Arc::new(emails.into_iter().map(|e| e.as_ref().trim().to_lowercase()).collect()))
+        Self(Arc::new(emails.into_iter().map(|e| crate::profile::verification::normalize_address(e.as_ref())).collect()))
     }
 
     pub fn contains(&self, email_normalized: &str) -> bool {

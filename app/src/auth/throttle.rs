@@ -36,7 +36,7 @@ impl AccountKey {
     pub fn for_login(email: &str) -> Self {
         let normalized = crate::profile::Email::parse(email)
             .map(|e| e.normalized())
-            .unwrap_or_else(|_| email.trim().to_lowercase());
+            .unwrap_or_else(|_| crate::profile::verification::normalize_address(email));
         Self::for_normalized_email(&normalized)
     }
 

@@ -146,11 +146,12 @@ fn standard_claims(raw: &Value) -> NormalizedAttributes {
 /// sign-in name; `picture` points at Graph and needs a token, so it is not usable as an image.
 fn microsoft(raw: &Value) -> NormalizedAttributes {
     let mut attrs = standard_claims(raw);
+    // Verified only with Entra's "email domain owner verified" optional claim, and only for
+    // the `email` claim it is about — never for a `preferred_username` used in its place.
+    attrs.email_verified = Some(attrs.email.is_some() && boolean(raw.get("xms_edov")).unwrap_or(false));
     if attrs.email.is_none() {
         attrs.email = email(raw.get("preferred_username"));
     }
-    // Verified only with Entra's "email domain owner verified" optional claim.
-    attrs.email_verified = Some(boolean(raw.get("xms_edov")).unwrap_or(false));
     attrs.picture = None;
     attrs.nickname = None;
     attrs

@@ -5,7 +5,7 @@
 use chrono::Utc;
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::{json, Map, Value};
 
@@ -89,7 +89,11 @@ async fn upsert_once(
                     return Err(IdentityError::LinkedElsewhere(connection.name.clone()));
                 }
             }
+            // Locked (PostgreSQL; SQLite writes one at a time anyway): two sign-ins of one
+            // person at once must not each derive `email_verified` from a profile the other
+            // is changing — the second waits and reads the first one's result.
             let user = users::Entity::find_by_id(identity.user_id.clone())
+                .lock_exclusive()
                 .one(&txn)
                 .await?
                 .ok_or(IdentityError::NoSuchUser)?;
@@ -103,7 +107,11 @@ async fn upsert_once(
         None => {
             let (user, created_user) = match link_to {
                 Some(target) => (
-                    users::Entity::find_by_id(target.to_string()).one(&txn).await?.ok_or(IdentityError::NoSuchUser)?,
+                    users::Entity::find_by_id(target.to_string())
+                        .lock_exclusive()
+                        .one(&txn)
+                        .await?
+                        .ok_or(IdentityError::NoSuchUser)?,
                     false,
                 ),
                 None => (create_empty_user(&txn, now).await?, true),
@@ -161,11 +169,13 @@ async fn linked_identities(db: &impl ConnectionTrait, user_id: &str) -> Result<V
 /// provenance (a link, an import) for exactly that address, or a linked identity whose latest
 /// claims assert that address as verified.
 pub fn email_evidence_for(user: &users::Model, linked: &[identities::Model], email: Option<&str>) -> Option<EmailEvidence> {
-    let standing = user
-        .provenance
-        .get(RootAttribute::EmailVerified.as_str())
-        .and_then(|r| EmailEvidence::from_provenance(r, user.email_normalized.as_deref()))
-        .filter(EmailEvidence::is_standing);
+    let standing = match user.provenance.get(RootAttribute::EmailVerified.as_str()) {
+        Some(record) => EmailEvidence::from_provenance(record, user.email_normalized.as_deref()).filter(EmailEvidence::is_standing),
+        // Verified without any record: only an import wrote that before evidence records
+        // existed (provider claims always wrote one). It vouched for the email it came with.
+        None if user.email_verified => user.email_normalized.as_deref().map(|e| EmailEvidence::new(e, Source::Import, user.updated_at)),
+        None => None,
+    };
     let from_identities = linked.iter().filter_map(|i| {
         let kind = ProviderKind::from_provider_name(&i.provider)?;
         super::email_evidence(&i.connection, kind, &i.profile_data, i.updated_at)
@@ -259,7 +269,7 @@ async fn write_attributes(
         let text = value.as_str().map(str::to_string);
         match attr {
             RootAttribute::Email => {
-                active.email_normalized = Set(text.as_ref().map(|e| e.to_lowercase()));
+                active.email_normalized = Set(text.as_deref().map(crate::profile::verification::normalize_address));
                 active.email = Set(text);
             }
             // Derived below, never copied.
@@ -314,7 +324,37 @@ pub async fn unlink_identity(
     if connection == crate::auth::accounts::PASSWORD_CONNECTION {
         crate::entities::password_credentials::Entity::delete_by_id(user_id.to_string()).exec(&txn).await?;
     }
+    // The unlinked account's claims no longer vouch for anything here.
+    rederive_email_verified(&txn, user_id).await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// Re-derives `user_id`'s `email_verified` from the evidence that remains (after an identity
+/// was unlinked, say), with its provenance; bumps `version` when it changes.
+pub async fn rederive_email_verified(db: &impl ConnectionTrait, user_id: &str) -> Result<(), DbErr> {
+    let Some(user) = users::Entity::find_by_id(user_id.to_string()).lock_exclusive().one(db).await? else {
+        return Ok(());
+    };
+    let evidence = load_email_evidence(db, &user, user.email.as_deref()).await?;
+    let key = RootAttribute::EmailVerified.as_str();
+    let record = evidence.as_ref().map(EmailEvidence::to_provenance);
+    if user.email_verified == evidence.is_some() && user.provenance.get(key) == record.as_ref() {
+        return Ok(());
+    }
+    let mut provenance = user.provenance.as_object().cloned().unwrap_or_default();
+    match record {
+        Some(r) => provenance.insert(key.to_string(), r),
+        None => provenance.remove(key),
+    };
+    users::Entity::update_many()
+        .col_expr(users::Column::EmailVerified, Expr::value(evidence.is_some()))
+        .col_expr(users::Column::Provenance, Expr::value(Value::Object(provenance)))
+        .col_expr(users::Column::Version, Expr::col(users::Column::Version).add(1))
+        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -444,5 +484,56 @@ mod tests {
         let again = upsert_login(db, &google(), "g-1", moved, None).await.unwrap();
         assert_eq!(again.user.email.as_deref(), Some("ada@new.example"));
         assert!(!again.user.email_verified);
+    });
+
+    crate::db_test!(unlinking_the_only_evidence_unverifies_the_email, |db| {
+        let owner = crate::auth::accounts::sign_up_with_password(db, &crate::profile::Email::parse("owner@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
+        let linked = upsert_login(db, &google(), "g-1", json!({"sub": "g-1", "email": "Owner@example.com", "email_verified": true}), Some(&owner.id)).await.unwrap();
+        assert!(linked.user.email_verified, "google vouched for exactly this address");
+        unlink_identity(db, &owner.id, "google", "g-1").await.unwrap();
+        let user = reload(db, &owner.id).await;
+        assert!(!user.email_verified);
+        assert!(user.provenance.get("email_verified").is_none());
+    });
+
+    crate::db_test!(concurrent_sign_ins_never_verify_an_address_nobody_vouched_for, |db| {
+        // The attacker's verified address at google, and a primary identity of their own that
+        // asserts the owner's address without verifying it (the nOAuth shape).
+        let a = upsert_login(db, &google(), "g-1", json!({"sub": "g-1", "email": "attacker@example.net", "email_verified": true}), None).await.unwrap();
+        let okta = ConnectionRef { name: "okta".into(), kind: ProviderKind::Oidc, sync: SyncPolicy::OnEachLogin };
+        let owner_claims = json!({"sub": "o-1", "email": "owner@example.com", "email_verified": false});
+        upsert_login(db, &okta, "o-1", owner_claims.clone(), Some(&a.user.id)).await.unwrap();
+        set_primary_identity(db, &a.user.id, "okta", "o-1").await.unwrap();
+        for round in 0..10 {
+            let attacker = json!({"sub": "g-1", "email": "attacker@example.net", "email_verified": true, "round": round});
+            // SQLite may refuse one of two simultaneous writers (busy); that is not a breach.
+            let google = google();
+            let _ = tokio::join!(
+                upsert_login(db, &okta, "o-1", owner_claims.clone(), None),
+                upsert_login(db, &google, "g-1", attacker, None),
+            );
+            let user = reload(db, &a.user.id).await;
+            if user.email_verified {
+                assert_eq!(user.provenance["email_verified"]["address"].as_str(), user.email_normalized.as_deref(), "round {round}: {:?}", user.provenance);
+            }
+            assert_ne!((user.email_normalized.as_deref(), user.email_verified), (Some("owner@example.com"), true), "round {round}");
+        }
+    });
+
+    crate::db_test!(the_upgrade_clears_flags_that_rest_on_a_claim_for_another_address, |db| {
+        use migrations::MigratorTrait;
+        let owner = crate::auth::accounts::sign_up_with_password(db, &crate::profile::Email::parse("owner@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
+        // What linking wrote before this fix: the provider's `true` beside our address.
+        users::Entity::update_many()
+            .col_expr(users::Column::EmailVerified, Expr::value(true))
+            .col_expr(users::Column::Provenance, Expr::value(json!({"email_verified": {"source": "claim:test:email_verified", "at": Utc::now()}})))
+            .filter(users::Column::Id.eq(&owner.id))
+            .exec(db)
+            .await
+            .unwrap();
+        // Run the upgrade's last migration again over this row (its `down` changes nothing).
+        migrations::Migrator::down(db, Some(1)).await.unwrap();
+        migrations::Migrator::up(db, None).await.unwrap();
+        assert!(!reload(db, &owner.id).await.email_verified);
     });
 }

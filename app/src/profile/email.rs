@@ -36,8 +36,9 @@ impl Email {
     }
 
     /// Lower-cased, for lookups: `Ada@Example.com` and `ada@example.com` are one account.
+    /// ASCII only (see `profile::verification::normalize_address`).
     pub fn normalized(&self) -> String {
-        self.0.to_lowercase()
+        super::verification::normalize_address(&self.0)
     }
 }
 

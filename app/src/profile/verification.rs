@@ -23,9 +23,12 @@ pub struct EmailEvidence {
     pub at: DateTime<Utc>,
 }
 
-/// The form addresses are compared in (the same as `Email::normalized`).
+/// The form addresses are compared and looked up in (`users.email_normalized`): trimmed, ASCII
+/// letters lower-cased. Only ASCII is folded: Unicode lower-casing maps look-alikes onto ASCII
+/// (U+212A KELVIN SIGN becomes `k`), which would let a provider that verified `\u{212A}im@…`
+/// vouch for `kim@…`.
 pub fn normalize_address(email: &str) -> String {
-    email.trim().to_lowercase()
+    email.trim().to_ascii_lowercase()
 }
 
 impl EmailEvidence {
@@ -86,6 +89,11 @@ mod tests {
     fn evidence_for_exactly_this_address_verifies_it_whatever_the_case() {
         let e = evidence_for(Some("Ada@Example.com"), [google("stranger@example.net"), google("ada@example.COM")]).unwrap();
         assert_eq!(e.address, "ada@example.com");
+    }
+
+    #[test]
+    fn unicode_look_alikes_are_not_folded_onto_ascii_addresses() {
+        assert_eq!(evidence_for(Some("kim@corp.example"), [google("\u{212A}im@corp.example")]), None);
     }
 
     #[test]

@@ -316,7 +316,7 @@ pub async fn write_values(
                 // `email_verified` is not a target (refused by `Target::from_str`).
                 let Some(column) = root_column(*attr) else { continue };
                 if *attr == RootAttribute::Email {
-                    update = update.col_expr(users::Column::EmailNormalized, Expr::value(text.as_ref().map(|e| e.to_lowercase())));
+                    update = update.col_expr(users::Column::EmailNormalized, Expr::value(text.as_deref().map(crate::profile::verification::normalize_address)));
                     // A new address is verified only by its own evidence, never by the old one's.
                     let evidence = crate::identity::ssr::load_email_evidence(db, user, text.as_deref()).await?;
                     update = update.col_expr(users::Column::EmailVerified, Expr::value(evidence.is_some()));

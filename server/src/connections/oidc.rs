@@ -371,7 +371,8 @@ impl OidcConnection {
     /// endpoint and the end-session endpoint. Reads what is known; never fetches.
     pub fn browser_endpoints(&self) -> Vec<Url> {
         let mut urls = vec![self.issuer.url().clone()];
-        if let Ok(Discovery::Ready(md)) = self.discovery.read().map(|d| d.clone()) {
+        if let Ok(Discovery::Ready(d)) = self.discovery.read().map(|d| d.clone()) {
+            let md = d.metadata;
             urls.push(md.authorization_endpoint().url().clone());
             if let Some(end) = &md.additional_metadata().end_session_endpoint {
                 urls.push(end.url().clone());
