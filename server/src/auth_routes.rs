@@ -182,11 +182,10 @@ async fn finish(
     accounts::record_login(&s.db, &result.user.id, Some(client.to_string()))
         .await
         .map_err(|e| LoginFailure::Internal(e.to_string()))?;
-    session::sign_in(session, &result.user.id).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
     let handle = app::auth::devices::register(&s.db, &result.user.id, user_agent, Some(client.to_string()))
         .await
         .map_err(|e| LoginFailure::Internal(e.to_string()))?;
-    session::set_handle(session, &handle).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
+    session::sign_in(session, &result.user.id, &handle).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
     if let Some(id_token) = &login.id_token {
         session::remember_provider(session, name, id_token).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
     }

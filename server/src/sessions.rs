@@ -137,6 +137,11 @@ pub async fn enforce_session_policy(
         Ok(false) => {}
         Err(err) => tracing::warn!(error = %err, "could not check the session lifetime"),
     }
+    match app::auth::session::end_if_incomplete(&session).await {
+        Ok(true) => tracing::info!("session ended: signed in without a device record"),
+        Ok(false) => {}
+        Err(err) => tracing::warn!(error = %err, "could not check the session's records"),
+    }
     if let Ok(Some(handle)) = app::auth::session::handle(&session).await {
         match app::auth::devices::still_valid(&policy.db, &handle).await {
             Ok(true) => {}

@@ -242,7 +242,6 @@ pub mod ssr {
             .await
             .map_err(|e| internal("recording a login", e))?;
         let session = session().await?;
-        session::sign_in(&session, user_id).await?;
         let user_agent = leptos_axum::extract::<axum::http::HeaderMap>()
             .await
             .ok()
@@ -250,7 +249,7 @@ pub mod ssr {
         let handle = super::devices::register(&state.db, user_id, user_agent, client_ip().await)
             .await
             .map_err(|e| internal("recording a session", e))?;
-        session::set_handle(&session, &handle).await?;
+        session::sign_in(&session, user_id, &handle).await?;
         leptos_axum::redirect(&ReturnTo::or_home(return_to.as_deref()).via_welcome());
         Ok(())
     }

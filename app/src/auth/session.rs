@@ -12,13 +12,35 @@ const AUTHENTICATED_AT: &str = "auth.at";
 #[error("session store failed: {0}")]
 pub struct SessionError(#[from] tower_sessions::session::Error);
 
-/// Starts a signed-in session. The session id is replaced first, so an id planted in the
-/// browser before login (session fixation) is worthless afterwards.
-pub async fn sign_in(session: &Session, user_id: &str) -> Result<(), SessionError> {
+/// Starts a signed-in session whose row in "Where you are signed in" is `handle` (registered
+/// first, so a signed-in session always has one: see [`is_incomplete`]). The session id is
+/// replaced first, so an id planted in the browser before login (session fixation) is
+/// worthless afterwards.
+pub async fn sign_in(session: &Session, user_id: &str, handle: &str) -> Result<(), SessionError> {
     session.cycle_id().await?;
     session.insert(USER_ID, user_id).await?;
     session.insert(AUTHENTICATED_AT, Utc::now().timestamp()).await?;
+    session.insert(HANDLE, handle).await?;
     Ok(())
+}
+
+/// A signed-in session without its device row or its sign-in time cannot be listed, ended
+/// from another device or held to the absolute limit: it is ended instead (sessions from
+/// before those records existed sign in once more).
+pub fn is_incomplete(signed_in: bool, has_handle: bool, has_signed_in_at: bool) -> bool {
+    signed_in && !(has_handle && has_signed_in_at)
+}
+
+/// Ends `session` if [`is_incomplete`]; whether it did.
+pub async fn end_if_incomplete(session: &Session) -> Result<bool, SessionError> {
+    let signed_in = session.get::<String>(USER_ID).await?.is_some();
+    let has_handle = session.get::<String>(HANDLE).await?.is_some();
+    let has_at = session.get::<i64>(AUTHENTICATED_AT).await?.is_some();
+    if is_incomplete(signed_in, has_handle, has_at) {
+        session.flush().await?;
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// The signed-in user's id, if any.
@@ -66,6 +88,15 @@ mod tests {
     use super::past_absolute_limit;
 
     #[test]
+    fn a_signed_in_session_missing_its_device_row_or_sign_in_time_is_incomplete() {
+        use super::is_incomplete;
+        assert!(!is_incomplete(true, true, true));
+        assert!(is_incomplete(true, false, true));
+        assert!(is_incomplete(true, true, false));
+        assert!(!is_incomplete(false, false, false), "signed out: nothing to end");
+    }
+
+    #[test]
     fn sessions_end_after_the_absolute_limit_however_active() {
         let day = 86_400;
         assert!(!past_absolute_limit(0, 29 * day, 30 * day));
@@ -74,11 +105,6 @@ mod tests {
 }
 
 /// The handle of this session's row in the signed-in sessions list.
-pub async fn set_handle(session: &Session, handle: &str) -> Result<(), SessionError> {
-    session.insert(HANDLE, handle).await?;
-    Ok(())
-}
-
 pub async fn handle(session: &Session) -> Result<Option<String>, SessionError> {
     Ok(session.get::<String>(HANDLE).await?)
 }
