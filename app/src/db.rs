@@ -8,7 +8,8 @@ use std::{str::FromStr, time::Duration};
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
     sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    ConnectOptions, Database, DatabaseConnection, DbErr, SqlxSqliteConnector,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, SqlxSqliteConnector,
+    TransactionTrait,
 };
 
 /// How to reach the database. The URL may hold a password, so this type's `Debug` hides it.
@@ -126,6 +127,21 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<usize, DbOpenError> {
         tracing::info!(applied = pending.len(), "database migrations applied");
     }
     Ok(pending.len())
+}
+
+/// Starts a transaction that will write. On SQLite it takes the database's write lock before
+/// anything else — what `BEGIN IMMEDIATE` does; sea-orm always begins deferred. A deferred
+/// transaction that reads and then writes fails at once with `SQLITE_BUSY_SNAPSHOT` when
+/// another writer committed in between (busy_timeout cannot help: its snapshot is stale),
+/// which made concurrent sign-ins fail; a transaction whose first statement writes waits
+/// its turn under busy_timeout instead. The statement writes nothing (`WHERE 0`) but, being
+/// an UPDATE, reserves the write lock. PostgreSQL needs nothing: row locks and MVCC serve.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    if db.get_database_backend() == DatabaseBackend::Sqlite {
+        txn.execute_unprepared("UPDATE users SET id = id WHERE 0").await?;
+    }
+    Ok(txn)
 }
 
 #[cfg(test)]

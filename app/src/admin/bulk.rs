@@ -175,7 +175,7 @@ pub async fn import(db: &DatabaseConnection, users: &[BulkUser]) -> Result<Impor
     }
     let now = Utc::now();
     let mut report = ImportReport::default();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     for (i, u) in users.iter().enumerate() {
         let normalized = u.email.as_deref().and_then(|e| Email::parse(e).ok()).map(|e| e.normalized());
         if let Some(email) = &normalized {

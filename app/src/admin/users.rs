@@ -236,7 +236,7 @@ pub mod ssr {
             if let Some(blocked) = patch.blocked {
                 update = update.col_expr(users::Column::Blocked, Expr::value(blocked));
             }
-            let txn = db.begin().await?;
+            let txn = crate::db::begin_write(db).await?;
             let result = update
                 .filter(users::Column::Id.eq(user_id))
                 .filter(users::Column::Version.eq(user.version))

@@ -53,7 +53,7 @@ pub async fn sign_up_with_password(
     let raw = json!({ "email": email.as_str() });
     let attrs = normalize(ProviderKind::Password, &raw);
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = users::ActiveModel {
         id: Set(user_id.clone()),
         email: Set(attrs.email.clone()),

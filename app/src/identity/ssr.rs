@@ -75,7 +75,7 @@ async fn upsert_once(
 ) -> Result<LoginResult, IdentityError> {
     let now = Utc::now();
     let attrs = normalize(connection.kind, &profile_data).present();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let existing = identities::Entity::find()
         .filter(identities::Column::Connection.eq(&connection.name))
         .filter(identities::Column::Subject.eq(subject))
@@ -308,7 +308,7 @@ pub async fn unlink_identity(
     subject: &str,
 ) -> Result<(), IdentityError> {
     use sea_orm::PaginatorTrait;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let owned = identities::Entity::find().filter(identities::Column::UserId.eq(user_id));
     let target = owned
         .clone()

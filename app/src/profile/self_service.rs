@@ -79,7 +79,7 @@ pub fn subject_hash(user_id: &str) -> String {
 /// sessions end at their next request (the session user no longer exists).
 #[tracing::instrument(skip(db))]
 pub async fn erase_account(db: &DatabaseConnection, user_id: &str, actor_kind: &str) -> Result<bool, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let deleted = users::Entity::delete_by_id(user_id.to_string()).exec(&txn).await?.rows_affected;
     if deleted == 0 {
         txn.rollback().await?;

@@ -105,7 +105,7 @@ pub async fn load_config(db: &impl ConnectionTrait) -> Result<ProfilingConfig, P
 /// configuration, never a mix.
 pub async fn replace_config(db: &DatabaseConnection, config: &ProfilingConfig) -> Result<(), ProfilingError> {
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     profile_stage_fields::Entity::delete_many().exec(&txn).await?;
     profile_stages::Entity::delete_many().exec(&txn).await?;
     profile_fields::Entity::delete_many().exec(&txn).await?;
@@ -480,7 +480,7 @@ pub async fn answer_stage(
         if !problems.is_empty() {
             return Err(ProfilingError::Invalid(problems));
         }
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         match write_values(&txn, &user, &values, now).await {
             Err(ProfilingError::Conflict) => {
                 txn.rollback().await?;

@@ -1,0 +1,75 @@
+//! Many people signing in at once on the embedded database (SQLite, a real file in WAL mode)
+//! and on PostgreSQL: every sign-in succeeds. On SQLite a transaction that reads and then
+//! writes fails at once (`SQLITE_BUSY_SNAPSHOT`) when another writer committed in between;
+//! `db::begin_write` takes the write lock first so writers wait their turn instead.
+
+mod common;
+
+use common::{idp::FakeIdp, spawn_app_on, Backend, TestApp};
+use reqwest::{header, Client, StatusCode};
+use serde_json::json;
+
+const CLIENTS: usize = 8;
+const SIGN_INS_PER_CLIENT: usize = 25;
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+/// One federated sign-in of a fresh browser; `Ok` when it ended signed in.
+async fn sign_in(app: &TestApp) -> Result<(), String> {
+    let client = Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let start = client.get(app.url("/auth/test/start")).send().await.map_err(|e| e.to_string())?;
+    let at_provider = client.get(location(&start)).send().await.map_err(|e| e.to_string())?;
+    let done = client.get(location(&at_provider)).send().await.map_err(|e| e.to_string())?;
+    let to = location(&done);
+    if !to.starts_with("/welcome") {
+        return Err(format!("ended at {to}"));
+    }
+    let me = client.get(app.url("/api/me")).send().await.map_err(|e| e.to_string())?;
+    if me.status() != StatusCode::OK {
+        return Err(format!("/api/me answered {}", me.status()));
+    }
+    Ok(())
+}
+
+async fn concurrent_sign_ins_all_succeed(backend: Backend) {
+    let idp = FakeIdp::start(json!({"sub": "crowd", "email": "crowd@example.com", "email_verified": true, "given_name": "Crowd"})).await;
+    let limits = "[rate_limit]\nauth_per_minute = 100000\nauth_burst = 100000\n";
+    let app = spawn_app_on(backend, &format!("{limits}{}", idp.oidc_connection("test"))).await;
+    // Every browser signs in as the same person: the hardest case, all writers on one row.
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for _ in 0..CLIENTS {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut failures = Vec::new();
+            for _ in 0..SIGN_INS_PER_CLIENT {
+                if let Err(e) = sign_in(&app).await {
+                    failures.push(e);
+                }
+            }
+            failures
+        }));
+    }
+    let mut failures = Vec::new();
+    for t in tasks {
+        failures.extend(t.await.unwrap());
+    }
+    assert!(failures.is_empty(), "{} of {} sign-ins failed, e.g. {:?}", failures.len(), CLIENTS * SIGN_INS_PER_CLIENT, &failures[..failures.len().min(3)]);
+    drop(idp);
+    if let Ok(app) = std::sync::Arc::try_unwrap(app) {
+        app.cleanup().await;
+    }
+}
+mod concurrent_sign_ins_all_succeed {
+    // Several worker threads: the server, the provider and the browsers really run at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        super::concurrent_sign_ins_all_succeed(super::Backend::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres() {
+        super::concurrent_sign_ins_all_succeed(super::Backend::Postgres).await
+    }
+}
