@@ -11,6 +11,8 @@ use serde_json::json;
 
 const CLIENTS: usize = 8;
 const SIGN_INS_PER_CLIENT: usize = 25;
+/// Concurrent page renders (wrk's 32 connections in the issue).
+const RENDERERS: usize = 32;
 
 fn location(res: &reqwest::Response) -> String {
     res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
@@ -71,5 +73,54 @@ mod concurrent_sign_ins_all_succeed {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn on_postgres() {
         super::concurrent_sign_ins_all_succeed(super::Backend::Postgres).await
+    }
+}
+
+/// Every resource of a signed-in page renders on the server with its request's data, however
+/// many renders run at once. (Server functions called by resources read the session from the
+/// request; under concurrent renders the "Where you are signed in" list failed with "session
+/// layer missing" and the page hydrated against an error.)
+async fn concurrent_profile_renders_all_have_their_data(backend: Backend) {
+    let app = std::sync::Arc::new(spawn_app_on(backend, "").await);
+    let res = app
+        .client
+        .post(app.url("/api/auth/password/sign_up"))
+        .form(&[("email", "ada@example.com"), ("password", "a long passphrase")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection() || res.status().is_success(), "{}", res.status());
+    let mut tasks = Vec::new();
+    for _ in 0..RENDERERS {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut bad = 0;
+            for _ in 0..SIGN_INS_PER_CLIENT {
+                let html = app.client.get(app.url("/profile")).send().await.unwrap().text().await.unwrap();
+                if !html.contains("data-testid=\"sessions\"") || !html.contains("ada@example.com") {
+                    bad += 1;
+                }
+            }
+            bad
+        }));
+    }
+    let mut bad = 0;
+    for t in tasks {
+        bad += t.await.unwrap();
+    }
+    assert_eq!(bad, 0, "{bad} of {} renders lacked their data", RENDERERS * SIGN_INS_PER_CLIENT);
+    if let Ok(app) = std::sync::Arc::try_unwrap(app) {
+        app.cleanup().await;
+    }
+}
+
+mod concurrent_profile_renders_all_have_their_data {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        super::concurrent_profile_renders_all_have_their_data(super::Backend::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres() {
+        super::concurrent_profile_renders_all_have_their_data(super::Backend::Postgres).await
     }
 }

@@ -46,10 +46,20 @@ pub async fn end_sessions(handle: Option<String>) -> Result<(), AppError> {
 mod ssr {
     use crate::{auth::SessionUser, error::AppError, state::AppState};
 
+    /// Reads everything it needs from the request before its first database await: the
+    /// session used to be taken after `require_user`'s queries, and under concurrent server
+    /// renders that late read found no request parts ("session layer missing"), so the
+    /// "Where you are signed in" list rendered as an error the browser then hydrated against.
     pub async fn context() -> Result<(AppState, SessionUser, Option<String>), AppError> {
         let state = AppState::current()?;
-        let me = crate::auth::ssr::require_user().await?;
         let session = crate::auth::ssr::session().await?;
+        let me = crate::auth::ssr::user_of_session(&state, &session)
+            .await?
+            .ok_or_else(|| {
+                let err = AppError::Unauthorized;
+                crate::error::ssr::set_status(&err);
+                err
+            })?;
         let current = crate::auth::session::handle(&session).await?;
         Ok((state, me, current))
     }
