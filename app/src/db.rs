@@ -70,10 +70,7 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbOpenErro
             .connect_timeout(config.connect_timeout)
             .acquire_timeout(config.connect_timeout)
             .sqlx_logging(false);
-        Database::connect(options).await.map_err(|source| DbOpenError::Open {
-            url: redact_url(url),
-            source,
-        })
+        Database::connect(options).await.map_err(|source| DbOpenError::Open { url: redact_url(url), source })
     } else {
         Err(DbOpenError::UnsupportedScheme(redact_url(url)))
     }
@@ -94,14 +91,10 @@ async fn connect_sqlite(config: &DbConfig) -> Result<DatabaseConnection, DbOpenE
         .foreign_keys(true)
         // Writers wait for each other instead of failing with "database is locked".
         .busy_timeout(Duration::from_secs(5));
-    let in_memory = options.get_filename().to_string_lossy() == ":memory:"
-        || config.url.contains("mode=memory");
+    let in_memory = options.get_filename().to_string_lossy() == ":memory:" || config.url.contains("mode=memory");
     if !in_memory {
         if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| DbOpenError::DataDir {
-                path: dir.display().to_string(),
-                source,
-            })?;
+            std::fs::create_dir_all(dir).map_err(|source| DbOpenError::DataDir { path: dir.display().to_string(), source })?;
         }
     }
     // An in-memory database lives as long as its connection: keep exactly one.
@@ -150,21 +143,14 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted_from_database_urls() {
-        assert_eq!(
-            redact_url("postgres://askonce:s3cret@db.internal:5432/askonce"),
-            "postgres://askonce:***@db.internal:5432/askonce"
-        );
+        assert_eq!(redact_url("postgres://askonce:s3cret@db.internal:5432/askonce"), "postgres://askonce:***@db.internal:5432/askonce");
         assert_eq!(redact_url("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
         assert_eq!(redact_url("sqlite://data/askonce.db"), "sqlite://data/askonce.db");
     }
 
     #[test]
     fn debug_output_never_shows_the_password() {
-        let config = DbConfig {
-            url: "postgres://u:hunter2@h/db".into(),
-            max_connections: 5,
-            connect_timeout: Duration::from_secs(1),
-        };
+        let config = DbConfig { url: "postgres://u:hunter2@h/db".into(), max_connections: 5, connect_timeout: Duration::from_secs(1) };
         assert!(!format!("{config:?}").contains("hunter2"));
     }
 }
@@ -180,10 +166,7 @@ mod schema_tests {
 
     async fn count(db: &DatabaseConnection, table: &str) -> i64 {
         let row = db
-            .query_one(Statement::from_string(
-                db.get_database_backend(),
-                format!("SELECT COUNT(*) AS n FROM {table}"),
-            ))
+            .query_one(Statement::from_string(db.get_database_backend(), format!("SELECT COUNT(*) AS n FROM {table}")))
             .await
             .unwrap()
             .unwrap();
@@ -201,24 +184,38 @@ mod schema_tests {
     crate::db_test!(deleting_a_user_removes_their_identities_and_credentials, |db| {
         exec(db, "INSERT INTO users (id, user_metadata, app_metadata, provenance) VALUES ('u1', '{}', '{}', '{}')").await.unwrap();
         exec(db, "INSERT INTO identities (user_id, connection, provider, subject, profile_data) VALUES ('u1', 'google', 'google-oauth2', '1234', '{}')").await.unwrap();
-        exec(db, "INSERT INTO password_credentials (user_id, email_normalized, password_hash) VALUES ('u1', 'a@example.com', 'x')").await.unwrap();
+        exec(db, "INSERT INTO password_credentials (user_id, email_normalized, password_hash) VALUES ('u1', 'a@example.com', 'x')")
+            .await
+            .unwrap();
         exec(db, "DELETE FROM users WHERE id = 'u1'").await.unwrap();
         assert_eq!(count(db, "identities").await, 0);
         assert_eq!(count(db, "password_credentials").await, 0);
     });
 
     crate::db_test!(one_provider_account_maps_to_exactly_one_identity, |db| {
-        exec(db, "INSERT INTO users (id, user_metadata, app_metadata, provenance) VALUES ('u1', '{}', '{}', '{}'), ('u2', '{}', '{}', '{}')").await.unwrap();
+        exec(
+            db,
+            "INSERT INTO users (id, user_metadata, app_metadata, provenance) VALUES ('u1', '{}', '{}', '{}'), ('u2', '{}', '{}', '{}')",
+        )
+        .await
+        .unwrap();
         exec(db, "INSERT INTO identities (user_id, connection, provider, subject, profile_data) VALUES ('u1', 'google', 'google-oauth2', 'same-sub', '{}')").await.unwrap();
         let duplicate = exec(db, "INSERT INTO identities (user_id, connection, provider, subject, profile_data) VALUES ('u2', 'google', 'google-oauth2', 'same-sub', '{}')").await;
         assert!(duplicate.is_err(), "(connection, sub) must be unique");
         // The same sub at another connection is another account.
-        exec(db, "INSERT INTO identities (user_id, connection, provider, subject, profile_data) VALUES ('u2', 'okta', 'oidc', 'same-sub', '{}')").await.unwrap();
+        exec(
+            db,
+            "INSERT INTO identities (user_id, connection, provider, subject, profile_data) VALUES ('u2', 'okta', 'oidc', 'same-sub', '{}')",
+        )
+        .await
+        .unwrap();
     });
 
     crate::db_test!(a_field_used_by_a_stage_cannot_be_deleted, |db| {
         exec(db, "INSERT INTO profile_fields (key, label, kind, target, validation, claims) VALUES ('company', 'Company', 'text', 'user_metadata.company', '{}', '[]')").await.unwrap();
-        exec(db, "INSERT INTO profile_stages (key, title, trigger_kind, context_tags) VALUES ('work', 'About your work', 'login', '[]')").await.unwrap();
+        exec(db, "INSERT INTO profile_stages (key, title, trigger_kind, context_tags) VALUES ('work', 'About your work', 'login', '[]')")
+            .await
+            .unwrap();
         exec(db, "INSERT INTO profile_stage_fields (stage_key, field_key) VALUES ('work', 'company')").await.unwrap();
         assert!(exec(db, "DELETE FROM profile_fields WHERE key = 'company'").await.is_err());
         exec(db, "DELETE FROM profile_stages WHERE key = 'work'").await.unwrap();

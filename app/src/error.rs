@@ -71,9 +71,7 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
                 AppError::BadRequest("The form was incomplete. Please check it and try again.".into())
             }
-            ServerFnErrorErr::Request(_)
-            | ServerFnErrorErr::Response(_)
-            | ServerFnErrorErr::Deserialization(_) => AppError::Unreachable,
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) | ServerFnErrorErr::Deserialization(_) => AppError::Unreachable,
             other => {
                 tracing::error!(error = %other, "server function failed");
                 AppError::Internal
@@ -184,9 +182,7 @@ mod tests {
 
     #[test]
     fn internal_server_fn_failures_do_not_leak_their_cause() {
-        let err = AppError::from_server_fn_error(ServerFnErrorErr::ServerError(
-            "connection refused to 10.0.0.3:5432".into(),
-        ));
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::ServerError("connection refused to 10.0.0.3:5432".into()));
         assert_eq!(err, AppError::Internal);
         assert!(!err.to_string().contains("10.0.0.3"));
     }

@@ -30,10 +30,7 @@ fn Header() -> impl IntoView {
     let location = use_location();
     let logout = ServerAction::<Logout>::new();
     // Re-read on every navigation and after signing out: sign-in changes the page too.
-    let user = Resource::new(
-        move || (location.pathname.get(), logout.version().get()),
-        |_| current_user(),
-    );
+    let user = Resource::new(move || (location.pathname.get(), logout.version().get()), |_| current_user());
     view! {
         <header class="site-header">
             <A href="/" attr:class="brand">

@@ -3,13 +3,7 @@
 //!
 //! Each domain concept lives in its own module; server-only queries and services sit in
 //! that module's `ssr` submodule so they never reach the wasm bundle.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::todo,
-    clippy::await_holding_lock
-)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::todo, clippy::await_holding_lock)]
 #![recursion_limit = "256"]
 
 pub mod admin;

@@ -13,8 +13,7 @@ use crate::db::{connect, migrate, DbConfig};
 
 /// Where the PostgreSQL test server is; overridable with `TEST_DATABASE_URL`.
 pub fn postgres_admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
 }
 
 /// A migrated database for one test.
@@ -42,15 +41,12 @@ impl TestDb {
     /// A brand-new PostgreSQL database on the test server.
     pub async fn postgres() -> TestDb {
         let admin_url = postgres_admin_url();
-        let admin = connect(&config(admin_url.clone()))
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL test server unreachable ({e}); set TEST_DATABASE_URL or run with SKIP_POSTGRES=1 through scripts/test.sh"));
+        let admin = connect(&config(admin_url.clone())).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL test server unreachable ({e}); set TEST_DATABASE_URL or run with SKIP_POSTGRES=1 through scripts/test.sh")
+        });
         let name = format!("askonce_t_{}", uuid::Uuid::new_v4().simple());
         admin
-            .execute(Statement::from_string(
-                admin.get_database_backend(),
-                format!("CREATE DATABASE \"{name}\""),
-            ))
+            .execute(Statement::from_string(admin.get_database_backend(), format!("CREATE DATABASE \"{name}\"")))
             .await
             .expect("create test database");
         let _ = admin.close().await;
@@ -144,14 +140,8 @@ mod tests {
 
     #[test]
     fn the_database_name_is_replaced_and_the_query_kept() {
-        assert_eq!(
-            replace_database("postgres://postgres@127.0.0.1:5432/test", "x"),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            replace_database("postgres://u:p@h/test?sslmode=disable", "x"),
-            "postgres://u:p@h/x?sslmode=disable"
-        );
+        assert_eq!(replace_database("postgres://postgres@127.0.0.1:5432/test", "x"), "postgres://postgres@127.0.0.1:5432/x");
+        assert_eq!(replace_database("postgres://u:p@h/test?sslmode=disable", "x"), "postgres://u:p@h/x?sslmode=disable");
         assert_eq!(replace_database("postgres://h", "x"), "postgres://h/x");
     }
 }

@@ -51,20 +51,14 @@ impl MigrationTrait for Migration {
             Users::Table.into_iden(),
         ];
         for table in tables {
-            manager
-                .drop_table(Table::drop().table(table).if_exists().to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(table).if_exists().to_owned()).await?;
         }
         Ok(())
     }
 }
 
 fn created_at<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .not_null()
-        .default(Expr::current_timestamp())
-        .to_owned()
+    ColumnDef::new(col).timestamp_with_time_zone().not_null().default(Expr::current_timestamp()).to_owned()
 }
 
 async fn create_users(m: &SchemaManager<'_>) -> Result<(), DbErr> {
@@ -97,37 +91,17 @@ async fn create_users(m: &SchemaManager<'_>) -> Result<(), DbErr> {
             .to_owned(),
     )
     .await?;
-    m.create_index(
-        Index::create()
-            .name("idx_users_email_normalized")
-            .table(Users::Table)
-            .col(Users::EmailNormalized)
-            .to_owned(),
-    )
-    .await?;
+    m.create_index(Index::create().name("idx_users_email_normalized").table(Users::Table).col(Users::EmailNormalized).to_owned()).await?;
     // Keyset pagination of the admin user list orders by (created_at, id).
-    m.create_index(
-        Index::create()
-            .name("idx_users_created_at_id")
-            .table(Users::Table)
-            .col(Users::CreatedAt)
-            .col(Users::Id)
-            .to_owned(),
-    )
-    .await
+    m.create_index(Index::create().name("idx_users_created_at_id").table(Users::Table).col(Users::CreatedAt).col(Users::Id).to_owned())
+        .await
 }
 
 async fn create_identities(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
         Table::create()
             .table(Identities::Table)
-            .col(
-                ColumnDef::new(Identities::Id)
-                    .big_integer()
-                    .not_null()
-                    .auto_increment()
-                    .primary_key(),
-            )
+            .col(ColumnDef::new(Identities::Id).big_integer().not_null().auto_increment().primary_key())
             .col(ColumnDef::new(Identities::UserId).string_len(64).not_null())
             .col(ColumnDef::new(Identities::Connection).string_len(64).not_null())
             .col(ColumnDef::new(Identities::Provider).string_len(64).not_null())
@@ -157,33 +131,16 @@ async fn create_identities(m: &SchemaManager<'_>) -> Result<(), DbErr> {
             .to_owned(),
     )
     .await?;
-    m.create_index(
-        Index::create()
-            .name("idx_identities_user")
-            .table(Identities::Table)
-            .col(Identities::UserId)
-            .to_owned(),
-    )
-    .await
+    m.create_index(Index::create().name("idx_identities_user").table(Identities::Table).col(Identities::UserId).to_owned()).await
 }
 
 async fn create_password_credentials(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
         Table::create()
             .table(PasswordCredentials::Table)
-            .col(
-                ColumnDef::new(PasswordCredentials::UserId)
-                    .string_len(64)
-                    .not_null()
-                    .primary_key(),
-            )
+            .col(ColumnDef::new(PasswordCredentials::UserId).string_len(64).not_null().primary_key())
             // The sign-in key of the local connection: unique, lower-cased.
-            .col(
-                ColumnDef::new(PasswordCredentials::EmailNormalized)
-                    .string_len(320)
-                    .not_null()
-                    .unique_key(),
-            )
+            .col(ColumnDef::new(PasswordCredentials::EmailNormalized).string_len(320).not_null().unique_key())
             .col(ColumnDef::new(PasswordCredentials::PasswordHash).string_len(512).not_null())
             .col(created_at(PasswordCredentials::CreatedAt))
             .col(created_at(PasswordCredentials::UpdatedAt))
@@ -219,12 +176,7 @@ async fn create_profile_fields(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     )
     .await?;
     m.create_index(
-        Index::create()
-            .name("uq_profile_fields_target")
-            .table(ProfileFields::Table)
-            .col(ProfileFields::Target)
-            .unique()
-            .to_owned(),
+        Index::create().name("uq_profile_fields_target").table(ProfileFields::Table).col(ProfileFields::Target).unique().to_owned(),
     )
     .await
 }
@@ -262,11 +214,7 @@ async fn create_profile_stage_fields(m: &SchemaManager<'_>) -> Result<(), DbErr>
             .col(ColumnDef::new(ProfileStageFields::StageKey).string_len(64).not_null())
             .col(ColumnDef::new(ProfileStageFields::FieldKey).string_len(64).not_null())
             .col(ColumnDef::new(ProfileStageFields::Position).integer().not_null().default(0))
-            .primary_key(
-                Index::create()
-                    .col(ProfileStageFields::StageKey)
-                    .col(ProfileStageFields::FieldKey),
-            )
+            .primary_key(Index::create().col(ProfileStageFields::StageKey).col(ProfileStageFields::FieldKey))
             .foreign_key(
                 ForeignKey::create()
                     .name("fk_stage_fields_stage")
@@ -294,13 +242,7 @@ async fn create_prompt_events(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
         Table::create()
             .table(PromptEvents::Table)
-            .col(
-                ColumnDef::new(PromptEvents::Id)
-                    .big_integer()
-                    .not_null()
-                    .auto_increment()
-                    .primary_key(),
-            )
+            .col(ColumnDef::new(PromptEvents::Id).big_integer().not_null().auto_increment().primary_key())
             .col(ColumnDef::new(PromptEvents::UserId).string_len(64).not_null())
             .col(ColumnDef::new(PromptEvents::StageKey).string_len(64).not_null())
             // shown | answered | skipped | abandoned
@@ -347,13 +289,7 @@ async fn create_articles(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
         Table::create()
             .table(Articles::Table)
-            .col(
-                ColumnDef::new(Articles::Id)
-                    .big_integer()
-                    .not_null()
-                    .auto_increment()
-                    .primary_key(),
-            )
+            .col(ColumnDef::new(Articles::Id).big_integer().not_null().auto_increment().primary_key())
             .col(ColumnDef::new(Articles::Slug).string_len(128).not_null().unique_key())
             .col(ColumnDef::new(Articles::Title).string_len(256).not_null())
             .col(ColumnDef::new(Articles::Summary).text().not_null())
@@ -390,13 +326,7 @@ async fn create_audit_log(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
         Table::create()
             .table(AuditLog::Table)
-            .col(
-                ColumnDef::new(AuditLog::Id)
-                    .big_integer()
-                    .not_null()
-                    .auto_increment()
-                    .primary_key(),
-            )
+            .col(ColumnDef::new(AuditLog::Id).big_integer().not_null().auto_increment().primary_key())
             .col(created_at(AuditLog::At))
             // `user`, `admin`, `api_token`, `system`
             .col(ColumnDef::new(AuditLog::ActorKind).string_len(16).not_null())
@@ -409,14 +339,7 @@ async fn create_audit_log(m: &SchemaManager<'_>) -> Result<(), DbErr> {
             .to_owned(),
     )
     .await?;
-    m.create_index(
-        Index::create()
-            .name("idx_audit_log_at")
-            .table(AuditLog::Table)
-            .col(AuditLog::At)
-            .to_owned(),
-    )
-    .await
+    m.create_index(Index::create().name("idx_audit_log_at").table(AuditLog::Table).col(AuditLog::At).to_owned()).await
 }
 
 #[derive(DeriveIden)]

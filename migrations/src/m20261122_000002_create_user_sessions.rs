@@ -18,18 +18,8 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(UserSessions::UserId).string_len(64).not_null())
                     .col(ColumnDef::new(UserSessions::UserAgent).string_len(512).null())
                     .col(ColumnDef::new(UserSessions::Ip).string_len(64).null())
-                    .col(
-                        ColumnDef::new(UserSessions::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null()
-                            .default(Expr::current_timestamp()),
-                    )
-                    .col(
-                        ColumnDef::new(UserSessions::LastSeen)
-                            .timestamp_with_time_zone()
-                            .not_null()
-                            .default(Expr::current_timestamp()),
-                    )
+                    .col(ColumnDef::new(UserSessions::CreatedAt).timestamp_with_time_zone().not_null().default(Expr::current_timestamp()))
+                    .col(ColumnDef::new(UserSessions::LastSeen).timestamp_with_time_zone().not_null().default(Expr::current_timestamp()))
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_user_sessions_user")
@@ -41,13 +31,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_user_sessions_user")
-                    .table(UserSessions::Table)
-                    .col(UserSessions::UserId)
-                    .to_owned(),
-            )
+            .create_index(Index::create().name("idx_user_sessions_user").table(UserSessions::Table).col(UserSessions::UserId).to_owned())
             .await
     }
 

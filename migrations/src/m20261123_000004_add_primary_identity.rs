@@ -21,17 +21,12 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .alter_table(
-                Table::alter()
-                    .table(Users::Table)
-                    .add_column(ColumnDef::new(Users::PrimaryIdentityId).big_integer().null())
-                    .to_owned(),
+                Table::alter().table(Users::Table).add_column(ColumnDef::new(Users::PrimaryIdentityId).big_integer().null()).to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(Table::alter().table(Users::Table).drop_column(Users::PrimaryIdentityId).to_owned())
-            .await
+        manager.alter_table(Table::alter().table(Users::Table).drop_column(Users::PrimaryIdentityId).to_owned()).await
     }
 }

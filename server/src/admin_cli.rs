@@ -49,14 +49,25 @@ pub async fn token(settings: &Settings, action: &TokenCommand) -> Result<(), Str
                 .collect::<Result<Vec<_>, _>>()?;
             let expires = expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
             let (info, secret) = api_tokens::ssr::create(&db, name, &scopes, ("cli", None), expires).await.map_err(|e| e.to_string())?;
-            eprintln!("token {} created with scopes {}; it is shown only now:", info.id, info.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "));
+            eprintln!(
+                "token {} created with scopes {}; it is shown only now:",
+                info.id,
+                info.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+            );
             println!("{secret}");
             Ok(())
         }
         TokenCommand::List => {
             for t in api_tokens::ssr::list(&db).await.map_err(|e| e.to_string())? {
                 let state = if t.revoked_at.is_some() { "revoked" } else { "live" };
-                println!("{}\t{}\t{}…\t{}\t{}", t.id, t.name, t.prefix, t.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","), state);
+                println!(
+                    "{}\t{}\t{}…\t{}\t{}",
+                    t.id,
+                    t.name,
+                    t.prefix,
+                    t.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
+                    state
+                );
             }
             Ok(())
         }

@@ -2,7 +2,10 @@
 //! signed in to the console.
 
 use app::{
-    admin::{access::ssr::admin_of_session, analytics::{self, Period}},
+    admin::{
+        access::ssr::admin_of_session,
+        analytics::{self, Period},
+    },
     error::AppError,
     state::AppState,
 };

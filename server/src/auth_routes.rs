@@ -46,22 +46,12 @@ pub struct StartForm {
 }
 
 /// GET: a sign-in button. Never links: linking changes an account, so it is a POST.
-async fn start_login(
-    State(s): State<AuthRoutes>,
-    Path(name): Path<String>,
-    Query(q): Query<StartQuery>,
-    session: Session,
-) -> Response {
+async fn start_login(State(s): State<AuthRoutes>, Path(name): Path<String>, Query(q): Query<StartQuery>, session: Session) -> Response {
     start(&s, &name, q.return_to, false, &session).await
 }
 
 /// POST: sign in, or link (`link=1`) from the profile page; the cross-site check already ran.
-async fn start_from_form(
-    State(s): State<AuthRoutes>,
-    Path(name): Path<String>,
-    session: Session,
-    Form(f): Form<StartForm>,
-) -> Response {
+async fn start_from_form(State(s): State<AuthRoutes>, Path(name): Path<String>, session: Session, Form(f): Form<StartForm>) -> Response {
     start(&s, &name, f.return_to, f.link.as_deref() == Some("1"), &session).await
 }
 
@@ -71,20 +61,12 @@ async fn start(s: &AuthRoutes, name: &str, return_to: Option<String>, link: bool
     let result = async {
         let connection = s.registry.get(name).ok_or(LoginFailure::UnknownConnection)?;
         let link_user = if link {
-            Some(
-                session::user_id(session)
-                    .await
-                    .map_err(|e| LoginFailure::Internal(e.to_string()))?
-                    .ok_or(LoginFailure::NoTransaction)?,
-            )
+            Some(session::user_id(session).await.map_err(|e| LoginFailure::Internal(e.to_string()))?.ok_or(LoginFailure::NoTransaction)?)
         } else {
             None
         };
         let (url, state, tx) = connection.start(return_to.clone(), link_user).await?;
-        session
-            .insert(&Transaction::session_key(&state), tx)
-            .await
-            .map_err(|e| LoginFailure::Internal(e.to_string()))?;
+        session.insert(&Transaction::session_key(&state), tx).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
         Ok::<_, LoginFailure>(url)
     }
     .await;
@@ -179,9 +161,7 @@ async fn finish(
         // Linking keeps the current session: the person was already signed in.
         return Ok(());
     }
-    accounts::record_login(&s.db, &result.user.id, Some(client.to_string()))
-        .await
-        .map_err(|e| LoginFailure::Internal(e.to_string()))?;
+    accounts::record_login(&s.db, &result.user.id, Some(client.to_string())).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
     let handle = app::auth::devices::register(&s.db, &result.user.id, user_agent, Some(client.to_string()))
         .await
         .map_err(|e| LoginFailure::Internal(e.to_string()))?;

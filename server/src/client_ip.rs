@@ -41,10 +41,9 @@ impl FromStr for TrustedProxy {
         let s = s.trim();
         let net = match s.parse::<IpNet>() {
             Ok(net) => net,
-            Err(_) => s
-                .parse::<IpAddr>()
-                .map(IpNet::from)
-                .map_err(|_| format!("`{s}` is not a CIDR block (10.0.0.0/8) or an IP address"))?,
+            Err(_) => {
+                s.parse::<IpAddr>().map(IpNet::from).map_err(|_| format!("`{s}` is not a CIDR block (10.0.0.0/8) or an IP address"))?
+            }
         };
         // `10.1.2.3/8` means the block `10.0.0.0/8`: keep the network, not the typed host.
         Ok(Self(net.trunc()))
@@ -200,11 +199,7 @@ fn split_outside_quotes(s: &str, sep: char) -> Vec<&str> {
 /// without connect info, as some tests do) the client is `0.0.0.0`: every such request then
 /// shares one quota, which errs on the side of limiting.
 pub async fn resolve_client_ip(State(proxies): State<TrustedProxies>, mut request: Request, next: Next) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
     let client = ClientIp::new(proxies.resolve(peer, request.headers()));
     request.extensions_mut().insert(client);
     next.run(request).await

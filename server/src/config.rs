@@ -126,11 +126,7 @@ pub struct DatabaseSettings {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        Self {
-            url: SecretString::from("sqlite://data/askonce.db?mode=rwc"),
-            max_connections: 10,
-            connect_timeout_secs: 10,
-        }
+        Self { url: SecretString::from("sqlite://data/askonce.db?mode=rwc"), max_connections: 10, connect_timeout_secs: 10 }
     }
 }
 
@@ -210,8 +206,7 @@ impl Settings {
 
     /// Parses and validates settings from any figment (tests use in-memory TOML).
     pub fn from_figment(figment: Figment) -> Result<Settings, ConfigError> {
-        let settings: Settings =
-            figment.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))?;
+        let settings: Settings = figment.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))?;
         settings.validate()?;
         Ok(settings)
     }
@@ -227,41 +222,23 @@ impl Settings {
             }
         }
         if self.server.max_body_bytes < 1024 {
-            return Err(ConfigError::Value {
-                key: "server.max_body_bytes",
-                message: "must be at least 1024".into(),
-            });
+            return Err(ConfigError::Value { key: "server.max_body_bytes", message: "must be at least 1024".into() });
         }
         if self.server.request_timeout_secs == 0 {
-            return Err(ConfigError::Value {
-                key: "server.request_timeout_secs",
-                message: "must be at least 1".into(),
-            });
+            return Err(ConfigError::Value { key: "server.request_timeout_secs", message: "must be at least 1".into() });
         }
         let url = self.database.url.expose_secret();
         if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(ConfigError::Value {
-                key: "database.url",
-                message: "must start with sqlite: or postgres://".into(),
-            });
+            return Err(ConfigError::Value { key: "database.url", message: "must start with sqlite: or postgres://".into() });
         }
         if self.database.max_connections == 0 {
-            return Err(ConfigError::Value {
-                key: "database.max_connections",
-                message: "must be at least 1".into(),
-            });
+            return Err(ConfigError::Value { key: "database.max_connections", message: "must be at least 1".into() });
         }
         if self.session.absolute_timeout_minutes == 0 {
-            return Err(ConfigError::Value {
-                key: "session.absolute_timeout_minutes",
-                message: "must be at least 1".into(),
-            });
+            return Err(ConfigError::Value { key: "session.absolute_timeout_minutes", message: "must be at least 1".into() });
         }
         if self.session.idle_timeout_minutes == 0 {
-            return Err(ConfigError::Value {
-                key: "session.idle_timeout_minutes",
-                message: "must be at least 1".into(),
-            });
+            return Err(ConfigError::Value { key: "session.idle_timeout_minutes", message: "must be at least 1".into() });
         }
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return Err(ConfigError::Value { key: "log.level", message: err.to_string() });

@@ -48,11 +48,7 @@ pub fn check(method: &Method, headers: &HeaderMap, public_origin: &str) -> Verdi
 #[derive(Clone)]
 pub struct PublicOrigin(pub String);
 
-pub async fn refuse_cross_site(
-    State(origin): State<PublicOrigin>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn refuse_cross_site(State(origin): State<PublicOrigin>, request: Request, next: Next) -> Response {
     match check(request.method(), request.headers(), &origin.0) {
         Verdict::Allowed => next.run(request).await,
         Verdict::Refused(reason) => {

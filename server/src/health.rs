@@ -16,10 +16,7 @@ pub async fn healthz(State(db): State<DatabaseConnection>) -> (StatusCode, Json<
         Ok(()) => (StatusCode::OK, Json(Health { status: "ok", database: "ok" })),
         Err(err) => {
             tracing::error!(error = %err, "health check: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(Health { status: "unavailable", database: "unreachable" }),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable", database: "unreachable" }))
         }
     }
 }

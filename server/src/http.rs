@@ -17,31 +17,22 @@ use axum::{
 };
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::{
-    compression::CompressionLayer,
-    limit::RequestBodyLimitLayer,
-    services::ServeDir,
-    set_header::SetResponseHeaderLayer,
-    timeout::TimeoutLayer,
-    trace::TraceLayer,
+    compression::CompressionLayer, limit::RequestBodyLimitLayer, services::ServeDir, set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer, trace::TraceLayer,
 };
 
 use crate::{
-    auth_routes,
+    analytics_csv, api, auth_routes,
     client_ip::{self, TrustedProxies},
     config::Settings,
     connections::ConnectionRegistry,
-    analytics_csv, api, csp, csrf, health, me,
+    csp, csrf, health, me,
     rate_limit::{self, AuthRateLimit},
     sessions,
 };
 
 /// Builds the whole router for `state`.
-pub fn router(
-    state: AppState,
-    settings: &Settings,
-    session_store: sessions::AppSessionStore,
-    registry: Arc<ConnectionRegistry>,
-) -> Router {
+pub fn router(state: AppState, settings: &Settings, session_store: sessions::AppSessionStore, registry: Arc<ConnectionRegistry>) -> Router {
     let options = state.leptos_options.clone();
     let routes = route_list().to_vec();
     let pkg_dir = PathBuf::from(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
@@ -52,10 +43,7 @@ pub fn router(
     // page with an old bundle.
     let pkg = Router::new()
         .fallback_service(ServeDir::new(pkg_dir))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ));
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
 
     let max_body = settings.server.max_body_bytes;
     let csp_sources = csp::CspSources { registry: registry.clone() };
@@ -87,19 +75,13 @@ pub fn router(
         .layer(middleware::from_fn_with_state(limits, rate_limit::limit_auth))
         // Before anything that uses the client address: one resolution for all of them.
         .layer(middleware::from_fn_with_state(proxies, client_ip::resolve_client_ip))
-        .layer(middleware::from_fn_with_state(
-            csrf::PublicOrigin(settings.public_origin()),
-            csrf::refuse_cross_site,
-        ))
+        .layer(middleware::from_fn_with_state(csrf::PublicOrigin(settings.public_origin()), csrf::refuse_cross_site))
         .layer(CompressionLayer::new())
         // Both: axum's extractors honour DefaultBodyLimit, and the tower layer also stops
         // bodies that a handler streams itself. Oversize requests get 413.
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(settings.server.request_timeout_secs),
-        ))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(settings.server.request_timeout_secs)))
         .layer(middleware::from_fn_with_state(csp_sources, csp::content_security_policy))
         .layer(security_headers())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
@@ -132,20 +114,11 @@ fn security_headers() -> tower::layer::util::Stack<
 > {
     tower::layer::util::Stack::new(
         // Nobody may frame the sign-in pages (clickjacking).
-        SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ),
+        SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
         tower::layer::util::Stack::new(
-            SetResponseHeaderLayer::if_not_present(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
+            SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
             // Keeps paths and query strings (codes, states) out of other sites' logs.
-            SetResponseHeaderLayer::if_not_present(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("strict-origin-when-cross-origin"),
-            ),
+            SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")),
         ),
     )
 }

@@ -1,12 +1,6 @@
 //! The AskOnce server: configuration, database, sessions, HTTP routing and the CLI commands.
 //! The binary (`askonce`) is a thin `main` over [`cli::run`].
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::todo,
-    clippy::await_holding_lock
-)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::todo, clippy::await_holding_lock)]
 
 pub mod admin_cli;
 pub mod analytics_csv;

@@ -1,6 +1,9 @@
 //! `GET /api/me`: the signed-in person's whole profile as JSON, in Auth0's shape.
 
-use app::{auth::session, profile::{self_service::export_my_data, view::ssr::load_user_profile}};
+use app::{
+    auth::session,
+    profile::{self_service::export_my_data, view::ssr::load_user_profile},
+};
 use axum::{
     extract::State,
     http::StatusCode,
@@ -12,7 +15,8 @@ use serde_json::json;
 use tower_sessions::Session;
 
 pub async fn my_profile(State(db): State<DatabaseConnection>, session: Session) -> Response {
-    let unauthorized = || (StatusCode::UNAUTHORIZED, Json(json!({"error": "unauthorized", "message": "Please sign in to continue."}))).into_response();
+    let unauthorized =
+        || (StatusCode::UNAUTHORIZED, Json(json!({"error": "unauthorized", "message": "Please sign in to continue."}))).into_response();
     let user_id = match session::user_id(&session).await {
         Ok(Some(id)) => id,
         Ok(None) => return unauthorized(),
@@ -34,14 +38,13 @@ pub async fn my_profile(State(db): State<DatabaseConnection>, session: Session) 
 /// `GET /api/me/export`: the "download my data" file.
 pub async fn export(State(db): State<DatabaseConnection>, session: Session) -> Response {
     let Ok(Some(user_id)) = session::user_id(&session).await else {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "unauthorized", "message": "Please sign in to continue."}))).into_response();
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "unauthorized", "message": "Please sign in to continue."})))
+            .into_response();
     };
     match export_my_data(&db, &user_id).await {
-        Ok(Some(doc)) => (
-            [(axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"askonce-my-data.json\"")],
-            Json(doc),
-        )
-            .into_response(),
+        Ok(Some(doc)) => {
+            ([(axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"askonce-my-data.json\"")], Json(doc)).into_response()
+        }
         Ok(None) => StatusCode::UNAUTHORIZED.into_response(),
         Err(err) => {
             tracing::error!(error = %err, "exporting data failed");

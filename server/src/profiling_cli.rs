@@ -3,7 +3,10 @@
 
 use std::path::Path;
 
-use app::profiling::{ssr::{load_config, replace_config}, ConfigProblem, ProfilingConfig};
+use app::profiling::{
+    ssr::{load_config, replace_config},
+    ConfigProblem, ProfilingConfig,
+};
 
 use crate::{cli::ProfilingCommand, config::Settings};
 
@@ -48,8 +51,8 @@ pub fn parse(text: &str, is_toml: bool) -> Result<ProfilingConfig, Vec<ConfigPro
     if !is_toml {
         return ProfilingConfig::from_json(text);
     }
-    let config: ProfilingConfig = toml::from_str(text)
-        .map_err(|e| vec![ConfigProblem { location: "document".into(), message: e.to_string() }])?;
+    let config: ProfilingConfig =
+        toml::from_str(text).map_err(|e| vec![ConfigProblem { location: "document".into(), message: e.to_string() }])?;
     let problems = config.problems();
     if problems.is_empty() {
         Ok(config)

@@ -3,12 +3,7 @@
 //! address `client_ip` resolved; an IPv6 client by its /64); a refused request gets 429
 //! with `Retry-After` and a sentence saying what to do.
 
-use std::{
-    net::IpAddr,
-    num::NonZeroU32,
-    sync::Arc,
-    time::Duration,
-};
+use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
 use app::net::{ClientIp, ClientNetwork};
 use axum::{
@@ -58,19 +53,12 @@ impl AuthRateLimit {
     }
 }
 
-pub async fn limit_auth(
-    State(limit): State<AuthRateLimit>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn limit_auth(State(limit): State<AuthRateLimit>, request: Request, next: Next) -> Response {
     if !is_limited(request.uri().path()) {
         return next.run(request).await;
     }
     // `client_ip::resolve_client_ip` runs first; without it every request shares one quota.
-    let network = request
-        .extensions()
-        .get::<ClientIp>()
-        .map_or_else(|| ClientNetwork::of(IpAddr::from([0, 0, 0, 0])), |ip| ip.network());
+    let network = request.extensions().get::<ClientIp>().map_or_else(|| ClientNetwork::of(IpAddr::from([0, 0, 0, 0])), |ip| ip.network());
     match limit.check(network) {
         Ok(()) => next.run(request).await,
         Err(wait) => {

@@ -175,9 +175,7 @@ pub fn layer(store: AppSessionStore, settings: &Settings) -> SessionManagerLayer
         .with_same_site(SameSite::Lax)
         .with_secure(https)
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(i64::from(
-            settings.session.idle_timeout_minutes,
-        ))))
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(i64::from(settings.session.idle_timeout_minutes))))
 }
 
 #[cfg(test)]

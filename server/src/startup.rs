@@ -41,27 +41,19 @@ impl Application {
     /// Opens and migrates the database, prepares sessions and binds the listener.
     pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
         let addr = settings.server.bind;
-        let listener =
-            TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
+        let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
         Self::build_on(settings, listener).await
     }
 
     /// Like [`Application::build`], on a listener the caller bound (tests bind port 0 first
     /// so they know the public URL before the app starts).
-    pub async fn build_on(
-        settings: &Settings,
-        listener: TcpListener,
-    ) -> Result<Application, StartupError> {
+    pub async fn build_on(settings: &Settings, listener: TcpListener) -> Result<Application, StartupError> {
         let db = app::db::connect(&settings.db_config()).await?;
         app::db::migrate(&db).await?;
-        app::profiling::ssr::seed_defaults_if_empty(&db)
-            .await
-            .map_err(|e| StartupError::Seed(e.to_string()))?;
+        app::profiling::ssr::seed_defaults_if_empty(&db).await.map_err(|e| StartupError::Seed(e.to_string()))?;
         app::articles::ssr::seed_demo_if_empty(&db).await.map_err(|e| StartupError::Seed(e.to_string()))?;
         let store = sessions::AppSessionStore::for_database(&db).await?;
-        tokio::spawn(store.clone().delete_expired_continuously(Duration::from_secs(
-            settings.session.cleanup_interval_secs.max(1),
-        )));
+        tokio::spawn(store.clone().delete_expired_continuously(Duration::from_secs(settings.session.cleanup_interval_secs.max(1))));
 
         // Rows of the signed-in sessions list outlive nothing: idle ones go with their sessions.
         let idle = chrono::Duration::minutes(i64::from(settings.session.idle_timeout_minutes));
@@ -82,8 +74,7 @@ impl Application {
 
         let http_client = connections::provider_http_client().map_err(|e| StartupError::Connections(e.to_string()))?;
         let registry = Arc::new(
-            ConnectionRegistry::new(&settings.connections, &settings.server.public_url, http_client)
-                .map_err(StartupError::Connections)?,
+            ConnectionRegistry::new(&settings.connections, &settings.server.public_url, http_client).map_err(StartupError::Connections)?,
         );
         registry.discover_all_in_background();
         let state = AppState {
@@ -91,9 +82,7 @@ impl Application {
             leptos_options: leptos_options(settings, local),
             connections: registry.clone(),
             admins: app::auth::roles::ConfiguredAdmins::new(&settings.admins),
-            password_throttle: Arc::new(app::auth::throttle::PasswordThrottle::new(
-                settings.rate_limit.password_failure_limits(),
-            )),
+            password_throttle: Arc::new(app::auth::throttle::PasswordThrottle::new(settings.rate_limit.password_failure_limits())),
         };
         let router = http::router(state, settings, store, registry);
         Ok(Application { listener, router, db })
@@ -106,13 +95,10 @@ impl Application {
 
     /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests and returns.
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
-        let result = axum::serve(
-            self.listener,
-            self.router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(StartupError::Serve);
+        let result = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(StartupError::Serve);
         self.db.close().await.ok();
         tracing::info!("stopped");
         result

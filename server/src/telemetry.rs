@@ -7,9 +7,8 @@ use crate::config::{LogFormat, LogSettings};
 
 /// Installs the global subscriber. A second call (tests) is a no-op.
 pub fn init(settings: &LogSettings) {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&settings.level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(&settings.level)).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let result = match settings.format {
         LogFormat::Pretty => builder.with_target(false).try_init(),

@@ -23,7 +23,7 @@ const ADMIN_PAGES: [&str; 9] = [
 ];
 
 fn admin_server_fns() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
-    use app::admin::{console, questions_page as q, simulator_page as s, tokens_page as t, users_page as u, analytics_page as a};
+    use app::admin::{analytics_page as a, console, questions_page as q, simulator_page as s, tokens_page as t, users_page as u};
     vec![
         (console::AdminMe::PATH, vec![]),
         (console::AdminOverview::PATH, vec![]),
@@ -319,7 +319,14 @@ async fn fields_stages_and_the_whole_configuration_through_the_api() {
     let (_, exported) = call(&app, "GET", "/api/v2/profiling-config", Some(&read), None).await;
     let (status, imported) = call(&app, "PUT", "/api/v2/profiling-config", Some(&write), Some(exported.clone())).await;
     assert_eq!((status, &imported), (StatusCode::OK, &exported));
-    let (status, body) = call(&app, "PUT", "/api/v2/profiling-config", Some(&write), Some(json!({"fields": [], "stages": [{"key": "s", "title": "S", "trigger": {"on": "signup"}, "fields": ["nope"]}]}))).await;
+    let (status, body) = call(
+        &app,
+        "PUT",
+        "/api/v2/profiling-config",
+        Some(&write),
+        Some(json!({"fields": [], "stages": [{"key": "s", "title": "S", "trigger": {"on": "signup"}, "fields": ["nope"]}]})),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (_, still) = call(&app, "GET", "/api/v2/profiling-config", Some(&read), None).await;
     assert_eq!(still, exported, "a refused import changes nothing");
@@ -337,11 +344,25 @@ async fn the_console_edits_questions_with_errors_per_input_and_exports_analytics
         let url = app.url(app::admin::questions_page::SaveField::PATH);
         async move { client.post(url).header("accept", "application/json").form(&form).send().await.unwrap() }
     };
-    let bad = save_field(vec![("form[key]", "plan"), ("form[label]", "Plan"), ("form[kind]", "text"), ("form[target]", "app_metadata.plan"), ("form[pattern]", "(")]).await;
+    let bad = save_field(vec![
+        ("form[key]", "plan"),
+        ("form[label]", "Plan"),
+        ("form[kind]", "text"),
+        ("form[target]", "app_metadata.plan"),
+        ("form[pattern]", "("),
+    ])
+    .await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     let err: Value = bad.json().await.unwrap();
     assert!(err["Invalid"]["target"].as_str().unwrap().contains("app_metadata"), "{err}");
-    let ok = save_field(vec![("form[key]", "team_size"), ("form[label]", "Team size"), ("form[kind]", "number"), ("form[target]", "user_metadata.team_size"), ("form[user_editable]", "on")]).await;
+    let ok = save_field(vec![
+        ("form[key]", "team_size"),
+        ("form[label]", "Team size"),
+        ("form[kind]", "number"),
+        ("form[target]", "user_metadata.team_size"),
+        ("form[user_editable]", "on"),
+    ])
+    .await;
     assert!(ok.status().is_success() || ok.status().is_redirection(), "{}", ok.status());
     let config = app::profiling::ssr::load_config(&app.db).await.unwrap();
     assert!(config.fields.iter().any(|f| f.key.as_str() == "team_size" && f.user_editable));
@@ -352,7 +373,10 @@ async fn the_console_edits_questions_with_errors_per_input_and_exports_analytics
     let csv = res.text().await.unwrap();
     assert!(csv.starts_with("kind,key,label,shown,answered"), "{csv}");
     assert!(csv.contains("field,\"team_size\""), "{csv}");
-    assert_eq!(app.client.get(app.url("/admin/analytics.csv?from=2026-12-31&to=2026-01-01")).send().await.unwrap().status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.client.get(app.url("/admin/analytics.csv?from=2026-12-31&to=2026-01-01")).send().await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
     app.cleanup().await;
 }
 
@@ -378,13 +402,8 @@ async fn no_user_can_read_or_change_another_users_data(backend: Backend) {
     sign_up(&app, &mallory, "mallory@example.com").await;
     let victim = browser();
     sign_up(&app, &victim, "victim@example.com").await;
-    let victim_id = users::Entity::find()
-        .filter(users::Column::EmailNormalized.eq("victim@example.com"))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let victim_id =
+        users::Entity::find().filter(users::Column::EmailNormalized.eq("victim@example.com")).one(&app.db).await.unwrap().unwrap().id;
     // A second identity, so that unlinking it would be allowed to its owner.
     let now = chrono::Utc::now();
     identities::ActiveModel {
@@ -402,18 +421,15 @@ async fn no_user_can_read_or_change_another_users_data(backend: Backend) {
     .insert(&app.db)
     .await
     .unwrap();
-    let victim_session = user_sessions::Entity::find()
-        .filter(user_sessions::Column::UserId.eq(&victim_id))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .handle;
+    let victim_session =
+        user_sessions::Entity::find().filter(user_sessions::Column::UserId.eq(&victim_id)).one(&app.db).await.unwrap().unwrap().handle;
 
     let post = |path: &'static str, form: Vec<(&'static str, String)>| {
         mallory.post(app.url(path)).header("accept", "application/json").form(&form).send()
     };
-    let res = post(app::profile::page::UnlinkAccount::PATH, vec![("connection", "google".into()), ("subject", "victim-sub".into())]).await.unwrap();
+    let res = post(app::profile::page::UnlinkAccount::PATH, vec![("connection", "google".into()), ("subject", "victim-sub".into())])
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::CONFLICT, "someone else's linked account is not one of mine");
     let res = post(app::profile::sessions::EndSessions::PATH, vec![("handle", victim_session.clone())]).await.unwrap();
     assert!(res.status().is_success(), "{}", res.status());

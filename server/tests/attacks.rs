@@ -35,12 +35,7 @@ fn session_id(res: &reqwest::Response) -> Option<String> {
 }
 
 async fn sign_up(app: &TestApp, client: &Client, email: &str) -> reqwest::Response {
-    let res = client
-        .post(app.url(app::auth::PasswordSignUp::PATH))
-        .form(&[("email", email), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let res = client.post(app.url(app::auth::PasswordSignUp::PATH)).form(&[("email", email), ("password", PASSWORD)]).send().await.unwrap();
     assert!(res.status().is_redirection() || res.status().is_success(), "{}", res.status());
     res
 }
@@ -306,7 +301,8 @@ async fn a_session_id_issued_before_sign_in_is_worthless_after_it(backend: Backe
         }
         assert_eq!(victim.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::OK);
         assert!(!stored_session(&app, &before).await, "the pre-sign-in record is gone (provider: {via_provider})");
-        let replay = Client::new().get(app.url("/api/me")).header(header::COOKIE, format!("askonce_session={before}")).send().await.unwrap();
+        let replay =
+            Client::new().get(app.url("/api/me")).header(header::COOKIE, format!("askonce_session={before}")).send().await.unwrap();
         assert_eq!(replay.status(), StatusCode::UNAUTHORIZED, "the old id is not signed in (provider: {via_provider})");
     }
     app.cleanup().await;
@@ -331,12 +327,7 @@ async fn a_link_started_by_one_person_does_not_finish_for_another(backend: Backe
         .await
         .unwrap();
     // B signs in over A on this browser while the provider step is pending.
-    shared
-        .post(app.url(app::auth::PasswordSignIn::PATH))
-        .form(&[("email", "b@example.com"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    shared.post(app.url(app::auth::PasswordSignIn::PATH)).form(&[("email", "b@example.com"), ("password", PASSWORD)]).send().await.unwrap();
     let at_provider = shared.get(location(&start)).send().await.unwrap();
     let done = shared.get(location(&at_provider)).send().await.unwrap();
     assert!(location(&done).contains("error=expired"), "{}", location(&done));

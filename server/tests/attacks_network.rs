@@ -58,7 +58,14 @@ async fn without_trusted_proxies_a_rotating_forged_x_forwarded_for_is_still_rate
         let mut statuses = Vec::new();
         for i in 0..4 {
             let forged = format!("203.0.113.{i}");
-            let res = sign_in(&app, &app.client, &[("x-forwarded-for", &forged), ("forwarded", &format!("for={forged}"))], "ada@example.com", "guess").await;
+            let res = sign_in(
+                &app,
+                &app.client,
+                &[("x-forwarded-for", &forged), ("forwarded", &format!("for={forged}"))],
+                "ada@example.com",
+                "guess",
+            )
+            .await;
             statuses.push(res.status());
         }
         statuses
@@ -124,12 +131,8 @@ async fn the_recorded_last_ip_and_session_address_are_the_resolved_client() {
     let browser = client_from("127.0.0.1");
     let start = browser.get(app.url("/auth/test/start")).send().await.unwrap();
     let provider = browser.get(start.headers()["location"].to_str().unwrap()).send().await.unwrap();
-    let back = browser
-        .get(provider.headers()["location"].to_str().unwrap())
-        .header("x-forwarded-for", "2001:db8::77")
-        .send()
-        .await
-        .unwrap();
+    let back =
+        browser.get(provider.headers()["location"].to_str().unwrap()).header("x-forwarded-for", "2001:db8::77").send().await.unwrap();
     assert!(back.status().is_redirection(), "{}", back.status());
     let me: serde_json::Value = browser.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
     assert_eq!(me["email"], "grace@example.com");
@@ -222,10 +225,7 @@ async fn wrong_passwords_at_account_deletion_are_limited_too() {
     // A stolen session: signed in, guessing the password to delete the account.
     sign_up(&app, &app.client, &[], "ada@example.com").await;
     let delete = |password: &'static str| {
-        app.client
-            .post(app.url(app::profile::page::DeleteMyAccount::PATH))
-            .form(&[("confirm", "yes"), ("password", password)])
-            .send()
+        app.client.post(app.url(app::profile::page::DeleteMyAccount::PATH)).form(&[("confirm", "yes"), ("password", password)]).send()
     };
     for _ in 0..5 {
         assert_eq!(delete("not my password").await.unwrap().status(), StatusCode::BAD_REQUEST);
@@ -258,27 +258,27 @@ async fn pages_carry_a_csp_that_allows_only_their_own_nonced_scripts() {
     let mut seen = Vec::new();
     for path in ["/", "/login", "/no-such-page"] {
         let res = app.client.get(app.url(path)).send().await.unwrap();
-        let csp = res
-            .headers()
-            .get(header::CONTENT_SECURITY_POLICY)
-            .unwrap_or_else(|| panic!("no CSP on {path}"))
-            .to_str()
-            .unwrap()
-            .to_string();
+        let csp =
+            res.headers().get(header::CONTENT_SECURITY_POLICY).unwrap_or_else(|| panic!("no CSP on {path}")).to_str().unwrap().to_string();
         let html = res.text().await.unwrap();
-        let nonce = csp
-            .split("'nonce-")
-            .nth(1)
-            .and_then(|rest| rest.split('\'').next())
-            .unwrap_or_else(|| panic!("no nonce in {csp}"))
-            .to_string();
+        let nonce =
+            csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).unwrap_or_else(|| panic!("no nonce in {csp}")).to_string();
         assert!(nonce.len() >= 22, "128 bits or more: {nonce}");
         let in_page = nonces_in(&html);
-        assert!(html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\"")), "{path}: the hydration script carries the header's nonce");
+        assert!(
+            html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\"")),
+            "{path}: the hydration script carries the header's nonce"
+        );
         assert!(in_page.iter().all(|n| *n == nonce), "{path}: {in_page:?} vs {nonce}");
-        assert_eq!(html.matches("<script").count(), html.matches("<script type=\"module\" nonce=").count() + html.matches("<script nonce=").count(), "{path}: every script has a nonce");
+        assert_eq!(
+            html.matches("<script").count(),
+            html.matches("<script type=\"module\" nonce=").count() + html.matches("<script nonce=").count(),
+            "{path}: every script has a nonce"
+        );
         assert!(csp.contains(&format!("script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'")), "{csp}");
-        for directive in ["default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "img-src 'self' data: https:"] {
+        for directive in
+            ["default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "img-src 'self' data: https:"]
+        {
             assert!(csp.contains(directive), "{directive} missing: {csp}");
         }
         assert!(!csp.contains("unsafe-inline"), "{csp}");

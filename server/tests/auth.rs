@@ -7,13 +7,7 @@ use leptos::server_fn::ServerFn;
 use reqwest::{header, StatusCode};
 
 async fn call(app: &common::TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .header("sec-fetch-site", "same-origin")
-        .form(form)
-        .send()
-        .await
-        .unwrap()
+    app.client.post(app.url(path)).header("sec-fetch-site", "same-origin").form(form).send().await.unwrap()
 }
 
 async fn whoami(app: &common::TestApp) -> Option<app::auth::SessionUser> {
@@ -62,10 +56,7 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
     call(&app, app::auth::PasswordSignUp::PATH, &[("email", "ada@example.com"), ("password", "a long passphrase")]).await;
     let fresh = reqwest::Client::new();
     let attempt = |email: &'static str, password: &'static str| {
-        fresh
-            .post(app.url(app::auth::PasswordSignIn::PATH))
-            .form(&[("email", email), ("password", password)])
-            .send()
+        fresh.post(app.url(app::auth::PasswordSignIn::PATH)).form(&[("email", email), ("password", password)]).send()
     };
     let wrong = attempt("ada@example.com", "not the passphrase").await.unwrap();
     let unknown = attempt("nobody@example.com", "a long passphrase").await.unwrap();

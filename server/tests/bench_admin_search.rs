@@ -23,7 +23,10 @@ fn ms(d: Duration) -> f64 {
 async fn admin_search_latency_at_a_million_users() {
     let n: i64 = std::env::var("BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let admin_url = app::testing::postgres_admin_url();
-    let admin = app::db::connect(&app::db::DbConfig { url: admin_url.clone(), max_connections: 1, connect_timeout: Duration::from_secs(10) }).await.unwrap();
+    let admin =
+        app::db::connect(&app::db::DbConfig { url: admin_url.clone(), max_connections: 1, connect_timeout: Duration::from_secs(10) })
+            .await
+            .unwrap();
     let exists = admin
         .query_one(Statement::from_string(admin.get_database_backend(), "SELECT 1 FROM pg_database WHERE datname = 'askonce_bench'"))
         .await
@@ -81,7 +84,12 @@ async fn admin_search_latency_at_a_million_users() {
             assert!(name.starts_with("no match") || !page.users.is_empty(), "{name}: {term}");
         }
         samples.sort();
-        println!("BENCH {name}: n={} p50={:.2} ms p99={:.2} ms", samples.len(), ms(percentile(&samples, 0.5)), ms(percentile(&samples, 0.99)));
+        println!(
+            "BENCH {name}: n={} p50={:.2} ms p99={:.2} ms",
+            samples.len(),
+            ms(percentile(&samples, 0.5)),
+            ms(percentile(&samples, 0.99))
+        );
         all.extend(samples);
     }
     // Keyset paging: 200 consecutive pages of a search that matches a fifth of everyone.
@@ -94,7 +102,11 @@ async fn admin_search_latency_at_a_million_users() {
         from = page.next.as_deref().and_then(Cursor::decode);
     }
     samples.sort();
-    println!("BENCH next pages (200 deep, 'hopper'): p50={:.2} ms p99={:.2} ms", ms(percentile(&samples, 0.5)), ms(percentile(&samples, 0.99)));
+    println!(
+        "BENCH next pages (200 deep, 'hopper'): p50={:.2} ms p99={:.2} ms",
+        ms(percentile(&samples, 0.5)),
+        ms(percentile(&samples, 0.99))
+    );
     all.extend(samples);
     all.sort();
     println!("BENCH all searches: n={} p50={:.2} ms p99={:.2} ms", all.len(), ms(percentile(&all, 0.5)), ms(percentile(&all, 0.99)));

@@ -35,7 +35,10 @@ fn report(name: &str, mut samples: Vec<Duration>) -> Duration {
 #[ignore = "benchmark: run with scripts/bench-callback.sh"]
 async fn callback_latency() {
     let n: usize = std::env::var("BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    let idp = FakeIdp::start(json!({"sub": "ada-1", "email": "ada@example.com", "email_verified": true, "given_name": "Ada", "family_name": "Lovelace"})).await;
+    let idp = FakeIdp::start(
+        json!({"sub": "ada-1", "email": "ada@example.com", "email_verified": true, "given_name": "Ada", "family_name": "Lovelace"}),
+    )
+    .await;
     let config = format!("{}[rate_limit]\nauth_per_minute = 100000\nauth_burst = 100000\n", idp.oidc_connection("test"));
     let app = spawn_app_on(Backend::Sqlite, &config).await;
 
@@ -71,8 +74,5 @@ async fn callback_latency() {
         assert!(res.status().is_success());
     }
     let password_p50 = report("password_sign_in", passwords);
-    println!(
-        "BENCH ratio oidc_callback/password_sign_in p50 = {:.2}",
-        callback_p50.as_secs_f64() / password_p50.as_secs_f64()
-    );
+    println!("BENCH ratio oidc_callback/password_sign_in p50 = {:.2}", callback_p50.as_secs_f64() / password_p50.as_secs_f64());
 }

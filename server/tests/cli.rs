@@ -126,13 +126,18 @@ fn profiling_configuration_exports_and_imports_and_bad_files_change_nothing() {
     assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
 
     let good = dir.path().join("good.json");
-    std::fs::write(&good, r#"{"fields": [{"key": "team", "label": "Team", "kind": "text", "target": "user_metadata.team"}],
-        "stages": [{"key": "team", "title": "Your team", "trigger": {"on": "login", "min_logins": 3}, "fields": ["team"]}]}"#).unwrap();
+    std::fs::write(
+        &good,
+        r#"{"fields": [{"key": "team", "label": "Team", "kind": "text", "target": "user_metadata.team"}],
+        "stages": [{"key": "team", "title": "Your team", "trigger": {"on": "login", "min_logins": 3}, "fields": ["team"]}]}"#,
+    )
+    .unwrap();
     let import = run(&["profiling", "import", good.to_str().unwrap()]);
     assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
 
     let bad = dir.path().join("bad.json");
-    std::fs::write(&bad, r#"{"fields": [], "stages": [{"key": "x", "title": "X", "trigger": {"on": "signup"}, "fields": ["ghost"]}]}"#).unwrap();
+    std::fs::write(&bad, r#"{"fields": [], "stages": [{"key": "x", "title": "X", "trigger": {"on": "signup"}, "fields": ["ghost"]}]}"#)
+        .unwrap();
     let refused = run(&["profiling", "import", bad.to_str().unwrap()]);
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);

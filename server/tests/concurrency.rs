@@ -58,7 +58,13 @@ async fn concurrent_sign_ins_all_succeed(backend: Backend) {
     for t in tasks {
         failures.extend(t.await.unwrap());
     }
-    assert!(failures.is_empty(), "{} of {} sign-ins failed, e.g. {:?}", failures.len(), CLIENTS * SIGN_INS_PER_CLIENT, &failures[..failures.len().min(3)]);
+    assert!(
+        failures.is_empty(),
+        "{} of {} sign-ins failed, e.g. {:?}",
+        failures.len(),
+        CLIENTS * SIGN_INS_PER_CLIENT,
+        &failures[..failures.len().min(3)]
+    );
     drop(idp);
     if let Ok(app) = std::sync::Arc::try_unwrap(app) {
         app.cleanup().await;

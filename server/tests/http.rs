@@ -85,14 +85,8 @@ async fn cross_site_posts_are_refused_before_reaching_server_functions(backend: 
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = app
-        .client
-        .post(app.url(app::status::CheckStatus::PATH))
-        .header("origin", "https://evil.example")
-        .body("")
-        .send()
-        .await
-        .unwrap();
+    let res =
+        app.client.post(app.url(app::status::CheckStatus::PATH)).header("origin", "https://evil.example").body("").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "Origin is checked when fetch metadata is absent");
     app.cleanup().await;
 }
@@ -130,24 +124,12 @@ async fn responses_carry_security_headers() {
 async fn pkg_assets_are_served_compressed_and_revalidated() {
     let app = spawn_app().await;
     std::fs::write(app.site_root.path().join("pkg/askonce.css"), "body{color:red}".repeat(200)).unwrap();
-    let res = app
-        .client
-        .get(app.url("/pkg/askonce.css"))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.get(app.url("/pkg/askonce.css")).header("accept-encoding", "gzip").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["cache-control"], "no-cache");
     assert_eq!(res.headers()["content-encoding"], "gzip");
     let last_modified = res.headers()["last-modified"].clone();
-    let again = app
-        .client
-        .get(app.url("/pkg/askonce.css"))
-        .header("if-modified-since", last_modified)
-        .send()
-        .await
-        .unwrap();
+    let again = app.client.get(app.url("/pkg/askonce.css")).header("if-modified-since", last_modified).send().await.unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     let missing = app.client.get(app.url("/pkg/nope.js")).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);

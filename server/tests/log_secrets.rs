@@ -155,12 +155,7 @@ async fn run_flows(backend: Backend, secrets: &mut Secrets) {
     secrets.from_response(&start);
     stray.get(app.url("/auth/test/callback?code=made-up-code-123456&state=made-up-state-123456")).send().await.unwrap();
     secrets.add("made-up-code-123456", "authorization code");
-    let state = url::Url::parse(&location(&start))
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
+    let state = url::Url::parse(&location(&start)).unwrap().query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).unwrap();
     stray.get(app.url(&format!("/auth/test/callback?code=refused-code-654321&state={state}"))).send().await.unwrap();
     secrets.add("refused-code-654321", "authorization code");
     // A provider error answer (`?error=`) with the state.

@@ -87,11 +87,14 @@ async fn an_id_token_for_another_audience_is_rejected(backend: Backend) {
 crate::on_both_databases!(an_id_token_for_another_audience_is_rejected);
 
 async fn an_extra_audience_without_a_matching_azp_is_rejected(backend: Backend) {
-    expect_rejected(backend, Misbehaviour {
-        audience: Some(json!([common::idp::CLIENT_ID, "another-client"])),
-        azp: Some("another-client".into()),
-        ..Default::default()
-    })
+    expect_rejected(
+        backend,
+        Misbehaviour {
+            audience: Some(json!([common::idp::CLIENT_ID, "another-client"])),
+            azp: Some("another-client".into()),
+            ..Default::default()
+        },
+    )
     .await;
 }
 crate::on_both_databases!(an_extra_audience_without_a_matching_azp_is_rejected);
@@ -99,11 +102,10 @@ crate::on_both_databases!(an_extra_audience_without_a_matching_azp_is_rejected);
 async fn an_azp_naming_another_client_is_rejected_even_with_a_single_audience(backend: Backend) {
     // openidconnect only compares `aud`; an `azp` says the token was issued to another
     // client, whatever `aud` claims.
-    expect_rejected(backend, Misbehaviour {
-        audience: Some(json!([common::idp::CLIENT_ID])),
-        azp: Some("someone-else".into()),
-        ..Default::default()
-    })
+    expect_rejected(
+        backend,
+        Misbehaviour { audience: Some(json!([common::idp::CLIENT_ID])), azp: Some("someone-else".into()), ..Default::default() },
+    )
     .await;
 }
 crate::on_both_databases!(an_azp_naming_another_client_is_rejected_even_with_a_single_audience);

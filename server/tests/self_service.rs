@@ -78,9 +78,7 @@ async fn details_are_edited_with_the_stage_rules_and_provider_synced_values_are_
     let company = fields.iter().find(|f| f.field.key.as_str() == "company").unwrap();
     assert!(company.locked.is_none());
 
-    let save = |pairs: Vec<(&'static str, String)>| {
-        app.client.post(app.url(app::profile::edit::UpdateMyDetails::PATH)).form(&pairs).send()
-    };
+    let save = |pairs: Vec<(&'static str, String)>| app.client.post(app.url(app::profile::edit::UpdateMyDetails::PATH)).form(&pairs).send();
     let too_long = save(vec![("answers[company]", "x".repeat(200))]).await.unwrap();
     assert_eq!(too_long.status(), StatusCode::BAD_REQUEST);
     let err: app::error::AppError = too_long.json().await.unwrap();

@@ -6,7 +6,10 @@ pub mod ssr {
     use tower_sessions::Session;
 
     use crate::{
-        auth::{ssr::{require_user, user_of_session}, SessionUser},
+        auth::{
+            ssr::{require_user, user_of_session},
+            SessionUser,
+        },
         error::{ssr::set_status, AppError},
         state::AppState,
     };

@@ -238,7 +238,10 @@ pub mod ssr {
     use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
     use super::*;
-    use crate::{entities::prompt_events, profiling::ssr::{load_config, ProfilingError}};
+    use crate::{
+        entities::prompt_events,
+        profiling::ssr::{load_config, ProfilingError},
+    };
 
     #[tracing::instrument(skip(db))]
     pub async fn report(db: &DatabaseConnection, period: Period) -> Result<Report, ProfilingError> {

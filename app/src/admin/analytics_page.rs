@@ -19,7 +19,11 @@ pub async fn analytics_report(from: String, to: String) -> Result<Report, AppErr
     let period = if from.trim().is_empty() && to.trim().is_empty() {
         super::analytics::Period::last_days(chrono::Utc::now().date_naive(), 30)
     } else {
-        super::analytics::Period::parse(&from, &to).ok_or_else(|| crate::error::ssr::fail(AppError::BadRequest("Choose a start date on or before the end date (YYYY-MM-DD), at most ten years apart.".into())))?
+        super::analytics::Period::parse(&from, &to).ok_or_else(|| {
+            crate::error::ssr::fail(AppError::BadRequest(
+                "Choose a start date on or before the end date (YYYY-MM-DD), at most ten years apart.".into(),
+            ))
+        })?
     };
     super::analytics::ssr::report(&state.db, period).await.map_err(|e| crate::error::ssr::internal("analytics", e))
 }
@@ -116,7 +120,12 @@ fn StatRow(row: Row) -> impl IntoView {
 fn Funnel(row: Row) -> impl IntoView {
     let Counts { shown, answered, skipped, abandoned, .. } = row.counts.clone();
     let max = shown.max(answered + skipped + abandoned).max(1) as f64;
-    let bars = [("Shown", shown, "bar-shown"), ("Answered", answered, "bar-answered"), ("Skipped", skipped, "bar-skipped"), ("Abandoned", abandoned, "bar-abandoned")];
+    let bars = [
+        ("Shown", shown, "bar-shown"),
+        ("Answered", answered, "bar-answered"),
+        ("Skipped", skipped, "bar-skipped"),
+        ("Abandoned", abandoned, "bar-abandoned"),
+    ];
     let summary = format!("{}: shown {shown}, answered {answered}, skipped {skipped}, abandoned {abandoned}", row.label);
     view! {
         <svg class="funnel" viewBox="0 0 300 96" width="300" height="96" role="img" aria-label=summary>

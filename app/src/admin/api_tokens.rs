@@ -19,14 +19,8 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
-        Scope::ReadUsers,
-        Scope::UpdateUsers,
-        Scope::UpdateUsersAppMetadata,
-        Scope::DeleteUsers,
-        Scope::ReadStages,
-        Scope::UpdateStages,
-    ];
+    pub const ALL: [Scope; 6] =
+        [Scope::ReadUsers, Scope::UpdateUsers, Scope::UpdateUsersAppMetadata, Scope::DeleteUsers, Scope::ReadStages, Scope::UpdateStages];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -107,9 +101,7 @@ pub const TOKEN_PREFIX: &str = "askonce_";
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use chrono::{DateTime, Utc};
-    use sea_orm::{
-        sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
-    };
+    use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
     use sha2::{Digest, Sha256};
 
     use super::{Scope, TokenInfo, TOKEN_PREFIX};
@@ -142,11 +134,7 @@ pub mod ssr {
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<(TokenInfo, String), DbErr> {
         // Two v4 UUIDs: 244 random bits from the OS generator.
-        let secret = format!(
-            "{TOKEN_PREFIX}{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
+        let secret = format!("{TOKEN_PREFIX}{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
         let mut scopes = scopes.to_vec();
         scopes.sort();
         scopes.dedup();
@@ -189,12 +177,9 @@ pub mod ssr {
             return Ok(None);
         }
         if let Some(creator) = &row.created_by {
-            let still_admin = crate::entities::users::Entity::find_by_id(creator.clone())
-                .one(db)
-                .await?
-                .is_some_and(|u| {
-                    !u.blocked && crate::auth::roles::is_admin(u.is_admin, u.email_normalized.as_deref(), u.email_verified, admins)
-                });
+            let still_admin = crate::entities::users::Entity::find_by_id(creator.clone()).one(db).await?.is_some_and(|u| {
+                !u.blocked && crate::auth::roles::is_admin(u.is_admin, u.email_normalized.as_deref(), u.email_verified, admins)
+            });
             if !still_admin {
                 return Ok(None);
             }

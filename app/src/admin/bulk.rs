@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -292,7 +292,15 @@ pub async fn import(db: &DatabaseConnection, users: &[BulkUser]) -> Result<Impor
         }
         report.imported += 1;
     }
-    super::audit::record(&txn, "cli", None, "users.imported", None, json!({ "imported": report.imported, "skipped": report.skipped.len() })).await?;
+    super::audit::record(
+        &txn,
+        "cli",
+        None,
+        "users.imported",
+        None,
+        json!({ "imported": report.imported, "skipped": report.skipped.len() }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(report)
 }

@@ -31,7 +31,8 @@ pub async fn admin_overview() -> Result<Overview, AppError> {
     let (state, _) = super::access::ssr::require_admin().await?;
     let db = &state.db;
     let count_users = users::Entity::find().count(db).await.map_err(|e| internal("counting users", e))?;
-    let blocked = users::Entity::find().filter(users::Column::Blocked.eq(true)).count(db).await.map_err(|e| internal("counting users", e))?;
+    let blocked =
+        users::Entity::find().filter(users::Column::Blocked.eq(true)).count(db).await.map_err(|e| internal("counting users", e))?;
     let config = crate::profiling::ssr::load_config(db).await.map_err(|e| internal("loading questions", e))?;
     let tokens = super::api_tokens::ssr::list(db).await.map_err(|e| internal("listing tokens", e))?;
     Ok(Overview {

@@ -24,10 +24,16 @@ pub enum Direction {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Edit {
     /// Create (`original: None`) or replace a field; a changed key renames it in stages too.
-    SaveField { original: Option<FieldKey>, field: Field },
+    SaveField {
+        original: Option<FieldKey>,
+        field: Field,
+    },
     DeleteField(FieldKey),
     MoveField(FieldKey, Direction),
-    SaveStage { original: Option<StageKey>, stage: Stage },
+    SaveStage {
+        original: Option<StageKey>,
+        stage: Stage,
+    },
     DeleteStage(StageKey),
     MoveStage(StageKey, Direction),
     SetStageEnabled(StageKey, bool),
@@ -52,12 +58,19 @@ fn moved<T>(items: &mut [T], index: usize, direction: Direction) {
 /// The configuration after `edit`, if it passes every check.
 pub fn apply(config: &ProfilingConfig, edit: Edit) -> Result<ProfilingConfig, EditError> {
     let mut next = config.clone();
-    let field_at = |c: &ProfilingConfig, k: &FieldKey| c.fields.iter().position(|f| &f.key == k).ok_or_else(|| EditError::NotFound(format!("field `{k}`")));
-    let stage_at = |c: &ProfilingConfig, k: &StageKey| c.stages.iter().position(|s| &s.key == k).ok_or_else(|| EditError::NotFound(format!("stage `{k}`")));
+    let field_at = |c: &ProfilingConfig, k: &FieldKey| {
+        c.fields.iter().position(|f| &f.key == k).ok_or_else(|| EditError::NotFound(format!("field `{k}`")))
+    };
+    let stage_at = |c: &ProfilingConfig, k: &StageKey| {
+        c.stages.iter().position(|s| &s.key == k).ok_or_else(|| EditError::NotFound(format!("stage `{k}`")))
+    };
     match edit {
         Edit::SaveField { original: None, field } => {
             if config.field(&field.key).is_some() {
-                return Err(EditError::Problems(vec![ConfigProblem { location: format!("fields.{}", field.key), message: "a field with this key already exists".into() }]));
+                return Err(EditError::Problems(vec![ConfigProblem {
+                    location: format!("fields.{}", field.key),
+                    message: "a field with this key already exists".into(),
+                }]));
             }
             next.fields.push(field);
         }
@@ -88,7 +101,10 @@ pub fn apply(config: &ProfilingConfig, edit: Edit) -> Result<ProfilingConfig, Ed
         }
         Edit::SaveStage { original: None, stage } => {
             if config.stage(&stage.key).is_some() {
-                return Err(EditError::Problems(vec![ConfigProblem { location: format!("stages.{}", stage.key), message: "a stage with this key already exists".into() }]));
+                return Err(EditError::Problems(vec![ConfigProblem {
+                    location: format!("stages.{}", stage.key),
+                    message: "a stage with this key already exists".into(),
+                }]));
             }
             next.stages.push(stage);
         }
@@ -219,7 +235,12 @@ impl FieldForm {
         let kind: Option<FieldKind> = serde_json::from_value(serde_json::Value::from(self.kind.trim()))
             .map_err(|_| errors.insert("kind".into(), "choose a kind of answer".into()))
             .ok();
-        let target = self.target.trim().parse().map_err(|e: crate::profiling::field::InvalidTarget| errors.insert("target".into(), e.to_string())).ok();
+        let target = self
+            .target
+            .trim()
+            .parse()
+            .map_err(|e: crate::profiling::field::InvalidTarget| errors.insert("target".into(), e.to_string()))
+            .ok();
         let options = self
             .options
             .lines()
@@ -354,7 +375,10 @@ pub mod ssr {
     use sea_orm::DatabaseConnection;
 
     use super::{apply, Edit, EditError};
-    use crate::profiling::{ssr::{load_config, replace_config, ProfilingError}, ProfilingConfig};
+    use crate::profiling::{
+        ssr::{load_config, replace_config, ProfilingError},
+        ProfilingConfig,
+    };
 
     #[derive(Debug, thiserror::Error)]
     pub enum QuestionsError {
@@ -378,7 +402,11 @@ pub mod ssr {
     }
 
     /// Replaces the whole configuration (API import), after the same checks.
-    pub async fn import(db: &DatabaseConnection, config: ProfilingConfig, actor: (&str, Option<&str>)) -> Result<ProfilingConfig, QuestionsError> {
+    pub async fn import(
+        db: &DatabaseConnection,
+        config: ProfilingConfig,
+        actor: (&str, Option<&str>),
+    ) -> Result<ProfilingConfig, QuestionsError> {
         let problems = config.problems();
         if !problems.is_empty() {
             return Err(EditError::Problems(problems).into());
@@ -405,7 +433,10 @@ mod tests {
         let mut field = config.field(&key("company")).unwrap().clone();
         field.key = key("employer");
         let next = apply(&config, Edit::SaveField { original: Some(key("company")), field }).unwrap();
-        assert_eq!(next.fields.iter().position(|f| f.key.as_str() == "employer"), config.fields.iter().position(|f| f.key.as_str() == "company"));
+        assert_eq!(
+            next.fields.iter().position(|f| f.key.as_str() == "employer"),
+            config.fields.iter().position(|f| f.key.as_str() == "company")
+        );
         assert!(next.stage(&key("work")).unwrap().fields.contains(&key("employer")));
     }
 
@@ -438,10 +469,23 @@ mod tests {
         for field in &ProfilingConfig::defaults().fields {
             assert_eq!(&FieldForm::from_field(field).to_field().unwrap(), field);
         }
-        let bad = FieldForm { key: "Bad Key".into(), kind: "text".into(), target: "app_metadata.plan".into(), max_length: "ten".into(), ..Default::default() };
+        let bad = FieldForm {
+            key: "Bad Key".into(),
+            kind: "text".into(),
+            target: "app_metadata.plan".into(),
+            max_length: "ten".into(),
+            ..Default::default()
+        };
         let errors = bad.to_field().unwrap_err();
         assert!(errors.contains_key("key") && errors.contains_key("target") && errors.contains_key("max_length"), "{errors:?}");
-        let choices = FieldForm { key: "size".into(), label: "Size".into(), kind: "dropdown".into(), target: "user_metadata.size".into(), options: "s = Small\nm\n".into(), ..Default::default() };
+        let choices = FieldForm {
+            key: "size".into(),
+            label: "Size".into(),
+            kind: "dropdown".into(),
+            target: "user_metadata.size".into(),
+            options: "s = Small\nm\n".into(),
+            ..Default::default()
+        };
         let field = choices.to_field().unwrap();
         assert_eq!(field.validation.options[1].label, "m");
     }

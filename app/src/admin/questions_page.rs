@@ -63,7 +63,8 @@ pub async fn question_action(kind: String, key: String, action: String) -> Resul
         ("stage", "disable") => Edit::SetStageEnabled(key, false),
         _ => return Err(crate::error::ssr::fail(AppError::BadRequest("Unknown action.".into()))),
     };
-    ssr::apply(&state, &me, edit, |p| BTreeMap::from([(String::new(), p.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))])).await
+    ssr::apply(&state, &me, edit, |p| BTreeMap::from([(String::new(), p.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]))
+        .await
 }
 
 #[cfg(feature = "ssr")]
@@ -73,9 +74,12 @@ mod ssr {
     use super::super::questions::{ssr::QuestionsError, Edit, EditError};
     use crate::{
         auth::SessionUser,
-        error::{ssr::{internal, set_status}, AppError},
-        state::AppState,
+        error::{
+            ssr::{internal, set_status},
+            AppError,
+        },
         profiling::{ConfigProblem, FieldKey},
+        state::AppState,
     };
 
     pub fn invalid(map: BTreeMap<String, String>) -> AppError {
@@ -99,10 +103,7 @@ mod ssr {
         edit: Edit,
         place: impl Fn(&[ConfigProblem]) -> BTreeMap<String, String>,
     ) -> Result<(), AppError> {
-        super::super::questions::ssr::edit(&state.db, edit, ("admin", Some(&me.user_id)))
-            .await
-            .map(|_| ())
-            .map_err(|e| map_error(e, place))
+        super::super::questions::ssr::edit(&state.db, edit, ("admin", Some(&me.user_id))).await.map(|_| ()).map_err(|e| map_error(e, place))
     }
 
     fn map_error(err: QuestionsError, place: impl Fn(&[ConfigProblem]) -> BTreeMap<String, String>) -> AppError {
@@ -519,12 +520,8 @@ fn StageEditor(original: Option<String>, initial: StageForm, config: ProfilingCo
     let known_fields = config.fields.clone();
     let preview = move || {
         let FieldOrStage::Stage(s) = form.get() else { return ().into_any() };
-        let fields: Vec<_> = s
-            .fields
-            .split([',', '\n'])
-            .map(str::trim)
-            .filter_map(|k| known_fields.iter().find(|f| f.key.as_str() == k).cloned())
-            .collect();
+        let fields: Vec<_> =
+            s.fields.split([',', '\n']).map(str::trim).filter_map(|k| known_fields.iter().find(|f| f.key.as_str() == k).cloned()).collect();
         let intro = Some(s.intro.trim().to_string()).filter(|i| !i.is_empty());
         view! { <StagePreview title=s.title.clone() intro=intro fields=fields skippable=s.skippable.is_some() /> }.into_any()
     };

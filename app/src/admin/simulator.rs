@@ -55,7 +55,9 @@ fn stage_reason(reason: &NotAsked) -> Option<(String, String)> {
             (stage.to_string(), format!("stage skipped, in cooldown {}", parts.join(" and ")))
         }
         NotAsked::StageSkippedForGood { stage } => (stage.to_string(), "stage was skipped and has no cooldown: never asked again".into()),
-        NotAsked::LoginStageAlreadyShown { stage } => (stage.to_string(), "another stage was already shown at this login (one per login)".into()),
+        NotAsked::LoginStageAlreadyShown { stage } => {
+            (stage.to_string(), "another stage was already shown at this login (one per login)".into())
+        }
         NotAsked::LaterStage { stage } => (stage.to_string(), "an earlier stage is asked first".into()),
         NotAsked::Known { .. } | NotAsked::Declined { .. } => return None,
     })
@@ -90,9 +92,9 @@ pub fn explain(config: &ProfilingConfig, decision: &Decision, provenance: &BTree
         }
     }
     for fill in &decision.from_claims {
-        field_whys
-            .entry(fill.field.to_string())
-            .or_insert_with(|| format!("known: {} from the {} claim `{}` (copied in at sign-in)", fill.target, fill.connection, fill.claim));
+        field_whys.entry(fill.field.to_string()).or_insert_with(|| {
+            format!("known: {} from the {} claim `{}` (copied in at sign-in)", fill.target, fill.connection, fill.claim)
+        });
     }
     let shown = decision.prompt.as_ref();
     let mut out = Vec::new();
@@ -114,7 +116,9 @@ pub fn explain(config: &ProfilingConfig, decision: &Decision, provenance: &BTree
                 "asked now".to_string()
             } else if let Some(why) = field_whys.get(field.as_str()) {
                 why.clone()
-            } else if let Some((target, p)) = config.field(field).map(|f| f.target.to_string()).and_then(|t| provenance.get(&t).map(|p| (t, p))) {
+            } else if let Some((target, p)) =
+                config.field(field).map(|f| f.target.to_string()).and_then(|t| provenance.get(&t).map(|p| (t, p)))
+            {
                 // Known whatever its stage does: say so first, it is why it will never be asked.
                 format!("known: {target} ({}, {})", describe_source(&p.source), day(&p.at))
             } else {
@@ -146,7 +150,11 @@ pub mod ssr {
     use crate::{
         entities::users,
         profile::Provenance,
-        profiling::{decide, ssr::{facts_for, history_for, load_config, ProfilingError}, Moment},
+        profiling::{
+            decide,
+            ssr::{facts_for, history_for, load_config, ProfilingError},
+            Moment,
+        },
     };
 
     /// Simulates `moment` (default: the person's next login) for the user with this id or
@@ -156,7 +164,12 @@ pub mod ssr {
         let who = who.trim();
         let user = match users::Entity::find_by_id(who.to_string()).one(db).await? {
             Some(u) => Some(u),
-            None => users::Entity::find().filter(users::Column::EmailNormalized.eq(crate::profile::verification::normalize_address(who))).one(db).await?,
+            None => {
+                users::Entity::find()
+                    .filter(users::Column::EmailNormalized.eq(crate::profile::verification::normalize_address(who)))
+                    .one(db)
+                    .await?
+            }
         };
         let Some(user) = user else { return Ok(None) };
         let moment = moment.unwrap_or(Moment::Login { number: user.logins_count.max(0) as u32 + 1 });
@@ -210,7 +223,8 @@ mod tests {
         assert!(company.why.starts_with("its stage is not asked"), "{company:?}");
         // A value the profile holds is reported as known even where its stage is not asked.
         let at = DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z").unwrap().with_timezone(&Utc);
-        let provenance = BTreeMap::from([("user_metadata.company".to_string(), Provenance { source: crate::profile::Source::User, at, address: None })]);
+        let provenance =
+            BTreeMap::from([("user_metadata.company".to_string(), Provenance { source: crate::profile::Source::User, at, address: None })]);
         let verdicts = explain(&config, &decision, &provenance);
         let company = verdicts.iter().find(|v| v.field.as_deref() == Some("company")).unwrap();
         assert_eq!(company.why, "known: user_metadata.company (answered by the user, 2026-11-20)");

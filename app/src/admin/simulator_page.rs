@@ -30,7 +30,9 @@ pub async fn simulate(
         // No number: their next login, which the simulator works out from the user it finds.
         _ => match login_number.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
             Some(n) => {
-                let number = n.parse::<u32>().map_err(|_| crate::error::ssr::fail(AppError::BadRequest("The login number must be a whole number.".into())))?;
+                let number = n
+                    .parse::<u32>()
+                    .map_err(|_| crate::error::ssr::fail(AppError::BadRequest("The login number must be a whole number.".into())))?;
                 Some(Moment::Login { number: number.max(1) })
             }
             None => None,

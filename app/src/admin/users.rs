@@ -111,8 +111,8 @@ pub mod ssr {
     use chrono::Utc;
     use sea_orm::{
         sea_query::{Expr, SimpleExpr},
-        ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
-        QueryOrder, QuerySelect, TransactionTrait,
+        ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+        TransactionTrait,
     };
     use serde_json::{json, Map, Value};
 
@@ -163,17 +163,13 @@ pub mod ssr {
         let query = query.trim();
         if !query.is_empty() {
             let pattern = contains_pattern(query);
-            select = select.filter(Expr::expr(search_text(db.get_database_backend())).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')));
+            select = select
+                .filter(Expr::expr(search_text(db.get_database_backend())).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')));
         }
         if let Some(c) = from {
             select = select.filter(past(c, true));
         }
-        let mut rows = select
-            .order_by_desc(users::Column::CreatedAt)
-            .order_by_desc(users::Column::Id)
-            .limit(per_page + 1)
-            .all(db)
-            .await?;
+        let mut rows = select.order_by_desc(users::Column::CreatedAt).order_by_desc(users::Column::Id).limit(per_page + 1).all(db).await?;
         let next = if rows.len() as u64 > per_page {
             rows.truncate(per_page as usize);
             rows.last().map(|u| Cursor { created_at: u.created_at, id: u.id.clone() }.encode())
@@ -196,16 +192,17 @@ pub mod ssr {
         let limits = MetadataLimits::default();
         for _attempt in 0..3 {
             let user = users::Entity::find_by_id(user_id.to_string()).one(db).await?.ok_or(DirectoryError::NotFound)?;
-            let apply = |current: &Value, change: &Option<Map<String, Value>>, which: &'static str| -> Result<Option<Value>, DirectoryError> {
-                let Some(change) = change else { return Ok(None) };
-                let next = match mode {
-                    MetadataMode::Merge => merge_metadata(&current.as_object().cloned().unwrap_or_default(), change),
-                    MetadataMode::Replace => change.clone(),
+            let apply =
+                |current: &Value, change: &Option<Map<String, Value>>, which: &'static str| -> Result<Option<Value>, DirectoryError> {
+                    let Some(change) = change else { return Ok(None) };
+                    let next = match mode {
+                        MetadataMode::Merge => merge_metadata(&current.as_object().cloned().unwrap_or_default(), change),
+                        MetadataMode::Replace => change.clone(),
+                    };
+                    let next = Value::Object(next);
+                    validate_metadata(&next, &limits).map_err(|problem| DirectoryError::InvalidMetadata { which, problem })?;
+                    Ok(Some(next))
                 };
-                let next = Value::Object(next);
-                validate_metadata(&next, &limits).map_err(|problem| DirectoryError::InvalidMetadata { which, problem })?;
-                Ok(Some(next))
-            };
             let user_metadata = apply(&user.user_metadata, &patch.user_metadata, "user_metadata")?;
             let app_metadata = apply(&user.app_metadata, &patch.app_metadata, "app_metadata")?;
 
@@ -237,11 +234,7 @@ pub mod ssr {
                 update = update.col_expr(users::Column::Blocked, Expr::value(blocked));
             }
             let txn = crate::db::begin_write(db).await?;
-            let result = update
-                .filter(users::Column::Id.eq(user_id))
-                .filter(users::Column::Version.eq(user.version))
-                .exec(&txn)
-                .await?;
+            let result = update.filter(users::Column::Id.eq(user_id)).filter(users::Column::Version.eq(user.version)).exec(&txn).await?;
             if result.rows_affected == 0 {
                 txn.rollback().await?;
                 continue;
@@ -295,7 +288,15 @@ pub mod ssr {
                 let u = user(db, &format!("person{i}@example.com")).await;
                 ids.push(u.id);
             }
-            update(db, &ids[2], &UserPatch { user_metadata: obj(json!({"company": "Acme_50%"})), ..Default::default() }, MetadataMode::Merge, ("admin", None)).await.unwrap();
+            update(
+                db,
+                &ids[2],
+                &UserPatch { user_metadata: obj(json!({"company": "Acme_50%"})), ..Default::default() },
+                MetadataMode::Merge,
+                ("admin", None),
+            )
+            .await
+            .unwrap();
             let mut named: users::ActiveModel = users::Entity::find_by_id(ids[3].clone()).one(db).await.unwrap().unwrap().into();
             named.name = sea_orm::Set(Some("Grace Hopper".into()));
             named.update(db).await.unwrap();
@@ -325,7 +326,9 @@ pub mod ssr {
             let u = user(db, "ada@example.com").await;
             let merge = |v| UserPatch { user_metadata: obj(v), ..Default::default() };
             update(db, &u.id, &merge(json!({"a": 1, "prefs": {"x": 1, "y": 2}})), MetadataMode::Merge, ("api", Some("t1"))).await.unwrap();
-            let p = update(db, &u.id, &merge(json!({"b": 2, "prefs": {"z": 3}, "a": null})), MetadataMode::Merge, ("api", Some("t1"))).await.unwrap();
+            let p = update(db, &u.id, &merge(json!({"b": 2, "prefs": {"z": 3}, "a": null})), MetadataMode::Merge, ("api", Some("t1")))
+                .await
+                .unwrap();
             assert_eq!(p.user_metadata, json!({"b": 2, "prefs": {"z": 3}}), "merge, nested replaced, null deletes");
             assert_eq!(p.provenance["user_metadata.b"].source, crate::profile::Source::Api);
             assert!(!p.provenance.contains_key("user_metadata.a"));
@@ -334,7 +337,10 @@ pub mod ssr {
             assert_eq!(p.user_metadata, json!({"only": true}));
 
             let deep = merge(json!({"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}));
-            assert!(matches!(update(db, &u.id, &deep, MetadataMode::Merge, ("api", None)).await, Err(DirectoryError::InvalidMetadata { which: "user_metadata", .. })));
+            assert!(matches!(
+                update(db, &u.id, &deep, MetadataMode::Merge, ("api", None)).await,
+                Err(DirectoryError::InvalidMetadata { which: "user_metadata", .. })
+            ));
 
             let app = UserPatch { app_metadata: obj(json!({"plan": "pro"})), blocked: Some(true), ..Default::default() };
             let p = update(db, &u.id, &app, MetadataMode::Merge, ("admin", None)).await.unwrap();

@@ -16,7 +16,9 @@ use crate::{error::AppError, profile::UserProfile};
 pub async fn search_users(q: String, from: Option<String>) -> Result<UserPage, AppError> {
     let (state, _) = super::access::ssr::require_admin().await?;
     let cursor = match from.as_deref().filter(|f| !f.is_empty()) {
-        Some(f) => Some(super::users::Cursor::decode(f).ok_or_else(|| crate::error::ssr::fail(AppError::BadRequest("That page link is invalid; start from the first page.".into())))?),
+        Some(f) => Some(super::users::Cursor::decode(f).ok_or_else(|| {
+            crate::error::ssr::fail(AppError::BadRequest("That page link is invalid; start from the first page.".into()))
+        })?),
         None => None,
     };
     super::users::ssr::search(&state.db, &q, cursor.as_ref(), 25).await.map_err(ssr::map_error)
@@ -61,7 +63,11 @@ pub async fn save_user_metadata(id: String, user_metadata: String, app_metadata:
             None
         }
     };
-    let patch = UserPatch { user_metadata: parse("user_metadata", &user_metadata), app_metadata: parse("app_metadata", &app_metadata), blocked: None };
+    let patch = UserPatch {
+        user_metadata: parse("user_metadata", &user_metadata),
+        app_metadata: parse("app_metadata", &app_metadata),
+        blocked: None,
+    };
     if !problems.is_empty() {
         let err = AppError::Invalid(problems);
         crate::error::ssr::set_status(&err);
@@ -79,7 +85,9 @@ pub async fn set_user_blocked(id: String, blocked: bool) -> Result<(), AppError>
         return Err(crate::error::ssr::fail(AppError::Conflict("You cannot block yourself.".into())));
     }
     let patch = super::users::UserPatch { blocked: Some(blocked), ..Default::default() };
-    super::users::ssr::update(&state.db, &id, &patch, super::users::MetadataMode::Merge, ("admin", Some(&me.user_id))).await.map_err(ssr::map_error)?;
+    super::users::ssr::update(&state.db, &id, &patch, super::users::MetadataMode::Merge, ("admin", Some(&me.user_id)))
+        .await
+        .map_err(ssr::map_error)?;
     Ok(())
 }
 
@@ -108,7 +116,10 @@ pub async fn delete_user(id: String, confirm: String) -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::super::users::DirectoryError;
-    use crate::error::{ssr::{internal, set_status}, AppError};
+    use crate::error::{
+        ssr::{internal, set_status},
+        AppError,
+    };
 
     pub fn map_error(err: DirectoryError) -> AppError {
         let err = match err {

@@ -2,10 +2,7 @@
 //! the bookkeeping every successful login does.
 
 use chrono::Utc;
-use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde_json::json;
 
 use super::password::{check_new_password, ssr as hashing, PasswordProblem};
@@ -37,11 +34,7 @@ pub enum AccountError {
 
 /// Creates a user with a local password identity. `email_verified` stays false.
 #[tracing::instrument(skip(db, password), fields(email = %email))]
-pub async fn sign_up_with_password(
-    db: &DatabaseConnection,
-    email: &Email,
-    password: String,
-) -> Result<users::Model, AccountError> {
+pub async fn sign_up_with_password(db: &DatabaseConnection, email: &Email, password: String) -> Result<users::Model, AccountError> {
     check_new_password(&password, email.as_str())?;
     let normalized = email.normalized();
     if find_credential(db, &normalized).await?.is_some() {
@@ -109,11 +102,7 @@ pub async fn sign_up_with_password(
 /// Checks email + password. Unknown emails cost the same hashing work as wrong passwords.
 // Not the typed email either: people type their password into that box by mistake.
 #[tracing::instrument(skip_all)]
-pub async fn sign_in_with_password(
-    db: &DatabaseConnection,
-    email: &str,
-    password: String,
-) -> Result<users::Model, AccountError> {
+pub async fn sign_in_with_password(db: &DatabaseConnection, email: &str, password: String) -> Result<users::Model, AccountError> {
     let Ok(email) = Email::parse(email) else {
         hashing::verify_against_dummy(password).await?;
         return Err(AccountError::InvalidCredentials);
@@ -125,10 +114,7 @@ pub async fn sign_in_with_password(
     if !hashing::verify_password(password, credential.password_hash.clone()).await? {
         return Err(AccountError::InvalidCredentials);
     }
-    let user = users::Entity::find_by_id(credential.user_id.clone())
-        .one(db)
-        .await?
-        .ok_or(AccountError::InvalidCredentials)?;
+    let user = users::Entity::find_by_id(credential.user_id.clone()).one(db).await?.ok_or(AccountError::InvalidCredentials)?;
     if user.blocked {
         return Err(AccountError::Blocked);
     }
@@ -144,11 +130,7 @@ pub async fn own_password(db: &DatabaseConnection, user_id: &str) -> Result<Opti
 /// Counts a successful login: `logins_count + 1`, `last_login`, `last_ip`. Done in one
 /// UPDATE so concurrent logins never lose a count.
 #[tracing::instrument(skip(db))]
-pub async fn record_login(
-    db: &DatabaseConnection,
-    user_id: &str,
-    ip: Option<String>,
-) -> Result<users::Model, DbErr> {
+pub async fn record_login(db: &DatabaseConnection, user_id: &str, ip: Option<String>) -> Result<users::Model, DbErr> {
     let now = Utc::now();
     users::Entity::update_many()
         .col_expr(users::Column::LoginsCount, Expr::col(users::Column::LoginsCount).add(1))
@@ -159,20 +141,11 @@ pub async fn record_login(
         .filter(users::Column::Id.eq(user_id))
         .exec(db)
         .await?;
-    users::Entity::find_by_id(user_id.to_string())
-        .one(db)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("user {user_id}")))
+    users::Entity::find_by_id(user_id.to_string()).one(db).await?.ok_or_else(|| DbErr::RecordNotFound(format!("user {user_id}")))
 }
 
-async fn find_credential(
-    db: &DatabaseConnection,
-    email_normalized: &str,
-) -> Result<Option<password_credentials::Model>, DbErr> {
-    password_credentials::Entity::find()
-        .filter(password_credentials::Column::EmailNormalized.eq(email_normalized))
-        .one(db)
-        .await
+async fn find_credential(db: &DatabaseConnection, email_normalized: &str) -> Result<Option<password_credentials::Model>, DbErr> {
+    password_credentials::Entity::find().filter(password_credentials::Column::EmailNormalized.eq(email_normalized)).one(db).await
 }
 
 /// Time-ordered UUIDs keep new rows together in indexes.

@@ -3,10 +3,7 @@
 //! in the session; a session whose row is gone is ended at its next request.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::entities::user_sessions;
 

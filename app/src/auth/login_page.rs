@@ -80,7 +80,8 @@ pub fn LoginPage() -> impl IntoView {
 fn ProviderButton(connection: ConnectionSummary, return_to: String) -> impl IntoView {
     let href = format!("/auth/{}/start?return_to={}", connection.name, super::return_to::percent_encode(&return_to));
     let label = format!("Continue with {}", connection.display_name);
-    let kind = format!("provider-{}", serde_json::to_value(connection.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
+    let kind =
+        format!("provider-{}", serde_json::to_value(connection.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
     view! {
         <li>
             // rel="external": a full page load, not client-side routing — the route is the

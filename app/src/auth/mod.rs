@@ -25,7 +25,8 @@ mod tests {
 
     #[test]
     fn every_callback_error_code_has_its_own_sentence() {
-        let codes = ["provider_unavailable", "cancelled", "expired", "invalid_response", "linked_elsewhere", "blocked", "unknown_connection"];
+        let codes =
+            ["provider_unavailable", "cancelled", "expired", "invalid_response", "linked_elsewhere", "blocked", "unknown_connection"];
         let generic = login_error_message("something else");
         for code in codes {
             assert_ne!(login_error_message(code), generic, "{code}");
@@ -66,7 +67,9 @@ pub async fn login_options() -> Result<SignInChoices, AppError> {
 /// The sentence for a `?error=` code the sign-in callback sends people back with.
 pub fn login_error_message(code: &str) -> &'static str {
     match code {
-        "provider_unavailable" => "That sign-in provider cannot be reached right now. Try again in a moment, or use another way to sign in.",
+        "provider_unavailable" => {
+            "That sign-in provider cannot be reached right now. Try again in a moment, or use another way to sign in."
+        }
         "cancelled" => "Sign-in was cancelled at the provider.",
         "expired" => "That sign-in attempt expired or was already used. Please start again.",
         "invalid_response" => "The provider's answer could not be verified, so you were not signed in. Please try again.",
@@ -85,21 +88,13 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
 
 /// Signs in with email and password, then goes to `return_to` (a local path).
 #[server(endpoint = "auth/password/sign_in")]
-pub async fn password_sign_in(
-    email: String,
-    password: String,
-    return_to: Option<String>,
-) -> Result<(), AppError> {
+pub async fn password_sign_in(email: String, password: String, return_to: Option<String>) -> Result<(), AppError> {
     ssr::password_sign_in(email, password, return_to).await
 }
 
 /// Creates a local account, signs it in, then goes to `return_to`.
 #[server(endpoint = "auth/password/sign_up")]
-pub async fn password_sign_up(
-    email: String,
-    password: String,
-    return_to: Option<String>,
-) -> Result<(), AppError> {
+pub async fn password_sign_up(email: String, password: String, return_to: Option<String>) -> Result<(), AppError> {
     ssr::password_sign_up(email, password, return_to).await
 }
 
@@ -125,16 +120,17 @@ pub mod ssr {
     };
     use crate::{
         entities::users,
-        error::{ssr::{internal, set_status}, AppError},
+        error::{
+            ssr::{internal, set_status},
+            AppError,
+        },
         net::{ClientIp, ClientNetwork},
         profile::Email,
         state::AppState,
     };
 
     pub async fn session() -> Result<Session, AppError> {
-        leptos_axum::extract::<Session>()
-            .await
-            .map_err(|e| internal("session layer missing", e))
+        leptos_axum::extract::<Session>().await.map_err(|e| internal("session layer missing", e))
     }
 
     /// The client address the server resolved for this request (see `crate::net`).
@@ -191,10 +187,7 @@ pub mod ssr {
         let Some(user_id) = session::user_id(session).await? else {
             return Ok(None);
         };
-        let user = users::Entity::find_by_id(user_id)
-            .one(&state.db)
-            .await
-            .map_err(|e| internal("loading the session user", e))?;
+        let user = users::Entity::find_by_id(user_id).one(&state.db).await.map_err(|e| internal("loading the session user", e))?;
         match user {
             // Deleted or blocked since signing in: the session is over.
             None => {
@@ -238,9 +231,7 @@ pub mod ssr {
 
     async fn complete_login(user_id: &str, return_to: Option<String>) -> Result<(), AppError> {
         let state = AppState::current()?;
-        accounts::record_login(&state.db, user_id, client_ip().await)
-            .await
-            .map_err(|e| internal("recording a login", e))?;
+        accounts::record_login(&state.db, user_id, client_ip().await).await.map_err(|e| internal("recording a login", e))?;
         let session = session().await?;
         let user_agent = leptos_axum::extract::<axum::http::HeaderMap>()
             .await
@@ -257,11 +248,7 @@ pub mod ssr {
     /// Checks email + password under the per-account failure limit (`super::throttle`). The
     /// limit is checked before any lookup or hashing and counts unknown emails like known
     /// ones, so a locked account and an unknown email look the same from outside.
-    pub async fn password_sign_in(
-        email: String,
-        password: String,
-        return_to: Option<String>,
-    ) -> Result<(), AppError> {
+    pub async fn password_sign_in(email: String, password: String, return_to: Option<String>) -> Result<(), AppError> {
         let state = AppState::current()?;
         let network = client_network().await?;
         let account = AccountKey::for_login(&email);
@@ -283,9 +270,7 @@ pub mod ssr {
     /// person's (or their account has no password: provider-only accounts re-authenticate
     /// at their provider instead), under the same per-account failure limit as sign-in.
     pub async fn confirm_own_password(state: &AppState, user_id: &str, password: String) -> Result<(), AppError> {
-        let credential = accounts::own_password(&state.db, user_id)
-            .await
-            .map_err(|e| internal("re-authenticating", e))?;
+        let credential = accounts::own_password(&state.db, user_id).await.map_err(|e| internal("re-authenticating", e))?;
         let Some(credential) = credential else {
             return Ok(());
         };
@@ -306,25 +291,18 @@ pub mod ssr {
         Ok(())
     }
 
-    pub async fn password_sign_up(
-        email: String,
-        password: String,
-        return_to: Option<String>,
-    ) -> Result<(), AppError> {
+    pub async fn password_sign_up(email: String, password: String, return_to: Option<String>) -> Result<(), AppError> {
         let state = AppState::current()?;
         let email = Email::parse(&email).map_err(|e| fail(AppError::BadRequest(e.to_string())))?;
-        let user = accounts::sign_up_with_password(&state.db, &email, password)
-            .await
-            .map_err(|e| fail(e.into()))?;
+        let user = accounts::sign_up_with_password(&state.db, &email, password).await.map_err(|e| fail(e.into()))?;
         complete_login(&user.id, return_to).await
     }
 
     pub async fn logout() -> Result<(), AppError> {
         let state = AppState::current()?;
         let session = session().await?;
-        let at_provider = session::provider(&session)
-            .await?
-            .and_then(|(connection, id_token)| state.connections.end_session_url(&connection, &id_token));
+        let at_provider =
+            session::provider(&session).await?.and_then(|(connection, id_token)| state.connections.end_session_url(&connection, &id_token));
         // Our session ends first, whatever happens at the provider.
         end_session(&state, &session).await?;
         leptos_axum::redirect(at_provider.as_deref().unwrap_or("/"));

@@ -60,10 +60,7 @@ pub mod ssr {
     pub async fn hash_password(password: String) -> Result<String, HashError> {
         tokio::task::spawn_blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
-            argon2()?
-                .hash_password(password.as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| HashError::Hash(e.to_string()))
+            argon2()?.hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| HashError::Hash(e.to_string()))
         })
         .await?
     }

@@ -73,7 +73,11 @@ impl Locked {
     /// Whole seconds to wait, rounded up (what `Retry-After` carries).
     pub fn retry_after_secs(&self) -> u64 {
         let secs = self.retry_after.as_secs();
-        if self.retry_after.subsec_nanos() > 0 { secs + 1 } else { secs.max(1) }
+        if self.retry_after.subsec_nanos() > 0 {
+            secs + 1
+        } else {
+            secs.max(1)
+        }
     }
 
     /// The sentence people read: the same for every email, known or not.
@@ -129,9 +133,8 @@ impl PasswordThrottle {
     pub fn check(&self, account: &AccountKey, network: ClientNetwork, now: Instant) -> Result<(), Locked> {
         let counts = self.lock();
         let window = self.limits.window;
-        let locked_until = |w: Option<&Window>, limit: u32| {
-            w.filter(|w| w.failures >= limit && now < w.ends(window)).map(|w| w.ends(window))
-        };
+        let locked_until =
+            |w: Option<&Window>, limit: u32| w.filter(|w| w.failures >= limit && now < w.ends(window)).map(|w| w.ends(window));
         let until = [
             locked_until(counts.per_network.get(&(*account, network)), self.limits.per_network),
             locked_until(counts.per_account.get(account), self.limits.per_account),

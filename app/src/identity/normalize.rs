@@ -56,10 +56,7 @@ impl ProviderKind {
 
     /// Social (consumer) providers, as opposed to enterprise and local ones.
     pub fn is_social(self) -> bool {
-        matches!(
-            self,
-            ProviderKind::Google | ProviderKind::Github | ProviderKind::Gitlab | ProviderKind::Linkedin
-        )
+        matches!(self, ProviderKind::Google | ProviderKind::Github | ProviderKind::Gitlab | ProviderKind::Linkedin)
     }
 }
 

@@ -4,8 +4,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::{json, Map, Value};
 
@@ -92,11 +92,8 @@ async fn upsert_once(
             // Locked (PostgreSQL; SQLite writes one at a time anyway): two sign-ins of one
             // person at once must not each derive `email_verified` from a profile the other
             // is changing — the second waits and reads the first one's result.
-            let user = users::Entity::find_by_id(identity.user_id.clone())
-                .lock_exclusive()
-                .one(&txn)
-                .await?
-                .ok_or(IdentityError::NoSuchUser)?;
+            let user =
+                users::Entity::find_by_id(identity.user_id.clone()).lock_exclusive().one(&txn).await?.ok_or(IdentityError::NoSuchUser)?;
             let mut active = identity.into_active_model();
             active.profile_data = Set(profile_data.clone());
             active.last_login = Set(Some(now));
@@ -107,11 +104,7 @@ async fn upsert_once(
         None => {
             let (user, created_user) = match link_to {
                 Some(target) => (
-                    users::Entity::find_by_id(target.to_string())
-                        .lock_exclusive()
-                        .one(&txn)
-                        .await?
-                        .ok_or(IdentityError::NoSuchUser)?,
+                    users::Entity::find_by_id(target.to_string()).lock_exclusive().one(&txn).await?.ok_or(IdentityError::NoSuchUser)?,
                     false,
                 ),
                 None => (create_empty_user(&txn, now).await?, true),
@@ -158,11 +151,7 @@ async fn upsert_once(
 }
 
 async fn linked_identities(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<identities::Model>, DbErr> {
-    identities::Entity::find()
-        .filter(identities::Column::UserId.eq(user_id))
-        .order_by_asc(identities::Column::Id)
-        .all(db)
-        .await
+    identities::Entity::find().filter(identities::Column::UserId.eq(user_id)).order_by_asc(identities::Column::Id).all(db).await
 }
 
 /// The evidence that `email` is verified for `user`: standing evidence kept in the
@@ -184,7 +173,11 @@ pub fn email_evidence_for(user: &users::Model, linked: &[identities::Model], ema
 }
 
 /// Loads `user_id`'s identities and derives the evidence for `email` (see [`email_evidence_for`]).
-pub async fn load_email_evidence(db: &impl ConnectionTrait, user: &users::Model, email: Option<&str>) -> Result<Option<EmailEvidence>, DbErr> {
+pub async fn load_email_evidence(
+    db: &impl ConnectionTrait,
+    user: &users::Model,
+    email: Option<&str>,
+) -> Result<Option<EmailEvidence>, DbErr> {
     let linked = linked_identities(db, &user.id).await?;
     Ok(email_evidence_for(user, &linked, email))
 }
@@ -281,10 +274,7 @@ async fn write_attributes(
             RootAttribute::Picture => active.picture = Set(text),
             RootAttribute::Locale => active.locale = Set(text),
         }
-        let source = Source::Claim {
-            connection: connection.name.clone(),
-            claim: source_claim(connection.kind, *attr).to_string(),
-        };
+        let source = Source::Claim { connection: connection.name.clone(), claim: source_claim(connection.kind, *attr).to_string() };
         provenance.insert(attr.as_str().to_string(), json!({ "source": source, "at": now }));
     }
     active.email_verified = Set(evidence.is_some());
@@ -301,12 +291,7 @@ async fn write_attributes(
 /// Removes one of `user_id`'s linked accounts, never the last one (the person could no
 /// longer sign in). Unlinking the local password identity also removes the password.
 #[tracing::instrument(skip(db))]
-pub async fn unlink_identity(
-    db: &DatabaseConnection,
-    user_id: &str,
-    connection: &str,
-    subject: &str,
-) -> Result<(), IdentityError> {
+pub async fn unlink_identity(db: &DatabaseConnection, user_id: &str, connection: &str, subject: &str) -> Result<(), IdentityError> {
     use sea_orm::PaginatorTrait;
     let txn = crate::db::begin_write(db).await?;
     let owned = identities::Entity::find().filter(identities::Column::UserId.eq(user_id));
@@ -444,7 +429,13 @@ mod tests {
     }
 
     crate::db_test!(a_linked_provider_vouching_for_another_address_does_not_verify_ours, |db| {
-        let owner = crate::auth::accounts::sign_up_with_password(db, &crate::profile::Email::parse("owner@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
+        let owner = crate::auth::accounts::sign_up_with_password(
+            db,
+            &crate::profile::Email::parse("owner@example.com").unwrap(),
+            "a long passphrase".into(),
+        )
+        .await
+        .unwrap();
         let okta = ConnectionRef { name: "okta".into(), kind: ProviderKind::Oidc, sync: SyncPolicy::OnEachLogin };
         let stranger = json!({"sub": "s-1", "email": "stranger@example.net", "email_verified": true});
         let linked = upsert_login(db, &okta, "s-1", stranger.clone(), Some(&owner.id)).await.unwrap();
@@ -461,7 +452,9 @@ mod tests {
         let a = upsert_login(db, &google(), "g-1", claims("Ada"), None).await.unwrap();
         assert_eq!(a.user.provenance["email_verified"]["address"], "ada@example.com");
         let okta = ConnectionRef { name: "okta".into(), kind: ProviderKind::Oidc, sync: SyncPolicy::OnEachLogin };
-        upsert_login(db, &okta, "o-1", json!({"sub": "o-1", "email": "Ada@Work.example", "email_verified": true}), Some(&a.user.id)).await.unwrap();
+        upsert_login(db, &okta, "o-1", json!({"sub": "o-1", "email": "Ada@Work.example", "email_verified": true}), Some(&a.user.id))
+            .await
+            .unwrap();
 
         let email = Target::Root(RootAttribute::Email);
         let user = reload(db, &a.user.id).await;
@@ -487,8 +480,22 @@ mod tests {
     });
 
     crate::db_test!(unlinking_the_only_evidence_unverifies_the_email, |db| {
-        let owner = crate::auth::accounts::sign_up_with_password(db, &crate::profile::Email::parse("owner@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
-        let linked = upsert_login(db, &google(), "g-1", json!({"sub": "g-1", "email": "Owner@example.com", "email_verified": true}), Some(&owner.id)).await.unwrap();
+        let owner = crate::auth::accounts::sign_up_with_password(
+            db,
+            &crate::profile::Email::parse("owner@example.com").unwrap(),
+            "a long passphrase".into(),
+        )
+        .await
+        .unwrap();
+        let linked = upsert_login(
+            db,
+            &google(),
+            "g-1",
+            json!({"sub": "g-1", "email": "Owner@example.com", "email_verified": true}),
+            Some(&owner.id),
+        )
+        .await
+        .unwrap();
         assert!(linked.user.email_verified, "google vouched for exactly this address");
         unlink_identity(db, &owner.id, "google", "g-1").await.unwrap();
         let user = reload(db, &owner.id).await;
@@ -499,7 +506,9 @@ mod tests {
     crate::db_test!(concurrent_sign_ins_never_verify_an_address_nobody_vouched_for, |db| {
         // The attacker's verified address at google, and a primary identity of their own that
         // asserts the owner's address without verifying it (the nOAuth shape).
-        let a = upsert_login(db, &google(), "g-1", json!({"sub": "g-1", "email": "attacker@example.net", "email_verified": true}), None).await.unwrap();
+        let a = upsert_login(db, &google(), "g-1", json!({"sub": "g-1", "email": "attacker@example.net", "email_verified": true}), None)
+            .await
+            .unwrap();
         let okta = ConnectionRef { name: "okta".into(), kind: ProviderKind::Oidc, sync: SyncPolicy::OnEachLogin };
         let owner_claims = json!({"sub": "o-1", "email": "owner@example.com", "email_verified": false});
         upsert_login(db, &okta, "o-1", owner_claims.clone(), Some(&a.user.id)).await.unwrap();
@@ -508,13 +517,16 @@ mod tests {
             let attacker = json!({"sub": "g-1", "email": "attacker@example.net", "email_verified": true, "round": round});
             // SQLite may refuse one of two simultaneous writers (busy); that is not a breach.
             let google = google();
-            let _ = tokio::join!(
-                upsert_login(db, &okta, "o-1", owner_claims.clone(), None),
-                upsert_login(db, &google, "g-1", attacker, None),
-            );
+            let _ =
+                tokio::join!(upsert_login(db, &okta, "o-1", owner_claims.clone(), None), upsert_login(db, &google, "g-1", attacker, None),);
             let user = reload(db, &a.user.id).await;
             if user.email_verified {
-                assert_eq!(user.provenance["email_verified"]["address"].as_str(), user.email_normalized.as_deref(), "round {round}: {:?}", user.provenance);
+                assert_eq!(
+                    user.provenance["email_verified"]["address"].as_str(),
+                    user.email_normalized.as_deref(),
+                    "round {round}: {:?}",
+                    user.provenance
+                );
             }
             assert_ne!((user.email_normalized.as_deref(), user.email_verified), (Some("owner@example.com"), true), "round {round}");
         }
@@ -522,11 +534,20 @@ mod tests {
 
     crate::db_test!(the_upgrade_clears_flags_that_rest_on_a_claim_for_another_address, |db| {
         use migrations::MigratorTrait;
-        let owner = crate::auth::accounts::sign_up_with_password(db, &crate::profile::Email::parse("owner@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
+        let owner = crate::auth::accounts::sign_up_with_password(
+            db,
+            &crate::profile::Email::parse("owner@example.com").unwrap(),
+            "a long passphrase".into(),
+        )
+        .await
+        .unwrap();
         // What linking wrote before this fix: the provider's `true` beside our address.
         users::Entity::update_many()
             .col_expr(users::Column::EmailVerified, Expr::value(true))
-            .col_expr(users::Column::Provenance, Expr::value(json!({"email_verified": {"source": "claim:test:email_verified", "at": Utc::now()}})))
+            .col_expr(
+                users::Column::Provenance,
+                Expr::value(json!({"email_verified": {"source": "claim:test:email_verified", "at": Utc::now()}})),
+            )
             .filter(users::Column::Id.eq(&owner.id))
             .exec(db)
             .await

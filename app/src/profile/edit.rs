@@ -45,10 +45,16 @@ pub mod ssr {
     use super::EditableField;
     use crate::{
         entities::users,
-        error::{ssr::{internal, set_status}, AppError},
+        error::{
+            ssr::{internal, set_status},
+            AppError,
+        },
         identity::SyncPolicy,
         profile::{RootAttribute, Source},
-        profiling::{ssr::{load_config, write_values, ProfilingError}, validate_answer, Target},
+        profiling::{
+            ssr::{load_config, write_values, ProfilingError},
+            validate_answer, Target,
+        },
         state::AppState,
     };
 

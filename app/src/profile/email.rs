@@ -74,7 +74,9 @@ mod tests {
 
     #[test]
     fn malformed_addresses_are_refused() {
-        for bad in ["", "ada", "@example.com", "ada@", "ada@localhost", "a b@example.com", "ada@ex..com", "ada@.example.com", "ada@example.com."] {
+        for bad in
+            ["", "ada", "@example.com", "ada@", "ada@localhost", "a b@example.com", "ada@ex..com", "ada@.example.com", "ada@example.com."]
+        {
             assert_eq!(Email::parse(bad), Err(InvalidEmail), "{bad}");
         }
     }

@@ -106,10 +106,7 @@ mod tests {
         let current = obj(json!({"theme": "dark", "address": {"city": "Lyon", "zip": "69001"}, "old": 1}));
         let patch = obj(json!({"lang": "fr", "address": {"city": "Paris"}, "old": null}));
         let merged = merge_metadata(&current, &patch);
-        assert_eq!(
-            Value::Object(merged),
-            json!({"theme": "dark", "lang": "fr", "address": {"city": "Paris"}})
-        );
+        assert_eq!(Value::Object(merged), json!({"theme": "dark", "lang": "fr", "address": {"city": "Paris"}}));
     }
 
     #[test]
@@ -137,14 +134,8 @@ mod tests {
     fn deep_nesting_is_refused_in_objects_and_arrays() {
         let limits = MetadataLimits { max_depth: 3, ..Default::default() };
         assert!(validate_metadata(&json!({"a": {"b": {"c": 1}}}), &limits).is_ok());
-        assert_eq!(
-            validate_metadata(&json!({"a": {"b": {"c": {"d": 1}}}}), &limits),
-            Err(MetadataError::TooDeep { limit: 3 })
-        );
-        assert_eq!(
-            validate_metadata(&json!({"a": [[[1]]]}), &limits),
-            Err(MetadataError::TooDeep { limit: 3 })
-        );
+        assert_eq!(validate_metadata(&json!({"a": {"b": {"c": {"d": 1}}}}), &limits), Err(MetadataError::TooDeep { limit: 3 }));
+        assert_eq!(validate_metadata(&json!({"a": [[[1]]]}), &limits), Err(MetadataError::TooDeep { limit: 3 }));
     }
 
     #[test]

@@ -92,10 +92,7 @@ pub struct UnknownAttribute(pub String);
 impl FromStr for RootAttribute {
     type Err = UnknownAttribute;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RootAttribute::ALL
-            .into_iter()
-            .find(|a| a.as_str() == s)
-            .ok_or_else(|| UnknownAttribute(s.to_string()))
+        RootAttribute::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| UnknownAttribute(s.to_string()))
     }
 }
 

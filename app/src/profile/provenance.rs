@@ -11,7 +11,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Source {
     /// Copied from a claim of a linked identity.
-    Claim { connection: String, claim: String },
+    Claim {
+        connection: String,
+        claim: String,
+    },
     /// The person answered or edited it.
     User,
     /// A site owner set it in the console.

@@ -2,17 +2,17 @@
 //! erase the account. Erasure leaves one audit entry that names no one.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::view::ssr::load_user_profile;
 use crate::{
     entities::{audit_log, prompt_events, users},
-    profiling::{ssr::{write_values_removing, ProfilingError}, Target},
+    profiling::{
+        ssr::{write_values_removing, ProfilingError},
+        Target,
+    },
 };
 
 /// Everything AskOnce holds about `user_id`, as one JSON document: the profile (identities
@@ -107,7 +107,10 @@ mod tests {
         auth::accounts::{record_login, sign_up_with_password},
         entities::{identities, password_credentials},
         profile::Email,
-        profiling::{ssr::{answer_stage, next_prompt, seed_defaults_if_empty}, Moment},
+        profiling::{
+            ssr::{answer_stage, next_prompt, seed_defaults_if_empty},
+            Moment,
+        },
     };
     use sea_orm::PaginatorTrait;
     use std::collections::BTreeMap;

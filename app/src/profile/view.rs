@@ -68,11 +68,8 @@ pub mod ssr {
         let Some(user) = users::Entity::find_by_id(user_id.to_string()).one(db).await? else {
             return Ok(None);
         };
-        let rows = identities::Entity::find()
-            .filter(identities::Column::UserId.eq(user_id))
-            .order_by_asc(identities::Column::Id)
-            .all(db)
-            .await?;
+        let rows =
+            identities::Entity::find().filter(identities::Column::UserId.eq(user_id)).order_by_asc(identities::Column::Id).all(db).await?;
         let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
         let primary = crate::identity::primary::primary_of(user.primary_identity_id, &ids);
         let identities = rows
@@ -88,10 +85,7 @@ pub mod ssr {
             .collect();
         // Entries that do not parse (written by a newer version?) are left out, not fatal.
         let provenance = match &user.provenance {
-            Value::Object(map) => map
-                .iter()
-                .filter_map(|(k, v)| serde_json::from_value(v.clone()).ok().map(|p| (k.clone(), p)))
-                .collect(),
+            Value::Object(map) => map.iter().filter_map(|(k, v)| serde_json::from_value(v.clone()).ok().map(|p| (k.clone(), p))).collect(),
             _ => BTreeMap::new(),
         };
         Ok(Some(UserProfile {
@@ -121,14 +115,25 @@ pub mod ssr {
     mod tests {
         use super::*;
         use crate::{
-            identity::{ssr::{upsert_login, ConnectionRef}, ProviderKind, SyncPolicy},
+            identity::{
+                ssr::{upsert_login, ConnectionRef},
+                ProviderKind, SyncPolicy,
+            },
             profile::Source,
         };
         use serde_json::json;
 
         crate::db_test!(the_profile_has_auth0_shape_identities_and_provenance, |db| {
             let google = ConnectionRef { name: "google".into(), kind: ProviderKind::Google, sync: SyncPolicy::OnEachLogin };
-            let login = upsert_login(db, &google, "g-1", json!({"sub": "g-1", "given_name": "Ada", "email": "ada@example.com", "email_verified": true}), None).await.unwrap();
+            let login = upsert_login(
+                db,
+                &google,
+                "g-1",
+                json!({"sub": "g-1", "given_name": "Ada", "email": "ada@example.com", "email_verified": true}),
+                None,
+            )
+            .await
+            .unwrap();
             let profile = load_user_profile(db, &login.user.id).await.unwrap().unwrap();
             assert_eq!(profile.identities.len(), 1);
             assert_eq!(profile.identities[0].user_id, "g-1");

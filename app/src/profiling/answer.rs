@@ -212,7 +212,13 @@ mod tests {
     fn lengths_and_patterns_are_enforced() {
         let f = field(
             FieldKind::Text,
-            Validation { min_length: Some(2), max_length: Some(5), pattern: Some("[0-9]+".into()), pattern_hint: Some("Digits only.".into()), ..Default::default() },
+            Validation {
+                min_length: Some(2),
+                max_length: Some(5),
+                pattern: Some("[0-9]+".into()),
+                pattern_hint: Some("Digits only.".into()),
+                ..Default::default()
+            },
         );
         assert_eq!(validate_answer(&f, &one("1")), Err(AnswerProblem::TooShort(2)));
         assert_eq!(validate_answer(&f, &one("123456")), Err(AnswerProblem::TooLong(5)));

@@ -143,7 +143,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_app_metadata_targets_are_refused() {
-        let unknown = r#"{"fields": [{"key": "a", "label": "A", "kind": "text", "target": "user_metadata.a", "colour": "red"}], "stages": []}"#;
+        let unknown =
+            r#"{"fields": [{"key": "a", "label": "A", "kind": "text", "target": "user_metadata.a", "colour": "red"}], "stages": []}"#;
         assert!(ProfilingConfig::from_json(unknown).unwrap_err()[0].message.contains("colour"));
         let app = r#"{"fields": [{"key": "a", "label": "A", "kind": "text", "target": "app_metadata.plan"}], "stages": []}"#;
         assert!(ProfilingConfig::from_json(app).unwrap_err()[0].message.contains("app_metadata"));

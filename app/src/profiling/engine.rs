@@ -144,17 +144,39 @@ pub struct ClaimFill {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum NotAsked {
-    StageDisabled { stage: StageKey },
-    StageNotForThisMoment { stage: StageKey },
-    ConditionNotMet { stage: StageKey },
-    StageInCooldown { stage: StageKey, until: Option<DateTime<Utc>>, until_login: Option<u32> },
-    StageSkippedForGood { stage: StageKey },
+    StageDisabled {
+        stage: StageKey,
+    },
+    StageNotForThisMoment {
+        stage: StageKey,
+    },
+    ConditionNotMet {
+        stage: StageKey,
+    },
+    StageInCooldown {
+        stage: StageKey,
+        until: Option<DateTime<Utc>>,
+        until_login: Option<u32>,
+    },
+    StageSkippedForGood {
+        stage: StageKey,
+    },
     /// At most one login-time stage per login.
-    LoginStageAlreadyShown { stage: StageKey },
+    LoginStageAlreadyShown {
+        stage: StageKey,
+    },
     /// Another stage comes first.
-    LaterStage { stage: StageKey },
-    Known { field: FieldKey, source: KnownFrom },
-    Declined { field: FieldKey, at: DateTime<Utc> },
+    LaterStage {
+        stage: StageKey,
+    },
+    Known {
+        field: FieldKey,
+        source: KnownFrom,
+    },
+    Declined {
+        field: FieldKey,
+        at: DateTime<Utc>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -175,13 +197,7 @@ pub struct Decision {
 }
 
 /// The engine's one entry point.
-pub fn decide(
-    config: &ProfilingConfig,
-    facts: &ProfileFacts,
-    history: &[PastEvent],
-    moment: &Moment,
-    now: DateTime<Utc>,
-) -> Decision {
+pub fn decide(config: &ProfilingConfig, facts: &ProfileFacts, history: &[PastEvent], moment: &Moment, now: DateTime<Utc>) -> Decision {
     let mut decision = Decision::default();
     let (known, fills) = known_fields(config, facts);
     decision.from_claims = fills;
@@ -260,9 +276,7 @@ pub fn newly_abandoned(config: &ProfilingConfig, history: &[PastEvent], logins_c
         if shown.kind != EventKind::Shown || !earlier_login || !login_stage || out.contains(&shown.stage) {
             continue;
         }
-        let settled = history[i + 1..]
-            .iter()
-            .any(|later| later.stage == shown.stage && later.kind != EventKind::Shown);
+        let settled = history[i + 1..].iter().any(|later| later.stage == shown.stage && later.kind != EventKind::Shown);
         if !settled {
             out.push(shown.stage.clone());
         }
@@ -275,13 +289,7 @@ fn is_login_stage(stage: &Stage) -> bool {
 }
 
 fn prompt(stage: &Stage, fields: Vec<Field>) -> Prompt {
-    Prompt {
-        stage: stage.key.clone(),
-        title: stage.title.clone(),
-        intro: stage.intro.clone(),
-        skippable: stage.skippable,
-        fields,
-    }
+    Prompt { stage: stage.key.clone(), title: stage.title.clone(), intro: stage.intro.clone(), skippable: stage.skippable, fields }
 }
 
 fn stage_applies(stage: &Stage, moment: &Moment) -> bool {
@@ -308,10 +316,7 @@ fn known_fields(config: &ProfilingConfig, facts: &ProfileFacts) -> (BTreeMap<Fie
         }
         let from_claim = field.claims.iter().find_map(|claim| {
             facts.identity_claims.iter().find_map(|(connection, claims)| {
-                claims
-                    .get(claim)
-                    .filter(|v| is_present(Some(v)))
-                    .map(|v| (connection.clone(), claim.clone(), v.clone()))
+                claims.get(claim).filter(|v| is_present(Some(v))).map(|v| (connection.clone(), claim.clone(), v.clone()))
             })
         });
         if let Some((connection, claim, value)) = from_claim {

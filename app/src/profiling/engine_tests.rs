@@ -192,7 +192,8 @@ fn when_conditions_gate_stages() {
     let mut f = facts(2);
     f.user_metadata.insert("plan".into(), json!("pro"));
     assert!(decide(&config, &f, &[], &Moment::Login { number: 2 }, now()).prompt.is_some());
-    config.stages[1].when = Some(Condition::In { target: "user_metadata.plan".parse().unwrap(), values: vec![json!("team"), json!("pro")] });
+    config.stages[1].when =
+        Some(Condition::In { target: "user_metadata.plan".parse().unwrap(), values: vec![json!("team"), json!("pro")] });
     assert!(decide(&config, &f, &[], &Moment::Login { number: 2 }, now()).prompt.is_some());
     config.stages[1].when = Some(Condition::Missing { target: "user_metadata.plan".parse().unwrap() });
     assert!(decide(&config, &f, &[], &Moment::Login { number: 2 }, now()).prompt.is_none());

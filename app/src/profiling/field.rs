@@ -106,9 +106,7 @@ impl FromStr for Target {
             return Err(InvalidTarget::AppMetadata(s.to_string()));
         }
         if let Some(key) = s.strip_prefix("user_metadata.") {
-            return FieldKey::parse(key)
-                .map(|k| Target::UserMetadata(k.0))
-                .map_err(|_| InvalidTarget::Unknown(s.to_string()));
+            return FieldKey::parse(key).map(|k| Target::UserMetadata(k.0)).map_err(|_| InvalidTarget::Unknown(s.to_string()));
         }
         match s.parse::<RootAttribute>() {
             // Whether an email is verified is the provider's word, never an answer.
@@ -224,11 +222,7 @@ mod schema {
         fn schema() -> RefOr<Schema> {
             // Every root attribute a person may be asked for (not `email_verified`: that is
             // the provider's word), or a user_metadata key.
-            let roots: Vec<&str> = RootAttribute::ALL
-                .iter()
-                .filter(|a| **a != RootAttribute::EmailVerified)
-                .map(|a| a.as_str())
-                .collect();
+            let roots: Vec<&str> = RootAttribute::ALL.iter().filter(|a| **a != RootAttribute::EmailVerified).map(|a| a.as_str()).collect();
             ObjectBuilder::new()
                 .schema_type(Type::String)
                 .description(Some("A root attribute (given_name, …) or user_metadata.<key>; never app_metadata"))
@@ -286,7 +280,10 @@ mod tests {
     #[cfg(feature = "ssr")]
     #[test]
     fn the_schema_patterns_agree_with_the_parsers() {
-        use utoipa::{openapi::{schema::Schema, RefOr}, PartialSchema};
+        use utoipa::{
+            openapi::{schema::Schema, RefOr},
+            PartialSchema,
+        };
         fn pattern(schema: RefOr<Schema>) -> regex_lite::Regex {
             let RefOr::T(Schema::Object(object)) = schema else { panic!("not an inline object schema") };
             regex_lite::Regex::new(&object.pattern.expect("a pattern")).unwrap()
@@ -296,9 +293,27 @@ mod tests {
         let long = "a".repeat(64);
         let too_long = "a".repeat(65);
         let candidates = [
-            "", "a", "job_title", "Job", "1st", "job-title", "job.title", "a_1", long.as_str(), too_long.as_str(),
-            "given_name", "email", "email_verified", "locale", "user_metadata.company", "user_metadata.", "user_metadata.A",
-            "user_metadata.a.b", "app_metadata.plan", "shoe_size", " given_name",
+            "",
+            "a",
+            "job_title",
+            "Job",
+            "1st",
+            "job-title",
+            "job.title",
+            "a_1",
+            long.as_str(),
+            too_long.as_str(),
+            "given_name",
+            "email",
+            "email_verified",
+            "locale",
+            "user_metadata.company",
+            "user_metadata.",
+            "user_metadata.A",
+            "user_metadata.a.b",
+            "app_metadata.plan",
+            "shoe_size",
+            " given_name",
         ];
         for c in candidates {
             assert_eq!(key.is_match(c), FieldKey::parse(c).is_ok(), "key {c:?}");

@@ -7,9 +7,9 @@ pub mod config;
 pub mod engine;
 pub mod field;
 pub mod prompt_ui;
-pub mod stage;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod stage;
 
 #[cfg(test)]
 mod engine_tests;

@@ -51,12 +51,7 @@ pub async fn answer_prompt(
 
 /// Skips a stage; it waits out its cooldown.
 #[server(endpoint = "profiling/skip")]
-pub async fn skip_prompt(
-    stage: String,
-    context: Option<String>,
-    tags: Option<String>,
-    return_to: Option<String>,
-) -> Result<(), AppError> {
+pub async fn skip_prompt(stage: String, context: Option<String>, tags: Option<String>, return_to: Option<String>) -> Result<(), AppError> {
     let (state, me) = ssr::context().await?;
     let moment = ssr::moment(&me, context, tags);
     super::ssr::skip_stage(&state.db, &me.user_id, &stage, &moment).await.map_err(ssr::map_error)?;
@@ -69,7 +64,10 @@ mod ssr {
     use super::super::{ssr::ProfilingError, Moment};
     use crate::{
         auth::{ssr::require_user, ReturnTo, SessionUser},
-        error::{ssr::{internal, set_status}, AppError},
+        error::{
+            ssr::{internal, set_status},
+            AppError,
+        },
         state::AppState,
     };
 
@@ -95,9 +93,7 @@ mod ssr {
 
     pub fn map_error(err: ProfilingError) -> AppError {
         let err = match err {
-            ProfilingError::Invalid(problems) => {
-                AppError::Invalid(problems.into_iter().map(|(k, v)| (k, v.to_string())).collect())
-            }
+            ProfilingError::Invalid(problems) => AppError::Invalid(problems.into_iter().map(|(k, v)| (k, v.to_string())).collect()),
             ProfilingError::StageNotOpen => AppError::Conflict("These questions are no longer open. Reload the page.".into()),
             ProfilingError::NotSkippable => AppError::BadRequest("These questions cannot be skipped.".into()),
             ProfilingError::Conflict => AppError::Conflict("Your profile changed meanwhile. Please try again.".into()),
@@ -131,11 +127,13 @@ fn StageForm(
     let stage = prompt.stage.to_string();
     let hidden = {
         let (stage, context, tags, return_to) = (stage.clone(), context.clone(), tags.clone(), return_to.clone());
-        move || view! {
-            <input type="hidden" name="stage" value=stage.clone() />
-            <input type="hidden" name="context" value=context.clone().unwrap_or_default() />
-            <input type="hidden" name="tags" value=tags.clone().unwrap_or_default() />
-            <input type="hidden" name="return_to" value=return_to.clone().unwrap_or_default() />
+        move || {
+            view! {
+                <input type="hidden" name="stage" value=stage.clone() />
+                <input type="hidden" name="context" value=context.clone().unwrap_or_default() />
+                <input type="hidden" name="tags" value=tags.clone().unwrap_or_default() />
+                <input type="hidden" name="return_to" value=return_to.clone().unwrap_or_default() />
+            }
         }
     };
     let labelled_by = heading_id.clone();
@@ -187,11 +185,7 @@ pub fn StagePreview(
 /// One field: label, input of the right kind, help and error tied to it for screen readers.
 /// `value`: the current answer, when editing one.
 #[component]
-pub(crate) fn FieldInput(
-    field: Field,
-    errors: Signal<BTreeMap<String, String>>,
-    #[prop(optional)] value: Option<String>,
-) -> impl IntoView {
+pub(crate) fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>, #[prop(optional)] value: Option<String>) -> impl IntoView {
     let current = value.unwrap_or_default();
     let key = field.key.to_string();
     let id = format!("field-{key}");

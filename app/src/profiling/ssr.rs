@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 use serde_json::{json, Value};
 
@@ -58,10 +58,7 @@ pub async fn load_config(db: &impl ConnectionTrait) -> Result<ProfilingConfig, P
         };
         fields.push(field);
     }
-    let links = profile_stage_fields::Entity::find()
-        .order_by_asc(profile_stage_fields::Column::Position)
-        .all(db)
-        .await?;
+    let links = profile_stage_fields::Entity::find().order_by_asc(profile_stage_fields::Column::Position).all(db).await?;
     let mut stages = Vec::new();
     for row in profile_stages::Entity::find().order_by_asc(profile_stages::Column::Position).all(db).await? {
         let trigger = match row.trigger_kind.as_str() {
@@ -77,11 +74,7 @@ pub async fn load_config(db: &impl ConnectionTrait) -> Result<ProfilingConfig, P
             Some(v) if !v.is_null() => Some(serde_json::from_value(v).map_err(|e| corrupt("stage condition", &e))?),
             _ => None,
         };
-        let stage_fields = links
-            .iter()
-            .filter(|l| l.stage_key == row.key)
-            .filter_map(|l| FieldKey::parse(&l.field_key).ok())
-            .collect();
+        let stage_fields = links.iter().filter(|l| l.stage_key == row.key).filter_map(|l| FieldKey::parse(&l.field_key).ok()).collect();
         stages.push(Stage {
             key: FieldKey::parse(&row.key).map_err(|e| corrupt("stage key", &e))?,
             title: row.title,
@@ -90,10 +83,7 @@ pub async fn load_config(db: &impl ConnectionTrait) -> Result<ProfilingConfig, P
             when,
             fields: stage_fields,
             skippable: row.skippable,
-            cooldown: Cooldown {
-                days: row.cooldown_days.map(|d| d.max(0) as u32),
-                logins: row.cooldown_logins.map(|n| n.max(0) as u32),
-            },
+            cooldown: Cooldown { days: row.cooldown_days.map(|d| d.max(0) as u32), logins: row.cooldown_logins.map(|n| n.max(0) as u32) },
             enabled: row.enabled,
         });
     }
@@ -283,7 +273,12 @@ async fn record(
 // Decisions and writes
 
 /// Writes claim-supplied values with `claim:<connection>:<claim>` provenance.
-async fn apply_claim_fills(db: &impl ConnectionTrait, user: &users::Model, fills: &[ClaimFill], now: DateTime<Utc>) -> Result<(), ProfilingError> {
+async fn apply_claim_fills(
+    db: &impl ConnectionTrait,
+    user: &users::Model,
+    fills: &[ClaimFill],
+    now: DateTime<Utc>,
+) -> Result<(), ProfilingError> {
     if fills.is_empty() {
         return Ok(());
     }
@@ -316,7 +311,10 @@ pub async fn write_values(
                 // `email_verified` is not a target (refused by `Target::from_str`).
                 let Some(column) = root_column(*attr) else { continue };
                 if *attr == RootAttribute::Email {
-                    update = update.col_expr(users::Column::EmailNormalized, Expr::value(text.as_deref().map(crate::profile::verification::normalize_address)));
+                    update = update.col_expr(
+                        users::Column::EmailNormalized,
+                        Expr::value(text.as_deref().map(crate::profile::verification::normalize_address)),
+                    );
                     // A new address is verified only by its own evidence, never by the old one's.
                     let evidence = crate::identity::ssr::load_email_evidence(db, user, text.as_deref()).await?;
                     update = update.col_expr(users::Column::EmailVerified, Expr::value(evidence.is_some()));
@@ -430,9 +428,8 @@ pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment
             other => other?,
         }
         if let Some(p) = &prompt {
-            let already_shown = history.iter().any(|e| {
-                e.stage == p.stage && e.kind == EventKind::Shown && e.login_number == facts.logins_count
-            });
+            let already_shown =
+                history.iter().any(|e| e.stage == p.stage && e.kind == EventKind::Shown && e.login_number == facts.logins_count);
             // Context prompts count each page view; a login prompt once per login.
             if matches!(moment, Moment::Context { .. }) || !already_shown {
                 // Which fields were asked (only the unknown ones): analytics counts per field.
@@ -489,7 +486,17 @@ pub async fn answer_stage(
             other => other?,
         }
         let answered: Vec<String> = values.iter().map(|(t, ..)| t.to_string()).collect();
-        record(&txn, user_id, &prompt.stage, EventKind::Answered, moment, user.logins_count, json!({ "answered": answered, "declined": declined }), now).await?;
+        record(
+            &txn,
+            user_id,
+            &prompt.stage,
+            EventKind::Answered,
+            moment,
+            user.logins_count,
+            json!({ "answered": answered, "declined": declined }),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         return Ok(());
     }
@@ -504,10 +511,8 @@ pub async fn skip_stage(db: &DatabaseConnection, user_id: &str, stage: &str, mom
     let user = users::Entity::find_by_id(user_id.to_string()).one(db).await?.ok_or(ProfilingError::StageNotOpen)?;
     let facts = facts_for(db, &user).await?;
     let history = history_for(db, user_id).await?;
-    let prompt = decide(&config, &facts, &history, moment, now)
-        .prompt
-        .filter(|p| p.stage.as_str() == stage)
-        .ok_or(ProfilingError::StageNotOpen)?;
+    let prompt =
+        decide(&config, &facts, &history, moment, now).prompt.filter(|p| p.stage.as_str() == stage).ok_or(ProfilingError::StageNotOpen)?;
     if !prompt.skippable {
         return Err(ProfilingError::NotSkippable);
     }
@@ -597,14 +602,19 @@ mod tests {
             .await
             .unwrap();
         // Names first (one stage per login): answer them, then log in again.
-        answer_stage(db, &user.id, "name", &Moment::Login { number: 2 }, &form(&[("given_name", "Ada"), ("family_name", "L")])).await.unwrap();
+        answer_stage(db, &user.id, "name", &Moment::Login { number: 2 }, &form(&[("given_name", "Ada"), ("family_name", "L")]))
+            .await
+            .unwrap();
         let user = record_login(db, &user.id, None).await.unwrap();
         let prompt = next_prompt(db, &user.id, &Moment::Login { number: 3 }).await.unwrap().unwrap();
         let asked: Vec<&str> = prompt.fields.iter().map(|f| f.key.as_str()).collect();
         assert_eq!(asked, ["company"]);
         let saved = users::Entity::find_by_id(user.id.clone()).one(db).await.unwrap().unwrap();
         assert_eq!(saved.user_metadata["job_title"], "Analyst");
-        assert_eq!(saved.provenance["user_metadata.job_title"]["source"], format!("claim:{}:job_title", crate::auth::accounts::PASSWORD_CONNECTION));
+        assert_eq!(
+            saved.provenance["user_metadata.job_title"]["source"],
+            format!("claim:{}:job_title", crate::auth::accounts::PASSWORD_CONNECTION)
+        );
     });
 
     crate::db_test!(concurrent_writes_to_one_profile_both_survive, |db| {

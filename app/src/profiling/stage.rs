@@ -32,20 +32,10 @@ pub enum Trigger {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Condition {
-    Exists {
-        target: Target,
-    },
-    Missing {
-        target: Target,
-    },
-    Equals {
-        target: Target,
-        value: Value,
-    },
-    In {
-        target: Target,
-        values: Vec<Value>,
-    },
+    Exists { target: Target },
+    Missing { target: Target },
+    Equals { target: Target, value: Value },
+    In { target: Target, values: Vec<Value> },
 }
 
 /// How long a skipped stage waits before it may be shown again. Both set: whichever comes

@@ -2,8 +2,8 @@
 //! names the scope it needs; no token is 401, a token without the scope is 403.
 
 use app::admin::api_tokens::{ssr::authenticate, Scope, TokenInfo};
-use axum::{extract::FromRequestParts, http::request::Parts, http::StatusCode};
 use app::state::AppState;
+use axum::{extract::FromRequestParts, http::request::Parts, http::StatusCode};
 
 use super::error::ApiError;
 

@@ -36,7 +36,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An AskOnce API token")).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An AskOnce API token")).build()),
+        );
     }
 }
 
@@ -53,13 +56,7 @@ pub async fn docs_page() -> Html<String> {
     let doc = ApiDoc::openapi();
     let mut body = String::new();
     for (path, item) in doc.paths.paths.iter() {
-        let operations = [
-            ("GET", &item.get),
-            ("POST", &item.post),
-            ("PUT", &item.put),
-            ("PATCH", &item.patch),
-            ("DELETE", &item.delete),
-        ];
+        let operations = [("GET", &item.get), ("POST", &item.post), ("PUT", &item.put), ("PATCH", &item.patch), ("DELETE", &item.delete)];
         for (method, op) in operations {
             let Some(op) = op else { continue };
             let summary = op.summary.clone().or(op.description.clone()).unwrap_or_default();
@@ -113,7 +110,14 @@ mod tests {
     fn the_document_is_openapi_3_1_with_every_route_and_bearer_auth() {
         let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-        for path in ["/api/v2/users", "/api/v2/users/{id}", "/api/v2/users/{id}/identities", "/api/v2/fields/{key}", "/api/v2/stages/{key}", "/api/v2/profiling-config"] {
+        for path in [
+            "/api/v2/users",
+            "/api/v2/users/{id}",
+            "/api/v2/users/{id}/identities",
+            "/api/v2/fields/{key}",
+            "/api/v2/stages/{key}",
+            "/api/v2/profiling-config",
+        ] {
             assert!(doc["paths"].get(path).is_some(), "{path} missing");
         }
         assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");

@@ -15,7 +15,11 @@ use axum::{
 };
 use sea_orm::DatabaseConnection;
 
-use super::{auth::Caller, error::{ApiError, ErrorBody}, ApiJson};
+use super::{
+    auth::Caller,
+    error::{ApiError, ErrorBody},
+    ApiJson,
+};
 
 async fn config(db: &DatabaseConnection) -> Result<ProfilingConfig, ApiError> {
     load_config(db).await.map_err(|e| ApiError::internal("loading the profiling configuration", e))
@@ -60,7 +64,11 @@ pub async fn get_field(caller: Caller, State(db): State<DatabaseConnection>, Pat
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope update:stages", body = ErrorBody),
     ))]
-pub async fn create_field(caller: Caller, State(db): State<DatabaseConnection>, body: Result<ApiJson<Field>, ApiError>) -> Result<(StatusCode, Json<Field>), ApiError> {
+pub async fn create_field(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    body: Result<ApiJson<Field>, ApiError>,
+) -> Result<(StatusCode, Json<Field>), ApiError> {
     caller.require(Scope::UpdateStages)?;
     let ApiJson(field) = body?;
     questions::edit(&db, Edit::SaveField { original: None, field: field.clone() }, caller.actor()).await?;
@@ -76,7 +84,12 @@ pub async fn create_field(caller: Caller, State(db): State<DatabaseConnection>, 
         (status = 403, description = "Missing scope update:stages", body = ErrorBody),
         (status = 404, description = "No such field", body = ErrorBody),
     ))]
-pub async fn put_field(caller: Caller, State(db): State<DatabaseConnection>, Path(k): Path<String>, body: Result<ApiJson<Field>, ApiError>) -> Result<Json<Field>, ApiError> {
+pub async fn put_field(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    Path(k): Path<String>,
+    body: Result<ApiJson<Field>, ApiError>,
+) -> Result<Json<Field>, ApiError> {
     caller.require(Scope::UpdateStages)?;
     let ApiJson(field) = body?;
     questions::edit(&db, Edit::SaveField { original: Some(key(&k)?), field: field.clone() }, caller.actor()).await?;
@@ -132,7 +145,11 @@ pub async fn get_stage(caller: Caller, State(db): State<DatabaseConnection>, Pat
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope update:stages", body = ErrorBody),
     ))]
-pub async fn create_stage(caller: Caller, State(db): State<DatabaseConnection>, body: Result<ApiJson<Stage>, ApiError>) -> Result<(StatusCode, Json<Stage>), ApiError> {
+pub async fn create_stage(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    body: Result<ApiJson<Stage>, ApiError>,
+) -> Result<(StatusCode, Json<Stage>), ApiError> {
     caller.require(Scope::UpdateStages)?;
     let ApiJson(stage) = body?;
     questions::edit(&db, Edit::SaveStage { original: None, stage: stage.clone() }, caller.actor()).await?;
@@ -148,7 +165,12 @@ pub async fn create_stage(caller: Caller, State(db): State<DatabaseConnection>, 
         (status = 403, description = "Missing scope update:stages", body = ErrorBody),
         (status = 404, description = "No such stage", body = ErrorBody),
     ))]
-pub async fn put_stage(caller: Caller, State(db): State<DatabaseConnection>, Path(k): Path<String>, body: Result<ApiJson<Stage>, ApiError>) -> Result<Json<Stage>, ApiError> {
+pub async fn put_stage(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    Path(k): Path<String>,
+    body: Result<ApiJson<Stage>, ApiError>,
+) -> Result<Json<Stage>, ApiError> {
     caller.require(Scope::UpdateStages)?;
     let ApiJson(stage) = body?;
     questions::edit(&db, Edit::SaveStage { original: Some(key(&k)?), stage: stage.clone() }, caller.actor()).await?;
@@ -190,7 +212,11 @@ pub async fn export_config(caller: Caller, State(db): State<DatabaseConnection>)
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope update:stages", body = ErrorBody),
     ))]
-pub async fn import_config(caller: Caller, State(db): State<DatabaseConnection>, body: Result<ApiJson<ProfilingConfig>, ApiError>) -> Result<Json<ProfilingConfig>, ApiError> {
+pub async fn import_config(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    body: Result<ApiJson<ProfilingConfig>, ApiError>,
+) -> Result<Json<ProfilingConfig>, ApiError> {
     caller.require(Scope::UpdateStages)?;
     let ApiJson(next) = body?;
     Ok(Json(questions::import(&db, next, caller.actor()).await?))

@@ -16,7 +16,11 @@ use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{auth::Caller, error::{ApiError, ErrorBody}, ApiJson};
+use super::{
+    auth::Caller,
+    error::{ApiError, ErrorBody},
+    ApiJson,
+};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -133,7 +137,11 @@ pub async fn delete(caller: Caller, State(db): State<DatabaseConnection>, Path(i
         (status = 403, description = "Missing scope read:users", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
     ))]
-pub async fn identities(caller: Caller, State(db): State<DatabaseConnection>, Path(id): Path<String>) -> Result<Json<Vec<IdentityView>>, ApiError> {
+pub async fn identities(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<IdentityView>>, ApiError> {
     caller.require(Scope::ReadUsers)?;
     Ok(Json(profile_of(&db, &id).await?.identities))
 }

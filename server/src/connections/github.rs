@@ -3,8 +3,8 @@
 //! address is primary and verified).
 
 use oauth2::{
-    basic::BasicClient, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
+    basic::BasicClient, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    Scope, TokenResponse, TokenUrl,
 };
 use secrecy::ExposeSecret;
 use serde_json::Value;
@@ -24,14 +24,9 @@ pub struct GithubConnection {
 
 impl GithubConnection {
     pub fn new(name: &str, settings: ConnectionSettings, public_url: &Url, http: reqwest::Client) -> Result<Self, String> {
-        let authorize = settings
-            .authorize_url
-            .clone()
-            .map_or_else(|| "https://github.com/login/oauth/authorize".to_string(), |u| u.to_string());
-        let token = settings
-            .token_url
-            .clone()
-            .map_or_else(|| "https://github.com/login/oauth/access_token".to_string(), |u| u.to_string());
+        let authorize =
+            settings.authorize_url.clone().map_or_else(|| "https://github.com/login/oauth/authorize".to_string(), |u| u.to_string());
+        let token = settings.token_url.clone().map_or_else(|| "https://github.com/login/oauth/access_token".to_string(), |u| u.to_string());
         let api = match &settings.api_url {
             Some(u) => u.clone(),
             None => Url::parse("https://api.github.com/").map_err(|e| e.to_string())?,
@@ -52,7 +47,9 @@ impl GithubConnection {
         self.authorize_url.url()
     }
 
-    fn client(&self) -> BasicClient<oauth2::EndpointSet, oauth2::EndpointNotSet, oauth2::EndpointNotSet, oauth2::EndpointNotSet, oauth2::EndpointSet> {
+    fn client(
+        &self,
+    ) -> BasicClient<oauth2::EndpointSet, oauth2::EndpointNotSet, oauth2::EndpointNotSet, oauth2::EndpointNotSet, oauth2::EndpointSet> {
         let mut client = BasicClient::new(ClientId::new(self.settings.client_id.clone().unwrap_or_default()))
             .set_auth_uri(self.authorize_url.clone())
             .set_token_uri(self.token_url.clone())

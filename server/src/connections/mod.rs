@@ -46,11 +46,7 @@ pub struct Connection {
 
 impl Connection {
     pub fn connection_ref(&self) -> app::identity::ssr::ConnectionRef {
-        app::identity::ssr::ConnectionRef {
-            name: self.name.clone(),
-            kind: self.settings.kind,
-            sync: self.settings.sync_root_attributes,
-        }
+        app::identity::ssr::ConnectionRef { name: self.name.clone(), kind: self.settings.kind, sync: self.settings.sync_root_attributes }
     }
 
     /// Where to send the browser, the state, and the transaction to remember.
@@ -90,11 +86,7 @@ pub fn provider_http_client() -> Result<reqwest::Client, reqwest::Error> {
 
 impl ConnectionRegistry {
     /// Builds the registry from validated settings.
-    pub fn new(
-        configured: &BTreeMap<String, ConnectionSettings>,
-        public_url: &Url,
-        http: reqwest::Client,
-    ) -> Result<Self, String> {
+    pub fn new(configured: &BTreeMap<String, ConnectionSettings>, public_url: &Url, http: reqwest::Client) -> Result<Self, String> {
         let mut connections = BTreeMap::new();
         let mut password_enabled = true;
         for (name, settings) in configured {
@@ -124,11 +116,7 @@ impl ConnectionRegistry {
             };
             connections.insert(name.clone(), Arc::new(Connection { name: name.clone(), settings: settings.clone(), provider }));
         }
-        Ok(Self {
-            connections,
-            password_enabled,
-            post_logout_redirect: format!("{}/", public_url.as_str().trim_end_matches('/')),
-        })
+        Ok(Self { connections, password_enabled, post_logout_redirect: format!("{}/", public_url.as_str().trim_end_matches('/')) })
     }
 
     pub fn get(&self, name: &str) -> Option<Arc<Connection>> {

@@ -15,17 +15,15 @@ use std::{
 use base64::Engine;
 use openidconnect::{
     core::{
-        CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
-        CoreClientAuthMethod, CoreGrantType, CoreIdToken, CoreJsonWebKey,
-        CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreResponseMode,
-        CoreResponseType, CoreSubjectIdentifierType,
+        CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod, CoreGrantType,
+        CoreIdToken, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType,
+        CoreSubjectIdentifierType,
     },
     http::{header, HeaderMap},
-    AccessTokenHash, AdditionalProviderMetadata, AsyncHttpClient, AuthType, AuthorizationCode,
-    ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, HttpClientError, HttpRequest,
-    HttpResponse, IssuerUrl, JsonWebKeySet, LogoutProviderMetadata, LogoutRequest, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl,
-    ProviderMetadata, RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
+    AccessTokenHash, AdditionalProviderMetadata, AsyncHttpClient, AuthType, AuthorizationCode, ClaimsVerificationError, ClientId,
+    ClientSecret, CsrfToken, HttpClientError, HttpRequest, HttpResponse, IssuerUrl, JsonWebKeySet, LogoutProviderMetadata, LogoutRequest,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadata, RedirectUrl, Scope,
+    SignatureVerificationError, TokenResponse,
 };
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -118,17 +116,10 @@ pub struct OidcConnection {
 }
 
 impl OidcConnection {
-    pub fn new(
-        name: &str,
-        settings: ConnectionSettings,
-        issuer: Url,
-        public_url: &Url,
-        http: reqwest::Client,
-    ) -> Result<Self, String> {
+    pub fn new(name: &str, settings: ConnectionSettings, issuer: Url, public_url: &Url, http: reqwest::Client) -> Result<Self, String> {
         // IssuerUrl keeps the issuer exactly as configured: discovery and ID tokens must
         // match it byte for byte.
-        let issuer = IssuerUrl::new(issuer.as_str().trim_end_matches('/').to_string())
-            .map_err(|e| e.to_string())?;
+        let issuer = IssuerUrl::new(issuer.as_str().trim_end_matches('/').to_string()).map_err(|e| e.to_string())?;
         let redirect = RedirectUrl::new(super::callback_url(public_url, name)).map_err(|e| e.to_string())?;
         Ok(Self {
             name: name.to_string(),
@@ -210,12 +201,9 @@ impl OidcConnection {
         openidconnect::EndpointMaybeSet,
     > {
         let secret = self.settings.client_secret.as_ref().map(|s| ClientSecret::new(s.expose_secret().to_string()));
-        let client = CoreClient::from_provider_metadata(
-            md.clone(),
-            ClientId::new(self.settings.client_id.clone().unwrap_or_default()),
-            secret,
-        )
-        .set_redirect_uri(self.redirect.clone());
+        let client =
+            CoreClient::from_provider_metadata(md.clone(), ClientId::new(self.settings.client_id.clone().unwrap_or_default()), secret)
+                .set_redirect_uri(self.redirect.clone());
         match self.settings.client_auth {
             ClientAuth::ClientSecretBasic => client.set_auth_type(AuthType::BasicAuth),
             ClientAuth::ClientSecretPost => client.set_auth_type(AuthType::RequestBody),
@@ -261,9 +249,7 @@ impl OidcConnection {
         // without it did not come from that provider (mix-up). Refused before the code is
         // redeemed anywhere.
         if iss.is_none() && discovered.metadata.additional_metadata().additional_metadata.iss_parameter_supported() {
-            return Err(LoginFailure::BadCallback(
-                "the provider advertises the iss parameter (RFC 9207) but the response has none".into(),
-            ));
+            return Err(LoginFailure::BadCallback("the provider advertises the iss parameter (RFC 9207) but the response has none".into()));
         }
         // A JWKS past its lifetime is fetched again before any token is verified with it.
         let (md, keys_just_fetched) = if Instant::now() >= discovered.keys_expire_at {
@@ -314,10 +300,7 @@ impl OidcConnection {
                     // when aud lists us alone (OIDC Core 3.1.3.7, step 5).
                     if let Some(azp) = claims.authorized_party() {
                         if azp.as_str() != client_id {
-                            return Err(LoginFailure::InvalidIdToken(format!(
-                                "azp {} is not this connection's client id",
-                                azp.as_str()
-                            )));
+                            return Err(LoginFailure::InvalidIdToken(format!("azp {} is not this connection's client id", azp.as_str())));
                         }
                     }
                     if let Some(expected) = claims.access_token_hash() {
@@ -331,14 +314,13 @@ impl OidcConnection {
                     }
                     break claims.subject().as_str().to_string();
                 }
-                Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey))
-                    if may_refetch =>
-                {
+                Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey)) if may_refetch => {
                     // The provider may have rotated its keys since we fetched them.
                     may_refetch = false;
-                    md = self.refresh_jwks(&md).await.map_err(|e| {
-                        LoginFailure::InvalidIdToken(format!("no key matches the ID token ({e})"))
-                    })?;
+                    md = self
+                        .refresh_jwks(&md)
+                        .await
+                        .map_err(|e| LoginFailure::InvalidIdToken(format!("no key matches the ID token ({e})")))?;
                     let client = self.client(&md);
                     let verifier = client.id_token_verifier();
                     if matches!(id_token.signing_key(&verifier), Err(SignatureVerificationError::NoMatchingKey)) {
@@ -507,11 +489,7 @@ fn jwks_lifetime(headers: &HeaderMap, floor: Duration) -> Duration {
             }
         }
     }
-    let age = headers
-        .get(header::AGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(0);
+    let age = headers.get(header::AGE).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
     let secs = match (uncacheable, max_age) {
         (true, _) => 0,
         (false, Some(max_age)) => max_age.saturating_sub(age),

@@ -108,9 +108,8 @@ impl ConnectionSettings {
 
     /// Checks the block; `name` is its key in the config.
     pub fn validate(&self, name: &str) -> Result<(), String> {
-        let slug_ok = !name.is_empty()
-            && name.len() <= 32
-            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let slug_ok =
+            !name.is_empty() && name.len() <= 32 && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !slug_ok {
             return Err("the name must be 1–32 characters of a-z, 0-9 and -".into());
         }

@@ -7,7 +7,10 @@ pub mod oidc_provider;
 use std::net::SocketAddr;
 
 use app::testing::TestDb;
-use figment::{providers::{Format, Toml}, Figment};
+use figment::{
+    providers::{Format, Toml},
+    Figment,
+};
 use server::{config::Settings, startup::Application};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,11 +81,7 @@ async fn spawn_app_configured(backend: Backend, listener: tokio::net::TcpListene
     let addr = listener.local_addr().unwrap();
     // Top-level keys of `extra_toml` (before its first table, e.g. `admins = [...]`) must
     // come before the tables written here.
-    let split = if extra_toml.trim_start().starts_with('[') {
-        0
-    } else {
-        extra_toml.find("\n[").map_or(extra_toml.len(), |i| i + 1)
-    };
+    let split = if extra_toml.trim_start().starts_with('[') { 0 } else { extra_toml.find("\n[").map_or(extra_toml.len(), |i| i + 1) };
     let (root_keys, extra_toml) = extra_toml.split_at(split);
     let toml = format!(
         "{root_keys}\n[server]\nbind = \"{addr}\"\npublic_url = \"http://{addr}\"\nsite_root = \"{}\"\nmax_body_bytes = 65536\n{server_toml}\n\
@@ -95,20 +94,8 @@ async fn spawn_app_configured(backend: Backend, listener: tokio::net::TcpListene
     let db = app.db.clone();
     tokio::spawn(app.run_until_stopped());
 
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    TestApp {
-        address: format!("http://{addr}"),
-        addr,
-        db,
-        client,
-        site_root,
-        test_db: Some(test_db),
-        _data: data,
-    }
+    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { address: format!("http://{addr}"), addr, db, client, site_root, test_db: Some(test_db), _data: data }
 }
 
 /// Defines one HTTP test per database backend: `<name>::on_sqlite` and `<name>::on_postgres`.
