@@ -124,6 +124,8 @@ pub async fn enforce_session_policy(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    // Each check that ends the session hands the request on at once: the later ones would
+    // only look at a session that is already gone.
     let handle = app::auth::session::handle(&session).await.ok().flatten();
     match app::auth::session::enforce_absolute_limit(&session, policy.absolute_limit_secs).await {
         Ok(true) => {
@@ -133,16 +135,20 @@ pub async fn enforce_session_policy(
                     tracing::warn!(error = %err, "could not forget an ended session");
                 }
             }
+            return next.run(request).await;
         }
         Ok(false) => {}
         Err(err) => tracing::warn!(error = %err, "could not check the session lifetime"),
     }
     match app::auth::session::end_if_incomplete(&session).await {
-        Ok(true) => tracing::info!("session ended: signed in without a device record"),
+        Ok(true) => {
+            tracing::info!("session ended: signed in without a device record");
+            return next.run(request).await;
+        }
         Ok(false) => {}
         Err(err) => tracing::warn!(error = %err, "could not check the session's records"),
     }
-    if let Ok(Some(handle)) = app::auth::session::handle(&session).await {
+    if let Some(handle) = handle {
         match app::auth::devices::still_valid(&policy.db, &handle).await {
             Ok(true) => {}
             Ok(false) => {

@@ -9,7 +9,11 @@ use app::{
     auth::roles::{ssr as roles, AccountRef, GrantError},
     entities::{user_sessions, users},
 };
-use common::{idp::FakeIdp, spawn_app_on, Backend, TestApp};
+use common::{
+    browser::{browser, link, location, provider_sign_in},
+    idp::FakeIdp,
+    spawn_app_on, Backend, TestApp,
+};
 use leptos::server_fn::ServerFn;
 use reqwest::{header, Client, StatusCode};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement};
@@ -17,14 +21,6 @@ use serde_json::{json, Value};
 
 const OWNER: &str = "owner@example.com";
 const PASSWORD: &str = "a long passphrase";
-
-fn browser() -> Client {
-    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
-}
 
 /// The session id a response set, if any.
 fn session_id(res: &reqwest::Response) -> Option<String> {
@@ -38,29 +34,6 @@ async fn sign_up(app: &TestApp, client: &Client, email: &str) -> reqwest::Respon
     let res = client.post(app.url(app::auth::PasswordSignUp::PATH)).form(&[("email", email), ("password", PASSWORD)]).send().await.unwrap();
     assert!(res.status().is_redirection() || res.status().is_success(), "{}", res.status());
     res
-}
-
-/// Signs `client` in at `connection` (the provider answers at once); the address the app
-/// sent the browser to in the end.
-async fn provider_sign_in(app: &TestApp, client: &Client, connection: &str) -> String {
-    let start = client.get(app.url(&format!("/auth/{connection}/start"))).send().await.unwrap();
-    let at_provider = client.get(location(&start)).send().await.unwrap();
-    let done = client.get(location(&at_provider)).send().await.unwrap();
-    location(&done)
-}
-
-/// Links `connection` to the account `client` is signed in to, as the profile page's button.
-async fn link(app: &TestApp, client: &Client, connection: &str) -> String {
-    let start = client
-        .post(app.url(&format!("/auth/{connection}/start")))
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("link", "1"), ("return_to", "/profile")])
-        .send()
-        .await
-        .unwrap();
-    let at_provider = client.get(location(&start)).send().await.unwrap();
-    let done = client.get(location(&at_provider)).send().await.unwrap();
-    location(&done)
 }
 
 async fn me(app: &TestApp, client: &Client) -> Value {

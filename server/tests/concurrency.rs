@@ -5,8 +5,12 @@
 
 mod common;
 
-use common::{idp::FakeIdp, spawn_app_on, Backend, TestApp};
-use reqwest::{header, Client, StatusCode};
+use common::{
+    browser::{browser, location},
+    idp::FakeIdp,
+    spawn_app_on, Backend, TestApp,
+};
+use reqwest::StatusCode;
 use serde_json::json;
 
 const CLIENTS: usize = 8;
@@ -14,13 +18,9 @@ const SIGN_INS_PER_CLIENT: usize = 25;
 /// Concurrent page renders (wrk's 32 connections in the issue).
 const RENDERERS: usize = 32;
 
-fn location(res: &reqwest::Response) -> String {
-    res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
-}
-
 /// One federated sign-in of a fresh browser; `Ok` when it ended signed in.
 async fn sign_in(app: &TestApp) -> Result<(), String> {
-    let client = Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client = browser();
     let start = client.get(app.url("/auth/test/start")).send().await.map_err(|e| e.to_string())?;
     let at_provider = client.get(location(&start)).send().await.map_err(|e| e.to_string())?;
     let done = client.get(location(&at_provider)).send().await.map_err(|e| e.to_string())?;
@@ -70,17 +70,7 @@ async fn concurrent_sign_ins_all_succeed(backend: Backend) {
         app.cleanup().await;
     }
 }
-mod concurrent_sign_ins_all_succeed {
-    // Several worker threads: the server, the provider and the browsers really run at once.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_sqlite() {
-        super::concurrent_sign_ins_all_succeed(super::Backend::Sqlite).await
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_postgres() {
-        super::concurrent_sign_ins_all_succeed(super::Backend::Postgres).await
-    }
-}
+crate::on_both_databases!(concurrent_sign_ins_all_succeed, multi_thread);
 
 /// Every resource of a signed-in page renders on the server with its request's data, however
 /// many renders run at once. (Server functions called by resources read the session from the
@@ -120,13 +110,4 @@ async fn concurrent_profile_renders_all_have_their_data(backend: Backend) {
     }
 }
 
-mod concurrent_profile_renders_all_have_their_data {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_sqlite() {
-        super::concurrent_profile_renders_all_have_their_data(super::Backend::Sqlite).await
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_postgres() {
-        super::concurrent_profile_renders_all_have_their_data(super::Backend::Postgres).await
-    }
-}
+crate::on_both_databases!(concurrent_profile_renders_all_have_their_data, multi_thread);

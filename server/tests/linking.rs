@@ -5,29 +5,10 @@ mod common;
 
 use common::{idp::FakeIdp, spawn_app_on, Backend, TestApp};
 use leptos::server_fn::ServerFn;
-use reqwest::header::LOCATION;
 use serde_json::{json, Value};
 
-fn location(res: &reqwest::Response) -> String {
-    res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
-}
-
-async fn follow_provider(app: &TestApp, start: reqwest::Response) -> String {
-    let provider = app.client.get(location(&start)).send().await.unwrap();
-    let done = app.client.get(location(&provider)).send().await.unwrap();
-    location(&done)
-}
-
 async fn link(app: &TestApp) -> String {
-    let start = app
-        .client
-        .post(app.url("/auth/test/start"))
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("link", "1"), ("return_to", "/profile")])
-        .send()
-        .await
-        .unwrap();
-    follow_provider(app, start).await
+    common::browser::link(app, &app.client, "test").await
 }
 
 async fn me(app: &TestApp) -> Value {
@@ -87,10 +68,7 @@ crate::on_both_databases!(a_signed_in_user_links_a_provider_account_and_can_unli
 async fn linking_an_account_that_belongs_to_someone_else_is_refused_and_nothing_is_merged(backend: Backend) {
     let (app, _idp) = setup(backend).await;
     // Someone else signs in with the provider account first.
-    let other = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let start = other.get(app.url("/auth/test/start")).send().await.unwrap();
-    let provider = other.get(location(&start)).send().await.unwrap();
-    other.get(location(&provider)).send().await.unwrap();
+    common::browser::provider_sign_in(&app, &common::browser::browser(), "test").await;
 
     assert_eq!(link(&app).await, "/profile?error=linked_elsewhere");
     assert_eq!(me(&app).await["identities"].as_array().unwrap().len(), 1);
@@ -101,7 +79,7 @@ crate::on_both_databases!(linking_an_account_that_belongs_to_someone_else_is_ref
 async fn a_get_request_never_links(backend: Backend) {
     let (app, _idp) = setup(backend).await;
     let start = app.client.get(app.url("/auth/test/start?link=1&return_to=/profile")).send().await.unwrap();
-    follow_provider(&app, start).await;
+    common::browser::through_provider(&app.client, start).await;
     // That was a plain sign-in: a new person, not a link.
     let now = me(&app).await;
     assert_eq!(now["identities"].as_array().unwrap().len(), 1);

@@ -16,6 +16,7 @@ use std::{
 
 use app::admin::api_tokens::{ssr::create, Scope};
 use common::{
+    browser::{browser, location},
     idp::{FakeIdp, Misbehaviour, CLIENT_SECRET},
     spawn_app_on, Backend, TestApp,
 };
@@ -76,14 +77,6 @@ impl Secrets {
             }
         }
     }
-}
-
-fn browser() -> Client {
-    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
 }
 
 async fn password(app: &TestApp, client: &Client, path: &str, email: &str, pw: &str, secrets: &mut Secrets) {

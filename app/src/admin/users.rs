@@ -112,7 +112,6 @@ pub mod ssr {
     use sea_orm::{
         sea_query::{Expr, SimpleExpr},
         ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-        TransactionTrait,
     };
     use serde_json::{json, Map, Value};
 

@@ -2,7 +2,7 @@
 //! the bookkeeping every successful login does.
 
 use chrono::Utc;
-use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
 use super::password::{check_new_password, ssr as hashing, PasswordProblem};

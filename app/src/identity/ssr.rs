@@ -5,14 +5,17 @@
 use chrono::Utc;
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::{json, Map, Value};
 
 use super::{normalize, source_claim, sync::attributes_to_write, ProviderKind, SyncPolicy};
 use crate::{
     entities::{identities, users},
-    profile::{verification::evidence_for, EmailEvidence, RootAttribute, Source},
+    profile::{
+        verification::{self, evidence_for},
+        EmailEvidence, RootAttribute, Source,
+    },
 };
 
 /// The connection a login came through.
@@ -37,6 +40,21 @@ pub enum IdentityError {
     NoSuchIdentity,
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+/// What the person is told, with the status set once here for every page and server function.
+impl From<IdentityError> for crate::error::AppError {
+    fn from(err: IdentityError) -> Self {
+        use crate::error::AppError;
+        match err {
+            IdentityError::LinkedElsewhere(_) | IdentityError::LastIdentity | IdentityError::NoSuchIdentity => {
+                AppError::Conflict(err.to_string())
+            }
+            IdentityError::Blocked => AppError::Refused(err.to_string()),
+            IdentityError::NoSuchUser => AppError::Unauthorized,
+            IdentityError::Db(e) => crate::error::ssr::internal("identity store error", e),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -158,7 +176,7 @@ async fn linked_identities(db: &impl ConnectionTrait, user_id: &str) -> Result<V
 /// provenance (a link, an import) for exactly that address, or a linked identity whose latest
 /// claims assert that address as verified.
 pub fn email_evidence_for(user: &users::Model, linked: &[identities::Model], email: Option<&str>) -> Option<EmailEvidence> {
-    let standing = match user.provenance.get(RootAttribute::EmailVerified.as_str()) {
+    let standing = match user.provenance.get(verification::PROVENANCE_KEY) {
         Some(record) => EmailEvidence::from_provenance(record, user.email_normalized.as_deref()).filter(EmailEvidence::is_standing),
         // Verified without any record: only an import wrote that before evidence records
         // existed (provider claims always wrote one). It vouched for the email it came with.
@@ -193,13 +211,7 @@ pub async fn set_primary_identity(db: &DatabaseConnection, user_id: &str, connec
         .one(db)
         .await?
         .ok_or(IdentityError::NoSuchIdentity)?;
-    users::Entity::update_many()
-        .col_expr(users::Column::PrimaryIdentityId, Expr::value(target.id))
-        .col_expr(users::Column::Version, Expr::col(users::Column::Version).add(1))
-        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(users::Column::Id.eq(user_id))
-        .exec(db)
-        .await?;
+    bump_profile(user_id).col_expr(users::Column::PrimaryIdentityId, Expr::value(target.id)).exec(db).await?;
     Ok(())
 }
 
@@ -250,9 +262,7 @@ async fn write_attributes(
         .and_then(|(_, v)| v.as_str().map(str::to_string))
         .or_else(|| user.email.clone());
     let evidence = email_evidence_for(&user, linked, new_email.as_deref());
-    let verified_key = RootAttribute::EmailVerified.as_str();
-    let evidence_changed = user.email_verified != evidence.is_some()
-        || provenance.get(verified_key) != evidence.as_ref().map(EmailEvidence::to_provenance).as_ref();
+    let evidence_changed = verification::evidence_changes(user.email_verified, &user.provenance, evidence.as_ref());
     if values.is_empty() && !evidence_changed {
         return Ok(user);
     }
@@ -277,11 +287,7 @@ async fn write_attributes(
         let source = Source::Claim { connection: connection.name.clone(), claim: source_claim(connection.kind, *attr).to_string() };
         provenance.insert(attr.as_str().to_string(), json!({ "source": source, "at": now }));
     }
-    active.email_verified = Set(evidence.is_some());
-    match &evidence {
-        Some(e) => provenance.insert(verified_key.to_string(), e.to_provenance()),
-        None => provenance.remove(verified_key),
-    };
+    active.email_verified = Set(verification::record_evidence(&mut provenance, evidence.as_ref()));
     active.provenance = Set(Value::Object(provenance));
     active.version = Set(version + 1);
     active.updated_at = Set(now);
@@ -322,25 +328,26 @@ pub async fn rederive_email_verified(db: &impl ConnectionTrait, user_id: &str) -
         return Ok(());
     };
     let evidence = load_email_evidence(db, &user, user.email.as_deref()).await?;
-    let key = RootAttribute::EmailVerified.as_str();
-    let record = evidence.as_ref().map(EmailEvidence::to_provenance);
-    if user.email_verified == evidence.is_some() && user.provenance.get(key) == record.as_ref() {
+    if !verification::evidence_changes(user.email_verified, &user.provenance, evidence.as_ref()) {
         return Ok(());
     }
     let mut provenance = user.provenance.as_object().cloned().unwrap_or_default();
-    match record {
-        Some(r) => provenance.insert(key.to_string(), r),
-        None => provenance.remove(key),
-    };
-    users::Entity::update_many()
-        .col_expr(users::Column::EmailVerified, Expr::value(evidence.is_some()))
+    let verified = verification::record_evidence(&mut provenance, evidence.as_ref());
+    bump_profile(user_id)
+        .col_expr(users::Column::EmailVerified, Expr::value(verified))
         .col_expr(users::Column::Provenance, Expr::value(Value::Object(provenance)))
-        .col_expr(users::Column::Version, Expr::col(users::Column::Version).add(1))
-        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(users::Column::Id.eq(user_id))
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// An update of `user_id`'s profile that also bumps `version` (so compare-and-swap writers
+/// that read before it retry) and `updated_at`.
+fn bump_profile(user_id: &str) -> sea_orm::UpdateMany<users::Entity> {
+    users::Entity::update_many()
+        .col_expr(users::Column::Version, Expr::col(users::Column::Version).add(1))
+        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(users::Column::Id.eq(user_id))
 }
 
 #[cfg(all(test, feature = "test-support"))]

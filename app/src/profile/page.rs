@@ -25,17 +25,17 @@ pub async fn my_profile() -> Result<UserProfile, AppError> {
 /// Removes a linked account from the signed-in person's profile.
 #[server(endpoint = "profile/unlink")]
 pub async fn unlink_account(connection: String, subject: String) -> Result<(), AppError> {
-    use crate::identity::ssr::{unlink_identity, IdentityError};
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    unlink_identity(&state.db, &me.user_id, &connection, &subject).await.map_err(|e| {
-        let err = match e {
-            IdentityError::LastIdentity | IdentityError::NoSuchIdentity => AppError::Conflict(e.to_string()),
-            other => crate::error::ssr::internal("unlinking an identity", other),
-        };
-        crate::error::ssr::set_status(&err);
-        err
-    })
+    crate::identity::ssr::unlink_identity(&state.db, &me.user_id, &connection, &subject).await.map_err(with_status)
+}
+
+/// An identity refusal as the person's error, with its HTTP status.
+#[cfg(feature = "ssr")]
+fn with_status(err: crate::identity::ssr::IdentityError) -> AppError {
+    let err = AppError::from(err);
+    crate::error::ssr::set_status(&err);
+    err
 }
 
 /// Clears one of the signed-in person's answers (`user_metadata.<key>`).
@@ -55,6 +55,8 @@ pub async fn forget_my_answer(key: String) -> Result<(), AppError> {
 pub async fn delete_my_account(confirm: Option<String>, password: Option<String>) -> Result<(), AppError> {
     use crate::error::ssr::{internal, set_status};
     let state = crate::state::AppState::current()?;
+    // Read from the request before the first database await, as every server function should.
+    let session = crate::auth::ssr::session().await?;
     let me = crate::auth::ssr::require_user().await?;
     let refuse = |message: &str| {
         let err = AppError::BadRequest(message.to_string());
@@ -66,24 +68,17 @@ pub async fn delete_my_account(confirm: Option<String>, password: Option<String>
     }
     crate::auth::ssr::confirm_own_password(&state, &me.user_id, password.unwrap_or_default()).await?;
     super::self_service::erase_account(&state.db, &me.user_id, "user").await.map_err(|e| internal("erasing an account", e))?;
-    crate::auth::session::sign_out(&crate::auth::ssr::session().await?).await?;
+    crate::auth::session::sign_out(&session).await?;
     leptos_axum::redirect("/?deleted=1");
     Ok(())
 }
+
 /// Makes one of the signed-in person's linked accounts the primary one.
 #[server(endpoint = "profile/primary")]
 pub async fn make_primary_account(connection: String, subject: String) -> Result<(), AppError> {
-    use crate::identity::ssr::{set_primary_identity, IdentityError};
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    set_primary_identity(&state.db, &me.user_id, &connection, &subject).await.map_err(|e| {
-        let err = match e {
-            IdentityError::NoSuchIdentity => AppError::Conflict(e.to_string()),
-            other => crate::error::ssr::internal("choosing the primary identity", other),
-        };
-        crate::error::ssr::set_status(&err);
-        err
-    })
+    crate::identity::ssr::set_primary_identity(&state.db, &me.user_id, &connection, &subject).await.map_err(with_status)
 }
 
 #[component]

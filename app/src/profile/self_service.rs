@@ -2,7 +2,7 @@
 //! erase the account. Erasure leaves one audit entry that names no one.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 

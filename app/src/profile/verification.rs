@@ -65,6 +65,24 @@ impl EmailEvidence {
     }
 }
 
+/// The provenance key the evidence is kept under.
+pub const PROVENANCE_KEY: &str = "email_verified";
+
+/// Whether `evidence` would change a profile whose flag is `verified` and whose provenance is
+/// `provenance` (so an unchanged derivation writes nothing).
+pub fn evidence_changes(verified: bool, provenance: &Value, evidence: Option<&EmailEvidence>) -> bool {
+    verified != evidence.is_some() || provenance.get(PROVENANCE_KEY) != evidence.map(EmailEvidence::to_provenance).as_ref()
+}
+
+/// Records `evidence` in `provenance` (or removes a stale record); returns the flag to store.
+pub fn record_evidence(provenance: &mut serde_json::Map<String, Value>, evidence: Option<&EmailEvidence>) -> bool {
+    match evidence {
+        Some(e) => provenance.insert(PROVENANCE_KEY.to_string(), e.to_provenance()),
+        None => provenance.remove(PROVENANCE_KEY),
+    };
+    evidence.is_some()
+}
+
 /// The evidence that makes `email` verified: the first candidate for exactly that address.
 /// `None` (no email, or nothing vouches for this one) means `email_verified = false`.
 pub fn evidence_for(email: Option<&str>, candidates: impl IntoIterator<Item = EmailEvidence>) -> Option<EmailEvidence> {
@@ -109,6 +127,17 @@ mod tests {
         let read = EmailEvidence::from_provenance(&legacy, Some("Ada@example.com")).unwrap();
         assert!(read.vouches_for("ada@example.com"));
         assert_eq!(EmailEvidence::from_provenance(&legacy, None), None);
+    }
+
+    #[test]
+    fn recording_evidence_sets_or_clears_the_record_and_says_the_flag() {
+        let e = google("ada@example.com");
+        let mut provenance = serde_json::Map::new();
+        assert!(record_evidence(&mut provenance, Some(&e)));
+        assert!(!evidence_changes(true, &Value::Object(provenance.clone()), Some(&e)));
+        assert!(evidence_changes(false, &Value::Object(provenance.clone()), Some(&e)));
+        assert!(!record_evidence(&mut provenance, None));
+        assert!(provenance.is_empty());
     }
 
     #[test]

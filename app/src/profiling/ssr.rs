@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde_json::{json, Value};
 
@@ -317,12 +317,8 @@ pub async fn write_values(
                     );
                     // A new address is verified only by its own evidence, never by the old one's.
                     let evidence = crate::identity::ssr::load_email_evidence(db, user, text.as_deref()).await?;
-                    update = update.col_expr(users::Column::EmailVerified, Expr::value(evidence.is_some()));
-                    let key = RootAttribute::EmailVerified.as_str().to_string();
-                    match evidence {
-                        Some(e) => provenance.insert(key, e.to_provenance()),
-                        None => provenance.remove(&key),
-                    };
+                    let verified = crate::profile::verification::record_evidence(&mut provenance, evidence.as_ref());
+                    update = update.col_expr(users::Column::EmailVerified, Expr::value(verified));
                 }
                 update = update.col_expr(column, Expr::value(text));
             }

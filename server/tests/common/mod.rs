@@ -1,6 +1,7 @@
 //! `spawn_app()`: the real application on port 0 with a fresh database, for HTTP tests.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod idp;
 pub mod oidc_provider;
 
@@ -104,6 +105,20 @@ async fn spawn_app_configured(backend: Backend, listener: tokio::net::TcpListene
 /// require one).
 #[macro_export]
 macro_rules! on_both_databases {
+    // `multi_thread`: the server, the provider and the test's clients run on two worker
+    // threads, for tests about concurrency.
+    ($name:ident, multi_thread) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                super::$name($crate::common::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                super::$name($crate::common::Backend::Postgres).await
+            }
+        }
+    };
     ($name:ident) => {
         mod $name {
             #[tokio::test]
