@@ -33,6 +33,12 @@ if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# --- rustfmt (the test command checks formatting) --------------------------------
+if ! cargo fmt --version >/dev/null 2>&1; then
+  log "adding rustup component rustfmt"
+  rustup component add rustfmt
+fi
+
 registry_src() { ls -d "$HOME"/.cargo/registry/src/*/"$1" 2>/dev/null | head -n1 || true; }
 registry_crate() { ls "$HOME"/.cargo/registry/cache/*/"$1".crate 2>/dev/null | head -n1 || true; }
 

@@ -12,6 +12,9 @@ failed=0
 
 phase "tools" scripts/ensure-tools.sh $([ "${SKIP_E2E:-0}" = 1 ] && echo --no-e2e) || exit 1
 
+# Formatting first: seconds, and a clear message instead of a noisy review later.
+phase "rustfmt" cargo fmt --check || { loud "cargo fmt --check found unformatted code: run cargo fmt"; failed=1; }
+
 skip_pg=()
 if phase "postgres" scripts/postgres.sh; then
   say "PostgreSQL reachable: its tests will run"
