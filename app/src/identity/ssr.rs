@@ -431,18 +431,18 @@ mod tests {
         let _ = a;
     });
 
+    /// `owner@example.com` signed up with a password: an unverified address.
+    async fn password_owner(db: &DatabaseConnection) -> users::Model {
+        let email = crate::profile::Email::parse("owner@example.com").unwrap();
+        crate::auth::accounts::sign_up_with_password(db, &email, "a long passphrase".into()).await.unwrap()
+    }
+
     async fn reload(db: &DatabaseConnection, id: &str) -> users::Model {
         users::Entity::find_by_id(id.to_string()).one(db).await.unwrap().unwrap()
     }
 
     crate::db_test!(a_linked_provider_vouching_for_another_address_does_not_verify_ours, |db| {
-        let owner = crate::auth::accounts::sign_up_with_password(
-            db,
-            &crate::profile::Email::parse("owner@example.com").unwrap(),
-            "a long passphrase".into(),
-        )
-        .await
-        .unwrap();
+        let owner = password_owner(db).await;
         let okta = ConnectionRef { name: "okta".into(), kind: ProviderKind::Oidc, sync: SyncPolicy::OnEachLogin };
         let stranger = json!({"sub": "s-1", "email": "stranger@example.net", "email_verified": true});
         let linked = upsert_login(db, &okta, "s-1", stranger.clone(), Some(&owner.id)).await.unwrap();
@@ -487,13 +487,7 @@ mod tests {
     });
 
     crate::db_test!(unlinking_the_only_evidence_unverifies_the_email, |db| {
-        let owner = crate::auth::accounts::sign_up_with_password(
-            db,
-            &crate::profile::Email::parse("owner@example.com").unwrap(),
-            "a long passphrase".into(),
-        )
-        .await
-        .unwrap();
+        let owner = password_owner(db).await;
         let linked = upsert_login(
             db,
             &google(),
@@ -541,13 +535,7 @@ mod tests {
 
     crate::db_test!(the_upgrade_clears_flags_that_rest_on_a_claim_for_another_address, |db| {
         use migrations::MigratorTrait;
-        let owner = crate::auth::accounts::sign_up_with_password(
-            db,
-            &crate::profile::Email::parse("owner@example.com").unwrap(),
-            "a long passphrase".into(),
-        )
-        .await
-        .unwrap();
+        let owner = password_owner(db).await;
         // What linking wrote before this fix: the provider's `true` beside our address.
         users::Entity::update_many()
             .col_expr(users::Column::EmailVerified, Expr::value(true))
