@@ -68,6 +68,7 @@ pub fn router(state: AppState, settings: &Settings, session_store: sessions::App
             sessions::SessionPolicy {
                 db: state.db.clone(),
                 absolute_limit_secs: i64::from(settings.session.absolute_timeout_minutes) * 60,
+                idle_limit_secs: i64::from(settings.session.idle_timeout_minutes) * 60,
             },
             sessions::enforce_session_policy,
         ))

@@ -114,16 +114,20 @@ pub struct SessionPolicy {
     pub db: DatabaseConnection,
     /// The absolute session limit, in seconds.
     pub absolute_limit_secs: i64,
+    /// The idle limit, in seconds: a signed-in session in use moves it forward.
+    pub idle_limit_secs: i64,
 }
 
 /// Before the request is handled, ends a signed-in session that is past the absolute limit or
-/// that its owner ended from another device.
+/// that its owner ended from another device, and records the use of one that goes on (see
+/// [`app::auth::session::touch`]: at most one session write a minute, not one per request).
 pub async fn enforce_session_policy(
     axum::extract::State(policy): axum::extract::State<SessionPolicy>,
     session: tower_sessions::Session,
-    request: axum::extract::Request,
+    mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    request.extensions_mut().insert(app::auth::ssr::RequestUser::default());
     // Each check that ends the session hands the request on at once: the later ones would
     // only look at a session that is already gone.
     let handle = app::auth::session::handle(&session).await.ok().flatten();
@@ -156,8 +160,12 @@ pub async fn enforce_session_policy(
                 if let Err(err) = session.flush().await {
                     tracing::warn!(error = %err, "could not end a revoked session");
                 }
+                return next.run(request).await;
             }
             Err(err) => tracing::warn!(error = %err, "could not check the session list"),
+        }
+        if let Err(err) = app::auth::session::touch(&session, policy.idle_limit_secs).await {
+            tracing::warn!(error = %err, "could not record the session's use");
         }
     }
     next.run(request).await

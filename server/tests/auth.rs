@@ -113,3 +113,72 @@ async fn the_login_page_works_without_javascript() {
     assert!(html.contains("<label for=\"signin-email\""));
     app.cleanup().await;
 }
+
+/// The session id a response set, if any.
+fn set_session_id(res: &reqwest::Response) -> Option<String> {
+    res.headers().get_all(header::SET_COOKIE).iter().find_map(|v| {
+        let pair = v.to_str().ok()?.split(';').next()?;
+        pair.strip_prefix("askonce_session=").map(str::to_string)
+    })
+}
+
+/// The stored record of session `id`, through the app's own session store.
+async fn stored(app: &common::TestApp, id: &str) -> tower_sessions::session::Record {
+    use tower_sessions::SessionStore;
+    let store = server::sessions::AppSessionStore::for_database(&app.db).await.unwrap();
+    store.load(&id.parse().unwrap()).await.unwrap().expect("the session is stored")
+}
+
+async fn store_record(app: &common::TestApp, record: &tower_sessions::session::Record) {
+    use tower_sessions::SessionStore;
+    let store = server::sessions::AppSessionStore::for_database(&app.db).await.unwrap();
+    store.save(record).await.unwrap();
+}
+
+/// Signs up on a one-minute idle limit; the session id.
+async fn signed_up_with_a_one_minute_idle_limit(backend: common::Backend) -> (common::TestApp, String) {
+    let app = common::spawn_app_on(backend, "[session]\nidle_timeout_minutes = 1\n").await;
+    let res = call(&app, app::auth::PasswordSignUp::PATH, &[("email", "ada@example.com"), ("password", "a long passphrase")]).await;
+    let id = set_session_id(&res).expect("signed in");
+    (app, id)
+}
+
+/// "A session unused this long ends": one in use must not. tower-sessions saves a session only
+/// when it changed, so an idle deadline set at sign-in never moved, and an active person was
+/// signed out `idle_timeout_minutes` after signing in. Here the session was last recorded as
+/// used 55 s ago (5 s before its one-minute deadline); a request moves the deadline a minute
+/// ahead of now.
+async fn a_session_in_use_outlives_its_idle_limit(backend: common::Backend) {
+    let (app, id) = signed_up_with_a_one_minute_idle_limit(backend).await;
+    let now = time::OffsetDateTime::now_utc();
+    let mut record = stored(&app, &id).await;
+    record.data.insert("auth.touched".into(), serde_json::json!(now.unix_timestamp() - 55));
+    record.expiry_date = now + time::Duration::seconds(5);
+    store_record(&app, &record).await;
+
+    assert_eq!(app.client.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::OK);
+    let after = stored(&app, &id).await;
+    assert!(after.expiry_date > now + time::Duration::seconds(50), "the deadline moved: {} → {}", record.expiry_date, after.expiry_date);
+    app.cleanup().await;
+}
+crate::on_both_databases!(a_session_in_use_outlives_its_idle_limit);
+
+/// Page views do not write the session: a session recorded as used a moment ago is left as it
+/// is (no store write, no new cookie), however many requests follow.
+async fn page_views_do_not_write_the_session(backend: common::Backend) {
+    let (app, id) = signed_up_with_a_one_minute_idle_limit(backend).await;
+    // A deadline the app would never write itself, to see whether anything rewrites it.
+    let mut record = stored(&app, &id).await;
+    record.expiry_date = time::OffsetDateTime::now_utc() + time::Duration::seconds(40);
+    store_record(&app, &record).await;
+    let marked = stored(&app, &id).await.expiry_date;
+
+    for path in ["/api/me", "/profile", "/", "/api/me"] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert!(res.headers().get(header::SET_COOKIE).is_none(), "{path} set a cookie: {:?}", res.headers().get(header::SET_COOKIE));
+    }
+    assert_eq!(stored(&app, &id).await.expiry_date, marked, "a page view wrote the session");
+    app.cleanup().await;
+}
+crate::on_both_databases!(page_views_do_not_write_the_session);

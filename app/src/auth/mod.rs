@@ -175,11 +175,25 @@ pub mod ssr {
         }
     }
 
+    /// The signed-in person of this request, loaded once per request: a page render asks from
+    /// the header and from every resource that needs the user, which were one database
+    /// query each.
     pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
         let state = AppState::current()?;
         let session = session().await?;
-        user_of_session(&state, &session).await
+        let memo = leptos::prelude::use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<RequestUser>().cloned());
+        match memo {
+            Some(memo) => memo.0.get_or_try_init(|| user_of_session(&state, &session)).await.cloned(),
+            None => user_of_session(&state, &session).await,
+        }
     }
+
+    /// Where [`current_user`] keeps the request's signed-in person, once loaded: the server
+    /// puts an empty one into every request (the page render and its server functions share
+    /// the request's extensions). It holds the person as the request started; a request that
+    /// signs in or out redirects, and the next request loads afresh.
+    #[derive(Clone, Default)]
+    pub struct RequestUser(std::sync::Arc<tokio::sync::OnceCell<Option<SessionUser>>>);
 
     /// The person `session` is signed in as; ends the session if they were deleted or blocked
     /// since. Plain axum handlers (outside a leptos render) call this directly.

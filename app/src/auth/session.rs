@@ -7,6 +7,7 @@ const USER_ID: &str = "auth.user_id";
 const PROVIDER: &str = "auth.provider";
 const HANDLE: &str = "auth.handle";
 const AUTHENTICATED_AT: &str = "auth.at";
+const TOUCHED_AT: &str = "auth.touched";
 
 #[derive(Debug, thiserror::Error)]
 #[error("session store failed: {0}")]
@@ -21,7 +22,38 @@ pub async fn sign_in(session: &Session, user_id: &str, handle: &str) -> Result<(
     session.insert(USER_ID, user_id).await?;
     session.insert(AUTHENTICATED_AT, Utc::now().timestamp()).await?;
     session.insert(HANDLE, handle).await?;
+    session.insert(TOUCHED_AT, Utc::now().timestamp()).await?;
     Ok(())
+}
+
+/// How long after the last recorded use a signed-in session records its use again: a
+/// minute, or a quarter of the idle limit when that is shorter (so a session in use never
+/// reaches its idle deadline between two records).
+pub fn touch_interval_secs(idle_secs: i64) -> i64 {
+    (idle_secs / 4).clamp(1, 60)
+}
+
+/// Whether a signed-in session last recorded as used at `touched_at` must record `now`.
+/// Sessions from before this record existed (`None`) record at once.
+pub fn needs_touch(touched_at: Option<i64>, now: i64, idle_secs: i64) -> bool {
+    touched_at.is_none_or(|at| now.saturating_sub(at) >= touch_interval_secs(idle_secs))
+}
+
+/// Moves a signed-in session's idle deadline forward, at most once per
+/// [`touch_interval_secs`]. The store writes a session only when it changed (tower-sessions
+/// without `always_save`), so without this an active session would end `idle` after it
+/// signed in; with `always_save` every page view would be a database write. Returns whether
+/// it recorded the use (the session is then saved with a new expiry after the response).
+pub async fn touch(session: &Session, idle_secs: i64) -> Result<bool, SessionError> {
+    if session.get::<String>(USER_ID).await?.is_none() {
+        return Ok(false);
+    }
+    let now = Utc::now().timestamp();
+    if needs_touch(session.get::<i64>(TOUCHED_AT).await?, now, idle_secs) {
+        session.insert(TOUCHED_AT, now).await?;
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// A signed-in session without its device row or its sign-in time cannot be listed, ended
@@ -94,6 +126,19 @@ mod tests {
         assert!(is_incomplete(true, false, true));
         assert!(is_incomplete(true, true, false));
         assert!(!is_incomplete(false, false, false), "signed out: nothing to end");
+    }
+
+    #[test]
+    fn a_session_in_use_records_its_use_once_a_minute_at_most() {
+        use super::{needs_touch, touch_interval_secs};
+        let three_days = 3 * 86_400;
+        assert!(needs_touch(None, 1_000, three_days), "sessions without the record write it");
+        assert!(!needs_touch(Some(1_000), 1_059, three_days));
+        assert!(needs_touch(Some(1_000), 1_060, three_days));
+        // A short idle limit records more often than it could expire.
+        assert_eq!(touch_interval_secs(120), 30);
+        assert_eq!(touch_interval_secs(1), 1);
+        assert!(needs_touch(Some(1_000), 1_030, 120));
     }
 
     #[test]
