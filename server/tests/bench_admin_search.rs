@@ -1,6 +1,7 @@
 //! Benchmark (ignored by default): the console's and the API's user search on PostgreSQL
-//! with a million users — blank list, exact-ish email, name word, metadata value, a term
-//! that matches nothing, one that matches everyone, and deep keyset paging.
+//! with a million users — blank list, exact-ish email, a whole address, an address's first
+//! digits, name word, metadata value, a term that matches nothing, one that matches everyone,
+//! and deep keyset paging.
 //!
 //! `scripts/bench-admin-search.sh` runs it against a database it fills once
 //! (`askonce_bench`, kept between runs); results go to BENCHMARKS.md.
@@ -69,6 +70,15 @@ async fn admin_search_latency_at_a_million_users() {
     let queries: Vec<(&str, Box<dyn Fn(usize) -> String>)> = vec![
         ("blank (newest first)", Box::new(|_| String::new())),
         ("email", Box::new(|i| format!("user{}@example", 123_457 + i * 7919))),
+        (
+            "exact email",
+            Box::new(|i| {
+                let g = 123_457 + i * 15_485;
+                format!("user{g}@example{}.com", g % 100)
+            }),
+        ),
+        // `user20000`: that user and user200000…user200009 (11 matches).
+        ("email prefix", Box::new(|i| format!("user{}", (200_000 + i * 15_331) / 10))),
         ("name word", Box::new(|i| format!("person{} ", 1 + (400_000 + i * 104_729) % 900_000))),
         ("metadata value", Box::new(|i| format!("company-{}\"", 1 + i * 37))),
         ("no match", Box::new(|i| format!("zz-nobody-{i}"))),

@@ -17,6 +17,8 @@ pub mod questions_page;
 pub mod simulator;
 pub mod simulator_page;
 pub mod tokens_page;
+#[cfg(feature = "ssr")]
+pub mod user_search;
 pub mod users;
 pub mod users_page;
 

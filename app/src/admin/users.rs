@@ -2,9 +2,10 @@
 //! pagination, metadata edits with Auth0's rules, block/unblock, delete.
 //!
 //! Search matches a case-insensitive substring of the email, the name, or any text in
-//! `user_metadata`/`app_metadata`. On PostgreSQL a trigram index over the same expression
-//! (migration `m20261122_000003`) keeps it fast at a million users; pages are ordered newest
-//! first by `(created_at, id)` and continue from a cursor, never an offset.
+//! `user_metadata`/`app_metadata`. On PostgreSQL that text is stored and trigram-indexed
+//! (migration `m20261124_000006`) and [`super::user_search`] keeps a search fast at a million
+//! users; SQLite scans. Pages are ordered newest first by `(created_at, id)` and continue from
+//! a cursor, never an offset.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -121,25 +122,23 @@ pub mod ssr {
         profile::{merge_metadata, validate_metadata, view::ssr::load_user_profile, MetadataLimits, UserProfile},
     };
 
-    /// The searched text; the PostgreSQL trigram index is built on exactly this expression.
-    fn search_text(backend: DatabaseBackend) -> SimpleExpr {
-        match backend {
-            DatabaseBackend::Postgres => Expr::cust(
-                "lower(coalesce(email, '') || ' ' || coalesce(name, '') || ' ' || user_metadata::text || ' ' || app_metadata::text)",
-            ),
-            _ => Expr::cust("lower(coalesce(email, '') || ' ' || coalesce(name, '') || ' ' || user_metadata || ' ' || app_metadata)"),
-        }
+    /// The searched text on SQLite. PostgreSQL stores the same expression (with `::text` casts)
+    /// in the generated column `users.search_text` (migration `m20261124_000006`).
+    fn search_text() -> SimpleExpr {
+        Expr::cust("lower(coalesce(email, '') || ' ' || coalesce(name, '') || ' ' || user_metadata || ' ' || app_metadata)")
     }
 
     /// Rows past `c` in `(created_at, id)` order: older ones when listing newest first,
-    /// newer ones otherwise. Keyset paging: served by the `(created_at, id)` index.
+    /// newer ones otherwise. Keyset paging: served by the `(created_at, id)` index, which the
+    /// plain `created_at` bound lets start at the cursor (the OR alone is only a filter).
     pub fn past(c: &Cursor, newest_first: bool) -> Condition {
-        let (created, id) = if newest_first {
-            (users::Column::CreatedAt.lt(c.created_at), users::Column::Id.lt(c.id.clone()))
+        let (bound, created, id) = if newest_first {
+            (users::Column::CreatedAt.lte(c.created_at), users::Column::CreatedAt.lt(c.created_at), users::Column::Id.lt(c.id.clone()))
         } else {
-            (users::Column::CreatedAt.gt(c.created_at), users::Column::Id.gt(c.id.clone()))
+            (users::Column::CreatedAt.gte(c.created_at), users::Column::CreatedAt.gt(c.created_at), users::Column::Id.gt(c.id.clone()))
         };
-        Condition::any().add(created).add(Condition::all().add(users::Column::CreatedAt.eq(c.created_at)).add(id))
+        let after = Condition::any().add(created).add(Condition::all().add(users::Column::CreatedAt.eq(c.created_at)).add(id));
+        Condition::all().add(bound).add(after)
     }
 
     fn summary(u: users::Model) -> UserSummary {
@@ -154,21 +153,26 @@ pub mod ssr {
         }
     }
 
-    /// One page of users matching `query` (all when blank), newest first.
+    /// One page of users matching `query` (all when blank), newest first. On PostgreSQL a
+    /// non-blank query takes [`super::super::user_search::search`]'s plan; the rest (SQLite,
+    /// and the blank list everywhere) is one ordered, filtered walk of `(created_at, id)`.
     #[tracing::instrument(skip(db))]
     pub async fn search(db: &DatabaseConnection, query: &str, from: Option<&Cursor>, per_page: u64) -> Result<UserPage, DirectoryError> {
         let per_page = per_page.clamp(1, MAX_PAGE);
-        let mut select = users::Entity::find();
         let query = query.trim();
-        if !query.is_empty() {
-            let pattern = contains_pattern(query);
-            select = select
-                .filter(Expr::expr(search_text(db.get_database_backend())).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')));
-        }
-        if let Some(c) = from {
-            select = select.filter(past(c, true));
-        }
-        let mut rows = select.order_by_desc(users::Column::CreatedAt).order_by_desc(users::Column::Id).limit(per_page + 1).all(db).await?;
+        let mut rows = if !query.is_empty() && db.get_database_backend() == DatabaseBackend::Postgres {
+            super::super::user_search::search(db, query, from, per_page + 1).await?
+        } else {
+            let mut select = users::Entity::find();
+            if !query.is_empty() {
+                let pattern = contains_pattern(query);
+                select = select.filter(Expr::expr(search_text()).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')));
+            }
+            if let Some(c) = from {
+                select = select.filter(past(c, true));
+            }
+            select.order_by_desc(users::Column::CreatedAt).order_by_desc(users::Column::Id).limit(per_page + 1).all(db).await?
+        };
         let next = if rows.len() as u64 > per_page {
             rows.truncate(per_page as usize);
             rows.last().map(|u| Cursor { created_at: u.created_at, id: u.id.clone() }.encode())
@@ -319,6 +323,46 @@ pub mod ssr {
             let mut expected = ids.clone();
             expected.reverse();
             assert_eq!(seen, expected);
+        });
+
+        crate::db_test!(postgres_search_walks_then_asks_the_trigram_index, |db| {
+            if db.get_database_backend() == DatabaseBackend::Postgres {
+                // 1,200 users, one a second; "needle" only in the oldest 30, so the first walk
+                // (the newest 500 rows) finds none and the trigram candidates answer, page by page.
+                db.execute_unprepared(
+                    "INSERT INTO users (id, email, name, user_metadata, app_metadata, provenance, created_at) \
+                     SELECT 'u' || lpad(g::text, 5, '0'), 'user' || g || '@example.com', \
+                            CASE WHEN g <= 30 THEN 'Needle_' || g ELSE 'Hay ' || g END, '{}', '{}', '{}', \
+                            timestamptz '2026-01-01' + g * interval '1 second' \
+                     FROM generate_series(1, 1200) AS g",
+                )
+                .await
+                .unwrap();
+                for (term, expected) in [("NEEDLE", 30), ("needle_1", 11), ("edle_3", 2), ("needle%", 0), ("user1199@", 1), ("ay 4", 110)] {
+                    let mut seen = Vec::new();
+                    let mut from = None;
+                    loop {
+                        let page = search(db, term, from.as_ref(), 7).await.unwrap();
+                        seen.extend(page.users.iter().map(|u| u.user_id.clone()));
+                        match page.next {
+                            Some(next) => from = Some(Cursor::decode(&next).unwrap()),
+                            None => break,
+                        }
+                    }
+                    let like = contains_pattern(term);
+                    let rows = db
+                        .query_all(sea_orm::Statement::from_sql_and_values(
+                            DatabaseBackend::Postgres,
+                            "SELECT id FROM users WHERE search_text LIKE $1 ESCAPE '\\' ORDER BY created_at DESC, id DESC",
+                            [like.into()],
+                        ))
+                        .await
+                        .unwrap();
+                    let all: Vec<String> = rows.iter().map(|r| r.try_get("", "id").unwrap()).collect();
+                    assert_eq!(seen, all, "{term}");
+                    assert_eq!(seen.len(), expected, "{term}");
+                }
+            }
         });
 
         crate::db_test!(patches_merge_validate_block_and_audit, |db| {

@@ -547,8 +547,9 @@ mod tests {
             .exec(db)
             .await
             .unwrap();
-        // Run the upgrade's last migration again over this row (its `down` changes nothing).
-        migrations::Migrator::down(db, Some(1)).await.unwrap();
+        // Run the upgrade's migration (m20261123_000005; its `down` changes nothing) again over
+        // this row: roll back it and the one after it (m20261124_000006), then migrate up.
+        migrations::Migrator::down(db, Some(2)).await.unwrap();
         migrations::Migrator::up(db, None).await.unwrap();
         assert!(!reload(db, &owner.id).await.email_verified);
     });
