@@ -168,11 +168,26 @@ pub mod ssr {
     }
 }
 
+/// The editable fields and the action that saves them, created by the page above any
+/// `<Suspense>` (see `sessions::SessionsData` for why).
+#[derive(Clone, Copy)]
+pub struct DetailsData {
+    pub save: ServerAction<UpdateMyDetails>,
+    pub fields: Resource<Result<Vec<EditableField>, AppError>>,
+}
+
+impl DetailsData {
+    pub fn new() -> Self {
+        let save = ServerAction::<UpdateMyDetails>::new();
+        let fields = Resource::new(move || save.version().get(), |_| my_editable_fields());
+        Self { save, fields }
+    }
+}
+
 /// The "Edit your details" card.
 #[component]
-pub fn EditDetails() -> impl IntoView {
-    let save = ServerAction::<UpdateMyDetails>::new();
-    let fields = Resource::new(move || save.version().get(), |_| my_editable_fields());
+pub fn EditDetails(data: DetailsData) -> impl IntoView {
+    let DetailsData { save, fields } = data;
     let errors = Signal::derive(move || match save.value().get() {
         Some(Err(AppError::Invalid(map))) => map,
         _ => BTreeMap::new(),

@@ -90,6 +90,9 @@ pub fn ProfilePage() -> impl IntoView {
     let profile = Resource::new(move || (unlink.version().get(), forget.version().get(), make_primary.version().get()), |_| my_profile());
     let delete_error = move || delete.value().get().and_then(Result::err).map(|e| e.to_string());
     let options = Resource::new(|| (), |_| login_options());
+    // Every card's data starts here, above the Suspense: in parallel, and once per render.
+    let details = super::edit::DetailsData::new();
+    let sessions = super::sessions::SessionsData::new();
     let query = use_query_map();
     let link_error = move || query.read().get("error").map(|c| login_error_message(&c));
     let unlink_error = move || unlink.value().get().and_then(Result::err).map(|e| e.to_string());
@@ -124,7 +127,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 }).collect_view()}
                             </dl>
                         </section>
-                        <super::edit::EditDetails />
+                        <super::edit::EditDetails data=details />
                         <section class="card" aria-labelledby="answers-heading">
                             <h2 id="answers-heading">"Your answers"</h2>
                             {
@@ -215,7 +218,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 }}
                             </Suspense>
                         </section>
-                        <super::sessions::SignedInSessions />
+                        <super::sessions::SignedInSessions data=sessions />
                         <section class="card" aria-labelledby="data-heading">
                             <h2 id="data-heading">"Your data"</h2>
                             <p><a href="/api/me/export" rel="external" download="askonce-my-data.json">"Download my data"</a>

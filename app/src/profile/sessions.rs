@@ -93,10 +93,26 @@ pub fn describe_device(user_agent: Option<&str>) -> String {
     format!("{browser} on {os}")
 }
 
+/// The list and the action that ends sessions, created by the page above any `<Suspense>`:
+/// a component created inside a Suspense's children runs again when the server renders them
+/// (leptos-rs/leptos#4688), and so did its resource's queries.
+#[derive(Clone, Copy)]
+pub struct SessionsData {
+    pub end: ServerAction<EndSessions>,
+    pub sessions: Resource<Result<Vec<SignedInSession>, AppError>>,
+}
+
+impl SessionsData {
+    pub fn new() -> Self {
+        let end = ServerAction::<EndSessions>::new();
+        let sessions = Resource::new(move || end.version().get(), |_| my_sessions());
+        Self { end, sessions }
+    }
+}
+
 #[component]
-pub fn SignedInSessions() -> impl IntoView {
-    let end = ServerAction::<EndSessions>::new();
-    let sessions = Resource::new(move || end.version().get(), |_| my_sessions());
+pub fn SignedInSessions(data: SessionsData) -> impl IntoView {
+    let SessionsData { end, sessions } = data;
     view! {
         <section class="card" aria-labelledby="sessions-heading">
             <h2 id="sessions-heading">"Where you are signed in"</h2>

@@ -80,6 +80,12 @@ pub fn provider_http_client() -> Result<reqwest::Client, reqwest::Error> {
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(10))
+        // Drop idle connections before the provider does. A server closes a keep-alive
+        // connection after its own idle timeout (Node's default: 5 s); a request sent on it at
+        // that moment fails with "connection reset" — under load it failed 5 of 200 token
+        // exchanges (BENCHMARKS.md, "Load, side by side"). 4 s stays below the shortest
+        // common server timeout and still reuses connections across a burst of sign-ins.
+        .pool_idle_timeout(Duration::from_secs(4))
         .user_agent(concat!("AskOnce/", env!("CARGO_PKG_VERSION")))
         .build()
 }
