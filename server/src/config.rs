@@ -98,10 +98,6 @@ pub struct ServerSettings {
     pub trusted_proxies: Vec<crate::client_ip::TrustedProxy>,
     /// The header those proxies write: `x-forwarded-for` or `forwarded` (RFC 7239).
     pub forwarded_header: crate::client_ip::ForwardedHeader,
-    /// Requests handled at once; more wait (holding only their connection) for a free slot.
-    /// What bounds memory under a flood of connections: each page render in flight holds its
-    /// buffers, an idle connection almost nothing.
-    pub max_concurrent_requests: usize,
 }
 
 impl Default for ServerSettings {
@@ -115,7 +111,6 @@ impl Default for ServerSettings {
             request_timeout_secs: 30,
             trusted_proxies: Vec::new(),
             forwarded_header: crate::client_ip::ForwardedHeader::XForwardedFor,
-            max_concurrent_requests: 128,
         }
     }
 }
@@ -225,9 +220,6 @@ impl Settings {
                     message: format!("must be an http:// or https:// URL, not {other}://"),
                 })
             }
-        }
-        if self.server.max_concurrent_requests == 0 {
-            return Err(ConfigError::Value { key: "server.max_concurrent_requests", message: "must be at least 1".into() });
         }
         if self.server.max_body_bytes < 1024 {
             return Err(ConfigError::Value { key: "server.max_body_bytes", message: "must be at least 1024".into() });

@@ -82,9 +82,6 @@ pub fn router(state: AppState, settings: &Settings, session_store: sessions::App
         // bodies that a handler streams itself. Oversize requests get 413.
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
-        // One semaphore for every route (a plain ConcurrencyLimitLayer would make one per
-        // route); inside the timeout, so a request that waited too long gets its 408.
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(settings.server.max_concurrent_requests))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(settings.server.request_timeout_secs)))
         .layer(middleware::from_fn_with_state(csp_sources, csp::content_security_policy))
         .layer(security_headers())

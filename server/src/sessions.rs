@@ -22,8 +22,9 @@ use crate::config::Settings;
 /// The session store for whichever database AskOnce runs on.
 #[derive(Debug, Clone)]
 pub enum AppSessionStore {
-    Sqlite(SqliteStore),
-    Postgres(PostgresStore),
+    /// The upstream store, and its pool for [`SessionStore::save`] below.
+    Sqlite(SqliteStore, sea_orm::sqlx::SqlitePool),
+    Postgres(PostgresStore, sea_orm::sqlx::PgPool),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,14 +40,16 @@ impl AppSessionStore {
     pub async fn for_database(db: &DatabaseConnection) -> Result<Self, SessionSetupError> {
         let store = match db.get_database_backend() {
             DatabaseBackend::Sqlite => {
-                let store = SqliteStore::new(db.get_sqlite_connection_pool().clone());
+                let pool = db.get_sqlite_connection_pool().clone();
+                let store = SqliteStore::new(pool.clone());
                 store.migrate().await?;
-                AppSessionStore::Sqlite(store)
+                AppSessionStore::Sqlite(store, pool)
             }
             DatabaseBackend::Postgres => {
-                let store = PostgresStore::new(db.get_postgres_connection_pool().clone());
+                let pool = db.get_postgres_connection_pool().clone();
+                let store = PostgresStore::new(pool.clone());
                 store.migrate().await?;
-                AppSessionStore::Postgres(store)
+                AppSessionStore::Postgres(store, pool)
             }
             DatabaseBackend::MySql => return Err(SessionSetupError::UnsupportedBackend),
         };
@@ -71,29 +74,50 @@ impl AppSessionStore {
 impl SessionStore for AppSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(s) => s.create(record).await,
-            Self::Postgres(s) => s.create(record).await,
+            Self::Sqlite(s, _) => s.create(record).await,
+            Self::Postgres(s, _) => s.create(record).await,
         }
     }
 
+    /// Updates a stored session; never inserts one. tower-sessions calls `save` only for a
+    /// session that has an id (new ones go through `create`, and `cycle_id` deletes the old
+    /// record and creates a new one), but the upstream stores upsert: a slower request of a
+    /// session that another request meanwhile ended (sign-out, signing in as someone else)
+    /// would write its record back — and, with it, the old sign-in. An update of a deleted
+    /// record changes nothing. The record is encoded as the upstream store encodes it
+    /// (MessagePack), so `load` reads it unchanged.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite(s) => s.save(record).await,
-            Self::Postgres(s) => s.save(record).await,
-        }
+        let data = rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let result = match self {
+            Self::Sqlite(_, pool) => sea_orm::sqlx::query("UPDATE tower_sessions SET data = ?, expiry_date = ? WHERE id = ?")
+                .bind(data)
+                .bind(record.expiry_date)
+                .bind(record.id.to_string())
+                .execute(pool)
+                .await
+                .map(|_| ()),
+            Self::Postgres(_, pool) => sea_orm::sqlx::query("UPDATE tower_sessions.session SET data = $1, expiry_date = $2 WHERE id = $3")
+                .bind(data)
+                .bind(record.expiry_date)
+                .bind(record.id.to_string())
+                .execute(pool)
+                .await
+                .map(|_| ()),
+        };
+        result.map_err(|e| session_store::Error::Backend(e.to_string()))
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
-            Self::Sqlite(s) => s.load(id).await,
-            Self::Postgres(s) => s.load(id).await,
+            Self::Sqlite(s, _) => s.load(id).await,
+            Self::Postgres(s, _) => s.load(id).await,
         }
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(s) => s.delete(id).await,
-            Self::Postgres(s) => s.delete(id).await,
+            Self::Sqlite(s, _) => s.delete(id).await,
+            Self::Postgres(s, _) => s.delete(id).await,
         }
     }
 }
@@ -102,8 +126,8 @@ impl SessionStore for AppSessionStore {
 impl ExpiredDeletion for AppSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(s) => s.delete_expired().await,
-            Self::Postgres(s) => s.delete_expired().await,
+            Self::Sqlite(s, _) => s.delete_expired().await,
+            Self::Postgres(s, _) => s.delete_expired().await,
         }
     }
 }

@@ -182,3 +182,18 @@ async fn page_views_do_not_write_the_session(backend: common::Backend) {
     app.cleanup().await;
 }
 crate::on_both_databases!(page_views_do_not_write_the_session);
+
+/// A request still running when another one ended its session (sign-out, signing in as
+/// someone else) saves its copy of the record at the end: that must not bring the session —
+/// and its sign-in — back. The upstream stores upsert; ours only updates.
+async fn a_session_ended_meanwhile_is_not_written_back(backend: common::Backend) {
+    use tower_sessions::SessionStore;
+    let (app, id) = signed_up_with_a_one_minute_idle_limit(backend).await;
+    let record = stored(&app, &id).await;
+    let store = server::sessions::AppSessionStore::for_database(&app.db).await.unwrap();
+    store.delete(&record.id).await.unwrap();
+    store.save(&record).await.unwrap();
+    assert!(store.load(&record.id).await.unwrap().is_none(), "the ended session came back");
+    app.cleanup().await;
+}
+crate::on_both_databases!(a_session_ended_meanwhile_is_not_written_back);

@@ -177,9 +177,12 @@ pub struct DetailsData {
 }
 
 impl DetailsData {
-    pub fn new() -> Self {
+    /// `changed`: what else on the page changes these fields (forgetting an answer, unlinking
+    /// an account, choosing the primary one); the fields load again after each. A stale form
+    /// would post a forgotten answer back on the next save.
+    pub fn new(changed: impl Fn() -> usize + Send + Sync + 'static) -> Self {
         let save = ServerAction::<UpdateMyDetails>::new();
-        let fields = Resource::new(move || save.version().get(), |_| my_editable_fields());
+        let fields = Resource::new(move || (save.version().get(), changed()), |_| my_editable_fields());
         Self { save, fields }
     }
 }

@@ -91,7 +91,7 @@ pub fn ProfilePage() -> impl IntoView {
     let delete_error = move || delete.value().get().and_then(Result::err).map(|e| e.to_string());
     let options = Resource::new(|| (), |_| login_options());
     // Every card's data starts here, above the Suspense: in parallel, and once per render.
-    let details = super::edit::DetailsData::new();
+    let details = super::edit::DetailsData::new(move || unlink.version().get() + forget.version().get() + make_primary.version().get());
     let sessions = super::sessions::SessionsData::new();
     let query = use_query_map();
     let link_error = move || query.read().get("error").map(|c| login_error_message(&c));
