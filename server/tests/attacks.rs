@@ -10,7 +10,7 @@ use app::{
     entities::{user_sessions, users},
 };
 use common::{
-    browser::{browser, link, location, provider_sign_in},
+    browser::{browser, link, location, provider_sign_in, session_id},
     idp::FakeIdp,
     spawn_app_on, Backend, TestApp,
 };
@@ -21,14 +21,6 @@ use serde_json::{json, Value};
 
 const OWNER: &str = "owner@example.com";
 const PASSWORD: &str = "a long passphrase";
-
-/// The session id a response set, if any.
-fn session_id(res: &reqwest::Response) -> Option<String> {
-    res.headers().get_all(header::SET_COOKIE).iter().find_map(|v| {
-        let pair = v.to_str().ok()?.split(';').next()?;
-        pair.strip_prefix("askonce_session=").map(str::to_string)
-    })
-}
 
 async fn sign_up(app: &TestApp, client: &Client, email: &str) -> reqwest::Response {
     let res = client.post(app.url(app::auth::PasswordSignUp::PATH)).form(&[("email", email), ("password", PASSWORD)]).send().await.unwrap();

@@ -114,14 +114,6 @@ async fn the_login_page_works_without_javascript() {
     app.cleanup().await;
 }
 
-/// The session id a response set, if any.
-fn set_session_id(res: &reqwest::Response) -> Option<String> {
-    res.headers().get_all(header::SET_COOKIE).iter().find_map(|v| {
-        let pair = v.to_str().ok()?.split(';').next()?;
-        pair.strip_prefix("askonce_session=").map(str::to_string)
-    })
-}
-
 /// The stored record of session `id`, through the app's own session store.
 async fn stored(app: &common::TestApp, id: &str) -> tower_sessions::session::Record {
     use tower_sessions::SessionStore;
@@ -139,7 +131,7 @@ async fn store_record(app: &common::TestApp, record: &tower_sessions::session::R
 async fn signed_up_with_a_one_minute_idle_limit(backend: common::Backend) -> (common::TestApp, String) {
     let app = common::spawn_app_on(backend, "[session]\nidle_timeout_minutes = 1\n").await;
     let res = call(&app, app::auth::PasswordSignUp::PATH, &[("email", "ada@example.com"), ("password", "a long passphrase")]).await;
-    let id = set_session_id(&res).expect("signed in");
+    let id = common::browser::session_id(&res).expect("signed in");
     (app, id)
 }
 

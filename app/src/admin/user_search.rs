@@ -27,7 +27,7 @@ use std::{
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, Statement};
 
-use super::users::{contains_pattern, Cursor};
+use super::users::{contains_literal, contains_pattern, Cursor};
 use crate::entities::users;
 
 /// Rows the first walk reads at most (~0.6 ms).
@@ -163,20 +163,6 @@ impl Query {
     async fn all(self, db: &DatabaseConnection, sql: String) -> Result<Vec<users::Model>, DbErr> {
         users::Entity::find().from_raw_sql(Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, self.values)).all(db).await
     }
-}
-
-/// `text` as a LIKE pattern matching it anywhere, taken literally (not trimmed: a piece may
-/// end in a space).
-fn contains_literal(text: &str) -> String {
-    let mut out = String::from("%");
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
 }
 
 /// A piece of a search term that pg_trgm turns into one trigram (two at a word's start). Any

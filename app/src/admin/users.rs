@@ -58,8 +58,14 @@ impl Cursor {
 
 /// `term` as a LIKE pattern matching it anywhere, with LIKE's wildcards taken literally.
 pub fn contains_pattern(term: &str) -> String {
+    contains_literal(&term.trim().to_lowercase())
+}
+
+/// `%text%` for `LIKE … ESCAPE '\'`, with `text`'s own `%`, `_` and `\` escaped; taken as it
+/// is (not trimmed: a piece of a term, `user_search`, may end in a space).
+pub fn contains_literal(text: &str) -> String {
     let mut out = String::from("%");
-    for c in term.trim().to_lowercase().chars() {
+    for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
             out.push('\\');
         }

@@ -16,6 +16,14 @@ pub fn location(res: &reqwest::Response) -> String {
     res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
 }
 
+/// The session id a response set, if any.
+pub fn session_id(res: &reqwest::Response) -> Option<String> {
+    res.headers().get_all(header::SET_COOKIE).iter().find_map(|v| {
+        let pair = v.to_str().ok()?.split(';').next()?;
+        pair.strip_prefix("askonce_session=").map(str::to_string)
+    })
+}
+
 /// From a response that sends the browser to the provider, through the provider (which answers
 /// at once) and the callback; where AskOnce sent the browser in the end.
 pub async fn through_provider(client: &Client, start: reqwest::Response) -> String {
