@@ -68,7 +68,8 @@ export default defineConfig({
     env: {
       ASKONCE_SERVER__BIND: `127.0.0.1:${port}`,
       ASKONCE_SERVER__PUBLIC_URL: baseURL,
-      ASKONCE_SERVER__SITE_ROOT: path.join(repo, 'target', 'site'),
+      // The built site (wasm, js, css); the bundle benchmark points it at a release build.
+      ASKONCE_SERVER__SITE_ROOT: process.env.E2E_SITE_ROOT ?? path.join(repo, 'target', 'site'),
       ASKONCE_DATABASE__URL: `sqlite://${path.join(dataDir, 'askonce.db')}?mode=rwc`,
       ASKONCE_LOG__LEVEL: process.env.ASKONCE_LOG__LEVEL ?? 'warn',
       // Every browser test signs in from 127.0.0.1: lift the per-IP sign-in limit (its 429 is

@@ -16,22 +16,22 @@ if [ "${1:-}" = "--cold-all" ]; then
 else
   cargo clean -p app -p frontend -p server -p migrations
 fi
-debug_cold=$(timed cargo leptos build)
+debug_cold=$(timed cargo leptos build --split)
 touch app/src/lib.rs
-debug_warm=$(timed cargo leptos build)
-release_cold=$(timed cargo leptos build --release)
+debug_warm=$(timed cargo leptos build --split)
+release_cold=$(timed cargo leptos build --release --split)
 touch app/src/lib.rs
-release_warm=$(timed cargo leptos build --release)
+release_warm=$(timed cargo leptos build --release --split)
 
 wasm=target/site/pkg/askonce.wasm
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 printf '| measure | value |\n|---|---|\n'
-printf '| hydrate wasm, release, raw | %s bytes (%s KiB) |\n' "$raw" $((raw / 1024))
-printf '| hydrate wasm, release, gzip -9 | %s bytes (%s KiB) |\n' "$gz" $((gz / 1024))
+printf '| main wasm (shell, router, header; pages are split chunks), release, raw | %s bytes (%s KiB) |\n' "$raw" $((raw / 1024))
+printf '| main wasm, release, gzip -9 | %s bytes (%s KiB) |\n' "$gz" $((gz / 1024))
 printf '| cargo leptos build (debug), our crates cold | %.0f s |\n' "$debug_cold"
 printf '| cargo leptos build (debug), warm (touch app/src/lib.rs) | %.0f s |\n' "$debug_warm"
 printf '| cargo leptos build --release, our crates cold | %.0f s |\n' "$release_cold"
 printf '| cargo leptos build --release, warm | %.0f s |\n' "$release_warm"
 # Leave a debug build in target/site for the browser tests.
-cargo leptos build >/dev/null 2>&1
+cargo leptos build --split >/dev/null 2>&1

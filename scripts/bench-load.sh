@@ -70,20 +70,14 @@ if ! command -v wrk >/dev/null; then
   command -v wrk >/dev/null || die "wrk is required (apt-get install wrk)"
 fi
 # The provider (oidc-provider) and the peer's packages, from their lockfiles.
-npm_ci() { # DIR: npm ci when node_modules does not match the lockfile
-  if ! cmp -s "$1/package-lock.json" "$1/node_modules/.askonce-lock"; then
-    say "npm ci in ${1#"$ROOT"/}"
-    (cd "$1" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.askonce-lock)
-  fi
-}
 npm_ci "$ROOT/end2end"
 wants peer && npm_ci "$ROOT/bench/node-peer"
 
 if wants sqlite || wants postgres; then
   if [ "${BENCH_BUILD:-1}" = 1 ]; then
     scripts/ensure-tools.sh --no-e2e --release
-    say "cargo leptos build --release"
-    cargo leptos build --release
+    say "cargo leptos build --release --split"
+    cargo leptos build --release --split
     # Note: this leaves the release site in target/site; `scripts/test.sh` (and any
     # `cargo leptos build`) rebuilds the debug one the browser tests use.
   fi

@@ -21,3 +21,11 @@ print_phases() {
   say "phase timings:"
   for p in "${PHASES[@]}"; do printf '    %s\n' "$p" >&2; done
 }
+
+# npm_ci DIR: npm ci when DIR's node_modules does not match its lockfile.
+npm_ci() {
+  if ! cmp -s "$1/package-lock.json" "$1/node_modules/.askonce-lock"; then
+    say "npm ci in ${1#"$ROOT"/}"
+    (cd "$1" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.askonce-lock)
+  fi
+}

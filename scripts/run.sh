@@ -7,6 +7,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 scripts/ensure-tools.sh --no-e2e --no-npm
 say "building (first build takes several minutes)"
-cargo leptos build
+cargo leptos build --split
 say "starting AskOnce on http://127.0.0.1:3000 (Ctrl-C stops it)"
 exec "$CARGO_TARGET_DIR/debug/askonce" serve "$@"

@@ -50,7 +50,7 @@ if [ "${SKIP_E2E:-0}" = 1 ]; then
   loud "SKIP_E2E=1: browser tests skipped"
 else
   # Debug build of server + wasm (what the browser tests need; release is for benchmarks).
-  if phase "cargo leptos build" cargo leptos build; then
+  if phase "cargo leptos build --split" cargo leptos build --split; then
     phase "playwright" bash -c 'cd end2end && npx playwright test 2>&1 | tee "'"$LOG_DIR"'/e2e.log"; exit ${PIPESTATUS[0]}' || failed=1
     e2e_passed=$(grep -Eo '^ *[0-9]+ passed' "$LOG_DIR/e2e.log" | grep -Eo '[0-9]+' | tail -1); e2e_passed=${e2e_passed:-0}
     e2e_failed=$(grep -Eo '^ *[0-9]+ failed' "$LOG_DIR/e2e.log" | grep -Eo '[0-9]+' | tail -1); e2e_failed=${e2e_failed:-0}

@@ -15,6 +15,7 @@ pub mod identity;
 pub mod layout;
 pub mod profile;
 pub mod profiling;
+pub mod routes;
 pub mod status;
 
 #[cfg(feature = "ssr")]
@@ -32,7 +33,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 /// The HTML document around every page. Rendered on the server only.
@@ -72,22 +73,22 @@ pub fn App() -> impl IntoView {
                     // In-order streaming: each page arrives complete, in document order, so it
                     // reads the same with JavaScript off (out-of-order streaming needs JS to
                     // move resolved content into place).
-                    <Route path=path!("") view=home::HomePage ssr=SsrMode::InOrder />
-                    <Route path=path!("status") view=status::StatusPage ssr=SsrMode::InOrder />
-                    <Route path=path!("login") view=auth::LoginPage ssr=SsrMode::InOrder />
-                    <Route path=path!("profile") view=profile::page::ProfilePage ssr=SsrMode::InOrder />
-                    <Route path=path!("welcome") view=profiling::prompt_ui::WelcomePage ssr=SsrMode::InOrder />
-                    <Route path=path!("articles") view=articles::ArticlesPage ssr=SsrMode::InOrder />
-                    <Route path=path!("articles/:slug") view=articles::ArticlePage ssr=SsrMode::InOrder />
-                    <Route path=path!("admin") view=admin::console::AdminHome ssr=SsrMode::InOrder />
-                    <Route path=path!("admin/questions") view=admin::questions_page::QuestionsPage ssr=SsrMode::InOrder />
-                    <Route path=path!("admin/questions/fields/:key") view=admin::questions_page::FieldEditPage ssr=SsrMode::InOrder />
-                    <Route path=path!("admin/questions/stages/:key") view=admin::questions_page::StageEditPage ssr=SsrMode::InOrder />
-                    <Route path=path!("admin/simulator") view=admin::simulator_page::SimulatorPage ssr=SsrMode::InOrder />
-                    <Route path=path!("admin/users") view=admin::users_page::UsersPage ssr=SsrMode::InOrder />
-                    <Route path=path!("admin/users/:id") view=admin::users_page::UserDetailPage ssr=SsrMode::InOrder />
-                    <Route path=path!("admin/analytics") view=admin::analytics_page::AnalyticsPage ssr=SsrMode::InOrder />
-                    <Route path=path!("admin/tokens") view=admin::tokens_page::TokensPage ssr=SsrMode::InOrder />
+                    <Route path=path!("") view={Lazy::<routes::HomeRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("status") view={Lazy::<routes::StatusRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("login") view={Lazy::<routes::LoginRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("profile") view={Lazy::<routes::ProfileRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("welcome") view={Lazy::<routes::WelcomeRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("articles") view={Lazy::<routes::ArticlesRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("articles/:slug") view={Lazy::<routes::ArticleRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("admin") view={Lazy::<routes::AdminHomeRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/questions") view={Lazy::<routes::QuestionsRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/questions/fields/:key") view={Lazy::<routes::FieldEditRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/questions/stages/:key") view={Lazy::<routes::StageEditRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/simulator") view={Lazy::<routes::SimulatorRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/users") view={Lazy::<routes::UsersRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/users/:id") view={Lazy::<routes::UserDetailRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/analytics") view={Lazy::<routes::AnalyticsRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/tokens") view={Lazy::<routes::TokensRoute>::new()} ssr=SsrMode::InOrder />
                 </Routes>
             </layout::Page>
         </Router>

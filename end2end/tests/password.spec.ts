@@ -48,3 +48,22 @@ test('signing in works without JavaScript', async ({ browser }) => {
   await expect(page.getByTestId('signed-in-as')).toHaveText('No Script');
   await context.close();
 });
+
+test('without JavaScript, a refused sign-in or sign-up comes back to the form with the reason', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto('/login?return_to=/status');
+  await page.locator('#signin-email').fill(`nobody-${Date.now()}@example.com`);
+  await page.locator('#signin-password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/login\?/);
+  await expect(page.locator('#signin-error')).toHaveText('Wrong email or password.');
+
+  await page.locator('#signup-email').fill(`short-${Date.now()}@example.com`);
+  await page.locator('#signup-password').fill('short');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.locator('#signup-error')).toHaveText('Use at least 8 characters.');
+  // The error is the page's, not a raw server answer, and the page still works.
+  await expect(page.getByRole('heading', { name: 'Sign in to AskOnce' })).toBeVisible();
+  await context.close();
+});

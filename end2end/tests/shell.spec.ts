@@ -51,3 +51,39 @@ test('keyboard users can skip to the content and see where focus is', async ({ p
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/#main$/);
 });
+
+// Each page is its own wasm chunk (app/src/routes.rs, `cargo leptos build --split`): the home
+// page does not make its visitor download the sign-in page's code; going there fetches it,
+// without a reload, and the page it shows works.
+test('each page loads its own code: the sign-in chunk arrives only on the way to sign in', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const wasm: string[] = [];
+  page.on('request', (r) => {
+    const { pathname } = new URL(r.url());
+    if (pathname.startsWith('/pkg/') && pathname.endsWith('.wasm')) wasm.push(pathname);
+  });
+
+  await page.goto('/');
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+  const home = [...wasm];
+  expect(home, 'the main bundle').toContain('/pkg/askonce.wasm');
+  expect(home.filter((f) => f !== '/pkg/askonce.wasm').length, 'the home page chunk').toBeGreaterThan(0);
+
+  await page.evaluate(() => ((window as any).__noReload = true));
+  await page.getByTestId('session-state').getByRole('link', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole('button', { name: 'Create account' })).toBeVisible();
+  const fetchedOnTheWay = wasm.slice(home.length);
+  expect(fetchedOnTheWay.length, 'the sign-in page chunk').toBeGreaterThan(0);
+  expect(fetchedOnTheWay.filter((f) => home.includes(f))).toEqual([]);
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+
+  // The chunk's code runs: a refused sign-in is answered in place, without a page load.
+  await page.locator('#signin-email').fill('nobody-here@example.com');
+  await page.locator('#signin-password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('#signin-error')).not.toBeEmpty();
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+  expect(errors).toEqual([]);
+});

@@ -93,6 +93,8 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// A request still running after this many seconds is answered 408.
     pub request_timeout_secs: u64,
+    /// Page renders in flight at once; more wait for a slot (bounds memory under load).
+    pub max_concurrent_renders: usize,
     /// Reverse proxies (CIDR blocks or addresses) whose `forwarded_header` names the client.
     /// Empty: the TCP peer is the client and forwarding headers are ignored.
     pub trusted_proxies: Vec<crate::client_ip::TrustedProxy>,
@@ -109,6 +111,7 @@ impl Default for ServerSettings {
             site_root: None,
             max_body_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            max_concurrent_renders: 64,
             trusted_proxies: Vec::new(),
             forwarded_header: crate::client_ip::ForwardedHeader::XForwardedFor,
         }
@@ -223,6 +226,9 @@ impl Settings {
         }
         if self.server.max_body_bytes < 1024 {
             return Err(ConfigError::Value { key: "server.max_body_bytes", message: "must be at least 1024".into() });
+        }
+        if self.server.max_concurrent_renders == 0 {
+            return Err(ConfigError::Value { key: "server.max_concurrent_renders", message: "must be at least 1".into() });
         }
         if self.server.request_timeout_secs == 0 {
             return Err(ConfigError::Value { key: "server.request_timeout_secs", message: "must be at least 1".into() });

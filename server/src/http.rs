@@ -26,9 +26,9 @@ use crate::{
     client_ip::{self, TrustedProxies},
     config::Settings,
     connections::ConnectionRegistry,
-    csp, csrf, health, me,
+    csp, csrf, form_posts, health, me,
     rate_limit::{self, AuthRateLimit},
-    sessions,
+    render_limit, sessions,
 };
 
 /// Builds the whole router for `state`.
@@ -58,12 +58,7 @@ pub fn router(state: AppState, settings: &Settings, session_store: sessions::App
         .merge(api::router())
         .nest("/pkg", pkg)
         .merge(auth)
-        // Pages render with the nonce the CSP header names (see `csp`).
-        .leptos_routes_with_context(&state, routes, csp::provide_request_nonce, {
-            let options = options.clone();
-            move || shell(options.clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(csp::provide_request_nonce, shell))
+        .merge(pages(&state, routes, render_limit::RenderLimit::new(settings.server.max_concurrent_renders)))
         .layer(middleware::from_fn_with_state(
             sessions::SessionPolicy {
                 db: state.db.clone(),
@@ -87,6 +82,19 @@ pub fn router(state: AppState, settings: &Settings, session_store: sessions::App
         .layer(security_headers())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The pages (and server functions) leptos serves, with their fallback (assets, 404 page).
+/// Pages render with the nonce the CSP header names (see `csp`); GETs wait for a render slot;
+/// a server function that a plain form posted and that failed sends the browser back to the
+/// form's page with the error (see `form_posts`).
+fn pages(state: &AppState, routes: Vec<AxumRouteListing>, limit: render_limit::RenderLimit) -> Router<AppState> {
+    let options = state.leptos_options.clone();
+    Router::new()
+        .leptos_routes_with_context(state, routes, csp::provide_request_nonce, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(csp::provide_request_nonce, shell))
+        .layer(middleware::from_fn_with_state(limit, render_limit::limit_page_renders))
+        .layer(middleware::from_fn(form_posts::redirect_failed_form_posts))
 }
 
 /// The span of one request: method and path only. tower-http's default records the whole URI,
