@@ -13,7 +13,7 @@ const baseURL = `http://127.0.0.1:${port}`;
 const idpPort = Number(process.env.E2E_IDP_PORT ?? 3200);
 const issuer = `http://127.0.0.1:${idpPort}`;
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(repo, 'target');
-const bin = process.env.ASKONCE_BIN ?? path.join(targetDir, 'debug', 'askonce');
+const bin = process.env.E2E_BIN ?? path.join(targetDir, 'debug', 'askonce');
 // One fresh database per run; the config file is evaluated again in workers, so the main
 // process chooses the folder and hands it down through the environment.
 const dataDir =

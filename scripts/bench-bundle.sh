@@ -29,6 +29,6 @@ npm_ci "$ROOT/end2end"
 
 OUT="${BENCH_OUT:-$(mktemp)}"
 say "first loads in Chromium against $BIN"
-(cd end2end && ASKONCE_BIN="$BIN" E2E_SITE_ROOT="$SITE_ROOT" BUNDLE_OUT="$OUT" E2E_PORT="${BENCH_PORT:-3150}" \
+(cd end2end && E2E_BIN="$BIN" E2E_SITE_ROOT="$SITE_ROOT" BUNDLE_OUT="$OUT" E2E_PORT="${BENCH_PORT:-3150}" \
   E2E_IDP_PORT="${BENCH_IDP_PORT:-3250}" npx playwright test --config bundle.config.ts >&2)
 cat "$OUT"
