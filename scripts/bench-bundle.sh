@@ -15,6 +15,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
+# Also Chromium and end2end/node_modules (Playwright, oidc-provider).
 scripts/ensure-tools.sh --release
 if [ "${BENCH_BUILD:-1}" = 1 ]; then
   say "cargo leptos build --release --split"
@@ -25,7 +26,6 @@ SITE_ROOT="${BENCH_SITE_ROOT:-$ROOT/target/site}"
 [ -x "$BIN" ] || { echo "no release binary at $BIN (run without BENCH_BUILD=0)" >&2; exit 1; }
 [ -f "$SITE_ROOT/pkg/__wasm_split_manifest.json" ] \
   || { echo "$SITE_ROOT is not a split build (cargo leptos build --release --split)" >&2; exit 1; }
-npm_ci "$ROOT/end2end"
 
 OUT="${BENCH_OUT:-$(mktemp)}"
 say "first loads in Chromium against $BIN"

@@ -39,7 +39,8 @@ impl RenderLimit {
     }
 
     /// Slots free right now.
-    pub fn available(&self) -> usize {
+    #[cfg(test)]
+    fn available(&self) -> usize {
         self.0.available_permits()
     }
 }
