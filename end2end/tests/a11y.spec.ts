@@ -9,10 +9,17 @@ async function expectAccessible(page: Page, what: string) {
   expect(bad.map((v) => `${what}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
 }
 
+// Pages hydrate after their wasm chunks arrive (app/src/routes.rs); a click before that posts
+// the form without JavaScript, which other tests cover. These tests drive the hydrated page.
+async function hydrated(page: Page) {
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+}
+
 test('login, welcome, inline prompt and profile pages have no serious accessibility violations', async ({ page }) => {
   await page.goto('/');
   await expectAccessible(page, 'home');
   await page.goto('/login');
+  await hydrated(page);
   await expectAccessible(page, 'login');
 
   await page.locator('#signup-email').fill(`a11y-${Date.now()}@example.com`);
@@ -36,6 +43,7 @@ test('login, welcome, inline prompt and profile pages have no serious accessibil
 test('edit a detail, forget an answer and be asked again, download, delete the account and start afresh', async ({ page }) => {
   const email = `erase-${Date.now()}@example.com`;
   await page.goto('/login?return_to=%2Farticles%2Frust-ownership-in-practice');
+  await hydrated(page);
   await page.locator('#signup-email').fill(email);
   await page.locator('#signup-password').fill('correct horse battery');
   await page.getByRole('button', { name: 'Create account' }).click();
@@ -48,6 +56,7 @@ test('edit a detail, forget an answer and be asked again, download, delete the a
   await expect(page.getByTestId('prompt-thanks')).toBeVisible();
 
   await page.goto('/profile');
+  await hydrated(page);
   await expect(page.locator('[data-answer="subscribed"]')).toContainText('you told us');
   await page.getByRole('button', { name: 'Forget subscribed' }).click();
   await expect(page.locator('[data-answer="subscribed"]')).toHaveCount(0);
@@ -56,6 +65,7 @@ test('edit a detail, forget an answer and be asked again, download, delete the a
 
   // Edit a detail; after a reload it says where it came from.
   await page.goto('/profile');
+  await hydrated(page);
   await page.getByLabel('Company').fill('Universität Göttingen');
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('Saved.')).toBeVisible();
@@ -70,6 +80,7 @@ test('edit a detail, forget an answer and be asked again, download, delete the a
 
   const download = page.waitForEvent('download');
   await page.goto('/profile');
+  await hydrated(page);
   await page.getByRole('link', { name: 'Download my data' }).click();
   const file = await download;
   expect(file.suggestedFilename()).toBe('askonce-my-data.json');
@@ -83,6 +94,7 @@ test('edit a detail, forget an answer and be asked again, download, delete the a
 
   // Signing up again with the same email makes a new account, asked from the start.
   await page.goto('/login');
+  await hydrated(page);
   await page.locator('#signup-email').fill(email);
   await page.locator('#signup-password').fill('correct horse battery');
   await page.getByRole('button', { name: 'Create account' }).click();
