@@ -99,23 +99,20 @@ pub mod ssr {
         AppError::Internal
     }
 
-    /// `err`, with the response status set to match: for errors returned from server functions.
-    pub fn fail(err: AppError) -> AppError {
-        set_status(&err);
-        err
-    }
-
-    /// Sets the HTTP status of the current server-function or page response to match `err`,
-    /// and `Retry-After` when the error says how long to wait.
-    pub fn set_status(err: &AppError) {
+    /// Sets the status of the page being rendered to match `err` (and `Retry-After` when it
+    /// says how long to wait), and returns it. For the guards and the not-found pages a page
+    /// render passes through: a server function called over HTTP gets its status from the
+    /// server's `server_fn_errors` layer instead, from the error it returns.
+    pub fn set_status(err: AppError) -> AppError {
         if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             if let Ok(code) = axum::http::StatusCode::from_u16(err.status_code()) {
                 res.set_status(code);
             }
-            if let AppError::TooManyAttempts { retry_after_secs, .. } = err {
+            if let AppError::TooManyAttempts { retry_after_secs, .. } = &err {
                 res.insert_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after_secs));
             }
         }
+        err
     }
 }
 
@@ -123,7 +120,7 @@ pub mod ssr {
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    ssr::set_status(&AppError::NotFound);
+    ssr::set_status(AppError::NotFound);
     view! {
         <Title text="Page not found" />
         <section class="error-page" aria-labelledby="error-heading">

@@ -15,6 +15,7 @@ use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
 use crate::{
+    account::page::ProfilePage,
     admin::{
         analytics_page::AnalyticsPage,
         console::AdminHome,
@@ -26,7 +27,6 @@ use crate::{
     articles::{ArticlePage, ArticlesPage},
     auth::LoginPage,
     home::HomePage,
-    profile::page::ProfilePage,
     profiling::prompt_ui::WelcomePage,
     status::StatusPage,
 };

@@ -2,10 +2,7 @@
 //! signed in to the console.
 
 use app::{
-    admin::{
-        access::ssr::admin_of_session,
-        analytics::{self, Period},
-    },
+    admin::analytics::{self, Period},
     error::AppError,
     state::AppState,
 };
@@ -15,7 +12,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
-use tower_sessions::Session;
+
+use crate::session_user::RequireAdmin;
 
 #[derive(Debug, Deserialize)]
 pub struct PeriodQuery {
@@ -25,11 +23,7 @@ pub struct PeriodQuery {
     to: String,
 }
 
-pub async fn download(State(state): State<AppState>, session: Session, Query(q): Query<PeriodQuery>) -> Response {
-    if let Err(err) = admin_of_session(&state, &session).await {
-        let status = StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::FORBIDDEN);
-        return (status, err.to_string()).into_response();
-    }
+pub async fn download(State(state): State<AppState>, _admin: RequireAdmin, Query(q): Query<PeriodQuery>) -> Response {
     let period = if q.from.is_empty() && q.to.is_empty() {
         Period::last_days(chrono::Utc::now().date_naive(), 30)
     } else {

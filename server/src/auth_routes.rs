@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use app::{
-    auth::{accounts, session, ReturnTo},
+    auth::{session, ReturnTo},
     identity::ssr::{upsert_login, IdentityError},
     net::ClientIp,
 };
@@ -161,7 +161,9 @@ async fn finish(
         // Linking keeps the current session: the person was already signed in.
         return Ok(());
     }
-    accounts::record_login(&s.db, &result.user.id, Some(client.to_string())).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
+    app::profile::store::record_login(&s.db, &result.user.id, Some(client.to_string()))
+        .await
+        .map_err(|e| LoginFailure::Internal(e.to_string()))?;
     let handle = app::auth::devices::register(&s.db, &result.user.id, user_agent, Some(client.to_string()))
         .await
         .map_err(|e| LoginFailure::Internal(e.to_string()))?;

@@ -28,7 +28,7 @@ use crate::{
     connections::ConnectionRegistry,
     csp, csrf, form_posts, health, me,
     rate_limit::{self, AuthRateLimit},
-    render_limit, sessions,
+    render_limit, server_fn_errors, sessions,
 };
 
 /// Builds the whole router for `state`.
@@ -86,13 +86,15 @@ pub fn router(state: AppState, settings: &Settings, session_store: sessions::App
 
 /// The pages (and server functions) leptos serves, with their fallback (assets, 404 page).
 /// Pages render with the nonce the CSP header names (see `csp`); GETs wait for a render slot;
-/// a server function that a plain form posted and that failed sends the browser back to the
-/// form's page with the error (see `form_posts`).
+/// a failed server function answers with its error's status (see `server_fn_errors`), and one
+/// that a plain form posted sends the browser back to the form's page with the error (see
+/// `form_posts`).
 fn pages(state: &AppState, routes: Vec<AxumRouteListing>, limit: render_limit::RenderLimit) -> Router<AppState> {
     let options = state.leptos_options.clone();
     Router::new()
         .leptos_routes_with_context(state, routes, csp::provide_request_nonce, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(csp::provide_request_nonce, shell))
+        .layer(middleware::from_fn(server_fn_errors::status_from_app_error))
         .layer(middleware::from_fn_with_state(limit, render_limit::limit_page_renders))
         .layer(middleware::from_fn(form_posts::redirect_failed_form_posts))
 }

@@ -1,54 +1,23 @@
 //! `GET /api/me`: the signed-in person's whole profile as JSON, in Auth0's shape.
 
-use app::{
-    auth::session,
-    profile::{self_service::export_my_data, view::ssr::load_user_profile},
-};
+use app::{account::self_service::export_my_data, error::AppError, profile::view::ssr::load_user_profile, profile::UserProfile};
 use axum::{
     extract::State,
-    http::StatusCode,
     response::{IntoResponse, Response},
     Json,
 };
 use sea_orm::DatabaseConnection;
-use serde_json::json;
-use tower_sessions::Session;
 
-pub async fn my_profile(State(db): State<DatabaseConnection>, session: Session) -> Response {
-    let unauthorized =
-        || (StatusCode::UNAUTHORIZED, Json(json!({"error": "unauthorized", "message": "Please sign in to continue."}))).into_response();
-    let user_id = match session::user_id(&session).await {
-        Ok(Some(id)) => id,
-        Ok(None) => return unauthorized(),
-        Err(err) => {
-            tracing::error!(error = %err, "session store failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
-    match load_user_profile(&db, &user_id).await {
-        Ok(Some(profile)) if !profile.blocked => Json(profile).into_response(),
-        Ok(_) => unauthorized(),
-        Err(err) => {
-            tracing::error!(error = %err, "loading the profile failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": "internal"}))).into_response()
-        }
-    }
+use crate::{api::error::ApiError, session_user::RequireUser};
+
+/// The profile of the person signed in (a deleted or blocked account's session has ended).
+pub async fn my_profile(State(db): State<DatabaseConnection>, RequireUser(me): RequireUser) -> Result<Json<UserProfile>, ApiError> {
+    let profile = load_user_profile(&db, &me.user_id).await.map_err(|e| ApiError::internal("loading the profile", e))?;
+    profile.map(Json).ok_or_else(|| AppError::Unauthorized.into())
 }
 
 /// `GET /api/me/export`: the "download my data" file.
-pub async fn export(State(db): State<DatabaseConnection>, session: Session) -> Response {
-    let Ok(Some(user_id)) = session::user_id(&session).await else {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "unauthorized", "message": "Please sign in to continue."})))
-            .into_response();
-    };
-    match export_my_data(&db, &user_id).await {
-        Ok(Some(doc)) => {
-            ([(axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"askonce-my-data.json\"")], Json(doc)).into_response()
-        }
-        Ok(None) => StatusCode::UNAUTHORIZED.into_response(),
-        Err(err) => {
-            tracing::error!(error = %err, "exporting data failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+pub async fn export(State(db): State<DatabaseConnection>, RequireUser(me): RequireUser) -> Result<Response, ApiError> {
+    let doc = export_my_data(&db, &me.user_id).await.map_err(|e| ApiError::internal("exporting data", e))?.ok_or(AppError::Unauthorized)?;
+    Ok(([(axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"askonce-my-data.json\"")], Json(doc)).into_response())
 }

@@ -427,11 +427,11 @@ async fn no_user_can_read_or_change_another_users_data(backend: Backend) {
     let post = |path: &'static str, form: Vec<(&'static str, String)>| {
         mallory.post(app.url(path)).header("accept", "application/json").form(&form).send()
     };
-    let res = post(app::profile::page::UnlinkAccount::PATH, vec![("connection", "google".into()), ("subject", "victim-sub".into())])
+    let res = post(app::account::page::UnlinkAccount::PATH, vec![("connection", "google".into()), ("subject", "victim-sub".into())])
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CONFLICT, "someone else's linked account is not one of mine");
-    let res = post(app::profile::sessions::EndSessions::PATH, vec![("handle", victim_session.clone())]).await.unwrap();
+    let res = post(app::account::sessions::EndSessions::PATH, vec![("handle", victim_session.clone())]).await.unwrap();
     assert!(res.status().is_success(), "{}", res.status());
 
     let victims_identities = identities::Entity::find().filter(identities::Column::UserId.eq(&victim_id)).count(&app.db).await.unwrap();

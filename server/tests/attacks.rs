@@ -120,7 +120,7 @@ async fn a_linked_identity_never_overwrites_the_primarys_values(backend: Backend
     assert_eq!(primary[0]["connection"], "home");
 
     let res = ada
-        .post(app.url(app::profile::page::MakePrimaryAccount::PATH))
+        .post(app.url(app::account::page::MakePrimaryAccount::PATH))
         .form(&[("connection", "work"), ("subject", "w-1")])
         .send()
         .await
@@ -170,7 +170,7 @@ async fn a_token_stops_working_when_its_creator_stops_being_admin(backend: Backe
 crate::on_both_databases!(a_token_stops_working_when_its_creator_stops_being_admin);
 
 async fn listed_sessions(app: &TestApp, client: &Client) -> Vec<Value> {
-    let res = client.post(app.url(app::profile::sessions::MySessions::PATH)).send().await.unwrap();
+    let res = client.post(app.url(app::account::sessions::MySessions::PATH)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     res.json().await.unwrap()
 }
@@ -217,7 +217,7 @@ async fn blocking_and_erasing_delete_the_session_records(backend: Backend) {
     assert_eq!(a.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 
     let res = b
-        .post(app.url(app::profile::page::DeleteMyAccount::PATH))
+        .post(app.url(app::account::page::DeleteMyAccount::PATH))
         .form(&[("confirm", "yes"), ("password", PASSWORD)])
         .send()
         .await
@@ -315,7 +315,7 @@ async fn nobody_can_make_another_persons_identity_their_primary(backend: Backend
     let mallory = browser();
     sign_up(&app, &mallory, "mallory@example.com").await;
     let res = mallory
-        .post(app.url(app::profile::page::MakePrimaryAccount::PATH))
+        .post(app.url(app::account::page::MakePrimaryAccount::PATH))
         .form(&[("connection", "test"), ("subject", "v-1")])
         .send()
         .await

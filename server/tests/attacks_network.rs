@@ -123,8 +123,8 @@ async fn the_recorded_last_ip_and_session_address_are_the_resolved_client() {
     assert!(res.status().is_redirection() || res.status().is_success(), "{}", res.status());
     let me: serde_json::Value = app.client.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
     assert_eq!(me["last_ip"], "203.0.113.50");
-    let sessions: Vec<app::profile::sessions::SignedInSession> =
-        app.client.post(app.url(app::profile::sessions::MySessions::PATH)).send().await.unwrap().json().await.unwrap();
+    let sessions: Vec<app::account::sessions::SignedInSession> =
+        app.client.post(app.url(app::account::sessions::MySessions::PATH)).send().await.unwrap().json().await.unwrap();
     assert_eq!(sessions[0].ip.as_deref(), Some("203.0.113.50"));
 
     // A provider sign-in: the callback request carries the header.
@@ -225,7 +225,7 @@ async fn wrong_passwords_at_account_deletion_are_limited_too() {
     // A stolen session: signed in, guessing the password to delete the account.
     sign_up(&app, &app.client, &[], "ada@example.com").await;
     let delete = |password: &'static str| {
-        app.client.post(app.url(app::profile::page::DeleteMyAccount::PATH)).form(&[("confirm", "yes"), ("password", password)]).send()
+        app.client.post(app.url(app::account::page::DeleteMyAccount::PATH)).form(&[("confirm", "yes"), ("password", password)]).send()
     };
     for _ in 0..5 {
         assert_eq!(delete("not my password").await.unwrap().status(), StatusCode::BAD_REQUEST);

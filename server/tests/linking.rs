@@ -40,7 +40,7 @@ async fn a_signed_in_user_links_a_provider_account_and_can_unlink_all_but_the_la
 
     let unlink = |connection: &'static str, subject: String| {
         app.client
-            .post(app.url(app::profile::page::UnlinkAccount::PATH))
+            .post(app.url(app::account::page::UnlinkAccount::PATH))
             .form(&[("connection", connection.to_string()), ("subject", subject)])
             .send()
     };

@@ -16,7 +16,7 @@ async fn sign_up(app: &TestApp) {
 }
 
 async fn delete(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
-    app.client.post(app.url(app::profile::page::DeleteMyAccount::PATH)).form(form).send().await.unwrap()
+    app.client.post(app.url(app::account::page::DeleteMyAccount::PATH)).form(form).send().await.unwrap()
 }
 
 #[tokio::test]
@@ -71,14 +71,15 @@ async fn details_are_edited_with_the_stage_rules_and_provider_synced_values_are_
     let provider = app.client.get(start.headers()["location"].to_str().unwrap()).send().await.unwrap();
     app.client.get(provider.headers()["location"].to_str().unwrap()).send().await.unwrap();
 
-    let fields: Vec<app::profile::edit::EditableField> =
-        app.client.post(app.url(app::profile::edit::MyEditableFields::PATH)).send().await.unwrap().json().await.unwrap();
+    let fields: Vec<app::account::details::EditableField> =
+        app.client.post(app.url(app::account::details::MyEditableFields::PATH)).send().await.unwrap().json().await.unwrap();
     let given = fields.iter().find(|f| f.field.key.as_str() == "given_name").unwrap();
     assert!(given.locked.as_deref().unwrap().contains("test"), "synced at each login: read-only");
     let company = fields.iter().find(|f| f.field.key.as_str() == "company").unwrap();
     assert!(company.locked.is_none());
 
-    let save = |pairs: Vec<(&'static str, String)>| app.client.post(app.url(app::profile::edit::UpdateMyDetails::PATH)).form(&pairs).send();
+    let save =
+        |pairs: Vec<(&'static str, String)>| app.client.post(app.url(app::account::details::UpdateMyDetails::PATH)).form(&pairs).send();
     let too_long = save(vec![("answers[company]", "x".repeat(200))]).await.unwrap();
     assert_eq!(too_long.status(), StatusCode::BAD_REQUEST);
     let err: app::error::AppError = too_long.json().await.unwrap();

@@ -3,13 +3,8 @@
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use tower_sessions::Session;
-
     use crate::{
-        auth::{
-            ssr::{require_user, user_of_session},
-            SessionUser,
-        },
+        auth::{ssr::require_user, SessionUser},
         error::{ssr::set_status, AppError},
         state::AppState,
     };
@@ -21,18 +16,7 @@ pub mod ssr {
         if me.is_admin {
             Ok((state, me))
         } else {
-            let err = AppError::Forbidden;
-            set_status(&err);
-            Err(err)
-        }
-    }
-
-    /// The same check for plain axum handlers (CSV download): the admin's user id.
-    pub async fn admin_of_session(state: &AppState, session: &Session) -> Result<String, AppError> {
-        match user_of_session(state, session).await? {
-            Some(me) if me.is_admin => Ok(me.user_id),
-            Some(_) => Err(AppError::Forbidden),
-            None => Err(AppError::Unauthorized),
+            Err(set_status(AppError::Forbidden))
         }
     }
 }

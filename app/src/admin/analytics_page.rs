@@ -20,9 +20,7 @@ pub async fn analytics_report(from: String, to: String) -> Result<Report, AppErr
         super::analytics::Period::last_days(chrono::Utc::now().date_naive(), 30)
     } else {
         super::analytics::Period::parse(&from, &to).ok_or_else(|| {
-            crate::error::ssr::fail(AppError::BadRequest(
-                "Choose a start date on or before the end date (YYYY-MM-DD), at most ten years apart.".into(),
-            ))
+            AppError::BadRequest("Choose a start date on or before the end date (YYYY-MM-DD), at most ten years apart.".into())
         })?
     };
     super::analytics::ssr::report(&state.db, period).await.map_err(|e| crate::error::ssr::internal("analytics", e))

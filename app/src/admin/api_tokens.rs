@@ -63,6 +63,35 @@ impl FromStr for Scope {
     }
 }
 
+/// The console's new-token form: a name and the ticked scopes (`scopes[read:users]=on`).
+/// Problems per input (`name`, `scopes`), for the form to show beside each.
+pub fn scopes_from_form(
+    name: &str,
+    ticked: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<Scope>, std::collections::BTreeMap<String, String>> {
+    let mut problems = std::collections::BTreeMap::new();
+    if name.trim().is_empty() {
+        problems.insert("name".to_string(), "Give the token a name, to recognise it later.".to_string());
+    }
+    let mut chosen = Vec::new();
+    for key in ticked.keys() {
+        match key.parse::<Scope>() {
+            Ok(s) => chosen.push(s),
+            Err(e) => {
+                problems.insert("scopes".into(), e.to_string());
+            }
+        }
+    }
+    if chosen.is_empty() && !problems.contains_key("scopes") {
+        problems.insert("scopes".into(), "Choose at least one scope.".into());
+    }
+    if problems.is_empty() {
+        Ok(chosen)
+    } else {
+        Err(problems)
+    }
+}
+
 impl Serialize for Scope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -251,5 +280,14 @@ mod tests {
         }
         assert_eq!(serde_json::to_string(&Scope::UpdateUsersAppMetadata).unwrap(), "\"update:users_app_metadata\"");
         assert!("admin:all".parse::<Scope>().is_err());
+    }
+
+    #[test]
+    fn a_new_token_needs_a_name_and_known_scopes() {
+        let ticked = |keys: &[&str]| keys.iter().map(|k| (k.to_string(), "on".to_string())).collect();
+        assert_eq!(scopes_from_form("ci", &ticked(&["read:users"])), Ok(vec![Scope::ReadUsers]));
+        let problems = scopes_from_form(" ", &ticked(&[])).unwrap_err();
+        assert!(problems.contains_key("name") && problems["scopes"].contains("at least one"));
+        assert!(scopes_from_form("ci", &ticked(&["admin:all"])).unwrap_err().contains_key("scopes"));
     }
 }

@@ -1,12 +1,12 @@
 //! The audit log: who changed what in the console, the API and the CLI. Entries name the
-//! subject by [`subject_hash`](crate::profile::self_service::subject_hash) only, so erasing a
+//! subject by [`subject_hash`](crate::account::self_service::subject_hash) only, so erasing a
 //! person leaves nothing personal behind.
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
 use serde_json::Value;
 
-use crate::{entities::audit_log, profile::self_service::subject_hash};
+use crate::{account::self_service::subject_hash, entities::audit_log};
 
 /// Records one action. `actor_kind`: `admin`, `api`, `cli`, `user`.
 pub async fn record(

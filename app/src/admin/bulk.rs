@@ -21,7 +21,10 @@ use super::users::Cursor;
 use crate::{
     auth::accounts::PASSWORD_CONNECTION,
     entities::{identities, password_credentials, users},
-    profile::{validate_metadata, Email, MetadataLimits, Source},
+    profile::{
+        store::{self, NewProfile, ProfileWrite, StoreError, TextAttribute},
+        validate_metadata, Email, EmailEvidence, MetadataLimits, Source,
+    },
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,6 +103,8 @@ pub enum BulkError {
     Invalid(Vec<String>),
     #[error(transparent)]
     Db(#[from] DbErr),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Parses a file: a JSON array, or one JSON object per line (Auth0's export jobs write
@@ -200,51 +205,31 @@ pub async fn import(db: &DatabaseConnection, users: &[BulkUser]) -> Result<Impor
             Some(id) if users::Entity::find_by_id(id.clone()).count(&txn).await? == 0 => id.clone(),
             _ => uuid::Uuid::now_v7().to_string(),
         };
-        let mut provenance = Map::new();
-        let source = json!({ "source": Source::Import, "at": now });
+        let new = NewProfile { id: id.clone(), created_at: u.created_at.unwrap_or(now), logins_count: u.logins_count.unwrap_or(0) };
+        let empty = store::insert_empty(&txn, new).await?;
+        let mut write = ProfileWrite::new(&empty, now);
+        let source = Source::Import;
+        if let Some(email) = &u.email {
+            // The site owner's export vouches for exactly the address it came with.
+            let evidence = normalized.as_deref().filter(|_| u.email_verified).map(|e| EmailEvidence::new(e, Source::Import, now));
+            write.set_email(email.clone(), &source, evidence);
+        }
         for (attr, value) in [
-            ("email", &u.email),
-            ("name", &u.name),
-            ("given_name", &u.given_name),
-            ("family_name", &u.family_name),
-            ("nickname", &u.nickname),
-            ("picture", &u.picture),
-            ("locale", &u.locale),
+            (TextAttribute::Name, &u.name),
+            (TextAttribute::GivenName, &u.given_name),
+            (TextAttribute::FamilyName, &u.family_name),
+            (TextAttribute::Nickname, &u.nickname),
+            (TextAttribute::Picture, &u.picture),
+            (TextAttribute::Locale, &u.locale),
         ] {
             if value.is_some() {
-                provenance.insert(attr.to_string(), source.clone());
+                write.set_text(attr, value.clone(), &source);
             }
         }
-        for key in u.user_metadata.keys() {
-            provenance.insert(format!("user_metadata.{key}"), source.clone());
-        }
-        // The site owner's export vouches for exactly the address it came with.
-        let verified = u.email_verified && normalized.is_some();
-        if let (true, Some(email)) = (verified, &normalized) {
-            provenance.insert("email_verified".into(), crate::profile::EmailEvidence::new(email, Source::Import, now).to_provenance());
-        }
-        users::ActiveModel {
-            id: Set(id.clone()),
-            email: Set(u.email.clone()),
-            email_normalized: Set(normalized.clone()),
-            email_verified: Set(verified),
-            name: Set(u.name.clone()),
-            given_name: Set(u.given_name.clone()),
-            family_name: Set(u.family_name.clone()),
-            nickname: Set(u.nickname.clone()),
-            picture: Set(u.picture.clone()),
-            locale: Set(u.locale.clone()),
-            user_metadata: Set(Value::Object(u.user_metadata.clone())),
-            app_metadata: Set(Value::Object(u.app_metadata.clone())),
-            provenance: Set(Value::Object(provenance)),
-            logins_count: Set(u.logins_count.unwrap_or(0).max(0)),
-            blocked: Set(u.blocked),
-            created_at: Set(u.created_at.unwrap_or(now)),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        write.replace_user_metadata(u.user_metadata.clone(), &source);
+        write.set_app_metadata(u.app_metadata.clone());
+        write.set_blocked(u.blocked);
+        write.commit(&txn).await?;
         let mut has_password_identity = false;
         for identity in &u.identities {
             // Auth0's database connection is ours too: its subject becomes our user id.

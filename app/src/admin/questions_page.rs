@@ -26,7 +26,7 @@ pub async fn questions_config() -> Result<ProfilingConfig, AppError> {
 pub async fn save_field(#[server(default)] original: Option<String>, form: FieldForm) -> Result<(), AppError> {
     use super::questions::{problems_by_input, Edit};
     let (state, me) = super::access::ssr::require_admin().await?;
-    let field = form.to_field().map_err(ssr::invalid)?;
+    let field = form.to_field().map_err(AppError::Invalid)?;
     let prefix = format!("fields.{}", field.key);
     let original = ssr::key(original)?;
     ssr::apply(&state, &me, Edit::SaveField { original, field }, |p| problems_by_input(p, &prefix)).await?;
@@ -38,7 +38,7 @@ pub async fn save_field(#[server(default)] original: Option<String>, form: Field
 pub async fn save_stage(#[server(default)] original: Option<String>, form: StageForm) -> Result<(), AppError> {
     use super::questions::{problems_by_input, Edit};
     let (state, me) = super::access::ssr::require_admin().await?;
-    let stage = form.to_stage().map_err(ssr::invalid)?;
+    let stage = form.to_stage().map_err(AppError::Invalid)?;
     let prefix = format!("stages.{}", stage.key);
     let original = ssr::key(original)?;
     ssr::apply(&state, &me, Edit::SaveStage { original, stage }, |p| problems_by_input(p, &prefix)).await?;
@@ -51,7 +51,7 @@ pub async fn save_stage(#[server(default)] original: Option<String>, form: Stage
 pub async fn question_action(kind: String, key: String, action: String) -> Result<(), AppError> {
     use super::questions::{Direction, Edit};
     let (state, me) = super::access::ssr::require_admin().await?;
-    let key = crate::profiling::FieldKey::parse(&key).map_err(|e| crate::error::ssr::fail(AppError::BadRequest(e.to_string())))?;
+    let key = crate::profiling::FieldKey::parse(&key).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let edit = match (kind.as_str(), action.as_str()) {
         ("field", "up") => Edit::MoveField(key, Direction::Up),
         ("field", "down") => Edit::MoveField(key, Direction::Down),
@@ -61,7 +61,7 @@ pub async fn question_action(kind: String, key: String, action: String) -> Resul
         ("stage", "delete") => Edit::DeleteStage(key),
         ("stage", "enable") => Edit::SetStageEnabled(key, true),
         ("stage", "disable") => Edit::SetStageEnabled(key, false),
-        _ => return Err(crate::error::ssr::fail(AppError::BadRequest("Unknown action.".into()))),
+        _ => return Err(AppError::BadRequest("Unknown action.".into())),
     };
     ssr::apply(&state, &me, edit, |p| BTreeMap::from([(String::new(), p.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]))
         .await
@@ -74,24 +74,15 @@ mod ssr {
     use super::super::questions::{ssr::QuestionsError, Edit, EditError};
     use crate::{
         auth::SessionUser,
-        error::{
-            ssr::{internal, set_status},
-            AppError,
-        },
+        error::{ssr::internal, AppError},
         profiling::{ConfigProblem, FieldKey},
         state::AppState,
     };
 
-    pub fn invalid(map: BTreeMap<String, String>) -> AppError {
-        let err = AppError::Invalid(map);
-        set_status(&err);
-        err
-    }
-
     pub fn key(original: Option<String>) -> Result<Option<FieldKey>, AppError> {
         match original.filter(|o| !o.trim().is_empty()) {
             None => Ok(None),
-            Some(o) => FieldKey::parse(o.trim()).map(Some).map_err(|e| crate::error::ssr::fail(AppError::BadRequest(e.to_string()))),
+            Some(o) => FieldKey::parse(o.trim()).map(Some).map_err(|e| AppError::BadRequest(e.to_string())),
         }
     }
 
@@ -107,13 +98,11 @@ mod ssr {
     }
 
     fn map_error(err: QuestionsError, place: impl Fn(&[ConfigProblem]) -> BTreeMap<String, String>) -> AppError {
-        let err = match err {
+        match err {
             QuestionsError::Edit(EditError::Problems(p)) => AppError::Invalid(place(&p)),
             QuestionsError::Edit(EditError::NotFound(_)) => AppError::NotFound,
             QuestionsError::Profiling(e) => internal("saving questions", e),
-        };
-        set_status(&err);
-        err
+        }
     }
 }
 

@@ -35,6 +35,31 @@ pub struct Simulation {
     pub verdicts: Vec<Verdict>,
 }
 
+/// The simulator form's moment: `event` signup | login | context. `None`: a login with no
+/// number, meaning the person's next login (worked out from the user found).
+pub fn moment_from_form(
+    event: &str,
+    login_number: Option<&str>,
+    context: Option<&str>,
+    tags: Option<&str>,
+) -> Result<Option<Moment>, InvalidMoment> {
+    Ok(match event {
+        "signup" => Some(Moment::Signup),
+        "context" => Some(Moment::Context {
+            name: context.unwrap_or_default().trim().to_string(),
+            tags: tags.unwrap_or_default().split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect(),
+        }),
+        _ => match login_number.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => Some(Moment::Login { number: n.parse::<u32>().map_err(|_| InvalidMoment)?.max(1) }),
+            None => None,
+        },
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("The login number must be a whole number.")]
+pub struct InvalidMoment;
+
 fn day(at: &DateTime<Utc>) -> String {
     at.format("%Y-%m-%d").to_string()
 }
@@ -228,5 +253,23 @@ mod tests {
         let verdicts = explain(&config, &decision, &provenance);
         let company = verdicts.iter().find(|v| v.field.as_deref() == Some("company")).unwrap();
         assert_eq!(company.why, "known: user_metadata.company (answered by the user, 2026-11-20)");
+    }
+}
+
+#[cfg(test)]
+mod form_tests {
+    use super::*;
+
+    #[test]
+    fn the_form_names_each_moment() {
+        assert_eq!(moment_from_form("signup", None, None, None), Ok(Some(Moment::Signup)));
+        assert_eq!(moment_from_form("login", Some(" 3 "), None, None), Ok(Some(Moment::Login { number: 3 })));
+        assert_eq!(moment_from_form("login", Some("0"), None, None), Ok(Some(Moment::Login { number: 1 })));
+        assert_eq!(moment_from_form("login", Some(""), None, None), Ok(None), "no number: their next login");
+        assert_eq!(
+            moment_from_form("context", None, Some(" article "), Some("ai, ,news")),
+            Ok(Some(Moment::Context { name: "article".into(), tags: vec!["ai".into(), "news".into()] }))
+        );
+        assert_eq!(moment_from_form("login", Some("three"), None, None), Err(InvalidMoment));
     }
 }

@@ -16,32 +16,15 @@ pub async fn simulate(
     context: Option<String>,
     tags: Option<String>,
 ) -> Result<Option<Simulation>, AppError> {
-    use crate::error::ssr::internal;
     let (state, _) = super::access::ssr::require_admin().await?;
     if user.trim().is_empty() {
         return Ok(None);
     }
-    let moment = match event.as_str() {
-        "signup" => Some(Moment::Signup),
-        "context" => Some(Moment::Context {
-            name: context.unwrap_or_default().trim().to_string(),
-            tags: tags.unwrap_or_default().split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect(),
-        }),
-        // No number: their next login, which the simulator works out from the user it finds.
-        _ => match login_number.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-            Some(n) => {
-                let number = n
-                    .parse::<u32>()
-                    .map_err(|_| crate::error::ssr::fail(AppError::BadRequest("The login number must be a whole number.".into())))?;
-                Some(Moment::Login { number: number.max(1) })
-            }
-            None => None,
-        },
-    };
-    match super::simulator::ssr::simulate(&state.db, &user, moment).await.map_err(|e| internal("simulating", e))? {
-        Some(sim) => Ok(Some(sim)),
-        None => Err(crate::error::ssr::fail(AppError::BadRequest(format!("No user has the id or email “{}”.", user.trim())))),
-    }
+    let moment = super::simulator::moment_from_form(&event, login_number.as_deref(), context.as_deref(), tags.as_deref())
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let simulation =
+        super::simulator::ssr::simulate(&state.db, &user, moment).await.map_err(|e| crate::error::ssr::internal("simulating", e))?;
+    simulation.map(Some).ok_or_else(|| AppError::BadRequest(format!("No user has the id or email “{}”.", user.trim())))
 }
 
 fn moment_text(m: &Moment) -> String {

@@ -27,29 +27,9 @@ pub struct CreatedToken {
 /// Form: `name`, `scopes[read:users]=on`, …
 #[server(endpoint = "admin/tokens/create")]
 pub async fn create_token(name: String, #[server(default)] scopes: BTreeMap<String, String>) -> Result<CreatedToken, AppError> {
-    use crate::error::ssr::{internal, set_status};
+    use crate::error::ssr::internal;
     let (state, me) = super::access::ssr::require_admin().await?;
-    let mut problems = BTreeMap::new();
-    if name.trim().is_empty() {
-        problems.insert("name".to_string(), "Give the token a name, to recognise it later.".to_string());
-    }
-    let mut chosen = Vec::new();
-    for key in scopes.keys() {
-        match key.parse::<Scope>() {
-            Ok(s) => chosen.push(s),
-            Err(e) => {
-                problems.insert("scopes".into(), e.to_string());
-            }
-        }
-    }
-    if chosen.is_empty() && !problems.contains_key("scopes") {
-        problems.insert("scopes".into(), "Choose at least one scope.".into());
-    }
-    if !problems.is_empty() {
-        let err = AppError::Invalid(problems);
-        set_status(&err);
-        return Err(err);
-    }
+    let chosen = super::api_tokens::scopes_from_form(&name, &scopes).map_err(AppError::Invalid)?;
     let (info, secret) = super::api_tokens::ssr::create(&state.db, &name, &chosen, ("admin", Some(&me.user_id)), None)
         .await
         .map_err(|e| internal("creating a token", e))?;
@@ -61,7 +41,7 @@ pub async fn revoke_token(id: String) -> Result<(), AppError> {
     use crate::error::ssr::internal;
     let (state, me) = super::access::ssr::require_admin().await?;
     if !super::api_tokens::ssr::revoke(&state.db, &id, ("admin", Some(&me.user_id))).await.map_err(|e| internal("revoking a token", e))? {
-        return Err(crate::error::ssr::fail(AppError::NotFound));
+        return Err(AppError::NotFound);
     }
     Ok(())
 }

@@ -7,6 +7,8 @@
 //! users; SQLite scans. Pages are ordered newest first by `(created_at, id)` and continue from
 //! a cursor, never an offset.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -92,6 +94,35 @@ pub struct UserPatch {
     pub blocked: Option<bool>,
 }
 
+impl UserPatch {
+    /// The console's metadata editor: both objects as JSON documents (empty: `{}`), each
+    /// replacing the stored one. Problems per document, for the form to show beside each.
+    pub fn from_documents(user_metadata: &str, app_metadata: &str) -> Result<Self, BTreeMap<String, String>> {
+        let mut problems = BTreeMap::new();
+        let mut parse = |which: &str, text: &str| match serde_json::from_str::<Value>(if text.trim().is_empty() { "{}" } else { text }) {
+            Ok(Value::Object(map)) => Some(map),
+            Ok(_) => {
+                problems.insert(which.to_string(), "Must be a JSON object, like {\"plan\": \"pro\"}.".to_string());
+                None
+            }
+            Err(e) => {
+                problems.insert(which.to_string(), format!("Not valid JSON: {e}"));
+                None
+            }
+        };
+        let patch = UserPatch {
+            user_metadata: parse("user_metadata", user_metadata),
+            app_metadata: parse("app_metadata", app_metadata),
+            blocked: None,
+        };
+        if problems.is_empty() {
+            Ok(patch)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
 /// How a patch's metadata is applied: merged (API) or as the whole new object (the
 /// console's JSON editor shows the whole object, so a key removed there is removed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +142,39 @@ pub enum DirectoryError {
     InvalidMetadata { which: &'static str, problem: crate::profile::MetadataError },
     #[error("the user changed while saving; please try again")]
     Conflict,
+    /// A deletion must repeat the user's email (or id): the guard against deleting the wrong
+    /// person.
+    #[error("Type {expected} to confirm.")]
+    NotConfirmed { expected: String },
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::profile::store::StoreError> for DirectoryError {
+    fn from(err: crate::profile::store::StoreError) -> Self {
+        match err {
+            crate::profile::store::StoreError::Conflict => DirectoryError::Conflict,
+            crate::profile::store::StoreError::Db(e) => DirectoryError::Db(e),
+        }
+    }
+}
+
+/// What the console and server functions tell the admin, with the status set once here.
+#[cfg(feature = "ssr")]
+impl From<DirectoryError> for crate::error::AppError {
+    fn from(err: DirectoryError) -> Self {
+        use crate::error::AppError;
+        match err {
+            DirectoryError::NotFound => AppError::NotFound,
+            DirectoryError::InvalidMetadata { which, problem } => {
+                AppError::Invalid(std::collections::BTreeMap::from([(which.to_string(), problem.to_string())]))
+            }
+            DirectoryError::Conflict => AppError::Conflict(err.to_string()),
+            DirectoryError::NotConfirmed { .. } => {
+                AppError::Invalid(std::collections::BTreeMap::from([("confirm".to_string(), err.to_string())]))
+            }
+            DirectoryError::Db(e) => crate::error::ssr::internal("user directory", e),
+        }
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -123,6 +187,7 @@ pub mod ssr {
     use serde_json::{json, Map, Value};
 
     use super::*;
+    use crate::profile::store::{self, ProfileWrite, StoreError};
     use crate::{
         entities::{user_sessions, users},
         profile::{merge_metadata, validate_metadata, view::ssr::load_user_profile, MetadataLimits, UserProfile},
@@ -199,8 +264,8 @@ pub mod ssr {
         actor: (&str, Option<&str>),
     ) -> Result<UserProfile, DirectoryError> {
         let limits = MetadataLimits::default();
-        for _attempt in 0..3 {
-            let user = users::Entity::find_by_id(user_id.to_string()).one(db).await?.ok_or(DirectoryError::NotFound)?;
+        for _attempt in 0..store::WRITE_ATTEMPTS {
+            let user = store::load(db, user_id).await?.ok_or(DirectoryError::NotFound)?;
             let apply =
                 |current: &Value, change: &Option<Map<String, Value>>, which: &'static str| -> Result<Option<Value>, DirectoryError> {
                     let Some(change) = change else { return Ok(None) };
@@ -215,39 +280,26 @@ pub mod ssr {
             let user_metadata = apply(&user.user_metadata, &patch.user_metadata, "user_metadata")?;
             let app_metadata = apply(&user.app_metadata, &patch.app_metadata, "app_metadata")?;
 
-            let now = Utc::now();
-            let mut update = users::Entity::update_many()
-                .col_expr(users::Column::Version, Expr::value(user.version + 1))
-                .col_expr(users::Column::UpdatedAt, Expr::value(now));
-            if let Some(next) = &user_metadata {
-                // Keys set here are the site owner's (or the API's) word from now on.
-                let source = if actor.0 == "api" { crate::profile::Source::Api } else { crate::profile::Source::Admin };
-                let mut provenance = user.provenance.as_object().cloned().unwrap_or_default();
-                let before = user.user_metadata.as_object().cloned().unwrap_or_default();
-                for (key, value) in next.as_object().into_iter().flatten() {
-                    if before.get(key) != Some(value) {
-                        provenance.insert(format!("user_metadata.{key}"), json!({ "source": source, "at": now }));
-                    }
-                }
-                for key in before.keys().filter(|k| next.get(k.as_str()).is_none()) {
-                    provenance.remove(&format!("user_metadata.{key}"));
-                }
-                update = update
-                    .col_expr(users::Column::UserMetadata, Expr::value(next.clone()))
-                    .col_expr(users::Column::Provenance, Expr::value(Value::Object(provenance)));
+            // Keys set here are the site owner's (or the API's) word from now on.
+            let source = if actor.0 == "api" { crate::profile::Source::Api } else { crate::profile::Source::Admin };
+            let mut write = ProfileWrite::new(&user, Utc::now());
+            if let Some(Value::Object(next)) = user_metadata {
+                write.replace_user_metadata(next, &source);
             }
-            if let Some(next) = &app_metadata {
-                update = update.col_expr(users::Column::AppMetadata, Expr::value(next.clone()));
+            if let Some(Value::Object(next)) = app_metadata {
+                write.set_app_metadata(next);
             }
             if let Some(blocked) = patch.blocked {
-                update = update.col_expr(users::Column::Blocked, Expr::value(blocked));
+                write.set_blocked(blocked);
             }
             let txn = crate::db::begin_write(db).await?;
-            let result = update.filter(users::Column::Id.eq(user_id)).filter(users::Column::Version.eq(user.version)).exec(&txn).await?;
-            if result.rows_affected == 0 {
-                txn.rollback().await?;
-                continue;
-            }
+            match write.commit(&txn).await {
+                Err(StoreError::Conflict) => {
+                    txn.rollback().await?;
+                    continue;
+                }
+                other => other?,
+            };
             if patch.blocked == Some(true) {
                 // Their sessions end: the signed-in list forgets them now, and every session
                 // is refused at its next request (the user is blocked).
@@ -268,9 +320,24 @@ pub mod ssr {
         Err(DirectoryError::Conflict)
     }
 
+    /// Deletes `user_id` when `confirm` repeats their email (or their id when they have none).
+    pub async fn delete_confirmed(
+        db: &DatabaseConnection,
+        user_id: &str,
+        confirm: &str,
+        actor: (&str, Option<&str>),
+    ) -> Result<(), DirectoryError> {
+        let user = store::load(db, user_id).await?.ok_or(DirectoryError::NotFound)?;
+        let expected = user.email.unwrap_or(user.id);
+        if !confirm.trim().eq_ignore_ascii_case(&expected) {
+            return Err(DirectoryError::NotConfirmed { expected });
+        }
+        delete(db, user_id, actor).await
+    }
+
     /// Deletes a user and everything about them (see `erase_account`).
     pub async fn delete(db: &DatabaseConnection, user_id: &str, actor: (&str, Option<&str>)) -> Result<(), DirectoryError> {
-        if crate::profile::self_service::erase_account(db, user_id, actor.0).await? {
+        if crate::account::self_service::erase_account(db, user_id, actor.0).await? {
             Ok(())
         } else {
             Err(DirectoryError::NotFound)
@@ -407,6 +474,16 @@ pub mod ssr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_metadata_editor_takes_two_json_objects() {
+        let patch = UserPatch::from_documents("{\"plan\": \"pro\"}", " ").unwrap_or_default();
+        assert_eq!(patch.user_metadata.map(Value::Object), Some(serde_json::json!({"plan": "pro"})));
+        assert_eq!(patch.app_metadata, Some(Map::new()), "empty means {{}}");
+        let problems = UserPatch::from_documents("[1]", "{oops").unwrap_err();
+        assert!(problems["user_metadata"].contains("JSON object"));
+        assert!(problems["app_metadata"].starts_with("Not valid JSON"));
+    }
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {

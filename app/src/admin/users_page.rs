@@ -16,12 +16,13 @@ use crate::{error::AppError, profile::UserProfile};
 pub async fn search_users(q: String, from: Option<String>) -> Result<UserPage, AppError> {
     let (state, _) = super::access::ssr::require_admin().await?;
     let cursor = match from.as_deref().filter(|f| !f.is_empty()) {
-        Some(f) => Some(super::users::Cursor::decode(f).ok_or_else(|| {
-            crate::error::ssr::fail(AppError::BadRequest("That page link is invalid; start from the first page.".into()))
-        })?),
+        Some(f) => Some(
+            super::users::Cursor::decode(f)
+                .ok_or_else(|| AppError::BadRequest("That page link is invalid; start from the first page.".into()))?,
+        ),
         None => None,
     };
-    super::users::ssr::search(&state.db, &q, cursor.as_ref(), 25).await.map_err(ssr::map_error)
+    super::users::ssr::search(&state.db, &q, cursor.as_ref(), 25).await.map_err(AppError::from)
 }
 
 /// Everything the detail page shows.
@@ -35,13 +36,14 @@ pub struct AdminUserView {
 
 #[server(endpoint = "admin/users/get")]
 pub async fn admin_user(id: String) -> Result<AdminUserView, AppError> {
-    use crate::error::ssr::{fail, internal};
+    use crate::error::ssr::{internal, set_status};
     let (state, _) = super::access::ssr::require_admin().await?;
     let profile = crate::profile::view::ssr::load_user_profile(&state.db, &id)
         .await
         .map_err(|e| internal("loading a user", e))?
-        .ok_or_else(|| fail(AppError::NotFound))?;
-    let history = crate::profile::self_service::prompt_history(&state.db, &id).await.map_err(|e| internal("loading a user", e))?;
+        // The user page renders this: an unknown id is a 404 page.
+        .ok_or_else(|| set_status(AppError::NotFound))?;
+    let history = crate::account::self_service::prompt_history(&state.db, &id).await.map_err(|e| internal("loading a user", e))?;
     let raw = serde_json::to_string_pretty(&profile).unwrap_or_default();
     Ok(AdminUserView { profile, history, raw })
 }
@@ -51,29 +53,8 @@ pub async fn admin_user(id: String) -> Result<AdminUserView, AppError> {
 pub async fn save_user_metadata(id: String, user_metadata: String, app_metadata: String) -> Result<(), AppError> {
     use super::users::{MetadataMode, UserPatch};
     let (state, me) = super::access::ssr::require_admin().await?;
-    let mut problems = std::collections::BTreeMap::new();
-    let mut parse = |which: &str, text: &str| match serde_json::from_str::<Value>(if text.trim().is_empty() { "{}" } else { text }) {
-        Ok(Value::Object(map)) => Some(map),
-        Ok(_) => {
-            problems.insert(which.to_string(), "Must be a JSON object, like {\"plan\": \"pro\"}.".to_string());
-            None
-        }
-        Err(e) => {
-            problems.insert(which.to_string(), format!("Not valid JSON: {e}"));
-            None
-        }
-    };
-    let patch = UserPatch {
-        user_metadata: parse("user_metadata", &user_metadata),
-        app_metadata: parse("app_metadata", &app_metadata),
-        blocked: None,
-    };
-    if !problems.is_empty() {
-        let err = AppError::Invalid(problems);
-        crate::error::ssr::set_status(&err);
-        return Err(err);
-    }
-    super::users::ssr::update(&state.db, &id, &patch, MetadataMode::Replace, ("admin", Some(&me.user_id))).await.map_err(ssr::map_error)?;
+    let patch = UserPatch::from_documents(&user_metadata, &app_metadata).map_err(AppError::Invalid)?;
+    super::users::ssr::update(&state.db, &id, &patch, MetadataMode::Replace, ("admin", Some(&me.user_id))).await?;
     Ok(())
 }
 
@@ -82,57 +63,20 @@ pub async fn save_user_metadata(id: String, user_metadata: String, app_metadata:
 pub async fn set_user_blocked(id: String, blocked: bool) -> Result<(), AppError> {
     let (state, me) = super::access::ssr::require_admin().await?;
     if blocked && id == me.user_id {
-        return Err(crate::error::ssr::fail(AppError::Conflict("You cannot block yourself.".into())));
+        return Err(AppError::Conflict("You cannot block yourself.".into()));
     }
     let patch = super::users::UserPatch { blocked: Some(blocked), ..Default::default() };
-    super::users::ssr::update(&state.db, &id, &patch, super::users::MetadataMode::Merge, ("admin", Some(&me.user_id)))
-        .await
-        .map_err(ssr::map_error)?;
+    super::users::ssr::update(&state.db, &id, &patch, super::users::MetadataMode::Merge, ("admin", Some(&me.user_id))).await?;
     Ok(())
 }
 
 /// Deletes a user; `confirm` must repeat their email (or id when they have none).
 #[server(endpoint = "admin/users/delete")]
 pub async fn delete_user(id: String, confirm: String) -> Result<(), AppError> {
-    use crate::entities::users;
-    use sea_orm::EntityTrait;
     let (state, me) = super::access::ssr::require_admin().await?;
-    let user = users::Entity::find_by_id(id.clone())
-        .one(&state.db)
-        .await
-        .map_err(|e| crate::error::ssr::internal("loading a user", e))?
-        .ok_or_else(|| crate::error::ssr::fail(AppError::NotFound))?;
-    let expected = user.email.clone().unwrap_or_else(|| user.id.clone());
-    if !confirm.trim().eq_ignore_ascii_case(&expected) {
-        let err = AppError::Invalid(std::collections::BTreeMap::from([("confirm".to_string(), format!("Type {expected} to confirm."))]));
-        crate::error::ssr::set_status(&err);
-        return Err(err);
-    }
-    super::users::ssr::delete(&state.db, &id, ("admin", Some(&me.user_id))).await.map_err(ssr::map_error)?;
+    super::users::ssr::delete_confirmed(&state.db, &id, &confirm, ("admin", Some(&me.user_id))).await?;
     leptos_axum::redirect("/admin/users");
     Ok(())
-}
-
-#[cfg(feature = "ssr")]
-mod ssr {
-    use super::super::users::DirectoryError;
-    use crate::error::{
-        ssr::{internal, set_status},
-        AppError,
-    };
-
-    pub fn map_error(err: DirectoryError) -> AppError {
-        let err = match err {
-            DirectoryError::NotFound => AppError::NotFound,
-            DirectoryError::InvalidMetadata { which, problem } => {
-                AppError::Invalid(std::collections::BTreeMap::from([(which.to_string(), problem.to_string())]))
-            }
-            DirectoryError::Conflict => AppError::Conflict(err.to_string()),
-            DirectoryError::Db(e) => internal("user directory", e),
-        };
-        set_status(&err);
-        err
-    }
 }
 
 fn day(at: &chrono::DateTime<chrono::Utc>) -> String {
@@ -227,10 +171,9 @@ fn UserDetail() -> impl IntoView {
                     let confirm_word = p.email.clone().unwrap_or_else(|| p.user_id.clone());
                     let user_metadata = serde_json::to_string_pretty(&p.user_metadata).unwrap_or_default();
                     let app_metadata = serde_json::to_string_pretty(&p.app_metadata).unwrap_or_default();
-                    let values: Vec<(String, String)> = [
-                        ("email", p.email.clone()), ("name", p.name.clone()), ("given_name", p.given_name.clone()),
-                        ("family_name", p.family_name.clone()), ("nickname", p.nickname.clone()), ("locale", p.locale.clone()),
-                    ].into_iter().filter_map(|(k, v)| v.map(|v| (k.to_string(), v))).chain(
+                    let values: Vec<(String, String)> = crate::profile::RootAttribute::ALL.into_iter()
+                        .filter(|a| !matches!(a, crate::profile::RootAttribute::EmailVerified | crate::profile::RootAttribute::Picture))
+                        .filter_map(|a| p.root_text(a).map(|v| (a.as_str().to_string(), v))).chain(
                         p.user_metadata.as_object().into_iter().flatten().map(|(k, v)| (format!("user_metadata.{k}"), v.to_string()))
                     ).collect();
                     view! {

@@ -28,10 +28,8 @@ pub async fn list_articles() -> Result<Vec<Article>, AppError> {
 pub async fn get_article(slug: String) -> Result<Article, AppError> {
     let state = crate::state::AppState::current()?;
     let found = ssr::by_slug(&state.db, &slug).await.map_err(|e| crate::error::ssr::internal("loading an article", e))?;
-    found.ok_or_else(|| {
-        crate::error::ssr::set_status(&AppError::NotFound);
-        AppError::NotFound
-    })
+    // The article page renders this: an unknown slug is a 404 page.
+    found.ok_or_else(|| crate::error::ssr::set_status(AppError::NotFound))
 }
 
 #[cfg(feature = "ssr")]

@@ -2,14 +2,17 @@
 //! the bookkeeping every successful login does.
 
 use chrono::Utc;
-use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
 use super::password::{check_new_password, ssr as hashing, PasswordProblem};
 use crate::{
     entities::{identities, password_credentials, users},
     identity::{normalize, ProviderKind},
-    profile::Email,
+    profile::{
+        store::{self, NewProfile, ProfileWrite, StoreError, TextAttribute},
+        Email, Source,
+    },
 };
 
 /// The connection name of local accounts (Auth0's default database connection name).
@@ -29,6 +32,8 @@ pub enum AccountError {
     #[error(transparent)]
     Db(#[from] DbErr),
     #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
     Hash(#[from] hashing::HashError),
 }
 
@@ -42,29 +47,20 @@ pub async fn sign_up_with_password(db: &DatabaseConnection, email: &Email, passw
     }
     let hash = hashing::hash_password(password).await?;
     let now = Utc::now();
-    let user_id = new_user_id();
+    let new = NewProfile { created_at: now, ..NewProfile::now() };
+    let user_id = new.id.clone();
     let raw = json!({ "email": email.as_str() });
     let attrs = normalize(ProviderKind::Password, &raw);
 
     let txn = crate::db::begin_write(db).await?;
-    let user = users::ActiveModel {
-        id: Set(user_id.clone()),
-        email: Set(attrs.email.clone()),
-        email_normalized: Set(Some(normalized.clone())),
-        email_verified: Set(false),
-        name: Set(attrs.name.clone()),
-        nickname: Set(attrs.nickname.clone()),
-        user_metadata: Set(json!({})),
-        app_metadata: Set(json!({})),
-        provenance: Set(json!({
-            "email": { "source": format!("claim:{PASSWORD_CONNECTION}:email"), "at": now },
-        })),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    let empty = store::insert_empty(&txn, new).await?;
+    let source = |claim: &str| Source::Claim { connection: PASSWORD_CONNECTION.to_string(), claim: claim.to_string() };
+    let mut write = ProfileWrite::new(&empty, now);
+    // A typed-in address proves nothing: unverified until a link sent to it is opened.
+    write.set_email(email.as_str().to_string(), &source("email"), None);
+    write.set_text(TextAttribute::Name, attrs.name.clone(), &source("name"));
+    write.set_text(TextAttribute::Nickname, attrs.nickname.clone(), &source("nickname"));
+    let user = write.commit(&txn).await?;
     identities::ActiveModel {
         user_id: Set(user_id.clone()),
         connection: Set(PASSWORD_CONNECTION.to_string()),
@@ -127,35 +123,14 @@ pub async fn own_password(db: &DatabaseConnection, user_id: &str) -> Result<Opti
     password_credentials::Entity::find_by_id(user_id.to_string()).one(db).await
 }
 
-/// Counts a successful login: `logins_count + 1`, `last_login`, `last_ip`. Done in one
-/// UPDATE so concurrent logins never lose a count.
-#[tracing::instrument(skip(db))]
-pub async fn record_login(db: &DatabaseConnection, user_id: &str, ip: Option<String>) -> Result<users::Model, DbErr> {
-    let now = Utc::now();
-    users::Entity::update_many()
-        .col_expr(users::Column::LoginsCount, Expr::col(users::Column::LoginsCount).add(1))
-        .col_expr(users::Column::Version, Expr::col(users::Column::Version).add(1))
-        .col_expr(users::Column::LastLogin, Expr::value(now))
-        .col_expr(users::Column::LastIp, Expr::value(ip))
-        .col_expr(users::Column::UpdatedAt, Expr::value(now))
-        .filter(users::Column::Id.eq(user_id))
-        .exec(db)
-        .await?;
-    users::Entity::find_by_id(user_id.to_string()).one(db).await?.ok_or_else(|| DbErr::RecordNotFound(format!("user {user_id}")))
-}
-
 async fn find_credential(db: &DatabaseConnection, email_normalized: &str) -> Result<Option<password_credentials::Model>, DbErr> {
     password_credentials::Entity::find().filter(password_credentials::Column::EmailNormalized.eq(email_normalized)).one(db).await
-}
-
-/// Time-ordered UUIDs keep new rows together in indexes.
-fn new_user_id() -> String {
-    uuid::Uuid::now_v7().to_string()
 }
 
 #[cfg(all(test, feature = "test-support"))]
 mod tests {
     use super::*;
+    use crate::profile::store::record_login;
     use sea_orm::PaginatorTrait;
 
     fn email(s: &str) -> Email {

@@ -148,12 +148,7 @@ pub mod ssr {
     }
 
     fn locked(lock: Locked) -> AppError {
-        fail(AppError::TooManyAttempts { message: lock.message(), retry_after_secs: lock.retry_after_secs() })
-    }
-
-    fn fail(err: AppError) -> AppError {
-        set_status(&err);
-        err
+        AppError::TooManyAttempts { message: lock.message(), retry_after_secs: lock.retry_after_secs() }
     }
 
     impl From<accounts::AccountError> for AppError {
@@ -164,6 +159,7 @@ pub mod ssr {
                 E::EmailTaken => AppError::Conflict(err.to_string()),
                 E::Blocked => AppError::Refused(err.to_string()),
                 E::Db(e) => internal("account database error", e),
+                E::Store(e) => internal("account store error", e),
                 E::Hash(e) => internal("password hashing error", e),
             }
         }
@@ -239,13 +235,14 @@ pub mod ssr {
     }
 
     /// Signed-in user or 401: the guard every personal page and server function starts with.
+    /// A page that renders this guard's refusal answers 401 too.
     pub async fn require_user() -> Result<SessionUser, AppError> {
-        current_user().await?.ok_or_else(|| fail(AppError::Unauthorized))
+        current_user().await?.ok_or_else(|| set_status(AppError::Unauthorized))
     }
 
     async fn complete_login(user_id: &str, return_to: Option<String>) -> Result<(), AppError> {
         let state = AppState::current()?;
-        accounts::record_login(&state.db, user_id, client_ip().await).await.map_err(|e| internal("recording a login", e))?;
+        crate::profile::store::record_login(&state.db, user_id, client_ip().await).await.map_err(|e| internal("recording a login", e))?;
         let session = session().await?;
         let user_agent = leptos_axum::extract::<axum::http::HeaderMap>()
             .await
@@ -272,9 +269,9 @@ pub mod ssr {
             Ok(user) => user,
             Err(err @ accounts::AccountError::InvalidCredentials) => {
                 throttle.record_failure(&account, network, Instant::now());
-                return Err(fail(err.into()));
+                return Err(err.into());
             }
-            Err(err) => return Err(fail(err.into())),
+            Err(err) => return Err(err.into()),
         };
         throttle.record_success(&account, network);
         complete_login(&user.id, return_to).await
@@ -299,7 +296,7 @@ pub mod ssr {
             .map_err(|e| internal("re-authenticating", e))?;
         if !right {
             throttle.record_failure(&account, network, Instant::now());
-            return Err(fail(AppError::BadRequest("That is not your password.".into())));
+            return Err(AppError::BadRequest("That is not your password.".into()));
         }
         throttle.record_success(&account, network);
         Ok(())
@@ -307,8 +304,8 @@ pub mod ssr {
 
     pub async fn password_sign_up(email: String, password: String, return_to: Option<String>) -> Result<(), AppError> {
         let state = AppState::current()?;
-        let email = Email::parse(&email).map_err(|e| fail(AppError::BadRequest(e.to_string())))?;
-        let user = accounts::sign_up_with_password(&state.db, &email, password).await.map_err(|e| fail(e.into()))?;
+        let email = Email::parse(&email).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let user = accounts::sign_up_with_password(&state.db, &email, password).await?;
         complete_login(&user.id, return_to).await
     }
 

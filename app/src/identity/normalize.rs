@@ -199,12 +199,7 @@ fn linkedin(raw: &Value) -> NormalizedAttributes {
 /// family names (or the email), `nickname` from the email's local part.
 fn fill_derived(attrs: &mut NormalizedAttributes) {
     if attrs.name.is_none() {
-        attrs.name = match (&attrs.given_name, &attrs.family_name) {
-            (Some(g), Some(f)) => Some(format!("{g} {f}")),
-            (Some(g), None) => Some(g.clone()),
-            (None, Some(f)) => Some(f.clone()),
-            (None, None) => None,
-        };
+        attrs.name = crate::profile::names::derived_name(attrs.given_name.as_deref(), attrs.family_name.as_deref());
     }
     if attrs.nickname.is_none() {
         attrs.nickname = attrs.email.as_deref().and_then(|e| e.split('@').next()).map(str::to_string);

@@ -4,15 +4,16 @@
 
 use chrono::Utc;
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use super::{normalize, source_claim, sync::attributes_to_write, ProviderKind, SyncPolicy};
 use crate::{
     entities::{identities, users},
     profile::{
+        store::{self, NewProfile, ProfileWrite, StoreError, TextAttribute},
         verification::{self, evidence_for},
         EmailEvidence, RootAttribute, Source,
     },
@@ -38,8 +39,20 @@ pub enum IdentityError {
     LastIdentity,
     #[error("That linked account was not found on your profile.")]
     NoSuchIdentity,
+    /// Someone else wrote the profile meanwhile, again and again; nothing was changed.
+    #[error("Your profile changed meanwhile. Please try again.")]
+    Conflict,
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+impl From<StoreError> for IdentityError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict => IdentityError::Conflict,
+            StoreError::Db(e) => IdentityError::Db(e),
+        }
+    }
 }
 
 /// What the person is told, with the status set once here for every page and server function.
@@ -47,7 +60,7 @@ impl From<IdentityError> for crate::error::AppError {
     fn from(err: IdentityError) -> Self {
         use crate::error::AppError;
         match err {
-            IdentityError::LinkedElsewhere(_) | IdentityError::LastIdentity | IdentityError::NoSuchIdentity => {
+            IdentityError::LinkedElsewhere(_) | IdentityError::LastIdentity | IdentityError::NoSuchIdentity | IdentityError::Conflict => {
                 AppError::Conflict(err.to_string())
             }
             IdentityError::Blocked => AppError::Refused(err.to_string()),
@@ -74,13 +87,18 @@ pub async fn upsert_login(
     profile_data: Value,
     link_to: Option<&str>,
 ) -> Result<LoginResult, IdentityError> {
-    // A concurrent first login of the same account may win the unique index; then the
-    // second attempt finds the identity and proceeds as a returning login.
-    match upsert_once(db, connection, subject, profile_data.clone(), link_to).await {
-        Err(IdentityError::Db(err)) if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
-            upsert_once(db, connection, subject, profile_data, link_to).await
+    // A concurrent first login of the same account may win the unique index; then the next
+    // attempt finds the identity and proceeds as a returning login. A profile written by
+    // someone else between our read and our write (the store's compare-and-swap) is read again.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match upsert_once(db, connection, subject, profile_data.clone(), link_to).await {
+            Err(IdentityError::Db(err))
+                if attempt < store::WRITE_ATTEMPTS && matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {}
+            Err(IdentityError::Conflict) if attempt < store::WRITE_ATTEMPTS => {}
+            other => return other,
         }
-        other => other,
     }
 }
 
@@ -125,7 +143,7 @@ async fn upsert_once(
                     users::Entity::find_by_id(target.to_string()).lock_exclusive().one(&txn).await?.ok_or(IdentityError::NoSuchUser)?,
                     false,
                 ),
-                None => (create_empty_user(&txn, now).await?, true),
+                None => (store::insert_empty(&txn, NewProfile { created_at: now, ..NewProfile::now() }).await?, true),
             };
             identities::ActiveModel {
                 user_id: Set(user.id.clone()),
@@ -162,8 +180,8 @@ async fn upsert_once(
     // `email_verified` is never copied on its own: it is derived below from the evidence for
     // whichever address the profile ends up with.
     let attrs: Vec<_> = attrs.into_iter().filter(|(a, _)| *a != RootAttribute::EmailVerified).collect();
-    let to_write = attributes_to_write(policy, first_login_of_identity, &attrs, |a| has_value(&user, a));
-    let user = write_attributes(&txn, user, connection, &to_write, &linked, now).await?;
+    let to_write = attributes_to_write(policy, first_login_of_identity, &attrs, |a| store::root_value(&user, a).is_some());
+    let user = write_attributes(&txn, &user, connection, &to_write, &linked, now).await?;
     txn.commit().await?;
     Ok(LoginResult { user, created_user, created_identity })
 }
@@ -211,87 +229,49 @@ pub async fn set_primary_identity(db: &DatabaseConnection, user_id: &str, connec
         .one(db)
         .await?
         .ok_or(IdentityError::NoSuchIdentity)?;
-    bump_profile(user_id).col_expr(users::Column::PrimaryIdentityId, Expr::value(target.id)).exec(db).await?;
-    Ok(())
-}
-
-async fn create_empty_user(txn: &sea_orm::DatabaseTransaction, now: chrono::DateTime<Utc>) -> Result<users::Model, DbErr> {
-    users::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
-        email_verified: Set(false),
-        user_metadata: Set(json!({})),
-        app_metadata: Set(json!({})),
-        provenance: Set(json!({})),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
+    for _ in 0..store::WRITE_ATTEMPTS {
+        let user = store::load(db, user_id).await?.ok_or(IdentityError::NoSuchUser)?;
+        match ProfileWrite::new(&user, Utc::now()).set_primary_identity(target.id).commit(db).await {
+            Err(StoreError::Conflict) => continue,
+            other => return other.map(|_| ()).map_err(IdentityError::from),
+        }
     }
-    .insert(txn)
-    .await
+    Err(IdentityError::Conflict)
 }
 
-fn has_value(user: &users::Model, attr: RootAttribute) -> bool {
-    match attr {
-        RootAttribute::Email => user.email.is_some(),
-        // `false` is the default, not a value anyone told us.
-        RootAttribute::EmailVerified => user.email_verified,
-        RootAttribute::Name => user.name.is_some(),
-        RootAttribute::GivenName => user.given_name.is_some(),
-        RootAttribute::FamilyName => user.family_name.is_some(),
-        RootAttribute::Nickname => user.nickname.is_some(),
-        RootAttribute::Picture => user.picture.is_some(),
-        RootAttribute::Locale => user.locale.is_some(),
-    }
-}
-
+/// Copies the provider's values the policy lets through, with claim provenance, and derives
+/// `email_verified` for whichever address the profile ends up with.
 async fn write_attributes(
     txn: &sea_orm::DatabaseTransaction,
-    user: users::Model,
+    user: &users::Model,
     connection: &ConnectionRef,
     values: &[(RootAttribute, Value)],
     linked: &[identities::Model],
     now: chrono::DateTime<Utc>,
-) -> Result<users::Model, DbErr> {
-    let mut provenance = match &user.provenance {
-        Value::Object(m) => m.clone(),
-        _ => Map::new(),
-    };
+) -> Result<users::Model, IdentityError> {
     let new_email = values
         .iter()
         .find(|(a, _)| *a == RootAttribute::Email)
         .and_then(|(_, v)| v.as_str().map(str::to_string))
         .or_else(|| user.email.clone());
-    let evidence = email_evidence_for(&user, linked, new_email.as_deref());
-    let evidence_changed = verification::evidence_changes(user.email_verified, &user.provenance, evidence.as_ref());
-    if values.is_empty() && !evidence_changed {
-        return Ok(user);
-    }
-    let version = user.version;
-    let mut active = user.into_active_model();
+    let evidence = email_evidence_for(user, linked, new_email.as_deref());
+    let mut write = ProfileWrite::new(user, now);
+    write.email_evidence(evidence.clone());
     for (attr, value) in values {
-        let text = value.as_str().map(str::to_string);
-        match attr {
-            RootAttribute::Email => {
-                active.email_normalized = Set(text.as_deref().map(crate::profile::verification::normalize_address));
-                active.email = Set(text);
-            }
-            // Derived below, never copied.
-            RootAttribute::EmailVerified => continue,
-            RootAttribute::Name => active.name = Set(text),
-            RootAttribute::GivenName => active.given_name = Set(text),
-            RootAttribute::FamilyName => active.family_name = Set(text),
-            RootAttribute::Nickname => active.nickname = Set(text),
-            RootAttribute::Picture => active.picture = Set(text),
-            RootAttribute::Locale => active.locale = Set(text),
-        }
         let source = Source::Claim { connection: connection.name.clone(), claim: source_claim(connection.kind, *attr).to_string() };
-        provenance.insert(attr.as_str().to_string(), json!({ "source": source, "at": now }));
+        let text = value.as_str().map(str::to_string);
+        match (TextAttribute::try_from(*attr), text) {
+            (Ok(attr), text) => {
+                write.set_text(attr, text, &source);
+            }
+            (Err(RootAttribute::Email), Some(email)) => {
+                write.set_email(email, &source, evidence.clone());
+            }
+            // `email_verified` is derived above, never copied.
+            (Err(_), _) => {}
+        }
     }
-    active.email_verified = Set(verification::record_evidence(&mut provenance, evidence.as_ref()));
-    active.provenance = Set(Value::Object(provenance));
-    active.version = Set(version + 1);
-    active.updated_at = Set(now);
-    active.update(txn).await
+    Ok(write.commit(txn).await?)
 }
 
 /// Removes one of `user_id`'s linked accounts, never the last one (the person could no
@@ -322,38 +302,22 @@ pub async fn unlink_identity(db: &DatabaseConnection, user_id: &str, connection:
 }
 
 /// Re-derives `user_id`'s `email_verified` from the evidence that remains (after an identity
-/// was unlinked, say), with its provenance; bumps `version` when it changes.
-pub async fn rederive_email_verified(db: &impl ConnectionTrait, user_id: &str) -> Result<(), DbErr> {
+/// was unlinked, say), with its provenance. Called inside the caller's write transaction,
+/// whose lock keeps the profile still between the read and the write.
+pub async fn rederive_email_verified(db: &impl ConnectionTrait, user_id: &str) -> Result<(), IdentityError> {
     let Some(user) = users::Entity::find_by_id(user_id.to_string()).lock_exclusive().one(db).await? else {
         return Ok(());
     };
     let evidence = load_email_evidence(db, &user, user.email.as_deref()).await?;
-    if !verification::evidence_changes(user.email_verified, &user.provenance, evidence.as_ref()) {
-        return Ok(());
-    }
-    let mut provenance = user.provenance.as_object().cloned().unwrap_or_default();
-    let verified = verification::record_evidence(&mut provenance, evidence.as_ref());
-    bump_profile(user_id)
-        .col_expr(users::Column::EmailVerified, Expr::value(verified))
-        .col_expr(users::Column::Provenance, Expr::value(Value::Object(provenance)))
-        .exec(db)
-        .await?;
+    ProfileWrite::new(&user, Utc::now()).email_evidence(evidence).commit(db).await?;
     Ok(())
-}
-
-/// An update of `user_id`'s profile that also bumps `version` (so compare-and-swap writers
-/// that read before it retry) and `updated_at`.
-fn bump_profile(user_id: &str) -> sea_orm::UpdateMany<users::Entity> {
-    users::Entity::update_many()
-        .col_expr(users::Column::Version, Expr::col(users::Column::Version).add(1))
-        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(users::Column::Id.eq(user_id))
 }
 
 #[cfg(all(test, feature = "test-support"))]
 mod tests {
     use super::*;
-    use sea_orm::PaginatorTrait;
+    use sea_orm::{sea_query::Expr, PaginatorTrait};
+    use serde_json::json;
 
     fn google() -> ConnectionRef {
         ConnectionRef { name: "google".into(), kind: ProviderKind::Google, sync: SyncPolicy::OnEachLogin }

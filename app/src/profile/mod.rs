@@ -3,14 +3,12 @@
 //!
 //! The wire shape follows Auth0's normalized user profile so tools written for it read ours.
 
-pub mod edit;
 pub mod email;
 pub mod metadata;
-pub mod page;
+pub mod names;
 pub mod provenance;
 #[cfg(feature = "ssr")]
-pub mod self_service;
-pub mod sessions;
+pub mod store;
 pub mod verification;
 pub mod view;
 

@@ -36,6 +36,23 @@ pub struct UserProfile {
     pub provenance: BTreeMap<String, Provenance>,
 }
 
+impl UserProfile {
+    /// A root attribute's value as text (`email_verified`: `true` / `false`).
+    pub fn root_text(&self, attr: super::RootAttribute) -> Option<String> {
+        use super::RootAttribute as A;
+        match attr {
+            A::Email => self.email.clone(),
+            A::EmailVerified => Some(self.email_verified.to_string()),
+            A::Name => self.name.clone(),
+            A::GivenName => self.given_name.clone(),
+            A::FamilyName => self.family_name.clone(),
+            A::Nickname => self.nickname.clone(),
+            A::Picture => self.picture.clone(),
+            A::Locale => self.locale.clone(),
+        }
+    }
+}
+
 /// One linked provider account. Never carries tokens.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -244,7 +244,7 @@ pub fn decide(config: &ProfilingConfig, facts: &ProfileFacts, history: &[PastEve
             continue;
         }
         if let Some(condition) = &stage.when {
-            if !condition_holds(condition, facts, &known) {
+            if !condition_holds(condition, facts) {
                 decision.not_asked.push(NotAsked::ConditionNotMet { stage: stage.key.clone() });
                 continue;
             }
@@ -363,7 +363,7 @@ fn unknown_fields(
     fields
 }
 
-fn condition_holds(condition: &Condition, facts: &ProfileFacts, _known: &BTreeMap<FieldKey, KnownFrom>) -> bool {
+fn condition_holds(condition: &Condition, facts: &ProfileFacts) -> bool {
     match condition {
         Condition::Exists { target } => is_present(facts.value(target)),
         Condition::Missing { target } => !is_present(facts.value(target)),

@@ -16,7 +16,7 @@ use crate::error::AppError;
 pub async fn login_prompt() -> Result<Option<Prompt>, AppError> {
     let (state, me) = ssr::context().await?;
     let moment = super::ssr::login_moment(me.logins_count);
-    super::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(ssr::map_error)
+    super::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(AppError::from)
 }
 
 /// The stage to offer in a place of the app (`article`, with its tags), if any. Anonymous
@@ -28,7 +28,7 @@ pub async fn context_prompt(context: String, tags: Vec<String>) -> Result<Option
         return Ok(None);
     };
     let moment = super::Moment::Context { name: context, tags };
-    super::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(ssr::map_error)
+    super::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(AppError::from)
 }
 
 /// Saves the answers to a stage. `context`/`tags` name the place for an inline prompt;
@@ -44,7 +44,7 @@ pub async fn answer_prompt(
     let (state, me) = ssr::context().await?;
     let moment = ssr::moment(&me, context, tags);
     let answers = answers.into_iter().map(|(k, v)| (k, vec![v])).collect();
-    super::ssr::answer_stage(&state.db, &me.user_id, &stage, &moment, &answers).await.map_err(ssr::map_error)?;
+    super::ssr::answer_stage(&state.db, &me.user_id, &stage, &moment, &answers).await.map_err(AppError::from)?;
     ssr::continue_to(return_to);
     Ok(())
 }
@@ -54,20 +54,17 @@ pub async fn answer_prompt(
 pub async fn skip_prompt(stage: String, context: Option<String>, tags: Option<String>, return_to: Option<String>) -> Result<(), AppError> {
     let (state, me) = ssr::context().await?;
     let moment = ssr::moment(&me, context, tags);
-    super::ssr::skip_stage(&state.db, &me.user_id, &stage, &moment).await.map_err(ssr::map_error)?;
+    super::ssr::skip_stage(&state.db, &me.user_id, &stage, &moment).await.map_err(AppError::from)?;
     ssr::continue_to(return_to);
     Ok(())
 }
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::super::{ssr::ProfilingError, Moment};
+    use super::super::Moment;
     use crate::{
         auth::{ssr::require_user, ReturnTo, SessionUser},
-        error::{
-            ssr::{internal, set_status},
-            AppError,
-        },
+        error::AppError,
         state::AppState,
     };
 
@@ -89,18 +86,6 @@ mod ssr {
         if let Some(rt) = return_to.filter(|r| !r.is_empty()) {
             leptos_axum::redirect(ReturnTo::or_home(Some(&rt)).as_str());
         }
-    }
-
-    pub fn map_error(err: ProfilingError) -> AppError {
-        let err = match err {
-            ProfilingError::Invalid(problems) => AppError::Invalid(problems.into_iter().map(|(k, v)| (k, v.to_string())).collect()),
-            ProfilingError::StageNotOpen => AppError::Conflict("These questions are no longer open. Reload the page.".into()),
-            ProfilingError::NotSkippable => AppError::BadRequest("These questions cannot be skipped.".into()),
-            ProfilingError::Conflict => AppError::Conflict("Your profile changed meanwhile. Please try again.".into()),
-            other => internal("progressive profiling", other),
-        };
-        set_status(&err);
-        err
     }
 }
 

@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::{json, Value};
 
@@ -19,7 +18,10 @@ use super::{
 };
 use crate::{
     entities::{identities, profile_fields, profile_stage_fields, profile_stages, prompt_events, users},
-    profile::{RootAttribute, Source},
+    profile::{
+        store::{self, ProfileWrite, StoreError, TextAttribute},
+        RootAttribute, Source,
+    },
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +38,29 @@ pub enum ProfilingError {
     Invalid(BTreeMap<String, AnswerProblem>),
     #[error("the profile changed while saving; please try again")]
     Conflict,
+}
+
+/// What the person is told, with the status set once here for every page and server function.
+impl From<ProfilingError> for crate::error::AppError {
+    fn from(err: ProfilingError) -> Self {
+        use crate::error::AppError;
+        match err {
+            ProfilingError::Invalid(problems) => AppError::Invalid(problems.into_iter().map(|(k, v)| (k, v.to_string())).collect()),
+            ProfilingError::StageNotOpen => AppError::Conflict("These questions are no longer open. Reload the page.".into()),
+            ProfilingError::NotSkippable => AppError::BadRequest("These questions cannot be skipped.".into()),
+            ProfilingError::Conflict => AppError::Conflict("Your profile changed meanwhile. Please try again.".into()),
+            other => crate::error::ssr::internal("progressive profiling", other),
+        }
+    }
+}
+
+impl From<StoreError> for ProfilingError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict => ProfilingError::Conflict,
+            StoreError::Db(e) => ProfilingError::Db(e),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -174,23 +199,6 @@ pub async fn seed_defaults_if_empty(db: &DatabaseConnection) -> Result<bool, Pro
 // ---------------------------------------------------------------------------------------
 // Facts and history
 
-fn root_values(user: &users::Model) -> BTreeMap<RootAttribute, Value> {
-    let mut root = BTreeMap::new();
-    let mut put = |attr, v: &Option<String>| {
-        if let Some(v) = v {
-            root.insert(attr, Value::from(v.as_str()));
-        }
-    };
-    put(RootAttribute::Email, &user.email);
-    put(RootAttribute::Name, &user.name);
-    put(RootAttribute::GivenName, &user.given_name);
-    put(RootAttribute::FamilyName, &user.family_name);
-    put(RootAttribute::Nickname, &user.nickname);
-    put(RootAttribute::Picture, &user.picture);
-    put(RootAttribute::Locale, &user.locale);
-    root
-}
-
 pub async fn facts_for(db: &impl ConnectionTrait, user: &users::Model) -> Result<ProfileFacts, DbErr> {
     let identity_claims = identities::Entity::find()
         .filter(identities::Column::UserId.eq(&user.id))
@@ -204,8 +212,8 @@ pub async fn facts_for(db: &impl ConnectionTrait, user: &users::Model) -> Result
         })
         .collect();
     Ok(ProfileFacts {
-        root: root_values(user),
-        user_metadata: user.user_metadata.as_object().cloned().unwrap_or_default(),
+        root: store::root_values(user),
+        user_metadata: store::user_metadata(user),
         identity_claims,
         logins_count: user.logins_count.max(0) as u32,
     })
@@ -241,32 +249,37 @@ fn moment_parts(moment: &Moment) -> (&'static str, Option<String>) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn record(
-    db: &impl ConnectionTrait,
-    user_id: &str,
-    stage: &FieldKey,
+/// One prompt event about to be recorded: what happened to which stage, for whom, when.
+struct NewEvent<'a> {
+    user_id: &'a str,
+    stage: &'a FieldKey,
     kind: EventKind,
-    moment: &Moment,
+    moment: &'a Moment,
+    /// The login it happened at (the user's `logins_count` then).
     login_number: i32,
+    /// `asked`, `answered`, `declined`: the fields involved, for analytics.
     fields: Value,
     at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let (trigger, context) = moment_parts(moment);
-    prompt_events::ActiveModel {
-        user_id: Set(user_id.to_string()),
-        stage_key: Set(stage.to_string()),
-        kind: Set(kind.as_str().to_string()),
-        trigger_kind: Set(trigger.to_string()),
-        context_name: Set(context),
-        fields: Set(fields),
-        login_number: Set(login_number),
-        created_at: Set(at),
-        ..Default::default()
+}
+
+impl NewEvent<'_> {
+    async fn record(self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+        let (trigger, context) = moment_parts(self.moment);
+        prompt_events::ActiveModel {
+            user_id: Set(self.user_id.to_string()),
+            stage_key: Set(self.stage.to_string()),
+            kind: Set(self.kind.as_str().to_string()),
+            trigger_kind: Set(trigger.to_string()),
+            context_name: Set(context),
+            fields: Set(self.fields),
+            login_number: Set(self.login_number),
+            created_at: Set(self.at),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        Ok(())
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -289,133 +302,68 @@ async fn apply_claim_fills(
     write_values(db, user, &values, now).await
 }
 
-/// Sets profile values and their provenance in one compare-and-swap on `users.version`:
-/// if anyone else wrote the profile since `user` was read, nothing is written and the
-/// caller retries with fresh data, so neither write is lost.
+/// The value `target` holds on the profile now.
+pub fn current_value(user: &users::Model, target: &Target) -> Option<Value> {
+    match target {
+        Target::UserMetadata(key) => user.user_metadata.get(key).cloned(),
+        Target::Root(attr) => store::root_value(user, *attr),
+    }
+}
+
+/// Sets profile values with their provenance through the profile store, in one
+/// compare-and-swap on `users.version`: if anyone else wrote the profile since `user` was
+/// read, nothing is written ([`ProfilingError::Conflict`]) and the caller retries with fresh
+/// data, so neither write is lost. A new email is verified only by its own evidence.
 pub async fn write_values(
     db: &impl ConnectionTrait,
     user: &users::Model,
     values: &[(Target, Value, Source)],
     now: DateTime<Utc>,
 ) -> Result<(), ProfilingError> {
-    let mut metadata = user.user_metadata.as_object().cloned().unwrap_or_default();
-    let mut provenance = user.provenance.as_object().cloned().unwrap_or_default();
-    let mut update = users::Entity::update_many();
+    let mut write = ProfileWrite::new(user, now);
     for (target, value, source) in values {
         match target {
             Target::UserMetadata(key) => {
-                metadata.insert(key.clone(), value.clone());
+                write.set_user_metadata(key, Some(value.clone()), source);
             }
             Target::Root(attr) => {
                 let text = value.as_str().map(str::to_string);
-                // `email_verified` is not a target (refused by `Target::from_str`).
-                let Some(column) = root_column(*attr) else { continue };
-                if *attr == RootAttribute::Email {
-                    update = update.col_expr(
-                        users::Column::EmailNormalized,
-                        Expr::value(text.as_deref().map(crate::profile::verification::normalize_address)),
-                    );
-                    // A new address is verified only by its own evidence, never by the old one's.
-                    let evidence = crate::identity::ssr::load_email_evidence(db, user, text.as_deref()).await?;
-                    let verified = crate::profile::verification::record_evidence(&mut provenance, evidence.as_ref());
-                    update = update.col_expr(users::Column::EmailVerified, Expr::value(verified));
+                match (TextAttribute::try_from(*attr), text) {
+                    (Ok(attr), text) => {
+                        write.set_text(attr, text, source);
+                    }
+                    (Err(RootAttribute::Email), Some(email)) => {
+                        let evidence = crate::identity::ssr::load_email_evidence(db, user, Some(&email)).await?;
+                        write.set_email(email, source, evidence);
+                    }
+                    // `email_verified` is not a target (refused by `Target::from_str`), and an
+                    // email is replaced, never cleared.
+                    (Err(_), _) => {}
                 }
-                update = update.col_expr(column, Expr::value(text));
             }
         }
-        provenance.insert(target.to_string(), json!({ "source": source, "at": now }));
     }
-    // A name answered piece by piece also makes the display name, unless one exists.
-    if user.name.is_none() {
-        let given = values.iter().find(|(t, ..)| *t == Target::Root(RootAttribute::GivenName)).and_then(|(_, v, _)| v.as_str());
-        let family = values.iter().find(|(t, ..)| *t == Target::Root(RootAttribute::FamilyName)).and_then(|(_, v, _)| v.as_str());
-        if let (Some(g), Some(f)) = (given, family) {
-            update = update.col_expr(users::Column::Name, Expr::value(format!("{g} {f}")));
-        }
-    }
-    commit(db, user, update, metadata, provenance, now).await
-}
-
-/// The `users` column that stores a root attribute (`email_verified` is not writable here).
-fn root_column(attr: RootAttribute) -> Option<users::Column> {
-    Some(match attr {
-        RootAttribute::Email => users::Column::Email,
-        RootAttribute::Name => users::Column::Name,
-        RootAttribute::GivenName => users::Column::GivenName,
-        RootAttribute::FamilyName => users::Column::FamilyName,
-        RootAttribute::Nickname => users::Column::Nickname,
-        RootAttribute::Picture => users::Column::Picture,
-        RootAttribute::Locale => users::Column::Locale,
-        RootAttribute::EmailVerified => return None,
-    })
-}
-
-/// Writes the new metadata and provenance with `update`, only if nobody wrote the profile
-/// since `user` was read (`users.version`); `Conflict` otherwise.
-async fn commit(
-    db: &impl ConnectionTrait,
-    user: &users::Model,
-    update: sea_orm::UpdateMany<users::Entity>,
-    metadata: serde_json::Map<String, Value>,
-    provenance: serde_json::Map<String, Value>,
-    now: DateTime<Utc>,
-) -> Result<(), ProfilingError> {
-    let result = update
-        .col_expr(users::Column::UserMetadata, Expr::value(Value::Object(metadata)))
-        .col_expr(users::Column::Provenance, Expr::value(Value::Object(provenance)))
-        .col_expr(users::Column::Version, Expr::value(user.version + 1))
-        .col_expr(users::Column::UpdatedAt, Expr::value(now))
-        .filter(users::Column::Id.eq(&user.id))
-        .filter(users::Column::Version.eq(user.version))
-        .exec(db)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(ProfilingError::Conflict);
-    }
+    write.commit(db).await?;
     Ok(())
-}
-
-/// Removes one value (and its provenance), with the same compare-and-swap as
-/// [`write_values`].
-pub async fn write_values_removing(
-    db: &impl ConnectionTrait,
-    user: &users::Model,
-    target: &Target,
-    now: DateTime<Utc>,
-) -> Result<(), ProfilingError> {
-    let mut metadata = user.user_metadata.as_object().cloned().unwrap_or_default();
-    let mut provenance = user.provenance.as_object().cloned().unwrap_or_default();
-    let mut update = users::Entity::update_many();
-    match target {
-        Target::UserMetadata(key) => {
-            metadata.remove(key);
-        }
-        Target::Root(attr) => {
-            // The email is how people sign in and are reached: replaced, never cleared.
-            let Some(column) = root_column(*attr).filter(|_| *attr != RootAttribute::Email) else {
-                return Ok(());
-            };
-            update = update.col_expr(column, Expr::value(Option::<String>::None));
-        }
-    }
-    provenance.remove(&target.to_string());
-    commit(db, user, update, metadata, provenance, now).await
 }
 
 /// What to ask `user_id` now. Copies in values the claims supply, records `shown`.
 #[tracing::instrument(skip(db))]
 pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment) -> Result<Option<Prompt>, ProfilingError> {
     let now = Utc::now();
-    for _attempt in 0..3 {
+    for _attempt in 0..store::WRITE_ATTEMPTS {
         let config = load_config(db).await?;
-        let Some(user) = users::Entity::find_by_id(user_id.to_string()).one(db).await? else {
+        let Some(user) = store::load(db, user_id).await? else {
             return Ok(None);
         };
         let facts = facts_for(db, &user).await?;
         let history = history_for(db, user_id).await?;
         if !matches!(moment, Moment::Context { .. }) {
             for stage in super::engine::newly_abandoned(&config, &history, facts.logins_count) {
-                record(db, user_id, &stage, EventKind::Abandoned, moment, user.logins_count, json!({}), now).await?;
+                let kind = EventKind::Abandoned;
+                NewEvent { user_id, stage: &stage, kind, moment, login_number: user.logins_count, fields: json!({}), at: now }
+                    .record(db)
+                    .await?;
             }
         }
         let Decision { prompt, from_claims, .. } = decide(&config, &facts, &history, moment, now);
@@ -430,7 +378,9 @@ pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment
             if matches!(moment, Moment::Context { .. }) || !already_shown {
                 // Which fields were asked (only the unknown ones): analytics counts per field.
                 let asked: Vec<String> = p.fields.iter().map(|f| f.key.to_string()).collect();
-                record(db, user_id, &p.stage, EventKind::Shown, moment, user.logins_count, json!({ "asked": asked }), now).await?;
+                let fields = json!({ "asked": asked });
+                let kind = EventKind::Shown;
+                NewEvent { user_id, stage: &p.stage, kind, moment, login_number: user.logins_count, fields, at: now }.record(db).await?;
             }
         }
         return Ok(prompt);
@@ -449,9 +399,9 @@ pub async fn answer_stage(
     answers: &BTreeMap<String, Vec<String>>,
 ) -> Result<(), ProfilingError> {
     let now = Utc::now();
-    for _attempt in 0..3 {
+    for _attempt in 0..store::WRITE_ATTEMPTS {
         let config = load_config(db).await?;
-        let user = users::Entity::find_by_id(user_id.to_string()).one(db).await?.ok_or(ProfilingError::StageNotOpen)?;
+        let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
         let facts = facts_for(db, &user).await?;
         let history = history_for(db, user_id).await?;
         let decision = decide(&config, &facts, &history, moment, now);
@@ -482,17 +432,9 @@ pub async fn answer_stage(
             other => other?,
         }
         let answered: Vec<String> = values.iter().map(|(t, ..)| t.to_string()).collect();
-        record(
-            &txn,
-            user_id,
-            &prompt.stage,
-            EventKind::Answered,
-            moment,
-            user.logins_count,
-            json!({ "answered": answered, "declined": declined }),
-            now,
-        )
-        .await?;
+        let fields = json!({ "answered": answered, "declined": declined });
+        let kind = EventKind::Answered;
+        NewEvent { user_id, stage: &prompt.stage, kind, moment, login_number: user.logins_count, fields, at: now }.record(&txn).await?;
         txn.commit().await?;
         return Ok(());
     }
@@ -504,7 +446,7 @@ pub async fn answer_stage(
 pub async fn skip_stage(db: &DatabaseConnection, user_id: &str, stage: &str, moment: &Moment) -> Result<(), ProfilingError> {
     let now = Utc::now();
     let config = load_config(db).await?;
-    let user = users::Entity::find_by_id(user_id.to_string()).one(db).await?.ok_or(ProfilingError::StageNotOpen)?;
+    let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
     let facts = facts_for(db, &user).await?;
     let history = history_for(db, user_id).await?;
     let prompt =
@@ -513,7 +455,9 @@ pub async fn skip_stage(db: &DatabaseConnection, user_id: &str, stage: &str, mom
         return Err(ProfilingError::NotSkippable);
     }
     let asked: Vec<String> = prompt.fields.iter().map(|f| f.key.to_string()).collect();
-    record(db, user_id, &prompt.stage, EventKind::Skipped, moment, user.logins_count, json!({ "asked": asked }), now).await?;
+    let fields = json!({ "asked": asked });
+    let kind = EventKind::Skipped;
+    NewEvent { user_id, stage: &prompt.stage, kind, moment, login_number: user.logins_count, fields, at: now }.record(db).await?;
     Ok(())
 }
 
@@ -529,8 +473,9 @@ pub fn login_moment(logins_count: i32) -> Moment {
 #[cfg(all(test, feature = "test-support"))]
 mod tests {
     use super::*;
-    use crate::auth::accounts::{record_login, sign_up_with_password};
     use crate::profile::Email;
+    use crate::{auth::accounts::sign_up_with_password, profile::store::record_login};
+    use sea_orm::sea_query::Expr;
 
     async fn new_user(db: &DatabaseConnection) -> users::Model {
         let user = sign_up_with_password(db, &Email::parse("ada@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
@@ -611,6 +556,21 @@ mod tests {
             saved.provenance["user_metadata.job_title"]["source"],
             format!("claim:{}:job_title", crate::auth::accounts::PASSWORD_CONNECTION)
         );
+    });
+
+    crate::db_test!(editing_a_first_name_updates_the_name_made_from_it, |db| {
+        let user = new_user(db).await;
+        let given = Target::Root(RootAttribute::GivenName);
+        let family = Target::Root(RootAttribute::FamilyName);
+        write_values(db, &user, &[(given.clone(), json!("Ada"), Source::User), (family, json!("Lovelace"), Source::User)], Utc::now())
+            .await
+            .unwrap();
+        let user = store::load(db, &user.id).await.unwrap().unwrap();
+        assert_eq!(user.name.as_deref(), Some("Ada Lovelace"));
+        write_values(db, &user, &[(given, json!("Augusta"), Source::User)], Utc::now()).await.unwrap();
+        let user = store::load(db, &user.id).await.unwrap().unwrap();
+        assert_eq!(user.name.as_deref(), Some("Augusta Lovelace"));
+        assert_eq!(user.provenance["name"]["source"], "user");
     });
 
     crate::db_test!(concurrent_writes_to_one_profile_both_survive, |db| {

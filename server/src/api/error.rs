@@ -1,7 +1,7 @@
 //! The management API's errors, in Auth0's shape: `{statusCode, error, message}` (plus the
 //! list of `problems` when a configuration change is refused).
 
-use app::profiling::ConfigProblem;
+use app::{error::AppError, profiling::ConfigProblem};
 use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
@@ -34,11 +34,14 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
     pub problems: Vec<ConfigProblem>,
+    /// A 401 of the bearer-token API says how to authenticate (`WWW-Authenticate`); one of
+    /// the cookie-session endpoints does not.
+    bearer_challenge: bool,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), problems: Vec::new() }
+        Self { status, message: message.into(), problems: Vec::new(), bearer_challenge: false }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -50,17 +53,17 @@ impl ApiError {
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "Missing or invalid bearer token")
+        Self { bearer_challenge: true, ..Self::new(StatusCode::UNAUTHORIZED, "Missing or invalid bearer token") }
     }
 
-    pub fn internal(context: &'static str, err: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %err, "{context}");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error; the server log has the details")
+    /// Logs `err` with its cause chain (as every internal error is logged) and answers 500.
+    pub fn internal(context: &'static str, err: impl std::error::Error) -> Self {
+        app::error::ssr::internal(context, err).into()
     }
 
     pub fn problems(problems: Vec<ConfigProblem>) -> Self {
         let message = problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ");
-        Self { status: StatusCode::BAD_REQUEST, message: format!("The configuration was refused: {message}"), problems }
+        Self { problems, ..Self::bad_request(format!("The configuration was refused: {message}")) }
     }
 }
 
@@ -73,21 +76,32 @@ impl IntoResponse for ApiError {
             problems: self.problems.into_iter().map(|p| ProblemBody { location: p.location, message: p.message }).collect(),
         };
         let mut response = (self.status, Json(body)).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
+        if self.bearer_challenge {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"askonce\""));
         }
         response
     }
 }
 
+/// The app's error with its status (decided by [`AppError::status_code`] alone) and its
+/// message; answers that failed validation list each problem in the message.
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> Self {
+        let status = StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let message = match &err {
+            AppError::Invalid(problems) => problems.iter().map(|(key, problem)| format!("{key}: {problem}")).collect::<Vec<_>>().join("; "),
+            other => other.to_string(),
+        };
+        Self::new(status, message)
+    }
+}
+
 impl From<app::admin::users::DirectoryError> for ApiError {
     fn from(err: app::admin::users::DirectoryError) -> Self {
-        use app::admin::users::DirectoryError as E;
         match err {
-            E::NotFound => ApiError::not_found("User"),
-            E::InvalidMetadata { .. } => ApiError::bad_request(err.to_string()),
-            E::Conflict => ApiError::new(StatusCode::CONFLICT, err.to_string()),
-            E::Db(e) => ApiError::internal("user directory", e),
+            // The API names what it did not find.
+            app::admin::users::DirectoryError::NotFound => ApiError::not_found("User"),
+            other => AppError::from(other).into(),
         }
     }
 }

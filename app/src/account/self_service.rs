@@ -6,13 +6,11 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTr
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::view::ssr::load_user_profile;
-use crate::{
-    entities::{audit_log, prompt_events, users},
-    profiling::{
-        ssr::{write_values_removing, ProfilingError},
-        Target,
-    },
+use crate::entities::{audit_log, prompt_events, users};
+use crate::profile::view::ssr::load_user_profile;
+use crate::profile::{
+    store::{self, ProfileWrite, StoreError},
+    Source,
 };
 
 /// Everything AskOnce holds about `user_id`, as one JSON document: the profile (identities
@@ -52,19 +50,18 @@ pub async fn prompt_history(db: &DatabaseConnection, user_id: &str) -> Result<Ve
 /// Clears one `user_metadata` answer (and its provenance); the matching stage may ask it
 /// again later, by its rules.
 #[tracing::instrument(skip(db))]
-pub async fn forget_answer(db: &DatabaseConnection, user_id: &str, key: &str) -> Result<bool, ProfilingError> {
-    for _ in 0..3 {
-        let user = users::Entity::find_by_id(user_id.to_string()).one(db).await?.ok_or(ProfilingError::StageNotOpen)?;
+pub async fn forget_answer(db: &DatabaseConnection, user_id: &str, key: &str) -> Result<bool, StoreError> {
+    for _ in 0..store::WRITE_ATTEMPTS {
+        let Some(user) = store::load(db, user_id).await? else { return Ok(false) };
         if user.user_metadata.get(key).is_none() {
             return Ok(false);
         }
-        match write_values_removing(db, &user, &Target::UserMetadata(key.to_string()), Utc::now()).await {
-            Err(ProfilingError::Conflict) => continue,
-            Err(e) => return Err(e),
-            Ok(()) => return Ok(true),
+        match ProfileWrite::new(&user, Utc::now()).set_user_metadata(key, None, &Source::User).commit(db).await {
+            Err(StoreError::Conflict) => continue,
+            other => return other.map(|_| true),
         }
     }
-    Err(ProfilingError::Conflict)
+    Err(StoreError::Conflict)
 }
 
 /// The audit log's stand-in for a user id: it can confirm "this id was erased" to someone who
@@ -104,8 +101,9 @@ pub async fn erase_account(db: &DatabaseConnection, user_id: &str, actor_kind: &
 mod tests {
     use super::*;
     use crate::{
-        auth::accounts::{record_login, sign_up_with_password},
+        auth::accounts::sign_up_with_password,
         entities::{identities, password_credentials},
+        profile::store::record_login,
         profile::Email,
         profiling::{
             ssr::{answer_stage, next_prompt, seed_defaults_if_empty},

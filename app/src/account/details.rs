@@ -39,20 +39,16 @@ pub mod ssr {
     use std::collections::BTreeMap;
 
     use chrono::Utc;
-    use sea_orm::EntityTrait;
     use serde_json::Value;
 
     use super::EditableField;
     use crate::{
         entities::users,
-        error::{
-            ssr::{internal, set_status},
-            AppError,
-        },
+        error::{ssr::internal, AppError},
         identity::SyncPolicy,
-        profile::{RootAttribute, Source},
+        profile::Source,
         profiling::{
-            ssr::{load_config, write_values, ProfilingError},
+            ssr::{current_value as current, load_config, write_values, ProfilingError},
             validate_answer, Target,
         },
         state::AppState,
@@ -67,25 +63,6 @@ pub mod ssr {
         }
     }
 
-    fn current(user: &users::Model, target: &Target) -> Option<Value> {
-        match target {
-            Target::UserMetadata(k) => user.user_metadata.get(k).cloned(),
-            Target::Root(attr) => {
-                let v = match attr {
-                    RootAttribute::Email => user.email.clone(),
-                    RootAttribute::Name => user.name.clone(),
-                    RootAttribute::GivenName => user.given_name.clone(),
-                    RootAttribute::FamilyName => user.family_name.clone(),
-                    RootAttribute::Nickname => user.nickname.clone(),
-                    RootAttribute::Picture => user.picture.clone(),
-                    RootAttribute::Locale => user.locale.clone(),
-                    RootAttribute::EmailVerified => None,
-                };
-                v.map(Value::from)
-            }
-        }
-    }
-
     fn lock_reason(state: &AppState, user: &users::Model, target: &Target) -> Option<String> {
         let source: Source = user.provenance.get(target.to_string())?.get("source")?.as_str()?.parse().ok()?;
         match source {
@@ -97,11 +74,7 @@ pub mod ssr {
     }
 
     async fn load_user(state: &AppState, user_id: &str) -> Result<users::Model, AppError> {
-        users::Entity::find_by_id(user_id.to_string())
-            .one(&state.db)
-            .await
-            .map_err(|e| internal("loading a user", e))?
-            .ok_or(AppError::Unauthorized)
+        crate::profile::store::load(&state.db, user_id).await.map_err(|e| internal("loading a user", e))?.ok_or(AppError::Unauthorized)
     }
 
     pub async fn editable_fields(state: &AppState, user_id: &str) -> Result<Vec<EditableField>, AppError> {
@@ -124,7 +97,7 @@ pub mod ssr {
     }
 
     pub async fn update(state: &AppState, user_id: &str, answers: BTreeMap<String, String>) -> Result<(), AppError> {
-        for _attempt in 0..3 {
+        for _attempt in 0..crate::profile::store::WRITE_ATTEMPTS {
             // One read of the profile per attempt: the fields' state and the compare-and-swap
             // version come from the same row.
             let user = load_user(state, user_id).await?;
@@ -151,9 +124,7 @@ pub mod ssr {
                 }
             }
             if !problems.is_empty() {
-                let err = AppError::Invalid(problems);
-                set_status(&err);
-                return Err(err);
+                return Err(AppError::Invalid(problems));
             }
             if values.is_empty() {
                 return Ok(());

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
-use super::{RootAttribute, UserProfile};
+use crate::profile::{RootAttribute, UserProfile};
 use crate::{
     auth::{login_error_message, login_options},
     error::AppError,
@@ -16,7 +16,7 @@ use crate::{
 pub async fn my_profile() -> Result<UserProfile, AppError> {
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    super::view::ssr::load_user_profile(&state.db, &me.user_id)
+    crate::profile::view::ssr::load_user_profile(&state.db, &me.user_id)
         .await
         .map_err(|e| crate::error::ssr::internal("loading a profile", e))?
         .ok_or(AppError::Unauthorized)
@@ -27,15 +27,7 @@ pub async fn my_profile() -> Result<UserProfile, AppError> {
 pub async fn unlink_account(connection: String, subject: String) -> Result<(), AppError> {
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    crate::identity::ssr::unlink_identity(&state.db, &me.user_id, &connection, &subject).await.map_err(with_status)
-}
-
-/// An identity refusal as the person's error, with its HTTP status.
-#[cfg(feature = "ssr")]
-fn with_status(err: crate::identity::ssr::IdentityError) -> AppError {
-    let err = AppError::from(err);
-    crate::error::ssr::set_status(&err);
-    err
+    Ok(crate::identity::ssr::unlink_identity(&state.db, &me.user_id, &connection, &subject).await?)
 }
 
 /// Clears one of the signed-in person's answers (`user_metadata.<key>`).
@@ -53,18 +45,13 @@ pub async fn forget_my_answer(key: String) -> Result<(), AppError> {
 /// when the account has one.
 #[server(endpoint = "profile/delete")]
 pub async fn delete_my_account(confirm: Option<String>, password: Option<String>) -> Result<(), AppError> {
-    use crate::error::ssr::{internal, set_status};
+    use crate::error::ssr::internal;
     let state = crate::state::AppState::current()?;
     // Read from the request before the first database await, as every server function should.
     let session = crate::auth::ssr::session().await?;
     let me = crate::auth::ssr::require_user().await?;
-    let refuse = |message: &str| {
-        let err = AppError::BadRequest(message.to_string());
-        set_status(&err);
-        err
-    };
     if confirm.as_deref() != Some("yes") {
-        return Err(refuse("Tick the box to confirm that you want your account deleted."));
+        return Err(AppError::BadRequest("Tick the box to confirm that you want your account deleted.".into()));
     }
     crate::auth::ssr::confirm_own_password(&state, &me.user_id, password.unwrap_or_default()).await?;
     super::self_service::erase_account(&state.db, &me.user_id, "user").await.map_err(|e| internal("erasing an account", e))?;
@@ -78,7 +65,7 @@ pub async fn delete_my_account(confirm: Option<String>, password: Option<String>
 pub async fn make_primary_account(connection: String, subject: String) -> Result<(), AppError> {
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    crate::identity::ssr::set_primary_identity(&state.db, &me.user_id, &connection, &subject).await.map_err(with_status)
+    Ok(crate::identity::ssr::set_primary_identity(&state.db, &me.user_id, &connection, &subject).await?)
 }
 
 #[component]
@@ -91,7 +78,7 @@ pub fn ProfilePage() -> impl IntoView {
     let delete_error = move || delete.value().get().and_then(Result::err).map(|e| e.to_string());
     let options = Resource::new(|| (), |_| login_options());
     // Every card's data starts here, above the Suspense: in parallel, and once per render.
-    let details = super::edit::DetailsData::new(move || unlink.version().get() + forget.version().get() + make_primary.version().get());
+    let details = super::details::DetailsData::new(move || unlink.version().get() + forget.version().get() + make_primary.version().get());
     let sessions = super::sessions::SessionsData::new();
     let query = use_query_map();
     let link_error = move || query.read().get("error").map(|c| login_error_message(&c));
@@ -127,7 +114,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 }).collect_view()}
                             </dl>
                         </section>
-                        <super::edit::EditDetails data=details />
+                        <super::details::EditDetails data=details />
                         <section class="card" aria-labelledby="answers-heading">
                             <h2 id="answers-heading">"Your answers"</h2>
                             {
@@ -241,27 +228,19 @@ pub fn ProfilePage() -> impl IntoView {
 }
 
 fn attribute_value(p: &UserProfile, attr: RootAttribute) -> Option<String> {
-    match attr {
-        RootAttribute::Email => p.email.clone().map(|e| if p.email_verified { format!("{e} (verified)") } else { e }),
-        RootAttribute::EmailVerified => Some(p.email_verified.to_string()),
-        RootAttribute::Name => p.name.clone(),
-        RootAttribute::GivenName => p.given_name.clone(),
-        RootAttribute::FamilyName => p.family_name.clone(),
-        RootAttribute::Nickname => p.nickname.clone(),
-        RootAttribute::Picture => p.picture.clone(),
-        RootAttribute::Locale => p.locale.clone(),
-    }
+    let text = p.root_text(attr)?;
+    Some(if attr == RootAttribute::Email && p.email_verified { format!("{text} (verified)") } else { text })
 }
 
 /// "from google on 2026-11-20", "you told us on 2026-11-20", "set by the site on …".
 /// Dates, not "3 days ago": the text must render the same on the server and in the browser.
 pub fn describe_source(source: &str, at: Option<chrono::DateTime<chrono::Utc>>) -> String {
     let on = at.map(|t| format!(" on {}", t.format("%Y-%m-%d"))).unwrap_or_default();
-    match source.parse::<super::Source>() {
-        Ok(super::Source::Claim { connection, .. }) => format!("from {connection}{on}"),
-        Ok(super::Source::User) => format!("you told us{on}"),
-        Ok(super::Source::Admin | super::Source::Api) => format!("set by the site{on}"),
-        Ok(super::Source::Import) => format!("imported{on}"),
+    match source.parse::<crate::profile::Source>() {
+        Ok(crate::profile::Source::Claim { connection, .. }) => format!("from {connection}{on}"),
+        Ok(crate::profile::Source::User) => format!("you told us{on}"),
+        Ok(crate::profile::Source::Admin | crate::profile::Source::Api) => format!("set by the site{on}"),
+        Ok(crate::profile::Source::Import) => format!("imported{on}"),
         Err(_) => String::new(),
     }
 }

@@ -53,11 +53,7 @@ mod ssr {
     pub async fn context() -> Result<(AppState, SessionUser, Option<String>), AppError> {
         let state = AppState::current()?;
         let session = crate::auth::ssr::session().await?;
-        let me = crate::auth::ssr::user_of_session(&state, &session).await?.ok_or_else(|| {
-            let err = AppError::Unauthorized;
-            crate::error::ssr::set_status(&err);
-            err
-        })?;
+        let me = crate::auth::ssr::user_of_session(&state, &session).await?.ok_or(AppError::Unauthorized)?;
         let current = crate::auth::session::handle(&session).await?;
         Ok((state, me, current))
     }

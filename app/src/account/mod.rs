@@ -1,0 +1,12 @@
+//! Your account: the `/profile` page and what people do there with their own data — see
+//! where each value came from, edit the details a site owner made editable, manage linked
+//! accounts and signed-in sessions, download everything, delete the account.
+//!
+//! It sits above the domains it composes (profile, identity, profiling, auth); none of them
+//! depends on it.
+
+pub mod details;
+pub mod page;
+#[cfg(feature = "ssr")]
+pub mod self_service;
+pub mod sessions;
