@@ -33,10 +33,14 @@ if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# --- rustfmt (the test command checks formatting) --------------------------------
+# --- rustfmt and clippy (the test command checks formatting and lints) --------------
 if ! cargo fmt --version >/dev/null 2>&1; then
   log "adding rustup component rustfmt"
   rustup component add rustfmt
+fi
+if ! cargo clippy --version >/dev/null 2>&1; then
+  log "adding rustup component clippy"
+  rustup component add clippy
 fi
 
 registry_src() { ls -d "$HOME"/.cargo/registry/src/*/"$1" 2>/dev/null | head -n1 || true; }

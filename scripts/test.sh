@@ -15,6 +15,14 @@ phase "tools" scripts/ensure-tools.sh $([ "${SKIP_E2E:-0}" = 1 ] && echo --no-e2
 # Formatting first: seconds, and a clear message instead of a noisy review later.
 phase "rustfmt" cargo fmt --check || { loud "cargo fmt --check found unformatted code: run cargo fmt"; failed=1; }
 
+# Lints, as errors: the `deny` list in app/src/lib.rs and server/src/lib.rs (no unwrap on I/O,
+# no panics) and clippy's defaults, for both builds of the app: the server (`ssr`, with the
+# tests) and the browser bundle (`hydrate`, wasm32), whose code paths differ.
+phase "clippy (server)" cargo clippy -p migrations -p app -p server --features app/test-support --all-targets -- -D warnings \
+  || { loud "clippy found problems in the server build"; failed=1; }
+phase "clippy (browser)" cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings \
+  || { loud "clippy found problems in the browser build"; failed=1; }
+
 skip_pg=()
 if phase "postgres" scripts/postgres.sh; then
   say "PostgreSQL reachable: its tests will run"

@@ -98,6 +98,12 @@ pub struct SessionsData {
     pub sessions: Resource<Result<Vec<SignedInSession>, AppError>>,
 }
 
+impl Default for SessionsData {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl SessionsData {
     pub fn new() -> Self {
         let end = ServerAction::<EndSessions>::new();

@@ -115,6 +115,11 @@ pub async fn enforce_absolute_limit(session: &Session, limit_secs: i64) -> Resul
     Ok(false)
 }
 
+/// The handle of this session's row in the signed-in sessions list.
+pub async fn handle(session: &Session) -> Result<Option<String>, SessionError> {
+    Ok(session.get::<String>(HANDLE).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::past_absolute_limit;
@@ -147,9 +152,4 @@ mod tests {
         assert!(!past_absolute_limit(0, 29 * day, 30 * day));
         assert!(past_absolute_limit(0, 30 * day + 1, 30 * day));
     }
-}
-
-/// The handle of this session's row in the signed-in sessions list.
-pub async fn handle(session: &Session) -> Result<Option<String>, SessionError> {
-    Ok(session.get::<String>(HANDLE).await?)
 }

@@ -206,10 +206,8 @@ pub fn decide(config: &ProfilingConfig, facts: &ProfileFacts, history: &[PastEve
     // Rule 4: a login-time stage already shown at this login.
     if moment.is_login_time() {
         let login_number = facts.logins_count;
-        let this_login: Vec<&PastEvent> = history
-            .iter()
-            .filter(|e| e.login_number == login_number && config.stage(&e.stage).is_some_and(|s| is_login_stage(s)))
-            .collect();
+        let this_login: Vec<&PastEvent> =
+            history.iter().filter(|e| e.login_number == login_number && config.stage(&e.stage).is_some_and(is_login_stage)).collect();
         if let Some(shown) = this_login.iter().find(|e| e.kind == EventKind::Shown) {
             let settled = this_login.iter().any(|e| e.stage == shown.stage && e.kind != EventKind::Shown);
             let stage = config.stage(&shown.stage);

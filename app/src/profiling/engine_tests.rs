@@ -117,7 +117,7 @@ fn the_first_login_stage_is_not_a_login_stage_for_min_logins_two() {
 #[test]
 fn a_stage_shown_at_this_login_is_shown_again_until_settled_and_no_other_starts() {
     let shown = PastEvent { stage: key("name"), kind: EventKind::Shown, at: now(), login_number: 2, declined: vec![] };
-    let d = decide(&seed(), &facts(2), &[shown.clone()], &Moment::Login { number: 2 }, now());
+    let d = decide(&seed(), &facts(2), std::slice::from_ref(&shown), &Moment::Login { number: 2 }, now());
     assert_eq!(d.prompt.unwrap().stage.as_str(), "name");
     let skipped = PastEvent { kind: EventKind::Skipped, ..shown.clone() };
     let d = decide(&seed(), &facts(2), &[shown, skipped], &Moment::Login { number: 2 }, now());
@@ -130,7 +130,7 @@ fn a_skipped_stage_waits_out_its_cooldown() {
     let mut f = facts(3);
     f.root.insert(RootAttribute::GivenName, json!("A"));
     f.root.insert(RootAttribute::FamilyName, json!("B"));
-    let d = decide(&seed(), &f, &[skipped.clone()], &Moment::Login { number: 3 }, now() + Duration::days(1));
+    let d = decide(&seed(), &f, std::slice::from_ref(&skipped), &Moment::Login { number: 3 }, now() + Duration::days(1));
     assert!(d.prompt.is_none());
     assert!(d.not_asked.iter().any(|r| matches!(r, NotAsked::StageInCooldown { .. })));
     let d = decide(&seed(), &f, &[skipped], &Moment::Login { number: 3 }, now() + Duration::days(8));
@@ -142,7 +142,7 @@ fn cooldowns_in_logins_count_logins() {
     let mut config = seed();
     config.stages[1].cooldown = Cooldown { days: None, logins: Some(2) };
     let skipped = PastEvent { stage: key("work"), kind: EventKind::Skipped, at: now(), login_number: 2, declined: vec![] };
-    let later = |n| decide(&config, &facts(n), &[skipped.clone()], &Moment::Login { number: n }, now());
+    let later = |n| decide(&config, &facts(n), std::slice::from_ref(&skipped), &Moment::Login { number: n }, now());
     assert!(later(3).prompt.is_none());
     assert!(later(4).prompt.is_some());
 }
@@ -209,8 +209,8 @@ fn disabled_stages_are_never_shown() {
 #[test]
 fn a_login_stage_left_unanswered_is_abandoned_once_the_next_login_comes() {
     let shown = PastEvent { stage: key("name"), kind: EventKind::Shown, at: now(), login_number: 1, declined: vec![] };
-    assert!(newly_abandoned(&seed(), &[shown.clone()], 1).is_empty(), "still this login");
-    assert_eq!(newly_abandoned(&seed(), &[shown.clone()], 2), vec![key("name")]);
+    assert!(newly_abandoned(&seed(), std::slice::from_ref(&shown), 1).is_empty(), "still this login");
+    assert_eq!(newly_abandoned(&seed(), std::slice::from_ref(&shown), 2), vec![key("name")]);
     let marked = PastEvent { kind: EventKind::Abandoned, login_number: 2, ..shown.clone() };
     assert!(newly_abandoned(&seed(), &[shown.clone(), marked], 2).is_empty(), "recorded once");
     let answered = PastEvent { kind: EventKind::Answered, ..shown.clone() };
