@@ -83,6 +83,13 @@ impl fmt::Display for RootAttribute {
     }
 }
 
+/// The profile's primary identity among `linked` (ids of its identities): the chosen one while
+/// it is still linked, else the first linked (lowest id). Its claims are the root attributes
+/// (see `identity::primary` for what a sign-in through each identity may write).
+pub fn primary_of(chosen: Option<i64>, linked: &[i64]) -> Option<i64> {
+    chosen.filter(|c| linked.contains(c)).or_else(|| linked.iter().copied().min())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a root attribute")]
 pub struct UnknownAttribute(pub String);
@@ -105,5 +112,17 @@ mod tests {
             assert_eq!(serde_json::to_value(attr).unwrap(), serde_json::json!(attr.as_str()));
         }
         assert!("app_metadata".parse::<RootAttribute>().is_err());
+    }
+
+    #[test]
+    fn the_first_identity_is_primary_until_another_is_chosen() {
+        assert_eq!(primary_of(None, &[7, 3, 9]), Some(3));
+        assert_eq!(primary_of(Some(9), &[7, 3, 9]), Some(9));
+        assert_eq!(primary_of(None, &[]), None);
+    }
+
+    #[test]
+    fn an_unlinked_choice_falls_back_to_the_first_identity_left() {
+        assert_eq!(primary_of(Some(4), &[7, 9]), Some(7));
     }
 }

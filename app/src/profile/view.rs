@@ -88,7 +88,7 @@ pub mod ssr {
         let rows =
             identities::Entity::find().filter(identities::Column::UserId.eq(user_id)).order_by_asc(identities::Column::Id).all(db).await?;
         let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
-        let primary = crate::identity::primary::primary_of(user.primary_identity_id, &ids);
+        let primary = crate::profile::primary_of(user.primary_identity_id, &ids);
         let identities = rows
             .into_iter()
             .map(|i| IdentityView {

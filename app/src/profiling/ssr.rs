@@ -558,6 +558,34 @@ mod tests {
         );
     });
 
+    crate::db_test!(an_answered_email_is_verified_only_by_the_new_addresss_own_evidence, |db| {
+        use crate::identity::{
+            ssr::{upsert_login, ConnectionRef},
+            ProviderKind, SyncPolicy,
+        };
+        let google = ConnectionRef { name: "google".into(), kind: ProviderKind::Google, sync: SyncPolicy::OnEachLogin };
+        let claims = json!({"sub": "g-1", "email": "ada@example.com", "email_verified": true, "given_name": "Ada"});
+        let a = upsert_login(db, &google, "g-1", claims, None).await.unwrap();
+        assert_eq!(a.user.provenance["email_verified"]["address"], "ada@example.com");
+        let okta = ConnectionRef { name: "okta".into(), kind: ProviderKind::Oidc, sync: SyncPolicy::OnEachLogin };
+        upsert_login(db, &okta, "o-1", json!({"sub": "o-1", "email": "Ada@Work.example", "email_verified": true}), Some(&a.user.id))
+            .await
+            .unwrap();
+
+        let email = Target::Root(RootAttribute::Email);
+        let user = store::load(db, &a.user.id).await.unwrap().unwrap();
+        write_values(db, &user, &[(email.clone(), json!("someone@else.example"), Source::User)], Utc::now()).await.unwrap();
+        let user = store::load(db, &a.user.id).await.unwrap().unwrap();
+        assert!(!user.email_verified, "a typed-in address proves nothing");
+        assert!(user.provenance.get("email_verified").is_none());
+
+        write_values(db, &user, &[(email, json!("ada@work.example"), Source::User)], Utc::now()).await.unwrap();
+        let user = store::load(db, &a.user.id).await.unwrap().unwrap();
+        assert!(user.email_verified, "the linked okta account verified exactly this address");
+        assert_eq!(user.provenance["email_verified"]["source"], "claim:okta:email_verified");
+        assert_eq!(user.provenance["email_verified"]["address"], "ada@work.example");
+    });
+
     crate::db_test!(editing_a_first_name_updates_the_name_made_from_it, |db| {
         let user = new_user(db).await;
         let given = Target::Root(RootAttribute::GivenName);
