@@ -1,0 +1,112 @@
+//! `/admin/questions`: fields and stages — list, create, edit, reorder, enable/disable,
+//! delete — with errors next to the inputs and a live preview of the stage as people see it.
+//!
+//! The server functions are here; the pages are `list` (both tables and their actions),
+//! `field_editor` and `stage_editor`, sharing the inputs of `form_inputs`.
+
+mod field_editor;
+mod form_inputs;
+mod list;
+mod stage_editor;
+
+pub use field_editor::FieldEditPage;
+pub use list::QuestionsPage;
+pub use stage_editor::StageEditPage;
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+
+use super::questions::{FieldForm, StageForm};
+use crate::{error::AppError, profiling::ProfilingConfig};
+
+#[server(endpoint = "admin/questions/get")]
+pub async fn questions_config() -> Result<ProfilingConfig, AppError> {
+    let (state, _) = super::access::ssr::require_admin().await?;
+    crate::profiling::ssr::load_config(&state.db).await.map_err(|e| crate::error::ssr::internal("loading questions", e))
+}
+
+/// Creates (`original` empty) or changes a field. Errors come back per input.
+#[server(endpoint = "admin/questions/field")]
+pub async fn save_field(#[server(default)] original: Option<String>, form: FieldForm) -> Result<(), AppError> {
+    use super::questions::{problems_by_input, Edit};
+    let (state, me) = super::access::ssr::require_admin().await?;
+    let field = form.to_field().map_err(AppError::Invalid)?;
+    let prefix = format!("fields.{}", field.key);
+    let original = ssr::key(original)?;
+    ssr::apply(&state, &me, Edit::SaveField { original, field }, |p| problems_by_input(p, &prefix)).await?;
+    leptos_axum::redirect("/admin/questions");
+    Ok(())
+}
+
+#[server(endpoint = "admin/questions/stage")]
+pub async fn save_stage(#[server(default)] original: Option<String>, form: StageForm) -> Result<(), AppError> {
+    use super::questions::{problems_by_input, Edit};
+    let (state, me) = super::access::ssr::require_admin().await?;
+    let stage = form.to_stage().map_err(AppError::Invalid)?;
+    let prefix = format!("stages.{}", stage.key);
+    let original = ssr::key(original)?;
+    ssr::apply(&state, &me, Edit::SaveStage { original, stage }, |p| problems_by_input(p, &prefix)).await?;
+    leptos_axum::redirect("/admin/questions");
+    Ok(())
+}
+
+/// `kind`: field | stage; `action`: up | down | delete | enable | disable.
+#[server(endpoint = "admin/questions/action")]
+pub async fn question_action(kind: String, key: String, action: String) -> Result<(), AppError> {
+    use super::questions::{Direction, Edit};
+    let (state, me) = super::access::ssr::require_admin().await?;
+    let key = crate::profiling::FieldKey::parse(&key).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let edit = match (kind.as_str(), action.as_str()) {
+        ("field", "up") => Edit::MoveField(key, Direction::Up),
+        ("field", "down") => Edit::MoveField(key, Direction::Down),
+        ("field", "delete") => Edit::DeleteField(key),
+        ("stage", "up") => Edit::MoveStage(key, Direction::Up),
+        ("stage", "down") => Edit::MoveStage(key, Direction::Down),
+        ("stage", "delete") => Edit::DeleteStage(key),
+        ("stage", "enable") => Edit::SetStageEnabled(key, true),
+        ("stage", "disable") => Edit::SetStageEnabled(key, false),
+        _ => return Err(AppError::BadRequest("Unknown action.".into())),
+    };
+    ssr::apply(&state, &me, edit, |p| BTreeMap::from([(String::new(), p.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]))
+        .await
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use std::collections::BTreeMap;
+
+    use super::super::questions::{ssr::QuestionsError, Edit, EditError};
+    use crate::{
+        auth::SessionUser,
+        error::{ssr::internal, AppError},
+        profiling::{ConfigProblem, FieldKey},
+        state::AppState,
+    };
+
+    pub fn key(original: Option<String>) -> Result<Option<FieldKey>, AppError> {
+        match original.filter(|o| !o.trim().is_empty()) {
+            None => Ok(None),
+            Some(o) => FieldKey::parse(o.trim()).map(Some).map_err(|e| AppError::BadRequest(e.to_string())),
+        }
+    }
+
+    /// Applies `edit` as the signed-in admin `me`; a refused edit comes back with its
+    /// problems placed (per input, or as one message) by `place`.
+    pub async fn apply(
+        state: &AppState,
+        me: &SessionUser,
+        edit: Edit,
+        place: impl Fn(&[ConfigProblem]) -> BTreeMap<String, String>,
+    ) -> Result<(), AppError> {
+        super::super::questions::ssr::edit(&state.db, edit, ("admin", Some(&me.user_id))).await.map(|_| ()).map_err(|e| map_error(e, place))
+    }
+
+    fn map_error(err: QuestionsError, place: impl Fn(&[ConfigProblem]) -> BTreeMap<String, String>) -> AppError {
+        match err {
+            QuestionsError::Edit(EditError::Problems(p)) => AppError::Invalid(place(&p)),
+            QuestionsError::Edit(EditError::NotFound(_)) => AppError::NotFound,
+            QuestionsError::Profiling(e) => internal("saving questions", e),
+        }
+    }
+}

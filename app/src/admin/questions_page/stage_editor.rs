@@ -1,0 +1,112 @@
+//! `/admin/questions/stages/{key}`: create or edit one stage, with a live preview of the stage
+//! as people will see it.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_params_map};
+
+use super::{
+    form_inputs::{set_enabled, set_skippable, set_stage, set_trigger, CheckInput, FieldOrStage, TextInput},
+    questions_config, SaveStage,
+};
+use crate::{
+    admin::{console::AdminFrame, questions::StageForm},
+    error::AppError,
+    profiling::{prompt_ui::StagePreview, ProfilingConfig},
+};
+
+#[component]
+pub fn StageEditPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || params.read().get("key").unwrap_or_default();
+    let config = Resource::new(|| (), |_| questions_config());
+    view! {
+        <AdminFrame title="Stage">
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || config.get().map(|r| match r {
+                    Ok(config) => {
+                        let key = key();
+                        if key == "new" {
+                            let blank = StageForm { trigger: "login".into(), min_logins: "2".into(), skippable: Some("on".into()), enabled: Some("on".into()), cooldown_logins: "1".into(), ..Default::default() };
+                            return view! { <StageEditor original=None initial=blank config=config /> }.into_any();
+                        }
+                        match config.stages.iter().find(|s| s.key.as_str() == key) {
+                            Some(s) => {
+                                let initial = StageForm::from_stage(s);
+                                view! { <StageEditor original=Some(key.clone()) initial=initial config=config.clone() /> }.into_any()
+                            }
+                            None => view! { <p class="error" role="alert">"There is no stage " <code>{key}</code> "."</p> }.into_any(),
+                        }
+                    }
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </AdminFrame>
+    }
+}
+
+#[component]
+fn StageEditor(original: Option<String>, initial: StageForm, config: ProfilingConfig) -> impl IntoView {
+    let save = ServerAction::<SaveStage>::new();
+    let form = RwSignal::new(FieldOrStage::Stage(initial.clone()));
+    let errors = Signal::derive(move || match save.value().get() {
+        Some(Err(AppError::Invalid(map))) => map,
+        _ => BTreeMap::new(),
+    });
+    let general = move || match save.value().get() {
+        Some(Err(AppError::Invalid(map))) => map.get("").cloned(),
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    let known_fields = config.fields.clone();
+    let preview = move || {
+        let FieldOrStage::Stage(s) = form.get() else { return ().into_any() };
+        let fields: Vec<_> =
+            s.fields.split([',', '\n']).map(str::trim).filter_map(|k| known_fields.iter().find(|f| f.key.as_str() == k).cloned()).collect();
+        let intro = Some(s.intro.trim().to_string()).filter(|i| !i.is_empty());
+        view! { <StagePreview title=s.title.clone() intro=intro fields=fields skippable=s.skippable.is_some() /> }.into_any()
+    };
+    let i = initial;
+    let heading = if original.is_some() { "Edit stage" } else { "New stage" };
+    let field_keys = config.fields.iter().map(|f| format!("{} ({})", f.key, f.label)).collect::<Vec<_>>().join(", ");
+    view! {
+        <div class="editor">
+            <ActionForm action=save attr:class="stack" attr:aria-label=heading>
+                <input type="hidden" name="original" value=original.clone().unwrap_or_default() />
+                <TextInput name="key" label="Key" value=i.key.clone() errors=errors help="a-z, 0-9 and _, starting with a letter" set=set_stage!(key) form=form />
+                <TextInput name="title" label="Title" value=i.title.clone() errors=errors set=set_stage!(title) form=form />
+                <TextInput name="intro" label="Introduction" value=i.intro.clone() errors=errors set=set_stage!(intro) form=form />
+                <div class="field">
+                    <label for="q-trigger">"Shown"</label>
+                    <select id="q-trigger" name="form[trigger]" aria-describedby="q-trigger-error"
+                        on:change=move |ev| form.update(|f| set_trigger(f, event_target_value(&ev)))>
+                        <option value="signup" selected=i.trigger == "signup">"At signup"</option>
+                        <option value="login" selected=i.trigger == "login">"At a later login"</option>
+                        <option value="context" selected=i.trigger == "context">"In a place of the site (context)"</option>
+                    </select>
+                    <p id="q-trigger-error" class="error field-error" role="alert">{move || errors.get().get("trigger").cloned()}</p>
+                </div>
+                <TextInput name="min_logins" label="From login number (login stages)" value=i.min_logins.clone() errors=errors set=set_stage!(min_logins) form=form />
+                <TextInput name="context_name" label="Context name (context stages, e.g. article)" value=i.context_name.clone() errors=errors set=set_stage!(context_name) form=form />
+                <TextInput name="context_tags" label="Only where tagged (comma-separated, optional)" value=i.context_tags.clone() errors=errors set=set_stage!(context_tags) form=form />
+                <TextInput name="fields" label="Fields, in the order asked (comma-separated keys)" value=i.fields.clone() errors=errors set=set_stage!(fields) form=form />
+                <p class="help">"Fields: " {field_keys}</p>
+                <TextInput name="condition" label="Only when (optional JSON condition)" value=i.condition.clone() errors=errors help="e.g. {\"op\": \"missing\", \"target\": \"user_metadata.company\"}" set=set_stage!(condition) form=form />
+                <CheckInput name="skippable" label="People may skip it" checked=i.skippable.is_some() set=set_skippable form=form />
+                <TextInput name="cooldown_days" label="After a skip, wait (days)" value=i.cooldown_days.clone() errors=errors set=set_stage!(cooldown_days) form=form />
+                <TextInput name="cooldown_logins" label="After a skip, wait (logins)" value=i.cooldown_logins.clone() errors=errors set=set_stage!(cooldown_logins) form=form />
+                <CheckInput name="enabled" label="Enabled" checked=i.enabled.is_some() set=set_enabled form=form />
+                <p class="error" role="alert">{general}</p>
+                <div class="actions">
+                    <button type="submit">"Save stage"</button>
+                    <A href="/admin/questions">"Cancel"</A>
+                </div>
+            </ActionForm>
+            <div class="preview-pane" aria-live="polite">
+                <h2 class="preview-heading">"Live preview"</h2>
+                {preview}
+            </div>
+        </div>
+    }
+}
