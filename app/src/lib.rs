@@ -19,6 +19,8 @@ pub mod routes;
 pub mod status;
 
 #[cfg(feature = "ssr")]
+pub mod audit;
+#[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod entities;

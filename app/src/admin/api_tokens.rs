@@ -152,7 +152,7 @@ pub mod ssr {
         }
         .insert(db)
         .await?;
-        super::super::audit::record(db, actor.0, actor.1, "token.created", None, serde_json::json!({ "token": row.id })).await?;
+        crate::audit::record(db, actor.0, actor.1, "token.created", None, serde_json::json!({ "token": row.id })).await?;
         Ok((info(row), secret))
     }
 
@@ -208,7 +208,7 @@ pub mod ssr {
             .exec(db)
             .await?;
         if result.rows_affected > 0 {
-            super::super::audit::record(db, actor.0, actor.1, "token.revoked", None, serde_json::json!({ "token": id })).await?;
+            crate::audit::record(db, actor.0, actor.1, "token.revoked", None, serde_json::json!({ "token": id })).await?;
         }
         Ok(result.rows_affected > 0)
     }

@@ -292,7 +292,7 @@ pub async fn import(db: &DatabaseConnection, users: &[BulkUser]) -> Result<Impor
         }
         report.imported += 1;
     }
-    super::audit::record(
+    crate::audit::record(
         &txn,
         "cli",
         None,

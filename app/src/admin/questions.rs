@@ -395,7 +395,7 @@ pub mod ssr {
         let what = format!("{edit:?}").chars().take(80).collect::<String>();
         let next = apply(&current, edit)?;
         replace_config(db, &next).await?;
-        super::super::audit::record(db, actor.0, actor.1, "questions.changed", None, serde_json::json!({ "edit": what }))
+        crate::audit::record(db, actor.0, actor.1, "questions.changed", None, serde_json::json!({ "edit": what }))
             .await
             .map_err(ProfilingError::from)?;
         Ok(next)
@@ -412,7 +412,7 @@ pub mod ssr {
             return Err(EditError::Problems(problems).into());
         }
         replace_config(db, &config).await?;
-        super::super::audit::record(db, actor.0, actor.1, "questions.imported", None, serde_json::json!({}))
+        crate::audit::record(db, actor.0, actor.1, "questions.imported", None, serde_json::json!({}))
             .await
             .map_err(ProfilingError::from)?;
         Ok(config)

@@ -124,7 +124,7 @@ pub mod ssr {
         if set_flag(db, &user_id, true).await? == 0 {
             return Err(GrantError::NoSuchUser(user_id));
         }
-        crate::admin::audit::record(db, actor, None, "admin.granted", Some(&user_id), serde_json::json!({})).await?;
+        crate::audit::record(db, actor, None, "admin.granted", Some(&user_id), serde_json::json!({})).await?;
         Ok(user_id)
     }
 
@@ -138,7 +138,7 @@ pub mod ssr {
         let mut changed = 0;
         for id in &ids {
             if set_flag(db, id, false).await? > 0 {
-                crate::admin::audit::record(db, actor, None, "admin.revoked", Some(id), serde_json::json!({})).await?;
+                crate::audit::record(db, actor, None, "admin.revoked", Some(id), serde_json::json!({})).await?;
                 changed += 1;
             }
         }
