@@ -19,8 +19,8 @@ use serde_json::{json, Map, Value};
 
 use super::users::Cursor;
 use crate::{
-    auth::accounts::PASSWORD_CONNECTION,
     entities::{identities, password_credentials, users},
+    identity::PASSWORD_CONNECTION,
     profile::{validate_metadata, Email, MetadataLimits, Source},
 };
 

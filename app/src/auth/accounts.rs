@@ -6,14 +6,13 @@ use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection
 use serde_json::json;
 
 use super::password::{check_new_password, ssr as hashing, PasswordProblem};
+// Re-exported for callers still naming it here; it belongs to `identity`.
+pub use crate::identity::PASSWORD_CONNECTION;
 use crate::{
     entities::{identities, password_credentials, users},
     identity::{normalize, ProviderKind},
     profile::Email,
 };
-
-/// The connection name of local accounts (Auth0's default database connection name).
-pub const PASSWORD_CONNECTION: &str = "Username-Password-Authentication";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
