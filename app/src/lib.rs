@@ -31,6 +31,9 @@ pub mod state;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
+#[cfg(all(test, feature = "test-support"))]
+mod schema_tests;
+
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
