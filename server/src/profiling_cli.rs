@@ -1,14 +1,27 @@
 //! `askonce profiling export|import`: the whole progressive-profiling configuration as one
 //! JSON or TOML document, for review, version control and moving between environments.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use app::profiling::{
     ssr::{load_config, replace_config},
     ConfigProblem, ProfilingConfig,
 };
+use clap::Subcommand;
 
-use crate::{cli::ProfilingCommand, config::Settings};
+use crate::config::Settings;
+
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
+pub enum ProfilingCommand {
+    /// Print the whole configuration (JSON or TOML) to standard output.
+    Export {
+        #[arg(long, default_value = "json", value_parser = ["json", "toml"])]
+        format: String,
+    },
+    /// Replace the whole configuration with FILE (.json or .toml), after checking it. A
+    /// file with any problem changes nothing; every problem is listed.
+    Import { file: PathBuf },
+}
 
 pub async fn run(settings: &Settings, action: &ProfilingCommand) -> Result<(), String> {
     let db = app::db::connect(&settings.db_config()).await.map_err(|e| e.to_string())?;
