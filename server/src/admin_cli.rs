@@ -90,7 +90,7 @@ pub async fn admin(settings: &Settings, action: &AdminCommand) -> Result<(), Str
         AdminCommand::Revoke(target) => roles::revoke(&db, &target.account(), "cli").await.map(|changed| {
             println!("{changed} account(s) no longer an admin");
             if let AccountRef::Email(email) = target.account() {
-                if settings.admins.iter().any(|a| a.eq_ignore_ascii_case(email.trim())) {
+                if settings.admins.iter().any(|a| a.normalized() == app::profile::verification::normalize_address(&email)) {
                     eprintln!("warning: {email} is still listed in `admins` in the configuration; remove it there too");
                 }
             }
