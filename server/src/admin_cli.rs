@@ -122,14 +122,13 @@ pub async fn token(settings: &Settings, action: &TokenCommand) -> Result<(), Str
         }
         TokenCommand::List => {
             for t in api_tokens::ssr::list(&db).await.map_err(|e| e.to_string())? {
-                let state = if t.revoked_at.is_some() { "revoked" } else { "live" };
                 println!(
                     "{}\t{}\t{}…\t{}\t{}",
                     t.id,
                     t.name,
                     t.prefix,
                     t.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
-                    state
+                    t.state.as_str()
                 );
             }
             Ok(())
