@@ -22,6 +22,8 @@ pub mod routes;
 pub mod status;
 
 #[cfg(feature = "ssr")]
+pub mod audit;
+#[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod entities;
@@ -31,6 +33,9 @@ pub mod net;
 pub mod state;
 #[cfg(feature = "test-support")]
 pub mod testing;
+
+#[cfg(all(test, feature = "test-support"))]
+mod schema_tests;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};

@@ -1,15 +1,78 @@
 //! `askonce admin grant|revoke`, `askonce token create|list|revoke`,
 //! `askonce users import|export`: the site owner's commands on the server itself.
 
-use std::io::Write;
+use std::{io::Write, path::PathBuf};
 
 use app::admin::{api_tokens, bulk};
+use clap::Subcommand;
 use sea_orm::DatabaseConnection;
 
-use crate::{
-    cli::{AdminCommand, TokenCommand, UsersCommand},
-    config::Settings,
-};
+use crate::config::Settings;
+
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
+pub enum AdminCommand {
+    /// Make one account admin: the only account whose verified email is EMAIL, or the account
+    /// with `--user ID` (when the email is unverified or shared, the refusal lists the ids).
+    Grant(AdminTarget),
+    /// Take admin rights away from every account with EMAIL, or from `--user ID`.
+    Revoke(AdminTarget),
+}
+
+#[derive(Debug, clap::Args, Clone, PartialEq, Eq)]
+#[group(required = true, multiple = false)]
+pub struct AdminTarget {
+    /// The account's email address.
+    pub email: Option<String>,
+    /// The account's user id (as listed by a refused grant, the console or the API).
+    #[arg(long = "user")]
+    pub user_id: Option<String>,
+}
+
+impl AdminTarget {
+    pub fn account(&self) -> app::auth::roles::AccountRef {
+        use app::auth::roles::AccountRef;
+        match (&self.user_id, &self.email) {
+            (Some(id), _) => AccountRef::UserId(id.clone()),
+            (None, Some(email)) => AccountRef::Email(email.clone()),
+            // clap's group makes one of them required.
+            (None, None) => AccountRef::Email(String::new()),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
+pub enum TokenCommand {
+    /// Create a token and print it (shown once; stored hashed).
+    Create {
+        /// A name to recognise it by.
+        #[arg(long)]
+        name: String,
+        /// A scope to grant; repeat for several (read:users, update:users,
+        /// update:users_app_metadata, delete:users, read:stages, update:stages).
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Days until it expires (default: never).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by its id.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
+pub enum UsersCommand {
+    /// Import users from FILE. A file with any problem imports nothing.
+    Import { file: PathBuf },
+    /// Print every user to standard output.
+    Export {
+        /// Include argon2 password hashes (`custom_password_hash`), so people keep their
+        /// passwords on the other side. Treat the output as a secret.
+        #[arg(long)]
+        with_password_hashes: bool,
+    },
+}
 
 async fn open(settings: &Settings) -> Result<DatabaseConnection, String> {
     let db = app::db::connect(&settings.db_config()).await.map_err(|e| e.to_string())?;
@@ -27,7 +90,7 @@ pub async fn admin(settings: &Settings, action: &AdminCommand) -> Result<(), Str
         AdminCommand::Revoke(target) => roles::revoke(&db, &target.account(), "cli").await.map(|changed| {
             println!("{changed} account(s) no longer an admin");
             if let AccountRef::Email(email) = target.account() {
-                if settings.admins.iter().any(|a| a.eq_ignore_ascii_case(email.trim())) {
+                if settings.admins.iter().any(|a| a.normalized() == app::profile::verification::normalize_address(&email)) {
                     eprintln!("warning: {email} is still listed in `admins` in the configuration; remove it there too");
                 }
             }
@@ -59,14 +122,13 @@ pub async fn token(settings: &Settings, action: &TokenCommand) -> Result<(), Str
         }
         TokenCommand::List => {
             for t in api_tokens::ssr::list(&db).await.map_err(|e| e.to_string())? {
-                let state = if t.revoked_at.is_some() { "revoked" } else { "live" };
                 println!(
                     "{}\t{}\t{}…\t{}\t{}",
                     t.id,
                     t.name,
                     t.prefix,
                     t.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
-                    state
+                    t.state.as_str()
                 );
             }
             Ok(())

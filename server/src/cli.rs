@@ -1,11 +1,18 @@
-//! The `askonce` command line: `serve` (default), `migrate`, `check-config`.
+//! The `askonce` command line: `serve` (default), `migrate`, `check-config`, and the
+//! commands of [`admin_cli`](crate::admin_cli) and [`profiling_cli`](crate::profiling_cli),
+//! which own their subcommands; this module only composes them.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use clap::{Parser, Subcommand};
 
 use crate::{
+    admin_cli::{AdminCommand, TokenCommand, UsersCommand},
     config::{ConfigError, Settings},
+    profiling_cli::ProfilingCommand,
     startup::Application,
     telemetry,
 };
@@ -22,12 +29,20 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
 pub enum Command {
+    /// Validate the configuration, print it with secrets redacted, and exit.
+    CheckConfig,
+    #[command(flatten)]
+    Run(RunCommand),
+}
+
+/// The commands that start the async runtime and open the database. `check-config` is not
+/// one of them: loading the configuration is all it does.
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
+pub enum RunCommand {
     /// Apply migrations and serve HTTP (the default).
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Validate the configuration, print it with secrets redacted, and exit.
-    CheckConfig,
     /// The progressive-profiling configuration (fields and stages) as one document.
     #[command(subcommand)]
     Profiling(ProfilingCommand),
@@ -42,83 +57,6 @@ pub enum Command {
     Users(UsersCommand),
 }
 
-#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
-pub enum AdminCommand {
-    /// Make one account admin: the only account whose verified email is EMAIL, or the account
-    /// with `--user ID` (when the email is unverified or shared, the refusal lists the ids).
-    Grant(AdminTarget),
-    /// Take admin rights away from every account with EMAIL, or from `--user ID`.
-    Revoke(AdminTarget),
-}
-
-#[derive(Debug, clap::Args, Clone, PartialEq, Eq)]
-#[group(required = true, multiple = false)]
-pub struct AdminTarget {
-    /// The account's email address.
-    pub email: Option<String>,
-    /// The account's user id (as listed by a refused grant, the console or the API).
-    #[arg(long = "user")]
-    pub user_id: Option<String>,
-}
-
-impl AdminTarget {
-    pub fn account(&self) -> app::auth::roles::AccountRef {
-        use app::auth::roles::AccountRef;
-        match (&self.user_id, &self.email) {
-            (Some(id), _) => AccountRef::UserId(id.clone()),
-            (None, Some(email)) => AccountRef::Email(email.clone()),
-            // clap's group makes one of them required.
-            (None, None) => AccountRef::Email(String::new()),
-        }
-    }
-}
-
-#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
-pub enum TokenCommand {
-    /// Create a token and print it (shown once; stored hashed).
-    Create {
-        /// A name to recognise it by.
-        #[arg(long)]
-        name: String,
-        /// A scope to grant; repeat for several (read:users, update:users,
-        /// update:users_app_metadata, delete:users, read:stages, update:stages).
-        #[arg(long = "scope", required = true)]
-        scopes: Vec<String>,
-        /// Days until it expires (default: never).
-        #[arg(long)]
-        expires_in_days: Option<u32>,
-    },
-    /// List tokens (never their secrets).
-    List,
-    /// Revoke a token by its id.
-    Revoke { id: String },
-}
-
-#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
-pub enum UsersCommand {
-    /// Import users from FILE. A file with any problem imports nothing.
-    Import { file: PathBuf },
-    /// Print every user to standard output.
-    Export {
-        /// Include argon2 password hashes (`custom_password_hash`), so people keep their
-        /// passwords on the other side. Treat the output as a secret.
-        #[arg(long)]
-        with_password_hashes: bool,
-    },
-}
-
-#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
-pub enum ProfilingCommand {
-    /// Print the whole configuration (JSON or TOML) to standard output.
-    Export {
-        #[arg(long, default_value = "json", value_parser = ["json", "toml"])]
-        format: String,
-    },
-    /// Replace the whole configuration with FILE (.json or .toml), after checking it. A
-    /// file with any problem changes nothing; every problem is listed.
-    Import { file: PathBuf },
-}
-
 /// Exit codes: 0 success, 1 runtime failure, 2 bad configuration.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
@@ -126,13 +64,20 @@ pub fn run() -> ExitCode {
         Ok(loaded) => loaded,
         Err(err) => return config_failure(&err),
     };
-    let command = cli.command.clone().unwrap_or(Command::Serve);
-    if command == Command::CheckConfig {
-        let source = file.map_or("built-in defaults".to_string(), |f| f.display().to_string());
-        println!("configuration OK ({source} + ASKONCE_* environment)\n{settings:#?}");
-        return ExitCode::SUCCESS;
+    match cli.command.unwrap_or(Command::Run(RunCommand::Serve)) {
+        Command::CheckConfig => check_config(&settings, file.as_deref()),
+        Command::Run(command) => run_command(command, &settings),
     }
+}
 
+/// The configuration loaded and parsed above is the check: print it, secrets redacted.
+fn check_config(settings: &Settings, file: Option<&Path>) -> ExitCode {
+    let source = file.map_or("built-in defaults".to_string(), |f| f.display().to_string());
+    println!("configuration OK ({source} + ASKONCE_* environment)\n{settings:#?}");
+    ExitCode::SUCCESS
+}
+
+fn run_command(command: RunCommand, settings: &Settings) -> ExitCode {
     telemetry::init(&settings.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -143,13 +88,12 @@ pub fn run() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match &command {
-            Command::Serve => serve(&settings).await,
-            Command::Migrate => migrate(&settings).await,
-            Command::CheckConfig => Ok(()),
-            Command::Profiling(action) => crate::profiling_cli::run(&settings, action).await,
-            Command::Admin(action) => crate::admin_cli::admin(&settings, action).await,
-            Command::Token(action) => crate::admin_cli::token(&settings, action).await,
-            Command::Users(action) => crate::admin_cli::users(&settings, action).await,
+            RunCommand::Serve => serve(settings).await,
+            RunCommand::Migrate => migrate(settings).await,
+            RunCommand::Profiling(action) => crate::profiling_cli::run(settings, action).await,
+            RunCommand::Admin(action) => crate::admin_cli::admin(settings, action).await,
+            RunCommand::Token(action) => crate::admin_cli::token(settings, action).await,
+            RunCommand::Users(action) => crate::admin_cli::users(settings, action).await,
         }
     });
     match result {
@@ -182,4 +126,29 @@ async fn migrate(settings: &Settings) -> Result<(), String> {
     db.close().await.ok();
     println!("{applied} migration(s) applied; the schema is up to date");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_composed_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn each_subcommand_parses_into_its_module_s_enum() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).map(|cli| cli.command).unwrap();
+        assert_eq!(parse(&["askonce"]), None, "serve by default");
+        assert_eq!(parse(&["askonce", "check-config"]), Some(Command::CheckConfig));
+        assert_eq!(parse(&["askonce", "migrate"]), Some(Command::Run(RunCommand::Migrate)));
+        assert_eq!(parse(&["askonce", "token", "list"]), Some(Command::Run(RunCommand::Token(TokenCommand::List))));
+        assert!(matches!(
+            parse(&["askonce", "profiling", "import", "q.toml"]),
+            Some(Command::Run(RunCommand::Profiling(ProfilingCommand::Import { .. })))
+        ));
+    }
 }

@@ -1,14 +1,27 @@
 //! `askonce profiling export|import`: the whole progressive-profiling configuration as one
 //! JSON or TOML document, for review, version control and moving between environments.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use app::profiling::{
     ssr::{load_config, replace_config},
-    ConfigProblem, ProfilingConfig,
+    ConfigProblem, ProfilingConfig, ValidConfig,
 };
+use clap::Subcommand;
 
-use crate::{cli::ProfilingCommand, config::Settings};
+use crate::config::Settings;
+
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
+pub enum ProfilingCommand {
+    /// Print the whole configuration (JSON or TOML) to standard output.
+    Export {
+        #[arg(long, default_value = "json", value_parser = ["json", "toml"])]
+        format: String,
+    },
+    /// Replace the whole configuration with FILE (.json or .toml), after checking it. A
+    /// file with any problem changes nothing; every problem is listed.
+    Import { file: PathBuf },
+}
 
 pub async fn run(settings: &Settings, action: &ProfilingCommand) -> Result<(), String> {
     let db = app::db::connect(&settings.db_config()).await.map_err(|e| e.to_string())?;
@@ -38,7 +51,7 @@ pub fn render(config: &ProfilingConfig, format: &str) -> Result<String, String> 
 }
 
 /// Reads and checks a document; every problem is reported, with where it is.
-pub fn parse_file(path: &Path) -> Result<ProfilingConfig, String> {
+pub fn parse_file(path: &Path) -> Result<ValidConfig, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let is_toml = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
     parse(&text, is_toml).map_err(|problems| {
@@ -47,18 +60,13 @@ pub fn parse_file(path: &Path) -> Result<ProfilingConfig, String> {
     })
 }
 
-pub fn parse(text: &str, is_toml: bool) -> Result<ProfilingConfig, Vec<ConfigProblem>> {
+pub fn parse(text: &str, is_toml: bool) -> Result<ValidConfig, Vec<ConfigProblem>> {
     if !is_toml {
-        return ProfilingConfig::from_json(text);
+        return ValidConfig::from_json(text);
     }
     let config: ProfilingConfig =
         toml::from_str(text).map_err(|e| vec![ConfigProblem { location: "document".into(), message: e.to_string() }])?;
-    let problems = config.problems();
-    if problems.is_empty() {
-        Ok(config)
-    } else {
-        Err(problems)
-    }
+    ValidConfig::check(config)
 }
 
 #[cfg(test)]
@@ -70,7 +78,7 @@ mod tests {
         let config = ProfilingConfig::defaults();
         for (format, is_toml) in [("json", false), ("toml", true)] {
             let text = render(&config, format).unwrap();
-            assert_eq!(parse(&text, is_toml).unwrap(), config, "{format}");
+            assert_eq!(*parse(&text, is_toml).unwrap(), config, "{format}");
         }
     }
 

@@ -183,6 +183,35 @@ async fn every_api_route_needs_a_token_and_its_scope(backend: Backend) {
 }
 crate::on_both_databases!(every_api_route_needs_a_token_and_its_scope);
 
+/// "Is this token live?" has one answer: an expired token is refused by the API and shows as
+/// expired (not live, and without a Revoke button) in the console's list and overview.
+async fn an_expired_token_is_refused_by_the_api_and_shown_as_expired_in_the_console(backend: Backend) {
+    use app::admin::api_tokens::{TokenInfo, TokenState};
+    use app::admin::{console, tokens_page};
+    let app = spawn_app_on(backend, "").await;
+    with_admin(&app).await;
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let (expired, secret) = create(&app.db, "old sync", &[Scope::ReadUsers], ("cli", None), Some(past)).await.unwrap();
+    let live = token(&app, &[Scope::ReadUsers]).await;
+
+    assert_eq!(call(&app, "GET", "/api/v2/users", Some(&secret), None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&app, "GET", "/api/v2/users", Some(&live), None).await.0, StatusCode::OK);
+
+    let list = app.client.post(app.url(tokens_page::ListTokens::PATH)).header("accept", "application/json").send().await.unwrap();
+    assert_eq!(list.status(), StatusCode::OK);
+    let list: Vec<TokenInfo> = list.json().await.unwrap();
+    let listed = list.iter().find(|t| t.id == expired.id).unwrap();
+    assert_eq!(listed.state, TokenState::Expired);
+    let overview = app.client.post(app.url(console::AdminOverview::PATH)).header("accept", "application/json").send().await.unwrap();
+    assert_eq!(overview.json::<console::Overview>().await.unwrap().live_tokens, 1, "the expired token is not counted as live");
+
+    let page = app.client.get(app.url("/admin/tokens")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("expired "), "the tokens page names the expired token's state");
+    assert!(!page.contains("aria-label=\"Revoke old sync\""), "an expired token offers no Revoke button");
+    app.cleanup().await;
+}
+crate::on_both_databases!(an_expired_token_is_refused_by_the_api_and_shown_as_expired_in_the_console);
+
 async fn users_endpoints(app: &TestApp) {
     let reader = browser();
     sign_up(app, &reader, "ada@example.com").await;

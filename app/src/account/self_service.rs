@@ -2,15 +2,16 @@
 //! erase the account. Erasure leaves one audit entry that names no one.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
-use crate::entities::{audit_log, prompt_events, users};
-use crate::profile::view::ssr::load_user_profile;
-use crate::profile::{
-    store::{self, ProfileWrite, StoreError},
-    Source,
+use crate::{
+    entities::{prompt_events, users},
+    profile::{
+        store::{self, ProfileWrite, StoreError},
+        view::ssr::load_user_profile,
+        Source,
+    },
 };
 
 /// Everything AskOnce holds about `user_id`, as one JSON document: the profile (identities
@@ -64,13 +65,6 @@ pub async fn forget_answer(db: &DatabaseConnection, user_id: &str, key: &str) ->
     Err(StoreError::Conflict)
 }
 
-/// The audit log's stand-in for a user id: it can confirm "this id was erased" to someone who
-/// already knows the id, and reveals nothing to anyone else.
-pub fn subject_hash(user_id: &str) -> String {
-    let digest = Sha256::digest(format!("askonce-audit:{user_id}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Removes the user and, through the schema's cascades, their identities, password and
 /// prompt history; records an audit entry without personal data. Their other browser
 /// sessions end at their next request (the session user no longer exists).
@@ -82,17 +76,7 @@ pub async fn erase_account(db: &DatabaseConnection, user_id: &str, actor_kind: &
         txn.rollback().await?;
         return Ok(false);
     }
-    audit_log::ActiveModel {
-        at: Set(Utc::now()),
-        actor_kind: Set(actor_kind.to_string()),
-        actor_id: Set(None),
-        action: Set("account.erased".into()),
-        subject_hash: Set(Some(subject_hash(user_id))),
-        details: Set(json!({})),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    crate::audit::record(&txn, actor_kind, None, "account.erased", Some(user_id), json!({})).await?;
     txn.commit().await?;
     Ok(true)
 }
@@ -102,7 +86,7 @@ mod tests {
     use super::*;
     use crate::{
         auth::accounts::sign_up_with_password,
-        entities::{identities, password_credentials},
+        entities::{audit_log, identities, password_credentials},
         profile::store::record_login,
         profile::Email,
         profiling::{
@@ -159,7 +143,7 @@ mod tests {
         assert_eq!(audit[0].action, "account.erased");
         let entry = serde_json::to_string(&(audit[0].actor_id.clone(), audit[0].details.clone(), audit[0].subject_hash.clone())).unwrap();
         assert!(!entry.contains(&user.id) && !entry.contains("ada@example.com"), "{entry}");
-        assert_eq!(audit[0].subject_hash.as_deref(), Some(subject_hash(&user.id).as_str()));
+        assert_eq!(audit[0].subject_hash.as_deref(), Some(crate::audit::subject_hash(&user.id).as_str()));
         assert!(!erase_account(db, &user.id, "user").await.unwrap(), "already gone");
     });
 }

@@ -104,6 +104,38 @@ impl<'de> Deserialize<'de> for Scope {
     }
 }
 
+/// Whether a token opens the API. The one answer to "is this token live?": the API's check,
+/// the console's list and overview, and `askonce token list` all read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenState {
+    Live,
+    /// Past its `expires_at` (the instant itself included).
+    Expired,
+    /// Revoked, whatever its expiry: revoking is the stronger, deliberate act.
+    Revoked,
+}
+
+impl TokenState {
+    pub fn at(revoked_at: Option<DateTime<Utc>>, expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> TokenState {
+        if revoked_at.is_some() {
+            TokenState::Revoked
+        } else if expires_at.is_some_and(|at| at <= now) {
+            TokenState::Expired
+        } else {
+            TokenState::Live
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenState::Live => "live",
+            TokenState::Expired => "expired",
+            TokenState::Revoked => "revoked",
+        }
+    }
+}
+
 /// A token as lists show it (never the secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenInfo {
@@ -116,6 +148,9 @@ pub struct TokenInfo {
     pub last_used_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// [`TokenState::at`] when it was read, by the server's clock: the browser shows this
+    /// rather than judge the dates by its own clock.
+    pub state: TokenState,
 }
 
 impl TokenInfo {
@@ -133,15 +168,16 @@ pub mod ssr {
     use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
     use sha2::{Digest, Sha256};
 
-    use super::{Scope, TokenInfo, TOKEN_PREFIX};
+    use super::{Scope, TokenInfo, TokenState, TOKEN_PREFIX};
     use crate::entities::api_tokens;
 
     fn hash(token: &str) -> String {
         Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    fn info(row: api_tokens::Model) -> TokenInfo {
+    fn info(row: api_tokens::Model, now: DateTime<Utc>) -> TokenInfo {
         TokenInfo {
+            state: TokenState::at(row.revoked_at, row.expires_at, now),
             id: row.id,
             name: row.name,
             prefix: row.prefix,
@@ -181,8 +217,8 @@ pub mod ssr {
         }
         .insert(db)
         .await?;
-        super::super::audit::record(db, actor.0, actor.1, "token.created", None, serde_json::json!({ "token": row.id })).await?;
-        Ok((info(row), secret))
+        crate::audit::record(db, actor.0, actor.1, "token.created", None, serde_json::json!({ "token": row.id })).await?;
+        Ok((info(row, Utc::now()), secret))
     }
 
     /// The live token `presented` stands for, noting its use; `None` for unknown, revoked
@@ -202,11 +238,13 @@ pub mod ssr {
         let Some(row) = api_tokens::Entity::find().filter(api_tokens::Column::TokenHash.eq(hash(presented))).one(db).await? else {
             return Ok(None);
         };
-        if row.revoked_at.is_some() || row.expires_at.is_some_and(|at| at <= now) {
+        let creator = row.created_by.clone();
+        let token = info(row, now);
+        if token.state != TokenState::Live {
             return Ok(None);
         }
-        if let Some(creator) = &row.created_by {
-            let still_admin = crate::entities::users::Entity::find_by_id(creator.clone()).one(db).await?.is_some_and(|u| {
+        if let Some(creator) = creator {
+            let still_admin = crate::entities::users::Entity::find_by_id(creator).one(db).await?.is_some_and(|u| {
                 !u.blocked && crate::auth::roles::is_admin(u.is_admin, u.email_normalized.as_deref(), u.email_verified, admins)
             });
             if !still_admin {
@@ -214,18 +252,21 @@ pub mod ssr {
             }
         }
         // At most one write a minute per token: the list shows "last used", not an access log.
-        if row.last_used_at.is_none_or(|at| now - at > chrono::Duration::minutes(1)) {
+        if token.last_used_at.is_none_or(|at| now - at > chrono::Duration::minutes(1)) {
             api_tokens::Entity::update_many()
                 .col_expr(api_tokens::Column::LastUsedAt, Expr::value(now))
-                .filter(api_tokens::Column::Id.eq(&row.id))
+                .filter(api_tokens::Column::Id.eq(&token.id))
                 .exec(db)
                 .await?;
         }
-        Ok(Some(info(row)))
+        Ok(Some(token))
     }
 
+    /// Every token, newest first, each with its state now.
     pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<TokenInfo>, DbErr> {
-        Ok(api_tokens::Entity::find().order_by_desc(api_tokens::Column::CreatedAt).all(db).await?.into_iter().map(info).collect())
+        let now = Utc::now();
+        let rows = api_tokens::Entity::find().order_by_desc(api_tokens::Column::CreatedAt).all(db).await?;
+        Ok(rows.into_iter().map(|row| info(row, now)).collect())
     }
 
     /// Revokes a token; whether one was live.
@@ -237,7 +278,7 @@ pub mod ssr {
             .exec(db)
             .await?;
         if result.rows_affected > 0 {
-            super::super::audit::record(db, actor.0, actor.1, "token.revoked", None, serde_json::json!({ "token": id })).await?;
+            crate::audit::record(db, actor.0, actor.1, "token.revoked", None, serde_json::json!({ "token": id })).await?;
         }
         Ok(result.rows_affected > 0)
     }
@@ -261,10 +302,18 @@ pub mod ssr {
             assert!(authenticate(db, &secret, &Default::default()).await.unwrap().is_none());
         });
 
-        crate::db_test!(an_expired_token_is_refused, |db| {
+        crate::db_test!(an_expired_token_is_refused_and_listed_as_expired, |db| {
             let past = Utc::now() - chrono::Duration::seconds(1);
-            let (_, secret) = create(db, "old", &[Scope::ReadUsers], ("cli", None), Some(past)).await.unwrap();
+            let (created, secret) = create(db, "old", &[Scope::ReadUsers], ("cli", None), Some(past)).await.unwrap();
+            assert_eq!(created.state, TokenState::Expired);
             assert!(authenticate(db, &secret, &Default::default()).await.unwrap().is_none());
+            let (live, _) = create(db, "new", &[Scope::ReadUsers], ("cli", None), None).await.unwrap();
+            let states: Vec<(String, TokenState)> = list(db).await.unwrap().into_iter().map(|t| (t.id, t.state)).collect();
+            assert!(states.contains(&(created.id.clone(), TokenState::Expired)), "{states:?}");
+            assert!(states.contains(&(live.id, TokenState::Live)), "{states:?}");
+            revoke(db, &created.id, ("cli", None)).await.unwrap();
+            let revoked = list(db).await.unwrap().into_iter().find(|t| t.id == created.id).unwrap();
+            assert_eq!(revoked.state, TokenState::Revoked);
         });
     }
 }
@@ -272,6 +321,17 @@ pub mod ssr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_is_live_until_it_expires_or_is_revoked() {
+        let now = Utc::now();
+        let later = now + chrono::Duration::days(1);
+        assert_eq!(TokenState::at(None, None, now), TokenState::Live);
+        assert_eq!(TokenState::at(None, Some(later), now), TokenState::Live);
+        assert_eq!(TokenState::at(None, Some(now), now), TokenState::Expired, "the instant of expiry is past it");
+        assert_eq!(TokenState::at(Some(now), Some(later), now), TokenState::Revoked);
+        assert_eq!(TokenState::at(Some(now), Some(now), now), TokenState::Revoked, "revoked wins over expired");
+    }
 
     #[test]
     fn scopes_use_auth0_names_and_round_trip() {

@@ -19,8 +19,8 @@ use serde_json::{json, Map, Value};
 
 use super::users::Cursor;
 use crate::{
-    auth::accounts::PASSWORD_CONNECTION,
     entities::{identities, password_credentials, users},
+    identity::PASSWORD_CONNECTION,
     profile::{
         store::{self, NewProfile, ProfileWrite, StoreError, TextAttribute},
         validate_metadata, Email, EmailEvidence, MetadataLimits, Source,
@@ -277,7 +277,7 @@ pub async fn import(db: &DatabaseConnection, users: &[BulkUser]) -> Result<Impor
         }
         report.imported += 1;
     }
-    super::audit::record(
+    crate::audit::record(
         &txn,
         "cli",
         None,

@@ -40,7 +40,7 @@ pub async fn admin_overview() -> Result<Overview, AppError> {
         blocked,
         fields: config.fields.len(),
         stages: config.stages.len(),
-        live_tokens: tokens.iter().filter(|t| t.revoked_at.is_none()).count(),
+        live_tokens: tokens.iter().filter(|t| t.state == super::api_tokens::TokenState::Live).count(),
     })
 }
 

@@ -8,8 +8,6 @@ pub mod analytics;
 pub mod analytics_page;
 pub mod api_tokens;
 #[cfg(feature = "ssr")]
-pub mod audit;
-#[cfg(feature = "ssr")]
 pub mod bulk;
 pub mod console;
 pub mod questions;
@@ -21,5 +19,3 @@ pub mod tokens_page;
 pub mod user_search;
 pub mod users;
 pub mod users_page;
-
-pub use crate::auth::roles::ConfiguredAdmins;

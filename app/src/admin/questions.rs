@@ -1,6 +1,6 @@
 //! Editing the staged questions: the console's forms and the management API both turn a
 //! change into an [`Edit`], applied to the whole configuration and checked with the very
-//! checks an import passes (`ProfilingConfig::problems`). Saved in one transaction; the next
+//! checks an import passes ([`ValidConfig::check`]). Saved in one transaction; the next
 //! decision reads it, so no restart is needed.
 
 use std::collections::BTreeMap;
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::profiling::{
     field::{Choice, Validation},
-    ConfigProblem, Cooldown, Field, FieldKey, FieldKind, ProfilingConfig, Stage, StageKey, Trigger,
+    ConfigProblem, Cooldown, Field, FieldKey, FieldKind, ProfilingConfig, Stage, StageKey, Trigger, ValidConfig,
 };
 
 /// Up or down in the list.
@@ -56,7 +56,7 @@ fn moved<T>(items: &mut [T], index: usize, direction: Direction) {
 }
 
 /// The configuration after `edit`, if it passes every check.
-pub fn apply(config: &ProfilingConfig, edit: Edit) -> Result<ProfilingConfig, EditError> {
+pub fn apply(config: &ProfilingConfig, edit: Edit) -> Result<ValidConfig, EditError> {
     let mut next = config.clone();
     let field_at = |c: &ProfilingConfig, k: &FieldKey| {
         c.fields.iter().position(|f| &f.key == k).ok_or_else(|| EditError::NotFound(format!("field `{k}`")))
@@ -125,12 +125,7 @@ pub fn apply(config: &ProfilingConfig, edit: Edit) -> Result<ProfilingConfig, Ed
             next.stages[i].enabled = enabled;
         }
     }
-    let problems = next.problems();
-    if problems.is_empty() {
-        Ok(next)
-    } else {
-        Err(EditError::Problems(problems))
-    }
+    ValidConfig::check(next).map_err(EditError::Problems)
 }
 
 /// Which form input a problem belongs to (`fields.company.validation.pattern` → `pattern`),
@@ -377,7 +372,7 @@ pub mod ssr {
     use super::{apply, Edit, EditError};
     use crate::profiling::{
         ssr::{load_config, replace_config, ProfilingError},
-        ProfilingConfig,
+        ValidConfig,
     };
 
     #[derive(Debug, thiserror::Error)]
@@ -390,29 +385,21 @@ pub mod ssr {
 
     /// Applies `edit` to the stored configuration; the configuration after it.
     #[tracing::instrument(skip(db))]
-    pub async fn edit(db: &DatabaseConnection, edit: Edit, actor: (&str, Option<&str>)) -> Result<ProfilingConfig, QuestionsError> {
+    pub async fn edit(db: &DatabaseConnection, edit: Edit, actor: (&str, Option<&str>)) -> Result<ValidConfig, QuestionsError> {
         let current = load_config(db).await?;
         let what = format!("{edit:?}").chars().take(80).collect::<String>();
         let next = apply(&current, edit)?;
         replace_config(db, &next).await?;
-        super::super::audit::record(db, actor.0, actor.1, "questions.changed", None, serde_json::json!({ "edit": what }))
+        crate::audit::record(db, actor.0, actor.1, "questions.changed", None, serde_json::json!({ "edit": what }))
             .await
             .map_err(ProfilingError::from)?;
         Ok(next)
     }
 
-    /// Replaces the whole configuration (API import), after the same checks.
-    pub async fn import(
-        db: &DatabaseConnection,
-        config: ProfilingConfig,
-        actor: (&str, Option<&str>),
-    ) -> Result<ProfilingConfig, QuestionsError> {
-        let problems = config.problems();
-        if !problems.is_empty() {
-            return Err(EditError::Problems(problems).into());
-        }
+    /// Replaces the whole configuration (API import) with one that passed the checks.
+    pub async fn import(db: &DatabaseConnection, config: ValidConfig, actor: (&str, Option<&str>)) -> Result<ValidConfig, QuestionsError> {
         replace_config(db, &config).await?;
-        super::super::audit::record(db, actor.0, actor.1, "questions.imported", None, serde_json::json!({}))
+        crate::audit::record(db, actor.0, actor.1, "questions.imported", None, serde_json::json!({}))
             .await
             .map_err(ProfilingError::from)?;
         Ok(config)

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    api_tokens::{Scope, TokenInfo},
+    api_tokens::{Scope, TokenInfo, TokenState},
     console::AdminFrame,
 };
 use crate::error::AppError;
@@ -113,7 +113,6 @@ fn Tokens() -> impl IntoView {
                             <tbody>
                                 {list.into_iter().map(|t| {
                                     let id = t.id.clone();
-                                    let revoked = t.revoked_at.is_some();
                                     view! {
                                         <tr>
                                             <th scope="row">{t.name.clone()}</th>
@@ -122,15 +121,15 @@ fn Tokens() -> impl IntoView {
                                             <td>{date(Some(t.created_at))}</td>
                                             <td>{date(t.last_used_at)}</td>
                                             <td>
-                                                {if revoked {
-                                                    view! { <span>"revoked " {date(t.revoked_at)}</span> }.into_any()
-                                                } else {
-                                                    view! {
+                                                {match t.state {
+                                                    TokenState::Revoked => view! { <span>"revoked " {date(t.revoked_at)}</span> }.into_any(),
+                                                    TokenState::Expired => view! { <span>"expired " {date(t.expires_at)}</span> }.into_any(),
+                                                    TokenState::Live => view! {
                                                         <ActionForm action=revoke attr:class="inline">
                                                             <input type="hidden" name="id" value=id.clone() />
                                                             <button type="submit" class="link-button danger" aria-label=format!("Revoke {}", t.name)>"Revoke"</button>
                                                         </ActionForm>
-                                                    }.into_any()
+                                                    }.into_any(),
                                                 }}
                                             </td>
                                         </tr>

@@ -313,7 +313,7 @@ pub mod ssr {
             .into_iter()
             .flatten()
             .collect();
-            super::super::audit::record(&txn, actor.0, actor.1, "user.updated", Some(user_id), json!({ "changed": changed })).await?;
+            crate::audit::record(&txn, actor.0, actor.1, "user.updated", Some(user_id), json!({ "changed": changed })).await?;
             txn.commit().await?;
             return load_user_profile(db, user_id).await?.ok_or(DirectoryError::NotFound);
         }

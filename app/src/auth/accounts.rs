@@ -6,6 +6,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTr
 use serde_json::json;
 
 use super::password::{check_new_password, ssr as hashing, PasswordProblem};
+// Re-exported for callers still naming it here; it belongs to `identity`.
+use crate::identity::PASSWORD_CONNECTION;
 use crate::{
     entities::{identities, password_credentials, users},
     identity::{normalize, ProviderKind},
@@ -14,9 +16,6 @@ use crate::{
         Email, Source,
     },
 };
-
-/// The connection name of local accounts (Auth0's default database connection name).
-pub const PASSWORD_CONNECTION: &str = "Username-Password-Authentication";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {

@@ -11,13 +11,13 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
-/// Emails named as admins in the configuration, lower-cased.
+/// Emails named as admins in the configuration, normalized.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfiguredAdmins(Arc<BTreeSet<String>>);
 
 impl ConfiguredAdmins {
-    pub fn new<I: IntoIterator<Item = S>, S: AsRef<str>>(emails: I) -> Self {
-        Self(Arc::new(emails.into_iter().map(|e| crate::profile::verification::normalize_address(e.as_ref())).collect()))
+    pub fn new<'a>(emails: impl IntoIterator<Item = &'a crate::profile::Email>) -> Self {
+        Self(Arc::new(emails.into_iter().map(crate::profile::Email::normalized).collect()))
     }
 
     pub fn contains(&self, email_normalized: &str) -> bool {
@@ -124,7 +124,7 @@ pub mod ssr {
         if set_flag(db, &user_id, true).await? == 0 {
             return Err(GrantError::NoSuchUser(user_id));
         }
-        crate::admin::audit::record(db, actor, None, "admin.granted", Some(&user_id), serde_json::json!({})).await?;
+        crate::audit::record(db, actor, None, "admin.granted", Some(&user_id), serde_json::json!({})).await?;
         Ok(user_id)
     }
 
@@ -138,7 +138,7 @@ pub mod ssr {
         let mut changed = 0;
         for id in &ids {
             if set_flag(db, id, false).await? > 0 {
-                crate::admin::audit::record(db, actor, None, "admin.revoked", Some(id), serde_json::json!({})).await?;
+                crate::audit::record(db, actor, None, "admin.revoked", Some(id), serde_json::json!({})).await?;
                 changed += 1;
             }
         }
@@ -193,7 +193,7 @@ mod tests {
 
     #[test]
     fn a_configured_email_counts_only_when_verified() {
-        let configured = ConfiguredAdmins::new([" Owner@Example.com "]);
+        let configured = ConfiguredAdmins::new(&[crate::profile::Email::parse(" Owner@Example.com ").unwrap()]);
         assert!(is_admin(false, Some("owner@example.com"), true, &configured));
         assert!(!is_admin(false, Some("owner@example.com"), false, &configured), "unverified");
         assert!(!is_admin(false, Some("other@example.com"), true, &configured));

@@ -1,6 +1,7 @@
 //! Identity providers ("connections"), how their claims become profile attributes, and the
 //! login-time upsert of identities keyed by (connection, sub).
 
+pub mod local;
 pub mod normalize;
 pub mod primary;
 #[cfg(feature = "ssr")]
@@ -9,6 +10,7 @@ pub mod sync;
 
 use serde::{Deserialize, Serialize};
 
+pub use local::PASSWORD_CONNECTION;
 pub use normalize::{normalize, source_claim, NormalizedAttributes, ProviderKind};
 pub use sync::SyncPolicy;
 

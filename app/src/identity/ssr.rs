@@ -292,7 +292,7 @@ pub async fn unlink_identity(db: &DatabaseConnection, user_id: &str, connection:
         return Err(IdentityError::LastIdentity);
     }
     identities::Entity::delete_by_id(target.id).exec(&txn).await?;
-    if connection == crate::auth::accounts::PASSWORD_CONNECTION {
+    if connection == super::PASSWORD_CONNECTION {
         crate::entities::password_credentials::Entity::delete_by_id(user_id.to_string()).exec(&txn).await?;
     }
     // The unlinked account's claims no longer vouch for anything here.

@@ -1,8 +1,11 @@
 //! A whole profiling configuration as one document (the shipped defaults, export/import),
 //! and the checks a configuration must pass before it is used: unique keys and targets,
 //! stages naming existing fields, valid patterns, options where a kind needs them.
+//!
+//! Passing the checks is a type: [`ValidConfig`], which only [`ValidConfig::check`] (and the
+//! shipped defaults) can build, and which is what the server stores.
 
-use std::collections::BTreeSet;
+use std::{collections::BTreeSet, ops::Deref};
 
 use super::{engine::ProfilingConfig, field::FieldKind};
 
@@ -19,96 +22,125 @@ fn problem(location: impl Into<String>, message: impl Into<String>) -> ConfigPro
     ConfigProblem { location: location.into(), message: message.into() }
 }
 
-impl ProfilingConfig {
-    /// Every problem found (not just the first), so an editor can mark them all.
-    pub fn problems(&self) -> Vec<ConfigProblem> {
-        let mut problems = Vec::new();
-        let mut keys = BTreeSet::new();
-        let mut targets = BTreeSet::new();
-        for field in &self.fields {
-            let at = format!("fields.{}", field.key);
-            if !keys.insert(field.key.clone()) {
-                problems.push(problem(&at, "duplicate field key"));
-            }
-            if !targets.insert(field.target.clone()) {
-                problems.push(problem(format!("{at}.target"), format!("another field already stores into `{}`", field.target)));
-            }
-            if field.label.trim().is_empty() {
-                problems.push(problem(format!("{at}.label"), "a field needs a label"));
-            }
-            let v = &field.validation;
-            if let Some(pattern) = &v.pattern {
-                if let Err(e) = regex_lite::Regex::new(pattern) {
-                    problems.push(problem(format!("{at}.validation.pattern"), format!("invalid regular expression: {e}")));
-                }
-            }
-            if let (Some(min), Some(max)) = (v.min_length, v.max_length) {
-                if min > max {
-                    problems.push(problem(format!("{at}.validation"), "min_length is greater than max_length"));
-                }
-            }
-            if let (Some(min), Some(max)) = (v.min, v.max) {
-                if min > max {
-                    problems.push(problem(format!("{at}.validation"), "min is greater than max"));
-                }
-            }
-            if field.kind.has_options() && v.options.is_empty() {
-                problems.push(problem(format!("{at}.validation.options"), "this kind of field needs options"));
-            }
-            let mut values = BTreeSet::new();
-            for choice in &v.options {
-                if !values.insert(choice.value.clone()) {
-                    problems.push(problem(format!("{at}.validation.options"), format!("duplicate option `{}`", choice.value)));
-                }
-            }
-            if matches!(field.kind, FieldKind::Consent | FieldKind::Checkbox) && (v.min_length.is_some() || v.pattern.is_some()) {
-                problems.push(problem(format!("{at}.validation"), "yes/no fields take no length or pattern"));
-            }
-        }
-        let mut stage_keys = BTreeSet::new();
-        for stage in &self.stages {
-            let at = format!("stages.{}", stage.key);
-            if !stage_keys.insert(stage.key.clone()) {
-                problems.push(problem(&at, "duplicate stage key"));
-            }
-            if stage.title.trim().is_empty() {
-                problems.push(problem(format!("{at}.title"), "a stage needs a title"));
-            }
-            if stage.fields.is_empty() {
-                problems.push(problem(format!("{at}.fields"), "a stage needs at least one field"));
-            }
-            for key in &stage.fields {
-                if !keys.contains(key) {
-                    problems.push(problem(format!("{at}.fields"), format!("unknown field `{key}`")));
-                }
-            }
-            if let super::stage::Trigger::Context { name, .. } = &stage.trigger {
-                if name.trim().is_empty() {
-                    problems.push(problem(format!("{at}.trigger"), "a context stage needs a context name"));
-                }
-            }
-        }
-        problems
-    }
+/// A configuration that passed every check. Reading it is reading a [`ProfilingConfig`]
+/// (`Deref`); changing it means building a new one through [`ValidConfig::check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidConfig(ProfilingConfig);
 
-    /// Parses a JSON document and checks it.
-    pub fn from_json(text: &str) -> Result<ProfilingConfig, Vec<ConfigProblem>> {
-        let config: ProfilingConfig = serde_json::from_str(text).map_err(|e| vec![problem("document", e.to_string())])?;
-        let problems = config.problems();
+impl ValidConfig {
+    /// The configuration, if it passes every check; otherwise every problem found (not just
+    /// the first), so an editor can mark them all.
+    pub fn check(config: ProfilingConfig) -> Result<ValidConfig, Vec<ConfigProblem>> {
+        let problems = problems(&config);
         if problems.is_empty() {
-            Ok(config)
+            Ok(ValidConfig(config))
         } else {
             Err(problems)
         }
     }
 
+    /// Parses a JSON document and checks it.
+    pub fn from_json(text: &str) -> Result<ValidConfig, Vec<ConfigProblem>> {
+        let config: ProfilingConfig = serde_json::from_str(text).map_err(|e| vec![problem("document", e.to_string())])?;
+        ValidConfig::check(config)
+    }
+
     /// The configuration AskOnce ships with: the seed scenario (names at signup, work at the
     /// second login, a newsletter offer on articles).
-    pub fn defaults() -> ProfilingConfig {
-        // The shipped file is checked by a unit test; an empty configuration is the safe
-        // fallback should it ever fail to parse.
-        ProfilingConfig::from_json(include_str!("defaults.json")).unwrap_or_default()
+    pub fn defaults() -> ValidConfig {
+        // The shipped file is checked by a unit test; an empty configuration (which passes
+        // every check: nothing to contradict) is the safe fallback should it ever fail.
+        ValidConfig::from_json(include_str!("defaults.json")).unwrap_or_else(|_| ValidConfig(ProfilingConfig::default()))
     }
+
+    pub fn into_inner(self) -> ProfilingConfig {
+        self.0
+    }
+}
+
+impl Deref for ValidConfig {
+    type Target = ProfilingConfig;
+    fn deref(&self) -> &ProfilingConfig {
+        &self.0
+    }
+}
+
+impl ProfilingConfig {
+    /// The shipped defaults, for reading (storing them goes through [`ValidConfig::defaults`]).
+    pub fn defaults() -> ProfilingConfig {
+        ValidConfig::defaults().into_inner()
+    }
+}
+
+/// Every problem in `config`; none means it is valid.
+fn problems(config: &ProfilingConfig) -> Vec<ConfigProblem> {
+    let mut problems = Vec::new();
+    let mut keys = BTreeSet::new();
+    let mut targets = BTreeSet::new();
+    for field in &config.fields {
+        let at = format!("fields.{}", field.key);
+        if !keys.insert(field.key.clone()) {
+            problems.push(problem(&at, "duplicate field key"));
+        }
+        if !targets.insert(field.target.clone()) {
+            problems.push(problem(format!("{at}.target"), format!("another field already stores into `{}`", field.target)));
+        }
+        if field.label.trim().is_empty() {
+            problems.push(problem(format!("{at}.label"), "a field needs a label"));
+        }
+        let v = &field.validation;
+        if let Some(pattern) = &v.pattern {
+            if let Err(e) = regex_lite::Regex::new(pattern) {
+                problems.push(problem(format!("{at}.validation.pattern"), format!("invalid regular expression: {e}")));
+            }
+        }
+        if let (Some(min), Some(max)) = (v.min_length, v.max_length) {
+            if min > max {
+                problems.push(problem(format!("{at}.validation"), "min_length is greater than max_length"));
+            }
+        }
+        if let (Some(min), Some(max)) = (v.min, v.max) {
+            if min > max {
+                problems.push(problem(format!("{at}.validation"), "min is greater than max"));
+            }
+        }
+        if field.kind.has_options() && v.options.is_empty() {
+            problems.push(problem(format!("{at}.validation.options"), "this kind of field needs options"));
+        }
+        let mut values = BTreeSet::new();
+        for choice in &v.options {
+            if !values.insert(choice.value.clone()) {
+                problems.push(problem(format!("{at}.validation.options"), format!("duplicate option `{}`", choice.value)));
+            }
+        }
+        if matches!(field.kind, FieldKind::Consent | FieldKind::Checkbox) && (v.min_length.is_some() || v.pattern.is_some()) {
+            problems.push(problem(format!("{at}.validation"), "yes/no fields take no length or pattern"));
+        }
+    }
+    let mut stage_keys = BTreeSet::new();
+    for stage in &config.stages {
+        let at = format!("stages.{}", stage.key);
+        if !stage_keys.insert(stage.key.clone()) {
+            problems.push(problem(&at, "duplicate stage key"));
+        }
+        if stage.title.trim().is_empty() {
+            problems.push(problem(format!("{at}.title"), "a stage needs a title"));
+        }
+        if stage.fields.is_empty() {
+            problems.push(problem(format!("{at}.fields"), "a stage needs at least one field"));
+        }
+        for key in &stage.fields {
+            if !keys.contains(key) {
+                problems.push(problem(format!("{at}.fields"), format!("unknown field `{key}`")));
+            }
+        }
+        if let super::stage::Trigger::Context { name, .. } = &stage.trigger {
+            if name.trim().is_empty() {
+                problems.push(problem(format!("{at}.trigger"), "a context stage needs a context name"));
+            }
+        }
+    }
+    problems
 }
 
 #[cfg(test)]
@@ -117,7 +149,7 @@ mod tests {
 
     #[test]
     fn the_shipped_defaults_are_valid_and_reproduce_the_seed_scenario() {
-        let config = ProfilingConfig::from_json(include_str!("defaults.json")).unwrap();
+        let config = ValidConfig::from_json(include_str!("defaults.json")).unwrap();
         let keys: Vec<&str> = config.stages.iter().map(|s| s.key.as_str()).collect();
         assert_eq!(keys, ["name", "work", "subscription"]);
     }
@@ -132,7 +164,7 @@ mod tests {
             ],
             "stages": [{"key": "s", "title": "S", "trigger": {"on": "signup"}, "fields": ["a", "nope"]}]
         }"#;
-        let problems = ProfilingConfig::from_json(text).unwrap_err();
+        let problems = ValidConfig::from_json(text).unwrap_err();
         let locations: Vec<&str> = problems.iter().map(|p| p.location.as_str()).collect();
         assert!(locations.contains(&"fields.a.validation.pattern"), "{problems:?}");
         assert!(locations.contains(&"fields.a"), "duplicate key: {problems:?}");
@@ -142,11 +174,21 @@ mod tests {
     }
 
     #[test]
+    fn only_the_checker_builds_a_valid_config() {
+        let mut config = ProfilingConfig::defaults();
+        assert_eq!(ValidConfig::check(config.clone()).map(ValidConfig::into_inner), Ok(config.clone()));
+        config.stages[0].fields.clear();
+        let problems = ValidConfig::check(config).unwrap_err();
+        assert_eq!(problems[0].location, "stages.name.fields", "{problems:?}");
+        assert_eq!(*ValidConfig::defaults(), ProfilingConfig::defaults());
+    }
+
+    #[test]
     fn unknown_keys_and_app_metadata_targets_are_refused() {
         let unknown =
             r#"{"fields": [{"key": "a", "label": "A", "kind": "text", "target": "user_metadata.a", "colour": "red"}], "stages": []}"#;
-        assert!(ProfilingConfig::from_json(unknown).unwrap_err()[0].message.contains("colour"));
+        assert!(ValidConfig::from_json(unknown).unwrap_err()[0].message.contains("colour"));
         let app = r#"{"fields": [{"key": "a", "label": "A", "kind": "text", "target": "app_metadata.plan"}], "stages": []}"#;
-        assert!(ProfilingConfig::from_json(app).unwrap_err()[0].message.contains("app_metadata"));
+        assert!(ValidConfig::from_json(app).unwrap_err()[0].message.contains("app_metadata"));
     }
 }

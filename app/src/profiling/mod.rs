@@ -15,7 +15,7 @@ pub mod stage;
 mod engine_tests;
 
 pub use answer::{validate_answer, AnswerProblem};
-pub use config::ConfigProblem;
+pub use config::{ConfigProblem, ValidConfig};
 pub use engine::{decide, Decision, EventKind, Moment, PastEvent, ProfileFacts, ProfilingConfig, Prompt};
 pub use field::{Field, FieldKey, FieldKind, Target};
 pub use stage::{Condition, Cooldown, Stage, StageKey, Trigger};

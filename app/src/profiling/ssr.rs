@@ -115,10 +115,9 @@ pub async fn load_config(db: &impl ConnectionTrait) -> Result<ProfilingConfig, P
     Ok(ProfilingConfig { fields, stages })
 }
 
-/// Replaces the whole configuration (import, and the console's saves). The caller has
-/// checked it (`ProfilingConfig::problems`). One transaction: readers see the old or the new
-/// configuration, never a mix.
-pub async fn replace_config(db: &DatabaseConnection, config: &ProfilingConfig) -> Result<(), ProfilingError> {
+/// Replaces the whole configuration (import, and the console's saves) with one that passed
+/// the checks. One transaction: readers see the old or the new configuration, never a mix.
+pub async fn replace_config(db: &DatabaseConnection, config: &super::ValidConfig) -> Result<(), ProfilingError> {
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
     profile_stage_fields::Entity::delete_many().exec(&txn).await?;
@@ -191,7 +190,7 @@ pub async fn seed_defaults_if_empty(db: &DatabaseConnection) -> Result<bool, Pro
     if fields > 0 || stages > 0 {
         return Ok(false);
     }
-    replace_config(db, &ProfilingConfig::defaults()).await?;
+    replace_config(db, &super::ValidConfig::defaults()).await?;
     tracing::info!("profiling configuration seeded from the shipped defaults");
     Ok(true)
 }
@@ -554,7 +553,7 @@ mod tests {
         assert_eq!(saved.user_metadata["job_title"], "Analyst");
         assert_eq!(
             saved.provenance["user_metadata.job_title"]["source"],
-            format!("claim:{}:job_title", crate::auth::accounts::PASSWORD_CONNECTION)
+            format!("claim:{}:job_title", crate::identity::PASSWORD_CONNECTION)
         );
     });
 

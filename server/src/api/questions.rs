@@ -4,9 +4,9 @@
 use app::{
     admin::{
         api_tokens::Scope,
-        questions::{ssr as questions, Edit},
+        questions::{ssr as questions, Edit, EditError},
     },
-    profiling::{ssr::load_config, Field, FieldKey, ProfilingConfig, Stage},
+    profiling::{ssr::load_config, Field, FieldKey, ProfilingConfig, Stage, ValidConfig},
 };
 use axum::{
     extract::{Path, State},
@@ -219,5 +219,6 @@ pub async fn import_config(
 ) -> Result<Json<ProfilingConfig>, ApiError> {
     caller.require(Scope::UpdateStages)?;
     let ApiJson(next) = body?;
-    Ok(Json(questions::import(&db, next, caller.actor()).await?))
+    let next = ValidConfig::check(next).map_err(|problems| questions::QuestionsError::from(EditError::Problems(problems)))?;
+    Ok(Json(questions::import(&db, next, caller.actor()).await?.into_inner()))
 }

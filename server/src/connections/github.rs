@@ -10,11 +10,11 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 use url::Url;
 
-use super::{error::LoginFailure, oidc::error_chain, transaction::Transaction, ConnectionSettings, ProviderLogin};
+use super::{error::LoginFailure, oidc::error_chain, settings::GithubSettings, transaction::Transaction, ProviderLogin};
 
 pub struct GithubConnection {
     name: String,
-    settings: ConnectionSettings,
+    settings: GithubSettings,
     authorize_url: AuthUrl,
     token_url: TokenUrl,
     api_url: Url,
@@ -23,23 +23,20 @@ pub struct GithubConnection {
 }
 
 impl GithubConnection {
-    pub fn new(name: &str, settings: ConnectionSettings, public_url: &Url, http: reqwest::Client) -> Result<Self, String> {
-        let authorize =
-            settings.authorize_url.clone().map_or_else(|| "https://github.com/login/oauth/authorize".to_string(), |u| u.to_string());
-        let token = settings.token_url.clone().map_or_else(|| "https://github.com/login/oauth/access_token".to_string(), |u| u.to_string());
-        let api = match &settings.api_url {
-            Some(u) => u.clone(),
-            None => Url::parse("https://api.github.com/").map_err(|e| e.to_string())?,
-        };
+    pub fn new(name: &str, settings: GithubSettings, public_url: &Url, http: reqwest::Client) -> Result<Self, String> {
         Ok(Self {
             name: name.to_string(),
-            authorize_url: AuthUrl::new(authorize).map_err(|e| e.to_string())?,
-            token_url: TokenUrl::new(token).map_err(|e| e.to_string())?,
-            api_url: api,
+            authorize_url: AuthUrl::from_url(settings.authorize_url.clone()),
+            token_url: TokenUrl::from_url(settings.token_url.clone()),
+            api_url: settings.api_url.clone(),
             redirect: RedirectUrl::new(super::callback_url(public_url, name)).map_err(|e| e.to_string())?,
             settings,
             http,
         })
+    }
+
+    pub fn settings(&self) -> &GithubSettings {
+        &self.settings
     }
 
     /// Where signing in sends the browser (the CSP's `form-action` must allow it).
@@ -50,14 +47,11 @@ impl GithubConnection {
     fn client(
         &self,
     ) -> BasicClient<oauth2::EndpointSet, oauth2::EndpointNotSet, oauth2::EndpointNotSet, oauth2::EndpointNotSet, oauth2::EndpointSet> {
-        let mut client = BasicClient::new(ClientId::new(self.settings.client_id.clone().unwrap_or_default()))
+        BasicClient::new(ClientId::new(self.settings.client.client_id.clone()))
+            .set_client_secret(ClientSecret::new(self.settings.client_secret.expose_secret().to_string()))
             .set_auth_uri(self.authorize_url.clone())
             .set_token_uri(self.token_url.clone())
-            .set_redirect_uri(self.redirect.clone());
-        if let Some(secret) = &self.settings.client_secret {
-            client = client.set_client_secret(ClientSecret::new(secret.expose_secret().to_string()));
-        }
-        client
+            .set_redirect_uri(self.redirect.clone())
     }
 
     pub fn start(&self, return_to: String, link_user: Option<String>) -> (Url, String, Transaction) {

@@ -10,12 +10,12 @@ pub mod transaction;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
-use app::identity::{ConnectionDirectory, ConnectionSummary, ProviderKind};
+use app::identity::{ConnectionDirectory, ConnectionSummary, ProviderKind, SyncPolicy};
 use serde_json::Value;
 use url::Url;
 
 pub use error::LoginFailure;
-pub use settings::ConnectionSettings;
+pub use settings::{ConnectionName, ConnectionSettings};
 pub use transaction::Transaction;
 
 /// Who signed in at a provider: the subject (`sub`, or GitHub's numeric id) and the raw
@@ -33,6 +33,8 @@ pub fn callback_url(public_url: &Url, name: &str) -> String {
     format!("{}/auth/{name}/callback", public_url.as_str().trim_end_matches('/'))
 }
 
+// A handful of these live for the whole process: their size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Provider {
     Oidc(oidc::OidcConnection),
     Github(github::GithubConnection),
@@ -40,13 +42,34 @@ pub enum Provider {
 
 pub struct Connection {
     pub name: String,
-    pub settings: ConnectionSettings,
     pub provider: Provider,
 }
 
 impl Connection {
+    fn client(&self) -> &settings::ClientSettings {
+        match &self.provider {
+            Provider::Oidc(c) => &c.settings().client,
+            Provider::Github(c) => &c.settings().client,
+        }
+    }
+
+    pub fn kind(&self) -> ProviderKind {
+        match &self.provider {
+            Provider::Oidc(c) => c.settings().kind.provider_kind(),
+            Provider::Github(_) => ProviderKind::Github,
+        }
+    }
+
+    pub fn display_name(&self) -> String {
+        self.client().display_name(self.kind())
+    }
+
+    pub fn sync_policy(&self) -> SyncPolicy {
+        self.client().sync_root_attributes
+    }
+
     pub fn connection_ref(&self) -> app::identity::ssr::ConnectionRef {
-        app::identity::ssr::ConnectionRef { name: self.name.clone(), kind: self.settings.kind, sync: self.settings.sync_root_attributes }
+        app::identity::ssr::ConnectionRef { name: self.name.clone(), kind: self.kind(), sync: self.sync_policy() }
     }
 
     /// Where to send the browser, the state, and the transaction to remember.
@@ -91,36 +114,28 @@ pub fn provider_http_client() -> Result<reqwest::Client, reqwest::Error> {
 }
 
 impl ConnectionRegistry {
-    /// Builds the registry from validated settings.
-    pub fn new(configured: &BTreeMap<String, ConnectionSettings>, public_url: &Url, http: reqwest::Client) -> Result<Self, String> {
+    /// Builds the registry from the parsed settings: a client per enabled provider.
+    pub fn new(configured: &BTreeMap<ConnectionName, ConnectionSettings>, public_url: &Url, http: reqwest::Client) -> Result<Self, String> {
         let mut connections = BTreeMap::new();
         let mut password_enabled = true;
         for (name, settings) in configured {
-            settings.validate(name).map_err(|e| format!("connections.{name}: {e}"))?;
-            if settings.kind == ProviderKind::Password {
-                password_enabled = settings.enabled;
-                continue;
-            }
-            if !settings.enabled {
-                continue;
-            }
-            let provider = match settings.kind {
-                ProviderKind::Github => Provider::Github(
+            let name = name.as_str();
+            let provider = match settings {
+                ConnectionSettings::Password(password) => {
+                    password_enabled = password.enabled;
+                    continue;
+                }
+                _ if !settings.enabled() => continue,
+                ConnectionSettings::Github(settings) => Provider::Github(
                     github::GithubConnection::new(name, settings.clone(), public_url, http.clone())
                         .map_err(|e| format!("connections.{name}: {e}"))?,
                 ),
-                _ => {
-                    let issuer = settings
-                        .issuer()
-                        .map_err(|e| format!("connections.{name}: {e}"))?
-                        .ok_or_else(|| format!("connections.{name}: needs `issuer`"))?;
-                    Provider::Oidc(
-                        oidc::OidcConnection::new(name, settings.clone(), issuer, public_url, http.clone())
-                            .map_err(|e| format!("connections.{name}: {e}"))?,
-                    )
-                }
+                ConnectionSettings::Oidc(settings) => Provider::Oidc(
+                    oidc::OidcConnection::new(name, settings.clone(), public_url, http.clone())
+                        .map_err(|e| format!("connections.{name}: {e}"))?,
+                ),
             };
-            connections.insert(name.clone(), Arc::new(Connection { name: name.clone(), settings: settings.clone(), provider }));
+            connections.insert(name.to_string(), Arc::new(Connection { name: name.to_string(), provider }));
         }
         Ok(Self { connections, password_enabled, post_logout_redirect: format!("{}/", public_url.as_str().trim_end_matches('/')) })
     }
@@ -176,8 +191,8 @@ impl ConnectionDirectory for ConnectionRegistry {
             .values()
             .map(|c| ConnectionSummary {
                 name: c.name.clone(),
-                display_name: c.settings.display_name(),
-                kind: c.settings.kind,
+                display_name: c.display_name(),
+                kind: c.kind(),
                 unavailable: match &c.provider {
                     Provider::Oidc(o) => o.unavailable_reason(),
                     Provider::Github(_) => None,
@@ -190,18 +205,16 @@ impl ConnectionDirectory for ConnectionRegistry {
         self.password_enabled
     }
 
-    fn sync_policy(&self, connection: &str) -> Option<app::identity::SyncPolicy> {
-        self.connections.get(connection).map(|c| c.settings.sync_root_attributes)
+    fn sync_policy(&self, connection: &str) -> Option<SyncPolicy> {
+        self.connections.get(connection).map(|c| c.sync_policy())
     }
 
     fn end_session_url(&self, connection: &str, id_token: &str) -> Option<String> {
-        let c = self.connections.get(connection)?;
-        if !c.settings.rp_initiated_logout {
-            return None;
-        }
-        match &c.provider {
-            Provider::Oidc(o) => o.end_session_url(id_token, &self.post_logout_redirect).map(|u| u.to_string()),
-            Provider::Github(_) => None,
+        match &self.connections.get(connection)?.provider {
+            Provider::Oidc(o) if o.settings().rp_initiated_logout => {
+                o.end_session_url(id_token, &self.post_logout_redirect).map(|u| u.to_string())
+            }
+            Provider::Oidc(_) | Provider::Github(_) => None,
         }
     }
 }

@@ -32,9 +32,9 @@ use url::Url;
 
 use super::{
     error::LoginFailure,
-    settings::{ClientAuth, JWKS_MAX_LIFETIME_SECS},
+    settings::{ClientAuth, OidcSettings, JWKS_MAX_LIFETIME_SECS},
     transaction::Transaction,
-    ConnectionSettings, ProviderLogin,
+    ProviderLogin,
 };
 
 /// Discovery metadata, keeping `end_session_endpoint` for RP-initiated logout and RFC 9207's
@@ -107,7 +107,7 @@ struct Discovered {
 
 pub struct OidcConnection {
     name: String,
-    settings: ConnectionSettings,
+    settings: OidcSettings,
     issuer: IssuerUrl,
     redirect: RedirectUrl,
     http: reqwest::Client,
@@ -116,10 +116,10 @@ pub struct OidcConnection {
 }
 
 impl OidcConnection {
-    pub fn new(name: &str, settings: ConnectionSettings, issuer: Url, public_url: &Url, http: reqwest::Client) -> Result<Self, String> {
+    pub fn new(name: &str, settings: OidcSettings, public_url: &Url, http: reqwest::Client) -> Result<Self, String> {
         // IssuerUrl keeps the issuer exactly as configured: discovery and ID tokens must
         // match it byte for byte.
-        let issuer = IssuerUrl::new(issuer.as_str().trim_end_matches('/').to_string()).map_err(|e| e.to_string())?;
+        let issuer = IssuerUrl::new(settings.issuer.as_str().trim_end_matches('/').to_string()).map_err(|e| e.to_string())?;
         let redirect = RedirectUrl::new(super::callback_url(public_url, name)).map_err(|e| e.to_string())?;
         Ok(Self {
             name: name.to_string(),
@@ -130,6 +130,10 @@ impl OidcConnection {
             discovery: RwLock::new(Discovery::Pending { error: None, attempted: None }),
             jwks_refreshed_at: Mutex::new(None),
         })
+    }
+
+    pub fn settings(&self) -> &OidcSettings {
+        &self.settings
     }
 
     /// Why this connection cannot be used now, for the login page.
@@ -186,7 +190,7 @@ impl OidcConnection {
     }
 
     fn jwks_min_lifetime(&self) -> Duration {
-        Duration::from_secs(self.settings.jwks_min_lifetime_secs)
+        self.settings.jwks_min_lifetime
     }
 
     fn client(
@@ -201,9 +205,8 @@ impl OidcConnection {
         openidconnect::EndpointMaybeSet,
     > {
         let secret = self.settings.client_secret.as_ref().map(|s| ClientSecret::new(s.expose_secret().to_string()));
-        let client =
-            CoreClient::from_provider_metadata(md.clone(), ClientId::new(self.settings.client_id.clone().unwrap_or_default()), secret)
-                .set_redirect_uri(self.redirect.clone());
+        let client = CoreClient::from_provider_metadata(md.clone(), ClientId::new(self.settings.client.client_id.clone()), secret)
+            .set_redirect_uri(self.redirect.clone());
         match self.settings.client_auth {
             ClientAuth::ClientSecretBasic => client.set_auth_type(AuthType::BasicAuth),
             ClientAuth::ClientSecretPost => client.set_auth_type(AuthType::RequestBody),
@@ -273,7 +276,7 @@ impl OidcConnection {
         let id_token = token.id_token().ok_or_else(|| LoginFailure::InvalidIdToken("no id_token in the token response".into()))?;
         let nonce = Nonce::new(tx.nonce.clone().unwrap_or_default());
 
-        let client_id = self.settings.client_id.as_deref().unwrap_or_default();
+        let client_id = self.settings.client.client_id.as_str();
         let mut md = md;
         // An unknown kid may mean a rotation since the JWKS was fetched, unless it was just
         // fetched.
@@ -375,7 +378,7 @@ impl OidcConnection {
         Some(
             LogoutRequest::from(endpoint)
                 .set_id_token_hint(&id_token)
-                .set_client_id(ClientId::new(self.settings.client_id.clone().unwrap_or_default()))
+                .set_client_id(ClientId::new(self.settings.client.client_id.clone()))
                 .set_post_logout_redirect_uri(redirect)
                 .http_get_url(),
         )

@@ -1,46 +1,205 @@
 //! `[connections.<name>]` blocks of askonce.toml: one per identity provider a site owner
 //! enables. Secrets come from the environment: `ASKONCE_CONNECTIONS__GOOGLE__CLIENT_SECRET`.
+//!
+//! A block is parsed by its `kind` into the settings that kind needs, and nothing else: an
+//! OpenID Connect provider always has an issuer (preset, derived from `tenant`, or given),
+//! GitHub always has a client secret and its three endpoints, local accounts have only
+//! `enabled`. A key another kind uses (`tenant` on GitHub, `client_id` on `password`) is
+//! refused at start-up, naming the block and the key, like any unknown key.
+
+use std::{borrow::Borrow, fmt, time::Duration};
 
 use app::identity::{ProviderKind, SyncPolicy};
+use figment::value::Value;
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{de::DeserializeOwned, Deserialize, Deserializer};
 use url::Url;
 
-#[derive(Debug, Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct ConnectionSettings {
-    pub kind: ProviderKind,
+/// The longest a JWKS is trusted without refetching, whatever its `Cache-Control` says.
+pub const JWKS_MAX_LIFETIME_SECS: u64 = 24 * 60 * 60;
+
+/// A connection's key in the config, which is also its URL segment (`/auth/<name>/start`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnectionName(String);
+
+impl ConnectionName {
+    pub fn parse(name: &str) -> Result<Self, String> {
+        let slug_ok =
+            !name.is_empty() && name.len() <= 32 && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if slug_ok {
+            Ok(Self(name.to_string()))
+        } else {
+            Err(format!("`{name}`: a connection name must be 1–32 characters of a-z, 0-9 and -"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ConnectionName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Looks a connection up by the name in a URL.
+impl Borrow<str> for ConnectionName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for ConnectionName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        ConnectionName::parse(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// One `[connections.<name>]` block, by kind.
+#[derive(Debug, Clone)]
+pub enum ConnectionSettings {
+    /// Any OpenID Connect provider: a preset (google, microsoft, gitlab, linkedin) or `oidc`.
+    Oidc(OidcSettings),
+    /// GitHub: OAuth2 and its REST API (it has no ID token).
+    Github(GithubSettings),
+    /// Local email + password accounts.
+    Password(PasswordSettings),
+}
+
+impl ConnectionSettings {
+    pub fn kind(&self) -> ProviderKind {
+        match self {
+            ConnectionSettings::Oidc(s) => s.kind.provider_kind(),
+            ConnectionSettings::Github(_) => ProviderKind::Github,
+            ConnectionSettings::Password(_) => ProviderKind::Password,
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        match self {
+            ConnectionSettings::Oidc(s) => s.client.enabled,
+            ConnectionSettings::Github(s) => s.client.enabled,
+            ConnectionSettings::Password(s) => s.enabled,
+        }
+    }
+}
+
+/// What every provider people are sent to has.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
     /// The button text ("Continue with …"); defaults to the provider's name.
     pub display_name: Option<String>,
-    #[serde(default = "enabled_by_default")]
     pub enabled: bool,
-    pub client_id: Option<String>,
-    pub client_secret: Option<SecretString>,
-    /// OIDC issuer. Required for `oidc`; preset for google, gitlab (override for self-hosted)
-    /// and linkedin; derived from `tenant` for microsoft.
-    pub issuer: Option<Url>,
-    /// Microsoft Entra tenant id (or domain).
-    pub tenant: Option<String>,
-    /// Scopes to request; `openid` is always added for OIDC kinds.
+    /// Never empty.
+    pub client_id: String,
+    /// Scopes to request, when not the kind's default; `openid` is always sent for OIDC.
     pub scopes: Option<Vec<String>>,
-    #[serde(default)]
     pub sync_root_attributes: SyncPolicy,
+}
+
+impl ClientSettings {
+    pub fn display_name(&self, kind: ProviderKind) -> String {
+        self.display_name.clone().unwrap_or_else(|| default_display_name(kind).to_string())
+    }
+}
+
+fn default_display_name(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::Google => "Google",
+        ProviderKind::Microsoft => "Microsoft",
+        ProviderKind::Github => "GitHub",
+        ProviderKind::Gitlab => "GitLab",
+        ProviderKind::Linkedin => "LinkedIn",
+        ProviderKind::Oidc => "Single sign-on",
+        ProviderKind::Password => "Email and password",
+    }
+}
+
+/// The OpenID Connect kinds: presets differ in their default issuer and in how their claims
+/// are read (`app::identity::normalize`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OidcKind {
+    /// `kind = "oidc"`: any standards-following issuer (Okta, Auth0, Keycloak…).
+    Generic,
+    Google,
+    Microsoft,
+    Gitlab,
+    Linkedin,
+}
+
+impl OidcKind {
+    pub fn provider_kind(self) -> ProviderKind {
+        match self {
+            OidcKind::Generic => ProviderKind::Oidc,
+            OidcKind::Google => ProviderKind::Google,
+            OidcKind::Microsoft => ProviderKind::Microsoft,
+            OidcKind::Gitlab => ProviderKind::Gitlab,
+            OidcKind::Linkedin => ProviderKind::Linkedin,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    pub kind: OidcKind,
+    pub client: ClientSettings,
+    pub client_secret: Option<SecretString>,
+    /// The issuer this connection must see in discovery and in every ID token.
+    pub issuer: Url,
     /// On sign-out, also end the session at the provider (OIDC RP-initiated logout) when it
     /// offers an `end_session_endpoint`.
-    #[serde(default)]
     pub rp_initiated_logout: bool,
     /// How the client secret is sent to the token endpoint.
-    #[serde(default)]
     pub client_auth: ClientAuth,
     /// The shortest time a fetched JWKS is trusted before it is fetched again, whatever the
     /// provider's `Cache-Control` says (at most a day): a `no-cache` or tiny `max-age` must
     /// not turn every sign-in into a JWKS request.
-    #[serde(default = "default_jwks_min_lifetime_secs")]
-    pub jwks_min_lifetime_secs: u64,
-    /// GitHub (OAuth2) endpoints, for GitHub Enterprise Server.
-    pub authorize_url: Option<Url>,
-    pub token_url: Option<Url>,
-    pub api_url: Option<Url>,
+    pub jwks_min_lifetime: Duration,
+}
+
+impl OidcSettings {
+    pub fn display_name(&self) -> String {
+        self.client.display_name(self.kind.provider_kind())
+    }
+
+    pub fn scopes(&self) -> Vec<String> {
+        self.client.scopes.clone().unwrap_or_else(|| vec!["openid".into(), "email".into(), "profile".into()])
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GithubSettings {
+    pub client: ClientSettings,
+    /// GitHub's OAuth apps always need one.
+    pub client_secret: SecretString,
+    /// github.com's endpoints unless set (GitHub Enterprise Server).
+    pub authorize_url: Url,
+    pub token_url: Url,
+    pub api_url: Url,
+}
+
+impl GithubSettings {
+    pub fn scopes(&self) -> Vec<String> {
+        self.client.scopes.clone().unwrap_or_else(|| vec!["read:user".into(), "user:email".into()])
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordSettings {
+    /// Local accounts are offered unless a `password` block turns them off.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    #[default]
+    ClientSecretBasic,
+    ClientSecretPost,
 }
 
 fn enabled_by_default() -> bool {
@@ -51,81 +210,234 @@ fn default_jwks_min_lifetime_secs() -> u64 {
     60
 }
 
-/// The longest a JWKS is trusted without refetching, whatever its `Cache-Control` says.
-pub const JWKS_MAX_LIFETIME_SECS: u64 = 24 * 60 * 60;
+// ---------------------------------------------------------------------------------------
+// Parsing: the block as written, then the settings of its kind.
 
-#[derive(Debug, Deserialize, Clone, Copy, Default, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ClientAuth {
-    #[default]
-    ClientSecretBasic,
-    ClientSecretPost,
+/// The keys an OIDC block may have. Kept apart from [`OidcSettings`]: `issuer` and `tenant`
+/// become one issuer, and which of them a kind needs is decided by [`OidcBlock::settings`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OidcBlock {
+    display_name: Option<String>,
+    #[serde(default = "enabled_by_default")]
+    enabled: bool,
+    client_id: String,
+    client_secret: Option<SecretString>,
+    /// Required for `oidc`; preset for google, gitlab (override for self-hosted) and
+    /// linkedin; derived from `tenant` for microsoft.
+    issuer: Option<Url>,
+    /// Microsoft Entra tenant id (or domain).
+    tenant: Option<String>,
+    scopes: Option<Vec<String>>,
+    #[serde(default)]
+    sync_root_attributes: SyncPolicy,
+    #[serde(default)]
+    rp_initiated_logout: bool,
+    #[serde(default)]
+    client_auth: ClientAuth,
+    #[serde(default = "default_jwks_min_lifetime_secs")]
+    jwks_min_lifetime_secs: u64,
 }
 
-impl ConnectionSettings {
-    pub fn display_name(&self) -> String {
-        self.display_name.clone().unwrap_or_else(|| {
-            match self.kind {
-                ProviderKind::Google => "Google",
-                ProviderKind::Microsoft => "Microsoft",
-                ProviderKind::Github => "GitHub",
-                ProviderKind::Gitlab => "GitLab",
-                ProviderKind::Linkedin => "LinkedIn",
-                ProviderKind::Oidc => "Single sign-on",
-                ProviderKind::Password => "Email and password",
-            }
-            .to_string()
-        })
-    }
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GithubBlock {
+    display_name: Option<String>,
+    #[serde(default = "enabled_by_default")]
+    enabled: bool,
+    client_id: String,
+    /// Optional here only so that its absence gets a message saying where to set it.
+    client_secret: Option<SecretString>,
+    scopes: Option<Vec<String>>,
+    #[serde(default)]
+    sync_root_attributes: SyncPolicy,
+    authorize_url: Option<Url>,
+    token_url: Option<Url>,
+    api_url: Option<Url>,
+}
 
-    /// The issuer this connection must see in discovery and in every ID token.
-    pub fn issuer(&self) -> Result<Option<Url>, String> {
-        let preset = |s: &str| Url::parse(s).map(Some).map_err(|e| e.to_string());
-        match (self.kind, &self.issuer) {
-            (_, Some(url)) => Ok(Some(url.clone())),
-            (ProviderKind::Google, None) => preset("https://accounts.google.com"),
-            (ProviderKind::Gitlab, None) => preset("https://gitlab.com"),
-            (ProviderKind::Linkedin, None) => preset("https://www.linkedin.com/oauth"),
-            (ProviderKind::Microsoft, None) => match &self.tenant {
-                Some(tenant) => preset(&format!("https://login.microsoftonline.com/{tenant}/v2.0")),
-                None => Err("needs `tenant` (your Entra tenant id) or `issuer`".into()),
-            },
-            (ProviderKind::Oidc, None) => Err("needs `issuer`".into()),
-            (ProviderKind::Github | ProviderKind::Password, None) => Ok(None),
-        }
+fn client(
+    display_name: Option<String>,
+    enabled: bool,
+    client_id: String,
+    scopes: Option<Vec<String>>,
+    sync_root_attributes: SyncPolicy,
+) -> Result<ClientSettings, String> {
+    if client_id.trim().is_empty() {
+        return Err("`client_id` must not be empty".into());
     }
+    Ok(ClientSettings { display_name, enabled, client_id, scopes, sync_root_attributes })
+}
 
-    pub fn scopes(&self) -> Vec<String> {
-        if let Some(scopes) = &self.scopes {
-            return scopes.clone();
-        }
-        match self.kind {
-            ProviderKind::Github => vec!["read:user".into(), "user:email".into()],
-            ProviderKind::Password => vec![],
-            _ => vec!["openid".into(), "email".into(), "profile".into()],
-        }
-    }
+fn preset(url: &str) -> Result<Url, String> {
+    Url::parse(url).map_err(|e| format!("preset issuer {url}: {e}"))
+}
 
-    /// Checks the block; `name` is its key in the config.
-    pub fn validate(&self, name: &str) -> Result<(), String> {
-        let slug_ok =
-            !name.is_empty() && name.len() <= 32 && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !slug_ok {
-            return Err("the name must be 1–32 characters of a-z, 0-9 and -".into());
+impl OidcBlock {
+    fn settings(self, kind: OidcKind) -> Result<OidcSettings, String> {
+        if self.tenant.is_some() && kind != OidcKind::Microsoft {
+            return Err("`tenant` applies to kind = \"microsoft\" only".into());
         }
-        if self.kind == ProviderKind::Password {
-            return Ok(());
-        }
-        if self.client_id.as_deref().is_none_or(str::is_empty) {
-            return Err("needs `client_id`".into());
-        }
-        if self.kind == ProviderKind::Github && self.client_secret.is_none() {
-            return Err("needs `client_secret` (set ASKONCE_CONNECTIONS__<NAME>__CLIENT_SECRET)".into());
-        }
+        // A configured issuer always wins (self-hosted GitLab, a sovereign Microsoft cloud).
+        let issuer = match (kind, self.issuer, self.tenant) {
+            (_, Some(issuer), _) => issuer,
+            (OidcKind::Google, None, _) => preset("https://accounts.google.com")?,
+            (OidcKind::Gitlab, None, _) => preset("https://gitlab.com")?,
+            (OidcKind::Linkedin, None, _) => preset("https://www.linkedin.com/oauth")?,
+            (OidcKind::Microsoft, None, Some(tenant)) => preset(&format!("https://login.microsoftonline.com/{tenant}/v2.0"))?,
+            (OidcKind::Microsoft, None, None) => return Err("needs `tenant` (your Entra tenant id) or `issuer`".into()),
+            (OidcKind::Generic, None, _) => return Err("needs `issuer`".into()),
+        };
         if self.jwks_min_lifetime_secs > JWKS_MAX_LIFETIME_SECS {
             return Err(format!("`jwks_min_lifetime_secs` must be at most {JWKS_MAX_LIFETIME_SECS} (a day)"));
         }
-        self.issuer()?;
-        Ok(())
+        Ok(OidcSettings {
+            kind,
+            client: client(self.display_name, self.enabled, self.client_id, self.scopes, self.sync_root_attributes)?,
+            client_secret: self.client_secret,
+            issuer,
+            rp_initiated_logout: self.rp_initiated_logout,
+            client_auth: self.client_auth,
+            jwks_min_lifetime: Duration::from_secs(self.jwks_min_lifetime_secs),
+        })
+    }
+}
+
+impl GithubBlock {
+    fn settings(self) -> Result<GithubSettings, String> {
+        let client_secret =
+            self.client_secret.ok_or("needs `client_secret` (set ASKONCE_CONNECTIONS__<NAME>__CLIENT_SECRET)".to_string())?;
+        let endpoint = |configured: Option<Url>, default: &str| configured.map_or_else(|| preset(default), Ok);
+        Ok(GithubSettings {
+            client: client(self.display_name, self.enabled, self.client_id, self.scopes, self.sync_root_attributes)?,
+            client_secret,
+            authorize_url: endpoint(self.authorize_url, "https://github.com/login/oauth/authorize")?,
+            token_url: endpoint(self.token_url, "https://github.com/login/oauth/access_token")?,
+            api_url: endpoint(self.api_url, "https://api.github.com/")?,
+        })
+    }
+}
+
+/// Deserializes the rest of a block (without `kind`). An error inside it keeps the key it
+/// is about (`issuer`, `client_auth`…) in the message: figment then adds the block's own key.
+fn keys_of<T: DeserializeOwned>(rest: &Value) -> Result<T, String> {
+    rest.deserialize().map_err(|e| if e.path.is_empty() { e.kind.to_string() } else { format!("`{}`: {}", e.path.join("."), e.kind) })
+}
+
+impl ConnectionSettings {
+    /// Parses one block: its `kind` decides which keys it may and must have.
+    fn from_block(block: Value) -> Result<Self, String> {
+        let Value::Dict(tag, mut keys) = block else {
+            return Err("a connection is a table of keys: [connections.<name>]".into());
+        };
+        let kind: ProviderKind = match keys.remove("kind") {
+            Some(kind) => keys_of(&kind).map_err(|e| format!("`kind`: {e}"))?,
+            None => return Err("missing field `kind` (google, microsoft, github, gitlab, linkedin, oidc or password)".into()),
+        };
+        let rest = Value::Dict(tag, keys);
+        let oidc = |kind: OidcKind| keys_of::<OidcBlock>(&rest)?.settings(kind).map(ConnectionSettings::Oidc);
+        match kind {
+            ProviderKind::Oidc => oidc(OidcKind::Generic),
+            ProviderKind::Google => oidc(OidcKind::Google),
+            ProviderKind::Microsoft => oidc(OidcKind::Microsoft),
+            ProviderKind::Gitlab => oidc(OidcKind::Gitlab),
+            ProviderKind::Linkedin => oidc(OidcKind::Linkedin),
+            ProviderKind::Github => keys_of::<GithubBlock>(&rest)?.settings().map(ConnectionSettings::Github),
+            ProviderKind::Password => keys_of::<PasswordSettings>(&rest).map(ConnectionSettings::Password),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ConnectionSettings {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Buffered as figment's own value tree: `kind` may come after the keys it governs.
+        ConnectionSettings::from_block(<Value as Deserialize>::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::{providers::Format, Figment};
+    use secrecy::ExposeSecret;
+
+    fn block(toml: &str) -> Result<ConnectionSettings, String> {
+        Figment::new().merge(figment::providers::Toml::string(toml)).extract::<ConnectionSettings>().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn presets_resolve_their_issuer_and_a_configured_one_wins() {
+        let ConnectionSettings::Oidc(google) = block("kind = \"google\"\nclient_id = \"x\"").unwrap() else { panic!() };
+        assert_eq!(google.issuer.as_str(), "https://accounts.google.com/");
+        assert_eq!(google.display_name(), "Google");
+        let ConnectionSettings::Oidc(ms) = block("kind = \"microsoft\"\ntenant = \"t-1\"\nclient_id = \"x\"").unwrap() else { panic!() };
+        assert_eq!(ms.issuer.as_str(), "https://login.microsoftonline.com/t-1/v2.0");
+        let ConnectionSettings::Oidc(gl) = block("kind = \"gitlab\"\nissuer = \"https://git.example.com\"\nclient_id = \"x\"").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(gl.issuer.as_str(), "https://git.example.com/");
+        assert_eq!(gl.scopes(), ["openid", "email", "profile"]);
+    }
+
+    #[test]
+    fn github_gets_its_endpoints_and_needs_a_secret() {
+        let ConnectionSettings::Github(gh) = block("kind = \"github\"\nclient_id = \"x\"\nclient_secret = \"s\"").unwrap() else {
+            panic!()
+        };
+        assert_eq!(gh.api_url.as_str(), "https://api.github.com/");
+        assert_eq!(gh.client_secret.expose_secret(), "s");
+        assert_eq!(gh.scopes(), ["read:user", "user:email"]);
+        let err = block("kind = \"github\"\nclient_id = \"x\"").unwrap_err();
+        assert!(err.contains("client_secret") && err.contains("ASKONCE_CONNECTIONS__"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_or_missing_kind_is_named() {
+        let err = block("kind = \"okta\"\nclient_id = \"x\"").unwrap_err();
+        assert!(err.contains("`kind`") && err.contains("okta") && err.contains("oidc"), "{err}");
+        let err = block("client_id = \"x\"").unwrap_err();
+        assert!(err.contains("missing field `kind`"), "{err}");
+    }
+
+    #[test]
+    fn a_key_of_another_kind_is_refused() {
+        let err = block("kind = \"github\"\nclient_id = \"x\"\nclient_secret = \"s\"\ntenant = \"t\"").unwrap_err();
+        assert!(err.contains("tenant"), "{err}");
+        let err = block("kind = \"google\"\nclient_id = \"x\"\ntenant = \"t\"").unwrap_err();
+        assert!(err.contains("`tenant` applies to kind = \"microsoft\" only"), "{err}");
+        let err = block("kind = \"password\"\nclient_id = \"x\"").unwrap_err();
+        assert!(err.contains("client_id"), "{err}");
+        let err = block("kind = \"github\"\nclient_id = \"x\"\nclient_secret = \"s\"\nrp_initiated_logout = true").unwrap_err();
+        assert!(err.contains("rp_initiated_logout"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_or_bad_key_is_named() {
+        assert!(block("kind = \"oidc\"\nclient_id = \"x\"").unwrap_err().contains("needs `issuer`"));
+        assert!(block("kind = \"microsoft\"\nclient_id = \"x\"").unwrap_err().contains("tenant"));
+        assert!(block("kind = \"google\"").unwrap_err().contains("missing field `client_id`"));
+        assert!(block("kind = \"google\"\nclient_id = \"  \"").unwrap_err().contains("client_id"));
+        let err = block("kind = \"oidc\"\nclient_id = \"x\"\nissuer = \"not a url\"").unwrap_err();
+        assert!(err.contains("`issuer`"), "{err}");
+        let err = block("kind = \"oidc\"\nclient_id = \"x\"\nissuer = \"https://i\"\njwks_min_lifetime_secs = 86401").unwrap_err();
+        assert!(err.contains("jwks_min_lifetime_secs"), "{err}");
+    }
+
+    #[test]
+    fn password_has_only_enabled() {
+        let ConnectionSettings::Password(p) = block("kind = \"password\"\nenabled = false").unwrap() else { panic!() };
+        assert!(!p.enabled);
+        let on = block("kind = \"password\"").unwrap();
+        assert!(on.enabled() && on.kind() == ProviderKind::Password);
+    }
+
+    #[test]
+    fn connection_names_are_url_slugs() {
+        assert!(ConnectionName::parse("corp-sso2").is_ok());
+        let too_long = "x".repeat(33);
+        for bad in ["", "Bad_Name", "a/b", too_long.as_str()] {
+            assert!(ConnectionName::parse(bad).unwrap_err().contains("a-z"), "{bad}");
+        }
     }
 }
