@@ -11,9 +11,7 @@ use std::time::{Duration, Instant};
 use app::admin::users::{ssr::search, Cursor};
 use sea_orm::{ConnectionTrait, Statement};
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
+use super::percentile;
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3

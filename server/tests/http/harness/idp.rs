@@ -2,11 +2,9 @@
 //! hostile cases of docs/SECURITY.md. It follows the protocol where the test does not ask
 //! otherwise: discovery, JWKS, authorization code with PKCE S256, client_secret_basic,
 //! RS256 ID tokens, userinfo.
-#![allow(dead_code)]
 
 use std::{
     collections::HashMap,
-    net::SocketAddr,
     sync::{Arc, Mutex, OnceLock},
 };
 
@@ -29,7 +27,7 @@ pub struct TestKey {
     pub jwk: Value,
 }
 
-/// Three RSA keys, generated once per test binary: A (normal), B (rotation), X (forger).
+/// Three RSA keys, generated once per test process: A (normal), B (rotation), X (forger).
 pub fn keys() -> &'static [TestKey; 3] {
     static KEYS: OnceLock<[TestKey; 3]> = OnceLock::new();
     KEYS.get_or_init(|| {
@@ -101,14 +99,12 @@ pub struct IdpState {
 pub struct AuthRequest {
     pub nonce: Option<String>,
     pub challenge: String,
-    pub redirect_uri: String,
     pub client_id: String,
 }
 
 #[derive(Clone)]
 pub struct FakeIdp {
     pub issuer: String,
-    pub addr: SocketAddr,
     pub state: Arc<Mutex<IdpState>>,
 }
 
@@ -121,7 +117,7 @@ impl FakeIdp {
         let addr = listener.local_addr().unwrap();
         let issuer = format!("http://{addr}");
         let state = Arc::new(Mutex::new(IdpState { published: vec![0], claims, ..Default::default() }));
-        let idp = FakeIdp { issuer, addr, state };
+        let idp = FakeIdp { issuer, state };
         let router = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/jwks", get(jwks))
@@ -203,7 +199,6 @@ async fn authorize(State(idp): State<FakeIdp>, Query(q): Query<HashMap<String, S
         AuthRequest {
             nonce: q.get("nonce").cloned(),
             challenge: q.get("code_challenge").cloned().unwrap_or_default(),
-            redirect_uri: redirect_uri.clone(),
             client_id: q.get("client_id").cloned().unwrap_or_default(),
         },
     );
