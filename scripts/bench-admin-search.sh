@@ -5,5 +5,5 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-BENCH_USERS="${1:-1000000}" cargo test -p server --features app/test-support --test bench_admin_search \
-  -- --ignored --nocapture 2>&1 | grep '^BENCH'
+BENCH_USERS="${1:-1000000}" cargo test -p server --features app/test-support --test http \
+  -- --ignored --nocapture bench::admin_search:: 2>&1 | grep '^BENCH'

@@ -5,5 +5,5 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-BENCH_N="${1:-200}" cargo test --release -p server --features app/test-support --test bench_callback \
-  -- --ignored --nocapture 2>&1 | grep '^BENCH'
+BENCH_N="${1:-200}" cargo test --release -p server --features app/test-support --test http \
+  -- --ignored --nocapture bench::callback:: 2>&1 | grep '^BENCH'

@@ -44,9 +44,11 @@ pg_ran=$(count '::on_postgres ')
 sqlite_ran=$(count '::on_sqlite ')
 rust_passed=$(grep -Eo '^test result: .* ([0-9]+) passed' "$LOG_DIR/cargo.log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 rust_failed=$(grep -Eo '[0-9]+ failed;' "$LOG_DIR/cargo.log" | awk '{s+=$1} END {print s+0}')
-# HTTP layer: every integration test binary under server/tests except the CLI one.
-http_ran=$(awk '/Running tests\//{f=1} /Running tests\/cli.rs/{f=0} /Running unittests/{f=0} f && /\.\.\. ok$/' "$LOG_DIR/cargo.log" | wc -l)
-cli_ran=$(awk '/Running tests\/cli.rs/{f=1} /Running/ && !/tests\/cli.rs/{f=0} f && /\.\.\. ok$/' "$LOG_DIR/cargo.log" | wc -l)
+# HTTP and CLI layers: the one integration test binary, server/tests/http (its `cli::` module
+# runs the askonce binary; every other module talks HTTP to the app).
+in_http_binary='/Running |Doc-tests /{f=0} /Running tests\/http\/main.rs/{f=1}'
+http_ran=$(awk "$in_http_binary"' f && /\.\.\. ok$/ && !/^test cli::/' "$LOG_DIR/cargo.log" | wc -l)
+cli_ran=$(awk "$in_http_binary"' f && /^test cli::.* \.\.\. ok$/' "$LOG_DIR/cargo.log" | wc -l)
 say "PostgreSQL tests run: $pg_ran (SQLite twins: $sqlite_ran)"
 if [ "${REQUIRE_POSTGRES:-0}" = 1 ] && [ "$pg_ran" -eq 0 ]; then
   loud "REQUIRE_POSTGRES=1 but no PostgreSQL test ran"

@@ -2,13 +2,12 @@
 //! over every admin page, server function and API route), every API endpoint with and
 //! without its scope, Auth0's PATCH semantics, and the analytics CSV.
 
-mod common;
-
-use app::admin::api_tokens::{ssr::create, Scope};
-use common::{spawn_app, spawn_app_on, Backend, TestApp};
+use app::admin::api_tokens::Scope;
 use leptos::server_fn::ServerFn;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
+
+use crate::harness::{browser, spawn_app, spawn_app_on, Backend, TestApp, PASSWORD};
 
 const ADMIN_PAGES: [&str; 9] = [
     "/admin",
@@ -66,51 +65,16 @@ fn api_routes() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-fn browser() -> Client {
-    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-async fn sign_up(app: &TestApp, client: &Client, email: &str) {
-    let res = client
-        .post(app.url(app::auth::PasswordSignUp::PATH))
-        .form(&[("email", email), ("password", "a long passphrase")])
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_redirection() || res.status().is_success(), "{}", res.status());
-}
-
 /// The app with a signed-in admin (`app.client`), granted the way `askonce admin grant` does.
 async fn with_admin(app: &TestApp) {
-    sign_up(app, &app.client, "owner@example.com").await;
-    let owner = app::auth::roles::ssr::accounts_with_email(&app.db, "owner@example.com").await.unwrap().remove(0);
-    app::auth::roles::ssr::grant(&app.db, &app::auth::roles::AccountRef::UserId(owner.user_id), "cli").await.unwrap();
-}
-
-async fn token(app: &TestApp, scopes: &[Scope]) -> String {
-    create(&app.db, "test", scopes, ("cli", None), None).await.unwrap().1
-}
-
-async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
-    let client = Client::new();
-    let mut req = client.request(method.parse().unwrap(), app.url(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    app.sign_up_admin(&app.client, "owner@example.com").await;
 }
 
 async fn a_signed_in_non_admin_is_refused_everywhere_in_the_console_and_api(backend: Backend) {
     let app = spawn_app_on(backend, "").await;
     with_admin(&app).await;
     let reader = browser();
-    sign_up(&app, &reader, "reader@example.com").await;
+    app.sign_up(&reader, "reader@example.com").await;
     let anonymous = browser();
 
     for page in ADMIN_PAGES {
@@ -124,9 +88,9 @@ async fn a_signed_in_non_admin_is_refused_everywhere_in_the_console_and_api(back
         assert_eq!(app.client.get(app.url(page)).send().await.unwrap().status(), expected, "{page} as the admin");
     }
     for (path, form) in admin_server_fns() {
-        let res = reader.post(app.url(path)).header("accept", "application/json").form(&form).send().await.unwrap();
+        let res = app.call(&reader, path, &form).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path} as a non-admin");
-        let res = anonymous.post(app.url(path)).header("accept", "application/json").form(&form).send().await.unwrap();
+        let res = app.call(&anonymous, path, &form).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path} signed out");
     }
     // Nothing changed: the stage the forms tried to delete is still there.
@@ -141,7 +105,6 @@ async fn a_signed_in_non_admin_is_refused_everywhere_in_the_console_and_api(back
     }
     assert_eq!(reader.get(app.url("/admin/analytics.csv")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
     assert_eq!(anonymous.get(app.url("/admin/analytics.csv")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
-    app.cleanup().await;
 }
 crate::on_both_databases!(a_signed_in_non_admin_is_refused_everywhere_in_the_console_and_api);
 
@@ -160,26 +123,25 @@ async fn every_api_route_needs_a_token_and_its_scope(backend: Backend) {
         }
     };
     for (method, path) in api_routes() {
-        let (status, body) = call(&app, method, path, None, Some(json!({}))).await;
+        let (status, body) = app.api(method, path, None, Some(json!({}))).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
         assert_eq!(body["statusCode"], 401);
         assert_eq!(body["error"], "Unauthorized");
-        let (status, _) = call(&app, method, path, Some("askonce_not-a-real-token"), Some(json!({}))).await;
+        let (status, _) = app.api(method, path, Some("askonce_not-a-real-token"), Some(json!({}))).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} with a bad token");
 
         let others: Vec<Scope> = Scope::ALL.into_iter().filter(|s| !needs(method, path).contains(s)).collect();
-        let t = token(&app, &others).await;
-        let (status, body) = call(&app, method, path, Some(&t), Some(json!({"user_metadata": {}}))).await;
+        let t = app.api_token(&others).await;
+        let (status, body) = app.api(method, path, Some(&t), Some(json!({"user_metadata": {}}))).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path} without its scope: {body}");
         assert!(body["message"].as_str().unwrap().contains("scope"), "{body}");
     }
     // Revoked tokens stop working at once.
-    let t = token(&app, &[Scope::ReadUsers]).await;
-    assert_eq!(call(&app, "GET", "/api/v2/users", Some(&t), None).await.0, StatusCode::OK);
+    let t = app.api_token(&[Scope::ReadUsers]).await;
+    assert_eq!(app.api("GET", "/api/v2/users", Some(&t), None).await.0, StatusCode::OK);
     let id = app::admin::api_tokens::ssr::list(&app.db).await.unwrap().into_iter().find(|i| i.scopes == vec![Scope::ReadUsers]).unwrap().id;
     app::admin::api_tokens::ssr::revoke(&app.db, &id, ("cli", None)).await.unwrap();
-    assert_eq!(call(&app, "GET", "/api/v2/users", Some(&t), None).await.0, StatusCode::UNAUTHORIZED);
-    app.cleanup().await;
+    assert_eq!(app.api("GET", "/api/v2/users", Some(&t), None).await.0, StatusCode::UNAUTHORIZED);
 }
 crate::on_both_databases!(every_api_route_needs_a_token_and_its_scope);
 
@@ -191,11 +153,12 @@ async fn an_expired_token_is_refused_by_the_api_and_shown_as_expired_in_the_cons
     let app = spawn_app_on(backend, "").await;
     with_admin(&app).await;
     let past = chrono::Utc::now() - chrono::Duration::minutes(1);
-    let (expired, secret) = create(&app.db, "old sync", &[Scope::ReadUsers], ("cli", None), Some(past)).await.unwrap();
-    let live = token(&app, &[Scope::ReadUsers]).await;
+    let (expired, secret) =
+        app::admin::api_tokens::ssr::create(&app.db, "old sync", &[Scope::ReadUsers], ("cli", None), Some(past)).await.unwrap();
+    let live = app.api_token(&[Scope::ReadUsers]).await;
 
-    assert_eq!(call(&app, "GET", "/api/v2/users", Some(&secret), None).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(call(&app, "GET", "/api/v2/users", Some(&live), None).await.0, StatusCode::OK);
+    assert_eq!(app.api("GET", "/api/v2/users", Some(&secret), None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.api("GET", "/api/v2/users", Some(&live), None).await.0, StatusCode::OK);
 
     let list = app.client.post(app.url(tokens_page::ListTokens::PATH)).header("accept", "application/json").send().await.unwrap();
     assert_eq!(list.status(), StatusCode::OK);
@@ -208,42 +171,41 @@ async fn an_expired_token_is_refused_by_the_api_and_shown_as_expired_in_the_cons
     let page = app.client.get(app.url("/admin/tokens")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("expired "), "the tokens page names the expired token's state");
     assert!(!page.contains("aria-label=\"Revoke old sync\""), "an expired token offers no Revoke button");
-    app.cleanup().await;
 }
 crate::on_both_databases!(an_expired_token_is_refused_by_the_api_and_shown_as_expired_in_the_console);
 
 async fn users_endpoints(app: &TestApp) {
     let reader = browser();
-    sign_up(app, &reader, "ada@example.com").await;
-    sign_up(app, &reader, "grace@example.com").await;
-    let all = token(app, &Scope::ALL).await;
-    let read = token(app, &[Scope::ReadUsers]).await;
-    let update = token(app, &[Scope::UpdateUsers]).await;
+    app.sign_up(&reader, "ada@example.com").await;
+    app.sign_up(&reader, "grace@example.com").await;
+    let all = app.api_token(&Scope::ALL).await;
+    let read = app.api_token(&[Scope::ReadUsers]).await;
+    let update = app.api_token(&[Scope::UpdateUsers]).await;
 
-    let (status, page) = call(app, "GET", "/api/v2/users?q=ADA@&per_page=10", Some(&read), None).await;
+    let (status, page) = app.api("GET", "/api/v2/users?q=ADA@&per_page=10", Some(&read), None).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(page["users"].as_array().unwrap().len(), 1);
     let id = page["users"][0]["user_id"].as_str().unwrap().to_string();
-    let (_, first) = call(app, "GET", "/api/v2/users?per_page=1", Some(&read), None).await;
+    let (_, first) = app.api("GET", "/api/v2/users?per_page=1", Some(&read), None).await;
     let next = first["next"].as_str().unwrap().to_string();
-    let (_, second) = call(app, "GET", &format!("/api/v2/users?per_page=1&from={next}"), Some(&read), None).await;
+    let (_, second) = app.api("GET", &format!("/api/v2/users?per_page=1&from={next}"), Some(&read), None).await;
     assert_ne!(first["users"][0]["user_id"], second["users"][0]["user_id"]);
-    assert_eq!(call(app, "GET", "/api/v2/users?per_page=0", Some(&read), None).await.0, StatusCode::BAD_REQUEST);
-    assert_eq!(call(app, "GET", "/api/v2/users?from=garbage", Some(&read), None).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(app.api("GET", "/api/v2/users?per_page=0", Some(&read), None).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(app.api("GET", "/api/v2/users?from=garbage", Some(&read), None).await.0, StatusCode::BAD_REQUEST);
 
-    let (status, user) = call(app, "GET", &format!("/api/v2/users/{id}"), Some(&read), None).await;
+    let (status, user) = app.api("GET", &format!("/api/v2/users/{id}"), Some(&read), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(user["email"], "ada@example.com");
-    let (_, identities) = call(app, "GET", &format!("/api/v2/users/{id}/identities"), Some(&read), None).await;
+    let (_, identities) = app.api("GET", &format!("/api/v2/users/{id}/identities"), Some(&read), None).await;
     assert_eq!(identities[0]["connection"], "Username-Password-Authentication");
-    assert_eq!(call(app, "GET", "/api/v2/users/nobody", Some(&read), None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.api("GET", "/api/v2/users/nobody", Some(&read), None).await.0, StatusCode::NOT_FOUND);
 
     // Auth0's PATCH rules, case by case.
     let path = format!("/api/v2/users/{id}");
     let patch = |body: Value| {
         let path = path.clone();
         let update = update.clone();
-        async move { call(app, "PATCH", &path, Some(&update), Some(body)).await }
+        async move { app.api("PATCH", &path, Some(&update), Some(body)).await }
     };
     let (status, after) = patch(json!({"user_metadata": {"a": 1, "prefs": {"x": 1, "y": 2}}})).await;
     assert_eq!(status, StatusCode::OK, "{after}");
@@ -264,116 +226,95 @@ async fn users_endpoints(app: &TestApp) {
     assert_eq!(body["statusCode"], 400);
     // app_metadata needs its own scope.
     assert_eq!(patch(json!({"app_metadata": {"plan": "pro"}})).await.0, StatusCode::FORBIDDEN);
-    let (status, after) = call(app, "PATCH", &path, Some(&all), Some(json!({"app_metadata": {"plan": "pro"}}))).await;
+    let (status, after) = app.api("PATCH", &path, Some(&all), Some(json!({"app_metadata": {"plan": "pro"}}))).await;
     assert_eq!((status, &after["app_metadata"]), (StatusCode::OK, &json!({"plan": "pro"})));
 
     // Blocking signs the person out: their session stops working at once.
     let (status, after) = patch(json!({"blocked": true})).await;
     assert_eq!((status, &after["blocked"]), (StatusCode::OK, &json!(true)));
-    let ada = browser();
-    let res = ada
-        .post(app.url(app::auth::PasswordSignIn::PATH))
-        .form(&[("email", "ada@example.com"), ("password", "a long passphrase")])
-        .send()
-        .await
-        .unwrap();
+    let res = app.try_sign_in(&browser(), "ada@example.com", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "a blocked user cannot sign in");
 
-    let delete = token(app, &[Scope::DeleteUsers]).await;
-    assert_eq!(call(app, "DELETE", &path, Some(&delete), None).await.0, StatusCode::NO_CONTENT);
-    assert_eq!(call(app, "GET", &path, Some(&read), None).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(call(app, "DELETE", &path, Some(&delete), None).await.0, StatusCode::NOT_FOUND);
+    let delete = app.api_token(&[Scope::DeleteUsers]).await;
+    assert_eq!(app.api("DELETE", &path, Some(&delete), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.api("GET", &path, Some(&read), None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.api("DELETE", &path, Some(&delete), None).await.0, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn the_users_endpoints_search_page_patch_block_and_delete() {
-    let app = spawn_app().await;
+async fn the_users_endpoints_search_page_patch_block_and_delete(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
     users_endpoints(&app).await;
-    app.cleanup().await;
 }
-
-#[tokio::test]
-async fn the_users_endpoints_work_on_postgres_too() {
-    if std::env::var("SKIP_POSTGRES").is_ok() {
-        return;
-    }
-    let app = spawn_app_on(Backend::Postgres, "").await;
-    users_endpoints(&app).await;
-    app.cleanup().await;
-}
+crate::on_both_databases!(the_users_endpoints_search_page_patch_block_and_delete);
 
 #[tokio::test]
 async fn fields_stages_and_the_whole_configuration_through_the_api() {
     let app = spawn_app().await;
-    let read = token(&app, &[Scope::ReadStages]).await;
-    let write = token(&app, &[Scope::UpdateStages]).await;
+    let read = app.api_token(&[Scope::ReadStages]).await;
+    let write = app.api_token(&[Scope::UpdateStages]).await;
 
-    let (status, fields) = call(&app, "GET", "/api/v2/fields", Some(&read), None).await;
+    let (status, fields) = app.api("GET", "/api/v2/fields", Some(&read), None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(fields.as_array().unwrap().iter().any(|f| f["key"] == "company"));
     let field = json!({"key": "team_size", "label": "How big is your team?", "kind": "number", "target": "user_metadata.team_size", "validation": {"min": 1.0}});
-    let (status, created) = call(&app, "POST", "/api/v2/fields", Some(&write), Some(field.clone())).await;
+    let (status, created) = app.api("POST", "/api/v2/fields", Some(&write), Some(field.clone())).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    assert_eq!(call(&app, "POST", "/api/v2/fields", Some(&write), Some(field.clone())).await.0, StatusCode::BAD_REQUEST, "duplicate key");
-    let (status, got) = call(&app, "GET", "/api/v2/fields/team_size", Some(&read), None).await;
+    assert_eq!(app.api("POST", "/api/v2/fields", Some(&write), Some(field.clone())).await.0, StatusCode::BAD_REQUEST, "duplicate key");
+    let (status, got) = app.api("GET", "/api/v2/fields/team_size", Some(&read), None).await;
     assert_eq!((status, &got["label"]), (StatusCode::OK, &json!("How big is your team?")));
 
     // Refusals list every problem with where it is, and change nothing.
     let bad = json!({"key": "team_size", "label": "", "kind": "text", "target": "user_metadata.company", "validation": {"pattern": "("}});
-    let (status, body) = call(&app, "PUT", "/api/v2/fields/team_size", Some(&write), Some(bad)).await;
+    let (status, body) = app.api("PUT", "/api/v2/fields/team_size", Some(&write), Some(bad)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let locations: Vec<&str> = body["problems"].as_array().unwrap().iter().map(|p| p["location"].as_str().unwrap()).collect();
     assert!(locations.contains(&"fields.team_size.validation.pattern") && locations.contains(&"fields.team_size.label"), "{locations:?}");
     let app_target = json!({"key": "plan", "label": "Plan", "kind": "text", "target": "app_metadata.plan"});
-    assert_eq!(call(&app, "POST", "/api/v2/fields", Some(&write), Some(app_target)).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(app.api("POST", "/api/v2/fields", Some(&write), Some(app_target)).await.0, StatusCode::BAD_REQUEST);
 
     let stage = json!({"key": "team", "title": "About your team", "trigger": {"on": "login", "min_logins": 3}, "fields": ["team_size"]});
-    let (status, body) = call(&app, "POST", "/api/v2/stages", Some(&write), Some(stage)).await;
+    let (status, body) = app.api("POST", "/api/v2/stages", Some(&write), Some(stage)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (_, got) = call(&app, "GET", "/api/v2/stages/team", Some(&read), None).await;
+    let (_, got) = app.api("GET", "/api/v2/stages/team", Some(&read), None).await;
     assert_eq!(got["trigger"], json!({"on": "login", "min_logins": 3}));
     assert_eq!(got["skippable"], true, "defaults are filled in");
     let renamed = json!({"key": "headcount", "label": "Team size", "kind": "number", "target": "user_metadata.team_size"});
-    assert_eq!(call(&app, "PUT", "/api/v2/fields/team_size", Some(&write), Some(renamed)).await.0, StatusCode::OK);
-    let (_, got) = call(&app, "GET", "/api/v2/stages/team", Some(&read), None).await;
+    assert_eq!(app.api("PUT", "/api/v2/fields/team_size", Some(&write), Some(renamed)).await.0, StatusCode::OK);
+    let (_, got) = app.api("GET", "/api/v2/stages/team", Some(&read), None).await;
     assert_eq!(got["fields"], json!(["headcount"]), "a rename follows into stages");
-    let (status, body) = call(&app, "DELETE", "/api/v2/fields/headcount", Some(&write), None).await;
+    let (status, body) = app.api("DELETE", "/api/v2/fields/headcount", Some(&write), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "the stage would be empty: {body}");
-    assert_eq!(call(&app, "DELETE", "/api/v2/stages/team", Some(&write), None).await.0, StatusCode::NO_CONTENT);
-    assert_eq!(call(&app, "DELETE", "/api/v2/fields/headcount", Some(&write), None).await.0, StatusCode::NO_CONTENT);
-    assert_eq!(call(&app, "GET", "/api/v2/stages/team", Some(&read), None).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(call(&app, "GET", "/api/v2/fields/Not-A-Key", Some(&read), None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.api("DELETE", "/api/v2/stages/team", Some(&write), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.api("DELETE", "/api/v2/fields/headcount", Some(&write), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.api("GET", "/api/v2/stages/team", Some(&read), None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.api("GET", "/api/v2/fields/Not-A-Key", Some(&read), None).await.0, StatusCode::NOT_FOUND);
 
     // Export, then import it back: the same document.
-    let (_, exported) = call(&app, "GET", "/api/v2/profiling-config", Some(&read), None).await;
-    let (status, imported) = call(&app, "PUT", "/api/v2/profiling-config", Some(&write), Some(exported.clone())).await;
+    let (_, exported) = app.api("GET", "/api/v2/profiling-config", Some(&read), None).await;
+    let (status, imported) = app.api("PUT", "/api/v2/profiling-config", Some(&write), Some(exported.clone())).await;
     assert_eq!((status, &imported), (StatusCode::OK, &exported));
-    let (status, body) = call(
-        &app,
-        "PUT",
-        "/api/v2/profiling-config",
-        Some(&write),
-        Some(json!({"fields": [], "stages": [{"key": "s", "title": "S", "trigger": {"on": "signup"}, "fields": ["nope"]}]})),
-    )
-    .await;
+    let (status, body) = app
+        .api(
+            "PUT",
+            "/api/v2/profiling-config",
+            Some(&write),
+            Some(json!({"fields": [], "stages": [{"key": "s", "title": "S", "trigger": {"on": "signup"}, "fields": ["nope"]}]})),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (_, still) = call(&app, "GET", "/api/v2/profiling-config", Some(&read), None).await;
+    let (_, still) = app.api("GET", "/api/v2/profiling-config", Some(&read), None).await;
     assert_eq!(still, exported, "a refused import changes nothing");
-    let (status, body) = call(&app, "PUT", "/api/v2/profiling-config", Some(&write), Some(json!("not a config"))).await;
+    let (status, body) = app.api("PUT", "/api/v2/profiling-config", Some(&write), Some(json!("not a config"))).await;
     assert_eq!((status, &body["statusCode"]), (StatusCode::BAD_REQUEST, &json!(400)));
-    app.cleanup().await;
 }
 
 #[tokio::test]
 async fn the_console_edits_questions_with_errors_per_input_and_exports_analytics() {
     let app = spawn_app().await;
     with_admin(&app).await;
-    let save_field = |form: Vec<(&'static str, &'static str)>| {
-        let client = app.client.clone();
-        let url = app.url(app::admin::questions_page::SaveField::PATH);
-        async move { client.post(url).header("accept", "application/json").form(&form).send().await.unwrap() }
-    };
-    let bad = save_field(vec![
+    let save_field =
+        |form: &'static [(&'static str, &'static str)]| app.call(&app.client, app::admin::questions_page::SaveField::PATH, form);
+    let bad = save_field(&[
         ("form[key]", "plan"),
         ("form[label]", "Plan"),
         ("form[kind]", "text"),
@@ -384,7 +325,7 @@ async fn the_console_edits_questions_with_errors_per_input_and_exports_analytics
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     let err: Value = bad.json().await.unwrap();
     assert!(err["Invalid"]["target"].as_str().unwrap().contains("app_metadata"), "{err}");
-    let ok = save_field(vec![
+    let ok = save_field(&[
         ("form[key]", "team_size"),
         ("form[label]", "Team size"),
         ("form[kind]", "number"),
@@ -406,7 +347,6 @@ async fn the_console_edits_questions_with_errors_per_input_and_exports_analytics
         app.client.get(app.url("/admin/analytics.csv?from=2026-12-31&to=2026-01-01")).send().await.unwrap().status(),
         StatusCode::BAD_REQUEST
     );
-    app.cleanup().await;
 }
 
 #[tokio::test]
@@ -416,7 +356,6 @@ async fn the_openapi_document_and_its_docs_page_are_served() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     let page = reqwest::get(app.url("/api/docs")).await.unwrap().text().await.unwrap();
     assert!(page.contains("PATCH /api/v2/users/{id}") && page.contains("update:users_app_metadata"), "{page}");
-    app.cleanup().await;
 }
 
 /// The self-service functions that take an identifier (a linked account, a signed-in
@@ -428,9 +367,9 @@ async fn no_user_can_read_or_change_another_users_data(backend: Backend) {
 
     let app = spawn_app_on(backend, "").await;
     let mallory = browser();
-    sign_up(&app, &mallory, "mallory@example.com").await;
+    app.sign_up(&mallory, "mallory@example.com").await;
     let victim = browser();
-    sign_up(&app, &victim, "victim@example.com").await;
+    app.sign_up(&victim, "victim@example.com").await;
     let victim_id =
         users::Entity::find().filter(users::Column::EmailNormalized.eq("victim@example.com")).one(&app.db).await.unwrap().unwrap().id;
     // A second identity, so that unlinking it would be allowed to its owner.
@@ -453,30 +392,24 @@ async fn no_user_can_read_or_change_another_users_data(backend: Backend) {
     let victim_session =
         user_sessions::Entity::find().filter(user_sessions::Column::UserId.eq(&victim_id)).one(&app.db).await.unwrap().unwrap().handle;
 
-    let post = |path: &'static str, form: Vec<(&'static str, String)>| {
-        mallory.post(app.url(path)).header("accept", "application/json").form(&form).send()
-    };
-    let res = post(app::account::page::UnlinkAccount::PATH, vec![("connection", "google".into()), ("subject", "victim-sub".into())])
-        .await
-        .unwrap();
+    let res = app.call(&mallory, app::account::page::UnlinkAccount::PATH, &[("connection", "google"), ("subject", "victim-sub")]).await;
     assert_eq!(res.status(), StatusCode::CONFLICT, "someone else's linked account is not one of mine");
-    let res = post(app::account::sessions::EndSessions::PATH, vec![("handle", victim_session.clone())]).await.unwrap();
+    let res = app.call(&mallory, app::account::sessions::EndSessions::PATH, &[("handle", &victim_session)]).await;
     assert!(res.status().is_success(), "{}", res.status());
 
     let victims_identities = identities::Entity::find().filter(identities::Column::UserId.eq(&victim_id)).count(&app.db).await.unwrap();
     assert_eq!(victims_identities, 2, "the victim's identities are untouched");
     assert!(user_sessions::Entity::find_by_id(victim_session).one(&app.db).await.unwrap().is_some(), "the victim's session still exists");
-    let victim_me: Value = victim.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    let victim_me = app.me(&victim).await;
     assert_eq!(victim_me["email"], "victim@example.com", "the victim is still signed in");
 
     // Every read is of the caller's own account.
-    let mine: Value = mallory.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    let mine = app.me(&mallory).await;
     assert_eq!(mine["email"], "mallory@example.com");
     let export = mallory.get(app.url("/api/me/export")).send().await.unwrap().text().await.unwrap();
     assert!(!export.contains("victim"), "the export holds only the caller's data");
     let profile = mallory.get(app.url("/profile")).send().await.unwrap().text().await.unwrap();
     assert!(profile.contains("mallory@example.com") && !profile.contains("victim"));
     assert_eq!(mallory.get(app.url(&format!("/admin/users/{victim_id}"))).send().await.unwrap().status(), StatusCode::FORBIDDEN);
-    app.cleanup().await;
 }
 crate::on_both_databases!(no_user_can_read_or_change_another_users_data);

@@ -1,19 +1,9 @@
 //! People and their own data over HTTP: download it, forget an answer, delete the account.
 
-mod common;
-
-use common::{spawn_app, TestApp};
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 
-async fn sign_up(app: &TestApp) {
-    app.client
-        .post(app.url(app::auth::PasswordSignUp::PATH))
-        .form(&[("email", "ada@example.com"), ("password", "a long passphrase")])
-        .send()
-        .await
-        .unwrap();
-}
+use crate::harness::{idp::FakeIdp, spawn_app, spawn_app_on, Backend, TestApp, PASSWORD};
 
 async fn delete(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
     app.client.post(app.url(app::account::page::DeleteMyAccount::PATH)).form(form).send().await.unwrap()
@@ -22,7 +12,7 @@ async fn delete(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
 #[tokio::test]
 async fn my_data_downloads_as_a_json_file() {
     let app = spawn_app().await;
-    sign_up(&app).await;
+    app.sign_up(&app.client, "ada@example.com").await;
     let res = app.client.get(app.url("/api/me/export")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers()["content-disposition"].to_str().unwrap().contains("askonce-my-data.json"));
@@ -31,13 +21,12 @@ async fn my_data_downloads_as_a_json_file() {
     assert!(doc["prompt_history"].is_array());
     let anonymous = reqwest::get(app.url("/api/me/export")).await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    app.cleanup().await;
 }
 
 #[tokio::test]
 async fn deleting_needs_confirmation_and_the_password_then_removes_everything() {
     let app = spawn_app().await;
-    sign_up(&app).await;
+    app.sign_up(&app.client, "ada@example.com").await;
     let unconfirmed = delete(&app, &[("password", "a long passphrase")]).await;
     assert_eq!(unconfirmed.status(), StatusCode::BAD_REQUEST);
     let wrong = delete(&app, &[("confirm", "yes"), ("password", "not my password")]).await;
@@ -47,29 +36,19 @@ async fn deleting_needs_confirmation_and_the_password_then_removes_everything() 
     let done = delete(&app, &[("confirm", "yes"), ("password", "a long passphrase")]).await;
     assert!(done.status().is_success() || done.status().is_redirection(), "{}", done.status());
     assert_eq!(app.client.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
-    let old = app
-        .client
-        .post(app.url(app::auth::PasswordSignIn::PATH))
-        .form(&[("email", "ada@example.com"), ("password", "a long passphrase")])
-        .send()
-        .await
-        .unwrap();
+    let old = app.try_sign_in(&app.client, "ada@example.com", PASSWORD).await;
     assert_eq!(old.status(), StatusCode::BAD_REQUEST, "the account is gone");
     // Signing up again creates a new, empty account.
-    sign_up(&app).await;
-    let me: serde_json::Value = app.client.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    app.sign_up(&app.client, "ada@example.com").await;
+    let me = app.me(&app.client).await;
     assert_eq!(me["logins_count"], 1);
-    app.cleanup().await;
 }
 
 #[tokio::test]
 async fn details_are_edited_with_the_stage_rules_and_provider_synced_values_are_read_only() {
-    use common::idp::FakeIdp;
     let idp = FakeIdp::start(serde_json::json!({"sub": "g-1", "given_name": "Grace", "family_name": "Hopper"})).await;
-    let app = common::spawn_app_on(common::Backend::Sqlite, &idp.oidc_connection("test")).await;
-    let start = app.client.get(app.url("/auth/test/start")).send().await.unwrap();
-    let provider = app.client.get(start.headers()["location"].to_str().unwrap()).send().await.unwrap();
-    app.client.get(provider.headers()["location"].to_str().unwrap()).send().await.unwrap();
+    let app = spawn_app_on(Backend::Sqlite, &idp.oidc_connection("test")).await;
+    app.sign_in_with_provider(&app.client, "test").await;
 
     let fields: Vec<app::account::details::EditableField> =
         app.client.post(app.url(app::account::details::MyEditableFields::PATH)).send().await.unwrap().json().await.unwrap();
@@ -87,7 +66,7 @@ async fn details_are_edited_with_the_stage_rules_and_provider_synced_values_are_
     // A locked value is not changed, whatever the form says.
     let ok = save(vec![("answers[company]", "Navy".into()), ("answers[given_name]", "Mallory".into())]).await.unwrap();
     assert!(ok.status().is_success(), "{}", ok.status());
-    let me: serde_json::Value = app.client.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    let me = app.me(&app.client).await;
     assert_eq!(me["user_metadata"]["company"], "Navy");
     assert_eq!(me["provenance"]["user_metadata.company"]["source"], "user");
     assert_eq!(me["given_name"], "Grace");

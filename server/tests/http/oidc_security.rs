@@ -1,15 +1,14 @@
 //! The relying-party promises of docs/SECURITY.md, one test per row, against a provider that
-//! misbehaves on request (tests/common/idp.rs).
+//! misbehaves on request (`harness::idp`).
 
-mod common;
+use leptos::server_fn::ServerFn;
+use serde_json::{json, Value};
 
-use common::{
-    idp::{FakeIdp, Misbehaviour},
+use crate::harness::{
+    browser::location,
+    idp::{FakeIdp, Misbehaviour, CLIENT_ID},
     spawn_app_on, Backend, TestApp,
 };
-use leptos::server_fn::ServerFn;
-use reqwest::header::LOCATION;
-use serde_json::{json, Value};
 
 fn ada() -> Value {
     json!({"sub": "ada-1", "email": "ada@example.com", "email_verified": true, "given_name": "Ada", "family_name": "Lovelace", "job_title": "Analyst"})
@@ -21,25 +20,9 @@ async fn setup(backend: Backend) -> (TestApp, FakeIdp) {
     (app, idp)
 }
 
-fn location(res: &reqwest::Response) -> String {
-    res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
-}
-
 /// Runs start -> provider -> callback and returns where AskOnce sent the browser at the end.
 async fn sign_in(app: &TestApp, connection: &str) -> String {
-    let start = app.client.get(app.url(&format!("/auth/{connection}/start?return_to=/status"))).send().await.unwrap();
-    let to_provider = location(&start);
-    if !to_provider.starts_with("http") {
-        return to_provider;
-    }
-    let provider = app.client.get(&to_provider).send().await.unwrap();
-    let callback = location(&provider);
-    let done = app.client.get(&callback).send().await.unwrap();
-    location(&done)
-}
-
-async fn whoami(app: &TestApp) -> Option<app::auth::SessionUser> {
-    app.client.post(app.url(app::auth::CurrentUser::PATH)).send().await.unwrap().json().await.unwrap()
+    app.provider_flow(&app.client, &format!("/auth/{connection}/start?return_to=/status")).await
 }
 
 async fn expect_rejected(backend: Backend, m: Misbehaviour) -> (TestApp, FakeIdp) {
@@ -47,7 +30,7 @@ async fn expect_rejected(backend: Backend, m: Misbehaviour) -> (TestApp, FakeIdp
     idp.misbehave(m);
     let end = sign_in(&app, "test").await;
     assert!(end.starts_with("/login?error=invalid_response"), "ended at {end}");
-    assert!(whoami(&app).await.is_none(), "must not be signed in");
+    assert!(app.whoami(&app.client).await.is_none(), "must not be signed in");
     (app, idp)
 }
 
@@ -55,14 +38,13 @@ async fn the_normal_code_flow_with_userinfo_signs_in_with_pkce_and_basic_auth(ba
     let (app, idp) = setup(backend).await;
     let end = sign_in(&app, "test").await;
     assert_eq!(end, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
-    let me = whoami(&app).await.expect("signed in");
+    let me = app.whoami(&app.client).await.expect("signed in");
     assert_eq!(me.display_name, "Ada Lovelace");
     idp.with(|s| {
         assert_eq!(s.userinfo_calls, 1);
         assert_eq!(s.code_challenge_methods, vec!["S256".to_string()]);
         assert!(s.token_auth_headers[0].starts_with("Basic "), "client_secret_basic by default");
     });
-    app.cleanup().await;
 }
 crate::on_both_databases!(the_normal_code_flow_with_userinfo_signs_in_with_pkce_and_basic_auth);
 
@@ -89,11 +71,7 @@ crate::on_both_databases!(an_id_token_for_another_audience_is_rejected);
 async fn an_extra_audience_without_a_matching_azp_is_rejected(backend: Backend) {
     expect_rejected(
         backend,
-        Misbehaviour {
-            audience: Some(json!([common::idp::CLIENT_ID, "another-client"])),
-            azp: Some("another-client".into()),
-            ..Default::default()
-        },
+        Misbehaviour { audience: Some(json!([CLIENT_ID, "another-client"])), azp: Some("another-client".into()), ..Default::default() },
     )
     .await;
 }
@@ -102,18 +80,15 @@ crate::on_both_databases!(an_extra_audience_without_a_matching_azp_is_rejected);
 async fn an_azp_naming_another_client_is_rejected_even_with_a_single_audience(backend: Backend) {
     // openidconnect only compares `aud`; an `azp` says the token was issued to another
     // client, whatever `aud` claims.
-    expect_rejected(
-        backend,
-        Misbehaviour { audience: Some(json!([common::idp::CLIENT_ID])), azp: Some("someone-else".into()), ..Default::default() },
-    )
-    .await;
+    expect_rejected(backend, Misbehaviour { audience: Some(json!([CLIENT_ID])), azp: Some("someone-else".into()), ..Default::default() })
+        .await;
 }
 crate::on_both_databases!(an_azp_naming_another_client_is_rejected_even_with_a_single_audience);
 
 async fn an_azp_equal_to_our_client_id_is_accepted(backend: Backend) {
     // Google, among others, always sends azp: the check must not refuse it.
     let (app, idp) = setup(backend).await;
-    idp.misbehave(Misbehaviour { azp: Some(common::idp::CLIENT_ID.into()), ..Default::default() });
+    idp.misbehave(Misbehaviour { azp: Some(CLIENT_ID.into()), ..Default::default() });
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
 }
 crate::on_both_databases!(an_azp_equal_to_our_client_id_is_accepted);
@@ -149,7 +124,7 @@ async fn an_id_token_expired_within_the_documented_leeway_is_accepted(backend: B
     let (app, idp) = setup(backend).await;
     idp.misbehave(Misbehaviour { exp_offset: Some(-20), ..Default::default() });
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
-    assert!(whoami(&app).await.is_some());
+    assert!(app.whoami(&app.client).await.is_some());
 }
 crate::on_both_databases!(an_id_token_expired_within_the_documented_leeway_is_accepted);
 
@@ -164,7 +139,7 @@ async fn an_id_token_issued_in_the_future_within_the_documented_leeway_is_accept
     let (app, idp) = setup(backend).await;
     idp.misbehave(Misbehaviour { iat_offset: Some(30), ..Default::default() });
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
-    assert!(whoami(&app).await.is_some());
+    assert!(app.whoami(&app.client).await.is_some());
 }
 crate::on_both_databases!(an_id_token_issued_in_the_future_within_the_documented_leeway_is_accepted);
 
@@ -208,7 +183,7 @@ async fn a_rotated_signing_key_is_fetched_once_and_accepted(backend: Backend) {
     // The provider rotates: key B is published and used.
     idp.with(|s| s.published = vec![0, 1]);
     idp.misbehave(Misbehaviour { sign_with_b: true, ..Default::default() });
-    app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
+    app.sign_out(&app.client).await;
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
     assert_eq!(idp.with(|s| s.jwks_fetches), fetches + 1, "exactly one refetch");
 }
@@ -224,7 +199,7 @@ async fn a_key_removed_from_the_jwks_is_no_longer_trusted_once_the_jwks_max_age_
     let config = format!("{}jwks_min_lifetime_secs = 1\n", idp.oidc_connection("test"));
     let app = spawn_app_on(backend, &config).await;
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
-    app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
+    app.sign_out(&app.client).await;
     // The provider retires key A (leaked, say): only B is published. The ID token is still
     // signed with A, as an attacker holding A would sign it, and its kid is one we have seen.
     idp.with(|s| s.published = vec![1]);
@@ -232,7 +207,7 @@ async fn a_key_removed_from_the_jwks_is_no_longer_trusted_once_the_jwks_max_age_
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let end = sign_in(&app, "test").await;
     assert!(end.starts_with("/login?error=invalid_response"), "ended at {end}");
-    assert!(whoami(&app).await.is_none(), "must not be signed in");
+    assert!(app.whoami(&app.client).await.is_none(), "must not be signed in");
     assert!(idp.with(|s| s.jwks_fetches) > fetches, "the expired JWKS was fetched again");
 }
 crate::on_both_databases!(a_key_removed_from_the_jwks_is_no_longer_trusted_once_the_jwks_max_age_has_passed);
@@ -258,7 +233,7 @@ async fn a_callback_without_state_or_with_another_state_is_rejected(backend: Bac
     let other_state = format!("{without_state}&state=forged");
     let res = app.client.get(&other_state).send().await.unwrap();
     assert!(location(&res).starts_with("/login?error=expired"));
-    assert!(whoami(&app).await.is_none());
+    assert!(app.whoami(&app.client).await.is_none());
 }
 crate::on_both_databases!(a_callback_without_state_or_with_another_state_is_rejected);
 
@@ -291,7 +266,7 @@ async fn a_callback_at_another_connection_or_naming_another_issuer_is_rejected(b
     let with_iss = format!("{}&iss={}", location(&provider), idp_b.issuer);
     let res = app.client.get(&with_iss).send().await.unwrap();
     assert!(location(&res).starts_with("/login?error=invalid_response"), "{}", location(&res));
-    assert!(whoami(&app).await.is_none());
+    assert!(app.whoami(&app.client).await.is_none());
 }
 crate::on_both_databases!(a_callback_at_another_connection_or_naming_another_issuer_is_rejected);
 
@@ -301,14 +276,14 @@ async fn a_callback_without_iss_is_refused_when_discovery_says_the_provider_send
     let app = spawn_app_on(backend, &idp.oidc_connection("test")).await;
     // With iss, as advertised: the sign-in works.
     assert_eq!(sign_in(&app, "test").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
-    app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
+    app.sign_out(&app.client).await;
     // RFC 9207 2.4: a provider that promises iss and a response without it means the response
     // may come from elsewhere (mix-up); the code is not even redeemed.
     idp.misbehave(Misbehaviour { omit_iss_parameter: true, ..Default::default() });
     let token_calls = idp.with(|s| s.token_auth_headers.len());
     let end = sign_in(&app, "test").await;
     assert!(end.starts_with("/login?error=invalid_response"), "ended at {end}");
-    assert!(whoami(&app).await.is_none(), "must not be signed in");
+    assert!(app.whoami(&app.client).await.is_none(), "must not be signed in");
     assert_eq!(idp.with(|s| s.token_auth_headers.len()), token_calls, "the code was not sent to the token endpoint");
 }
 crate::on_both_databases!(a_callback_without_iss_is_refused_when_discovery_says_the_provider_sends_it);
@@ -323,7 +298,7 @@ async fn a_callback_without_iss_is_accepted_when_the_provider_does_not_advertise
     assert!(!callback.contains("iss="), "{callback}");
     let done = app.client.get(&callback).send().await.unwrap();
     assert_eq!(location(&done), app::auth::ReturnTo::or_home(Some("/")).via_welcome());
-    assert!(whoami(&app).await.is_some());
+    assert!(app.whoami(&app.client).await.is_some());
 }
 crate::on_both_databases!(a_callback_without_iss_is_accepted_when_the_provider_does_not_advertise_it);
 
@@ -333,14 +308,14 @@ async fn identities_are_keyed_by_connection_and_sub_never_by_email(backend: Back
     let config = format!("{}{}", idp_a.oidc_connection("alpha"), idp_b.oidc_connection("beta"));
     let app = spawn_app_on(backend, &config).await;
     sign_in(&app, "alpha").await;
-    let first = whoami(&app).await.unwrap();
-    app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
+    let first = app.whoami(&app.client).await.unwrap();
+    app.sign_out(&app.client).await;
     sign_in(&app, "beta").await;
-    let second = whoami(&app).await.unwrap();
+    let second = app.whoami(&app.client).await.unwrap();
     assert_ne!(first.user_id, second.user_id, "same sub and email at another connection is another person");
-    app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
+    app.sign_out(&app.client).await;
     sign_in(&app, "alpha").await;
-    let again = whoami(&app).await.unwrap();
+    let again = app.whoami(&app.client).await.unwrap();
     assert_eq!(again.user_id, first.user_id);
     assert_eq!(again.logins_count, 2);
 }
@@ -363,7 +338,7 @@ async fn github_signs_in_through_oauth2_and_the_rest_api(backend: Backend) {
     let idp = FakeIdp::start(json!({"login": "octocat", "id": 583231, "name": "The Octocat", "avatar_url": "https://avatars.githubusercontent.com/u/583231?v=4", "email": null})).await;
     let app = spawn_app_on(backend, &idp.github_connection("github")).await;
     assert_eq!(sign_in(&app, "github").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
-    let me = whoami(&app).await.expect("signed in");
+    let me = app.whoami(&app.client).await.expect("signed in");
     assert_eq!(me.display_name, "The Octocat");
     assert_eq!(me.email.as_deref(), Some("octocat@github.com"));
     assert_eq!(idp.with(|s| s.code_challenge_methods.clone()), vec!["S256".to_string()]);

@@ -1,29 +1,24 @@
 //! RP-initiated logout: signing out of AskOnce also ends the session at a provider that
 //! offers `end_session_endpoint`, when the connection enables it.
 
-mod common;
-
-use common::{
-    oidc_provider::{sign_in_at_provider, RealProvider},
-    spawn_app_on_listener, Backend, TestApp,
+use crate::harness::{
+    browser::location,
+    oidc_provider::{app_with_real_provider, RealProvider},
+    Backend, TestApp,
 };
-use leptos::server_fn::ServerFn;
 
+/// The app with a real provider whose connection has RP-initiated logout on or off, and
+/// Grace signed in there.
 async fn setup(rp_logout: bool) -> (TestApp, RealProvider) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let provider = RealProvider::start(&format!("http://{addr}/auth/demo/callback")).await;
-    let config = format!("{}rp_initiated_logout = {rp_logout}\n", provider.connection("demo"));
-    let app = spawn_app_on_listener(Backend::Sqlite, listener, &config).await;
-    let start = app.client.get(app.url("/auth/demo/start")).send().await.unwrap();
-    let callback = sign_in_at_provider(&app.client, start.headers()["location"].to_str().unwrap(), "grace", &app.address).await;
-    app.client.get(&callback).send().await.unwrap();
+    let (app, provider) = app_with_real_provider(Backend::Sqlite, &format!("rp_initiated_logout = {rp_logout}\n")).await;
+    let ended = app.sign_in_at_real_provider("/auth/demo/start", "grace").await;
+    assert!(ended.starts_with("/welcome"), "signing in at the provider ended at {ended:?}");
     (app, provider)
 }
 
+/// Signs the app's browser out; where it is sent next.
 async fn logout(app: &TestApp) -> String {
-    let res = app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
-    res.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+    location(&app.sign_out(&app.client).await)
 }
 
 #[tokio::test]

@@ -4,19 +4,14 @@
 //!
 //! `scripts/bench-callback.sh` runs it; results go to BENCHMARKS.md.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{idp::FakeIdp, spawn_app_on, Backend};
 use leptos::server_fn::ServerFn;
 use reqwest::header::LOCATION;
 use serde_json::json;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx]
-}
+use super::percentile;
+use crate::harness::{idp::FakeIdp, spawn_app_on, Backend};
 
 fn report(name: &str, mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -54,12 +49,7 @@ async fn callback_latency() {
     }
     let callback_p50 = report("oidc_callback", callbacks);
 
-    app.client
-        .post(app.url(app::auth::PasswordSignUp::PATH))
-        .form(&[("email", "bench@example.com"), ("password", "a long passphrase")])
-        .send()
-        .await
-        .unwrap();
+    app.sign_up(&app.client, "bench@example.com").await;
     let mut passwords = Vec::with_capacity(n / 4);
     for _ in 0..(n / 4).max(10) {
         let t = Instant::now();

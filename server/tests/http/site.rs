@@ -1,10 +1,10 @@
-//! HTTP tests: the whole application on port 0 with a fresh database.
+//! The site as a whole: health, server-rendered pages, static assets, security headers and
+//! the refusal of cross-site and oversize posts.
 
-mod common;
-
-use common::{spawn_app, spawn_app_on, Backend};
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
+
+use crate::harness::{spawn_app, spawn_app_on, Backend};
 
 #[tokio::test]
 async fn healthz_answers_ok_when_the_database_is_reachable() {
@@ -14,7 +14,6 @@ async fn healthz_answers_ok_when_the_database_is_reachable() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ok");
     assert_eq!(body["database"], "ok");
-    app.cleanup().await;
 }
 
 #[tokio::test]
@@ -38,7 +37,6 @@ async fn the_home_page_is_rendered_on_the_server_with_the_status_and_hydration_s
     assert!(html.contains("All systems normal."), "{html}");
     assert!(html.contains("/pkg/askonce.js"), "hydration script missing");
     assert!(html.contains("<title>AskOnce</title>"), "{html}");
-    app.cleanup().await;
 }
 
 #[tokio::test]
@@ -49,7 +47,6 @@ async fn an_unknown_page_answers_404_with_a_helpful_page() {
     let html = res.text().await.unwrap();
     assert!(html.contains("Page not found"));
     assert!(html.contains("href=\"/\""));
-    app.cleanup().await;
 }
 
 #[tokio::test]
@@ -69,7 +66,6 @@ async fn the_status_server_function_reports_the_database() {
     let status: app::status::ServiceStatus = res.json().await.unwrap();
     assert_eq!(status.database, "SQLite");
     assert!(status.is_healthy());
-    app.cleanup().await;
 }
 
 async fn cross_site_posts_are_refused_before_reaching_server_functions(backend: Backend) {
@@ -88,7 +84,6 @@ async fn cross_site_posts_are_refused_before_reaching_server_functions(backend: 
     let res =
         app.client.post(app.url(app::status::CheckStatus::PATH)).header("origin", "https://evil.example").body("").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "Origin is checked when fetch metadata is absent");
-    app.cleanup().await;
 }
 crate::on_both_databases!(cross_site_posts_are_refused_before_reaching_server_functions);
 
@@ -106,7 +101,6 @@ async fn oversize_bodies_are_refused_with_413() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    app.cleanup().await;
 }
 
 #[tokio::test]
@@ -117,7 +111,6 @@ async fn responses_carry_security_headers() {
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
-    app.cleanup().await;
 }
 
 #[tokio::test]
@@ -133,7 +126,6 @@ async fn pkg_assets_are_served_compressed_and_revalidated() {
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     let missing = app.client.get(app.url("/pkg/nope.js")).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    app.cleanup().await;
 }
 
 #[tokio::test]
@@ -141,7 +133,6 @@ async fn static_assets_outside_pkg_are_served_from_the_site_root() {
     let app = spawn_app().await;
     let res = app.client.get(app.url("/favicon.svg")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    app.cleanup().await;
 }
 
 mod pages_and_status {
@@ -155,6 +146,5 @@ mod pages_and_status {
         let html = app.client.get(app.url("/status")).send().await.unwrap().text().await.unwrap();
         assert!(html.contains("PostgreSQL"), "{html}");
         assert!(html.contains("All systems normal."), "{html}");
-        app.cleanup().await;
     }
 }

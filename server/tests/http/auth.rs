@@ -1,28 +1,20 @@
 //! Local accounts over HTTP: sign up, sign in, session cookie rules, logout.
 
-mod common;
-
-use common::spawn_app;
 use leptos::server_fn::ServerFn;
 use reqwest::{header, StatusCode};
 
-async fn call(app: &common::TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    app.client.post(app.url(path)).header("sec-fetch-site", "same-origin").form(form).send().await.unwrap()
-}
-
-async fn whoami(app: &common::TestApp) -> Option<app::auth::SessionUser> {
-    call(app, app::auth::CurrentUser::PATH, &[]).await.json().await.unwrap()
-}
+use crate::harness::{browser::session_id, spawn_app, spawn_app_on, Backend, TestApp, PASSWORD};
 
 #[tokio::test]
 async fn sign_up_signs_in_with_a_safe_cookie_and_counts_the_login() {
     let app = spawn_app().await;
-    let res = call(
-        &app,
-        app::auth::PasswordSignUp::PATH,
-        &[("email", "ada@example.com"), ("password", "a long passphrase"), ("return_to", "/status")],
-    )
-    .await;
+    let res = app
+        .post_form(
+            &app.client,
+            app::auth::PasswordSignUp::PATH,
+            &[("email", "ada@example.com"), ("password", "a long passphrase"), ("return_to", "/status")],
+        )
+        .await;
     assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
     assert_eq!(res.headers()[header::LOCATION], app::auth::ReturnTo::or_home(Some("/status")).via_welcome().as_str());
     let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
@@ -31,65 +23,58 @@ async fn sign_up_signs_in_with_a_safe_cookie_and_counts_the_login() {
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(cookie.contains("Path=/"), "{cookie}");
 
-    let me = whoami(&app).await.expect("signed in");
+    let me = app.whoami(&app.client).await.expect("signed in");
     assert_eq!(me.email.as_deref(), Some("ada@example.com"));
     assert_eq!(me.logins_count, 1);
-    app.cleanup().await;
 }
 
 #[tokio::test]
 async fn an_unsafe_return_to_is_replaced_by_the_home_page() {
     let app = spawn_app().await;
-    let res = call(
-        &app,
-        app::auth::PasswordSignUp::PATH,
-        &[("email", "ada@example.com"), ("password", "a long passphrase"), ("return_to", "//evil.example/")],
-    )
-    .await;
+    let res = app
+        .post_form(
+            &app.client,
+            app::auth::PasswordSignUp::PATH,
+            &[("email", "ada@example.com"), ("password", "a long passphrase"), ("return_to", "//evil.example/")],
+        )
+        .await;
     assert_eq!(res.headers()[header::LOCATION], app::auth::ReturnTo::or_home(Some("/")).via_welcome().as_str());
-    app.cleanup().await;
 }
 
 #[tokio::test]
 async fn wrong_password_and_unknown_email_get_the_same_answer() {
     let app = spawn_app().await;
-    call(&app, app::auth::PasswordSignUp::PATH, &[("email", "ada@example.com"), ("password", "a long passphrase")]).await;
+    app.sign_up(&app.client, "ada@example.com").await;
     let fresh = reqwest::Client::new();
-    let attempt = |email: &'static str, password: &'static str| {
-        fresh.post(app.url(app::auth::PasswordSignIn::PATH)).form(&[("email", email), ("password", password)]).send()
-    };
-    let wrong = attempt("ada@example.com", "not the passphrase").await.unwrap();
-    let unknown = attempt("nobody@example.com", "a long passphrase").await.unwrap();
+    let wrong = app.try_sign_in(&fresh, "ada@example.com", "not the passphrase").await;
+    let unknown = app.try_sign_in(&fresh, "nobody@example.com", PASSWORD).await;
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
     assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
     assert_eq!(wrong.text().await.unwrap(), unknown.text().await.unwrap());
-    app.cleanup().await;
 }
 
 #[tokio::test]
 async fn signing_in_replaces_a_planted_session_id() {
     let app = spawn_app().await;
-    call(&app, app::auth::PasswordSignUp::PATH, &[("email", "ada@example.com"), ("password", "a long passphrase")]).await;
+    app.sign_up(&app.client, "ada@example.com").await;
     let planted = "askonce_session=plantedbyanattacker0000";
-    let res = reqwest::Client::new()
-        .post(app.url(app::auth::PasswordSignIn::PATH))
+    let res = app
+        .password_form(&reqwest::Client::new(), app::auth::PasswordSignIn::PATH, "ada@example.com", PASSWORD)
         .header(header::COOKIE, planted)
-        .form(&[("email", "ada@example.com"), ("password", "a long passphrase")])
         .send()
         .await
         .unwrap();
     let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap();
     assert!(!cookie.contains("plantedbyanattacker"), "{cookie}");
-    app.cleanup().await;
 }
 
 #[tokio::test]
 async fn logout_deletes_the_session_on_the_server() {
     let app = spawn_app().await;
-    let res = call(&app, app::auth::PasswordSignUp::PATH, &[("email", "ada@example.com"), ("password", "a long passphrase")]).await;
+    let res = app.sign_up(&app.client, "ada@example.com").await;
     let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
-    call(&app, app::auth::Logout::PATH, &[]).await;
-    assert!(whoami(&app).await.is_none());
+    app.sign_out(&app.client).await;
+    assert!(app.whoami(&app.client).await.is_none());
     // Replaying the old cookie does not bring the session back.
     let replay: Option<app::auth::SessionUser> = reqwest::Client::new()
         .post(app.url(app::auth::CurrentUser::PATH))
@@ -101,7 +86,6 @@ async fn logout_deletes_the_session_on_the_server() {
         .await
         .unwrap();
     assert!(replay.is_none());
-    app.cleanup().await;
 }
 
 #[tokio::test]
@@ -111,27 +95,26 @@ async fn the_login_page_works_without_javascript() {
     assert!(html.contains("Sign in to AskOnce"));
     assert!(html.contains(&format!("action=\"{}\"", app::auth::PasswordSignIn::PATH)), "{html}");
     assert!(html.contains("<label for=\"signin-email\""));
-    app.cleanup().await;
 }
 
 /// The stored record of session `id`, through the app's own session store.
-async fn stored(app: &common::TestApp, id: &str) -> tower_sessions::session::Record {
+async fn stored(app: &TestApp, id: &str) -> tower_sessions::session::Record {
     use tower_sessions::SessionStore;
     let store = server::sessions::AppSessionStore::for_database(&app.db).await.unwrap();
     store.load(&id.parse().unwrap()).await.unwrap().expect("the session is stored")
 }
 
-async fn store_record(app: &common::TestApp, record: &tower_sessions::session::Record) {
+async fn store_record(app: &TestApp, record: &tower_sessions::session::Record) {
     use tower_sessions::SessionStore;
     let store = server::sessions::AppSessionStore::for_database(&app.db).await.unwrap();
     store.save(record).await.unwrap();
 }
 
 /// Signs up on a one-minute idle limit; the session id.
-async fn signed_up_with_a_one_minute_idle_limit(backend: common::Backend) -> (common::TestApp, String) {
-    let app = common::spawn_app_on(backend, "[session]\nidle_timeout_minutes = 1\n").await;
-    let res = call(&app, app::auth::PasswordSignUp::PATH, &[("email", "ada@example.com"), ("password", "a long passphrase")]).await;
-    let id = common::browser::session_id(&res).expect("signed in");
+async fn signed_up_with_a_one_minute_idle_limit(backend: Backend) -> (TestApp, String) {
+    let app = spawn_app_on(backend, "[session]\nidle_timeout_minutes = 1\n").await;
+    let res = app.sign_up(&app.client, "ada@example.com").await;
+    let id = session_id(&res).expect("signed in");
     (app, id)
 }
 
@@ -140,7 +123,7 @@ async fn signed_up_with_a_one_minute_idle_limit(backend: common::Backend) -> (co
 /// signed out `idle_timeout_minutes` after signing in. Here the session was last recorded as
 /// used 55 s ago (5 s before its one-minute deadline); a request moves the deadline a minute
 /// ahead of now.
-async fn a_session_in_use_outlives_its_idle_limit(backend: common::Backend) {
+async fn a_session_in_use_outlives_its_idle_limit(backend: Backend) {
     let (app, id) = signed_up_with_a_one_minute_idle_limit(backend).await;
     let now = time::OffsetDateTime::now_utc();
     let mut record = stored(&app, &id).await;
@@ -151,13 +134,12 @@ async fn a_session_in_use_outlives_its_idle_limit(backend: common::Backend) {
     assert_eq!(app.client.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::OK);
     let after = stored(&app, &id).await;
     assert!(after.expiry_date > now + time::Duration::seconds(50), "the deadline moved: {} → {}", record.expiry_date, after.expiry_date);
-    app.cleanup().await;
 }
 crate::on_both_databases!(a_session_in_use_outlives_its_idle_limit);
 
 /// Page views do not write the session: a session recorded as used a moment ago is left as it
 /// is (no store write, no new cookie), however many requests follow.
-async fn page_views_do_not_write_the_session(backend: common::Backend) {
+async fn page_views_do_not_write_the_session(backend: Backend) {
     let (app, id) = signed_up_with_a_one_minute_idle_limit(backend).await;
     // A deadline the app would never write itself, to see whether anything rewrites it.
     let mut record = stored(&app, &id).await;
@@ -171,14 +153,13 @@ async fn page_views_do_not_write_the_session(backend: common::Backend) {
         assert!(res.headers().get(header::SET_COOKIE).is_none(), "{path} set a cookie: {:?}", res.headers().get(header::SET_COOKIE));
     }
     assert_eq!(stored(&app, &id).await.expiry_date, marked, "a page view wrote the session");
-    app.cleanup().await;
 }
 crate::on_both_databases!(page_views_do_not_write_the_session);
 
 /// A request still running when another one ended its session (sign-out, signing in as
 /// someone else) saves its copy of the record at the end: that must not bring the session —
 /// and its sign-in — back. The upstream stores upsert; ours only updates.
-async fn a_session_ended_meanwhile_is_not_written_back(backend: common::Backend) {
+async fn a_session_ended_meanwhile_is_not_written_back(backend: Backend) {
     use tower_sessions::SessionStore;
     let (app, id) = signed_up_with_a_one_minute_idle_limit(backend).await;
     let record = stored(&app, &id).await;
@@ -186,6 +167,5 @@ async fn a_session_ended_meanwhile_is_not_written_back(backend: common::Backend)
     store.delete(&record.id).await.unwrap();
     store.save(&record).await.unwrap();
     assert!(store.load(&record.id).await.unwrap().is_none(), "the ended session came back");
-    app.cleanup().await;
 }
 crate::on_both_databases!(a_session_ended_meanwhile_is_not_written_back);

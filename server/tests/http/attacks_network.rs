@@ -9,38 +9,34 @@
 //! Different client networks are real peer addresses: the client binds 127.0.0.x (all of
 //! 127/8 is loopback on Linux), or a trusted proxy at 127.0.0.1 forwards for them.
 
-mod common;
-
-use std::net::IpAddr;
-
-use common::{spawn_app_on, spawn_app_with_server, Backend, TestApp};
 use leptos::server_fn::ServerFn;
 use reqwest::{header, StatusCode};
 
-/// A cookie-keeping, non-redirecting client whose connections come from `local`.
-fn client_from(local: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .local_address(local.parse::<IpAddr>().ok())
-        .build()
-        .unwrap()
-}
+use crate::harness::{browser::browser_from, expect, spawn_app_on, Backend, TestApp, PASSWORD};
 
+/// A sign-in attempt with forwarding `headers`, as a proxy (or someone forging them) sends it.
 async fn sign_in(app: &TestApp, client: &reqwest::Client, headers: &[(&str, &str)], email: &str, password: &str) -> reqwest::Response {
-    let mut req = client.post(app.url(app::auth::PasswordSignIn::PATH)).form(&[("email", email), ("password", password)]);
-    for (name, value) in headers {
-        req = req.header(*name, *value);
-    }
-    req.send().await.unwrap()
+    let request = with_headers(app.password_form(client, app::auth::PasswordSignIn::PATH, email, password), headers);
+    expect::send(request, "a sign-in").await
 }
 
+/// Signs `client` up as `email` with forwarding `headers`.
 async fn sign_up(app: &TestApp, client: &reqwest::Client, headers: &[(&str, &str)], email: &str) -> reqwest::Response {
-    let mut req = client.post(app.url(app::auth::PasswordSignUp::PATH)).form(&[("email", email), ("password", "a long passphrase")]);
+    let request = with_headers(app.password_form(client, app::auth::PasswordSignUp::PATH, email, PASSWORD), headers);
+    let what = format!("signing up {email}");
+    expect::accepted(expect::send(request, &what).await, &what).await
+}
+
+/// The app on SQLite with `server_toml` (its trusted proxies) in `[server]`, and `extra_toml`.
+async fn spawn_behind_proxy(server_toml: &str, extra_toml: &str) -> TestApp {
+    TestApp::on(Backend::Sqlite).server_config(server_toml).config(extra_toml).start().await
+}
+
+fn with_headers(mut request: reqwest::RequestBuilder, headers: &[(&str, &str)]) -> reqwest::RequestBuilder {
     for (name, value) in headers {
-        req = req.header(*name, *value);
+        request = request.header(*name, *value);
     }
-    req.send().await.unwrap()
+    request
 }
 
 fn retry_after(res: &reqwest::Response) -> u64 {
@@ -72,12 +68,11 @@ async fn without_trusted_proxies_a_rotating_forged_x_forwarded_for_is_still_rate
     };
     assert_eq!(statuses[..3], [StatusCode::BAD_REQUEST; 3]);
     assert_eq!(statuses[3], StatusCode::TOO_MANY_REQUESTS, "a forged header is not a new client");
-    app.cleanup().await;
 }
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_quota_and_cannot_forge_one() {
-    let app = spawn_app_with_server(Backend::Sqlite, "trusted_proxies = [\"127.0.0.1/32\"]", TIGHT_LIMIT).await;
+    let app = spawn_behind_proxy("trusted_proxies = [\"127.0.0.1/32\"]", TIGHT_LIMIT).await;
     // The proxy (our client at 127.0.0.1) appends the address it saw to what the client sent.
     for _ in 0..3 {
         let res = sign_in(&app, &app.client, &[("x-forwarded-for", "203.0.113.1")], "ada@example.com", "guess").await;
@@ -92,14 +87,13 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_quota_and_cann
     // Another client behind the same proxy has its own quota.
     let other = sign_in(&app, &app.client, &[("x-forwarded-for", "203.0.113.2")], "ada@example.com", "guess").await;
     assert_eq!(other.status(), StatusCode::BAD_REQUEST, "a different forwarded client is not limited");
-    app.cleanup().await;
 }
 
 #[tokio::test]
 async fn a_forwarding_header_from_a_peer_that_is_not_a_trusted_proxy_is_ignored() {
-    let app = spawn_app_with_server(Backend::Sqlite, "trusted_proxies = [\"127.0.0.1\"]", TIGHT_LIMIT).await;
+    let app = spawn_behind_proxy("trusted_proxies = [\"127.0.0.1\"]", TIGHT_LIMIT).await;
     // 127.0.0.2 is not the proxy: whatever it claims, it is 127.0.0.2.
-    let outsider = client_from("127.0.0.2");
+    let outsider = browser_from("127.0.0.2");
     let mut statuses = Vec::new();
     for i in 0..4 {
         let forged = format!("203.0.113.{i}");
@@ -109,14 +103,13 @@ async fn a_forwarding_header_from_a_peer_that_is_not_a_trusted_proxy_is_ignored(
     // Nor can it borrow the quota of a client the proxy forwards.
     let via_proxy = sign_in(&app, &app.client, &[("x-forwarded-for", "203.0.113.0")], "ada@example.com", "guess").await;
     assert_eq!(via_proxy.status(), StatusCode::BAD_REQUEST);
-    app.cleanup().await;
 }
 
 #[tokio::test]
 async fn the_recorded_last_ip_and_session_address_are_the_resolved_client() {
-    use common::idp::FakeIdp;
+    use crate::harness::idp::FakeIdp;
     let idp = FakeIdp::start(serde_json::json!({"sub": "g-1", "email": "grace@example.com", "email_verified": true})).await;
-    let app = spawn_app_with_server(Backend::Sqlite, "trusted_proxies = [\"127.0.0.1\"]", &idp.oidc_connection("test")).await;
+    let app = spawn_behind_proxy("trusted_proxies = [\"127.0.0.1\"]", &idp.oidc_connection("test")).await;
 
     // Password sign-up through the proxy.
     let res = sign_up(&app, &app.client, &[("x-forwarded-for", "203.0.113.50")], "ada@example.com").await;
@@ -128,7 +121,7 @@ async fn the_recorded_last_ip_and_session_address_are_the_resolved_client() {
     assert_eq!(sessions[0].ip.as_deref(), Some("203.0.113.50"));
 
     // A provider sign-in: the callback request carries the header.
-    let browser = client_from("127.0.0.1");
+    let browser = browser_from("127.0.0.1");
     let start = browser.get(app.url("/auth/test/start")).send().await.unwrap();
     let provider = browser.get(start.headers()["location"].to_str().unwrap()).send().await.unwrap();
     let back =
@@ -139,11 +132,10 @@ async fn the_recorded_last_ip_and_session_address_are_the_resolved_client() {
     assert_eq!(me["last_ip"], "2001:db8::77");
 
     // Directly, without the proxy, the header is somebody's claim and is not recorded.
-    let direct = client_from("127.0.0.2");
+    let direct = browser_from("127.0.0.2");
     sign_up(&app, &direct, &[("x-forwarded-for", "198.51.100.1")], "bob@example.com").await;
     let me: serde_json::Value = direct.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
     assert_eq!(me["last_ip"], "127.0.0.2");
-    app.cleanup().await;
 }
 
 // ---- B. IPv6 per /64 -----------------------------------------------------------------------
@@ -151,7 +143,7 @@ async fn the_recorded_last_ip_and_session_address_are_the_resolved_client() {
 #[tokio::test]
 async fn rotating_ipv6_addresses_inside_one_slash_64_does_not_escape_the_limit() {
     let proxy = "trusted_proxies = [\"127.0.0.1\"]\nforwarded_header = \"forwarded\"";
-    let app = spawn_app_with_server(Backend::Sqlite, proxy, TIGHT_LIMIT).await;
+    let app = spawn_behind_proxy(proxy, TIGHT_LIMIT).await;
     let mut statuses = Vec::new();
     for i in 1..=4 {
         let hop = format!("for=\"[2001:db8:1:2::{i:x}]:4711\";proto=https");
@@ -160,7 +152,6 @@ async fn rotating_ipv6_addresses_inside_one_slash_64_does_not_escape_the_limit()
     assert_eq!(statuses[3], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
     let next_net = sign_in(&app, &app.client, &[("forwarded", "for=\"[2001:db8:1:3::1]\"")], "ada@example.com", "guess").await;
     assert_eq!(next_net.status(), StatusCode::BAD_REQUEST, "another /64 is another client");
-    app.cleanup().await;
 }
 
 // ---- C. Per-account limit on wrong passwords ------------------------------------------------
@@ -169,7 +160,7 @@ async fn rotating_ipv6_addresses_inside_one_slash_64_does_not_escape_the_limit()
 async fn six_wrong_passwords_lock_that_network_out_of_that_account_but_not_the_owner_elsewhere() {
     let app = spawn_app_on(Backend::Sqlite, "").await;
     sign_up(&app, &app.client, &[], "ada@example.com").await;
-    let attacker = client_from("127.0.0.3");
+    let attacker = browser_from("127.0.0.3");
     for i in 0..5 {
         let res = sign_in(&app, &attacker, &[], "ada@example.com", &format!("guess {i}")).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "failure {i} is an ordinary wrong password");
@@ -186,18 +177,17 @@ async fn six_wrong_passwords_lock_that_network_out_of_that_account_but_not_the_o
     assert_eq!(app.client.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::OK, "the owner's session is untouched");
 
     // The owner, from another network, signs in with the right password.
-    let owner = client_from("127.0.0.4");
+    let owner = browser_from("127.0.0.4");
     let ok = sign_in(&app, &owner, &[], "ada@example.com", "a long passphrase").await;
     assert!(ok.status().is_redirection() || ok.status().is_success(), "{}", ok.status());
     assert_eq!(owner.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::OK);
-    app.cleanup().await;
 }
 
 #[tokio::test]
 async fn an_unknown_email_is_limited_exactly_like_a_known_one() {
     let app = spawn_app_on(Backend::Sqlite, "").await;
     sign_up(&app, &app.client, &[], "ada@example.com").await;
-    let attacker = client_from("127.0.0.5");
+    let attacker = browser_from("127.0.0.5");
     let mut answers = Vec::new();
     for email in ["ada@example.com", "nobody@example.com"] {
         let mut statuses = Vec::new();
@@ -216,7 +206,6 @@ async fn an_unknown_email_is_limited_exactly_like_a_known_one() {
     }
     assert_eq!(answers[0], answers[1], "no account-existence oracle");
     assert_eq!(answers[0].0[5], StatusCode::TOO_MANY_REQUESTS);
-    app.cleanup().await;
 }
 
 #[tokio::test]
@@ -236,9 +225,8 @@ async fn wrong_passwords_at_account_deletion_are_limited_too() {
     assert!(matches!(locked.json::<app::error::AppError>().await.unwrap(), app::error::AppError::TooManyAttempts { .. }));
     assert_eq!(app.client.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::OK, "not deleted");
     // The count is the account's: the same network cannot go on guessing at sign-in either.
-    let sign_in_now = sign_in(&app, &client_from("127.0.0.1"), &[], "ada@example.com", "a long passphrase").await;
+    let sign_in_now = sign_in(&app, &browser_from("127.0.0.1"), &[], "ada@example.com", "a long passphrase").await;
     assert_eq!(sign_in_now.status(), StatusCode::TOO_MANY_REQUESTS);
-    app.cleanup().await;
 }
 
 // ---- D. Content-Security-Policy ---------------------------------------------------------------
@@ -250,7 +238,7 @@ fn nonces_in(html: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn pages_carry_a_csp_that_allows_only_their_own_nonced_scripts() {
-    use common::idp::FakeIdp;
+    use crate::harness::idp::FakeIdp;
     let idp = FakeIdp::start(serde_json::json!({"sub": "g-1"})).await;
     let github = FakeIdp::start(serde_json::json!({})).await;
     let config = format!("{}{}", idp.oidc_connection("test"), github.github_connection("gh"));
@@ -296,5 +284,4 @@ async fn pages_carry_a_csp_that_allows_only_their_own_nonced_scripts() {
     // JSON answers are not documents and carry no policy.
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert!(health.headers().get(header::CONTENT_SECURITY_POLICY).is_none());
-    app.cleanup().await;
 }

@@ -2,39 +2,24 @@
 //! plays the attacker against the real app (HTTP, a test OpenID provider, SQLite and
 //! PostgreSQL) and failed on the code before the fix it guards.
 
-mod common;
-
 use app::{
     admin::api_tokens::{ssr::create, Scope},
     auth::roles::{ssr as roles, AccountRef, GrantError},
     entities::{user_sessions, users},
-};
-use common::{
-    browser::{browser, link, location, provider_sign_in, session_id},
-    idp::FakeIdp,
-    spawn_app_on, Backend, TestApp,
 };
 use leptos::server_fn::ServerFn;
 use reqwest::{header, Client, StatusCode};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement};
 use serde_json::{json, Value};
 
+use crate::harness::{
+    browser,
+    browser::{location, session_id},
+    idp::FakeIdp,
+    spawn_app_on, Backend, TestApp, PASSWORD,
+};
+
 const OWNER: &str = "owner@example.com";
-const PASSWORD: &str = "a long passphrase";
-
-async fn sign_up(app: &TestApp, client: &Client, email: &str) -> reqwest::Response {
-    let res = client.post(app.url(app::auth::PasswordSignUp::PATH)).form(&[("email", email), ("password", PASSWORD)]).send().await.unwrap();
-    assert!(res.status().is_redirection() || res.status().is_success(), "{}", res.status());
-    res
-}
-
-async fn me(app: &TestApp, client: &Client) -> Value {
-    client.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap()
-}
-
-async fn sign_out(app: &TestApp, client: &Client) {
-    client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
-}
 
 /// The seed's three-step takeover: a password sign-up under the owner's (configured admin)
 /// address, then linking the attacker's *own* provider account, whose own, different address
@@ -44,30 +29,23 @@ async fn a_stranger_cannot_become_admin_by_linking_their_own_verified_account(ba
     let idp = FakeIdp::start(json!({"sub": "stranger-1", "email": "stranger@example.net", "email_verified": true})).await;
     let app = spawn_app_on(backend, &format!("admins = [\"{OWNER}\"]\n{}", idp.oidc_connection("test"))).await;
     let attacker = browser();
-    sign_up(&app, &attacker, OWNER).await;
-    assert_eq!(link(&app, &attacker, "test").await, "/profile");
+    app.sign_up(&attacker, OWNER).await;
+    assert_eq!(app.link(&attacker, "test").await, "/profile");
 
-    let profile = me(&app, &attacker).await;
+    let profile = app.me(&attacker).await;
     assert_eq!(profile["email"], OWNER);
     assert_eq!(profile["email_verified"], false, "the provider vouched for another address: {profile}");
     assert!(profile["provenance"].get("email_verified").is_none(), "{profile}");
     assert_eq!(attacker.get(app.url("/admin")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
-    let token = attacker
-        .post(app.url(app::admin::tokens_page::CreateToken::PATH))
-        .header("accept", "application/json")
-        .form(&[("name", "mine"), ("scopes[read:users]", "on")])
-        .send()
-        .await
-        .unwrap();
+    let token = app.call(&attacker, app::admin::tokens_page::CreateToken::PATH, &[("name", "mine"), ("scopes[read:users]", "on")]).await;
     assert_eq!(token.status(), StatusCode::FORBIDDEN, "no all-scope token for the look-alike");
 
     // The control: the owner, whose provider verified exactly this address, is an admin.
     idp.with(|s| s.claims = json!({"sub": "owner-1", "email": OWNER, "email_verified": true}));
     let owner = browser();
-    provider_sign_in(&app, &owner, "test").await;
-    assert_eq!(me(&app, &owner).await["email_verified"], true);
+    app.sign_in_with_provider(&owner, "test").await;
+    assert_eq!(app.me(&owner).await["email_verified"], true);
     assert_eq!(owner.get(app.url("/admin")).send().await.unwrap().status(), StatusCode::OK);
-    app.cleanup().await;
 }
 crate::on_both_databases!(a_stranger_cannot_become_admin_by_linking_their_own_verified_account);
 
@@ -75,8 +53,8 @@ crate::on_both_databases!(a_stranger_cannot_become_admin_by_linking_their_own_ve
 async fn a_grant_by_email_refuses_when_a_look_alike_shares_the_address(backend: Backend) {
     let idp = FakeIdp::start(json!({"sub": "owner-1", "email": OWNER, "email_verified": true})).await;
     let app = spawn_app_on(backend, &idp.oidc_connection("test")).await;
-    sign_up(&app, &browser(), OWNER).await;
-    provider_sign_in(&app, &browser(), "test").await;
+    app.sign_up(&browser(), OWNER).await;
+    app.sign_in_with_provider(&browser(), "test").await;
 
     let err = roles::grant(&app.db, &AccountRef::Email(OWNER.into()), "cli").await.unwrap_err();
     let GrantError::NotProven { candidates, .. } = &err else { panic!("{err}") };
@@ -91,7 +69,6 @@ async fn a_grant_by_email_refuses_when_a_look_alike_shares_the_address(backend: 
     users::Entity::delete_by_id(look_alike).exec(&app.db).await.unwrap();
     let granted = roles::grant(&app.db, &AccountRef::Email(OWNER.into()), "cli").await.unwrap();
     assert!(users::Entity::find_by_id(granted).one(&app.db).await.unwrap().unwrap().is_admin);
-    app.cleanup().await;
 }
 crate::on_both_databases!(a_grant_by_email_refuses_when_a_look_alike_shares_the_address);
 
@@ -103,13 +80,13 @@ async fn a_linked_identity_never_overwrites_the_primarys_values(backend: Backend
     let work = FakeIdp::start(json!({"sub": "w-1", "email": "ada@work.example", "email_verified": true, "given_name": "Augusta", "picture": "https://example.com/a.png"})).await;
     let app = spawn_app_on(backend, &format!("{}{}", home.oidc_connection("home"), work.oidc_connection("work"))).await;
     let ada = browser();
-    provider_sign_in(&app, &ada, "home").await;
-    assert_eq!(link(&app, &ada, "work").await, "/profile");
-    sign_out(&app, &ada).await;
-    let landed = provider_sign_in(&app, &ada, "work").await;
+    app.sign_in_with_provider(&ada, "home").await;
+    assert_eq!(app.link(&ada, "work").await, "/profile");
+    app.sign_out(&ada).await;
+    let landed = app.sign_in_with_provider(&ada, "work").await;
     assert!(landed.starts_with("/welcome"), "{landed}");
 
-    let p = me(&app, &ada).await;
+    let p = app.me(&ada).await;
     assert_eq!(p["email"], "ada@example.com", "{p}");
     assert_eq!(p["email_verified"], true);
     assert_eq!(p["provenance"]["email_verified"]["address"], "ada@example.com");
@@ -126,14 +103,13 @@ async fn a_linked_identity_never_overwrites_the_primarys_values(backend: Backend
         .await
         .unwrap();
     assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
-    sign_out(&app, &ada).await;
-    provider_sign_in(&app, &ada, "work").await;
-    let p = me(&app, &ada).await;
+    app.sign_out(&ada).await;
+    app.sign_in_with_provider(&ada, "work").await;
+    let p = app.me(&ada).await;
     assert_eq!(p["email"], "ada@work.example", "{p}");
     assert_eq!(p["email_verified"], true);
     assert_eq!(p["provenance"]["email_verified"]["address"], "ada@work.example");
     assert_eq!(p["given_name"], "Augusta");
-    app.cleanup().await;
 }
 crate::on_both_databases!(a_linked_identity_never_overwrites_the_primarys_values);
 
@@ -141,8 +117,8 @@ crate::on_both_databases!(a_linked_identity_never_overwrites_the_primarys_values
 async fn a_token_stops_working_when_its_creator_stops_being_admin(backend: Backend) {
     let app = spawn_app_on(backend, "").await;
     let admin = browser();
-    sign_up(&app, &admin, OWNER).await;
-    let owner_id = me(&app, &admin).await["user_id"].as_str().unwrap().to_string();
+    app.sign_up(&admin, OWNER).await;
+    let owner_id = app.me(&admin).await["user_id"].as_str().unwrap().to_string();
     roles::grant(&app.db, &AccountRef::UserId(owner_id.clone()), "cli").await.unwrap();
     let (_, secret) = create(&app.db, "crm", &[Scope::ReadUsers], ("admin", Some(&owner_id)), None).await.unwrap();
     let (_, server_token) = create(&app.db, "ops", &[Scope::ReadUsers], ("cli", None), None).await.unwrap();
@@ -165,34 +141,21 @@ async fn a_token_stops_working_when_its_creator_stops_being_admin(backend: Backe
     assert_eq!(list(secret.clone()).await.unwrap().status(), StatusCode::OK);
     users::Entity::delete_by_id(owner_id).exec(&app.db).await.unwrap();
     assert_eq!(list(secret).await.unwrap().status(), StatusCode::UNAUTHORIZED, "deleted creator");
-    app.cleanup().await;
 }
 crate::on_both_databases!(a_token_stops_working_when_its_creator_stops_being_admin);
-
-async fn listed_sessions(app: &TestApp, client: &Client) -> Vec<Value> {
-    let res = client.post(app.url(app::account::sessions::MySessions::PATH)).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.unwrap()
-}
 
 /// A signed-out browser must leave "Where you are signed in" at once, not at idle expiry.
 async fn signing_out_removes_the_device_from_the_list(backend: Backend) {
     let app = spawn_app_on(backend, "").await;
     let laptop = browser();
-    sign_up(&app, &laptop, "ada@example.com").await;
+    app.sign_up(&laptop, "ada@example.com").await;
     let phone = browser();
-    phone
-        .post(app.url(app::auth::PasswordSignIn::PATH))
-        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(listed_sessions(&app, &phone).await.len(), 2);
-    sign_out(&app, &laptop).await;
-    let left = listed_sessions(&app, &phone).await;
+    app.sign_in(&phone, "ada@example.com").await;
+    assert_eq!(app.my_sessions(&phone).await.len(), 2);
+    app.sign_out(&laptop).await;
+    let left = app.my_sessions(&phone).await;
     assert_eq!(left.len(), 1, "{left:?}");
-    assert_eq!(left[0]["this_device"], true);
-    app.cleanup().await;
+    assert!(left[0].this_device);
 }
 crate::on_both_databases!(signing_out_removes_the_device_from_the_list);
 
@@ -205,10 +168,10 @@ async fn session_rows(app: &TestApp, user_id: &str) -> u64 {
 async fn blocking_and_erasing_delete_the_session_records(backend: Backend) {
     let app = spawn_app_on(backend, "").await;
     let (a, b) = (browser(), browser());
-    sign_up(&app, &a, "blocked@example.com").await;
-    sign_up(&app, &b, "leaving@example.com").await;
-    let blocked = me(&app, &a).await["user_id"].as_str().unwrap().to_string();
-    let leaving = me(&app, &b).await["user_id"].as_str().unwrap().to_string();
+    app.sign_up(&a, "blocked@example.com").await;
+    app.sign_up(&b, "leaving@example.com").await;
+    let blocked = app.me(&a).await["user_id"].as_str().unwrap().to_string();
+    let leaving = app.me(&b).await["user_id"].as_str().unwrap().to_string();
     assert_eq!(session_rows(&app, &blocked).await, 1);
 
     let patch = app::admin::users::UserPatch { blocked: Some(true), ..Default::default() };
@@ -224,7 +187,6 @@ async fn blocking_and_erasing_delete_the_session_records(backend: Backend) {
         .unwrap();
     assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
     assert_eq!(session_rows(&app, &leaving).await, 0);
-    app.cleanup().await;
 }
 crate::on_both_databases!(blocking_and_erasing_delete_the_session_records);
 
@@ -246,7 +208,7 @@ async fn stored_session(app: &TestApp, id: &str) -> bool {
 async fn a_session_id_issued_before_sign_in_is_worthless_after_it(backend: Backend) {
     let idp = FakeIdp::start(json!({"sub": "ada-1", "email": "ada@example.com", "email_verified": true})).await;
     let app = spawn_app_on(backend, &idp.oidc_connection("test")).await;
-    sign_up(&app, &browser(), "bob@example.com").await;
+    app.sign_up(&browser(), "bob@example.com").await;
 
     for via_provider in [false, true] {
         let victim = browser();
@@ -254,15 +216,9 @@ async fn a_session_id_issued_before_sign_in_is_worthless_after_it(backend: Backe
         let before = session_id(&start).expect("the server issued a session");
         assert!(stored_session(&app, &before).await);
         if via_provider {
-            let at_provider = victim.get(location(&start)).send().await.unwrap();
-            victim.get(location(&at_provider)).send().await.unwrap();
+            browser::through_provider(&victim, start).await;
         } else {
-            victim
-                .post(app.url(app::auth::PasswordSignIn::PATH))
-                .form(&[("email", "bob@example.com"), ("password", PASSWORD)])
-                .send()
-                .await
-                .unwrap();
+            app.sign_in(&victim, "bob@example.com").await;
         }
         assert_eq!(victim.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::OK);
         assert!(!stored_session(&app, &before).await, "the pre-sign-in record is gone (provider: {via_provider})");
@@ -270,7 +226,6 @@ async fn a_session_id_issued_before_sign_in_is_worthless_after_it(backend: Backe
             Client::new().get(app.url("/api/me")).header(header::COOKIE, format!("askonce_session={before}")).send().await.unwrap();
         assert_eq!(replay.status(), StatusCode::UNAUTHORIZED, "the old id is not signed in (provider: {via_provider})");
     }
-    app.cleanup().await;
 }
 crate::on_both_databases!(a_session_id_issued_before_sign_in_is_worthless_after_it);
 
@@ -280,10 +235,10 @@ crate::on_both_databases!(a_session_id_issued_before_sign_in_is_worthless_after_
 async fn a_link_started_by_one_person_does_not_finish_for_another(backend: Backend) {
     let idp = FakeIdp::start(json!({"sub": "p-1", "email": "b@example.com", "email_verified": true})).await;
     let app = spawn_app_on(backend, &idp.oidc_connection("test")).await;
-    sign_up(&app, &browser(), "b@example.com").await;
+    app.sign_up(&browser(), "b@example.com").await;
     let shared = browser();
-    sign_up(&app, &shared, "a@example.com").await;
-    let a_id = me(&app, &shared).await["user_id"].as_str().unwrap().to_string();
+    app.sign_up(&shared, "a@example.com").await;
+    let a_id = app.me(&shared).await["user_id"].as_str().unwrap().to_string();
     let start = shared
         .post(app.url("/auth/test/start"))
         .header("sec-fetch-site", "same-origin")
@@ -292,7 +247,7 @@ async fn a_link_started_by_one_person_does_not_finish_for_another(backend: Backe
         .await
         .unwrap();
     // B signs in over A on this browser while the provider step is pending.
-    shared.post(app.url(app::auth::PasswordSignIn::PATH)).form(&[("email", "b@example.com"), ("password", PASSWORD)]).send().await.unwrap();
+    app.sign_in(&shared, "b@example.com").await;
     let at_provider = shared.get(location(&start)).send().await.unwrap();
     let done = shared.get(location(&at_provider)).send().await.unwrap();
     assert!(location(&done).contains("error=expired"), "{}", location(&done));
@@ -302,7 +257,6 @@ async fn a_link_started_by_one_person_does_not_finish_for_another(backend: Backe
         .await
         .unwrap();
     assert_eq!(linked, 0, "the provider account was linked to nobody (A is {a_id})");
-    app.cleanup().await;
 }
 crate::on_both_databases!(a_link_started_by_one_person_does_not_finish_for_another);
 
@@ -311,9 +265,9 @@ crate::on_both_databases!(a_link_started_by_one_person_does_not_finish_for_anoth
 async fn nobody_can_make_another_persons_identity_their_primary(backend: Backend) {
     let idp = FakeIdp::start(json!({"sub": "v-1", "email": "victim@example.com", "email_verified": true})).await;
     let app = spawn_app_on(backend, &idp.oidc_connection("test")).await;
-    provider_sign_in(&app, &browser(), "test").await;
+    app.sign_in_with_provider(&browser(), "test").await;
     let mallory = browser();
-    sign_up(&app, &mallory, "mallory@example.com").await;
+    app.sign_up(&mallory, "mallory@example.com").await;
     let res = mallory
         .post(app.url(app::account::page::MakePrimaryAccount::PATH))
         .form(&[("connection", "test"), ("subject", "v-1")])
@@ -321,11 +275,10 @@ async fn nobody_can_make_another_persons_identity_their_primary(backend: Backend
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CONFLICT);
-    let p = me(&app, &mallory).await;
+    let p = app.me(&mallory).await;
     assert_eq!(p["email"], "mallory@example.com");
     assert_eq!(p["identities"].as_array().unwrap().len(), 1);
     let flagged = users::Entity::find().filter(users::Column::PrimaryIdentityId.is_not_null()).count(&app.db).await.unwrap();
     assert_eq!(flagged, 0);
-    app.cleanup().await;
 }
 crate::on_both_databases!(nobody_can_make_another_persons_identity_their_primary);

@@ -1,38 +1,17 @@
 //! The full code flow against a real, certified OpenID Provider process.
 
-mod common;
-
-use common::{
-    oidc_provider::{sign_in_at_provider, RealProvider},
-    spawn_app_on_listener, Backend, TestApp,
-};
-use leptos::server_fn::ServerFn;
 use sea_orm::EntityTrait;
 
-async fn setup(backend: Backend) -> (TestApp, RealProvider) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let provider = RealProvider::start(&format!("http://{addr}/auth/demo/callback")).await;
-    let app = spawn_app_on_listener(backend, listener, &provider.connection("demo")).await;
-    (app, provider)
-}
+use crate::harness::{oidc_provider::app_with_real_provider, Backend, TestApp};
 
 async fn sign_in(app: &TestApp, login: &str) -> String {
-    let start = app.client.get(app.url("/auth/demo/start?return_to=/status")).send().await.unwrap();
-    let to_provider = start.headers()["location"].to_str().unwrap().to_string();
-    let callback = sign_in_at_provider(&app.client, &to_provider, login, &app.address).await;
-    let done = app.client.get(&callback).send().await.unwrap();
-    done.headers()["location"].to_str().unwrap().to_string()
-}
-
-async fn whoami(app: &TestApp) -> Option<app::auth::SessionUser> {
-    app.client.post(app.url(app::auth::CurrentUser::PATH)).send().await.unwrap().json().await.unwrap()
+    app.sign_in_at_real_provider("/auth/demo/start?return_to=/status", login).await
 }
 
 async fn signs_in_keeps_raw_claims_and_counts_logins(backend: Backend) {
-    let (app, _provider) = setup(backend).await;
+    let (app, _provider) = app_with_real_provider(backend, "").await;
     assert_eq!(sign_in(&app, "grace").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
-    let me = whoami(&app).await.expect("signed in");
+    let me = app.whoami(&app.client).await.expect("signed in");
     assert_eq!(me.display_name, "Grace Hopper");
     assert_eq!(me.logins_count, 1);
 
@@ -43,21 +22,20 @@ async fn signs_in_keeps_raw_claims_and_counts_logins(backend: Backend) {
     assert_eq!(identities[0].profile_data["job_title"], "Rear Admiral");
     assert!(identities[0].profile_data.get("nonce").is_none(), "protocol claims are not profile data");
 
-    app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
-    assert!(whoami(&app).await.is_none());
+    app.sign_out(&app.client).await;
+    assert!(app.whoami(&app.client).await.is_none());
     assert_eq!(sign_in(&app, "grace").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
-    assert_eq!(whoami(&app).await.unwrap().logins_count, 2);
+    assert_eq!(app.whoami(&app.client).await.unwrap().logins_count, 2);
 
-    let profile: serde_json::Value = app.client.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    let profile = app.me(&app.client).await;
     assert_eq!(profile["logins_count"], 2);
     assert_eq!(profile["given_name"], "Grace");
     assert_eq!(profile["provenance"]["given_name"]["source"], "claim:demo:given_name");
     assert_eq!(profile["identities"][0]["connection"], "demo");
     assert_eq!(profile["identities"][0]["profileData"]["job_title"], "Rear Admiral");
-    app.client.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
+    app.sign_out(&app.client).await;
     let anonymous = app.client.get(app.url("/api/me")).send().await.unwrap();
     assert_eq!(anonymous.status(), reqwest::StatusCode::UNAUTHORIZED);
-    app.cleanup().await;
 }
 
 #[tokio::test]

@@ -1,13 +1,12 @@
-//! Logs never carry secrets. This binary captures every span and event at TRACE level —
+//! Logs never carry secrets. Each test captures every span and event at TRACE level —
 //! AskOnce's and its libraries' (`log` records included) — while full flows run: password
 //! sign-up, sign-in success and failure, provider sign-in success and each kind of failure,
 //! linking, sign-out, and management API calls with good and bad tokens. Then no cookie,
 //! session id, authorization code, state, token, ID token, password or client secret the
 //! flows used may appear in what was captured.
 //!
-//! One test per binary: the subscriber is process-wide and must be installed before the app.
-
-mod common;
+//! Each test runs alone in a process of its own (`harness::own_process`): the subscriber is
+//! process-wide and must be installed before the app, and must see no other test's logs.
 
 use std::{
     io::Write,
@@ -15,15 +14,15 @@ use std::{
 };
 
 use app::admin::api_tokens::{ssr::create, Scope};
-use common::{
+use reqwest::{header, Client};
+use serde_json::json;
+use tracing_subscriber::fmt::format::FmtSpan;
+
+use crate::harness::{
     browser::{browser, location},
     idp::{FakeIdp, Misbehaviour, CLIENT_SECRET},
     spawn_app_on, Backend, TestApp,
 };
-use leptos::server_fn::ServerFn;
-use reqwest::{header, Client};
-use serde_json::json;
-use tracing_subscriber::fmt::format::FmtSpan;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -57,7 +56,7 @@ impl Secrets {
     }
 
     /// Session ids the response set, and the query parameters of its redirect.
-    fn from_response(&mut self, res: &reqwest::Response) {
+    fn add_from_response(&mut self, res: &reqwest::Response) {
         for cookie in res.headers().get_all(header::SET_COOKIE) {
             if let Some(value) = cookie.to_str().ok().and_then(|c| c.split(';').next()).and_then(|p| p.split_once('=')) {
                 self.add(value.1, "session cookie");
@@ -79,10 +78,12 @@ impl Secrets {
     }
 }
 
-async fn password(app: &TestApp, client: &Client, path: &str, email: &str, pw: &str, secrets: &mut Secrets) {
+/// A password sign-in, recording its secrets; wrong passwords are part of the flows, so the
+/// answer is not checked.
+async fn password_sign_in(app: &TestApp, client: &Client, email: &str, pw: &str, secrets: &mut Secrets) {
     secrets.add(pw, "password");
-    let res = client.post(app.url(path)).form(&[("email", email), ("password", pw)]).send().await.unwrap();
-    secrets.from_response(&res);
+    let res = app.try_sign_in(client, email, pw).await;
+    secrets.add_from_response(&res);
 }
 
 /// start → provider → callback, recording every secret on the way; a `replay` sends the
@@ -93,12 +94,12 @@ async fn provider(app: &TestApp, client: &Client, start_path: &str, link: bool, 
     } else {
         client.get(app.url(start_path)).send().await.unwrap()
     };
-    secrets.from_response(&start);
+    secrets.add_from_response(&start);
     let at_provider = client.get(location(&start)).send().await.unwrap();
-    secrets.from_response(&at_provider);
+    secrets.add_from_response(&at_provider);
     let callback = location(&at_provider);
     let done = client.get(&callback).send().await.unwrap();
-    secrets.from_response(&done);
+    secrets.add_from_response(&done);
     if replay {
         client.get(&callback).send().await.unwrap();
     }
@@ -113,15 +114,17 @@ async fn run_flows(backend: Backend, secrets: &mut Secrets) {
 
     // Password: sign-up, wrong password, unknown email, right password, sign-out.
     let ada = browser();
-    password(&app, &ada, app::auth::PasswordSignUp::PATH, "pw@example.com", "correct horse battery staple", secrets).await;
+    secrets.add("correct horse battery staple", "password");
+    let signed_up = app.sign_up_with(&ada, "pw@example.com", "correct horse battery staple").await;
+    secrets.add_from_response(&signed_up);
     let other = browser();
-    password(&app, &other, app::auth::PasswordSignIn::PATH, "pw@example.com", "wrong horse battery staple", secrets).await;
-    password(&app, &other, app::auth::PasswordSignIn::PATH, "nobody@example.com", "no such account password", secrets).await;
-    password(&app, &other, app::auth::PasswordSignIn::PATH, "pw@example.com", "correct horse battery staple", secrets).await;
+    password_sign_in(&app, &other, "pw@example.com", "wrong horse battery staple", secrets).await;
+    password_sign_in(&app, &other, "nobody@example.com", "no such account password", secrets).await;
+    password_sign_in(&app, &other, "pw@example.com", "correct horse battery staple", secrets).await;
     // Link both providers to the password account, then sign out.
     provider(&app, &ada, "/auth/test/start", true, false, secrets).await;
     provider(&app, &ada, "/auth/gh/start", true, false, secrets).await;
-    ada.post(app.url(app::auth::Logout::PATH)).send().await.unwrap();
+    app.sign_out(&ada).await;
 
     // Provider sign-ins: success, a replayed callback, then each kind of refusal.
     provider(&app, &browser(), "/auth/test/start", false, true, secrets).await;
@@ -145,7 +148,7 @@ async fn run_flows(backend: Backend, secrets: &mut Secrets) {
     // refuses at its token endpoint (the error path that logs the provider's answer).
     let stray = browser();
     let start = stray.get(app.url("/auth/test/start")).send().await.unwrap();
-    secrets.from_response(&start);
+    secrets.add_from_response(&start);
     stray.get(app.url("/auth/test/callback?code=made-up-code-123456&state=made-up-state-123456")).send().await.unwrap();
     secrets.add("made-up-code-123456", "authorization code");
     let state = url::Url::parse(&location(&start)).unwrap().query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).unwrap();
@@ -153,7 +156,7 @@ async fn run_flows(backend: Backend, secrets: &mut Secrets) {
     secrets.add("refused-code-654321", "authorization code");
     // A provider error answer (`?error=`) with the state.
     let start = stray.get(app.url("/auth/test/start")).send().await.unwrap();
-    secrets.from_response(&start);
+    secrets.add_from_response(&start);
     let state = url::Url::parse(&location(&start)).unwrap().query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).unwrap();
     stray.get(app.url(&format!("/auth/test/callback?error=access_denied&error_description=denied&state={state}"))).send().await.unwrap();
 
@@ -164,10 +167,9 @@ async fn run_flows(backend: Backend, secrets: &mut Secrets) {
     let forged = format!("{token}x");
     secrets.add(forged.clone(), "API token");
     Client::new().get(app.url("/api/v2/users")).bearer_auth(&forged).send().await.unwrap();
-    app.cleanup().await;
 }
 
-/// The process-wide capture, installed by whichever test runs first.
+/// The process-wide capture, installed before the app starts.
 fn capture() -> &'static Captured {
     static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
     CAPTURED.get_or_init(|| {
@@ -181,7 +183,7 @@ fn capture() -> &'static Captured {
             .with_ansi(false)
             .with_writer(move || writer.clone())
             .try_init()
-            .expect("this binary's only subscriber");
+            .expect("this process's only subscriber");
         captured
     })
 }
@@ -226,4 +228,4 @@ async fn no_secret_reaches_the_logs_at_any_level(backend: Backend) {
     }
     assert!(leaks.is_empty(), "{} secret(s) in the logs:\n{}", leaks.len(), leaks.join("\n"));
 }
-crate::on_both_databases!(no_secret_reaches_the_logs_at_any_level);
+crate::on_both_databases!(no_secret_reaches_the_logs_at_any_level, own_process);

@@ -2,11 +2,9 @@
 //! hostile cases of docs/SECURITY.md. It follows the protocol where the test does not ask
 //! otherwise: discovery, JWKS, authorization code with PKCE S256, client_secret_basic,
 //! RS256 ID tokens, userinfo.
-#![allow(dead_code)]
 
 use std::{
     collections::HashMap,
-    net::SocketAddr,
     sync::{Arc, Mutex, OnceLock},
 };
 
@@ -29,7 +27,7 @@ pub struct TestKey {
     pub jwk: Value,
 }
 
-/// Three RSA keys, generated once per test binary: A (normal), B (rotation), X (forger).
+/// Three RSA keys, generated once per test process: A (normal), B (rotation), X (forger).
 pub fn keys() -> &'static [TestKey; 3] {
     static KEYS: OnceLock<[TestKey; 3]> = OnceLock::new();
     KEYS.get_or_init(|| {
@@ -101,14 +99,12 @@ pub struct IdpState {
 pub struct AuthRequest {
     pub nonce: Option<String>,
     pub challenge: String,
-    pub redirect_uri: String,
     pub client_id: String,
 }
 
 #[derive(Clone)]
 pub struct FakeIdp {
     pub issuer: String,
-    pub addr: SocketAddr,
     pub state: Arc<Mutex<IdpState>>,
 }
 
@@ -121,7 +117,7 @@ impl FakeIdp {
         let addr = listener.local_addr().unwrap();
         let issuer = format!("http://{addr}");
         let state = Arc::new(Mutex::new(IdpState { published: vec![0], claims, ..Default::default() }));
-        let idp = FakeIdp { issuer, addr, state };
+        let idp = FakeIdp { issuer, state };
         let router = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/jwks", get(jwks))
@@ -203,7 +199,6 @@ async fn authorize(State(idp): State<FakeIdp>, Query(q): Query<HashMap<String, S
         AuthRequest {
             nonce: q.get("nonce").cloned(),
             challenge: q.get("code_challenge").cloned().unwrap_or_default(),
-            redirect_uri: redirect_uri.clone(),
             client_id: q.get("client_id").cloned().unwrap_or_default(),
         },
     );
@@ -216,21 +211,21 @@ async fn authorize(State(idp): State<FakeIdp>, Query(q): Query<HashMap<String, S
     Redirect::to(&back).into_response()
 }
 
-fn check_token_request(st: &mut IdpState, headers: &HeaderMap, form: &HashMap<String, String>) -> Result<AuthRequest, Response> {
+fn check_token_request(st: &mut IdpState, headers: &HeaderMap, form: &HashMap<String, String>) -> Result<AuthRequest, Box<Response>> {
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     st.token_auth_headers.push(auth.clone());
     let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}")));
     let by_post = form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET);
     if auth != expected && !by_post {
-        return Err((StatusCode::UNAUTHORIZED, Json(json!({"error": "invalid_client"}))).into_response());
+        return Err((StatusCode::UNAUTHORIZED, Json(json!({"error": "invalid_client"}))).into_response().into());
     }
     let code = form.get("code").cloned().unwrap_or_default();
     let Some(request) = st.codes.remove(&code) else {
-        return Err((StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_grant"}))).into_response());
+        return Err((StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_grant"}))).into_response().into());
     };
     let verifier = form.get("code_verifier").cloned().unwrap_or_default();
     if B64.encode(Sha256::digest(verifier.as_bytes())) != request.challenge {
-        return Err((StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_grant", "error_description": "PKCE"}))).into_response());
+        return Err((StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_grant", "error_description": "PKCE"}))).into_response().into());
     }
     Ok(request)
 }
@@ -239,7 +234,7 @@ async fn token(State(idp): State<FakeIdp>, headers: HeaderMap, Form(form): Form<
     let mut st = idp.state.lock().unwrap();
     let request = match check_token_request(&mut st, &headers, &form) {
         Ok(r) => r,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let m = st.misbehaviour.clone();
     let access_token = format!("at-{}", uuid::Uuid::new_v4().simple());
@@ -304,7 +299,7 @@ async fn userinfo(State(idp): State<FakeIdp>) -> Json<Value> {
 async fn github_token(State(idp): State<FakeIdp>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
     let mut st = idp.state.lock().unwrap();
     if let Err(res) = check_token_request(&mut st, &headers, &form) {
-        return res;
+        return *res;
     }
     Json(json!({ "access_token": "gho_test", "token_type": "bearer", "scope": "read:user,user:email" })).into_response()
 }

@@ -11,9 +11,7 @@ use std::time::{Duration, Instant};
 use app::admin::users::{ssr::search, Cursor};
 use sea_orm::{ConnectionTrait, Statement};
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
+use super::percentile;
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
@@ -67,7 +65,8 @@ async fn admin_search_latency_at_a_million_users() {
 
     let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
     let mut all = Vec::new();
-    let queries: Vec<(&str, Box<dyn Fn(usize) -> String>)> = vec![
+    type Query = (&'static str, Box<dyn Fn(usize) -> String>);
+    let queries: Vec<Query> = vec![
         ("blank (newest first)", Box::new(|_| String::new())),
         ("email", Box::new(|i| format!("user{}@example", 123_457 + i * 7919))),
         (

@@ -1,0 +1,25 @@
+//! AskOnce's HTTP and CLI tests, in one test binary: the server is linked once, not once per
+//! file, and every module shares one harness (`harness`): [`harness::TestApp`] starts the
+//! real application on port 0 with a fresh database and owns the requests tests make to set
+//! up a case (sign up, sign in, call the API, …), each failing loudly when the app refuses.
+//!
+//! Modules are named after what they test; `scripts/test.sh` counts the `cli::` tests as the
+//! CLI layer and the others as the HTTP layer. Run one module with
+//! `cargo test -p server --features app/test-support --test http -- <module>::`.
+
+mod harness;
+
+mod admin;
+mod attacks;
+mod attacks_network;
+mod auth;
+mod bench;
+mod cli;
+mod concurrency;
+mod linking;
+mod log_secrets;
+mod oidc_security;
+mod real_provider;
+mod rp_logout;
+mod self_service;
+mod site;
