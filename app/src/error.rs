@@ -80,6 +80,18 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// `err` and each of its causes, as one line: "opening the database: connection refused".
+pub fn cause_chain(err: &dyn std::error::Error) -> String {
+    let mut chain = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}
+
 /// Server-side helpers for turning causes into [`AppError`]s.
 #[cfg(feature = "ssr")]
 pub mod ssr {
@@ -88,14 +100,7 @@ pub mod ssr {
     /// Logs `err` with its whole source chain and returns the generic internal error, so
     /// the cause reaches the operator and never the user.
     pub fn internal(context: &'static str, err: impl std::error::Error) -> AppError {
-        let mut chain = err.to_string();
-        let mut source = err.source();
-        while let Some(cause) = source {
-            chain.push_str(": ");
-            chain.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        tracing::error!(error = %chain, "{context}");
+        tracing::error!(error = %super::cause_chain(&err), "{context}");
         AppError::Internal
     }
 

@@ -7,6 +7,7 @@ use app::admin::{api_tokens, bulk};
 use clap::Subcommand;
 use sea_orm::DatabaseConnection;
 
+use crate::command_error::{CommandError, Doing};
 use crate::config::Settings;
 
 #[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
@@ -74,13 +75,14 @@ pub enum UsersCommand {
     },
 }
 
-async fn open(settings: &Settings) -> Result<DatabaseConnection, String> {
-    let db = app::db::connect(&settings.db_config()).await.map_err(|e| e.to_string())?;
-    app::db::migrate(&db).await.map_err(|e| e.to_string())?;
+/// The database, migrated: every command that reads or writes it starts here.
+pub async fn open(settings: &Settings) -> Result<DatabaseConnection, CommandError> {
+    let db = app::db::connect(&settings.db_config()).await.doing("opening the database")?;
+    app::db::migrate(&db).await.doing("migrating the database")?;
     Ok(db)
 }
 
-pub async fn admin(settings: &Settings, action: &AdminCommand) -> Result<(), String> {
+pub async fn admin(settings: &Settings, action: &AdminCommand) -> Result<(), CommandError> {
     use app::auth::roles::{ssr as roles, AccountRef};
     let db = open(settings).await?;
     let result = match action {
@@ -97,10 +99,10 @@ pub async fn admin(settings: &Settings, action: &AdminCommand) -> Result<(), Str
         }),
     };
     db.close().await.ok();
-    result.map_err(|e| e.to_string())
+    result.doing("changing admin rights")
 }
 
-pub async fn token(settings: &Settings, action: &TokenCommand) -> Result<(), String> {
+pub async fn token(settings: &Settings, action: &TokenCommand) -> Result<(), CommandError> {
     let db = open(settings).await?;
     let result = match action {
         TokenCommand::Create { name, scopes, expires_in_days } => {
@@ -108,10 +110,11 @@ pub async fn token(settings: &Settings, action: &TokenCommand) -> Result<(), Str
                 .iter()
                 .flat_map(|s| s.split([',', ' ']))
                 .filter(|s| !s.is_empty())
-                .map(|s| s.parse::<api_tokens::Scope>().map_err(|e| e.to_string()))
-                .collect::<Result<Vec<_>, _>>()?;
+                .map(|s| s.parse::<api_tokens::Scope>())
+                .collect::<Result<Vec<_>, _>>()
+                .doing("reading the scopes")?;
             let expires = expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
-            let (info, secret) = api_tokens::ssr::create(&db, name, &scopes, ("cli", None), expires).await.map_err(|e| e.to_string())?;
+            let (info, secret) = api_tokens::ssr::create(&db, name, &scopes, ("cli", None), expires).await.doing("creating the token")?;
             eprintln!(
                 "token {} created with scopes {}; it is shown only now:",
                 info.id,
@@ -121,7 +124,7 @@ pub async fn token(settings: &Settings, action: &TokenCommand) -> Result<(), Str
             Ok(())
         }
         TokenCommand::List => {
-            for t in api_tokens::ssr::list(&db).await.map_err(|e| e.to_string())? {
+            for t in api_tokens::ssr::list(&db).await.doing("listing tokens")? {
                 println!(
                     "{}\t{}\t{}…\t{}\t{}",
                     t.id,
@@ -134,11 +137,11 @@ pub async fn token(settings: &Settings, action: &TokenCommand) -> Result<(), Str
             Ok(())
         }
         TokenCommand::Revoke { id } => {
-            if api_tokens::ssr::revoke(&db, id, ("cli", None)).await.map_err(|e| e.to_string())? {
+            if api_tokens::ssr::revoke(&db, id, ("cli", None)).await.doing("revoking the token")? {
                 println!("token {id} revoked");
                 Ok(())
             } else {
-                Err(format!("no live token has the id {id}"))
+                Err(CommandError::Refused(format!("no live token has the id {id}")))
             }
         }
     };
@@ -146,13 +149,13 @@ pub async fn token(settings: &Settings, action: &TokenCommand) -> Result<(), Str
     result
 }
 
-pub async fn users(settings: &Settings, action: &UsersCommand) -> Result<(), String> {
+pub async fn users(settings: &Settings, action: &UsersCommand) -> Result<(), CommandError> {
     let db = open(settings).await?;
     let result = match action {
         UsersCommand::Import { file } => {
-            let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            let users = bulk::parse(&text).map_err(|e| e.to_string())?;
-            let report = bulk::import(&db, &users).await.map_err(|e| e.to_string())?;
+            let text = std::fs::read_to_string(file).doing(format!("cannot read {}", file.display()))?;
+            let users = bulk::parse(&text).doing("reading the users file")?;
+            let report = bulk::import(&db, &users).await.doing("importing users")?;
             for (i, why) in &report.skipped {
                 eprintln!("skipped user {i}: {why}");
             }
@@ -163,8 +166,7 @@ pub async fn users(settings: &Settings, action: &UsersCommand) -> Result<(), Str
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             let mut first = true;
-            let write_err = |e: std::io::Error| e.to_string();
-            out.write_all(b"[").map_err(write_err)?;
+            out.write_all(b"[").doing("writing the export")?;
             let count = bulk::export(&db, *with_password_hashes, |user| {
                 if !first {
                     out.write_all(b",")?;
@@ -174,8 +176,8 @@ pub async fn users(settings: &Settings, action: &UsersCommand) -> Result<(), Str
                 serde_json::to_writer(&mut out, &user).map_err(std::io::Error::other)
             })
             .await
-            .map_err(|e| e.to_string())?;
-            out.write_all(b"\n]\n").and_then(|()| out.flush()).map_err(write_err)?;
+            .doing("exporting users")?;
+            out.write_all(b"\n]\n").and_then(|()| out.flush()).doing("writing the export")?;
             eprintln!("exported {count} user(s)");
             Ok(())
         }

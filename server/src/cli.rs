@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 use crate::{
     admin_cli::{AdminCommand, TokenCommand, UsersCommand},
+    command_error::{CommandError, Doing},
     config::{ConfigError, Settings},
     profiling_cli::ProfilingCommand,
     startup::Application,
@@ -98,9 +99,10 @@ fn run_command(command: RunCommand, settings: &Settings) -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            tracing::error!("{message}");
-            eprintln!("error: {message}");
+        Err(err) => {
+            let report = err.report();
+            tracing::error!(error = %report, "command failed");
+            eprintln!("error: {report}");
             ExitCode::FAILURE
         }
     }
@@ -112,17 +114,17 @@ fn config_failure(err: &ConfigError) -> ExitCode {
     ExitCode::from(2)
 }
 
-async fn serve(settings: &Settings) -> Result<(), String> {
-    let app = Application::build(settings).await.map_err(|e| e.to_string())?;
+async fn serve(settings: &Settings) -> Result<(), CommandError> {
+    let app = Application::build(settings).await.doing("starting AskOnce")?;
     if let Some(addr) = app.local_addr() {
         tracing::info!(%addr, public_url = %settings.server.public_url, "AskOnce listening");
     }
-    app.run_until_stopped().await.map_err(|e| e.to_string())
+    app.run_until_stopped().await.doing("serving")
 }
 
-async fn migrate(settings: &Settings) -> Result<(), String> {
-    let db = app::db::connect(&settings.db_config()).await.map_err(|e| e.to_string())?;
-    let applied = app::db::migrate(&db).await.map_err(|e| e.to_string())?;
+async fn migrate(settings: &Settings) -> Result<(), CommandError> {
+    let db = app::db::connect(&settings.db_config()).await.doing("opening the database")?;
+    let applied = app::db::migrate(&db).await.doing("migrating the database")?;
     db.close().await.ok();
     println!("{applied} migration(s) applied; the schema is up to date");
     Ok(())

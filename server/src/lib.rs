@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth_routes;
 pub mod cli;
 pub mod client_ip;
+pub mod command_error;
 pub mod config;
 pub mod connections;
 pub mod csp;

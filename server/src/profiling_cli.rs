@@ -9,6 +9,7 @@ use app::profiling::{
 };
 use clap::Subcommand;
 
+use crate::command_error::{CommandError, Doing};
 use crate::config::Settings;
 
 #[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
@@ -23,18 +24,17 @@ pub enum ProfilingCommand {
     Import { file: PathBuf },
 }
 
-pub async fn run(settings: &Settings, action: &ProfilingCommand) -> Result<(), String> {
-    let db = app::db::connect(&settings.db_config()).await.map_err(|e| e.to_string())?;
-    app::db::migrate(&db).await.map_err(|e| e.to_string())?;
+pub async fn run(settings: &Settings, action: &ProfilingCommand) -> Result<(), CommandError> {
+    let db = crate::admin_cli::open(settings).await?;
     let result = match action {
         ProfilingCommand::Export { format } => {
-            let config = load_config(&db).await.map_err(|e| e.to_string())?;
-            println!("{}", render(&config, format)?);
+            let config = load_config(&db).await.doing("loading the profiling configuration")?;
+            println!("{}", render(&config, format).doing("writing the configuration")?);
             Ok(())
         }
         ProfilingCommand::Import { file } => {
             let config = parse_file(file)?;
-            replace_config(&db, &config).await.map_err(|e| e.to_string())?;
+            replace_config(&db, &config).await.doing("saving the profiling configuration")?;
             eprintln!("imported {} fields and {} stages", config.fields.len(), config.stages.len());
             Ok(())
         }
@@ -43,20 +43,28 @@ pub async fn run(settings: &Settings, action: &ProfilingCommand) -> Result<(), S
     result
 }
 
-pub fn render(config: &ProfilingConfig, format: &str) -> Result<String, String> {
-    match format {
-        "toml" => toml::to_string_pretty(config).map_err(|e| e.to_string()),
-        _ => serde_json::to_string_pretty(config).map_err(|e| e.to_string()),
-    }
+pub fn render(config: &ProfilingConfig, format: &str) -> Result<String, RenderError> {
+    Ok(match format {
+        "toml" => toml::to_string_pretty(config)?,
+        _ => serde_json::to_string_pretty(config)?,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Toml(#[from] toml::ser::Error),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
 }
 
 /// Reads and checks a document; every problem is reported, with where it is.
-pub fn parse_file(path: &Path) -> Result<ValidConfig, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+pub fn parse_file(path: &Path) -> Result<ValidConfig, CommandError> {
+    let text = std::fs::read_to_string(path).doing(format!("cannot read {}", path.display()))?;
     let is_toml = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
     parse(&text, is_toml).map_err(|problems| {
         let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
-        format!("{} was not imported; nothing changed:\n{}", path.display(), list.join("\n"))
+        CommandError::Refused(format!("{} was not imported; nothing changed:\n{}", path.display(), list.join("\n")))
     })
 }
 

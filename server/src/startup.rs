@@ -20,14 +20,18 @@ pub enum StartupError {
     Database(#[from] app::db::DbOpenError),
     #[error(transparent)]
     Sessions(#[from] sessions::SessionSetupError),
-    #[error("could not listen on {addr}: {source}")]
+    #[error("could not listen on {addr}")]
     Bind { addr: SocketAddr, source: std::io::Error },
-    #[error("server error: {0}")]
-    Serve(std::io::Error),
+    #[error("server error")]
+    Serve(#[source] std::io::Error),
     #[error("identity providers: {0}")]
     Connections(String),
-    #[error("could not seed the default configuration: {0}")]
-    Seed(String),
+    #[error("could not create the HTTP client for identity providers")]
+    HttpClient(#[source] reqwest::Error),
+    #[error("could not seed the default configuration")]
+    SeedQuestions(#[source] app::profiling::ssr::ProfilingError),
+    #[error("could not seed the demo articles")]
+    SeedArticles(#[source] sea_orm::DbErr),
 }
 
 /// A bound, ready-to-serve AskOnce.
@@ -50,8 +54,8 @@ impl Application {
     pub async fn build_on(settings: &Settings, listener: TcpListener) -> Result<Application, StartupError> {
         let db = app::db::connect(&settings.db_config()).await?;
         app::db::migrate(&db).await?;
-        app::profiling::ssr::seed_defaults_if_empty(&db).await.map_err(|e| StartupError::Seed(e.to_string()))?;
-        app::articles::ssr::seed_demo_if_empty(&db).await.map_err(|e| StartupError::Seed(e.to_string()))?;
+        app::profiling::ssr::seed_defaults_if_empty(&db).await.map_err(StartupError::SeedQuestions)?;
+        app::articles::ssr::seed_demo_if_empty(&db).await.map_err(StartupError::SeedArticles)?;
         let store = sessions::AppSessionStore::for_database(&db).await?;
         tokio::spawn(store.clone().delete_expired_continuously(Duration::from_secs(settings.session.cleanup_interval_secs.max(1))));
 
@@ -72,7 +76,7 @@ impl Application {
         let addr = settings.server.bind;
         let local = listener.local_addr().map_err(|source| StartupError::Bind { addr, source })?;
 
-        let http_client = connections::provider_http_client().map_err(|e| StartupError::Connections(e.to_string()))?;
+        let http_client = connections::provider_http_client().map_err(StartupError::HttpClient)?;
         let registry = Arc::new(
             ConnectionRegistry::new(&settings.connections, &settings.server.public_url, http_client).map_err(StartupError::Connections)?,
         );
