@@ -26,22 +26,13 @@ pub struct Overview {
 
 #[server(endpoint = "admin/overview")]
 pub async fn admin_overview() -> Result<Overview, AppError> {
-    use crate::{entities::users, error::ssr::internal};
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use crate::error::ssr::internal;
     let (state, _) = super::access::ssr::require_admin().await?;
-    let db = &state.db;
-    let count_users = users::Entity::find().count(db).await.map_err(|e| internal("counting users", e))?;
-    let blocked =
-        users::Entity::find().filter(users::Column::Blocked.eq(true)).count(db).await.map_err(|e| internal("counting users", e))?;
-    let config = crate::profiling::ssr::load_config(db).await.map_err(|e| internal("loading questions", e))?;
-    let tokens = super::api_tokens::ssr::list(db).await.map_err(|e| internal("listing tokens", e))?;
-    Ok(Overview {
-        users: count_users,
-        blocked,
-        fields: config.fields.len(),
-        stages: config.stages.len(),
-        live_tokens: tokens.iter().filter(|t| t.state == super::api_tokens::TokenState::Live).count(),
-    })
+    let (users, blocked) = super::users::ssr::counts(&state.db).await.map_err(|e| internal("counting users", e))?;
+    let config = crate::profiling::ssr::load_config(&state.db).await.map_err(|e| internal("loading questions", e))?;
+    let tokens = super::api_tokens::ssr::list(&state.db).await.map_err(|e| internal("listing tokens", e))?;
+    let live_tokens = tokens.iter().filter(|t| t.state == super::api_tokens::TokenState::Live).count();
+    Ok(Overview { users, blocked, fields: config.fields.len(), stages: config.stages.len(), live_tokens })
 }
 
 /// Wraps a console page: title, console navigation, and the admin check — the page's own

@@ -320,6 +320,14 @@ pub mod ssr {
         Err(DirectoryError::Conflict)
     }
 
+    /// How many users there are, and how many of them are blocked.
+    pub async fn counts(db: &DatabaseConnection) -> Result<(u64, u64), sea_orm::DbErr> {
+        use sea_orm::PaginatorTrait;
+        let all = users::Entity::find().count(db).await?;
+        let blocked = users::Entity::find().filter(users::Column::Blocked.eq(true)).count(db).await?;
+        Ok((all, blocked))
+    }
+
     /// Deletes `user_id` when `confirm` repeats their email (or their id when they have none).
     pub async fn delete_confirmed(
         db: &DatabaseConnection,

@@ -4,6 +4,7 @@
 
 pub mod answer;
 pub mod config;
+pub mod edit;
 pub mod engine;
 pub mod field;
 pub mod prompt_ui;

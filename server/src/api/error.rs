@@ -108,7 +108,7 @@ impl From<app::admin::users::DirectoryError> for ApiError {
 
 impl From<app::admin::questions::ssr::QuestionsError> for ApiError {
     fn from(err: app::admin::questions::ssr::QuestionsError) -> Self {
-        use app::admin::questions::{ssr::QuestionsError as Q, EditError};
+        use app::{admin::questions::ssr::QuestionsError as Q, profiling::edit::EditError};
         match err {
             Q::Edit(EditError::Problems(p)) => ApiError::problems(p),
             Q::Edit(EditError::NotFound(what)) => ApiError::new(StatusCode::NOT_FOUND, format!("There is no {what}")),

@@ -2,11 +2,12 @@
 //! changed with the same checks as the console and the import command.
 
 use app::{
-    admin::{
-        api_tokens::Scope,
-        questions::{ssr as questions, Edit, EditError},
+    admin::{api_tokens::Scope, questions::ssr as questions},
+    profiling::{
+        edit::{Edit, EditError},
+        ssr::load_config,
+        Field, FieldKey, ProfilingConfig, Stage, ValidConfig,
     },
-    profiling::{ssr::load_config, Field, FieldKey, ProfilingConfig, Stage, ValidConfig},
 };
 use axum::{
     extract::{Path, State},

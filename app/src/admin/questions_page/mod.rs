@@ -29,7 +29,8 @@ pub async fn questions_config() -> Result<ProfilingConfig, AppError> {
 /// Creates (`original` empty) or changes a field. Errors come back per input.
 #[server(endpoint = "admin/questions/field")]
 pub async fn save_field(#[server(default)] original: Option<String>, form: FieldForm) -> Result<(), AppError> {
-    use super::questions::{problems_by_input, Edit};
+    use super::questions::problems_by_input;
+    use crate::profiling::edit::Edit;
     let (state, me) = super::access::ssr::require_admin().await?;
     let field = form.to_field().map_err(AppError::Invalid)?;
     let prefix = format!("fields.{}", field.key);
@@ -41,7 +42,8 @@ pub async fn save_field(#[server(default)] original: Option<String>, form: Field
 
 #[server(endpoint = "admin/questions/stage")]
 pub async fn save_stage(#[server(default)] original: Option<String>, form: StageForm) -> Result<(), AppError> {
-    use super::questions::{problems_by_input, Edit};
+    use super::questions::problems_by_input;
+    use crate::profiling::edit::Edit;
     let (state, me) = super::access::ssr::require_admin().await?;
     let stage = form.to_stage().map_err(AppError::Invalid)?;
     let prefix = format!("stages.{}", stage.key);
@@ -54,7 +56,7 @@ pub async fn save_stage(#[server(default)] original: Option<String>, form: Stage
 /// `kind`: field | stage; `action`: up | down | delete | enable | disable.
 #[server(endpoint = "admin/questions/action")]
 pub async fn question_action(kind: String, key: String, action: String) -> Result<(), AppError> {
-    use super::questions::{Direction, Edit};
+    use crate::profiling::edit::{Direction, Edit};
     let (state, me) = super::access::ssr::require_admin().await?;
     let key = crate::profiling::FieldKey::parse(&key).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let edit = match (kind.as_str(), action.as_str()) {
@@ -76,7 +78,8 @@ pub async fn question_action(kind: String, key: String, action: String) -> Resul
 mod ssr {
     use std::collections::BTreeMap;
 
-    use super::super::questions::{ssr::QuestionsError, Edit, EditError};
+    use super::super::questions::ssr::QuestionsError;
+    use crate::profiling::edit::{Edit, EditError};
     use crate::{
         auth::SessionUser,
         error::{ssr::internal, AppError},

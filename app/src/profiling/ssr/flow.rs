@@ -1,202 +1,29 @@
-//! Progressive profiling on the server: the configuration in the database, the facts and
-//! history the engine needs, and the writes that follow its decisions (claim values copied
-//! in, answers saved, events recorded).
+//! The flow that follows the engine's decisions: what to ask now (copying in what the claims
+//! already say), saving answers, recording skips.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{json, Value};
 
-use super::{
-    engine::{decide, ClaimFill, Decision, EventKind, Moment, PastEvent, ProfileFacts, ProfilingConfig, Prompt},
-    field::{Field, FieldKey, Target},
-    stage::{Condition, Cooldown, Stage, Trigger},
-    validate_answer, AnswerProblem,
-};
 use crate::{
-    entities::{identities, profile_fields, profile_stage_fields, profile_stages, prompt_events, users},
+    entities::{identities, users},
     profile::{
-        store::{self, ProfileWrite, StoreError, TextAttribute},
+        store::{self, ProfileWrite, TextAttribute},
         RootAttribute, Source,
+    },
+    profiling::{
+        engine::{decide, ClaimFill, Decision, EventKind, Moment, ProfileFacts, Prompt},
+        field::Target,
+        validate_answer,
     },
 };
 
-#[derive(Debug, thiserror::Error)]
-pub enum ProfilingError {
-    #[error(transparent)]
-    Db(#[from] DbErr),
-    #[error("the stored profiling configuration is unreadable: {0}")]
-    Corrupt(String),
-    #[error("that question stage is not open for you now")]
-    StageNotOpen,
-    #[error("this stage cannot be skipped")]
-    NotSkippable,
-    #[error("some answers need attention")]
-    Invalid(BTreeMap<String, AnswerProblem>),
-    #[error("the profile changed while saving; please try again")]
-    Conflict,
-}
-
-/// What the person is told, with the status set once here for every page and server function.
-impl From<ProfilingError> for crate::error::AppError {
-    fn from(err: ProfilingError) -> Self {
-        use crate::error::AppError;
-        match err {
-            ProfilingError::Invalid(problems) => AppError::Invalid(problems.into_iter().map(|(k, v)| (k, v.to_string())).collect()),
-            ProfilingError::StageNotOpen => AppError::Conflict("These questions are no longer open. Reload the page.".into()),
-            ProfilingError::NotSkippable => AppError::BadRequest("These questions cannot be skipped.".into()),
-            ProfilingError::Conflict => AppError::Conflict("Your profile changed meanwhile. Please try again.".into()),
-            other => crate::error::ssr::internal("progressive profiling", other),
-        }
-    }
-}
-
-impl From<StoreError> for ProfilingError {
-    fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::Conflict => ProfilingError::Conflict,
-            StoreError::Db(e) => ProfilingError::Db(e),
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Configuration
-
-/// Loads the configuration, stages in their order.
-pub async fn load_config(db: &impl ConnectionTrait) -> Result<ProfilingConfig, ProfilingError> {
-    let corrupt = |what: &str, e: &dyn std::fmt::Display| ProfilingError::Corrupt(format!("{what}: {e}"));
-    let mut fields = Vec::new();
-    for row in profile_fields::Entity::find().order_by_asc(profile_fields::Column::Position).all(db).await? {
-        let field = Field {
-            key: FieldKey::parse(&row.key).map_err(|e| corrupt("field key", &e))?,
-            label: row.label,
-            help: row.help,
-            kind: serde_json::from_value(Value::from(row.kind)).map_err(|e| corrupt("field kind", &e))?,
-            target: row.target.parse().map_err(|e| corrupt("field target", &e))?,
-            validation: serde_json::from_value(row.validation).map_err(|e| corrupt("field validation", &e))?,
-            claims: serde_json::from_value(row.claims).map_err(|e| corrupt("field claims", &e))?,
-            user_editable: row.user_editable,
-        };
-        fields.push(field);
-    }
-    let links = profile_stage_fields::Entity::find().order_by_asc(profile_stage_fields::Column::Position).all(db).await?;
-    let mut stages = Vec::new();
-    for row in profile_stages::Entity::find().order_by_asc(profile_stages::Column::Position).all(db).await? {
-        let trigger = match row.trigger_kind.as_str() {
-            "signup" => Trigger::Signup,
-            "login" => Trigger::Login { min_logins: row.min_logins.unwrap_or(1).max(1) as u32 },
-            "context" => Trigger::Context {
-                name: row.context_name.clone().unwrap_or_default(),
-                tags: serde_json::from_value(row.context_tags.clone()).unwrap_or_default(),
-            },
-            other => return Err(corrupt("stage trigger", &other)),
-        };
-        let when: Option<Condition> = match row.condition.clone() {
-            Some(v) if !v.is_null() => Some(serde_json::from_value(v).map_err(|e| corrupt("stage condition", &e))?),
-            _ => None,
-        };
-        let stage_fields = links.iter().filter(|l| l.stage_key == row.key).filter_map(|l| FieldKey::parse(&l.field_key).ok()).collect();
-        stages.push(Stage {
-            key: FieldKey::parse(&row.key).map_err(|e| corrupt("stage key", &e))?,
-            title: row.title,
-            intro: row.intro,
-            trigger,
-            when,
-            fields: stage_fields,
-            skippable: row.skippable,
-            cooldown: Cooldown { days: row.cooldown_days.map(|d| d.max(0) as u32), logins: row.cooldown_logins.map(|n| n.max(0) as u32) },
-            enabled: row.enabled,
-        });
-    }
-    Ok(ProfilingConfig { fields, stages })
-}
-
-/// Replaces the whole configuration (import, and the console's saves) with one that passed
-/// the checks. One transaction: readers see the old or the new configuration, never a mix.
-pub async fn replace_config(db: &DatabaseConnection, config: &super::ValidConfig) -> Result<(), ProfilingError> {
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    profile_stage_fields::Entity::delete_many().exec(&txn).await?;
-    profile_stages::Entity::delete_many().exec(&txn).await?;
-    profile_fields::Entity::delete_many().exec(&txn).await?;
-    for (i, f) in config.fields.iter().enumerate() {
-        profile_fields::ActiveModel {
-            key: Set(f.key.to_string()),
-            label: Set(f.label.clone()),
-            help: Set(f.help.clone()),
-            kind: Set(serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
-            target: Set(f.target.to_string()),
-            validation: Set(serde_json::to_value(&f.validation).unwrap_or(Value::Null)),
-            claims: Set(json!(f.claims)),
-            user_editable: Set(f.user_editable),
-            position: Set(i as i32),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-    }
-    for (i, s) in config.stages.iter().enumerate() {
-        let (kind, min_logins, context_name, tags) = match &s.trigger {
-            Trigger::Signup => ("signup", None, None, json!([])),
-            Trigger::Login { min_logins } => ("login", Some(*min_logins as i32), None, json!([])),
-            Trigger::Context { name, tags } => ("context", None, Some(name.clone()), json!(tags)),
-        };
-        profile_stages::ActiveModel {
-            key: Set(s.key.to_string()),
-            title: Set(s.title.clone()),
-            intro: Set(s.intro.clone()),
-            position: Set(i as i32),
-            trigger_kind: Set(kind.to_string()),
-            min_logins: Set(min_logins),
-            context_name: Set(context_name),
-            context_tags: Set(tags),
-            condition: Set(s.when.as_ref().and_then(|c| serde_json::to_value(c).ok())),
-            skippable: Set(s.skippable),
-            cooldown_days: Set(s.cooldown.days.map(|d| d as i32)),
-            cooldown_logins: Set(s.cooldown.logins.map(|n| n as i32)),
-            enabled: Set(s.enabled),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        let mut seen = std::collections::BTreeSet::new();
-        for (j, field) in s.fields.iter().enumerate() {
-            if !seen.insert(field.clone()) {
-                continue;
-            }
-            profile_stage_fields::ActiveModel {
-                stage_key: Set(s.key.to_string()),
-                field_key: Set(field.to_string()),
-                position: Set(j as i32),
-            }
-            .insert(&txn)
-            .await?;
-        }
-    }
-    txn.commit().await?;
-    Ok(())
-}
-
-/// On first start: the shipped defaults (the seed scenario), unless anything is configured.
-pub async fn seed_defaults_if_empty(db: &DatabaseConnection) -> Result<bool, ProfilingError> {
-    let fields = profile_fields::Entity::find().count(db).await?;
-    let stages = profile_stages::Entity::find().count(db).await?;
-    if fields > 0 || stages > 0 {
-        return Ok(false);
-    }
-    replace_config(db, &super::ValidConfig::defaults()).await?;
-    tracing::info!("profiling configuration seeded from the shipped defaults");
-    Ok(true)
-}
-
-// ---------------------------------------------------------------------------------------
-// Facts and history
+use super::{
+    events::{history_for, NewEvent},
+    load_config, ProfilingError,
+};
 
 pub async fn facts_for(db: &impl ConnectionTrait, user: &users::Model) -> Result<ProfileFacts, DbErr> {
     let identity_claims = identities::Entity::find()
@@ -217,72 +44,6 @@ pub async fn facts_for(db: &impl ConnectionTrait, user: &users::Model) -> Result
         logins_count: user.logins_count.max(0) as u32,
     })
 }
-
-pub async fn history_for(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<PastEvent>, DbErr> {
-    let rows = prompt_events::Entity::find()
-        .filter(prompt_events::Column::UserId.eq(user_id))
-        .order_by_asc(prompt_events::Column::Id)
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| {
-            let kind = EventKind::parse(&r.kind)?;
-            let declined = r.fields.get("declined").and_then(|d| serde_json::from_value(d.clone()).ok()).unwrap_or_default();
-            Some(PastEvent {
-                stage: FieldKey::parse(&r.stage_key).ok()?,
-                kind,
-                at: r.created_at,
-                login_number: r.login_number.max(0) as u32,
-                declined,
-            })
-        })
-        .collect())
-}
-
-fn moment_parts(moment: &Moment) -> (&'static str, Option<String>) {
-    match moment {
-        Moment::Signup => ("signup", None),
-        Moment::Login { .. } => ("login", None),
-        Moment::Context { name, .. } => ("context", Some(name.clone())),
-    }
-}
-
-/// One prompt event about to be recorded: what happened to which stage, for whom, when.
-struct NewEvent<'a> {
-    user_id: &'a str,
-    stage: &'a FieldKey,
-    kind: EventKind,
-    moment: &'a Moment,
-    /// The login it happened at (the user's `logins_count` then).
-    login_number: i32,
-    /// `asked`, `answered`, `declined`: the fields involved, for analytics.
-    fields: Value,
-    at: DateTime<Utc>,
-}
-
-impl NewEvent<'_> {
-    async fn record(self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
-        let (trigger, context) = moment_parts(self.moment);
-        prompt_events::ActiveModel {
-            user_id: Set(self.user_id.to_string()),
-            stage_key: Set(self.stage.to_string()),
-            kind: Set(self.kind.as_str().to_string()),
-            trigger_kind: Set(trigger.to_string()),
-            context_name: Set(context),
-            fields: Set(self.fields),
-            login_number: Set(self.login_number),
-            created_at: Set(self.at),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-        Ok(())
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Decisions and writes
 
 /// Writes claim-supplied values with `claim:<connection>:<claim>` provenance.
 async fn apply_claim_fills(
@@ -358,7 +119,7 @@ pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment
         let facts = facts_for(db, &user).await?;
         let history = history_for(db, user_id).await?;
         if !matches!(moment, Moment::Context { .. }) {
-            for stage in super::engine::newly_abandoned(&config, &history, facts.logins_count) {
+            for stage in crate::profiling::engine::newly_abandoned(&config, &history, facts.logins_count) {
                 let kind = EventKind::Abandoned;
                 NewEvent { user_id, stage: &stage, kind, moment, login_number: user.logins_count, fields: json!({}), at: now }
                     .record(db)
@@ -473,6 +234,7 @@ pub fn login_moment(logins_count: i32) -> Moment {
 mod tests {
     use super::*;
     use crate::profile::Email;
+    use crate::profiling::ssr::{events::history_for, seed_defaults_if_empty};
     use crate::{auth::accounts::sign_up_with_password, profile::store::record_login};
     use sea_orm::sea_query::Expr;
 
@@ -484,12 +246,6 @@ mod tests {
     fn form(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<String>> {
         pairs.iter().map(|(k, v)| (k.to_string(), vec![v.to_string()])).collect()
     }
-
-    crate::db_test!(the_defaults_round_trip_through_the_database, |db| {
-        assert!(seed_defaults_if_empty(db).await.unwrap());
-        assert!(!seed_defaults_if_empty(db).await.unwrap(), "seeded once");
-        assert_eq!(load_config(db).await.unwrap(), ProfilingConfig::defaults());
-    });
 
     crate::db_test!(signup_asks_names_then_saves_them_with_user_provenance, |db| {
         seed_defaults_if_empty(db).await.unwrap();

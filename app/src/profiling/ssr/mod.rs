@@ -1,0 +1,57 @@
+//! Progressive profiling on the server: the configuration in the database (`config_store`),
+//! the history of prompts (`events`), and the flow that follows the engine's decisions —
+//! claim values copied in, answers saved, skips recorded (`flow`).
+
+mod config_store;
+mod events;
+mod flow;
+
+pub use config_store::{load_config, replace_config, seed_defaults_if_empty};
+pub use events::history_for;
+pub use flow::{answer_stage, current_value, facts_for, login_moment, next_prompt, skip_stage, write_values};
+
+use std::collections::BTreeMap;
+
+use sea_orm::DbErr;
+
+use super::AnswerProblem;
+use crate::profile::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfilingError {
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error("the stored profiling configuration is unreadable: {0}")]
+    Corrupt(String),
+    #[error("that question stage is not open for you now")]
+    StageNotOpen,
+    #[error("this stage cannot be skipped")]
+    NotSkippable,
+    #[error("some answers need attention")]
+    Invalid(BTreeMap<String, AnswerProblem>),
+    #[error("the profile changed while saving; please try again")]
+    Conflict,
+}
+
+/// What the person is told, with the status set once here for every page and server function.
+impl From<ProfilingError> for crate::error::AppError {
+    fn from(err: ProfilingError) -> Self {
+        use crate::error::AppError;
+        match err {
+            ProfilingError::Invalid(problems) => AppError::Invalid(problems.into_iter().map(|(k, v)| (k, v.to_string())).collect()),
+            ProfilingError::StageNotOpen => AppError::Conflict("These questions are no longer open. Reload the page.".into()),
+            ProfilingError::NotSkippable => AppError::BadRequest("These questions cannot be skipped.".into()),
+            ProfilingError::Conflict => AppError::Conflict("Your profile changed meanwhile. Please try again.".into()),
+            other => crate::error::ssr::internal("progressive profiling", other),
+        }
+    }
+}
+
+impl From<StoreError> for ProfilingError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict => ProfilingError::Conflict,
+            StoreError::Db(e) => ProfilingError::Db(e),
+        }
+    }
+}
