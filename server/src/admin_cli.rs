@@ -154,7 +154,7 @@ pub async fn users(settings: &Settings, action: &UsersCommand) -> Result<(), Com
     let result = match action {
         UsersCommand::Import { file } => {
             let text = std::fs::read_to_string(file).doing(format!("cannot read {}", file.display()))?;
-            let users = bulk::parse(&text).doing("reading the users file")?;
+            let users = bulk::format::parse(&text).doing("reading the users file")?;
             let report = bulk::import(&db, &users).await.doing("importing users")?;
             for (i, why) in &report.skipped {
                 eprintln!("skipped user {i}: {why}");

@@ -190,6 +190,29 @@ async fn blocking_and_erasing_delete_the_session_records(backend: Backend) {
 }
 crate::on_both_databases!(blocking_and_erasing_delete_the_session_records);
 
+/// A blocked account's session gets nothing: the block may come from anywhere (an import, a
+/// second instance, SQL) before its session records go. `/api/me/export` once read the
+/// session its own way and handed a blocked person their data.
+async fn a_blocked_account_cannot_read_or_download_its_profile(backend: Backend) {
+    use app::entities::users;
+    use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app_on(backend, "").await;
+    let a = browser();
+    app.sign_up(&a, "blocked@example.com").await;
+    let id = app.me(&a).await["user_id"].as_str().unwrap().to_string();
+    assert_eq!(a.get(app.url("/api/me/export")).send().await.unwrap().status(), StatusCode::OK);
+    users::Entity::update_many()
+        .col_expr(users::Column::Blocked, Expr::value(true))
+        .filter(users::Column::Id.eq(&id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    for path in ["/api/me/export", "/api/me"] {
+        assert_eq!(a.get(app.url(path)).send().await.unwrap().status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+}
+crate::on_both_databases!(a_blocked_account_cannot_read_or_download_its_profile);
+
 /// Whether the session store still holds a record with `id`.
 async fn stored_session(app: &TestApp, id: &str) -> bool {
     let backend = app.db.get_database_backend();

@@ -71,3 +71,20 @@ async fn details_are_edited_with_the_stage_rules_and_provider_synced_values_are_
     assert_eq!(me["provenance"]["user_metadata.company"]["source"], "user");
     assert_eq!(me["given_name"], "Grace");
 }
+
+#[tokio::test]
+async fn editing_a_first_or_last_name_updates_the_displayed_name() {
+    let app = spawn_app().await;
+    app.sign_up(&app.client, "ada@example.com").await;
+    let save = |pairs: Vec<(&'static str, &'static str)>| {
+        app.client.post(app.url(app::account::details::UpdateMyDetails::PATH)).form(&pairs).send()
+    };
+    let saved = save(vec![("answers[given_name]", "Ada"), ("answers[family_name]", "Lovelace")]).await.unwrap();
+    assert!(saved.status().is_success(), "{}", saved.status());
+    assert_eq!(app.me(&app.client).await["name"], "Ada Lovelace");
+    let saved = save(vec![("answers[given_name]", "Augusta")]).await.unwrap();
+    assert!(saved.status().is_success(), "{}", saved.status());
+    let me = app.me(&app.client).await;
+    assert_eq!((&me["given_name"], &me["name"]), (&serde_json::json!("Augusta"), &serde_json::json!("Augusta Lovelace")));
+    assert_eq!(me["provenance"]["name"]["source"], "user");
+}

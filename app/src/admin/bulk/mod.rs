@@ -6,16 +6,17 @@
 //! An import is checked whole before anything is written, and written in one transaction:
 //! a file with a problem changes nothing and every problem is listed. Users whose email or
 //! provider account already exists here are skipped and reported, never overwritten.
+//!
+//! `format` reads and checks the file; this module writes it and reads it back out.
 
-use std::collections::BTreeSet;
+pub mod format;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     Set,
 };
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use super::users::Cursor;
 use crate::{
@@ -23,69 +24,10 @@ use crate::{
     identity::PASSWORD_CONNECTION,
     profile::{
         store::{self, NewProfile, ProfileWrite, StoreError, TextAttribute},
-        validate_metadata, Email, EmailEvidence, MetadataLimits, Source,
+        Email, EmailEvidence, Source,
     },
 };
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BulkIdentity {
-    pub connection: String,
-    #[serde(default)]
-    pub provider: Option<String>,
-    pub user_id: String,
-    #[serde(rename = "isSocial", default)]
-    pub is_social: bool,
-    #[serde(rename = "profileData", default, skip_serializing_if = "Option::is_none")]
-    pub profile_data: Option<Value>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PasswordHashValue {
-    pub value: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CustomPasswordHash {
-    pub algorithm: String,
-    pub hash: PasswordHashValue,
-}
-
-/// One user in Auth0's bulk format. Unknown keys are ignored (Auth0 exports carry more).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct BulkUser {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub email_verified: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nickname: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub picture: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub locale: Option<String>,
-    #[serde(default)]
-    pub blocked: bool,
-    #[serde(default)]
-    pub user_metadata: Map<String, Value>,
-    #[serde(default)]
-    pub app_metadata: Map<String, Value>,
-    #[serde(default)]
-    pub identities: Vec<BulkIdentity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_password_hash: Option<CustomPasswordHash>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logins_count: Option<i32>,
-}
+use format::{problems, BulkIdentity, BulkUser, CustomPasswordHash, PasswordHashValue};
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -105,70 +47,6 @@ pub enum BulkError {
     Db(#[from] DbErr),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// Parses a file: a JSON array, or one JSON object per line (Auth0's export jobs write
-/// NDJSON).
-pub fn parse(text: &str) -> Result<Vec<BulkUser>, BulkError> {
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('[') {
-        return serde_json::from_str(trimmed).map_err(|e| BulkError::Format(e.to_string()));
-    }
-    trimmed
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str(l).map_err(|e| BulkError::Format(format!("line {}: {e}", i + 1))))
-        .collect()
-}
-
-/// Every problem in `users`, each naming the user by its position (and email).
-pub fn problems(users: &[BulkUser]) -> Vec<String> {
-    let limits = MetadataLimits::default();
-    let mut out = Vec::new();
-    let mut emails = BTreeSet::new();
-    let mut accounts = BTreeSet::new();
-    for (i, u) in users.iter().enumerate() {
-        let who = format!("user {i} ({})", u.email.as_deref().unwrap_or("no email"));
-        if let Some(email) = &u.email {
-            match Email::parse(email) {
-                Ok(e) if !emails.insert(e.normalized()) && u.custom_password_hash.is_some() => {
-                    out.push(format!("{who}: a second password account with this email"))
-                }
-                Ok(_) => {}
-                Err(e) => out.push(format!("{who}: {e}")),
-            }
-        }
-        if let Some(id) = &u.user_id {
-            if id.is_empty() || id.len() > 64 {
-                out.push(format!("{who}: user_id must be 1–64 characters"));
-            }
-        }
-        for (which, value) in [("user_metadata", &u.user_metadata), ("app_metadata", &u.app_metadata)] {
-            if let Err(e) = validate_metadata(&Value::Object(value.clone()), &limits) {
-                out.push(format!("{who}: {which}: {e}"));
-            }
-        }
-        for identity in &u.identities {
-            if identity.connection.trim().is_empty() || identity.user_id.trim().is_empty() {
-                out.push(format!("{who}: every identity needs a connection and a user_id"));
-            } else if !accounts.insert((identity.connection.clone(), identity.user_id.clone())) {
-                out.push(format!("{who}: identity {}|{} appears twice", identity.connection, identity.user_id));
-            }
-        }
-        if let Some(hash) = &u.custom_password_hash {
-            if hash.algorithm != "argon2" || !hash.hash.value.starts_with("$argon2") {
-                out.push(format!("{who}: only argon2 password hashes can be imported (got `{}`)", hash.algorithm));
-            }
-            if u.email.is_none() {
-                out.push(format!("{who}: a password account needs an email"));
-            }
-        }
-        if u.email.is_none() && u.identities.is_empty() {
-            out.push(format!("{who}: needs an email or an identity to sign in with"));
-        }
-    }
-    out
 }
 
 /// Imports `users` (see the module docs).
@@ -363,6 +241,7 @@ pub async fn export<F: FnMut(BulkUser) -> std::io::Result<()>>(
 #[cfg(all(test, feature = "test-support"))]
 mod tests {
     use super::*;
+    use format::parse;
 
     async fn sample() -> String {
         let hash = crate::auth::password::ssr::hash_password("a long passphrase".into()).await.unwrap();
