@@ -13,8 +13,6 @@ pub use field_editor::FieldEditPage;
 pub use list::QuestionsPage;
 pub use stage_editor::StageEditPage;
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 
 use super::questions::{FieldForm, StageForm};
@@ -70,8 +68,10 @@ pub async fn question_action(kind: String, key: String, action: String) -> Resul
         ("stage", "disable") => Edit::SetStageEnabled(key, false),
         _ => return Err(AppError::BadRequest("Unknown action.".into())),
     };
-    ssr::apply(&state, &me, edit, |p| BTreeMap::from([(String::new(), p.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]))
-        .await
+    ssr::apply(&state, &me, edit, |p| {
+        std::collections::BTreeMap::from([(String::new(), p.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))])
+    })
+    .await
 }
 
 #[cfg(feature = "ssr")]
