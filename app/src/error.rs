@@ -80,13 +80,18 @@ impl FromServerFnError for AppError {
     }
 }
 
-/// `err` and each of its causes, as one line: "opening the database: connection refused".
+/// `err` and each of its causes, as one line: "opening the database: connection refused". A
+/// cause whose words an error already printed (many include their source in their message)
+/// is not repeated.
 pub fn cause_chain(err: &dyn std::error::Error) -> String {
     let mut chain = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
+        let text = cause.to_string();
+        if !chain.contains(&text) {
+            chain.push_str(": ");
+            chain.push_str(&text);
+        }
         source = cause.source();
     }
     chain
@@ -105,9 +110,9 @@ pub mod ssr {
     }
 
     /// Sets the status of the page being rendered to match `err` (and `Retry-After` when it
-    /// says how long to wait), and returns it. For the guards and the not-found pages a page
-    /// render passes through: a server function called over HTTP gets its status from the
-    /// server's `server_fn_errors` layer instead, from the error it returns.
+    /// says how long to wait), and returns it. Only for errors a page render shows as the
+    /// page — the guards, not-found pages, a GET form's refusal: a server function called
+    /// over HTTP gets its status from the server's `server_fn_errors` layer, from the error.
     pub fn set_status(err: AppError) -> AppError {
         if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             if let Ok(code) = axum::http::StatusCode::from_u16(err.status_code()) {
@@ -180,6 +185,19 @@ mod tests {
         for err in all {
             assert!((400..600).contains(&err.status_code()), "{err:?}");
         }
+    }
+
+    #[test]
+    fn a_cause_chain_names_each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("opening the database: {0}")]
+        struct Open(#[source] std::io::Error);
+        #[derive(Debug, thiserror::Error)]
+        #[error("migrating")]
+        struct Migrate(#[source] std::io::Error);
+        let refused = || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        assert_eq!(cause_chain(&Open(refused())), "opening the database: connection refused");
+        assert_eq!(cause_chain(&Migrate(refused())), "migrating: connection refused");
     }
 
     #[test]

@@ -99,7 +99,11 @@ pub async fn admin(settings: &Settings, action: &AdminCommand) -> Result<(), Com
         }),
     };
     db.close().await.ok();
-    result.doing("changing admin rights")
+    result.map_err(|err| match err {
+        // Refusals say what to do; only a database failure is a failure.
+        app::auth::roles::GrantError::Db(e) => CommandError::Failed { doing: "changing admin rights".into(), cause: Box::new(e) },
+        refused => CommandError::Refused(refused.to_string()),
+    })
 }
 
 pub async fn token(settings: &Settings, action: &TokenCommand) -> Result<(), CommandError> {
@@ -112,7 +116,7 @@ pub async fn token(settings: &Settings, action: &TokenCommand) -> Result<(), Com
                 .filter(|s| !s.is_empty())
                 .map(|s| s.parse::<api_tokens::Scope>())
                 .collect::<Result<Vec<_>, _>>()
-                .doing("reading the scopes")?;
+                .map_err(|e| CommandError::Refused(e.to_string()))?;
             let expires = expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
             let (info, secret) = api_tokens::ssr::create(&db, name, &scopes, ("cli", None), expires).await.doing("creating the token")?;
             eprintln!(

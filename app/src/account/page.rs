@@ -35,10 +35,8 @@ pub async fn unlink_account(connection: String, subject: String) -> Result<(), A
 pub async fn forget_my_answer(key: String) -> Result<(), AppError> {
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    super::self_service::forget_answer(&state.db, &me.user_id, &key)
-        .await
-        .map(|_| ())
-        .map_err(|e| crate::error::ssr::internal("forgetting an answer", e))
+    super::self_service::forget_answer(&state.db, &me.user_id, &key).await?;
+    Ok(())
 }
 
 /// Erases the signed-in person's account. Needs the explicit confirmation, and the password
@@ -54,7 +52,7 @@ pub async fn delete_my_account(confirm: Option<String>, password: Option<String>
         return Err(AppError::BadRequest("Tick the box to confirm that you want your account deleted.".into()));
     }
     crate::auth::ssr::confirm_own_password(&state, &me.user_id, password.unwrap_or_default()).await?;
-    super::self_service::erase_account(&state.db, &me.user_id, "user").await.map_err(|e| internal("erasing an account", e))?;
+    crate::profile::store::erase_account(&state.db, &me.user_id, "user").await.map_err(|e| internal("erasing an account", e))?;
     crate::auth::session::sign_out(&session).await?;
     leptos_axum::redirect("/?deleted=1");
     Ok(())

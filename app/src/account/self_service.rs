@@ -1,17 +1,14 @@
-//! What people can do with their own data (server only): download it, forget an answer,
-//! erase the account. Erasure leaves one audit entry that names no one.
+//! What people can do with their own data (server only): download it and forget an answer.
+//! Erasing the account is the profile store's (`profile::store::erase_account`).
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{DatabaseConnection, DbErr};
 use serde_json::{json, Value};
 
-use crate::{
-    entities::{prompt_events, users},
-    profile::{
-        store::{self, ProfileWrite, StoreError},
-        view::ssr::load_user_profile,
-        Source,
-    },
+use crate::profile::{
+    store::{self, ProfileWrite, StoreError},
+    view::ssr::load_user_profile,
+    Source,
 };
 
 /// Everything AskOnce holds about `user_id`, as one JSON document: the profile (identities
@@ -25,27 +22,8 @@ pub async fn export_my_data(db: &DatabaseConnection, user_id: &str) -> Result<Op
     Ok(Some(json!({
         "exported_at": Utc::now(),
         "profile": profile,
-        "prompt_history": prompt_history(db, user_id).await?,
+        "prompt_history": crate::profiling::ssr::prompt_history(db, user_id).await?,
     })))
-}
-
-/// The questions shown to `user_id`, answered and skipped, oldest first, as the export and
-/// the console show them.
-pub async fn prompt_history(db: &DatabaseConnection, user_id: &str) -> Result<Vec<Value>, DbErr> {
-    Ok(prompt_events::Entity::find()
-        .filter(prompt_events::Column::UserId.eq(user_id))
-        .order_by_asc(prompt_events::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| {
-            json!({
-                "stage": e.stage_key, "event": e.kind, "trigger": e.trigger_kind,
-                "context": e.context_name, "fields": e.fields, "login_number": e.login_number,
-                "at": e.created_at,
-            })
-        })
-        .collect())
 }
 
 /// Clears one `user_metadata` answer (and its provenance); the matching stage may ask it
@@ -65,22 +43,6 @@ pub async fn forget_answer(db: &DatabaseConnection, user_id: &str, key: &str) ->
     Err(StoreError::Conflict)
 }
 
-/// Removes the user and, through the schema's cascades, their identities, password and
-/// prompt history; records an audit entry without personal data. Their other browser
-/// sessions end at their next request (the session user no longer exists).
-#[tracing::instrument(skip(db))]
-pub async fn erase_account(db: &DatabaseConnection, user_id: &str, actor_kind: &str) -> Result<bool, DbErr> {
-    let txn = crate::db::begin_write(db).await?;
-    let deleted = users::Entity::delete_by_id(user_id.to_string()).exec(&txn).await?.rows_affected;
-    if deleted == 0 {
-        txn.rollback().await?;
-        return Ok(false);
-    }
-    crate::audit::record(&txn, actor_kind, None, "account.erased", Some(user_id), json!({})).await?;
-    txn.commit().await?;
-    Ok(true)
-}
-
 #[cfg(all(test, feature = "test-support"))]
 mod tests {
     use super::*;
@@ -94,6 +56,11 @@ mod tests {
             Moment,
         },
     };
+    use crate::{
+        entities::{prompt_events, users},
+        profile::store::erase_account,
+    };
+    use sea_orm::EntityTrait;
     use sea_orm::PaginatorTrait;
     use std::collections::BTreeMap;
 

@@ -19,8 +19,11 @@ pub async fn analytics_report(from: String, to: String) -> Result<Report, AppErr
     let period = if from.trim().is_empty() && to.trim().is_empty() {
         super::analytics::Period::last_days(chrono::Utc::now().date_naive(), 30)
     } else {
+        // A GET form: the analytics page renders this refusal, and answers 400 with it.
         super::analytics::Period::parse(&from, &to).ok_or_else(|| {
-            AppError::BadRequest("Choose a start date on or before the end date (YYYY-MM-DD), at most ten years apart.".into())
+            crate::error::ssr::set_status(AppError::BadRequest(
+                "Choose a start date on or before the end date (YYYY-MM-DD), at most ten years apart.".into(),
+            ))
         })?
     };
     super::analytics::ssr::report(&state.db, period).await.map_err(|e| crate::error::ssr::internal("analytics", e))

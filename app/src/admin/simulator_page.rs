@@ -20,11 +20,12 @@ pub async fn simulate(
     if user.trim().is_empty() {
         return Ok(None);
     }
+    // A GET form: the simulator page renders these refusals, and answers 400 with them.
+    use crate::error::ssr::{internal, set_status};
     let moment = super::simulator::moment_from_form(&event, login_number.as_deref(), context.as_deref(), tags.as_deref())
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let simulation =
-        super::simulator::ssr::simulate(&state.db, &user, moment).await.map_err(|e| crate::error::ssr::internal("simulating", e))?;
-    simulation.map(Some).ok_or_else(|| AppError::BadRequest(format!("No user has the id or email “{}”.", user.trim())))
+        .map_err(|e| set_status(AppError::BadRequest(e.to_string())))?;
+    let simulation = super::simulator::ssr::simulate(&state.db, &user, moment).await.map_err(|e| internal("simulating", e))?;
+    simulation.map(Some).ok_or_else(|| set_status(AppError::BadRequest(format!("No user has the id or email “{}”.", user.trim()))))
 }
 
 fn moment_text(m: &Moment) -> String {

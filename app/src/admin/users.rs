@@ -158,7 +158,7 @@ impl From<crate::profile::store::StoreError> for DirectoryError {
     }
 }
 
-/// What the console and server functions tell the admin, with the status set once here.
+/// What the person is told; the HTTP status follows from the `AppError` (`AppError::status_code`).
 #[cfg(feature = "ssr")]
 impl From<DirectoryError> for crate::error::AppError {
     fn from(err: DirectoryError) -> Self {
@@ -345,7 +345,7 @@ pub mod ssr {
 
     /// Deletes a user and everything about them (see `erase_account`).
     pub async fn delete(db: &DatabaseConnection, user_id: &str, actor: (&str, Option<&str>)) -> Result<(), DirectoryError> {
-        if crate::account::self_service::erase_account(db, user_id, actor.0).await? {
+        if crate::profile::store::erase_account(db, user_id, actor.0).await? {
             Ok(())
         } else {
             Err(DirectoryError::NotFound)

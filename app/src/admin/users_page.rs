@@ -14,11 +14,13 @@ use crate::{error::AppError, profile::UserProfile};
 
 #[server(endpoint = "admin/users/search")]
 pub async fn search_users(q: String, from: Option<String>) -> Result<UserPage, AppError> {
+    use crate::error::ssr::set_status;
     let (state, _) = super::access::ssr::require_admin().await?;
     let cursor = match from.as_deref().filter(|f| !f.is_empty()) {
         Some(f) => Some(
             super::users::Cursor::decode(f)
-                .ok_or_else(|| AppError::BadRequest("That page link is invalid; start from the first page.".into()))?,
+                // The list page renders this: the page answers 400 too.
+                .ok_or_else(|| set_status(AppError::BadRequest("That page link is invalid; start from the first page.".into())))?,
         ),
         None => None,
     };
@@ -43,7 +45,7 @@ pub async fn admin_user(id: String) -> Result<AdminUserView, AppError> {
         .map_err(|e| internal("loading a user", e))?
         // The user page renders this: an unknown id is a 404 page.
         .ok_or_else(|| set_status(AppError::NotFound))?;
-    let history = crate::account::self_service::prompt_history(&state.db, &id).await.map_err(|e| internal("loading a user", e))?;
+    let history = crate::profiling::ssr::prompt_history(&state.db, &id).await.map_err(|e| internal("loading a user", e))?;
     let raw = serde_json::to_string_pretty(&profile).unwrap_or_default();
     Ok(AdminUserView { profile, history, raw })
 }

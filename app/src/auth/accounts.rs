@@ -6,7 +6,6 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTr
 use serde_json::json;
 
 use super::password::{check_new_password, ssr as hashing, PasswordProblem};
-// Re-exported for callers still naming it here; it belongs to `identity`.
 use crate::identity::PASSWORD_CONNECTION;
 use crate::{
     entities::{identities, password_credentials, users},

@@ -196,7 +196,7 @@ fn linkedin(raw: &Value) -> NormalizedAttributes {
 }
 
 /// Values derived when the provider left them out, as Auth0 does: `name` from the given and
-/// family names (or the email), `nickname` from the email's local part.
+/// family names (`profile::names`), `nickname` from the email's local part.
 fn fill_derived(attrs: &mut NormalizedAttributes) {
     if attrs.name.is_none() {
         attrs.name = crate::profile::names::derived_name(attrs.given_name.as_deref(), attrs.family_name.as_deref());

@@ -55,7 +55,7 @@ impl From<StoreError> for IdentityError {
     }
 }
 
-/// What the person is told, with the status set once here for every page and server function.
+/// What the person is told; the HTTP status follows from the `AppError` (`AppError::status_code`).
 impl From<IdentityError> for crate::error::AppError {
     fn from(err: IdentityError) -> Self {
         use crate::error::AppError;

@@ -1,5 +1,5 @@
-//! The profile store: the only code that reads profile values off a `users` row or writes
-//! them. Every write — a login's claims, answers, self-service edits, the console, the API,
+//! The profile store: the only code that writes profile values, and the readers of a
+//! `users` row's attributes that the engine and the forms share. Every write — a login's claims, answers, self-service edits, the console, the API,
 //! an import — is one [`ProfileWrite`]: values with their provenance, `name` kept in step
 //! with the first and last names, `email_verified` derived from the evidence for exactly the
 //! stored address, and `version` bumped by compare-and-swap, so two writers that read the same
@@ -26,6 +26,16 @@ pub enum StoreError {
     Conflict,
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+/// What the person is told: a conflict is theirs to retry; anything else is ours.
+impl From<StoreError> for crate::error::AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict => crate::error::AppError::Conflict("Your profile changed meanwhile. Please try again.".into()),
+            StoreError::Db(e) => crate::error::ssr::internal("profile store", e),
+        }
+    }
 }
 
 /// How many times a writer re-reads and re-applies its change after a [`StoreError::Conflict`]
@@ -197,6 +207,25 @@ pub async fn record_login(db: &impl ConnectionTrait, user_id: &str, ip: Option<S
 }
 
 // ---------------------------------------------------------------------------------------
+// Erasing
+
+/// Removes the user and, through the schema's cascades, their identities, password and
+/// prompt history; records an audit entry without personal data. Their other browser
+/// sessions end at their next request (the session user no longer exists).
+#[tracing::instrument(skip(db))]
+pub async fn erase_account(db: &sea_orm::DatabaseConnection, user_id: &str, actor_kind: &str) -> Result<bool, DbErr> {
+    let txn = crate::db::begin_write(db).await?;
+    let deleted = users::Entity::delete_by_id(user_id.to_string()).exec(&txn).await?.rows_affected;
+    if deleted == 0 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    crate::audit::record(&txn, actor_kind, None, "account.erased", Some(user_id), json!({})).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+// ---------------------------------------------------------------------------------------
 // Writing
 
 /// One change to a profile read as `user`, applied by [`ProfileWrite::commit`] only if nobody
@@ -315,9 +344,16 @@ impl<'u> ProfileWrite<'u> {
         let mut next = self.next.clone();
         let mut provenance = self.provenance.clone();
         if let (false, Some(source)) = (self.name_set, &self.parts_source) {
-            if let Some(name) = name_following_parts(self.user.name.as_deref(), name_parts(self.user), name_parts(&next)) {
-                provenance.insert(RootAttribute::Name.as_str().to_string(), json!({ "source": source, "at": self.now }));
-                next.name = Some(name);
+            match name_following_parts(self.user.name.as_deref(), name_parts(self.user), name_parts(&next)) {
+                Some(Some(name)) => {
+                    provenance.insert(RootAttribute::Name.as_str().to_string(), json!({ "source": source, "at": self.now }));
+                    next.name = Some(name);
+                }
+                Some(None) => {
+                    provenance.remove(RootAttribute::Name.as_str());
+                    next.name = None;
+                }
+                None => {}
             }
         }
         if let Some(evidence) = &self.evidence {

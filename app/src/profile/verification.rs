@@ -68,12 +68,6 @@ impl EmailEvidence {
 /// The provenance key the evidence is kept under.
 pub const PROVENANCE_KEY: &str = "email_verified";
 
-/// Whether `evidence` would change a profile whose flag is `verified` and whose provenance is
-/// `provenance` (so an unchanged derivation writes nothing).
-pub fn evidence_changes(verified: bool, provenance: &Value, evidence: Option<&EmailEvidence>) -> bool {
-    verified != evidence.is_some() || provenance.get(PROVENANCE_KEY) != evidence.map(EmailEvidence::to_provenance).as_ref()
-}
-
 /// Records `evidence` in `provenance` (or removes a stale record); returns the flag to store.
 pub fn record_evidence(provenance: &mut serde_json::Map<String, Value>, evidence: Option<&EmailEvidence>) -> bool {
     match evidence {
@@ -134,8 +128,7 @@ mod tests {
         let e = google("ada@example.com");
         let mut provenance = serde_json::Map::new();
         assert!(record_evidence(&mut provenance, Some(&e)));
-        assert!(!evidence_changes(true, &Value::Object(provenance.clone()), Some(&e)));
-        assert!(evidence_changes(false, &Value::Object(provenance.clone()), Some(&e)));
+        assert_eq!(provenance.get(PROVENANCE_KEY), Some(&e.to_provenance()));
         assert!(!record_evidence(&mut provenance, None));
         assert!(provenance.is_empty());
     }

@@ -81,7 +81,7 @@ pub async fn import(db: &DatabaseConnection, users: &[BulkUser]) -> Result<Impor
         }
         let id = match &u.user_id {
             Some(id) if users::Entity::find_by_id(id.clone()).count(&txn).await? == 0 => id.clone(),
-            _ => uuid::Uuid::now_v7().to_string(),
+            _ => store::new_user_id(),
         };
         let new = NewProfile { id: id.clone(), created_at: u.created_at.unwrap_or(now), logins_count: u.logins_count.unwrap_or(0) };
         let empty = store::insert_empty(&txn, new).await?;
@@ -92,8 +92,9 @@ pub async fn import(db: &DatabaseConnection, users: &[BulkUser]) -> Result<Impor
             let evidence = normalized.as_deref().filter(|_| u.email_verified).map(|e| EmailEvidence::new(e, Source::Import, now));
             write.set_email(email.clone(), &source, evidence);
         }
+        // The file's name as given, even when absent: nothing is derived on import.
+        write.set_text(TextAttribute::Name, u.name.clone(), &source);
         for (attr, value) in [
-            (TextAttribute::Name, &u.name),
             (TextAttribute::GivenName, &u.given_name),
             (TextAttribute::FamilyName, &u.family_name),
             (TextAttribute::Nickname, &u.nickname),

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::{
     entities::prompt_events,
@@ -74,4 +74,23 @@ impl NewEvent<'_> {
         .await?;
         Ok(())
     }
+}
+
+/// The questions shown to `user_id`, answered and skipped, oldest first, as the export and
+/// the console show them.
+pub async fn prompt_history(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<Value>, DbErr> {
+    Ok(prompt_events::Entity::find()
+        .filter(prompt_events::Column::UserId.eq(user_id))
+        .order_by_asc(prompt_events::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| {
+            json!({
+                "stage": e.stage_key, "event": e.kind, "trigger": e.trigger_kind,
+                "context": e.context_name, "fields": e.fields, "login_number": e.login_number,
+                "at": e.created_at,
+            })
+        })
+        .collect())
 }

@@ -7,7 +7,7 @@ mod events;
 mod flow;
 
 pub use config_store::{load_config, replace_config, seed_defaults_if_empty};
-pub use events::history_for;
+pub use events::{history_for, prompt_history};
 pub use flow::{answer_stage, current_value, facts_for, login_moment, next_prompt, skip_stage, write_values};
 
 use std::collections::BTreeMap;
@@ -33,7 +33,7 @@ pub enum ProfilingError {
     Conflict,
 }
 
-/// What the person is told, with the status set once here for every page and server function.
+/// What the person is told; the HTTP status follows from the `AppError` (`AppError::status_code`).
 impl From<ProfilingError> for crate::error::AppError {
     fn from(err: ProfilingError) -> Self {
         use crate::error::AppError;
