@@ -3,7 +3,11 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 
+// Checked on the settled page: hydration replaces parts of the document (the title among
+// them), and axe reading it halfway through reported a page without a title (a flake).
 async function expectAccessible(page: Page, what: string) {
+  await hydrated(page);
+  await expect(page).toHaveTitle(/AskOnce/);
   const results = await new AxeBuilder({ page }).analyze();
   const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(bad.map((v) => `${what}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);

@@ -8,9 +8,27 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::profiling::{
+    edit::{Direction, Edit},
     field::{Choice, Validation},
     ConfigProblem, Cooldown, Field, FieldKey, FieldKind, Stage, StageKey, Trigger,
 };
+
+/// The edit a list row's one-click action asks for (`kind`: field | stage; `action`: up |
+/// down | delete | enable | disable); what is wrong with it otherwise.
+pub fn edit_from_action(kind: &str, key: &str, action: &str) -> Result<Edit, String> {
+    let key = FieldKey::parse(key).map_err(|e| e.to_string())?;
+    Ok(match (kind, action) {
+        ("field", "up") => Edit::MoveField(key, Direction::Up),
+        ("field", "down") => Edit::MoveField(key, Direction::Down),
+        ("field", "delete") => Edit::DeleteField(key),
+        ("stage", "up") => Edit::MoveStage(key, Direction::Up),
+        ("stage", "down") => Edit::MoveStage(key, Direction::Down),
+        ("stage", "delete") => Edit::DeleteStage(key),
+        ("stage", "enable") => Edit::SetStageEnabled(key, true),
+        ("stage", "disable") => Edit::SetStageEnabled(key, false),
+        _ => return Err("Unknown action.".into()),
+    })
+}
 
 /// Which form input a problem belongs to (`fields.company.validation.pattern` → `pattern`),
 /// so the console shows it next to that input. Unplaced problems go under `""`.
@@ -294,6 +312,15 @@ pub mod ssr {
 mod tests {
     use super::*;
     use crate::profiling::ProfilingConfig;
+
+    #[test]
+    fn row_actions_become_edits_and_unknown_ones_are_refused() {
+        let key = FieldKey::parse("company").unwrap();
+        assert_eq!(edit_from_action("field", "company", "up"), Ok(Edit::MoveField(key.clone(), Direction::Up)));
+        assert_eq!(edit_from_action("stage", "company", "disable"), Ok(Edit::SetStageEnabled(key, false)));
+        assert_eq!(edit_from_action("field", "company", "enable"), Err("Unknown action.".into()));
+        assert!(edit_from_action("field", "Not A Key", "up").is_err());
+    }
 
     #[test]
     fn the_field_form_round_trips_and_reports_per_input() {

@@ -54,20 +54,8 @@ pub async fn save_stage(#[server(default)] original: Option<String>, form: Stage
 /// `kind`: field | stage; `action`: up | down | delete | enable | disable.
 #[server(endpoint = "admin/questions/action")]
 pub async fn question_action(kind: String, key: String, action: String) -> Result<(), AppError> {
-    use crate::profiling::edit::{Direction, Edit};
     let (state, me) = super::access::ssr::require_admin().await?;
-    let key = crate::profiling::FieldKey::parse(&key).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let edit = match (kind.as_str(), action.as_str()) {
-        ("field", "up") => Edit::MoveField(key, Direction::Up),
-        ("field", "down") => Edit::MoveField(key, Direction::Down),
-        ("field", "delete") => Edit::DeleteField(key),
-        ("stage", "up") => Edit::MoveStage(key, Direction::Up),
-        ("stage", "down") => Edit::MoveStage(key, Direction::Down),
-        ("stage", "delete") => Edit::DeleteStage(key),
-        ("stage", "enable") => Edit::SetStageEnabled(key, true),
-        ("stage", "disable") => Edit::SetStageEnabled(key, false),
-        _ => return Err(AppError::BadRequest("Unknown action.".into())),
-    };
+    let edit = super::questions::edit_from_action(&kind, &key, &action).map_err(AppError::BadRequest)?;
     ssr::apply(&state, &me, edit, |p| {
         std::collections::BTreeMap::from([(String::new(), p.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))])
     })
