@@ -25,3 +25,22 @@ test('without JavaScript: welcome stage and the inline article prompt work as fo
   await expect(page.getByTestId('progressive-prompt')).toHaveCount(0);
   await context.close();
 });
+
+test('without JavaScript: editing your details saves and says so', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto('/login');
+  await page.locator('#signup-email').fill(`nojs-details-${Date.now()}@example.com`);
+  await page.locator('#signup-password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('heading', { name: 'Welcome! What should we call you?' })).toBeVisible();
+
+  await page.goto('/profile');
+  const details = page.locator('section[aria-labelledby="edit-heading"]');
+  await details.getByLabel('First name').fill('Mary');
+  await details.getByRole('button', { name: 'Save' }).click();
+  await expect(page).toHaveURL(/\/profile\?saved=details$/);
+  await expect(details.getByRole('status')).toHaveText('Saved.');
+  await expect(details.getByLabel('First name')).toHaveValue('Mary');
+  await context.close();
+});

@@ -31,7 +31,11 @@ pub async fn my_editable_fields() -> Result<Vec<EditableField>, AppError> {
 pub async fn update_my_details(#[server(default)] answers: BTreeMap<String, String>) -> Result<(), AppError> {
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    ssr::update(&state, &me.user_id, answers).await
+    ssr::update(&state, &me.user_id, answers).await?;
+    // Without JavaScript the browser comes back to the page by this redirect, and the query
+    // is how the page knows to say "Saved." (with JavaScript the client follows it too).
+    leptos_axum::redirect("/profile?saved=details");
+    Ok(())
 }
 
 #[cfg(feature = "ssr")]
@@ -166,7 +170,12 @@ pub fn EditDetails(data: DetailsData) -> impl IntoView {
         Some(Err(AppError::Invalid(map))) => map,
         _ => BTreeMap::new(),
     });
-    let saved = move || matches!(save.value().get(), Some(Ok(())));
+    let query = leptos_router::hooks::use_query_map();
+    // A save in this page (with JavaScript), or the redirect of a plain form post that saved.
+    let saved = move || match save.value().get() {
+        Some(result) => result.is_ok(),
+        None => query.read().get("saved").as_deref() == Some("details"),
+    };
     view! {
         <section class="card" aria-labelledby="edit-heading">
             <h2 id="edit-heading">"Edit your details"</h2>
