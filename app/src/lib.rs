@@ -12,6 +12,7 @@ pub mod account;
 pub mod admin;
 pub mod articles;
 pub mod auth;
+pub mod email;
 pub mod error;
 pub mod home;
 pub mod identity;

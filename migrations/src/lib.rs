@@ -12,6 +12,7 @@ mod m20261122_000003_add_user_search_index;
 mod m20261123_000004_add_primary_identity;
 mod m20261123_000005_reprove_claimed_verification;
 mod m20261124_000006_store_user_search_text;
+mod m20261125_000007_create_email_outbox;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_add_primary_identity::Migration),
             Box::new(m20261123_000005_reprove_claimed_verification::Migration),
             Box::new(m20261124_000006_store_user_search_text::Migration),
+            Box::new(m20261125_000007_create_email_outbox::Migration),
         ]
     }
 }

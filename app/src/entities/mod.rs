@@ -4,6 +4,7 @@
 pub mod api_tokens;
 pub mod articles;
 pub mod audit_log;
+pub mod email_outbox;
 pub mod identities;
 pub mod password_credentials;
 pub mod profile_fields;
