@@ -40,6 +40,30 @@ pub struct Settings {
     /// email. Removing an email here revokes it (at the next restart).
     #[serde(deserialize_with = "email_list")]
     pub admins: Vec<Email>,
+    pub email: EmailSettings,
+}
+
+/// Outgoing email. Every message is queued in the database's outbox first; with no
+/// `smtp_url` it stays there (shown in the console, logged on one line), so a fresh install
+/// works without a mail server.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailSettings {
+    /// The relay: `smtp://user:password@host:587?tls=required` (STARTTLS), `smtps://user:password@host:465`
+    /// (TLS), `smtp://127.0.0.1:1025` (plain, a local catcher only). Unset: outbox only.
+    pub smtp_url: Option<SecretString>,
+    /// The sender, as people see it: `AskOnce <no-reply@example.com>`.
+    pub from: String,
+    /// The longest one delivery may take before it is retried later.
+    pub timeout_secs: u64,
+    /// How often the delivery worker looks for due messages.
+    pub poll_interval_secs: u64,
+}
+
+impl Default for EmailSettings {
+    fn default() -> Self {
+        Self { smtp_url: None, from: "AskOnce <no-reply@askonce.invalid>".into(), timeout_secs: 10, poll_interval_secs: 5 }
+    }
 }
 
 /// A list of addresses; one that is not an address is refused, quoting it.
@@ -309,6 +333,13 @@ mod tests {
     fn the_shipped_example_file_is_valid() {
         let example = include_str!("../../askonce.example.toml");
         parse(example).unwrap();
+    }
+
+    #[test]
+    fn the_smtp_password_never_shows_in_debug_output() {
+        let s = parse("[email]\nsmtp_url = \"smtps://mailer:hunter2@relay.example.com:465\"\n").unwrap();
+        assert!(s.email.smtp_url.is_some());
+        assert!(!format!("{s:?}").contains("hunter2"));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod csrf;
 pub mod form_posts;
 pub mod health;
 pub mod http;
+pub mod mail_worker;
 pub mod me;
 pub mod profiling_cli;
 pub mod rate_limit;

@@ -30,6 +30,8 @@ pub enum StartupError {
     HttpClient(#[source] reqwest::Error),
     #[error("could not seed the default configuration")]
     SeedQuestions(#[source] app::profiling::ssr::ProfilingError),
+    #[error("email settings")]
+    Email(#[from] crate::mail_worker::MailSetupError),
     #[error("could not seed the demo articles")]
     SeedArticles(#[source] sea_orm::DbErr),
 }
@@ -72,6 +74,9 @@ impl Application {
                 }
             }
         });
+
+        // Outgoing email: the outbox's delivery worker (SMTP, or the outbox alone).
+        tokio::spawn(crate::mail_worker::MailWorker::new(db.clone(), &settings.email)?.run());
 
         let addr = settings.server.bind;
         let local = listener.local_addr().map_err(|source| StartupError::Bind { addr, source })?;

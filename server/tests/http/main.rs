@@ -15,7 +15,9 @@ mod attacks_network;
 mod auth;
 mod bench;
 mod cli;
+
 mod concurrency;
+mod email;
 mod linking;
 mod log_secrets;
 mod oidc_security;

@@ -11,6 +11,7 @@ mod accounts;
 pub mod browser;
 pub mod expect;
 pub mod idp;
+pub mod maildev;
 pub mod oidc_provider;
 pub mod own_process;
 mod spawn;

@@ -1,0 +1,77 @@
+//! A real SMTP server for the tests: maildev (npm, installed in `end2end/`), whose REST API
+//! says what arrived. Started per test, on free ports, like the OpenID provider.
+
+use std::{process::Stdio, time::Duration};
+
+use serde_json::Value;
+use tokio::{
+    net::TcpListener,
+    process::{Child, Command},
+};
+
+pub struct MailDev {
+    pub smtp_port: u16,
+    web_port: u16,
+    _child: Child,
+}
+
+async fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port()
+}
+
+impl MailDev {
+    pub async fn start() -> MailDev {
+        let (smtp_port, web_port) = (free_port().await, free_port().await);
+        let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/node_modules/maildev/dist/bin/maildev.js");
+        let child = Command::new("node")
+            .args([bin, "--ip", "127.0.0.1", "--web-ip", "127.0.0.1", "--silent"])
+            .args(["--smtp", &smtp_port.to_string(), "--web", &web_port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node (and `npm ci` in end2end/) is needed for the email tests");
+        let maildev = MailDev { smtp_port, web_port, _child: child };
+        let ready = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                if reqwest::get(maildev.url("/api/email")).await.is_ok_and(|r| r.status().is_success()) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
+        ready.await.expect("maildev did not start within 20 s");
+        maildev
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.web_port)
+    }
+
+    /// The `[email]` table that points AskOnce at this server.
+    pub fn email_config(&self) -> String {
+        format!(
+            "[email]\nsmtp_url = \"smtp://127.0.0.1:{}\"\nfrom = \"AskOnce <no-reply@askonce.test>\"\npoll_interval_secs = 1\n",
+            self.smtp_port
+        )
+    }
+
+    /// Every message that arrived, as maildev describes it (`to`, `subject`, `text`, `html`…).
+    pub async fn messages(&self) -> Vec<Value> {
+        reqwest::get(self.url("/api/email")).await.unwrap().json().await.unwrap()
+    }
+
+    /// The first message to `address`, waiting up to 20 s for it to arrive.
+    pub async fn wait_for(&self, address: &str) -> Value {
+        let found = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                let to_address = |m: &Value| m["to"].as_array().into_iter().flatten().any(|t| t["address"] == address);
+                if let Some(message) = self.messages().await.into_iter().find(to_address) {
+                    return message;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        found.await.unwrap_or_else(|_| panic!("no email to {address} arrived within 20 s"))
+    }
+}
