@@ -98,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/users/:id") view={Lazy::<routes::UserDetailRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("admin/analytics") view={Lazy::<routes::AnalyticsRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("admin/tokens") view={Lazy::<routes::TokensRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/email") view={Lazy::<routes::OutboxRoute>::new()} ssr=SsrMode::InOrder />
                 </Routes>
             </layout::Page>
         </Router>

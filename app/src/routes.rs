@@ -19,6 +19,7 @@ use crate::{
     admin::{
         analytics_page::AnalyticsPage,
         console::AdminHome,
+        outbox_page::OutboxPage,
         questions_page::{FieldEditPage, QuestionsPage, StageEditPage},
         simulator_page::SimulatorPage,
         tokens_page::TokensPage,
@@ -68,4 +69,5 @@ lazy_page! {
     UserDetailRoute => UserDetailPage,
     AnalyticsRoute => AnalyticsPage,
     TokensRoute => TokensPage,
+    OutboxRoute => OutboxPage,
 }

@@ -50,6 +50,7 @@ pub fn AdminFrame(#[prop(into)] title: String, children: ChildrenFn) -> impl Int
         ("/admin/users", "Users"),
         ("/admin/analytics", "Analytics"),
         ("/admin/tokens", "API tokens"),
+        ("/admin/email", "Email"),
     ];
     let heading = title.clone();
     view! {

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::harness::{browser, spawn_app, spawn_app_on, Backend, TestApp, PASSWORD};
 
-const ADMIN_PAGES: [&str; 9] = [
+const ADMIN_PAGES: [&str; 10] = [
     "/admin",
     "/admin/questions",
     "/admin/questions/fields/company",
@@ -19,6 +19,7 @@ const ADMIN_PAGES: [&str; 9] = [
     "/admin/users/some-id",
     "/admin/analytics",
     "/admin/tokens",
+    "/admin/email",
 ];
 
 fn admin_server_fns() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
@@ -40,6 +41,7 @@ fn admin_server_fns() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> 
         (t::ListTokens::PATH, vec![]),
         (t::CreateToken::PATH, vec![("name", "x"), ("scopes[read:users]", "on")]),
         (t::RevokeToken::PATH, vec![("id", "x")]),
+        (app::admin::outbox_page::OutboxMessages::PATH, vec![]),
     ]
 }
 

@@ -8,6 +8,7 @@ use app::{
     email::outbox::{self, NewMessage},
     entities::email_outbox,
 };
+use leptos::server_fn::ServerFn;
 use sea_orm::EntityTrait;
 
 use crate::harness::{maildev::MailDev, spawn_app_on, Backend};
@@ -50,6 +51,14 @@ async fn a_queued_message_reaches_the_smtp_server_once(backend: Backend) {
     assert_eq!((sent.len(), sent[0].attempts), (1, 1));
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(maildev.messages().await.len(), 1);
+
+    // The console's outbox shows it, to admins.
+    app.sign_up_admin(&app.client, "owner@example.com").await;
+    let res = app.call(&app.client, app::admin::outbox_page::OutboxMessages::PATH, &[]).await;
+    let listed: Vec<app::admin::outbox_page::OutboxMessage> = res.json().await.unwrap();
+    assert_eq!(listed.iter().map(|m| (m.recipient.as_str(), m.status.as_str())).collect::<Vec<_>>(), [("ada@example.com", "sent")]);
+    let page = app.client.get(app.url("/admin/email")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Confirm your email address") && page.contains("http://askonce.test/verify?token=abc"), "{page}");
 }
 crate::on_both_databases!(a_queued_message_reaches_the_smtp_server_once);
 
