@@ -18,7 +18,8 @@ test('sign up with a password, sign out, and sign in again', async ({ page }) =>
   await expect(page.getByTestId('signed-in-as')).toHaveText(email.split('@')[0]);
 
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
+  // The header's link: the page below may say "sign in" too while it is being replaced.
+  await expect(page.getByTestId('session-state').getByRole('link', { name: 'Sign in' })).toBeVisible();
 
   await page.goto('/login');
   await page.locator('#signin-email').fill(email);

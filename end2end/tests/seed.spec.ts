@@ -20,7 +20,8 @@ async function signIn(page: Page, email: string, returnTo = '/articles') {
 
 async function signOut(page: Page) {
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
+  // The header's link: the page below may say "sign in" too while it is being replaced.
+  await expect(page.getByTestId('session-state').getByRole('link', { name: 'Sign in' })).toBeVisible();
 }
 
 async function providerSignIn(page: Page, login: string) {
