@@ -12,6 +12,10 @@ const baseURL = `http://127.0.0.1:${port}`;
 // The real OpenID Provider (oidc-provider from npm) the browser signs in at.
 const idpPort = Number(process.env.E2E_IDP_PORT ?? 3200);
 const issuer = `http://127.0.0.1:${idpPort}`;
+// A real SMTP server (maildev from npm): AskOnce delivers to it, the tests read what arrived
+// through its REST API (tests/mail.ts).
+const smtpPort = Number(process.env.E2E_SMTP_PORT ?? 3300);
+const mailWebPort = Number(process.env.E2E_MAIL_WEB_PORT ?? (process.env.E2E_MAIL_WEB_PORT = '3301'));
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(repo, 'target');
 const bin = process.env.E2E_BIN ?? path.join(targetDir, 'debug', 'askonce');
 // One fresh database per run; the config file is evaluated again in workers, so the main
@@ -58,6 +62,14 @@ export default defineConfig({
     stderr: 'pipe',
   },
   {
+    command: `node node_modules/maildev/dist/bin/maildev.js --ip 127.0.0.1 --web-ip 127.0.0.1 --smtp ${smtpPort} --web ${mailWebPort} --silent`,
+    url: `http://127.0.0.1:${mailWebPort}/api/email`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+  {
     command: `"${bin}" serve`,
     cwd: repo,
     url: `${baseURL}/healthz`,
@@ -72,6 +84,8 @@ export default defineConfig({
       ASKONCE_SERVER__SITE_ROOT: process.env.E2E_SITE_ROOT ?? path.join(repo, 'target', 'site'),
       ASKONCE_DATABASE__URL: `sqlite://${path.join(dataDir, 'askonce.db')}?mode=rwc`,
       ASKONCE_LOG__LEVEL: process.env.ASKONCE_LOG__LEVEL ?? 'warn',
+      ASKONCE_EMAIL__SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      ASKONCE_EMAIL__POLL_INTERVAL_SECS: '1',
       // Every browser test signs in from 127.0.0.1: lift the per-IP sign-in limit (its 429 is
       // covered by the Rust HTTP tests).
       ASKONCE_RATE_LIMIT__AUTH_PER_MINUTE: '10000',

@@ -9,6 +9,7 @@
 #![recursion_limit = "256"]
 
 pub mod account;
+pub mod activity;
 pub mod admin;
 pub mod articles;
 pub mod auth;
@@ -85,6 +86,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view={Lazy::<routes::HomeRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("status") view={Lazy::<routes::StatusRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("login") view={Lazy::<routes::LoginRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("forgot-password") view={Lazy::<routes::ForgotPasswordRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("reset-password") view={Lazy::<routes::ResetPasswordRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("verify-email") view={Lazy::<routes::VerifyEmailRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("email-link") view={Lazy::<routes::EmailLinkRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("email/verify") view={Lazy::<routes::VerifyLinkRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("email/confirm-change") view={Lazy::<routes::EmailChangeLinkRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("profile") view={Lazy::<routes::ProfileRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("welcome") view={Lazy::<routes::WelcomeRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("articles") view={Lazy::<routes::ArticlesRoute>::new()} ssr=SsrMode::InOrder />

@@ -18,6 +18,10 @@ pub struct AppState {
     pub admins: crate::auth::roles::ConfiguredAdmins,
     /// Wrong-password counts per account (sign-in and re-authentication), in memory.
     pub password_throttle: Arc<crate::auth::throttle::PasswordThrottle>,
+    /// The site's name and public URL, as the emails name and link to it.
+    pub site: crate::email::templates::Site,
+    /// Whether addresses must be verified, and new-device notices (`[email]`).
+    pub email_policy: crate::email::EmailPolicy,
 }
 
 #[cfg(feature = "ssr")]

@@ -4,6 +4,10 @@
 use std::sync::Arc;
 
 use app::{
+    activity::{
+        ssr::{record, Client, Event},
+        Actor, EventKind,
+    },
     auth::{session, ReturnTo},
     identity::ssr::{upsert_login, IdentityError},
     net::ClientIp,
@@ -24,6 +28,9 @@ use crate::connections::{ConnectionRegistry, LoginFailure, Transaction};
 pub struct AuthRoutes {
     pub db: DatabaseConnection,
     pub registry: Arc<ConnectionRegistry>,
+    /// For the new-device notice a sign-in may send.
+    pub site: app::email::templates::Site,
+    pub email_policy: app::email::EmailPolicy,
 }
 
 pub fn router<S: Clone + Send + Sync + 'static>(state: AuthRoutes) -> Router<S> {
@@ -157,14 +164,23 @@ async fn finish(
             IdentityError::Blocked => LoginFailure::Blocked,
             other => LoginFailure::Internal(other.to_string()),
         })?;
+    let activity = Client { ip: Some(client.to_string()), user_agent: user_agent.clone() };
+    if result.created_identity && !result.created_user {
+        let linked = Event::new(EventKind::IdentityLinked, Actor::User).connection(name).client(activity.clone());
+        record(&s.db, &result.user.id, linked).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
+    }
     if tx.link_user.is_some() {
         // Linking keeps the current session: the person was already signed in.
         return Ok(());
     }
-    app::profile::store::record_login(&s.db, &result.user.id, Some(client.to_string()))
+    let user = app::profile::store::record_login(&s.db, &result.user.id, Some(client.to_string()))
         .await
         .map_err(|e| LoginFailure::Internal(e.to_string()))?;
     let handle = app::auth::devices::register(&s.db, &result.user.id, user_agent, Some(client.to_string()))
+        .await
+        .map_err(|e| LoginFailure::Internal(e.to_string()))?;
+    let kind = if result.created_user { EventKind::SignUp } else { EventKind::SignIn };
+    app::auth::sign_ins::signed_in(&s.db, &s.site, s.email_policy, &user, kind, name, activity)
         .await
         .map_err(|e| LoginFailure::Internal(e.to_string()))?;
     session::sign_in(session, &result.user.id, &handle).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;

@@ -41,6 +41,7 @@ pub struct Settings {
     #[serde(deserialize_with = "email_list")]
     pub admins: Vec<Email>,
     pub email: EmailSettings,
+    pub activity: ActivitySettings,
 }
 
 /// Outgoing email. Every message is queued in the database's outbox first; with no
@@ -58,11 +59,42 @@ pub struct EmailSettings {
     pub timeout_secs: u64,
     /// How often the delivery worker looks for due messages.
     pub poll_interval_secs: u64,
+    /// Password accounts must open the verification link before they use the site.
+    pub require_verified: bool,
+    /// Email people when their account signs in from a device it never signed in from.
+    pub notify_new_device: bool,
 }
 
 impl Default for EmailSettings {
     fn default() -> Self {
-        Self { smtp_url: None, from: "AskOnce <no-reply@askonce.invalid>".into(), timeout_secs: 10, poll_interval_secs: 5 }
+        Self {
+            smtp_url: None,
+            from: "AskOnce <no-reply@askonce.invalid>".into(),
+            timeout_secs: 10,
+            poll_interval_secs: 5,
+            require_verified: false,
+            notify_new_device: false,
+        }
+    }
+}
+
+impl EmailSettings {
+    pub fn policy(&self) -> app::email::EmailPolicy {
+        app::email::EmailPolicy { require_verified: self.require_verified, notify_new_device: self.notify_new_device }
+    }
+}
+
+/// The account activity log (sign-ins, password and email changes…).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ActivitySettings {
+    /// Entries older than this many days are deleted. 0 keeps them for as long as the account.
+    pub retention_days: u32,
+}
+
+impl Default for ActivitySettings {
+    fn default() -> Self {
+        Self { retention_days: 90 }
     }
 }
 
@@ -121,7 +153,10 @@ pub struct ServerSettings {
     /// Address and port to listen on.
     pub bind: SocketAddr,
     /// The URL people use to reach AskOnce. `https://` turns on Secure, `__Host-` cookies.
+    /// Emailed links start with it.
     pub public_url: Url,
+    /// The site's name, as emails and page titles say it.
+    pub site_name: String,
     /// The built site (wasm, js, css, assets). Defaults to `LEPTOS_SITE_ROOT` or `target/site`.
     pub site_root: Option<PathBuf>,
     /// Largest accepted request body, in bytes.
@@ -143,6 +178,7 @@ impl Default for ServerSettings {
             bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
             #[allow(clippy::expect_used)] // a constant that parses
             public_url: Url::parse("http://127.0.0.1:3000").expect("constant URL"),
+            site_name: "AskOnce".into(),
             site_root: None,
             max_body_bytes: 1024 * 1024,
             request_timeout_secs: 30,

@@ -47,7 +47,12 @@ pub fn router(state: AppState, settings: &Settings, session_store: sessions::App
 
     let max_body = settings.server.max_body_bytes;
     let csp_sources = csp::CspSources { registry: registry.clone() };
-    let auth = auth_routes::router(auth_routes::AuthRoutes { db: state.db.clone(), registry });
+    let auth = auth_routes::router(auth_routes::AuthRoutes {
+        db: state.db.clone(),
+        registry,
+        site: state.site.clone(),
+        email_policy: state.email_policy,
+    });
     let limits = AuthRateLimit::new(settings.rate_limit.auth_per_minute, settings.rate_limit.auth_burst);
     let proxies = TrustedProxies::new(&settings.server.trusted_proxies, settings.server.forwarded_header);
     Router::new()

@@ -76,7 +76,9 @@ impl MailWorker {
         for message in outbox::claim_due(&self.db, Utc::now(), LEASE, BATCH).await? {
             match self.deliver(&message).await {
                 Ok(()) => {
-                    outbox::mark_sent(&self.db, message.id, Utc::now()).await?;
+                    // Delivered to a mailbox: the outbox keeps no working link.
+                    let redact = matches!(self.delivery, Delivery::Smtp(_));
+                    outbox::mark_sent(&self.db, &message, redact, Utc::now()).await?;
                     delivered += 1;
                 }
                 Err(reason) => {

@@ -15,7 +15,8 @@ use tower_sessions::Session;
 
 use crate::api::error::ApiError;
 
-/// The signed-in, unblocked person; 401 otherwise.
+/// The signed-in, unblocked person; 401 otherwise (403 while `[email] require_verified` holds
+/// them back, as `app::auth::ssr::require_user` does).
 pub struct RequireUser(pub SessionUser);
 
 /// The signed-in admin; 401 when nobody is signed in, 403 for anyone else.
@@ -34,6 +35,7 @@ where
             ApiError::from(AppError::Internal)
         })?;
         match user_of_session(&AppState::from_ref(state), &session).await? {
+            Some(user) if user.must_verify_email => Err(AppError::Refused(app::auth::ssr::VERIFY_FIRST.to_string()).into()),
             Some(user) => Ok(RequireUser(user)),
             None => Err(AppError::Unauthorized.into()),
         }

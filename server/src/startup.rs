@@ -75,6 +75,28 @@ impl Application {
             }
         });
 
+        // Once an hour: account activity older than its retention, and emailed links that
+        // expired more than a day ago (they can only be refused).
+        let retention = (settings.activity.retention_days > 0).then(|| chrono::Duration::days(i64::from(settings.activity.retention_days)));
+        let housekeeping_db = db.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                let now = chrono::Utc::now();
+                if let Some(keep) = retention {
+                    match app::activity::ssr::prune(&housekeeping_db, now - keep).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(deleted = n, "pruned old account activity"),
+                        Err(err) => tracing::warn!(error = %err, "pruning account activity failed"),
+                    }
+                }
+                if let Err(err) = app::auth::links::prune(&housekeeping_db, now - chrono::Duration::days(1)).await {
+                    tracing::warn!(error = %err, "pruning expired email links failed");
+                }
+            }
+        });
+
         // Outgoing email: the outbox's delivery worker (SMTP, or the outbox alone).
         tokio::spawn(crate::mail_worker::MailWorker::new(db.clone(), &settings.email)?.run());
 
@@ -92,6 +114,8 @@ impl Application {
             connections: registry.clone(),
             admins: app::auth::roles::ConfiguredAdmins::new(&settings.admins),
             password_throttle: Arc::new(app::auth::throttle::PasswordThrottle::new(settings.rate_limit.password_failure_limits())),
+            site: app::email::templates::Site::new(settings.server.site_name.clone(), settings.server.public_url.as_str()),
+            email_policy: settings.email.policy(),
         };
         let router = http::router(state, settings, store, registry);
         Ok(Application { listener, router, db })

@@ -5,8 +5,10 @@
 //! It sits above the domains it composes (profile, identity, profiling, auth); none of them
 //! depends on it.
 
+pub mod activity;
 pub mod details;
 pub mod page;
+pub mod security;
 #[cfg(feature = "ssr")]
 pub mod self_service;
 pub mod sessions;

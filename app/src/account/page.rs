@@ -25,9 +25,14 @@ pub async fn my_profile() -> Result<UserProfile, AppError> {
 /// Removes a linked account from the signed-in person's profile.
 #[server(endpoint = "profile/unlink")]
 pub async fn unlink_account(connection: String, subject: String) -> Result<(), AppError> {
+    use crate::activity::{ssr::Event, Actor, EventKind};
+    let client = crate::auth::ssr::client().await;
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    Ok(crate::identity::ssr::unlink_identity(&state.db, &me.user_id, &connection, &subject).await?)
+    crate::identity::ssr::unlink_identity(&state.db, &me.user_id, &connection, &subject).await?;
+    let event = Event::new(EventKind::IdentityUnlinked, Actor::User).connection(connection).client(client);
+    crate::activity::ssr::record(&state.db, &me.user_id, event).await.map_err(|e| crate::error::ssr::internal("recording an unlink", e))?;
+    Ok(())
 }
 
 /// Clears one of the signed-in person's answers (`user_metadata.<key>`).
@@ -78,6 +83,18 @@ pub fn ProfilePage() -> impl IntoView {
     // Every card's data starts here, above the Suspense: in parallel, and once per render.
     let details = super::details::DetailsData::new(move || unlink.version().get() + forget.version().get() + make_primary.version().get());
     let sessions = super::sessions::SessionsData::new();
+    let security = super::security::SecurityData::new();
+    let activity = Resource::new(
+        move || {
+            (
+                sessions.end.version().get(),
+                security.change_password.version().get(),
+                security.change_email.version().get(),
+                unlink.version().get(),
+            )
+        },
+        |_| super::activity::my_activity(),
+    );
     let query = use_query_map();
     let link_error = move || query.read().get("error").map(|c| login_error_message(&c));
     let unlink_error = move || unlink.value().get().and_then(Result::err).map(|e| e.to_string());
@@ -90,6 +107,12 @@ pub fn ProfilePage() -> impl IntoView {
             {move || profile.get().map(|result| match result {
                 Err(AppError::Unauthorized) => view! {
                     <p>"Please " <A href="/login?return_to=/profile">"sign in"</A> " to see your profile."</p>
+                }.into_any(),
+                // Held back until the address is verified (`[email] require_verified`): the
+                // way out is here — send the link again, or fix a mistyped address.
+                Err(AppError::Refused(message)) => view! {
+                    <p class="error banner" role="alert">{message}</p>
+                    <super::security::EmailAndPassword data=security />
                 }.into_any(),
                 Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 Ok(p) => {
@@ -113,6 +136,7 @@ pub fn ProfilePage() -> impl IntoView {
                             </dl>
                         </section>
                         <super::details::EditDetails data=details />
+                        <super::security::EmailAndPassword data=security />
                         <section class="card" aria-labelledby="answers-heading">
                             <h2 id="answers-heading">"Your answers"</h2>
                             {
@@ -204,6 +228,7 @@ pub fn ProfilePage() -> impl IntoView {
                             </Suspense>
                         </section>
                         <super::sessions::SignedInSessions data=sessions />
+                        <super::activity::RecentActivity entries=activity />
                         <section class="card" aria-labelledby="data-heading">
                             <h2 id="data-heading">"Your data"</h2>
                             <p><a href="/api/me/export" rel="external" download="askonce-my-data.json">"Download my data"</a>
@@ -239,6 +264,7 @@ pub fn describe_source(source: &str, at: Option<chrono::DateTime<chrono::Utc>>) 
         Ok(crate::profile::Source::User) => format!("you told us{on}"),
         Ok(crate::profile::Source::Admin | crate::profile::Source::Api) => format!("set by the site{on}"),
         Ok(crate::profile::Source::Import) => format!("imported{on}"),
+        Ok(crate::profile::Source::Link) => format!("verified by link{on}"),
         Err(_) => String::new(),
     }
 }

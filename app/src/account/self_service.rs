@@ -13,7 +13,7 @@ use crate::profile::{
 
 /// Everything AskOnce holds about `user_id`, as one JSON document: the profile (identities
 /// with their provider data — AskOnce stores no provider tokens), every value's provenance,
-/// and the history of questions shown, answered and skipped.
+/// the history of questions shown, answered and skipped, and the account's activity.
 #[tracing::instrument(skip(db))]
 pub async fn export_my_data(db: &DatabaseConnection, user_id: &str) -> Result<Option<Value>, DbErr> {
     let Some(profile) = load_user_profile(db, user_id).await? else {
@@ -23,6 +23,7 @@ pub async fn export_my_data(db: &DatabaseConnection, user_id: &str) -> Result<Op
         "exported_at": Utc::now(),
         "profile": profile,
         "prompt_history": crate::profiling::ssr::prompt_history(db, user_id).await?,
+        "activity": crate::activity::ssr::list(db, user_id, &crate::activity::ssr::Filter::default(), None).await?,
     })))
 }
 

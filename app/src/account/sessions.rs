@@ -34,12 +34,19 @@ pub async fn my_sessions() -> Result<Vec<SignedInSession>, AppError> {
 /// Ends one of the signed-in person's other sessions, or all of them (`handle` absent).
 #[server(endpoint = "profile/sessions/end")]
 pub async fn end_sessions(handle: Option<String>) -> Result<(), AppError> {
+    use crate::activity::{ssr::Event, Actor, EventKind};
+    let client = crate::auth::ssr::client().await;
     let (state, me, current) = ssr::context().await?;
-    let result = match handle.filter(|h| !h.is_empty()) {
-        Some(h) => crate::auth::devices::end(&state.db, &me.user_id, &h).await.map(|_| ()),
-        None => crate::auth::devices::end_others(&state.db, &me.user_id, current.as_deref().unwrap_or_default()).await.map(|_| ()),
+    let internal = |e| crate::error::ssr::internal("ending sessions", e);
+    let ended = match handle.filter(|h| !h.is_empty()) {
+        Some(h) => u64::from(crate::auth::devices::end(&state.db, &me.user_id, &h).await.map_err(internal)?),
+        None => crate::auth::devices::end_others(&state.db, &me.user_id, current.as_deref().unwrap_or_default()).await.map_err(internal)?,
     };
-    result.map_err(|e| crate::error::ssr::internal("ending sessions", e))
+    if ended > 0 {
+        let event = Event::new(EventKind::SessionsEnded, Actor::User).client(client).details(serde_json::json!({ "count": ended }));
+        crate::activity::ssr::record(&state.db, &me.user_id, event).await.map_err(internal)?;
+    }
+    Ok(())
 }
 
 #[cfg(feature = "ssr")]
@@ -59,35 +66,7 @@ mod ssr {
     }
 }
 
-/// "Chrome on Linux" from a User-Agent, roughly; enough to recognise one's devices.
-pub fn describe_device(user_agent: Option<&str>) -> String {
-    let Some(ua) = user_agent else { return "Unknown device".into() };
-    let browser = if ua.contains("Edg/") {
-        "Edge"
-    } else if ua.contains("Firefox/") {
-        "Firefox"
-    } else if ua.contains("Chrome/") || ua.contains("Chromium/") {
-        "Chrome"
-    } else if ua.contains("Safari/") {
-        "Safari"
-    } else {
-        "A browser"
-    };
-    let os = if ua.contains("Android") {
-        "Android"
-    } else if ua.contains("iPhone") || ua.contains("iPad") {
-        "iOS"
-    } else if ua.contains("Windows") {
-        "Windows"
-    } else if ua.contains("Mac OS X") {
-        "macOS"
-    } else if ua.contains("Linux") {
-        "Linux"
-    } else {
-        "an unknown system"
-    };
-    format!("{browser} on {os}")
-}
+pub use crate::activity::describe_device;
 
 /// The list and the action that ends sessions, created by the page above any `<Suspense>`:
 /// a component created inside a Suspense's children runs again when the server renders them

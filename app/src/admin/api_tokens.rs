@@ -245,7 +245,13 @@ pub mod ssr {
         }
         if let Some(creator) = creator {
             let still_admin = crate::entities::users::Entity::find_by_id(creator).one(db).await?.is_some_and(|u| {
-                !u.blocked && crate::auth::roles::is_admin(u.is_admin, u.email_normalized.as_deref(), u.email_verified, admins)
+                !u.blocked
+                    && crate::auth::roles::is_admin(
+                        u.is_admin,
+                        u.email_normalized.as_deref(),
+                        crate::auth::roles::email_vouched(&u),
+                        admins,
+                    )
             });
             if !still_admin {
                 return Ok(None);

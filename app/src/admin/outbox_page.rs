@@ -36,7 +36,9 @@ pub async fn outbox_messages() -> Result<Vec<OutboxMessage>, AppError> {
             kind: m.kind,
             recipient: m.recipient,
             subject: m.subject,
-            body_text: m.body_text,
+            // A message still on its way holds a working link meant for its recipient only;
+            // once sent it was redacted, unless the outbox is its destination (no SMTP relay).
+            body_text: if m.status == "sent" { m.body_text } else { crate::email::outbox::redact_links(&m.body_text) },
             status: m.status,
             attempts: m.attempts,
             last_error: m.last_error,

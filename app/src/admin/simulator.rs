@@ -163,6 +163,7 @@ fn describe_source(source: &crate::profile::Source) -> String {
         Source::Admin => "set by an admin".into(),
         Source::Import => "imported".into(),
         Source::Api => "set through the API".into(),
+        Source::Link => "verified by a link emailed to the address".into(),
     }
 }
 

@@ -187,6 +187,7 @@ pub mod ssr {
     use serde_json::{json, Map, Value};
 
     use super::*;
+    use crate::activity::{ssr::Event as ActivityEvent, EventKind};
     use crate::profile::store::{self, ProfileWrite, StoreError};
     use crate::{
         entities::{user_sessions, users},
@@ -314,6 +315,22 @@ pub mod ssr {
             .flatten()
             .collect();
             crate::audit::record(&txn, actor.0, actor.1, "user.updated", Some(user_id), json!({ "changed": changed })).await?;
+            // The person's own activity says what the site did to their account.
+            let by = crate::activity::Actor::from_kind(actor.0);
+            let edited: Vec<&str> = changed.iter().copied().filter(|c| !matches!(*c, "blocked" | "unblocked")).collect();
+            if !edited.is_empty() {
+                let event = ActivityEvent::new(EventKind::ProfileEdited, by).details(json!({ "fields": edited }));
+                crate::activity::ssr::record(&txn, user_id, event).await?;
+            }
+            match patch.blocked {
+                Some(true) if !user.blocked => {
+                    crate::activity::ssr::record(&txn, user_id, ActivityEvent::new(EventKind::Blocked, by)).await?
+                }
+                Some(false) if user.blocked => {
+                    crate::activity::ssr::record(&txn, user_id, ActivityEvent::new(EventKind::Unblocked, by)).await?
+                }
+                _ => 0,
+            };
             txn.commit().await?;
             return load_user_profile(db, user_id).await?.ok_or(DirectoryError::NotFound);
         }

@@ -51,6 +51,25 @@ pub async fn admin_user(id: String) -> Result<AdminUserView, AppError> {
 }
 
 /// Replaces both metadata objects with the JSON documents given (the editor shows them whole).
+/// A user's account activity for the console, filtered by kind (`""`: all) and outcome
+/// (`"refused"`: refused attempts only).
+#[server(endpoint = "admin/users/activity")]
+pub async fn admin_user_activity(id: String, kind: String, outcome: String) -> Result<Vec<crate::activity::ActivityEntry>, AppError> {
+    use crate::activity::{ssr::Filter, EventKind};
+    let (state, _me) = super::access::ssr::require_admin().await?;
+    let kinds = match kind.as_str() {
+        "" => Vec::new(),
+        k => vec![EventKind::parse(k).ok_or_else(|| AppError::BadRequest(format!("`{k}` is not an activity kind")))?],
+    };
+    let success = match outcome.as_str() {
+        "refused" => Some(false),
+        "succeeded" => Some(true),
+        _ => None,
+    };
+    let filter = Filter { kinds, success, before_id: None };
+    crate::activity::ssr::list(&state.db, &id, &filter, Some(100)).await.map_err(|e| crate::error::ssr::internal("loading activity", e))
+}
+
 #[server(endpoint = "admin/users/metadata")]
 pub async fn save_user_metadata(id: String, user_metadata: String, app_metadata: String) -> Result<(), AppError> {
     use super::users::{MetadataMode, UserPatch};
@@ -153,6 +172,13 @@ fn UserDetail() -> impl IntoView {
     let delete = ServerAction::<DeleteUser>::new();
     // Blocking, so an unknown id answers 404 (the status is set before the response starts).
     let user = Resource::new_blocking(move || (id(), save.version().get(), block.version().get()), |(id, ..)| admin_user(id));
+    let query = use_query_map();
+    let activity_kind = move || query.read().get("activity_kind").unwrap_or_default();
+    let activity_outcome = move || query.read().get("activity_outcome").unwrap_or_default();
+    let activity = Resource::new(
+        move || (id(), activity_kind(), activity_outcome(), save.version().get(), block.version().get()),
+        |(id, kind, outcome, ..)| admin_user_activity(id, kind, outcome),
+    );
     let invalid = move |key: &'static str| {
         move || match save.value().get().or_else(|| delete.value().get()) {
             Some(Err(AppError::Invalid(map))) => map.get(key).cloned(),
@@ -240,6 +266,31 @@ fn UserDetail() -> impl IntoView {
                                 </div>
                                 <div class="actions"><button type="submit" class="danger">"Delete user"</button></div>
                             </ActionForm>
+                        </section>
+                        <section class="card" aria-labelledby="activity-heading">
+                            <h2 id="activity-heading">"Account activity"</h2>
+                            <Form method="GET" action="" attr:class="filters">
+                                <label for="activity-kind">"Kind"</label>
+                                <select id="activity-kind" name="activity_kind">
+                                    <option value="" selected=activity_kind().is_empty()>"All"</option>
+                                    {crate::activity::EventKind::ALL.into_iter().map(|k| view! {
+                                        <option value=k.as_str() selected=activity_kind() == k.as_str()>{k.label()}</option>
+                                    }).collect_view()}
+                                </select>
+                                <label for="activity-outcome">"Outcome"</label>
+                                <select id="activity-outcome" name="activity_outcome">
+                                    <option value="" selected=activity_outcome().is_empty()>"All"</option>
+                                    <option value="succeeded" selected=activity_outcome() == "succeeded">"Succeeded"</option>
+                                    <option value="refused" selected=activity_outcome() == "refused">"Refused"</option>
+                                </select>
+                                <button type="submit" class="secondary">"Filter"</button>
+                            </Form>
+                            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                                {move || activity.get().map(|r| match r {
+                                    Ok(entries) => view! { <crate::account::activity::ActivityTable entries show_actor=true /> }.into_any(),
+                                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                                })}
+                            </Suspense>
                         </section>
                         <section class="card" aria-labelledby="history-heading">
                             <h2 id="history-heading">"Question history"</h2>

@@ -27,6 +27,17 @@ pub enum AccountError {
     Blocked,
     #[error("{0}")]
     WeakPassword(#[from] PasswordProblem),
+    /// An emailed link that does not work (expired, used, tampered with).
+    #[error("{0}")]
+    Link(#[from] super::links::LinkRefused),
+    #[error("That is already your email address.")]
+    SameEmail,
+    /// The email comes from a provider that overwrites it at each sign-in.
+    #[error("{0}")]
+    EmailLocked(String),
+    /// Too many messages of one kind asked for within the hour.
+    #[error("We sent you a link a few minutes ago. Check your inbox (and spam folder), or try again in an hour.")]
+    TooManyEmails,
     #[error(transparent)]
     Db(#[from] DbErr),
     #[error(transparent)]
@@ -119,6 +130,13 @@ pub async fn sign_in_with_password(db: &DatabaseConnection, email: &str, passwor
 /// re-authentication, which checks the failure limit before verifying.
 pub async fn own_password(db: &DatabaseConnection, user_id: &str) -> Result<Option<password_credentials::Model>, DbErr> {
     password_credentials::Entity::find_by_id(user_id.to_string()).one(db).await
+}
+
+/// The account a login form's `email` names, if it has a password (to record a refused
+/// sign-in in that account's activity).
+pub async fn account_for_login(db: &DatabaseConnection, email: &str) -> Result<Option<String>, DbErr> {
+    let Ok(email) = Email::parse(email) else { return Ok(None) };
+    Ok(find_credential(db, &email.normalized()).await?.map(|c| c.user_id))
 }
 
 async fn find_credential(db: &DatabaseConnection, email_normalized: &str) -> Result<Option<password_credentials::Model>, DbErr> {

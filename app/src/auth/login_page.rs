@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::{components::A, hooks::use_query_map};
 
 use super::{login_error_message, login_options, PasswordSignIn, PasswordSignUp};
 use crate::identity::ConnectionSummary;
@@ -49,6 +49,7 @@ pub fn LoginPage() -> impl IntoView {
                     <input id="signin-password" name="password" type="password" autocomplete="current-password" required
                         aria-describedby="signin-error" />
                     <p id="signin-error" class="error" role="alert">{sign_in_error}</p>
+                    <p class="help"><A href="/forgot-password">"Forgot your password?"</A></p>
                     <button type="submit" disabled=move || sign_in.pending().get()>
                         {move || if sign_in.pending().get() { "Signing in…" } else { "Sign in" }}
                     </button>

@@ -4,20 +4,35 @@
 #[cfg(feature = "ssr")]
 pub mod accounts;
 #[cfg(feature = "ssr")]
+pub mod credentials;
+#[cfg(feature = "ssr")]
 pub mod devices;
+pub mod email_link_page;
+pub mod links;
 pub mod login_page;
 pub mod password;
+#[cfg(feature = "ssr")]
+pub mod recovery;
+pub mod recovery_page;
 pub mod return_to;
 pub mod roles;
 #[cfg(feature = "ssr")]
 pub mod session;
 #[cfg(feature = "ssr")]
+pub mod sign_ins;
+#[cfg(feature = "ssr")]
 pub mod throttle;
+#[cfg(feature = "ssr")]
+pub mod verification;
+pub mod verify_page;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub use email_link_page::{EmailChangeLinkPage, EmailLinkPage, VerifyLinkPage};
 pub use login_page::LoginPage;
+pub use recovery_page::{ForgotPasswordPage, ResetPasswordPage};
+pub use verify_page::VerifyEmailPage;
 
 #[cfg(test)]
 mod tests {
@@ -48,6 +63,9 @@ pub struct SessionUser {
     pub logins_count: i32,
     /// May use the console (`/admin`).
     pub is_admin: bool,
+    /// The site requires a verified address and this password account has none yet: every
+    /// personal page asks to verify first.
+    pub must_verify_email: bool,
 }
 
 /// What the login page offers.
@@ -119,11 +137,13 @@ pub mod ssr {
         ReturnTo, SessionUser,
     };
     use crate::{
+        activity::{ssr::Client, EventKind},
         entities::users,
         error::{
             ssr::{internal, set_status},
             AppError,
         },
+        identity::PASSWORD_CONNECTION,
         net::{ClientIp, ClientNetwork},
         profile::Email,
         state::AppState,
@@ -136,6 +156,17 @@ pub mod ssr {
     /// The client address the server resolved for this request (see `crate::net`).
     async fn client_ip() -> Option<String> {
         ClientIp::current().await.map(|ip| ip.to_string())
+    }
+
+    /// Where this request comes from (address and browser), for the account's activity. Read
+    /// it before the first database await: request parts are not reliably there after one
+    /// under concurrent renders (see `account::sessions`).
+    pub async fn client() -> Client {
+        let user_agent = leptos_axum::extract::<axum::http::HeaderMap>()
+            .await
+            .ok()
+            .and_then(|h| h.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string));
+        Client { ip: client_ip().await, user_agent }
     }
 
     /// The network the password throttle counts this request against. Without the server's
@@ -155,8 +186,10 @@ pub mod ssr {
         fn from(err: accounts::AccountError) -> Self {
             use accounts::AccountError as E;
             match err {
-                E::InvalidCredentials | E::WeakPassword(_) => AppError::BadRequest(err.to_string()),
+                E::InvalidCredentials | E::WeakPassword(_) | E::Link(_) | E::SameEmail => AppError::BadRequest(err.to_string()),
                 E::EmailTaken => AppError::Conflict(err.to_string()),
+                E::EmailLocked(_) => AppError::Refused(err.to_string()),
+                E::TooManyEmails => AppError::TooManyAttempts { message: err.to_string(), retry_after_secs: 3600 },
                 E::Blocked => AppError::Refused(err.to_string()),
                 E::Db(e) => internal("account database error", e),
                 E::Store(e) => internal("account store error", e),
@@ -209,19 +242,34 @@ pub mod ssr {
                 Ok(None)
             }
             Some(u) => Ok(Some(SessionUser {
+                must_verify_email: must_verify_email(state, &u).await?,
                 display_name: u
                     .name
                     .clone()
                     .or_else(|| u.nickname.clone())
                     .or_else(|| u.email.clone())
                     .unwrap_or_else(|| "you".to_string()),
-                is_admin: super::roles::is_admin(u.is_admin, u.email_normalized.as_deref(), u.email_verified, &state.admins),
+                is_admin: super::roles::is_admin(u.is_admin, u.email_normalized.as_deref(), super::roles::email_vouched(&u), &state.admins),
                 user_id: u.id,
                 email: u.email,
                 picture: u.picture,
                 logins_count: u.logins_count,
             })),
         }
+    }
+
+    /// Whether `[email] require_verified` holds this person back: a password account whose
+    /// address no link has verified yet. Admins are not held back (the console is where the
+    /// site owner of a fresh install reads the links). Asked only when it can be true.
+    async fn must_verify_email(state: &AppState, user: &users::Model) -> Result<bool, AppError> {
+        if !state.email_policy.require_verified || user.email_verified {
+            return Ok(false);
+        }
+        if super::roles::is_admin(user.is_admin, user.email_normalized.as_deref(), super::roles::email_vouched(user), &state.admins) {
+            return Ok(false);
+        }
+        let password = accounts::own_password(&state.db, &user.id).await.map_err(|e| internal("loading the session user", e))?;
+        Ok(password.is_some())
     }
 
     /// Ends `session` on the server: its row in "Where you are signed in" goes first, then
@@ -236,23 +284,54 @@ pub mod ssr {
 
     /// Signed-in user or 401: the guard every personal page and server function starts with.
     /// A page that renders this guard's refusal answers 401 too.
+    /// With `[email] require_verified`, an unverified password account is refused here with
+    /// the way out (the sign-in already sent it to `/verify-email`).
     pub async fn require_user() -> Result<SessionUser, AppError> {
+        let user = current_user().await?.ok_or_else(|| set_status(AppError::Unauthorized))?;
+        if user.must_verify_email {
+            return Err(set_status(AppError::Refused(VERIFY_FIRST.to_string())));
+        }
+        Ok(user)
+    }
+
+    /// Signed in, whether or not `[email] require_verified` holds the person back: for what an
+    /// unverified account must still reach — its address, changing a mistyped one, a new link.
+    pub async fn require_account() -> Result<SessionUser, AppError> {
         current_user().await?.ok_or_else(|| set_status(AppError::Unauthorized))
     }
 
-    async fn complete_login(user_id: &str, return_to: Option<String>) -> Result<(), AppError> {
+    /// What an unverified account is told when the site requires verified addresses.
+    pub const VERIFY_FIRST: &str =
+        "Please verify your email address first: open the link we emailed you, or ask for a new one at /verify-email.";
+
+    /// Signs `user_id` in on this browser after a password check (`kind`: a sign-in, the
+    /// sign-up's first one, or the one a password reset ends with), records it, and sends the
+    /// browser on: to `/verify-email` when the site requires a verified address this account
+    /// lacks, else to `return_to` (through this sign-in's questions, except after a reset).
+    async fn complete_login(user_id: &str, kind: EventKind, client: Client, return_to: Option<String>) -> Result<(), AppError> {
         let state = AppState::current()?;
-        crate::profile::store::record_login(&state.db, user_id, client_ip().await).await.map_err(|e| internal("recording a login", e))?;
         let session = session().await?;
-        let user_agent = leptos_axum::extract::<axum::http::HeaderMap>()
+        let user = crate::profile::store::record_login(&state.db, user_id, client.ip.clone())
             .await
-            .ok()
-            .and_then(|h| h.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string));
-        let handle = super::devices::register(&state.db, user_id, user_agent, client_ip().await)
+            .map_err(|e| internal("recording a login", e))?;
+        let handle = super::devices::register(&state.db, user_id, client.user_agent.clone(), client.ip.clone())
             .await
             .map_err(|e| internal("recording a session", e))?;
+        // The reset itself is recorded already; the session it starts is a sign-in.
+        let recorded = if kind == EventKind::PasswordReset { EventKind::SignIn } else { kind };
+        super::sign_ins::signed_in(&state.db, &state.site, state.email_policy, &user, recorded, PASSWORD_CONNECTION, client)
+            .await
+            .map_err(|e| internal("recording a sign-in", e))?;
         session::sign_in(&session, user_id, &handle).await?;
-        leptos_axum::redirect(&ReturnTo::or_home(return_to.as_deref()).via_welcome());
+        let next = ReturnTo::or_home(return_to.as_deref());
+        if must_verify_email(&state, &user).await? {
+            leptos_axum::redirect(&format!("/verify-email?return_to={}", super::return_to::percent_encode(next.as_str())));
+        } else if kind == EventKind::PasswordReset {
+            // Back into the account after a reset: straight to where it says so, no questions.
+            leptos_axum::redirect(next.as_str());
+        } else {
+            leptos_axum::redirect(&next.via_welcome());
+        }
         Ok(())
     }
 
@@ -261,6 +340,7 @@ pub mod ssr {
     /// ones, so a locked account and an unknown email look the same from outside.
     pub async fn password_sign_in(email: String, password: String, return_to: Option<String>) -> Result<(), AppError> {
         let state = AppState::current()?;
+        let client = client().await;
         let network = client_network().await?;
         let account = AccountKey::for_login(&email);
         let throttle = &state.password_throttle;
@@ -269,12 +349,26 @@ pub mod ssr {
             Ok(user) => user,
             Err(err @ accounts::AccountError::InvalidCredentials) => {
                 throttle.record_failure(&account, network, Instant::now());
+                // A wrong password for a real account shows in that account's activity —
+                // recorded off the response path, so a real account answers as fast as an
+                // unknown address.
+                let db = state.db.clone();
+                tokio::spawn(async move {
+                    let recorded = match accounts::account_for_login(&db, &email).await {
+                        Ok(Some(user_id)) => super::sign_ins::refused(&db, &user_id, PASSWORD_CONNECTION, "wrong_password", client).await,
+                        Ok(None) => Ok(()),
+                        Err(err) => Err(err),
+                    };
+                    if let Err(err) = recorded {
+                        tracing::warn!(error = %err, "recording a refused sign-in failed");
+                    }
+                });
                 return Err(err.into());
             }
             Err(err) => return Err(err.into()),
         };
         throttle.record_success(&account, network);
-        complete_login(&user.id, return_to).await
+        complete_login(&user.id, EventKind::SignIn, client, return_to).await
     }
 
     /// Re-authentication before a destructive action: `Ok` when `password` is the signed-in
@@ -302,16 +396,40 @@ pub mod ssr {
         Ok(())
     }
 
+    /// Creates the account, emails the link that verifies its address, and signs it in. A
+    /// message that could not be queued is logged, not fatal: the account exists, and
+    /// /profile can send the link again.
     pub async fn password_sign_up(email: String, password: String, return_to: Option<String>) -> Result<(), AppError> {
         let state = AppState::current()?;
+        let client = client().await;
         let email = Email::parse(&email).map_err(|e| AppError::BadRequest(e.to_string()))?;
         let user = accounts::sign_up_with_password(&state.db, &email, password).await?;
-        complete_login(&user.id, return_to).await
+        if let Err(err) = super::verification::send(&state.db, &state.site, &user, client.clone()).await {
+            tracing::error!(error = %err, "queuing the verification message of a new account failed");
+        }
+        complete_login(&user.id, EventKind::SignUp, client, return_to).await
+    }
+
+    /// The reset page's form: the new password through the link, then a fresh session here
+    /// (every other one ended), landing on /profile with a word about it.
+    pub async fn reset_password_and_sign_in(token: String, password: String) -> Result<(), AppError> {
+        let client = client().await;
+        let state = AppState::current()?;
+        let user_id = super::recovery::reset_password(&state.db, &state.site, &token, password, client.clone()).await?;
+        complete_login(&user_id, EventKind::PasswordReset, client, Some("/profile?saved=password_reset".into())).await
     }
 
     pub async fn logout() -> Result<(), AppError> {
+        let client = client().await;
         let state = AppState::current()?;
         let session = session().await?;
+        if let Some(user_id) = session::user_id(&session).await? {
+            let event = crate::activity::ssr::Event::new(EventKind::SignOut, crate::activity::Actor::User).client(client);
+            // Never in the way of signing out (the account may be gone already).
+            if let Err(err) = crate::activity::ssr::record(&state.db, &user_id, event).await {
+                tracing::warn!(error = %err, "recording a sign-out failed");
+            }
+        }
         let at_provider =
             session::provider(&session).await?.and_then(|(connection, id_token)| state.connections.end_session_url(&connection, &id_token));
         // Our session ends first, whatever happens at the provider.

@@ -1,9 +1,8 @@
 //! Who is an admin. A privilege is granted only on evidence the account itself holds:
 //!
 //! - an email named in `askonce.toml` (`admins = [...]`) counts only while that exact address
-//!   is the account's email *and* verified (verification belongs to the address, see
-//!   `profile::verification`), so an unverified look-alike with the owner's address gets
-//!   nothing;
+//!   is the account's email *and* vouched for ([`email_vouched`]: verified, by more than a link
+//!   AskOnce emailed), so an unverified look-alike with the owner's address gets nothing;
 //! - `askonce admin grant` flags one account: by email only when exactly one account has that
 //!   address and it is verified, otherwise by its user id (an explicit grant to one account).
 //!
@@ -25,8 +24,19 @@ impl ConfiguredAdmins {
     }
 }
 
-/// Whether a user is an admin: explicitly granted, or a configured address that is verified
-/// on this account.
+/// Whether `user`'s email counts as the owner's for admin purposes: verified, and not only by
+/// a link AskOnce emailed. Anyone may sign up with the owner's address and a password of
+/// their own; if the owner then opened the verification message they never asked for, a
+/// link-verified address would hand the console to whoever holds that password. A provider's
+/// word (or the site's import) is about the person signing in; the link is not.
+#[cfg(feature = "ssr")]
+pub fn email_vouched(user: &crate::entities::users::Model) -> bool {
+    let source = user.provenance.get(crate::profile::verification::PROVENANCE_KEY).and_then(|r| r.get("source")).and_then(|s| s.as_str());
+    user.email_verified && source != Some(crate::profile::Source::Link.to_string().as_str())
+}
+
+/// Whether a user is an admin: explicitly granted, or a configured address that is vouched
+/// for on this account (`email_verified` here: [`email_vouched`]).
 pub fn is_admin(flagged: bool, email_normalized: Option<&str>, email_verified: bool, configured: &ConfiguredAdmins) -> bool {
     flagged || (email_verified && email_normalized.is_some_and(|e| configured.contains(e)))
 }
@@ -36,6 +46,7 @@ pub fn is_admin(flagged: bool, email_normalized: Option<&str>, email_verified: b
 pub struct AccountCandidate {
     pub user_id: String,
     pub connections: Vec<String>,
+    /// The address is vouched for on this account ([`email_vouched`]), not just verified.
     pub email_verified: bool,
 }
 
@@ -63,7 +74,7 @@ fn list(candidates: &[AccountCandidate]) -> String {
     candidates
         .iter()
         .map(|c| {
-            let verified = if c.email_verified { "verified" } else { "not verified" };
+            let verified = if c.email_verified { "verified by a provider" } else { "not verified by a provider" };
             format!("  {}  {}  ({verified})", c.user_id, c.connections.join(", "))
         })
         .collect::<Vec<_>>()
@@ -98,9 +109,9 @@ pub mod ssr {
         Ok(rows
             .into_iter()
             .map(|(u, ids)| AccountCandidate {
+                email_verified: super::email_vouched(&u),
                 user_id: u.id,
                 connections: ids.into_iter().map(|i| i.connection).collect(),
-                email_verified: u.email_verified,
             })
             .collect())
     }

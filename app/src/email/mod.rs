@@ -8,3 +8,41 @@
 #[cfg(feature = "ssr")]
 pub mod outbox;
 pub mod retry;
+#[cfg(feature = "ssr")]
+pub mod templates;
+
+/// What the site's settings say about account email (`[email]`).
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EmailPolicy {
+    /// Password accounts must verify their address before using the site.
+    pub require_verified: bool,
+    /// Email the person after a sign-in from a device not seen before.
+    pub notify_new_device: bool,
+}
+
+/// Queues `message` for `recipient` (see [`outbox::enqueue`]): `kind` groups it in the
+/// console, `dedupe_key` names the event it belongs to.
+#[cfg(feature = "ssr")]
+pub async fn queue(
+    db: &impl sea_orm::ConnectionTrait,
+    kind: &str,
+    dedupe_key: String,
+    recipient: &str,
+    message: templates::Rendered,
+) -> Result<bool, sea_orm::DbErr> {
+    let templates::Rendered { subject, text, html } = message;
+    outbox::enqueue(
+        db,
+        outbox::NewMessage {
+            kind: kind.to_string(),
+            dedupe_key,
+            recipient: recipient.to_string(),
+            subject,
+            body_text: text,
+            body_html: html,
+        },
+        chrono::Utc::now(),
+    )
+    .await
+}

@@ -110,18 +110,37 @@ pub async fn claim_due(
     Ok(claimed)
 }
 
-/// Records a delivery.
-pub async fn mark_sent(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
-    email_outbox::Entity::update_many()
+/// Records a delivery. `redact`: the message left for a mailbox, so the outbox keeps it
+/// without the tokens of its links (a database backup, or an admin reading the console,
+/// must not hold a working reset link). Kept whole when the outbox is the only destination
+/// (no SMTP relay): there the console is where people read their links.
+pub async fn mark_sent(db: &impl ConnectionTrait, message: &email_outbox::Model, redact: bool, now: DateTime<Utc>) -> Result<(), DbErr> {
+    let mut update = email_outbox::Entity::update_many();
+    if redact {
+        update = update
+            .col_expr(email_outbox::Column::BodyText, Expr::value(redact_links(&message.body_text)))
+            .col_expr(email_outbox::Column::BodyHtml, Expr::value(redact_links(&message.body_html)));
+    }
+    update
         .col_expr(email_outbox::Column::Status, Expr::value(Status::Sent.as_str()))
         .col_expr(email_outbox::Column::Attempts, Expr::col(email_outbox::Column::Attempts).add(1))
         .col_expr(email_outbox::Column::SentAt, Expr::value(now))
         .col_expr(email_outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(email_outbox::Column::LastError, Expr::value(Option::<String>::None))
-        .filter(email_outbox::Column::Id.eq(id))
+        .filter(email_outbox::Column::Id.eq(message.id))
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// `text` with every link token (`token=` and 64 hex digits, see `auth::links`) replaced.
+pub fn redact_links(text: &str) -> String {
+    static TOKEN: std::sync::OnceLock<Option<regex_lite::Regex>> = std::sync::OnceLock::new();
+    match TOKEN.get_or_init(|| regex_lite::Regex::new("token=[0-9a-f]{64}").ok()) {
+        Some(token) => token.replace_all(text, "token=[removed]").into_owned(),
+        // A constant pattern that compiles; were it not to, nothing would be shown at all.
+        None => String::from("[removed]"),
+    }
 }
 
 /// Records a failed attempt of `message` (as claimed): tried again after the backoff, or
@@ -194,10 +213,34 @@ mod tests {
         assert!(claim_due(db, now + Duration::seconds(29), Duration::seconds(60), 10).await.unwrap().is_empty(), "backing off");
         let retry = claim_due(db, now + Duration::seconds(30), Duration::seconds(60), 10).await.unwrap();
         assert_eq!((retry.len(), retry[0].attempts, retry[0].last_error.as_deref()), (1, 1, Some("connection refused")));
-        mark_sent(db, retry[0].id, now).await.unwrap();
+        mark_sent(db, &retry[0], true, now).await.unwrap();
         let done = &recent(db, 1).await.unwrap()[0];
         assert_eq!((done.status.as_str(), done.attempts, done.last_error.as_deref()), ("sent", 2, None));
         assert!(claim_due(db, now + Duration::days(1), Duration::seconds(60), 10).await.unwrap().is_empty());
+    });
+
+    #[test]
+    fn tokens_are_removed_from_links_and_nothing_else() {
+        let token = "ab".repeat(32);
+        let text = format!("Open https://x.example/reset-password?token={token} (token=short stays)");
+        assert_eq!(redact_links(&text), "Open https://x.example/reset-password?token=[removed] (token=short stays)");
+    }
+
+    crate::db_test!(a_delivered_message_keeps_no_working_link_unless_the_outbox_is_its_destination, |db| {
+        let now = Utc::now();
+        let token = "0f".repeat(32);
+        let mut with_link = message("reset:1");
+        with_link.body_text = format!("https://x.example/reset-password?token={token}");
+        with_link.body_html = format!("<a href=\"https://x.example/reset-password?token={token}\">Reset</a>");
+        enqueue(db, with_link.clone(), now).await.unwrap();
+        enqueue(db, NewMessage { dedupe_key: "reset:2".into(), ..with_link }, now).await.unwrap();
+        let claimed = claim_due(db, now, Duration::seconds(60), 10).await.unwrap();
+        mark_sent(db, &claimed[0], true, now).await.unwrap();
+        mark_sent(db, &claimed[1], false, now).await.unwrap();
+        let rows = recent(db, 10).await.unwrap();
+        let by_key = |k: &str| rows.iter().find(|m| m.dedupe_key == k).unwrap().clone();
+        assert!(!by_key("reset:1").body_text.contains(&token) && !by_key("reset:1").body_html.contains(&token));
+        assert!(by_key("reset:2").body_text.contains(&token), "the outbox alone: the console is where the link is read");
     });
 
     crate::db_test!(a_message_is_given_up_after_the_last_attempt, |db| {

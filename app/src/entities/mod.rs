@@ -1,6 +1,8 @@
 //! sea-orm entities: one per table, logic-free (server only). Wire types live in the domain
 //! modules; these never cross to the browser.
 
+pub mod account_events;
+pub mod account_tokens;
 pub mod api_tokens;
 pub mod articles;
 pub mod audit_log;

@@ -205,7 +205,10 @@ pub fn email_evidence_for(user: &users::Model, linked: &[identities::Model], ema
         let kind = ProviderKind::from_provider_name(&i.provider)?;
         super::email_evidence(&i.connection, kind, &i.profile_data, i.updated_at)
     });
-    evidence_for(email, standing.into_iter().chain(from_identities))
+    // A provider's word comes before a link's: both verify the address, but only the former
+    // also vouches for the person signing in (`auth::roles::email_vouched`).
+    let (by_link, standing): (Vec<_>, Vec<_>) = standing.into_iter().partition(|e| e.source == Source::Link);
+    evidence_for(email, standing.into_iter().chain(from_identities).chain(by_link))
 }
 
 /// Loads `user_id`'s identities and derives the evidence for `email` (see [`email_evidence_for`]).

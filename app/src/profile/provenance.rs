@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The source of a value. String form: `claim:<connection>:<claim>`, `user`, `admin`,
-/// `import`, `api`.
+/// `import`, `api`, `link`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Source {
     /// Copied from a claim of a linked identity.
@@ -21,6 +21,8 @@ pub enum Source {
     Admin,
     Import,
     Api,
+    /// Proven by opening a link emailed to the address (email verification only).
+    Link,
 }
 
 impl fmt::Display for Source {
@@ -31,6 +33,7 @@ impl fmt::Display for Source {
             Source::Admin => f.write_str("admin"),
             Source::Import => f.write_str("import"),
             Source::Api => f.write_str("api"),
+            Source::Link => f.write_str("link"),
         }
     }
 }
@@ -47,6 +50,7 @@ impl FromStr for Source {
             "admin" => Ok(Source::Admin),
             "import" => Ok(Source::Import),
             "api" => Ok(Source::Api),
+            "link" => Ok(Source::Link),
             _ => {
                 let rest = s.strip_prefix("claim:").ok_or_else(|| UnknownSource(s.to_string()))?;
                 match rest.split_once(':') {
@@ -99,6 +103,7 @@ mod tests {
             Source::Admin,
             Source::Import,
             Source::Api,
+            Source::Link,
         ];
         for source in all {
             let text = source.to_string();

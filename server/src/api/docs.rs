@@ -20,7 +20,7 @@ use super::{error, questions, users};
         description = "Users, fields, stages and the profiling configuration. Authenticate with `Authorization: Bearer <token>`; create tokens in the console (API tokens) or with `askonce token create`. Errors are `{statusCode, error, message}`.",
     ),
     paths(
-        users::list, users::get, users::patch, users::delete, users::identities,
+        users::list, users::get, users::patch, users::delete, users::identities, users::logs,
         questions::list_fields, questions::get_field, questions::create_field, questions::put_field, questions::delete_field,
         questions::list_stages, questions::get_stage, questions::create_stage, questions::put_stage, questions::delete_stage,
         questions::export_config, questions::import_config,

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v2/users", get(users::list))
         .route("/api/v2/users/{id}", get(users::get).patch(users::patch).delete(users::delete))
         .route("/api/v2/users/{id}/identities", get(users::identities))
+        .route("/api/v2/users/{id}/logs", get(users::logs))
         .route("/api/v2/fields", get(questions::list_fields).post(questions::create_field))
         .route("/api/v2/fields/{key}", get(questions::get_field).put(questions::put_field).delete(questions::delete_field))
         .route("/api/v2/stages", get(questions::list_stages).post(questions::create_stage))

@@ -145,3 +145,60 @@ pub async fn identities(
     caller.require(Scope::ReadUsers)?;
     Ok(Json(profile_of(&db, &id).await?.identities))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogParams {
+    /// Page size, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u64>,
+    /// Only entries older than this entry id (the last `id` of the previous page).
+    pub from: Option<i64>,
+    /// Only these kinds, comma-separated: `sign_in,password_changed`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: Option<String>,
+    /// `true`: only successes; `false`: only refused attempts.
+    pub success: Option<bool>,
+}
+
+/// One user's account activity (Auth0's name: logs), newest first: sign-ins and refused
+/// sign-ins, password and email changes, linked accounts, ended sessions, blocks, edits.
+#[utoipa::path(get, path = "/api/v2/users/{id}/logs", tag = "users",
+    params(("id" = String, Path, description = "User id", example = "ada"), LogParams),
+    security(("bearer" = ["read:users"])),
+    responses(
+        (status = 200, description = "Entries, newest first", body = [app::activity::ActivityEntry]),
+        (status = 400, description = "Invalid parameters", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope read:users", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    ))]
+pub async fn logs(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    Path(id): Path<String>,
+    params: Result<Query<LogParams>, QueryRejection>,
+) -> Result<Json<Vec<app::activity::ActivityEntry>>, ApiError> {
+    use app::activity::{ssr::Filter, EventKind};
+    caller.require(Scope::ReadUsers)?;
+    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let per_page = params.per_page.unwrap_or(50);
+    if !(1..=MAX_PAGE).contains(&per_page) {
+        return Err(ApiError::bad_request("per_page must be between 1 and 100"));
+    }
+    let kinds = params
+        .kind
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| EventKind::parse(k).ok_or_else(|| ApiError::bad_request(format!("`{k}` is not an activity type"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    profile_of(&db, &id).await?;
+    let filter = Filter { kinds, success: params.success, before_id: params.from };
+    let entries =
+        app::activity::ssr::list(&db, &id, &filter, Some(per_page)).await.map_err(|e| ApiError::internal("loading activity", e))?;
+    Ok(Json(entries))
+}

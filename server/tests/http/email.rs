@@ -56,7 +56,8 @@ async fn a_queued_message_reaches_the_smtp_server_once(backend: Backend) {
     app.sign_up_admin(&app.client, "owner@example.com").await;
     let res = app.call(&app.client, app::admin::outbox_page::OutboxMessages::PATH, &[]).await;
     let listed: Vec<app::admin::outbox_page::OutboxMessage> = res.json().await.unwrap();
-    assert_eq!(listed.iter().map(|m| (m.recipient.as_str(), m.status.as_str())).collect::<Vec<_>>(), [("ada@example.com", "sent")]);
+    let ada: Vec<_> = listed.iter().filter(|m| m.recipient == "ada@example.com").map(|m| m.status.as_str()).collect();
+    assert_eq!(ada, ["sent"], "(the admin's own sign-up queued its verification message too)");
     let page = app.client.get(app.url("/admin/email")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Confirm your email address") && page.contains("http://askonce.test/verify?token=abc"), "{page}");
 }

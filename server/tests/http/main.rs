@@ -18,6 +18,7 @@ mod cli;
 
 mod concurrency;
 mod email;
+mod lifecycle;
 mod linking;
 mod log_secrets;
 mod oidc_security;

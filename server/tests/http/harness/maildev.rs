@@ -61,6 +61,23 @@ impl MailDev {
         reqwest::get(self.url("/api/email")).await.unwrap().json().await.unwrap()
     }
 
+    /// The first message to `address` whose subject contains `subject`, waiting up to 20 s.
+    pub async fn wait_for_subject(&self, address: &str, subject: &str) -> Value {
+        let found = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                let wanted = |m: &Value| {
+                    m["to"].as_array().into_iter().flatten().any(|t| t["address"] == address)
+                        && m["subject"].as_str().is_some_and(|s| s.contains(subject))
+                };
+                if let Some(message) = self.messages().await.into_iter().find(wanted) {
+                    return message;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        found.await.unwrap_or_else(|_| panic!("no email to {address} about {subject:?} arrived within 20 s"))
+    }
+
     /// The first message to `address`, waiting up to 20 s for it to arrive.
     pub async fn wait_for(&self, address: &str) -> Value {
         let found = tokio::time::timeout(Duration::from_secs(20), async {
@@ -74,4 +91,13 @@ impl MailDev {
         });
         found.await.unwrap_or_else(|_| panic!("no email to {address} arrived within 20 s"))
     }
+}
+
+/// The absolute link to `path` (`/email/verify`, …) in a message's plain text, with its token.
+pub fn link_in(message: &Value, path: &str) -> String {
+    let text = message["text"].as_str().unwrap_or_else(|| panic!("a message without text: {message}"));
+    let at = text.find(&format!("{path}?token=")).unwrap_or_else(|| panic!("no {path} link in: {text}"));
+    let start = text[..at].rfind("http").unwrap_or_else(|| panic!("the {path} link is not absolute: {text}"));
+    let end = text[at..].find(char::is_whitespace).map_or(text.len(), |e| at + e);
+    text[start..end].to_string()
 }
