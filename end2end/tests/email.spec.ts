@@ -31,7 +31,7 @@ async function signUp(page: Page, email: string, password = 'correct horse batte
 test('forgot password: the emailed link sets a new password and signs in', async ({ page }) => {
   const email = `forgot-${Date.now()}@example.com`;
   await signUp(page, email);
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByTestId('session-state').getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByTestId('session-state').getByRole('link', { name: 'Sign in' })).toBeVisible();
 
   await page.goto('/login');
@@ -39,7 +39,7 @@ test('forgot password: the emailed link sets a new password and signs in', async
   await page.getByRole('link', { name: 'Forgot your password?' }).click();
   await expect(page.getByRole('heading', { name: 'Forgot your password?' })).toBeVisible();
   await expectAccessible(page, 'forgot password');
-  await page.getByLabel('Email').fill(email);
+  await page.locator('#forgot-email').fill(email);
   await page.getByRole('button', { name: 'Email me a link' }).click();
   await expect(page.getByTestId('reset-sent')).toContainText('If that address belongs to an account');
 
@@ -47,10 +47,10 @@ test('forgot password: the emailed link sets a new password and signs in', async
   await page.goto(link);
   await expect(page.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
   await expectAccessible(page, 'reset password');
-  await page.getByLabel('New password').fill('short');
+  await page.locator('#reset-password').fill('short');
   await page.getByRole('button', { name: 'Save and sign in' }).click();
   await expect(page.locator('#reset-error')).toHaveText('Use at least 8 characters.');
-  await page.getByLabel('New password').fill('a brand new passphrase');
+  await page.locator('#reset-password').fill('a brand new passphrase');
   await page.getByRole('button', { name: 'Save and sign in' }).click();
   await expect(page.getByTestId('password-reset-done')).toContainText('Your new password is saved');
   await expect(page.getByTestId('signed-in-as')).toBeVisible();
@@ -107,12 +107,12 @@ test('without JavaScript, forgot password and the reset form still work', async 
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   await page.goto('/forgot-password');
-  await page.getByLabel('Email').fill(email);
+  await page.locator('#forgot-email').fill(email);
   await page.getByRole('button', { name: 'Email me a link' }).click();
   await expect(page.getByTestId('reset-sent')).toBeVisible();
   const link = linkIn(await newestMail(email, 'Reset your AskOnce password'), '/reset-password');
   await page.goto(link);
-  await page.getByLabel('New password').fill('a brand new passphrase');
+  await page.locator('#reset-password').fill('a brand new passphrase');
   await page.getByRole('button', { name: 'Save and sign in' }).click();
   await expect(page.getByTestId('signed-in-as')).toBeVisible();
   await context.close();
