@@ -60,11 +60,14 @@ pub fn EmailChangeLinkPage() -> impl IntoView {
 
 #[component]
 fn ConfirmLink(purpose: Purpose) -> impl IntoView {
-    let query = use_query_map();
-    let token = move || query.read().get("token").unwrap_or_default();
+    // Read once: using the link navigates away, and a token that followed the address bar
+    // would be checked again (empty) and flash a refusal on the way out.
+    let token = use_query_map().read_untracked().get("token").unwrap_or_default();
+    let source = token.clone();
+    let token = StoredValue::new(token);
     // Blocking: a link that does not work answers 400 (the status is set before the response
     // starts).
-    let link = Resource::new_blocking(token, move |token| check_email_link(purpose.as_str().to_string(), token));
+    let link = Resource::new_blocking(move || source.clone(), move |token| check_email_link(purpose.as_str().to_string(), token));
     let action = ServerAction::<UseEmailLink>::new();
     let error = move || action.value().get().and_then(Result::err).map(|e| e.to_string());
     let (title, button) = match purpose {
@@ -85,7 +88,7 @@ fn ConfirmLink(purpose: Purpose) -> impl IntoView {
                         }}</p>
                         <ActionForm action=action>
                             <input type="hidden" name="purpose" value=purpose.as_str() />
-                            <input type="hidden" name="token" value=token />
+                            <input type="hidden" name="token" value=token.get_value() />
                             <p id="link-error" class="error" role="alert">{error}</p>
                             <button type="submit" aria-describedby="link-error" disabled=move || action.pending().get()>{button}</button>
                         </ActionForm>

@@ -365,6 +365,15 @@ pub mod ssr {
                 });
                 return Err(err.into());
             }
+            Err(accounts::AccountError::Blocked) => {
+                // The right password for a blocked account: its activity shows the attempt.
+                if let Ok(Some(user_id)) = accounts::account_for_login(&state.db, &email).await {
+                    if let Err(err) = super::sign_ins::refused(&state.db, &user_id, PASSWORD_CONNECTION, "blocked", client).await {
+                        tracing::warn!(error = %err, "recording a refused sign-in failed");
+                    }
+                }
+                return Err(accounts::AccountError::Blocked.into());
+            }
             Err(err) => return Err(err.into()),
         };
         throttle.record_success(&account, network);

@@ -79,11 +79,14 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
-    let query = use_query_map();
-    let token = move || query.read().get("token").unwrap_or_default();
+    // Read once: saving navigates away, and a token that followed the address bar would be
+    // checked again (empty) and flash a refusal on the way out.
+    let token = use_query_map().read_untracked().get("token").unwrap_or_default();
+    let source = token.clone();
+    let token = StoredValue::new(token);
     // Blocking: a link that does not work answers 400 (the status is set before the response
     // starts).
-    let link = Resource::new_blocking(token, check_reset_link);
+    let link = Resource::new_blocking(move || source.clone(), check_reset_link);
     let reset = ServerAction::<ResetPassword>::new();
     let error = move || reset.value().get().and_then(Result::err).map(|e| e.to_string());
     view! {
@@ -99,7 +102,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     }.into_any(),
                     Ok(()) => view! {
                         <ActionForm action=reset attr:class="stack" attr:novalidate=true>
-                            <input type="hidden" name="token" value=token />
+                            <input type="hidden" name="token" value=token.get_value() />
                             <label for="reset-password">"New password"</label>
                             <input id="reset-password" name="password" type="password" autocomplete="new-password" required
                                 minlength="8" aria-describedby="reset-help reset-error" />

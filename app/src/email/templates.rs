@@ -148,19 +148,21 @@ pub fn confirm_new_email(site: &Site, new_address: &str, link: &str, valid_for: 
 }
 
 /// Sent to the *old* address once the change is done, so a hijacked account does not change
-/// hands silently.
+/// hands silently. No reset link: the account signs in with the new address now, so only the
+/// site owner (who sees the change in the account's activity) can give it back.
 pub fn email_changed(site: &Site, new_address: &str) -> Rendered {
-    let forgot = site.url("/forgot-password");
     render(
         site,
         format!("Your {} email address was changed", site.name),
         &[
             Block::Para(format!(
-                "The email address of your {} account was changed to {new_address}. Messages about the account now go there.",
+                "The email address of your {} account was changed to {new_address}. You sign in with that address from now on, and messages about the account go there.",
                 site.name
             )),
-            Block::Para("If this was not you, reset your password and contact the site owner:".into()),
-            Block::Button { label: "Reset my password", url: &forgot },
+            Block::Para(format!(
+                "If this was not you, contact the owner of {} at once (reply to this message if it comes from a mailbox they read): they can see the change in the account's activity and restore your address.",
+                site.public_url
+            )),
         ],
     )
 }

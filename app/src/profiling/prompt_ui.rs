@@ -27,6 +27,11 @@ pub async fn context_prompt(context: String, tags: Vec<String>) -> Result<Option
     let Some(me) = crate::auth::ssr::current_user().await? else {
         return Ok(None);
     };
+    // Held back until the address is verified (`[email] require_verified`): nothing is asked
+    // before that (answering would be refused).
+    if me.must_verify_email {
+        return Ok(None);
+    }
     let moment = super::Moment::Context { name: context, tags };
     super::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(AppError::from)
 }

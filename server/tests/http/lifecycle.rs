@@ -8,6 +8,7 @@ use app::{
         activity::MyActivity,
         page::DeleteMyAccount,
         security::{ChangeMyEmail, ChangeMyPassword},
+        sessions::EndSessions,
     },
     activity::{ActivityEntry, EventKind},
     admin::api_tokens::Scope,
@@ -274,25 +275,30 @@ async fn activity_is_kept_for_the_person_the_console_and_the_api_and_goes_with_t
     let user_id = app.me(&app.client).await["user_id"].as_str().unwrap().to_string();
     let attacker = browser();
     assert_eq!(app.try_sign_in(&attacker, "ada@example.com", "guess").await.status(), StatusCode::BAD_REQUEST);
-    app.sign_in(&browser(), "ada@example.com").await;
-
     // The refusal is recorded off the response path (a real account answers as fast as an
-    // unknown address): wait for it.
-    let mine = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-        loop {
-            let mine = activity_of(&app, &app.client).await;
-            if mine.iter().any(|e| !e.success) {
-                return mine;
-            }
+    // unknown address): wait for it before the next sign-in.
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while !activity_of(&app, &app.client).await.iter().any(|e| !e.success) {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     })
     .await
     .expect("the refused sign-in is recorded");
+    let phone = browser();
+    app.sign_in(&phone, "ada@example.com").await;
+    // Ada signs the phone out from here.
+    expect::accepted(app.call(&app.client, EndSessions::PATH, &[]).await, "EndSessions").await;
+
+    let mine = activity_of(&app, &app.client).await;
     let kinds: Vec<(EventKind, bool)> = mine.iter().map(|e| (e.kind, e.success)).collect();
-    assert_eq!(kinds[..3], [(EventKind::SignIn, true), (EventKind::SignIn, false), (EventKind::SignUp, true)], "{kinds:?}");
-    assert_eq!(mine[1].description, "Sign-in failed with email and password: wrong password");
-    assert!(mine[0].ip.is_some(), "where it came from");
+    assert_eq!(
+        kinds[..4],
+        [(EventKind::SessionsEnded, true), (EventKind::SignIn, true), (EventKind::SignIn, false), (EventKind::SignUp, true)],
+        "{kinds:?}"
+    );
+    assert_eq!(mine[0].description, "Signed out of 1 session on other devices");
+    assert_eq!(mine[2].description, "Sign-in failed with email and password: wrong password");
+    assert!(mine[1].ip.is_some(), "where it came from");
 
     // The management API, Auth0's name for it, with filters.
     let token = app.api_token(&[Scope::ReadUsers]).await;
@@ -306,6 +312,24 @@ async fn activity_is_kept_for_the_person_the_console_and_the_api_and_goes_with_t
     let (status, _) = app.api("GET", "/api/v2/users/nobody/logs", Some(&token), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
+    // What the site does to the account shows in it, as the site's doing.
+    let editor = app.api_token(&[Scope::UpdateUsers]).await;
+    let path = format!("/api/v2/users/{user_id}");
+    app.api("PATCH", &path, Some(&editor), Some(serde_json::json!({ "user_metadata": { "plan": "pro" }, "blocked": true }))).await;
+    app.api("PATCH", &path, Some(&editor), Some(serde_json::json!({ "blocked": false }))).await;
+    let (_, by_site) =
+        app.api("GET", &format!("/api/v2/users/{user_id}/logs?type=profile_edited,blocked,unblocked"), Some(&token), None).await;
+    let described: Vec<&str> = by_site.as_array().unwrap().iter().map(|e| e["description"].as_str().unwrap()).collect();
+    assert_eq!(described, ["Account unblocked by the site", "Account blocked by the site", "Profile edited by the site: user_metadata"]);
+    assert!(by_site.as_array().unwrap().iter().all(|e| e["actor"] == "api"));
+    // Blocked, the right password is refused, and that shows too.
+    app.api("PATCH", &path, Some(&editor), Some(serde_json::json!({ "blocked": true }))).await;
+    assert_eq!(app.try_sign_in(&browser(), "ada@example.com", PASSWORD).await.status(), StatusCode::FORBIDDEN);
+    let (_, refused) = app.api("GET", &format!("/api/v2/users/{user_id}/logs?success=false&per_page=1"), Some(&token), None).await;
+    assert_eq!(refused[0]["description"], "Sign-in refused with email and password: the account is blocked");
+    app.api("PATCH", &path, Some(&editor), Some(serde_json::json!({ "blocked": false }))).await;
+    app.sign_in(&app.client, "ada@example.com").await;
+
     // The console's user page, filtered to refused attempts.
     let owner = browser();
     app.sign_up_admin(&owner, "owner@example.com").await;
@@ -318,7 +342,9 @@ async fn activity_is_kept_for_the_person_the_console_and_the_api_and_goes_with_t
     let export = app.me(&app.client).await;
     assert!(export.get("user_id").is_some());
     let data: serde_json::Value = expect::json(expect::send(app.client.get(app.url("/api/me/export")), "export").await, "export").await;
-    assert_eq!(data["activity"].as_array().map(Vec::len), Some(mine.len()));
+    let everything = activity_of(&app, &app.client).await.len();
+    assert!(everything > mine.len());
+    assert_eq!(data["activity"].as_array().map(Vec::len), Some(everything));
     let deleted = app.call(&app.client, DeleteMyAccount::PATH, &[("confirm", "yes"), ("password", PASSWORD)]).await;
     assert!(deleted.status().is_success() || deleted.status().is_redirection(), "{}", deleted.status());
     let left = app::entities::account_events::Entity::find()

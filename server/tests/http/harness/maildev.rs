@@ -15,13 +15,15 @@ pub struct MailDev {
     _child: Child,
 }
 
-async fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port()
+/// Two different free ports (both held at once while they are chosen, so never the same one).
+async fn free_ports() -> (u16, u16) {
+    let (a, b) = (TcpListener::bind("127.0.0.1:0").await.unwrap(), TcpListener::bind("127.0.0.1:0").await.unwrap());
+    (a.local_addr().unwrap().port(), b.local_addr().unwrap().port())
 }
 
 impl MailDev {
     pub async fn start() -> MailDev {
-        let (smtp_port, web_port) = (free_port().await, free_port().await);
+        let (smtp_port, web_port) = free_ports().await;
         let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/node_modules/maildev/dist/bin/maildev.js");
         let child = Command::new("node")
             .args([bin, "--ip", "127.0.0.1", "--web-ip", "127.0.0.1", "--silent"])
