@@ -1,23 +1,7 @@
 // Accessibility: axe-core on every page with a form, signed out and signed in: no serious
 // or critical violations.
-import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
-
-// Checked on the settled page: hydration replaces parts of the document (the title among
-// them), and axe reading it halfway through reported a page without a title (a flake).
-async function expectAccessible(page: Page, what: string) {
-  await hydrated(page);
-  await expect(page).toHaveTitle(/AskOnce/);
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad.map((v) => `${what}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
-}
-
-// Pages hydrate after their wasm chunks arrive (app/src/routes.rs); a click before that posts
-// the form without JavaScript, which other tests cover. These tests drive the hydrated page.
-async function hydrated(page: Page) {
-  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
-}
+import { expect, test } from '@playwright/test';
+import { expectAccessible, hydrated } from './pages';
 
 test('login, welcome, inline prompt and profile pages have no serious accessibility violations', async ({ page }) => {
   await page.goto('/');

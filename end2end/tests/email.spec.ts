@@ -1,21 +1,9 @@
 // The account's life by email in the browser, against a real SMTP server (maildev): forgot
 // password → the mail → a new password → signed in; verify the address from /profile; and
 // axe-core on every page these flows add.
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { countMail, linkIn, newestMail } from './mail';
-
-async function hydrated(page: Page) {
-  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
-}
-
-async function expectAccessible(page: Page, what: string) {
-  await hydrated(page);
-  await expect(page).toHaveTitle(/AskOnce/);
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad.map((v) => `${what}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
-}
+import { expectAccessible, hydrated } from './pages';
 
 async function signUp(page: Page, email: string, password = 'correct horse battery') {
   await page.goto('/login?return_to=/profile');

@@ -34,6 +34,15 @@ pub struct ListParams {
     pub from: Option<String>,
 }
 
+/// A list's `per_page`: 1–100, 50 when not given.
+fn page_size(per_page: Option<u64>) -> Result<u64, ApiError> {
+    let per_page = per_page.unwrap_or(50);
+    if !(1..=MAX_PAGE).contains(&per_page) {
+        return Err(ApiError::bad_request("per_page must be between 1 and 100"));
+    }
+    Ok(per_page)
+}
+
 async fn profile_of(db: &DatabaseConnection, id: &str) -> Result<UserProfile, ApiError> {
     load_user_profile(db, id).await.map_err(|e| ApiError::internal("loading a user", e))?.ok_or_else(|| ApiError::not_found("User"))
 }
@@ -54,10 +63,7 @@ pub async fn list(
 ) -> Result<Json<UserPage>, ApiError> {
     caller.require(Scope::ReadUsers)?;
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let per_page = params.per_page.unwrap_or(50);
-    if !(1..=MAX_PAGE).contains(&per_page) {
-        return Err(ApiError::bad_request("per_page must be between 1 and 100"));
-    }
+    let per_page = page_size(params.per_page)?;
     let from = match params.from.as_deref().filter(|f| !f.is_empty()) {
         Some(f) => Some(Cursor::decode(f).ok_or_else(|| ApiError::bad_request("from is not a cursor this API returned"))?),
         None => None,
@@ -183,10 +189,7 @@ pub async fn logs(
     use app::activity::{ssr::Filter, EventKind};
     caller.require(Scope::ReadUsers)?;
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let per_page = params.per_page.unwrap_or(50);
-    if !(1..=MAX_PAGE).contains(&per_page) {
-        return Err(ApiError::bad_request("per_page must be between 1 and 100"));
-    }
+    let per_page = page_size(params.per_page)?;
     let kinds = params
         .kind
         .as_deref()
