@@ -34,6 +34,19 @@ pub enum MetadataError {
     TooDeep { limit: usize },
     #[error("metadata key `{key}` is invalid: keys are 1–{max} characters without `.` or a leading `$`")]
     InvalidKey { key: String, max: usize },
+    #[error("metadata number {number} is out of range: numbers are between -{MAX_EXACT} and {MAX_EXACT} (store larger ones as text)")]
+    NumberOutOfRange { number: String },
+}
+
+/// The largest magnitude a stored number may have: 2^53 - 1, the last integer every JSON
+/// reader (JavaScript's among them) holds exactly. Beyond it numbers do not come back as they
+/// went in — PostgreSQL keeps `-1.7976931348623157e308` as a 309-digit decimal that the JSON
+/// reader then refuses ("number out of range"), which made reading the profile a server error.
+pub const MAX_EXACT: i64 = 9_007_199_254_740_991;
+
+/// Whether `n` is within [`MAX_EXACT`] (and so reads back as written, on every database).
+pub fn exact_number(n: f64) -> bool {
+    n.is_finite() && n.abs() <= MAX_EXACT as f64
 }
 
 /// Checks `value` against `limits`.
@@ -75,6 +88,7 @@ fn check_value(value: &Value, depth: usize, limits: &MetadataLimits) -> Result<(
             }
             items.iter().try_for_each(|item| check_value(item, depth + 1, limits))
         }
+        Value::Number(n) if !n.as_f64().is_some_and(exact_number) => Err(MetadataError::NumberOutOfRange { number: n.to_string() }),
         _ => Ok(()),
     }
 }
@@ -113,6 +127,15 @@ mod tests {
     fn deleting_a_missing_key_is_harmless() {
         let merged = merge_metadata(&Map::new(), &obj(json!({"nope": null})));
         assert!(merged.is_empty());
+    }
+
+    #[test]
+    fn numbers_that_would_not_read_back_exactly_are_refused() {
+        let limits = MetadataLimits::default();
+        assert!(validate_metadata(&json!({"n": 9007199254740991_i64, "x": -1.5, "f": 0.1}), &limits).is_ok());
+        let huge = validate_metadata(&json!({"a": [{"n": -1.7976931348623157e308}]}), &limits);
+        assert!(matches!(huge, Err(MetadataError::NumberOutOfRange { .. })), "{huge:?}");
+        assert!(validate_metadata(&json!({"n": 9007199254740992_u64}), &limits).is_err());
     }
 
     #[test]

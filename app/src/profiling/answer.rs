@@ -119,7 +119,7 @@ pub fn validate_answer(field: &Field, raw: &[String]) -> Result<Option<Value>, A
         FieldKind::Phone => phone::to_e164(first).map(|p| Some(Value::from(p))),
         FieldKind::Number => {
             let n: f64 = first.replace(',', ".").parse().map_err(|_| AnswerProblem::NotANumber)?;
-            if !n.is_finite() {
+            if !crate::profile::metadata::exact_number(n) {
                 return Err(AnswerProblem::NotANumber);
             }
             if let Some(min) = rules.min.filter(|m| n < *m) {

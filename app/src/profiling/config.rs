@@ -99,6 +99,12 @@ fn problems(config: &ProfilingConfig) -> Vec<ConfigProblem> {
                 problems.push(problem(format!("{at}.validation"), "min_length is greater than max_length"));
             }
         }
+        for (what, bound) in [("min", v.min), ("max", v.max)] {
+            if bound.is_some_and(|b| !crate::profile::metadata::exact_number(b)) {
+                let limit = crate::profile::metadata::MAX_EXACT;
+                problems.push(problem(format!("{at}.validation.{what}"), format!("between -{limit} and {limit}")));
+            }
+        }
         if let (Some(min), Some(max)) = (v.min, v.max) {
             if min > max {
                 problems.push(problem(format!("{at}.validation"), "min is greater than max"));
@@ -139,9 +145,24 @@ fn problems(config: &ProfilingConfig) -> Vec<ConfigProblem> {
                 problems.push(problem(format!("{at}.trigger"), "a context stage needs a context name"));
             }
         }
+        let min_logins = match stage.trigger {
+            super::stage::Trigger::Login { min_logins } => Some(min_logins),
+            _ => None,
+        };
+        for (what, count) in
+            [("trigger.min_logins", min_logins), ("cooldown.days", stage.cooldown.days), ("cooldown.logins", stage.cooldown.logins)]
+        {
+            if count.is_some_and(|n| n > MAX_COUNT) {
+                problems.push(problem(format!("{at}.{what}"), format!("at most {MAX_COUNT}")));
+            }
+        }
     }
     problems
 }
+
+/// The largest count a stage takes (logins, days): the API documents them as 32-bit integers,
+/// and what it accepts it must give back as documented.
+pub const MAX_COUNT: u32 = i32::MAX as u32;
 
 #[cfg(test)]
 mod tests {
@@ -152,6 +173,18 @@ mod tests {
         let config = ValidConfig::from_json(include_str!("defaults.json")).unwrap();
         let keys: Vec<&str> = config.stages.iter().map(|s| s.key.as_str()).collect();
         assert_eq!(keys, ["name", "work", "subscription"]);
+    }
+
+    #[test]
+    fn counts_beyond_the_documented_range_are_refused() {
+        let text = r#"{
+            "fields": [{"key": "a", "label": "A", "kind": "text", "target": "user_metadata.a"}],
+            "stages": [{"key": "s", "title": "S", "trigger": {"on": "login", "min_logins": 2147483648}, "fields": ["a"],
+                        "cooldown": {"days": 2147483647, "logins": 4294967295}}]
+        }"#;
+        let problems = ValidConfig::from_json(text).unwrap_err();
+        let locations: Vec<&str> = problems.iter().map(|p| p.location.as_str()).collect();
+        assert_eq!(locations, ["stages.s.trigger.min_logins", "stages.s.cooldown.logins"], "{problems:?}");
     }
 
     #[test]

@@ -159,7 +159,10 @@ pub struct Validation {
     pub pattern: Option<String>,
     /// Human words for the pattern ("five digits").
     pub pattern_hint: Option<String>,
+    /// Between -9007199254740991 and 9007199254740991 (`profile::metadata::MAX_EXACT`).
+    #[cfg_attr(feature = "ssr", schema(minimum = -9007199254740991.0, maximum = 9007199254740991.0))]
     pub min: Option<f64>,
+    #[cfg_attr(feature = "ssr", schema(minimum = -9007199254740991.0, maximum = 9007199254740991.0))]
     pub max: Option<f64>,
     pub options: Vec<Choice>,
 }

@@ -41,11 +41,35 @@ pub enum Condition {
 /// How long a skipped stage waits before it may be shown again. Both set: whichever comes
 /// later. Neither set: a skip is final.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Cooldown {
     pub days: Option<u32>,
     pub logins: Option<u32>,
+}
+
+impl<'de> Deserialize<'de> for Cooldown {
+    /// An object only: serde's derived form also takes a sequence (`[days, logins]`), which
+    /// the API documents nowhere and the API fuzzing found accepted.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Default, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        struct Fields {
+            days: Option<u32>,
+            logins: Option<u32>,
+        }
+        struct ObjectOnly;
+        impl<'de> serde::de::Visitor<'de> for ObjectOnly {
+            type Value = Cooldown;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object with `days` and/or `logins`")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Cooldown, A::Error> {
+                let Fields { days, logins } = Fields::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Cooldown { days, logins })
+            }
+        }
+        deserializer.deserialize_map(ObjectOnly)
+    }
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -72,4 +96,17 @@ pub struct Stage {
 
 fn yes() -> bool {
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cooldown;
+
+    #[test]
+    fn a_cooldown_is_an_object_with_known_keys_only() {
+        assert_eq!(serde_json::from_str::<Cooldown>(r#"{"days": 7}"#).unwrap(), Cooldown { days: Some(7), logins: None });
+        assert_eq!(serde_json::from_str::<Cooldown>("{}").unwrap(), Cooldown::default());
+        assert!(serde_json::from_str::<Cooldown>("[null, null]").is_err(), "no sequence form");
+        assert!(serde_json::from_str::<Cooldown>(r#"{"weeks": 1}"#).is_err(), "no unknown keys");
+    }
 }

@@ -18,6 +18,7 @@ mod cli;
 
 mod concurrency;
 mod email;
+mod hostile_input;
 mod lifecycle;
 mod linking;
 mod log_secrets;
