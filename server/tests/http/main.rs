@@ -19,6 +19,7 @@ mod cli;
 mod concurrency;
 mod email;
 mod hostile_input;
+mod instances;
 mod lifecycle;
 mod linking;
 mod log_secrets;

@@ -109,6 +109,37 @@ impl<'a> Launch<'a> {
     }
 }
 
+impl TestApp {
+    /// A second AskOnce on this app's database (another process would be the same: nothing
+    /// but the database is shared), with the test configuration plus `extra_toml` and its own
+    /// port. Its address.
+    pub async fn another_instance(&self, extra_toml: &str) -> String {
+        let (address, stop, _) = self.stoppable_instance(extra_toml).await;
+        // Runs as long as the test: nothing will stop it.
+        std::mem::forget(stop);
+        address
+    }
+
+    /// Like [`TestApp::another_instance`], stopped gracefully (no new connections, requests in
+    /// flight finish) when the returned sender is used or dropped; the handle ends with it.
+    pub async fn stoppable_instance(&self, extra_toml: &str) -> (String, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a port for another instance");
+        let addr = listener.local_addr().unwrap();
+        let toml = configuration(addr, &self.site_root, &self._test_db.url, "", extra_toml);
+        let settings = Settings::from_figment(Figment::new().merge(Toml::string(&toml))).unwrap();
+        let app = Application::build_on(&settings, listener).await.unwrap_or_else(|e| panic!("another instance did not start: {e}"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            app.run_until(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap_or_else(|e| panic!("an instance failed: {e}"));
+        });
+        (format!("http://{addr}"), stop, handle)
+    }
+}
+
 /// The test configuration: the app at `addr`, its files in `site_root`, its database at
 /// `database_url`, with `server_toml` in `[server]` and `extra_toml` added.
 fn configuration(addr: SocketAddr, site_root: &tempfile::TempDir, database_url: &str, server_toml: &str, extra_toml: &str) -> String {
