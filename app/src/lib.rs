@@ -39,6 +39,9 @@ pub mod testing;
 #[cfg(all(test, feature = "test-support"))]
 mod schema_tests;
 
+#[cfg(all(test, feature = "ssr"))]
+mod hostile_input_tests;
+
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
