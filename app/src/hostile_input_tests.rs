@@ -60,16 +60,6 @@ fn claim_like() -> impl Strategy<Value = Value> {
     prop::collection::btree_map(key.prop_map(str::to_string), any_json(), 0..10).prop_map(|m| Value::Object(m.into_iter().collect()))
 }
 
-const KINDS: [ProviderKind; 7] = [
-    ProviderKind::Oidc,
-    ProviderKind::Google,
-    ProviderKind::Microsoft,
-    ProviderKind::Github,
-    ProviderKind::Gitlab,
-    ProviderKind::Linkedin,
-    ProviderKind::Password,
-];
-
 /// One field of every kind, with the validation rules that kind takes.
 fn every_kind_of_field() -> Vec<Field> {
     let options = json!([{"value": "a", "label": "A"}, {"value": "b", "label": "B"}]);
@@ -94,7 +84,7 @@ proptest! {
 
     #[test]
     fn claim_normalizers_take_any_json(raw in any_json(), claims in claim_like()) {
-        for kind in KINDS {
+        for kind in ProviderKind::ALL {
             let _ = normalize(kind, &raw).present();
             let _ = normalize(kind, &claims).present();
         }

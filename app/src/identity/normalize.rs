@@ -38,20 +38,21 @@ impl ProviderKind {
         }
     }
 
+    /// Every kind.
+    pub const ALL: [ProviderKind; 7] = [
+        ProviderKind::Oidc,
+        ProviderKind::Google,
+        ProviderKind::Microsoft,
+        ProviderKind::Github,
+        ProviderKind::Gitlab,
+        ProviderKind::Linkedin,
+        ProviderKind::Password,
+    ];
+
     /// The kind an identity row was created by, from its stored `provider` name. Every
     /// standards-following issuer is stored as `oidc`, so the generic OIDC reading applies.
     pub fn from_provider_name(name: &str) -> Option<Self> {
-        [
-            ProviderKind::Oidc,
-            ProviderKind::Google,
-            ProviderKind::Microsoft,
-            ProviderKind::Github,
-            ProviderKind::Gitlab,
-            ProviderKind::Linkedin,
-            ProviderKind::Password,
-        ]
-        .into_iter()
-        .find(|k| k.provider_name() == name)
+        Self::ALL.into_iter().find(|k| k.provider_name() == name)
     }
 
     /// Social (consumer) providers, as opposed to enterprise and local ones.
