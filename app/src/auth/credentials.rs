@@ -202,6 +202,7 @@ async fn try_confirm_email_change(
 #[cfg(all(test, feature = "test-support"))]
 mod tests {
     use super::*;
+    use crate::auth::links::test_links::{site, token_in_last_message};
     use crate::auth::{accounts::sign_in_with_password, accounts::sign_up_with_password, devices};
 
     struct NoConnections;
@@ -217,18 +218,8 @@ mod tests {
         }
     }
 
-    fn site() -> templates::Site {
-        templates::Site::new("AskOnce", "https://login.example.com")
-    }
-
     fn email(s: &str) -> Email {
         Email::parse(s).unwrap()
-    }
-
-    async fn token_of(db: &DatabaseConnection) -> String {
-        let message = email::outbox::recent(db, 1).await.unwrap().remove(0);
-        let start = message.body_text.find("token=").unwrap() + "token=".len();
-        message.body_text[start..start + 64].to_string()
     }
 
     crate::db_test!(a_new_password_ends_the_other_sessions_and_tells_the_owner, |db| {
@@ -247,7 +238,7 @@ mod tests {
         let confirm = email::outbox::recent(db, 1).await.unwrap().remove(0);
         assert_eq!((confirm.kind.as_str(), confirm.recipient.as_str()), ("change_email", "Ada@New.example"));
         assert_eq!(store::load(db, &ada.id).await.unwrap().unwrap().email.as_deref(), Some("ada@example.com"), "not yet");
-        let token = token_of(db).await;
+        let token = token_in_last_message(db).await;
         confirm_email_change(db, &site(), &token, Client::default()).await.unwrap();
         let after = store::load(db, &ada.id).await.unwrap().unwrap();
         assert_eq!((after.email.as_deref(), after.email_verified), (Some("Ada@New.example"), true));

@@ -247,6 +247,21 @@ mod store {
     }
 }
 
+/// What the tests of the emailed flows share: the site the messages speak for, and the token
+/// of the newest queued message's link.
+#[cfg(all(test, feature = "test-support"))]
+pub(crate) mod test_links {
+    pub(crate) fn site() -> crate::email::templates::Site {
+        crate::email::templates::Site::new("AskOnce", "https://login.example.com")
+    }
+
+    pub(crate) async fn token_in_last_message(db: &sea_orm::DatabaseConnection) -> String {
+        let message = crate::email::outbox::recent(db, 1).await.unwrap().remove(0);
+        let start = message.body_text.find("token=").unwrap() + "token=".len();
+        message.body_text[start..start + 64].to_string()
+    }
+}
+
 #[cfg(all(test, feature = "test-support"))]
 mod tests {
     use super::*;

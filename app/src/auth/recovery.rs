@@ -119,27 +119,18 @@ pub async fn reset_password(
 #[cfg(all(test, feature = "test-support"))]
 mod tests {
     use super::*;
+    use crate::auth::links::test_links::{site, token_in_last_message};
     use crate::{
         auth::accounts::{sign_in_with_password, sign_up_with_password},
         auth::devices,
         entities::email_outbox,
     };
 
-    fn site() -> templates::Site {
-        templates::Site::new("AskOnce", "https://login.example.com")
-    }
-
-    async fn token_of(db: &DatabaseConnection) -> String {
-        let message = email::outbox::recent(db, 1).await.unwrap().remove(0);
-        let start = message.body_text.find("token=").unwrap() + "token=".len();
-        message.body_text[start..start + 64].to_string()
-    }
-
     crate::db_test!(a_reset_link_sets_a_new_password_signs_everyone_out_and_tells_the_owner, |db| {
         let ada = sign_up_with_password(db, &Email::parse("ada@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
         devices::register(db, &ada.id, Some("Phone".into()), None).await.unwrap();
         request_reset(db, &site(), "ADA@example.com", Client::default()).await.unwrap();
-        let token = token_of(db).await;
+        let token = token_in_last_message(db).await;
         assert!(matches!(reset_password(db, &site(), &token, "short".into(), Client::default()).await, Err(AccountError::WeakPassword(_))));
         assert_eq!(reset_password(db, &site(), &token, "a brand new passphrase".into(), Client::default()).await.unwrap(), ada.id);
         assert!(sign_in_with_password(db, "ada@example.com", "a brand new passphrase".into()).await.is_ok());

@@ -56,12 +56,9 @@ pub async fn refused(db: &impl ConnectionTrait, user_id: &str, connection: &str,
 #[cfg(all(test, feature = "test-support"))]
 mod tests {
     use super::*;
+    use crate::auth::links::test_links::site;
     use crate::{auth::accounts::sign_up_with_password, entities::email_outbox, profile::Email};
     use sea_orm::EntityTrait;
-
-    fn site() -> templates::Site {
-        templates::Site::new("AskOnce", "https://login.example.com")
-    }
 
     fn from(ua: &str) -> Client {
         Client { ip: Some("192.0.2.7".into()), user_agent: Some(ua.into()) }

@@ -93,19 +93,9 @@ async fn try_confirm(db: &DatabaseConnection, token: &str, client: Client, now: 
 #[cfg(all(test, feature = "test-support"))]
 mod tests {
     use super::*;
+    use crate::auth::links::test_links::{site, token_in_last_message};
     use crate::{auth::accounts::sign_up_with_password, entities::email_outbox, profile::Email};
     use sea_orm::EntityTrait;
-
-    fn site() -> templates::Site {
-        templates::Site::new("AskOnce", "https://login.example.com")
-    }
-
-    /// The token in the newest queued message's link.
-    pub(crate) async fn token_in_last_message(db: &DatabaseConnection) -> String {
-        let message = email::outbox::recent(db, 1).await.unwrap().remove(0);
-        let start = message.body_text.find("token=").unwrap() + "token=".len();
-        message.body_text[start..start + 64].to_string()
-    }
 
     crate::db_test!(the_link_verifies_exactly_the_address_it_was_sent_to, |db| {
         let ada = sign_up_with_password(db, &Email::parse("ada@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
