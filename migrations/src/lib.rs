@@ -14,6 +14,7 @@ mod m20261123_000005_reprove_claimed_verification;
 mod m20261124_000006_store_user_search_text;
 mod m20261125_000007_create_email_outbox;
 mod m20261126_000008_create_account_tokens_and_events;
+mod m20261127_000009_create_profiling_revision;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_store_user_search_text::Migration),
             Box::new(m20261125_000007_create_email_outbox::Migration),
             Box::new(m20261126_000008_create_account_tokens_and_events::Migration),
+            Box::new(m20261127_000009_create_profiling_revision::Migration),
         ]
     }
 }

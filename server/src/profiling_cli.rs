@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use app::profiling::{
-    ssr::{load_config, replace_config},
+    ssr::{load_config, replace_config, BasedOn, ConfigAudit},
     ConfigProblem, ProfilingConfig, ValidConfig,
 };
 use clap::Subcommand;
@@ -34,7 +34,12 @@ pub async fn run(settings: &Settings, action: &ProfilingCommand) -> Result<(), C
         }
         ProfilingCommand::Import { file } => {
             let config = parse_file(file)?;
-            replace_config(&db, &config).await.doing("saving the profiling configuration")?;
+            let audit = ConfigAudit {
+                actor: ("cli", None),
+                action: "questions.imported",
+                details: serde_json::json!({ "file": file.display().to_string() }),
+            };
+            replace_config(&db, &config, BasedOn::Anything, Some(audit)).await.doing("saving the profiling configuration")?;
             eprintln!("imported {} fields and {} stages", config.fields.len(), config.stages.len());
             Ok(())
         }
@@ -101,5 +106,48 @@ target = "app_metadata.company"
 "#;
         let problems = parse(toml, true).unwrap_err();
         assert!(problems[0].message.contains("app_metadata"), "{problems:?}");
+    }
+
+    mod hostile_input {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn defaults_toml() -> String {
+            render(&ProfilingConfig::defaults(), "toml").unwrap()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// The TOML importer takes any text without panicking; whatever it accepts passed
+            /// every check (a refused document is refused whole, so it changes nothing).
+            #[test]
+            fn the_toml_importer_takes_any_text(text in ".{0,300}") {
+                if let Ok(config) = parse(&text, true) {
+                    prop_assert!(ValidConfig::check(config.into_inner()).is_ok());
+                }
+            }
+
+            /// The shipped configuration as TOML with a slice of it replaced by anything: near
+            /// misses reach deeper than random text (wrong types, broken tables, bad patterns).
+            #[test]
+            fn near_misses_of_a_real_document_are_handled(at in 0usize..4000, len in 0usize..40, with in ".{0,40}") {
+                let mut text = defaults_toml();
+                let start = text.char_indices().map(|(i, _)| i).nth(at % text.chars().count()).unwrap_or(0);
+                let end = text[start..].char_indices().map(|(i, _)| start + i).nth(len).unwrap_or(text.len());
+                text.replace_range(start..end, &with);
+                if let Ok(config) = parse(&text, true) {
+                    prop_assert!(ValidConfig::check(config.into_inner()).is_ok());
+                }
+                // The same near miss read as JSON by the JSON importer.
+                let json = render(&ProfilingConfig::defaults(), "json").unwrap();
+                let start = json.char_indices().map(|(i, _)| i).nth(at % json.chars().count()).unwrap_or(0);
+                let end = json[start..].char_indices().map(|(i, _)| start + i).nth(len).unwrap_or(json.len());
+                let mut json = json;
+                json.replace_range(start..end, &with);
+                let _ = parse(&json, false);
+            }
+        }
     }
 }

@@ -165,7 +165,10 @@ pub const TOKEN_PREFIX: &str = "askonce_";
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use chrono::{DateTime, Utc};
-    use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+    use sea_orm::{
+        sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+        Set,
+    };
     use sha2::{Digest, Sha256};
 
     use super::{Scope, TokenInfo, TokenState, TOKEN_PREFIX};
@@ -192,7 +195,7 @@ pub mod ssr {
     /// Creates a token; returns it with the secret, which is never shown again. `actor`: who,
     /// for the audit log and the token's `created_by` (`("admin", Some(user id))`, `("cli", None)`).
     pub async fn create(
-        db: &impl ConnectionTrait,
+        db: &DatabaseConnection,
         name: &str,
         scopes: &[Scope],
         actor: (&str, Option<&str>),
@@ -203,6 +206,8 @@ pub mod ssr {
         let mut scopes = scopes.to_vec();
         scopes.sort();
         scopes.dedup();
+        // The token and its audit entry in one transaction.
+        let txn = crate::db::begin_write(db).await?;
         let row = api_tokens::ActiveModel {
             id: Set(uuid::Uuid::now_v7().to_string()),
             name: Set(name.trim().chars().take(128).collect()),
@@ -215,9 +220,10 @@ pub mod ssr {
             expires_at: Set(expires_at),
             revoked_at: Set(None),
         }
-        .insert(db)
+        .insert(&txn)
         .await?;
-        crate::audit::record(db, actor.0, actor.1, "token.created", None, serde_json::json!({ "token": row.id })).await?;
+        crate::audit::record(&txn, actor.0, actor.1, "token.created", None, serde_json::json!({ "token": row.id })).await?;
+        txn.commit().await?;
         Ok((info(row, Utc::now()), secret))
     }
 
@@ -276,16 +282,18 @@ pub mod ssr {
     }
 
     /// Revokes a token; whether one was live.
-    pub async fn revoke(db: &impl ConnectionTrait, id: &str, actor: (&str, Option<&str>)) -> Result<bool, DbErr> {
+    pub async fn revoke(db: &DatabaseConnection, id: &str, actor: (&str, Option<&str>)) -> Result<bool, DbErr> {
+        let txn = crate::db::begin_write(db).await?;
         let result = api_tokens::Entity::update_many()
             .col_expr(api_tokens::Column::RevokedAt, Expr::value(Utc::now()))
             .filter(api_tokens::Column::Id.eq(id))
             .filter(api_tokens::Column::RevokedAt.is_null())
-            .exec(db)
+            .exec(&txn)
             .await?;
         if result.rows_affected > 0 {
-            crate::audit::record(db, actor.0, actor.1, "token.revoked", None, serde_json::json!({ "token": id })).await?;
+            crate::audit::record(&txn, actor.0, actor.1, "token.revoked", None, serde_json::json!({ "token": id })).await?;
         }
+        txn.commit().await?;
         Ok(result.rows_affected > 0)
     }
 

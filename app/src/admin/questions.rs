@@ -273,9 +273,13 @@ pub mod ssr {
 
     use crate::profiling::{
         edit::{apply, Edit, EditError},
-        ssr::{load_config, replace_config, ProfilingError},
-        ValidConfig,
+        ssr::{load_versioned, replace_config, BasedOn, ConfigAudit, ProfilingError},
+        ValidConfig, VersionedConfig,
     };
+
+    /// How often an edit that names no version is re-applied to a fresher read when other
+    /// changes keep landing first: enough for a handful of editors saving at the same moment.
+    const EDIT_ATTEMPTS: usize = 20;
 
     #[derive(Debug, thiserror::Error)]
     pub enum QuestionsError {
@@ -286,25 +290,119 @@ pub mod ssr {
     }
 
     /// Applies `edit` to the stored configuration; the configuration after it.
+    ///
+    /// `based_on`: the revision the editor saw (the console always sends it; API callers with
+    /// `If-Match`). If the configuration changed since, nothing is saved and the error is
+    /// [`ProfilingError::ConfigChanged`]. Without it the edit is applied to what is stored
+    /// now — re-applied on a fresh read if another change lands in between, so two editors
+    /// adding different fields at once both keep theirs.
     #[tracing::instrument(skip(db))]
-    pub async fn edit(db: &DatabaseConnection, edit: Edit, actor: (&str, Option<&str>)) -> Result<ValidConfig, QuestionsError> {
-        let current = load_config(db).await?;
+    pub async fn edit(
+        db: &DatabaseConnection,
+        edit: Edit,
+        actor: (&str, Option<&str>),
+        based_on: Option<i64>,
+    ) -> Result<VersionedConfig, QuestionsError> {
         let what = format!("{edit:?}").chars().take(80).collect::<String>();
-        let next = apply(&current, edit)?;
-        replace_config(db, &next).await?;
-        crate::audit::record(db, actor.0, actor.1, "questions.changed", None, serde_json::json!({ "edit": what }))
-            .await
-            .map_err(ProfilingError::from)?;
-        Ok(next)
+        for _attempt in 0..EDIT_ATTEMPTS {
+            let current = load_versioned(db).await?;
+            if based_on.is_some_and(|v| v != current.version) {
+                return Err(ProfilingError::ConfigChanged.into());
+            }
+            let next = apply(&current.config, edit.clone())?;
+            let audit = ConfigAudit { actor, action: "questions.changed", details: serde_json::json!({ "edit": what }) };
+            match replace_config(db, &next, BasedOn::Version(current.version), Some(audit)).await {
+                Ok(version) => return Ok(VersionedConfig { version, config: next.into_inner() }),
+                Err(ProfilingError::ConfigChanged) if based_on.is_none() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ProfilingError::ConfigChanged.into())
     }
 
-    /// Replaces the whole configuration (API import) with one that passed the checks.
-    pub async fn import(db: &DatabaseConnection, config: ValidConfig, actor: (&str, Option<&str>)) -> Result<ValidConfig, QuestionsError> {
-        replace_config(db, &config).await?;
-        crate::audit::record(db, actor.0, actor.1, "questions.imported", None, serde_json::json!({}))
-            .await
-            .map_err(ProfilingError::from)?;
-        Ok(config)
+    /// Replaces the whole configuration (API import) with one that passed the checks, if it
+    /// is still `based_on` what is stored (when given).
+    pub async fn import(
+        db: &DatabaseConnection,
+        config: ValidConfig,
+        actor: (&str, Option<&str>),
+        based_on: Option<i64>,
+    ) -> Result<VersionedConfig, QuestionsError> {
+        let audit = ConfigAudit { actor, action: "questions.imported", details: serde_json::json!({}) };
+        let based_on = based_on.map_or(BasedOn::Anything, BasedOn::Version);
+        let version = replace_config(db, &config, based_on, Some(audit)).await?;
+        Ok(VersionedConfig { version, config: config.into_inner() })
+    }
+
+    #[cfg(all(test, feature = "test-support"))]
+    mod tests {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+
+        use super::*;
+        use crate::{
+            entities::audit_log,
+            profiling::{ssr::seed_defaults_if_empty, Field, FieldKey, FieldKind, ProfilingConfig},
+        };
+
+        fn text_field(key: &str) -> Field {
+            Field {
+                key: FieldKey::parse(key).unwrap(),
+                label: key.to_string(),
+                help: None,
+                kind: FieldKind::Text,
+                target: format!("user_metadata.{key}").parse().unwrap(),
+                validation: Default::default(),
+                claims: vec![],
+                user_editable: true,
+            }
+        }
+
+        const ADMIN: (&str, Option<&str>) = ("admin", Some("u1"));
+
+        crate::db_test!(an_edit_from_an_older_revision_is_refused_and_writes_nothing, |db| {
+            seed_defaults_if_empty(db).await.unwrap();
+            let seen = load_versioned(db).await.unwrap();
+            let first = edit(db, Edit::SaveField { original: None, field: text_field("first") }, ADMIN, Some(seen.version)).await.unwrap();
+            assert_eq!(first.version, seen.version + 1);
+            // A second editor who opened the page at the same moment.
+            let err =
+                edit(db, Edit::SaveField { original: None, field: text_field("second") }, ADMIN, Some(seen.version)).await.unwrap_err();
+            assert!(matches!(err, QuestionsError::Profiling(ProfilingError::ConfigChanged)), "{err:?}");
+            let now = load_versioned(db).await.unwrap();
+            assert_eq!(now.version, first.version);
+            assert!(now.config.field(&FieldKey::parse("first").unwrap()).is_some());
+            assert!(now.config.field(&FieldKey::parse("second").unwrap()).is_none());
+            // The refused change left no audit entry; the saved one left exactly one.
+            assert_eq!(audit_log::Entity::find().count(db).await.unwrap(), 1);
+            // An import from an older revision is refused too; from the current one it lands.
+            let err = import(db, ValidConfig::defaults(), ADMIN, Some(seen.version)).await.unwrap_err();
+            assert!(matches!(err, QuestionsError::Profiling(ProfilingError::ConfigChanged)));
+            let imported = import(db, ValidConfig::defaults(), ADMIN, Some(now.version)).await.unwrap();
+            assert_eq!(imported.version, now.version + 1);
+            assert_eq!(load_versioned(db).await.unwrap().config, ProfilingConfig::defaults());
+        });
+
+        crate::db_test!(racing_editors_without_a_version_all_keep_their_change, |db| {
+            seed_defaults_if_empty(db).await.unwrap();
+            let before = load_versioned(db).await.unwrap();
+            let edits: Vec<_> = (0..8)
+                .map(|i| {
+                    let db = db.clone();
+                    tokio::spawn(async move {
+                        edit(&db, Edit::SaveField { original: None, field: text_field(&format!("racer_{i}")) }, ADMIN, None).await
+                    })
+                })
+                .collect();
+            for racer in edits {
+                racer.await.unwrap().unwrap();
+            }
+            let after = load_versioned(db).await.unwrap();
+            for i in 0..8 {
+                assert!(after.config.field(&FieldKey::parse(&format!("racer_{i}")).unwrap()).is_some(), "racer_{i} lost");
+            }
+            assert_eq!(after.version, before.version + 8);
+            assert_eq!(audit_log::Entity::find().count(db).await.unwrap(), 8);
+        });
     }
 }
 

@@ -118,7 +118,7 @@ pub mod ssr {
 
     /// Flags one account admin; the account's id. Refuses a grant by an email that does not
     /// prove one account (none, several, or unverified), listing the accounts it could mean.
-    pub async fn grant(db: &impl ConnectionTrait, who: &AccountRef, actor: &str) -> Result<String, GrantError> {
+    pub async fn grant(db: &sea_orm::DatabaseConnection, who: &AccountRef, actor: &str) -> Result<String, GrantError> {
         let user_id = match who {
             AccountRef::UserId(id) => id.clone(),
             AccountRef::Email(email) => {
@@ -132,27 +132,32 @@ pub mod ssr {
                 }
             }
         };
-        if set_flag(db, &user_id, true).await? == 0 {
+        // The flag and its audit entry in one transaction: neither is kept without the other.
+        let txn = crate::db::begin_write(db).await?;
+        if set_flag(&txn, &user_id, true).await? == 0 {
             return Err(GrantError::NoSuchUser(user_id));
         }
-        crate::audit::record(db, actor, None, "admin.granted", Some(&user_id), serde_json::json!({})).await?;
+        crate::audit::record(&txn, actor, None, "admin.granted", Some(&user_id), serde_json::json!({})).await?;
+        txn.commit().await?;
         Ok(user_id)
     }
 
     /// Clears the admin flag: of the one account (by id), or of every account with the email
     /// (taking a privilege away needs no proof). How many accounts lost it.
-    pub async fn revoke(db: &impl ConnectionTrait, who: &AccountRef, actor: &str) -> Result<u64, GrantError> {
+    pub async fn revoke(db: &sea_orm::DatabaseConnection, who: &AccountRef, actor: &str) -> Result<u64, GrantError> {
         let ids = match who {
             AccountRef::UserId(id) => vec![id.clone()],
             AccountRef::Email(email) => accounts_with_email(db, email).await?.into_iter().map(|c| c.user_id).collect(),
         };
+        let txn = crate::db::begin_write(db).await?;
         let mut changed = 0;
         for id in &ids {
-            if set_flag(db, id, false).await? > 0 {
-                crate::audit::record(db, actor, None, "admin.revoked", Some(id), serde_json::json!({})).await?;
+            if set_flag(&txn, id, false).await? > 0 {
+                crate::audit::record(&txn, actor, None, "admin.revoked", Some(id), serde_json::json!({})).await?;
                 changed += 1;
             }
         }
+        txn.commit().await?;
         Ok(changed)
     }
 

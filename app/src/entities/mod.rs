@@ -12,6 +12,7 @@ pub mod password_credentials;
 pub mod profile_fields;
 pub mod profile_stage_fields;
 pub mod profile_stages;
+pub mod profiling_revision;
 pub mod prompt_events;
 pub mod user_sessions;
 pub mod users;

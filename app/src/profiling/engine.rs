@@ -34,6 +34,15 @@ pub struct ProfilingConfig {
     pub stages: Vec<Stage>,
 }
 
+/// The configuration with the revision it was read at: what an editor starts from, and
+/// says again when saving, so that a change based on an older revision is refused
+/// (`profiling::ssr::replace_config`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VersionedConfig {
+    pub version: i64,
+    pub config: ProfilingConfig,
+}
+
 impl ProfilingConfig {
     pub fn field(&self, key: &FieldKey) -> Option<&Field> {
         self.fields.iter().find(|f| &f.key == key)

@@ -17,6 +17,6 @@ mod engine_tests;
 
 pub use answer::{validate_answer, AnswerProblem};
 pub use config::{ConfigProblem, ValidConfig};
-pub use engine::{decide, Decision, EventKind, Moment, PastEvent, ProfileFacts, ProfilingConfig, Prompt};
+pub use engine::{decide, Decision, EventKind, Moment, PastEvent, ProfileFacts, ProfilingConfig, Prompt, VersionedConfig};
 pub use field::{Field, FieldKey, FieldKind, Target};
 pub use stage::{Condition, Cooldown, Stage, StageKey, Trigger};

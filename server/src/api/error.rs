@@ -112,6 +112,10 @@ impl From<app::admin::questions::ssr::QuestionsError> for ApiError {
         match err {
             Q::Edit(EditError::Problems(p)) => ApiError::problems(p),
             Q::Edit(EditError::NotFound(what)) => ApiError::new(StatusCode::NOT_FOUND, format!("There is no {what}")),
+            Q::Profiling(app::profiling::ssr::ProfilingError::ConfigChanged) => ApiError::new(
+                StatusCode::CONFLICT,
+                "The questions were changed by someone else since the revision in If-Match: read them again (new ETag), then make your change",
+            ),
             Q::Profiling(e) => ApiError::internal("profiling configuration", e),
         }
     }

@@ -1,17 +1,20 @@
 //! `/api/v2/fields`, `/api/v2/stages`, `/api/v2/profiling-config`: the staged questions,
-//! changed with the same checks as the console and the import command.
+//! changed with the same checks as the console and the import command. Reads carry the
+//! configuration's revision as `ETag`; writes may send it back as `If-Match`
+//! ([`super::revision`]) and are then refused with 409 if someone changed the questions since.
 
 use app::{
     admin::{api_tokens::Scope, questions::ssr as questions},
     profiling::{
         edit::{Edit, EditError},
-        ssr::load_config,
-        Field, FieldKey, ProfilingConfig, Stage, ValidConfig,
+        ssr::load_versioned,
+        Field, FieldKey, ProfilingConfig, Stage, ValidConfig, VersionedConfig,
     },
 };
 use axum::{
     extract::{Path, State},
     http::StatusCode,
+    response::IntoResponse,
     Json,
 };
 use sea_orm::DatabaseConnection;
@@ -19,11 +22,12 @@ use sea_orm::DatabaseConnection;
 use super::{
     auth::Caller,
     error::{ApiError, ErrorBody},
+    revision::{etag, IfMatch},
     ApiJson,
 };
 
-async fn config(db: &DatabaseConnection) -> Result<ProfilingConfig, ApiError> {
-    load_config(db).await.map_err(|e| ApiError::internal("loading the profiling configuration", e))
+async fn config(db: &DatabaseConnection) -> Result<VersionedConfig, ApiError> {
+    load_versioned(db).await.map_err(|e| ApiError::internal("loading the profiling configuration", e))
 }
 
 fn key(text: &str) -> Result<FieldKey, ApiError> {
@@ -31,195 +35,231 @@ fn key(text: &str) -> Result<FieldKey, ApiError> {
     FieldKey::parse(text).map_err(|_| ApiError::not_found("No such key"))
 }
 
+/// Applies one edit as the caller, from the revision in `If-Match` when there is one.
+async fn edit(db: &DatabaseConnection, caller: &Caller, edit: Edit, if_match: IfMatch) -> Result<VersionedConfig, ApiError> {
+    Ok(questions::edit(db, edit, caller.actor(), if_match.0).await?)
+}
+
 /// Every field, in order.
 #[utoipa::path(get, path = "/api/v2/fields", tag = "questions", security(("bearer" = ["read:stages"])),
     responses(
-        (status = 200, description = "The fields", body = [Field]),
+        (status = 200, description = "The fields", body = [Field], headers(("ETag" = String, description = "The configuration's revision, for If-Match"))),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope read:stages", body = ErrorBody),
     ))]
-pub async fn list_fields(caller: Caller, State(db): State<DatabaseConnection>) -> Result<Json<Vec<Field>>, ApiError> {
+pub async fn list_fields(caller: Caller, State(db): State<DatabaseConnection>) -> Result<impl IntoResponse, ApiError> {
     caller.require(Scope::ReadStages)?;
-    Ok(Json(config(&db).await?.fields))
+    let current = config(&db).await?;
+    Ok((etag(current.version), Json(current.config.fields)))
 }
 
 /// One field.
 #[utoipa::path(get, path = "/api/v2/fields/{key}", tag = "questions", params(("key" = String, Path, description = "Field key", example = "company")), security(("bearer" = ["read:stages"])),
     responses(
-        (status = 200, description = "The field", body = Field),
+        (status = 200, description = "The field", body = Field, headers(("ETag" = String, description = "The configuration's revision, for If-Match"))),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope read:stages", body = ErrorBody),
         (status = 404, description = "No such field", body = ErrorBody),
     ))]
-pub async fn get_field(caller: Caller, State(db): State<DatabaseConnection>, Path(k): Path<String>) -> Result<Json<Field>, ApiError> {
+pub async fn get_field(caller: Caller, State(db): State<DatabaseConnection>, Path(k): Path<String>) -> Result<impl IntoResponse, ApiError> {
     caller.require(Scope::ReadStages)?;
     let k = key(&k)?;
-    config(&db).await?.field(&k).cloned().map(Json).ok_or_else(|| ApiError::not_found("Field"))
+    let current = config(&db).await?;
+    let field = current.config.field(&k).cloned().ok_or_else(|| ApiError::not_found("Field"))?;
+    Ok((etag(current.version), Json(field)))
 }
 
 /// Add a field (at the end).
-#[utoipa::path(post, path = "/api/v2/fields", tag = "questions", request_body = Field, security(("bearer" = ["update:stages"])),
+#[utoipa::path(post, path = "/api/v2/fields", tag = "questions", request_body = Field, params(("If-Match" = Option<String>, Header, description = "The ETag of your last read (\"12\"): refused with 409 if the questions changed since; without it the change applies to what is current")), security(("bearer" = ["update:stages"])),
     responses(
-        (status = 201, description = "Created", body = Field),
+        (status = 201, description = "Created", body = Field, headers(("ETag" = String, description = "The new revision"))),
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope update:stages", body = ErrorBody),
+        (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
 pub async fn create_field(
     caller: Caller,
     State(db): State<DatabaseConnection>,
+    if_match: Result<IfMatch, ApiError>,
     body: Result<ApiJson<Field>, ApiError>,
-) -> Result<(StatusCode, Json<Field>), ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     caller.require(Scope::UpdateStages)?;
-    let ApiJson(field) = body?;
-    questions::edit(&db, Edit::SaveField { original: None, field: field.clone() }, caller.actor()).await?;
-    Ok((StatusCode::CREATED, Json(field)))
+    let (if_match, ApiJson(field)) = (if_match?, body?);
+    let saved = edit(&db, &caller, Edit::SaveField { original: None, field: field.clone() }, if_match).await?;
+    Ok((StatusCode::CREATED, etag(saved.version), Json(field)))
 }
 
 /// Replace a field; a different `key` in the body renames it (stages follow).
-#[utoipa::path(put, path = "/api/v2/fields/{key}", tag = "questions", params(("key" = String, Path, description = "Field key", example = "company")), request_body = Field, security(("bearer" = ["update:stages"])),
+#[utoipa::path(put, path = "/api/v2/fields/{key}", tag = "questions", params(("key" = String, Path, description = "Field key", example = "company"), ("If-Match" = Option<String>, Header, description = "The ETag of your last read (\"12\"): refused with 409 if the questions changed since; without it the change applies to what is current")), request_body = Field, security(("bearer" = ["update:stages"])),
     responses(
-        (status = 200, description = "Saved", body = Field),
+        (status = 200, description = "Saved", body = Field, headers(("ETag" = String, description = "The new revision"))),
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope update:stages", body = ErrorBody),
         (status = 404, description = "No such field", body = ErrorBody),
+        (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
 pub async fn put_field(
     caller: Caller,
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,
+    if_match: Result<IfMatch, ApiError>,
     body: Result<ApiJson<Field>, ApiError>,
-) -> Result<Json<Field>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     caller.require(Scope::UpdateStages)?;
-    let ApiJson(field) = body?;
-    questions::edit(&db, Edit::SaveField { original: Some(key(&k)?), field: field.clone() }, caller.actor()).await?;
-    Ok(Json(field))
+    let (if_match, ApiJson(field)) = (if_match?, body?);
+    let saved = edit(&db, &caller, Edit::SaveField { original: Some(key(&k)?), field: field.clone() }, if_match).await?;
+    Ok((etag(saved.version), Json(field)))
 }
 
 /// Delete a field (stages stop asking it; refused if a stage would be left empty).
-#[utoipa::path(delete, path = "/api/v2/fields/{key}", tag = "questions", params(("key" = String, Path, description = "Field key", example = "company")), security(("bearer" = ["update:stages"])),
+#[utoipa::path(delete, path = "/api/v2/fields/{key}", tag = "questions", params(("key" = String, Path, description = "Field key", example = "company"), ("If-Match" = Option<String>, Header, description = "The ETag of your last read (\"12\"): refused with 409 if the questions changed since; without it the change applies to what is current")), security(("bearer" = ["update:stages"])),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope update:stages", body = ErrorBody),
         (status = 404, description = "No such field", body = ErrorBody),
+        (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
-pub async fn delete_field(caller: Caller, State(db): State<DatabaseConnection>, Path(k): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete_field(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    Path(k): Path<String>,
+    if_match: Result<IfMatch, ApiError>,
+) -> Result<StatusCode, ApiError> {
     caller.require(Scope::UpdateStages)?;
-    questions::edit(&db, Edit::DeleteField(key(&k)?), caller.actor()).await?;
+    edit(&db, &caller, Edit::DeleteField(key(&k)?), if_match?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Every stage, in the order they are considered.
 #[utoipa::path(get, path = "/api/v2/stages", tag = "questions", security(("bearer" = ["read:stages"])),
     responses(
-        (status = 200, description = "The stages", body = [Stage]),
+        (status = 200, description = "The stages", body = [Stage], headers(("ETag" = String, description = "The configuration's revision, for If-Match"))),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope read:stages", body = ErrorBody),
     ))]
-pub async fn list_stages(caller: Caller, State(db): State<DatabaseConnection>) -> Result<Json<Vec<Stage>>, ApiError> {
+pub async fn list_stages(caller: Caller, State(db): State<DatabaseConnection>) -> Result<impl IntoResponse, ApiError> {
     caller.require(Scope::ReadStages)?;
-    Ok(Json(config(&db).await?.stages))
+    let current = config(&db).await?;
+    Ok((etag(current.version), Json(current.config.stages)))
 }
 
 /// One stage.
 #[utoipa::path(get, path = "/api/v2/stages/{key}", tag = "questions", params(("key" = String, Path, description = "Stage key", example = "work")), security(("bearer" = ["read:stages"])),
     responses(
-        (status = 200, description = "The stage", body = Stage),
+        (status = 200, description = "The stage", body = Stage, headers(("ETag" = String, description = "The configuration's revision, for If-Match"))),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope read:stages", body = ErrorBody),
         (status = 404, description = "No such stage", body = ErrorBody),
     ))]
-pub async fn get_stage(caller: Caller, State(db): State<DatabaseConnection>, Path(k): Path<String>) -> Result<Json<Stage>, ApiError> {
+pub async fn get_stage(caller: Caller, State(db): State<DatabaseConnection>, Path(k): Path<String>) -> Result<impl IntoResponse, ApiError> {
     caller.require(Scope::ReadStages)?;
     let k = key(&k)?;
-    config(&db).await?.stage(&k).cloned().map(Json).ok_or_else(|| ApiError::not_found("Stage"))
+    let current = config(&db).await?;
+    let stage = current.config.stage(&k).cloned().ok_or_else(|| ApiError::not_found("Stage"))?;
+    Ok((etag(current.version), Json(stage)))
 }
 
 /// Add a stage (considered last).
-#[utoipa::path(post, path = "/api/v2/stages", tag = "questions", request_body = Stage, security(("bearer" = ["update:stages"])),
+#[utoipa::path(post, path = "/api/v2/stages", tag = "questions", request_body = Stage, params(("If-Match" = Option<String>, Header, description = "The ETag of your last read (\"12\"): refused with 409 if the questions changed since; without it the change applies to what is current")), security(("bearer" = ["update:stages"])),
     responses(
-        (status = 201, description = "Created", body = Stage),
+        (status = 201, description = "Created", body = Stage, headers(("ETag" = String, description = "The new revision"))),
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope update:stages", body = ErrorBody),
+        (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
 pub async fn create_stage(
     caller: Caller,
     State(db): State<DatabaseConnection>,
+    if_match: Result<IfMatch, ApiError>,
     body: Result<ApiJson<Stage>, ApiError>,
-) -> Result<(StatusCode, Json<Stage>), ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     caller.require(Scope::UpdateStages)?;
-    let ApiJson(stage) = body?;
-    questions::edit(&db, Edit::SaveStage { original: None, stage: stage.clone() }, caller.actor()).await?;
-    Ok((StatusCode::CREATED, Json(stage)))
+    let (if_match, ApiJson(stage)) = (if_match?, body?);
+    let saved = edit(&db, &caller, Edit::SaveStage { original: None, stage: stage.clone() }, if_match).await?;
+    Ok((StatusCode::CREATED, etag(saved.version), Json(stage)))
 }
 
 /// Replace a stage (keeps its place in the order).
-#[utoipa::path(put, path = "/api/v2/stages/{key}", tag = "questions", params(("key" = String, Path, description = "Stage key", example = "work")), request_body = Stage, security(("bearer" = ["update:stages"])),
+#[utoipa::path(put, path = "/api/v2/stages/{key}", tag = "questions", params(("key" = String, Path, description = "Stage key", example = "work"), ("If-Match" = Option<String>, Header, description = "The ETag of your last read (\"12\"): refused with 409 if the questions changed since; without it the change applies to what is current")), request_body = Stage, security(("bearer" = ["update:stages"])),
     responses(
-        (status = 200, description = "Saved", body = Stage),
+        (status = 200, description = "Saved", body = Stage, headers(("ETag" = String, description = "The new revision"))),
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope update:stages", body = ErrorBody),
         (status = 404, description = "No such stage", body = ErrorBody),
+        (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
 pub async fn put_stage(
     caller: Caller,
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,
+    if_match: Result<IfMatch, ApiError>,
     body: Result<ApiJson<Stage>, ApiError>,
-) -> Result<Json<Stage>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     caller.require(Scope::UpdateStages)?;
-    let ApiJson(stage) = body?;
-    questions::edit(&db, Edit::SaveStage { original: Some(key(&k)?), stage: stage.clone() }, caller.actor()).await?;
-    Ok(Json(stage))
+    let (if_match, ApiJson(stage)) = (if_match?, body?);
+    let saved = edit(&db, &caller, Edit::SaveStage { original: Some(key(&k)?), stage: stage.clone() }, if_match).await?;
+    Ok((etag(saved.version), Json(stage)))
 }
 
 /// Delete a stage.
-#[utoipa::path(delete, path = "/api/v2/stages/{key}", tag = "questions", params(("key" = String, Path, description = "Stage key", example = "work")), security(("bearer" = ["update:stages"])),
+#[utoipa::path(delete, path = "/api/v2/stages/{key}", tag = "questions", params(("key" = String, Path, description = "Stage key", example = "work"), ("If-Match" = Option<String>, Header, description = "The ETag of your last read (\"12\"): refused with 409 if the questions changed since; without it the change applies to what is current")), security(("bearer" = ["update:stages"])),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, description = "If-Match is not an ETag of this API", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope update:stages", body = ErrorBody),
         (status = 404, description = "No such stage", body = ErrorBody),
+        (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
-pub async fn delete_stage(caller: Caller, State(db): State<DatabaseConnection>, Path(k): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete_stage(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    Path(k): Path<String>,
+    if_match: Result<IfMatch, ApiError>,
+) -> Result<StatusCode, ApiError> {
     caller.require(Scope::UpdateStages)?;
-    questions::edit(&db, Edit::DeleteStage(key(&k)?), caller.actor()).await?;
+    edit(&db, &caller, Edit::DeleteStage(key(&k)?), if_match?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The whole configuration (what `askonce profiling export` prints).
 #[utoipa::path(get, path = "/api/v2/profiling-config", tag = "questions", security(("bearer" = ["read:stages"])),
     responses(
-        (status = 200, description = "Fields and stages", body = ProfilingConfig),
+        (status = 200, description = "Fields and stages", body = ProfilingConfig, headers(("ETag" = String, description = "The configuration's revision, for If-Match"))),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope read:stages", body = ErrorBody),
     ))]
-pub async fn export_config(caller: Caller, State(db): State<DatabaseConnection>) -> Result<Json<ProfilingConfig>, ApiError> {
+pub async fn export_config(caller: Caller, State(db): State<DatabaseConnection>) -> Result<impl IntoResponse, ApiError> {
     caller.require(Scope::ReadStages)?;
-    Ok(Json(config(&db).await?))
+    let current = config(&db).await?;
+    Ok((etag(current.version), Json(current.config)))
 }
 
 /// Replace the whole configuration, after checking it; a configuration with any problem
 /// changes nothing.
-#[utoipa::path(put, path = "/api/v2/profiling-config", tag = "questions", request_body = ProfilingConfig, security(("bearer" = ["update:stages"])),
+#[utoipa::path(put, path = "/api/v2/profiling-config", tag = "questions", request_body = ProfilingConfig, params(("If-Match" = Option<String>, Header, description = "The ETag of your last read (\"12\"): refused with 409 if the questions changed since; without it the change applies to what is current")), security(("bearer" = ["update:stages"])),
     responses(
-        (status = 200, description = "Imported", body = ProfilingConfig),
+        (status = 200, description = "Imported", body = ProfilingConfig, headers(("ETag" = String, description = "The new revision"))),
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope update:stages", body = ErrorBody),
+        (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
 pub async fn import_config(
     caller: Caller,
     State(db): State<DatabaseConnection>,
+    if_match: Result<IfMatch, ApiError>,
     body: Result<ApiJson<ProfilingConfig>, ApiError>,
-) -> Result<Json<ProfilingConfig>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     caller.require(Scope::UpdateStages)?;
-    let ApiJson(next) = body?;
+    let (if_match, ApiJson(next)) = (if_match?, body?);
     let next = ValidConfig::check(next).map_err(|problems| questions::QuestionsError::from(EditError::Problems(problems)))?;
-    Ok(Json(questions::import(&db, next, caller.actor()).await?.into_inner()))
+    let saved = questions::import(&db, next, caller.actor(), if_match.0).await?;
+    Ok((etag(saved.version), Json(saved.config)))
 }

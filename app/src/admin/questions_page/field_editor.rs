@@ -12,7 +12,7 @@ use super::{
 use crate::{
     admin::{console::AdminFrame, questions::FieldForm},
     error::AppError,
-    profiling::prompt_ui::StagePreview,
+    profiling::{prompt_ui::StagePreview, VersionedConfig},
 };
 
 #[component]
@@ -24,14 +24,14 @@ pub fn FieldEditPage() -> impl IntoView {
         <AdminFrame title="Field">
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || config.get().map(|r| match r {
-                    Ok(config) => {
+                    Ok(VersionedConfig { version, config }) => {
                         let key = key();
                         if key == "new" {
                             let blank = FieldForm { kind: "text".into(), user_editable: Some("on".into()), ..Default::default() };
-                            return view! { <FieldEditor original=None initial=blank /> }.into_any();
+                            return view! { <FieldEditor version=version original=None initial=blank /> }.into_any();
                         }
                         match config.fields.iter().find(|f| f.key.as_str() == key) {
-                            Some(f) => view! { <FieldEditor original=Some(key.clone()) initial=FieldForm::from_field(f) /> }.into_any(),
+                            Some(f) => view! { <FieldEditor version=version original=Some(key.clone()) initial=FieldForm::from_field(f) /> }.into_any(),
                             None => view! { <p class="error" role="alert">"There is no field " <code>{key}</code> "."</p> }.into_any(),
                         }
                     }
@@ -43,7 +43,7 @@ pub fn FieldEditPage() -> impl IntoView {
 }
 
 #[component]
-fn FieldEditor(original: Option<String>, initial: FieldForm) -> impl IntoView {
+fn FieldEditor(version: i64, original: Option<String>, initial: FieldForm) -> impl IntoView {
     let save = ServerAction::<SaveField>::new();
     let form = RwSignal::new(FieldOrStage::Field(initial.clone()));
     let errors = Signal::derive(move || match save.value().get() {
@@ -68,6 +68,7 @@ fn FieldEditor(original: Option<String>, initial: FieldForm) -> impl IntoView {
         <div class="editor">
             <ActionForm action=save attr:class="stack" attr:aria-label=heading>
                 <input type="hidden" name="original" value=original.clone().unwrap_or_default() />
+                <input type="hidden" name="version" value=version.to_string() />
                 <TextInput name="key" label="Key" value=i.key.clone() errors=errors help="a-z, 0-9 and _, starting with a letter" set=set_field!(key) form=form />
                 <TextInput name="label" label="Question (label)" value=i.label.clone() errors=errors set=set_field!(label) form=form />
                 <TextInput name="help" label="Help text" value=i.help.clone() errors=errors set=set_field!(help) form=form />

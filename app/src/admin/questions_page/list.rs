@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::{questions_config, QuestionAction};
-use crate::{admin::console::AdminFrame, error::AppError};
+use crate::{admin::console::AdminFrame, error::AppError, profiling::VersionedConfig};
 
 fn trigger_text(t: &crate::profiling::Trigger) -> String {
     use crate::profiling::Trigger;
@@ -27,13 +27,21 @@ pub fn QuestionsPage() -> impl IntoView {
 
 /// A small form posting one action on one item (reorder, toggle, delete).
 #[component]
-fn ItemAction(action: ServerAction<QuestionAction>, kind: &'static str, key: String, what: &'static str, label: String) -> impl IntoView {
+fn ItemAction(
+    action: ServerAction<QuestionAction>,
+    version: i64,
+    kind: &'static str,
+    key: String,
+    what: &'static str,
+    label: String,
+) -> impl IntoView {
     let class = if what == "delete" { "link-button danger" } else { "link-button" };
     view! {
         <ActionForm action=action attr:class="inline">
             <input type="hidden" name="kind" value=kind />
             <input type="hidden" name="key" value=key />
             <input type="hidden" name="action" value=what />
+            <input type="hidden" name="version" value=version.to_string() />
             <button type="submit" class=class aria-label=label>{what}</button>
         </ActionForm>
     }
@@ -52,7 +60,7 @@ fn QuestionLists() -> impl IntoView {
         <p class="error" role="alert">{act_error}</p>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || config.get().map(|r| match r {
-                Ok(config) => view! {
+                Ok(VersionedConfig { version, config }) => view! {
                     <section aria-labelledby="stages-heading">
                         <h2 id="stages-heading">"Stages"</h2>
                         <p class="muted">"Considered in this order. At most one login stage is shown per sign-in."</p>
@@ -69,10 +77,10 @@ fn QuestionLists() -> impl IntoView {
                                             <td>{s.fields.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", ")}</td>
                                             <td>{if s.enabled { "enabled" } else { "disabled" }}</td>
                                             <td class="row-actions">
-                                                <ItemAction action=act kind="stage" key=key.clone() what="up" label=format!("Move stage {key} up") />
-                                                <ItemAction action=act kind="stage" key=key.clone() what="down" label=format!("Move stage {key} down") />
-                                                <ItemAction action=act kind="stage" key=key.clone() what=toggle label=format!("{toggle} stage {key}") />
-                                                <ItemAction action=act kind="stage" key=key.clone() what="delete" label=format!("Delete stage {key}") />
+                                                <ItemAction action=act version=version kind="stage" key=key.clone() what="up" label=format!("Move stage {key} up") />
+                                                <ItemAction action=act version=version kind="stage" key=key.clone() what="down" label=format!("Move stage {key} down") />
+                                                <ItemAction action=act version=version kind="stage" key=key.clone() what=toggle label=format!("{toggle} stage {key}") />
+                                                <ItemAction action=act version=version kind="stage" key=key.clone() what="delete" label=format!("Delete stage {key}") />
                                             </td>
                                         </tr>
                                     }
@@ -96,9 +104,9 @@ fn QuestionLists() -> impl IntoView {
                                             <td><code>{f.target.to_string()}</code></td>
                                             <td>{f.claims.join(", ")}</td>
                                             <td class="row-actions">
-                                                <ItemAction action=act kind="field" key=key.clone() what="up" label=format!("Move field {key} up") />
-                                                <ItemAction action=act kind="field" key=key.clone() what="down" label=format!("Move field {key} down") />
-                                                <ItemAction action=act kind="field" key=key.clone() what="delete" label=format!("Delete field {key}") />
+                                                <ItemAction action=act version=version kind="field" key=key.clone() what="up" label=format!("Move field {key} up") />
+                                                <ItemAction action=act version=version kind="field" key=key.clone() what="down" label=format!("Move field {key} down") />
+                                                <ItemAction action=act version=version kind="field" key=key.clone() what="delete" label=format!("Delete field {key}") />
                                             </td>
                                         </tr>
                                     }

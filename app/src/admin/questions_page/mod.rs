@@ -16,47 +16,50 @@ pub use stage_editor::StageEditPage;
 use leptos::prelude::*;
 
 use super::questions::{FieldForm, StageForm};
-use crate::{error::AppError, profiling::ProfilingConfig};
+use crate::{error::AppError, profiling::VersionedConfig};
 
+/// The configuration with its revision: every form of these pages posts the revision back
+/// (`version`), so a save based on what someone else has changed since is refused (409,
+/// "changed by someone else, reload") instead of undoing their change.
 #[server(endpoint = "admin/questions/get")]
-pub async fn questions_config() -> Result<ProfilingConfig, AppError> {
+pub async fn questions_config() -> Result<VersionedConfig, AppError> {
     let (state, _) = super::access::ssr::require_admin().await?;
-    crate::profiling::ssr::load_config(&state.db).await.map_err(|e| crate::error::ssr::internal("loading questions", e))
+    crate::profiling::ssr::load_versioned(&state.db).await.map_err(AppError::from)
 }
 
 /// Creates (`original` empty) or changes a field. Errors come back per input.
 #[server(endpoint = "admin/questions/field")]
-pub async fn save_field(#[server(default)] original: Option<String>, form: FieldForm) -> Result<(), AppError> {
+pub async fn save_field(#[server(default)] original: Option<String>, form: FieldForm, version: i64) -> Result<(), AppError> {
     use super::questions::problems_by_input;
     use crate::profiling::edit::Edit;
     let (state, me) = super::access::ssr::require_admin().await?;
     let field = form.to_field().map_err(AppError::Invalid)?;
     let prefix = format!("fields.{}", field.key);
     let original = ssr::key(original)?;
-    ssr::apply(&state, &me, Edit::SaveField { original, field }, |p| problems_by_input(p, &prefix)).await?;
+    ssr::apply(&state, &me, Edit::SaveField { original, field }, version, |p| problems_by_input(p, &prefix)).await?;
     leptos_axum::redirect("/admin/questions");
     Ok(())
 }
 
 #[server(endpoint = "admin/questions/stage")]
-pub async fn save_stage(#[server(default)] original: Option<String>, form: StageForm) -> Result<(), AppError> {
+pub async fn save_stage(#[server(default)] original: Option<String>, form: StageForm, version: i64) -> Result<(), AppError> {
     use super::questions::problems_by_input;
     use crate::profiling::edit::Edit;
     let (state, me) = super::access::ssr::require_admin().await?;
     let stage = form.to_stage().map_err(AppError::Invalid)?;
     let prefix = format!("stages.{}", stage.key);
     let original = ssr::key(original)?;
-    ssr::apply(&state, &me, Edit::SaveStage { original, stage }, |p| problems_by_input(p, &prefix)).await?;
+    ssr::apply(&state, &me, Edit::SaveStage { original, stage }, version, |p| problems_by_input(p, &prefix)).await?;
     leptos_axum::redirect("/admin/questions");
     Ok(())
 }
 
 /// `kind`: field | stage; `action`: up | down | delete | enable | disable.
 #[server(endpoint = "admin/questions/action")]
-pub async fn question_action(kind: String, key: String, action: String) -> Result<(), AppError> {
+pub async fn question_action(kind: String, key: String, action: String, version: i64) -> Result<(), AppError> {
     let (state, me) = super::access::ssr::require_admin().await?;
     let edit = super::questions::edit_from_action(&kind, &key, &action).map_err(AppError::BadRequest)?;
-    ssr::apply(&state, &me, edit, |p| {
+    ssr::apply(&state, &me, edit, version, |p| {
         std::collections::BTreeMap::from([(String::new(), p.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))])
     })
     .await
@@ -82,21 +85,27 @@ mod ssr {
         }
     }
 
-    /// Applies `edit` as the signed-in admin `me`; a refused edit comes back with its
-    /// problems placed (per input, or as one message) by `place`.
+    /// Applies `edit` as the signed-in admin `me`, if the configuration is still at `version`
+    /// (the revision the page showed); a refused edit comes back with its problems placed (per
+    /// input, or as one message) by `place`.
     pub async fn apply(
         state: &AppState,
         me: &SessionUser,
         edit: Edit,
+        version: i64,
         place: impl Fn(&[ConfigProblem]) -> BTreeMap<String, String>,
     ) -> Result<(), AppError> {
-        super::super::questions::ssr::edit(&state.db, edit, ("admin", Some(&me.user_id))).await.map(|_| ()).map_err(|e| map_error(e, place))
+        super::super::questions::ssr::edit(&state.db, edit, ("admin", Some(&me.user_id)), Some(version))
+            .await
+            .map(|_| ())
+            .map_err(|e| map_error(e, place))
     }
 
     fn map_error(err: QuestionsError, place: impl Fn(&[ConfigProblem]) -> BTreeMap<String, String>) -> AppError {
         match err {
             QuestionsError::Edit(EditError::Problems(p)) => AppError::Invalid(place(&p)),
             QuestionsError::Edit(EditError::NotFound(_)) => AppError::NotFound,
+            QuestionsError::Profiling(e @ crate::profiling::ssr::ProfilingError::ConfigChanged) => e.into(),
             QuestionsError::Profiling(e) => internal("saving questions", e),
         }
     }

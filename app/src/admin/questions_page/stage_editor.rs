@@ -13,7 +13,7 @@ use super::{
 use crate::{
     admin::{console::AdminFrame, questions::StageForm},
     error::AppError,
-    profiling::{prompt_ui::StagePreview, ProfilingConfig},
+    profiling::{prompt_ui::StagePreview, ProfilingConfig, VersionedConfig},
 };
 
 #[component]
@@ -25,16 +25,16 @@ pub fn StageEditPage() -> impl IntoView {
         <AdminFrame title="Stage">
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || config.get().map(|r| match r {
-                    Ok(config) => {
+                    Ok(VersionedConfig { version, config }) => {
                         let key = key();
                         if key == "new" {
                             let blank = StageForm { trigger: "login".into(), min_logins: "2".into(), skippable: Some("on".into()), enabled: Some("on".into()), cooldown_logins: "1".into(), ..Default::default() };
-                            return view! { <StageEditor original=None initial=blank config=config /> }.into_any();
+                            return view! { <StageEditor version=version original=None initial=blank config=config /> }.into_any();
                         }
                         match config.stages.iter().find(|s| s.key.as_str() == key) {
                             Some(s) => {
                                 let initial = StageForm::from_stage(s);
-                                view! { <StageEditor original=Some(key.clone()) initial=initial config=config.clone() /> }.into_any()
+                                view! { <StageEditor version=version original=Some(key.clone()) initial=initial config=config.clone() /> }.into_any()
                             }
                             None => view! { <p class="error" role="alert">"There is no stage " <code>{key}</code> "."</p> }.into_any(),
                         }
@@ -47,7 +47,7 @@ pub fn StageEditPage() -> impl IntoView {
 }
 
 #[component]
-fn StageEditor(original: Option<String>, initial: StageForm, config: ProfilingConfig) -> impl IntoView {
+fn StageEditor(version: i64, original: Option<String>, initial: StageForm, config: ProfilingConfig) -> impl IntoView {
     let save = ServerAction::<SaveStage>::new();
     let form = RwSignal::new(FieldOrStage::Stage(initial.clone()));
     let errors = Signal::derive(move || match save.value().get() {
@@ -74,6 +74,7 @@ fn StageEditor(original: Option<String>, initial: StageForm, config: ProfilingCo
         <div class="editor">
             <ActionForm action=save attr:class="stack" attr:aria-label=heading>
                 <input type="hidden" name="original" value=original.clone().unwrap_or_default() />
+                <input type="hidden" name="version" value=version.to_string() />
                 <TextInput name="key" label="Key" value=i.key.clone() errors=errors help="a-z, 0-9 and _, starting with a letter" set=set_stage!(key) form=form />
                 <TextInput name="title" label="Title" value=i.title.clone() errors=errors set=set_stage!(title) form=form />
                 <TextInput name="intro" label="Introduction" value=i.intro.clone() errors=errors set=set_stage!(intro) form=form />

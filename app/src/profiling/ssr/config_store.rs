@@ -1,22 +1,79 @@
-//! The profiling configuration in the database: loaded whole, replaced whole.
+//! The profiling configuration in the database: loaded whole, replaced whole, each change
+//! bumping one revision number (`profiling_revision`) in the same transaction as the change
+//! and its audit entry.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, Set};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
 use serde_json::{json, Value};
 
 use crate::{
-    entities::{profile_fields, profile_stage_fields, profile_stages},
+    entities::{profile_fields, profile_stage_fields, profile_stages, profiling_revision},
     profiling::{
         field::{Field, FieldKey},
         stage::{Condition, Cooldown, Stage, Trigger},
-        ProfilingConfig, ValidConfig,
+        ProfilingConfig, ValidConfig, VersionedConfig,
     },
 };
 
 use super::ProfilingError;
 
+/// The id of the one `profiling_revision` row.
+const REVISION_ROW: i32 = 1;
+
+/// What a change to the configuration is based on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BasedOn {
+    /// The revision the editor read: if anyone changed the configuration since, the change is
+    /// refused ([`ProfilingError::ConfigChanged`]) rather than silently undoing theirs.
+    Version(i64),
+    /// Whatever is stored now (the import command, first-start defaults): replaces it whole.
+    Anything,
+}
+
+/// The audit entry written in the change's own transaction: a change is never saved without
+/// its entry, nor an entry without its change.
+#[derive(Debug, Clone)]
+pub struct ConfigAudit<'a> {
+    /// `(actor_kind, actor_id)` as [`crate::audit::record`] takes them.
+    pub actor: (&'a str, Option<&'a str>),
+    pub action: &'a str,
+    pub details: Value,
+}
+
+async fn revision(db: &impl ConnectionTrait) -> Result<i64, ProfilingError> {
+    profiling_revision::Entity::find_by_id(REVISION_ROW)
+        .one(db)
+        .await?
+        .map(|row| row.version)
+        .ok_or_else(|| ProfilingError::Corrupt("the profiling_revision row is missing".into()))
+}
+
 /// Loads the configuration, stages in their order.
 pub async fn load_config(db: &impl ConnectionTrait) -> Result<ProfilingConfig, ProfilingError> {
+    Ok(load_versioned(db).await?.config)
+}
+
+/// Loads the configuration with the revision it belongs to.
+pub async fn load_versioned(db: &impl ConnectionTrait) -> Result<VersionedConfig, ProfilingError> {
+    // Fields, stages and their links are three reads; outside a transaction PostgreSQL gives
+    // each its own snapshot, so a change committed between them would mix two revisions. The
+    // revision read before and after tells: unchanged means the reads belong together.
+    let mut before = revision(db).await?;
+    for _ in 0..5 {
+        let config = read_rows(db).await?;
+        let after = revision(db).await?;
+        if after == before {
+            return Ok(VersionedConfig { version: after, config });
+        }
+        before = after;
+    }
+    Err(ProfilingError::ConfigChanged)
+}
+
+async fn read_rows(db: &impl ConnectionTrait) -> Result<ProfilingConfig, ProfilingError> {
     let corrupt = |what: &str, e: &dyn std::fmt::Display| ProfilingError::Corrupt(format!("{what}: {e}"));
     let mut fields = Vec::new();
     for row in profile_fields::Entity::find().order_by_asc(profile_fields::Column::Position).all(db).await? {
@@ -64,11 +121,34 @@ pub async fn load_config(db: &impl ConnectionTrait) -> Result<ProfilingConfig, P
     Ok(ProfilingConfig { fields, stages })
 }
 
-/// Replaces the whole configuration (import, and the console's saves) with one that passed
-/// the checks. One transaction: readers see the old or the new configuration, never a mix.
-pub async fn replace_config(db: &DatabaseConnection, config: &ValidConfig) -> Result<(), ProfilingError> {
+/// Replaces the whole configuration (import, and the console's and the API's edits) with one
+/// that passed the checks, if it is still `based_on` what is stored; the new revision. One
+/// transaction with its audit entry: readers see the old or the new configuration, never a
+/// mix, and a refused change writes nothing.
+pub async fn replace_config(
+    db: &DatabaseConnection,
+    config: &ValidConfig,
+    based_on: BasedOn,
+    audit: Option<ConfigAudit<'_>>,
+) -> Result<i64, ProfilingError> {
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
+    // The revision first: on PostgreSQL its row lock queues concurrent editors, and the one
+    // that waited then finds the version moved and is refused (or, `Anything`, goes next).
+    let mut bump = profiling_revision::Entity::update_many()
+        .col_expr(profiling_revision::Column::Version, Expr::col(profiling_revision::Column::Version).add(1))
+        .col_expr(profiling_revision::Column::ChangedAt, Expr::value(now))
+        .filter(profiling_revision::Column::Id.eq(REVISION_ROW));
+    if let BasedOn::Version(version) = based_on {
+        bump = bump.filter(profiling_revision::Column::Version.eq(version));
+    }
+    if bump.exec(&txn).await?.rows_affected == 0 {
+        // Dropping the transaction rolls it back.
+        return Err(match based_on {
+            BasedOn::Version(_) => ProfilingError::ConfigChanged,
+            BasedOn::Anything => ProfilingError::Corrupt("the profiling_revision row is missing".into()),
+        });
+    }
     profile_stage_fields::Entity::delete_many().exec(&txn).await?;
     profile_stages::Entity::delete_many().exec(&txn).await?;
     profile_fields::Entity::delete_many().exec(&txn).await?;
@@ -128,8 +208,12 @@ pub async fn replace_config(db: &DatabaseConnection, config: &ValidConfig) -> Re
             .await?;
         }
     }
+    if let Some(audit) = audit {
+        crate::audit::record(&txn, audit.actor.0, audit.actor.1, audit.action, None, audit.details).await?;
+    }
+    let version = revision(&txn).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(version)
 }
 
 /// On first start: the shipped defaults (the seed scenario), unless anything is configured.
@@ -139,7 +223,7 @@ pub async fn seed_defaults_if_empty(db: &DatabaseConnection) -> Result<bool, Pro
     if fields > 0 || stages > 0 {
         return Ok(false);
     }
-    replace_config(db, &ValidConfig::defaults()).await?;
+    replace_config(db, &ValidConfig::defaults(), BasedOn::Anything, None).await?;
     tracing::info!("profiling configuration seeded from the shipped defaults");
     Ok(true)
 }

@@ -6,7 +6,7 @@ mod config_store;
 mod events;
 mod flow;
 
-pub use config_store::{load_config, replace_config, seed_defaults_if_empty};
+pub use config_store::{load_config, load_versioned, replace_config, seed_defaults_if_empty, BasedOn, ConfigAudit};
 pub use events::{history_for, prompt_history};
 pub use flow::{answer_stage, current_value, facts_for, login_moment, next_prompt, skip_stage, write_values};
 
@@ -31,7 +31,14 @@ pub enum ProfilingError {
     Invalid(BTreeMap<String, AnswerProblem>),
     #[error("the profile changed while saving; please try again")]
     Conflict,
+    /// The configuration changed since the editor read it (or kept changing while it was read).
+    #[error("the questions were changed by someone else")]
+    ConfigChanged,
 }
+
+/// What an editor is told when the questions changed under them.
+pub const CONFIG_CHANGED: &str =
+    "The questions were changed by someone else since you opened them. Reload to see their change, then make yours again.";
 
 /// What the person is told; the HTTP status follows from the `AppError` (`AppError::status_code`).
 impl From<ProfilingError> for crate::error::AppError {
@@ -42,6 +49,7 @@ impl From<ProfilingError> for crate::error::AppError {
             ProfilingError::StageNotOpen => AppError::Conflict("These questions are no longer open. Reload the page.".into()),
             ProfilingError::NotSkippable => AppError::BadRequest("These questions cannot be skipped.".into()),
             ProfilingError::Conflict => AppError::Conflict("Your profile changed meanwhile. Please try again.".into()),
+            ProfilingError::ConfigChanged => AppError::Conflict(CONFIG_CHANGED.into()),
             other => crate::error::ssr::internal("progressive profiling", other),
         }
     }
