@@ -17,6 +17,7 @@ mod bench;
 mod cli;
 
 mod concurrency;
+mod crash;
 mod email;
 mod hostile_input;
 mod instances;
