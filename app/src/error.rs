@@ -71,6 +71,12 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
                 AppError::BadRequest("The form was incomplete. Please check it and try again.".into())
             }
+            // On the server these mean the request could not be read (a body that is not
+            // UTF-8, not a form): the caller's mistake again. In the browser they mean the
+            // server could not be reached or its answer not read.
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Deserialization(_) if cfg!(feature = "ssr") => {
+                AppError::BadRequest("The request could not be read. Please check the form and try again.".into())
+            }
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) | ServerFnErrorErr::Deserialization(_) => AppError::Unreachable,
             other => {
                 tracing::error!(error = %other, "server function failed");

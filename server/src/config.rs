@@ -163,6 +163,9 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// A request still running after this many seconds is answered 408.
     pub request_timeout_secs: u64,
+    /// A client must send its request headers within this many seconds (slow clients that
+    /// trickle them would otherwise hold a connection open indefinitely).
+    pub header_read_timeout_secs: u64,
     /// Page renders in flight at once; more wait for a slot (bounds memory under load).
     pub max_concurrent_renders: usize,
     /// Reverse proxies (CIDR blocks or addresses) whose `forwarded_header` names the client.
@@ -182,6 +185,7 @@ impl Default for ServerSettings {
             site_root: None,
             max_body_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            header_read_timeout_secs: 10,
             max_concurrent_renders: 64,
             trusted_proxies: Vec::new(),
             forwarded_header: crate::client_ip::ForwardedHeader::XForwardedFor,
@@ -301,6 +305,9 @@ impl Settings {
         }
         if self.server.request_timeout_secs == 0 {
             return Err(ConfigError::Value { key: "server.request_timeout_secs", message: "must be at least 1".into() });
+        }
+        if self.server.header_read_timeout_secs == 0 {
+            return Err(ConfigError::Value { key: "server.header_read_timeout_secs", message: "must be at least 1".into() });
         }
         let url = self.database.url.expose_secret();
         if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {

@@ -26,7 +26,7 @@ use crate::{
     client_ip::{self, TrustedProxies},
     config::Settings,
     connections::ConnectionRegistry,
-    csp, csrf, form_posts, health, me,
+    csp, csrf, form_posts, health, me, nul_input,
     rate_limit::{self, AuthRateLimit},
     render_limit, server_fn_errors, sessions,
 };
@@ -76,6 +76,9 @@ pub fn router(state: AppState, settings: &Settings, session_store: sessions::App
         .layer(middleware::from_fn_with_state(limits, rate_limit::limit_auth))
         // Before anything that uses the client address: one resolution for all of them.
         .layer(middleware::from_fn_with_state(proxies, client_ip::resolve_client_ip))
+        // Text with a NUL never reaches a handler (PostgreSQL cannot store it).
+        .layer(middleware::from_fn_with_state(max_body, nul_input::refuse_nul_in_forms))
+        .layer(middleware::from_fn(nul_input::refuse_nul_in_uri))
         .layer(middleware::from_fn_with_state(csrf::PublicOrigin(settings.public_origin()), csrf::refuse_cross_site))
         .layer(CompressionLayer::new())
         // Both: axum's extractors honour DefaultBodyLimit, and the tower layer also stops

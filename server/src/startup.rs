@@ -22,8 +22,6 @@ pub enum StartupError {
     Sessions(#[from] sessions::SessionSetupError),
     #[error("could not listen on {addr}")]
     Bind { addr: SocketAddr, source: std::io::Error },
-    #[error("server error")]
-    Serve(#[source] std::io::Error),
     #[error("identity providers: {0}")]
     Connections(String),
     #[error("could not create the HTTP client for identity providers")]
@@ -40,6 +38,7 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    header_read_timeout: Duration,
     pub db: DatabaseConnection,
 }
 
@@ -118,7 +117,8 @@ impl Application {
             email_policy: settings.email.policy(),
         };
         let router = http::router(state, settings, store, registry);
-        Ok(Application { listener, router, db })
+        let header_read_timeout = Duration::from_secs(settings.server.header_read_timeout_secs);
+        Ok(Application { listener, router, header_read_timeout, db })
     }
 
     /// The address actually bound (differs from the setting when it asked for port 0).
@@ -134,13 +134,10 @@ impl Application {
     /// Serves until `shutdown` completes, then stops accepting connections, finishes the
     /// requests in flight and returns (what a rolling restart relies on; the tests drive it).
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
-        let result = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(StartupError::Serve);
+        crate::serve::serve(self.listener, self.router, self.header_read_timeout, shutdown).await;
         self.db.close().await.ok();
         tracing::info!("stopped");
-        result
+        Ok(())
     }
 }
 
