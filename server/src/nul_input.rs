@@ -28,8 +28,22 @@ pub fn form_contains_nul(body: &[u8]) -> bool {
     body.contains(&0) || url::form_urlencoded::parse(body).any(|(k, v)| k.contains('\0') || v.contains('\0'))
 }
 
-fn refusal(what: &str) -> Response {
-    let error = AppError::BadRequest(format!("{what} must not contain the NUL character."));
+/// The refusal as the server function itself would answer it: JSON for the hydrated page;
+/// for a plain form post (no JavaScript), back to the form's page with the error in the URL,
+/// where the page shows it next to the form (leptos' `ServerActionError`).
+fn refusal(path: &str, headers: &axum::http::HeaderMap) -> Response {
+    let error = AppError::BadRequest("Text must not contain the NUL character.".into());
+    let plain_form = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
+    let back = headers.get(header::REFERER).and_then(|v| v.to_str().ok());
+    if let (true, Some(back)) = (plain_form, back) {
+        if let Ok(url) = leptos::server_fn::error::ServerFnUrlError::new(path, error.clone()).to_url(back) {
+            // Only ever back to a page of this site: the path and query, never the host.
+            let local = format!("{}?{}", url.path(), url.query().unwrap_or_default());
+            if let Ok(location) = HeaderValue::from_str(&local) {
+                return (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+            }
+        }
+    }
     let body = serde_json::to_string(&error).unwrap_or_default();
     (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
@@ -62,7 +76,7 @@ pub async fn refuse_nul_in_forms(State(max_body): State<usize>, request: Request
         Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
     };
     if form_contains_nul(&bytes) {
-        return refusal("Text");
+        return refusal(parts.uri.path(), &parts.headers);
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }

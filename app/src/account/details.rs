@@ -170,6 +170,11 @@ pub fn EditDetails(data: DetailsData) -> impl IntoView {
         Some(Err(AppError::Invalid(map))) => map,
         _ => BTreeMap::new(),
     });
+    // What is not about one field (the profile changed meanwhile, a refused request).
+    let general = move || match save.value().get() {
+        Some(Err(AppError::Invalid(_))) | Some(Ok(_)) | None => None,
+        Some(Err(e)) => Some(e.to_string()),
+    };
     let query = leptos_router::hooks::use_query_map();
     // A save in this page (with JavaScript), or the redirect of a plain form post that saved.
     let saved = move || match save.value().get() {
@@ -194,6 +199,7 @@ pub fn EditDetails(data: DetailsData) -> impl IntoView {
                                 <crate::profiling::prompt_ui::FieldInput field=e.field value=e.value.unwrap_or_default() errors />
                             }.into_any(),
                         }).collect_view()}
+                        <p class="error" role="alert">{general}</p>
                         <p role="status" class="muted">{move || saved().then_some("Saved.")}</p>
                         <button type="submit" disabled=move || save.pending().get()>"Save"</button>
                     </ActionForm>

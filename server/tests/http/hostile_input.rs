@@ -70,6 +70,20 @@ async fn nul_characters_in_forms_are_refused(backend: Backend) {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let res = app.call(&admin, "/api/profile/details?x=%00", &[]).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // Without JavaScript the browser goes back to the form, which shows why.
+    let res = admin
+        .post(app.url(app::account::details::UpdateMyDetails::PATH))
+        .header("accept", "text/html")
+        .header("referer", app.url("/profile"))
+        .form(&[("answers[company]", "Acme\u{0}")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let back = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(back.starts_with("/profile?__path=%2Fapi%2Fprofile%2Fdetails&__err="), "{back}");
+    let page = admin.get(app.url(&back)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Text must not contain the NUL character."), "the page shows the refusal");
     // Nothing was stored, and the configuration still reads back.
     let now: serde_json::Value = app.call(&admin, app::admin::questions_page::QuestionsConfig::PATH, &[]).await.json().await.unwrap();
     assert_eq!(now["version"], seen["version"]);
