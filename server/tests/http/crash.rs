@@ -6,7 +6,7 @@
 //! every value with its provenance). Every restart must come up healthy on what the kill left.
 //!
 //! The test command runs a short form (3 kills per database); `scripts/crash-test.sh` runs
-//! `ASKONCE_CRASH_KILLS` (25 by default) and prints the report. A process kill loses the
+//! `CRASH_KILLS` (25 by default) and prints the report. A process kill loses the
 //! process, not the operating system's page cache: surviving a power cut on SQLite is
 //! `synchronous = FULL` (checked in `app::db`), on PostgreSQL the server's own `fsync`.
 
@@ -53,7 +53,7 @@ impl Acknowledged {
 }
 
 /// Deterministic "random" moments (xorshift), seeded per run so a failure can be replayed
-/// with `ASKONCE_CRASH_SEED`.
+/// with `CRASH_SEED`.
 struct Moments(u64);
 
 impl Moments {
@@ -88,7 +88,13 @@ async fn start(config_dir: &Path, database_url: &str, log: &Path) -> (Child, Str
     )
     .expect("writing the configuration");
     let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("the server log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_askonce"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_askonce"));
+    // Only this configuration: the app refuses ASKONCE_* variables it does not know, and one
+    // from the caller's shell would change what is tested.
+    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("ASKONCE_")) {
+        command.env_remove(name);
+    }
+    let mut child = command
         .arg("serve")
         .env("ASKONCE_CONFIG", &config)
         .stdout(Stdio::null())
@@ -118,8 +124,9 @@ fn acknowledged(res: &Result<reqwest::Response, reqwest::Error>) -> bool {
 /// One client: people one after another, each signing up, answering the `name` stage and
 /// editing their company `EDITS` times. Stops at the first request that fails (the server
 /// was killed); a 5xx or a refusal while the server is up is a failure of the test.
-async fn client(base: String, round: usize, c: usize, acked: Arc<Mutex<Acknowledged>>) {
-    for n in 0.. {
+/// Returns the write that was in flight when the server died.
+async fn client(base: String, round: usize, c: usize, acked: Arc<Mutex<Acknowledged>>) -> &'static str {
+    for n in 0usize.. {
         let email = format!("crash-{round}-{c}-{n}@example.com");
         let person = browser();
         let res =
@@ -137,7 +144,7 @@ async fn client(base: String, round: usize, c: usize, acked: Arc<Mutex<Acknowled
             .send()
             .await;
         if !acknowledged(&res) {
-            return check_not_refused(res, "answering the name stage");
+            return check_not_refused(res, "answer");
         }
         acked.lock().unwrap().names.insert(email.clone(), (given, family));
 
@@ -150,19 +157,21 @@ async fn client(base: String, round: usize, c: usize, acked: Arc<Mutex<Acknowled
                 .send()
                 .await;
             if !acknowledged(&res) {
-                return check_not_refused(res, "editing details");
+                return check_not_refused(res, "edit");
             }
             acked.lock().unwrap().company.insert(email.clone(), edit);
         }
     }
+    unreachable!("a person a turn, until a request fails")
 }
 
-/// A request that failed because the server died is expected; an answer from a live server
-/// that refused the write is not.
-fn check_not_refused(res: Result<reqwest::Response, reqwest::Error>, what: &str) {
+/// A request that failed because the server died is expected (`what` was in flight); an
+/// answer from a live server that refused the write is not.
+fn check_not_refused(res: Result<reqwest::Response, reqwest::Error>, what: &'static str) -> &'static str {
     if let Ok(res) = res {
         panic!("{what}: the live server answered {}", res.status());
     }
+    what
 }
 
 fn text(v: &Option<String>) -> &str {
@@ -223,8 +232,8 @@ async fn verify(db: &DatabaseConnection, acked: &Acknowledged) {
 }
 
 async fn survives_kills(backend: Backend) {
-    let kills: usize = std::env::var("ASKONCE_CRASH_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(SHORT_FORM_KILLS);
-    let seed: u64 = std::env::var("ASKONCE_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+    let kills: usize = std::env::var("CRASH_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(SHORT_FORM_KILLS);
+    let seed: u64 = std::env::var("CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64 | 1).unwrap_or(1)
     });
     let mut moments = Moments(seed);
@@ -235,6 +244,7 @@ async fn survives_kills(backend: Backend) {
     };
     let log = dir.path().join("server.log");
     let acked = Arc::new(Mutex::new(Acknowledged::default()));
+    let mut in_flight: BTreeMap<&'static str, usize> = BTreeMap::new();
 
     for round in 0..kills {
         let (mut server, base) = start(dir.path(), &test_db.url, &log).await;
@@ -244,7 +254,8 @@ async fn survives_kills(backend: Backend) {
         server.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
         server.wait().expect("reaping the killed server");
         for c in clients {
-            c.await.unwrap_or_else(|e| panic!("a client failed in round {round} (seed {seed}): {e}"));
+            let cut = c.await.unwrap_or_else(|e| panic!("a client failed in round {round} (seed {seed}): {e}"));
+            *in_flight.entry(cut).or_default() += 1;
         }
         let snapshot = std::mem::take(&mut *acked.lock().unwrap());
         verify(&test_db.db, &snapshot).await;
@@ -266,7 +277,7 @@ async fn survives_kills(backend: Backend) {
     server.wait().ok();
     assert!(acked.accounts.len() >= kills, "too few writes to say anything: {}", acked.accounts.len());
     println!(
-        "crash durability ({backend:?}, seed {seed}): {kills} kills, {} acknowledged writes ({} sign-ups, {} answered stages, {} detail edits), 0 lost, 0 half-written",
+        "crash durability ({backend:?}, seed {seed}): {kills} kills, {} acknowledged writes ({} sign-ups, {} answered stages, {} detail edits), 0 lost, 0 half-written; writes in flight when killed: {in_flight:?}",
         acked.writes(),
         acked.accounts.len(),
         acked.names.len(),
