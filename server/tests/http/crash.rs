@@ -94,13 +94,8 @@ async fn start(config_dir: &Path, database_url: &str, log: &Path) -> (Child, Str
     for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("ASKONCE_")) {
         command.env_remove(name);
     }
-    let mut child = command
-        .arg("serve")
-        .env("ASKONCE_CONFIG", &config)
-        .stdout(Stdio::null())
-        .stderr(log_file)
-        .spawn()
-        .expect("starting askonce");
+    let mut child =
+        command.arg("serve").env("ASKONCE_CONFIG", &config).stdout(Stdio::null()).stderr(log_file).spawn().expect("starting askonce");
     let base = format!("http://{address}");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

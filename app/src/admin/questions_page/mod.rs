@@ -29,7 +29,11 @@ pub async fn questions_config() -> Result<VersionedConfig, AppError> {
 
 /// Creates (`original` empty) or changes a field. Errors come back per input.
 #[server(endpoint = "admin/questions/field")]
-pub async fn save_field(#[server(default)] original: Option<String>, form: FieldForm, version: i64) -> Result<(), AppError> {
+pub async fn save_field(
+    #[server(default)] original: Option<String>,
+    form: FieldForm,
+    #[server(default)] version: Option<i64>,
+) -> Result<(), AppError> {
     use super::questions::problems_by_input;
     use crate::profiling::edit::Edit;
     let (state, me) = super::access::ssr::require_admin().await?;
@@ -42,7 +46,11 @@ pub async fn save_field(#[server(default)] original: Option<String>, form: Field
 }
 
 #[server(endpoint = "admin/questions/stage")]
-pub async fn save_stage(#[server(default)] original: Option<String>, form: StageForm, version: i64) -> Result<(), AppError> {
+pub async fn save_stage(
+    #[server(default)] original: Option<String>,
+    form: StageForm,
+    #[server(default)] version: Option<i64>,
+) -> Result<(), AppError> {
     use super::questions::problems_by_input;
     use crate::profiling::edit::Edit;
     let (state, me) = super::access::ssr::require_admin().await?;
@@ -56,7 +64,7 @@ pub async fn save_stage(#[server(default)] original: Option<String>, form: Stage
 
 /// `kind`: field | stage; `action`: up | down | delete | enable | disable.
 #[server(endpoint = "admin/questions/action")]
-pub async fn question_action(kind: String, key: String, action: String, version: i64) -> Result<(), AppError> {
+pub async fn question_action(kind: String, key: String, action: String, #[server(default)] version: Option<i64>) -> Result<(), AppError> {
     let (state, me) = super::access::ssr::require_admin().await?;
     let edit = super::questions::edit_from_action(&kind, &key, &action).map_err(AppError::BadRequest)?;
     ssr::apply(&state, &me, edit, version, |p| {
@@ -86,16 +94,18 @@ mod ssr {
     }
 
     /// Applies `edit` as the signed-in admin `me`, if the configuration is still at `version`
-    /// (the revision the page showed); a refused edit comes back with its problems placed (per
-    /// input, or as one message) by `place`.
+    /// (the revision the page showed; the pages' forms always send it, a caller without it
+    /// gets what the API gives a write without `If-Match`: the edit applied to what is
+    /// current); a refused edit comes back with its problems placed (per input, or as one
+    /// message) by `place`.
     pub async fn apply(
         state: &AppState,
         me: &SessionUser,
         edit: Edit,
-        version: i64,
+        version: Option<i64>,
         place: impl Fn(&[ConfigProblem]) -> BTreeMap<String, String>,
     ) -> Result<(), AppError> {
-        super::super::questions::ssr::edit(&state.db, edit, ("admin", Some(&me.user_id)), Some(version))
+        super::super::questions::ssr::edit(&state.db, edit, ("admin", Some(&me.user_id)), version)
             .await
             .map(|_| ())
             .map_err(|e| map_error(e, place))
