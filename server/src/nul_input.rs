@@ -37,8 +37,11 @@ fn refusal(path: &str, headers: &axum::http::HeaderMap) -> Response {
     let back = headers.get(header::REFERER).and_then(|v| v.to_str().ok());
     if let (true, Some(back)) = (plain_form, back) {
         if let Ok(url) = leptos::server_fn::error::ServerFnUrlError::new(path, error.clone()).to_url(back) {
-            // Only ever back to a page of this site: the path and query, never the host.
-            let local = format!("{}?{}", url.path(), url.query().unwrap_or_default());
+            // Only ever back to a page of this site: the path and query, never the host (and
+            // never a path a browser would read as another host, `//evil.example`).
+            let path = url.path();
+            let path = if path.starts_with("//") || path.starts_with("/\\") { "/" } else { path };
+            let local = format!("{path}?{}", url.query().unwrap_or_default());
             if let Ok(location) = HeaderValue::from_str(&local) {
                 return (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
             }
@@ -98,5 +101,23 @@ mod tests {
         assert!(form_contains_nul(b"a=b&c%00=d"));
         assert!(form_contains_nul(b"a=\0"));
         assert!(!form_contains_nul(b"label=100%25&note=%2500"), "a percent sign and the text %00 are fine");
+    }
+
+    #[test]
+    fn a_plain_form_goes_back_to_a_page_of_this_site_only() {
+        let back = |referer: &str| {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(header::ACCEPT, HeaderValue::from_static("text/html"));
+            headers.insert(header::REFERER, HeaderValue::from_str(referer).unwrap());
+            let response = refusal("/api/profile/details", &headers);
+            assert_eq!(response.status(), StatusCode::SEE_OTHER);
+            response.headers()[header::LOCATION].to_str().unwrap().to_string()
+        };
+        assert!(back("http://127.0.0.1:3000/profile").starts_with("/profile?__path=%2Fapi%2Fprofile%2Fdetails&__err="));
+        assert!(back("https://evil.example/profile").starts_with("/profile?"), "the host is dropped");
+        assert!(back("http://127.0.0.1:3000//evil.example/x").starts_with("/?"), "no protocol-relative path");
+        // Without a page to go back to: the JSON refusal.
+        let response = refusal("/api/x", &axum::http::HeaderMap::new());
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     }
 }
