@@ -39,8 +39,11 @@ impl From<StoreError> for crate::error::AppError {
 }
 
 /// How many times a writer re-reads and re-applies its change after a [`StoreError::Conflict`]
-/// before giving up: two people can hardly edit one profile faster than this.
-pub const WRITE_ATTEMPTS: usize = 3;
+/// before giving up (and saying so, 409). Each attempt is one read and one conditional
+/// update, so this is cheap; it must outlast a burst of writers on one profile — a sign-in's
+/// sync racing API updates and the person's own edits (`concurrency::racing_profile_writers…`):
+/// at 3, a sign-in in such a burst could fail for nothing but bad luck.
+pub const WRITE_ATTEMPTS: usize = 8;
 
 // ---------------------------------------------------------------------------------------
 // Reading
