@@ -30,7 +30,7 @@ pub async fn redirect_failed_form_posts(request: Request, next: Next) -> Respons
 
 /// A browser navigating (a form post) asks for HTML; `fetch` from the hydrated page does not.
 /// The same test leptos_axum uses to tell the two apart.
-fn accepts_html(headers: &HeaderMap) -> bool {
+pub(crate) fn accepts_html(headers: &HeaderMap) -> bool {
     headers.get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
 }
 

@@ -33,7 +33,7 @@ pub fn form_contains_nul(body: &[u8]) -> bool {
 /// where the page shows it next to the form (leptos' `ServerActionError`).
 fn refusal(path: &str, headers: &axum::http::HeaderMap) -> Response {
     let error = AppError::BadRequest("Text must not contain the NUL character.".into());
-    let plain_form = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
+    let plain_form = crate::form_posts::accepts_html(headers);
     let back = headers.get(header::REFERER).and_then(|v| v.to_str().ok());
     if let (true, Some(back)) = (plain_form, back) {
         if let Ok(url) = leptos::server_fn::error::ServerFnUrlError::new(path, error.clone()).to_url(back) {
