@@ -46,6 +46,7 @@ fn large_config() -> ProfilingConfig {
             skippable: true,
             cooldown: Cooldown { days: Some(7), logins: Some(2) },
             enabled: true,
+            external: None,
         })
         .collect();
     ProfilingConfig { fields, stages }

@@ -15,13 +15,16 @@ pub mod articles;
 pub mod auth;
 pub mod email;
 pub mod error;
+pub mod external_form;
 pub mod home;
+pub mod hooks;
 pub mod identity;
 pub mod layout;
 pub mod profile;
 pub mod profiling;
 pub mod routes;
 pub mod status;
+pub mod web_address;
 
 #[cfg(feature = "ssr")]
 pub mod audit;
@@ -108,6 +111,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/users/:id") view={Lazy::<routes::UserDetailRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("admin/analytics") view={Lazy::<routes::AnalyticsRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("admin/tokens") view={Lazy::<routes::TokensRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/hooks") view={Lazy::<routes::HooksRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("admin/email") view={Lazy::<routes::OutboxRoute>::new()} ssr=SsrMode::InOrder />
                 </Routes>
             </layout::Page>

@@ -28,6 +28,7 @@ use crate::{
     articles::{ArticlePage, ArticlesPage},
     auth::{EmailChangeLinkPage, EmailLinkPage, ForgotPasswordPage, LoginPage, ResetPasswordPage, VerifyEmailPage, VerifyLinkPage},
     home::HomePage,
+    hooks::page::HooksPage,
     profiling::prompt_ui::WelcomePage,
     status::StatusPage,
 };
@@ -75,5 +76,6 @@ lazy_page! {
     UserDetailRoute => UserDetailPage,
     AnalyticsRoute => AnalyticsPage,
     TokensRoute => TokensPage,
+    HooksRoute => HooksPage,
     OutboxRoute => OutboxPage,
 }

@@ -15,6 +15,8 @@ mod m20261124_000006_store_user_search_text;
 mod m20261125_000007_create_email_outbox;
 mod m20261126_000008_create_account_tokens_and_events;
 mod m20261127_000009_create_profiling_revision;
+mod m20261128_000010_create_hooks;
+mod m20261129_000011_add_external_forms;
 
 pub struct Migrator;
 
@@ -31,6 +33,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_create_email_outbox::Migration),
             Box::new(m20261126_000008_create_account_tokens_and_events::Migration),
             Box::new(m20261127_000009_create_profiling_revision::Migration),
+            Box::new(m20261128_000010_create_hooks::Migration),
+            Box::new(m20261129_000011_add_external_forms::Migration),
         ]
     }
 }

@@ -49,7 +49,8 @@ pub enum TokenCommand {
         #[arg(long)]
         name: String,
         /// A scope to grant; repeat for several (read:users, update:users,
-        /// update:users_app_metadata, delete:users, read:stages, update:stages).
+        /// update:users_app_metadata, delete:users, read:stages, update:stages, read:hooks,
+        /// update:hooks).
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
         /// Days until it expires (default: never).

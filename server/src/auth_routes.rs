@@ -176,6 +176,23 @@ async fn finish(
     let user = app::profile::store::record_login(&s.db, &result.user.id, Some(client.to_string()))
         .await
         .map_err(|e| LoginFailure::Internal(e.to_string()))?;
+    let ip = client.to_string();
+    let hooks_sign_in = app::hooks::ssr::SignIn {
+        connection: name,
+        identity_user_id: &login.subject,
+        new_account: result.created_user,
+        ip: Some(&ip),
+        user_agent: user_agent.as_deref(),
+    };
+    let verdict =
+        app::hooks::ssr::run_sign_in_hooks(&s.db, &user.id, &hooks_sign_in).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
+    if let app::hooks::ssr::Verdict::Deny(message) = verdict {
+        app::auth::sign_ins::refused(&s.db, &user.id, name, "denied_by_hook", activity)
+            .await
+            .map_err(|e| LoginFailure::Internal(e.to_string()))?;
+        session::remember_denial(session, &message).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
+        return Err(LoginFailure::Denied(message));
+    }
     let handle = app::auth::devices::register(&s.db, &result.user.id, user_agent, Some(client.to_string()))
         .await
         .map_err(|e| LoginFailure::Internal(e.to_string()))?;
@@ -184,6 +201,7 @@ async fn finish(
         .await
         .map_err(|e| LoginFailure::Internal(e.to_string()))?;
     session::sign_in(session, &result.user.id, &handle).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
+    app::profiling::ssr::note_at_sign_in(&s.db, session, &result.user.id).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
     if let Some(id_token) = &login.id_token {
         session::remember_provider(session, name, id_token).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
     }

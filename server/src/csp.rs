@@ -25,6 +25,8 @@ pub struct CspNonce(pub Arc<str>);
 #[derive(Clone)]
 pub struct CspSources {
     pub registry: Arc<ConnectionRegistry>,
+    /// External forms (`app::external_form`) are reached by redirects after a sign-in post.
+    pub forms: app::external_form::ssr::FormOrigins,
 }
 
 /// The policy for one response.
@@ -36,8 +38,8 @@ pub struct CspSources {
 ///   `'unsafe-inline'`.
 /// - `img-src`: profile pictures come from providers over https.
 /// - `form-action`: forms post to AskOnce; those posting to `/auth/<name>/start` ("Link …" on
-///   /profile) are redirected to the provider, and browsers check that redirect against
-///   `form-action` too.
+///   /profile) are redirected to the provider, and a sign-in may be redirected on to an
+///   external form stage; browsers check those redirects against `form-action` too.
 pub fn policy(nonce: &str, form_action_origins: &[String]) -> String {
     let mut form_action = String::from("'self'");
     for origin in form_action_origins {
@@ -63,7 +65,9 @@ pub async fn content_security_policy(State(sources): State<CspSources>, mut requ
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("text/html"));
     if is_html && !response.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
-        match HeaderValue::from_str(&policy(&nonce, &sources.registry.form_action_origins())) {
+        let mut origins = sources.registry.form_action_origins();
+        origins.extend(sources.forms.get().await.iter().cloned());
+        match HeaderValue::from_str(&policy(&nonce, &origins)) {
             Ok(value) => {
                 response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
             }

@@ -26,9 +26,9 @@ use crate::{
     client_ip::{self, TrustedProxies},
     config::Settings,
     connections::ConnectionRegistry,
-    csp, csrf, form_posts, health, me, nul_input,
+    csp, csrf, external_form_routes, form_posts, health, me, nul_input,
     rate_limit::{self, AuthRateLimit},
-    render_limit, server_fn_errors, sessions,
+    render_limit, required_stage, server_fn_errors, sessions,
 };
 
 /// Builds the whole router for `state`.
@@ -46,7 +46,7 @@ pub fn router(state: AppState, settings: &Settings, session_store: sessions::App
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
 
     let max_body = settings.server.max_body_bytes;
-    let csp_sources = csp::CspSources { registry: registry.clone() };
+    let csp_sources = csp::CspSources { registry: registry.clone(), forms: app::external_form::ssr::FormOrigins::new(state.db.clone()) };
     let auth = auth_routes::router(auth_routes::AuthRoutes {
         db: state.db.clone(),
         registry,
@@ -63,7 +63,10 @@ pub fn router(state: AppState, settings: &Settings, session_store: sessions::App
         .merge(api::router())
         .nest("/pkg", pkg)
         .merge(auth)
+        .merge(external_form_routes::router())
         .merge(pages(&state, routes, render_limit::RenderLimit::new(settings.server.max_concurrent_renders)))
+        // After the session policy (an ended session holds nobody), before every route.
+        .layer(middleware::from_fn_with_state(state.clone(), required_stage::hold_at_required_stage))
         .layer(middleware::from_fn_with_state(
             sessions::SessionPolicy {
                 db: state.db.clone(),
@@ -121,7 +124,7 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// timeout (leptos-rs/leptos#4773). One server lists before it serves, but several in one
 /// process — the HTTP test suites start one per test — would race; `OnceLock` makes every
 /// later router wait for the single listing instead.
-fn route_list() -> &'static [AxumRouteListing] {
+pub fn route_list() -> &'static [AxumRouteListing] {
     static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
     ROUTES.get_or_init(|| generate_route_list(App))
 }

@@ -261,8 +261,10 @@ pub fn describe_source(source: &str, at: Option<chrono::DateTime<chrono::Utc>>) 
     let on = at.map(|t| format!(" on {}", t.format("%Y-%m-%d"))).unwrap_or_default();
     match source.parse::<crate::profile::Source>() {
         Ok(crate::profile::Source::Claim { connection, .. }) => format!("from {connection}{on}"),
-        Ok(crate::profile::Source::User) => format!("you told us{on}"),
-        Ok(crate::profile::Source::Admin | crate::profile::Source::Api) => format!("set by the site{on}"),
+        Ok(crate::profile::Source::User | crate::profile::Source::Form { .. }) => format!("you told us{on}"),
+        Ok(crate::profile::Source::Admin | crate::profile::Source::Api | crate::profile::Source::Hook { .. }) => {
+            format!("set by the site{on}")
+        }
         Ok(crate::profile::Source::Import) => format!("imported{on}"),
         Ok(crate::profile::Source::Link) => format!("verified by link{on}"),
         Err(_) => String::new(),

@@ -16,11 +16,21 @@ pub enum Scope {
     DeleteUsers,
     ReadStages,
     UpdateStages,
+    ReadHooks,
+    UpdateHooks,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] =
-        [Scope::ReadUsers, Scope::UpdateUsers, Scope::UpdateUsersAppMetadata, Scope::DeleteUsers, Scope::ReadStages, Scope::UpdateStages];
+    pub const ALL: [Scope; 8] = [
+        Scope::ReadUsers,
+        Scope::UpdateUsers,
+        Scope::UpdateUsersAppMetadata,
+        Scope::DeleteUsers,
+        Scope::ReadStages,
+        Scope::UpdateStages,
+        Scope::ReadHooks,
+        Scope::UpdateHooks,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -30,6 +40,8 @@ impl Scope {
             Scope::DeleteUsers => "delete:users",
             Scope::ReadStages => "read:stages",
             Scope::UpdateStages => "update:stages",
+            Scope::ReadHooks => "read:hooks",
+            Scope::UpdateHooks => "update:hooks",
         }
     }
 
@@ -42,6 +54,8 @@ impl Scope {
             Scope::DeleteUsers => "Delete users",
             Scope::ReadStages => "Read fields, stages and the whole profiling configuration",
             Scope::UpdateStages => "Create, change and delete fields and stages; import a configuration",
+            Scope::ReadHooks => "Read post-login hooks and their recent calls (never their secrets)",
+            Scope::UpdateHooks => "Create, change and delete post-login hooks",
         }
     }
 }
@@ -53,7 +67,7 @@ impl fmt::Display for Scope {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a scope (read:users, update:users, update:users_app_metadata, delete:users, read:stages, update:stages)")]
+#[error("`{0}` is not a scope (read:users, update:users, update:users_app_metadata, delete:users, read:stages, update:stages, read:hooks, update:hooks)")]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {

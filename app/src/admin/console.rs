@@ -49,6 +49,7 @@ pub fn AdminFrame(#[prop(into)] title: String, children: ChildrenFn) -> impl Int
         ("/admin/simulator", "Simulator"),
         ("/admin/users", "Users"),
         ("/admin/analytics", "Analytics"),
+        ("/admin/hooks", "Hooks"),
         ("/admin/tokens", "API tokens"),
         ("/admin/email", "Email"),
     ];

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::profiling::{
     edit::{Direction, Edit},
     field::{Choice, Validation},
-    ConfigProblem, Cooldown, Field, FieldKey, FieldKind, Stage, StageKey, Trigger,
+    ConfigProblem, Cooldown, ExternalForm, Field, FieldKey, FieldKind, Stage, StageKey, Trigger,
 };
 
 /// The edit a list row's one-click action asks for (`kind`: field | stage; `action`: up |
@@ -195,6 +195,10 @@ pub struct StageForm {
     pub cooldown_days: String,
     pub cooldown_logins: String,
     pub enabled: Option<String>,
+    /// An external form's address; empty for a stage asked here.
+    pub form_url: String,
+    /// The external form's token lifetime in minutes; empty for the default.
+    pub token_minutes: String,
 }
 
 impl StageForm {
@@ -218,6 +222,8 @@ impl StageForm {
             cooldown_days: s.cooldown.days.map(|d| d.to_string()).unwrap_or_default(),
             cooldown_logins: s.cooldown.logins.map(|d| d.to_string()).unwrap_or_default(),
             enabled: s.enabled.then(|| "on".into()),
+            form_url: s.external.as_ref().map(|f| f.url.clone()).unwrap_or_default(),
+            token_minutes: s.external.as_ref().map(|f| f.token_minutes.to_string()).unwrap_or_default(),
         }
     }
 
@@ -250,6 +256,8 @@ impl StageForm {
             days: number(&self.cooldown_days, "cooldown_days", &mut errors),
             logins: number(&self.cooldown_logins, "cooldown_logins", &mut errors),
         };
+        let token_minutes = number(&self.token_minutes, "token_minutes", &mut errors);
+        let external = text(&self.form_url).map(|url| ExternalForm { url, token_minutes: token_minutes.unwrap_or(10) });
         match (key, trigger) {
             (Some(key), Some(trigger)) if errors.is_empty() => Ok(Stage {
                 key,
@@ -261,6 +269,7 @@ impl StageForm {
                 skippable: self.skippable.is_some(),
                 cooldown,
                 enabled: self.enabled.is_some(),
+                external,
             }),
             _ => Err(errors),
         }

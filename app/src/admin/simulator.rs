@@ -164,6 +164,8 @@ fn describe_source(source: &crate::profile::Source) -> String {
         Source::Import => "imported".into(),
         Source::Api => "set through the API".into(),
         Source::Link => "verified by a link emailed to the address".into(),
+        Source::Hook { name } => format!("set by the `{name}` hook"),
+        Source::Form { stage } => format!("answered by the user in the external form of stage `{stage}`"),
     }
 }
 

@@ -27,14 +27,16 @@ pub fn LoginPage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || options.get().and_then(Result::ok).map(|o| {
                 let rt = return_to();
-                (!o.connections.is_empty()).then(|| view! {
+                let denied = o.denied.clone().map(|m| view! { <p class="error banner" role="alert" data-testid="login-denied">{m}</p> });
+                let providers = (!o.connections.is_empty()).then(|| view! {
                     <section class="card providers" aria-labelledby="providers-heading">
                         <h2 id="providers-heading">"Use an account you already have"</h2>
                         <ul class="provider-list">
                             {o.connections.into_iter().map(|c| view! { <ProviderButton connection=c return_to=rt.clone() /> }).collect_view()}
                         </ul>
                     </section>
-                })
+                });
+                view! { {denied} {providers} }
             })}
         </Suspense>
         <div class="login-grid">

@@ -40,8 +40,16 @@ mod tests {
 
     #[test]
     fn every_callback_error_code_has_its_own_sentence() {
-        let codes =
-            ["provider_unavailable", "cancelled", "expired", "invalid_response", "linked_elsewhere", "blocked", "unknown_connection"];
+        let codes = [
+            "provider_unavailable",
+            "cancelled",
+            "expired",
+            "invalid_response",
+            "linked_elsewhere",
+            "blocked",
+            "unknown_connection",
+            "denied",
+        ];
         let generic = login_error_message("something else");
         for code in codes {
             assert_ne!(login_error_message(code), generic, "{code}");
@@ -73,13 +81,18 @@ pub struct SessionUser {
 pub struct SignInChoices {
     pub connections: Vec<crate::identity::ConnectionSummary>,
     pub password: bool,
+    /// Why a site's hook refused the provider sign-in this browser just came back from
+    /// (shown once; `?error=denied`).
+    #[serde(default)]
+    pub denied: Option<String>,
 }
 
 /// The enabled connections and whether local accounts are offered.
 #[server]
 pub async fn login_options() -> Result<SignInChoices, AppError> {
     let state = crate::state::AppState::current()?;
-    Ok(SignInChoices { connections: state.connections.summaries(), password: state.connections.password_enabled() })
+    let denied = session::take_denial(&ssr::session().await?).await?;
+    Ok(SignInChoices { connections: state.connections.summaries(), password: state.connections.password_enabled(), denied })
 }
 
 /// The sentence for a `?error=` code the sign-in callback sends people back with.
@@ -94,6 +107,7 @@ pub fn login_error_message(code: &str) -> &'static str {
         "linked_elsewhere" => "That account is already linked to another profile here. Sign in with it and unlink it there first.",
         "blocked" => "This account is blocked. Contact the site owner.",
         "unknown_connection" => "That sign-in option does not exist.",
+        "denied" => "This site did not let you sign in.",
         _ => "Sign-in failed. Please try again.",
     }
 }
@@ -314,6 +328,23 @@ pub mod ssr {
         let user = crate::profile::store::record_login(&state.db, user_id, client.ip.clone())
             .await
             .map_err(|e| internal("recording a login", e))?;
+        // The site owner's hooks may add to the profile, or refuse the sign-in (no session).
+        let hooks_sign_in = crate::hooks::ssr::SignIn {
+            connection: PASSWORD_CONNECTION,
+            identity_user_id: user_id,
+            new_account: kind == EventKind::SignUp,
+            ip: client.ip.as_deref(),
+            user_agent: client.user_agent.as_deref(),
+        };
+        let verdict = crate::hooks::ssr::run_sign_in_hooks(&state.db, user_id, &hooks_sign_in)
+            .await
+            .map_err(|e| internal("running sign-in hooks", e))?;
+        if let crate::hooks::ssr::Verdict::Deny(message) = verdict {
+            super::sign_ins::refused(&state.db, user_id, PASSWORD_CONNECTION, "denied_by_hook", client)
+                .await
+                .map_err(|e| internal("recording a refused sign-in", e))?;
+            return Err(set_status(AppError::Refused(message)));
+        }
         let handle = super::devices::register(&state.db, user_id, client.user_agent.clone(), client.ip.clone())
             .await
             .map_err(|e| internal("recording a session", e))?;
@@ -323,6 +354,9 @@ pub mod ssr {
             .await
             .map_err(|e| internal("recording a sign-in", e))?;
         session::sign_in(&session, user_id, &handle).await?;
+        crate::profiling::ssr::note_at_sign_in(&state.db, &session, user_id)
+            .await
+            .map_err(|e| internal("checking for required questions", e))?;
         let next = ReturnTo::or_home(return_to.as_deref());
         if must_verify_email(&state, &user).await? {
             leptos_axum::redirect(&format!("/verify-email?return_to={}", super::return_to::percent_encode(next.as_str())));

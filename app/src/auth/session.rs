@@ -8,6 +8,10 @@ const PROVIDER: &str = "auth.provider";
 const HANDLE: &str = "auth.handle";
 const AUTHENTICATED_AT: &str = "auth.at";
 const TOUCHED_AT: &str = "auth.touched";
+/// Set once this sign-in is known to have no required question stage due
+/// (`profiling::required`): later requests skip the check.
+const NOTHING_REQUIRED: &str = "profiling.nothing_required";
+const DENIED: &str = "auth.denied";
 
 #[derive(Debug, thiserror::Error)]
 #[error("session store failed: {0}")]
@@ -23,6 +27,36 @@ pub async fn sign_in(session: &Session, user_id: &str, handle: &str) -> Result<(
     session.insert(AUTHENTICATED_AT, Utc::now().timestamp()).await?;
     session.insert(HANDLE, handle).await?;
     session.insert(TOUCHED_AT, Utc::now().timestamp()).await?;
+    // A new sign-in (maybe of someone else) is checked afresh for required stages.
+    session.remove::<bool>(NOTHING_REQUIRED).await?;
+    Ok(())
+}
+
+/// Keeps why a hook refused a provider sign-in, for the login page the browser goes to next.
+pub async fn remember_denial(session: &Session, message: &str) -> Result<(), SessionError> {
+    session.insert(DENIED, message).await?;
+    Ok(())
+}
+
+/// The refusal [`remember_denial`] kept, once.
+pub async fn take_denial(session: &Session) -> Result<Option<String>, SessionError> {
+    // Looked up first: `remove` marks the session changed even when the key is absent, and
+    // the login page would then write the session on every view.
+    if session.get::<String>(DENIED).await?.is_none() {
+        return Ok(None);
+    }
+    Ok(session.remove::<String>(DENIED).await?)
+}
+
+/// Whether this sign-in was found to have no required question stage due.
+pub async fn nothing_required(session: &Session) -> Result<bool, SessionError> {
+    Ok(session.get::<bool>(NOTHING_REQUIRED).await?.unwrap_or(false))
+}
+
+/// Remembers, for the rest of this sign-in, that no required question stage is due: a
+/// required stage is a login-time stage, so one added later is due at the next sign-in.
+pub async fn remember_nothing_required(session: &Session) -> Result<(), SessionError> {
+    session.insert(NOTHING_REQUIRED, true).await?;
     Ok(())
 }
 

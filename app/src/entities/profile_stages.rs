@@ -17,6 +17,8 @@ pub struct Model {
     pub cooldown_days: Option<i32>,
     pub cooldown_logins: Option<i32>,
     pub enabled: bool,
+    /// `crate::profiling::ExternalForm` as JSON; null for a stage asked here.
+    pub external_form: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

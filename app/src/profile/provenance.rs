@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The source of a value. String form: `claim:<connection>:<claim>`, `user`, `admin`,
-/// `import`, `api`, `link`.
+/// `import`, `api`, `link`, `hook:<name>`, `form:<stage>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Source {
     /// Copied from a claim of a linked identity.
@@ -23,6 +23,14 @@ pub enum Source {
     Api,
     /// Proven by opening a link emailed to the address (email verification only).
     Link,
+    /// Set by the site owner's post-login hook of this name (`crate::hooks`).
+    Hook {
+        name: String,
+    },
+    /// Answered by the person in the external form of this stage (`crate::external_form`).
+    Form {
+        stage: String,
+    },
 }
 
 impl fmt::Display for Source {
@@ -34,6 +42,8 @@ impl fmt::Display for Source {
             Source::Import => f.write_str("import"),
             Source::Api => f.write_str("api"),
             Source::Link => f.write_str("link"),
+            Source::Hook { name } => write!(f, "hook:{name}"),
+            Source::Form { stage } => write!(f, "form:{stage}"),
         }
     }
 }
@@ -51,6 +61,8 @@ impl FromStr for Source {
             "import" => Ok(Source::Import),
             "api" => Ok(Source::Api),
             "link" => Ok(Source::Link),
+            _ if s.starts_with("hook:") && s.len() > "hook:".len() => Ok(Source::Hook { name: s["hook:".len()..].to_string() }),
+            _ if s.starts_with("form:") && s.len() > "form:".len() => Ok(Source::Form { stage: s["form:".len()..].to_string() }),
             _ => {
                 let rest = s.strip_prefix("claim:").ok_or_else(|| UnknownSource(s.to_string()))?;
                 match rest.split_once(':') {
@@ -104,7 +116,11 @@ mod tests {
             Source::Import,
             Source::Api,
             Source::Link,
+            Source::Hook { name: "crm".into() },
+            Source::Form { stage: "work".into() },
         ];
+        assert!("hook:".parse::<Source>().is_err(), "a hook has a name");
+        assert!("form:".parse::<Source>().is_err(), "a form is a stage's");
         for source in all {
             let text = source.to_string();
             assert_eq!(text.parse::<Source>(), Ok(source.clone()));

@@ -145,6 +145,22 @@ fn problems(config: &ProfilingConfig) -> Vec<ConfigProblem> {
                 problems.push(problem(format!("{at}.trigger"), "a context stage needs a context name"));
             }
         }
+        if let Some(form) = &stage.external {
+            if let Err(reason) = crate::web_address::check(&form.url) {
+                problems.push(problem(format!("{at}.external.url"), reason));
+            } else if form.url.contains('#') {
+                problems.push(problem(format!("{at}.external.url"), "the address takes no #fragment (the token goes in its query)"));
+            }
+            if !(1..=super::ExternalForm::MAX_TOKEN_MINUTES).contains(&form.token_minutes) {
+                let max = super::ExternalForm::MAX_TOKEN_MINUTES;
+                problems.push(problem(format!("{at}.external.token_minutes"), format!("between 1 and {max} minutes")));
+            }
+            // Sending someone away in the middle of reading an article loses their place; a
+            // form elsewhere belongs to the moment after sign-in.
+            if matches!(stage.trigger, super::stage::Trigger::Context { .. }) {
+                problems.push(problem(format!("{at}.external"), "an external form is asked at signup or a login, not in context"));
+            }
+        }
         let min_logins = match stage.trigger {
             super::stage::Trigger::Login { min_logins } => Some(min_logins),
             _ => None,

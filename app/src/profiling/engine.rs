@@ -137,6 +137,9 @@ pub struct Prompt {
     pub intro: Option<String>,
     pub skippable: bool,
     pub fields: Vec<Field>,
+    /// Asked by a form on another site (`/forms/{stage}/start` sends the person there).
+    #[serde(default)]
+    pub external: bool,
 }
 
 /// A value a linked identity's claim supplies for a field whose target is empty.
@@ -296,7 +299,14 @@ fn is_login_stage(stage: &Stage) -> bool {
 }
 
 fn prompt(stage: &Stage, fields: Vec<Field>) -> Prompt {
-    Prompt { stage: stage.key.clone(), title: stage.title.clone(), intro: stage.intro.clone(), skippable: stage.skippable, fields }
+    Prompt {
+        stage: stage.key.clone(),
+        title: stage.title.clone(),
+        intro: stage.intro.clone(),
+        skippable: stage.skippable,
+        fields,
+        external: stage.external.is_some(),
+    }
 }
 
 fn stage_applies(stage: &Stage, moment: &Moment) -> bool {

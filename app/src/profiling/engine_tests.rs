@@ -39,6 +39,7 @@ fn stage(k: &str, trigger: Trigger, fields: &[&str]) -> Stage {
         skippable: true,
         cooldown: Cooldown { days: Some(7), logins: None },
         enabled: true,
+        external: None,
     }
 }
 

@@ -8,6 +8,7 @@ pub mod edit;
 pub mod engine;
 pub mod field;
 pub mod prompt_ui;
+pub mod required;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod stage;
@@ -19,4 +20,4 @@ pub use answer::{validate_answer, AnswerProblem};
 pub use config::{ConfigProblem, ValidConfig};
 pub use engine::{decide, Decision, EventKind, Moment, PastEvent, ProfileFacts, ProfilingConfig, Prompt, VersionedConfig};
 pub use field::{Field, FieldKey, FieldKind, Target};
-pub use stage::{Condition, Cooldown, Stage, StageKey, Trigger};
+pub use stage::{Condition, Cooldown, ExternalForm, Stage, StageKey, Trigger};

@@ -12,7 +12,7 @@ use super::{Field, FieldKind, Prompt};
 use crate::error::AppError;
 
 /// The login-time stage to show now, if any.
-#[server]
+#[server(endpoint = "profiling/prompt")]
 pub async fn login_prompt() -> Result<Option<Prompt>, AppError> {
     let (state, me) = ssr::context().await?;
     let moment = super::ssr::login_moment(me.logins_count);
@@ -268,10 +268,12 @@ pub fn WelcomePage() -> impl IntoView {
     let answer = ServerAction::<AnswerPrompt>::new();
     let skip = ServerAction::<SkipPrompt>::new();
     let prompt = Resource::new(|| (), |_| login_prompt());
+    let form_problem = move || query.read().get("form_problem").and_then(|c| crate::external_form::FormProblem::from_code(&c));
     view! {
         <Title text="Welcome" />
         <Suspense fallback=|| view! { <p>"One moment…"</p> }>
             {move || prompt.get().map(|result| match result {
+                Ok(Some(p)) if p.external => view! { <ExternalStage prompt=p return_to=return_to() problem=form_problem() skip /> }.into_any(),
                 Ok(Some(p)) => view! { <StageForm prompt=p return_to=return_to() answer skip /> }.into_any(),
                 Ok(None) => view! { <NothingToAsk return_to=return_to() /> }.into_any(),
                 Err(AppError::Unauthorized) => view! {
@@ -280,6 +282,60 @@ pub fn WelcomePage() -> impl IntoView {
                 Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
             })}
         </Suspense>
+    }
+}
+
+/// A stage asked by a form on another site (`crate::external_form`): the person is sent
+/// there at once (a server-side redirect during SSR, a page load after hydration). After a
+/// problem with the form's answers they stay here instead, are told what went wrong, and may
+/// open the form again (or skip, if the stage allows).
+#[component]
+fn ExternalStage(
+    prompt: Prompt,
+    return_to: String,
+    problem: Option<crate::external_form::FormProblem>,
+    skip: ServerAction<SkipPrompt>,
+) -> impl IntoView {
+    let href = crate::external_form::start_path(prompt.stage.as_str(), Some(&return_to));
+    if problem.is_none() {
+        #[cfg(feature = "ssr")]
+        leptos_axum::redirect(&href);
+        #[cfg(not(feature = "ssr"))]
+        {
+            let target = href.clone();
+            // `/forms/…` is a server route, not a page of the app: a full page load.
+            Effect::new(move |_| {
+                let _ = window().location().assign(&target);
+            });
+        }
+    }
+    let heading_id = format!("stage-{}-heading", prompt.stage);
+    let labelled_by = heading_id.clone();
+    let stage = prompt.stage.to_string();
+    let stage_for_skip = stage.clone();
+    let skip_error = move || match skip.value().get() {
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    view! {
+        <section class="card stage" aria-labelledby=labelled_by data-stage=stage>
+            <h2 id=heading_id>{prompt.title.clone()}</h2>
+            {prompt.intro.clone().map(|i| view! { <p class="muted">{i}</p> })}
+            {problem.map(|p| view! { <p class="error" role="alert" data-testid="form-problem">{p.to_string()}</p> })}
+            <p class="error" role="alert">{skip_error}</p>
+            <div class="actions">
+                <a class="button" href=href data-testid="open-external-form">
+                    {if problem.is_some() { "Open the form again" } else { "Continue to the form" }}
+                </a>
+            </div>
+            {prompt.skippable.then(|| view! {
+                <ActionForm action=skip attr:class="inline skip-form">
+                    <input type="hidden" name="stage" value=stage_for_skip.clone() />
+                    <input type="hidden" name="return_to" value=return_to.clone() />
+                    <button type="submit" class="link-button" disabled=move || skip.pending().get()>"Skip for now"</button>
+                </ActionForm>
+            })}
+        </section>
     }
 }
 

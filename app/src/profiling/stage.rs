@@ -92,6 +92,35 @@ pub struct Stage {
     pub cooldown: Cooldown,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Asked by a form on another site instead of here (the redirect protocol, see
+    /// `crate::external_form`); `fields` are then the answers the form may return.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalForm>,
+}
+
+/// A form on another site that asks a stage's fields: AskOnce sends the person to `url` with
+/// a signed session token, and takes the answers back from the token the form returns to
+/// `/continue`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalForm {
+    /// The form's address (http or https, no fragment); the token and state are added to its
+    /// query.
+    #[cfg_attr(feature = "ssr", schema(max_length = 2048))]
+    pub url: String,
+    /// How long the tokens both ways stay valid, in minutes (1–60).
+    #[serde(default = "ExternalForm::default_token_minutes")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 60))]
+    pub token_minutes: u32,
+}
+
+impl ExternalForm {
+    pub const MAX_TOKEN_MINUTES: u32 = 60;
+
+    fn default_token_minutes() -> u32 {
+        10
+    }
 }
 
 fn yes() -> bool {

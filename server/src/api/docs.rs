@@ -11,23 +11,24 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::{error, questions, users};
+use super::{error, hooks, questions, users};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "AskOnce management API",
-        description = "Users, fields, stages and the profiling configuration. Authenticate with `Authorization: Bearer <token>`; create tokens in the console (API tokens) or with `askonce token create`. Errors are `{statusCode, error, message}`.",
+        description = "Users, fields, stages, the profiling configuration and post-login hooks. Authenticate with `Authorization: Bearer <token>`; create tokens in the console (API tokens) or with `askonce token create`. Errors are `{statusCode, error, message}`.",
     ),
     paths(
         users::list, users::get, users::patch, users::delete, users::identities, users::logs,
         questions::list_fields, questions::get_field, questions::create_field, questions::put_field, questions::delete_field,
         questions::list_stages, questions::get_stage, questions::create_stage, questions::put_stage, questions::delete_stage,
-        questions::export_config, questions::import_config,
+        questions::make_form_secret, questions::export_config, questions::import_config,
+        hooks::list, hooks::get, hooks::create, hooks::put, hooks::delete,
     ),
     components(schemas(error::ErrorBody, error::ProblemBody)),
     modifiers(&BearerAuth),
-    tags((name = "users", description = "The user directory"), (name = "questions", description = "Fields and stages of progressive profiling")),
+    tags((name = "users", description = "The user directory"), (name = "questions", description = "Fields and stages of progressive profiling"), (name = "hooks", description = "Post-login hooks: signed calls to your endpoints at sign-up and sign-in")),
 )]
 pub struct ApiDoc;
 

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod docs;
 pub mod error;
+pub mod hooks;
 pub mod questions;
 pub mod revision;
 pub mod users;
@@ -13,7 +14,7 @@ pub mod users;
 use app::state::AppState;
 use axum::{
     extract::{rejection::JsonRejection, FromRequest, Request},
-    routing::get,
+    routing::{get, post},
     Router,
 };
 use serde::de::DeserializeOwned;
@@ -31,7 +32,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v2/fields/{key}", get(questions::get_field).put(questions::put_field).delete(questions::delete_field))
         .route("/api/v2/stages", get(questions::list_stages).post(questions::create_stage))
         .route("/api/v2/stages/{key}", get(questions::get_stage).put(questions::put_stage).delete(questions::delete_stage))
+        .route("/api/v2/stages/{key}/form-secret", post(questions::make_form_secret))
         .route("/api/v2/profiling-config", get(questions::export_config).put(questions::import_config))
+        .route("/api/v2/hooks", get(hooks::list).post(hooks::create))
+        .route("/api/v2/hooks/{id}", get(hooks::get).put(hooks::put).delete(hooks::delete))
         .route("/api/openapi.json", get(docs::openapi_json))
         .route("/api/docs", get(docs::docs_page))
 }

@@ -5,6 +5,7 @@
 
 use app::{
     admin::{api_tokens::Scope, questions::ssr as questions},
+    external_form::FormSecret,
     profiling::{
         edit::{Edit, EditError},
         ssr::load_versioned,
@@ -262,4 +263,31 @@ pub async fn import_config(
     let next = ValidConfig::check(next).map_err(|problems| questions::QuestionsError::from(EditError::Problems(problems)))?;
     let saved = questions::import(&db, next, caller.actor(), if_match.0).await?;
     Ok((etag(saved.version), Json(saved.config)))
+}
+
+/// Make a new signing secret for an external form stage (shown this once; the old one stops
+/// working at once). The form signs its answer token with it and checks AskOnce's session
+/// token with it (HS256); see the README's "External forms".
+#[utoipa::path(post, path = "/api/v2/stages/{key}/form-secret", tag = "questions", params(("key" = String, Path, description = "Stage key", example = "work")), security(("bearer" = ["update:stages"])),
+    responses(
+        (status = 201, description = "The new secret", body = FormSecret),
+        (status = 400, description = "The stage is asked here, not by an external form", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope update:stages", body = ErrorBody),
+        (status = 404, description = "No such stage", body = ErrorBody),
+    ))]
+pub async fn make_form_secret(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    Path(k): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    use app::external_form::ssr::{make_secret, FormError};
+    caller.require(Scope::UpdateStages)?;
+    let stage = key(&k)?;
+    match make_secret(&db, stage.as_str(), caller.actor()).await {
+        Ok(secret) => Ok((StatusCode::CREATED, Json(FormSecret { stage: stage.to_string(), secret }))),
+        Err(FormError::NoSuchStage(_)) => Err(ApiError::not_found("Stage")),
+        Err(e @ FormError::NotExternal(_)) => Err(ApiError::bad_request(e.to_string())),
+        Err(e) => Err(ApiError::internal("making a form secret", e)),
+    }
 }

@@ -23,6 +23,9 @@ pub enum LoginFailure {
     LinkedElsewhere,
     #[error("user is blocked")]
     Blocked,
+    /// A hook of the site's refused the sign-in; the person reads the message.
+    #[error("refused by a hook: {0}")]
+    Denied(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -41,6 +44,7 @@ impl LoginFailure {
             | LoginFailure::InvalidUserinfo(_) => "invalid_response",
             LoginFailure::LinkedElsewhere => "linked_elsewhere",
             LoginFailure::Blocked => "blocked",
+            LoginFailure::Denied(_) => "denied",
             LoginFailure::Internal(_) => "internal",
         }
     }

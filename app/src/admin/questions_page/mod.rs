@@ -62,6 +62,20 @@ pub async fn save_stage(
     Ok(())
 }
 
+/// Makes a new signing secret for external form stage `stage` (the old one stops working):
+/// returned this once.
+#[server(endpoint = "admin/questions/form-secret")]
+pub async fn make_form_secret(stage: String) -> Result<crate::external_form::FormSecret, AppError> {
+    use crate::external_form::ssr::{make_secret, FormError};
+    let (state, me) = super::access::ssr::require_admin().await?;
+    match make_secret(&state.db, &stage, ("admin", Some(&me.user_id))).await {
+        Ok(secret) => Ok(crate::external_form::FormSecret { stage, secret }),
+        Err(FormError::NoSuchStage(_)) => Err(AppError::NotFound),
+        Err(e @ FormError::NotExternal(_)) => Err(AppError::BadRequest(format!("{e}: save it with a form address first"))),
+        Err(e) => Err(crate::error::ssr::internal("making a form secret", e)),
+    }
+}
+
 /// `kind`: field | stage; `action`: up | down | delete | enable | disable.
 #[server(endpoint = "admin/questions/action")]
 pub async fn question_action(kind: String, key: String, action: String, #[server(default)] version: Option<i64>) -> Result<(), AppError> {

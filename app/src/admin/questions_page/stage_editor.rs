@@ -8,7 +8,7 @@ use leptos_router::{components::A, hooks::use_params_map};
 
 use super::{
     form_inputs::{set_enabled, set_skippable, set_stage, set_trigger, CheckInput, FieldOrStage, TextInput},
-    questions_config, SaveStage,
+    questions_config, MakeFormSecret, SaveStage,
 };
 use crate::{
     admin::{console::AdminFrame, questions::StageForm},
@@ -68,10 +68,12 @@ fn StageEditor(version: i64, original: Option<String>, initial: StageForm, confi
         view! { <StagePreview title=s.title.clone() intro=intro fields=fields skippable=s.skippable.is_some() /> }.into_any()
     };
     let i = initial;
+    let secret_panel = (original.is_some() && !i.form_url.is_empty()).then(|| original.clone().unwrap_or_default());
     let heading = if original.is_some() { "Edit stage" } else { "New stage" };
     let field_keys = config.fields.iter().map(|f| format!("{} ({})", f.key, f.label)).collect::<Vec<_>>().join(", ");
     view! {
         <div class="editor">
+            <div class="stack">
             <ActionForm action=save attr:class="stack" attr:aria-label=heading>
                 <input type="hidden" name="original" value=original.clone().unwrap_or_default() />
                 <input type="hidden" name="version" value=version.to_string() />
@@ -98,16 +100,52 @@ fn StageEditor(version: i64, original: Option<String>, initial: StageForm, confi
                 <TextInput name="cooldown_days" label="After a skip, wait (days)" value=i.cooldown_days.clone() errors=errors set=set_stage!(cooldown_days) form=form />
                 <TextInput name="cooldown_logins" label="After a skip, wait (logins)" value=i.cooldown_logins.clone() errors=errors set=set_stage!(cooldown_logins) form=form />
                 <CheckInput name="enabled" label="Enabled" checked=i.enabled.is_some() set=set_enabled form=form />
+                <fieldset class="stack">
+                    <legend>"External form (optional)"</legend>
+                    <p class="help">"Ask this stage's fields in a form on another site: people are sent there with a signed token and come back to /continue with their answers (see the README, “External forms”)."</p>
+                    <TextInput name="form_url" label="Form address" value=i.form_url.clone() errors=errors help="https://forms.example.com/work — leave empty to ask here" set=set_stage!(form_url) form=form />
+                    <TextInput name="token_minutes" label="Tokens valid for (minutes, 1–60)" value=i.token_minutes.clone() errors=errors help="default 10" set=set_stage!(token_minutes) form=form />
+                </fieldset>
                 <p class="error" role="alert">{general}</p>
                 <div class="actions">
                     <button type="submit">"Save stage"</button>
                     <A href="/admin/questions">"Cancel"</A>
                 </div>
             </ActionForm>
+            {secret_panel.map(|stage| view! { <FormSecretPanel stage=stage /> })}
+            </div>
             <div class="preview-pane" aria-live="polite">
                 <h2 class="preview-heading">"Live preview"</h2>
                 {preview}
             </div>
         </div>
+    }
+}
+
+/// An external form stage's signing secret: made here, shown once.
+#[component]
+fn FormSecretPanel(stage: String) -> impl IntoView {
+    let make = ServerAction::<MakeFormSecret>::new();
+    let made = move || match make.value().get() {
+        Some(Ok(s)) => Some(
+            view! {
+                <p role="status">"The form's new secret (shown this once; the old one no longer works):"</p>
+                <p><code data-testid="form-secret">{s.secret}</code></p>
+            }
+            .into_any(),
+        ),
+        Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()),
+        None => None,
+    };
+    view! {
+        <section class="card" aria-labelledby="form-secret-heading">
+            <h2 id="form-secret-heading">"Form secret"</h2>
+            <p class="help">"The form checks AskOnce's token and signs its answers with this secret (HS256). Making a new one stops the old one at once."</p>
+            <ActionForm action=make attr:class="inline">
+                <input type="hidden" name="stage" value=stage />
+                <button type="submit" disabled=move || make.pending().get()>"Make a new secret"</button>
+            </ActionForm>
+            {made}
+        </section>
     }
 }

@@ -116,6 +116,10 @@ async fn read_rows(db: &impl ConnectionTrait) -> Result<ProfilingConfig, Profili
             skippable: row.skippable,
             cooldown: Cooldown { days: row.cooldown_days.map(|d| d.max(0) as u32), logins: row.cooldown_logins.map(|n| n.max(0) as u32) },
             enabled: row.enabled,
+            external: match row.external_form {
+                Some(v) if !v.is_null() => Some(serde_json::from_value(v).map_err(|e| corrupt("stage external form", &e))?),
+                _ => None,
+            },
         });
     }
     Ok(ProfilingConfig { fields, stages })
@@ -189,6 +193,7 @@ pub async fn replace_config(
             cooldown_days: Set(s.cooldown.days.map(|d| d as i32)),
             cooldown_logins: Set(s.cooldown.logins.map(|n| n as i32)),
             enabled: Set(s.enabled),
+            external_form: Set(s.external.as_ref().and_then(|f| serde_json::to_value(f).ok())),
             created_at: Set(now),
             updated_at: Set(now),
         }

@@ -148,15 +148,28 @@ pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment
     Err(ProfilingError::Conflict)
 }
 
-/// Saves the answers to `stage` (only to the fields it is asking now), validated on the
-/// server. Nothing is written unless every answer is valid.
-#[tracing::instrument(skip(db, answers))]
+/// Saves the answers the person typed here to `stage` (see [`answer_stage_from`]).
 pub async fn answer_stage(
     db: &DatabaseConnection,
     user_id: &str,
     stage: &str,
     moment: &Moment,
     answers: &BTreeMap<String, Vec<String>>,
+) -> Result<(), ProfilingError> {
+    answer_stage_from(db, user_id, stage, moment, answers, Source::User).await
+}
+
+/// Saves the answers to `stage` (only to the fields it is asking now), validated on the
+/// server, with `source` as their provenance (the person here, or an external form). Nothing
+/// is written unless every answer is valid.
+#[tracing::instrument(skip(db, answers))]
+pub async fn answer_stage_from(
+    db: &DatabaseConnection,
+    user_id: &str,
+    stage: &str,
+    moment: &Moment,
+    answers: &BTreeMap<String, Vec<String>>,
+    source: Source,
 ) -> Result<(), ProfilingError> {
     let now = Utc::now();
     for _attempt in 0..store::WRITE_ATTEMPTS {
@@ -173,7 +186,7 @@ pub async fn answer_stage(
         for field in &prompt.fields {
             let raw = answers.get(field.key.as_str()).cloned().unwrap_or_default();
             match validate_answer(field, &raw) {
-                Ok(Some(value)) => values.push((field.target.clone(), value, Source::User)),
+                Ok(Some(value)) => values.push((field.target.clone(), value, source.clone())),
                 Ok(None) => declined.push(field.key.clone()),
                 Err(problem) => {
                     problems.insert(field.key.to_string(), problem);

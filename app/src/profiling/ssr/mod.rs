@@ -5,10 +5,12 @@
 mod config_store;
 mod events;
 mod flow;
+mod required;
 
 pub use config_store::{load_config, load_versioned, replace_config, seed_defaults_if_empty, BasedOn, ConfigAudit};
 pub use events::{history_for, prompt_history};
-pub use flow::{answer_stage, current_value, facts_for, login_moment, next_prompt, skip_stage, write_values};
+pub use flow::{answer_stage, answer_stage_from, current_value, facts_for, login_moment, next_prompt, skip_stage, write_values};
+pub use required::{note_at_sign_in, required_stage_due, RequiredCheckError};
 
 use std::collections::BTreeMap;
 

@@ -10,6 +10,7 @@
 mod accounts;
 pub mod browser;
 pub mod expect;
+pub mod hook_endpoint;
 pub mod idp;
 pub mod maildev;
 pub mod oidc_provider;

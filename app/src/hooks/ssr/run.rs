@@ -1,0 +1,272 @@
+//! Calling the hooks of a sign-in: each enabled hook of the trigger, in the order they were
+//! made, one after the other (a later hook sees what an earlier one added). Each call is
+//! signed (`super::super::signature`), bounded by the hook's timeout, never follows a
+//! redirect, and is recorded for the console whatever its outcome.
+
+use std::{sync::OnceLock, time::Duration};
+
+use chrono::Utc;
+use sea_orm::{DatabaseConnection, DbErr};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::store;
+use crate::{
+    entities::hooks,
+    hooks::{signature, CallOutcome, HookCall, HookReply, HookSettings, HookTrigger, OnFailure},
+    profile::{
+        merge_metadata,
+        store::{ProfileWrite, StoreError, WRITE_ATTEMPTS},
+        validate_metadata,
+        view::{ssr::load_user_profile, UserProfile},
+        MetadataLimits, Source,
+    },
+};
+
+/// What the person is told when a hook that must succeed did not.
+pub const UNAVAILABLE: &str = "This site could not complete your sign-in just now. Please try again in a moment.";
+
+/// The sign-in the hooks are told about.
+#[derive(Debug, Clone)]
+pub struct SignIn<'a> {
+    /// The connection signed in with (`password` for a password).
+    pub connection: &'a str,
+    /// The account's id at that connection (`sub`; the user id for a password).
+    pub identity_user_id: &'a str,
+    /// This sign-in created the account: `post-signup` hooks run first.
+    pub new_account: bool,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+/// Whether the sign-in goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Continue,
+    /// Refused; the person reads the message.
+    Deny(String),
+}
+
+/// The JSON body of a call.
+#[derive(Debug, Serialize)]
+pub struct HookEvent<'a> {
+    /// Unique per call: a receiver can drop a duplicate.
+    pub id: String,
+    pub trigger: HookTrigger,
+    pub created_at: chrono::DateTime<Utc>,
+    /// The profile as the management API serves it (`GET /api/v2/users/{id}`): no password
+    /// hash, no provider tokens, no session.
+    pub user: &'a UserProfile,
+    pub identity: EventIdentity<'a>,
+    pub context: EventContext<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventIdentity<'a> {
+    pub connection: &'a str,
+    pub user_id: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventContext<'a> {
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+/// One client for every call: no redirects followed (a hook cannot bounce AskOnce's signed
+/// request, with the person's profile, to a third party), pooled connections.
+fn client() -> Result<&'static reqwest::Client, String> {
+    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("AskOnce-Hooks/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Runs the hooks of a sign-in of `user_id`; stops at the first that denies it.
+#[tracing::instrument(skip_all, fields(user_id, connection = sign_in.connection))]
+pub async fn run_sign_in_hooks(db: &DatabaseConnection, user_id: &str, sign_in: &SignIn<'_>) -> Result<Verdict, DbErr> {
+    let triggers: &[HookTrigger] =
+        if sign_in.new_account { &[HookTrigger::PostSignup, HookTrigger::PostLogin] } else { &[HookTrigger::PostLogin] };
+    for trigger in triggers {
+        for (row, settings) in store::enabled_for(db, *trigger).await? {
+            let verdict = run_one(db, user_id, sign_in, *trigger, &row, &settings).await?;
+            if verdict != Verdict::Continue {
+                return Ok(verdict);
+            }
+        }
+    }
+    Ok(Verdict::Continue)
+}
+
+async fn run_one(
+    db: &DatabaseConnection,
+    user_id: &str,
+    sign_in: &SignIn<'_>,
+    trigger: HookTrigger,
+    row: &hooks::Model,
+    settings: &HookSettings,
+) -> Result<Verdict, DbErr> {
+    let Some(user) = load_user_profile(db, user_id).await? else {
+        return Ok(Verdict::Continue);
+    };
+    let event = HookEvent {
+        id: uuid::Uuid::now_v7().to_string(),
+        trigger,
+        created_at: Utc::now(),
+        user: &user,
+        identity: EventIdentity { connection: sign_in.connection, user_id: sign_in.identity_user_id },
+        context: EventContext { ip: sign_in.ip, user_agent: sign_in.user_agent },
+    };
+    let started = std::time::Instant::now();
+    let answer = call(row, settings, &event).await;
+    let mut record = HookCall {
+        at: event.created_at,
+        outcome: CallOutcome::Ok,
+        http_status: None,
+        duration_ms: u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX),
+        detail: None,
+    };
+    let verdict = match answer {
+        Ok((status, reply)) => {
+            record.http_status = Some(status);
+            match (&reply.deny, apply(db, user_id, &settings.name, &reply).await?) {
+                (_, Err(problem)) => failed(&mut record, CallOutcome::Failed, problem, settings.on_failure),
+                (Some(message), Ok(())) => {
+                    record.outcome = CallOutcome::Denied;
+                    record.detail = Some(message.clone());
+                    Verdict::Deny(message.trim().to_string())
+                }
+                (None, Ok(())) => Verdict::Continue,
+            }
+        }
+        Err(CallFailure { outcome, status, detail }) => {
+            record.http_status = status;
+            failed(&mut record, outcome, detail, settings.on_failure)
+        }
+    };
+    tracing::info!(hook = %settings.name, outcome = record.outcome.as_str(), duration_ms = record.duration_ms, "hook called");
+    store::record_call(db, &row.id, Some(user_id), &record).await?;
+    Ok(verdict)
+}
+
+fn failed(record: &mut HookCall, outcome: CallOutcome, detail: String, on_failure: OnFailure) -> Verdict {
+    record.outcome = outcome;
+    record.detail = Some(detail);
+    match on_failure {
+        OnFailure::Continue => Verdict::Continue,
+        OnFailure::Deny => Verdict::Deny(UNAVAILABLE.to_string()),
+    }
+}
+
+struct CallFailure {
+    outcome: CallOutcome,
+    status: Option<u16>,
+    detail: String,
+}
+
+impl CallFailure {
+    fn new(detail: impl Into<String>) -> Self {
+        CallFailure { outcome: CallOutcome::Failed, status: None, detail: detail.into() }
+    }
+}
+
+/// Replies larger than this are not read (a reply carries a few metadata keys).
+const MAX_REPLY_BYTES: usize = 64 * 1024;
+
+async fn call(row: &hooks::Model, settings: &HookSettings, event: &HookEvent<'_>) -> Result<(u16, HookReply), CallFailure> {
+    let body = serde_json::to_vec(event).map_err(|e| CallFailure::new(format!("encoding the event: {e}")))?;
+    let signature = signature::sign(&row.secret, Utc::now().timestamp(), &body);
+    let request = client()
+        .map_err(CallFailure::new)?
+        .post(&settings.url)
+        .timeout(Duration::from_millis(u64::from(settings.timeout_ms)))
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(signature::HEADER, signature)
+        .body(body);
+    let timed_out = |e: &reqwest::Error| e.is_timeout();
+    let mut response = request.send().await.map_err(|e| CallFailure {
+        outcome: if timed_out(&e) { CallOutcome::Timeout } else { CallOutcome::Failed },
+        status: None,
+        detail: describe(e),
+    })?;
+    let status = response.status().as_u16();
+    if !response.status().is_success() {
+        let what = if response.status().is_redirection() { "redirects are not followed" } else { "not a 2xx answer" };
+        return Err(CallFailure { outcome: CallOutcome::Failed, status: Some(status), detail: format!("HTTP {status}: {what}") });
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) if body.len() + chunk.len() <= MAX_REPLY_BYTES => body.extend_from_slice(&chunk),
+            Ok(Some(_)) => {
+                return Err(CallFailure { status: Some(status), ..CallFailure::new(format!("reply over {MAX_REPLY_BYTES} bytes")) })
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let outcome = if timed_out(&e) { CallOutcome::Timeout } else { CallOutcome::Failed };
+                return Err(CallFailure { outcome, status: Some(status), detail: describe(e) });
+            }
+        }
+    }
+    let reply = HookReply::parse(&body).map_err(|reason| CallFailure { status: Some(status), ..CallFailure::new(reason) })?;
+    Ok((status, reply))
+}
+
+/// The error and its causes, without the URL (it may carry a token in its query).
+fn describe(err: reqwest::Error) -> String {
+    let err = err.without_url();
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Merges the reply's metadata into the profile with provenance `hook:<name>`; `Ok(Err(_))`
+/// when the reply's metadata is not acceptable (nothing is written then).
+async fn apply(db: &DatabaseConnection, user_id: &str, name: &str, reply: &HookReply) -> Result<Result<(), String>, DbErr> {
+    if reply.deny.is_some() || (reply.user_metadata.is_none() && reply.app_metadata.is_none()) {
+        return Ok(Ok(()));
+    }
+    let source = Source::Hook { name: name.to_string() };
+    let limits = MetadataLimits::default();
+    for _attempt in 0..WRITE_ATTEMPTS {
+        let Some(user) = crate::profile::store::load(db, user_id).await? else {
+            return Ok(Ok(()));
+        };
+        let mut write = ProfileWrite::new(&user, Utc::now());
+        if let Some(patch) = &reply.user_metadata {
+            let merged = merge_metadata(&crate::profile::store::user_metadata(&user), patch);
+            if let Err(e) = validate_metadata(&Value::Object(merged), &limits) {
+                return Ok(Err(format!("user_metadata: {e}")));
+            }
+            for (key, value) in patch {
+                write.set_user_metadata(key, Some(value.clone()).filter(|v| !v.is_null()), &source);
+            }
+        }
+        if let Some(patch) = &reply.app_metadata {
+            let current: Map<String, Value> = user.app_metadata.as_object().cloned().unwrap_or_default();
+            let merged = merge_metadata(&current, patch);
+            if let Err(e) = validate_metadata(&Value::Object(merged.clone()), &limits) {
+                return Ok(Err(format!("app_metadata: {e}")));
+            }
+            write.set_app_metadata(merged);
+        }
+        match write.commit(db).await {
+            Ok(_) => return Ok(Ok(())),
+            Err(StoreError::Conflict) => continue,
+            Err(StoreError::Db(e)) => return Err(e),
+        }
+    }
+    Ok(Err("the profile kept changing while the reply was saved".into()))
+}

@@ -1,0 +1,196 @@
+// Site-owner extensibility in Chromium: a post-login hook (a real HTTP endpoint started here)
+// enriches the profile so its stage is never asked; an external form (the reference form of
+// reference-form/, started here) asks a stage on another site and hands the answers back; and
+// a required stage holds a new person at /welcome whatever they open. Each is undone at the
+// end: the other specs share this server's database.
+import { expect, test, type Page } from '@playwright/test';
+import * as http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { expectAccessible, hydrated } from './pages';
+import { startReferenceForm } from '../reference-form/server.mjs';
+
+const password = 'correct horse battery';
+
+async function signInAsAdmin(page: Page, returnTo: string) {
+  await page.goto(`/login?return_to=${encodeURIComponent(returnTo)}`);
+  await page.getByRole('link', { name: 'Continue with Demo IdP' }).click();
+  const form = page.locator('input[name="login"]');
+  const skip = page.getByRole('button', { name: 'Skip for now' });
+  const target = page.getByRole('heading', { level: 1 });
+  await expect(form.or(skip).or(target)).toBeVisible();
+  if (await form.isVisible()) {
+    await form.fill('alan');
+    await page.locator('input[name="password"]').fill('any password');
+    await page.locator('button[type="submit"]').click();
+  }
+  if (await skip.isVisible({ timeout: 2_000 }).catch(() => false)) await skip.click();
+}
+
+async function signUp(page: Page, email: string, returnTo = '/articles') {
+  await page.goto(`/login?return_to=${encodeURIComponent(returnTo)}`);
+  await hydrated(page);
+  await page.locator('#signup-email').fill(email);
+  await page.locator('#signup-password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+}
+
+async function signIn(page: Page, email: string, returnTo = '/articles') {
+  await page.goto(`/login?return_to=${encodeURIComponent(returnTo)}`);
+  await hydrated(page);
+  await page.locator('#signin-email').fill(email);
+  await page.locator('#signin-password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function signOut(page: Page) {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByTestId('session-state').getByRole('link', { name: 'Sign in' })).toBeVisible();
+}
+
+test('a post-login hook fills in work details, so the work stage is never asked', async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  const calls: string[] = [];
+  const endpoint = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      calls.push(`${req.headers['askonce-signature'] ? 'signed' : 'unsigned'} ${JSON.parse(body).trigger}`);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ user_metadata: { job_title: 'Librarian', company: 'Hooked Inc' } }));
+    });
+  });
+  await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/askonce`;
+  try {
+    await signInAsAdmin(page, '/admin/hooks');
+    await expect(page.getByRole('heading', { name: 'Hooks', level: 1 })).toBeVisible();
+    await expectAccessible(page, 'hooks');
+    // A problem is shown beside its input, without losing what was typed.
+    await page.getByLabel('Name').fill('Not Valid');
+    await page.getByLabel('Endpoint URL').fill(url);
+    await page.getByRole('button', { name: 'Add hook' }).click();
+    await expect(page.locator('#hook-name-error')).toContainText('lowercase');
+    await page.getByLabel('Name').fill('crm');
+    await page.getByRole('button', { name: 'Add hook' }).click();
+    await expect(page.getByTestId('new-hook-secret')).toContainText('whsec_');
+    await expectAccessible(page, 'hooks with a new secret');
+
+    const person = await browser.newPage();
+    const email = `hooked-${Date.now()}@example.com`;
+    await signUp(person, email);
+    await person.getByLabel('First name').fill('Hedy');
+    await person.getByLabel('Last name').fill('Lamarr');
+    await person.getByRole('button', { name: 'Continue' }).click();
+    await expect(person).toHaveURL(/:\d+\/articles$/);
+    await signOut(person);
+    // The second sign-in is when the work stage asks job title and company: the hook told.
+    await signIn(person, email);
+    await expect(person).toHaveURL(/:\d+\/articles$/);
+    await expect(person.getByLabel('Job title')).toHaveCount(0);
+    await person.goto('/profile');
+    await expect(person.locator('[data-answer="company"]')).toContainText('Hooked Inc');
+    await person.close();
+    expect(calls).toEqual(['signed post-login', 'signed post-login']);
+
+    await page.reload();
+    const card = page.locator('[data-hook="crm"]');
+    await expect(card.getByTestId('hook-calls')).toContainText('ok');
+    await expectAccessible(page, 'hooks with calls');
+    await hydrated(page);
+    await card.getByRole('button', { name: 'Delete crm' }).click();
+    await expect(page.getByText('No hooks yet.')).toBeVisible();
+  } finally {
+    endpoint.close();
+  }
+});
+
+test('a required stage holds a new person at /welcome until answered', async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  await signInAsAdmin(page, '/admin/questions/stages/name');
+  await hydrated(page);
+  const skippable = page.getByLabel('People may skip it');
+  await skippable.uncheck();
+  await page.getByRole('button', { name: 'Save stage' }).click();
+  await expect(page).toHaveURL(/:\d+\/admin\/questions$/);
+  try {
+    const person = await browser.newPage();
+    await signUp(person, `held-${Date.now()}@example.com`);
+    await expect(person.getByRole('heading', { name: 'Welcome! What should we call you?' })).toBeVisible();
+    await expect(person.getByRole('button', { name: 'Skip for now' })).toHaveCount(0);
+    // Walking away: every page brings the person back, and then on to where they went.
+    for (const path of ['/profile', '/articles', '/']) {
+      await person.goto(path);
+      await expect(person).toHaveURL(/\/welcome\?return_to=/);
+    }
+    await person.goto('/profile');
+    await hydrated(person);
+    await person.getByLabel('First name').fill('Grace');
+    await person.getByLabel('Last name').fill('Hopper');
+    await person.getByRole('button', { name: 'Continue' }).click();
+    await expect(person).toHaveURL(/:\d+\/profile$/);
+    await expect(person.getByRole('heading', { name: 'Your profile' })).toBeVisible();
+    await person.close();
+  } finally {
+    await page.goto('/admin/questions/stages/name');
+    await hydrated(page);
+    await page.getByLabel('People may skip it').check();
+    await page.getByRole('button', { name: 'Save stage' }).click();
+    await expect(page).toHaveURL(/:\d+\/admin\/questions$/);
+  }
+});
+
+test('an external form asks the work stage on another site and hands the answers back', async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  const form = await startReferenceForm();
+  await signInAsAdmin(page, '/admin/questions/stages/work');
+  await hydrated(page);
+  try {
+    await page.getByLabel('Form address').fill(form.url);
+    await page.getByRole('button', { name: 'Save stage' }).click();
+    await expect(page).toHaveURL(/:\d+\/admin\/questions$/);
+    await page.goto('/admin/questions/stages/work');
+    await hydrated(page);
+    await page.getByRole('button', { name: 'Make a new secret' }).click();
+    const secret = page.getByTestId('form-secret');
+    await expect(secret).toContainText('fsec_');
+    form.setSecret((await secret.textContent())!.trim());
+    await expectAccessible(page, 'stage editor with a form secret');
+
+    const person = await browser.newPage();
+    const email = `formed-${Date.now()}@example.com`;
+    await signUp(person, email);
+    await person.getByLabel('First name').fill('Ada');
+    await person.getByLabel('Last name').fill('Byron');
+    await person.getByRole('button', { name: 'Continue' }).click();
+    await expect(person).toHaveURL(/:\d+\/articles$/);
+    await signOut(person);
+
+    // The second sign-in sends the person to the form, which asks what is unknown.
+    await signIn(person, email);
+    await expect(person.getByRole('heading', { name: 'A few details' })).toBeVisible();
+    expect(person.url().startsWith(form.url)).toBe(true);
+    expect(form.received.at(-1)!.ask).toEqual(['job_title', 'company']);
+
+    // A forged return changes nothing and says so, with the way back to the form.
+    await person.goto('/continue?state=forged&token=not.a.token');
+    await expect(person.getByTestId('form-problem')).toContainText('could not be checked');
+    await expectAccessible(person, 'welcome with a form problem');
+    await person.getByTestId('open-external-form').click();
+    await expect(person.getByRole('heading', { name: 'A few details' })).toBeVisible();
+
+    await person.getByLabel('Job title').fill('Analyst');
+    await person.getByLabel('Company').fill('Formed Ltd');
+    await person.getByRole('button', { name: 'Send' }).click();
+    await expect(person).toHaveURL(/:\d+\/articles$/);
+    await person.goto('/profile');
+    await expect(person.locator('[data-answer="company"]')).toContainText('Formed Ltd');
+    await person.close();
+  } finally {
+    await page.goto('/admin/questions/stages/work');
+    await hydrated(page);
+    await page.getByLabel('Form address').fill('');
+    await page.getByRole('button', { name: 'Save stage' }).click();
+    await expect(page).toHaveURL(/:\d+\/admin\/questions$/);
+    await form.close();
+  }
+});

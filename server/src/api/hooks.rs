@@ -1,0 +1,105 @@
+//! `/api/v2/hooks`: the post-login hooks (see `app::hooks`), with the console's checks. A
+//! hook's signing secret is in the answer to its creation only.
+
+use app::{
+    admin::api_tokens::Scope,
+    hooks::{ssr::store, Hook, HookSettings, NewHook},
+};
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    Json,
+};
+use sea_orm::DatabaseConnection;
+
+use super::{
+    auth::Caller,
+    error::{ApiError, ErrorBody},
+    ApiJson,
+};
+
+impl From<app::hooks::ssr::HookError> for ApiError {
+    fn from(err: app::hooks::ssr::HookError) -> Self {
+        match err {
+            app::hooks::ssr::HookError::NotFound => ApiError::not_found("Hook"),
+            other => app::error::AppError::from(other).into(),
+        }
+    }
+}
+
+/// Every hook, in the order they run, with its recent calls.
+#[utoipa::path(get, path = "/api/v2/hooks", tag = "hooks", security(("bearer" = ["read:hooks"])),
+    responses(
+        (status = 200, description = "The hooks", body = [Hook]),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope read:hooks", body = ErrorBody),
+    ))]
+pub async fn list(caller: Caller, State(db): State<DatabaseConnection>) -> Result<Json<Vec<Hook>>, ApiError> {
+    caller.require(Scope::ReadHooks)?;
+    Ok(Json(store::list(&db).await.map_err(|e| ApiError::internal("listing hooks", e))?))
+}
+
+/// One hook, with its recent calls (status, time, why it failed).
+#[utoipa::path(get, path = "/api/v2/hooks/{id}", tag = "hooks", params(("id" = String, Path, description = "Hook id")), security(("bearer" = ["read:hooks"])),
+    responses(
+        (status = 200, description = "The hook", body = Hook),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope read:hooks", body = ErrorBody),
+        (status = 404, description = "No such hook", body = ErrorBody),
+    ))]
+pub async fn get(caller: Caller, State(db): State<DatabaseConnection>, Path(id): Path<String>) -> Result<Json<Hook>, ApiError> {
+    caller.require(Scope::ReadHooks)?;
+    Ok(Json(store::get(&db, &id).await?))
+}
+
+/// Make a hook. The answer carries its signing secret: the only time it is shown.
+#[utoipa::path(post, path = "/api/v2/hooks", tag = "hooks", request_body = HookSettings, security(("bearer" = ["update:hooks"])),
+    responses(
+        (status = 201, description = "Created; keep the secret", body = NewHook),
+        (status = 400, description = "Refused, with every problem", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope update:hooks", body = ErrorBody),
+    ))]
+pub async fn create(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    body: Result<ApiJson<HookSettings>, ApiError>,
+) -> Result<(StatusCode, Json<NewHook>), ApiError> {
+    caller.require(Scope::UpdateHooks)?;
+    let ApiJson(settings) = body?;
+    Ok((StatusCode::CREATED, Json(store::create(&db, settings, caller.actor()).await?)))
+}
+
+/// Replace a hook's settings (its secret and recent calls stay).
+#[utoipa::path(put, path = "/api/v2/hooks/{id}", tag = "hooks", params(("id" = String, Path, description = "Hook id")), request_body = HookSettings, security(("bearer" = ["update:hooks"])),
+    responses(
+        (status = 200, description = "Saved", body = Hook),
+        (status = 400, description = "Refused, with every problem", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope update:hooks", body = ErrorBody),
+        (status = 404, description = "No such hook", body = ErrorBody),
+    ))]
+pub async fn put(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    Path(id): Path<String>,
+    body: Result<ApiJson<HookSettings>, ApiError>,
+) -> Result<Json<Hook>, ApiError> {
+    caller.require(Scope::UpdateHooks)?;
+    let ApiJson(settings) = body?;
+    Ok(Json(store::update(&db, &id, settings, caller.actor()).await?))
+}
+
+/// Delete a hook and its recorded calls.
+#[utoipa::path(delete, path = "/api/v2/hooks/{id}", tag = "hooks", params(("id" = String, Path, description = "Hook id")), security(("bearer" = ["update:hooks"])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope update:hooks", body = ErrorBody),
+        (status = 404, description = "No such hook", body = ErrorBody),
+    ))]
+pub async fn delete(caller: Caller, State(db): State<DatabaseConnection>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    caller.require(Scope::UpdateHooks)?;
+    store::delete(&db, &id, caller.actor()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,201 @@
+//! External forms over HTTP, with the test playing the form: it reads the session token from
+//! where AskOnce sends the browser, checks it with the stage's secret, and sends the browser
+//! back to `/continue` with an answer token it signs — the protocol the README documents.
+//! Every bad answer token gets the `/welcome` problem page and changes nothing.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use leptos::server_fn::ServerFn;
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+use app::{
+    admin::api_tokens::Scope,
+    profiling::{
+        prompt_ui::LoginPrompt,
+        ssr::{load_versioned, replace_config, BasedOn},
+        ExternalForm, ProfilingConfig, ValidConfig,
+    },
+};
+
+use crate::harness::{
+    browser::{browser, location},
+    spawn_app_on, Backend, TestApp,
+};
+
+const FORM_URL: &str = "https://forms.example.test/names?lang=en";
+
+/// The shipped questions with the signup stage ("name") asked by an external form, required
+/// or not; its new secret.
+async fn names_by_external_form(app: &TestApp, required: bool) -> String {
+    let mut config = ProfilingConfig::defaults();
+    for stage in config.stages.iter_mut().filter(|s| s.key.as_str() == "name") {
+        stage.external = Some(ExternalForm { url: FORM_URL.into(), token_minutes: 5 });
+        stage.skippable = !required;
+    }
+    let config = ValidConfig::check(config).expect("a valid configuration");
+    let current = load_versioned(&app.db).await.expect("the configuration");
+    replace_config(&app.db, &config, BasedOn::Version(current.version), None).await.expect("saving the configuration");
+    let token = app.api_token(&[Scope::UpdateStages]).await;
+    let (status, made) = app.api("POST", "/api/v2/stages/name/form-secret", Some(&token), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    made["secret"].as_str().expect("the secret, once").to_string()
+}
+
+/// Follows `/welcome` to the form, as a browser does; the session token's claims and the state.
+async fn leave_for_the_form(app: &TestApp, client: &Client, secret: &str) -> (Value, String) {
+    let welcome = client.get(app.url("/welcome?return_to=/profile")).send().await.unwrap();
+    assert!(welcome.status().is_redirection(), "/welcome sends the person on: {}", welcome.status());
+    let start = location(&welcome);
+    assert_eq!(start, "/forms/name/start?return_to=/profile");
+    let out = client.get(app.url(&start)).send().await.unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let to = reqwest::Url::parse(&location(&out)).expect("an absolute address");
+    assert!(to.as_str().starts_with("https://forms.example.test/names?lang=en&session_token="), "{to}");
+    let query: std::collections::HashMap<String, String> = to.query_pairs().into_owned().collect();
+
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[FORM_URL]);
+    let claims = jsonwebtoken::decode::<Value>(&query["session_token"], &DecodingKey::from_secret(secret.as_bytes()), &validation)
+        .expect("a session token signed with the stage's secret, for the form")
+        .claims;
+    assert_eq!(claims["state"], query["state"].as_str());
+    (claims, query["state"].clone())
+}
+
+fn answer_token(secret: &str, claims: Value) -> String {
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+}
+
+/// What a form signs by default: everything right; tests spoil one thing at a time.
+fn good_answers(app: &TestApp, session: &Value, jti: &str) -> Value {
+    json!({
+        "aud": app.address,
+        "sub": session["sub"],
+        "exp": chrono::Utc::now().timestamp() + 120,
+        "jti": jti,
+        "state": session["state"],
+        "stage": "name",
+        "answers": {"given_name": "Ada", "family_name": "Lovelace"},
+    })
+}
+
+async fn come_back(app: &TestApp, client: &Client, state: &str, token: &str) -> String {
+    let url = reqwest::Url::parse_with_params(&app.url("/continue"), &[("state", state), ("token", token)]).unwrap();
+    let back = client.get(url).send().await.unwrap();
+    assert_eq!(back.status(), StatusCode::SEE_OTHER, "{}", back.text().await.unwrap_or_default());
+    location(&back)
+}
+
+async fn an_external_form_round_trip_stores_the_answers_once(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
+    let secret = names_by_external_form(&app, true).await;
+    let client = browser();
+    app.sign_up(&client, "ada@example.com").await;
+    let me = app.me(&client).await;
+    // Held at the required stage, yet the way to the form and back is open.
+    let held = client.get(app.url("/profile")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(location(&held), "/welcome?return_to=/profile");
+
+    let (session, state) = leave_for_the_form(&app, &client, &secret).await;
+    assert_eq!(session["iss"], app.address);
+    assert_eq!(session["sub"], me["user_id"]);
+    assert_eq!(session["stage"], "name");
+    assert_eq!(session["ask"], json!(["given_name", "family_name"]), "what the form should ask");
+    assert_eq!(session["exp"].as_i64().unwrap() - session["iat"].as_i64().unwrap(), 300, "token_minutes = 5");
+
+    let token = answer_token(&secret, good_answers(&app, &session, "answer-1"));
+    assert_eq!(come_back(&app, &client, &state, &token).await, "/welcome?return_to=/profile");
+    let me = app.me(&client).await;
+    assert_eq!(me["name"], "Ada Lovelace");
+    assert_eq!(me["provenance"]["given_name"]["source"], "form:name");
+    let prompt: Value = app.call(&client, LoginPrompt::PATH, &[]).await.json().await.unwrap();
+    assert!(prompt.is_null(), "answered: nothing more to ask, and nobody held: {prompt}");
+    assert_eq!(client.get(app.url("/profile")).send().await.unwrap().status(), StatusCode::OK);
+
+    // The same answer again: refused as used, and nothing changes.
+    let again = come_back(&app, &client, &state, &answer_token(&secret, good_answers(&app, &session, "answer-1"))).await;
+    assert_eq!(again, "/welcome?return_to=/&form_problem=replayed");
+    let page = client.get(app.url(&again)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::SEE_OTHER, "nothing to ask: /welcome moves on");
+    assert_eq!(app.me(&client).await["provenance"], me["provenance"]);
+}
+crate::on_both_databases!(an_external_form_round_trip_stores_the_answers_once);
+
+async fn a_bad_answer_token_gets_a_clear_page_and_changes_nothing(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
+    let secret = names_by_external_form(&app, false).await;
+    let client = browser();
+    app.sign_up(&client, "ada@example.com").await;
+    let (session, state) = leave_for_the_form(&app, &client, &secret).await;
+    let spoiled = |change: &dyn Fn(&mut Value)| {
+        let mut claims = good_answers(&app, &session, &format!("j-{}", rand_suffix()));
+        change(&mut claims);
+        claims
+    };
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("another secret", answer_token("not the secret", spoiled(&|_| {})), "bad_token"),
+        ("for another site", answer_token(&secret, spoiled(&|c| c["aud"] = json!("https://elsewhere.example"))), "bad_token"),
+        ("expired", answer_token(&secret, spoiled(&|c| c["exp"] = json!(chrono::Utc::now().timestamp() - 300))), "expired"),
+        ("living too long", answer_token(&secret, spoiled(&|c| c["exp"] = json!(chrono::Utc::now().timestamp() + 86_400))), "bad_token"),
+        ("another round trip", answer_token(&secret, spoiled(&|c| c["state"] = json!("someone-elses-state"))), "state_mismatch"),
+        ("another person", answer_token(&secret, spoiled(&|c| c["sub"] = json!("someone-else"))), "wrong_person"),
+        ("a field the stage lacks", answer_token(&secret, spoiled(&|c| c["answers"]["role"] = json!("admin"))), "invalid_answers"),
+        ("an invalid answer", answer_token(&secret, spoiled(&|c| c["answers"]["given_name"] = json!(""))), "invalid_answers"),
+        ("not a token", "not.a.token".to_string(), "bad_token"),
+    ];
+    for (what, token, problem) in cases {
+        let to = come_back(&app, &client, &state, &token).await;
+        assert_eq!(to, format!("/welcome?return_to=/profile&form_problem={problem}"), "{what}");
+        assert_eq!(app.me(&client).await["given_name"], Value::Null, "{what}: nothing saved");
+    }
+    // The page says what went wrong, and offers the form again instead of leaving at once.
+    let page = client.get(app.url("/welcome?return_to=/profile&form_problem=expired")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("came back too late. Nothing was saved"), "{html}");
+    assert!(html.contains("Open the form again"));
+
+    // A good token on another browser session (someone else signed in there) is refused.
+    let other = browser();
+    app.sign_up(&other, "grace@example.com").await;
+    let good = answer_token(&secret, good_answers(&app, &session, "j-good"));
+    assert_eq!(come_back(&app, &other, &state, &good).await, "/welcome?return_to=/&form_problem=not_started");
+    // Signed out, the way back asks to sign in first.
+    let anonymous = browser();
+    let res = anonymous.get(app.url(&format!("/continue?state={state}&token={good}"))).send().await.unwrap();
+    assert!(location(&res).starts_with("/login?return_to=/continue"), "{}", location(&res));
+
+    // An invalid answer left the token unused: fixed, the same round trip goes through.
+    assert_eq!(come_back(&app, &client, &state, &good).await, "/welcome?return_to=/profile");
+    assert_eq!(app.me(&client).await["given_name"], "Ada");
+}
+crate::on_both_databases!(a_bad_answer_token_gets_a_clear_page_and_changes_nothing);
+
+async fn form_secrets_are_made_for_external_stages_only(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
+    let first = names_by_external_form(&app, false).await;
+    let token = app.api_token(&[Scope::UpdateStages]).await;
+    let (status, again) = app.api("POST", "/api/v2/stages/name/form-secret", Some(&token), None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_ne!(again["secret"].as_str(), Some(first.as_str()), "a new secret replaces the old");
+    let (status, body) = app.api("POST", "/api/v2/stages/work/form-secret", Some(&token), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "work is asked here: {body}");
+    let (status, _) = app.api("POST", "/api/v2/stages/nope/form-secret", Some(&token), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let reader = app.api_token(&[Scope::ReadStages]).await;
+    let (status, _) = app.api("POST", "/api/v2/stages/name/form-secret", Some(&reader), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The old secret stopped working at once.
+    let client = browser();
+    app.sign_up(&client, "ada@example.com").await;
+    let new_secret = again["secret"].as_str().unwrap().to_string();
+    let (session, state) = leave_for_the_form(&app, &client, &new_secret).await;
+    let stale = answer_token(&first, good_answers(&app, &session, "j-stale"));
+    assert_eq!(come_back(&app, &client, &state, &stale).await, "/welcome?return_to=/profile&form_problem=bad_token");
+}
+crate::on_both_databases!(form_secrets_are_made_for_external_stages_only);
+
+fn rand_suffix() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
