@@ -29,6 +29,7 @@ fn large_config() -> ProfilingConfig {
             validation: Validation::default(),
             claims: vec![format!("claim_{i}"), format!("alt_{i}")],
             user_editable: true,
+            consent: None,
         })
         .collect();
     let stages = (0..20)

@@ -52,7 +52,7 @@ test('an admin creates a field and a stage, previews it, a new user is asked it,
   await expect(page.locator('#q-target-error')).toContainText('app_metadata');
   await page.getByLabel('Stored in').fill('user_metadata.favourite_topic');
   await page.getByRole('button', { name: 'Save field' }).click();
-  await expect(page).toHaveURL(/:\d+\/admin\/questions$/);
+  await expect(page).toHaveURL(/:\d+\/admin\/questions\?changed=\w+$/);
   await expect(page.getByTestId('field-list')).toContainText('favourite_topic');
 
   // A stage asking it at signup, previewed live as it is typed.
@@ -67,7 +67,7 @@ test('an admin creates a field and a stage, previews it, a new user is asked it,
   await expect(preview.getByText('Which topic do you read most?')).toBeVisible();
   await expectAccessible(page, 'stage editor');
   await page.getByRole('button', { name: 'Save stage' }).click();
-  await expect(page).toHaveURL(/:\d+\/admin\/questions$/);
+  await expect(page).toHaveURL(/:\d+\/admin\/questions\?changed=\w+$/);
 
   // First in line: move it up past the three shipped stages.
   const stages = page.getByTestId('stage-list');

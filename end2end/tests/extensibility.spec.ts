@@ -111,7 +111,7 @@ test('a required stage holds a new person at /welcome until answered', async ({ 
   const skippable = page.getByLabel('People may skip it');
   await skippable.uncheck();
   await page.getByRole('button', { name: 'Save stage' }).click();
-  await expect(page).toHaveURL(/:\d+\/admin\/questions$/);
+  await expect(page).toHaveURL(/:\d+\/admin\/questions\?changed=\w+$/);
   try {
     const person = await browser.newPage();
     await signUp(person, `held-${Date.now()}@example.com`);
@@ -135,7 +135,7 @@ test('a required stage holds a new person at /welcome until answered', async ({ 
     await hydrated(page);
     await page.getByLabel('People may skip it').check();
     await page.getByRole('button', { name: 'Save stage' }).click();
-    await expect(page).toHaveURL(/:\d+\/admin\/questions$/);
+    await expect(page).toHaveURL(/:\d+\/admin\/questions\?changed=\w+$/);
   }
 });
 
@@ -147,7 +147,7 @@ test('an external form asks the work stage on another site and hands the answers
   try {
     await page.getByLabel('Form address').fill(form.url);
     await page.getByRole('button', { name: 'Save stage' }).click();
-    await expect(page).toHaveURL(/:\d+\/admin\/questions$/);
+    await expect(page).toHaveURL(/:\d+\/admin\/questions\?changed=\w+$/);
     await page.goto('/admin/questions/stages/work');
     await hydrated(page);
     await page.getByRole('button', { name: 'Make a new secret' }).click();
@@ -190,7 +190,69 @@ test('an external form asks the work stage on another site and hands the answers
     await hydrated(page);
     await page.getByLabel('Form address').fill('');
     await page.getByRole('button', { name: 'Save stage' }).click();
-    await expect(page).toHaveURL(/:\d+\/admin\/questions$/);
+    await expect(page).toHaveURL(/:\d+\/admin\/questions\?changed=\w+$/);
     await form.close();
+  }
+});
+
+test('a reworded consent purpose asks again those who agreed; the profile lists consents and withdraws them', async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  const original = 'We email you when an article on a topic you read is published. Nothing else, and you can withdraw on your profile at any time.';
+  const reworded = 'We email you new articles on your topics, and a monthly digest.';
+  const person = await browser.newPage();
+  await signUp(person, `consent-${Date.now()}@example.com`);
+  await person.getByLabel('First name').fill('Mary');
+  await person.getByLabel('Last name').fill('Somerville');
+  await person.getByRole('button', { name: 'Continue' }).click();
+  await expect(person).toHaveURL(/:\d+\/articles$/);
+
+  // Agreeing to the wording in force (version 1) on an article.
+  await person.goto('/articles/rust-ownership-in-practice');
+  const prompt = person.getByTestId('progressive-prompt');
+  await expect(prompt.getByText(original)).toBeVisible();
+  await prompt.getByLabel('Yes').check();
+  await prompt.getByRole('button', { name: 'Continue' }).click();
+  await expect(person.getByTestId('prompt-thanks')).toBeVisible();
+  await person.goto('/profile');
+  const consent = person.locator('[data-consent="subscribed"]');
+  await expect(consent).toHaveAttribute('data-granted', 'true');
+  await expect(consent).toContainText('You agreed on');
+
+  await signInAsAdmin(page, '/admin/questions/fields/subscribed');
+  await hydrated(page);
+  try {
+    await page.getByLabel('Purpose of the agreement (consent fields)').fill(reworded);
+    await page.getByRole('button', { name: 'Save field' }).click();
+    await expect(page).toHaveURL(/:\d+\/admin\/questions\?changed=subscribed$/);
+    // The change report: the engine counts whom the stage would now ask, recording nothing.
+    await page.getByRole('link', { name: 'who stage subscription reaches' }).click();
+    await expect(page.getByTestId('change-report')).toBeVisible();
+    expect(Number(await page.getByTestId('report-asked').locator('td').first().textContent())).toBeGreaterThan(0);
+    await expectAccessible(page, 'change report');
+
+    // The person agreed to version 1: the next article asks again, in the new words.
+    await person.goto('/articles/openid-connect-for-busy-people');
+    await expect(prompt.getByText(reworded)).toBeVisible();
+    await prompt.getByLabel('Yes').check();
+    await prompt.getByRole('button', { name: 'Continue' }).click();
+    await expect(person.getByTestId('prompt-thanks')).toBeVisible();
+
+    await person.goto('/profile');
+    await hydrated(person);
+    await expect(consent).toContainText(reworded);
+    await expect(consent).toContainText('You agreed on');
+    await expectAccessible(person, 'profile with consents');
+    await consent.getByRole('button', { name: /Withdraw my agreement/ }).click();
+    await expect(consent).toHaveAttribute('data-granted', 'false');
+    await expect(consent).toContainText('withdrew');
+    const me = await (await person.request.get('/api/me')).json();
+    expect(me.user_metadata.subscribed).toBe(false);
+  } finally {
+    await page.goto('/admin/questions/fields/subscribed');
+    await hydrated(page);
+    await page.getByLabel('Purpose of the agreement (consent fields)').fill(original);
+    await page.getByRole('button', { name: 'Save field' }).click();
+    await expect(page).toHaveURL(/:\d+\/admin\/questions\?changed=subscribed$/);
+    await person.close();
   }
 });

@@ -17,6 +17,7 @@ mod m20261126_000008_create_account_tokens_and_events;
 mod m20261127_000009_create_profiling_revision;
 mod m20261128_000010_create_hooks;
 mod m20261129_000011_add_external_forms;
+mod m20261130_000012_create_consent_records;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000009_create_profiling_revision::Migration),
             Box::new(m20261128_000010_create_hooks::Migration),
             Box::new(m20261129_000011_add_external_forms::Migration),
+            Box::new(m20261130_000012_create_consent_records::Migration),
         ]
     }
 }

@@ -19,7 +19,10 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .alter_table(
-                Table::alter().table(ProfileStages::Table).add_column(ColumnDef::new(ProfileStages::ExternalForm).json().null()).to_owned(),
+                Table::alter()
+                    .table(ProfileStages::Table)
+                    .add_column(ColumnDef::new(ProfileStages::ExternalForm).json_binary().null())
+                    .to_owned(),
             )
             .await?;
         manager

@@ -52,7 +52,7 @@ pub mod ssr {
         identity::SyncPolicy,
         profile::Source,
         profiling::{
-            ssr::{current_value as current, load_config, write_values, ProfilingError},
+            ssr::{current_value as current, load_config, write_values_recording_consent, ProfilingError},
             validate_answer, Target,
         },
         state::AppState,
@@ -133,7 +133,9 @@ pub mod ssr {
             if values.is_empty() {
                 return Ok(());
             }
-            match write_values(&state.db, &user, &values, Utc::now()).await {
+            // A consent changed here is recorded like one given at its stage.
+            let asked: Vec<crate::profiling::Field> = fields.into_iter().map(|e| e.field).collect();
+            match write_values_recording_consent(&state.db, &asked, &user, &values, Utc::now()).await {
                 Ok(()) => return Ok(()),
                 Err(ProfilingError::Conflict) => continue,
                 Err(e) => return Err(internal("saving details", e)),

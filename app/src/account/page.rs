@@ -40,7 +40,10 @@ pub async fn unlink_account(connection: String, subject: String) -> Result<(), A
 pub async fn forget_my_answer(key: String) -> Result<(), AppError> {
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    super::self_service::forget_answer(&state.db, &me.user_id, &key).await?;
+    if super::self_service::forget_answer(&state.db, &me.user_id, &key).await? {
+        // A forgotten consent is no longer given: its record says so.
+        crate::profiling::ssr::note_forgotten(&state.db, &me.user_id, &key).await?;
+    }
     Ok(())
 }
 
@@ -82,6 +85,7 @@ pub fn ProfilePage() -> impl IntoView {
     let options = Resource::new(|| (), |_| login_options());
     // Every card's data starts here, above the Suspense: in parallel, and once per render.
     let details = super::details::DetailsData::new(move || unlink.version().get() + forget.version().get() + make_primary.version().get());
+    let consents = super::consents::ConsentsData::new(move || forget.version().get() + details.save.version().get());
     let sessions = super::sessions::SessionsData::new();
     let security = super::security::SecurityData::new();
     let activity = Resource::new(
@@ -137,6 +141,7 @@ pub fn ProfilePage() -> impl IntoView {
                         </section>
                         <super::details::EditDetails data=details />
                         <super::security::EmailAndPassword data=security />
+                        <super::consents::YourConsents data=consents />
                         <section class="card" aria-labelledby="answers-heading">
                             <h2 id="answers-heading">"Your answers"</h2>
                             {
@@ -232,7 +237,7 @@ pub fn ProfilePage() -> impl IntoView {
                         <section class="card" aria-labelledby="data-heading">
                             <h2 id="data-heading">"Your data"</h2>
                             <p><a href="/api/me/export" rel="external" download="askonce-my-data.json">"Download my data"</a>
-                                " — your profile, where each value came from, and the questions you were asked, as one JSON file."</p>
+                                " — your profile, where each value came from, the questions you were asked and your consents, as one JSON file."</p>
                             <h3>"Delete my account"</h3>
                             <p>"This removes your profile, linked accounts, answers and history. It cannot be undone."</p>
                             <ActionForm action=delete attr:class="stack">

@@ -23,6 +23,7 @@ pub async fn export_my_data(db: &DatabaseConnection, user_id: &str) -> Result<Op
         "exported_at": Utc::now(),
         "profile": profile,
         "prompt_history": crate::profiling::ssr::prompt_history(db, user_id).await?,
+        "consents": crate::profiling::ssr::consent_history(db, user_id).await?,
         "activity": crate::activity::ssr::list(db, user_id, &crate::activity::ssr::Filter::default(), None).await?,
     })))
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::profiling::{
+    consent::ConsentTerms,
     edit::{Direction, Edit},
     field::{Choice, Validation},
     ConfigProblem, Cooldown, ExternalForm, Field, FieldKey, FieldKind, Stage, StageKey, Trigger,
@@ -78,6 +79,11 @@ pub struct FieldForm {
     /// Comma-separated claim names.
     pub claims: String,
     pub user_editable: Option<String>,
+    /// For a consent field: what the agreement is for (blank: the label says it).
+    pub purpose: String,
+    /// The purpose's version as read (carried; the store counts it up on a new wording).
+    pub consent_version: String,
+    pub reask: Option<String>,
 }
 
 fn text(s: &str) -> Option<String> {
@@ -122,6 +128,9 @@ impl FieldForm {
             options: v.options.iter().map(|c| format!("{} = {}", c.value, c.label)).collect::<Vec<_>>().join("\n"),
             claims: f.claims.join(", "),
             user_editable: f.user_editable.then(|| "on".into()),
+            purpose: f.consent.as_ref().map(|t| t.purpose.clone()).unwrap_or_default(),
+            consent_version: f.consent.as_ref().map(|t| t.version.to_string()).unwrap_or_default(),
+            reask: f.consent.as_ref().is_none_or(|t| t.reask).then(|| "on".into()),
         }
     }
 
@@ -158,6 +167,18 @@ impl FieldForm {
             max: number(&self.max, "max", &mut errors),
             options,
         };
+        let consent = match (kind, text(&self.purpose)) {
+            (Some(FieldKind::Consent), Some(purpose)) => Some(ConsentTerms {
+                purpose,
+                version: number(&self.consent_version, "purpose", &mut errors).unwrap_or(1),
+                reask: self.reask.is_some(),
+            }),
+            (Some(_), Some(_)) => {
+                errors.insert("purpose".into(), "only a consent field has a purpose".into());
+                None
+            }
+            _ => None,
+        };
         match (key, kind, target) {
             (Some(key), Some(kind), Some(target)) if errors.is_empty() => Ok(Field {
                 key,
@@ -168,6 +189,7 @@ impl FieldForm {
                 validation,
                 claims: list(&self.claims),
                 user_editable: self.user_editable.is_some(),
+                consent,
             }),
             _ => Err(errors),
         }
@@ -363,6 +385,7 @@ pub mod ssr {
                 validation: Default::default(),
                 claims: vec![],
                 user_editable: true,
+                consent: None,
             }
         }
 

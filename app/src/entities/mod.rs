@@ -6,6 +6,7 @@ pub mod account_tokens;
 pub mod api_tokens;
 pub mod articles;
 pub mod audit_log;
+pub mod consent_records;
 pub mod email_outbox;
 pub mod form_secrets;
 pub mod form_token_uses;

@@ -12,6 +12,7 @@ pub struct Model {
     pub validation: Json,
     pub claims: Json,
     pub user_editable: bool,
+    pub consent: Option<Json>,
     pub position: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

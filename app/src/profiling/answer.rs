@@ -188,6 +188,7 @@ mod tests {
             validation,
             claims: vec![],
             user_editable: true,
+            consent: None,
         }
     }
 

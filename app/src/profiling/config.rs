@@ -122,6 +122,18 @@ fn problems(config: &ProfilingConfig) -> Vec<ConfigProblem> {
         if matches!(field.kind, FieldKind::Consent | FieldKind::Checkbox) && (v.min_length.is_some() || v.pattern.is_some()) {
             problems.push(problem(format!("{at}.validation"), "yes/no fields take no length or pattern"));
         }
+        if let Some(terms) = &field.consent {
+            if field.kind != FieldKind::Consent {
+                problems.push(problem(format!("{at}.consent"), "only a consent field has a purpose"));
+            }
+            let chars = terms.purpose.trim().chars().count();
+            if chars == 0 {
+                problems.push(problem(format!("{at}.consent.purpose"), "say what the agreement is for"));
+            } else if chars > super::consent::MAX_PURPOSE_CHARS {
+                let max = super::consent::MAX_PURPOSE_CHARS;
+                problems.push(problem(format!("{at}.consent.purpose"), format!("at most {max} characters")));
+            }
+        }
     }
     let mut stage_keys = BTreeSet::new();
     for stage in &config.stages {

@@ -6,7 +6,9 @@
 //! 1. A field is *known* when its target has a value, or a linked identity's claim listed in
 //!    the field's `claims` has one — then the value is copied in (see
 //!    [`Decision::from_claims`]) and never asked. A field left blank when its stage was
-//!    answered is *declined* and not asked again either.
+//!    answered is *declined* and not asked again either. Except a consent agreed to an older
+//!    version of its purpose, when the field asks again on a new version
+//!    ([`super::consent::needs_asking_again`]): that one is unknown again.
 //! 2. Candidate stages: enabled, trigger matching the moment, `when` condition true, not in
 //!    a skip cooldown. In configuration order.
 //! 3. A candidate whose fields are all known or declined completes silently; the next one
@@ -61,6 +63,8 @@ pub struct ProfileFacts {
     /// Raw claims of each linked identity, as `(connection, claims)`.
     pub identity_claims: Vec<(String, Map<String, Value>)>,
     pub logins_count: u32,
+    /// The latest recorded word on each consent field (`consent_records`).
+    pub consents: BTreeMap<FieldKey, super::consent::GivenConsent>,
 }
 
 impl ProfileFacts {
@@ -327,6 +331,9 @@ fn known_fields(config: &ProfilingConfig, facts: &ProfileFacts) -> (BTreeMap<Fie
     let mut known = BTreeMap::new();
     let mut fills = Vec::new();
     for field in &config.fields {
+        if super::consent::needs_asking_again(field, facts.consents.get(&field.key)) {
+            continue;
+        }
         if is_present(facts.value(&field.target)) {
             known.insert(field.key.clone(), KnownFrom::Profile);
             continue;

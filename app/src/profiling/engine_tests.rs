@@ -25,6 +25,7 @@ fn text_field(k: &str, target: &str, claims: &[&str]) -> Field {
         validation: Validation::default(),
         claims: claims.iter().map(|c| c.to_string()).collect(),
         user_editable: true,
+        consent: None,
     }
 }
 
@@ -99,6 +100,23 @@ fn the_second_login_asks_only_what_claims_do_not_answer() {
     assert_eq!(d.from_claims.len(), 1);
     assert_eq!(d.from_claims[0].target, Target::UserMetadata("job_title".into()));
     assert_eq!(d.from_claims[0].claim, "job_title");
+}
+
+#[test]
+fn a_consent_given_to_an_older_purpose_is_asked_again_even_though_it_has_a_value() {
+    use super::consent::{ConsentTerms, GivenConsent};
+    let mut config = seed();
+    config.fields[4].consent = Some(ConsentTerms { purpose: "Articles and offers".into(), version: 2, reask: true });
+    let article = Moment::Context { name: "article".into(), tags: vec![] };
+    let mut f = facts(3);
+    f.user_metadata.insert("subscribed".into(), json!(true));
+    f.consents.insert(key("subscribed"), GivenConsent { version: 1, granted: true });
+    let d = decide(&config, &f, &[], &article, now());
+    assert_eq!(asked(&d), ["subscribed"], "agreed to version 1 of a purpose now at version 2");
+    f.consents.insert(key("subscribed"), GivenConsent { version: 2, granted: true });
+    assert!(decide(&config, &f, &[], &article, now()).prompt.is_none(), "agreed to the wording in force");
+    f.consents.insert(key("subscribed"), GivenConsent { version: 1, granted: false });
+    assert!(decide(&config, &f, &[], &article, now()).prompt.is_none(), "a refusal is not asked again");
 }
 
 #[test]

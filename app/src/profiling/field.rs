@@ -187,6 +187,9 @@ pub struct Field {
     pub claims: Vec<String>,
     #[serde(default = "yes")]
     pub user_editable: bool,
+    /// For a consent field: the purpose agreed to, and its version (`profiling::consent`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<super::consent::ConsentTerms>,
 }
 
 fn yes() -> bool {

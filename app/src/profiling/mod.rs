@@ -3,7 +3,9 @@
 //! Pure and shared with the browser (client-side validation uses the same rules).
 
 pub mod answer;
+pub mod change_report;
 pub mod config;
+pub mod consent;
 pub mod edit;
 pub mod engine;
 pub mod field;

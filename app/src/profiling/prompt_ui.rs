@@ -207,6 +207,8 @@ pub(crate) fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>,
         FieldKind::Consent => view! {
             <fieldset aria-describedby=described.clone() aria-invalid=invalid.clone()>
                 <legend>{label.clone()}</legend>
+                // The wording agreed to is recorded with the answer (`profiling::consent`).
+                {field.consent.as_ref().map(|t| view! { <p class="purpose" data-consent-version=t.version.to_string()>{t.purpose.clone()}</p> })}
                 <label><input type="radio" name=name.clone() value="yes" required=required checked=current == "yes" />" Yes"</label>
                 <label><input type="radio" name=name.clone() value="no" checked=current == "no" />" No"</label>
             </fieldset>

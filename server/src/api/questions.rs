@@ -7,6 +7,7 @@ use app::{
     admin::{api_tokens::Scope, questions::ssr as questions},
     external_form::FormSecret,
     profiling::{
+        change_report::ChangeReport,
         edit::{Edit, EditError},
         ssr::load_versioned,
         Field, FieldKey, ProfilingConfig, Stage, ValidConfig, VersionedConfig,
@@ -162,6 +163,31 @@ pub async fn get_stage(caller: Caller, State(db): State<DatabaseConnection>, Pat
     let current = config(&db).await?;
     let stage = current.config.stage(&k).cloned().ok_or_else(|| ApiError::not_found("Stage"))?;
     Ok((etag(current.version), Json(stage)))
+}
+
+/// The schema-change report of a stage: what the engine would now do with everyone who has
+/// an account — how many it would ask the stage and at which moment, how many providers'
+/// claims already answer, how many have nothing left to ask. Counted by the engine itself;
+/// nothing is recorded.
+#[utoipa::path(get, path = "/api/v2/stages/{key}/change-report", tag = "questions", params(("key" = String, Path, description = "Stage key", example = "work")), security(("bearer" = ["read:stages"])),
+    responses(
+        (status = 200, description = "The report", body = ChangeReport),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope read:stages", body = ErrorBody),
+        (status = 404, description = "No such stage", body = ErrorBody),
+    ))]
+pub async fn change_report(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    Path(k): Path<String>,
+) -> Result<Json<ChangeReport>, ApiError> {
+    caller.require(Scope::ReadStages)?;
+    let k = key(&k)?;
+    match app::profiling::ssr::change_report(&db, &k).await {
+        Ok(Some(report)) => Ok(Json(report)),
+        Ok(None) => Err(ApiError::not_found("Stage")),
+        Err(e) => Err(ApiError::internal("the change report", e)),
+    }
 }
 
 /// Add a stage (considered last).

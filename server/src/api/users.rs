@@ -6,6 +6,7 @@ use app::{
         users::{ssr as directory, Cursor, MetadataMode, UserPage, UserPatch, MAX_PAGE},
     },
     profile::{view::ssr::load_user_profile, IdentityView, UserProfile},
+    profiling::consent::ConsentRecord,
 };
 use axum::{
     extract::{rejection::QueryRejection, Path, Query, State},
@@ -150,6 +151,28 @@ pub async fn identities(
 ) -> Result<Json<Vec<IdentityView>>, ApiError> {
     caller.require(Scope::ReadUsers)?;
     Ok(Json(profile_of(&db, &id).await?.identities))
+}
+
+/// A user's consent records, oldest first: each agreement or refusal with the purpose and
+/// its version as the person saw them (a withdrawal is a record of its own).
+#[utoipa::path(get, path = "/api/v2/users/{id}/consents", tag = "users", params(("id" = String, Path, description = "User id", example = "ada")),
+    security(("bearer" = ["read:users"])),
+    responses(
+        (status = 200, description = "Consent records", body = [ConsentRecord]),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope read:users", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    ))]
+pub async fn consents(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ConsentRecord>>, ApiError> {
+    caller.require(Scope::ReadUsers)?;
+    // The 404 of an unknown user, rather than an empty list that reads as "never asked".
+    profile_of(&db, &id).await?;
+    let records = app::profiling::ssr::consent_history(&db, &id).await.map_err(|e| ApiError::internal("loading consents", e))?;
+    Ok(Json(records))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -17,6 +17,7 @@ mod bench;
 mod cli;
 
 mod concurrency;
+mod consents;
 mod crash;
 mod email;
 mod external_forms;

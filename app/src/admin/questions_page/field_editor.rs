@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 
 use super::{
-    form_inputs::{set_field, set_kind, set_required, set_user_editable, CheckInput, FieldOrStage, TextInput, KINDS},
+    form_inputs::{set_field, set_kind, set_reask, set_required, set_user_editable, CheckInput, FieldOrStage, TextInput, KINDS},
     questions_config, SaveField,
 };
 use crate::{
@@ -27,7 +27,7 @@ pub fn FieldEditPage() -> impl IntoView {
                     Ok(VersionedConfig { version, config }) => {
                         let key = key();
                         if key == "new" {
-                            let blank = FieldForm { kind: "text".into(), user_editable: Some("on".into()), ..Default::default() };
+                            let blank = FieldForm { kind: "text".into(), user_editable: Some("on".into()), reask: Some("on".into()), ..Default::default() };
                             return view! { <FieldEditor version=version original=None initial=blank /> }.into_any();
                         }
                         match config.fields.iter().find(|f| f.key.as_str() == key) {
@@ -90,6 +90,10 @@ fn FieldEditor(version: i64, original: Option<String>, initial: FieldForm) -> im
                 <TextInput name="max" label="Largest number" value=i.max.clone() errors=errors set=set_field!(max) form=form />
                 <TextInput name="options" label="Choices" value=i.options.clone() errors=errors help="one a line: value = Label" set=set_field!(options) form=form multiline=true />
                 <TextInput name="claims" label="Provider claims that answer it" value=i.claims.clone() errors=errors help="comma-separated, in order of preference (job_title, title)" set=set_field!(claims) form=form />
+                <TextInput name="purpose" label="Purpose of the agreement (consent fields)" value=i.purpose.clone() errors=errors help="shown with the question and kept with each answer; a new wording is a new version" set=set_field!(purpose) form=form multiline=true />
+                <input type="hidden" name="form[consent_version]" value=i.consent_version.clone() />
+                {(!i.consent_version.is_empty()).then(|| view! { <p class="muted" data-testid="consent-version">{format!("Wording in force: version {}", i.consent_version)}</p> })}
+                <CheckInput name="reask" label="Ask again people who agreed to an earlier wording" checked=i.reask.is_some() set=set_reask form=form />
                 <CheckInput name="user_editable" label="People may edit their answer on their profile" checked=i.user_editable.is_some() set=set_user_editable form=form />
                 <p class="error" role="alert">{general}</p>
                 <div class="actions">

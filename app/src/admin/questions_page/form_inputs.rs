@@ -123,6 +123,12 @@ pub(super) fn set_required(f: &mut FieldOrStage, v: bool) {
     }
 }
 
+pub(super) fn set_reask(f: &mut FieldOrStage, v: bool) {
+    if let Some(f) = f.field() {
+        f.reask = checked(v);
+    }
+}
+
 pub(super) fn set_user_editable(f: &mut FieldOrStage, v: bool) {
     if let Some(f) = f.field() {
         f.user_editable = checked(v);

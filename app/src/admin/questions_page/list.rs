@@ -47,6 +47,34 @@ fn ItemAction(
     }
 }
 
+/// After a field or stage was saved (`?changed=<key>`): which stages it affects, each with a
+/// link to who it now reaches.
+#[component]
+fn ChangedBanner(config: crate::profiling::ProfilingConfig) -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    move || {
+        let changed = query.read().get("changed")?;
+        let stages: Vec<String> = config
+            .stages
+            .iter()
+            .filter(|s| s.key.as_str() == changed || s.fields.iter().any(|f| f.as_str() == changed))
+            .map(|s| s.key.to_string())
+            .collect();
+        Some(view! {
+            <div class="card" role="status" data-testid="changed-banner">
+                <p>"Saved " <code>{changed.clone()}</code> "."
+                    {if stages.is_empty() { " No stage asks it yet." } else { " See whom it now reaches:" }}
+                </p>
+                <ul>
+                    {stages.into_iter().map(|key| view! {
+                        <li><A href=format!("/admin/questions/stages/{key}/report")>{format!("who stage {key} reaches")}</A></li>
+                    }).collect_view()}
+                </ul>
+            </div>
+        })
+    }
+}
+
 #[component]
 fn QuestionLists() -> impl IntoView {
     let act = ServerAction::<QuestionAction>::new();
@@ -61,6 +89,7 @@ fn QuestionLists() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || config.get().map(|r| match r {
                 Ok(VersionedConfig { version, config }) => view! {
+                    <ChangedBanner config=config.clone() />
                     <section aria-labelledby="stages-heading">
                         <h2 id="stages-heading">"Stages"</h2>
                         <p class="muted">"Considered in this order. At most one login stage is shown per sign-in."</p>
@@ -81,6 +110,7 @@ fn QuestionLists() -> impl IntoView {
                                                 <ItemAction action=act version=version kind="stage" key=key.clone() what="down" label=format!("Move stage {key} down") />
                                                 <ItemAction action=act version=version kind="stage" key=key.clone() what=toggle label=format!("{toggle} stage {key}") />
                                                 <ItemAction action=act version=version kind="stage" key=key.clone() what="delete" label=format!("Delete stage {key}") />
+                                                <A href=format!("/admin/questions/stages/{key}/report") attr:aria-label=format!("Who stage {key} reaches")>"who it reaches"</A>
                                             </td>
                                         </tr>
                                     }

@@ -4,11 +4,13 @@
 //! The server functions are here; the pages are `list` (both tables and their actions),
 //! `field_editor` and `stage_editor`, sharing the inputs of `form_inputs`.
 
+mod change_report;
 mod field_editor;
 mod form_inputs;
 mod list;
 mod stage_editor;
 
+pub use change_report::{StageChangeReport, StageReportPage};
 pub use field_editor::FieldEditPage;
 pub use list::QuestionsPage;
 pub use stage_editor::StageEditPage;
@@ -40,8 +42,10 @@ pub async fn save_field(
     let field = form.to_field().map_err(AppError::Invalid)?;
     let prefix = format!("fields.{}", field.key);
     let original = ssr::key(original)?;
+    let key = field.key.clone();
     ssr::apply(&state, &me, Edit::SaveField { original, field }, version, |p| problems_by_input(p, &prefix)).await?;
-    leptos_axum::redirect("/admin/questions");
+    // The list says what changed and links to who each stage asking it now reaches.
+    leptos_axum::redirect(&format!("/admin/questions?changed={key}"));
     Ok(())
 }
 
@@ -57,8 +61,9 @@ pub async fn save_stage(
     let stage = form.to_stage().map_err(AppError::Invalid)?;
     let prefix = format!("stages.{}", stage.key);
     let original = ssr::key(original)?;
+    let key = stage.key.clone();
     ssr::apply(&state, &me, Edit::SaveStage { original, stage }, version, |p| problems_by_input(p, &prefix)).await?;
-    leptos_axum::redirect("/admin/questions");
+    leptos_axum::redirect(&format!("/admin/questions?changed={key}"));
     Ok(())
 }
 

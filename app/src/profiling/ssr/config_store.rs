@@ -86,6 +86,10 @@ async fn read_rows(db: &impl ConnectionTrait) -> Result<ProfilingConfig, Profili
             validation: serde_json::from_value(row.validation).map_err(|e| corrupt("field validation", &e))?,
             claims: serde_json::from_value(row.claims).map_err(|e| corrupt("field claims", &e))?,
             user_editable: row.user_editable,
+            consent: match row.consent {
+                Some(v) if !v.is_null() => Some(serde_json::from_value(v).map_err(|e| corrupt("field consent", &e))?),
+                _ => None,
+            },
         };
         fields.push(field);
     }
@@ -153,10 +157,19 @@ pub async fn replace_config(
             BasedOn::Anything => ProfilingError::Corrupt("the profiling_revision row is missing".into()),
         });
     }
+    // A reworded consent purpose gets its next version whichever path saved it.
+    let mut fields = config.fields.clone();
+    // (An unreadable stored configuration is what an import repairs: nothing to carry then.)
+    let stored = match read_rows(&txn).await {
+        Ok(stored) => stored.fields,
+        Err(ProfilingError::Corrupt(_)) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    crate::profiling::consent::carry_versions(&stored, &mut fields);
     profile_stage_fields::Entity::delete_many().exec(&txn).await?;
     profile_stages::Entity::delete_many().exec(&txn).await?;
     profile_fields::Entity::delete_many().exec(&txn).await?;
-    for (i, f) in config.fields.iter().enumerate() {
+    for (i, f) in fields.iter().enumerate() {
         profile_fields::ActiveModel {
             key: Set(f.key.to_string()),
             label: Set(f.label.clone()),
@@ -166,6 +179,7 @@ pub async fn replace_config(
             validation: Set(serde_json::to_value(&f.validation).unwrap_or(Value::Null)),
             claims: Set(json!(f.claims)),
             user_editable: Set(f.user_editable),
+            consent: Set(f.consent.as_ref().and_then(|c| serde_json::to_value(c).ok())),
             position: Set(i as i32),
             created_at: Set(now),
             updated_at: Set(now),

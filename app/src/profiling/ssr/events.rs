@@ -19,20 +19,20 @@ pub async fn history_for(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec
         .order_by_asc(prompt_events::Column::Id)
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| {
-            let kind = EventKind::parse(&r.kind)?;
-            let declined = r.fields.get("declined").and_then(|d| serde_json::from_value(d.clone()).ok()).unwrap_or_default();
-            Some(PastEvent {
-                stage: FieldKey::parse(&r.stage_key).ok()?,
-                kind,
-                at: r.created_at,
-                login_number: r.login_number.max(0) as u32,
-                declined,
-            })
-        })
-        .collect())
+    Ok(rows.into_iter().filter_map(past_event).collect())
+}
+
+/// A stored event as the engine reads it (`None` for a kind or stage this version cannot read).
+pub(super) fn past_event(r: prompt_events::Model) -> Option<PastEvent> {
+    let kind = EventKind::parse(&r.kind)?;
+    let declined = r.fields.get("declined").and_then(|d| serde_json::from_value(d.clone()).ok()).unwrap_or_default();
+    Some(PastEvent {
+        stage: FieldKey::parse(&r.stage_key).ok()?,
+        kind,
+        at: r.created_at,
+        login_number: r.login_number.max(0) as u32,
+        declined,
+    })
 }
 
 fn moment_parts(moment: &Moment) -> (&'static str, Option<String>) {

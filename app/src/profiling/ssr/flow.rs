@@ -14,8 +14,9 @@ use crate::{
         RootAttribute, Source,
     },
     profiling::{
+        consent::GivenConsent,
         engine::{decide, ClaimFill, Decision, EventKind, Moment, ProfileFacts, Prompt},
-        field::Target,
+        field::{FieldKey, Target},
         validate_answer,
     },
 };
@@ -26,23 +27,33 @@ use super::{
 };
 
 pub async fn facts_for(db: &impl ConnectionTrait, user: &users::Model) -> Result<ProfileFacts, DbErr> {
-    let identity_claims = identities::Entity::find()
-        .filter(identities::Column::UserId.eq(&user.id))
-        .order_by_asc(identities::Column::Id)
-        .all(db)
-        .await?
+    let identities =
+        identities::Entity::find().filter(identities::Column::UserId.eq(&user.id)).order_by_asc(identities::Column::Id).all(db).await?;
+    let consents = super::consents::latest_consents(db, &user.id).await?;
+    Ok(facts_from(user, identities, consents))
+}
+
+/// The facts of `user` from their rows: their linked identities (in link order) and their
+/// latest consents.
+pub(super) fn facts_from(
+    user: &users::Model,
+    identities: Vec<identities::Model>,
+    consents: BTreeMap<FieldKey, GivenConsent>,
+) -> ProfileFacts {
+    let identity_claims = identities
         .into_iter()
         .filter_map(|i| match i.profile_data {
             Value::Object(map) => Some((i.connection, map)),
             _ => None,
         })
         .collect();
-    Ok(ProfileFacts {
+    ProfileFacts {
         root: store::root_values(user),
         user_metadata: store::user_metadata(user),
         identity_claims,
         logins_count: user.logins_count.max(0) as u32,
-    })
+        consents,
+    }
 }
 
 /// Writes claim-supplied values with `claim:<connection>:<claim>` provenance.
@@ -204,6 +215,7 @@ pub async fn answer_stage_from(
             }
             other => other?,
         }
+        super::consents::record_answers(&txn, &config.fields, user_id, &values, now).await?;
         let answered: Vec<String> = values.iter().map(|(t, ..)| t.to_string()).collect();
         let fields = json!({ "answered": answered, "declined": declined });
         let kind = EventKind::Answered;

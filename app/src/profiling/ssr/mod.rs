@@ -2,12 +2,18 @@
 //! the history of prompts (`events`), and the flow that follows the engine's decisions —
 //! claim values copied in, answers saved, skips recorded (`flow`).
 
+mod change_report;
 mod config_store;
+mod consents;
 mod events;
 mod flow;
 mod required;
 
+pub use change_report::change_report;
 pub use config_store::{load_config, load_versioned, replace_config, seed_defaults_if_empty, BasedOn, ConfigAudit};
+pub use consents::{
+    consent_history, consent_statuses, latest_consents, note_forgotten, withdraw_consent, write_values_recording_consent, WithdrawError,
+};
 pub use events::{history_for, prompt_history};
 pub use flow::{answer_stage, answer_stage_from, current_value, facts_for, login_moment, next_prompt, skip_stage, write_values};
 pub use required::{note_at_sign_in, required_stage_due, RequiredCheckError};

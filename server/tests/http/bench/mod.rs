@@ -3,6 +3,7 @@
 
 mod admin_search;
 mod callback;
+mod change_report;
 
 use std::time::Duration;
 
