@@ -99,7 +99,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("email/verify") view={Lazy::<routes::VerifyLinkRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("email/confirm-change") view={Lazy::<routes::EmailChangeLinkRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("profile") view={Lazy::<routes::ProfileRoute>::new()} ssr=SsrMode::InOrder />
-                    <Route path=path!("welcome") view={Lazy::<routes::WelcomeRoute>::new()} ssr=SsrMode::InOrder />
+                    // Async: the page is rendered whole before the response starts, so /welcome's
+                    // server-side redirects (nothing to ask; a stage asked by an external form)
+                    // are real 303s, also without JavaScript.
+                    <Route path=path!("welcome") view={Lazy::<routes::WelcomeRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("articles") view={Lazy::<routes::ArticlesRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("articles/:slug") view={Lazy::<routes::ArticleRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("admin") view={Lazy::<routes::AdminHomeRoute>::new()} ssr=SsrMode::InOrder />
