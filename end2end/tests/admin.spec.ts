@@ -1,18 +1,8 @@
 // The site owner's console in Chromium: create a field and a stage (with its live
 // preview), put the stage first, see a brand-new user asked it at signup, read the answer
 // in analytics and the simulator, then remove both again. axe-core on every console page.
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-
-async function expectAccessible(page: Page, what: string) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad.map((v) => `${what}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
-}
+import { expectAccessible, hydrated } from './pages';
 
 // alan@example.com is named in `admins` (playwright.config.ts) and verified by the provider.
 async function signInAsAdmin(page: Page) {

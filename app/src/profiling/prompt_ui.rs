@@ -326,7 +326,9 @@ fn ExternalStage(
             {problem.map(|p| view! { <p class="error" role="alert" data-testid="form-problem">{p.to_string()}</p> })}
             <p class="error" role="alert">{skip_error}</p>
             <div class="actions">
-                <a class="button" href=href data-testid="open-external-form">
+                // `rel=external`: a server route, not a page of the app — the router must not
+                // take the click.
+                <a class="button" href=href rel="external" data-testid="open-external-form">
                     {if problem.is_some() { "Open the form again" } else { "Continue to the form" }}
                 </a>
             </div>

@@ -10,14 +10,16 @@
 //
 // The secret stays on this server; the browser only ever carries signed tokens.
 //
-// Standalone: FORM_SECRET=fsec_… PORT=4010 node server.mjs (the stage's address: http://127.0.0.1:4010/)
+// Standalone: FORM_SECRET=fsec_… PORT=4010 node server.js (the stage's address: http://127.0.0.1:4010/)
 // The browser suite starts it in-process with `startReferenceForm()`.
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer } from 'node:http';
+// CommonJS, so both `node server.js` and the browser suite (which loads it with require())
+// can use it.
+const { createHmac, randomUUID, timingSafeEqual } = require('node:crypto');
+const { createServer } = require('node:http');
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 
-export function signHs256(claims, secret) {
+function signHs256(claims, secret) {
   const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
   const body = b64url(JSON.stringify(claims));
   const sig = createHmac('sha256', secret).update(`${head}.${body}`).digest('base64url');
@@ -25,7 +27,7 @@ export function signHs256(claims, secret) {
 }
 
 /** The claims of `token` if signed with `secret` (HS256 only) for `audience` and alive. */
-export function verifyHs256(token, secret, audience) {
+function verifyHs256(token, secret, audience) {
   const [head, body, sig] = String(token).split('.');
   if (!head || !body || !sig) throw new Error('not a token');
   if (JSON.parse(Buffer.from(head, 'base64url')).alg !== 'HS256') throw new Error('not HS256');
@@ -68,7 +70,7 @@ ${fields}
  * `setSecret` (the console makes it once the stage exists). `received` lists the session
  * tokens' claims the form accepted.
  */
-export async function startReferenceForm({ port = 0, secret = '', path = '/form' } = {}) {
+async function startReferenceForm({ port = 0, secret = '', path = '/form' } = {}) {
   let current = secret;
   const received = [];
   let url = '';
@@ -134,7 +136,10 @@ export async function startReferenceForm({ port = 0, secret = '', path = '/form'
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const form = await startReferenceForm({ port: Number(process.env.PORT ?? 4010), secret: process.env.FORM_SECRET ?? '', path: '/' });
-  console.log(`reference form at ${form.url}`);
+module.exports = { signHs256, verifyHs256, startReferenceForm };
+
+if (require.main === module) {
+  startReferenceForm({ port: Number(process.env.PORT ?? 4010), secret: process.env.FORM_SECRET ?? '', path: '/' }).then((form) =>
+    console.log(`reference form at ${form.url}`),
+  );
 }
