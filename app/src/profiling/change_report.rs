@@ -116,21 +116,22 @@ impl<'c> Tally<'c> {
     }
 
     /// Adds one person: their facts and prompt history as the engine reads them.
-    pub fn add(&mut self, facts: &ProfileFacts, history: &[PastEvent], now: DateTime<Utc>) {
+    pub fn add(&mut self, mut facts: ProfileFacts, history: &[PastEvent], now: DateTime<Utc>) {
         let (moment, login_number) = moment_for(self.stage, facts.logins_count);
-        // At the moment considered, their login count is that login's number (no stage was
-        // shown at it yet).
-        let mut at_moment = facts.clone();
-        at_moment.logins_count = login_number;
         let report = &mut self.report;
         report.people += 1;
-
-        let alone = decide(&self.alone, &at_moment, history, &moment, now);
         for reach in &mut report.fields {
-            let Some(field) = self.config.field(&reach.field) else { continue };
-            if is_present(facts.value(&field.target)) {
+            if self.config.field(&reach.field).is_some_and(|f| is_present(facts.value(&f.target))) {
                 reach.on_profile += 1;
-            } else if alone.from_claims.iter().any(|f| f.field == reach.field) {
+            }
+        }
+        // At the moment considered, their login count is that login's number (no stage was
+        // shown at it yet).
+        facts.logins_count = login_number;
+
+        let alone = decide(&self.alone, &facts, history, &moment, now);
+        for reach in &mut report.fields {
+            if alone.from_claims.iter().any(|f| f.field == reach.field) {
                 reach.from_claims += 1;
             }
         }
@@ -145,7 +146,7 @@ impl<'c> Tally<'c> {
                         reach.asked += 1;
                     }
                 }
-                let first = decide(self.config, &at_moment, history, &moment, now);
+                let first = decide(self.config, &facts, history, &moment, now);
                 if first.prompt.as_ref().is_some_and(|p| p.stage != self.stage.key) {
                     report.after_another_stage += 1;
                 }
@@ -194,9 +195,9 @@ mod tests {
         let config = ProfilingConfig::defaults();
         let mut tally = Tally::new(&config, &key("work")).unwrap();
         // Knows both work fields: nothing to ask.
-        tally.add(&person(3, json!({"company": "Acme", "job_title": "CTO"}), json!({})), &[], now());
+        tally.add(person(3, json!({"company": "Acme", "job_title": "CTO"}), json!({})), &[], now());
         // A claim answers the job title: asked only the company.
-        tally.add(&person(3, json!({}), json!({"job_title": "Analyst"})), &[], now());
+        tally.add(person(3, json!({}), json!({"job_title": "Analyst"})), &[], now());
         // Knows nothing; skipped the stage yesterday (cooldown 7 days): held back.
         let skipped = PastEvent {
             stage: key("work"),
@@ -205,9 +206,9 @@ mod tests {
             login_number: 3,
             declined: vec![],
         };
-        tally.add(&person(3, json!({}), json!({})), &[skipped], now());
+        tally.add(person(3, json!({}), json!({})), &[skipped], now());
         // One login so far, no name: the name stage comes first at their next sign-in.
-        tally.add(&ProfileFacts { logins_count: 1, ..Default::default() }, &[], now());
+        tally.add(ProfileFacts { logins_count: 1, ..Default::default() }, &[], now());
         let report = tally.finish(5);
 
         assert_eq!(report.people, 4);

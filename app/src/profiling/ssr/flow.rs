@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::{
     entities::{identities, users},
@@ -30,23 +30,25 @@ pub async fn facts_for(db: &impl ConnectionTrait, user: &users::Model) -> Result
     let identities =
         identities::Entity::find().filter(identities::Column::UserId.eq(&user.id)).order_by_asc(identities::Column::Id).all(db).await?;
     let consents = super::consents::latest_consents(db, &user.id).await?;
-    Ok(facts_from(user, identities, consents))
+    let claims = identities.into_iter().filter_map(|i| identity_claims(i.connection, i.profile_data)).collect();
+    Ok(facts_from(user, claims, consents))
 }
 
-/// The facts of `user` from their rows: their linked identities (in link order) and their
+/// A linked identity's claims as the engine reads them (`None` when they are not an object).
+pub(super) fn identity_claims(connection: String, profile_data: Value) -> Option<(String, Map<String, Value>)> {
+    match profile_data {
+        Value::Object(map) => Some((connection, map)),
+        _ => None,
+    }
+}
+
+/// The facts of `user`, with the claims of their linked identities (in link order) and their
 /// latest consents.
 pub(super) fn facts_from(
     user: &users::Model,
-    identities: Vec<identities::Model>,
+    identity_claims: Vec<(String, Map<String, Value>)>,
     consents: BTreeMap<FieldKey, GivenConsent>,
 ) -> ProfileFacts {
-    let identity_claims = identities
-        .into_iter()
-        .filter_map(|i| match i.profile_data {
-            Value::Object(map) => Some((i.connection, map)),
-            _ => None,
-        })
-        .collect();
     ProfileFacts {
         root: store::root_values(user),
         user_metadata: store::user_metadata(user),
