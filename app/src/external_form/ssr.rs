@@ -260,8 +260,11 @@ async fn take_once(db: &DatabaseConnection, jti: &str, exp: i64) -> Result<(), F
 #[derive(Clone)]
 pub struct FormOrigins {
     db: DatabaseConnection,
-    cached: std::sync::Arc<std::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<Vec<String>>)>>>,
+    cached: std::sync::Arc<std::sync::Mutex<Option<CachedOrigins>>>,
 }
+
+/// When the origins were read, and what they were.
+type CachedOrigins = (std::time::Instant, std::sync::Arc<Vec<String>>);
 
 impl FormOrigins {
     pub const REFRESH: std::time::Duration = std::time::Duration::from_secs(10);

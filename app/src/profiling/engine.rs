@@ -55,13 +55,16 @@ impl ProfilingConfig {
     }
 }
 
+/// A linked identity's raw claims: `(connection, claims)`.
+pub type IdentityClaims = (String, Map<String, Value>);
+
 /// What the engine needs to know about a person.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProfileFacts {
     pub root: BTreeMap<RootAttribute, Value>,
     pub user_metadata: Map<String, Value>,
-    /// Raw claims of each linked identity, as `(connection, claims)`.
-    pub identity_claims: Vec<(String, Map<String, Value>)>,
+    /// Raw claims of each linked identity, in link order.
+    pub identity_claims: Vec<IdentityClaims>,
     pub logins_count: u32,
     /// The latest recorded word on each consent field (`consent_records`).
     pub consents: BTreeMap<FieldKey, super::consent::GivenConsent>,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::{
@@ -25,7 +25,7 @@ use crate::{
     profiling::{
         change_report::{ChangeReport, Tally},
         consent::GivenConsent,
-        engine::{PastEvent, ProfileFacts},
+        engine::{IdentityClaims, PastEvent, ProfileFacts},
         field::FieldKey,
         stage::StageKey,
     },
@@ -125,7 +125,7 @@ async fn read_batch(db: &DatabaseConnection, after: Option<&str>) -> Result<Batc
     };
     let ids: Vec<String> = people.iter().map(|p| p.id.clone()).collect();
 
-    let mut linked: HashMap<String, Vec<(String, Map<String, Value>)>> = HashMap::new();
+    let mut linked: HashMap<String, Vec<IdentityClaims>> = HashMap::new();
     let claims = identities::Entity::find()
         .select_only()
         .columns([identities::Column::UserId, identities::Column::Connection, identities::Column::ProfileData])
