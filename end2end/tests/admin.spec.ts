@@ -3,24 +3,7 @@
 // in analytics and the simulator, then remove both again. axe-core on every console page.
 import { expect, test, type Page } from '@playwright/test';
 import { expectAccessible, hydrated } from './pages';
-
-// alan@example.com is named in `admins` (playwright.config.ts) and verified by the provider.
-async function signInAsAdmin(page: Page) {
-  await page.goto('/login?return_to=%2Fadmin');
-  await page.getByRole('link', { name: 'Continue with Demo IdP' }).click();
-  const form = page.locator('input[name="login"]');
-  const console = page.getByRole('heading', { name: 'Console', level: 1 });
-  const welcome = page.getByRole('button', { name: 'Skip for now' });
-  await expect(form.or(console).or(welcome)).toBeVisible();
-  if (await form.isVisible()) {
-    await form.fill('alan');
-    await page.locator('input[name="password"]').fill('any password');
-    await page.locator('button[type="submit"]').click();
-  }
-  await expect(console.or(welcome)).toBeVisible();
-  if (await welcome.isVisible()) await welcome.click();
-  await expect(console).toBeVisible();
-}
+import { signInAsAdmin } from './accounts';
 
 test('an admin creates a field and a stage, previews it, a new user is asked it, analytics shows the answer', async ({ page, browser }) => {
   test.setTimeout(120_000);

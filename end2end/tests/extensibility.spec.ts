@@ -1,55 +1,16 @@
 // Site-owner extensibility in Chromium: a post-login hook (a real HTTP endpoint started here)
 // enriches the profile so its stage is never asked; an external form (the reference form of
 // reference-form/, started here) asks a stage on another site and hands the answers back; and
-// a required stage holds a new person at /welcome whatever they open. Each is undone at the
-// end: the other specs share this server's database.
+// a required stage holds a new person at /welcome whatever they open; a reworded consent
+// purpose asks again those who agreed, the change report counts them, and the profile lists
+// and withdraws consents. Each is undone at the end: the other specs share this server's
+// database.
 import { expect, test, type Page } from '@playwright/test';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { expectAccessible, hydrated } from './pages';
 import { startReferenceForm } from '../reference-form/server';
-
-const password = 'correct horse battery';
-
-// alan@example.com is named in `admins` (playwright.config.ts) and verified by the provider.
-async function signInAsAdmin(page: Page, then: string) {
-  await page.goto('/login?return_to=%2Fadmin');
-  await page.getByRole('link', { name: 'Continue with Demo IdP' }).click();
-  const form = page.locator('input[name="login"]');
-  const console = page.getByRole('heading', { name: 'Console', level: 1 });
-  const welcome = page.getByRole('button', { name: 'Skip for now' });
-  await expect(form.or(console).or(welcome)).toBeVisible();
-  if (await form.isVisible()) {
-    await form.fill('alan');
-    await page.locator('input[name="password"]').fill('any password');
-    await page.locator('button[type="submit"]').click();
-  }
-  await expect(console.or(welcome)).toBeVisible();
-  if (await welcome.isVisible()) await welcome.click();
-  await expect(console).toBeVisible();
-  await page.goto(then);
-}
-
-async function signUp(page: Page, email: string, returnTo = '/articles') {
-  await page.goto(`/login?return_to=${encodeURIComponent(returnTo)}`);
-  await hydrated(page);
-  await page.locator('#signup-email').fill(email);
-  await page.locator('#signup-password').fill(password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-}
-
-async function signIn(page: Page, email: string, returnTo = '/articles') {
-  await page.goto(`/login?return_to=${encodeURIComponent(returnTo)}`);
-  await hydrated(page);
-  await page.locator('#signin-email').fill(email);
-  await page.locator('#signin-password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function signOut(page: Page) {
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page.getByTestId('session-state').getByRole('link', { name: 'Sign in' })).toBeVisible();
-}
+import { signIn, signInAsAdmin, signOut, signUp } from './accounts';
 
 test('a post-login hook fills in work details, so the work stage is never asked', async ({ page, browser }) => {
   test.setTimeout(120_000);

@@ -1,28 +1,7 @@
 // The seed scenario of docs/ARCHITECTURE.md, end to end in Chromium, against the shipped defaults
 // and the real OpenID Provider: ask a little at a time, never what is already known.
 import { expect, test, type Page } from '@playwright/test';
-
-const password = 'correct horse battery';
-
-async function signUp(page: Page, email: string, returnTo = '/articles') {
-  await page.goto(`/login?return_to=${encodeURIComponent(returnTo)}`);
-  await page.locator('#signup-email').fill(email);
-  await page.locator('#signup-password').fill(password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-}
-
-async function signIn(page: Page, email: string, returnTo = '/articles') {
-  await page.goto(`/login?return_to=${encodeURIComponent(returnTo)}`);
-  await page.locator('#signin-email').fill(email);
-  await page.locator('#signin-password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function signOut(page: Page) {
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  // The header's link: the page below may say "sign in" too while it is being replaced.
-  await expect(page.getByTestId('session-state').getByRole('link', { name: 'Sign in' })).toBeVisible();
-}
+import { signIn, signOut, signUp } from './accounts';
 
 async function providerSignIn(page: Page, login: string) {
   await page.goto('/login?return_to=%2Farticles');

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -31,8 +31,7 @@ use crate::{
     },
 };
 
-/// People per batch: within one `IN (…)` list on either database (SQLite takes 32766
-/// parameters), and few enough round trips for a million people.
+/// People per batch: few round trips for a million people, little memory each.
 const BATCH: u64 = 5000;
 
 /// The columns of a person the engine reads.
@@ -97,6 +96,17 @@ struct Batch {
     last_id: Option<String>,
 }
 
+/// The batch's rows of another table, by the range of user ids it covers (`after < user_id
+/// <= last`): one walk along that table's user-id index, cheaper than thousands of `IN`
+/// lookups.
+fn user_range<C: ColumnTrait>(column: C, after: Option<&str>, last: &str) -> Condition {
+    let upto = Condition::all().add(column.lte(last));
+    match after {
+        Some(after) => upto.add(column.gt(after)),
+        None => upto,
+    }
+}
+
 async fn read_batch(db: &DatabaseConnection, after: Option<&str>) -> Result<Batch, DbErr> {
     use users::Column as U;
     let mut page = users::Entity::find()
@@ -123,13 +133,12 @@ async fn read_batch(db: &DatabaseConnection, after: Option<&str>) -> Result<Batc
     let Some(last_id) = people.last().map(|p| p.id.clone()) else {
         return Ok(Batch { people: Vec::new(), last_id: None });
     };
-    let ids: Vec<String> = people.iter().map(|p| p.id.clone()).collect();
 
     let mut linked: HashMap<String, Vec<IdentityClaims>> = HashMap::new();
     let claims = identities::Entity::find()
         .select_only()
         .columns([identities::Column::UserId, identities::Column::Connection, identities::Column::ProfileData])
-        .filter(identities::Column::UserId.is_in(ids.clone()))
+        .filter(user_range(identities::Column::UserId, after, &last_id))
         .order_by_asc(identities::Column::Id)
         .into_model::<Claims>()
         .all(db)
@@ -141,7 +150,7 @@ async fn read_batch(db: &DatabaseConnection, after: Option<&str>) -> Result<Batc
     }
     let mut histories: HashMap<String, Vec<PastEvent>> = HashMap::new();
     for row in prompt_events::Entity::find()
-        .filter(prompt_events::Column::UserId.is_in(ids.clone()))
+        .filter(user_range(prompt_events::Column::UserId, after, &last_id))
         .order_by_asc(prompt_events::Column::Id)
         .all(db)
         .await?
@@ -153,7 +162,7 @@ async fn read_batch(db: &DatabaseConnection, after: Option<&str>) -> Result<Batc
     }
     let mut consents: HashMap<String, BTreeMap<FieldKey, GivenConsent>> = HashMap::new();
     for row in consent_records::Entity::find()
-        .filter(consent_records::Column::UserId.is_in(ids))
+        .filter(user_range(consent_records::Column::UserId, after, &last_id))
         .order_by_asc(consent_records::Column::Id)
         .all(db)
         .await?

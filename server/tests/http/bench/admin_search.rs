@@ -21,21 +21,7 @@ fn ms(d: Duration) -> f64 {
 #[ignore = "benchmark: run with scripts/bench-admin-search.sh"]
 async fn admin_search_latency_at_a_million_users() {
     let n: i64 = std::env::var("BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let admin_url = app::testing::postgres_admin_url();
-    let admin =
-        app::db::connect(&app::db::DbConfig { url: admin_url.clone(), max_connections: 1, connect_timeout: Duration::from_secs(10) })
-            .await
-            .unwrap();
-    let exists = admin
-        .query_one(Statement::from_string(admin.get_database_backend(), "SELECT 1 FROM pg_database WHERE datname = 'askonce_bench'"))
-        .await
-        .unwrap();
-    if exists.is_none() {
-        admin.execute_unprepared("CREATE DATABASE askonce_bench").await.unwrap();
-    }
-    let url = format!("{}/askonce_bench", admin_url.rsplit_once('/').unwrap().0);
-    let db = app::db::connect(&app::db::DbConfig { url, max_connections: 4, connect_timeout: Duration::from_secs(10) }).await.unwrap();
-    app::db::migrate(&db).await.unwrap();
+    let db = super::bench_database("askonce_bench").await;
 
     let count: i64 = db
         .query_one(Statement::from_string(db.get_database_backend(), "SELECT count(*) AS n FROM users"))

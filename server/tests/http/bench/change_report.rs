@@ -4,7 +4,7 @@
 //! `scripts/bench-change-report.sh` runs it against a database it fills once
 //! (`askonce_bench_report`, kept between runs); results go to BENCHMARKS.md.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use app::profiling::{ssr::change_report, StageKey};
 use sea_orm::{ConnectionTrait, Statement};
@@ -13,21 +13,7 @@ use sea_orm::{ConnectionTrait, Statement};
 #[ignore = "benchmark: run with scripts/bench-change-report.sh"]
 async fn change_report_at_a_million_people() {
     let n: i64 = std::env::var("BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let admin_url = app::testing::postgres_admin_url();
-    let admin =
-        app::db::connect(&app::db::DbConfig { url: admin_url.clone(), max_connections: 1, connect_timeout: Duration::from_secs(10) })
-            .await
-            .unwrap();
-    let exists = admin
-        .query_one(Statement::from_string(admin.get_database_backend(), "SELECT 1 FROM pg_database WHERE datname = 'askonce_bench_report'"))
-        .await
-        .unwrap();
-    if exists.is_none() {
-        admin.execute_unprepared("CREATE DATABASE askonce_bench_report").await.unwrap();
-    }
-    let url = format!("{}/askonce_bench_report", admin_url.rsplit_once('/').unwrap().0);
-    let db = app::db::connect(&app::db::DbConfig { url, max_connections: 4, connect_timeout: Duration::from_secs(10) }).await.unwrap();
-    app::db::migrate(&db).await.unwrap();
+    let db = super::bench_database("askonce_bench_report").await;
     app::profiling::ssr::seed_defaults_if_empty(&db).await.unwrap();
 
     let count: i64 = db
