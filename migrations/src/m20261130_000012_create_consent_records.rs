@@ -53,6 +53,17 @@ impl MigrationTrait for Migration {
                     .col(ConsentRecords::Id)
                     .to_owned(),
             )
+            .await?;
+        // The highest version recorded for a field: a field made again never reuses it.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_consent_records_field_version")
+                    .table(ConsentRecords::Table)
+                    .col(ConsentRecords::FieldKey)
+                    .col(ConsentRecords::Version)
+                    .to_owned(),
+            )
             .await
     }
 

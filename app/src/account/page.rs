@@ -40,10 +40,7 @@ pub async fn unlink_account(connection: String, subject: String) -> Result<(), A
 pub async fn forget_my_answer(key: String) -> Result<(), AppError> {
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    if super::self_service::forget_answer(&state.db, &me.user_id, &key).await? {
-        // A forgotten consent is no longer given: its record says so.
-        crate::profiling::ssr::note_forgotten(&state.db, &me.user_id, &key).await?;
-    }
+    super::self_service::forget_answer(&state.db, &me.user_id, &key).await?;
     Ok(())
 }
 

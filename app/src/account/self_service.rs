@@ -29,7 +29,8 @@ pub async fn export_my_data(db: &DatabaseConnection, user_id: &str) -> Result<Op
 }
 
 /// Clears one `user_metadata` answer (and its provenance); the matching stage may ask it
-/// again later, by its rules.
+/// again later, by its rules. A consent's answer forgotten is a consent no longer given: its
+/// refusal is recorded in the same transaction (`profiling::ssr::note_forgotten`).
 #[tracing::instrument(skip(db))]
 pub async fn forget_answer(db: &DatabaseConnection, user_id: &str, key: &str) -> Result<bool, StoreError> {
     for _ in 0..store::WRITE_ATTEMPTS {
@@ -37,10 +38,19 @@ pub async fn forget_answer(db: &DatabaseConnection, user_id: &str, key: &str) ->
         if user.user_metadata.get(key).is_none() {
             return Ok(false);
         }
-        match ProfileWrite::new(&user, Utc::now()).set_user_metadata(key, None, &Source::User).commit(db).await {
-            Err(StoreError::Conflict) => continue,
-            other => return other.map(|_| true),
+        let txn = crate::db::begin_write(db).await?;
+        match ProfileWrite::new(&user, Utc::now()).set_user_metadata(key, None, &Source::User).commit(&txn).await {
+            Err(StoreError::Conflict) => {
+                txn.rollback().await?;
+                continue;
+            }
+            other => {
+                other?;
+            }
         }
+        crate::profiling::ssr::note_forgotten(&txn, user_id, key).await?;
+        txn.commit().await?;
+        return Ok(true);
     }
     Err(StoreError::Conflict)
 }

@@ -336,7 +336,13 @@ pub mod ssr {
     ) -> Result<VersionedConfig, QuestionsError> {
         let what = format!("{edit:?}").chars().take(80).collect::<String>();
         for _attempt in 0..EDIT_ATTEMPTS {
-            let current = load_versioned(db).await?;
+            // Reading while others keep saving can itself find the questions changed (the
+            // read is retried a few times, then gives up): one more attempt, like a lost race.
+            let current = match load_versioned(db).await {
+                Ok(current) => current,
+                Err(ProfilingError::ConfigChanged) if based_on.is_none() => continue,
+                Err(e) => return Err(e.into()),
+            };
             if based_on.is_some_and(|v| v != current.version) {
                 return Err(ProfilingError::ConfigChanged.into());
             }

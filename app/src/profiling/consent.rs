@@ -4,6 +4,8 @@
 //! the field says so ([`ConsentTerms::reask`]). Pure: the records live in `consent_records`
 //! (`ssr`), append-only, so the history of a person's consent is never rewritten.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -46,22 +48,33 @@ pub fn terms_of(field: &Field) -> Option<ConsentTerms> {
     Some(field.consent.clone().unwrap_or_else(|| ConsentTerms { purpose: field.label.clone(), version: 1, reask: false }))
 }
 
-/// Gives each consent field in `next` its version: the stored one while the purpose reads
-/// the same, one more when it changed, never lower than what `next` itself says. Applied to
-/// every configuration saved (console, API, import), so no path can reword a purpose
-/// without a new version.
-/// (A field that had no terms counts as its label at version 1, so giving it a purpose of
-/// other words is version 2.)
-pub fn carry_versions(previous: &[Field], next: &mut [Field]) {
+/// Gives each consent field in `next` its version: the one before while the purpose reads the
+/// same, one more when it changed, never lower than what `next` itself says. "Before" is the
+/// stored field, and `recorded` — the highest version any record of the key carries, with its
+/// purpose — so a field deleted and made again, or a purpose cleared back to the label,
+/// never reuses a version people agreed to other words under. Applied to every configuration
+/// saved (console, API, import), so no path can reword a purpose without a new version. A
+/// consent field without terms that needs a version above 1 gets terms (its label as the
+/// purpose, not asked again).
+pub fn carry_versions(previous: &[Field], recorded: &BTreeMap<FieldKey, (u32, String)>, next: &mut [Field]) {
     for field in next.iter_mut() {
-        let Some(terms) = field.consent.as_mut() else { continue };
+        let Some(now) = terms_of(field) else { continue };
         let before = previous.iter().find(|p| p.key == field.key).and_then(terms_of);
-        let carried = match before {
-            Some(old) if old.purpose.trim() == terms.purpose.trim() => old.version,
-            Some(old) => old.version.saturating_add(1),
-            None => 1,
+        let record = recorded.get(&field.key);
+        let (floor, same_words) = match (&before, record) {
+            (Some(b), r) => (b.version.max(r.map_or(0, |r| r.0)), b.purpose.trim() == now.purpose.trim()),
+            (None, Some((version, purpose))) => (*version, purpose.trim() == now.purpose.trim()),
+            (None, None) => (0, true),
         };
-        terms.version = terms.version.max(carried).max(1);
+        let carried = match floor {
+            0 => 1,
+            v if same_words => v,
+            v => v.saturating_add(1),
+        };
+        let version = now.version.max(carried).max(1);
+        if field.consent.is_some() || version > 1 {
+            field.consent = Some(ConsentTerms { version, ..now });
+        }
     }
 }
 
@@ -141,19 +154,49 @@ mod tests {
 
     #[test]
     fn a_reworded_purpose_gets_the_next_version_and_the_same_words_keep_theirs() {
+        let none = BTreeMap::new();
         let before = [consent("news", "Articles by email", 3)];
         let mut same = [consent("news", "  Articles by email ", 1)];
-        carry_versions(&before, &mut same);
+        carry_versions(&before, &none, &mut same);
         assert_eq!(same[0].consent.as_ref().unwrap().version, 3, "a client sending an old number cannot lower it");
         let mut reworded = [consent("news", "Articles and offers by email", 3)];
-        carry_versions(&before, &mut reworded);
+        carry_versions(&before, &none, &mut reworded);
         assert_eq!(reworded[0].consent.as_ref().unwrap().version, 4);
         let mut forced = [consent("news", "Articles by email", 7)];
-        carry_versions(&before, &mut forced);
+        carry_versions(&before, &none, &mut forced);
         assert_eq!(forced[0].consent.as_ref().unwrap().version, 7, "a deliberate higher number is kept");
         let mut new = [consent("other", "Partners", 0)];
-        carry_versions(&before, &mut new);
+        carry_versions(&before, &none, &mut new);
         assert_eq!(new[0].consent.as_ref().unwrap().version, 1);
+    }
+
+    #[test]
+    fn versions_never_go_back_to_words_people_agreed_to_under_another_number() {
+        // Made again after a deletion: records of version 4 exist for the key.
+        let recorded = BTreeMap::from([(FieldKey::parse("news").unwrap(), (4, "Old words".to_string()))]);
+        let mut again = [consent("news", "New words", 1)];
+        carry_versions(&[], &recorded, &mut again);
+        assert_eq!(again[0].consent.as_ref().unwrap().version, 5);
+        let mut same = [consent("news", "Old words", 1)];
+        carry_versions(&[], &recorded, &mut same);
+        assert_eq!(same[0].consent.as_ref().unwrap().version, 4);
+
+        // The purpose cleared: the label becomes the purpose, as the next version.
+        let before = [consent("news", "Articles by email", 2)];
+        let mut cleared = [consent("news", "", 1)];
+        cleared[0].consent = None;
+        carry_versions(&before, &BTreeMap::new(), &mut cleared);
+        assert_eq!(cleared[0].consent, Some(ConsentTerms { purpose: "Newsletter".into(), version: 3, reask: false }));
+
+        // A field without terms whose label is reworded.
+        let mut plain = consent("news", "", 1);
+        plain.consent = None;
+        let mut relabelled = [Field { label: "Newsletter and offers".into(), ..plain.clone() }];
+        carry_versions(&[plain.clone()], &BTreeMap::new(), &mut relabelled);
+        assert_eq!(relabelled[0].consent.as_ref().map(|t| t.version), Some(2));
+        let mut unchanged = [plain.clone()];
+        carry_versions(&[plain], &BTreeMap::new(), &mut unchanged);
+        assert_eq!(unchanged[0].consent, None, "nothing to record: stays without terms");
     }
 
     #[test]

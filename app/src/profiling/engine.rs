@@ -10,7 +10,8 @@
 //!    version of its purpose, when the field asks again on a new version
 //!    ([`super::consent::needs_asking_again`]): that one is unknown again.
 //! 2. Candidate stages: enabled, trigger matching the moment, `when` condition true, not in
-//!    a skip cooldown. In configuration order.
+//!    a skip cooldown. In configuration order — except that at a login the required
+//!    (unskippable) stages come before the others.
 //! 3. A candidate whose fields are all known or declined completes silently; the next one
 //!    is tried.
 //! 4. At login time at most one stage per login: if one was already shown at this login it
@@ -245,7 +246,15 @@ pub fn decide(config: &ProfilingConfig, facts: &ProfileFacts, history: &[PastEve
         }
     }
 
-    for stage in &config.stages {
+    // Required stages first at a login: a person is held until they answer one
+    // (`super::required`), so an optional stage before it must not keep it from being asked.
+    let required_first: Vec<&Stage> = if moment.is_login_time() {
+        let (required, optional): (Vec<&Stage>, Vec<&Stage>) = config.stages.iter().partition(|s| super::required::holds(s));
+        required.into_iter().chain(optional).collect()
+    } else {
+        config.stages.iter().collect()
+    };
+    for stage in required_first {
         if decision.prompt.is_some() {
             if stage_applies(stage, moment) && stage.enabled {
                 decision.not_asked.push(NotAsked::LaterStage { stage: stage.key.clone() });

@@ -120,6 +120,20 @@ fn a_consent_given_to_an_older_purpose_is_asked_again_even_though_it_has_a_value
 }
 
 #[test]
+fn a_required_stage_comes_before_optional_ones_at_a_login() {
+    let mut config = seed();
+    // Both at every login; the work stage, unskippable, after the (skippable) name stage.
+    config.stages[0].trigger = Trigger::Login { min_logins: 1 };
+    config.stages[1].skippable = false;
+    config.stages[1].trigger = Trigger::Login { min_logins: 1 };
+    let d = decide(&config, &facts(2), &[], &Moment::Login { number: 2 }, now());
+    assert_eq!(d.prompt.unwrap().stage.as_str(), "work", "walking away from the name stage cannot keep it from being asked");
+    config.stages[1].skippable = true;
+    let d = decide(&config, &facts(2), &[], &Moment::Login { number: 2 }, now());
+    assert_eq!(d.prompt.unwrap().stage.as_str(), "name", "otherwise the configured order");
+}
+
+#[test]
 fn a_later_claim_name_answers_when_the_first_is_absent() {
     let mut f = facts(2);
     f.identity_claims.push(("okta".into(), json!({"title": "CTO"}).as_object().cloned().unwrap()));

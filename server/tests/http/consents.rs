@@ -1,7 +1,8 @@
 //! Consent records over HTTP: an answer to a consent field is recorded with its purpose and
 //! version, a reworded purpose (through the API) is a new version and the engine asks again
 //! those who agreed to the old one, a withdrawal is a record of its own, and the API and the
-//! person's export carry the history.
+//! person's export carry the history; the schema-change report counts whom a new wording
+//! would ask again.
 
 use app::{account::consents::WithdrawMyConsent, admin::api_tokens::Scope, profiling::prompt_ui::AnswerPrompt};
 use leptos::server_fn::ServerFn;
@@ -75,3 +76,43 @@ async fn a_reworded_purpose_asks_again_and_a_withdrawal_is_recorded(backend: Bac
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 crate::on_both_databases!(a_reworded_purpose_asks_again_and_a_withdrawal_is_recorded);
+
+async fn change_report(app: &TestApp, token: &str) -> Value {
+    let (status, body) = app.api("GET", "/api/v2/stages/subscription/change-report", Some(token), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// The schema-change report over the API: the engine's own count of whom a stage would now
+/// ask, before and after a consent purpose is reworded, recording nothing.
+async fn the_change_report_counts_whom_a_reworded_consent_would_ask_again(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
+    let (agreed, other) = (browser(), browser());
+    app.sign_up(&agreed, "ada@example.com").await;
+    app.sign_up(&other, "grace@example.com").await;
+    assert_eq!(subscribe(&app, &agreed).await, StatusCode::OK);
+
+    let reader = app.api_token(&[Scope::ReadStages]).await;
+    let before = change_report(&app, &reader).await;
+    assert_eq!(before["people"], 2);
+    assert_eq!(before["asked"], 1, "only the one who never answered: {before}");
+    assert_eq!(before["nothing_to_ask"], 1);
+    assert!(before["moment"].as_str().unwrap().contains("article"), "{before}");
+
+    let writer = app.api_token(&[Scope::ReadStages, Scope::UpdateStages]).await;
+    let (_, mut field) = app.api("GET", "/api/v2/fields/subscribed", Some(&writer), None).await;
+    field["consent"]["purpose"] = json!("New articles, and a monthly digest.");
+    let (status, _) = app.api("PUT", "/api/v2/fields/subscribed", Some(&writer), Some(field)).await;
+    assert_eq!(status, StatusCode::OK);
+    let after = change_report(&app, &reader).await;
+    assert_eq!(after["asked"], 2, "the agreement to the old wording is asked again: {after}");
+    let ada = app.me(&agreed).await["user_id"].as_str().expect("an id").to_string();
+    assert_eq!(consents_of(&app, &ada).await.len(), 1, "the report recorded nothing");
+
+    let (status, _) = app.api("GET", "/api/v2/stages/nope/change-report", Some(&reader), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let users_only = app.api_token(&[Scope::ReadUsers]).await;
+    let (status, _) = app.api("GET", "/api/v2/stages/subscription/change-report", Some(&users_only), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+crate::on_both_databases!(the_change_report_counts_whom_a_reworded_consent_would_ask_again);

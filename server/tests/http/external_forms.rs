@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use app::{
     admin::api_tokens::Scope,
     profiling::{
-        prompt_ui::LoginPrompt,
+        prompt_ui::{AnswerPrompt, LoginPrompt},
         ssr::{load_versioned, replace_config, BasedOn},
         ExternalForm, ProfilingConfig, ValidConfig,
     },
@@ -104,6 +104,10 @@ async fn an_external_form_round_trip_stores_the_answers_once(backend: Backend) {
     // Held at the required stage, yet the way to the form and back is open.
     let held = client.get(app.url("/profile")).header("accept", "text/html").send().await.unwrap();
     assert_eq!(location(&held), "/welcome?return_to=/profile");
+
+    // The stage takes its answers from the form only: posting them here is refused.
+    let direct = [("stage", "name"), ("answers[given_name]", "Eve"), ("answers[family_name]", "Mallory")];
+    assert_eq!(app.call(&client, AnswerPrompt::PATH, &direct).await.status(), StatusCode::CONFLICT);
 
     let (session, state) = leave_for_the_form(&app, &client, &secret).await;
     assert_eq!(session["iss"], app.address);

@@ -165,7 +165,8 @@ pub async fn replace_config(
         Err(ProfilingError::Corrupt(_)) => Vec::new(),
         Err(e) => return Err(e),
     };
-    crate::profiling::consent::carry_versions(&stored, &mut fields);
+    let recorded = super::consents::highest_recorded_versions(&txn, &fields).await?;
+    crate::profiling::consent::carry_versions(&stored, &recorded, &mut fields);
     profile_stage_fields::Entity::delete_many().exec(&txn).await?;
     profile_stages::Entity::delete_many().exec(&txn).await?;
     profile_fields::Entity::delete_many().exec(&txn).await?;

@@ -48,6 +48,26 @@ pub async fn latest_consents(db: &impl ConnectionTrait, user_id: &str) -> Result
         .collect())
 }
 
+/// For each consent field of `fields`: the highest version any record of its key carries, with
+/// that record's purpose (one indexed lookup per consent field).
+pub(super) async fn highest_recorded_versions(
+    db: &impl ConnectionTrait,
+    fields: &[Field],
+) -> Result<BTreeMap<FieldKey, (u32, String)>, DbErr> {
+    let mut out = BTreeMap::new();
+    for field in fields.iter().filter(|f| terms_of(f).is_some()) {
+        let top = consent_records::Entity::find()
+            .filter(consent_records::Column::FieldKey.eq(field.key.as_str()))
+            .order_by_desc(consent_records::Column::Version)
+            .one(db)
+            .await?;
+        if let Some(row) = top {
+            out.insert(field.key.clone(), (row.version.max(1) as u32, row.purpose));
+        }
+    }
+    Ok(out)
+}
+
 /// Records the answers among `values` that are answers to consent fields of `fields`, with
 /// the purpose and version in force. Called in the transaction that writes the values.
 pub(super) async fn record_answers(
@@ -158,8 +178,13 @@ pub async fn withdraw_consent(db: &DatabaseConnection, user_id: &str, key: &str)
 /// After an answer was forgotten (`account::self_service::forget_answer`): a consent whose
 /// answer is gone is no longer given, so a refusal is recorded for it when the latest record
 /// was an agreement.
-pub async fn note_forgotten(db: &DatabaseConnection, user_id: &str, metadata_key: &str) -> Result<(), ProfilingError> {
-    let config = load_config(db).await?;
+pub async fn note_forgotten(db: &impl ConnectionTrait, user_id: &str, metadata_key: &str) -> Result<(), DbErr> {
+    let config = match load_config(db).await {
+        Ok(config) => config,
+        Err(ProfilingError::Db(e)) => return Err(e),
+        // An unreadable configuration has no consent fields to speak of.
+        Err(_) => return Ok(()),
+    };
     let target = Target::UserMetadata(metadata_key.to_string());
     let Some(field) = config.fields.iter().find(|f| f.target == target && terms_of(f).is_some()) else { return Ok(()) };
     if latest_consents(db, user_id).await?.get(&field.key).is_some_and(|c| c.granted) {

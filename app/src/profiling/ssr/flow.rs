@@ -192,6 +192,11 @@ pub async fn answer_stage_from(
         let history = history_for(db, user_id).await?;
         let decision = decide(&config, &facts, &history, moment, now);
         let prompt = decision.prompt.filter(|p| p.stage.as_str() == stage).ok_or(ProfilingError::StageNotOpen)?;
+        // A stage asked by a form elsewhere takes its answers from that form's signed token
+        // only: whatever the form checks cannot be walked around by posting here.
+        if prompt.external && !matches!(source, Source::Form { .. }) {
+            return Err(ProfilingError::StageNotOpen);
+        }
 
         let mut problems = BTreeMap::new();
         let mut values = Vec::new();
