@@ -73,8 +73,12 @@ pub async fn load_versioned(db: &impl ConnectionTrait) -> Result<VersionedConfig
     Err(ProfilingError::ConfigChanged)
 }
 
-async fn read_rows(db: &impl ConnectionTrait) -> Result<ProfilingConfig, ProfilingError> {
-    let corrupt = |what: &str, e: &dyn std::fmt::Display| ProfilingError::Corrupt(format!("{what}: {e}"));
+fn corrupt(what: &str, e: &dyn std::fmt::Display) -> ProfilingError {
+    ProfilingError::Corrupt(format!("{what}: {e}"))
+}
+
+/// The fields, in their order.
+async fn read_fields(db: &impl ConnectionTrait) -> Result<Vec<Field>, ProfilingError> {
     let mut fields = Vec::new();
     for row in profile_fields::Entity::find().order_by_asc(profile_fields::Column::Position).all(db).await? {
         let field = Field {
@@ -93,6 +97,11 @@ async fn read_rows(db: &impl ConnectionTrait) -> Result<ProfilingConfig, Profili
         };
         fields.push(field);
     }
+    Ok(fields)
+}
+
+async fn read_rows(db: &impl ConnectionTrait) -> Result<ProfilingConfig, ProfilingError> {
+    let fields = read_fields(db).await?;
     let links = profile_stage_fields::Entity::find().order_by_asc(profile_stage_fields::Column::Position).all(db).await?;
     let mut stages = Vec::new();
     for row in profile_stages::Entity::find().order_by_asc(profile_stages::Column::Position).all(db).await? {
@@ -160,8 +169,8 @@ pub async fn replace_config(
     // A reworded consent purpose gets its next version whichever path saved it.
     let mut fields = config.fields.clone();
     // (An unreadable stored configuration is what an import repairs: nothing to carry then.)
-    let stored = match read_rows(&txn).await {
-        Ok(stored) => stored.fields,
+    let stored = match read_fields(&txn).await {
+        Ok(stored) => stored,
         Err(ProfilingError::Corrupt(_)) => Vec::new(),
         Err(e) => return Err(e),
     };

@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use app::admin::users::{ssr::search, Cursor};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::ConnectionTrait;
 
 use super::percentile;
 
@@ -23,13 +23,7 @@ async fn admin_search_latency_at_a_million_users() {
     let n: i64 = std::env::var("BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let db = super::bench_database("askonce_bench").await;
 
-    let count: i64 = db
-        .query_one(Statement::from_string(db.get_database_backend(), "SELECT count(*) AS n FROM users"))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "n")
-        .unwrap();
+    let count = super::user_count(&db).await;
     if count < n {
         let started = Instant::now();
         db.execute_unprepared("TRUNCATE users CASCADE").await.unwrap();

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use app::profiling::{ssr::change_report, StageKey};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::ConnectionTrait;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run with scripts/bench-change-report.sh"]
@@ -16,13 +16,7 @@ async fn change_report_at_a_million_people() {
     let db = super::bench_database("askonce_bench_report").await;
     app::profiling::ssr::seed_defaults_if_empty(&db).await.unwrap();
 
-    let count: i64 = db
-        .query_one(Statement::from_string(db.get_database_backend(), "SELECT count(*) AS n FROM users"))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "n")
-        .unwrap();
+    let count = super::user_count(&db).await;
     if count != n {
         let started = Instant::now();
         db.execute_unprepared("TRUNCATE users CASCADE").await.unwrap();

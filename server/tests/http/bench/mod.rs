@@ -35,3 +35,14 @@ async fn bench_database(name: &str) -> sea_orm::DatabaseConnection {
     app::db::migrate(&db).await.unwrap();
     db
 }
+
+/// How many users the benchmark database holds.
+async fn user_count(db: &sea_orm::DatabaseConnection) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    db.query_one(Statement::from_string(db.get_database_backend(), "SELECT count(*) AS n FROM users"))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap()
+}
