@@ -12,7 +12,7 @@ use tokio::{
 pub struct MailDev {
     pub smtp_port: u16,
     web_port: u16,
-    _child: Child,
+    child: Child,
 }
 
 /// Two different free ports (both held at once while they are chosen, so never the same one).
@@ -22,7 +22,19 @@ async fn free_ports() -> (u16, u16) {
 }
 
 impl MailDev {
+    /// Starts maildev on free ports. The ports are free when chosen but released before
+    /// maildev binds them, so a test running beside it may take one first: maildev then
+    /// exits, and it is started again on other ports rather than waited for in vain.
     pub async fn start() -> MailDev {
+        for _attempt in 0..5 {
+            if let Some(maildev) = MailDev::try_start().await {
+                return maildev;
+            }
+        }
+        panic!("maildev did not start (5 attempts on fresh ports)");
+    }
+
+    async fn try_start() -> Option<MailDev> {
         let (smtp_port, web_port) = free_ports().await;
         let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/node_modules/maildev/dist/bin/maildev.js");
         let child = Command::new("node")
@@ -33,17 +45,24 @@ impl MailDev {
             .kill_on_drop(true)
             .spawn()
             .expect("node (and `npm ci` in end2end/) is needed for the email tests");
-        let maildev = MailDev { smtp_port, web_port, _child: child };
-        let ready = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut maildev = MailDev { smtp_port, web_port, child };
+        let ready = tokio::time::timeout(Duration::from_secs(30), async {
             loop {
                 if reqwest::get(maildev.url("/api/email")).await.is_ok_and(|r| r.status().is_success()) {
-                    return;
+                    return true;
+                }
+                // Exited: a port was taken meanwhile.
+                if maildev.child.try_wait().ok().flatten().is_some() {
+                    return false;
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         });
-        ready.await.expect("maildev did not start within 20 s");
-        maildev
+        match ready.await {
+            Ok(true) => Some(maildev),
+            Ok(false) => None,
+            Err(_) => panic!("maildev did not answer within 30 s"),
+        }
     }
 
     fn url(&self, path: &str) -> String {
