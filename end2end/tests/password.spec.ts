@@ -22,6 +22,9 @@ test('sign up with a password, sign out, and sign in again', async ({ page }) =>
   await expect(page.getByTestId('session-state').getByRole('link', { name: 'Sign in' })).toBeVisible();
 
   await page.goto('/login');
+  // Hydrated first: a click before that posts the form without JavaScript (a page load that
+  // drops the typed email), which the test below covers on its own.
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
   await page.locator('#signin-email').fill(email);
   await page.locator('#signin-password').fill('wrong password!');
   await page.getByRole('button', { name: 'Sign in' }).click();
