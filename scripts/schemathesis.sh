@@ -51,7 +51,7 @@ cat > "$work/users.json" <<'JSON'
  {"email": "grace@example.com", "identities": [{"connection": "github", "user_id": "7", "isSocial": true}]}]
 JSON
 "$BIN" users import "$work/users.json" >/dev/null
-token="$("$BIN" token create --name schemathesis --scope read:users --scope update:users --scope update:users_app_metadata \
+token="$("$BIN" token create --name schemathesis --scope read:users --scope create:users --scope update:users --scope update:users_app_metadata \
   --scope delete:users --scope read:stages --scope update:stages --scope read:hooks --scope update:hooks)"
 [ -n "$token" ] || { echo "no API token was created" >&2; exit 1; }
 

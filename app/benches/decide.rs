@@ -38,7 +38,7 @@ fn large_config() -> ProfilingConfig {
             title: format!("Stage {s}"),
             intro: None,
             trigger: match s % 3 {
-                0 => Trigger::Login { min_logins: (s / 3 + 1) as u32 },
+                0 => Trigger::from_login((s / 3 + 1) as u32),
                 1 => Trigger::Context { name: "article".into(), tags: vec![format!("t{s}")] },
                 _ => Trigger::Signup,
             },

@@ -39,7 +39,7 @@ fn Header() -> impl IntoView {
             </A>
             <nav aria-label="Main">
                 <ul>
-                    <li><A href="/">"Home"</A></li>
+                    <li><A href="/" exact=true>"Home"</A></li>
                     <li><A href="/articles">"Articles"</A></li>
                     <li><A href="/status">"Status"</A></li>
                 </ul>

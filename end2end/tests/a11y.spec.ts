@@ -45,8 +45,12 @@ test('edit a detail, forget an answer and be asked again, download, delete the a
 
   await page.goto('/profile');
   await hydrated(page);
+  await expect(page.locator('[data-answer="subscribed"]')).toContainText('agreed');
   await expect(page.locator('[data-answer="subscribed"]')).toContainText('you told us');
-  await page.getByRole('button', { name: 'Forget subscribed' }).click();
+  // Answers read under their questions, and the account as people know it.
+  await expect(page.locator('dt', { hasText: 'Email me when new articles on these topics are published' })).toBeVisible();
+  await expect(page.locator('.identity-list li').first()).toContainText('Email and password');
+  await page.getByRole('button', { name: 'Forget Email me when new articles' }).click();
   await expect(page.locator('[data-answer="subscribed"]')).toHaveCount(0);
   await page.goto('/articles/rust-ownership-in-practice');
   await expect(page.getByTestId('progressive-prompt')).toBeVisible();

@@ -7,13 +7,19 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::{error::AppError, profiling::Field};
+use crate::{
+    error::AppError,
+    profiling::{Field, FormAnswer},
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EditableField {
     pub field: Field,
-    /// The current value as the form shows it.
-    pub value: Option<String>,
+    /// The current value as the form's inputs hold it (a multiselect's choices, "yes" for a
+    /// ticked box), so editing starts from what is stored.
+    pub value: Vec<String>,
+    /// The current value in words (choices by their labels), for a field shown read-only.
+    pub shown: Option<String>,
     /// Why it cannot be edited here, when it cannot.
     pub locked: Option<String>,
 }
@@ -28,7 +34,7 @@ pub async fn my_editable_fields() -> Result<Vec<EditableField>, AppError> {
 
 /// Saves edits to the signed-in person's details (form: `answers[<field>]=…`).
 #[server(endpoint = "profile/details")]
-pub async fn update_my_details(#[server(default)] answers: BTreeMap<String, String>) -> Result<(), AppError> {
+pub async fn update_my_details(#[server(default)] answers: BTreeMap<String, FormAnswer>) -> Result<(), AppError> {
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
     ssr::update(&state, &me.user_id, answers).await?;
@@ -43,7 +49,6 @@ pub mod ssr {
     use std::collections::BTreeMap;
 
     use chrono::Utc;
-    use serde_json::Value;
 
     use super::EditableField;
     use crate::{
@@ -52,20 +57,12 @@ pub mod ssr {
         identity::SyncPolicy,
         profile::Source,
         profiling::{
+            form_answer::{describe_value, form_values},
             ssr::{current_value as current, load_config, write_values_recording_consent, ProfilingError},
-            validate_answer, Target,
+            validate_answer, FormAnswer, Target,
         },
         state::AppState,
     };
-
-    fn value_text(v: &Value) -> String {
-        match v {
-            Value::String(s) => s.clone(),
-            Value::Bool(true) => "yes".into(),
-            Value::Bool(false) => "no".into(),
-            other => other.to_string(),
-        }
-    }
 
     fn lock_reason(state: &AppState, user: &users::Model, target: &Target) -> Option<String> {
         let source: Source = user.provenance.get(target.to_string())?.get("source")?.as_str()?.parse().ok()?;
@@ -92,15 +89,19 @@ pub mod ssr {
             .fields
             .into_iter()
             .filter(|f| f.user_editable)
-            .map(|f| EditableField {
-                value: current(user, &f.target).map(|v| value_text(&v)),
-                locked: lock_reason(state, user, &f.target),
-                field: f,
+            .map(|f| {
+                let stored = current(user, &f.target);
+                EditableField {
+                    value: stored.as_ref().map(form_values).unwrap_or_default(),
+                    shown: stored.as_ref().map(|v| describe_value(Some(&f), v)),
+                    locked: lock_reason(state, user, &f.target),
+                    field: f,
+                }
             })
             .collect())
     }
 
-    pub async fn update(state: &AppState, user_id: &str, answers: BTreeMap<String, String>) -> Result<(), AppError> {
+    pub async fn update(state: &AppState, user_id: &str, answers: BTreeMap<String, FormAnswer>) -> Result<(), AppError> {
         for _attempt in 0..crate::profile::store::WRITE_ATTEMPTS {
             // One read of the profile per attempt: the fields' state and the compare-and-swap
             // version come from the same row.
@@ -111,13 +112,13 @@ pub mod ssr {
             for editable in fields.iter().filter(|e| e.locked.is_none()) {
                 let field = &editable.field;
                 // Only fields present in the form change; absent ones are left alone.
-                let Some(raw) = answers.get(field.key.as_str()) else { continue };
+                let Some(FormAnswer(raw)) = answers.get(field.key.as_str()) else { continue };
                 // A question never answered and left blank here is not an edit (it stays for
                 // its stage to ask); clearing an existing answer is, and follows the rules.
-                if raw.trim().is_empty() && current(&user, &field.target).is_none() {
+                if raw.iter().all(|r| r.trim().is_empty()) && current(&user, &field.target).is_none() {
                     continue;
                 }
-                match validate_answer(field, std::slice::from_ref(raw)) {
+                match validate_answer(field, raw) {
                     Ok(Some(v)) if current(&user, &field.target).as_ref() != Some(&v) => {
                         values.push((field.target.clone(), v, Source::User));
                     }
@@ -193,12 +194,12 @@ pub fn EditDetails(data: DetailsData) -> impl IntoView {
                             Some(reason) => view! {
                                 <div class="field" data-field=e.field.key.to_string()>
                                     <span class="label">{e.field.label.clone()}</span>
-                                    <span>{e.value.unwrap_or_else(|| "—".into())}</span>
+                                    <span>{e.shown.unwrap_or_else(|| "—".into())}</span>
                                     <p class="help">{reason}</p>
                                 </div>
                             }.into_any(),
                             None => view! {
-                                <crate::profiling::prompt_ui::FieldInput field=e.field value=e.value.unwrap_or_default() errors />
+                                <crate::profiling::prompt_ui::FieldInput field=e.field value=e.value errors />
                             }.into_any(),
                         }).collect_view()}
                         <p class="error" role="alert">{general}</p>

@@ -22,6 +22,16 @@ pub async fn my_profile() -> Result<UserProfile, AppError> {
         .ok_or(AppError::Unauthorized)
 }
 
+/// The site's questions, so that answers read with their questions' labels and choices'
+/// labels rather than keys.
+#[server]
+pub async fn my_question_fields() -> Result<Vec<crate::profiling::Field>, AppError> {
+    let state = crate::state::AppState::current()?;
+    crate::auth::ssr::require_user().await?;
+    let config = crate::profiling::ssr::load_config(&state.db).await.map_err(|e| crate::error::ssr::internal("loading fields", e))?;
+    Ok(config.fields)
+}
+
 /// Removes a linked account from the signed-in person's profile.
 #[server(endpoint = "profile/unlink")]
 pub async fn unlink_account(connection: String, subject: String) -> Result<(), AppError> {
@@ -80,6 +90,7 @@ pub fn ProfilePage() -> impl IntoView {
     let profile = Resource::new(move || (unlink.version().get(), forget.version().get(), make_primary.version().get()), |_| my_profile());
     let delete_error = move || delete.value().get().and_then(Result::err).map(|e| e.to_string());
     let options = Resource::new(|| (), |_| login_options());
+    let questions = Resource::new(|| (), |_| my_question_fields());
     // Every card's data starts here, above the Suspense: in parallel, and once per render.
     let details = super::details::DetailsData::new(move || unlink.version().get() + forget.version().get() + make_primary.version().get());
     let consents = super::consents::ConsentsData::new(move || forget.version().get() + details.save.version().get());
@@ -117,6 +128,9 @@ pub fn ProfilePage() -> impl IntoView {
                 }.into_any(),
                 Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 Ok(p) => {
+                    // Read here, so the page waits for them: answers and accounts in words.
+                    let fields = questions.get().and_then(Result::ok).unwrap_or_default();
+                    let connections = options.get().and_then(Result::ok).map(|o| o.connections).unwrap_or_default();
                     let linked: Vec<String> = p.identities.iter().map(|i| i.connection.clone()).collect();
                     let can_unlink = p.identities.len() > 1;
                     view! {
@@ -142,19 +156,23 @@ pub fn ProfilePage() -> impl IntoView {
                         <section class="card" aria-labelledby="answers-heading">
                             <h2 id="answers-heading">"Your answers"</h2>
                             {
-                                let answers: Vec<(String, String)> = p.user_metadata.as_object().map(|m| m.iter().map(|(k, v)| {
-                                    (k.clone(), match v { serde_json::Value::String(s) => s.clone(), serde_json::Value::Bool(true) => "yes".into(), serde_json::Value::Bool(false) => "no".into(), other => other.to_string() })
+                                // Each answer under its question's label; a key no question stores
+                                // into (set by the site, imported) under the key itself.
+                                let answers: Vec<(String, String, String)> = p.user_metadata.as_object().map(|m| m.iter().map(|(k, v)| {
+                                    let field = fields.iter().find(|f| f.target == crate::profiling::Target::UserMetadata(k.clone()));
+                                    let label = field.map(|f| f.label.clone()).unwrap_or_else(|| k.clone());
+                                    (k.clone(), label, crate::profiling::form_answer::describe_value(field, v))
                                 }).collect()).unwrap_or_default();
                                 if answers.is_empty() {
                                     view! { <p class="muted">"You have not answered any questions yet."</p> }.into_any()
                                 } else {
                                     view! {
                                         <dl class="profile-values">
-                                            {answers.into_iter().map(|(key, value)| {
+                                            {answers.into_iter().map(|(key, label, value)| {
                                                 let source = p.provenance.get(&format!("user_metadata.{key}")).map(|prov| describe_source(&prov.source.to_string(), Some(prov.at)));
-                                                let (hidden_key, forget_label, answer_attr) = (key.clone(), format!("Forget {key}"), key.clone());
+                                                let (hidden_key, forget_label, answer_attr) = (key.clone(), format!("Forget {label}"), key.clone());
                                                 view! {
-                                                    <dt>{key}</dt>
+                                                    <dt>{label}</dt>
                                                     <dd data-answer=answer_attr>
                                                         {value}
                                                         {source.map(|s| view! { <span class="muted source">" · " {s}</span> })}
@@ -177,9 +195,9 @@ pub fn ProfilePage() -> impl IntoView {
                             <p id="unlink-error" class="error" role="alert">{unlink_error}</p>
                             <ul class="identity-list">
                                 {p.identities.into_iter().map(|i| {
-                                    let label = format!("{} ({})", i.connection, i.provider);
-                                    let unlink_label = format!("Unlink {}", i.connection);
-                                    let primary_label = format!("Make {} primary", i.connection);
+                                    let label = crate::identity::connection_label(&i.connection, &connections);
+                                    let unlink_label = format!("Unlink {label}");
+                                    let primary_label = format!("Make {label} primary");
                                     let (connection, subject) = (i.connection.clone(), i.user_id.clone());
                                     let (primary_connection, primary_subject) = (connection.clone(), subject.clone());
                                     let is_primary = i.primary;

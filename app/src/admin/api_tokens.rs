@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     ReadUsers,
+    CreateUsers,
     UpdateUsers,
     UpdateUsersAppMetadata,
     DeleteUsers,
@@ -21,8 +22,9 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 9] = [
         Scope::ReadUsers,
+        Scope::CreateUsers,
         Scope::UpdateUsers,
         Scope::UpdateUsersAppMetadata,
         Scope::DeleteUsers,
@@ -35,6 +37,7 @@ impl Scope {
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::ReadUsers => "read:users",
+            Scope::CreateUsers => "create:users",
             Scope::UpdateUsers => "update:users",
             Scope::UpdateUsersAppMetadata => "update:users_app_metadata",
             Scope::DeleteUsers => "delete:users",
@@ -49,7 +52,8 @@ impl Scope {
     pub fn describe(self) -> &'static str {
         match self {
             Scope::ReadUsers => "List, search and read users and their identities",
-            Scope::UpdateUsers => "Change users' user_metadata and block or unblock them",
+            Scope::CreateUsers => "Create email-and-password users (with a password, or an emailed invitation)",
+            Scope::UpdateUsers => "Change users' user_metadata and root attributes, link and unlink their accounts, block or unblock them",
             Scope::UpdateUsersAppMetadata => "Change users' app_metadata",
             Scope::DeleteUsers => "Delete users",
             Scope::ReadStages => "Read fields, stages and the whole profiling configuration",
@@ -67,7 +71,7 @@ impl fmt::Display for Scope {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a scope (read:users, update:users, update:users_app_metadata, delete:users, read:stages, update:stages, read:hooks, update:hooks)")]
+#[error("`{0}` is not a scope (read:users, create:users, update:users, update:users_app_metadata, delete:users, read:stages, update:stages, read:hooks, update:hooks)")]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {

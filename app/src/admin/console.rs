@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_location};
+use leptos_router::components::A;
 use serde::{Deserialize, Serialize};
 
 use crate::{auth::SessionUser, error::AppError};
@@ -42,7 +42,6 @@ pub fn AdminFrame(#[prop(into)] title: String, children: ChildrenFn) -> impl Int
     // Blocking: the response starts only once the check is done, so a refusal is a real
     // 401/403 status rather than a 200 page with an error in it.
     let me = Resource::new_blocking(|| (), |_| admin_me());
-    let location = use_location();
     let links = [
         ("/admin", "Overview"),
         ("/admin/questions", "Questions"),
@@ -59,14 +58,10 @@ pub fn AdminFrame(#[prop(into)] title: String, children: ChildrenFn) -> impl Int
         <div class="admin">
             <nav aria-label="Console" class="admin-nav">
                 <ul>
-                    {links.into_iter().map(|(href, label)| {
-                        let current = move || {
-                            let path = location.pathname.get();
-                            let here = if href == "/admin" { path == href } else { path.starts_with(href) };
-                            here.then_some("page")
-                        };
-                        view! { <li><A href=href attr:aria-current=current>{label}</A></li> }
-                    }).collect_view()}
+                    // `<A>` marks itself `aria-current="page"` when the location is at or
+                    // under its address; "Overview" (`/admin`) is over every console page, so
+                    // it is current only at exactly its own.
+                    {links.into_iter().map(|(href, label)| view! { <li><A href=href exact=href == "/admin">{label}</A></li> }).collect_view()}
                 </ul>
             </nav>
             <div class="admin-body">

@@ -10,12 +10,14 @@ pub mod api_tokens;
 #[cfg(feature = "ssr")]
 pub mod bulk;
 pub mod console;
+pub mod new_user;
 pub mod outbox_page;
 pub mod questions;
 pub mod questions_page;
 pub mod simulator;
 pub mod simulator_page;
 pub mod tokens_page;
+pub mod user_query;
 #[cfg(feature = "ssr")]
 pub mod user_search;
 pub mod users;

@@ -11,7 +11,7 @@ use crate::profiling::{
     consent::ConsentTerms,
     edit::{Direction, Edit},
     field::{Choice, Validation},
-    ConfigProblem, Cooldown, ExternalForm, Field, FieldKey, FieldKind, Stage, StageKey, Trigger,
+    Condition, ConfigProblem, Cooldown, ExternalForm, Field, FieldKey, FieldKind, Stage, StageKey, Trigger,
 };
 
 /// The edit a list row's one-click action asks for (`kind`: field | stage; `action`: up |
@@ -76,6 +76,9 @@ pub struct FieldForm {
     pub max: String,
     /// One choice a line: `value = Label` (or just `value`).
     pub options: String,
+    /// A multiselect's fewest and most choices.
+    pub min_choices: String,
+    pub max_choices: String,
     /// Comma-separated claim names.
     pub claims: String,
     pub user_editable: Option<String>,
@@ -126,6 +129,8 @@ impl FieldForm {
             min: v.min.map(|n| n.to_string()).unwrap_or_default(),
             max: v.max.map(|n| n.to_string()).unwrap_or_default(),
             options: v.options.iter().map(|c| format!("{} = {}", c.value, c.label)).collect::<Vec<_>>().join("\n"),
+            min_choices: v.min_choices.map(|n| n.to_string()).unwrap_or_default(),
+            max_choices: v.max_choices.map(|n| n.to_string()).unwrap_or_default(),
             claims: f.claims.join(", "),
             user_editable: f.user_editable.then(|| "on".into()),
             purpose: f.consent.as_ref().map(|t| t.purpose.clone()).unwrap_or_default(),
@@ -166,6 +171,8 @@ impl FieldForm {
             min: number(&self.min, "min", &mut errors),
             max: number(&self.max, "max", &mut errors),
             options,
+            min_choices: number(&self.min_choices, "min_choices", &mut errors),
+            max_choices: number(&self.max_choices, "max_choices", &mut errors),
         };
         let consent = match (kind, text(&self.purpose)) {
             (Some(FieldKind::Consent), Some(purpose)) => Some(ConsentTerms {
@@ -196,6 +203,116 @@ impl FieldForm {
     }
 }
 
+/// One rule of the console's condition editor: a profile value (`target`), a test, a value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RuleForm {
+    pub target: String,
+    /// One of [`RULE_TESTS`].
+    pub test: String,
+    /// For `equals`/`not_equals` a value; for `in`/`not_in` values separated by commas.
+    /// Numbers and true/false are read as such, anything else as text.
+    pub value: String,
+}
+
+/// The tests a rule can make, with their words.
+pub const RULE_TESTS: [(&str, &str); 6] = [
+    ("missing", "is missing"),
+    ("exists", "is known"),
+    ("equals", "is"),
+    ("not_equals", "is not"),
+    ("in", "is one of"),
+    ("not_in", "is none of"),
+];
+
+fn rule_value(text: &str) -> serde_json::Value {
+    let text = text.trim();
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => v,
+        _ => serde_json::Value::from(text),
+    }
+}
+
+fn value_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The condition the rules make: one rule alone, or all/any of them. `None`: no rule given.
+pub fn rules_condition(join: &str, rules: &[RuleForm]) -> Result<Option<Condition>, String> {
+    let mut conditions = Vec::new();
+    for (i, rule) in rules.iter().enumerate().filter(|(_, r)| !r.target.trim().is_empty()) {
+        let n = i + 1;
+        let target = rule.target.trim().parse().map_err(|e: crate::profiling::field::InvalidTarget| format!("rule {n}: {e}"))?;
+        let values = || rule.value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(rule_value).collect::<Vec<_>>();
+        let needs_value = || if rule.value.trim().is_empty() { Err(format!("rule {n}: give a value to compare with")) } else { Ok(()) };
+        let condition = match rule.test.as_str() {
+            "missing" => Condition::Missing { target },
+            "exists" => Condition::Exists { target },
+            "equals" | "not_equals" => {
+                needs_value()?;
+                let equals = Condition::Equals { target, value: rule_value(&rule.value) };
+                if rule.test == "equals" {
+                    equals
+                } else {
+                    Condition::Not { condition: Box::new(equals) }
+                }
+            }
+            "in" | "not_in" => {
+                needs_value()?;
+                let within = Condition::In { target, values: values() };
+                if rule.test == "in" {
+                    within
+                } else {
+                    Condition::Not { condition: Box::new(within) }
+                }
+            }
+            _ => return Err(format!("rule {n}: choose a test")),
+        };
+        conditions.push(condition);
+    }
+    Ok(match (conditions.len(), join) {
+        (0, _) => None,
+        (1, _) => conditions.pop(),
+        (_, "any") => Some(Condition::Any { conditions }),
+        _ => Some(Condition::All { conditions }),
+    })
+}
+
+/// A condition as the editor's rules, when it is one test or all/any of single tests (each
+/// maybe negated); `None` for what only JSON can say.
+pub fn condition_rows(condition: Option<&Condition>) -> Option<(&'static str, Vec<RuleForm>)> {
+    fn row(c: &Condition) -> Option<RuleForm> {
+        let rule = |target: &crate::profiling::Target, test: &str, value: String| RuleForm {
+            target: target.to_string(),
+            test: test.into(),
+            value,
+        };
+        let list = |values: &[serde_json::Value]| values.iter().map(value_text).collect::<Vec<_>>().join(", ");
+        Some(match c {
+            Condition::Missing { target } => rule(target, "missing", String::new()),
+            Condition::Exists { target } => rule(target, "exists", String::new()),
+            Condition::Equals { target, value } => rule(target, "equals", value_text(value)),
+            Condition::In { target, values } => rule(target, "in", list(values)),
+            Condition::Not { condition } => match condition.as_ref() {
+                Condition::Equals { target, value } => rule(target, "not_equals", value_text(value)),
+                Condition::In { target, values } => rule(target, "not_in", list(values)),
+                Condition::Missing { target } => rule(target, "exists", String::new()),
+                Condition::Exists { target } => rule(target, "missing", String::new()),
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
+    match condition? {
+        Condition::All { conditions } if !conditions.is_empty() => Some(("all", conditions.iter().map(row).collect::<Option<_>>()?)),
+        Condition::Any { conditions } if !conditions.is_empty() => Some(("any", conditions.iter().map(row).collect::<Option<_>>()?)),
+        single => Some(("all", vec![row(single)?])),
+    }
+}
+
 /// The stage form as posted.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -206,12 +323,19 @@ pub struct StageForm {
     /// `signup`, `login` or `context`.
     pub trigger: String,
     pub min_logins: String,
+    /// The last login a login stage is asked at (blank: every later one).
+    pub max_logins: String,
     pub context_name: String,
     /// Comma-separated.
     pub context_tags: String,
     /// Field keys in the order asked, comma-separated.
     pub fields: String,
-    /// Optional JSON condition (`{"op": "missing", "target": "user_metadata.company"}`).
+    /// How the condition's rules combine: `all` (the default) or `any`.
+    pub condition_join: String,
+    /// The condition as rules (`rules`), blank rows ignored.
+    pub rules: Vec<RuleForm>,
+    /// A condition the rules cannot express (nested combinations), as JSON
+    /// (`{"op": "missing", "target": "user_metadata.company"}`); used when no rule is given.
     pub condition: String,
     pub skippable: Option<String>,
     pub cooldown_days: String,
@@ -225,10 +349,12 @@ pub struct StageForm {
 
 impl StageForm {
     pub fn from_stage(s: &Stage) -> StageForm {
-        let (trigger, min_logins, context_name, context_tags) = match &s.trigger {
-            Trigger::Signup => ("signup", String::new(), String::new(), String::new()),
-            Trigger::Login { min_logins } => ("login", min_logins.to_string(), String::new(), String::new()),
-            Trigger::Context { name, tags } => ("context", String::new(), name.clone(), tags.join(", ")),
+        let (trigger, min_logins, max_logins, context_name, context_tags) = match &s.trigger {
+            Trigger::Signup => ("signup", String::new(), String::new(), String::new(), String::new()),
+            Trigger::Login { min_logins, max_logins } => {
+                ("login", min_logins.to_string(), max_logins.map(|n| n.to_string()).unwrap_or_default(), String::new(), String::new())
+            }
+            Trigger::Context { name, tags } => ("context", String::new(), String::new(), name.clone(), tags.join(", ")),
         };
         StageForm {
             key: s.key.to_string(),
@@ -236,10 +362,17 @@ impl StageForm {
             intro: s.intro.clone().unwrap_or_default(),
             trigger: trigger.into(),
             min_logins,
+            max_logins,
             context_name,
             context_tags,
             fields: s.fields.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", "),
-            condition: s.when.as_ref().and_then(|c| serde_json::to_string(c).ok()).unwrap_or_default(),
+            condition_join: condition_rows(s.when.as_ref()).map(|(join, _)| join.to_string()).unwrap_or_else(|| "all".into()),
+            rules: condition_rows(s.when.as_ref()).map(|(_, rules)| rules).unwrap_or_default(),
+            // Only what the rules cannot show is shown as JSON.
+            condition: match condition_rows(s.when.as_ref()) {
+                Some(_) => String::new(),
+                None => s.when.as_ref().and_then(|c| serde_json::to_string(c).ok()).unwrap_or_default(),
+            },
             skippable: s.skippable.then(|| "on".into()),
             cooldown_days: s.cooldown.days.map(|d| d.to_string()).unwrap_or_default(),
             cooldown_logins: s.cooldown.logins.map(|d| d.to_string()).unwrap_or_default(),
@@ -254,7 +387,10 @@ impl StageForm {
         let key = StageKey::parse(self.key.trim()).map_err(|e| errors.insert("key".into(), e.to_string())).ok();
         let trigger = match self.trigger.trim() {
             "signup" => Some(Trigger::Signup),
-            "login" => Some(Trigger::Login { min_logins: number(&self.min_logins, "min_logins", &mut errors).unwrap_or(1).max(1) }),
+            "login" => Some(Trigger::Login {
+                min_logins: number(&self.min_logins, "min_logins", &mut errors).unwrap_or(1).max(1),
+                max_logins: number(&self.max_logins, "max_logins", &mut errors),
+            }),
             "context" => Some(Trigger::Context { name: self.context_name.trim().to_string(), tags: list(&self.context_tags) }),
             _ => {
                 errors.insert("trigger".into(), "choose when the stage is shown".into());
@@ -270,9 +406,18 @@ impl StageForm {
                 }
             }
         }
-        let when = match text(&self.condition) {
-            None => None,
-            Some(json) => serde_json::from_str(&json).map_err(|e| errors.insert("condition".into(), format!("not a condition: {e}"))).ok(),
+        let when = match rules_condition(&self.condition_join, &self.rules) {
+            Err(problem) => {
+                errors.insert("rules".into(), problem);
+                None
+            }
+            Ok(Some(condition)) => Some(condition),
+            Ok(None) => match text(&self.condition) {
+                None => None,
+                Some(json) => {
+                    serde_json::from_str(&json).map_err(|e| errors.insert("condition".into(), format!("not a condition: {e}"))).ok()
+                }
+            },
         };
         let cooldown = Cooldown {
             days: number(&self.cooldown_days, "cooldown_days", &mut errors),
@@ -482,6 +627,36 @@ mod tests {
         };
         let field = choices.to_field().unwrap();
         assert_eq!(field.validation.options[1].label, "m");
+    }
+
+    #[test]
+    fn conditions_round_trip_through_the_rule_editor_and_nested_ones_stay_json() {
+        let rules = |json: serde_json::Value| -> Condition { serde_json::from_value(json).unwrap() };
+        let shown_as_rules = [
+            rules(serde_json::json!({"op": "missing", "target": "user_metadata.company"})),
+            rules(serde_json::json!({"op": "any", "conditions": [
+                {"op": "equals", "target": "user_metadata.seats", "value": 10},
+                {"op": "not", "condition": {"op": "in", "target": "user_metadata.plan", "values": ["free", "trial"]}}]})),
+        ];
+        for condition in shown_as_rules {
+            let mut stage = ProfilingConfig::defaults().stages[1].clone();
+            stage.when = Some(condition.clone());
+            let form = StageForm::from_stage(&stage);
+            assert!(form.condition.is_empty() && !form.rules.is_empty(), "{form:?}");
+            assert_eq!(form.to_stage().unwrap().when, Some(condition));
+        }
+        let nested = rules(serde_json::json!({"op": "all", "conditions": [
+            {"op": "exists", "target": "given_name"},
+            {"op": "any", "conditions": [{"op": "missing", "target": "locale"}, {"op": "equals", "target": "locale", "value": "fr"}]}]}));
+        let mut stage = ProfilingConfig::defaults().stages[1].clone();
+        stage.when = Some(nested.clone());
+        let form = StageForm::from_stage(&stage);
+        assert!(form.rules.is_empty() && !form.condition.is_empty(), "nested: JSON");
+        assert_eq!(form.to_stage().unwrap().when, Some(nested));
+        let wrong = [RuleForm { target: "user_metadata.plan".into(), test: "equals".into(), value: " ".into() }];
+        assert_eq!(rules_condition("all", &wrong), Err("rule 1: give a value to compare with".into()));
+        let blank = [RuleForm::default(), RuleForm::default()];
+        assert_eq!(rules_condition("any", &blank), Ok(None), "blank rows are no rule");
     }
 
     #[test]

@@ -68,7 +68,12 @@ fn stage_reason(reason: &NotAsked) -> Option<(String, String)> {
     Some(match reason {
         NotAsked::StageDisabled { stage } => (stage.to_string(), "stage is disabled".into()),
         NotAsked::StageNotForThisMoment { stage } => (stage.to_string(), "stage is not triggered at this moment".into()),
-        NotAsked::ConditionNotMet { stage } => (stage.to_string(), "the stage's condition is not met by this profile".into()),
+        NotAsked::ConditionNotMet { stage, failed } if failed.is_empty() => {
+            (stage.to_string(), "the stage's condition is not met by this profile".into())
+        }
+        NotAsked::ConditionNotMet { stage, failed } => {
+            (stage.to_string(), format!("the stage's condition is not met: {}", failed.join("; ")))
+        }
         NotAsked::StageInCooldown { stage, until, until_login } => {
             let mut parts = Vec::new();
             if let Some(at) = until {

@@ -2,7 +2,8 @@
 //! pagination, metadata edits with Auth0's rules, block/unblock, delete.
 //!
 //! Search matches a case-insensitive substring of the email, the name, or any text in
-//! `user_metadata`/`app_metadata`. On PostgreSQL that text is stored and trigram-indexed
+//! `user_metadata`/`app_metadata`, narrowed by field filters (`email:`, `name:`,
+//! `connection:`, `user_metadata.<key>:`; see [`super::user_query`]). On PostgreSQL that text is stored and trigram-indexed
 //! (migration `m20261124_000006`) and [`super::user_search`] keeps a search fast at a million
 //! users; SQLite scans. Pages are ordered newest first by `(created_at, id)` and continue from
 //! a cursor, never an offset.
@@ -92,9 +93,34 @@ pub struct UserPatch {
     pub app_metadata: Option<Map<String, Value>>,
     #[serde(default)]
     pub blocked: Option<bool>,
+    /// Root attributes, for a user whose primary account does not send them again at each
+    /// sign-in (refused otherwise, with the reason). An empty string clears one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// A web address (https://…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    /// The address; for a password account also the one it signs in with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// With `email`: the site vouches for the new address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
 }
 
 impl UserPatch {
+    /// Whether the patch changes root attributes (and so needs the re-sync check).
+    pub fn touches_root(&self) -> bool {
+        [&self.name, &self.given_name, &self.family_name, &self.nickname, &self.picture, &self.email].iter().any(|v| v.is_some())
+            || self.email_verified.is_some()
+    }
+
     /// The console's metadata editor: both objects as JSON documents (empty: `{}`), each
     /// replacing the stored one. Problems per document, for the form to show beside each.
     pub fn from_documents(user_metadata: &str, app_metadata: &str) -> Result<Self, BTreeMap<String, String>> {
@@ -113,7 +139,7 @@ impl UserPatch {
         let patch = UserPatch {
             user_metadata: parse("user_metadata", user_metadata),
             app_metadata: parse("app_metadata", app_metadata),
-            blocked: None,
+            ..Default::default()
         };
         if problems.is_empty() {
             Ok(patch)
@@ -146,6 +172,16 @@ pub enum DirectoryError {
     /// person.
     #[error("Type {expected} to confirm.")]
     NotConfirmed { expected: String },
+    #[error("{0}")]
+    InvalidQuery(#[from] super::user_query::QueryProblem),
+    /// The primary account's connection writes the root attributes at each sign-in: an edit
+    /// here would be overwritten at the next one.
+    #[error("This user's name, email and picture come from {0} at each sign-in (their primary account), so a change here would be overwritten. Change them there, or set that connection's sync_root_attributes to on_first_login.")]
+    Resynced(String),
+    #[error("{input}: {problem}")]
+    InvalidAttribute { input: &'static str, problem: String },
+    #[error("Another account already signs in with this email.")]
+    EmailTaken,
 }
 
 #[cfg(feature = "ssr")]
@@ -172,6 +208,12 @@ impl From<DirectoryError> for crate::error::AppError {
             DirectoryError::NotConfirmed { .. } => {
                 AppError::Invalid(std::collections::BTreeMap::from([("confirm".to_string(), err.to_string())]))
             }
+            DirectoryError::InvalidQuery(problem) => AppError::BadRequest(problem.to_string()),
+            DirectoryError::Resynced(_) => AppError::BadRequest(err.to_string()),
+            DirectoryError::InvalidAttribute { input, problem } => {
+                AppError::Invalid(std::collections::BTreeMap::from([(input.to_string(), problem)]))
+            }
+            DirectoryError::EmailTaken => AppError::Conflict(err.to_string()),
             DirectoryError::Db(e) => crate::error::ssr::internal("user directory", e),
         }
     }
@@ -186,11 +228,12 @@ pub mod ssr {
     };
     use serde_json::{json, Map, Value};
 
+    use super::super::user_query::{Filter, UserQuery};
     use super::*;
     use crate::activity::{ssr::Event as ActivityEvent, EventKind};
-    use crate::profile::store::{self, ProfileWrite, StoreError};
+    use crate::profile::store::{self, ProfileWrite, StoreError, TextAttribute};
     use crate::{
-        entities::{user_sessions, users},
+        entities::{identities, user_sessions, users},
         profile::{merge_metadata, validate_metadata, view::ssr::load_user_profile, MetadataLimits, UserProfile},
     };
 
@@ -225,20 +268,59 @@ pub mod ssr {
         }
     }
 
-    /// One page of users matching `query` (all when blank), newest first. On PostgreSQL a
-    /// non-blank query takes [`super::super::user_search::search`]'s plan; the rest (SQLite,
-    /// and the blank list everywhere) is one ordered, filtered walk of `(created_at, id)`.
+    /// The condition for one field filter, on either database.
+    fn filter_condition(filter: &Filter, backend: DatabaseBackend) -> SimpleExpr {
+        use sea_orm::sea_query::{Func, LikeExpr};
+        let like = |expr: SimpleExpr, value: &str| Expr::expr(expr).like(LikeExpr::new(contains_pattern(value)).escape('\\'));
+        let lowered = |col: users::Column| SimpleExpr::from(Func::lower(Func::coalesce([Expr::col(col).into(), Expr::val("").into()])));
+        match filter {
+            Filter::Email(v) => like(lowered(users::Column::Email), v),
+            Filter::Name(v) => like(lowered(users::Column::Name), v),
+            Filter::Connection(name) => Expr::exists(
+                sea_orm::sea_query::Query::select()
+                    .expr(Expr::val(1))
+                    .from(identities::Entity)
+                    .and_where(Expr::col((identities::Entity, identities::Column::UserId)).equals((users::Entity, users::Column::Id)))
+                    .and_where(Expr::col((identities::Entity, identities::Column::Connection)).eq(name.as_str()))
+                    .to_owned(),
+            ),
+            // The key is a field key (a-z, 0-9, _), checked by the parser; the value is bound.
+            // A list's items, a number or a boolean match by their JSON text.
+            Filter::UserMetadata { key, value } => {
+                let text = match backend {
+                    DatabaseBackend::Postgres => {
+                        Expr::cust_with_values("lower(coalesce(user_metadata -> $1, 'null')::text)", [key.as_str()])
+                    }
+                    _ => Expr::cust_with_values("lower(coalesce(json_extract(user_metadata, '$.' || ?), ''))", [key.as_str()]),
+                };
+                like(text, value)
+            }
+        }
+    }
+
+    /// One page of users matching `query` (all when blank), newest first. On PostgreSQL free
+    /// text alone takes [`super::super::user_search::search`]'s plan; the rest (SQLite, field
+    /// filters, and the blank list everywhere) is one ordered, filtered walk of
+    /// `(created_at, id)`.
     #[tracing::instrument(skip(db))]
     pub async fn search(db: &DatabaseConnection, query: &str, from: Option<&Cursor>, per_page: u64) -> Result<UserPage, DirectoryError> {
         let per_page = per_page.clamp(1, MAX_PAGE);
-        let query = query.trim();
-        let mut rows = if !query.is_empty() && db.get_database_backend() == DatabaseBackend::Postgres {
-            super::super::user_search::search(db, query, from, per_page + 1).await?
+        let UserQuery { text, filters } = UserQuery::parse(query)?;
+        let backend = db.get_database_backend();
+        let mut rows = if !text.is_empty() && filters.is_empty() && backend == DatabaseBackend::Postgres {
+            super::super::user_search::search(db, &text, from, per_page + 1).await?
         } else {
             let mut select = users::Entity::find();
-            if !query.is_empty() {
-                let pattern = contains_pattern(query);
-                select = select.filter(Expr::expr(search_text()).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')));
+            if !text.is_empty() {
+                let pattern = contains_pattern(&text);
+                let searched = match backend {
+                    DatabaseBackend::Postgres => Expr::cust("search_text"),
+                    _ => search_text(),
+                };
+                select = select.filter(Expr::expr(searched).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')));
+            }
+            for filter in &filters {
+                select = select.filter(filter_condition(filter, backend));
             }
             if let Some(c) = from {
                 select = select.filter(past(c, true));
@@ -252,6 +334,23 @@ pub mod ssr {
             None
         };
         Ok(UserPage { users: rows.into_iter().map(summary).collect(), next })
+    }
+
+    /// The connection that writes `user_id`'s root attributes at each sign-in (their primary
+    /// account's, when its policy is `on_each_login`), if any: root attributes set by the site
+    /// would not last there.
+    pub async fn resyncing_connection(
+        db: &DatabaseConnection,
+        connections: &dyn crate::identity::ConnectionDirectory,
+        user_id: &str,
+    ) -> Result<Option<String>, DirectoryError> {
+        let user = store::load(db, user_id).await?.ok_or(DirectoryError::NotFound)?;
+        let linked = identities::Entity::find().filter(identities::Column::UserId.eq(user_id)).all(db).await?;
+        let ids: Vec<i64> = linked.iter().map(|i| i.id).collect();
+        let primary = crate::profile::primary_of(user.primary_identity_id, &ids).and_then(|id| linked.iter().find(|i| i.id == id));
+        Ok(primary
+            .filter(|i| connections.sync_policy(&i.connection) == Some(crate::identity::SyncPolicy::OnEachLogin))
+            .map(|i| i.connection.clone()))
     }
 
     /// Applies `patch` to `user_id` and returns the profile after it. `actor`: who, for the
@@ -293,7 +392,59 @@ pub mod ssr {
             if let Some(blocked) = patch.blocked {
                 write.set_blocked(blocked);
             }
+            for (attr, value) in [
+                (TextAttribute::GivenName, &patch.given_name),
+                (TextAttribute::FamilyName, &patch.family_name),
+                (TextAttribute::Name, &patch.name),
+                (TextAttribute::Nickname, &patch.nickname),
+                (TextAttribute::Picture, &patch.picture),
+            ] {
+                if let Some(v) = value {
+                    let v = v.trim();
+                    if attr == TextAttribute::Picture && !v.is_empty() && !(v.starts_with("https://") || v.starts_with("http://")) {
+                        return Err(DirectoryError::InvalidAttribute { input: "picture", problem: "a web address (https://…)".into() });
+                    }
+                    if v.chars().count() > 256 {
+                        return Err(DirectoryError::InvalidAttribute {
+                            input: attr.attribute().as_str(),
+                            problem: "at most 256 characters".into(),
+                        });
+                    }
+                    write.set_text(attr, Some(v.to_string()).filter(|v| !v.is_empty()), &source);
+                }
+            }
+            let new_email = match &patch.email {
+                Some(e) => Some(
+                    crate::profile::Email::parse(e)
+                        .map_err(|e| DirectoryError::InvalidAttribute { input: "email", problem: e.to_string() })?,
+                ),
+                None => None,
+            };
+            if let Some(email) = &new_email {
+                let vouched = patch.email_verified == Some(true);
+                let evidence = vouched.then(|| crate::profile::EmailEvidence::new(&email.normalized(), source.clone(), Utc::now()));
+                write.set_email(email.as_str().to_string(), &source, evidence);
+            } else if patch.email_verified == Some(true) {
+                if let Some(current) = user.email_normalized.as_deref() {
+                    write.email_evidence(Some(crate::profile::EmailEvidence::new(current, source.clone(), Utc::now())));
+                }
+            }
             let txn = crate::db::begin_write(db).await?;
+            // A password account signs in with its address: the sign-in key follows it.
+            if let Some(email) = &new_email {
+                let moved = crate::entities::password_credentials::Entity::update_many()
+                    .col_expr(crate::entities::password_credentials::Column::EmailNormalized, Expr::value(email.normalized()))
+                    .filter(crate::entities::password_credentials::Column::UserId.eq(user_id))
+                    .exec(&txn)
+                    .await;
+                if let Err(e) = moved {
+                    let _ = txn.rollback().await;
+                    return Err(match e.sql_err() {
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => DirectoryError::EmailTaken,
+                        _ => DirectoryError::Db(e),
+                    });
+                }
+            }
             match write.commit(&txn).await {
                 Err(StoreError::Conflict) => {
                     txn.rollback().await?;

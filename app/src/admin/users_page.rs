@@ -79,6 +79,109 @@ pub async fn save_user_metadata(id: String, user_metadata: String, app_metadata:
     Ok(())
 }
 
+/// Creates an email-and-password user: with a password, or (none given) an emailed invitation
+/// to choose one. Goes to the new user's page.
+#[server(endpoint = "admin/users/create")]
+pub async fn create_user(
+    email: String,
+    name: Option<String>,
+    password: Option<String>,
+    email_verified: Option<String>,
+) -> Result<(), AppError> {
+    let (state, me) = super::access::ssr::require_admin().await?;
+    let new = super::new_user::NewUser {
+        email,
+        name: name.filter(|n| !n.trim().is_empty()),
+        password: password.filter(|p| !p.is_empty()),
+        email_verified: email_verified.is_some(),
+        ..Default::default()
+    };
+    let (profile, _) = super::new_user::ssr::create(&state.db, &state.site, &new, ("admin", Some(&me.user_id))).await?;
+    leptos_axum::redirect(&format!("/admin/users/{}?created=1", crate::auth::return_to::percent_encode(&profile.user_id)));
+    Ok(())
+}
+
+/// The "Name, email and picture" form as posted (`form[name]=…`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttributesForm {
+    pub name: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub nickname: String,
+    pub picture: String,
+    pub email: String,
+    pub email_verified: Option<String>,
+}
+
+/// Saves a user's root attributes (refused, with why, when their primary account re-sends
+/// them at each sign-in). A blank input clears that attribute; the email is required.
+#[server(endpoint = "admin/users/attributes")]
+pub async fn save_user_attributes(id: String, form: AttributesForm) -> Result<(), AppError> {
+    let AttributesForm { name, given_name, family_name, nickname, picture, email, email_verified } = form;
+    let (state, me) = super::access::ssr::require_admin().await?;
+    if let Some(connection) = super::users::ssr::resyncing_connection(&state.db, state.connections.as_ref(), &id).await? {
+        return Err(super::users::DirectoryError::Resynced(connection).into());
+    }
+    let current = crate::profile::view::ssr::load_user_profile(&state.db, &id)
+        .await
+        .map_err(|e| crate::error::ssr::internal("loading a user", e))?
+        .ok_or(AppError::NotFound)?;
+    // Only what changed: an unchanged email keeps its verification.
+    let changed = |now: &Option<String>, typed: String| (now.as_deref().unwrap_or("") != typed.trim()).then_some(typed);
+    let email = changed(&current.email, email).filter(|e| !e.trim().is_empty());
+    let patch = super::users::UserPatch {
+        name: changed(&current.name, name),
+        given_name: changed(&current.given_name, given_name),
+        family_name: changed(&current.family_name, family_name),
+        nickname: changed(&current.nickname, nickname),
+        picture: changed(&current.picture, picture),
+        email_verified: (email_verified.is_some() && (email.is_some() || !current.email_verified)).then_some(true),
+        email,
+        ..Default::default()
+    };
+    if patch.touches_root() {
+        super::users::ssr::update(&state.db, &id, &patch, super::users::MetadataMode::Merge, ("admin", Some(&me.user_id))).await?;
+    }
+    Ok(())
+}
+
+/// Links the account of user `other` into user `id` (its identities move here; it is removed).
+#[server(endpoint = "admin/users/link")]
+pub async fn link_user_account(id: String, other: String) -> Result<(), AppError> {
+    let (state, me) = super::access::ssr::require_admin().await?;
+    let other = other.trim().to_string();
+    if crate::profile::store::load(&state.db, &other).await.map_err(|e| crate::error::ssr::internal("loading a user", e))?.is_none() {
+        return Err(AppError::Invalid(std::collections::BTreeMap::from([(
+            "other".to_string(),
+            "There is no user with this id.".to_string(),
+        )])));
+    }
+    crate::identity::ssr::link_accounts(&state.db, &id, &other, None).await?;
+    crate::audit::record(&state.db, "admin", Some(&me.user_id), "users.linked", Some(&id), serde_json::json!({}))
+        .await
+        .map_err(|e| crate::error::ssr::internal("recording a link", e))?;
+    Ok(())
+}
+
+/// Unlinks one identity from a user (never the last).
+#[server(endpoint = "admin/users/unlink")]
+pub async fn unlink_user_identity(id: String, connection: String, subject: String) -> Result<(), AppError> {
+    let (state, me) = super::access::ssr::require_admin().await?;
+    crate::identity::ssr::unlink_identity(&state.db, &id, &connection, &subject).await?;
+    crate::audit::record(
+        &state.db,
+        "admin",
+        Some(&me.user_id),
+        "users.unlinked",
+        Some(&id),
+        serde_json::json!({ "connection": connection }),
+    )
+    .await
+    .map_err(|e| crate::error::ssr::internal("recording an unlink", e))?;
+    Ok(())
+}
+
 /// Blocks (ending their sessions) or unblocks a user.
 #[server(endpoint = "admin/users/block")]
 pub async fn set_user_blocked(id: String, blocked: bool) -> Result<(), AppError> {
@@ -109,7 +212,52 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <AdminFrame title="Users">
             <UserList />
+            <CreateUserForm />
         </AdminFrame>
+    }
+}
+
+/// "Create a user": email, optional name, and a password — or none, to email an invitation.
+#[component]
+fn CreateUserForm() -> impl IntoView {
+    let create = ServerAction::<CreateUser>::new();
+    let problem = move |key: &'static str| {
+        move || match create.value().get() {
+            Some(Err(AppError::Invalid(map))) => map.get(key).cloned(),
+            _ => None,
+        }
+    };
+    let general = move || match create.value().get() {
+        Some(Err(AppError::Invalid(map))) => {
+            map.iter().find(|(k, _)| !matches!(k.as_str(), "email" | "password")).map(|(k, v)| format!("{k}: {v}"))
+        }
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    view! {
+        <section class="card" aria-labelledby="create-user-heading">
+            <h2 id="create-user-heading">"Create a user"</h2>
+            <ActionForm action=create attr:class="stack" attr:novalidate=true>
+                <div class="field">
+                    <label for="new-email">"Email"</label>
+                    <input id="new-email" name="email" type="email" required=true autocomplete="off" aria-describedby="new-email-error" />
+                    <p id="new-email-error" class="error field-error" role="alert">{problem("email")}</p>
+                </div>
+                <div class="field">
+                    <label for="new-name">"Name (optional)"</label>
+                    <input id="new-name" name="name" autocomplete="off" />
+                </div>
+                <div class="field">
+                    <label for="new-password">"Password (optional)"</label>
+                    <input id="new-password" name="password" type="password" autocomplete="new-password" aria-describedby="new-password-help new-password-error" />
+                    <p id="new-password-help" class="help">"Leave it empty to email an invitation: its link lets them choose their own password (valid 7 days)."</p>
+                    <p id="new-password-error" class="error field-error" role="alert">{problem("password")}</p>
+                </div>
+                <label class="check"><input type="checkbox" name="email_verified" value="on" />" The site vouches for this email address"</label>
+                <p class="error" role="alert">{general}</p>
+                <div class="actions"><button type="submit" disabled=move || create.pending().get()>"Create user"</button></div>
+            </ActionForm>
+        </section>
     }
 }
 
@@ -122,8 +270,12 @@ fn UserList() -> impl IntoView {
     view! {
         <Form method="GET" action="" attr:class="search" attr:role="search">
             <label for="user-search">"Search by email, name or metadata"</label>
-            <input id="user-search" type="search" name="q" value=q />
+            <input id="user-search" type="search" name="q" value=q aria-describedby="user-search-help" />
             <button type="submit">"Search"</button>
+            <p id="user-search-help" class="help">
+                "Narrow it with " <code>"email:"</code> ", " <code>"name:"</code> ", " <code>"connection:"</code> " or "
+                <code>"user_metadata.company:"</code> " — e.g. " <code>"connection:google user_metadata.company:\"Acme Ltd\""</code>
+            </p>
         </Form>
         <Suspense fallback=|| view! { <p>"Searching…"</p> }>
             {move || page.get().map(|r| match r {
@@ -170,8 +322,23 @@ fn UserDetail() -> impl IntoView {
     let save = ServerAction::<SaveUserMetadata>::new();
     let block = ServerAction::<SetUserBlocked>::new();
     let delete = ServerAction::<DeleteUser>::new();
+    let attributes = ServerAction::<SaveUserAttributes>::new();
+    let link = ServerAction::<LinkUserAccount>::new();
+    let unlink = ServerAction::<UnlinkUserIdentity>::new();
+    let changes =
+        move || (save.version().get(), block.version().get(), attributes.version().get(), link.version().get(), unlink.version().get());
     // Blocking, so an unknown id answers 404 (the status is set before the response starts).
-    let user = Resource::new_blocking(move || (id(), save.version().get(), block.version().get()), |(id, ..)| admin_user(id));
+    let user = Resource::new_blocking(move || (id(), changes()), |(id, ..)| admin_user(id));
+    let attributes_error = move || match attributes.value().get() {
+        Some(Err(AppError::Invalid(map))) => Some(map.into_iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(" ")),
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    let link_error = move || match link.value().get().or_else(|| unlink.value().get()) {
+        Some(Err(AppError::Invalid(map))) => map.values().next().cloned(),
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
     let query = use_query_map();
     let activity_kind = move || query.read().get("activity_kind").unwrap_or_default();
     let activity_outcome = move || query.read().get("activity_outcome").unwrap_or_default();
@@ -196,6 +363,11 @@ fn UserDetail() -> impl IntoView {
                 Ok(view) => {
                     let p = view.profile.clone();
                     let (uid_meta, uid_block, uid_delete) = (p.user_id.clone(), p.user_id.clone(), p.user_id.clone());
+                    let (uid_attributes, uid_link) = (p.user_id.clone(), p.user_id.clone());
+                    let identity_rows: Vec<(String, String, String, String)> =
+                        p.identities.iter().map(|i| (i.connection.clone(), i.provider.clone(), i.user_id.clone(), p.user_id.clone())).collect();
+                    let (name, given_name, family_name, nickname, picture, email, email_verified) =
+                        (p.name.clone(), p.given_name.clone(), p.family_name.clone(), p.nickname.clone(), p.picture.clone(), p.email.clone(), p.email_verified);
                     let confirm_word = p.email.clone().unwrap_or_else(|| p.user_id.clone());
                     let user_metadata = serde_json::to_string_pretty(&p.user_metadata).unwrap_or_default();
                     let app_metadata = serde_json::to_string_pretty(&p.app_metadata).unwrap_or_default();
@@ -223,13 +395,56 @@ fn UserDetail() -> impl IntoView {
                                 </tbody>
                             </table>
                         </section>
+                        <section class="card" aria-labelledby="attributes-heading">
+                            <h2 id="attributes-heading">"Name, email and picture"</h2>
+                            <ActionForm action=attributes attr:class="stack" attr:aria-label="Name, email and picture">
+                                <input type="hidden" name="id" value=uid_attributes />
+                                {[("name", "Name", name), ("given_name", "Given name", given_name), ("family_name", "Family name", family_name),
+                                  ("nickname", "Nickname", nickname), ("picture", "Picture (web address)", picture), ("email", "Email", email)]
+                                    .into_iter().map(|(name, label, value)| {
+                                        let id = format!("attr-{name}");
+                                        view! {
+                                            <div class="field">
+                                                <label for=id.clone()>{label}</label>
+                                                <input id=id name=format!("form[{name}]") value=value.unwrap_or_default() aria-describedby="attributes-error" />
+                                            </div>
+                                        }
+                                    }).collect_view()}
+                                <label class="check"><input type="checkbox" name="form[email_verified]" value="on" checked=email_verified />" The site vouches for this email address"</label>
+                                <p id="attributes-error" class="error" role="alert">{attributes_error}</p>
+                                <div class="actions"><button type="submit">"Save name, email and picture"</button></div>
+                                {move || matches!(attributes.value().get(), Some(Ok(()))).then(|| view! { <p role="status">"Saved."</p> })}
+                            </ActionForm>
+                        </section>
                         <section class="card" aria-labelledby="identities-heading">
                             <h2 id="identities-heading">"Identities"</h2>
-                            <ul>
-                                {p.identities.iter().map(|i| view! {
-                                    <li><strong>{i.connection.clone()}</strong> " (" {i.provider.clone()} ") " <code>{i.user_id.clone()}</code></li>
+                            <p id="link-error" class="error" role="alert">{link_error}</p>
+                            <ul class="identity-list">
+                                {identity_rows.into_iter().map(|(connection, provider, subject, uid)| {
+                                    let label = format!("Unlink {connection} {subject}");
+                                    let (shown_connection, attr_connection, shown_subject) = (connection.clone(), connection.clone(), subject.clone());
+                                    view! {
+                                        <li data-connection=attr_connection>
+                                            <strong>{shown_connection}</strong> " (" {provider} ") " <code>{shown_subject}</code> " "
+                                            <ActionForm action=unlink attr:class="inline">
+                                                <input type="hidden" name="id" value=uid />
+                                                <input type="hidden" name="connection" value=connection />
+                                                <input type="hidden" name="subject" value=subject />
+                                                <button type="submit" class="link-button" aria-label=label aria-describedby="link-error">"Unlink"</button>
+                                            </ActionForm>
+                                        </li>
+                                    }
                                 }).collect_view()}
                             </ul>
+                            <ActionForm action=link attr:class="stack" attr:aria-label="Link another account">
+                                <input type="hidden" name="id" value=uid_link />
+                                <div class="field">
+                                    <label for="link-other">"Link the account of user (id)"</label>
+                                    <input id="link-other" name="other" autocomplete="off" aria-describedby="link-other-help link-error" />
+                                    <p id="link-other-help" class="help">"Its identities (and password) move to this user, and that user is removed — as Auth0 links accounts."</p>
+                                </div>
+                                <div class="actions"><button type="submit" class="secondary">"Link account"</button></div>
+                            </ActionForm>
                         </section>
                         <section class="card" aria-labelledby="metadata-heading">
                             <h2 id="metadata-heading">"Metadata"</h2>

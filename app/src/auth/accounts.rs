@@ -116,14 +116,38 @@ pub async fn sign_in_with_password(db: &DatabaseConnection, email: &str, passwor
         hashing::verify_against_dummy(password).await?;
         return Err(AccountError::InvalidCredentials);
     };
-    if !hashing::verify_password(password, credential.password_hash.clone()).await? {
+    if !hashing::verify_password(password.clone(), credential.password_hash.clone()).await? {
         return Err(AccountError::InvalidCredentials);
+    }
+    if crate::auth::imported_hash::needs_rehash(&credential.password_hash) {
+        rehash(db, &credential, password).await;
     }
     let user = users::Entity::find_by_id(credential.user_id.clone()).one(db).await?.ok_or(AccountError::InvalidCredentials)?;
     if user.blocked {
         return Err(AccountError::Blocked);
     }
     Ok(user)
+}
+
+/// Replaces a hash imported from elsewhere by this app's own (argon2id) once its password is
+/// known to be right. Only if it is still the one verified (a password change meanwhile
+/// wins); a failure is logged and tried again at the next sign-in.
+async fn rehash(db: &DatabaseConnection, credential: &password_credentials::Model, password: String) {
+    let result = async {
+        let hash = hashing::hash_password(password).await.map_err(|e| DbErr::Custom(e.to_string()))?;
+        password_credentials::Entity::update_many()
+            .col_expr(password_credentials::Column::PasswordHash, sea_orm::sea_query::Expr::value(hash))
+            .col_expr(password_credentials::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+            .filter(password_credentials::Column::UserId.eq(credential.user_id.as_str()))
+            .filter(password_credentials::Column::PasswordHash.eq(credential.password_hash.as_str()))
+            .exec(db)
+            .await
+    }
+    .await;
+    match result {
+        Ok(_) => tracing::info!(user_id = %credential.user_id, "an imported password hash was replaced by argon2id"),
+        Err(e) => tracing::error!(user_id = %credential.user_id, error = %e, "replacing an imported password hash failed"),
+    }
 }
 
 /// The password of `user_id`, if the account has one (provider-only accounts do not): for

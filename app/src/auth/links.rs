@@ -22,6 +22,8 @@ pub enum Purpose {
     ResetPassword,
     /// Proves a new address before it replaces the old one.
     ChangeEmail,
+    /// Lets a person a site owner created an account for choose its first password.
+    Invite,
 }
 
 impl Purpose {
@@ -30,11 +32,12 @@ impl Purpose {
             Purpose::VerifyEmail => "verify_email",
             Purpose::ResetPassword => "reset_password",
             Purpose::ChangeEmail => "change_email",
+            Purpose::Invite => "invite",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Purpose::VerifyEmail, Purpose::ResetPassword, Purpose::ChangeEmail].into_iter().find(|p| p.as_str() == s)
+        [Purpose::VerifyEmail, Purpose::ResetPassword, Purpose::ChangeEmail, Purpose::Invite].into_iter().find(|p| p.as_str() == s)
     }
 
     /// How long a link works. A reset link opens the account, so it is short-lived; the
@@ -43,6 +46,9 @@ impl Purpose {
         match self {
             Purpose::ResetPassword => Duration::hours(1),
             Purpose::VerifyEmail | Purpose::ChangeEmail => Duration::hours(24),
+            // An invitation waits for someone who was not expecting it; it opens an account
+            // with no password yet, nothing more.
+            Purpose::Invite => Duration::days(7),
         }
     }
 
@@ -50,7 +56,7 @@ impl Purpose {
     pub fn path(self) -> &'static str {
         match self {
             Purpose::VerifyEmail => "/email/verify",
-            Purpose::ResetPassword => "/reset-password",
+            Purpose::ResetPassword | Purpose::Invite => "/reset-password",
             Purpose::ChangeEmail => "/email/confirm-change",
         }
     }

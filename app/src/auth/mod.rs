@@ -8,6 +8,8 @@ pub mod credentials;
 #[cfg(feature = "ssr")]
 pub mod devices;
 pub mod email_link_page;
+#[cfg(feature = "ssr")]
+pub mod imported_hash;
 pub mod links;
 pub mod login_page;
 pub mod password;

@@ -66,9 +66,17 @@ pub mod ssr {
     }
 
     /// Checks `password` against `stored`; a malformed stored hash counts as a mismatch. The
-    /// comparison inside argon2 is constant-time.
+    /// comparison inside argon2 is constant-time. A hash imported from elsewhere (bcrypt,
+    /// pbkdf2, digests: `auth::imported_hash`) is checked by its own rules.
     pub async fn verify_password(password: String, stored: String) -> Result<bool, HashError> {
         tokio::task::spawn_blocking(move || {
+            // `!…`: an account with no password yet (an invitation not used): nothing matches.
+            if stored.starts_with('!') {
+                return Ok(false);
+            }
+            if !stored.starts_with("$argon2") {
+                return Ok(crate::auth::imported_hash::verify_imported(&password, &stored));
+            }
             let Ok(parsed) = PasswordHash::new(&stored) else {
                 tracing::error!("stored password hash is not a PHC string");
                 return Ok(false);

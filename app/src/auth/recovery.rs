@@ -61,7 +61,17 @@ pub async fn request_reset(db: &DatabaseConnection, site: &templates::Site, emai
 
 /// Whether `token` is a working reset link (the page shows its form only then).
 pub async fn check_reset(db: &DatabaseConnection, token: &str) -> Result<Result<(), LinkRefused>, AccountError> {
-    Ok(links::check(db, Purpose::ResetPassword, token, Utc::now()).await?.map(|_| ()))
+    let purpose = purpose_of(db, token).await?;
+    Ok(links::check(db, purpose, token, Utc::now()).await?.map(|_| ()))
+}
+
+/// A password link is a reset link, or an invitation (`admin::new_user`): both open the same
+/// page and set the password the same way.
+async fn purpose_of(db: &DatabaseConnection, token: &str) -> Result<Purpose, AccountError> {
+    Ok(match links::check(db, Purpose::Invite, token, Utc::now()).await? {
+        Err(LinkRefused::Invalid) => Purpose::ResetPassword,
+        _ => Purpose::Invite,
+    })
 }
 
 /// Sets `password` through the reset link `token`: the link is used, every session of the
@@ -75,12 +85,13 @@ pub async fn reset_password(
     client: Client,
 ) -> Result<String, AccountError> {
     let now = Utc::now();
-    let link = links::check(db, Purpose::ResetPassword, token, now).await??;
+    let purpose = purpose_of(db, token).await?;
+    let link = links::check(db, purpose, token, now).await??;
     // The policy first: a weak password leaves the link working for a second try.
     check_new_password(&password, &link.email)?;
     let hash = hashing::hash_password(password).await?;
     let txn = crate::db::begin_write(db).await?;
-    let link = links::redeem(&txn, Purpose::ResetPassword, token, now).await??;
+    let link = links::redeem(&txn, purpose, token, now).await??;
     let user = store::load(&txn, &link.user_id).await?.ok_or(LinkRefused::Invalid)?;
     if user.blocked {
         // The link is spent all the same: it must not work again if the account is unblocked.
@@ -101,6 +112,11 @@ pub async fn reset_password(
     if updated.rows_affected == 0 {
         // The password was removed since the link was sent (the account went provider-only).
         return Err(LinkRefused::Invalid.into());
+    }
+    if purpose == Purpose::Invite {
+        // The invitation reached this address and was used: the address is proven.
+        let evidence = crate::profile::EmailEvidence::new(&link.email, crate::profile::Source::Link, now);
+        store::ProfileWrite::new(&user, now).email_evidence(Some(evidence)).commit(&txn).await.map_err(AccountError::from)?;
     }
     // Whoever knew the old password is signed out everywhere, and loses any link they asked
     // for with it (a change of email waiting to be confirmed).

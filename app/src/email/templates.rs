@@ -116,6 +116,22 @@ pub fn password_reset(site: &Site, link: &str, valid_for: chrono::Duration) -> R
     )
 }
 
+/// An account a site owner made for someone: the link lets them choose their password.
+pub fn invitation(site: &Site, link: &str, valid_for: chrono::Duration) -> Rendered {
+    render(
+        site,
+        format!("You have an account at {}", site.name),
+        &[
+            Block::Para(format!("An account at {} was made for this address. Choose your password to start using it:", site.name)),
+            Block::Button { label: "Choose my password", url: link },
+            Block::Para(format!(
+                "The link works once, for {} days. If you did not expect this, ignore this message: nobody can sign in without the password you choose.",
+                valid_for.num_days()
+            )),
+        ],
+    )
+}
+
 /// Sent after a password was changed or reset: the owner learns of it even if it was not them.
 pub fn password_changed(site: &Site) -> Rendered {
     let forgot = site.url("/forgot-password");

@@ -10,6 +10,8 @@ pub struct Model {
     pub position: i32,
     pub trigger_kind: String,
     pub min_logins: Option<i32>,
+    /// The last login a login stage is asked at (null: every later one).
+    pub max_logins: Option<i32>,
     pub context_name: Option<String>,
     pub context_tags: Json,
     pub condition: Option<Json>,

@@ -39,6 +39,15 @@ pub struct ConnectionSummary {
     pub unavailable: Option<String>,
 }
 
+/// A connection as people know it: "Email and password" for local accounts, the configured
+/// display name ("Google") for a provider, the bare name when it is no longer configured.
+pub fn connection_label(name: &str, known: &[ConnectionSummary]) -> String {
+    if name == PASSWORD_CONNECTION {
+        return "Email and password".into();
+    }
+    known.iter().find(|c| c.name == name).map(|c| c.display_name.clone()).unwrap_or_else(|| name.to_string())
+}
+
 /// Lists the configured connections; implemented by the server's provider registry.
 pub trait ConnectionDirectory: Send + Sync {
     fn summaries(&self) -> Vec<ConnectionSummary>;
@@ -52,5 +61,19 @@ pub trait ConnectionDirectory: Send + Sync {
     /// The connection's "sync root attributes" policy (`None`: unknown or local accounts).
     fn sync_policy(&self, _connection: &str) -> Option<SyncPolicy> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_read_as_people_know_them() {
+        let known =
+            [ConnectionSummary { name: "google".into(), display_name: "Google".into(), kind: ProviderKind::Oidc, unavailable: None }];
+        assert_eq!(connection_label(PASSWORD_CONNECTION, &known), "Email and password");
+        assert_eq!(connection_label("google", &known), "Google");
+        assert_eq!(connection_label("retired", &known), "retired");
     }
 }

@@ -39,6 +39,12 @@ pub enum IdentityError {
     LastIdentity,
     #[error("That linked account was not found on your profile.")]
     NoSuchIdentity,
+    #[error("A user cannot be linked to itself.")]
+    SameUser,
+    #[error("Both users sign in with a password; remove one password (unlink its Username-Password-Authentication identity) first.")]
+    TwoPasswords,
+    #[error("The account to link has no {0} identity.")]
+    WrongProvider(String),
     /// Someone else wrote the profile meanwhile, again and again; nothing was changed.
     #[error("Your profile changed meanwhile. Please try again.")]
     Conflict,
@@ -60,9 +66,12 @@ impl From<IdentityError> for crate::error::AppError {
     fn from(err: IdentityError) -> Self {
         use crate::error::AppError;
         match err {
-            IdentityError::LinkedElsewhere(_) | IdentityError::LastIdentity | IdentityError::NoSuchIdentity | IdentityError::Conflict => {
-                AppError::Conflict(err.to_string())
-            }
+            IdentityError::LinkedElsewhere(_)
+            | IdentityError::LastIdentity
+            | IdentityError::NoSuchIdentity
+            | IdentityError::Conflict
+            | IdentityError::TwoPasswords => AppError::Conflict(err.to_string()),
+            IdentityError::SameUser | IdentityError::WrongProvider(_) => AppError::BadRequest(err.to_string()),
             IdentityError::Blocked => AppError::Refused(err.to_string()),
             IdentityError::NoSuchUser => AppError::Unauthorized,
             IdentityError::Db(e) => crate::error::ssr::internal("identity store error", e),
@@ -302,6 +311,78 @@ pub async fn unlink_identity(db: &DatabaseConnection, user_id: &str, connection:
     rederive_email_verified(&txn, user_id).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Links the account `secondary` into `primary` (Auth0's `POST /users/{id}/identities`): every
+/// identity of `secondary` (and its password, if it has one) moves to `primary`, and the
+/// `secondary` profile is removed — its values are not merged, as in Auth0; the moved
+/// identities fill what `primary` lacks at their next sign-in, as any linked account does.
+/// `provider`: when given, `secondary` must have an identity of that provider (Auth0's check).
+/// Blocked users are not linked (as at self-service linking).
+#[tracing::instrument(skip(db))]
+pub async fn link_accounts(db: &DatabaseConnection, primary: &str, secondary: &str, provider: Option<&str>) -> Result<(), IdentityError> {
+    use crate::entities::password_credentials;
+    if primary == secondary {
+        return Err(IdentityError::SameUser);
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let (Some(keep), Some(merge)) = (store::load(&txn, primary).await?, store::load(&txn, secondary).await?) else {
+        return Err(IdentityError::NoSuchUser);
+    };
+    if keep.blocked || merge.blocked {
+        return Err(IdentityError::Blocked);
+    }
+    let moving = identities::Entity::find().filter(identities::Column::UserId.eq(secondary)).all(&txn).await?;
+    if let Some(p) = provider.filter(|p| !moving.iter().any(|i| i.provider == *p || i.connection == *p)) {
+        return Err(IdentityError::WrongProvider(p.to_string()));
+    }
+    let passwords = password_credentials::Entity::find()
+        .filter(password_credentials::Column::UserId.is_in([primary.to_string(), secondary.to_string()]))
+        .all(&txn)
+        .await?;
+    if passwords.len() > 1 {
+        return Err(IdentityError::TwoPasswords);
+    }
+    let now = Utc::now();
+    identities::Entity::update_many()
+        .col_expr(identities::Column::UserId, sea_orm::sea_query::Expr::value(primary))
+        .col_expr(identities::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(identities::Column::UserId.eq(secondary))
+        .exec(&txn)
+        .await?;
+    if passwords.iter().any(|p| p.user_id == secondary) {
+        // Re-keyed by a fresh row (the user id is the key): the sign-in email stays unique.
+        let old = passwords.into_iter().find(|p| p.user_id == secondary).ok_or(IdentityError::NoSuchIdentity)?;
+        password_credentials::Entity::delete_by_id(old.user_id.clone()).exec(&txn).await?;
+        password_credentials::ActiveModel {
+            user_id: Set(primary.to_string()),
+            email_normalized: Set(old.email_normalized),
+            password_hash: Set(old.password_hash),
+            created_at: Set(old.created_at),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    // Everything else of the linked-in account (sessions, history, consents) goes with it.
+    users::Entity::delete_by_id(secondary.to_string()).exec(&txn).await?;
+    rederive_email_verified(&txn, primary).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Removes identity (`provider`, `subject`) from `user_id` (the management API's unlink,
+/// named as Auth0 names it), by the same rules as self-service: never the last one.
+pub async fn unlink_by_provider(db: &DatabaseConnection, user_id: &str, provider: &str, subject: &str) -> Result<(), IdentityError> {
+    let identity = identities::Entity::find()
+        .filter(identities::Column::UserId.eq(user_id))
+        .filter(identities::Column::Subject.eq(subject))
+        .all(db)
+        .await?
+        .into_iter()
+        .find(|i| i.provider == provider || i.connection == provider)
+        .ok_or(IdentityError::NoSuchIdentity)?;
+    unlink_identity(db, user_id, &identity.connection, subject).await
 }
 
 /// Re-derives `user_id`'s `email_verified` from the evidence that remains (after an identity

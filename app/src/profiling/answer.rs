@@ -27,6 +27,10 @@ pub enum AnswerProblem {
     AboveMax(String),
     #[error("Choose one of the options.")]
     NotAnOption,
+    #[error("Choose at least {0}.")]
+    TooFewChoices(usize),
+    #[error("Choose at most {0}.")]
+    TooManyChoices(usize),
     #[error("Enter an email address like name@example.com.")]
     InvalidEmail,
     #[error("Enter a web address starting with https://")]
@@ -61,14 +65,28 @@ pub fn validate_answer(field: &Field, raw: &[String]) -> Result<Option<Value>, A
             };
         }
         FieldKind::Multiselect => {
-            let chosen: Vec<&str> = raw.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+            let mut chosen: Vec<&str> = Vec::new();
+            for c in raw.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                if !rules.options.iter().any(|o| o.value == c) {
+                    return Err(AnswerProblem::NotAnOption);
+                }
+                // A choice sent twice (a crafted form) counts once.
+                if !chosen.contains(&c) {
+                    chosen.push(c);
+                }
+            }
             if chosen.is_empty() {
                 return if rules.required { Err(AnswerProblem::Required) } else { Ok(None) };
             }
-            if chosen.iter().any(|c| !rules.options.iter().any(|o| o.value == *c)) {
-                return Err(AnswerProblem::NotAnOption);
+            if let Some(min) = rules.min_choices.filter(|m| chosen.len() < *m) {
+                return Err(AnswerProblem::TooFewChoices(min));
             }
-            return Ok(Some(Value::from(chosen)));
+            if let Some(max) = rules.max_choices.filter(|m| chosen.len() > *m) {
+                return Err(AnswerProblem::TooManyChoices(max));
+            }
+            // Stored in the order of the options, so the same choices are the same value.
+            let ordered: Vec<&str> = rules.options.iter().map(|o| o.value.as_str()).filter(|v| chosen.contains(v)).collect();
+            return Ok(Some(Value::from(ordered)));
         }
         _ => {}
     }
@@ -252,6 +270,17 @@ mod tests {
         assert_eq!(validate_answer(&m, &[]), Err(AnswerProblem::Required));
         assert_eq!(validate_answer(&m, &["a".into(), "b".into()]), Ok(Some(serde_json::json!(["a", "b"]))));
         assert_eq!(validate_answer(&m, &["a".into(), "z".into()]), Err(AnswerProblem::NotAnOption));
+    }
+
+    #[test]
+    fn multiselect_answers_are_lists_within_their_bounds_in_option_order() {
+        let options: Vec<Choice> = ["a", "b", "c"].iter().map(|v| Choice { value: v.to_string(), label: v.to_uppercase() }).collect();
+        let m = field(FieldKind::Multiselect, Validation { options, min_choices: Some(2), max_choices: Some(2), ..Default::default() });
+        let raw = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(validate_answer(&m, &raw(&[""])), Ok(None), "optional and nothing chosen");
+        assert_eq!(validate_answer(&m, &raw(&["", "a"])), Err(AnswerProblem::TooFewChoices(2)));
+        assert_eq!(validate_answer(&m, &raw(&["a", "b", "c"])), Err(AnswerProblem::TooManyChoices(2)));
+        assert_eq!(validate_answer(&m, &raw(&["c", "a", "c"])), Ok(Some(serde_json::json!(["a", "c"]))));
     }
 
     #[test]

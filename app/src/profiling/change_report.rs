@@ -62,7 +62,7 @@ fn moment_for(stage: &Stage, logins: u32) -> (Moment, u32) {
     let next = logins.saturating_add(1);
     match &stage.trigger {
         Trigger::Signup => (Moment::Signup, next),
-        Trigger::Login { min_logins } => (Moment::Login { number: next.max(*min_logins) }, next.max(*min_logins)),
+        Trigger::Login { min_logins, .. } => (Moment::Login { number: next.max(*min_logins) }, next.max(*min_logins)),
         Trigger::Context { name, tags } => (Moment::Context { name: name.clone(), tags: tags.clone() }, logins),
     }
 }
@@ -73,8 +73,14 @@ pub fn moment_words(stage: &Stage) -> String {
         // Existing people signed up already: their numbers say how the people you have
         // would fare, i.e. what new sign-ups of the same kind will see.
         Trigger::Signup => "at sign-up (counted as if each person signed up now)".into(),
-        Trigger::Login { min_logins } if *min_logins <= 1 => "at each person's next sign-in".into(),
-        Trigger::Login { min_logins } => format!("at each person's next sign-in, from their sign-in number {min_logins}"),
+        Trigger::Login { min_logins, max_logins: Some(max) } if max == min_logins => {
+            format!("at each person's sign-in number {min_logins} only (those past it are not asked)")
+        }
+        Trigger::Login { min_logins, max_logins: Some(max) } => {
+            format!("at each person's next sign-in, from their sign-in number {min_logins} to number {max}")
+        }
+        Trigger::Login { min_logins, .. } if *min_logins <= 1 => "at each person's next sign-in".into(),
+        Trigger::Login { min_logins, .. } => format!("at each person's next sign-in, from their sign-in number {min_logins}"),
         Trigger::Context { name, tags } if tags.is_empty() => format!("on their next visit to a page of context “{name}”"),
         Trigger::Context { name, tags } => format!("on their next visit to a page of context “{name}” tagged {}", tags.join(", ")),
     }

@@ -110,6 +110,17 @@ fn problems(config: &ProfilingConfig) -> Vec<ConfigProblem> {
                 problems.push(problem(format!("{at}.validation"), "min is greater than max"));
             }
         }
+        if (v.min_choices.is_some() || v.max_choices.is_some()) && field.kind != FieldKind::Multiselect {
+            problems.push(problem(format!("{at}.validation"), "only a multiselect takes min_choices and max_choices"));
+        }
+        if let (Some(min), Some(max)) = (v.min_choices, v.max_choices) {
+            if min > max {
+                problems.push(problem(format!("{at}.validation"), "min_choices is greater than max_choices"));
+            }
+        }
+        if v.min_choices.is_some_and(|m| m > v.options.len()) {
+            problems.push(problem(format!("{at}.validation.min_choices"), "more than there are options"));
+        }
         if field.kind.has_options() && v.options.is_empty() {
             problems.push(problem(format!("{at}.validation.options"), "this kind of field needs options"));
         }
@@ -173,13 +184,30 @@ fn problems(config: &ProfilingConfig) -> Vec<ConfigProblem> {
                 problems.push(problem(format!("{at}.external"), "an external form is asked at signup or a login, not in context"));
             }
         }
-        let min_logins = match stage.trigger {
-            super::stage::Trigger::Login { min_logins } => Some(min_logins),
-            _ => None,
+        if stage.intro.as_deref().is_some_and(|i| i.chars().count() > super::intro::MAX_INTRO_CHARS) {
+            problems.push(problem(format!("{at}.intro"), format!("at most {} characters", super::intro::MAX_INTRO_CHARS)));
+        }
+        if let Some(condition) = &stage.when {
+            if condition.depth() > super::stage::Condition::MAX_DEPTH {
+                let max = super::stage::Condition::MAX_DEPTH;
+                problems.push(problem(format!("{at}.when"), format!("combinations nest at most {max} deep")));
+            }
+        }
+        let (min_logins, max_logins) = match stage.trigger {
+            super::stage::Trigger::Login { min_logins, max_logins } => (Some(min_logins), max_logins),
+            _ => (None, None),
         };
-        for (what, count) in
-            [("trigger.min_logins", min_logins), ("cooldown.days", stage.cooldown.days), ("cooldown.logins", stage.cooldown.logins)]
-        {
+        if let (Some(min), Some(max)) = (min_logins, max_logins) {
+            if max < min {
+                problems.push(problem(format!("{at}.trigger.max_logins"), "the last login comes before the first"));
+            }
+        }
+        for (what, count) in [
+            ("trigger.min_logins", min_logins),
+            ("trigger.max_logins", max_logins),
+            ("cooldown.days", stage.cooldown.days),
+            ("cooldown.logins", stage.cooldown.logins),
+        ] {
             if count.is_some_and(|n| n > MAX_COUNT) {
                 problems.push(problem(format!("{at}.{what}"), format!("at most {MAX_COUNT}")));
             }

@@ -172,6 +172,9 @@ pub enum NotAsked {
     },
     ConditionNotMet {
         stage: StageKey,
+        /// The tests that failed, in words (`condition_failures`).
+        #[serde(default)]
+        failed: Vec<String>,
     },
     StageInCooldown {
         stage: StageKey,
@@ -271,7 +274,9 @@ pub fn decide(config: &ProfilingConfig, facts: &ProfileFacts, history: &[PastEve
         }
         if let Some(condition) = &stage.when {
             if !condition_holds(condition, facts) {
-                decision.not_asked.push(NotAsked::ConditionNotMet { stage: stage.key.clone() });
+                decision
+                    .not_asked
+                    .push(NotAsked::ConditionNotMet { stage: stage.key.clone(), failed: condition_failures(condition, facts) });
                 continue;
             }
         }
@@ -329,8 +334,8 @@ fn stage_applies(stage: &Stage, moment: &Moment) -> bool {
     match (&stage.trigger, moment) {
         (Trigger::Signup, Moment::Signup) => true,
         // The signup is login number one.
-        (Trigger::Login { min_logins }, Moment::Signup) => *min_logins <= 1,
-        (Trigger::Login { min_logins }, Moment::Login { number }) => number >= min_logins,
+        (trigger @ Trigger::Login { .. }, Moment::Signup) => trigger.covers_login(1),
+        (trigger @ Trigger::Login { .. }, Moment::Login { number }) => trigger.covers_login(*number),
         (Trigger::Context { name, tags }, Moment::Context { name: here, tags: here_tags }) => {
             name == here && (tags.is_empty() || tags.iter().any(|t| here_tags.contains(t)))
         }
@@ -399,12 +404,37 @@ fn unknown_fields(
     fields
 }
 
-fn condition_holds(condition: &Condition, facts: &ProfileFacts) -> bool {
+pub fn condition_holds(condition: &Condition, facts: &ProfileFacts) -> bool {
     match condition {
         Condition::Exists { target } => is_present(facts.value(target)),
         Condition::Missing { target } => !is_present(facts.value(target)),
         Condition::Equals { target, value } => facts.value(target) == Some(value),
         Condition::In { target, values } => facts.value(target).is_some_and(|v| values.contains(v)),
+        Condition::All { conditions } => conditions.iter().all(|c| condition_holds(c, facts)),
+        Condition::Any { conditions } => conditions.iter().any(|c| condition_holds(c, facts)),
+        Condition::Not { condition } => !condition_holds(condition, facts),
+    }
+}
+
+/// Why `condition` does not hold for this profile, in the site owner's words: the tests that
+/// failed, each with the value the profile has ("user_metadata.plan is “pro” — it is “free”").
+pub fn condition_failures(condition: &Condition, facts: &ProfileFacts) -> Vec<String> {
+    if condition_holds(condition, facts) {
+        return Vec::new();
+    }
+    let actual = |target: &super::Target| match facts.value(target) {
+        Some(v) if is_present(Some(v)) => format!("it is {v}"),
+        _ => "it is missing".to_string(),
+    };
+    match condition {
+        Condition::Exists { target } | Condition::Missing { target } | Condition::Equals { target, .. } | Condition::In { target, .. } => {
+            vec![format!("{} — {}", condition.describe(), actual(target))]
+        }
+        // Every failing part of an `all`; for an `any`, all of them failed.
+        Condition::All { conditions } | Condition::Any { conditions } => {
+            conditions.iter().flat_map(|c| condition_failures(c, facts)).collect()
+        }
+        Condition::Not { condition: inner } => vec![format!("{} — it does, and the stage asks for it not to", inner.describe())],
     }
 }
 

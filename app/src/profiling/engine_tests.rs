@@ -56,7 +56,7 @@ fn seed() -> ProfilingConfig {
         ],
         stages: vec![
             stage("name", Trigger::Signup, &["given_name", "family_name"]),
-            stage("work", Trigger::Login { min_logins: 2 }, &["job_title", "company"]),
+            stage("work", Trigger::from_login(2), &["job_title", "company"]),
             stage("subscription", Trigger::Context { name: "article".into(), tags: vec![] }, &["subscribed"]),
         ],
     }
@@ -123,9 +123,9 @@ fn a_consent_given_to_an_older_purpose_is_asked_again_even_though_it_has_a_value
 fn a_required_stage_comes_before_optional_ones_at_a_login() {
     let mut config = seed();
     // Both at every login; the work stage, unskippable, after the (skippable) name stage.
-    config.stages[0].trigger = Trigger::Login { min_logins: 1 };
+    config.stages[0].trigger = Trigger::from_login(1);
     config.stages[1].skippable = false;
-    config.stages[1].trigger = Trigger::Login { min_logins: 1 };
+    config.stages[1].trigger = Trigger::from_login(1);
     let d = decide(&config, &facts(2), &[], &Moment::Login { number: 2 }, now());
     assert_eq!(d.prompt.unwrap().stage.as_str(), "work", "walking away from the name stage cannot keep it from being asked");
     config.stages[1].skippable = true;
@@ -233,6 +233,52 @@ fn when_conditions_gate_stages() {
 }
 
 #[test]
+fn combined_conditions_gate_stages_and_say_which_test_failed() {
+    let mut config = seed();
+    let plan: crate::profiling::Target = "user_metadata.plan".parse().unwrap();
+    let company: crate::profiling::Target = "user_metadata.company".parse().unwrap();
+    // Asked to people on a paid plan who have not said their company, or to anyone in France.
+    config.stages[1].when = Some(Condition::Any {
+        conditions: vec![
+            Condition::All {
+                conditions: vec![
+                    Condition::Not {
+                        condition: Box::new(Condition::In { target: plan.clone(), values: vec![json!("free"), json!("trial")] }),
+                    },
+                    Condition::Exists { target: plan.clone() },
+                    Condition::Missing { target: company.clone() },
+                ],
+            },
+            Condition::Equals { target: "locale".parse().unwrap(), value: json!("fr") },
+        ],
+    });
+    let at = |f: &ProfileFacts| decide(&config, f, &[], &Moment::Login { number: 2 }, now());
+    let mut f = facts(2);
+    f.user_metadata.insert("plan".into(), json!("pro"));
+    assert!(at(&f).prompt.is_some(), "paid, company unknown");
+    f.user_metadata.insert("plan".into(), json!("free"));
+    let d = at(&f);
+    assert!(d.prompt.is_none(), "free plan");
+    let failed = d
+        .not_asked
+        .iter()
+        .find_map(|n| match n {
+            crate::profiling::engine::NotAsked::ConditionNotMet { failed, .. } => Some(failed.clone()),
+            _ => None,
+        })
+        .expect("the condition is the reason");
+    assert_eq!(
+        failed,
+        vec![
+            "user_metadata.plan is one of “free”, “trial” — it does, and the stage asks for it not to".to_string(),
+            "locale is “fr” — it is missing".to_string(),
+        ]
+    );
+    f.root.insert(crate::profile::RootAttribute::Locale, json!("fr"));
+    assert!(at(&f).prompt.is_some(), "any: in France");
+}
+
+#[test]
 fn disabled_stages_are_never_shown() {
     let mut config = seed();
     config.stages[0].enabled = false;
@@ -262,7 +308,7 @@ mod properties {
             prop::sample::subsequence(FIELD_KEYS.to_vec(), 1..4),
             prop_oneof![
                 Just(Trigger::Signup),
-                (1u32..4).prop_map(|n| Trigger::Login { min_logins: n }),
+                (1u32..4).prop_map(Trigger::from_login),
                 Just(Trigger::Context { name: "article".into(), tags: vec![] }),
             ],
             any::<bool>(),

@@ -165,6 +165,11 @@ pub struct Validation {
     #[cfg_attr(feature = "ssr", schema(minimum = -9007199254740991.0, maximum = 9007199254740991.0))]
     pub max: Option<f64>,
     pub options: Vec<Choice>,
+    /// A multiselect: the fewest and most choices an answer may have.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_choices: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_choices: Option<usize>,
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

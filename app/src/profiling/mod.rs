@@ -9,6 +9,8 @@ pub mod consent;
 pub mod edit;
 pub mod engine;
 pub mod field;
+pub mod form_answer;
+pub mod intro;
 pub mod prompt_ui;
 pub mod required;
 #[cfg(feature = "ssr")]
@@ -22,4 +24,5 @@ pub use answer::{validate_answer, AnswerProblem};
 pub use config::{ConfigProblem, ValidConfig};
 pub use engine::{decide, Decision, EventKind, Moment, PastEvent, ProfileFacts, ProfilingConfig, Prompt, VersionedConfig};
 pub use field::{Field, FieldKey, FieldKind, Target};
+pub use form_answer::FormAnswer;
 pub use stage::{Condition, Cooldown, ExternalForm, Stage, StageKey, Trigger};

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{Field, FieldKind, Prompt};
+use super::{Field, FieldKind, FormAnswer, Prompt};
 use crate::error::AppError;
 
 /// The login-time stage to show now, if any.
@@ -44,11 +44,11 @@ pub async fn answer_prompt(
     context: Option<String>,
     tags: Option<String>,
     return_to: Option<String>,
-    #[server(default)] answers: BTreeMap<String, String>,
+    #[server(default)] answers: BTreeMap<String, FormAnswer>,
 ) -> Result<(), AppError> {
     let (state, me) = ssr::context().await?;
     let moment = ssr::moment(&me, context, tags);
-    let answers = answers.into_iter().map(|(k, v)| (k, vec![v])).collect();
+    let answers = answers.into_iter().map(|(k, v)| (k, v.0)).collect();
     super::ssr::answer_stage(&state.db, &me.user_id, &stage, &moment, &answers).await.map_err(AppError::from)?;
     ssr::continue_to(return_to);
     Ok(())
@@ -131,7 +131,7 @@ fn StageForm(
     view! {
         <section class="card stage" aria-labelledby=labelled_by data-stage=stage.clone()>
             <h2 id=heading_id>{prompt.title.clone()}</h2>
-            {prompt.intro.clone().map(|i| view! { <p class="muted">{i}</p> })}
+            {prompt.intro.clone().map(|i| view! { <Intro markdown=i /> })}
             <ActionForm action=answer attr:class="stack" attr:novalidate=true>
                 {hidden}
                 {prompt.fields.into_iter().map(|f| view! { <FieldInput field=f errors=Signal::derive(field_errors) /> }).collect_view()}
@@ -150,6 +150,12 @@ fn StageForm(
     }
 }
 
+/// A stage's introduction: its safe Markdown subset as HTML (`super::intro`).
+#[component]
+fn Intro(markdown: String) -> impl IntoView {
+    view! { <div class="intro muted" inner_html=super::intro::render(&markdown)></div> }
+}
+
 /// A stage exactly as people see it, for the console's live preview: the same markup and
 /// inputs as the real form, inert (nothing can be typed or sent).
 #[component]
@@ -162,7 +168,7 @@ pub fn StagePreview(
     view! {
         <section class="card stage preview" aria-label="Preview" data-testid="stage-preview" inert=true>
             <h2>{title}</h2>
-            {intro.map(|i| view! { <p class="muted">{i}</p> })}
+            {intro.map(|i| view! { <Intro markdown=i /> })}
             <div class="stack">
                 {fields.into_iter().map(|f| view! { <FieldInput field=f errors=Signal::derive(BTreeMap::new) /> }).collect_view()}
                 <div class="actions"><button type="button" disabled=true>"Continue"</button></div>
@@ -173,15 +179,19 @@ pub fn StagePreview(
 }
 
 /// One field: label, input of the right kind, help and error tied to it for screen readers.
-/// `value`: the current answer, when editing one.
+/// `value`: the current answer as form values, when editing one (shown filled in / selected).
 #[component]
-pub(crate) fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>, #[prop(optional)] value: Option<String>) -> impl IntoView {
-    let current = value.unwrap_or_default();
+pub(crate) fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>, #[prop(optional)] value: Vec<String>) -> impl IntoView {
+    let current = value.first().cloned().unwrap_or_default();
+    let is_current = move |v: &str| value.iter().any(|c| c == v);
     let key = field.key.to_string();
     let id = format!("field-{key}");
     let help_id = format!("{id}-help");
     let error_id = format!("{id}-error");
     let name = format!("answers[{key}]");
+    // A list: a multiselect's choices, or a checkbox's tick after the blank that says "not
+    // ticked" (an unticked box posts nothing, and an edit must be able to untick it).
+    let list_name = format!("answers[{key}][]");
     // The same rules as the server, checked as the person leaves a field; the server's
     // verdict (after Continue) wins when there is one.
     let local_error = RwSignal::new(None::<String>);
@@ -214,20 +224,36 @@ pub(crate) fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>,
             </fieldset>
         }.into_any(),
         FieldKind::Checkbox => view! {
-            <label><input id=id.clone() type="checkbox" name=name.clone() value="yes" aria-describedby=described.clone() />" " {label.clone()}</label>
+            <input type="hidden" name=list_name.clone() value="" />
+            <label><input id=id.clone() type="checkbox" name=list_name.clone() value="yes" checked=current == "yes" aria-describedby=described.clone() />" " {label.clone()}</label>
         }.into_any(),
-        FieldKind::Dropdown | FieldKind::Multiselect => view! {
+        FieldKind::Dropdown => view! {
             <label for=id.clone()>{label.clone()}</label>
             <select id=id.clone() name=name.clone() required=required aria-describedby=described.clone() aria-invalid=invalid.clone() on:change=check.clone()>
                 <option value="">"Choose…"</option>
-                {field.validation.options.iter().map(|o| view! { <option value=o.value.clone() selected=o.value == current>{o.label.clone()}</option> }).collect_view()}
+                {field.validation.options.iter().map(|o| view! { <option value=o.value.clone() selected=is_current(&o.value)>{o.label.clone()}</option> }).collect_view()}
             </select>
         }.into_any(),
+        // Tick boxes rather than `<select multiple>`: choosing several needs no Ctrl-click
+        // and each choice is announced on its own. The blank first value sends "none chosen"
+        // (so an edit can clear the list).
+        FieldKind::Multiselect => {
+            let bounds = choice_bounds(field.validation.min_choices, field.validation.max_choices);
+            view! {
+                <fieldset aria-describedby=described.clone() aria-invalid=invalid.clone() data-kind="multiselect">
+                    <legend>{label.clone()} {bounds.map(|b| view! { <span class="muted">" (" {b} ")"</span> })}</legend>
+                    <input type="hidden" name=list_name.clone() value="" />
+                    {field.validation.options.iter().map(|o| view! {
+                        <label><input type="checkbox" name=list_name.clone() value=o.value.clone() checked=is_current(&o.value) />" " {o.label.clone()}</label>
+                    }).collect_view()}
+                </fieldset>
+            }.into_any()
+        }
         FieldKind::Radio => view! {
             <fieldset aria-describedby=described.clone() aria-invalid=invalid.clone()>
                 <legend>{label.clone()}</legend>
                 {field.validation.options.iter().map(|o| view! {
-                    <label><input type="radio" name=name.clone() value=o.value.clone() required=required />" " {o.label.clone()}</label>
+                    <label><input type="radio" name=name.clone() value=o.value.clone() required=required checked=is_current(&o.value) />" " {o.label.clone()}</label>
                 }).collect_view()}
             </fieldset>
         }.into_any(),
@@ -259,6 +285,17 @@ pub(crate) fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>,
             <p id=help_id class="help">{field.help.clone()}</p>
             <p id=error_id class="error field-error" role="alert">{error}</p>
         </div>
+    }
+}
+
+/// "choose 1 to 3", "choose at least 2", "choose up to 3".
+fn choice_bounds(min: Option<usize>, max: Option<usize>) -> Option<String> {
+    match (min, max) {
+        (Some(a), Some(b)) if a == b => Some(format!("choose {a}")),
+        (Some(a), Some(b)) => Some(format!("choose {a} to {b}")),
+        (Some(a), None) => Some(format!("choose at least {a}")),
+        (None, Some(b)) => Some(format!("choose up to {b}")),
+        (None, None) => None,
     }
 }
 
@@ -322,7 +359,7 @@ fn ExternalStage(
     view! {
         <section class="card stage" aria-labelledby=labelled_by data-stage=stage>
             <h2 id=heading_id>{prompt.title.clone()}</h2>
-            {prompt.intro.clone().map(|i| view! { <p class="muted">{i}</p> })}
+            {prompt.intro.clone().map(|i| view! { <Intro markdown=i /> })}
             {problem.map(|p| view! { <p class="error" role="alert" data-testid="form-problem">{p.to_string()}</p> })}
             <p class="error" role="alert">{skip_error}</p>
             <div class="actions">

@@ -85,7 +85,7 @@ mod tests {
     #[test]
     fn only_unskippable_login_time_stages_hold() {
         assert!(holds(&stage(Trigger::Signup, false)));
-        assert!(holds(&stage(Trigger::Login { min_logins: 3 }, false)));
+        assert!(holds(&stage(Trigger::from_login(3), false)));
         assert!(!holds(&stage(Trigger::Signup, true)));
         let in_context = Trigger::Context { name: "article".into(), tags: vec![] };
         assert!(!holds(&stage(in_context, false)), "an inline stage has no Skip button, and holds nobody");

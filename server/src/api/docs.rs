@@ -20,7 +20,8 @@ use super::{error, hooks, questions, users};
         description = "Users, fields, stages, the profiling configuration and post-login hooks. Authenticate with `Authorization: Bearer <token>`; create tokens in the console (API tokens) or with `askonce token create`. Errors are `{statusCode, error, message}`.",
     ),
     paths(
-        users::list, users::get, users::patch, users::delete, users::identities, users::consents, users::logs,
+        users::list, users::create, users::get, users::patch, users::delete, users::identities, users::link, users::unlink,
+        users::consents, users::logs,
         questions::list_fields, questions::get_field, questions::create_field, questions::put_field, questions::delete_field,
         questions::list_stages, questions::get_stage, questions::create_stage, questions::put_stage, questions::delete_stage,
         questions::make_form_secret, questions::change_report, questions::export_config, questions::import_config,

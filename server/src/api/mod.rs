@@ -24,9 +24,10 @@ pub use error::ApiError;
 /// The `/api/v2`, `/api/openapi.json` and `/api/docs` routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v2/users", get(users::list))
+        .route("/api/v2/users", get(users::list).post(users::create))
         .route("/api/v2/users/{id}", get(users::get).patch(users::patch).delete(users::delete))
-        .route("/api/v2/users/{id}/identities", get(users::identities))
+        .route("/api/v2/users/{id}/identities", get(users::identities).post(users::link))
+        .route("/api/v2/users/{id}/identities/{provider}/{user_id}", axum::routing::delete(users::unlink))
         .route("/api/v2/users/{id}/consents", get(users::consents))
         .route("/api/v2/users/{id}/logs", get(users::logs))
         .route("/api/v2/fields", get(questions::list_fields).post(questions::create_field))

@@ -1,8 +1,10 @@
-//! `/api/v2/users`: list and search, read, PATCH (Auth0's metadata rules), delete, identities.
+//! `/api/v2/users`: list and search, create, read, PATCH (Auth0's metadata rules, root
+//! attributes), delete, identities (list, link, unlink).
 
 use app::{
     admin::{
         api_tokens::Scope,
+        new_user::NewUser,
         users::{ssr as directory, Cursor, MetadataMode, UserPage, UserPatch, MAX_PAGE},
     },
     profile::{view::ssr::load_user_profile, IdentityView, UserProfile},
@@ -26,7 +28,11 @@ use super::{
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Case-insensitive text in the email, the name or any metadata value.
+    /// Case-insensitive text in the email, the name or any metadata value, and field filters
+    /// every user listed must meet: `email:`, `name:` (contain the value), `connection:` (has
+    /// an identity from that connection), `user_metadata.<key>:` (that answer contains the
+    /// value). Quote a value with spaces: `user_metadata.company:"Acme Ltd"`.
+    #[param(example = "email:@example.com connection:google")]
     pub q: Option<String>,
     /// Page size, 1–100 (default 50).
     #[param(minimum = 1, maximum = 100)]
@@ -86,6 +92,108 @@ pub async fn get(caller: Caller, State(db): State<DatabaseConnection>, Path(id):
     Ok(Json(profile_of(&db, &id).await?))
 }
 
+/// Create an email-and-password user (Auth0's `POST /api/v2/users`, database connection):
+/// with `password`, an account ready to sign in; without one, an invitation emailed to the
+/// address whose link lets the person choose their password (valid 7 days).
+#[utoipa::path(post, path = "/api/v2/users", tag = "users",
+    request_body = NewUser,
+    security(("bearer" = ["create:users"])),
+    responses(
+        (status = 201, description = "Created; the new user", body = UserProfile),
+        (status = 400, description = "Invalid body: email, password policy, metadata, connection", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope create:users", body = ErrorBody),
+        (status = 409, description = "An account with this email already exists", body = ErrorBody),
+    ))]
+pub async fn create(
+    caller: Caller,
+    State(state): State<app::state::AppState>,
+    body: Result<ApiJson<NewUser>, ApiError>,
+) -> Result<(StatusCode, Json<UserProfile>), ApiError> {
+    caller.require(Scope::CreateUsers)?;
+    let ApiJson(new) = body?;
+    let (profile, _) =
+        app::admin::new_user::ssr::create(&state.db, &state.site, &new, caller.actor()).await.map_err(app::error::AppError::from)?;
+    Ok((StatusCode::CREATED, Json(profile)))
+}
+
+/// Which account to link into a user (Auth0's body): the other user's id, and optionally the
+/// provider that account must have.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkBody {
+    /// The user whose identities move here (that user is then removed).
+    #[schema(min_length = 1, max_length = 64)]
+    pub user_id: String,
+    /// The provider (`google-oauth2`, `github`, `auth0`…) or connection the other account
+    /// must have an identity of.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Accepted for Auth0 compatibility; the user id names the account.
+    #[serde(default)]
+    pub connection_id: Option<String>,
+}
+
+/// Link another user's account into this one: its identities (and password) move here and
+/// that user is removed. Both must exist, not be blocked, and not both have a password.
+#[utoipa::path(post, path = "/api/v2/users/{id}/identities", tag = "users", params(("id" = String, Path, description = "User id (the primary)", example = "ada")),
+    request_body = LinkBody,
+    security(("bearer" = ["update:users"])),
+    responses(
+        (status = 201, description = "Linked; this user's identities now", body = [IdentityView]),
+        (status = 400, description = "Invalid body, the same user, or no identity of that provider", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope update:users", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 409, description = "A user is blocked, or both have a password", body = ErrorBody),
+    ))]
+pub async fn link(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    Path(id): Path<String>,
+    body: Result<ApiJson<LinkBody>, ApiError>,
+) -> Result<(StatusCode, Json<Vec<IdentityView>>), ApiError> {
+    caller.require(Scope::UpdateUsers)?;
+    let ApiJson(body) = body?;
+    profile_of(&db, &id).await?;
+    profile_of(&db, &body.user_id).await?;
+    app::identity::ssr::link_accounts(&db, &id, &body.user_id, body.provider.as_deref()).await.map_err(app::error::AppError::from)?;
+    app::audit::record(&db, caller.actor().0, caller.actor().1, "users.linked", Some(&id), serde_json::json!({}))
+        .await
+        .map_err(|e| ApiError::internal("recording a link", e))?;
+    Ok((StatusCode::CREATED, Json(profile_of(&db, &id).await?.identities)))
+}
+
+/// Unlink one identity from a user (never the last one: they could no longer sign in).
+/// Unlinking the password identity removes the password.
+#[utoipa::path(delete, path = "/api/v2/users/{id}/identities/{provider}/{user_id}", tag = "users",
+    params(
+        ("id" = String, Path, description = "User id", example = "ada"),
+        ("provider" = String, Path, description = "The identity's provider or connection", example = "github"),
+        ("user_id" = String, Path, description = "The identity's user id at that provider", example = "583231"),
+    ),
+    security(("bearer" = ["update:users"])),
+    responses(
+        (status = 200, description = "Unlinked; the identities left", body = [IdentityView]),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Missing scope update:users", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 409, description = "No such identity on this user, or it is the last one", body = ErrorBody),
+    ))]
+pub async fn unlink(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    Path((id, provider, subject)): Path<(String, String, String)>,
+) -> Result<Json<Vec<IdentityView>>, ApiError> {
+    caller.require(Scope::UpdateUsers)?;
+    profile_of(&db, &id).await?;
+    app::identity::ssr::unlink_by_provider(&db, &id, &provider, &subject).await.map_err(app::error::AppError::from)?;
+    app::audit::record(&db, caller.actor().0, caller.actor().1, "users.unlinked", Some(&id), serde_json::json!({ "provider": provider }))
+        .await
+        .map_err(|e| ApiError::internal("recording an unlink", e))?;
+    Ok(Json(profile_of(&db, &id).await?.identities))
+}
+
 /// Change metadata or block/unblock. Metadata follows Auth0: top-level keys merge, a nested
 /// object replaces the stored one, `null` deletes a key. `app_metadata` needs
 /// `update:users_app_metadata`; the rest `update:users`.
@@ -102,20 +210,26 @@ pub async fn get(caller: Caller, State(db): State<DatabaseConnection>, Path(id):
     ))]
 pub async fn patch(
     caller: Caller,
-    State(db): State<DatabaseConnection>,
+    State(state): State<app::state::AppState>,
     Path(id): Path<String>,
     body: Result<ApiJson<UserPatch>, ApiError>,
 ) -> Result<Json<UserProfile>, ApiError> {
+    let db = state.db.clone();
     // Refuse callers who may change nothing before looking at what they sent.
     if !caller.0.allows(Scope::UpdateUsers) && !caller.0.allows(Scope::UpdateUsersAppMetadata) {
         caller.require(Scope::UpdateUsers)?;
     }
     let ApiJson(patch) = body?;
-    if patch.user_metadata.is_some() || patch.blocked.is_some() || patch.app_metadata.is_none() {
+    if patch.user_metadata.is_some() || patch.blocked.is_some() || patch.touches_root() || patch.app_metadata.is_none() {
         caller.require(Scope::UpdateUsers)?;
     }
     if patch.app_metadata.is_some() {
         caller.require(Scope::UpdateUsersAppMetadata)?;
+    }
+    if patch.touches_root() {
+        if let Some(connection) = directory::resyncing_connection(&db, state.connections.as_ref(), &id).await? {
+            return Err(app::admin::users::DirectoryError::Resynced(connection).into());
+        }
     }
     Ok(Json(directory::update(&db, &id, &patch, MetadataMode::Merge, caller.actor()).await?))
 }

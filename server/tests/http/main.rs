@@ -21,6 +21,7 @@ mod consents;
 mod crash;
 mod email;
 mod external_forms;
+mod forms_and_console;
 mod hooks;
 mod hostile_input;
 mod instances;

@@ -1,6 +1,7 @@
 //! Auth0's bulk user format, read and checked: a JSON array (or NDJSON) of users with root
 //! attributes, `user_metadata`, `app_metadata`, `identities`, and optionally
-//! `custom_password_hash` (argon2 only). Pure: `bulk` imports and exports it.
+//! `password_hash` (bcrypt) or `custom_password_hash` (argon2, bcrypt, pbkdf2, md5, sha1,
+//! sha256, sha512, ldap: `auth::imported_hash`). Pure: `bulk` imports and exports it.
 
 use std::collections::BTreeSet;
 
@@ -23,16 +24,7 @@ pub struct BulkIdentity {
     pub profile_data: Option<Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PasswordHashValue {
-    pub value: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CustomPasswordHash {
-    pub algorithm: String,
-    pub hash: PasswordHashValue,
-}
+pub use crate::auth::imported_hash::CustomPasswordHash;
 
 /// One user in Auth0's bulk format. Unknown keys are ignored (Auth0 exports carry more).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -63,12 +55,33 @@ pub struct BulkUser {
     pub app_metadata: Map<String, Value>,
     #[serde(default)]
     pub identities: Vec<BulkIdentity>,
+    /// Auth0's bcrypt hash of the password (`$2a$…`, `$2b$…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    /// A hash made elsewhere, with how it was made (exclusive with `password_hash`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_password_hash: Option<CustomPasswordHash>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logins_count: Option<i32>,
+}
+
+impl BulkUser {
+    pub fn has_password(&self) -> bool {
+        self.password_hash.is_some() || self.custom_password_hash.is_some()
+    }
+
+    /// The password hash to store (`password_credentials.password_hash`), if the user brings
+    /// one; what is wrong with it otherwise.
+    pub fn stored_password_hash(&self) -> Result<Option<String>, crate::auth::imported_hash::HashProblem> {
+        use crate::auth::imported_hash::{from_bcrypt, from_custom};
+        match (&self.password_hash, &self.custom_password_hash) {
+            (Some(bcrypt), _) => from_bcrypt(bcrypt).map(Some),
+            (None, Some(custom)) => from_custom(custom).map(Some),
+            (None, None) => Ok(None),
+        }
+    }
 }
 
 /// Parses a file: a JSON array, or one JSON object per line (Auth0's export jobs write
@@ -96,7 +109,7 @@ pub fn problems(users: &[BulkUser]) -> Vec<String> {
         let who = format!("user {i} ({})", u.email.as_deref().unwrap_or("no email"));
         if let Some(email) = &u.email {
             match Email::parse(email) {
-                Ok(e) if !emails.insert(e.normalized()) && u.custom_password_hash.is_some() => {
+                Ok(e) if !emails.insert(e.normalized()) && u.has_password() => {
                     out.push(format!("{who}: a second password account with this email"))
                 }
                 Ok(_) => {}
@@ -120,13 +133,13 @@ pub fn problems(users: &[BulkUser]) -> Vec<String> {
                 out.push(format!("{who}: identity {}|{} appears twice", identity.connection, identity.user_id));
             }
         }
-        if let Some(hash) = &u.custom_password_hash {
-            if hash.algorithm != "argon2" || !hash.hash.value.starts_with("$argon2") {
-                out.push(format!("{who}: only argon2 password hashes can be imported (got `{}`)", hash.algorithm));
-            }
-            if u.email.is_none() {
-                out.push(format!("{who}: a password account needs an email"));
-            }
+        if u.password_hash.is_some() && u.custom_password_hash.is_some() {
+            out.push(format!("{who}: password_hash and custom_password_hash cannot both be given"));
+        } else if let Err(e) = u.stored_password_hash() {
+            out.push(format!("{who}: {e}"));
+        }
+        if u.has_password() && u.email.is_none() {
+            out.push(format!("{who}: a password account needs an email"));
         }
         if u.email.is_none() && u.identities.is_empty() {
             out.push(format!("{who}: needs an email or an identity to sign in with"));

@@ -1,7 +1,9 @@
 //! Moving users in and out in Auth0's bulk user format (`askonce users import FILE`,
 //! `askonce users export`): a JSON array of users with root attributes, `user_metadata`,
-//! `app_metadata`, `identities`, and optionally `custom_password_hash` (argon2 only — the
-//! hash is kept as it is, so people keep their passwords).
+//! `app_metadata`, `identities`, and optionally `password_hash` (bcrypt) or
+//! `custom_password_hash` (argon2, bcrypt, pbkdf2, md5, sha1, sha256, sha512, ldap — kept as
+//! it is and replaced by argon2id at its owner's first sign-in, so people keep their
+//! passwords: `auth::imported_hash`).
 //!
 //! An import is checked whole before anything is written, and written in one transaction:
 //! a file with a problem changes nothing and every problem is listed. Users whose email or
@@ -27,7 +29,7 @@ use crate::{
         Email, EmailEvidence, Source,
     },
 };
-use format::{problems, BulkIdentity, BulkUser, CustomPasswordHash, PasswordHashValue};
+use format::{problems, BulkIdentity, BulkUser};
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -128,7 +130,9 @@ pub async fn import(db: &DatabaseConnection, users: &[BulkUser]) -> Result<Impor
             .insert(&txn)
             .await?;
         }
-        if let (Some(hash), Some(email)) = (&u.custom_password_hash, &normalized) {
+        // Checked with the whole file above (`problems`); an error here is a file that changed.
+        let hash = u.stored_password_hash().map_err(|e| BulkError::Invalid(vec![format!("user {i}: {e}")]))?;
+        if let (Some(hash), Some(email)) = (hash, &normalized) {
             if !has_password_identity {
                 identities::ActiveModel {
                     user_id: Set(id.clone()),
@@ -147,7 +151,7 @@ pub async fn import(db: &DatabaseConnection, users: &[BulkUser]) -> Result<Impor
             password_credentials::ActiveModel {
                 user_id: Set(id.clone()),
                 email_normalized: Set(email.clone()),
-                password_hash: Set(hash.hash.value.clone()),
+                password_hash: Set(hash),
                 created_at: Set(now),
                 updated_at: Set(now),
             }
@@ -170,7 +174,8 @@ pub async fn import(db: &DatabaseConnection, users: &[BulkUser]) -> Result<Impor
 }
 
 /// Every user, oldest first, in pages of `page` (`write` is called per user, so a million
-/// users never sit in memory at once). `with_password_hashes`: include argon2 hashes.
+/// users never sit in memory at once). `with_password_hashes`: include the password hashes
+/// (`custom_password_hash`: argon2id, or an imported hash not yet replaced).
 pub async fn export<F: FnMut(BulkUser) -> std::io::Result<()>>(
     db: &DatabaseConnection,
     with_password_hashes: bool,
@@ -210,10 +215,8 @@ pub async fn export<F: FnMut(BulkUser) -> std::io::Result<()>>(
                     profile_data: Some(i.profile_data.clone()),
                 })
                 .collect();
-            let custom_password_hash = hashes
-                .iter()
-                .find(|h| h.user_id == u.id)
-                .map(|h| CustomPasswordHash { algorithm: "argon2".into(), hash: PasswordHashValue { value: h.password_hash.clone() } });
+            let custom_password_hash =
+                hashes.iter().find(|h| h.user_id == u.id).and_then(|h| crate::auth::imported_hash::to_custom(&h.password_hash));
             write(BulkUser {
                 user_id: Some(u.id),
                 email: u.email,
@@ -228,6 +231,7 @@ pub async fn export<F: FnMut(BulkUser) -> std::io::Result<()>>(
                 user_metadata: u.user_metadata.as_object().cloned().unwrap_or_default(),
                 app_metadata: u.app_metadata.as_object().cloned().unwrap_or_default(),
                 identities,
+                password_hash: None,
                 custom_password_hash,
                 created_at: Some(u.created_at),
                 logins_count: Some(u.logins_count),
@@ -294,6 +298,7 @@ mod tests {
         let err = import(db, &parse(&text).unwrap()).await.unwrap_err();
         let BulkError::Invalid(problems) = err else { panic!("{err:?}") };
         assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[1].contains("hex"), "why the md5 hash cannot be kept: {problems:?}");
         assert_eq!(users::Entity::find().count(db).await.unwrap(), 0);
     });
 

@@ -10,7 +10,9 @@ fn trigger_text(t: &crate::profiling::Trigger) -> String {
     use crate::profiling::Trigger;
     match t {
         Trigger::Signup => "at signup".into(),
-        Trigger::Login { min_logins } => format!("at login, from login {min_logins} on"),
+        Trigger::Login { min_logins, max_logins: Some(max) } if max == min_logins => format!("at login {min_logins} only"),
+        Trigger::Login { min_logins, max_logins: Some(max) } => format!("at login, from login {min_logins} to {max}"),
+        Trigger::Login { min_logins, max_logins: None } => format!("at login, from login {min_logins} on"),
         Trigger::Context { name, tags } if tags.is_empty() => format!("in context “{name}”"),
         Trigger::Context { name, tags } => format!("in context “{name}” tagged {}", tags.join(", ")),
     }
@@ -36,13 +38,22 @@ fn ItemAction(
     label: String,
 ) -> impl IntoView {
     let class = if what == "delete" { "link-button danger" } else { "link-button" };
+    // Visible words that start the accessible name (WCAG "label in name").
+    let text = match what {
+        "up" => "Up",
+        "down" => "Down",
+        "enable" => "Enable",
+        "disable" => "Disable",
+        "delete" => "Delete",
+        other => other,
+    };
     view! {
         <ActionForm action=action attr:class="inline">
             <input type="hidden" name="kind" value=kind />
             <input type="hidden" name="key" value=key />
             <input type="hidden" name="action" value=what />
             <input type="hidden" name="version" value=version.to_string() />
-            <button type="submit" class=class aria-label=label>{what}</button>
+            <button type="submit" class=class aria-label=label>{text}</button>
         </ActionForm>
     }
 }

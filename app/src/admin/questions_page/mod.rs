@@ -5,6 +5,7 @@
 //! `field_editor` and `stage_editor`, sharing the inputs of `form_inputs`.
 
 mod change_report;
+mod condition_editor;
 mod field_editor;
 mod form_inputs;
 mod list;

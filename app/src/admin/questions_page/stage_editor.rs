@@ -7,11 +7,15 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 
 use super::{
+    condition_editor::ConditionEditor,
     form_inputs::{set_enabled, set_skippable, set_stage, set_trigger, CheckInput, FieldOrStage, TextInput},
     questions_config, MakeFormSecret, SaveStage,
 };
 use crate::{
-    admin::{console::AdminFrame, questions::StageForm},
+    admin::{
+        console::AdminFrame,
+        questions::{rules_condition, StageForm},
+    },
     error::AppError,
     profiling::{prompt_ui::StagePreview, ProfilingConfig, VersionedConfig},
 };
@@ -65,11 +69,31 @@ fn StageEditor(version: i64, original: Option<String>, initial: StageForm, confi
         let fields: Vec<_> =
             s.fields.split([',', '\n']).map(str::trim).filter_map(|k| known_fields.iter().find(|f| f.key.as_str() == k).cloned()).collect();
         let intro = Some(s.intro.trim().to_string()).filter(|i| !i.is_empty());
-        view! { <StagePreview title=s.title.clone() intro=intro fields=fields skippable=s.skippable.is_some() /> }.into_any()
+        // Who it is for, in words: the condition as the rules (or the JSON) now say it.
+        let when = match rules_condition(&s.condition_join, &s.rules) {
+            Ok(Some(c)) => Some(c.describe()),
+            Ok(None) => serde_json::from_str::<crate::profiling::Condition>(s.condition.trim()).ok().map(|c| c.describe()),
+            Err(problem) => Some(problem),
+        };
+        view! {
+            <p class="muted" data-testid="preview-when">{match when {
+                Some(w) => format!("Asked only when {w}."),
+                None => "Asked of everyone the stage reaches.".to_string(),
+            }}</p>
+            <StagePreview title=s.title.clone() intro=intro fields=fields skippable=s.skippable.is_some() />
+        }
+        .into_any()
     };
     let i = initial;
     let secret_panel = (original.is_some() && !i.form_url.is_empty()).then(|| original.clone().unwrap_or_default());
     let heading = if original.is_some() { "Edit stage" } else { "New stage" };
+    let targets: Vec<String> = {
+        let mut t: Vec<String> = config.fields.iter().map(|f| f.target.to_string()).collect();
+        t.extend(crate::profile::RootAttribute::ALL.iter().map(|a| a.as_str().to_string()));
+        t.sort();
+        t.dedup();
+        t
+    };
     let field_keys = config.fields.iter().map(|f| format!("{} ({})", f.key, f.label)).collect::<Vec<_>>().join(", ");
     view! {
         <div class="editor">
@@ -79,7 +103,8 @@ fn StageEditor(version: i64, original: Option<String>, initial: StageForm, confi
                 <input type="hidden" name="version" value=version.to_string() />
                 <TextInput name="key" label="Key" value=i.key.clone() errors=errors help="a-z, 0-9 and _, starting with a letter" set=set_stage!(key) form=form />
                 <TextInput name="title" label="Title" value=i.title.clone() errors=errors set=set_stage!(title) form=form />
-                <TextInput name="intro" label="Introduction" value=i.intro.clone() errors=errors set=set_stage!(intro) form=form />
+                <TextInput name="intro" label="Introduction" value=i.intro.clone() errors=errors multiline=true
+                    help="*emphasis*, **strong**, [a link](https://…) and - lists; other markup shows as typed" set=set_stage!(intro) form=form />
                 <div class="field">
                     <label for="q-trigger">"Shown"</label>
                     <select id="q-trigger" name="form[trigger]" aria-describedby="q-trigger-error"
@@ -91,11 +116,13 @@ fn StageEditor(version: i64, original: Option<String>, initial: StageForm, confi
                     <p id="q-trigger-error" class="error field-error" role="alert">{move || errors.get().get("trigger").cloned()}</p>
                 </div>
                 <TextInput name="min_logins" label="From login number (login stages)" value=i.min_logins.clone() errors=errors set=set_stage!(min_logins) form=form />
+                <TextInput name="max_logins" label="Until login number (login stages)" value=i.max_logins.clone() errors=errors
+                    help="blank: every later login; the same number as above: at that login only" set=set_stage!(max_logins) form=form />
                 <TextInput name="context_name" label="Context name (context stages, e.g. article)" value=i.context_name.clone() errors=errors set=set_stage!(context_name) form=form />
                 <TextInput name="context_tags" label="Only where tagged (comma-separated, optional)" value=i.context_tags.clone() errors=errors set=set_stage!(context_tags) form=form />
                 <TextInput name="fields" label="Fields, in the order asked (comma-separated keys)" value=i.fields.clone() errors=errors set=set_stage!(fields) form=form />
                 <p class="help">"Fields: " {field_keys}</p>
-                <TextInput name="condition" label="Only when (optional JSON condition)" value=i.condition.clone() errors=errors help="e.g. {\"op\": \"missing\", \"target\": \"user_metadata.company\"}" set=set_stage!(condition) form=form />
+                <ConditionEditor join=i.condition_join.clone() rules=i.rules.clone() condition_json=i.condition.clone() targets=targets errors=errors form=form />
                 <CheckInput name="skippable" label="People may skip it" checked=i.skippable.is_some() set=set_skippable form=form />
                 <TextInput name="cooldown_days" label="After a skip, wait (days)" value=i.cooldown_days.clone() errors=errors set=set_stage!(cooldown_days) form=form />
                 <TextInput name="cooldown_logins" label="After a skip, wait (logins)" value=i.cooldown_logins.clone() errors=errors set=set_stage!(cooldown_logins) form=form />

@@ -107,7 +107,10 @@ async fn read_rows(db: &impl ConnectionTrait) -> Result<ProfilingConfig, Profili
     for row in profile_stages::Entity::find().order_by_asc(profile_stages::Column::Position).all(db).await? {
         let trigger = match row.trigger_kind.as_str() {
             "signup" => Trigger::Signup,
-            "login" => Trigger::Login { min_logins: row.min_logins.unwrap_or(1).max(1) as u32 },
+            "login" => Trigger::Login {
+                min_logins: row.min_logins.unwrap_or(1).max(1) as u32,
+                max_logins: row.max_logins.map(|n| n.max(1) as u32),
+            },
             "context" => Trigger::Context {
                 name: row.context_name.clone().unwrap_or_default(),
                 tags: serde_json::from_value(row.context_tags.clone()).unwrap_or_default(),
@@ -198,10 +201,10 @@ pub async fn replace_config(
         .await?;
     }
     for (i, s) in config.stages.iter().enumerate() {
-        let (kind, min_logins, context_name, tags) = match &s.trigger {
-            Trigger::Signup => ("signup", None, None, json!([])),
-            Trigger::Login { min_logins } => ("login", Some(*min_logins as i32), None, json!([])),
-            Trigger::Context { name, tags } => ("context", None, Some(name.clone()), json!(tags)),
+        let (kind, min_logins, max_logins, context_name, tags) = match &s.trigger {
+            Trigger::Signup => ("signup", None, None, None, json!([])),
+            Trigger::Login { min_logins, max_logins } => ("login", Some(*min_logins as i32), max_logins.map(|n| n as i32), None, json!([])),
+            Trigger::Context { name, tags } => ("context", None, None, Some(name.clone()), json!(tags)),
         };
         profile_stages::ActiveModel {
             key: Set(s.key.to_string()),
@@ -210,6 +213,7 @@ pub async fn replace_config(
             position: Set(i as i32),
             trigger_kind: Set(kind.to_string()),
             min_logins: Set(min_logins),
+            max_logins: Set(max_logins),
             context_name: Set(context_name),
             context_tags: Set(tags),
             condition: Set(s.when.as_ref().and_then(|c| serde_json::to_value(c).ok())),
