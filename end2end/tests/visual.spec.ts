@@ -3,6 +3,7 @@
 // checked in the page itself — nothing wider than the screen, the navigation marking exactly
 // the page you are on, and every button's words readable (not red on red).
 import { expect, test, type Page } from '@playwright/test';
+import * as path from 'node:path';
 import { signInAsAdmin, signUp } from './accounts';
 import { hydrated } from './pages';
 
@@ -27,9 +28,10 @@ const consolePages: { path: string; nav: string }[] = [
   { path: '/admin/email', nav: 'Email' },
 ];
 
-async function shoot(page: Page, path: string, width: string) {
-  const name = `${width}${path.replace(/\//g, '_') || '_home'}.png`;
-  await page.screenshot({ path: test.info().outputPath('..', 'visual', name), fullPage: true });
+async function shoot(page: Page, address: string, width: string) {
+  const name = `${width}${address.replace(/\//g, '_') || '_home'}.png`;
+  // Kept beside the run's other results: test-results/visual/<width>_<page>.png.
+  await page.screenshot({ path: path.join(test.info().project.outputDir, 'visual', name), fullPage: true });
 }
 
 // Nothing sticks out past the right edge: the page does not scroll sideways.
@@ -83,12 +85,12 @@ async function expectCurrent(page: Page, nav: string, label: string) {
 for (const size of widths) {
   test(`public pages and the profile fit and read at ${size.name} width`, async ({ page }) => {
     await page.setViewportSize({ width: size.width, height: size.height });
-    for (const path of publicPages) {
-      await page.goto(path);
+    for (const address of publicPages) {
+      await page.goto(address);
       await hydrated(page);
-      await expectFitsWidth(page, `${path} at ${size.width}px`);
-      await expectReadableButtons(page, path);
-      await shoot(page, path, size.name);
+      await expectFitsWidth(page, `${address} at ${size.width}px`);
+      await expectReadableButtons(page, address);
+      await shoot(page, address, size.name);
     }
     await signUp(page, `visual-${size.name}-${Date.now()}@example.com`, '/profile');
     // The sign-up stage first; then the profile.
@@ -98,7 +100,7 @@ for (const size of widths) {
     await expect(page.getByRole('heading', { name: 'Your profile', level: 1 })).toBeVisible();
     await hydrated(page);
     // The header has room for the signed-in person's name and "Sign out" too.
-    await expect(page.getByRole('button', { name: 'Sign out' })).toBeInViewport();
+    await expect(page.getByTestId('session-state').getByRole('button', { name: 'Sign out' })).toBeInViewport();
     await expectFitsWidth(page, `/profile at ${size.width}px`);
     await expectReadableButtons(page, '/profile');
     await shoot(page, '/profile', size.name);
@@ -107,14 +109,14 @@ for (const size of widths) {
   test(`every console page fits, reads and marks where you are at ${size.name} width`, async ({ page }) => {
     await page.setViewportSize({ width: size.width, height: size.height });
     await signInAsAdmin(page);
-    for (const { path, nav } of consolePages) {
-      await page.goto(path);
+    for (const { path: address, nav } of consolePages) {
+      await page.goto(address);
       await hydrated(page);
       await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
       await expectCurrent(page, 'Console', nav);
-      await expectFitsWidth(page, `${path} at ${size.width}px`);
-      await expectReadableButtons(page, path);
-      await shoot(page, path, size.name);
+      await expectFitsWidth(page, `${address} at ${size.width}px`);
+      await expectReadableButtons(page, address);
+      await shoot(page, address, size.name);
     }
     // One person's page, reached as a site owner does: from the list.
     await page.goto('/admin/users');
