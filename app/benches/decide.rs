@@ -30,6 +30,7 @@ fn large_config() -> ProfilingConfig {
             claims: vec![format!("claim_{i}"), format!("alt_{i}")],
             user_editable: true,
             consent: None,
+            from: None,
         })
         .collect();
     let stages = (0..20)

@@ -88,7 +88,8 @@ pub mod ssr {
         Ok(config
             .fields
             .into_iter()
-            .filter(|f| f.user_editable)
+            // A hidden field is the context's word, not the person's answer.
+            .filter(|f| f.user_editable && f.kind != crate::profiling::FieldKind::Hidden)
             .map(|f| {
                 let stored = current(user, &f.target);
                 EditableField {

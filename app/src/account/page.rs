@@ -287,6 +287,11 @@ pub fn describe_source(source: &str, at: Option<chrono::DateTime<chrono::Utc>>) 
         }
         Ok(crate::profile::Source::Import) => format!("imported{on}"),
         Ok(crate::profile::Source::Link) => format!("verified by link{on}"),
+        Ok(crate::profile::Source::Context { from }) => match from.as_str() {
+            "connection" => format!("from how you signed in{on}"),
+            "tags" => format!("from what you were reading{on}"),
+            _ => format!("from the link you came by{on}"),
+        },
         Err(_) => String::new(),
     }
 }

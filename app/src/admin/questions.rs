@@ -87,6 +87,8 @@ pub struct FieldForm {
     /// The purpose's version as read (carried; the store counts it up on a new wording).
     pub consent_version: String,
     pub reask: Option<String>,
+    /// A hidden field's source: `query:ref`, `tags` or `connection`.
+    pub from: String,
 }
 
 fn text(s: &str) -> Option<String> {
@@ -136,6 +138,7 @@ impl FieldForm {
             purpose: f.consent.as_ref().map(|t| t.purpose.clone()).unwrap_or_default(),
             consent_version: f.consent.as_ref().map(|t| t.version.to_string()).unwrap_or_default(),
             reask: f.consent.as_ref().is_none_or(|t| t.reask).then(|| "on".into()),
+            from: f.from.as_ref().map(|h| h.to_string()).unwrap_or_default(),
         }
     }
 
@@ -186,6 +189,10 @@ impl FieldForm {
             }
             _ => None,
         };
+        let from = match text(&self.from) {
+            None => None,
+            Some(f) => f.parse().map_err(|e: String| errors.insert("from".into(), e)).ok(),
+        };
         match (key, kind, target) {
             (Some(key), Some(kind), Some(target)) if errors.is_empty() => Ok(Field {
                 key,
@@ -197,6 +204,7 @@ impl FieldForm {
                 claims: list(&self.claims),
                 user_editable: self.user_editable.is_some(),
                 consent,
+                from,
             }),
             _ => Err(errors),
         }
@@ -537,6 +545,7 @@ pub mod ssr {
                 claims: vec![],
                 user_editable: true,
                 consent: None,
+                from: None,
             }
         }
 

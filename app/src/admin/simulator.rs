@@ -171,6 +171,7 @@ fn describe_source(source: &crate::profile::Source) -> String {
         Source::Link => "verified by a link emailed to the address".into(),
         Source::Hook { name } => format!("set by the `{name}` hook"),
         Source::Form { stage } => format!("answered by the user in the external form of stage `{stage}`"),
+        Source::Context { from } => format!("taken from the context (`{from}`) when a stage was answered"),
     }
 }
 

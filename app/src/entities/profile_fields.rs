@@ -13,6 +13,8 @@ pub struct Model {
     pub claims: Json,
     pub user_editable: bool,
     pub consent: Option<Json>,
+    /// A hidden field's source (`query:ref`, `tags`, `connection`).
+    pub hidden_from: Option<String>,
     pub position: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

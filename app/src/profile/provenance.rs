@@ -31,6 +31,10 @@ pub enum Source {
     Form {
         stage: String,
     },
+    /// A hidden field's value, taken from the context (`query:ref`, `tags`, `connection`).
+    Context {
+        from: String,
+    },
 }
 
 impl fmt::Display for Source {
@@ -44,6 +48,7 @@ impl fmt::Display for Source {
             Source::Link => f.write_str("link"),
             Source::Hook { name } => write!(f, "hook:{name}"),
             Source::Form { stage } => write!(f, "form:{stage}"),
+            Source::Context { from } => write!(f, "context:{from}"),
         }
     }
 }
@@ -63,6 +68,7 @@ impl FromStr for Source {
             "link" => Ok(Source::Link),
             _ if s.starts_with("hook:") && s.len() > "hook:".len() => Ok(Source::Hook { name: s["hook:".len()..].to_string() }),
             _ if s.starts_with("form:") && s.len() > "form:".len() => Ok(Source::Form { stage: s["form:".len()..].to_string() }),
+            _ if s.starts_with("context:") && s.len() > "context:".len() => Ok(Source::Context { from: s["context:".len()..].to_string() }),
             _ => {
                 let rest = s.strip_prefix("claim:").ok_or_else(|| UnknownSource(s.to_string()))?;
                 match rest.split_once(':') {
@@ -118,6 +124,7 @@ mod tests {
             Source::Link,
             Source::Hook { name: "crm".into() },
             Source::Form { stage: "work".into() },
+            Source::Context { from: "query:ref".into() },
         ];
         assert!("hook:".parse::<Source>().is_err(), "a hook has a name");
         assert!("form:".parse::<Source>().is_err(), "a form is a stage's");

@@ -48,6 +48,7 @@ pub fn validate_answer(field: &Field, raw: &[String]) -> Result<Option<Value>, A
     let first = raw.iter().map(|s| s.trim()).find(|s| !s.is_empty()).unwrap_or("");
 
     match field.kind {
+        FieldKind::Hidden => return Ok(None),
         FieldKind::Checkbox => {
             let checked = matches!(first, "on" | "true" | "yes" | "1");
             if rules.required && !checked {
@@ -159,6 +160,8 @@ pub fn validate_answer(field: &Field, raw: &[String]) -> Result<Option<Value>, A
             }
         }
         FieldKind::Checkbox | FieldKind::Consent | FieldKind::Multiselect => Ok(None),
+        // Never answered in a form: taken from the context (`HiddenContext`).
+        FieldKind::Hidden => Ok(None),
     }
 }
 
@@ -207,6 +210,7 @@ mod tests {
             claims: vec![],
             user_editable: true,
             consent: None,
+            from: None,
         }
     }
 

@@ -133,6 +133,13 @@ fn problems(config: &ProfilingConfig) -> Vec<ConfigProblem> {
         if matches!(field.kind, FieldKind::Consent | FieldKind::Checkbox) && (v.min_length.is_some() || v.pattern.is_some()) {
             problems.push(problem(format!("{at}.validation"), "yes/no fields take no length or pattern"));
         }
+        match (field.kind, &field.from) {
+            (FieldKind::Hidden, None) => problems.push(problem(format!("{at}.from"), "a hidden field says where its value comes from")),
+            (kind, Some(_)) if kind != FieldKind::Hidden => {
+                problems.push(problem(format!("{at}.from"), "only a hidden field takes a source"))
+            }
+            _ => {}
+        }
         if let Some(terms) = &field.consent {
             if field.kind != FieldKind::Consent {
                 problems.push(problem(format!("{at}.consent"), "only a consent field has a purpose"));

@@ -149,6 +149,7 @@ mod tests {
             claims: vec![],
             user_editable: true,
             consent: Some(ConsentTerms { purpose: purpose.into(), version, reask: true }),
+            from: None,
         }
     }
 

@@ -393,6 +393,10 @@ fn unknown_fields(
             continue;
         }
         let Some(field) = config.field(key) else { continue };
+        // Never asked: taken from the context when the stage is answered.
+        if field.kind == super::FieldKind::Hidden {
+            continue;
+        }
         if let Some(source) = known.get(key) {
             reasons.push(NotAsked::Known { field: key.clone(), source: source.clone() });
         } else if let Some(at) = declined.get(key) {

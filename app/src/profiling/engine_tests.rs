@@ -26,6 +26,7 @@ fn text_field(k: &str, target: &str, claims: &[&str]) -> Field {
         claims: claims.iter().map(|c| c.to_string()).collect(),
         user_editable: true,
         consent: None,
+        from: None,
     }
 }
 

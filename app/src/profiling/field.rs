@@ -73,6 +73,9 @@ pub enum FieldKind {
     /// An explicit yes/no agreement (newsletter, terms): stored as a boolean, and "no" is an
     /// answer too.
     Consent,
+    /// Never shown: taken from the context when the person answers the stage it is in
+    /// (`Field::from`), and stored with `context:` provenance.
+    Hidden,
 }
 
 impl FieldKind {
@@ -195,6 +198,91 @@ pub struct Field {
     /// For a consent field: the purpose agreed to, and its version (`profiling::consent`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<super::consent::ConsentTerms>,
+    /// For a hidden field: where its value comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<HiddenFrom>,
+}
+
+/// Where a hidden field's value comes from, when the person answers the stage it is in.
+/// String form: `query:<param>` (`?ref=` on the page they were reading: `query:ref`), `tags`
+/// (the article's tags, a list), `connection` (the connection they signed in with).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HiddenFrom {
+    Query(String),
+    Tags,
+    Connection,
+}
+
+impl FromStr for HiddenFrom {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "tags" => Ok(HiddenFrom::Tags),
+            "connection" => Ok(HiddenFrom::Connection),
+            _ => match s.strip_prefix("query:") {
+                Some(p) if !p.is_empty() && p.len() <= 64 && p.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) => {
+                    Ok(HiddenFrom::Query(p.to_string()))
+                }
+                _ => Err(format!("`{s}` is not a source: query:<param>, tags or connection")),
+            },
+        }
+    }
+}
+
+impl fmt::Display for HiddenFrom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HiddenFrom::Query(p) => write!(f, "query:{p}"),
+            HiddenFrom::Tags => f.write_str("tags"),
+            HiddenFrom::Connection => f.write_str("connection"),
+        }
+    }
+}
+
+impl Serialize for HiddenFrom {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for HiddenFrom {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// What a hidden field can be taken from at the moment a stage is answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HiddenContext {
+    /// The query parameters of the page the person was on.
+    pub query: Vec<(String, String)>,
+    /// The tags of the place (an article's).
+    pub tags: Vec<String>,
+    /// The connection of their latest sign-in.
+    pub connection: Option<String>,
+}
+
+impl HiddenContext {
+    /// The value `from` gives here, if any: text bounded like any answer, tags as a list.
+    pub fn value(&self, from: &HiddenFrom) -> Option<Value> {
+        let bounded = |s: &str| Some(s.trim().chars().take(256).collect::<String>()).filter(|s| !s.is_empty());
+        match from {
+            HiddenFrom::Query(param) => self.query.iter().find(|(k, _)| k == param).and_then(|(_, v)| bounded(v)).map(Value::from),
+            HiddenFrom::Tags => {
+                (!self.tags.is_empty()).then(|| Value::from(self.tags.iter().take(50).filter_map(|t| bounded(t)).collect::<Vec<_>>()))
+            }
+            HiddenFrom::Connection => self.connection.as_deref().and_then(bounded).map(Value::from),
+        }
+    }
+
+    /// The query parameters of `query` (`ref=news&x=1`, with or without `?`), decoded.
+    pub fn parse_query(query: &str) -> Vec<(String, String)> {
+        form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+            .filter(|(k, _)| !k.is_empty())
+            .take(50)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
 }
 
 fn yes() -> bool {
@@ -243,6 +331,18 @@ mod schema {
         }
     }
     impl utoipa::ToSchema for Target {}
+
+    impl utoipa::PartialSchema for super::HiddenFrom {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("Where a hidden field's value comes from: query:<param> (the page's ?param=), tags or connection"))
+                .pattern(Some(r"^(query:[A-Za-z0-9_.\-]{1,64}|tags|connection)$".to_string()))
+                .examples(["query:ref"])
+                .into()
+        }
+    }
+    impl utoipa::ToSchema for super::HiddenFrom {}
 }
 
 /// Whether `value` counts as "known": absent, null, empty strings and empty lists do not.
@@ -275,6 +375,21 @@ mod tests {
         assert!(matches!("email_verified".parse::<Target>(), Err(InvalidTarget::NotAskable(_))));
         assert!(matches!("user_metadata.a.b".parse::<Target>(), Err(InvalidTarget::Unknown(_))));
         assert!(matches!("shoe_size".parse::<Target>(), Err(InvalidTarget::Unknown(_))));
+    }
+
+    #[test]
+    fn hidden_fields_take_their_value_from_the_context() {
+        let context = HiddenContext {
+            query: HiddenContext::parse_query("?ref=news%20letter&utm=x"),
+            tags: vec!["rust".into(), "wasm".into()],
+            connection: Some("google".into()),
+        };
+        assert_eq!(context.value(&"query:ref".parse().unwrap()), Some(Value::from("news letter")));
+        assert_eq!(context.value(&"query:missing".parse().unwrap()), None);
+        assert_eq!(context.value(&HiddenFrom::Tags), Some(serde_json::json!(["rust", "wasm"])));
+        assert_eq!(context.value(&HiddenFrom::Connection), Some(Value::from("google")));
+        assert!("query:".parse::<HiddenFrom>().is_err() && "cookie:x".parse::<HiddenFrom>().is_err());
+        assert_eq!("query:utm_source".parse::<HiddenFrom>().unwrap().to_string(), "query:utm_source");
     }
 
     #[test]

@@ -137,6 +137,7 @@ mod tests {
             claims: vec![],
             user_editable: true,
             consent: None,
+            from: None,
         };
         let stored = serde_json::json!(["rust", "wasm"]);
         assert_eq!(form_values(&stored), vec!["rust", "wasm"]);

@@ -45,11 +45,23 @@ pub async fn answer_prompt(
     tags: Option<String>,
     return_to: Option<String>,
     #[server(default)] answers: BTreeMap<String, FormAnswer>,
+    // The query of the page the person was reading (`ref=newsletter`), for hidden fields.
+    #[server(default)] page_query: Option<String>,
 ) -> Result<(), AppError> {
     let (state, me) = ssr::context().await?;
     let moment = ssr::moment(&me, context, tags);
     let answers = answers.into_iter().map(|(k, v)| (k, v.0)).collect();
-    super::ssr::answer_stage(&state.db, &me.user_id, &stage, &moment, &answers).await.map_err(AppError::from)?;
+    let hidden = super::field::HiddenContext {
+        query: super::field::HiddenContext::parse_query(page_query.as_deref().unwrap_or("")),
+        tags: match &moment {
+            super::Moment::Context { tags, .. } => tags.clone(),
+            _ => Vec::new(),
+        },
+        connection: super::ssr::latest_sign_in_connection(&state.db, &me.user_id)
+            .await
+            .map_err(|e| crate::error::ssr::internal("reading a sign-in", e))?,
+    };
+    super::ssr::answer_stage_in(&state.db, &me.user_id, &stage, &moment, &answers, &hidden).await.map_err(AppError::from)?;
     ssr::continue_to(return_to);
     Ok(())
 }
@@ -115,10 +127,22 @@ fn StageForm(
     };
     let heading_id = format!("stage-{}-heading", prompt.stage);
     let stage = prompt.stage.to_string();
+    // For hidden fields: the query of the page being read — here, or (a login stage) the one
+    // the person will return to.
+    let location = leptos_router::hooks::use_location();
+    let page_query = {
+        let return_to = return_to.clone();
+        move || match &return_to {
+            Some(rt) => rt.split_once('?').map(|(_, q)| q.to_string()).unwrap_or_default(),
+            None => location.search.get().trim_start_matches('?').to_string(),
+        }
+    };
     let hidden = {
         let (stage, context, tags, return_to) = (stage.clone(), context.clone(), tags.clone(), return_to.clone());
+        let page_query = page_query.clone();
         move || {
             view! {
+                <input type="hidden" name="page_query" value=page_query.clone() />
                 <input type="hidden" name="stage" value=stage.clone() />
                 <input type="hidden" name="context" value=context.clone().unwrap_or_default() />
                 <input type="hidden" name="tags" value=tags.clone().unwrap_or_default() />
@@ -214,6 +238,8 @@ pub(crate) fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>,
     let required = field.validation.required;
     let label = field.label.clone();
     let input = match field.kind {
+        // Never shown (the engine never asks one; this is for completeness).
+        FieldKind::Hidden => return ().into_any(),
         FieldKind::Consent => view! {
             <fieldset aria-describedby=described.clone() aria-invalid=invalid.clone()>
                 <legend>{label.clone()}</legend>
@@ -286,6 +312,7 @@ pub(crate) fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>,
             <p id=error_id class="error field-error" role="alert">{error}</p>
         </div>
     }
+    .into_any()
 }
 
 /// "choose 1 to 3", "choose at least 2", "choose up to 3".

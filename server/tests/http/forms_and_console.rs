@@ -346,3 +346,48 @@ async fn accounts_are_linked_and_unlinked_through_the_api(backend: Backend) {
     assert_eq!(status, StatusCode::CONFLICT, "already unlinked");
 }
 crate::on_both_databases!(accounts_are_linked_and_unlinked_through_the_api);
+
+async fn hidden_fields_are_taken_from_the_context_with_provenance(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
+    let token = app.api_token(&[Scope::ReadStages, Scope::UpdateStages]).await;
+    for (key, from) in [("came_from", "query:ref"), ("read_tags", "tags"), ("signed_in_with", "connection")] {
+        let field = json!({"key": key, "label": key, "kind": "hidden", "target": format!("user_metadata.{key}"), "from": from});
+        let (status, body) = app.api("POST", "/api/v2/fields", Some(&token), Some(field)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let bad = json!({"key": "nowhere", "label": "x", "kind": "hidden", "target": "user_metadata.nowhere"});
+    let (status, body) = app.api("POST", "/api/v2/fields", Some(&token), Some(bad)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a hidden field says where from: {body}");
+    let (_, mut stage) = app.api("GET", "/api/v2/stages/subscription", Some(&token), None).await;
+    stage["fields"] = json!(["subscribed", "came_from", "read_tags", "signed_in_with"]);
+    let (status, body) = app.api("PUT", "/api/v2/stages/subscription", Some(&token), Some(stage)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let client = browser();
+    app.sign_up(&client, "ada@example.com").await;
+    // The stage asks only the visible question.
+    let prompt: Value = app
+        .call(&client, app::profiling::prompt_ui::ContextPrompt::PATH, &[("context", "article"), ("tags[0]", "rust")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let asked: Vec<&str> = prompt["fields"].as_array().unwrap().iter().map(|f| f["key"].as_str().unwrap()).collect();
+    assert_eq!(asked, ["subscribed"], "hidden fields are never shown");
+    let answer = [
+        ("stage", "subscription"),
+        ("context", "article"),
+        ("tags", "rust,wasm"),
+        ("answers[subscribed]", "yes"),
+        ("page_query", "ref=newsletter&utm_medium=email"),
+    ];
+    let res = app.call(&client, AnswerPrompt::PATH, &answer).await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    let me = app.me(&client).await;
+    assert_eq!(me["user_metadata"]["came_from"], "newsletter");
+    assert_eq!(me["user_metadata"]["read_tags"], json!(["rust", "wasm"]));
+    assert_eq!(me["user_metadata"]["signed_in_with"], "Username-Password-Authentication");
+    assert_eq!(me["provenance"]["user_metadata.came_from"]["source"], "context:query:ref");
+    assert_eq!(me["provenance"]["user_metadata.read_tags"]["source"], "context:tags");
+}
+crate::on_both_databases!(hidden_fields_are_taken_from_the_context_with_provenance);

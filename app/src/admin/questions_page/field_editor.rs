@@ -91,6 +91,8 @@ fn FieldEditor(version: i64, original: Option<String>, initial: FieldForm) -> im
                 <TextInput name="options" label="Choices" value=i.options.clone() errors=errors help="one a line: value = Label" set=set_field!(options) form=form multiline=true />
                 <TextInput name="min_choices" label="Fewest choices (multiselect)" value=i.min_choices.clone() errors=errors set=set_field!(min_choices) form=form />
                 <TextInput name="max_choices" label="Most choices (multiselect)" value=i.max_choices.clone() errors=errors set=set_field!(max_choices) form=form />
+                <TextInput name="from" label="Taken from (hidden fields)" value=i.from.clone() errors=errors
+                    help="query:ref (the ?ref= of the page they came by), tags (what they were reading) or connection (how they signed in)" set=set_field!(from) form=form />
                 <TextInput name="claims" label="Provider claims that answer it" value=i.claims.clone() errors=errors help="comma-separated, in order of preference (job_title, title)" set=set_field!(claims) form=form />
                 <TextInput name="purpose" label="Purpose of the agreement (consent fields)" value=i.purpose.clone() errors=errors help="shown with the question and kept with each answer; a new wording is a new version" set=set_field!(purpose) form=form multiline=true />
                 <input type="hidden" name="form[consent_version]" value=i.consent_version.clone() />

@@ -159,7 +159,7 @@ pub(super) fn set_enabled(f: &mut FieldOrStage, v: bool) {
     }
 }
 
-pub(super) const KINDS: [(&str, &str); 12] = [
+pub(super) const KINDS: [(&str, &str); 13] = [
     ("text", "Text"),
     ("textarea", "Longer text"),
     ("email", "Email address"),
@@ -172,6 +172,7 @@ pub(super) const KINDS: [(&str, &str); 12] = [
     ("checkbox", "Checkbox"),
     ("multiselect", "Multiple choice"),
     ("consent", "Consent (yes/no)"),
+    ("hidden", "Hidden (taken from the context, never asked)"),
 ];
 
 #[allow(dead_code)]
@@ -180,5 +181,6 @@ fn _kinds_cover_every_kind(kind: FieldKind) -> &'static str {
     match kind {
         FieldKind::Text | FieldKind::Textarea | FieldKind::Email | FieldKind::Phone | FieldKind::Url | FieldKind::Number => "",
         FieldKind::Date | FieldKind::Dropdown | FieldKind::Radio | FieldKind::Checkbox | FieldKind::Multiselect | FieldKind::Consent => "",
+        FieldKind::Hidden => "",
     }
 }

@@ -94,6 +94,10 @@ async fn read_fields(db: &impl ConnectionTrait) -> Result<Vec<Field>, ProfilingE
                 Some(v) if !v.is_null() => Some(serde_json::from_value(v).map_err(|e| corrupt("field consent", &e))?),
                 _ => None,
             },
+            from: match row.hidden_from {
+                Some(f) => Some(f.parse().map_err(|e: String| corrupt("hidden field source", &e))?),
+                None => None,
+            },
         };
         fields.push(field);
     }
@@ -193,6 +197,7 @@ pub async fn replace_config(
             claims: Set(json!(f.claims)),
             user_editable: Set(f.user_editable),
             consent: Set(f.consent.as_ref().and_then(|c| serde_json::to_value(c).ok())),
+            hidden_from: Set(f.from.as_ref().map(|h| h.to_string())),
             position: Set(i as i32),
             created_at: Set(now),
             updated_at: Set(now),

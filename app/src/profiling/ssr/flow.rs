@@ -16,7 +16,7 @@ use crate::{
     profiling::{
         consent::GivenConsent,
         engine::{decide, ClaimFill, Decision, EventKind, Moment, ProfileFacts, Prompt},
-        field::{FieldKey, Target},
+        field::{FieldKey, HiddenContext, Target},
         validate_answer,
     },
 };
@@ -169,7 +169,32 @@ pub async fn answer_stage(
     moment: &Moment,
     answers: &BTreeMap<String, Vec<String>>,
 ) -> Result<(), ProfilingError> {
-    answer_stage_from(db, user_id, stage, moment, answers, Source::User).await
+    answer_stage_from(db, user_id, stage, moment, answers, Source::User, &HiddenContext::default()).await
+}
+
+/// [`answer_stage`], with the context the stage's hidden fields take their values from (the
+/// page's query, the place's tags, the sign-in's connection).
+pub async fn answer_stage_in(
+    db: &DatabaseConnection,
+    user_id: &str,
+    stage: &str,
+    moment: &Moment,
+    answers: &BTreeMap<String, Vec<String>>,
+    context: &HiddenContext,
+) -> Result<(), ProfilingError> {
+    answer_stage_from(db, user_id, stage, moment, answers, Source::User, context).await
+}
+
+/// The connection of `user_id`'s latest sign-in (for hidden fields `from = "connection"`).
+pub async fn latest_sign_in_connection(db: &DatabaseConnection, user_id: &str) -> Result<Option<String>, DbErr> {
+    use sea_orm::QuerySelect;
+    let latest = identities::Entity::find()
+        .filter(identities::Column::UserId.eq(user_id))
+        .order_by_desc(identities::Column::UpdatedAt)
+        .limit(1)
+        .one(db)
+        .await?;
+    Ok(latest.map(|i| i.connection))
 }
 
 /// Saves the answers to `stage` (only to the fields it is asking now), validated on the
@@ -183,6 +208,7 @@ pub async fn answer_stage_from(
     moment: &Moment,
     answers: &BTreeMap<String, Vec<String>>,
     source: Source,
+    context: &HiddenContext,
 ) -> Result<(), ProfilingError> {
     let now = Utc::now();
     for _attempt in 0..store::WRITE_ATTEMPTS {
@@ -213,6 +239,18 @@ pub async fn answer_stage_from(
         }
         if !problems.is_empty() {
             return Err(ProfilingError::Invalid(problems));
+        }
+        // The stage's hidden fields, from the context, when the profile has no value yet
+        // (the first page someone came by stays theirs).
+        let hidden = config.stage(&prompt.stage).map(|s| s.fields.clone()).unwrap_or_default();
+        for field in hidden.iter().filter_map(|k| config.field(k)).filter(|f| f.kind == crate::profiling::FieldKind::Hidden) {
+            let Some(from) = &field.from else { continue };
+            if crate::profiling::field::is_present(current_value(&user, &field.target).as_ref()) {
+                continue;
+            }
+            if let Some(value) = context.value(from) {
+                values.push((field.target.clone(), value, Source::Context { from: from.to_string() }));
+            }
         }
         let txn = crate::db::begin_write(db).await?;
         match write_values(&txn, &user, &values, now).await {

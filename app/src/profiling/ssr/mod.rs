@@ -15,7 +15,10 @@ pub use consents::{
     consent_history, consent_statuses, latest_consents, note_forgotten, withdraw_consent, write_values_recording_consent, WithdrawError,
 };
 pub use events::{history_for, prompt_history};
-pub use flow::{answer_stage, answer_stage_from, current_value, facts_for, login_moment, next_prompt, skip_stage, write_values};
+pub use flow::{
+    answer_stage, answer_stage_from, answer_stage_in, current_value, facts_for, latest_sign_in_connection, login_moment, next_prompt,
+    skip_stage, write_values,
+};
 pub use required::{note_at_sign_in, required_stage_due, RequiredCheckError};
 
 use std::collections::BTreeMap;
