@@ -20,6 +20,8 @@ pub enum ProviderKind {
     Github,
     Gitlab,
     Linkedin,
+    /// Facebook Login: OAuth2 and the Graph API's `/me` (no ID token).
+    Facebook,
     /// Local email + password accounts.
     Password,
 }
@@ -34,18 +36,20 @@ impl ProviderKind {
             ProviderKind::Github => "github",
             ProviderKind::Gitlab => "gitlab",
             ProviderKind::Linkedin => "linkedin",
+            ProviderKind::Facebook => "facebook",
             ProviderKind::Password => "auth0",
         }
     }
 
     /// Every kind.
-    pub const ALL: [ProviderKind; 7] = [
+    pub const ALL: [ProviderKind; 8] = [
         ProviderKind::Oidc,
         ProviderKind::Google,
         ProviderKind::Microsoft,
         ProviderKind::Github,
         ProviderKind::Gitlab,
         ProviderKind::Linkedin,
+        ProviderKind::Facebook,
         ProviderKind::Password,
     ];
 
@@ -57,7 +61,7 @@ impl ProviderKind {
 
     /// Social (consumer) providers, as opposed to enterprise and local ones.
     pub fn is_social(self) -> bool {
-        matches!(self, ProviderKind::Google | ProviderKind::Github | ProviderKind::Gitlab | ProviderKind::Linkedin)
+        matches!(self, ProviderKind::Google | ProviderKind::Github | ProviderKind::Gitlab | ProviderKind::Linkedin | ProviderKind::Facebook)
     }
 }
 
@@ -103,6 +107,8 @@ pub fn source_claim(kind: ProviderKind, attribute: crate::profile::RootAttribute
         (ProviderKind::Github, A::Picture) => "avatar_url",
         (ProviderKind::Github, A::Email | A::EmailVerified) => "emails",
         (ProviderKind::Microsoft, A::EmailVerified) => "xms_edov",
+        (ProviderKind::Facebook, A::GivenName) => "first_name",
+        (ProviderKind::Facebook, A::FamilyName) => "last_name",
         (_, attr) => attr.as_str(),
     }
 }
@@ -114,6 +120,7 @@ pub fn normalize(kind: ProviderKind, raw: &Value) -> NormalizedAttributes {
         ProviderKind::Microsoft => microsoft(raw),
         ProviderKind::Github => github(raw),
         ProviderKind::Linkedin => linkedin(raw),
+        ProviderKind::Facebook => facebook(raw),
         ProviderKind::Password => NormalizedAttributes {
             email: email(raw.get("email")),
             // A password sign-up proves nothing about the address.
@@ -176,6 +183,25 @@ fn github(raw: &Value) -> NormalizedAttributes {
         family_name: None,
         nickname: text(raw.get("login"), 256),
         picture: picture(raw.get("avatar_url")),
+        locale: None,
+    }
+}
+
+/// Facebook's Graph API `GET /me?fields=id,name,first_name,last_name,email,picture`. `email`
+/// is there only when the person granted the `email` permission (and has an address); Facebook
+/// says nothing about it being verified, so it is not taken as verified. The picture is
+/// `picture.data.url`, unless it is Facebook's silhouette placeholder.
+fn facebook(raw: &Value) -> NormalizedAttributes {
+    let data = raw.get("picture").and_then(|p| p.get("data"));
+    let silhouette = data.and_then(|d| d.get("is_silhouette")).and_then(Value::as_bool).unwrap_or(false);
+    NormalizedAttributes {
+        email: email(raw.get("email")),
+        email_verified: Some(false),
+        name: text(raw.get("name"), 512),
+        given_name: text(raw.get("first_name"), 256),
+        family_name: text(raw.get("last_name"), 256),
+        nickname: None,
+        picture: if silhouette { None } else { picture(data.and_then(|d| d.get("url"))) },
         locale: None,
     }
 }
@@ -258,6 +284,7 @@ mod tests {
             "google" => include_str!("fixtures/google.json"),
             "microsoft" => include_str!("fixtures/microsoft.json"),
             "github" => include_str!("fixtures/github.json"),
+            "facebook" => include_str!("fixtures/facebook.json"),
             "gitlab" => include_str!("fixtures/gitlab.json"),
             "linkedin" => include_str!("fixtures/linkedin.json"),
             "okta" => include_str!("fixtures/okta.json"),
@@ -312,6 +339,24 @@ mod tests {
     fn github_without_an_emails_list_keeps_the_public_email_unverified() {
         let a = normalize(ProviderKind::Github, &json!({"login": "x", "email": "x@example.com"}));
         assert_eq!(a.email_verified, Some(false));
+    }
+
+    #[test]
+    fn facebook_reads_the_graph_me_fields_and_never_vouches_for_the_email() {
+        let a = normalize(ProviderKind::Facebook, &fixture("facebook"));
+        assert_eq!(a.name.as_deref(), Some("Ada Lovelace"));
+        assert_eq!(a.given_name.as_deref(), Some("Ada"));
+        assert_eq!(a.family_name.as_deref(), Some("Lovelace"));
+        assert_eq!(a.email.as_deref(), Some("ada.lovelace@example.com"));
+        assert_eq!(a.email_verified, Some(false));
+        assert!(a.picture.as_deref().is_some_and(|p| p.starts_with("https://platform-lookaside.fbsbx.com/")));
+        // The email permission declined, and the default silhouette: neither is taken.
+        let mut declined = fixture("facebook");
+        declined.as_object_mut().unwrap().remove("email");
+        declined["picture"]["data"]["is_silhouette"] = json!(true);
+        let a = normalize(ProviderKind::Facebook, &declined);
+        assert_eq!((a.email, a.picture), (None, None));
+        assert_eq!(a.nickname, None, "no address to derive one from");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! the app: its button says so and the others keep working.
 
 pub mod error;
+pub mod facebook;
 pub mod github;
 pub mod oidc;
 pub mod settings;
@@ -38,6 +39,7 @@ pub fn callback_url(public_url: &Url, name: &str) -> String {
 pub enum Provider {
     Oidc(oidc::OidcConnection),
     Github(github::GithubConnection),
+    Facebook(facebook::FacebookConnection),
 }
 
 pub struct Connection {
@@ -50,6 +52,7 @@ impl Connection {
         match &self.provider {
             Provider::Oidc(c) => &c.settings().client,
             Provider::Github(c) => &c.settings().client,
+            Provider::Facebook(c) => &c.settings().client,
         }
     }
 
@@ -57,6 +60,7 @@ impl Connection {
         match &self.provider {
             Provider::Oidc(c) => c.settings().kind.provider_kind(),
             Provider::Github(_) => ProviderKind::Github,
+            Provider::Facebook(_) => ProviderKind::Facebook,
         }
     }
 
@@ -77,6 +81,7 @@ impl Connection {
         match &self.provider {
             Provider::Oidc(c) => c.start(return_to, link_user).await,
             Provider::Github(c) => Ok(c.start(return_to, link_user)),
+            Provider::Facebook(c) => Ok(c.start(return_to, link_user)),
         }
     }
 
@@ -84,6 +89,7 @@ impl Connection {
         match &self.provider {
             Provider::Oidc(c) => c.finish(tx, code, iss).await,
             Provider::Github(c) => c.finish(tx, code).await,
+            Provider::Facebook(c) => c.finish(tx, code).await,
         }
     }
 }
@@ -126,6 +132,10 @@ impl ConnectionRegistry {
                     continue;
                 }
                 _ if !settings.enabled() => continue,
+                ConnectionSettings::Facebook(settings) => Provider::Facebook(
+                    facebook::FacebookConnection::new(name, settings.clone(), public_url, http.clone())
+                        .map_err(|e| format!("connections.{name}: {e}"))?,
+                ),
                 ConnectionSettings::Github(settings) => Provider::Github(
                     github::GithubConnection::new(name, settings.clone(), public_url, http.clone())
                         .map_err(|e| format!("connections.{name}: {e}"))?,
@@ -159,6 +169,7 @@ impl ConnectionRegistry {
             .flat_map(|c| match &c.provider {
                 Provider::Oidc(o) => o.browser_endpoints(),
                 Provider::Github(g) => vec![g.authorize_url().clone()],
+                Provider::Facebook(f) => vec![f.authorize_url().clone()],
             })
             .map(|url| url.origin())
             .filter(url::Origin::is_tuple)
@@ -195,7 +206,7 @@ impl ConnectionDirectory for ConnectionRegistry {
                 kind: c.kind(),
                 unavailable: match &c.provider {
                     Provider::Oidc(o) => o.unavailable_reason(),
-                    Provider::Github(_) => None,
+                    Provider::Github(_) | Provider::Facebook(_) => None,
                 },
             })
             .collect()
@@ -214,7 +225,7 @@ impl ConnectionDirectory for ConnectionRegistry {
             Provider::Oidc(o) if o.settings().rp_initiated_logout => {
                 o.end_session_url(id_token, &self.post_logout_redirect).map(|u| u.to_string())
             }
-            Provider::Oidc(_) | Provider::Github(_) => None,
+            Provider::Oidc(_) | Provider::Github(_) | Provider::Facebook(_) => None,
         }
     }
 }

@@ -64,6 +64,8 @@ pub enum ConnectionSettings {
     Oidc(OidcSettings),
     /// GitHub: OAuth2 and its REST API (it has no ID token).
     Github(GithubSettings),
+    /// Facebook Login: OAuth2 and the Graph API (no ID token).
+    Facebook(FacebookSettings),
     /// Local email + password accounts.
     Password(PasswordSettings),
 }
@@ -73,6 +75,7 @@ impl ConnectionSettings {
         match self {
             ConnectionSettings::Oidc(s) => s.kind.provider_kind(),
             ConnectionSettings::Github(_) => ProviderKind::Github,
+            ConnectionSettings::Facebook(_) => ProviderKind::Facebook,
             ConnectionSettings::Password(_) => ProviderKind::Password,
         }
     }
@@ -81,6 +84,7 @@ impl ConnectionSettings {
         match self {
             ConnectionSettings::Oidc(s) => s.client.enabled,
             ConnectionSettings::Github(s) => s.client.enabled,
+            ConnectionSettings::Facebook(s) => s.client.enabled,
             ConnectionSettings::Password(s) => s.enabled,
         }
     }
@@ -112,6 +116,7 @@ fn default_display_name(kind: ProviderKind) -> &'static str {
         ProviderKind::Github => "GitHub",
         ProviderKind::Gitlab => "GitLab",
         ProviderKind::Linkedin => "LinkedIn",
+        ProviderKind::Facebook => "Facebook",
         ProviderKind::Oidc => "Single sign-on",
         ProviderKind::Password => "Email and password",
     }
@@ -186,6 +191,24 @@ impl GithubSettings {
     }
 }
 
+#[derive(Debug, Clone)]
+pub struct FacebookSettings {
+    pub client: ClientSettings,
+    /// The app secret: Facebook apps always have one.
+    pub client_secret: SecretString,
+    /// facebook.com's endpoints unless set (tests, a pinned Graph API version).
+    pub authorize_url: Url,
+    pub token_url: Url,
+    /// The Graph API's base, with its version: `https://graph.facebook.com/v19.0/`.
+    pub graph_url: Url,
+}
+
+impl FacebookSettings {
+    pub fn scopes(&self) -> Vec<String> {
+        self.client.scopes.clone().unwrap_or_else(|| vec!["public_profile".into(), "email".into()])
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordSettings {
@@ -254,6 +277,41 @@ struct GithubBlock {
     authorize_url: Option<Url>,
     token_url: Option<Url>,
     api_url: Option<Url>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FacebookBlock {
+    display_name: Option<String>,
+    #[serde(default = "enabled_by_default")]
+    enabled: bool,
+    client_id: String,
+    client_secret: Option<SecretString>,
+    scopes: Option<Vec<String>>,
+    #[serde(default)]
+    sync_root_attributes: SyncPolicy,
+    authorize_url: Option<Url>,
+    token_url: Option<Url>,
+    graph_url: Option<Url>,
+}
+
+impl FacebookBlock {
+    fn settings(self) -> Result<FacebookSettings, String> {
+        let client_secret =
+            self.client_secret.ok_or("needs `client_secret` (set ASKONCE_CONNECTIONS__<NAME>__CLIENT_SECRET)".to_string())?;
+        let endpoint = |configured: Option<Url>, default: &str| configured.map_or_else(|| preset(default), Ok);
+        let graph_url = endpoint(self.graph_url, "https://graph.facebook.com/v19.0/")?;
+        if !graph_url.path().ends_with('/') {
+            return Err("`graph_url` must end with / (https://graph.facebook.com/v19.0/)".into());
+        }
+        Ok(FacebookSettings {
+            client: client(self.display_name, self.enabled, self.client_id, self.scopes, self.sync_root_attributes)?,
+            client_secret,
+            authorize_url: endpoint(self.authorize_url, "https://www.facebook.com/v19.0/dialog/oauth")?,
+            token_url: endpoint(self.token_url, "https://graph.facebook.com/v19.0/oauth/access_token")?,
+            graph_url,
+        })
+    }
 }
 
 fn client(
@@ -332,7 +390,7 @@ impl ConnectionSettings {
         };
         let kind: ProviderKind = match keys.remove("kind") {
             Some(kind) => keys_of(&kind).map_err(|e| format!("`kind`: {e}"))?,
-            None => return Err("missing field `kind` (google, microsoft, github, gitlab, linkedin, oidc or password)".into()),
+            None => return Err("missing field `kind` (google, microsoft, github, gitlab, linkedin, facebook, oidc or password)".into()),
         };
         let rest = Value::Dict(tag, keys);
         let oidc = |kind: OidcKind| keys_of::<OidcBlock>(&rest)?.settings(kind).map(ConnectionSettings::Oidc);
@@ -343,6 +401,7 @@ impl ConnectionSettings {
             ProviderKind::Gitlab => oidc(OidcKind::Gitlab),
             ProviderKind::Linkedin => oidc(OidcKind::Linkedin),
             ProviderKind::Github => keys_of::<GithubBlock>(&rest)?.settings().map(ConnectionSettings::Github),
+            ProviderKind::Facebook => keys_of::<FacebookBlock>(&rest)?.settings().map(ConnectionSettings::Facebook),
             ProviderKind::Password => keys_of::<PasswordSettings>(&rest).map(ConnectionSettings::Password),
         }
     }
@@ -378,6 +437,18 @@ mod tests {
         };
         assert_eq!(gl.issuer.as_str(), "https://git.example.com/");
         assert_eq!(gl.scopes(), ["openid", "email", "profile"]);
+    }
+
+    #[test]
+    fn facebook_gets_the_graph_endpoints_and_needs_a_secret() {
+        let ConnectionSettings::Facebook(fb) = block("kind = \"facebook\"\nclient_id = \"x\"\nclient_secret = \"s\"").unwrap() else {
+            panic!()
+        };
+        assert_eq!(fb.graph_url.as_str(), "https://graph.facebook.com/v19.0/");
+        assert_eq!(fb.authorize_url.as_str(), "https://www.facebook.com/v19.0/dialog/oauth");
+        assert_eq!(fb.scopes(), ["public_profile", "email"]);
+        assert!(block("kind = \"facebook\"\nclient_id = \"x\"").unwrap_err().contains("client_secret"));
+        assert!(block("kind = \"facebook\"\nclient_id = \"x\"\nclient_secret = \"s\"\ntenant = \"t\"").is_err(), "no OIDC keys");
     }
 
     #[test]

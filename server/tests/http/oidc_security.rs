@@ -345,6 +345,38 @@ async fn github_signs_in_through_oauth2_and_the_rest_api(backend: Backend) {
 }
 crate::on_both_databases!(github_signs_in_through_oauth2_and_the_rest_api);
 
+async fn facebook_signs_in_through_oauth2_and_the_graph_api(backend: Backend) {
+    let claims: serde_json::Value = serde_json::from_str(include_str!("../../../app/src/identity/fixtures/facebook.json")).unwrap();
+    let idp = FakeIdp::start(claims).await;
+    let app = spawn_app_on(backend, &idp.facebook_connection("facebook")).await;
+    let login_page = app.client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(login_page.contains("Continue with Facebook"), "the preset's name");
+    assert_eq!(sign_in(&app, "facebook").await, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
+    let me = app.me(&app.client).await;
+    assert_eq!(me["name"], "Ada Lovelace");
+    assert_eq!(me["given_name"], "Ada");
+    assert_eq!(me["email"], "ada.lovelace@example.com");
+    assert_eq!(me["email_verified"], false, "Facebook does not say the address is verified");
+    assert!(me["picture"].as_str().unwrap().starts_with("https://platform-lookaside.fbsbx.com/"));
+    assert_eq!(me["provenance"]["given_name"]["source"], "claim:facebook:first_name");
+    assert_eq!(me["identities"][0]["provider"], "facebook");
+    assert_eq!(me["identities"][0]["user_id"], "10224242424242424");
+    assert_eq!(idp.with(|s| s.code_challenge_methods.clone()), vec!["S256".to_string()]);
+
+    // Someone who declined the email permission: signed in all the same, with no address.
+    idp.with(|s| {
+        s.claims = json!({"id": "10000000000000001", "name": "Grace Hopper", "first_name": "Grace", "last_name": "Hopper",
+                          "picture": {"data": {"is_silhouette": true, "url": "https://platform-lookaside.fbsbx.com/x"}}});
+    });
+    let grace = crate::harness::browser::browser();
+    let end = app.provider_flow(&grace, "/auth/facebook/start?return_to=/status").await;
+    assert_eq!(end, app::auth::ReturnTo::or_home(Some("/status")).via_welcome());
+    let me = app.me(&grace).await;
+    assert_eq!(me["name"], "Grace Hopper");
+    assert!(me["email"].is_null() && me["picture"].is_null(), "{me}");
+}
+crate::on_both_databases!(facebook_signs_in_through_oauth2_and_the_graph_api);
+
 async fn too_many_sign_in_attempts_get_a_clear_429(backend: Backend) {
     let idp = FakeIdp::start(ada()).await;
     let config = format!("{}[rate_limit]\nauth_per_minute = 1\nauth_burst = 2\n", idp.oidc_connection("test"));

@@ -129,6 +129,10 @@ impl FakeIdp {
             .route("/login/oauth/access_token", post(github_token))
             .route("/api/user", get(github_user))
             .route("/api/user/emails", get(github_emails))
+            // Facebook's shapes
+            .route("/v19.0/dialog/oauth", get(authorize))
+            .route("/v19.0/oauth/access_token", post(facebook_token))
+            .route("/v19.0/me", get(facebook_me))
             .with_state(idp.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         idp
@@ -146,6 +150,14 @@ impl FakeIdp {
     pub fn oidc_connection(&self, name: &str) -> String {
         format!(
             "[connections.{name}]\nkind = \"oidc\"\ndisplay_name = \"Test IdP\"\nissuer = \"{}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\n",
+            self.issuer
+        )
+    }
+
+    pub fn facebook_connection(&self, name: &str) -> String {
+        format!(
+            "[connections.{name}]\nkind = \"facebook\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\n\
+             authorize_url = \"{0}/v19.0/dialog/oauth\"\ntoken_url = \"{0}/v19.0/oauth/access_token\"\ngraph_url = \"{0}/v19.0/\"\n",
             self.issuer
         )
     }
@@ -310,6 +322,38 @@ async fn github_user(State(idp): State<FakeIdp>, headers: HeaderMap) -> Response
     }
     let st = idp.state.lock().unwrap();
     Json(st.claims.clone()).into_response()
+}
+
+async fn facebook_token(State(idp): State<FakeIdp>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+    let mut st = idp.state.lock().unwrap();
+    if let Err(res) = check_token_request(&mut st, &headers, &form) {
+        return *res;
+    }
+    Json(json!({ "access_token": "EAAfb_test", "token_type": "bearer", "expires_in": 5183944 })).into_response()
+}
+
+/// Graph `/me`: the token, its `appsecret_proof` and the fields asked are checked as
+/// Facebook does; only the fields asked (and present) are returned.
+async fn facebook_me(State(idp): State<FakeIdp>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+    use hmac::{Hmac, Mac};
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer EAAfb_test") {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"type": "OAuthException", "code": 190}}))).into_response();
+    }
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(CLIENT_SECRET.as_bytes()).unwrap();
+    mac.update(b"EAAfb_test");
+    if query.get("appsecret_proof") != Some(&hex::encode(mac.finalize().into_bytes())) {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": {"message": "Invalid appsecret_proof", "code": 100}}))).into_response();
+    }
+    let claims = idp.state.lock().unwrap().claims.clone();
+    let asked: Vec<String> =
+        query.get("fields").map(|f| f.split(',').map(|f| f.split('.').next().unwrap_or(f).to_string()).collect()).unwrap_or_default();
+    let mut out = serde_json::Map::new();
+    for field in asked {
+        if let Some(v) = claims.get(&field) {
+            out.insert(field, v.clone());
+        }
+    }
+    Json(Value::Object(out)).into_response()
 }
 
 async fn github_emails() -> Json<Value> {
