@@ -98,7 +98,8 @@ impl FacebookConnection {
 
     async fn me(&self, token: &str) -> Result<Value, LoginFailure> {
         let mut url = self.settings.graph_url.join("me").map_err(|e| LoginFailure::Internal(e.to_string()))?;
-        url.query_pairs_mut().append_pair("fields", ME_FIELDS).append_pair("appsecret_proof", &appsecret_proof(token, &self.settings));
+        let proof = appsecret_proof(token, &self.settings).map_err(|e| LoginFailure::Internal(e.to_string()))?;
+        url.query_pairs_mut().append_pair("fields", ME_FIELDS).append_pair("appsecret_proof", &proof);
         let res = self.http.get(url).bearer_auth(token).send().await.map_err(|e| LoginFailure::InvalidUserinfo(error_chain(&e)))?;
         if !res.status().is_success() {
             return Err(LoginFailure::InvalidUserinfo(format!("Facebook /me: status {}", res.status())));
