@@ -109,9 +109,8 @@ impl FacebookConnection {
 }
 
 /// `appsecret_proof`: hex HMAC-SHA256 of the access token, keyed with the app secret.
-pub fn appsecret_proof(token: &str, settings: &FacebookSettings) -> String {
-    let mut mac =
-        Hmac::<sha2::Sha256>::new_from_slice(settings.client_secret.expose_secret().as_bytes()).expect("HMAC takes any key length");
+pub fn appsecret_proof(token: &str, settings: &FacebookSettings) -> Result<String, hmac::digest::InvalidLength> {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(settings.client_secret.expose_secret().as_bytes())?;
     mac.update(token.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    Ok(hex::encode(mac.finalize().into_bytes()))
 }
