@@ -23,6 +23,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::connections::{ConnectionRegistry, LoginFailure, Transaction};
+use app::identity::ProviderKind;
 
 #[derive(Clone)]
 pub struct AuthRoutes {
@@ -36,7 +37,7 @@ pub struct AuthRoutes {
 pub fn router<S: Clone + Send + Sync + 'static>(state: AuthRoutes) -> Router<S> {
     Router::new()
         .route("/auth/{connection}/start", get(start_login).post(start_from_form))
-        .route("/auth/{connection}/callback", get(callback))
+        .route("/auth/{connection}/callback", get(callback).post(callback_form_post))
         .with_state(state)
 }
 
@@ -90,6 +91,40 @@ pub struct CallbackQuery {
     error: Option<String>,
     error_description: Option<String>,
     iss: Option<String>,
+    /// Apple only: the name it sends on the first sign-in (a JSON string).
+    user: Option<String>,
+}
+
+/// Apple's answer, posted by the browser from appleid.apple.com (`response_mode=form_post`).
+/// A cross-site POST carries no `SameSite=Lax` session cookie, so nothing is done here: the
+/// answer is handed to the GET callback by a 303, a top-level navigation that carries the
+/// session, where the state, the code and everything else are checked as for any provider.
+/// This route is the one cross-site POST let through (`csrf`), and it changes nothing.
+async fn callback_form_post(
+    State(s): State<AuthRoutes>,
+    Path(name): Path<String>,
+    axum::Form(answer): axum::Form<CallbackQuery>,
+) -> Response {
+    let Some(connection) = s.registry.get(&name) else {
+        return fail(LoginFailure::UnknownConnection, "/");
+    };
+    if connection.kind() != ProviderKind::Apple {
+        return (axum::http::StatusCode::METHOD_NOT_ALLOWED, "This sign-in answers by redirect, not by a posted form.").into_response();
+    }
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in [
+        ("code", &answer.code),
+        ("state", &answer.state),
+        ("error", &answer.error),
+        ("error_description", &answer.error_description),
+        ("iss", &answer.iss),
+        ("user", &answer.user),
+    ] {
+        if let Some(value) = value {
+            query.append_pair(key, value);
+        }
+    }
+    Redirect::to(&format!("/auth/{name}/callback?{}", query.finish())).into_response()
 }
 
 // `skip_all`: the request's headers carry the session cookie and the query the code; a span
@@ -156,7 +191,14 @@ async fn finish(
         return Err(LoginFailure::ProviderError(format!("{error}: {}", q.error_description.unwrap_or_default())));
     }
     let code = q.code.ok_or_else(|| LoginFailure::BadCallback("no code".into()))?;
-    let login = connection.finish(tx, code, q.iss.as_deref()).await?;
+    let mut login = connection.finish(tx, code, q.iss.as_deref()).await?;
+    // Apple names the person only in its first answer, never in the token: kept as the
+    // claims it stands for, unless the token has them.
+    if let (ProviderKind::Apple, Some(user), Some(claims)) = (connection.kind(), &q.user, login.profile_data.as_object_mut()) {
+        for (claim, value) in crate::connections::apple::first_sign_in_name(user) {
+            claims.entry(claim).or_insert(value);
+        }
+    }
     let result = upsert_login(&s.db, &connection.connection_ref(), &login.subject, login.profile_data.clone(), tx.link_user.as_deref())
         .await
         .map_err(|e| match e {

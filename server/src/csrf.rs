@@ -48,7 +48,20 @@ pub fn check(method: &Method, headers: &HeaderMap, public_origin: &str) -> Verdi
 #[derive(Clone)]
 pub struct PublicOrigin(pub String);
 
+/// The one cross-site POST let through: a provider's form-posted answer to its callback
+/// (Sign in with Apple), which only redirects to the GET callback (`auth_routes`).
+fn is_form_post_callback(method: &Method, path: &str) -> bool {
+    *method == Method::POST
+        && path
+            .strip_prefix("/auth/")
+            .and_then(|rest| rest.strip_suffix("/callback"))
+            .is_some_and(|name| !name.is_empty() && !name.contains('/'))
+}
+
 pub async fn refuse_cross_site(State(origin): State<PublicOrigin>, request: Request, next: Next) -> Response {
+    if is_form_post_callback(request.method(), request.uri().path()) {
+        return next.run(request).await;
+    }
     match check(request.method(), request.headers(), &origin.0) {
         Verdict::Allowed => next.run(request).await,
         Verdict::Refused(reason) => {
@@ -70,6 +83,20 @@ mod tests {
             h.insert(*k, v.parse().unwrap());
         }
         h
+    }
+
+    #[test]
+    fn only_a_callback_may_be_form_posted_from_another_site() {
+        assert!(is_form_post_callback(&Method::POST, "/auth/apple/callback"));
+        for (method, path) in [
+            (Method::GET, "/auth/apple/callback"),
+            (Method::POST, "/auth/apple/start"),
+            (Method::POST, "/auth//callback"),
+            (Method::POST, "/auth/a/b/callback"),
+            (Method::POST, "/api/profiling/answer"),
+        ] {
+            assert!(!is_form_post_callback(&method, path), "{method} {path}");
+        }
     }
 
     #[test]

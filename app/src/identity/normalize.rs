@@ -22,6 +22,8 @@ pub enum ProviderKind {
     Linkedin,
     /// Facebook Login: OAuth2 and the Graph API's `/me` (no ID token).
     Facebook,
+    /// Sign in with Apple: OpenID Connect with a form-posted answer and a signed client secret.
+    Apple,
     /// Local email + password accounts.
     Password,
 }
@@ -37,12 +39,13 @@ impl ProviderKind {
             ProviderKind::Gitlab => "gitlab",
             ProviderKind::Linkedin => "linkedin",
             ProviderKind::Facebook => "facebook",
+            ProviderKind::Apple => "apple",
             ProviderKind::Password => "auth0",
         }
     }
 
     /// Every kind.
-    pub const ALL: [ProviderKind; 8] = [
+    pub const ALL: [ProviderKind; 9] = [
         ProviderKind::Oidc,
         ProviderKind::Google,
         ProviderKind::Microsoft,
@@ -50,6 +53,7 @@ impl ProviderKind {
         ProviderKind::Gitlab,
         ProviderKind::Linkedin,
         ProviderKind::Facebook,
+        ProviderKind::Apple,
         ProviderKind::Password,
     ];
 
@@ -61,7 +65,15 @@ impl ProviderKind {
 
     /// Social (consumer) providers, as opposed to enterprise and local ones.
     pub fn is_social(self) -> bool {
-        matches!(self, ProviderKind::Google | ProviderKind::Github | ProviderKind::Gitlab | ProviderKind::Linkedin | ProviderKind::Facebook)
+        matches!(
+            self,
+            ProviderKind::Google
+                | ProviderKind::Github
+                | ProviderKind::Gitlab
+                | ProviderKind::Linkedin
+                | ProviderKind::Facebook
+                | ProviderKind::Apple
+        )
     }
 }
 
@@ -121,6 +133,7 @@ pub fn normalize(kind: ProviderKind, raw: &Value) -> NormalizedAttributes {
         ProviderKind::Github => github(raw),
         ProviderKind::Linkedin => linkedin(raw),
         ProviderKind::Facebook => facebook(raw),
+        ProviderKind::Apple => apple(raw),
         ProviderKind::Password => NormalizedAttributes {
             email: email(raw.get("email")),
             // A password sign-up proves nothing about the address.
@@ -206,6 +219,25 @@ fn facebook(raw: &Value) -> NormalizedAttributes {
     }
 }
 
+/// Sign in with Apple: the ID token's claims (`email`, `email_verified` and
+/// `is_private_email` as strings or booleans), and the name Apple sends once, on the first
+/// sign-in only, in the form it posts back (kept as `given_name` / `family_name` by the
+/// callback). A private relay address (`…@privaterelay.appleid.com`) is the person's address
+/// here like any other: Apple verified it and forwards to their real one.
+fn apple(raw: &Value) -> NormalizedAttributes {
+    let mut attrs = standard_claims(raw);
+    // Apple's tokens carry no picture, locale or nickname of their own.
+    attrs.picture = None;
+    attrs.locale = None;
+    attrs.nickname = None;
+    attrs
+}
+
+/// Whether an Apple identity's address is a private relay one (`is_private_email`).
+pub fn is_private_relay(raw: &Value) -> bool {
+    boolean(raw.get("is_private_email")).unwrap_or(false)
+}
+
 /// LinkedIn's OpenID Connect userinfo: standard claims, but `locale` may be an object
 /// `{"country": "US", "language": "en"}`.
 fn linkedin(raw: &Value) -> NormalizedAttributes {
@@ -285,6 +317,7 @@ mod tests {
             "microsoft" => include_str!("fixtures/microsoft.json"),
             "github" => include_str!("fixtures/github.json"),
             "facebook" => include_str!("fixtures/facebook.json"),
+            "apple" => include_str!("fixtures/apple.json"),
             "gitlab" => include_str!("fixtures/gitlab.json"),
             "linkedin" => include_str!("fixtures/linkedin.json"),
             "okta" => include_str!("fixtures/okta.json"),
@@ -357,6 +390,21 @@ mod tests {
         let a = normalize(ProviderKind::Facebook, &declined);
         assert_eq!((a.email, a.picture), (None, None));
         assert_eq!(a.nickname, None, "no address to derive one from");
+    }
+
+    #[test]
+    fn apple_takes_string_booleans_private_relay_addresses_and_the_first_sign_in_name() {
+        let raw = fixture("apple");
+        let a = normalize(ProviderKind::Apple, &raw);
+        assert_eq!(a.email.as_deref(), Some("x7kq2m9p4w@privaterelay.appleid.com"));
+        assert_eq!(a.email_verified, Some(true), "Apple says \"true\" as a string");
+        assert!(is_private_relay(&raw));
+        assert_eq!(a.name.as_deref(), Some("Ada Lovelace"), "derived from the names Apple sent once");
+        // A later sign-in: no name in the token, nothing derived beyond the address.
+        let mut later = raw.clone();
+        later.as_object_mut().unwrap().retain(|k, _| !k.ends_with("_name"));
+        let a = normalize(ProviderKind::Apple, &later);
+        assert_eq!((a.given_name, a.family_name), (None, None));
     }
 
     #[test]

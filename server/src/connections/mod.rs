@@ -2,6 +2,7 @@
 //! relying-party clients at start-up. A provider that is down or misconfigured does not stop
 //! the app: its button says so and the others keep working.
 
+pub mod apple;
 pub mod error;
 pub mod facebook;
 pub mod github;

@@ -113,6 +113,8 @@ pub struct OidcConnection {
     http: reqwest::Client,
     discovery: RwLock<Discovery>,
     jwks_refreshed_at: Mutex<Option<Instant>>,
+    /// Apple only: the client secret, minted from the site's key and renewed before expiry.
+    apple: Option<super::apple::AppleSecret>,
 }
 
 impl OidcConnection {
@@ -121,7 +123,12 @@ impl OidcConnection {
         // match it byte for byte.
         let issuer = IssuerUrl::new(settings.issuer.as_str().trim_end_matches('/').to_string()).map_err(|e| e.to_string())?;
         let redirect = RedirectUrl::new(super::callback_url(public_url, name)).map_err(|e| e.to_string())?;
+        let apple = match &settings.apple {
+            Some(signing) => Some(super::apple::AppleSecret::new(signing.clone(), &settings.client.client_id, settings.issuer.as_str())?),
+            None => None,
+        };
         Ok(Self {
+            apple,
             name: name.to_string(),
             settings,
             issuer,
@@ -204,7 +211,18 @@ impl OidcConnection {
         openidconnect::EndpointMaybeSet,
         openidconnect::EndpointMaybeSet,
     > {
-        let secret = self.settings.client_secret.as_ref().map(|s| ClientSecret::new(s.expose_secret().to_string()));
+        let secret = match &self.apple {
+            Some(apple) => match apple.current(chrono::Utc::now().timestamp()) {
+                Ok(jwt) => Some(ClientSecret::new(jwt)),
+                // The key signed at start-up: this cannot happen short of memory corruption;
+                // the token request then fails with Apple's invalid_client, logged.
+                Err(e) => {
+                    tracing::error!(error = %e, "minting Apple's client secret failed");
+                    None
+                }
+            },
+            None => self.settings.client_secret.as_ref().map(|s| ClientSecret::new(s.expose_secret().to_string())),
+        };
         let client = CoreClient::from_provider_metadata(md.clone(), ClientId::new(self.settings.client.client_id.clone()), secret)
             .set_redirect_uri(self.redirect.clone());
         match self.settings.client_auth {
@@ -225,6 +243,10 @@ impl OidcConnection {
             if scope != "openid" {
                 request = request.add_scope(Scope::new(scope));
             }
+        }
+        if self.apple.is_some() {
+            // Apple posts its answer to the callback (required with the name and email scopes).
+            request = request.add_extra_param("response_mode", "form_post");
         }
         let (url, state, nonce) = request.url();
         let tx = Transaction {

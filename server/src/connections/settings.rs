@@ -117,6 +117,7 @@ fn default_display_name(kind: ProviderKind) -> &'static str {
         ProviderKind::Gitlab => "GitLab",
         ProviderKind::Linkedin => "LinkedIn",
         ProviderKind::Facebook => "Facebook",
+        ProviderKind::Apple => "Apple",
         ProviderKind::Oidc => "Single sign-on",
         ProviderKind::Password => "Email and password",
     }
@@ -132,6 +133,9 @@ pub enum OidcKind {
     Microsoft,
     Gitlab,
     Linkedin,
+    /// Sign in with Apple: the answer is form-posted, the client secret is a JWT signed with
+    /// the site's `.p8` key (`AppleSigning`).
+    Apple,
 }
 
 impl OidcKind {
@@ -142,6 +146,7 @@ impl OidcKind {
             OidcKind::Microsoft => ProviderKind::Microsoft,
             OidcKind::Gitlab => ProviderKind::Gitlab,
             OidcKind::Linkedin => ProviderKind::Linkedin,
+            OidcKind::Apple => ProviderKind::Apple,
         }
     }
 }
@@ -162,6 +167,20 @@ pub struct OidcSettings {
     /// provider's `Cache-Control` says (at most a day): a `no-cache` or tiny `max-age` must
     /// not turn every sign-in into a JWKS request.
     pub jwks_min_lifetime: Duration,
+    /// Apple only: what its client secret JWT is signed with.
+    pub apple: Option<AppleSigning>,
+}
+
+/// Sign in with Apple's client secret: an ES256 JWT the site signs with the private key Apple
+/// issued (the `.p8` file), naming the team and the key.
+#[derive(Debug, Clone)]
+pub struct AppleSigning {
+    /// The Apple Developer team id (the JWT's `iss`).
+    pub team_id: String,
+    /// The key's id (the JWT header's `kid`).
+    pub key_id: String,
+    /// The `.p8` file's contents (PKCS#8 PEM): `ASKONCE_CONNECTIONS__<NAME>__PRIVATE_KEY`.
+    pub private_key: SecretString,
 }
 
 impl OidcSettings {
@@ -170,7 +189,12 @@ impl OidcSettings {
     }
 
     pub fn scopes(&self) -> Vec<String> {
-        self.client.scopes.clone().unwrap_or_else(|| vec!["openid".into(), "email".into(), "profile".into()])
+        let default = match self.kind {
+            // Apple has no `profile` scope; `name` is the name sent on the first sign-in.
+            OidcKind::Apple => vec!["openid".into(), "name".into(), "email".into()],
+            _ => vec!["openid".into(), "email".into(), "profile".into()],
+        };
+        self.client.scopes.clone().unwrap_or(default)
     }
 }
 
@@ -260,6 +284,10 @@ struct OidcBlock {
     client_auth: ClientAuth,
     #[serde(default = "default_jwks_min_lifetime_secs")]
     jwks_min_lifetime_secs: u64,
+    /// Apple: the team id, the key id and the `.p8` private key.
+    team_id: Option<String>,
+    key_id: Option<String>,
+    private_key: Option<SecretString>,
 }
 
 #[derive(Deserialize)]
@@ -336,12 +364,28 @@ impl OidcBlock {
         if self.tenant.is_some() && kind != OidcKind::Microsoft {
             return Err("`tenant` applies to kind = \"microsoft\" only".into());
         }
+        let apple =
+            match (kind, self.team_id, self.key_id, self.private_key) {
+                (OidcKind::Apple, Some(team_id), Some(key_id), Some(private_key)) => {
+                    if self.client_secret.is_some() {
+                        return Err("Apple's client secret is made from `private_key`: leave `client_secret` out".into());
+                    }
+                    Some(AppleSigning { team_id, key_id, private_key })
+                }
+                (OidcKind::Apple, ..) => return Err(
+                    "needs `team_id`, `key_id` and `private_key` (the .p8 file's contents; set ASKONCE_CONNECTIONS__<NAME>__PRIVATE_KEY)"
+                        .into(),
+                ),
+                (_, None, None, None) => None,
+                _ => return Err("`team_id`, `key_id` and `private_key` apply to kind = \"apple\" only".into()),
+            };
         // A configured issuer always wins (self-hosted GitLab, a sovereign Microsoft cloud).
         let issuer = match (kind, self.issuer, self.tenant) {
             (_, Some(issuer), _) => issuer,
             (OidcKind::Google, None, _) => preset("https://accounts.google.com")?,
             (OidcKind::Gitlab, None, _) => preset("https://gitlab.com")?,
             (OidcKind::Linkedin, None, _) => preset("https://www.linkedin.com/oauth")?,
+            (OidcKind::Apple, None, _) => preset("https://appleid.apple.com")?,
             (OidcKind::Microsoft, None, Some(tenant)) => preset(&format!("https://login.microsoftonline.com/{tenant}/v2.0"))?,
             (OidcKind::Microsoft, None, None) => return Err("needs `tenant` (your Entra tenant id) or `issuer`".into()),
             (OidcKind::Generic, None, _) => return Err("needs `issuer`".into()),
@@ -355,8 +399,10 @@ impl OidcBlock {
             client_secret: self.client_secret,
             issuer,
             rp_initiated_logout: self.rp_initiated_logout,
-            client_auth: self.client_auth,
+            // Apple takes the client secret in the body only.
+            client_auth: if kind == OidcKind::Apple { ClientAuth::ClientSecretPost } else { self.client_auth },
             jwks_min_lifetime: Duration::from_secs(self.jwks_min_lifetime_secs),
+            apple,
         })
     }
 }
@@ -390,7 +436,9 @@ impl ConnectionSettings {
         };
         let kind: ProviderKind = match keys.remove("kind") {
             Some(kind) => keys_of(&kind).map_err(|e| format!("`kind`: {e}"))?,
-            None => return Err("missing field `kind` (google, microsoft, github, gitlab, linkedin, facebook, oidc or password)".into()),
+            None => {
+                return Err("missing field `kind` (google, microsoft, github, gitlab, linkedin, facebook, apple, oidc or password)".into())
+            }
         };
         let rest = Value::Dict(tag, keys);
         let oidc = |kind: OidcKind| keys_of::<OidcBlock>(&rest)?.settings(kind).map(ConnectionSettings::Oidc);
@@ -402,6 +450,7 @@ impl ConnectionSettings {
             ProviderKind::Linkedin => oidc(OidcKind::Linkedin),
             ProviderKind::Github => keys_of::<GithubBlock>(&rest)?.settings().map(ConnectionSettings::Github),
             ProviderKind::Facebook => keys_of::<FacebookBlock>(&rest)?.settings().map(ConnectionSettings::Facebook),
+            ProviderKind::Apple => oidc(OidcKind::Apple),
             ProviderKind::Password => keys_of::<PasswordSettings>(&rest).map(ConnectionSettings::Password),
         }
     }
@@ -437,6 +486,19 @@ mod tests {
         };
         assert_eq!(gl.issuer.as_str(), "https://git.example.com/");
         assert_eq!(gl.scopes(), ["openid", "email", "profile"]);
+    }
+
+    #[test]
+    fn apple_needs_its_key_not_a_client_secret() {
+        let key = "kind = \"apple\"\nclient_id = \"com.example\"\nteam_id = \"T\"\nkey_id = \"K\"\nprivate_key = \"pem\"";
+        let ConnectionSettings::Oidc(apple) = block(key).unwrap() else { panic!() };
+        assert_eq!(apple.issuer.as_str(), "https://appleid.apple.com/");
+        assert_eq!(apple.scopes(), ["openid", "name", "email"]);
+        assert_eq!(apple.client_auth, ClientAuth::ClientSecretPost);
+        assert_eq!(apple.display_name(), "Apple");
+        assert!(block("kind = \"apple\"\nclient_id = \"x\"").unwrap_err().contains("team_id"));
+        assert!(block(&format!("{key}\nclient_secret = \"s\"")).unwrap_err().contains("client_secret"));
+        assert!(block("kind = \"google\"\nclient_id = \"x\"\nteam_id = \"T\"").unwrap_err().contains("apple"));
     }
 
     #[test]

@@ -377,6 +377,84 @@ async fn facebook_signs_in_through_oauth2_and_the_graph_api(backend: Backend) {
 }
 crate::on_both_databases!(facebook_signs_in_through_oauth2_and_the_graph_api);
 
+/// The query of a `Location` header (after `?`), decoded.
+fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+    let query = location.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+}
+
+async fn apple_answers_by_form_post_with_a_signed_client_secret_and_keeps_the_first_name(backend: Backend) {
+    let mut claims: serde_json::Value = serde_json::from_str(include_str!("../../../app/src/identity/fixtures/apple.json")).unwrap();
+    // Apple's token never carries the name: only the first form post does.
+    claims.as_object_mut().unwrap().retain(|k, _| !k.ends_with("_name"));
+    let idp = FakeIdp::start(claims).await;
+    idp.act_as_apple();
+    let app = spawn_app_on(backend, &idp.apple_connection("apple")).await;
+    let browser = crate::harness::browser::browser();
+    // Apple's page posts its answer from appleid.apple.com: no cookies go with it.
+    let apple_page = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+
+    let sign_in_at_apple = |user: Option<&'static str>| {
+        let (app, browser, apple_page) = (&app, browser.clone(), apple_page.clone());
+        async move {
+            let start = browser.get(app.url("/auth/apple/start?return_to=/status")).send().await.unwrap();
+            let to_apple = location(&start);
+            assert!(to_apple.contains("response_mode=form_post"), "{to_apple}");
+            assert!(to_apple.contains("scope=openid+name+email") || to_apple.contains("scope=openid%20name%20email"), "{to_apple}");
+            let answer = query_of(&location(&browser.get(&to_apple).send().await.unwrap()));
+            let mut form = vec![("code", answer["code"].clone()), ("state", answer["state"].clone())];
+            if let Some(user) = user {
+                form.push(("user", user.to_string()));
+            }
+            let posted = apple_page
+                .post(app.url("/auth/apple/callback"))
+                .header("sec-fetch-site", "cross-site")
+                .header("origin", "https://appleid.apple.com")
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(posted.status(), reqwest::StatusCode::SEE_OTHER, "the post is handed to the GET callback");
+            let callback = location(&posted);
+            assert!(callback.starts_with("/auth/apple/callback?"), "{callback}");
+            let done = browser.get(app.url(&callback)).send().await.unwrap();
+            location(&done)
+        }
+    };
+
+    let first =
+        sign_in_at_apple(Some(r#"{"name":{"firstName":"Ada","lastName":"Lovelace"},"email":"x7kq2m9p4w@privaterelay.appleid.com"}"#)).await;
+    assert!(first.starts_with("/welcome"), "{first}");
+    let me = app.me(&browser).await;
+    assert_eq!(me["given_name"], "Ada");
+    assert_eq!(me["name"], "Ada Lovelace");
+    assert_eq!(me["email"], "x7kq2m9p4w@privaterelay.appleid.com", "a private relay address is an address");
+    assert_eq!(me["email_verified"], true, "Apple's \"true\"");
+    assert_eq!(me["provenance"]["given_name"]["source"], "claim:apple:given_name");
+    assert_eq!(idp.with(|s| s.response_modes.clone()), vec!["form_post".to_string()]);
+
+    // The next sign-in has no name: the one kept stays.
+    app.sign_out(&browser).await;
+    let again = sign_in_at_apple(None).await;
+    assert!(again.starts_with("/welcome"), "{again}");
+    assert_eq!(app.me(&browser).await["name"], "Ada Lovelace");
+
+    // Only the callback takes a cross-site post; everything else still refuses one.
+    let elsewhere = apple_page
+        .post(app.url("/auth/apple/start"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("return_to", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), reqwest::StatusCode::FORBIDDEN);
+    // A forged post with a state this browser never started signs nobody in.
+    let forged = apple_page.post(app.url("/auth/apple/callback")).form(&[("code", "x"), ("state", "forged")]).send().await.unwrap();
+    let end = location(&browser.get(app.url(&location(&forged))).send().await.unwrap());
+    assert!(end.starts_with("/login?error="), "{end}");
+}
+crate::on_both_databases!(apple_answers_by_form_post_with_a_signed_client_secret_and_keeps_the_first_name);
+
 async fn too_many_sign_in_attempts_get_a_clear_429(backend: Backend) {
     let idp = FakeIdp::start(ada()).await;
     let config = format!("{}[rate_limit]\nauth_per_minute = 1\nauth_burst = 2\n", idp.oidc_connection("test"));

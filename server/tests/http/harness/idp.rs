@@ -93,6 +93,11 @@ pub struct IdpState {
     pub authorize_calls: usize,
     pub token_auth_headers: Vec<String>,
     pub code_challenge_methods: Vec<String>,
+    /// As Apple: the client secret must be an ES256 JWT signed by this public key (PEM), for
+    /// this client and this issuer; and the `response_mode` of each authorization request.
+    pub apple_public_key: Option<String>,
+    pub apple_audience: String,
+    pub response_modes: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -154,6 +159,23 @@ impl FakeIdp {
         )
     }
 
+    /// As Sign in with Apple: client secrets are JWTs signed by the test .p8 key.
+    pub fn act_as_apple(&self) {
+        let issuer = self.issuer.clone();
+        self.with(|s| {
+            s.apple_public_key = Some(include_str!("../fixtures/apple_test_key.pub.pem").to_string());
+            s.apple_audience = issuer;
+        });
+    }
+
+    pub fn apple_connection(&self, name: &str) -> String {
+        format!(
+            "[connections.{name}]\nkind = \"apple\"\nissuer = \"{}\"\nclient_id = \"{CLIENT_ID}\"\nteam_id = \"TEAM123456\"\nkey_id = \"KEY1234567\"\nprivate_key = \"\"\"\n{}\"\"\"\n",
+            self.issuer,
+            include_str!("../fixtures/apple_test_key.p8")
+        )
+    }
+
     pub fn facebook_connection(&self, name: &str) -> String {
         format!(
             "[connections.{name}]\nkind = \"facebook\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\n\
@@ -205,6 +227,7 @@ async fn authorize(State(idp): State<FakeIdp>, Query(q): Query<HashMap<String, S
     let mut st = idp.state.lock().unwrap();
     st.authorize_calls += 1;
     st.code_challenge_methods.push(q.get("code_challenge_method").cloned().unwrap_or_default());
+    st.response_modes.push(q.get("response_mode").cloned().unwrap_or_default());
     let redirect_uri = q.get("redirect_uri").cloned().unwrap_or_default();
     st.codes.insert(
         code.clone(),
@@ -227,7 +250,18 @@ fn check_token_request(st: &mut IdpState, headers: &HeaderMap, form: &HashMap<St
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     st.token_auth_headers.push(auth.clone());
     let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}")));
-    let by_post = form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET);
+    let by_post = match &st.apple_public_key {
+        // Apple: a JWT the client signed with its .p8 key, naming it (sub) and Apple (aud).
+        Some(pem) => form.get("client_secret").is_some_and(|jwt| {
+            let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+            validation.set_audience(&[st.apple_audience.as_str()]);
+            validation.set_issuer(&["TEAM123456"]);
+            let key = jsonwebtoken::DecodingKey::from_ec_pem(pem.as_bytes()).unwrap();
+            jsonwebtoken::decode::<Value>(jwt, &key, &validation).is_ok_and(|t| t.claims["sub"] == CLIENT_ID)
+                && jsonwebtoken::decode_header(jwt).is_ok_and(|h| h.kid.as_deref() == Some("KEY1234567"))
+        }),
+        None => form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET),
+    };
     if auth != expected && !by_post {
         return Err((StatusCode::UNAUTHORIZED, Json(json!({"error": "invalid_client"}))).into_response().into());
     }
