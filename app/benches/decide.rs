@@ -45,6 +45,7 @@ fn large_config() -> ProfilingConfig {
             },
             when: None,
             fields: (0..5).map(|j| key(&format!("f{}", (s * 5 + j) % 50))).collect(),
+            steps: vec![],
             skippable: true,
             cooldown: Cooldown { days: Some(7), logins: Some(2) },
             enabled: true,

@@ -20,6 +20,7 @@ mod m20261129_000011_add_external_forms;
 mod m20261130_000012_create_consent_records;
 mod m20261206_000013_add_stage_login_window;
 mod m20261206_000014_add_hidden_fields;
+mod m20261206_000015_add_stage_steps;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_create_consent_records::Migration),
             Box::new(m20261206_000013_add_stage_login_window::Migration),
             Box::new(m20261206_000014_add_hidden_fields::Migration),
+            Box::new(m20261206_000015_add_stage_steps::Migration),
         ]
     }
 }

@@ -373,7 +373,12 @@ impl StageForm {
             max_logins,
             context_name,
             context_tags,
-            fields: s.fields.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", "),
+            // Steps, when there are, separated by `|`.
+            fields: if s.steps.is_empty() {
+                s.fields.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", ")
+            } else {
+                s.steps.iter().map(|step| step.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", ")).collect::<Vec<_>>().join(" | ")
+            },
             condition_join: condition_rows(s.when.as_ref()).map(|(join, _)| join.to_string()).unwrap_or_else(|| "all".into()),
             rules: condition_rows(s.when.as_ref()).map(|(_, rules)| rules).unwrap_or_default(),
             // Only what the rules cannot show is shown as JSON.
@@ -405,14 +410,24 @@ impl StageForm {
                 None
             }
         };
-        let mut fields = Vec::new();
-        for key in list(&self.fields) {
-            match FieldKey::parse(&key) {
-                Ok(k) => fields.push(k),
-                Err(e) => {
-                    errors.insert("fields".into(), e.to_string());
+        let mut steps: Vec<Vec<FieldKey>> = Vec::new();
+        for part in self.fields.split('|') {
+            let mut step = Vec::new();
+            for key in list(part) {
+                match FieldKey::parse(&key) {
+                    Ok(k) => step.push(k),
+                    Err(e) => {
+                        errors.insert("fields".into(), e.to_string());
+                    }
                 }
             }
+            if !step.is_empty() {
+                steps.push(step);
+            }
+        }
+        let fields: Vec<FieldKey> = steps.iter().flatten().cloned().collect();
+        if steps.len() < 2 {
+            steps.clear();
         }
         let when = match rules_condition(&self.condition_join, &self.rules) {
             Err(problem) => {
@@ -441,6 +456,7 @@ impl StageForm {
                 trigger,
                 when,
                 fields,
+                steps,
                 skippable: self.skippable.is_some(),
                 cooldown,
                 enabled: self.enabled.is_some(),

@@ -8,6 +8,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub field_key: String,
     pub position: i32,
+    /// The step (page) of a multi-step stage the field is on; 0 for the first.
+    pub step: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -191,6 +191,18 @@ fn problems(config: &ProfilingConfig) -> Vec<ConfigProblem> {
                 problems.push(problem(format!("{at}.external"), "an external form is asked at signup or a login, not in context"));
             }
         }
+        if !stage.steps.is_empty() {
+            let flat: Vec<&super::FieldKey> = stage.steps.iter().flatten().collect();
+            if flat != stage.fields.iter().collect::<Vec<_>>() {
+                problems.push(problem(format!("{at}.steps"), "the steps must list the stage's fields, in the same order"));
+            }
+            if stage.steps.iter().any(Vec::is_empty) {
+                problems.push(problem(format!("{at}.steps"), "a step needs at least one field"));
+            }
+            if stage.external.is_some() {
+                problems.push(problem(format!("{at}.steps"), "an external form has its own pages: leave steps out"));
+            }
+        }
         if stage.intro.as_deref().is_some_and(|i| i.chars().count() > super::intro::MAX_INTRO_CHARS) {
             problems.push(problem(format!("{at}.intro"), format!("at most {} characters", super::intro::MAX_INTRO_CHARS)));
         }

@@ -148,6 +148,32 @@ pub struct Prompt {
     /// Asked by a form on another site (`/forms/{stage}/start` sends the person there).
     #[serde(default)]
     pub external: bool,
+    /// A multi-step stage: the keys of `fields` by step, steps with nothing to ask left out.
+    /// Empty or one step: one page.
+    #[serde(default)]
+    pub steps: Vec<Vec<FieldKey>>,
+    /// Where the person is in a multi-step stage (0-based) and what they typed in earlier
+    /// steps (form values by field key), from their session (`ssr::steps`); set by the server,
+    /// not the engine.
+    #[serde(default)]
+    pub step: usize,
+    #[serde(default)]
+    pub typed: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Prompt {
+    /// The number of pages the form has.
+    pub fn step_count(&self) -> usize {
+        self.steps.len().max(1)
+    }
+
+    /// The fields of step `i` (all of them for a one-page stage).
+    pub fn fields_of_step(&self, i: usize) -> Vec<Field> {
+        match self.steps.get(i) {
+            Some(keys) if self.steps.len() > 1 => self.fields.iter().filter(|f| keys.contains(&f.key)).cloned().collect(),
+            _ => self.fields.clone(),
+        }
+    }
 }
 
 /// A value a linked identity's claim supplies for a field whose target is empty.
@@ -320,7 +346,17 @@ fn is_login_stage(stage: &Stage) -> bool {
 }
 
 fn prompt(stage: &Stage, fields: Vec<Field>) -> Prompt {
+    // The steps with something left to ask, in order.
+    let steps: Vec<Vec<FieldKey>> = stage
+        .steps
+        .iter()
+        .map(|step| step.iter().filter(|k| fields.iter().any(|f| &f.key == *k)).cloned().collect::<Vec<_>>())
+        .filter(|step: &Vec<FieldKey>| !step.is_empty())
+        .collect();
     Prompt {
+        steps: if steps.len() > 1 { steps } else { Vec::new() },
+        step: 0,
+        typed: Default::default(),
         stage: stage.key.clone(),
         title: stage.title.clone(),
         intro: stage.intro.clone(),

@@ -38,6 +38,7 @@ fn stage(k: &str, trigger: Trigger, fields: &[&str]) -> Stage {
         trigger,
         when: None,
         fields: fields.iter().map(|f| key(f)).collect(),
+        steps: vec![],
         skippable: true,
         cooldown: Cooldown { days: Some(7), logins: None },
         enabled: true,

@@ -16,6 +16,7 @@ pub mod required;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod stage;
+pub mod steps;
 
 #[cfg(test)]
 mod engine_tests;

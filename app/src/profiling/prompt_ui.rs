@@ -11,12 +11,23 @@ use leptos_router::hooks::use_query_map;
 use super::{Field, FieldKind, FormAnswer, Prompt};
 use crate::error::AppError;
 
+/// What answering a step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum AnswerOutcome {
+    /// The stage's answers are stored.
+    Saved,
+    /// A multi-step stage moved to another step (nothing stored yet).
+    Moved,
+}
+
 /// The login-time stage to show now, if any.
 #[server(endpoint = "profiling/prompt")]
 pub async fn login_prompt() -> Result<Option<Prompt>, AppError> {
+    let session = crate::auth::ssr::session().await?;
     let (state, me) = ssr::context().await?;
     let moment = super::ssr::login_moment(me.logins_count);
-    super::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(AppError::from)
+    let prompt = super::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(AppError::from)?;
+    ssr::resume(&session, prompt).await
 }
 
 /// The stage to offer in a place of the app (`article`, with its tags), if any. Anonymous
@@ -24,6 +35,7 @@ pub async fn login_prompt() -> Result<Option<Prompt>, AppError> {
 #[server]
 pub async fn context_prompt(context: String, tags: Vec<String>) -> Result<Option<Prompt>, AppError> {
     let state = crate::state::AppState::current()?;
+    let session = crate::auth::ssr::session().await?;
     let Some(me) = crate::auth::ssr::current_user().await? else {
         return Ok(None);
     };
@@ -33,11 +45,16 @@ pub async fn context_prompt(context: String, tags: Vec<String>) -> Result<Option
         return Ok(None);
     }
     let moment = super::Moment::Context { name: context, tags };
-    super::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(AppError::from)
+    let prompt = super::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(AppError::from)?;
+    ssr::resume(&session, prompt).await
 }
 
 /// Saves the answers to a stage. `context`/`tags` name the place for an inline prompt;
 /// without them it is the login-time stage. `return_to`: where to go next (login stage).
+/// A multi-step stage sends one `step` at a time (`go=back` for Back), see `super::steps`.
+// Each argument is a field of the form people's browsers post (no-JS too): a flat form, not
+// one grouped in a struct, keeps the names plain (`stage`, `step`, `answers[…]`).
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "profiling/answer")]
 pub async fn answer_prompt(
     stage: String,
@@ -47,10 +64,30 @@ pub async fn answer_prompt(
     #[server(default)] answers: BTreeMap<String, FormAnswer>,
     // The query of the page the person was reading (`ref=newsletter`), for hidden fields.
     #[server(default)] page_query: Option<String>,
-) -> Result<(), AppError> {
+    #[server(default)] step: Option<usize>,
+    #[server(default)] go: Option<String>,
+) -> Result<AnswerOutcome, AppError> {
+    let session = crate::auth::ssr::session().await?;
     let (state, me) = ssr::context().await?;
     let moment = ssr::moment(&me, context, tags);
-    let answers = answers.into_iter().map(|(k, v)| (k, v.0)).collect();
+    let mut answers: BTreeMap<String, Vec<String>> = answers.into_iter().map(|(k, v)| (k, v.0)).collect();
+    // A multi-step stage: this step is checked and kept; only the last one stores.
+    let open = super::ssr::open_prompt(&state.db, &me.user_id, &stage, &moment).await.map_err(AppError::from)?;
+    if open.step_count() > 1 {
+        use super::steps::{advance, Go, StepDraft, StepOutcome, SESSION_KEY};
+        let draft: Option<StepDraft> = session.get(SESSION_KEY).await.map_err(|e| crate::error::ssr::internal("reading a draft", e))?;
+        match advance(&open, draft, step.unwrap_or(0), Go::parse(go.as_deref()), &answers) {
+            StepOutcome::Moved(draft) => {
+                session.insert(SESSION_KEY, draft).await.map_err(|e| crate::error::ssr::internal("keeping a draft", e))?;
+                return Ok(AnswerOutcome::Moved);
+            }
+            StepOutcome::Invalid(draft, problems) => {
+                session.insert(SESSION_KEY, draft).await.map_err(|e| crate::error::ssr::internal("keeping a draft", e))?;
+                return Err(super::ssr::ProfilingError::Invalid(problems).into());
+            }
+            StepOutcome::Finished(all) => answers = all,
+        }
+    }
     let hidden = super::field::HiddenContext {
         query: super::field::HiddenContext::parse_query(page_query.as_deref().unwrap_or("")),
         tags: match &moment {
@@ -62,16 +99,20 @@ pub async fn answer_prompt(
             .map_err(|e| crate::error::ssr::internal("reading a sign-in", e))?,
     };
     super::ssr::answer_stage_in(&state.db, &me.user_id, &stage, &moment, &answers, &hidden).await.map_err(AppError::from)?;
+    let _ = session.remove::<super::steps::StepDraft>(super::steps::SESSION_KEY).await;
     ssr::continue_to(return_to);
-    Ok(())
+    Ok(AnswerOutcome::Saved)
 }
 
 /// Skips a stage; it waits out its cooldown.
 #[server(endpoint = "profiling/skip")]
 pub async fn skip_prompt(stage: String, context: Option<String>, tags: Option<String>, return_to: Option<String>) -> Result<(), AppError> {
+    let session = crate::auth::ssr::session().await?;
     let (state, me) = ssr::context().await?;
     let moment = ssr::moment(&me, context, tags);
     super::ssr::skip_stage(&state.db, &me.user_id, &stage, &moment).await.map_err(AppError::from)?;
+    // Skipping a multi-step stage forgets what was typed in it.
+    let _ = session.remove::<super::steps::StepDraft>(super::steps::SESSION_KEY).await;
     ssr::continue_to(return_to);
     Ok(())
 }
@@ -99,6 +140,16 @@ mod ssr {
         }
     }
 
+    /// `prompt` on the step the person's draft is at (`super::super::steps`).
+    pub async fn resume(session: &tower_sessions::Session, prompt: Option<super::Prompt>) -> Result<Option<super::Prompt>, AppError> {
+        let Some(prompt) = prompt else { return Ok(None) };
+        if prompt.step_count() < 2 {
+            return Ok(Some(prompt));
+        }
+        let draft = session.get(super::super::steps::SESSION_KEY).await.map_err(|e| crate::error::ssr::internal("reading a draft", e))?;
+        Ok(Some(super::super::steps::resume(prompt, draft)))
+    }
+
     pub fn continue_to(return_to: Option<String>) {
         if let Some(rt) = return_to.filter(|r| !r.is_empty()) {
             leptos_axum::redirect(ReturnTo::or_home(Some(&rt)).as_str());
@@ -121,10 +172,15 @@ fn StageForm(
         Some(Err(AppError::Invalid(map))) => map,
         _ => BTreeMap::new(),
     };
-    let general_error = move || match answer.value().get().or_else(|| skip.value().get()) {
+    let general_error = move || match answer.value().get().map(|r| r.map(|_| ())).or_else(|| skip.value().get()) {
         Some(Err(AppError::Invalid(_))) | None | Some(Ok(())) => None,
         Some(Err(e)) => Some(e.to_string()),
     };
+    // A multi-step stage shows one step: its fields, what was typed before, Back and Continue.
+    let steps = prompt.step_count();
+    let step = prompt.step.min(steps - 1);
+    let step_fields = prompt.fields_of_step(step);
+    let typed = prompt.typed.clone();
     let heading_id = format!("stage-{}-heading", prompt.stage);
     let stage = prompt.stage.to_string();
     // For hidden fields: the query of the page being read — here, or (a login stage) the one
@@ -147,6 +203,7 @@ fn StageForm(
                 <input type="hidden" name="context" value=context.clone().unwrap_or_default() />
                 <input type="hidden" name="tags" value=tags.clone().unwrap_or_default() />
                 <input type="hidden" name="return_to" value=return_to.clone().unwrap_or_default() />
+                <input type="hidden" name="step" value=step.to_string() />
             }
         }
     };
@@ -156,12 +213,20 @@ fn StageForm(
         <section class="card stage" aria-labelledby=labelled_by data-stage=stage.clone()>
             <h2 id=heading_id>{prompt.title.clone()}</h2>
             {prompt.intro.clone().map(|i| view! { <Intro markdown=i /> })}
+            {(steps > 1).then(|| view! { <p class="muted step-count" data-testid="step-count">{format!("Step {} of {steps}", step + 1)}</p> })}
             <ActionForm action=answer attr:class="stack" attr:novalidate=true>
                 {hidden}
-                {prompt.fields.into_iter().map(|f| view! { <FieldInput field=f errors=Signal::derive(field_errors) /> }).collect_view()}
+                {step_fields.into_iter().map(|f| {
+                    let value = typed.get(f.key.as_str()).cloned().unwrap_or_default();
+                    view! { <FieldInput field=f errors=Signal::derive(field_errors) value /> }
+                }).collect_view()}
                 <p class="error" role="alert">{general_error}</p>
                 <div class="actions">
-                    <button type="submit" disabled=move || answer.pending().get()>"Continue"</button>
+                    // Back first in the markup, so Enter in a field still means Continue.
+                    {(step > 0).then(|| view! {
+                        <button type="submit" name="go" value="back" class="secondary" formnovalidate=true disabled=move || answer.pending().get()>"Back"</button>
+                    })}
+                    <button type="submit" name="go" value="continue" disabled=move || answer.pending().get()>"Continue"</button>
                 </div>
             </ActionForm>
             {prompt.skippable.then(|| view! {
@@ -251,7 +316,7 @@ pub(crate) fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>,
         }.into_any(),
         FieldKind::Checkbox => view! {
             <input type="hidden" name=list_name.clone() value="" />
-            <label><input id=id.clone() type="checkbox" name=list_name.clone() value="yes" checked=current == "yes" aria-describedby=described.clone() />" " {label.clone()}</label>
+            <label><input id=id.clone() type="checkbox" name=list_name.clone() value="yes" checked=is_current("yes") aria-describedby=described.clone() />" " {label.clone()}</label>
         }.into_any(),
         FieldKind::Dropdown => view! {
             <label for=id.clone()>{label.clone()}</label>
@@ -333,7 +398,8 @@ pub fn WelcomePage() -> impl IntoView {
     let return_to = move || crate::auth::ReturnTo::or_home(query.read().get("return_to").as_deref()).to_string();
     let answer = ServerAction::<AnswerPrompt>::new();
     let skip = ServerAction::<SkipPrompt>::new();
-    let prompt = Resource::new(|| (), |_| login_prompt());
+    let moved = steps_moved(answer);
+    let prompt = Resource::new(move || moved.get(), |_| login_prompt());
     let form_problem = move || query.read().get("form_problem").and_then(|c| crate::external_form::FormProblem::from_code(&c));
     view! {
         <Title text="Welcome" />
@@ -407,6 +473,18 @@ fn ExternalStage(
     }
 }
 
+/// Counts the moves between the steps of a multi-step stage (with JavaScript): the stage is
+/// read again after each, to show the next step in place.
+fn steps_moved(answer: ServerAction<AnswerPrompt>) -> RwSignal<usize> {
+    let moved = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        if matches!(answer.value().get(), Some(Ok(AnswerOutcome::Moved))) {
+            moved.update(|n| *n += 1);
+        }
+    });
+    moved
+}
+
 /// Nothing to ask: continue at once (a server-side redirect during SSR; a client-side one
 /// after hydration).
 #[component]
@@ -428,11 +506,12 @@ fn NothingToAsk(return_to: String) -> impl IntoView {
 pub fn ProgressivePrompt(#[prop(into)] context: String, #[prop(optional)] tags: Vec<String>) -> impl IntoView {
     let answer = ServerAction::<AnswerPrompt>::new();
     let skip = ServerAction::<SkipPrompt>::new();
-    let done = move || matches!(answer.value().get(), Some(Ok(()))) || matches!(skip.value().get(), Some(Ok(())));
+    let done = move || matches!(answer.value().get(), Some(Ok(AnswerOutcome::Saved))) || matches!(skip.value().get(), Some(Ok(())));
     let tags_joined = tags.join(",");
     let prompt = {
         let (context, tags) = (context.clone(), tags.clone());
-        Resource::new(|| (), move |_| context_prompt(context.clone(), tags.clone()))
+        let moved = steps_moved(answer);
+        Resource::new(move || moved.get(), move |_| context_prompt(context.clone(), tags.clone()))
     };
     view! {
         <Suspense fallback=|| ()>

@@ -75,6 +75,7 @@ mod tests {
             trigger,
             when: None,
             fields: vec![crate::profiling::FieldKey::parse("accept").unwrap()],
+            steps: vec![],
             skippable,
             cooldown: Cooldown::default(),
             enabled: true,

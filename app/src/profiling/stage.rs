@@ -158,6 +158,11 @@ pub struct Stage {
     pub when: Option<Condition>,
     #[cfg_attr(feature = "ssr", schema(min_items = 1))]
     pub fields: Vec<FieldKey>,
+    /// A multi-step stage: `fields` split into pages, in order (their concatenation must be
+    /// `fields`). Empty: one page. Answers are kept until the last step is sent and stored
+    /// only then, all together.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Vec<FieldKey>>,
     #[serde(default = "yes")]
     pub skippable: bool,
     #[serde(default)]
@@ -192,6 +197,13 @@ impl ExternalForm {
 
     fn default_token_minutes() -> u32 {
         10
+    }
+}
+
+impl Stage {
+    /// The step (0-based) `field` is on.
+    pub fn step_of(&self, field: &FieldKey) -> usize {
+        self.steps.iter().position(|s| s.contains(field)).unwrap_or(0)
     }
 }
 

@@ -391,3 +391,61 @@ async fn hidden_fields_are_taken_from_the_context_with_provenance(backend: Backe
     assert_eq!(me["provenance"]["user_metadata.read_tags"]["source"], "context:tags");
 }
 crate::on_both_databases!(hidden_fields_are_taken_from_the_context_with_provenance);
+
+async fn shown_prompt(app: &TestApp, client: &reqwest::Client) -> Value {
+    app.call(client, LoginPrompt::PATH, &[]).await.json().await.unwrap()
+}
+
+async fn send_step(app: &TestApp, client: &reqwest::Client, form: &[(&str, &str)]) -> reqwest::Response {
+    let mut all = vec![("stage", "work")];
+    all.extend_from_slice(form);
+    app.call(client, AnswerPrompt::PATH, &all).await
+}
+
+async fn a_multi_step_stage_checks_each_step_and_stores_at_the_last(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
+    let token = app.api_token(&[Scope::ReadStages, Scope::UpdateStages]).await;
+    let (_, mut work) = app.api("GET", "/api/v2/stages/work", Some(&token), None).await;
+    work["steps"] = json!([["job_title"], ["company"]]);
+    let (status, body) = app.api("PUT", "/api/v2/stages/work", Some(&token), Some(work.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    work["steps"] = json!([["company"], ["job_title"]]);
+    let (status, body) = app.api("PUT", "/api/v2/stages/work", Some(&token), Some(work)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "steps follow the fields' order: {body}");
+
+    let client = browser();
+    app.sign_up(&client, "ada@example.com").await;
+    let name = [("stage", "name"), ("answers[given_name]", "Ada"), ("answers[family_name]", "Lovelace")];
+    assert_eq!(app.call(&client, AnswerPrompt::PATH, &name).await.status(), StatusCode::OK);
+    app.sign_out(&client).await;
+    app.sign_in(&client, "ada@example.com").await;
+    let shown = shown_prompt(&app, &client).await;
+    assert_eq!((shown["stage"].as_str(), shown["step"].as_u64()), (Some("work"), Some(0)));
+
+    let empty = send_step(&app, &client, &[("step", "0"), ("answers[job_title]", " ")]).await;
+    assert_eq!(empty.status(), StatusCode::BAD_REQUEST, "step 1 is checked when sent");
+    let moved = send_step(&app, &client, &[("step", "0"), ("answers[job_title]", "Engineer")]).await;
+    assert_eq!(moved.json::<Value>().await.unwrap(), json!("Moved"));
+    assert!(app.me(&client).await["user_metadata"].get("job_title").is_none(), "nothing stored before the last step");
+    let shown = shown_prompt(&app, &client).await;
+    assert_eq!(shown["step"], 1);
+    assert_eq!(shown["typed"]["job_title"], json!(["Engineer"]), "what was typed is kept");
+    // Back, without JavaScript: the browser comes back to the page it posted from.
+    let back = client
+        .post(app.url(AnswerPrompt::PATH))
+        .header("accept", "text/html")
+        .header("referer", app.url("/welcome?return_to=/articles"))
+        .form(&[("stage", "work"), ("step", "1"), ("go", "back"), ("answers[company]", "Ac")])
+        .send()
+        .await
+        .unwrap();
+    assert!(back.status().is_redirection(), "{}", back.status());
+    let shown = shown_prompt(&app, &client).await;
+    assert_eq!((shown["step"].as_u64(), shown["typed"]["company"].clone()), (Some(0), json!(["Ac"])));
+    assert_eq!(send_step(&app, &client, &[("step", "0"), ("answers[job_title]", "Engineer")]).await.status(), StatusCode::OK);
+    let saved = send_step(&app, &client, &[("step", "1"), ("go", "continue"), ("answers[company]", "Acme")]).await;
+    assert_eq!(saved.json::<Value>().await.unwrap(), json!("Saved"));
+    let me = app.me(&client).await;
+    assert_eq!((me["user_metadata"]["job_title"].as_str(), me["user_metadata"]["company"].as_str()), (Some("Engineer"), Some("Acme")));
+}
+crate::on_both_databases!(a_multi_step_stage_checks_each_step_and_stores_at_the_last);

@@ -125,7 +125,22 @@ async fn read_rows(db: &impl ConnectionTrait) -> Result<ProfilingConfig, Profili
             Some(v) if !v.is_null() => Some(serde_json::from_value(v).map_err(|e| corrupt("stage condition", &e))?),
             _ => None,
         };
-        let stage_fields = links.iter().filter(|l| l.stage_key == row.key).filter_map(|l| FieldKey::parse(&l.field_key).ok()).collect();
+        let own: Vec<&profile_stage_fields::Model> = links.iter().filter(|l| l.stage_key == row.key).collect();
+        let stage_fields: Vec<FieldKey> = own.iter().filter_map(|l| FieldKey::parse(&l.field_key).ok()).collect();
+        // Steps: consecutive runs of the same step number; one run is one page (no steps).
+        let mut steps: Vec<Vec<FieldKey>> = Vec::new();
+        let mut last_step = None;
+        for link in &own {
+            let Ok(key) = FieldKey::parse(&link.field_key) else { continue };
+            match steps.last_mut() {
+                Some(current) if last_step == Some(link.step) => current.push(key),
+                _ => steps.push(vec![key]),
+            }
+            last_step = Some(link.step);
+        }
+        if steps.len() < 2 {
+            steps.clear();
+        }
         stages.push(Stage {
             key: FieldKey::parse(&row.key).map_err(|e| corrupt("stage key", &e))?,
             title: row.title,
@@ -133,6 +148,7 @@ async fn read_rows(db: &impl ConnectionTrait) -> Result<ProfilingConfig, Profili
             trigger,
             when,
             fields: stage_fields,
+            steps,
             skippable: row.skippable,
             cooldown: Cooldown { days: row.cooldown_days.map(|d| d.max(0) as u32), logins: row.cooldown_logins.map(|n| n.max(0) as u32) },
             enabled: row.enabled,
@@ -241,6 +257,7 @@ pub async fn replace_config(
                 stage_key: Set(s.key.to_string()),
                 field_key: Set(field.to_string()),
                 position: Set(j as i32),
+                step: Set(s.step_of(field) as i32),
             }
             .insert(&txn)
             .await?;

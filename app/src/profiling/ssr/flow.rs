@@ -271,6 +271,16 @@ pub async fn answer_stage_from(
     Err(ProfilingError::Conflict)
 }
 
+/// The stage `stage` as it is open for `user_id` at `moment` now (what a form for it shows);
+/// `StageNotOpen` when it is not the one to ask. Records nothing.
+pub async fn open_prompt(db: &DatabaseConnection, user_id: &str, stage: &str, moment: &Moment) -> Result<Prompt, ProfilingError> {
+    let config = load_config(db).await?;
+    let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
+    let facts = facts_for(db, &user).await?;
+    let history = history_for(db, user_id).await?;
+    decide(&config, &facts, &history, moment, Utc::now()).prompt.filter(|p| p.stage.as_str() == stage).ok_or(ProfilingError::StageNotOpen)
+}
+
 /// Records a skip of the stage open now; it then waits out its cooldown.
 #[tracing::instrument(skip(db))]
 pub async fn skip_stage(db: &DatabaseConnection, user_id: &str, stage: &str, moment: &Moment) -> Result<(), ProfilingError> {
