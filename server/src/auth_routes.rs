@@ -111,6 +111,12 @@ async fn callback_form_post(
     if connection.kind() != ProviderKind::Apple {
         return (axum::http::StatusCode::METHOD_NOT_ALLOWED, "This sign-in answers by redirect, not by a posted form.").into_response();
     }
+    // Of Apple's `user`, only the name goes on (bounded): its email is in the ID token, and
+    // this address ends up in logs and the browser's history.
+    let user =
+        answer.user.as_deref().map(crate::connections::apple::first_sign_in_name).filter(|names| !names.is_empty()).map(|names| {
+            serde_json::json!({"name": {"firstName": names.get("given_name"), "lastName": names.get("family_name")}}).to_string()
+        });
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     for (key, value) in [
         ("code", &answer.code),
@@ -118,7 +124,7 @@ async fn callback_form_post(
         ("error", &answer.error),
         ("error_description", &answer.error_description),
         ("iss", &answer.iss),
-        ("user", &answer.user),
+        ("user", &user),
     ] {
         if let Some(value) = value {
             query.append_pair(key, value);

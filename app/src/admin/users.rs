@@ -363,6 +363,19 @@ pub mod ssr {
         mode: MetadataMode,
         actor: (&str, Option<&str>),
     ) -> Result<UserProfile, DirectoryError> {
+        update_notifying(db, None, user_id, patch, mode, actor).await
+    }
+
+    /// [`update`]; when the email changes and `site` is given, the old address is told (as
+    /// at a self-service change), so an account does not change hands silently.
+    pub async fn update_notifying(
+        db: &DatabaseConnection,
+        site: Option<&crate::email::templates::Site>,
+        user_id: &str,
+        patch: &UserPatch,
+        mode: MetadataMode,
+        actor: (&str, Option<&str>),
+    ) -> Result<UserProfile, DirectoryError> {
         let limits = MetadataLimits::default();
         for _attempt in 0..store::WRITE_ATTEMPTS {
             let user = store::load(db, user_id).await?.ok_or(DirectoryError::NotFound)?;
@@ -461,11 +474,26 @@ pub mod ssr {
                 patch.user_metadata.as_ref().map(|_| "user_metadata"),
                 patch.app_metadata.as_ref().map(|_| "app_metadata"),
                 patch.blocked.map(|b| if b { "blocked" } else { "unblocked" }),
+                patch.name.as_ref().map(|_| "name"),
+                patch.given_name.as_ref().map(|_| "given_name"),
+                patch.family_name.as_ref().map(|_| "family_name"),
+                patch.nickname.as_ref().map(|_| "nickname"),
+                patch.picture.as_ref().map(|_| "picture"),
+                patch.email.as_ref().map(|_| "email"),
+                patch.email_verified.map(|_| "email_verified"),
             ]
             .into_iter()
             .flatten()
             .collect();
             crate::audit::record(&txn, actor.0, actor.1, "user.updated", Some(user_id), json!({ "changed": changed })).await?;
+            // The old address learns of a new one.
+            if let (Some(site), Some(new), Some(old)) = (site, &new_email, user.email.as_deref()) {
+                if !old.eq_ignore_ascii_case(new.as_str()) {
+                    let message = crate::email::templates::email_changed(site, new.as_str());
+                    let key = format!("email_changed:admin:{user_id}:{}", Utc::now().timestamp_micros());
+                    crate::email::queue(&txn, "email_changed", key, old, message).await?;
+                }
+            }
             // The person's own activity says what the site did to their account.
             let by = crate::activity::Actor::from_kind(actor.0);
             let edited: Vec<&str> = changed.iter().copied().filter(|c| !matches!(*c, "blocked" | "unblocked")).collect();

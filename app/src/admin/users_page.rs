@@ -141,7 +141,8 @@ pub async fn save_user_attributes(id: String, form: AttributesForm) -> Result<()
         ..Default::default()
     };
     if patch.touches_root() {
-        super::users::ssr::update(&state.db, &id, &patch, super::users::MetadataMode::Merge, ("admin", Some(&me.user_id))).await?;
+        let actor = ("admin", Some(me.user_id.as_str()));
+        super::users::ssr::update_notifying(&state.db, Some(&state.site), &id, &patch, super::users::MetadataMode::Merge, actor).await?;
     }
     Ok(())
 }
@@ -158,7 +159,8 @@ pub async fn link_user_account(id: String, other: String) -> Result<(), AppError
         )])));
     }
     crate::identity::ssr::link_accounts(&state.db, &id, &other, None).await?;
-    crate::audit::record(&state.db, "admin", Some(&me.user_id), "users.linked", Some(&id), serde_json::json!({}))
+    let merged = crate::audit::subject_hash(&other);
+    crate::audit::record(&state.db, "admin", Some(&me.user_id), "users.linked", Some(&id), serde_json::json!({ "merged_user": merged }))
         .await
         .map_err(|e| crate::error::ssr::internal("recording a link", e))?;
     Ok(())

@@ -66,7 +66,17 @@ pub enum HashProblem {
     SaltPosition,
     #[error("`{0}` is not an encoding this field takes")]
     Encoding(String),
+    #[error("the {0} hash's cost is beyond what this server verifies (a sign-in must not tie up the server): {1}")]
+    TooCostly(&'static str, &'static str),
 }
+
+/// The most work an imported hash may ask of a sign-in: its parameters come from a file, and
+/// each sign-in attempt pays them.
+const MAX_BCRYPT_COST: u32 = 14;
+const MAX_PBKDF2_ROUNDS: u32 = 1_000_000;
+const MAX_ARGON2_MEMORY_KIB: u32 = 64 * 1024;
+const MAX_ARGON2_TIME: u32 = 10;
+const MAX_ARGON2_LANES: u32 = 4;
 
 const DIGEST_PREFIX: &str = "digest:";
 
@@ -83,10 +93,14 @@ pub fn from_custom(custom: &CustomPasswordHash) -> Result<String, HashProblem> {
     match custom.algorithm.as_str() {
         "argon2" => {
             no_salt("argon2")?;
-            argon2::PasswordHash::new(value)
+            let parsed = argon2::PasswordHash::new(value)
                 .ok()
                 .filter(|h| h.algorithm.as_str().starts_with("argon2"))
                 .ok_or(HashProblem::Format("argon2"))?;
+            let params = argon2::Params::try_from(&parsed).map_err(|_| HashProblem::Format("argon2"))?;
+            if params.m_cost() > MAX_ARGON2_MEMORY_KIB || params.t_cost() > MAX_ARGON2_TIME || params.p_cost() > MAX_ARGON2_LANES {
+                return Err(HashProblem::TooCostly("argon2", "at most m=65536, t=10, p=4"));
+            }
             Ok(value.to_string())
         }
         "bcrypt" => {
@@ -98,6 +112,10 @@ pub fn from_custom(custom: &CustomPasswordHash) -> Result<String, HashProblem> {
             let parsed = argon2::PasswordHash::new(value).map_err(|_| HashProblem::Format("pbkdf2"))?;
             if pbkdf2::Algorithm::try_from(parsed.algorithm).is_err() || parsed.hash.is_none() {
                 return Err(HashProblem::Format("pbkdf2"));
+            }
+            let params = pbkdf2::Params::try_from(&parsed).map_err(|_| HashProblem::Format("pbkdf2"))?;
+            if params.rounds > MAX_PBKDF2_ROUNDS {
+                return Err(HashProblem::TooCostly("pbkdf2", "at most 1,000,000 iterations"));
             }
             Ok(value.to_string())
         }
@@ -127,12 +145,16 @@ pub fn from_custom(custom: &CustomPasswordHash) -> Result<String, HashProblem> {
 /// The string to store for Auth0's top-level `password_hash` (bcrypt only).
 pub fn from_bcrypt(value: &str) -> Result<String, HashProblem> {
     let value = value.trim();
-    let ok = ["$2a$", "$2b$", "$2y$"].iter().any(|p| value.starts_with(p)) && value.parse::<bcrypt::HashParts>().is_ok();
-    if ok {
-        Ok(value.to_string())
-    } else {
-        Err(HashProblem::Format("bcrypt"))
+    let parts = ["$2a$", "$2b$", "$2y$"]
+        .iter()
+        .any(|p| value.starts_with(p))
+        .then(|| value.parse::<bcrypt::HashParts>().ok())
+        .flatten()
+        .ok_or(HashProblem::Format("bcrypt"))?;
+    if parts.get_cost() > MAX_BCRYPT_COST {
+        return Err(HashProblem::TooCostly("bcrypt", "a cost of at most 14"));
     }
+    Ok(value.to_string())
 }
 
 fn digest_string(custom: &CustomPasswordHash) -> String {
@@ -333,6 +355,7 @@ mod tests {
             "password",
         );
         assert_eq!(from_bcrypt("$2a$10$tooShort"), Err(HashProblem::Format("bcrypt")));
+        assert!(matches!(from_bcrypt("$2b$31$09wRebmgsGLcB2gn3nIAFOOTIAHLtZkdU2NmqGJ5BUaIhWY1./fMW"), Err(HashProblem::TooCostly(..))));
     }
 
     #[test]
@@ -348,6 +371,11 @@ mod tests {
         assert!(value.starts_with("$pbkdf2-sha256$i=1000,l=32$"), "{value}");
         round_trip(serde_json::json!({"algorithm": "pbkdf2", "hash": {"value": value}}), "password");
         // RFC 6070's first PBKDF2-HMAC-SHA1 vector: P="password", S="salt", c=1, dkLen=20.
+        let costly = "$pbkdf2-sha256$i=4000000000,l=20$c2FsdA$DGDID5YfDnHzqbUkr2ASBi/gN6Y";
+        assert!(matches!(
+            from_custom(&custom(serde_json::json!({"algorithm": "pbkdf2", "hash": {"value": costly}}))),
+            Err(HashProblem::TooCostly(..))
+        ));
         let rfc = "$pbkdf2$i=1,l=20$c2FsdA$DGDID5YfDnHzqbUkr2ASBi/gN6Y";
         assert!(verify_imported(
             "password",

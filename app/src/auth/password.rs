@@ -69,14 +69,23 @@ pub mod ssr {
     /// comparison inside argon2 is constant-time. A hash imported from elsewhere (bcrypt,
     /// pbkdf2, digests: `auth::imported_hash`) is checked by its own rules.
     pub async fn verify_password(password: String, stored: String) -> Result<bool, HashError> {
+        // `!…`: an account with no password yet (an invitation not used): nothing matches. A
+        // hash imported from elsewhere may be far cheaper than ours (md5…). Both cost what a
+        // real check costs, so timing does not tell such accounts apart.
+        if stored.starts_with('!') {
+            verify_against_dummy(password).await?;
+            return Ok(false);
+        }
+        if !stored.starts_with("$argon2") {
+            verify_against_dummy(password.clone()).await?;
+            return Ok(tokio::task::spawn_blocking(move || crate::auth::imported_hash::verify_imported(&password, &stored)).await?);
+        }
+        verify_argon2(password, stored).await
+    }
+
+    /// Checks `password` against an argon2 PHC string (off the async threads).
+    async fn verify_argon2(password: String, stored: String) -> Result<bool, HashError> {
         tokio::task::spawn_blocking(move || {
-            // `!…`: an account with no password yet (an invitation not used): nothing matches.
-            if stored.starts_with('!') {
-                return Ok(false);
-            }
-            if !stored.starts_with("$argon2") {
-                return Ok(crate::auth::imported_hash::verify_imported(&password, &stored));
-            }
             let Ok(parsed) = PasswordHash::new(&stored) else {
                 tracing::error!("stored password hash is not a PHC string");
                 return Ok(false);
@@ -97,7 +106,7 @@ pub mod ssr {
                 DUMMY.get_or_init(|| h).clone()
             }
         };
-        verify_password(password, stored).await.map(|_| ())
+        verify_argon2(password, stored).await.map(|_| ())
     }
 
     #[cfg(test)]

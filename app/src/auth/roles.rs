@@ -24,21 +24,39 @@ impl ConfiguredAdmins {
     }
 }
 
-/// Whether `user`'s email counts as the owner's for admin purposes: verified, and not only by
-/// a link AskOnce emailed. Anyone may sign up with the owner's address and a password of
-/// their own; if the owner then opened the verification message they never asked for, a
-/// link-verified address would hand the console to whoever holds that password. A provider's
-/// word (or the site's import) is about the person signing in; the link is not.
+/// Whether `user`'s email counts as the owner's for admin purposes: verified by a provider's
+/// word or the site's import — not only by a link AskOnce emailed, nor by an API token or a
+/// console edit. Anyone may sign up with the owner's address and a password of their own; if
+/// the owner then opened the verification message they never asked for, a link-verified
+/// address would hand the console to whoever holds that password. And a token allowed to
+/// edit users (`update:users`, `create:users`) must not be able to make an account the
+/// owner's by saying its address is verified. A provider's word (or the site's import) is
+/// about the person signing in; the others are not.
 #[cfg(feature = "ssr")]
 pub fn email_vouched(user: &crate::entities::users::Model) -> bool {
-    let source = user.provenance.get(crate::profile::verification::PROVENANCE_KEY).and_then(|r| r.get("source")).and_then(|s| s.as_str());
-    user.email_verified && source != Some(crate::profile::Source::Link.to_string().as_str())
+    let source = user
+        .provenance
+        .get(crate::profile::verification::PROVENANCE_KEY)
+        .and_then(|r| r.get("source"))
+        .and_then(|s| s.as_str())
+        .and_then(|s| s.parse::<crate::profile::Source>().ok());
+    user.email_verified && matches!(source, Some(crate::profile::Source::Claim { .. } | crate::profile::Source::Import))
 }
 
 /// Whether a user is an admin: explicitly granted, or a configured address that is vouched
 /// for on this account (`email_verified` here: [`email_vouched`]).
 pub fn is_admin(flagged: bool, email_normalized: Option<&str>, email_verified: bool, configured: &ConfiguredAdmins) -> bool {
     flagged || (email_verified && email_normalized.is_some_and(|e| configured.contains(e)))
+}
+
+/// Whether account `user_id` is a site owner (granted, or a configured address vouched for).
+/// The management API does not change an owner's name, email or sign-in accounts: a token
+/// must never be a way into the console.
+#[cfg(feature = "ssr")]
+pub async fn account_is_admin(db: &sea_orm::DatabaseConnection, admins: &ConfiguredAdmins, user_id: &str) -> Result<bool, sea_orm::DbErr> {
+    Ok(crate::profile::store::load(db, user_id)
+        .await?
+        .is_some_and(|u| is_admin(u.is_admin, u.email_normalized.as_deref(), email_vouched(&u), admins)))
 }
 
 /// An account `admin grant` could mean, as the refusal lists it.

@@ -135,6 +135,10 @@ fn problems(config: &ProfilingConfig) -> Vec<ConfigProblem> {
         }
         match (field.kind, &field.from) {
             (FieldKind::Hidden, None) => problems.push(problem(format!("{at}.from"), "a hidden field says where its value comes from")),
+            // The context's word goes into user_metadata only: never a name, email or picture.
+            (FieldKind::Hidden, Some(_)) if !matches!(field.target, super::Target::UserMetadata(_)) => {
+                problems.push(problem(format!("{at}.target"), "a hidden field is stored in user_metadata.<key>"))
+            }
             (kind, Some(_)) if kind != FieldKind::Hidden => {
                 problems.push(problem(format!("{at}.from"), "only a hidden field takes a source"))
             }

@@ -102,7 +102,7 @@ pub async fn get(caller: Caller, State(db): State<DatabaseConnection>, Path(id):
         (status = 201, description = "Created; the new user", body = UserProfile),
         (status = 400, description = "Invalid body: email, password policy, metadata, connection", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope create:users", body = ErrorBody),
+        (status = 403, description = "Missing scope create:users (and update:users_app_metadata with app_metadata)", body = ErrorBody),
         (status = 409, description = "An account with this email already exists", body = ErrorBody),
     ))]
 pub async fn create(
@@ -112,6 +112,10 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<UserProfile>), ApiError> {
     caller.require(Scope::CreateUsers)?;
     let ApiJson(new) = body?;
+    // app_metadata is for admins and tokens allowed to write it, as with PATCH.
+    if new.app_metadata.is_some() {
+        caller.require(Scope::UpdateUsersAppMetadata)?;
+    }
     let (profile, _) =
         app::admin::new_user::ssr::create(&state.db, &state.site, &new, caller.actor()).await.map_err(app::error::AppError::from)?;
     Ok((StatusCode::CREATED, Json(profile)))
@@ -138,27 +142,33 @@ pub struct LinkBody {
 /// that user is removed. Both must exist, not be blocked, and not both have a password.
 #[utoipa::path(post, path = "/api/v2/users/{id}/identities", tag = "users", params(("id" = String, Path, description = "User id (the primary)", example = "ada")),
     request_body = LinkBody,
-    security(("bearer" = ["update:users"])),
+    security(("bearer" = ["update:users", "delete:users"])),
     responses(
         (status = 201, description = "Linked; this user's identities now", body = [IdentityView]),
         (status = 400, description = "Invalid body, the same user, or no identity of that provider", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope update:users", body = ErrorBody),
+        (status = 403, description = "Missing scope update:users or delete:users, or a user is a site owner", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 409, description = "A user is blocked, or both have a password", body = ErrorBody),
     ))]
 pub async fn link(
     caller: Caller,
-    State(db): State<DatabaseConnection>,
+    State(state): State<app::state::AppState>,
     Path(id): Path<String>,
     body: Result<ApiJson<LinkBody>, ApiError>,
 ) -> Result<(StatusCode, Json<Vec<IdentityView>>), ApiError> {
+    let db = state.db.clone();
+    // The linked-in user is removed: that is a deletion too.
     caller.require(Scope::UpdateUsers)?;
+    caller.require(Scope::DeleteUsers)?;
     let ApiJson(body) = body?;
     profile_of(&db, &id).await?;
     profile_of(&db, &body.user_id).await?;
+    refuse_site_owner(&state, &id).await?;
+    refuse_site_owner(&state, &body.user_id).await?;
     app::identity::ssr::link_accounts(&db, &id, &body.user_id, body.provider.as_deref()).await.map_err(app::error::AppError::from)?;
-    app::audit::record(&db, caller.actor().0, caller.actor().1, "users.linked", Some(&id), serde_json::json!({}))
+    let merged = app::audit::subject_hash(&body.user_id);
+    app::audit::record(&db, caller.actor().0, caller.actor().1, "users.linked", Some(&id), serde_json::json!({ "merged_user": merged }))
         .await
         .map_err(|e| ApiError::internal("recording a link", e))?;
     Ok((StatusCode::CREATED, Json(profile_of(&db, &id).await?.identities)))
@@ -176,22 +186,38 @@ pub async fn link(
     responses(
         (status = 200, description = "Unlinked; the identities left", body = [IdentityView]),
         (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope update:users", body = ErrorBody),
+        (status = 403, description = "Missing scope update:users, or the user is a site owner", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 409, description = "No such identity on this user, or it is the last one", body = ErrorBody),
     ))]
 pub async fn unlink(
     caller: Caller,
-    State(db): State<DatabaseConnection>,
+    State(state): State<app::state::AppState>,
     Path((id, provider, subject)): Path<(String, String, String)>,
 ) -> Result<Json<Vec<IdentityView>>, ApiError> {
+    let db = state.db.clone();
     caller.require(Scope::UpdateUsers)?;
     profile_of(&db, &id).await?;
+    refuse_site_owner(&state, &id).await?;
     app::identity::ssr::unlink_by_provider(&db, &id, &provider, &subject).await.map_err(app::error::AppError::from)?;
     app::audit::record(&db, caller.actor().0, caller.actor().1, "users.unlinked", Some(&id), serde_json::json!({ "provider": provider }))
         .await
         .map_err(|e| ApiError::internal("recording an unlink", e))?;
     Ok(Json(profile_of(&db, &id).await?.identities))
+}
+
+/// A token may not change a site owner's name, email or sign-in accounts (`403`): through
+/// them it could take over the console. Owners change their own on /profile.
+async fn refuse_site_owner(state: &app::state::AppState, user_id: &str) -> Result<(), ApiError> {
+    let admin =
+        app::auth::roles::account_is_admin(&state.db, &state.admins, user_id).await.map_err(|e| ApiError::internal("checking roles", e))?;
+    if admin {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "This user is a site owner: their name, email and sign-in accounts are not changed through the API.",
+        ));
+    }
+    Ok(())
 }
 
 /// Change metadata or block/unblock. Metadata follows Auth0: top-level keys merge, a nested
@@ -204,7 +230,7 @@ pub async fn unlink(
         (status = 200, description = "The user after the change", body = UserProfile),
         (status = 400, description = "Invalid body or metadata (size, depth, keys)", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope", body = ErrorBody),
+        (status = 403, description = "Missing scope, or root attributes of a site owner", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 409, description = "Changed concurrently; retry", body = ErrorBody),
     ))]
@@ -227,11 +253,12 @@ pub async fn patch(
         caller.require(Scope::UpdateUsersAppMetadata)?;
     }
     if patch.touches_root() {
+        refuse_site_owner(&state, &id).await?;
         if let Some(connection) = directory::resyncing_connection(&db, state.connections.as_ref(), &id).await? {
             return Err(app::admin::users::DirectoryError::Resynced(connection).into());
         }
     }
-    Ok(Json(directory::update(&db, &id, &patch, MetadataMode::Merge, caller.actor()).await?))
+    Ok(Json(directory::update_notifying(&db, Some(&state.site), &id, &patch, MetadataMode::Merge, caller.actor()).await?))
 }
 
 /// Delete a user and everything about them.

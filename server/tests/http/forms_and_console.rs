@@ -309,7 +309,7 @@ crate::on_both_databases!(root_attributes_are_edited_unless_a_provider_resends_t
 async fn accounts_are_linked_and_unlinked_through_the_api(backend: Backend) {
     let idp = crate::harness::idp::FakeIdp::start(json!({"sub": "a-1", "email": "ada@work.example", "email_verified": true})).await;
     let app = spawn_app_on(backend, &idp.oidc_connection("test")).await;
-    let token = app.api_token(&[Scope::ReadUsers, Scope::UpdateUsers]).await;
+    let token = app.api_token(&[Scope::ReadUsers, Scope::UpdateUsers, Scope::DeleteUsers]).await;
     let client = browser();
     app.sign_up(&client, "ada@example.com").await;
     let ada = app.me(&client).await["user_id"].as_str().unwrap().to_string();
@@ -449,3 +449,49 @@ async fn a_multi_step_stage_checks_each_step_and_stores_at_the_last(backend: Bac
     assert_eq!((me["user_metadata"]["job_title"].as_str(), me["user_metadata"]["company"].as_str()), (Some("Engineer"), Some("Acme")));
 }
 crate::on_both_databases!(a_multi_step_stage_checks_each_step_and_stores_at_the_last);
+
+/// Attacks on the new user endpoints with a token that may edit or create users: none of them
+/// reaches the console or a site owner's account.
+async fn a_user_editing_token_cannot_make_or_take_over_a_site_owner(backend: Backend) {
+    let app = spawn_app_on(backend, "admins = [\"owner@example.com\", \"chief@example.com\"]\n").await;
+    let token = app.api_token(&[Scope::ReadUsers, Scope::CreateUsers, Scope::UpdateUsers]).await;
+    // Vouching for the owner's address on one's own account does not make it the owner's.
+    let mallory = browser();
+    app.sign_up(&mallory, "mallory@example.com").await;
+    let id = app.me(&mallory).await["user_id"].as_str().unwrap().to_string();
+    let patch = json!({"email": "owner@example.com", "email_verified": true});
+    let (status, body) = app.api("PATCH", &format!("/api/v2/users/{id}"), Some(&token), Some(patch)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(app.whoami(&mallory).await.map(|u| u.is_admin), Some(false), "an API's word is not a provider's");
+    // Nor does creating an account with it.
+    app.sign_out(&mallory).await;
+    let created = json!({"email": "chief@example.com", "password": "another long passphrase", "email_verified": true});
+    let (status, body) = app.api("POST", "/api/v2/users", Some(&token), Some(created)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let eve = browser();
+    app.try_sign_in(&eve, "chief@example.com", "another long passphrase").await.error_for_status().expect("signs in");
+    assert_eq!(app.whoami(&eve).await.map(|u| u.is_admin), Some(false), "created by a token: not the owner");
+    // app_metadata needs its own scope, as with PATCH.
+    let (status, _) =
+        app.api("POST", "/api/v2/users", Some(&token), Some(json!({"email": "x@example.com", "app_metadata": {"roles": ["admin"]}}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // A real owner (flagged by the CLI's way): their name, email and accounts are off limits.
+    let owner = browser();
+    app.sign_up_admin(&owner, "boss@example.com").await;
+    let boss = app.me(&owner).await["user_id"].as_str().unwrap().to_string();
+    let (status, _) =
+        app.api("PATCH", &format!("/api/v2/users/{boss}"), Some(&token), Some(json!({"email": "mallory2@example.com"}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no email change for an owner");
+    let full = app.api_token(&[Scope::ReadUsers, Scope::UpdateUsers, Scope::DeleteUsers]).await;
+    let (status, _) = app.api("POST", &format!("/api/v2/users/{boss}/identities"), Some(&full), Some(json!({"user_id": id}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no account linked into an owner's");
+    let (status, _) = app.api("POST", &format!("/api/v2/users/{id}/identities"), Some(&token), Some(json!({"user_id": boss}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "linking removes a user: delete:users is needed");
+    let (status, _) = app.api("POST", &format!("/api/v2/users/{id}/identities"), Some(&full), Some(json!({"user_id": boss}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an owner is never linked away");
+    let (status, _) = app.api("DELETE", &format!("/api/v2/users/{boss}/identities/auth0/{boss}"), Some(&full), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(app.whoami(&owner).await.map(|u| u.is_admin), Some(true), "the owner is untouched");
+}
+crate::on_both_databases!(a_user_editing_token_cannot_make_or_take_over_a_site_owner);
