@@ -139,3 +139,54 @@ test('site owners find users by field, create one by invitation and edit a name 
   await expect(page.getByRole('alert').filter({ hasText: 'needs a value' })).toBeVisible();
   await expectAccessible(page, 'users with a search problem');
 });
+
+test('a multi-step stage asks one step at a time, keeps what was typed on Back and stores at the end', async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  await signInAsAdmin(page, '/admin/questions/stages/new');
+  await hydrated(page);
+  await page.getByLabel('Key', { exact: true }).fill('career');
+  await page.getByLabel('Title', { exact: true }).fill('Your career');
+  await page.getByLabel('Shown', { exact: true }).selectOption('context');
+  await page.getByLabel('Context name (context stages, e.g. article)').fill('article');
+  await page.getByLabel('Fields, in the order asked').fill('job_title | company');
+  await page.getByRole('button', { name: 'Save stage' }).click();
+  await expect(page).toHaveURL(/\/admin\/questions\?changed=career$/);
+
+  const reader = await (await browser.newContext()).newPage();
+  await signUp(reader, `career-${Date.now()}@example.com`, '/articles/rust-ownership-in-practice');
+  await reader.getByLabel('First name').fill('Ada');
+  await reader.getByLabel('Last name').fill('Lovelace');
+  await reader.getByRole('button', { name: 'Continue' }).click();
+  // The subscription question comes first in this place; a "no" is an answer.
+  const prompt = reader.getByTestId('progressive-prompt');
+  await hydrated(reader);
+  await prompt.getByLabel('No').check();
+  await prompt.getByRole('button', { name: 'Continue' }).click();
+  await expect(reader.getByTestId('prompt-thanks')).toBeVisible();
+  await reader.reload();
+  await hydrated(reader);
+  await expect(prompt.getByTestId('step-count')).toHaveText('Step 1 of 2');
+  await expect(prompt.getByLabel('Company')).toHaveCount(0);
+  await prompt.getByRole('button', { name: 'Continue' }).click();
+  await expect(prompt.locator('#field-job_title-error')).toHaveText('Please answer this question.');
+  await prompt.getByLabel('Job title').fill('Analyst');
+  await prompt.getByRole('button', { name: 'Continue' }).click();
+  await expect(prompt.getByTestId('step-count')).toHaveText('Step 2 of 2');
+  await prompt.getByLabel('Company').fill('Analytical Engines');
+  await expectAccessible(reader, 'a multi-step stage, step 2');
+  await prompt.getByRole('button', { name: 'Back' }).click();
+  await expect(prompt.getByTestId('step-count')).toHaveText('Step 1 of 2');
+  await expect(prompt.getByLabel('Job title')).toHaveValue('Analyst');
+  await prompt.getByRole('button', { name: 'Continue' }).click();
+  await expect(prompt.getByLabel('Company')).toHaveValue('Analytical Engines');
+  await prompt.getByRole('button', { name: 'Continue' }).click();
+  await expect(reader.getByTestId('prompt-thanks')).toBeVisible();
+  await reader.goto('/profile');
+  await expect(reader.locator('[data-answer="job_title"]')).toContainText('Analyst');
+  await expect(reader.locator('[data-answer="company"]')).toContainText('Analytical Engines');
+
+  await page.goto('/admin/questions');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Delete stage career' }).click();
+  await expect(page.getByTestId('stage-list')).not.toContainText('career');
+});

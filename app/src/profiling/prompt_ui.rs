@@ -216,10 +216,16 @@ fn StageForm(
             {(steps > 1).then(|| view! { <p class="muted step-count" data-testid="step-count">{format!("Step {} of {steps}", step + 1)}</p> })}
             <ActionForm action=answer attr:class="stack" attr:novalidate=true>
                 {hidden}
-                {step_fields.into_iter().map(|f| {
-                    let value = typed.get(f.key.as_str()).cloned().unwrap_or_default();
-                    view! { <FieldInput field=f errors=Signal::derive(field_errors) value /> }
-                }).collect_view()}
+                // Keyed by field: another step's fields are new inputs showing what was typed
+                // in them (a re-render in place would keep the old inputs' typed values).
+                <For
+                    each=move || step_fields.clone()
+                    key=|f| f.key.clone()
+                    children=move |f| {
+                        let value = typed.get(f.key.as_str()).cloned().unwrap_or_default();
+                        view! { <FieldInput field=f errors=Signal::derive(field_errors) value /> }
+                    }
+                />
                 <p class="error" role="alert">{general_error}</p>
                 <div class="actions">
                     // Back first in the markup, so Enter in a field still means Continue.
