@@ -77,7 +77,7 @@ impl From<CreateError> for crate::error::AppError {
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use chrono::Utc;
-    use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+    use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
     use serde_json::{json, Value};
 
     use super::{CreateError, NewUser};
@@ -87,8 +87,8 @@ pub mod ssr {
             password::{check_new_password, ssr as hashing},
         },
         email::{self, templates},
-        entities::{identities, password_credentials, users},
-        identity::{ProviderKind, PASSWORD_CONNECTION},
+        entities::{password_credentials, users},
+        identity::PASSWORD_CONNECTION,
         profile::{
             store::{self, NewProfile, ProfileWrite, TextAttribute},
             validate_metadata,
@@ -179,33 +179,13 @@ pub mod ssr {
             store::StoreError::Db(e) => CreateError::Db(e),
             store::StoreError::Conflict => CreateError::Db(sea_orm::DbErr::Custom("a new profile changed while it was made".into())),
         })?;
-        identities::ActiveModel {
-            user_id: Set(user_id.clone()),
-            connection: Set(PASSWORD_CONNECTION.to_string()),
-            provider: Set(ProviderKind::Password.provider_name().to_string()),
-            subject: Set(user_id.clone()),
-            is_social: Set(false),
-            profile_data: Set(json!({ "email": email.as_str() })),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        let inserted = password_credentials::ActiveModel {
-            user_id: Set(user_id.clone()),
-            email_normalized: Set(normalized),
-            password_hash: Set(hash),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await;
-        if let Err(err) = inserted {
+        if let Err(err) =
+            crate::auth::accounts::insert_password_login(&txn, &user_id, &email, json!({ "email": email.as_str() }), hash, now).await
+        {
             let _ = txn.rollback().await;
-            return Err(match err.sql_err() {
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => CreateError::EmailTaken,
-                _ => CreateError::Db(err),
+            return Err(match err {
+                crate::auth::accounts::AccountError::EmailTaken => CreateError::EmailTaken,
+                other => CreateError::Account(other),
             });
         }
         let created = if password.is_some() { Created::WithPassword } else { Created::Invited };

@@ -70,38 +70,54 @@ pub async fn sign_up_with_password(db: &DatabaseConnection, email: &Email, passw
     write.set_text(TextAttribute::Name, attrs.name.clone(), &source("name"));
     write.set_text(TextAttribute::Nickname, attrs.nickname.clone(), &source("nickname"));
     let user = write.commit(&txn).await?;
+    if let Err(err) = insert_password_login(&txn, &user_id, email, raw, hash, now).await {
+        let _ = txn.rollback().await;
+        return Err(err);
+    }
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// The email-and-password sign-in of a new account: its identity and its password (`hash`:
+/// argon2id, or a stand-in no password matches). Two accounts racing for one address: the
+/// unique index decides, and the loser is told `EmailTaken`; the caller rolls back.
+pub async fn insert_password_login(
+    txn: &impl sea_orm::ConnectionTrait,
+    user_id: &str,
+    email: &Email,
+    profile_data: serde_json::Value,
+    hash: String,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), AccountError> {
     identities::ActiveModel {
-        user_id: Set(user_id.clone()),
+        user_id: Set(user_id.to_string()),
         connection: Set(PASSWORD_CONNECTION.to_string()),
         provider: Set(ProviderKind::Password.provider_name().to_string()),
-        subject: Set(user_id.clone()),
+        subject: Set(user_id.to_string()),
         is_social: Set(false),
-        profile_data: Set(raw),
+        profile_data: Set(profile_data),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let inserted = password_credentials::ActiveModel {
-        user_id: Set(user_id),
-        email_normalized: Set(normalized),
+        user_id: Set(user_id.to_string()),
+        email_normalized: Set(email.normalized()),
         password_hash: Set(hash),
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await;
-    // Two sign-ups racing for one address: the unique index decides, the loser is told.
-    if let Err(err) = inserted {
-        let _ = txn.rollback().await;
-        return Err(match err.sql_err() {
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(err) => Err(match err.sql_err() {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AccountError::EmailTaken,
             _ => AccountError::Db(err),
-        });
+        }),
     }
-    txn.commit().await?;
-    Ok(user)
 }
 
 /// Checks email + password. Unknown emails cost the same hashing work as wrong passwords.

@@ -2,6 +2,12 @@
 //! context, inline), both rendering one stage's unknown fields as an accessible form that
 //! posts without JavaScript and updates in place with it.
 
+// `answer_prompt` takes one argument per field of the form people's browsers post (without
+// JavaScript too): a flat form keeps the names plain (`stage`, `step`, `answers[…]`). The
+// `#[server]` macro makes a browser-side function of it as well, which an attribute on the
+// function does not reach; hence the module-wide allowance.
+#![allow(clippy::too_many_arguments)]
+
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
@@ -52,9 +58,6 @@ pub async fn context_prompt(context: String, tags: Vec<String>) -> Result<Option
 /// Saves the answers to a stage. `context`/`tags` name the place for an inline prompt;
 /// without them it is the login-time stage. `return_to`: where to go next (login stage).
 /// A multi-step stage sends one `step` at a time (`go=back` for Back), see `super::steps`.
-// Each argument is a field of the form people's browsers post (no-JS too): a flat form, not
-// one grouped in a struct, keeps the names plain (`stage`, `step`, `answers[…]`).
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "profiling/answer")]
 pub async fn answer_prompt(
     stage: String,
@@ -228,11 +231,11 @@ fn StageForm(
                 />
                 <p class="error" role="alert">{general_error}</p>
                 <div class="actions">
-                    // Back first in the markup, so Enter in a field still means Continue.
+                    // Continue first: pressing Enter in a field submits with the first button.
+                    <button type="submit" name="go" value="continue" disabled=move || answer.pending().get()>"Continue"</button>
                     {(step > 0).then(|| view! {
                         <button type="submit" name="go" value="back" class="secondary" formnovalidate=true disabled=move || answer.pending().get()>"Back"</button>
                     })}
-                    <button type="submit" name="go" value="continue" disabled=move || answer.pending().get()>"Continue"</button>
                 </div>
             </ActionForm>
             {prompt.skippable.then(|| view! {

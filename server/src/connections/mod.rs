@@ -3,6 +3,7 @@
 //! the app: its button says so and the others keep working.
 
 pub mod apple;
+pub mod code_flow;
 pub mod error;
 pub mod facebook;
 pub mod github;
