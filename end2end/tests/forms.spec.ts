@@ -1,7 +1,8 @@
 // Issue 16 in Chromium: a multiselect made in the console and answered as tick boxes (its
 // choices shown ticked when edited again, its answer under its label), a stage's "only when"
 // rules and its Markdown introduction in the live preview, "at login N only", and the
-// console's users: field filters, create (invitation), edit name and email. axe-core on each
+// console's users: field filters, create (invitation), edit name and email, link and unlink
+// accounts; a multi-step stage inline with Back. axe-core on each
 // changed page. Everything made here is removed again (the specs share one database).
 import { expect, test } from '@playwright/test';
 import { signInAsAdmin, signUp } from './accounts';
@@ -107,7 +108,7 @@ test('a stage takes "only when" rules, a Markdown introduction and an exact logi
   await expect(page.getByTestId('stage-list')).not.toContainText('upsell');
 });
 
-test('site owners find users by field, create one by invitation and edit a name and email', async ({ page }) => {
+test('site owners find users by field, create one by invitation, edit a name and email, link and unlink accounts', async ({ page }) => {
   test.setTimeout(90_000);
   await signInAsAdmin(page, '/admin/users');
   await hydrated(page);
@@ -129,6 +130,34 @@ test('site owners find users by field, create one by invitation and edit a name 
   await expect(page.getByText('Saved.')).toBeVisible();
   await expect(page.getByTestId('user-email')).toHaveText(changed);
   await expect(page.locator('tr', { hasText: 'given_name' })).toContainText('admin');
+  const gracePage = page.url();
+
+  // Someone signs in with the demo provider: a second account, then linked into Grace's.
+  const other = await (await page.context().browser()!.newContext()).newPage();
+  const login = `linked-${Date.now()}`;
+  await other.goto('/login');
+  await hydrated(other);
+  await other.getByRole('link', { name: 'Continue with Demo IdP' }).click();
+  await other.locator('input[name="login"]').fill(login);
+  await other.locator('input[name="password"]').fill('any password');
+  await other.locator('button[type="submit"]').click();
+  await expect(other.getByRole('heading', { level: 2 }).first()).toBeVisible();
+  await page.goto(`/admin/users?q=${encodeURIComponent('connection:demo')}`);
+  await page.getByTestId('user-list').locator('tbody a').first().click();
+  await expect(page).toHaveURL(/\/admin\/users\/[^/?]+$/);
+  const otherId = decodeURIComponent(page.url().split('/admin/users/')[1]);
+  await page.goto(gracePage);
+  await hydrated(page);
+  await page.getByLabel('Link the account of user (id)').fill(otherId);
+  await page.getByRole('button', { name: 'Link account' }).click();
+  const identities = page.locator('section[aria-labelledby="identities-heading"] .identity-list li');
+  await expect(identities).toHaveCount(2);
+  await expect(identities.filter({ hasText: login })).toBeVisible();
+  await page.getByRole('button', { name: `Unlink demo ${login}` }).click();
+  await expect(identities).toHaveCount(1);
+  // The last way to sign in stays, and the page says why.
+  await identities.first().getByRole('button', { name: /^Unlink / }).click();
+  await expect(page.locator('#unlink-error')).toContainText('only way to sign in');
 
   // The invitation went out (the outbox), and the list finds her by field.
   await page.goto(`/admin/users?q=${encodeURIComponent(`email:${changed} connection:Username-Password-Authentication`)}`);

@@ -336,8 +336,12 @@ fn UserDetail() -> impl IntoView {
         Some(Err(e)) => Some(e.to_string()),
         _ => None,
     };
-    let link_error = move || match link.value().get().or_else(|| unlink.value().get()) {
+    let link_error = move || match link.value().get() {
         Some(Err(AppError::Invalid(map))) => map.values().next().cloned(),
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    let unlink_error = move || match unlink.value().get() {
         Some(Err(e)) => Some(e.to_string()),
         _ => None,
     };
@@ -420,7 +424,7 @@ fn UserDetail() -> impl IntoView {
                         </section>
                         <section class="card" aria-labelledby="identities-heading">
                             <h2 id="identities-heading">"Identities"</h2>
-                            <p id="link-error" class="error" role="alert">{link_error}</p>
+                            <p id="unlink-error" class="error" role="alert">{unlink_error}</p>
                             <ul class="identity-list">
                                 {identity_rows.into_iter().map(|(connection, provider, subject, uid)| {
                                     let label = format!("Unlink {connection} {subject}");
@@ -432,7 +436,7 @@ fn UserDetail() -> impl IntoView {
                                                 <input type="hidden" name="id" value=uid />
                                                 <input type="hidden" name="connection" value=connection />
                                                 <input type="hidden" name="subject" value=subject />
-                                                <button type="submit" class="link-button" aria-label=label aria-describedby="link-error">"Unlink"</button>
+                                                <button type="submit" class="link-button" aria-label=label aria-describedby="unlink-error">"Unlink"</button>
                                             </ActionForm>
                                         </li>
                                     }
@@ -444,6 +448,7 @@ fn UserDetail() -> impl IntoView {
                                     <label for="link-other">"Link the account of user (id)"</label>
                                     <input id="link-other" name="other" autocomplete="off" aria-describedby="link-other-help link-error" />
                                     <p id="link-other-help" class="help">"Its identities (and password) move to this user, and that user is removed — as Auth0 links accounts."</p>
+                                    <p id="link-error" class="error field-error" role="alert">{link_error}</p>
                                 </div>
                                 <div class="actions"><button type="submit" class="secondary">"Link account"</button></div>
                             </ActionForm>
