@@ -190,10 +190,7 @@ pub async fn finish(
     take_once(db, &claims.jti, claims.exp).await?;
     let user = store::load(db, user_id).await?.ok_or(FormProblem::NotStarted)?;
     let source = Source::Form { stage: stage.key.to_string() };
-    let context = crate::profiling::field::HiddenContext {
-        connection: crate::profiling::ssr::latest_sign_in_connection(db, user_id).await.ok().flatten(),
-        ..Default::default()
-    };
+    let context = crate::profiling::field::HiddenContext::default();
     let saved = answer_stage_from(db, user_id, stage.key.as_str(), &login_moment(user.logins_count), &values, source, &context).await;
     if let Err(e) = saved {
         // Nothing was saved: the token may be sent again once the form is fixed.

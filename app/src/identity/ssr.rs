@@ -350,20 +350,13 @@ pub async fn link_accounts(db: &DatabaseConnection, primary: &str, secondary: &s
         .filter(identities::Column::UserId.eq(secondary))
         .exec(&txn)
         .await?;
-    if passwords.iter().any(|p| p.user_id == secondary) {
-        // Re-keyed by a fresh row (the user id is the key): the sign-in email stays unique.
-        let old = passwords.into_iter().find(|p| p.user_id == secondary).ok_or(IdentityError::NoSuchIdentity)?;
-        password_credentials::Entity::delete_by_id(old.user_id.clone()).exec(&txn).await?;
-        password_credentials::ActiveModel {
-            user_id: Set(primary.to_string()),
-            email_normalized: Set(old.email_normalized),
-            password_hash: Set(old.password_hash),
-            created_at: Set(old.created_at),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
+    // The password (if the linked-in account has it) moves with its identity.
+    password_credentials::Entity::update_many()
+        .col_expr(password_credentials::Column::UserId, sea_orm::sea_query::Expr::value(primary))
+        .col_expr(password_credentials::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(password_credentials::Column::UserId.eq(secondary))
+        .exec(&txn)
         .await?;
-    }
     // Everything else of the linked-in account (sessions, history, consents) goes with it.
     users::Entity::delete_by_id(secondary.to_string()).exec(&txn).await?;
     rederive_email_verified(&txn, primary).await?;

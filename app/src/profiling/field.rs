@@ -258,7 +258,8 @@ pub struct HiddenContext {
     pub query: Vec<(String, String)>,
     /// The tags of the place (an article's).
     pub tags: Vec<String>,
-    /// The connection of their latest sign-in.
+    /// The connection of their latest sign-in (looked up by the answer's store when a hidden
+    /// field asks for it).
     pub connection: Option<String>,
 }
 

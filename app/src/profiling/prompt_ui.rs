@@ -74,9 +74,13 @@ pub async fn answer_prompt(
     let (state, me) = ssr::context().await?;
     let moment = ssr::moment(&me, context, tags);
     let mut answers: BTreeMap<String, Vec<String>> = answers.into_iter().map(|(k, v)| (k, v.0)).collect();
-    // A multi-step stage: this step is checked and kept; only the last one stores.
-    let open = super::ssr::open_prompt(&state.db, &me.user_id, &stage, &moment).await.map_err(AppError::from)?;
-    if open.step_count() > 1 {
+    // A multi-step stage's form says which step it sends: that step is checked and kept; only
+    // the last one stores. (A one-page form sends no step and is not looked up twice.)
+    let open = match step {
+        Some(_) => Some(super::ssr::open_prompt(&state.db, &me.user_id, &stage, &moment).await.map_err(AppError::from)?),
+        None => None,
+    };
+    if let Some(open) = open.filter(|p| p.step_count() > 1) {
         use super::steps::{advance, Go, StepDraft, StepOutcome, SESSION_KEY};
         let draft: Option<StepDraft> = session.get(SESSION_KEY).await.map_err(|e| crate::error::ssr::internal("reading a draft", e))?;
         match advance(&open, draft, step.unwrap_or(0), Go::parse(go.as_deref()), &answers) {
@@ -97,9 +101,7 @@ pub async fn answer_prompt(
             super::Moment::Context { tags, .. } => tags.clone(),
             _ => Vec::new(),
         },
-        connection: super::ssr::latest_sign_in_connection(&state.db, &me.user_id)
-            .await
-            .map_err(|e| crate::error::ssr::internal("reading a sign-in", e))?,
+        connection: None,
     };
     super::ssr::answer_stage_in(&state.db, &me.user_id, &stage, &moment, &answers, &hidden).await.map_err(AppError::from)?;
     let _ = session.remove::<super::steps::StepDraft>(super::steps::SESSION_KEY).await;
@@ -206,7 +208,7 @@ fn StageForm(
                 <input type="hidden" name="context" value=context.clone().unwrap_or_default() />
                 <input type="hidden" name="tags" value=tags.clone().unwrap_or_default() />
                 <input type="hidden" name="return_to" value=return_to.clone().unwrap_or_default() />
-                <input type="hidden" name="step" value=step.to_string() />
+                {(steps > 1).then(|| view! { <input type="hidden" name="step" value=step.to_string() /> })}
             }
         }
     };

@@ -186,7 +186,7 @@ pub async fn answer_stage_in(
 }
 
 /// The connection of `user_id`'s latest sign-in (for hidden fields `from = "connection"`).
-pub async fn latest_sign_in_connection(db: &DatabaseConnection, user_id: &str) -> Result<Option<String>, DbErr> {
+async fn latest_sign_in_connection(db: &DatabaseConnection, user_id: &str) -> Result<Option<String>, DbErr> {
     use sea_orm::QuerySelect;
     let latest = identities::Entity::find()
         .filter(identities::Column::UserId.eq(user_id))
@@ -242,8 +242,15 @@ pub async fn answer_stage_from(
         }
         // The stage's hidden fields, from the context, when the profile has no value yet
         // (the first page someone came by stays theirs).
-        let hidden = config.stage(&prompt.stage).map(|s| s.fields.clone()).unwrap_or_default();
-        for field in hidden.iter().filter_map(|k| config.field(k)).filter(|f| f.kind == crate::profiling::FieldKind::Hidden) {
+        let stage_fields = config.stage(&prompt.stage).map(|s| s.fields.clone()).unwrap_or_default();
+        let hidden: Vec<&crate::profiling::Field> =
+            stage_fields.iter().filter_map(|k| config.field(k)).filter(|f| f.kind == crate::profiling::FieldKind::Hidden).collect();
+        // The sign-in's connection is looked up only for a hidden field that takes it.
+        let mut context = context.clone();
+        if context.connection.is_none() && hidden.iter().any(|f| f.from == Some(crate::profiling::field::HiddenFrom::Connection)) {
+            context.connection = latest_sign_in_connection(db, user_id).await?;
+        }
+        for field in hidden {
             let Some(from) = &field.from else { continue };
             if crate::profiling::field::is_present(current_value(&user, &field.target).as_ref()) {
                 continue;

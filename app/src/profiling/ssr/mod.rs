@@ -16,8 +16,8 @@ pub use consents::{
 };
 pub use events::{history_for, prompt_history};
 pub use flow::{
-    answer_stage, answer_stage_from, answer_stage_in, current_value, facts_for, latest_sign_in_connection, login_moment, next_prompt,
-    open_prompt, skip_stage, write_values,
+    answer_stage, answer_stage_from, answer_stage_in, current_value, facts_for, login_moment, next_prompt, open_prompt, skip_stage,
+    write_values,
 };
 pub use required::{note_at_sign_in, required_stage_due, RequiredCheckError};
 
