@@ -92,6 +92,9 @@ export default defineConfig({
       ASKONCE_RATE_LIMIT__AUTH_BURST: '10000',
       // The console's admin in the browser tests (verified by the provider).
       ASKONCE_ADMINS: '["alan@example.com"]',
+      // The hook extensibility.spec starts listens on 127.0.0.1, which hooks may call only
+      // when the operator lists the range.
+      ASKONCE_HOOKS__ALLOW_PRIVATE: '["127.0.0.0/8"]',
       ASKONCE_CONNECTIONS__DEMO__KIND: 'oidc',
       ASKONCE_CONNECTIONS__DEMO__DISPLAY_NAME: 'Demo IdP',
       ASKONCE_CONNECTIONS__DEMO__ISSUER: issuer,

@@ -4,12 +4,12 @@
 //! written for people and never carry internal details: causes are logged on the server
 //! (see `ssr::internal`) and the user sees a generic sentence.
 
+use crate::escaping::PageTitle;
 use leptos::prelude::*;
 use leptos::server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
 };
-use leptos_meta::Title;
 use leptos_router::components::A;
 use serde::{Deserialize, Serialize};
 
@@ -138,7 +138,7 @@ pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
     ssr::set_status(AppError::NotFound);
     view! {
-        <Title text="Page not found" />
+        <PageTitle text="Page not found" />
         <section class="error-page" aria-labelledby="error-heading">
             <h1 id="error-heading">"Page not found"</h1>
             <p>"There is no page at this address. It may have moved, or the link may be mistyped."</p>

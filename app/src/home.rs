@@ -1,14 +1,14 @@
 //! The public landing page.
 
+use crate::escaping::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::status::StatusPanel;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     view! {
-        <Title text="" />
+        <PageTitle text="" />
         <section class="hero">
             <h1>"Sign in once. Never be asked twice."</h1>
             <p class="lede">

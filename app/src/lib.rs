@@ -15,6 +15,7 @@ pub mod articles;
 pub mod auth;
 pub mod email;
 pub mod error;
+pub mod escaping;
 pub mod external_form;
 pub mod home;
 pub mod hooks;
@@ -35,6 +36,8 @@ pub mod entities;
 #[cfg(feature = "ssr")]
 pub mod net;
 #[cfg(feature = "ssr")]
+pub mod outbound;
+#[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -46,7 +49,7 @@ mod schema_tests;
 mod hostile_input_tests;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, Lazy, SsrMode,
@@ -80,9 +83,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/askonce.css" />
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Meta name="description" content="AskOnce: sign in once, and never be asked twice." />
-        <Title formatter=|page: String| {
-            if page.is_empty() { "AskOnce".to_string() } else { format!("{page} · AskOnce") }
-        } />
+        <escaping::SiteTitle site="AskOnce" />
         <Router>
             <layout::Page>
                 <Routes fallback=error::NotFound>

@@ -22,6 +22,9 @@ pub struct AppState {
     pub site: crate::email::templates::Site,
     /// Whether addresses must be verified, and new-device notices (`[email]`).
     pub email_policy: crate::email::EmailPolicy,
+    /// The client for calls to addresses a site owner chose (hooks), and the ranges it may
+    /// reach (`hooks.allow_private`).
+    pub outbound: crate::outbound::Outbound,
 }
 
 #[cfg(feature = "ssr")]

@@ -32,6 +32,8 @@ pub struct AuthRoutes {
     /// For the new-device notice a sign-in may send.
     pub site: app::email::templates::Site,
     pub email_policy: app::email::EmailPolicy,
+    /// For the sign-in's hooks.
+    pub outbound: app::outbound::Outbound,
 }
 
 pub fn router<S: Clone + Send + Sync + 'static>(state: AuthRoutes) -> Router<S> {
@@ -232,8 +234,9 @@ async fn finish(
         ip: Some(&ip),
         user_agent: user_agent.as_deref(),
     };
-    let verdict =
-        app::hooks::ssr::run_sign_in_hooks(&s.db, &user.id, &hooks_sign_in).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
+    let verdict = app::hooks::ssr::run_sign_in_hooks(&s.db, &s.outbound, &user.id, &hooks_sign_in)
+        .await
+        .map_err(|e| LoginFailure::Internal(e.to_string()))?;
     if let app::hooks::ssr::Verdict::Deny(message) = verdict {
         app::auth::sign_ins::refused(&s.db, &user.id, name, "denied_by_hook", activity)
             .await

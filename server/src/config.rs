@@ -42,6 +42,24 @@ pub struct Settings {
     pub admins: Vec<Email>,
     pub email: EmailSettings,
     pub activity: ActivitySettings,
+    pub hooks: HooksSettings,
+}
+
+/// Calls to the site owner's hooks.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct HooksSettings {
+    /// Ranges of the server's own network that hooks may call: `["10.0.0.0/8"]`. Empty (the
+    /// default): loopback, private, link-local, metadata and other inside addresses are
+    /// refused when a hook is saved and at every connection. Read from here or the
+    /// environment only, never from the API or the console.
+    pub allow_private: Vec<ipnet::IpNet>,
+}
+
+impl HooksSettings {
+    pub fn outbound_policy(&self) -> app::outbound::OutboundPolicy {
+        app::outbound::OutboundPolicy::new(self.allow_private.clone())
+    }
 }
 
 /// Outgoing email. Every message is queued in the database's outbox first; with no

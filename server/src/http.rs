@@ -52,6 +52,7 @@ pub fn router(state: AppState, settings: &Settings, session_store: sessions::App
         registry,
         site: state.site.clone(),
         email_policy: state.email_policy,
+        outbound: state.outbound.clone(),
     });
     let limits = AuthRateLimit::new(settings.rate_limit.auth_per_minute, settings.rate_limit.auth_burst);
     let proxies = TrustedProxies::new(&settings.server.trusted_proxies, settings.server.forwarded_header);

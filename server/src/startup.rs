@@ -26,6 +26,8 @@ pub enum StartupError {
     Connections(String),
     #[error("could not create the HTTP client for identity providers")]
     HttpClient(#[source] reqwest::Error),
+    #[error("could not set up the client for calls to hooks")]
+    Outbound(#[from] app::outbound::SetupError),
     #[error("could not seed the default configuration")]
     SeedQuestions(#[source] app::profiling::ssr::ProfilingError),
     #[error("email settings")]
@@ -115,6 +117,7 @@ impl Application {
             password_throttle: Arc::new(app::auth::throttle::PasswordThrottle::new(settings.rate_limit.password_failure_limits())),
             site: app::email::templates::Site::new(settings.server.site_name.clone(), settings.server.public_url.as_str()),
             email_policy: settings.email.policy(),
+            outbound: app::outbound::Outbound::new(settings.hooks.outbound_policy())?,
         };
         let router = http::router(state, settings, store, registry);
         let header_read_timeout = Duration::from_secs(settings.server.header_read_timeout_secs);

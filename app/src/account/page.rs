@@ -1,8 +1,8 @@
 //! `/profile`: what the site knows about you and where each value came from, and the
 //! accounts you sign in with (link another, unlink any but the last).
 
+use crate::escaping::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::profile::{RootAttribute, UserProfile};
@@ -112,7 +112,7 @@ pub fn ProfilePage() -> impl IntoView {
     let unlink_error = move || unlink.value().get().and_then(Result::err).map(|e| e.to_string());
 
     view! {
-        <Title text="Your profile" />
+        <PageTitle text="Your profile" />
         <h1>"Your profile"</h1>
         {move || link_error().map(|m| view! { <p class="error banner" role="alert">{m}</p> })}
         <Suspense fallback=|| view! { <p>"Loading your profile…"</p> }>

@@ -186,11 +186,7 @@ pub fn aggregate(config: &ProfilingConfig, period: Period, events: &[EventRow]) 
 /// The report as CSV: one line per stage and per field.
 pub fn to_csv(report: &Report) -> String {
     let mut out = String::from("kind,key,label,shown,answered,skipped,abandoned,declined,answer_rate,from,to\n");
-    let quote = |s: &str| {
-        // RFC 4180 quoting; a leading = + - @ is neutralised so spreadsheets never run it.
-        let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
-        format!("\"{}\"", s.replace('"', "\"\""))
-    };
+    let quote = crate::escaping::csv_cell;
     for (kind, rows) in [("stage", &report.stages), ("field", &report.fields)] {
         for r in rows {
             let c = &r.counts;

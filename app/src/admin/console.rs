@@ -1,8 +1,8 @@
 //! The console's frame: the admin check every page starts with, its navigation, and the
 //! overview at `/admin`.
 
+use crate::escaping::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +54,7 @@ pub fn AdminFrame(#[prop(into)] title: String, children: ChildrenFn) -> impl Int
     ];
     let heading = title.clone();
     view! {
-        <Title text=title />
+        <PageTitle text=title />
         <div class="admin">
             <nav aria-label="Console" class="admin-nav">
                 <ul>

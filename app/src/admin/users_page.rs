@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{console::AdminFrame, users::UserPage};
-use crate::{error::AppError, profile::UserProfile};
+use crate::{error::AppError, escaping::TextArea, profile::UserProfile};
 
 #[server(endpoint = "admin/users/search")]
 pub async fn search_users(q: String, from: Option<String>) -> Result<UserPage, AppError> {
@@ -459,12 +459,12 @@ fn UserDetail() -> impl IntoView {
                                 <input type="hidden" name="id" value=uid_meta />
                                 <div class="field">
                                     <label for="user-metadata">"user_metadata (JSON; the person may edit these values too)"</label>
-                                    <textarea id="user-metadata" name="user_metadata" rows="6" class="code" aria-describedby="user-metadata-error">{user_metadata}</textarea>
+                                    <TextArea value={user_metadata} {..} id="user-metadata" name="user_metadata" rows="6" class="code" aria-describedby="user-metadata-error" />
                                     <p id="user-metadata-error" class="error field-error" role="alert">{invalid("user_metadata")}</p>
                                 </div>
                                 <div class="field">
                                     <label for="app-metadata">"app_metadata (JSON; admins and the API only)"</label>
-                                    <textarea id="app-metadata" name="app_metadata" rows="6" class="code" aria-describedby="app-metadata-error">{app_metadata}</textarea>
+                                    <TextArea value={app_metadata} {..} id="app-metadata" name="app_metadata" rows="6" class="code" aria-describedby="app-metadata-error" />
                                     <p id="app-metadata-error" class="error field-error" role="alert">{invalid("app_metadata")}</p>
                                 </div>
                                 <div class="actions"><button type="submit">"Save metadata"</button></div>

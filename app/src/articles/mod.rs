@@ -1,8 +1,8 @@
 //! Demo content, so the in-context question stage has a real home: `/articles` and
 //! `/articles/{slug}`, each article offering the `article` context stage with its tags.
 
+use crate::escaping::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
 use serde::{Deserialize, Serialize};
 
@@ -90,7 +90,7 @@ pub mod ssr {
 pub fn ArticlesPage() -> impl IntoView {
     let articles = Resource::new(|| (), |_| list_articles());
     view! {
-        <Title text="Articles" />
+        <PageTitle text="Articles" />
         <h1>"Articles"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || articles.get().map(|r| match r {
@@ -120,7 +120,7 @@ pub fn ArticlePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || article.get().map(|r| match r {
                 Ok(a) => view! {
-                    <Title text=a.title.clone() />
+                    <PageTitle text=a.title.clone() />
                     <article>
                         <h1>{a.title.clone()}</h1>
                         <p class="muted">{a.tags.join(" · ")}</p>

@@ -6,8 +6,8 @@
 //! must not verify a stranger's sign-up or move an account to a mistyped address. The page
 //! says what the link will do; its button (a plain form, no JavaScript needed) does it.
 
+use crate::escaping::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use super::links::{LinkRefused, Purpose};
@@ -75,7 +75,7 @@ fn ConfirmLink(purpose: Purpose) -> impl IntoView {
         _ => ("Confirm your email address", "Confirm my email address"),
     };
     view! {
-        <Title text=title />
+        <PageTitle text=title />
         <h1>{title}</h1>
         <section class="card narrow" aria-labelledby="link-heading">
             <Suspense fallback=|| view! { <p>"Checking your link…"</p> }>
@@ -125,7 +125,7 @@ pub fn EmailLinkPage() -> impl IntoView {
         crate::error::ssr::set_status(AppError::BadRequest(String::new()));
     }
     view! {
-        <Title text="Email link" />
+        <PageTitle text="Email link" />
         <h1>"Email link"</h1>
         <section class="card narrow" aria-labelledby="outcome-heading">
             {move || match outcome() {

@@ -1,8 +1,8 @@
 //! `/login`: sign in or create an account. Plain forms that post without JavaScript; with it,
 //! errors appear in place without a reload.
 
+use crate::escaping::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use super::{login_error_message, login_options, PasswordSignIn, PasswordSignUp};
@@ -21,7 +21,7 @@ pub fn LoginPage() -> impl IntoView {
     let callback_error = move || query.read().get("error").map(|code| login_error_message(&code));
 
     view! {
-        <Title text="Sign in" />
+        <PageTitle text="Sign in" />
         <h1>"Sign in to AskOnce"</h1>
         {move || callback_error().map(|m| view! { <p class="error banner" role="alert" data-testid="login-error">{m}</p> })}
         <Suspense fallback=|| ()>

@@ -338,7 +338,7 @@ pub mod ssr {
             ip: client.ip.as_deref(),
             user_agent: client.user_agent.as_deref(),
         };
-        let verdict = crate::hooks::ssr::run_sign_in_hooks(&state.db, user_id, &hooks_sign_in)
+        let verdict = crate::hooks::ssr::run_sign_in_hooks(&state.db, &state.outbound, user_id, &hooks_sign_in)
             .await
             .map_err(|e| internal("running sign-in hooks", e))?;
         if let crate::hooks::ssr::Verdict::Deny(message) = verdict {

@@ -2,8 +2,8 @@
 //! password with it. Plain forms that work without JavaScript; with it, errors appear in
 //! place.
 
+use crate::escaping::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::error::AppError;
@@ -51,7 +51,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let sent = move || query.read().get("sent").is_some() || matches!(request.value().get(), Some(Ok(())));
     let error = move || request.value().get().and_then(Result::err).map(|e| e.to_string());
     view! {
-        <Title text="Forgot your password?" />
+        <PageTitle text="Forgot your password?" />
         <h1>"Forgot your password?"</h1>
         <section class="card narrow" aria-labelledby="forgot-heading">
             <h2 id="forgot-heading">"Get a link to choose a new one"</h2>
@@ -90,7 +90,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let reset = ServerAction::<ResetPassword>::new();
     let error = move || reset.value().get().and_then(Result::err).map(|e| e.to_string());
     view! {
-        <Title text="Choose a new password" />
+        <PageTitle text="Choose a new password" />
         <h1>"Choose a new password"</h1>
         <section class="card narrow" aria-labelledby="reset-heading">
             <h2 id="reset-heading">"Your new password"</h2>

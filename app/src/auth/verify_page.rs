@@ -2,8 +2,8 @@
 //! shows an unverified password account after signing in, with a button that sends the link
 //! again (also on /profile).
 
+use crate::escaping::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 use serde::{Deserialize, Serialize};
 
@@ -71,7 +71,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
     let return_to = move || query.read().get("return_to").unwrap_or_else(|| "/".to_string());
     let status = Resource::new(|| (), |_| my_address_status());
     view! {
-        <Title text="Verify your email address" />
+        <PageTitle text="Verify your email address" />
         <h1>"Verify your email address"</h1>
         <section class="card narrow" aria-labelledby="verify-heading">
             <h2 id="verify-heading">"Check your inbox"</h2>

@@ -85,7 +85,8 @@ pub struct HookSettings {
     #[cfg_attr(feature = "ssr", schema(pattern = r"^[a-z][a-z0-9_-]{0,63}$"))]
     pub name: String,
     pub trigger: HookTrigger,
-    /// `https://…` (or `http://…`, for an endpoint on the same network).
+    /// `https://…` (or `http://…`) at a public address: loopback, private, link-local and
+    /// metadata addresses are refused unless the server's `hooks.allow_private` lists them.
     pub url: String,
     #[serde(default = "yes")]
     pub enabled: bool,

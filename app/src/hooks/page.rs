@@ -20,7 +20,7 @@ pub async fn list_hooks() -> Result<Vec<Hook>, AppError> {
 pub async fn create_hook(name: String, trigger: String, url: String, timeout_ms: String, on_failure: String) -> Result<NewHook, AppError> {
     let (state, me) = crate::admin::access::ssr::require_admin().await?;
     let settings = ssr::settings_from_form(name, &trigger, url, &timeout_ms, &on_failure).map_err(AppError::Invalid)?;
-    Ok(super::ssr::store::create(&state.db, settings, ("admin", Some(&me.user_id))).await?)
+    Ok(super::ssr::store::create(&state.db, state.outbound.policy(), settings, ("admin", Some(&me.user_id))).await?)
 }
 
 /// Switches a hook on (`enabled=true`) or off.
@@ -29,7 +29,7 @@ pub async fn set_hook_enabled(id: String, enabled: bool) -> Result<(), AppError>
     let (state, me) = crate::admin::access::ssr::require_admin().await?;
     let mut settings = super::ssr::store::get(&state.db, &id).await?.settings;
     settings.enabled = enabled;
-    super::ssr::store::update(&state.db, &id, settings, ("admin", Some(&me.user_id))).await?;
+    super::ssr::store::update(&state.db, state.outbound.policy(), &id, settings, ("admin", Some(&me.user_id))).await?;
     Ok(())
 }
 
@@ -146,7 +146,8 @@ fn Hooks() -> impl IntoView {
                 </fieldset>
                 <div class="field">
                     <label for="hook-url">"Endpoint URL"</label>
-                    <input id="hook-url" name="url" type="url" required placeholder="https://crm.example/askonce" aria-describedby="hook-url-error" />
+                    <input id="hook-url" name="url" type="url" required placeholder="https://crm.example/askonce" aria-describedby="hook-url-help hook-url-error" />
+                    <p id="hook-url-help" class="help">"A public address. Your own network's addresses are refused unless the server's configuration lists them (hooks.allow_private)."</p>
                     <p id="hook-url-error" class="error field-error" role="alert">{error_for("url")}</p>
                 </div>
                 <div class="field">

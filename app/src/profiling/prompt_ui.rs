@@ -10,8 +10,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::escaping::{PageTitle, TextArea};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{Field, FieldKind, FormAnswer, Prompt};
@@ -361,8 +361,8 @@ pub(crate) fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>,
         }.into_any(),
         FieldKind::Textarea => view! {
             <label for=id.clone()>{label.clone()}</label>
-            <textarea id=id.clone() name=name.clone() required=required aria-describedby=described.clone() aria-invalid=invalid.clone() on:change=check.clone()
-                maxlength=field.validation.max_length.map(|m| m.to_string())>{current.clone()}</textarea>
+            <TextArea value=current.clone() {..} id=id.clone() name=name.clone() required=required aria-describedby=described.clone() aria-invalid=invalid.clone()
+                on:change=check.clone() maxlength=field.validation.max_length.map(|m| m.to_string()) />
         }.into_any(),
         kind => {
             let input_type = match kind {
@@ -413,7 +413,7 @@ pub fn WelcomePage() -> impl IntoView {
     let prompt = Resource::new(move || moved.get(), |_| login_prompt());
     let form_problem = move || query.read().get("form_problem").and_then(|c| crate::external_form::FormProblem::from_code(&c));
     view! {
-        <Title text="Welcome" />
+        <PageTitle text="Welcome" />
         <Suspense fallback=|| view! { <p>"One moment…"</p> }>
             {move || prompt.get().map(|result| match result {
                 Ok(Some(p)) if p.external => view! { <ExternalStage prompt=p return_to=return_to() problem=form_problem() skip /> }.into_any(),

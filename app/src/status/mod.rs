@@ -2,8 +2,8 @@
 //! on the home and `/status` pages (machines use `/healthz`). Nothing here is sensitive: no
 //! counts, versions of dependencies or hostnames.
 
+use crate::escaping::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -107,7 +107,7 @@ fn StatusReport(status: ServiceStatus) -> impl IntoView {
 #[component]
 pub fn StatusPage() -> impl IntoView {
     view! {
-        <Title text="Service status" />
+        <PageTitle text="Service status" />
         <h1>"Service status"</h1>
         <StatusPanel />
     }

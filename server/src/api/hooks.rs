@@ -4,6 +4,7 @@
 use app::{
     admin::api_tokens::Scope,
     hooks::{ssr::store, Hook, HookSettings, NewHook},
+    outbound::Outbound,
 };
 use axum::{
     extract::{Path, State},
@@ -63,11 +64,12 @@ pub async fn get(caller: Caller, State(db): State<DatabaseConnection>, Path(id):
 pub async fn create(
     caller: Caller,
     State(db): State<DatabaseConnection>,
+    State(outbound): State<Outbound>,
     body: Result<ApiJson<HookSettings>, ApiError>,
 ) -> Result<(StatusCode, Json<NewHook>), ApiError> {
     caller.require(Scope::UpdateHooks)?;
     let ApiJson(settings) = body?;
-    Ok((StatusCode::CREATED, Json(store::create(&db, settings, caller.actor()).await?)))
+    Ok((StatusCode::CREATED, Json(store::create(&db, outbound.policy(), settings, caller.actor()).await?)))
 }
 
 /// Replace a hook's settings (its secret and recent calls stay).
@@ -82,12 +84,13 @@ pub async fn create(
 pub async fn put(
     caller: Caller,
     State(db): State<DatabaseConnection>,
+    State(outbound): State<Outbound>,
     Path(id): Path<String>,
     body: Result<ApiJson<HookSettings>, ApiError>,
 ) -> Result<Json<Hook>, ApiError> {
     caller.require(Scope::UpdateHooks)?;
     let ApiJson(settings) = body?;
-    Ok(Json(store::update(&db, &id, settings, caller.actor()).await?))
+    Ok(Json(store::update(&db, outbound.policy(), &id, settings, caller.actor()).await?))
 }
 
 /// Delete a hook and its recorded calls.

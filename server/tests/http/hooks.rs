@@ -19,6 +19,10 @@ use crate::harness::{
     spawn_app_on, Backend, TestApp,
 };
 
+/// The hooks these tests start listen on 127.0.0.1: the server's own network, which a hook may
+/// call only when the operator lists it.
+const LOCAL_HOOKS: &str = "[hooks]\nallow_private = [\"127.0.0.0/8\"]\n";
+
 /// Makes a hook through the API and hands its secret to the endpoint; the hook's id.
 async fn add_hook(app: &TestApp, endpoint: &HookEndpoint, settings: Value) -> String {
     let token = app.api_token(&[Scope::UpdateHooks]).await;
@@ -44,7 +48,7 @@ async fn login_prompt(app: &TestApp, client: &reqwest::Client) -> Value {
 }
 
 async fn a_hook_enriches_the_profile_so_its_questions_are_never_asked(backend: Backend) {
-    let app = spawn_app_on(backend, "").await;
+    let app = spawn_app_on(backend, LOCAL_HOOKS).await;
     let endpoint = HookEndpoint::start(Answer::Json(json!({"user_metadata": {"company": "Acme", "job_title": "Engineer"}}))).await;
     let id = add_hook(&app, &endpoint, json!({"name": "crm", "trigger": "post-login"})).await;
     let signup_hook = HookEndpoint::start(Answer::Json(json!({"app_metadata": {"plan": "trial"}}))).await;
@@ -90,7 +94,7 @@ crate::on_both_databases!(a_hook_enriches_the_profile_so_its_questions_are_never
 
 async fn a_hook_denies_a_sign_in_with_its_message(backend: Backend) {
     let idp = FakeIdp::start(json!({"sub": "g-1", "email": "bo@example.com", "email_verified": true})).await;
-    let app = spawn_app_on(backend, &idp.oidc_connection("test")).await;
+    let app = spawn_app_on(backend, &format!("{}\n{LOCAL_HOOKS}", idp.oidc_connection("test"))).await;
     let client = browser();
     app.sign_up(&client, "cy@example.com").await;
     app.sign_out(&client).await;
@@ -114,7 +118,7 @@ async fn a_hook_denies_a_sign_in_with_its_message(backend: Backend) {
 crate::on_both_databases!(a_hook_denies_a_sign_in_with_its_message);
 
 async fn failing_hooks_are_recorded_and_follow_their_on_failure(backend: Backend) {
-    let app = spawn_app_on(backend, "").await;
+    let app = spawn_app_on(backend, LOCAL_HOOKS).await;
     let client = browser();
     app.sign_up(&client, "di@example.com").await;
     app.sign_out(&client).await;
@@ -191,3 +195,131 @@ async fn the_secret_is_shown_once_and_hooks_need_their_scopes(backend: Backend) 
     assert_eq!(app.api("GET", &format!("/api/v2/hooks/{id}"), Some(&reader), None).await.0, StatusCode::NOT_FOUND);
 }
 crate::on_both_databases!(the_secret_is_shown_once_and_hooks_need_their_scopes);
+
+/// Every spelling of an address inside the server's network, as the attack tried them: each is
+/// refused when a hook is saved, through the API and the console, with a message that says
+/// what to do. None of these is ever connected to.
+const INSIDE: [&str; 24] = [
+    "http://127.0.0.1:8080/hook",
+    "http://localhost:8080/hook",
+    "http://LocalHost./hook",
+    "http://admin.localhost/hook",
+    "http://[::1]:8080/hook",
+    "http://127.1/hook",
+    "http://0x7f.1/hook",
+    "http://2130706433/hook",
+    "http://0.0.0.0:8080/hook",
+    "http://[::ffff:127.0.0.1]/hook",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://metadata.google.internal/computeMetadata/v1/",
+    "http://10.0.0.5/hook",
+    "http://172.16.0.1/hook",
+    "http://192.168.1.1/hook",
+    "http://100.64.0.1/hook",
+    "http://198.18.0.1/hook",
+    "http://[64:ff9b::7f00:1]/hook",
+    "http://[2002:7f00:1::]/hook",
+    "http://[fc00::1]/hook",
+    "http://[fd00:ec2::254]/hook",
+    "http://[fe80::1]/hook",
+    "http://0.1.2.3/hook",
+    "https://[::ffff:a9fe:a9fe]/hook",
+];
+
+async fn hooks_cannot_point_inside_the_servers_network(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
+    let writer = app.api_token(&[Scope::UpdateHooks]).await;
+    for url in INSIDE {
+        let body = json!({"name": "probe", "trigger": "post-login", "url": url});
+        let (status, refused) = app.api("POST", "/api/v2/hooks", Some(&writer), Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{url}: {refused}");
+        let message = refused["message"].as_str().unwrap();
+        assert!(message.contains("url") && message.contains("hooks.allow_private"), "{url}: {message}");
+    }
+    // A saved hook cannot be moved inside either, nor switched on there; switched off it may
+    // keep any address (it is never called).
+    let body = json!({"name": "crm", "trigger": "post-login", "url": "https://crm.example/hook"});
+    let (status, created) = app.api("POST", "/api/v2/hooks", Some(&writer), Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let inside = json!({"name": "crm", "trigger": "post-login", "url": "http://127.0.0.1:22/"});
+    assert_eq!(app.api("PUT", &format!("/api/v2/hooks/{id}"), Some(&writer), Some(inside)).await.0, StatusCode::BAD_REQUEST);
+    let off = json!({"name": "crm", "trigger": "post-login", "url": "http://127.0.0.1:22/", "enabled": false});
+    assert_eq!(app.api("PUT", &format!("/api/v2/hooks/{id}"), Some(&writer), Some(off)).await.0, StatusCode::OK);
+
+    // The console refuses the same, with the message beside the field.
+    let admin = browser();
+    app.sign_up_admin(&admin, "owner@example.com").await;
+    let form = [
+        ("name", "probe"),
+        ("trigger", "post-login"),
+        ("url", "http://169.254.169.254/"),
+        ("timeout_ms", "3000"),
+        ("on_failure", "continue"),
+    ];
+    let res = app.call(&admin, app::hooks::page::CreateHook::PATH, &form).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("hooks.allow_private"));
+    let enable = [("id", id), ("enabled", "true")];
+    assert_eq!(app.call(&admin, app::hooks::page::SetHookEnabled::PATH, &enable).await.status(), StatusCode::BAD_REQUEST);
+}
+crate::on_both_databases!(hooks_cannot_point_inside_the_servers_network);
+
+/// A hook whose address was accepted once (another configuration, or a name that resolved
+/// outside then) is checked again at the connection: nothing reaches the endpoint, and the
+/// recorded reason is the one a closed port gets, so the recent calls scan no ports.
+async fn an_inside_address_is_refused_at_the_connection_and_reads_as_unreachable(backend: Backend) {
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = spawn_app_on(backend, "").await;
+    let endpoint = HookEndpoint::start(Answer::Json(json!({"app_metadata": {"reached": true}}))).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // dropped: nobody listens
+    for (name, url) in [("open", endpoint.url.clone()), ("closed", format!("http://{closed}/hook"))] {
+        app::entities::hooks::ActiveModel {
+            id: Set(format!("hook-{name}")),
+            name: Set(name.into()),
+            trigger: Set("post-login".into()),
+            url: Set(url),
+            enabled: Set(true),
+            timeout_ms: Set(3000),
+            on_failure: Set("continue".into()),
+            secret: Set("whsec_test".into()),
+            created_at: Set(chrono::Utc::now()),
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+    }
+    let client = browser();
+    app.sign_up(&client, "eve@example.com").await;
+    assert!(endpoint.received().is_empty(), "the server never connected to its own network");
+    assert_eq!(app.me(&client).await["app_metadata"], json!({}));
+    let open = hook_calls(&app, "hook-open").await;
+    assert_eq!(open.len(), 1);
+    assert_eq!((open[0]["outcome"].as_str(), open[0]["http_status"].as_u64()), (Some("failed"), None));
+
+    // The same app allowed to reach 127.0.0.0/8 finds the port closed: the same words.
+    let allowed = spawn_app_on(backend, LOCAL_HOOKS).await;
+    app::entities::hooks::ActiveModel {
+        id: Set("hook-closed".into()),
+        name: Set("closed".into()),
+        trigger: Set("post-login".into()),
+        url: Set(format!("http://{closed}/hook")),
+        enabled: Set(true),
+        timeout_ms: Set(3000),
+        on_failure: Set("continue".into()),
+        secret: Set("whsec_test".into()),
+        created_at: Set(chrono::Utc::now()),
+    }
+    .insert(&allowed.db)
+    .await
+    .unwrap();
+    allowed.sign_up(&browser(), "eve@example.com").await;
+    let closed_calls = hook_calls(&allowed, "hook-closed").await;
+    assert_eq!(closed_calls.len(), 1);
+    assert_eq!(open[0]["detail"], closed_calls[0]["detail"], "a refused address reads as a closed port");
+    let detail = open[0]["detail"].as_str().unwrap();
+    for socket_words in ["refused", "os error", "127.0.0.1", "tcp", "dns", "not allowed"] {
+        assert!(!detail.to_lowercase().contains(socket_words), "{detail}");
+    }
+}
+crate::on_both_databases!(an_inside_address_is_refused_at_the_connection_and_reads_as_unreachable);

@@ -29,6 +29,7 @@ mod lifecycle;
 mod linking;
 mod log_secrets;
 mod oidc_security;
+mod raw_text;
 mod real_provider;
 mod required_stage;
 mod rp_logout;

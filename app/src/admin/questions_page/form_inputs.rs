@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::{
     admin::questions::{FieldForm, StageForm},
+    escaping::TextArea,
     profiling::FieldKind,
 };
 
@@ -29,8 +30,8 @@ pub(super) fn TextInput<F: Fn(&mut FieldOrStage, String) + Copy + Send + Sync + 
     let invalid = move || error().is_some().then_some("true");
     let input = if multiline {
         view! {
-            <textarea id=id.clone() name=format!("form[{name}]") rows="4" aria-describedby=described.clone() aria-invalid=invalid
-                on:input=move |ev| form.update(|f| set(f, event_target_value(&ev)))>{value}</textarea>
+            <TextArea value {..} id=id.clone() name=format!("form[{name}]") rows="4" aria-describedby=described.clone() aria-invalid=invalid
+                on:input=move |ev| form.update(|f| set(f, event_target_value(&ev))) />
         }
         .into_any()
     } else {

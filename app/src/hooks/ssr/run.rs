@@ -3,7 +3,7 @@
 //! signed (`super::super::signature`), bounded by the hook's timeout, never follows a
 //! redirect, and is recorded for the console whatever its outcome.
 
-use std::{sync::OnceLock, time::Duration};
+use std::time::Duration;
 
 use chrono::Utc;
 use sea_orm::{DatabaseConnection, DbErr};
@@ -14,6 +14,7 @@ use super::store;
 use crate::{
     entities::hooks,
     hooks::{signature, CallOutcome, HookCall, HookReply, HookSettings, HookTrigger, OnFailure},
+    outbound::{Outbound, OutboundError},
     profile::{
         merge_metadata,
         store::{ProfileWrite, StoreError, WRITE_ATTEMPTS},
@@ -73,30 +74,19 @@ pub struct EventContext<'a> {
     pub user_agent: Option<&'a str>,
 }
 
-/// One client for every call: no redirects followed (a hook cannot bounce AskOnce's signed
-/// request, with the person's profile, to a third party), pooled connections.
-fn client() -> Result<&'static reqwest::Client, String> {
-    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("AskOnce-Hooks/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| e.to_string())
-        })
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
 /// Runs the hooks of a sign-in of `user_id`; stops at the first that denies it.
 #[tracing::instrument(skip_all, fields(user_id, connection = sign_in.connection))]
-pub async fn run_sign_in_hooks(db: &DatabaseConnection, user_id: &str, sign_in: &SignIn<'_>) -> Result<Verdict, DbErr> {
+pub async fn run_sign_in_hooks(
+    db: &DatabaseConnection,
+    outbound: &Outbound,
+    user_id: &str,
+    sign_in: &SignIn<'_>,
+) -> Result<Verdict, DbErr> {
     let triggers: &[HookTrigger] =
         if sign_in.new_account { &[HookTrigger::PostSignup, HookTrigger::PostLogin] } else { &[HookTrigger::PostLogin] };
     for trigger in triggers {
         for (row, settings) in store::enabled_for(db, *trigger).await? {
-            let verdict = run_one(db, user_id, sign_in, *trigger, &row, &settings).await?;
+            let verdict = run_one(db, outbound, user_id, sign_in, *trigger, &row, &settings).await?;
             if verdict != Verdict::Continue {
                 return Ok(verdict);
             }
@@ -107,6 +97,7 @@ pub async fn run_sign_in_hooks(db: &DatabaseConnection, user_id: &str, sign_in: 
 
 async fn run_one(
     db: &DatabaseConnection,
+    outbound: &Outbound,
     user_id: &str,
     sign_in: &SignIn<'_>,
     trigger: HookTrigger,
@@ -125,7 +116,7 @@ async fn run_one(
         context: EventContext { ip: sign_in.ip, user_agent: sign_in.user_agent },
     };
     let started = std::time::Instant::now();
-    let answer = call(row, settings, &event).await;
+    let answer = call(outbound, row, settings, &event).await;
     let mut record = HookCall {
         at: event.created_at,
         outcome: CallOutcome::Ok,
@@ -180,56 +171,32 @@ impl CallFailure {
 /// Replies larger than this are not read (a reply carries a few metadata keys).
 const MAX_REPLY_BYTES: usize = 64 * 1024;
 
-async fn call(row: &hooks::Model, settings: &HookSettings, event: &HookEvent<'_>) -> Result<(u16, HookReply), CallFailure> {
+async fn call(
+    outbound: &Outbound,
+    row: &hooks::Model,
+    settings: &HookSettings,
+    event: &HookEvent<'_>,
+) -> Result<(u16, HookReply), CallFailure> {
     let body = serde_json::to_vec(event).map_err(|e| CallFailure::new(format!("encoding the event: {e}")))?;
     let signature = signature::sign(&row.secret, Utc::now().timestamp(), &body);
-    let request = client()
-        .map_err(CallFailure::new)?
-        .post(&settings.url)
-        .timeout(Duration::from_millis(u64::from(settings.timeout_ms)))
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(signature::HEADER, signature)
-        .body(body);
-    let timed_out = |e: &reqwest::Error| e.is_timeout();
-    let mut response = request.send().await.map_err(|e| CallFailure {
-        outcome: if timed_out(&e) { CallOutcome::Timeout } else { CallOutcome::Failed },
-        status: None,
-        detail: describe(e),
+    let headers = [(signature::HEADER, signature)];
+    let timeout = Duration::from_millis(u64::from(settings.timeout_ms));
+    // What a failure says is `OutboundError`'s general text: the recent calls must not tell
+    // a closed port from a refused address (the server's log has the cause).
+    let reply = outbound.post_json(&settings.url, &headers, body, timeout, MAX_REPLY_BYTES).await.map_err(|e| match e {
+        OutboundError::Timeout => CallFailure { outcome: CallOutcome::Timeout, status: None, detail: e.to_string() },
+        OutboundError::TooLarge { status, .. } | OutboundError::Unreadable { status } => {
+            CallFailure { status: Some(status), ..CallFailure::new(e.to_string()) }
+        }
+        OutboundError::BadAddress | OutboundError::Unreachable => CallFailure::new(e.to_string()),
     })?;
-    let status = response.status().as_u16();
-    if !response.status().is_success() {
-        let what = if response.status().is_redirection() { "redirects are not followed" } else { "not a 2xx answer" };
+    let status = reply.status;
+    if !(200..300).contains(&status) {
+        let what = if (300..400).contains(&status) { "redirects are not followed" } else { "not a 2xx answer" };
         return Err(CallFailure { outcome: CallOutcome::Failed, status: Some(status), detail: format!("HTTP {status}: {what}") });
     }
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) if body.len() + chunk.len() <= MAX_REPLY_BYTES => body.extend_from_slice(&chunk),
-            Ok(Some(_)) => {
-                return Err(CallFailure { status: Some(status), ..CallFailure::new(format!("reply over {MAX_REPLY_BYTES} bytes")) })
-            }
-            Ok(None) => break,
-            Err(e) => {
-                let outcome = if timed_out(&e) { CallOutcome::Timeout } else { CallOutcome::Failed };
-                return Err(CallFailure { outcome, status: Some(status), detail: describe(e) });
-            }
-        }
-    }
-    let reply = HookReply::parse(&body).map_err(|reason| CallFailure { status: Some(status), ..CallFailure::new(reason) })?;
-    Ok((status, reply))
-}
-
-/// The error and its causes, without the URL (it may carry a token in its query).
-fn describe(err: reqwest::Error) -> String {
-    let err = err.without_url();
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    let reply_body = HookReply::parse(&reply.body).map_err(|reason| CallFailure { status: Some(status), ..CallFailure::new(reason) })?;
+    Ok((status, reply_body))
 }
 
 /// Merges the reply's metadata into the profile with provenance `hook:<name>`; `Ok(Err(_))`

@@ -10,6 +10,7 @@ use sea_orm::{
 use crate::{
     entities::{hook_calls, hooks},
     hooks::{CallOutcome, Hook, HookCall, HookSettings, HookTrigger, NewHook, OnFailure},
+    outbound::OutboundPolicy,
 };
 
 /// Calls kept per hook (older ones are deleted as new ones are recorded).
@@ -41,8 +42,16 @@ impl From<HookError> for crate::error::AppError {
     }
 }
 
-fn check(settings: &HookSettings) -> Result<(), HookError> {
-    let problems = settings.problems();
+/// The settings' own problems, and an address the server may not call (checked again at
+/// every connection: `outbound`). A disabled hook is never called, so switching one off is
+/// never refused; switching it on checks its address.
+fn check(settings: &HookSettings, policy: &OutboundPolicy) -> Result<(), HookError> {
+    let mut problems = settings.problems();
+    if settings.enabled && !problems.contains_key("url") {
+        if let Err(refused) = policy.check_url(&settings.url) {
+            problems.insert("url".into(), refused.message());
+        }
+    }
     if problems.is_empty() {
         Ok(())
     } else {
@@ -135,9 +144,14 @@ fn new_secret() -> String {
     format!("whsec_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
 }
 
-#[tracing::instrument(skip(db, settings), fields(name = %settings.name))]
-pub async fn create(db: &DatabaseConnection, settings: HookSettings, actor: Actor<'_>) -> Result<NewHook, HookError> {
-    check(&settings)?;
+#[tracing::instrument(skip(db, policy, settings), fields(name = %settings.name))]
+pub async fn create(
+    db: &DatabaseConnection,
+    policy: &OutboundPolicy,
+    settings: HookSettings,
+    actor: Actor<'_>,
+) -> Result<NewHook, HookError> {
+    check(&settings, policy)?;
     let secret = new_secret();
     let txn = crate::db::begin_write(db).await?;
     let row = hooks::ActiveModel {
@@ -160,9 +174,15 @@ pub async fn create(db: &DatabaseConnection, settings: HookSettings, actor: Acto
 }
 
 /// Replaces a hook's settings (its secret and calls stay).
-#[tracing::instrument(skip(db, settings))]
-pub async fn update(db: &DatabaseConnection, id: &str, settings: HookSettings, actor: Actor<'_>) -> Result<Hook, HookError> {
-    check(&settings)?;
+#[tracing::instrument(skip(db, policy, settings))]
+pub async fn update(
+    db: &DatabaseConnection,
+    policy: &OutboundPolicy,
+    id: &str,
+    settings: HookSettings,
+    actor: Actor<'_>,
+) -> Result<Hook, HookError> {
+    check(&settings, policy)?;
     let txn = crate::db::begin_write(db).await?;
     let row = hooks::Entity::find_by_id(id).one(&txn).await?.ok_or(HookError::NotFound)?;
     let mut active: hooks::ActiveModel = row.into();

@@ -1,0 +1,176 @@
+//! Text put where Leptos's own escaping does not reach: the bodies of the raw-text elements
+//! (`<textarea>`, `<title>`) and CSV cells.
+//!
+//! Leptos 0.8 writes the children of `<textarea>`, `<title>` (through `leptos_meta`),
+//! `<script>`, `<style>` and `<noscript>` unescaped on the server render, so a stored value
+//! holding `</textarea>` would end the element and the rest would become live markup. Every
+//! such element AskOnce renders goes through a component here ([`TextArea`], [`PageTitle`],
+//! [`SiteTitle`]); a test below fails if a `view!` anywhere else writes one directly. Leptos
+//! serializes resources into `<script>` itself, escaping `<` (hydration_context); the page
+//! tests (`server/tests/http/raw_text.rs`) parse whole pages to hold that too.
+
+mod csv;
+mod text_area;
+mod title;
+
+pub use csv::csv_cell;
+pub use text_area::{textarea_body, TextArea};
+pub use title::{PageTitle, SiteTitle};
+
+/// `text` with `&`, `<`, `>` (and CR, which the HTML parser would turn into LF) written as
+/// character references: the form an RCDATA element's body (`<textarea>`, `<title>`) needs.
+/// The parser decodes them back, so the element's text is `text` exactly.
+pub fn escape_rcdata(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_and_references_in_rcdata_are_written_as_references() {
+        assert_eq!(escape_rcdata("</textarea><img src=x>"), "&lt;/textarea&gt;&lt;img src=x&gt;");
+        assert_eq!(escape_rcdata("&lt; stays &lt;"), "&amp;lt; stays &amp;lt;");
+        assert_eq!(escape_rcdata("a\r\nb \"q\" 'q'"), "a&#13;\nb \"q\" 'q'");
+        assert_eq!(escape_rcdata("plain"), "plain");
+    }
+
+    /// The elements whose bodies Leptos writes raw may appear in a `view!` only inside this
+    /// module: elsewhere a stored value could end them. Scans the crate's sources (and the
+    /// server's), reading code only (not comments or literals).
+    #[test]
+    fn raw_text_elements_are_written_only_by_this_module() {
+        let roots = [concat!(env!("CARGO_MANIFEST_DIR"), "/src"), concat!(env!("CARGO_MANIFEST_DIR"), "/../server/src")];
+        let forbidden = ["<textarea", "<title", "<Title", "<noscript", "<script", "<style", "leptos_meta::Title"];
+        let mut found = Vec::new();
+        let mut scanned = 0;
+        for root in roots {
+            for path in rust_files(std::path::Path::new(root)) {
+                if path.components().any(|c| c.as_os_str() == "escaping") {
+                    continue;
+                }
+                scanned += 1;
+                let text = code_only(&std::fs::read_to_string(&path).unwrap());
+                for (n, line) in text.lines().enumerate() {
+                    for needle in forbidden {
+                        if line.contains(needle) {
+                            found.push(format!("{}:{}: {needle}", path.display(), n + 1));
+                        }
+                    }
+                }
+                // `use leptos_meta::{…, Title, …}` (on one line or several) brings in the raw title.
+                for (at, _) in text.match_indices("leptos_meta::") {
+                    let path_expr = text[at..].split(';').next().unwrap_or_default();
+                    if path_expr.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "Title") {
+                        found.push(format!("{}: leptos_meta's Title", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(scanned > 50, "the sources were found ({scanned} files)");
+        assert!(found.is_empty(), "use escaping::{{TextArea, PageTitle, SiteTitle}} instead:\n{}", found.join("\n"));
+    }
+
+    /// The source with the contents of comments, string and char literals blanked (newlines
+    /// kept, so line numbers still match): what is left is what the compiler reads as code.
+    fn code_only(source: &str) -> String {
+        let chars: Vec<char> = source.chars().collect();
+        let mut out = String::with_capacity(source.len());
+        let mut i = 0;
+        let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
+        while i < chars.len() {
+            let c = chars[i];
+            let next = chars.get(i + 1).copied();
+            if c == '/' && next == Some('/') {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+            } else if c == '/' && next == Some('*') {
+                while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
+                    out.push(blank(chars[i]));
+                    i += 1;
+                }
+                i += 2;
+            } else if c == 'r'
+                && (next == Some('"') || next == Some('#'))
+                && !chars.get(i.wrapping_sub(1)).is_some_and(|p| p.is_alphanumeric() || *p == '_')
+            {
+                // A raw string: r"…", r#"…"#, …
+                let mut hashes = 0;
+                let mut j = i + 1;
+                while chars.get(j) == Some(&'#') {
+                    hashes += 1;
+                    j += 1;
+                }
+                if chars.get(j) != Some(&'"') {
+                    out.push(c);
+                    i += 1;
+                    continue;
+                }
+                j += 1;
+                while j < chars.len() && !(chars[j] == '"' && (0..hashes).all(|k| chars.get(j + 1 + k) == Some(&'#'))) {
+                    out.push(blank(chars[j]));
+                    j += 1;
+                }
+                i = j + 1 + hashes;
+            } else if c == '"' {
+                i += 1;
+                while i < chars.len() && chars[i] != '"' {
+                    if chars[i] == '\\' {
+                        i += 1;
+                    }
+                    if let Some(&c) = chars.get(i) {
+                        out.push(blank(c));
+                    }
+                    i += 1;
+                }
+                i += 1;
+            } else if c == '\'' && (next == Some('\\') || chars.get(i + 2) == Some(&'\'')) {
+                // A char literal ('"', '\'', '\n'); a lifetime has no closing quote here.
+                i += 1;
+                while i < chars.len() && chars[i] != '\'' {
+                    if chars[i] == '\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            } else {
+                out.push(c);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn only_code_is_scanned() {
+        let source = "let a = \"<textarea\"; // <title\nlet b = r#\"<script\"#; /* <style */ let c = '\"'; view! { <noscript> }";
+        assert_eq!(code_only(source).matches('<').count(), 1, "{}", code_only(source));
+        assert!(code_only(source).contains("<noscript>"));
+    }
+
+    fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files.extend(rust_files(&path));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+        files
+    }
+}
