@@ -308,10 +308,16 @@ mod tests {
         let report = Report {
             period: Period::parse("2026-11-01", "2026-11-01").unwrap(),
             stages: vec![Row { key: "s".into(), label: "=HYPERLINK(\"x\")".into(), counts: Counts::default() }],
-            fields: vec![],
+            fields: vec![
+                Row { key: "f".into(), label: "\t=1+1".into(), counts: Counts::default() },
+                Row { key: "g".into(), label: "\r=1+1".into(), counts: Counts::default() },
+            ],
             daily: BTreeMap::new(),
         };
-        assert!(to_csv(&report).contains("\"'=HYPERLINK(\"\"x\"\")\""));
+        let csv = to_csv(&report);
+        assert!(csv.contains("\"'=HYPERLINK(\"\"x\"\")\""));
+        // A tab or CR first is dropped by some spreadsheets, which then read the formula.
+        assert!(csv.contains("\"'\t=1+1\"") && csv.contains("\"'\r=1+1\""), "{csv}");
     }
 
     #[test]

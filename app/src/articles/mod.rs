@@ -115,7 +115,9 @@ pub fn ArticlesPage() -> impl IntoView {
 pub fn ArticlePage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let article = Resource::new(slug, get_article);
+    // Blocking: the head (the article's <title>) is sent only once the article is loaded, so
+    // the title is in the server's HTML, for readers without JavaScript and for link previews.
+    let article = Resource::new_blocking(slug, get_article);
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || article.get().map(|r| match r {
