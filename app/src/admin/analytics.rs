@@ -317,7 +317,7 @@ mod tests {
         let csv = to_csv(&report);
         assert!(csv.contains("\"'=HYPERLINK(\"\"x\"\")\""));
         // A tab or CR first is dropped by some spreadsheets, which then read the formula.
-        assert!(csv.contains("\"'\t=1+1\"") && csv.contains("\"'\r=1+1\""), "{csv}");
+        assert!(csv.contains("\"'\t'=1+1\"") && csv.contains("\"'\r'=1+1\""), "{csv}");
     }
 
     #[test]

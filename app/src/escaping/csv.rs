@@ -1,13 +1,33 @@
 //! One CSV cell, quoted and safe to open in a spreadsheet.
 
-/// `text` as an RFC 4180 quoted cell. A cell that starts with what a spreadsheet reads as the
-/// start of a formula (`=`, `+`, `-`, `@`, and the tab, CR and LF that some strip first, in
-/// their ASCII and full-width forms) gets a leading `'`, so it opens as text and never runs
-/// (OWASP's CSV injection advice).
+/// What a spreadsheet reads as the start of a formula (`=`, `+`, `-`, `@`, in their ASCII,
+/// full-width and small forms).
+const FORMULA_STARTS: [char; 12] = ['=', '+', '-', '@', '＝', '＋', '－', '＠', '﹦', '﹢', '﹣', '﹫'];
+/// What ends a cell for some reader of the file: the separators of the locales that open a
+/// `.csv` with `;` or tab (Excel honours quotes only at a cell's start there), and line breaks.
+const CELL_BREAKS: [char; 5] = [',', ';', '\t', '\r', '\n'];
+
+/// `text` as an RFC 4180 quoted cell that opens as text in a spreadsheet (OWASP's CSV
+/// injection advice): a `'` goes before a formula start at the beginning, and after any
+/// separator or line break inside, so a reader that splits the cell there (a `;` locale, a
+/// naive line splitter) still finds no formula. A tab, CR or LF at the very start (which
+/// some spreadsheets strip before reading a formula) gets one too.
 pub fn csv_cell(text: &str) -> String {
-    const FORMULA_STARTS: [char; 11] = ['=', '+', '-', '@', '\t', '\r', '\n', '＝', '＋', '－', '＠'];
-    let neutral = if text.starts_with(FORMULA_STARTS) { format!("'{text}") } else { text.to_string() };
-    format!("\"{}\"", neutral.replace('"', "\"\""))
+    let mut out = String::with_capacity(text.len() + 4);
+    out.push('"');
+    let mut at_cell_start = true;
+    for c in text.chars() {
+        if at_cell_start && (FORMULA_STARTS.contains(&c) || (out.len() == 1 && CELL_BREAKS[2..].contains(&c))) {
+            out.push('\'');
+        }
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+        at_cell_start = CELL_BREAKS.contains(&c);
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
@@ -16,9 +36,22 @@ mod tests {
 
     #[test]
     fn each_formula_start_is_neutralised() {
-        for start in ['=', '+', '-', '@', '\t', '\r', '\n', '＝', '＋', '－', '＠'] {
+        for start in ['=', '+', '-', '@', '\t', '\r', '\n', '＝', '＋', '－', '＠', '﹦', '﹢', '﹣', '﹫'] {
             let cell = format!("{start}HYPERLINK(\"https://evil.example\")");
-            assert_eq!(csv_cell(&cell), format!("\"'{}\"", cell.replace('"', "\"\"")), "{start:?}");
+            assert!(csv_cell(&cell).starts_with("\"'"), "{start:?}: {}", csv_cell(&cell));
+        }
+    }
+
+    #[test]
+    fn a_formula_after_a_separator_or_line_break_is_neutralised_too() {
+        assert_eq!(csv_cell("Welcome;=1+1;x"), "\"Welcome;'=1+1;x\"");
+        assert_eq!(csv_cell("Work\n=2+3"), "\"Work\n'=2+3\"");
+        assert_eq!(csv_cell("a,@SUM(1+9)"), "\"a,'@SUM(1+9)\"");
+        assert_eq!(csv_cell("a\t-1"), "\"a\t'-1\"");
+        // Read back with ';' or ',' as the separator, or line by line, no piece is a formula.
+        let cell = csv_cell("First name;@SUM(1+9);x,=1\r\n+2\t-3;＝4");
+        for piece in cell.trim_matches('"').split([';', ',', '\t', '\r', '\n']) {
+            assert!(!piece.starts_with(['=', '+', '-', '@', '＝']), "{piece:?} in {cell}");
         }
     }
 
@@ -26,7 +59,7 @@ mod tests {
     fn other_cells_are_only_quoted() {
         assert_eq!(csv_cell("Welcome, \"friend\""), "\"Welcome, \"\"friend\"\"\"");
         assert_eq!(csv_cell("a=b"), "\"a=b\"");
+        assert_eq!(csv_cell("x-ray; 2+2"), "\"x-ray; 2+2\"");
         assert_eq!(csv_cell(""), "\"\"");
-        assert_eq!(csv_cell(" =1+1"), "\" =1+1\"");
     }
 }

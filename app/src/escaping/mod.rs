@@ -46,40 +46,90 @@ mod tests {
         assert_eq!(escape_rcdata("plain"), "plain");
     }
 
-    /// The elements whose bodies Leptos writes raw may appear in a `view!` only inside this
-    /// module: elsewhere a stored value could end them. Scans the crate's sources (and the
-    /// server's), reading code only (not comments or literals).
-    #[test]
-    fn raw_text_elements_are_written_only_by_this_module() {
-        let roots = [concat!(env!("CARGO_MANIFEST_DIR"), "/src"), concat!(env!("CARGO_MANIFEST_DIR"), "/../server/src")];
-        let forbidden = ["<textarea", "<title", "<Title", "<noscript", "<script", "<style", "leptos_meta::Title"];
+    /// The raw-text elements, by their lower-case names.
+    const RAW_TEXT: [&str; 5] = ["textarea", "title", "noscript", "script", "style"];
+
+    /// Where `code` (comments and literals blanked) writes a raw-text element: in a `view!`
+    /// (`<textarea`, `<Title`, `<leptos_meta::Script`, any case), through the builder API
+    /// (`html::textarea(…)`), or by bringing in `leptos_meta`'s `Title`, `Script` or `Style`.
+    fn raw_text_uses(code: &str) -> Vec<String> {
         let mut found = Vec::new();
-        let mut scanned = 0;
-        for root in roots {
-            for path in rust_files(std::path::Path::new(root)) {
-                if path.components().any(|c| c.as_os_str() == "escaping") {
-                    continue;
+        let ident = |c: char| c.is_alphanumeric() || c == '_' || c == ':';
+        for (n, line) in code.lines().enumerate() {
+            for (at, _) in line.match_indices('<') {
+                let path: String = line[at + 1..].chars().take_while(|c| ident(*c)).collect();
+                let name = path.rsplit("::").next().unwrap_or_default();
+                // `TextArea` is the component this module gives; it lower-cases to the element.
+                if RAW_TEXT.contains(&name.to_lowercase().as_str()) && name != "TextArea" {
+                    found.push(format!("{}: <{path}", n + 1));
                 }
-                scanned += 1;
-                let text = code_only(&std::fs::read_to_string(&path).unwrap());
-                for (n, line) in text.lines().enumerate() {
-                    for needle in forbidden {
-                        if line.contains(needle) {
-                            found.push(format!("{}:{}: {needle}", path.display(), n + 1));
-                        }
-                    }
+            }
+            for element in RAW_TEXT {
+                if line.contains(&format!("html::{element}")) {
+                    found.push(format!("{}: html::{element}", n + 1));
                 }
-                // `use leptos_meta::{…, Title, …}` (on one line or several) brings in the raw title.
-                for (at, _) in text.match_indices("leptos_meta::") {
-                    let path_expr = text[at..].split(';').next().unwrap_or_default();
-                    if path_expr.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "Title") {
-                        found.push(format!("{}: leptos_meta's Title", path.display()));
+            }
+        }
+        // `use leptos_meta::{…, Title, …}` or `leptos::html::{…, textarea, …}` (on one line or
+        // several): the import is enough to be refused.
+        for (prefix, names) in [("leptos_meta::", &["Title", "Script", "Style"][..]), ("html::{", &RAW_TEXT[..])] {
+            for (at, _) in code.match_indices(prefix) {
+                let path_expr = code[at..].split([';', '}']).next().unwrap_or_default();
+                let words: Vec<&str> = path_expr.split(|c: char| !c.is_alphanumeric() && c != '_').collect();
+                for name in names {
+                    if words.contains(name) {
+                        found.push(format!("{prefix}{name}"));
                     }
                 }
             }
         }
+        found
+    }
+
+    /// The elements whose bodies Leptos writes raw may be written only by this module:
+    /// elsewhere a stored value could end them. Scans the app's and the server's sources,
+    /// reading code only (not comments or literals).
+    #[test]
+    fn raw_text_elements_are_written_only_by_this_module() {
+        let app_src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let this_module = app_src.join("escaping");
+        let mut found = Vec::new();
+        let mut scanned = 0;
+        for root in [app_src.clone(), app_src.join("../../server/src")] {
+            for path in rust_files(&root) {
+                if path.starts_with(&this_module) {
+                    continue;
+                }
+                scanned += 1;
+                let code = code_only(&std::fs::read_to_string(&path).unwrap());
+                found.extend(raw_text_uses(&code).into_iter().map(|f| format!("{}:{f}", path.display())));
+            }
+        }
         assert!(scanned > 50, "the sources were found ({scanned} files)");
         assert!(found.is_empty(), "use escaping::{{TextArea, PageTitle, SiteTitle}} instead:\n{}", found.join("\n"));
+    }
+
+    #[test]
+    fn the_scan_finds_every_way_of_writing_one() {
+        for code in [
+            "view! { <textarea>{v}</textarea> }",
+            "view! { <Title text=t /> }",
+            "view! { <leptos_meta::Script>{v}</leptos_meta::Script> }",
+            "view! { <m::Style>{v}</m::Style> }",
+            "view! { <NoScript>{v}</NoScript> }",
+            "let el = leptos::html::textarea().child(v);",
+            "use leptos_meta::{provide_meta_context,\n Script};",
+            "use leptos::html::{div, style};",
+        ] {
+            assert!(!raw_text_uses(code).is_empty(), "{code}");
+        }
+        for code in [
+            "view! { <TextArea value=v {..} id=\"x\" /> }",
+            "view! { <PageTitle text=t /> <SiteTitle site=s /> }",
+            "let t = form.title.clone();",
+        ] {
+            assert!(raw_text_uses(code).is_empty(), "{code}: {:?}", raw_text_uses(code));
+        }
     }
 
     /// The source with the contents of comments, string and char literals blanked (newlines
@@ -102,10 +152,7 @@ mod tests {
                     i += 1;
                 }
                 i += 2;
-            } else if c == 'r'
-                && (next == Some('"') || next == Some('#'))
-                && !chars.get(i.wrapping_sub(1)).is_some_and(|p| p.is_alphanumeric() || *p == '_')
-            {
+            } else if c == 'r' && (next == Some('"') || next == Some('#')) && starts_literal(&chars, i) {
                 // A raw string: r"…", r#"…"#, …
                 let mut hashes = 0;
                 let mut j = i + 1;
@@ -154,9 +201,20 @@ mod tests {
         out
     }
 
+    /// Whether the `r` at `i` starts a raw string (`r"…"`, `br"…"`), not ends a name (`for"`).
+    fn starts_literal(chars: &[char], i: usize) -> bool {
+        let ident = |at: usize| at < chars.len() && (chars[at].is_alphanumeric() || chars[at] == '_');
+        match i.checked_sub(1) {
+            None => true,
+            Some(p) if chars[p] == 'b' => p.checked_sub(1).is_none_or(|pp| !ident(pp)),
+            Some(p) => !ident(p),
+        }
+    }
+
     #[test]
     fn only_code_is_scanned() {
-        let source = "let a = \"<textarea\"; // <title\nlet b = r#\"<script\"#; /* <style */ let c = '\"'; view! { <noscript> }";
+        let source =
+            "let a = \"<textarea\"; // <title\nlet b = r#\"<script\"#; /* <style */ let c = '\"'; let d = br\"\\\"; view! { <noscript> }";
         assert_eq!(code_only(source).matches('<').count(), 1, "{}", code_only(source));
         assert!(code_only(source).contains("<noscript>"));
     }

@@ -216,7 +216,16 @@ impl HookReply {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(HookReply::default());
         }
-        let reply: HookReply = serde_json::from_slice(body).map_err(|e| format!("unreadable reply: {e}"))?;
+        // The reason names the kind of mistake and where, never the reply's own words: the
+        // recent calls are read by API tokens, and must not echo what some service answered.
+        let reply: HookReply = serde_json::from_slice(body).map_err(|e| {
+            let what = match e.classify() {
+                serde_json::error::Category::Syntax | serde_json::error::Category::Io => "not JSON",
+                serde_json::error::Category::Eof => "JSON cut short",
+                serde_json::error::Category::Data => "JSON, but not a hook reply (only user_metadata, app_metadata and deny)",
+            };
+            format!("unreadable reply: {what} (line {}, column {})", e.line(), e.column())
+        })?;
         if let Some(message) = &reply.deny {
             if message.trim().is_empty() || message.chars().count() > MAX_DENY_MESSAGE {
                 return Err(format!("a deny message is 1–{MAX_DENY_MESSAGE} characters"));
@@ -276,5 +285,11 @@ mod tests {
         assert!(HookReply::parse(b"{\"deny\": \"").is_err());
         assert!(HookReply::parse(format!(r#"{{"deny": "{}"}}"#, "x".repeat(301)).as_bytes()).is_err());
         assert!(HookReply::parse(b"<html>").is_err());
+        // The reason never repeats what the reply said.
+        let reason = HookReply::parse(br#"{"secret_field_name": "secret value"}"#).unwrap_err();
+        assert!(!reason.contains("secret"), "{reason}");
+        assert!(reason.contains("not a hook reply"), "{reason}");
+        let reason = HookReply::parse(br#"{"user_metadata": "secret value"}"#).unwrap_err();
+        assert!(!reason.contains("secret"), "{reason}");
     }
 }

@@ -141,14 +141,16 @@ fn reserved_name(name: &str) -> Option<Reserved> {
     METADATA.contains(&name.as_str()).then_some(Reserved::Metadata)
 }
 
-/// The IPv4 address an IPv6 address stands for, where it carries one a router would reach:
-/// IPv4-mapped (`::ffff:a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`), 6to4 (`2002:AABB:CCDD::`).
+/// The IPv4 address an IPv6 address stands for, where it carries one a router or translator
+/// would reach: IPv4-mapped (`::ffff:a.b.c.d`), IPv4-translated (`::ffff:0:a.b.c.d`, SIIT),
+/// NAT64 (`64:ff9b::a.b.c.d`), 6to4 (`2002:AABB:CCDD::`).
 fn embedded_v4(ip: IpAddr) -> Option<Ipv4Addr> {
     let IpAddr::V6(v6) = ip else { return None };
     let s = v6.segments();
     let from = |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
     match s {
         [0, 0, 0, 0, 0, 0xffff, hi, lo] => Some(from(hi, lo)),
+        [0, 0, 0, 0, 0xffff, 0, hi, lo] => Some(from(hi, lo)),
         [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(from(hi, lo)),
         [0x2002, hi, lo, ..] => Some(from(hi, lo)),
         _ => None,
@@ -178,28 +180,30 @@ fn classify_v4(ip: Ipv4Addr) -> Option<Reserved> {
         (224..=239, ..) => Reserved::Multicast,
         (240..=255, ..) => Reserved::Special, // reserved, and the broadcast address
         (192, 0, 0) | (192, 0, 2) | (192, 88, 99) | (198, 18..=19, _) | (198, 51, 100) | (203, 0, 113) => Reserved::Special,
+        // Azure's WireServer: a public-looking address every Azure VM reaches for its host.
+        (168, 63, 129) if ip.octets()[3] == 16 => Reserved::Metadata,
         _ => return None,
     })
 }
 
+/// IPv6 by allow-list: only global unicast (`2000::/3`) less its special blocks is public;
+/// everything else — loopback, unspecified, unique local, link-local, multicast, the rest of
+/// `::/8` and `100::/8`, and whatever a translator might map inside — is refused.
 fn classify_v6(ip: Ipv6Addr) -> Option<Reserved> {
     let s = ip.segments();
     Some(match s {
         _ if ip.is_unspecified() => Reserved::Unspecified,
         _ if ip.is_loopback() => Reserved::Loopback,
-        // IPv4-compatible (`::a.b.c.d`, deprecated): no service is there, and some stacks
-        // still route it to the IPv4 address.
-        [0, 0, 0, 0, 0, 0, _, _] => Reserved::Special,
-        [0x64, 0xff9b, 1, ..] => Reserved::Private, // local-use NAT64 (RFC 8215)
-        [0x100, 0, 0, 0, ..] => Reserved::Special,  // discard-only
-        // 2001::/23: Teredo (which hides an IPv4 address), ORCHID, documentation neighbours…
-        [0x2001, 0..=0x1ff, ..] => Reserved::Special,
-        [0x2001, 0xdb8, ..] => Reserved::Special,
-        [0x3fff, 0..=0x0fff, ..] => Reserved::Special, // documentation (RFC 9637)
         [first, ..] if first & 0xfe00 == 0xfc00 => Reserved::Private, // unique local fc00::/7
         [first, ..] if first & 0xffc0 == 0xfe80 => Reserved::LinkLocal,
         [first, ..] if first & 0xffc0 == 0xfec0 => Reserved::Private, // site-local, deprecated
         [first, ..] if first & 0xff00 == 0xff00 => Reserved::Multicast,
+        [0x64, 0xff9b, 1, ..] => Reserved::Private, // local-use NAT64 (RFC 8215)
+        [first, ..] if first & 0xe000 != 0x2000 => Reserved::Special, // outside 2000::/3
+        // 2001::/23: Teredo (which hides an IPv4 address), ORCHID, benchmarking…
+        [0x2001, 0..=0x1ff, ..] => Reserved::Special,
+        [0x2001, 0xdb8, ..] => Reserved::Special,
+        [0x3fff, 0..=0x0fff, ..] => Reserved::Special, // documentation (RFC 9637)
         _ => return None,
     })
 }
@@ -242,6 +246,12 @@ mod tests {
             ("2002:7f00:1::", Reserved::Loopback),
             ("2002:c0a8:101::1", Reserved::Private),
             ("::7f00:1", Reserved::Special),
+            ("::ffff:0:7f00:1", Reserved::Loopback),
+            ("::ffff:0:a9fe:a9fe", Reserved::LinkLocal),
+            ("::a:7f00:1", Reserved::Special),
+            ("100:0:0:1::1", Reserved::Special),
+            ("4000::1", Reserved::Special),
+            ("168.63.129.16", Reserved::Metadata),
             ("2001::1", Reserved::Special),
             ("2001:db8::1", Reserved::Special),
             ("fc00::1", Reserved::Private),

@@ -265,29 +265,34 @@ async fn hooks_cannot_point_inside_the_servers_network(backend: Backend) {
 }
 crate::on_both_databases!(hooks_cannot_point_inside_the_servers_network);
 
+/// A hook stored as an earlier release (or another configuration) accepted it: `hook-<name>`.
+async fn stored_hook(app: &TestApp, name: &str, url: &str) {
+    use sea_orm::{ActiveModelTrait, Set};
+    app::entities::hooks::ActiveModel {
+        id: Set(format!("hook-{name}")),
+        name: Set(name.into()),
+        trigger: Set("post-login".into()),
+        url: Set(url.into()),
+        enabled: Set(true),
+        timeout_ms: Set(3000),
+        on_failure: Set("continue".into()),
+        secret: Set("whsec_test".into()),
+        created_at: Set(chrono::Utc::now()),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+}
+
 /// A hook whose address was accepted once (another configuration, or a name that resolved
 /// outside then) is checked again at the connection: nothing reaches the endpoint, and the
 /// recorded reason is the one a closed port gets, so the recent calls scan no ports.
 async fn an_inside_address_is_refused_at_the_connection_and_reads_as_unreachable(backend: Backend) {
-    use sea_orm::{ActiveModelTrait, Set};
     let app = spawn_app_on(backend, "").await;
     let endpoint = HookEndpoint::start(Answer::Json(json!({"app_metadata": {"reached": true}}))).await;
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // dropped: nobody listens
     for (name, url) in [("open", endpoint.url.clone()), ("closed", format!("http://{closed}/hook"))] {
-        app::entities::hooks::ActiveModel {
-            id: Set(format!("hook-{name}")),
-            name: Set(name.into()),
-            trigger: Set("post-login".into()),
-            url: Set(url),
-            enabled: Set(true),
-            timeout_ms: Set(3000),
-            on_failure: Set("continue".into()),
-            secret: Set("whsec_test".into()),
-            created_at: Set(chrono::Utc::now()),
-        }
-        .insert(&app.db)
-        .await
-        .unwrap();
+        stored_hook(&app, name, &url).await;
     }
     let client = browser();
     app.sign_up(&client, "eve@example.com").await;
@@ -299,20 +304,7 @@ async fn an_inside_address_is_refused_at_the_connection_and_reads_as_unreachable
 
     // The same app allowed to reach 127.0.0.0/8 finds the port closed: the same words.
     let allowed = spawn_app_on(backend, LOCAL_HOOKS).await;
-    app::entities::hooks::ActiveModel {
-        id: Set("hook-closed".into()),
-        name: Set("closed".into()),
-        trigger: Set("post-login".into()),
-        url: Set(format!("http://{closed}/hook")),
-        enabled: Set(true),
-        timeout_ms: Set(3000),
-        on_failure: Set("continue".into()),
-        secret: Set("whsec_test".into()),
-        created_at: Set(chrono::Utc::now()),
-    }
-    .insert(&allowed.db)
-    .await
-    .unwrap();
+    stored_hook(&allowed, "closed", &format!("http://{closed}/hook")).await;
     allowed.sign_up(&browser(), "eve@example.com").await;
     let closed_calls = hook_calls(&allowed, "hook-closed").await;
     assert_eq!(closed_calls.len(), 1);
