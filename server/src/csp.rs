@@ -42,7 +42,11 @@ pub struct CspSources {
 ///   external form stage; browsers check those redirects against `form-action` too.
 pub fn policy(nonce: &str, form_action_origins: &[String]) -> String {
     let mut form_action = String::from("'self'");
-    for origin in form_action_origins {
+    // Origins are checked where they are configured (`web_address::check`); one stored before
+    // that check, or by other means, must still not end the directive (`;`), start a second
+    // policy (`,`) or add a keyword (`'`).
+    let header_safe = |o: &&String| o.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '/' | '-' | '[' | ']'));
+    for origin in form_action_origins.iter().filter(header_safe) {
         form_action.push(' ');
         form_action.push_str(origin);
     }
@@ -100,5 +104,21 @@ mod tests {
         assert!(!p.contains("unsafe-inline"), "{p}");
         assert!(p.contains("object-src 'none'") && p.contains("base-uri 'none'") && p.contains("frame-ancestors 'none'"), "{p}");
         assert!(p.ends_with("form-action 'self' https://accounts.google.com https://github.com"), "{p}");
+    }
+
+    /// A stored origin that would end the directive, start a second policy or add a keyword
+    /// is left out (the attack: an external form at `https://forms.example;sandbox/`).
+    #[test]
+    fn an_origin_cannot_change_the_policy() {
+        let origins = [
+            "https://forms.example;sandbox".into(),
+            "https://x,script-src".into(),
+            "https://x'unsafe-inline'".into(),
+            "https://[::1]:8443".into(),
+        ];
+        let p = policy("n", &origins);
+        assert!(p.ends_with("form-action 'self' https://[::1]:8443"), "{p}");
+        assert_eq!(p.matches(';').count(), 7, "{p}");
+        assert!(!p.contains(',') && !p.contains("sandbox"), "{p}");
     }
 }

@@ -53,7 +53,21 @@ mod tests {
     /// (`<textarea`, `<Title`, `<leptos_meta::Script`, any case), through the builder API
     /// (`html::textarea(…)`), or by bringing in `leptos_meta`'s `Title`, `Script` or `Style`.
     fn raw_text_uses(code: &str) -> Vec<String> {
+        // `html :: textarea` is `html::textarea`.
+        let mut code = code.to_string();
+        for spaced in [" ::", ":: ", "\n::", "::\n", "\t::", "::\t"] {
+            while code.contains(spaced) {
+                code = code.replace(spaced, "::");
+            }
+        }
+        let code = code.as_str();
         let mut found = Vec::new();
+        // Glob imports and renames of the modules that hold them hide every later use.
+        for hiding in ["html::*", "leptos_meta::*", "html as ", "leptos_meta as ", "tachys::html", "element::{", "element::*"] {
+            if code.contains(hiding) {
+                found.push(hiding.to_string());
+            }
+        }
         let ident = |c: char| c.is_alphanumeric() || c == '_' || c == ':';
         for (n, line) in code.lines().enumerate() {
             for (at, _) in line.match_indices('<') {
@@ -67,6 +81,16 @@ mod tests {
             for element in RAW_TEXT {
                 if line.contains(&format!("html::{element}")) {
                     found.push(format!("{}: html::{element}", n + 1));
+                }
+                // A builder call by the bare name (after a glob import from anywhere): not a
+                // method (`.style(`) and not a definition (`fn title(`).
+                for (at, _) in line.match_indices(&format!("{element}(")) {
+                    let before = line[..at].trim_end();
+                    let bare =
+                        !before.ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.' || c == ':') && !before.ends_with("fn");
+                    if bare {
+                        found.push(format!("{}: {element}(…)", n + 1));
+                    }
                 }
             }
         }
@@ -120,6 +144,12 @@ mod tests {
             "let el = leptos::html::textarea().child(v);",
             "use leptos_meta::{provide_meta_context,\n Script};",
             "use leptos::html::{div, style};",
+            "use leptos::html::*; let t = textarea().child(v);",
+            "let t = leptos::html :: textarea();",
+            "use leptos::html as h; h::textarea()",
+            "leptos::tachys::html::element::textarea()",
+            "use leptos_meta::*; Title(TitleProps::builder().build())",
+            "let s = (script(), 1);",
         ] {
             assert!(!raw_text_uses(code).is_empty(), "{code}");
         }
@@ -127,6 +157,9 @@ mod tests {
             "view! { <TextArea value=v {..} id=\"x\" /> }",
             "view! { <PageTitle text=t /> <SiteTitle site=s /> }",
             "let t = form.title.clone();",
+            "fn title(&self) -> &str",
+            "el.style(\"x\")",
+            "set_stage!(title)",
         ] {
             assert!(raw_text_uses(code).is_empty(), "{code}: {:?}", raw_text_uses(code));
         }

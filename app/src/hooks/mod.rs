@@ -227,7 +227,7 @@ impl HookReply {
             format!("unreadable reply: {what} (line {}, column {})", e.line(), e.column())
         })?;
         if let Some(message) = &reply.deny {
-            if message.trim().is_empty() || message.chars().count() > MAX_DENY_MESSAGE {
+            if message.trim().is_empty() || message.chars().count() > MAX_DENY_MESSAGE || message.contains('\0') {
                 return Err(format!("a deny message is 1–{MAX_DENY_MESSAGE} characters"));
             }
         }
@@ -285,6 +285,7 @@ mod tests {
         assert!(HookReply::parse(b"{\"deny\": \"").is_err());
         assert!(HookReply::parse(format!(r#"{{"deny": "{}"}}"#, "x".repeat(301)).as_bytes()).is_err());
         assert!(HookReply::parse(b"<html>").is_err());
+        assert!(HookReply::parse(br#"{"deny": "no\u0000"}"#).is_err());
         // The reason never repeats what the reply said.
         let reason = HookReply::parse(br#"{"secret_field_name": "secret value"}"#).unwrap_err();
         assert!(!reason.contains("secret"), "{reason}");

@@ -40,10 +40,14 @@ impl Reserved {
     }
 }
 
-/// The ranges a site owner opened to hooks (`hooks.allow_private`).
+/// The ranges a site owner opened to hooks (`hooks.allow_private`), and the server's own
+/// addresses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutboundPolicy {
     allow: Vec<IpNet>,
+    /// The addresses of this host's interfaces, read at start-up: a public one of them is
+    /// still the server itself (Linux answers it over loopback, past any cloud firewall).
+    own: Vec<IpAddr>,
 }
 
 /// An address refused, with why.
@@ -82,12 +86,18 @@ impl UrlRefusal {
 
 impl OutboundPolicy {
     pub fn new(allow: Vec<IpNet>) -> Self {
-        Self { allow: allow.into_iter().map(|n| n.trunc()).collect() }
+        Self { allow: allow.into_iter().map(|n| n.trunc()).collect(), own: Vec::new() }
+    }
+
+    /// The same, also refusing `own` (this host's interface addresses) unless allowed.
+    pub fn with_own_addresses(self, own: Vec<IpAddr>) -> Self {
+        Self { own: own.into_iter().map(|ip| ip.to_canonical()).collect(), ..self }
     }
 
     /// Whether the server may connect to `ip`.
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), Refused> {
-        match classify(ip) {
+        let own = [Some(ip.to_canonical()), embedded_v4(ip).map(IpAddr::V4)].into_iter().flatten().any(|ip| self.own.contains(&ip));
+        match classify(ip).or(own.then_some(Reserved::Loopback)) {
             None => Ok(()),
             Some(_) if self.allows(ip) => Ok(()),
             Some(reserved) => Err(Refused { reserved }),
@@ -336,6 +346,17 @@ mod tests {
         assert_eq!(local.check_url("http://localhost:9/x"), Ok(()));
         assert!(local.check_url("http://metadata.google.internal/").is_err());
         assert!(local.check_url("http://[::1]:9/").is_err(), "only the listed range");
+    }
+
+    #[test]
+    fn the_servers_own_public_address_is_itself() {
+        let policy = OutboundPolicy::default().with_own_addresses(vec![ip("203.0.114.7"), ip("2a01:4f8::7")]);
+        for text in ["203.0.114.7", "::ffff:203.0.114.7", "64:ff9b::cb00:7207", "2a01:4f8::7"] {
+            assert_eq!(policy.check_ip(ip(text)), Err(Refused { reserved: Reserved::Loopback }), "{text}");
+        }
+        assert_eq!(policy.check_ip(ip("203.0.114.8")), Ok(()));
+        let allowed = OutboundPolicy::new(vec!["203.0.114.7/32".parse().unwrap()]).with_own_addresses(vec![ip("203.0.114.7")]);
+        assert_eq!(allowed.check_ip(ip("203.0.114.7")), Ok(()), "listed explicitly");
     }
 
     #[test]

@@ -65,9 +65,17 @@ impl std::fmt::Debug for Outbound {
 }
 
 impl Outbound {
-    /// The client the server runs with: the system resolver, real TCP.
+    /// The client the server runs with: the system resolver, real TCP, and this host's own
+    /// interface addresses refused (as they are at start-up; a warning if they cannot be read).
     pub fn new(policy: OutboundPolicy) -> Result<Self, SetupError> {
-        Self::with(policy, Arc::new(SystemResolver), Arc::new(TcpDial))
+        let own = match if_addrs::get_if_addrs() {
+            Ok(interfaces) => interfaces.into_iter().map(|i| i.ip()).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read this host's addresses; hooks may call its public ones");
+                Vec::new()
+            }
+        };
+        Self::with(policy.with_own_addresses(own), Arc::new(SystemResolver), Arc::new(TcpDial))
     }
 
     /// The same with another resolver and dialler (the tests' records).

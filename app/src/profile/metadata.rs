@@ -36,6 +36,10 @@ pub enum MetadataError {
     InvalidKey { key: String, max: usize },
     #[error("metadata number {number} is out of range: numbers are between -{MAX_EXACT} and {MAX_EXACT} (store larger ones as text)")]
     NumberOutOfRange { number: String },
+    /// PostgreSQL stores no NUL in JSON text; a request's NUL is refused before any handler,
+    /// but metadata also comes from hook replies and imports.
+    #[error("metadata may not contain NUL characters")]
+    Nul,
 }
 
 /// The largest magnitude a stored number may have: 2^53 - 1, the last integer every JSON
@@ -66,6 +70,9 @@ fn check_object(map: &Map<String, Value>, depth: usize, limits: &MetadataLimits)
     for (key, value) in map {
         // Dots would make `user_metadata.a.b` targets ambiguous; `$` keys are operators in
         // many document stores people export to.
+        if key.contains('\0') {
+            return Err(MetadataError::Nul);
+        }
         if key.is_empty() || key.chars().count() > limits.max_key_len || key.contains('.') || key.starts_with('$') {
             return Err(MetadataError::InvalidKey { key: key.chars().take(80).collect(), max: limits.max_key_len });
         }
@@ -89,6 +96,7 @@ fn check_value(value: &Value, depth: usize, limits: &MetadataLimits) -> Result<(
             items.iter().try_for_each(|item| check_value(item, depth + 1, limits))
         }
         Value::Number(n) if !n.as_f64().is_some_and(exact_number) => Err(MetadataError::NumberOutOfRange { number: n.to_string() }),
+        Value::String(text) if text.contains('\0') => Err(MetadataError::Nul),
         _ => Ok(()),
     }
 }
@@ -108,6 +116,14 @@ pub fn merge_metadata(current: &Map<String, Value>, patch: &Map<String, Value>) 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn nul_characters_are_refused_in_keys_and_values() {
+        let limits = MetadataLimits::default();
+        for bad in [serde_json::json!({"a\u{0}": 1}), serde_json::json!({"a": "x\u{0}y"}), serde_json::json!({"a": {"b": ["\u{0}"]}})] {
+            assert!(matches!(validate_metadata(&bad, &limits), Err(MetadataError::Nul)), "{bad}");
+        }
+    }
+
     use super::*;
     use serde_json::json;
 

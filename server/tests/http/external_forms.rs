@@ -213,3 +213,21 @@ crate::on_both_databases!(form_secrets_are_made_for_external_stages_only);
 fn rand_suffix() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
+
+/// An external form's origin goes into every page's Content-Security-Policy: an address whose
+/// host holds `;` or `,` (which the URL standard takes in a host) would add a directive that
+/// switches scripts and forms off for everyone, or a second policy. Refused when saved.
+async fn a_form_address_cannot_rewrite_the_content_security_policy(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
+    let token = app.api_token(&[Scope::ReadStages, Scope::UpdateStages]).await;
+    let (_, mut stage) = app.api("GET", "/api/v2/stages/name", Some(&token), None).await;
+    for url in ["https://forms.example;sandbox/x", "https://x,script-src/", "https://x'unsafe-inline'/"] {
+        stage["external"] = json!({"url": url, "token_minutes": 5});
+        let (status, body) = app.api("PUT", "/api/v2/stages/name", Some(&token), Some(stage.clone())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{url}: {body}");
+    }
+    let page = app.client.get(app.url("/login")).send().await.unwrap();
+    let csp = page.headers().get(reqwest::header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap().to_string();
+    assert!(!csp.contains("sandbox") && !csp.contains(','), "{csp}");
+}
+crate::on_both_databases!(a_form_address_cannot_rewrite_the_content_security_policy);

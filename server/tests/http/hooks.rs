@@ -315,3 +315,20 @@ async fn an_inside_address_is_refused_at_the_connection_and_reads_as_unreachable
     }
 }
 crate::on_both_databases!(an_inside_address_is_refused_at_the_connection_and_reads_as_unreachable);
+
+/// A reply carrying NUL (which PostgreSQL stores in no text) is a failed call like any other
+/// unacceptable reply: recorded, and the sign-in goes on (`continue`) — not a server error.
+async fn a_reply_with_a_nul_character_is_a_failed_call(backend: Backend) {
+    let app = spawn_app_on(backend, LOCAL_HOOKS).await;
+    let endpoint = HookEndpoint::start(Answer::Json(json!({"user_metadata": {"company": "a\u{0}b"}}))).await;
+    let id = add_hook(&app, &endpoint, json!({"name": "nul", "trigger": "post-login"})).await;
+    let client = browser();
+    app.sign_up(&client, "nul@example.com").await;
+    assert!(app.whoami(&client).await.is_some(), "signed in");
+    assert_eq!(app.me(&client).await["user_metadata"], json!({}));
+    let calls = hook_calls(&app, &id).await;
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0]["outcome"], "failed");
+    assert!(calls[0]["detail"].as_str().unwrap().contains("NUL"), "{calls:?}");
+}
+crate::on_both_databases!(a_reply_with_a_nul_character_is_a_failed_call);
