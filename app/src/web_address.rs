@@ -2,7 +2,8 @@
 //! external forms): checked the same way wherever one is configured.
 
 /// An absolute http(s) URL with a host and no credentials in it. The host is a DNS name of
-/// letters, digits and hyphens (any script: an IDN becomes punycode), or an IP literal: the
+/// ASCII letters, digits and hyphens (an IDN in its `xn--` form: the URL standard maps some
+/// Unicode to punctuation, `🄁` to `0,`), or an IP literal: the
 /// URL standard would also take `;`, `,`, `'` and more in a host, and an external form's
 /// origin goes into the Content-Security-Policy header, where those would end a directive
 /// or start a policy.
@@ -19,7 +20,9 @@ pub fn check(url: &str) -> Result<(), &'static str> {
         return Err("That is not a usable address.");
     }
     if !plain_host_and_port(authority) {
-        return Err("The host must be a name of letters, digits, hyphens and dots, or an IP address.");
+        return Err(
+            "The host must be a name of letters, digits, hyphens and dots (an international name in its xn-- form), or an IP address.",
+        );
     }
     Ok(())
 }
@@ -44,7 +47,7 @@ fn plain_host_and_port(authority: &str) -> bool {
     let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()));
     let host_ok = host.is_none_or(|h| {
         let h = h.strip_suffix('.').unwrap_or(h);
-        !h.is_empty() && h.split('.').all(|label| !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-'))
+        !h.is_empty() && h.split('.').all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
     });
     port_ok && host_ok
 }
@@ -61,7 +64,7 @@ mod tests {
             "http://10.0.0.5:8080/x",
             "https://[2001:db8::1]:443/x",
             "https://[::ffff:1.2.3.4]/",
-            "https://bücher.example/",
+            "https://xn--bcher-kva.example/",
             "https://crm.example./",
         ] {
             assert_eq!(check(url), Ok(()), "{url}");
@@ -74,6 +77,9 @@ mod tests {
     fn hosts_with_other_characters_are_refused() {
         for url in [
             "https://forms.example;sandbox/x",
+            "https://a\u{1F101}b.example/",
+            "https://\u{2474}.example/",
+            "https://bücher.example/",
             "https://x,script-src/",
             "https://x'unsafe-inline'/",
             "https://a_b.example/",

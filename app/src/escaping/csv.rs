@@ -6,6 +6,8 @@ const FORMULA_STARTS: [char; 12] = ['=', '+', '-', '@', '＝', '＋', '－', '�
 /// What ends a cell for some reader of the file: the separators of the locales that open a
 /// `.csv` with `;` or tab (Excel honours quotes only at a cell's start there), and line breaks.
 const CELL_BREAKS: [char; 5] = [',', ';', '\t', '\r', '\n'];
+/// What a reader may strip before a cell's first character: quotes and blanks.
+const CELL_LEADERS: [char; 5] = ['"', ' ', '\u{a0}', '\u{200b}', '\u{feff}'];
 
 /// `text` as an RFC 4180 quoted cell that opens as text in a spreadsheet (OWASP's CSV
 /// injection advice): a `'` goes before a formula start at the beginning, and after any
@@ -24,7 +26,9 @@ pub fn csv_cell(text: &str) -> String {
             out.push('"');
         }
         out.push(c);
-        at_cell_start = CELL_BREAKS.contains(&c);
+        // A quote or blank before the formula (`;"=1`, `; =1`) is dropped by some readers:
+        // the cell has not started yet.
+        at_cell_start = CELL_BREAKS.contains(&c) || (at_cell_start && CELL_LEADERS.contains(&c));
     }
     out.push('"');
     out
@@ -49,17 +53,20 @@ mod tests {
         assert_eq!(csv_cell("a,@SUM(1+9)"), "\"a,'@SUM(1+9)\"");
         assert_eq!(csv_cell("a\t-1"), "\"a\t'-1\"");
         // Read back with ';' or ',' as the separator, or line by line, no piece is a formula.
-        let cell = csv_cell("First name;@SUM(1+9);x,=1\r\n+2\t-3;＝4");
+        let cell = csv_cell("First name;@SUM(1+9);x,=1\r\n+2\t-3;＝4;\"=cmd|' /C calc'!A0; =5;\u{a0}\"+6");
         for piece in cell.trim_matches('"').split([';', ',', '\t', '\r', '\n']) {
+            let piece = piece.trim_start_matches(['"', ' ', '\u{a0}']);
             assert!(!piece.starts_with(['=', '+', '-', '@', '＝']), "{piece:?} in {cell}");
         }
+        assert_eq!(csv_cell("x;\"=1"), "\"x;\"\"'=1\"");
+        assert_eq!(csv_cell(" =1"), "\" '=1\"");
     }
 
     #[test]
     fn other_cells_are_only_quoted() {
         assert_eq!(csv_cell("Welcome, \"friend\""), "\"Welcome, \"\"friend\"\"\"");
         assert_eq!(csv_cell("a=b"), "\"a=b\"");
-        assert_eq!(csv_cell("x-ray; 2+2"), "\"x-ray; 2+2\"");
+        assert_eq!(csv_cell("x-ray; 2 + 2"), "\"x-ray; 2 + 2\"");
         assert_eq!(csv_cell(""), "\"\"");
     }
 }

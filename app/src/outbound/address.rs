@@ -97,10 +97,27 @@ impl OutboundPolicy {
     /// Whether the server may connect to `ip`.
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), Refused> {
         let own = [Some(ip.to_canonical()), embedded_v4(ip).map(IpAddr::V4)].into_iter().flatten().any(|ip| self.own.contains(&ip));
-        match classify(ip).or(own.then_some(Reserved::Loopback)) {
+        if own {
+            return self.check_self(ip);
+        }
+        match classify(ip) {
             None => Ok(()),
             Some(_) if self.allows(ip) => Ok(()),
             Some(reserved) => Err(Refused { reserved }),
+        }
+    }
+
+    /// Whether the server may call itself at `ip` (one of its own addresses, or a connection
+    /// whose two ends turned out to be the same address): only through loopback in an
+    /// allowed range, or at an address listed exactly (`10.20.0.5/32`). Allowing a private
+    /// range is about the services in it, not about this server's own ports.
+    pub fn check_self(&self, ip: IpAddr) -> Result<(), Refused> {
+        let listed_exactly = self.allow.iter().any(|net| net.prefix_len() == net.max_prefix_len() && net.addr() == ip.to_canonical());
+        let loopback_allowed = classify(ip) == Some(Reserved::Loopback) && self.allows(ip);
+        if listed_exactly || loopback_allowed {
+            Ok(())
+        } else {
+            Err(Refused { reserved: Reserved::Loopback })
         }
     }
 
@@ -356,7 +373,16 @@ mod tests {
         }
         assert_eq!(policy.check_ip(ip("203.0.114.8")), Ok(()));
         let allowed = OutboundPolicy::new(vec!["203.0.114.7/32".parse().unwrap()]).with_own_addresses(vec![ip("203.0.114.7")]);
-        assert_eq!(allowed.check_ip(ip("203.0.114.7")), Ok(()), "listed explicitly");
+        assert_eq!(allowed.check_ip(ip("203.0.114.7")), Ok(()), "listed exactly");
+        // Allowing a private range opens its services, not the server's own address in it.
+        let range = OutboundPolicy::new(vec!["10.20.0.0/16".parse().unwrap()]).with_own_addresses(vec![ip("10.20.0.5")]);
+        assert_eq!(range.check_ip(ip("10.20.0.9")), Ok(()));
+        assert!(range.check_ip(ip("10.20.0.5")).is_err());
+        assert!(range.check_self(ip("10.20.0.9")).is_err(), "a connection to itself, found after dialling");
+        // Loopback in an allowed range is the server itself on purpose.
+        let local = OutboundPolicy::new(vec!["127.0.0.0/8".parse().unwrap()]).with_own_addresses(vec![ip("127.0.0.1")]);
+        assert_eq!(local.check_ip(ip("127.0.0.1")), Ok(()));
+        assert_eq!(local.check_self(ip("127.0.0.1")), Ok(()));
     }
 
     #[test]

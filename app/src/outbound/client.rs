@@ -293,6 +293,34 @@ mod tests {
         assert_eq!(dial.dialled.lock().unwrap().as_slice(), ["93.184.216.34:8080".parse::<SocketAddr>().unwrap()]);
     }
 
+    /// Connects wherever it is asked to a listener on 127.0.0.1: what a connection to one of
+    /// the host's own addresses looks like from inside (both ends the same address).
+    struct ToThisHost(SocketAddr);
+
+    impl Dial for ToThisHost {
+        fn dial(&self, _addr: SocketAddr) -> BoxFuture<io::Result<tokio::net::TcpStream>> {
+            let to = self.0;
+            Box::pin(async move { tokio::net::TcpStream::connect(to).await })
+        }
+    }
+
+    /// An address the policy passed (public, or in an allowed range) that turns out to be this
+    /// host — a floating IP or a new IPv6 address gained after start-up — is closed before a
+    /// byte is sent.
+    #[tokio::test]
+    async fn a_connection_that_reaches_this_host_is_closed_before_sending() {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let dial = Arc::new(ToThisHost(listener.local_addr().unwrap()));
+        let client = Outbound::with(OutboundPolicy::default(), FixedResolver::new(vec![vec!["93.184.216.34"]]), dial).unwrap();
+        let outcome = post(&client, "http://hooks.example.com/x").await;
+        assert!(matches!(outcome, Err(OutboundError::Unreachable)), "{outcome:?}");
+        let (mut accepted, _) = listener.accept().await.unwrap();
+        let mut received = Vec::new();
+        accepted.read_to_end(&mut received).await.unwrap();
+        assert!(received.is_empty(), "nothing was sent: {}", String::from_utf8_lossy(&received));
+    }
+
     #[tokio::test]
     async fn only_http_and_https_urls_are_called() {
         let client = client(FixedResolver::new(vec![vec!["93.184.216.34"]]), Arc::new(RecordingDial::default()));

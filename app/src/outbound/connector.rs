@@ -92,6 +92,20 @@ impl tower_service::Service<Uri> for GuardedConnector {
 }
 
 impl GuardedConnector {
+    /// A connection whose two ends have the same address reached this host itself — at an
+    /// address gained after start-up (a floating IP, a new IPv6 temporary address) that the
+    /// policy's list of own addresses does not hold. Closed before a byte is sent.
+    fn not_to_itself(&self, stream: TcpStream) -> io::Result<TcpStream> {
+        if let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) {
+            if peer.ip().to_canonical() == local.ip().to_canonical() {
+                if let Err(refused) = self.policy.check_self(peer.ip()) {
+                    return Err(io::Error::new(io::ErrorKind::PermissionDenied, RefusedAddress { addr: peer.ip(), refused }));
+                }
+            }
+        }
+        Ok(stream)
+    }
+
     async fn connect(&self, uri: Uri) -> io::Result<TcpStream> {
         let host = uri.host().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no host"))?;
         let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
@@ -114,7 +128,7 @@ impl GuardedConnector {
         let mut last = None;
         for addr in addrs {
             match self.dial.dial(addr).await {
-                Ok(stream) => return Ok(stream),
+                Ok(stream) => return self.not_to_itself(stream),
                 Err(e) => last = Some(e),
             }
         }

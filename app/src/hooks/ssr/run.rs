@@ -20,7 +20,7 @@ use crate::{
         store::{ProfileWrite, StoreError, WRITE_ATTEMPTS},
         validate_metadata,
         view::{ssr::load_user_profile, UserProfile},
-        MetadataLimits, Source,
+        MetadataError, MetadataLimits, Source,
     },
 };
 
@@ -139,6 +139,12 @@ async fn run_one(
         }
         Err(CallFailure { outcome, status, detail }) => {
             record.http_status = status;
+            // A call that never connected has no duration to show: a refused address fails at
+            // once and a closed port after a round trip, and the recent calls must not tell
+            // the two apart.
+            if outcome == CallOutcome::Failed && status.is_none() {
+                record.duration_ms = 0;
+            }
             failed(&mut record, outcome, detail, settings.on_failure)
         }
     };
@@ -199,6 +205,16 @@ async fn call(
     Ok((status, reply_body))
 }
 
+/// Why a reply's metadata was refused, in fixed words: the recent calls never repeat what a
+/// service answered (a key or a number of its reply).
+fn without_words(err: &MetadataError) -> String {
+    match err {
+        MetadataError::InvalidKey { max, .. } => format!("a key is not 1–{max} characters without `.` or a leading `$`"),
+        MetadataError::NumberOutOfRange { .. } => "a number is out of range".to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Merges the reply's metadata into the profile with provenance `hook:<name>`; `Ok(Err(_))`
 /// when the reply's metadata is not acceptable (nothing is written then).
 async fn apply(db: &DatabaseConnection, user_id: &str, name: &str, reply: &HookReply) -> Result<Result<(), String>, DbErr> {
@@ -215,7 +231,7 @@ async fn apply(db: &DatabaseConnection, user_id: &str, name: &str, reply: &HookR
         if let Some(patch) = &reply.user_metadata {
             let merged = merge_metadata(&crate::profile::store::user_metadata(&user), patch);
             if let Err(e) = validate_metadata(&Value::Object(merged), &limits) {
-                return Ok(Err(format!("user_metadata: {e}")));
+                return Ok(Err(format!("user_metadata: {}", without_words(&e))));
             }
             for (key, value) in patch {
                 write.set_user_metadata(key, Some(value.clone()).filter(|v| !v.is_null()), &source);
@@ -225,7 +241,7 @@ async fn apply(db: &DatabaseConnection, user_id: &str, name: &str, reply: &HookR
             let current: Map<String, Value> = user.app_metadata.as_object().cloned().unwrap_or_default();
             let merged = merge_metadata(&current, patch);
             if let Err(e) = validate_metadata(&Value::Object(merged.clone()), &limits) {
-                return Ok(Err(format!("app_metadata: {e}")));
+                return Ok(Err(format!("app_metadata: {}", without_words(&e))));
             }
             write.set_app_metadata(merged);
         }
@@ -236,4 +252,19 @@ async fn apply(db: &DatabaseConnection, user_id: &str, name: &str, reply: &HookR
         }
     }
     Ok(Err("the profile kept changing while the reply was saved".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_reply_is_described_without_its_words() {
+        let key = MetadataError::InvalidKey { key: "secret.key".into(), max: 100 };
+        let number = MetadataError::NumberOutOfRange { number: "1e300".into() };
+        for err in [key, number] {
+            let text = without_words(&err);
+            assert!(!text.contains("secret") && !text.contains("1e300"), "{text}");
+        }
+    }
 }
