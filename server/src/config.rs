@@ -54,11 +54,40 @@ pub struct HooksSettings {
     /// refused when a hook is saved and at every connection. Read from here or the
     /// environment only, never from the API or the console.
     pub allow_private: Vec<ipnet::IpNet>,
+    /// More addresses that are this server, which hooks may not call: what the server cannot
+    /// see on its own interfaces — in a container, the host's public address; behind NAT, the
+    /// public one; a floating IP. (Its interfaces and what `server.public_url` resolves to at
+    /// start-up are refused without being listed.)
+    pub own_addresses: Vec<std::net::IpAddr>,
 }
 
 impl HooksSettings {
-    pub fn outbound_policy(&self) -> app::outbound::OutboundPolicy {
-        app::outbound::OutboundPolicy::new(self.allow_private.clone())
+    /// The policy, with the server's own addresses: `own_addresses` and those of `public_url`.
+    pub async fn outbound_policy(&self, public_url: &Url) -> app::outbound::OutboundPolicy {
+        let mut own = self.own_addresses.clone();
+        own.extend(addresses_of(public_url).await);
+        app::outbound::OutboundPolicy::new(self.allow_private.clone()).with_own_addresses(own)
+    }
+}
+
+/// What `url`'s host is or resolves to now (a few seconds at most; none, with a warning, when
+/// it does not resolve: the interfaces and `own_addresses` still hold).
+async fn addresses_of(url: &Url) -> Vec<std::net::IpAddr> {
+    let port = url.port_or_known_default().unwrap_or(443);
+    match url.host() {
+        Some(url::Host::Ipv4(v4)) => vec![v4.into()],
+        Some(url::Host::Ipv6(v6)) => vec![v6.into()],
+        Some(url::Host::Domain(name)) => match tokio::time::timeout(Duration::from_secs(3), tokio::net::lookup_host((name, port))).await {
+            Ok(Ok(addrs)) => addrs.map(|a| a.ip()).collect(),
+            _ => {
+                tracing::warn!(
+                    host = name,
+                    "server.public_url does not resolve now: hooks refuse its address only if it is listed in hooks.own_addresses"
+                );
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
     }
 }
 
@@ -394,6 +423,20 @@ mod tests {
     fn the_shipped_example_file_is_valid() {
         let example = include_str!("../../askonce.example.toml");
         parse(example).unwrap();
+    }
+
+    /// A containerised server's host address, and the public URL's, are the server itself
+    /// (the attack: a hook to the host's public IP reached the host's services past the
+    /// cloud firewall, unseen on the container's interfaces).
+    #[tokio::test]
+    async fn hooks_refuse_the_listed_own_addresses_and_the_public_urls() {
+        let s = parse("[server]\npublic_url = \"http://[2a01:4f8::7]:8080\"\n[hooks]\nown_addresses = [\"203.0.114.7\"]\nallow_private = [\"10.0.0.0/8\"]\n").unwrap();
+        let policy = s.hooks.outbound_policy(&s.server.public_url).await;
+        for own in ["203.0.114.7", "2a01:4f8::7"] {
+            assert!(policy.check_ip(own.parse().unwrap()).is_err(), "{own}");
+        }
+        assert!(policy.check_ip("203.0.114.8".parse().unwrap()).is_ok());
+        assert!(policy.check_ip("10.1.2.3".parse().unwrap()).is_ok(), "the allowed range");
     }
 
     #[test]

@@ -117,7 +117,7 @@ impl Application {
             password_throttle: Arc::new(app::auth::throttle::PasswordThrottle::new(settings.rate_limit.password_failure_limits())),
             site: app::email::templates::Site::new(settings.server.site_name.clone(), settings.server.public_url.as_str()),
             email_policy: settings.email.policy(),
-            outbound: app::outbound::Outbound::new(settings.hooks.outbound_policy())?,
+            outbound: app::outbound::Outbound::new(settings.hooks.outbound_policy(&settings.server.public_url).await)?,
         };
         let router = http::router(state, settings, store, registry);
         let header_read_timeout = Duration::from_secs(settings.server.header_read_timeout_secs);

@@ -45,8 +45,9 @@ impl Reserved {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutboundPolicy {
     allow: Vec<IpNet>,
-    /// The addresses of this host's interfaces, read at start-up: a public one of them is
-    /// still the server itself (Linux answers it over loopback, past any cloud firewall).
+    /// The server's own addresses: its interfaces at start-up (a public one of them is still
+    /// the server: Linux answers it locally, past any cloud firewall), what `public_url`
+    /// resolves to, and `hooks.own_addresses` (a container's host, a NAT or floating address).
     own: Vec<IpAddr>,
 }
 
@@ -89,9 +90,10 @@ impl OutboundPolicy {
         Self { allow: allow.into_iter().map(|n| n.trunc()).collect(), own: Vec::new() }
     }
 
-    /// The same, also refusing `own` (this host's interface addresses) unless allowed.
-    pub fn with_own_addresses(self, own: Vec<IpAddr>) -> Self {
-        Self { own: own.into_iter().map(|ip| ip.to_canonical()).collect(), ..self }
+    /// The same, also treating `own` as the server itself (added to those given before).
+    pub fn with_own_addresses(mut self, own: impl IntoIterator<Item = IpAddr>) -> Self {
+        self.own.extend(own.into_iter().map(|ip| ip.to_canonical()));
+        self
     }
 
     /// Whether the server may connect to `ip`.
