@@ -132,7 +132,7 @@ pub async fn start(
     session.insert(PENDING, pending).await?;
     // The configured address passed `web_address::check`; a stored one that no longer parses
     // is a broken configuration, not the person's problem to solve.
-    let mut url = reqwest::Url::parse(&form.url).map_err(|_| FormProblem::NotSetUp)?;
+    let mut url = url::Url::parse(&form.url).map_err(|_| FormProblem::NotSetUp)?;
     url.query_pairs_mut().append_pair("session_token", &token).append_pair("state", &state);
     Ok(url.into())
 }
@@ -309,7 +309,7 @@ async fn load_form_origins(db: &DatabaseConnection) -> Result<Vec<String>, DbErr
         .into_iter()
         .flatten()
         .filter_map(|v| serde_json::from_value::<ExternalForm>(v).ok())
-        .filter_map(|f| reqwest::Url::parse(&f.url).ok())
+        .filter_map(|f| url::Url::parse(&f.url).ok())
         .map(|u| u.origin().ascii_serialization())
         .filter(|o| o != "null")
         .collect();
