@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs every build/test prerequisite AskOnce needs, once per machine.
 # Idempotent: each tool is installed only when it is missing or at the wrong version.
-# Why the odd install steps: see shared BUILD notes in README ("Toolchain") — the
+# Why the odd install steps: see docs/DEVELOPMENT.md ("Toolchain") — the
 # registries here lack a few crates that the upstream lockfiles pin, so we patch
 # the lockfile of a copy of the crate instead of using `cargo install --locked` directly.
 set -euo pipefail
 
 CARGO_LEPTOS_VERSION=0.3.11
+CARGO_MACHETE_VERSION=0.9.2
 WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132.0.0
 
@@ -82,6 +83,13 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
   (cd "$work/wasm-bindgen-cli-$WASM_BINDGEN_VERSION" \
      && cargo update -p webpki-roots@1.0.11 --precise 1.0.10 \
      && cargo install --path . --locked)
+fi
+
+# --- cargo-machete: the test command fails on a dependency no code uses ------------
+if ! cargo machete --version 2>/dev/null | grep -q "$CARGO_MACHETE_VERSION"; then
+  log "installing cargo-machete $CARGO_MACHETE_VERSION (one time, ~2 min)"
+  cargo install cargo-machete --version "$CARGO_MACHETE_VERSION" --locked >/dev/null 2>&1 \
+    || cargo install cargo-machete --version "$CARGO_MACHETE_VERSION"
 fi
 
 # --- wasm-opt for release builds (Debian's binaryen 108 breaks hydration) ------

@@ -15,12 +15,17 @@ phase "tools" scripts/ensure-tools.sh $([ "${SKIP_E2E:-0}" = 1 ] && echo --no-e2
 # Formatting first: seconds, and a clear message instead of a noisy review later.
 phase "rustfmt" cargo fmt --check || { loud "cargo fmt --check found unformatted code: run cargo fmt"; failed=1; }
 
-# Lints, as errors: the `deny` list in app/src/lib.rs and server/src/lib.rs (no unwrap on I/O,
+# A dependency no code uses costs build time and attack surface: cargo-machete reads each
+# crate's manifest against its sources (exceptions, with why, under
+# [package.metadata.cargo-machete] in the crate's Cargo.toml).
+phase "unused dependencies" cargo machete || { loud "cargo machete found unused dependencies"; failed=1; }
+
+# Lints, as errors: the `deny` list in Cargo.toml's [workspace.lints] (no unwrap on I/O,
 # no panics) and clippy's defaults, for both builds of the app: the server (`ssr`, with the
 # tests) and the browser bundle (`hydrate`, wasm32), whose code paths differ.
-phase "clippy (server)" cargo clippy -p migrations -p app -p server --features app/test-support --all-targets -- -D warnings \
+phase "clippy (server)" cargo clippy -p domain -p migrations -p app -p server --features app/test-support --all-targets -- -D warnings \
   || { loud "clippy found problems in the server build"; failed=1; }
-phase "clippy (browser)" cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings \
+phase "clippy (browser)" cargo clippy -p domain -p frontend --target wasm32-unknown-unknown -- -D warnings \
   || { loud "clippy found problems in the browser build"; failed=1; }
 
 skip_pg=()
@@ -36,7 +41,7 @@ fi
 
 # Rust tests. `app/test-support` gives the crates test databases on both backends. The
 # frontend crate is left out: it is only the wasm entry point, built by the browser phase.
-phase "cargo test" bash -c 'cargo test -p migrations -p app -p server --features app/test-support -- "$@" 2>&1 | tee "'"$LOG_DIR"'/cargo.log"; exit ${PIPESTATUS[0]}' _ "${skip_pg[@]}" || failed=1
+phase "cargo test" bash -c 'cargo test -p domain -p migrations -p app -p server --features app/test-support -- "$@" 2>&1 | tee "'"$LOG_DIR"'/cargo.log"; exit ${PIPESTATUS[0]}' _ "${skip_pg[@]}" || failed=1
 
 # Counts per layer, from cargo's own output.
 count() { grep -E "^test .* \.\.\. ok$" "$LOG_DIR/cargo.log" | grep -cE "$1" || true; }

@@ -15,24 +15,108 @@ use crate::entities::audit_log;
 /// The audit log's stand-in for a user id: it can confirm "this id was erased" to someone who
 /// already knows the id, and reveals nothing to anyone else.
 pub fn subject_hash(user_id: &str) -> String {
-    let digest = Sha256::digest(format!("askonce-audit:{user_id}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(format!("askonce-audit:{user_id}").as_bytes()))
 }
 
-/// Records one action. `actor_kind`: `admin`, `api`, `cli`, `user`.
+/// Who did something the audit log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor<'a> {
+    /// A site owner in the console: their user id.
+    Admin(&'a str),
+    /// A management API token: its id.
+    Api(&'a str),
+    /// `askonce` on the command line, on the server.
+    Cli,
+    /// The person themselves (erasing their own account).
+    User,
+}
+
+impl<'a> Actor<'a> {
+    /// The log's `actor_kind` column.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Actor::Admin(_) => "admin",
+            Actor::Api(_) => "api",
+            Actor::Cli => "cli",
+            Actor::User => "user",
+        }
+    }
+
+    /// The log's `actor_id` column.
+    pub fn id(self) -> Option<&'a str> {
+        match self {
+            Actor::Admin(id) | Actor::Api(id) => Some(id),
+            Actor::Cli | Actor::User => None,
+        }
+    }
+
+    /// The provenance of profile values this actor sets: the API's word, or the site owner's.
+    pub fn source(self) -> domain::profile::Source {
+        match self {
+            Actor::Api(_) => domain::profile::Source::Api,
+            _ => domain::profile::Source::Admin,
+        }
+    }
+}
+
+/// What the audit log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    AccountErased,
+    AdminGranted,
+    AdminRevoked,
+    FormSecretMade,
+    HookChanged,
+    HookCreated,
+    HookDeleted,
+    QuestionsChanged,
+    QuestionsImported,
+    TokenCreated,
+    TokenRevoked,
+    UserUpdated,
+    UsersCreated,
+    UsersImported,
+    UsersLinked,
+    UsersUnlinked,
+}
+
+impl Action {
+    /// The log's `action` column (names shipped releases wrote, kept as they are).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::AccountErased => "account.erased",
+            Action::AdminGranted => "admin.granted",
+            Action::AdminRevoked => "admin.revoked",
+            Action::FormSecretMade => "form_secret.made",
+            Action::HookChanged => "hook.changed",
+            Action::HookCreated => "hook.created",
+            Action::HookDeleted => "hook.deleted",
+            Action::QuestionsChanged => "questions.changed",
+            Action::QuestionsImported => "questions.imported",
+            Action::TokenCreated => "token.created",
+            Action::TokenRevoked => "token.revoked",
+            Action::UserUpdated => "user.updated",
+            Action::UsersCreated => "users.created",
+            Action::UsersImported => "users.imported",
+            Action::UsersLinked => "users.linked",
+            Action::UsersUnlinked => "users.unlinked",
+        }
+    }
+}
+
+/// Records one action of `actor` (on `subject_user_id`, named in the log by its hash).
 pub async fn record(
     db: &impl ConnectionTrait,
-    actor_kind: &str,
-    actor_id: Option<&str>,
-    action: &str,
+    actor: Actor<'_>,
+    action: Action,
     subject_user_id: Option<&str>,
     details: Value,
 ) -> Result<(), DbErr> {
     audit_log::ActiveModel {
         at: Set(Utc::now()),
-        actor_kind: Set(actor_kind.to_string()),
-        actor_id: Set(actor_id.map(str::to_string)),
-        action: Set(action.to_string()),
+        actor_kind: Set(actor.kind().to_string()),
+        actor_id: Set(actor.id().map(str::to_string)),
+        action: Set(action.as_str().to_string()),
         subject_hash: Set(subject_user_id.map(subject_hash)),
         details: Set(details),
         ..Default::default()

@@ -33,8 +33,6 @@ pub enum AppError {
     /// The request conflicts with the current state; the message says how.
     #[error("{0}")]
     Conflict(String),
-    #[error("Too many attempts. Please wait a minute and try again.")]
-    TooManyRequests,
     /// Refused until `retry_after_secs` have passed (also sent as `Retry-After`); the message
     /// says what was limited and how long to wait.
     #[error("{message}")]
@@ -55,7 +53,7 @@ impl AppError {
             AppError::Forbidden | AppError::Refused(_) => 403,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
-            AppError::TooManyRequests | AppError::TooManyAttempts { .. } => 429,
+            AppError::TooManyAttempts { .. } => 429,
             AppError::Internal => 500,
             AppError::Unreachable => 503,
         }
@@ -83,6 +81,19 @@ impl FromServerFnError for AppError {
                 AppError::Internal
             }
         }
+    }
+
+    /// The error as the wire carries it. On the server this runs as a failed server function's
+    /// response is built, inside its request: the response takes the error's own status (and
+    /// `Retry-After`) here, so no layer has to read the body back to find it.
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        ssr::set_status(self.clone());
+        <Self::Encoder as leptos::server_fn::Encodes<Self>>::encode(self).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "encoding a server function's error");
+            // The unit variant always encodes.
+            leptos::server_fn::Bytes::from_static(b"\"Internal\"")
+        })
     }
 }
 
@@ -117,8 +128,8 @@ pub mod ssr {
 
     /// Sets the status of the page being rendered to match `err` (and `Retry-After` when it
     /// says how long to wait), and returns it. Only for errors a page render shows as the
-    /// page — the guards, not-found pages, a GET form's refusal: a server function called
-    /// over HTTP gets its status from the server's `server_fn_errors` layer, from the error.
+    /// page — the guards, not-found pages, a GET form's refusal — and, through
+    /// `FromServerFnError::ser`, for every server function that fails over HTTP.
     pub fn set_status(err: AppError) -> AppError {
         if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             if let Ok(code) = axum::http::StatusCode::from_u16(err.status_code()) {
@@ -183,7 +194,6 @@ mod tests {
             AppError::Refused("x".into()),
             AppError::NotFound,
             AppError::Conflict("x".into()),
-            AppError::TooManyRequests,
             AppError::TooManyAttempts { message: "x".into(), retry_after_secs: 1 },
             AppError::Internal,
             AppError::Unreachable,

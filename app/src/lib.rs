@@ -1,9 +1,10 @@
 //! AskOnce: the pages, components and `#[server]` functions shared by the server (feature
-//! `ssr`) and the browser (feature `hydrate`), with the pure domain logic they use.
+//! `ssr`) and the browser (feature `hydrate`), and the server-only services they call.
 //!
-//! Each domain concept lives in its own module; server-only queries and services sit in
-//! that module's `ssr` submodule so they never reach the wasm bundle.
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::todo, clippy::await_holding_lock)]
+//! The pure domain (engine, fields, stages, the profile's shapes, claim normalization) is the
+//! `domain` crate; `profile`, `profiling` and `identity` here re-export it beside their
+//! server-side parts. Server-only queries and services sit in a module's `ssr` submodule so
+//! they never reach the wasm bundle.
 // Tests may fail loudly: an unwrap in a test is an assertion.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![recursion_limit = "256"]
@@ -25,7 +26,6 @@ pub mod profile;
 pub mod profiling;
 pub mod routes;
 pub mod status;
-pub mod web_address;
 
 #[cfg(feature = "ssr")]
 pub mod audit;
@@ -37,6 +37,8 @@ pub mod entities;
 pub mod net;
 #[cfg(feature = "ssr")]
 pub mod outbound;
+#[cfg(feature = "ssr")]
+pub mod sign_in;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "test-support")]

@@ -91,7 +91,7 @@ impl TestDb {
     pub async fn postgres() -> TestDb {
         let admin_url = postgres_admin_url();
         let admin = connect(&config(admin_url.clone())).await.unwrap_or_else(|e| {
-            panic!("PostgreSQL test server unreachable ({e}); set TEST_DATABASE_URL or run with SKIP_POSTGRES=1 through scripts/test.sh")
+            panic!("PostgreSQL test server unreachable ({e}); set TEST_DATABASE_URL, start it with scripts/postgres.sh, or skip these tests with `cargo test -- --skip on_postgres` (scripts/test.sh does so, loudly, when it cannot start one)")
         });
         // 64 random bits: unique within the run, and against a run with the same prefix in
         // another container; the name stays within PostgreSQL's 63 bytes (48 at most).

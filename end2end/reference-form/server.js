@@ -1,5 +1,5 @@
 // The reference external form: the smallest complete implementation of AskOnce's redirect
-// protocol (README, "External forms"), in plain Node with no dependencies. It
+// protocol (docs/MANUAL.md, "External forms"), in plain Node with no dependencies. It
 //
 // 1. takes `GET /?session_token=<JWT>&state=<opaque>`, checks the token (HS256 with the
 //    stage's secret, `aud` = this form's address, not expired) and shows a form asking the

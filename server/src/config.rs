@@ -217,9 +217,9 @@ pub struct ServerSettings {
     pub max_concurrent_renders: usize,
     /// Reverse proxies (CIDR blocks or addresses) whose `forwarded_header` names the client.
     /// Empty: the TCP peer is the client and forwarding headers are ignored.
-    pub trusted_proxies: Vec<crate::client_ip::TrustedProxy>,
+    pub trusted_proxies: Vec<crate::middleware::client_ip::TrustedProxy>,
     /// The header those proxies write: `x-forwarded-for` or `forwarded` (RFC 7239).
-    pub forwarded_header: crate::client_ip::ForwardedHeader,
+    pub forwarded_header: crate::middleware::client_ip::ForwardedHeader,
 }
 
 impl Default for ServerSettings {
@@ -235,7 +235,7 @@ impl Default for ServerSettings {
             header_read_timeout_secs: 10,
             max_concurrent_renders: 64,
             trusted_proxies: Vec::new(),
-            forwarded_header: crate::client_ip::ForwardedHeader::XForwardedFor,
+            forwarded_header: crate::middleware::client_ip::ForwardedHeader::XForwardedFor,
         }
     }
 }
@@ -566,7 +566,7 @@ mod tests {
         let s = parse("[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"2001:db8::1\"]\nforwarded_header = \"forwarded\"\n").unwrap();
         let listed: Vec<String> = s.server.trusted_proxies.iter().map(ToString::to_string).collect();
         assert_eq!(listed, ["10.0.0.0/8", "2001:db8::1/128"]);
-        assert_eq!(s.server.forwarded_header, crate::client_ip::ForwardedHeader::Forwarded);
+        assert_eq!(s.server.forwarded_header, crate::middleware::client_ip::ForwardedHeader::Forwarded);
         assert!(parse("").unwrap().server.trusted_proxies.is_empty(), "no proxy is trusted by default");
         let err = parse("[server]\ntrusted_proxies = [\"10.0.0.0/40\"]\n").unwrap_err().to_string();
         assert!(err.contains("trusted_proxies") && err.contains("10.0.0.0/40"), "{err}");

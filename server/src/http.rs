@@ -1,5 +1,6 @@
-//! The HTTP surface: pages and server functions (leptos), `/pkg` assets, `/healthz`, and the
-//! layers every request passes through.
+//! The HTTP surface: pages and server functions (leptos), `/pkg` assets, the routes of
+//! `routes/` and `api/`, and — in [`router`], the one place that orders them — the layers of
+//! `middleware/` every request passes through.
 
 use std::{
     path::PathBuf,
@@ -22,13 +23,18 @@ use tower_http::{
 };
 
 use crate::{
-    analytics_csv, api, auth_routes,
-    client_ip::{self, TrustedProxies},
+    api,
     config::Settings,
     connections::ConnectionRegistry,
-    csp, csrf, external_form_routes, form_posts, health, me, nul_input,
-    rate_limit::{self, AuthRateLimit},
-    render_limit, required_stage, server_fn_errors, sessions,
+    error::write_error_bodies,
+    middleware::{
+        client_ip::{self, TrustedProxies},
+        csp, csrf, form_posts, nul_input,
+        rate_limit::{self, AuthRateLimit},
+        render_limit, required_stage,
+    },
+    routes::{analytics_csv, auth as auth_routes, external_form as external_form_routes, health, me},
+    sessions,
 };
 
 /// Builds the whole router for `state`.
@@ -90,6 +96,9 @@ pub fn router(state: AppState, settings: &Settings, session_store: sessions::App
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(settings.server.request_timeout_secs)))
+        // Outside every layer that may refuse: each error's body in its route's shape; inside
+        // the CSP and security headers, which then see the page it writes.
+        .layer(middleware::from_fn(write_error_bodies))
         .layer(middleware::from_fn_with_state(csp_sources, csp::content_security_policy))
         .layer(security_headers())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
@@ -98,15 +107,14 @@ pub fn router(state: AppState, settings: &Settings, session_store: sessions::App
 
 /// The pages (and server functions) leptos serves, with their fallback (assets, 404 page).
 /// Pages render with the nonce the CSP header names (see `csp`); GETs wait for a render slot;
-/// a failed server function answers with its error's status (see `server_fn_errors`), and one
-/// that a plain form posted sends the browser back to the form's page with the error (see
-/// `form_posts`).
+/// a failed server function answers with its error's status (`app::error::AppError` sets it as
+/// it is encoded), and one that a plain form posted sends the browser back to the form's page
+/// with the error (see `form_posts`).
 fn pages(state: &AppState, routes: Vec<AxumRouteListing>, limit: render_limit::RenderLimit) -> Router<AppState> {
     let options = state.leptos_options.clone();
     Router::new()
         .leptos_routes_with_context(state, routes, csp::provide_request_nonce, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(csp::provide_request_nonce, shell))
-        .layer(middleware::from_fn(server_fn_errors::status_from_app_error))
         .layer(middleware::from_fn_with_state(limit, render_limit::limit_page_renders))
         .layer(middleware::from_fn(form_posts::redirect_failed_form_posts))
 }

@@ -103,7 +103,8 @@ pub mod ssr {
     }
 
     pub async fn update(state: &AppState, user_id: &str, answers: BTreeMap<String, FormAnswer>) -> Result<(), AppError> {
-        for _attempt in 0..crate::profile::store::WRITE_ATTEMPTS {
+        let answers = &answers;
+        let saved = crate::profile::store::retry(|| async move {
             // One read of the profile per attempt: the fields' state and the compare-and-swap
             // version come from the same row.
             let user = load_user(state, user_id).await?;
@@ -130,20 +131,43 @@ pub mod ssr {
                 }
             }
             if !problems.is_empty() {
-                return Err(AppError::Invalid(problems));
+                return Err(Attempt::Refused(AppError::Invalid(problems)));
             }
             if values.is_empty() {
                 return Ok(());
             }
             // A consent changed here is recorded like one given at its stage.
             let asked: Vec<crate::profiling::Field> = fields.into_iter().map(|e| e.field).collect();
-            match write_values_recording_consent(&state.db, &asked, &user, &values, Utc::now()).await {
-                Ok(()) => return Ok(()),
-                Err(ProfilingError::Conflict) => continue,
-                Err(e) => return Err(internal("saving details", e)),
-            }
+            write_values_recording_consent(&state.db, &asked, &user, &values, Utc::now()).await.map_err(|e| match e {
+                ProfilingError::Conflict => Attempt::LostRace,
+                e => Attempt::Refused(internal("saving details", e)),
+            })
+        })
+        .await;
+        match saved {
+            Ok(()) => Ok(()),
+            Err(Attempt::LostRace) => Err(AppError::Conflict("Your profile changed meanwhile. Please try again.".into())),
+            Err(Attempt::Refused(e)) => Err(e),
         }
-        Err(AppError::Conflict("Your profile changed meanwhile. Please try again.".into()))
+    }
+
+    /// How one attempt at saving ended when it did not: refused (the person is told why), or
+    /// someone wrote the profile meanwhile (tried again from a fresh read).
+    enum Attempt {
+        Refused(AppError),
+        LostRace,
+    }
+
+    impl From<AppError> for Attempt {
+        fn from(err: AppError) -> Self {
+            Attempt::Refused(err)
+        }
+    }
+
+    impl crate::profile::store::WriteRace for Attempt {
+        fn lost_race(&self) -> bool {
+            matches!(self, Attempt::LostRace)
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use crate::{
 pub async fn my_profile() -> Result<UserProfile, AppError> {
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    crate::profile::view::ssr::load_user_profile(&state.db, &me.user_id)
+    crate::profile::read::load_user_profile(&state.db, &me.user_id)
         .await
         .map_err(|e| crate::error::ssr::internal("loading a profile", e))?
         .ok_or(AppError::Unauthorized)
@@ -67,7 +67,9 @@ pub async fn delete_my_account(confirm: Option<String>, password: Option<String>
         return Err(AppError::BadRequest("Tick the box to confirm that you want your account deleted.".into()));
     }
     crate::auth::ssr::confirm_own_password(&state, &me.user_id, password.unwrap_or_default()).await?;
-    crate::profile::store::erase_account(&state.db, &me.user_id, "user").await.map_err(|e| internal("erasing an account", e))?;
+    crate::profile::store::erase_account(&state.db, &me.user_id, crate::audit::Actor::User)
+        .await
+        .map_err(|e| internal("erasing an account", e))?;
     crate::auth::session::sign_out(&session).await?;
     leptos_axum::redirect("/?deleted=1");
     Ok(())

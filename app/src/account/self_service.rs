@@ -6,8 +6,8 @@ use sea_orm::{DatabaseConnection, DbErr};
 use serde_json::{json, Value};
 
 use crate::profile::{
+    read::load_user_profile,
     store::{self, ProfileWrite, StoreError},
-    view::ssr::load_user_profile,
     Source,
 };
 
@@ -33,26 +33,21 @@ pub async fn export_my_data(db: &DatabaseConnection, user_id: &str) -> Result<Op
 /// refusal is recorded in the same transaction (`profiling::ssr::note_forgotten`).
 #[tracing::instrument(skip(db))]
 pub async fn forget_answer(db: &DatabaseConnection, user_id: &str, key: &str) -> Result<bool, StoreError> {
-    for _ in 0..store::WRITE_ATTEMPTS {
+    store::retry(|| async move {
         let Some(user) = store::load(db, user_id).await? else { return Ok(false) };
         if user.user_metadata.get(key).is_none() {
             return Ok(false);
         }
         let txn = crate::db::begin_write(db).await?;
-        match ProfileWrite::new(&user, Utc::now()).set_user_metadata(key, None, &Source::User).commit(&txn).await {
-            Err(StoreError::Conflict) => {
-                txn.rollback().await?;
-                continue;
-            }
-            other => {
-                other?;
-            }
+        if let Err(err) = ProfileWrite::new(&user, Utc::now()).set_user_metadata(key, None, &Source::User).commit(&txn).await {
+            txn.rollback().await?;
+            return Err(err);
         }
         crate::profiling::ssr::note_forgotten(&txn, user_id, key).await?;
         txn.commit().await?;
-        return Ok(true);
-    }
-    Err(StoreError::Conflict)
+        Ok(true)
+    })
+    .await
 }
 
 #[cfg(all(test, feature = "test-support"))]
@@ -112,7 +107,7 @@ mod tests {
 
     crate::db_test!(erasing_an_account_leaves_only_an_anonymous_audit_entry, |db| {
         let user = answered_user(db).await;
-        assert!(erase_account(db, &user.id, "user").await.unwrap());
+        assert!(erase_account(db, &user.id, crate::audit::Actor::User).await.unwrap());
         assert_eq!(users::Entity::find().count(db).await.unwrap(), 0);
         assert_eq!(identities::Entity::find().count(db).await.unwrap(), 0);
         assert_eq!(password_credentials::Entity::find().count(db).await.unwrap(), 0);
@@ -123,6 +118,6 @@ mod tests {
         let entry = serde_json::to_string(&(audit[0].actor_id.clone(), audit[0].details.clone(), audit[0].subject_hash.clone())).unwrap();
         assert!(!entry.contains(&user.id) && !entry.contains("ada@example.com"), "{entry}");
         assert_eq!(audit[0].subject_hash.as_deref(), Some(crate::audit::subject_hash(&user.id).as_str()));
-        assert!(!erase_account(db, &user.id, "user").await.unwrap(), "already gone");
+        assert!(!erase_account(db, &user.id, crate::audit::Actor::User).await.unwrap(), "already gone");
     });
 }

@@ -128,15 +128,17 @@ impl Actor {
             Actor::System => "system",
         }
     }
+}
 
-    /// From the strings the console and API code already pass around (`admin`, `api`, …).
-    pub fn from_kind(kind: &str) -> Self {
-        match kind {
-            "user" => Actor::User,
-            "admin" => Actor::Admin,
-            "api" => Actor::Api,
-            "cli" => Actor::Cli,
-            _ => Actor::System,
+/// Whose doing an audited action is, as the person's own activity says it.
+#[cfg(feature = "ssr")]
+impl From<crate::audit::Actor<'_>> for Actor {
+    fn from(actor: crate::audit::Actor<'_>) -> Self {
+        match actor {
+            crate::audit::Actor::Admin(_) => Actor::Admin,
+            crate::audit::Actor::Api(_) => Actor::Api,
+            crate::audit::Actor::Cli => Actor::Cli,
+            crate::audit::Actor::User => Actor::User,
         }
     }
 }

@@ -178,7 +178,7 @@ mod tests {
         assert_eq!(prune(db, Utc::now() - chrono::Duration::days(1)).await.unwrap(), 0);
         assert_eq!(prune(db, Utc::now() + chrono::Duration::seconds(1)).await.unwrap(), 1);
         record(db, &user, Event::new(EventKind::SignIn, Actor::User)).await.unwrap();
-        crate::profile::store::erase_account(db, &user, "user").await.unwrap();
+        crate::profile::store::erase_account(db, &user, crate::audit::Actor::User).await.unwrap();
         assert!(account_events::Entity::find().all(db).await.unwrap().is_empty());
     });
 

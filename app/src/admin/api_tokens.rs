@@ -211,12 +211,12 @@ pub mod ssr {
     }
 
     /// Creates a token; returns it with the secret, which is never shown again. `actor`: who,
-    /// for the audit log and the token's `created_by` (`("admin", Some(user id))`, `("cli", None)`).
+    /// for the audit log and the token's `created_by` (`Actor::Admin(user id)`, `Actor::Cli`).
     pub async fn create(
         db: &DatabaseConnection,
         name: &str,
         scopes: &[Scope],
-        actor: (&str, Option<&str>),
+        actor: crate::audit::Actor<'_>,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<(TokenInfo, String), DbErr> {
         // Two v4 UUIDs: 244 random bits from the OS generator.
@@ -232,7 +232,7 @@ pub mod ssr {
             token_hash: Set(hash(&secret)),
             prefix: Set(secret.chars().take(TOKEN_PREFIX.len() + 6).collect()),
             scopes: Set(serde_json::json!(scopes)),
-            created_by: Set(actor.1.map(str::to_string)),
+            created_by: Set(actor.id().map(str::to_string)),
             created_at: Set(Utc::now()),
             last_used_at: Set(None),
             expires_at: Set(expires_at),
@@ -240,7 +240,7 @@ pub mod ssr {
         }
         .insert(&txn)
         .await?;
-        crate::audit::record(&txn, actor.0, actor.1, "token.created", None, serde_json::json!({ "token": row.id })).await?;
+        crate::audit::record(&txn, actor, crate::audit::Action::TokenCreated, None, serde_json::json!({ "token": row.id })).await?;
         txn.commit().await?;
         Ok((info(row, Utc::now()), secret))
     }
@@ -300,7 +300,7 @@ pub mod ssr {
     }
 
     /// Revokes a token; whether one was live.
-    pub async fn revoke(db: &DatabaseConnection, id: &str, actor: (&str, Option<&str>)) -> Result<bool, DbErr> {
+    pub async fn revoke(db: &DatabaseConnection, id: &str, actor: crate::audit::Actor<'_>) -> Result<bool, DbErr> {
         let txn = crate::db::begin_write(db).await?;
         let result = api_tokens::Entity::update_many()
             .col_expr(api_tokens::Column::RevokedAt, Expr::value(Utc::now()))
@@ -309,7 +309,7 @@ pub mod ssr {
             .exec(&txn)
             .await?;
         if result.rows_affected > 0 {
-            crate::audit::record(&txn, actor.0, actor.1, "token.revoked", None, serde_json::json!({ "token": id })).await?;
+            crate::audit::record(&txn, actor, crate::audit::Action::TokenRevoked, None, serde_json::json!({ "token": id })).await?;
         }
         txn.commit().await?;
         Ok(result.rows_affected > 0)
@@ -320,7 +320,8 @@ pub mod ssr {
         use super::*;
 
         crate::db_test!(a_token_works_until_revoked_and_is_stored_hashed, |db| {
-            let (info, secret) = create(db, "CRM sync", &[Scope::ReadUsers, Scope::ReadUsers], ("cli", None), None).await.unwrap();
+            let (info, secret) =
+                create(db, "CRM sync", &[Scope::ReadUsers, Scope::ReadUsers], crate::audit::Actor::Cli, None).await.unwrap();
             assert!(secret.starts_with(TOKEN_PREFIX));
             assert_eq!(info.scopes, vec![Scope::ReadUsers]);
             let row = api_tokens::Entity::find_by_id(info.id.clone()).one(db).await.unwrap().unwrap();
@@ -329,21 +330,21 @@ pub mod ssr {
             let found = authenticate(db, &secret, &Default::default()).await.unwrap().unwrap();
             assert_eq!(found.id, info.id);
             assert!(authenticate(db, &format!("{secret}x"), &Default::default()).await.unwrap().is_none());
-            assert!(revoke(db, &info.id, ("cli", None)).await.unwrap());
-            assert!(!revoke(db, &info.id, ("cli", None)).await.unwrap(), "already revoked");
+            assert!(revoke(db, &info.id, crate::audit::Actor::Cli).await.unwrap());
+            assert!(!revoke(db, &info.id, crate::audit::Actor::Cli).await.unwrap(), "already revoked");
             assert!(authenticate(db, &secret, &Default::default()).await.unwrap().is_none());
         });
 
         crate::db_test!(an_expired_token_is_refused_and_listed_as_expired, |db| {
             let past = Utc::now() - chrono::Duration::seconds(1);
-            let (created, secret) = create(db, "old", &[Scope::ReadUsers], ("cli", None), Some(past)).await.unwrap();
+            let (created, secret) = create(db, "old", &[Scope::ReadUsers], crate::audit::Actor::Cli, Some(past)).await.unwrap();
             assert_eq!(created.state, TokenState::Expired);
             assert!(authenticate(db, &secret, &Default::default()).await.unwrap().is_none());
-            let (live, _) = create(db, "new", &[Scope::ReadUsers], ("cli", None), None).await.unwrap();
+            let (live, _) = create(db, "new", &[Scope::ReadUsers], crate::audit::Actor::Cli, None).await.unwrap();
             let states: Vec<(String, TokenState)> = list(db).await.unwrap().into_iter().map(|t| (t.id, t.state)).collect();
             assert!(states.contains(&(created.id.clone(), TokenState::Expired)), "{states:?}");
             assert!(states.contains(&(live.id, TokenState::Live)), "{states:?}");
-            revoke(db, &created.id, ("cli", None)).await.unwrap();
+            revoke(db, &created.id, crate::audit::Actor::Cli).await.unwrap();
             let revoked = list(db).await.unwrap().into_iter().find(|t| t.id == created.id).unwrap();
             assert_eq!(revoked.state, TokenState::Revoked);
         });

@@ -90,10 +90,9 @@ pub mod ssr {
         entities::{password_credentials, users},
         identity::PASSWORD_CONNECTION,
         profile::{
+            read::load_user_profile,
             store::{self, NewProfile, ProfileWrite, TextAttribute},
-            validate_metadata,
-            view::ssr::load_user_profile,
-            Email, EmailEvidence, MetadataLimits, Source, UserProfile,
+            validate_metadata, Email, EmailEvidence, MetadataLimits, UserProfile,
         },
     };
 
@@ -108,13 +107,13 @@ pub mod ssr {
         Invited,
     }
 
-    /// Creates the account; `actor`: `("admin", Some(id))` or `("api", Some(token id))`.
-    #[tracing::instrument(skip(db, site, new), fields(actor = actor.0))]
+    /// Creates the account; `actor`: `Actor::Admin(user id)` or `Actor::Api(token id)`.
+    #[tracing::instrument(skip(db, site, new), fields(actor = actor.kind()))]
     pub async fn create(
         db: &DatabaseConnection,
         site: &templates::Site,
         new: &NewUser,
-        actor: (&str, Option<&str>),
+        actor: crate::audit::Actor<'_>,
     ) -> Result<(UserProfile, Created), CreateError> {
         let invalid = |input: &str, problem: String| CreateError::Invalid(input.to_string(), problem);
         if new.connection.as_deref().is_some_and(|c| c != PASSWORD_CONNECTION) {
@@ -151,7 +150,7 @@ pub mod ssr {
         };
 
         let now = Utc::now();
-        let source = if actor.0 == "api" { Source::Api } else { Source::Admin };
+        let source = actor.source();
         let txn = crate::db::begin_write(db).await?;
         let empty = store::insert_empty(&txn, NewProfile { created_at: now, ..NewProfile::now() }).await?;
         let user_id = empty.id.clone();
@@ -194,8 +193,14 @@ pub mod ssr {
             let message = templates::invitation(site, &site.url(&link.path), Purpose::Invite.valid_for());
             email::queue(&txn, Purpose::Invite.as_str(), format!("link:{}", link.id), email.as_str(), message).await?;
         }
-        crate::audit::record(&txn, actor.0, actor.1, "users.created", Some(&user_id), json!({ "invited": created == Created::Invited }))
-            .await?;
+        crate::audit::record(
+            &txn,
+            actor,
+            crate::audit::Action::UsersCreated,
+            Some(&user_id),
+            json!({ "invited": created == Created::Invited }),
+        )
+        .await?;
         txn.commit().await?;
         // With a password and an address nobody vouched for: proven as at sign-up.
         if created == Created::WithPassword && !user.email_verified {

@@ -500,7 +500,7 @@ pub mod ssr {
     pub async fn edit(
         db: &DatabaseConnection,
         edit: Edit,
-        actor: (&str, Option<&str>),
+        actor: crate::audit::Actor<'_>,
         based_on: Option<i64>,
     ) -> Result<VersionedConfig, QuestionsError> {
         let what = format!("{edit:?}").chars().take(80).collect::<String>();
@@ -516,7 +516,7 @@ pub mod ssr {
                 return Err(ProfilingError::ConfigChanged.into());
             }
             let next = apply(&current.config, edit.clone())?;
-            let audit = ConfigAudit { actor, action: "questions.changed", details: serde_json::json!({ "edit": what }) };
+            let audit = ConfigAudit { actor, action: crate::audit::Action::QuestionsChanged, details: serde_json::json!({ "edit": what }) };
             match replace_config(db, &next, BasedOn::Version(current.version), Some(audit)).await {
                 Ok(version) => return Ok(VersionedConfig { version, config: next.into_inner() }),
                 Err(ProfilingError::ConfigChanged) if based_on.is_none() => continue,
@@ -531,10 +531,10 @@ pub mod ssr {
     pub async fn import(
         db: &DatabaseConnection,
         config: ValidConfig,
-        actor: (&str, Option<&str>),
+        actor: crate::audit::Actor<'_>,
         based_on: Option<i64>,
     ) -> Result<VersionedConfig, QuestionsError> {
-        let audit = ConfigAudit { actor, action: "questions.imported", details: serde_json::json!({}) };
+        let audit = ConfigAudit { actor, action: crate::audit::Action::QuestionsImported, details: serde_json::json!({}) };
         let based_on = based_on.map_or(BasedOn::Anything, BasedOn::Version);
         let version = replace_config(db, &config, based_on, Some(audit)).await?;
         Ok(VersionedConfig { version, config: config.into_inner() })
@@ -565,7 +565,7 @@ pub mod ssr {
             }
         }
 
-        const ADMIN: (&str, Option<&str>) = ("admin", Some("u1"));
+        const ADMIN: crate::audit::Actor<'static> = crate::audit::Actor::Admin("u1");
 
         crate::db_test!(an_edit_from_an_older_revision_is_refused_and_writes_nothing, |db| {
             seed_defaults_if_empty(db).await.unwrap();

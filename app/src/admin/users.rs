@@ -185,6 +185,13 @@ pub enum DirectoryError {
 }
 
 #[cfg(feature = "ssr")]
+impl crate::profile::store::WriteRace for DirectoryError {
+    fn lost_race(&self) -> bool {
+        matches!(self, DirectoryError::Conflict)
+    }
+}
+
+#[cfg(feature = "ssr")]
 impl From<crate::profile::store::StoreError> for DirectoryError {
     fn from(err: crate::profile::store::StoreError) -> Self {
         match err {
@@ -231,10 +238,10 @@ pub mod ssr {
     use super::super::user_query::{Filter, UserQuery};
     use super::*;
     use crate::activity::{ssr::Event as ActivityEvent, EventKind};
-    use crate::profile::store::{self, ProfileWrite, StoreError, TextAttribute};
+    use crate::profile::store::{self, ProfileWrite, TextAttribute};
     use crate::{
         entities::{identities, user_sessions, users},
-        profile::{merge_metadata, validate_metadata, view::ssr::load_user_profile, MetadataLimits, UserProfile},
+        profile::{merge_metadata, read::load_user_profile, validate_metadata, MetadataLimits, UserProfile},
     };
 
     /// The searched text on SQLite. PostgreSQL stores the same expression (with `::text` casts)
@@ -354,14 +361,14 @@ pub mod ssr {
     }
 
     /// Applies `patch` to `user_id` and returns the profile after it. `actor`: who, for the
-    /// audit log (`("admin", Some(id))`, `("api", Some(token id))`).
+    /// audit log (`Actor::Admin(user id)`, `Actor::Api(token id)`).
     #[tracing::instrument(skip(db, patch))]
     pub async fn update(
         db: &DatabaseConnection,
         user_id: &str,
         patch: &UserPatch,
         mode: MetadataMode,
-        actor: (&str, Option<&str>),
+        actor: crate::audit::Actor<'_>,
     ) -> Result<UserProfile, DirectoryError> {
         update_notifying(db, None, user_id, patch, mode, actor).await
     }
@@ -374,10 +381,11 @@ pub mod ssr {
         user_id: &str,
         patch: &UserPatch,
         mode: MetadataMode,
-        actor: (&str, Option<&str>),
+        actor: crate::audit::Actor<'_>,
     ) -> Result<UserProfile, DirectoryError> {
         let limits = MetadataLimits::default();
-        for _attempt in 0..store::WRITE_ATTEMPTS {
+        let limits = &limits;
+        store::retry(|| async move {
             let user = store::load(db, user_id).await?.ok_or(DirectoryError::NotFound)?;
             let apply =
                 |current: &Value, change: &Option<Map<String, Value>>, which: &'static str| -> Result<Option<Value>, DirectoryError> {
@@ -387,14 +395,14 @@ pub mod ssr {
                         MetadataMode::Replace => change.clone(),
                     };
                     let next = Value::Object(next);
-                    validate_metadata(&next, &limits).map_err(|problem| DirectoryError::InvalidMetadata { which, problem })?;
+                    validate_metadata(&next, limits).map_err(|problem| DirectoryError::InvalidMetadata { which, problem })?;
                     Ok(Some(next))
                 };
             let user_metadata = apply(&user.user_metadata, &patch.user_metadata, "user_metadata")?;
             let app_metadata = apply(&user.app_metadata, &patch.app_metadata, "app_metadata")?;
 
             // Keys set here are the site owner's (or the API's) word from now on.
-            let source = if actor.0 == "api" { crate::profile::Source::Api } else { crate::profile::Source::Admin };
+            let source = actor.source();
             let mut write = ProfileWrite::new(&user, Utc::now());
             if let Some(Value::Object(next)) = user_metadata {
                 write.replace_user_metadata(next, &source);
@@ -458,13 +466,10 @@ pub mod ssr {
                     });
                 }
             }
-            match write.commit(&txn).await {
-                Err(StoreError::Conflict) => {
-                    txn.rollback().await?;
-                    continue;
-                }
-                other => other?,
-            };
+            if let Err(err) = write.commit(&txn).await {
+                txn.rollback().await?;
+                return Err(err.into());
+            }
             if patch.blocked == Some(true) {
                 // Their sessions end: the signed-in list forgets them now, and every session
                 // is refused at its next request (the user is blocked).
@@ -485,7 +490,7 @@ pub mod ssr {
             .into_iter()
             .flatten()
             .collect();
-            crate::audit::record(&txn, actor.0, actor.1, "user.updated", Some(user_id), json!({ "changed": changed })).await?;
+            crate::audit::record(&txn, actor, crate::audit::Action::UserUpdated, Some(user_id), json!({ "changed": changed })).await?;
             // The old address learns of a new one.
             if let (Some(site), Some(new), Some(old)) = (site, &new_email, user.email.as_deref()) {
                 if !old.eq_ignore_ascii_case(new.as_str()) {
@@ -495,7 +500,7 @@ pub mod ssr {
                 }
             }
             // The person's own activity says what the site did to their account.
-            let by = crate::activity::Actor::from_kind(actor.0);
+            let by = crate::activity::Actor::from(actor);
             let edited: Vec<&str> = changed.iter().copied().filter(|c| !matches!(*c, "blocked" | "unblocked")).collect();
             if !edited.is_empty() {
                 let event = ActivityEvent::new(EventKind::ProfileEdited, by).details(json!({ "fields": edited }));
@@ -511,9 +516,9 @@ pub mod ssr {
                 _ => 0,
             };
             txn.commit().await?;
-            return load_user_profile(db, user_id).await?.ok_or(DirectoryError::NotFound);
-        }
-        Err(DirectoryError::Conflict)
+            load_user_profile(db, user_id).await?.ok_or(DirectoryError::NotFound)
+        })
+        .await
     }
 
     /// How many users there are, and how many of them are blocked.
@@ -529,7 +534,7 @@ pub mod ssr {
         db: &DatabaseConnection,
         user_id: &str,
         confirm: &str,
-        actor: (&str, Option<&str>),
+        actor: crate::audit::Actor<'_>,
     ) -> Result<(), DirectoryError> {
         let user = store::load(db, user_id).await?.ok_or(DirectoryError::NotFound)?;
         let expected = user.email.unwrap_or(user.id);
@@ -540,8 +545,8 @@ pub mod ssr {
     }
 
     /// Deletes a user and everything about them (see `erase_account`).
-    pub async fn delete(db: &DatabaseConnection, user_id: &str, actor: (&str, Option<&str>)) -> Result<(), DirectoryError> {
-        if crate::profile::store::erase_account(db, user_id, actor.0).await? {
+    pub async fn delete(db: &DatabaseConnection, user_id: &str, actor: crate::audit::Actor<'_>) -> Result<(), DirectoryError> {
+        if crate::profile::store::erase_account(db, user_id, actor).await? {
             Ok(())
         } else {
             Err(DirectoryError::NotFound)
@@ -573,7 +578,7 @@ pub mod ssr {
                 &ids[2],
                 &UserPatch { user_metadata: obj(json!({"company": "Acme_50%"})), ..Default::default() },
                 MetadataMode::Merge,
-                ("admin", None),
+                crate::audit::Actor::Admin("u0"),
             )
             .await
             .unwrap();
@@ -645,32 +650,44 @@ pub mod ssr {
         crate::db_test!(patches_merge_validate_block_and_audit, |db| {
             let u = user(db, "ada@example.com").await;
             let merge = |v| UserPatch { user_metadata: obj(v), ..Default::default() };
-            update(db, &u.id, &merge(json!({"a": 1, "prefs": {"x": 1, "y": 2}})), MetadataMode::Merge, ("api", Some("t1"))).await.unwrap();
-            let p = update(db, &u.id, &merge(json!({"b": 2, "prefs": {"z": 3}, "a": null})), MetadataMode::Merge, ("api", Some("t1")))
+            update(db, &u.id, &merge(json!({"a": 1, "prefs": {"x": 1, "y": 2}})), MetadataMode::Merge, crate::audit::Actor::Api("t1"))
                 .await
                 .unwrap();
+            let p = update(
+                db,
+                &u.id,
+                &merge(json!({"b": 2, "prefs": {"z": 3}, "a": null})),
+                MetadataMode::Merge,
+                crate::audit::Actor::Api("t1"),
+            )
+            .await
+            .unwrap();
             assert_eq!(p.user_metadata, json!({"b": 2, "prefs": {"z": 3}}), "merge, nested replaced, null deletes");
             assert_eq!(p.provenance["user_metadata.b"].source, crate::profile::Source::Api);
             assert!(!p.provenance.contains_key("user_metadata.a"));
 
-            let p = update(db, &u.id, &merge(json!({"only": true})), MetadataMode::Replace, ("admin", None)).await.unwrap();
+            let p =
+                update(db, &u.id, &merge(json!({"only": true})), MetadataMode::Replace, crate::audit::Actor::Admin("u0")).await.unwrap();
             assert_eq!(p.user_metadata, json!({"only": true}));
 
             let deep = merge(json!({"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}));
             assert!(matches!(
-                update(db, &u.id, &deep, MetadataMode::Merge, ("api", None)).await,
+                update(db, &u.id, &deep, MetadataMode::Merge, crate::audit::Actor::Api("t0")).await,
                 Err(DirectoryError::InvalidMetadata { which: "user_metadata", .. })
             ));
 
             let app = UserPatch { app_metadata: obj(json!({"plan": "pro"})), blocked: Some(true), ..Default::default() };
-            let p = update(db, &u.id, &app, MetadataMode::Merge, ("admin", None)).await.unwrap();
+            let p = update(db, &u.id, &app, MetadataMode::Merge, crate::audit::Actor::Admin("u0")).await.unwrap();
             assert!(p.blocked);
             assert_eq!(p.app_metadata, json!({"plan": "pro"}));
-            assert!(matches!(update(db, "nobody", &app, MetadataMode::Merge, ("admin", None)).await, Err(DirectoryError::NotFound)));
+            assert!(matches!(
+                update(db, "nobody", &app, MetadataMode::Merge, crate::audit::Actor::Admin("u0")).await,
+                Err(DirectoryError::NotFound)
+            ));
             let audits = crate::entities::audit_log::Entity::find().all(db).await.unwrap();
-            assert!(audits.iter().filter(|a| a.action == "user.updated").count() >= 4);
-            delete(db, &u.id, ("admin", None)).await.unwrap();
-            assert!(matches!(delete(db, &u.id, ("admin", None)).await, Err(DirectoryError::NotFound)));
+            assert!(audits.iter().filter(|a| a.action == crate::audit::Action::UserUpdated.as_str()).count() >= 4);
+            delete(db, &u.id, crate::audit::Actor::Admin("u0")).await.unwrap();
+            assert!(matches!(delete(db, &u.id, crate::audit::Actor::Admin("u0")).await, Err(DirectoryError::NotFound)));
         });
     }
 }

@@ -40,7 +40,7 @@ pub struct AdminUserView {
 pub async fn admin_user(id: String) -> Result<AdminUserView, AppError> {
     use crate::error::ssr::{internal, set_status};
     let (state, _) = super::access::ssr::require_admin().await?;
-    let profile = crate::profile::view::ssr::load_user_profile(&state.db, &id)
+    let profile = crate::profile::read::load_user_profile(&state.db, &id)
         .await
         .map_err(|e| internal("loading a user", e))?
         // The user page renders this: an unknown id is a 404 page.
@@ -75,7 +75,7 @@ pub async fn save_user_metadata(id: String, user_metadata: String, app_metadata:
     use super::users::{MetadataMode, UserPatch};
     let (state, me) = super::access::ssr::require_admin().await?;
     let patch = UserPatch::from_documents(&user_metadata, &app_metadata).map_err(AppError::Invalid)?;
-    super::users::ssr::update(&state.db, &id, &patch, MetadataMode::Replace, ("admin", Some(&me.user_id))).await?;
+    super::users::ssr::update(&state.db, &id, &patch, MetadataMode::Replace, crate::audit::Actor::Admin(&me.user_id)).await?;
     Ok(())
 }
 
@@ -96,7 +96,7 @@ pub async fn create_user(
         email_verified: email_verified.is_some(),
         ..Default::default()
     };
-    let (profile, _) = super::new_user::ssr::create(&state.db, &state.site, &new, ("admin", Some(&me.user_id))).await?;
+    let (profile, _) = super::new_user::ssr::create(&state.db, &state.site, &new, crate::audit::Actor::Admin(&me.user_id)).await?;
     leptos_axum::redirect(&format!("/admin/users/{}?created=1", crate::auth::return_to::percent_encode(&profile.user_id)));
     Ok(())
 }
@@ -123,7 +123,7 @@ pub async fn save_user_attributes(id: String, form: AttributesForm) -> Result<()
     if let Some(connection) = super::users::ssr::resyncing_connection(&state.db, state.connections.as_ref(), &id).await? {
         return Err(super::users::DirectoryError::Resynced(connection).into());
     }
-    let current = crate::profile::view::ssr::load_user_profile(&state.db, &id)
+    let current = crate::profile::read::load_user_profile(&state.db, &id)
         .await
         .map_err(|e| crate::error::ssr::internal("loading a user", e))?
         .ok_or(AppError::NotFound)?;
@@ -141,7 +141,7 @@ pub async fn save_user_attributes(id: String, form: AttributesForm) -> Result<()
         ..Default::default()
     };
     if patch.touches_root() {
-        let actor = ("admin", Some(me.user_id.as_str()));
+        let actor = crate::audit::Actor::Admin(&me.user_id);
         super::users::ssr::update_notifying(&state.db, Some(&state.site), &id, &patch, super::users::MetadataMode::Merge, actor).await?;
     }
     Ok(())
@@ -160,9 +160,15 @@ pub async fn link_user_account(id: String, other: String) -> Result<(), AppError
     }
     crate::identity::ssr::link_accounts(&state.db, &id, &other, None).await?;
     let merged = crate::audit::subject_hash(&other);
-    crate::audit::record(&state.db, "admin", Some(&me.user_id), "users.linked", Some(&id), serde_json::json!({ "merged_user": merged }))
-        .await
-        .map_err(|e| crate::error::ssr::internal("recording a link", e))?;
+    crate::audit::record(
+        &state.db,
+        crate::audit::Actor::Admin(&me.user_id),
+        crate::audit::Action::UsersLinked,
+        Some(&id),
+        serde_json::json!({ "merged_user": merged }),
+    )
+    .await
+    .map_err(|e| crate::error::ssr::internal("recording a link", e))?;
     Ok(())
 }
 
@@ -173,9 +179,8 @@ pub async fn unlink_user_identity(id: String, connection: String, subject: Strin
     crate::identity::ssr::unlink_identity(&state.db, &id, &connection, &subject).await?;
     crate::audit::record(
         &state.db,
-        "admin",
-        Some(&me.user_id),
-        "users.unlinked",
+        crate::audit::Actor::Admin(&me.user_id),
+        crate::audit::Action::UsersUnlinked,
         Some(&id),
         serde_json::json!({ "connection": connection }),
     )
@@ -192,7 +197,7 @@ pub async fn set_user_blocked(id: String, blocked: bool) -> Result<(), AppError>
         return Err(AppError::Conflict("You cannot block yourself.".into()));
     }
     let patch = super::users::UserPatch { blocked: Some(blocked), ..Default::default() };
-    super::users::ssr::update(&state.db, &id, &patch, super::users::MetadataMode::Merge, ("admin", Some(&me.user_id))).await?;
+    super::users::ssr::update(&state.db, &id, &patch, super::users::MetadataMode::Merge, crate::audit::Actor::Admin(&me.user_id)).await?;
     Ok(())
 }
 
@@ -200,7 +205,7 @@ pub async fn set_user_blocked(id: String, blocked: bool) -> Result<(), AppError>
 #[server(endpoint = "admin/users/delete")]
 pub async fn delete_user(id: String, confirm: String) -> Result<(), AppError> {
     let (state, me) = super::access::ssr::require_admin().await?;
-    super::users::ssr::delete_confirmed(&state.db, &id, &confirm, ("admin", Some(&me.user_id))).await?;
+    super::users::ssr::delete_confirmed(&state.db, &id, &confirm, crate::audit::Actor::Admin(&me.user_id)).await?;
     leptos_axum::redirect("/admin/users");
     Ok(())
 }

@@ -46,6 +46,12 @@ pub enum AccountError {
     Hash(#[from] hashing::HashError),
 }
 
+impl store::WriteRace for AccountError {
+    fn lost_race(&self) -> bool {
+        matches!(self, AccountError::Store(StoreError::Conflict))
+    }
+}
+
 /// Creates a user with a local password identity. `email_verified` stays false.
 #[tracing::instrument(skip(db, password), fields(email = %email))]
 pub async fn sign_up_with_password(db: &DatabaseConnection, email: &Email, password: String) -> Result<users::Model, AccountError> {

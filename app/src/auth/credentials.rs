@@ -23,7 +23,7 @@ use crate::{
     entities::{password_credentials, user_sessions, users},
     identity::{ConnectionDirectory, SyncPolicy},
     profile::{
-        store::{self, ProfileWrite, StoreError},
+        store::{self, ProfileWrite},
         verification::EmailEvidence,
         Email, Source,
     },
@@ -141,13 +141,7 @@ pub async fn confirm_email_change(
     client: Client,
 ) -> Result<String, AccountError> {
     let now = Utc::now();
-    for _ in 0..store::WRITE_ATTEMPTS {
-        match try_confirm_email_change(db, site, token, client.clone(), now).await {
-            Err(AccountError::Store(StoreError::Conflict)) => continue,
-            other => return other,
-        }
-    }
-    Err(AccountError::Store(StoreError::Conflict))
+    store::retry(|| try_confirm_email_change(db, site, token, client.clone(), now)).await
 }
 
 async fn try_confirm_email_change(

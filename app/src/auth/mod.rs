@@ -16,7 +16,7 @@ pub mod password;
 #[cfg(feature = "ssr")]
 pub mod recovery;
 pub mod recovery_page;
-pub mod return_to;
+pub use domain::return_to;
 pub mod roles;
 #[cfg(feature = "ssr")]
 pub mod session;
@@ -327,38 +327,19 @@ pub mod ssr {
     async fn complete_login(user_id: &str, kind: EventKind, client: Client, return_to: Option<String>) -> Result<(), AppError> {
         let state = AppState::current()?;
         let session = session().await?;
-        let user = crate::profile::store::record_login(&state.db, user_id, client.ip.clone())
-            .await
-            .map_err(|e| internal("recording a login", e))?;
-        // The site owner's hooks may add to the profile, or refuse the sign-in (no session).
-        let hooks_sign_in = crate::hooks::ssr::SignIn {
+        let services =
+            crate::sign_in::Services { db: &state.db, outbound: &state.outbound, site: &state.site, email_policy: state.email_policy };
+        let who = crate::sign_in::Authenticated {
+            user_id,
             connection: PASSWORD_CONNECTION,
             identity_user_id: user_id,
             new_account: kind == EventKind::SignUp,
-            ip: client.ip.as_deref(),
-            user_agent: client.user_agent.as_deref(),
+            client,
         };
-        let verdict = crate::hooks::ssr::run_sign_in_hooks(&state.db, &state.outbound, user_id, &hooks_sign_in)
-            .await
-            .map_err(|e| internal("running sign-in hooks", e))?;
-        if let crate::hooks::ssr::Verdict::Deny(message) = verdict {
-            super::sign_ins::refused(&state.db, user_id, PASSWORD_CONNECTION, "denied_by_hook", client)
-                .await
-                .map_err(|e| internal("recording a refused sign-in", e))?;
-            return Err(set_status(AppError::Refused(message)));
-        }
-        let handle = super::devices::register(&state.db, user_id, client.user_agent.clone(), client.ip.clone())
-            .await
-            .map_err(|e| internal("recording a session", e))?;
-        // The reset itself is recorded already; the session it starts is a sign-in.
-        let recorded = if kind == EventKind::PasswordReset { EventKind::SignIn } else { kind };
-        super::sign_ins::signed_in(&state.db, &state.site, state.email_policy, &user, recorded, PASSWORD_CONNECTION, client)
-            .await
-            .map_err(|e| internal("recording a sign-in", e))?;
-        session::sign_in(&session, user_id, &handle).await?;
-        crate::profiling::ssr::note_at_sign_in(&state.db, &session, user_id)
-            .await
-            .map_err(|e| internal("checking for required questions", e))?;
+        let user = match crate::sign_in::finish(&services, &session, who).await.map_err(|e| internal(e.doing, e))? {
+            crate::sign_in::Finished::SignedIn(user) => user,
+            crate::sign_in::Finished::Denied(message) => return Err(set_status(AppError::Refused(message))),
+        };
         let next = ReturnTo::or_home(return_to.as_deref());
         if must_verify_email(&state, &user).await? {
             leptos_axum::redirect(&format!("/verify-email?return_to={}", super::return_to::percent_encode(next.as_str())));

@@ -136,7 +136,7 @@ pub mod ssr {
 
     /// Flags one account admin; the account's id. Refuses a grant by an email that does not
     /// prove one account (none, several, or unverified), listing the accounts it could mean.
-    pub async fn grant(db: &sea_orm::DatabaseConnection, who: &AccountRef, actor: &str) -> Result<String, GrantError> {
+    pub async fn grant(db: &sea_orm::DatabaseConnection, who: &AccountRef, actor: crate::audit::Actor<'_>) -> Result<String, GrantError> {
         let user_id = match who {
             AccountRef::UserId(id) => id.clone(),
             AccountRef::Email(email) => {
@@ -155,14 +155,14 @@ pub mod ssr {
         if set_flag(&txn, &user_id, true).await? == 0 {
             return Err(GrantError::NoSuchUser(user_id));
         }
-        crate::audit::record(&txn, actor, None, "admin.granted", Some(&user_id), serde_json::json!({})).await?;
+        crate::audit::record(&txn, actor, crate::audit::Action::AdminGranted, Some(&user_id), serde_json::json!({})).await?;
         txn.commit().await?;
         Ok(user_id)
     }
 
     /// Clears the admin flag: of the one account (by id), or of every account with the email
     /// (taking a privilege away needs no proof). How many accounts lost it.
-    pub async fn revoke(db: &sea_orm::DatabaseConnection, who: &AccountRef, actor: &str) -> Result<u64, GrantError> {
+    pub async fn revoke(db: &sea_orm::DatabaseConnection, who: &AccountRef, actor: crate::audit::Actor<'_>) -> Result<u64, GrantError> {
         let ids = match who {
             AccountRef::UserId(id) => vec![id.clone()],
             AccountRef::Email(email) => accounts_with_email(db, email).await?.into_iter().map(|c| c.user_id).collect(),
@@ -171,7 +171,7 @@ pub mod ssr {
         let mut changed = 0;
         for id in &ids {
             if set_flag(&txn, id, false).await? > 0 {
-                crate::audit::record(&txn, actor, None, "admin.revoked", Some(id), serde_json::json!({})).await?;
+                crate::audit::record(&txn, actor, crate::audit::Action::AdminRevoked, Some(id), serde_json::json!({})).await?;
                 changed += 1;
             }
         }
@@ -200,7 +200,7 @@ pub mod ssr {
 
         crate::db_test!(a_grant_by_an_unverified_email_is_refused_and_lists_the_account, |db| {
             let user = sign_up_with_password(db, &Email::parse("Owner@Example.com").unwrap(), "a long passphrase".into()).await.unwrap();
-            let err = grant(db, &AccountRef::Email("owner@example.com".into()), "cli").await.unwrap_err();
+            let err = grant(db, &AccountRef::Email("owner@example.com".into()), crate::audit::Actor::Cli).await.unwrap_err();
             match err {
                 GrantError::NotProven { candidates, .. } => {
                     assert_eq!(candidates.len(), 1);
@@ -211,12 +211,18 @@ pub mod ssr {
             }
             assert!(!flagged(db, &user.id).await);
             // An explicit grant to the one account works, and revoking by email clears it.
-            grant(db, &AccountRef::UserId(user.id.clone()), "cli").await.unwrap();
+            grant(db, &AccountRef::UserId(user.id.clone()), crate::audit::Actor::Cli).await.unwrap();
             assert!(flagged(db, &user.id).await);
-            assert_eq!(revoke(db, &AccountRef::Email("OWNER@example.com".into()), "cli").await.unwrap(), 1);
+            assert_eq!(revoke(db, &AccountRef::Email("OWNER@example.com".into()), crate::audit::Actor::Cli).await.unwrap(), 1);
             assert!(!flagged(db, &user.id).await);
-            assert!(matches!(grant(db, &AccountRef::Email("nobody@example.com".into()), "cli").await, Err(GrantError::NoAccount(_))));
-            assert!(matches!(grant(db, &AccountRef::UserId("nobody".into()), "cli").await, Err(GrantError::NoSuchUser(_))));
+            assert!(matches!(
+                grant(db, &AccountRef::Email("nobody@example.com".into()), crate::audit::Actor::Cli).await,
+                Err(GrantError::NoAccount(_))
+            ));
+            assert!(matches!(
+                grant(db, &AccountRef::UserId("nobody".into()), crate::audit::Actor::Cli).await,
+                Err(GrantError::NoSuchUser(_))
+            ));
         });
     }
 }

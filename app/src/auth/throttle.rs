@@ -1,7 +1,7 @@
 //! The per-account limit on wrong passwords (server only): at sign-in and at the
 //! re-authentication that deleting an account asks for.
 //!
-//! Rules (README "Security decisions"):
+//! Rules (docs/SECURITY.md, "Security decisions"):
 //! - failures are counted per (account, client network) in a window that starts at the first
 //!   failure; `per_network` failures lock that network out of that account until the window
 //!   ends;
@@ -15,6 +15,14 @@
 //! Accounts are keyed by their sign-in email whether or not an account exists for it, so an
 //! unknown email is limited exactly like a known one (no oracle). Keys are hashed: the table
 //! holds no email addresses. The table is in memory, per instance.
+//!
+//! Why not `governor` (which `server::middleware::rate_limit` uses for requests per network):
+//! a GCRA limiter answers "may this request go now" and refills continuously; these rules need
+//! a fixed window that starts at the first *failure*, only failures counted (a check that
+//! succeeds costs nothing and clears its network's count), and two keyed limits where locked
+//! attempts do not count toward the account-wide ceiling. governor has no "clear this key" and
+//! no "count only if it failed after the fact"; emulating both on top of it would be more code
+//! than this table.
 
 use std::{
     collections::HashMap,

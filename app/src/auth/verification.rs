@@ -18,7 +18,7 @@ use crate::{
     email::{self, templates},
     entities::users,
     profile::{
-        store::{self, ProfileWrite, StoreError},
+        store::{self, ProfileWrite},
         verification::{normalize_address, EmailEvidence},
         Source,
     },
@@ -63,13 +63,7 @@ pub async fn send(db: &DatabaseConnection, site: &templates::Site, user: &users:
 #[tracing::instrument(skip_all)]
 pub async fn confirm(db: &DatabaseConnection, token: &str, client: Client) -> Result<String, AccountError> {
     let now = Utc::now();
-    for _ in 0..store::WRITE_ATTEMPTS {
-        match try_confirm(db, token, client.clone(), now).await {
-            Err(AccountError::Store(StoreError::Conflict)) => continue,
-            other => return other,
-        }
-    }
-    Err(AccountError::Store(StoreError::Conflict))
+    store::retry(|| try_confirm(db, token, client.clone(), now)).await
 }
 
 async fn try_confirm(db: &DatabaseConnection, token: &str, client: Client, now: DateTime<Utc>) -> Result<String, AccountError> {

@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 pub mod ssr;
 
 /// Where a form sends the browser back.
-pub const CONTINUE_PATH: &str = "/continue";
+pub use domain::profiling::required::CONTINUE_PATH;
 
 /// The path that sends the person to `stage`'s form.
 pub fn start_path(stage: &str, return_to: Option<&str>) -> String {

@@ -56,7 +56,7 @@ pub enum FormError {
 /// Makes (or replaces) the secret of external stage `stage`; returned this once only. A
 /// replaced secret stops the old one at once: a form still signing with it is refused.
 #[tracing::instrument(skip(db))]
-pub async fn make_secret(db: &DatabaseConnection, stage: &str, actor: (&str, Option<&str>)) -> Result<String, FormError> {
+pub async fn make_secret(db: &DatabaseConnection, stage: &str, actor: crate::audit::Actor<'_>) -> Result<String, FormError> {
     external_stage(db, stage).await?;
     let secret = format!("fsec_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     let txn = crate::db::begin_write(db).await?;
@@ -64,7 +64,7 @@ pub async fn make_secret(db: &DatabaseConnection, stage: &str, actor: (&str, Opt
     form_secrets::ActiveModel { stage_key: Set(stage.to_string()), secret: Set(secret.clone()), created_at: Set(Utc::now()) }
         .insert(&txn)
         .await?;
-    crate::audit::record(&txn, actor.0, actor.1, "form_secret.made", None, json!({ "stage": stage })).await?;
+    crate::audit::record(&txn, actor, crate::audit::Action::FormSecretMade, None, json!({ "stage": stage })).await?;
     txn.commit().await?;
     Ok(secret)
 }

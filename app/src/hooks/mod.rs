@@ -113,7 +113,7 @@ impl HookSettings {
         if !valid_name(&self.name) {
             problems.insert("name".into(), "Use 1–64 lowercase letters, digits, `_` or `-`, starting with a letter.".into());
         }
-        if let Err(reason) = crate::web_address::check(&self.url) {
+        if let Err(reason) = domain::web_address::check(&self.url) {
             problems.insert("url".into(), reason.into());
         }
         if !(MIN_TIMEOUT_MS..=MAX_TIMEOUT_MS).contains(&self.timeout_ms) {

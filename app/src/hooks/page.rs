@@ -20,7 +20,7 @@ pub async fn list_hooks() -> Result<Vec<Hook>, AppError> {
 pub async fn create_hook(name: String, trigger: String, url: String, timeout_ms: String, on_failure: String) -> Result<NewHook, AppError> {
     let (state, me) = crate::admin::access::ssr::require_admin().await?;
     let settings = ssr::settings_from_form(name, &trigger, url, &timeout_ms, &on_failure).map_err(AppError::Invalid)?;
-    Ok(super::ssr::store::create(&state.db, state.outbound.policy(), settings, ("admin", Some(&me.user_id))).await?)
+    Ok(super::ssr::store::create(&state.db, state.outbound.policy(), settings, crate::audit::Actor::Admin(&me.user_id)).await?)
 }
 
 /// Switches a hook on (`enabled=true`) or off.
@@ -29,14 +29,14 @@ pub async fn set_hook_enabled(id: String, enabled: bool) -> Result<(), AppError>
     let (state, me) = crate::admin::access::ssr::require_admin().await?;
     let mut settings = super::ssr::store::get(&state.db, &id).await?.settings;
     settings.enabled = enabled;
-    super::ssr::store::update(&state.db, state.outbound.policy(), &id, settings, ("admin", Some(&me.user_id))).await?;
+    super::ssr::store::update(&state.db, state.outbound.policy(), &id, settings, crate::audit::Actor::Admin(&me.user_id)).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/hooks/delete")]
 pub async fn delete_hook(id: String) -> Result<(), AppError> {
     let (state, me) = crate::admin::access::ssr::require_admin().await?;
-    Ok(super::ssr::store::delete(&state.db, &id, ("admin", Some(&me.user_id))).await?)
+    Ok(super::ssr::store::delete(&state.db, &id, crate::audit::Actor::Admin(&me.user_id)).await?)
 }
 
 #[cfg(feature = "ssr")]
@@ -115,7 +115,7 @@ fn Hooks() -> impl IntoView {
         <p class="intro">
             "After a sign-up or sign-in, AskOnce POSTs a signed JSON event to each enabled hook, in the order they were made. "
             "The reply may add " <code>"user_metadata"</code> " / " <code>"app_metadata"</code>
-            " (then never asked) or deny the sign-in. The README describes the event, the reply and the signature."
+            " (then never asked) or deny the sign-in. docs/MANUAL.md (“Post-login hooks”) describes the event, the reply and the signature."
         </p>
         <p class="error" role="alert">{other_error}</p>
         {move || create.value().get().and_then(Result::ok).map(|created| view! {

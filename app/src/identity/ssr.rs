@@ -99,14 +99,16 @@ pub async fn upsert_login(
     // A concurrent first login of the same account may win the unique index; then the next
     // attempt finds the identity and proceeds as a returning login. A profile written by
     // someone else between our read and our write (the store's compare-and-swap) is read again.
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match upsert_once(db, connection, subject, profile_data.clone(), link_to).await {
-            Err(IdentityError::Db(err))
-                if attempt < store::WRITE_ATTEMPTS && matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {}
-            Err(IdentityError::Conflict) if attempt < store::WRITE_ATTEMPTS => {}
-            other => return other,
+    store::retry(|| upsert_once(db, connection, subject, profile_data.clone(), link_to)).await
+}
+
+impl store::WriteRace for IdentityError {
+    /// A profile written meanwhile, or a concurrent first login that took the unique index.
+    fn lost_race(&self) -> bool {
+        match self {
+            IdentityError::Conflict => true,
+            IdentityError::Db(err) => matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))),
+            _ => false,
         }
     }
 }
@@ -241,14 +243,14 @@ pub async fn set_primary_identity(db: &DatabaseConnection, user_id: &str, connec
         .one(db)
         .await?
         .ok_or(IdentityError::NoSuchIdentity)?;
-    for _ in 0..store::WRITE_ATTEMPTS {
-        let user = store::load(db, user_id).await?.ok_or(IdentityError::NoSuchUser)?;
-        match ProfileWrite::new(&user, Utc::now()).set_primary_identity(target.id).commit(db).await {
-            Err(StoreError::Conflict) => continue,
-            other => return other.map(|_| ()).map_err(IdentityError::from),
-        }
-    }
-    Err(IdentityError::Conflict)
+    // Only a lost write race is tried again (`StoreError`'s rule).
+    store::update(db, user_id, |_, write| {
+        write.set_primary_identity(target.id);
+        Ok::<_, StoreError>(())
+    })
+    .await?
+    .ok_or(IdentityError::NoSuchUser)?;
+    Ok(())
 }
 
 /// Copies the provider's values the policy lets through, with claim provenance, and derives

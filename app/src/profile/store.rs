@@ -45,6 +45,66 @@ impl From<StoreError> for crate::error::AppError {
 /// at 3, a sign-in in such a burst could fail for nothing but bad luck.
 pub const WRITE_ATTEMPTS: usize = 8;
 
+/// An error that may mean "someone wrote the profile between our read and our write", after
+/// which the whole attempt (read, decide, write) is run again from a fresh read.
+pub trait WriteRace {
+    fn lost_race(&self) -> bool;
+}
+
+impl WriteRace for StoreError {
+    fn lost_race(&self) -> bool {
+        matches!(self, StoreError::Conflict)
+    }
+}
+
+/// The compare-and-swap retry, the one place it lives: runs `attempt` again while it lost a
+/// write race, at most [`WRITE_ATTEMPTS`] times, and returns its first other outcome (or the
+/// last lost race). Each attempt must read what it decides on afresh (and roll back what it
+/// wrote before losing: a transaction dropped uncommitted does).
+///
+/// (`FnMut() -> Future` rather than an async closure: the futures of server functions must be
+/// `Send`, which rustc cannot yet prove through an `AsyncFnMut`'s higher-ranked future.)
+pub async fn retry<T, E, Attempt, Outcome>(mut attempt: Attempt) -> Result<T, E>
+where
+    E: WriteRace,
+    Attempt: FnMut() -> Outcome,
+    Outcome: std::future::Future<Output = Result<T, E>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(err) if err.lost_race() && tries < WRITE_ATTEMPTS => tries += 1,
+            outcome => return outcome,
+        }
+    }
+}
+
+/// One change to `user_id`'s profile: reads it, lets `change` fill a [`ProfileWrite`] from it
+/// (or refuse), commits, and starts again from a fresh read when someone wrote in between.
+/// `Ok(None)`: there is no such user. Returns the profile after the write and what `change`
+/// returned.
+pub async fn update<T, E, Change>(db: &impl ConnectionTrait, user_id: &str, change: Change) -> Result<Option<(users::Model, T)>, E>
+where
+    E: WriteRace + From<StoreError>,
+    Change: for<'u> FnMut(&'u users::Model, &mut ProfileWrite<'u>) -> Result<T, E> + Send,
+{
+    // Each attempt's future borrows `change`; a mutex (never held across an await) lets the
+    // attempts share it.
+    let change = std::sync::Mutex::new(change);
+    let change = &change;
+    retry(|| async move {
+        let Some(user) = load(db, user_id).await.map_err(StoreError::from)? else { return Ok(None) };
+        let mut write = ProfileWrite::new(&user, Utc::now());
+        let out = {
+            let mut change = change.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            (*change)(&user, &mut write)?
+        };
+        let after = write.commit(db).await?;
+        Ok(Some((after, out)))
+    })
+    .await
+}
+
 // ---------------------------------------------------------------------------------------
 // Reading
 
@@ -216,14 +276,14 @@ pub async fn record_login(db: &impl ConnectionTrait, user_id: &str, ip: Option<S
 /// prompt history; records an audit entry without personal data. Their other browser
 /// sessions end at their next request (the session user no longer exists).
 #[tracing::instrument(skip(db))]
-pub async fn erase_account(db: &sea_orm::DatabaseConnection, user_id: &str, actor_kind: &str) -> Result<bool, DbErr> {
+pub async fn erase_account(db: &sea_orm::DatabaseConnection, user_id: &str, actor: crate::audit::Actor<'_>) -> Result<bool, DbErr> {
     let txn = crate::db::begin_write(db).await?;
     let deleted = users::Entity::delete_by_id(user_id.to_string()).exec(&txn).await?.rows_affected;
     if deleted == 0 {
         txn.rollback().await?;
         return Ok(false);
     }
-    crate::audit::record(&txn, actor_kind, None, "account.erased", Some(user_id), json!({})).await?;
+    crate::audit::record(&txn, actor, crate::audit::Action::AccountErased, Some(user_id), json!({})).await?;
     txn.commit().await?;
     Ok(true)
 }

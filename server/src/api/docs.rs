@@ -11,7 +11,8 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::{error, hooks, questions, users};
+use super::{hooks, questions, users};
+use crate::error;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,7 +29,7 @@ use super::{error, hooks, questions, users};
         hooks::list, hooks::get, hooks::create, hooks::put, hooks::delete,
     ),
     components(schemas(error::ErrorBody, error::ProblemBody)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ErrorResponses),
     tags((name = "users", description = "The user directory"), (name = "questions", description = "Fields and stages of progressive profiling"), (name = "hooks", description = "Post-login hooks: signed calls to your endpoints at sign-up and sign-in")),
 )]
 pub struct ApiDoc;
@@ -45,12 +46,51 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The error answers every operation shares, declared here once: 401 without a valid token,
+/// 403 without the operation's scopes (named from its security requirement; an operation that
+/// says more about its 403 keeps its own words), 500. Each operation declares only its own
+/// (400, 404, 409, 412).
+struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: String| {
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                // The requirement's scopes, read through its serialized form ({"bearer": [...]}).
+                let scopes: Vec<String> = operation
+                    .security
+                    .iter()
+                    .flatten()
+                    .filter_map(|r| serde_json::to_value(r).ok())
+                    .filter_map(|v| v.get("bearer").cloned())
+                    .filter_map(|v| serde_json::from_value::<Vec<String>>(v).ok())
+                    .flatten()
+                    .collect();
+                let responses = &mut operation.responses.responses;
+                responses.entry("401".into()).or_insert_with(|| error("No valid token".into()).into());
+                if !scopes.is_empty() {
+                    responses.entry("403".into()).or_insert_with(|| error(format!("Missing scope {}", scopes.join(" and "))).into());
+                }
+                responses.entry("500".into()).or_insert_with(|| error("Something went wrong on our side".into()).into());
+            }
+        }
+    }
+}
+
 pub async fn openapi_json() -> impl IntoResponse {
     ([(header::CACHE_CONTROL, "no-cache")], Json(ApiDoc::openapi()))
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    html_escape::encode_double_quoted_attribute(s).into_owned()
 }
 
 /// `/api/docs`: every operation with its scopes, parameters and answers.

@@ -2,7 +2,6 @@
 //! hook's signing secret is in the answer to its creation only.
 
 use app::{
-    admin::api_tokens::Scope,
     hooks::{ssr::store, Hook, HookSettings, NewHook},
     outbound::Outbound,
 };
@@ -14,15 +13,14 @@ use axum::{
 use sea_orm::DatabaseConnection;
 
 use super::{
-    auth::Caller,
-    error::{ApiError, ErrorBody},
-    ApiJson,
+    auth::{needs, Caller},
+    ApiJson, ErrorBody, HttpError,
 };
 
-impl From<app::hooks::ssr::HookError> for ApiError {
+impl From<app::hooks::ssr::HookError> for HttpError {
     fn from(err: app::hooks::ssr::HookError) -> Self {
         match err {
-            app::hooks::ssr::HookError::NotFound => ApiError::not_found("Hook"),
+            app::hooks::ssr::HookError::NotFound => HttpError::not_found("Hook"),
             other => app::error::AppError::from(other).into(),
         }
     }
@@ -32,24 +30,22 @@ impl From<app::hooks::ssr::HookError> for ApiError {
 #[utoipa::path(get, path = "/api/v2/hooks", tag = "hooks", security(("bearer" = ["read:hooks"])),
     responses(
         (status = 200, description = "The hooks", body = [Hook]),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope read:hooks", body = ErrorBody),
     ))]
-pub async fn list(caller: Caller, State(db): State<DatabaseConnection>) -> Result<Json<Vec<Hook>>, ApiError> {
-    caller.require(Scope::ReadHooks)?;
-    Ok(Json(store::list(&db).await.map_err(|e| ApiError::internal("listing hooks", e))?))
+pub async fn list(_caller: Caller<needs::ReadHooks>, State(db): State<DatabaseConnection>) -> Result<Json<Vec<Hook>>, HttpError> {
+    Ok(Json(store::list(&db).await.map_err(|e| HttpError::internal("listing hooks", e))?))
 }
 
 /// One hook, with its recent calls (status, time, why it failed).
 #[utoipa::path(get, path = "/api/v2/hooks/{id}", tag = "hooks", params(("id" = String, Path, description = "Hook id")), security(("bearer" = ["read:hooks"])),
     responses(
         (status = 200, description = "The hook", body = Hook),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope read:hooks", body = ErrorBody),
         (status = 404, description = "No such hook", body = ErrorBody),
     ))]
-pub async fn get(caller: Caller, State(db): State<DatabaseConnection>, Path(id): Path<String>) -> Result<Json<Hook>, ApiError> {
-    caller.require(Scope::ReadHooks)?;
+pub async fn get(
+    _caller: Caller<needs::ReadHooks>,
+    State(db): State<DatabaseConnection>,
+    Path(id): Path<String>,
+) -> Result<Json<Hook>, HttpError> {
     Ok(Json(store::get(&db, &id).await?))
 }
 
@@ -58,16 +54,13 @@ pub async fn get(caller: Caller, State(db): State<DatabaseConnection>, Path(id):
     responses(
         (status = 201, description = "Created; keep the secret", body = NewHook),
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope update:hooks", body = ErrorBody),
     ))]
 pub async fn create(
-    caller: Caller,
+    caller: Caller<needs::UpdateHooks>,
     State(db): State<DatabaseConnection>,
     State(outbound): State<Outbound>,
-    body: Result<ApiJson<HookSettings>, ApiError>,
-) -> Result<(StatusCode, Json<NewHook>), ApiError> {
-    caller.require(Scope::UpdateHooks)?;
+    body: Result<ApiJson<HookSettings>, HttpError>,
+) -> Result<(StatusCode, Json<NewHook>), HttpError> {
     let ApiJson(settings) = body?;
     Ok((StatusCode::CREATED, Json(store::create(&db, outbound.policy(), settings, caller.actor()).await?)))
 }
@@ -77,18 +70,15 @@ pub async fn create(
     responses(
         (status = 200, description = "Saved", body = Hook),
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope update:hooks", body = ErrorBody),
         (status = 404, description = "No such hook", body = ErrorBody),
     ))]
 pub async fn put(
-    caller: Caller,
+    caller: Caller<needs::UpdateHooks>,
     State(db): State<DatabaseConnection>,
     State(outbound): State<Outbound>,
     Path(id): Path<String>,
-    body: Result<ApiJson<HookSettings>, ApiError>,
-) -> Result<Json<Hook>, ApiError> {
-    caller.require(Scope::UpdateHooks)?;
+    body: Result<ApiJson<HookSettings>, HttpError>,
+) -> Result<Json<Hook>, HttpError> {
     let ApiJson(settings) = body?;
     Ok(Json(store::update(&db, outbound.policy(), &id, settings, caller.actor()).await?))
 }
@@ -97,12 +87,13 @@ pub async fn put(
 #[utoipa::path(delete, path = "/api/v2/hooks/{id}", tag = "hooks", params(("id" = String, Path, description = "Hook id")), security(("bearer" = ["update:hooks"])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope update:hooks", body = ErrorBody),
         (status = 404, description = "No such hook", body = ErrorBody),
     ))]
-pub async fn delete(caller: Caller, State(db): State<DatabaseConnection>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    caller.require(Scope::UpdateHooks)?;
+pub async fn delete(
+    caller: Caller<needs::UpdateHooks>,
+    State(db): State<DatabaseConnection>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, HttpError> {
     store::delete(&db, &id, caller.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

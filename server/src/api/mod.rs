@@ -5,7 +5,6 @@
 
 pub mod auth;
 pub mod docs;
-pub mod error;
 pub mod hooks;
 pub mod questions;
 pub mod revision;
@@ -19,7 +18,7 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 
-pub use error::ApiError;
+pub use crate::error::{ErrorBody, HttpError};
 
 /// The `/api/v2`, `/api/openapi.json` and `/api/docs` routes.
 pub fn router() -> Router<AppState> {
@@ -52,7 +51,7 @@ where
     T: DeserializeOwned,
     S: Send + Sync,
 {
-    type Rejection = ApiError;
+    type Rejection = HttpError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
@@ -60,17 +59,17 @@ where
             Err(rejection) => {
                 return Err(match rejection {
                     JsonRejection::MissingJsonContentType(_) => {
-                        ApiError::bad_request("Send the body as JSON (Content-Type: application/json)")
+                        HttpError::bad_request("Send the body as JSON (Content-Type: application/json)")
                     }
-                    other => ApiError::bad_request(format!("Invalid body: {}", other.body_text())),
+                    other => HttpError::bad_request(format!("Invalid body: {}", other.body_text())),
                 })
             }
         };
         // PostgreSQL stores no NUL character in text (SQLite does): refused here, for every
         // body, rather than failing later as a server error on one database only.
-        if crate::nul_input::contains_nul(&value) {
-            return Err(ApiError::bad_request("Invalid body: text must not contain the NUL character (\\u0000)"));
+        if crate::middleware::nul_input::contains_nul(&value) {
+            return Err(HttpError::bad_request("Invalid body: text must not contain the NUL character (\\u0000)"));
         }
-        serde_json::from_value(value).map(ApiJson).map_err(|e| ApiError::bad_request(format!("Invalid body: {e}")))
+        serde_json::from_value(value).map(ApiJson).map_err(|e| HttpError::bad_request(format!("Invalid body: {e}")))
     }
 }

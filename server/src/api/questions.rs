@@ -4,7 +4,7 @@
 //! ([`super::revision`]) and are then refused with 409 if someone changed the questions since.
 
 use app::{
-    admin::{api_tokens::Scope, questions::ssr as questions},
+    admin::questions::ssr as questions,
     external_form::FormSecret,
     profiling::{
         change_report::ChangeReport,
@@ -22,23 +22,27 @@ use axum::{
 use sea_orm::DatabaseConnection;
 
 use super::{
-    auth::Caller,
-    error::{ApiError, ErrorBody},
+    auth::{needs, Caller},
     revision::{etag, IfMatch},
-    ApiJson,
+    ApiJson, ErrorBody, HttpError,
 };
 
-async fn config(db: &DatabaseConnection) -> Result<VersionedConfig, ApiError> {
-    load_versioned(db).await.map_err(|e| ApiError::internal("loading the profiling configuration", e))
+async fn config(db: &DatabaseConnection) -> Result<VersionedConfig, HttpError> {
+    load_versioned(db).await.map_err(|e| HttpError::internal("loading the profiling configuration", e))
 }
 
-fn key(text: &str) -> Result<FieldKey, ApiError> {
+fn key(text: &str) -> Result<FieldKey, HttpError> {
     // A key that cannot exist names nothing.
-    FieldKey::parse(text).map_err(|_| ApiError::not_found("No such key"))
+    FieldKey::parse(text).map_err(|_| HttpError::not_found("No such key"))
 }
 
 /// Applies one edit as the caller, from the revision in `If-Match` when there is one.
-async fn edit(db: &DatabaseConnection, caller: &Caller, edit: Edit, if_match: IfMatch) -> Result<VersionedConfig, ApiError> {
+async fn edit(
+    db: &DatabaseConnection,
+    caller: &Caller<needs::UpdateStages>,
+    edit: Edit,
+    if_match: IfMatch,
+) -> Result<VersionedConfig, HttpError> {
     Ok(questions::edit(db, edit, caller.actor(), if_match.0).await?)
 }
 
@@ -46,11 +50,8 @@ async fn edit(db: &DatabaseConnection, caller: &Caller, edit: Edit, if_match: If
 #[utoipa::path(get, path = "/api/v2/fields", tag = "questions", security(("bearer" = ["read:stages"])),
     responses(
         (status = 200, description = "The fields", body = [Field], headers(("ETag" = String, description = "The configuration's revision, for If-Match"))),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope read:stages", body = ErrorBody),
     ))]
-pub async fn list_fields(caller: Caller, State(db): State<DatabaseConnection>) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Scope::ReadStages)?;
+pub async fn list_fields(_caller: Caller<needs::ReadStages>, State(db): State<DatabaseConnection>) -> Result<impl IntoResponse, HttpError> {
     let current = config(&db).await?;
     Ok((etag(current.version), Json(current.config.fields)))
 }
@@ -59,15 +60,16 @@ pub async fn list_fields(caller: Caller, State(db): State<DatabaseConnection>) -
 #[utoipa::path(get, path = "/api/v2/fields/{key}", tag = "questions", params(("key" = String, Path, description = "Field key", example = "company")), security(("bearer" = ["read:stages"])),
     responses(
         (status = 200, description = "The field", body = Field, headers(("ETag" = String, description = "The configuration's revision, for If-Match"))),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope read:stages", body = ErrorBody),
         (status = 404, description = "No such field", body = ErrorBody),
     ))]
-pub async fn get_field(caller: Caller, State(db): State<DatabaseConnection>, Path(k): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Scope::ReadStages)?;
+pub async fn get_field(
+    _caller: Caller<needs::ReadStages>,
+    State(db): State<DatabaseConnection>,
+    Path(k): Path<String>,
+) -> Result<impl IntoResponse, HttpError> {
     let k = key(&k)?;
     let current = config(&db).await?;
-    let field = current.config.field(&k).cloned().ok_or_else(|| ApiError::not_found("Field"))?;
+    let field = current.config.field(&k).cloned().ok_or_else(|| HttpError::not_found("Field"))?;
     Ok((etag(current.version), Json(field)))
 }
 
@@ -76,17 +78,14 @@ pub async fn get_field(caller: Caller, State(db): State<DatabaseConnection>, Pat
     responses(
         (status = 201, description = "Created", body = Field, headers(("ETag" = String, description = "The new revision"))),
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope update:stages", body = ErrorBody),
         (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
 pub async fn create_field(
-    caller: Caller,
+    caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
-    if_match: Result<IfMatch, ApiError>,
-    body: Result<ApiJson<Field>, ApiError>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Scope::UpdateStages)?;
+    if_match: Result<IfMatch, HttpError>,
+    body: Result<ApiJson<Field>, HttpError>,
+) -> Result<impl IntoResponse, HttpError> {
     let (if_match, ApiJson(field)) = (if_match?, body?);
     let saved = edit(&db, &caller, Edit::SaveField { original: None, field: field.clone() }, if_match).await?;
     Ok((StatusCode::CREATED, etag(saved.version), Json(field)))
@@ -97,19 +96,16 @@ pub async fn create_field(
     responses(
         (status = 200, description = "Saved", body = Field, headers(("ETag" = String, description = "The new revision"))),
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope update:stages", body = ErrorBody),
         (status = 404, description = "No such field", body = ErrorBody),
         (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
 pub async fn put_field(
-    caller: Caller,
+    caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,
-    if_match: Result<IfMatch, ApiError>,
-    body: Result<ApiJson<Field>, ApiError>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Scope::UpdateStages)?;
+    if_match: Result<IfMatch, HttpError>,
+    body: Result<ApiJson<Field>, HttpError>,
+) -> Result<impl IntoResponse, HttpError> {
     let (if_match, ApiJson(field)) = (if_match?, body?);
     let saved = edit(&db, &caller, Edit::SaveField { original: Some(key(&k)?), field: field.clone() }, if_match).await?;
     Ok((etag(saved.version), Json(field)))
@@ -120,18 +116,15 @@ pub async fn put_field(
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope update:stages", body = ErrorBody),
         (status = 404, description = "No such field", body = ErrorBody),
         (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
 pub async fn delete_field(
-    caller: Caller,
+    caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,
-    if_match: Result<IfMatch, ApiError>,
-) -> Result<StatusCode, ApiError> {
-    caller.require(Scope::UpdateStages)?;
+    if_match: Result<IfMatch, HttpError>,
+) -> Result<StatusCode, HttpError> {
     edit(&db, &caller, Edit::DeleteField(key(&k)?), if_match?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -140,11 +133,8 @@ pub async fn delete_field(
 #[utoipa::path(get, path = "/api/v2/stages", tag = "questions", security(("bearer" = ["read:stages"])),
     responses(
         (status = 200, description = "The stages", body = [Stage], headers(("ETag" = String, description = "The configuration's revision, for If-Match"))),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope read:stages", body = ErrorBody),
     ))]
-pub async fn list_stages(caller: Caller, State(db): State<DatabaseConnection>) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Scope::ReadStages)?;
+pub async fn list_stages(_caller: Caller<needs::ReadStages>, State(db): State<DatabaseConnection>) -> Result<impl IntoResponse, HttpError> {
     let current = config(&db).await?;
     Ok((etag(current.version), Json(current.config.stages)))
 }
@@ -153,15 +143,16 @@ pub async fn list_stages(caller: Caller, State(db): State<DatabaseConnection>) -
 #[utoipa::path(get, path = "/api/v2/stages/{key}", tag = "questions", params(("key" = String, Path, description = "Stage key", example = "work")), security(("bearer" = ["read:stages"])),
     responses(
         (status = 200, description = "The stage", body = Stage, headers(("ETag" = String, description = "The configuration's revision, for If-Match"))),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope read:stages", body = ErrorBody),
         (status = 404, description = "No such stage", body = ErrorBody),
     ))]
-pub async fn get_stage(caller: Caller, State(db): State<DatabaseConnection>, Path(k): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Scope::ReadStages)?;
+pub async fn get_stage(
+    _caller: Caller<needs::ReadStages>,
+    State(db): State<DatabaseConnection>,
+    Path(k): Path<String>,
+) -> Result<impl IntoResponse, HttpError> {
     let k = key(&k)?;
     let current = config(&db).await?;
-    let stage = current.config.stage(&k).cloned().ok_or_else(|| ApiError::not_found("Stage"))?;
+    let stage = current.config.stage(&k).cloned().ok_or_else(|| HttpError::not_found("Stage"))?;
     Ok((etag(current.version), Json(stage)))
 }
 
@@ -172,21 +163,18 @@ pub async fn get_stage(caller: Caller, State(db): State<DatabaseConnection>, Pat
 #[utoipa::path(get, path = "/api/v2/stages/{key}/change-report", tag = "questions", params(("key" = String, Path, description = "Stage key", example = "work")), security(("bearer" = ["read:stages"])),
     responses(
         (status = 200, description = "The report", body = ChangeReport),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope read:stages", body = ErrorBody),
         (status = 404, description = "No such stage", body = ErrorBody),
     ))]
 pub async fn change_report(
-    caller: Caller,
+    _caller: Caller<needs::ReadStages>,
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,
-) -> Result<Json<ChangeReport>, ApiError> {
-    caller.require(Scope::ReadStages)?;
+) -> Result<Json<ChangeReport>, HttpError> {
     let k = key(&k)?;
     match app::profiling::ssr::change_report(&db, &k).await {
         Ok(Some(report)) => Ok(Json(report)),
-        Ok(None) => Err(ApiError::not_found("Stage")),
-        Err(e) => Err(ApiError::internal("the change report", e)),
+        Ok(None) => Err(HttpError::not_found("Stage")),
+        Err(e) => Err(HttpError::internal("the change report", e)),
     }
 }
 
@@ -195,17 +183,14 @@ pub async fn change_report(
     responses(
         (status = 201, description = "Created", body = Stage, headers(("ETag" = String, description = "The new revision"))),
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope update:stages", body = ErrorBody),
         (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
 pub async fn create_stage(
-    caller: Caller,
+    caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
-    if_match: Result<IfMatch, ApiError>,
-    body: Result<ApiJson<Stage>, ApiError>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Scope::UpdateStages)?;
+    if_match: Result<IfMatch, HttpError>,
+    body: Result<ApiJson<Stage>, HttpError>,
+) -> Result<impl IntoResponse, HttpError> {
     let (if_match, ApiJson(stage)) = (if_match?, body?);
     let saved = edit(&db, &caller, Edit::SaveStage { original: None, stage: stage.clone() }, if_match).await?;
     Ok((StatusCode::CREATED, etag(saved.version), Json(stage)))
@@ -216,19 +201,16 @@ pub async fn create_stage(
     responses(
         (status = 200, description = "Saved", body = Stage, headers(("ETag" = String, description = "The new revision"))),
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope update:stages", body = ErrorBody),
         (status = 404, description = "No such stage", body = ErrorBody),
         (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
 pub async fn put_stage(
-    caller: Caller,
+    caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,
-    if_match: Result<IfMatch, ApiError>,
-    body: Result<ApiJson<Stage>, ApiError>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Scope::UpdateStages)?;
+    if_match: Result<IfMatch, HttpError>,
+    body: Result<ApiJson<Stage>, HttpError>,
+) -> Result<impl IntoResponse, HttpError> {
     let (if_match, ApiJson(stage)) = (if_match?, body?);
     let saved = edit(&db, &caller, Edit::SaveStage { original: Some(key(&k)?), stage: stage.clone() }, if_match).await?;
     Ok((etag(saved.version), Json(stage)))
@@ -239,18 +221,15 @@ pub async fn put_stage(
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "If-Match is not an ETag of this API", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope update:stages", body = ErrorBody),
         (status = 404, description = "No such stage", body = ErrorBody),
         (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
 pub async fn delete_stage(
-    caller: Caller,
+    caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,
-    if_match: Result<IfMatch, ApiError>,
-) -> Result<StatusCode, ApiError> {
-    caller.require(Scope::UpdateStages)?;
+    if_match: Result<IfMatch, HttpError>,
+) -> Result<StatusCode, HttpError> {
     edit(&db, &caller, Edit::DeleteStage(key(&k)?), if_match?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -259,11 +238,11 @@ pub async fn delete_stage(
 #[utoipa::path(get, path = "/api/v2/profiling-config", tag = "questions", security(("bearer" = ["read:stages"])),
     responses(
         (status = 200, description = "Fields and stages", body = ProfilingConfig, headers(("ETag" = String, description = "The configuration's revision, for If-Match"))),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope read:stages", body = ErrorBody),
     ))]
-pub async fn export_config(caller: Caller, State(db): State<DatabaseConnection>) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Scope::ReadStages)?;
+pub async fn export_config(
+    _caller: Caller<needs::ReadStages>,
+    State(db): State<DatabaseConnection>,
+) -> Result<impl IntoResponse, HttpError> {
     let current = config(&db).await?;
     Ok((etag(current.version), Json(current.config)))
 }
@@ -274,17 +253,14 @@ pub async fn export_config(caller: Caller, State(db): State<DatabaseConnection>)
     responses(
         (status = 200, description = "Imported", body = ProfilingConfig, headers(("ETag" = String, description = "The new revision"))),
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope update:stages", body = ErrorBody),
         (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
 pub async fn import_config(
-    caller: Caller,
+    caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
-    if_match: Result<IfMatch, ApiError>,
-    body: Result<ApiJson<ProfilingConfig>, ApiError>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Scope::UpdateStages)?;
+    if_match: Result<IfMatch, HttpError>,
+    body: Result<ApiJson<ProfilingConfig>, HttpError>,
+) -> Result<impl IntoResponse, HttpError> {
     let (if_match, ApiJson(next)) = (if_match?, body?);
     let next = ValidConfig::check(next).map_err(|problems| questions::QuestionsError::from(EditError::Problems(problems)))?;
     let saved = questions::import(&db, next, caller.actor(), if_match.0).await?;
@@ -293,27 +269,24 @@ pub async fn import_config(
 
 /// Make a new signing secret for an external form stage (shown this once; the old one stops
 /// working at once). The form signs its answer token with it and checks AskOnce's session
-/// token with it (HS256); see the README's "External forms".
+/// token with it (HS256); see docs/MANUAL.md, "External forms".
 #[utoipa::path(post, path = "/api/v2/stages/{key}/form-secret", tag = "questions", params(("key" = String, Path, description = "Stage key", example = "work")), security(("bearer" = ["update:stages"])),
     responses(
         (status = 201, description = "The new secret", body = FormSecret),
         (status = 400, description = "The stage is asked here, not by an external form", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope update:stages", body = ErrorBody),
         (status = 404, description = "No such stage", body = ErrorBody),
     ))]
 pub async fn make_form_secret(
-    caller: Caller,
+    caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<impl IntoResponse, HttpError> {
     use app::external_form::ssr::{make_secret, FormError};
-    caller.require(Scope::UpdateStages)?;
     let stage = key(&k)?;
     match make_secret(&db, stage.as_str(), caller.actor()).await {
         Ok(secret) => Ok((StatusCode::CREATED, Json(FormSecret { stage: stage.to_string(), secret }))),
-        Err(FormError::NoSuchStage(_)) => Err(ApiError::not_found("Stage")),
-        Err(e @ FormError::NotExternal(_)) => Err(ApiError::bad_request(e.to_string())),
-        Err(e) => Err(ApiError::internal("making a form secret", e)),
+        Err(FormError::NoSuchStage(_)) => Err(HttpError::not_found("Stage")),
+        Err(e @ FormError::NotExternal(_)) => Err(HttpError::bad_request(e.to_string())),
+        Err(e) => Err(HttpError::internal("making a form secret", e)),
     }
 }

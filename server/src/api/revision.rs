@@ -9,7 +9,7 @@ use axum::{
     http::{header, request::Parts, HeaderValue},
 };
 
-use super::ApiError;
+use super::HttpError;
 
 /// The revision named by `If-Match`, if any (`*` names any).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,13 +33,13 @@ pub fn parse_if_match(value: &str) -> Result<Option<i64>, NotAnEtag> {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
-    type Rejection = ApiError;
+    type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let Some(value) = parts.headers.get(header::IF_MATCH) else {
             return Ok(IfMatch(None));
         };
-        let refused = || ApiError::bad_request("If-Match must be the ETag of a read of this API (for example \"12\"), or *");
+        let refused = || HttpError::bad_request("If-Match must be the ETag of a read of this API (for example \"12\"), or *");
         let text = value.to_str().map_err(|_| refused())?;
         parse_if_match(text).map(IfMatch).map_err(|_| refused())
     }

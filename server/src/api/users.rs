@@ -7,7 +7,7 @@ use app::{
         new_user::NewUser,
         users::{ssr as directory, Cursor, MetadataMode, UserPage, UserPatch, MAX_PAGE},
     },
-    profile::{view::ssr::load_user_profile, IdentityView, UserProfile},
+    profile::{read::load_user_profile, IdentityView, UserProfile},
     profiling::consent::ConsentRecord,
 };
 use axum::{
@@ -20,9 +20,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{
-    auth::Caller,
-    error::{ApiError, ErrorBody},
-    ApiJson,
+    auth::{needs, Caller},
+    ApiJson, ErrorBody, HttpError,
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -42,16 +41,16 @@ pub struct ListParams {
 }
 
 /// A list's `per_page`: 1–100, 50 when not given.
-fn page_size(per_page: Option<u64>) -> Result<u64, ApiError> {
+fn page_size(per_page: Option<u64>) -> Result<u64, HttpError> {
     let per_page = per_page.unwrap_or(50);
     if !(1..=MAX_PAGE).contains(&per_page) {
-        return Err(ApiError::bad_request("per_page must be between 1 and 100"));
+        return Err(HttpError::bad_request("per_page must be between 1 and 100"));
     }
     Ok(per_page)
 }
 
-async fn profile_of(db: &DatabaseConnection, id: &str) -> Result<UserProfile, ApiError> {
-    load_user_profile(db, id).await.map_err(|e| ApiError::internal("loading a user", e))?.ok_or_else(|| ApiError::not_found("User"))
+async fn profile_of(db: &DatabaseConnection, id: &str) -> Result<UserProfile, HttpError> {
+    load_user_profile(db, id).await.map_err(|e| HttpError::internal("loading a user", e))?.ok_or_else(|| HttpError::not_found("User"))
 }
 
 /// List or search users, newest first, page by page.
@@ -60,19 +59,16 @@ async fn profile_of(db: &DatabaseConnection, id: &str) -> Result<UserProfile, Ap
     responses(
         (status = 200, description = "A page of users", body = UserPage),
         (status = 400, description = "Invalid parameters", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope read:users", body = ErrorBody),
     ))]
 pub async fn list(
-    caller: Caller,
+    _caller: Caller<needs::ReadUsers>,
     State(db): State<DatabaseConnection>,
     params: Result<Query<ListParams>, QueryRejection>,
-) -> Result<Json<UserPage>, ApiError> {
-    caller.require(Scope::ReadUsers)?;
-    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+) -> Result<Json<UserPage>, HttpError> {
+    let Query(params) = params.map_err(|e| HttpError::bad_request(e.body_text()))?;
     let per_page = page_size(params.per_page)?;
     let from = match params.from.as_deref().filter(|f| !f.is_empty()) {
-        Some(f) => Some(Cursor::decode(f).ok_or_else(|| ApiError::bad_request("from is not a cursor this API returned"))?),
+        Some(f) => Some(Cursor::decode(f).ok_or_else(|| HttpError::bad_request("from is not a cursor this API returned"))?),
         None => None,
     };
     Ok(Json(directory::search(&db, params.q.as_deref().unwrap_or(""), from.as_ref(), per_page).await?))
@@ -83,12 +79,13 @@ pub async fn list(
     security(("bearer" = ["read:users"])),
     responses(
         (status = 200, description = "The user", body = UserProfile),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope read:users", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
     ))]
-pub async fn get(caller: Caller, State(db): State<DatabaseConnection>, Path(id): Path<String>) -> Result<Json<UserProfile>, ApiError> {
-    caller.require(Scope::ReadUsers)?;
+pub async fn get(
+    _caller: Caller<needs::ReadUsers>,
+    State(db): State<DatabaseConnection>,
+    Path(id): Path<String>,
+) -> Result<Json<UserProfile>, HttpError> {
     Ok(Json(profile_of(&db, &id).await?))
 }
 
@@ -101,16 +98,14 @@ pub async fn get(caller: Caller, State(db): State<DatabaseConnection>, Path(id):
     responses(
         (status = 201, description = "Created; the new user", body = UserProfile),
         (status = 400, description = "Invalid body: email, password policy, metadata, connection", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope create:users (and update:users_app_metadata with app_metadata)", body = ErrorBody),
         (status = 409, description = "An account with this email already exists", body = ErrorBody),
     ))]
 pub async fn create(
-    caller: Caller,
+    caller: Caller<needs::CreateUsers>,
     State(state): State<app::state::AppState>,
-    body: Result<ApiJson<NewUser>, ApiError>,
-) -> Result<(StatusCode, Json<UserProfile>), ApiError> {
-    caller.require(Scope::CreateUsers)?;
+    body: Result<ApiJson<NewUser>, HttpError>,
+) -> Result<(StatusCode, Json<UserProfile>), HttpError> {
     let ApiJson(new) = body?;
     // app_metadata is for admins and tokens allowed to write it, as with PATCH.
     if new.app_metadata.is_some() {
@@ -146,21 +141,18 @@ pub struct LinkBody {
     responses(
         (status = 201, description = "Linked; this user's identities now", body = [IdentityView]),
         (status = 400, description = "Invalid body, the same user, or no identity of that provider", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope update:users or delete:users, or a user is a site owner", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 409, description = "A user is blocked, or both have a password", body = ErrorBody),
     ))]
 pub async fn link(
-    caller: Caller,
+    caller: Caller<needs::UpdateAndDeleteUsers>,
     State(state): State<app::state::AppState>,
     Path(id): Path<String>,
-    body: Result<ApiJson<LinkBody>, ApiError>,
-) -> Result<(StatusCode, Json<Vec<IdentityView>>), ApiError> {
+    body: Result<ApiJson<LinkBody>, HttpError>,
+) -> Result<(StatusCode, Json<Vec<IdentityView>>), HttpError> {
+    // (The linked-in user is removed: that is a deletion too, hence both scopes.)
     let db = state.db.clone();
-    // The linked-in user is removed: that is a deletion too.
-    caller.require(Scope::UpdateUsers)?;
-    caller.require(Scope::DeleteUsers)?;
     let ApiJson(body) = body?;
     profile_of(&db, &id).await?;
     profile_of(&db, &body.user_id).await?;
@@ -168,9 +160,9 @@ pub async fn link(
     refuse_site_owner(&state, &body.user_id).await?;
     app::identity::ssr::link_accounts(&db, &id, &body.user_id, body.provider.as_deref()).await.map_err(app::error::AppError::from)?;
     let merged = app::audit::subject_hash(&body.user_id);
-    app::audit::record(&db, caller.actor().0, caller.actor().1, "users.linked", Some(&id), serde_json::json!({ "merged_user": merged }))
+    app::audit::record(&db, caller.actor(), app::audit::Action::UsersLinked, Some(&id), serde_json::json!({ "merged_user": merged }))
         .await
-        .map_err(|e| ApiError::internal("recording a link", e))?;
+        .map_err(|e| HttpError::internal("recording a link", e))?;
     Ok((StatusCode::CREATED, Json(profile_of(&db, &id).await?.identities)))
 }
 
@@ -185,35 +177,33 @@ pub async fn link(
     security(("bearer" = ["update:users"])),
     responses(
         (status = 200, description = "Unlinked; the identities left", body = [IdentityView]),
-        (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope update:users, or the user is a site owner", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 409, description = "No such identity on this user, or it is the last one", body = ErrorBody),
     ))]
 pub async fn unlink(
-    caller: Caller,
+    caller: Caller<needs::UpdateUsers>,
     State(state): State<app::state::AppState>,
     Path((id, provider, subject)): Path<(String, String, String)>,
-) -> Result<Json<Vec<IdentityView>>, ApiError> {
+) -> Result<Json<Vec<IdentityView>>, HttpError> {
     let db = state.db.clone();
-    caller.require(Scope::UpdateUsers)?;
     profile_of(&db, &id).await?;
     refuse_site_owner(&state, &id).await?;
     app::identity::ssr::unlink_by_provider(&db, &id, &provider, &subject).await.map_err(app::error::AppError::from)?;
-    app::audit::record(&db, caller.actor().0, caller.actor().1, "users.unlinked", Some(&id), serde_json::json!({ "provider": provider }))
+    app::audit::record(&db, caller.actor(), app::audit::Action::UsersUnlinked, Some(&id), serde_json::json!({ "provider": provider }))
         .await
-        .map_err(|e| ApiError::internal("recording an unlink", e))?;
+        .map_err(|e| HttpError::internal("recording an unlink", e))?;
     Ok(Json(profile_of(&db, &id).await?.identities))
 }
 
 /// A token may not change a site owner's name, email or sign-in accounts (`403`): through
 /// them it could take over the console. Owners change their own on /profile.
-async fn refuse_site_owner(state: &app::state::AppState, user_id: &str) -> Result<(), ApiError> {
-    let admin =
-        app::auth::roles::account_is_admin(&state.db, &state.admins, user_id).await.map_err(|e| ApiError::internal("checking roles", e))?;
+async fn refuse_site_owner(state: &app::state::AppState, user_id: &str) -> Result<(), HttpError> {
+    let admin = app::auth::roles::account_is_admin(&state.db, &state.admins, user_id)
+        .await
+        .map_err(|e| HttpError::internal("checking roles", e))?;
     if admin {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
+        return Err(HttpError::forbidden(
             "This user is a site owner: their name, email and sign-in accounts are not changed through the API.",
         ));
     }
@@ -229,7 +219,6 @@ async fn refuse_site_owner(state: &app::state::AppState, user_id: &str) -> Resul
     responses(
         (status = 200, description = "The user after the change", body = UserProfile),
         (status = 400, description = "Invalid body or metadata (size, depth, keys)", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Missing scope, or root attributes of a site owner", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 409, description = "Changed concurrently; retry", body = ErrorBody),
@@ -238,8 +227,8 @@ pub async fn patch(
     caller: Caller,
     State(state): State<app::state::AppState>,
     Path(id): Path<String>,
-    body: Result<ApiJson<UserPatch>, ApiError>,
-) -> Result<Json<UserProfile>, ApiError> {
+    body: Result<ApiJson<UserPatch>, HttpError>,
+) -> Result<Json<UserProfile>, HttpError> {
     let db = state.db.clone();
     // Refuse callers who may change nothing before looking at what they sent.
     if !caller.0.allows(Scope::UpdateUsers) && !caller.0.allows(Scope::UpdateUsersAppMetadata) {
@@ -266,12 +255,13 @@ pub async fn patch(
     security(("bearer" = ["delete:users"])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope delete:users", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
     ))]
-pub async fn delete(caller: Caller, State(db): State<DatabaseConnection>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    caller.require(Scope::DeleteUsers)?;
+pub async fn delete(
+    caller: Caller<needs::DeleteUsers>,
+    State(db): State<DatabaseConnection>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, HttpError> {
     directory::delete(&db, &id, caller.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -281,16 +271,13 @@ pub async fn delete(caller: Caller, State(db): State<DatabaseConnection>, Path(i
     security(("bearer" = ["read:users"])),
     responses(
         (status = 200, description = "Linked identities", body = [IdentityView]),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope read:users", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
     ))]
 pub async fn identities(
-    caller: Caller,
+    _caller: Caller<needs::ReadUsers>,
     State(db): State<DatabaseConnection>,
     Path(id): Path<String>,
-) -> Result<Json<Vec<IdentityView>>, ApiError> {
-    caller.require(Scope::ReadUsers)?;
+) -> Result<Json<Vec<IdentityView>>, HttpError> {
     Ok(Json(profile_of(&db, &id).await?.identities))
 }
 
@@ -300,19 +287,16 @@ pub async fn identities(
     security(("bearer" = ["read:users"])),
     responses(
         (status = 200, description = "Consent records", body = [ConsentRecord]),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope read:users", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
     ))]
 pub async fn consents(
-    caller: Caller,
+    _caller: Caller<needs::ReadUsers>,
     State(db): State<DatabaseConnection>,
     Path(id): Path<String>,
-) -> Result<Json<Vec<ConsentRecord>>, ApiError> {
-    caller.require(Scope::ReadUsers)?;
+) -> Result<Json<Vec<ConsentRecord>>, HttpError> {
     // The 404 of an unknown user, rather than an empty list that reads as "never asked".
     profile_of(&db, &id).await?;
-    let records = app::profiling::ssr::consent_history(&db, &id).await.map_err(|e| ApiError::internal("loading consents", e))?;
+    let records = app::profiling::ssr::consent_history(&db, &id).await.map_err(|e| HttpError::internal("loading consents", e))?;
     Ok(Json(records))
 }
 
@@ -340,19 +324,16 @@ pub struct LogParams {
     responses(
         (status = 200, description = "Entries, newest first", body = [app::activity::ActivityEntry]),
         (status = 400, description = "Invalid parameters", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Missing scope read:users", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
     ))]
 pub async fn logs(
-    caller: Caller,
+    _caller: Caller<needs::ReadUsers>,
     State(db): State<DatabaseConnection>,
     Path(id): Path<String>,
     params: Result<Query<LogParams>, QueryRejection>,
-) -> Result<Json<Vec<app::activity::ActivityEntry>>, ApiError> {
+) -> Result<Json<Vec<app::activity::ActivityEntry>>, HttpError> {
     use app::activity::{ssr::Filter, EventKind};
-    caller.require(Scope::ReadUsers)?;
-    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let Query(params) = params.map_err(|e| HttpError::bad_request(e.body_text()))?;
     let per_page = page_size(params.per_page)?;
     let kinds = params
         .kind
@@ -361,11 +342,11 @@ pub async fn logs(
         .split(',')
         .map(str::trim)
         .filter(|k| !k.is_empty())
-        .map(|k| EventKind::parse(k).ok_or_else(|| ApiError::bad_request(format!("`{k}` is not an activity type"))))
+        .map(|k| EventKind::parse(k).ok_or_else(|| HttpError::bad_request(format!("`{k}` is not an activity type"))))
         .collect::<Result<Vec<_>, _>>()?;
     profile_of(&db, &id).await?;
     let filter = Filter { kinds, success: params.success, before_id: params.from };
     let entries =
-        app::activity::ssr::list(&db, &id, &filter, Some(per_page)).await.map_err(|e| ApiError::internal("loading activity", e))?;
+        app::activity::ssr::list(&db, &id, &filter, Some(per_page)).await.map_err(|e| HttpError::internal("loading activity", e))?;
     Ok(Json(entries))
 }

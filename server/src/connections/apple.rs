@@ -8,7 +8,7 @@
 //! code flow, the ID token verified against Apple's JWKS. What differs is in the callback:
 //! Apple posts its answer (`response_mode=form_post`, required with the `name` and `email`
 //! scopes), and sends the person's name only in that post, only the first time
-//! (`auth_routes`).
+//! (`routes::auth`).
 
 use std::sync::Mutex;
 

@@ -142,7 +142,7 @@ async fn every_api_route_needs_a_token_and_its_scope(backend: Backend) {
     let t = app.api_token(&[Scope::ReadUsers]).await;
     assert_eq!(app.api("GET", "/api/v2/users", Some(&t), None).await.0, StatusCode::OK);
     let id = app::admin::api_tokens::ssr::list(&app.db).await.unwrap().into_iter().find(|i| i.scopes == vec![Scope::ReadUsers]).unwrap().id;
-    app::admin::api_tokens::ssr::revoke(&app.db, &id, ("cli", None)).await.unwrap();
+    app::admin::api_tokens::ssr::revoke(&app.db, &id, app::audit::Actor::Cli).await.unwrap();
     assert_eq!(app.api("GET", "/api/v2/users", Some(&t), None).await.0, StatusCode::UNAUTHORIZED);
 }
 crate::on_both_databases!(every_api_route_needs_a_token_and_its_scope);
@@ -156,7 +156,7 @@ async fn an_expired_token_is_refused_by_the_api_and_shown_as_expired_in_the_cons
     with_admin(&app).await;
     let past = chrono::Utc::now() - chrono::Duration::minutes(1);
     let (expired, secret) =
-        app::admin::api_tokens::ssr::create(&app.db, "old sync", &[Scope::ReadUsers], ("cli", None), Some(past)).await.unwrap();
+        app::admin::api_tokens::ssr::create(&app.db, "old sync", &[Scope::ReadUsers], app::audit::Actor::Cli, Some(past)).await.unwrap();
     let live = app.api_token(&[Scope::ReadUsers]).await;
 
     assert_eq!(app.api("GET", "/api/v2/users", Some(&secret), None).await.0, StatusCode::UNAUTHORIZED);

@@ -56,7 +56,7 @@ async fn a_grant_by_email_refuses_when_a_look_alike_shares_the_address(backend: 
     app.sign_up(&browser(), OWNER).await;
     app.sign_in_with_provider(&browser(), "test").await;
 
-    let err = roles::grant(&app.db, &AccountRef::Email(OWNER.into()), "cli").await.unwrap_err();
+    let err = roles::grant(&app.db, &AccountRef::Email(OWNER.into()), app::audit::Actor::Cli).await.unwrap_err();
     let GrantError::NotProven { candidates, .. } = &err else { panic!("{err}") };
     assert_eq!(candidates.len(), 2, "both accounts are listed");
     let message = err.to_string();
@@ -67,7 +67,7 @@ async fn a_grant_by_email_refuses_when_a_look_alike_shares_the_address(backend: 
     // Alone with its verified address, the provider account is granted by email.
     let look_alike = candidates.iter().find(|c| !c.email_verified).unwrap().user_id.clone();
     users::Entity::delete_by_id(look_alike).exec(&app.db).await.unwrap();
-    let granted = roles::grant(&app.db, &AccountRef::Email(OWNER.into()), "cli").await.unwrap();
+    let granted = roles::grant(&app.db, &AccountRef::Email(OWNER.into()), app::audit::Actor::Cli).await.unwrap();
     assert!(users::Entity::find_by_id(granted).one(&app.db).await.unwrap().unwrap().is_admin);
 }
 crate::on_both_databases!(a_grant_by_email_refuses_when_a_look_alike_shares_the_address);
@@ -119,25 +119,29 @@ async fn a_token_stops_working_when_its_creator_stops_being_admin(backend: Backe
     let admin = browser();
     app.sign_up(&admin, OWNER).await;
     let owner_id = app.me(&admin).await["user_id"].as_str().unwrap().to_string();
-    roles::grant(&app.db, &AccountRef::UserId(owner_id.clone()), "cli").await.unwrap();
-    let (_, secret) = create(&app.db, "crm", &[Scope::ReadUsers], ("admin", Some(&owner_id)), None).await.unwrap();
-    let (_, server_token) = create(&app.db, "ops", &[Scope::ReadUsers], ("cli", None), None).await.unwrap();
+    roles::grant(&app.db, &AccountRef::UserId(owner_id.clone()), app::audit::Actor::Cli).await.unwrap();
+    let (_, secret) = create(&app.db, "crm", &[Scope::ReadUsers], app::audit::Actor::Admin(&owner_id), None).await.unwrap();
+    let (_, server_token) = create(&app.db, "ops", &[Scope::ReadUsers], app::audit::Actor::Cli, None).await.unwrap();
     let list = |t: String| Client::new().get(app.url("/api/v2/users")).bearer_auth(t).send();
     assert_eq!(list(secret.clone()).await.unwrap().status(), StatusCode::OK);
 
-    roles::revoke(&app.db, &AccountRef::UserId(owner_id.clone()), "cli").await.unwrap();
+    roles::revoke(&app.db, &AccountRef::UserId(owner_id.clone()), app::audit::Actor::Cli).await.unwrap();
     assert_eq!(list(secret).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     assert_eq!(list(server_token).await.unwrap().status(), StatusCode::OK, "server-made tokens have no creator to lose");
 
     // A blocked creator, then a deleted one, takes the token down too.
-    roles::grant(&app.db, &AccountRef::UserId(owner_id.clone()), "cli").await.unwrap();
-    let (_, secret) = create(&app.db, "crm", &[Scope::ReadUsers], ("admin", Some(&owner_id)), None).await.unwrap();
+    roles::grant(&app.db, &AccountRef::UserId(owner_id.clone()), app::audit::Actor::Cli).await.unwrap();
+    let (_, secret) = create(&app.db, "crm", &[Scope::ReadUsers], app::audit::Actor::Admin(&owner_id), None).await.unwrap();
     assert_eq!(list(secret.clone()).await.unwrap().status(), StatusCode::OK);
     let block = app::admin::users::UserPatch { blocked: Some(true), ..Default::default() };
-    app::admin::users::ssr::update(&app.db, &owner_id, &block, app::admin::users::MetadataMode::Merge, ("cli", None)).await.unwrap();
+    app::admin::users::ssr::update(&app.db, &owner_id, &block, app::admin::users::MetadataMode::Merge, app::audit::Actor::Cli)
+        .await
+        .unwrap();
     assert_eq!(list(secret.clone()).await.unwrap().status(), StatusCode::UNAUTHORIZED, "blocked creator");
     let unblock = app::admin::users::UserPatch { blocked: Some(false), ..Default::default() };
-    app::admin::users::ssr::update(&app.db, &owner_id, &unblock, app::admin::users::MetadataMode::Merge, ("cli", None)).await.unwrap();
+    app::admin::users::ssr::update(&app.db, &owner_id, &unblock, app::admin::users::MetadataMode::Merge, app::audit::Actor::Cli)
+        .await
+        .unwrap();
     assert_eq!(list(secret.clone()).await.unwrap().status(), StatusCode::OK);
     users::Entity::delete_by_id(owner_id).exec(&app.db).await.unwrap();
     assert_eq!(list(secret).await.unwrap().status(), StatusCode::UNAUTHORIZED, "deleted creator");
@@ -175,7 +179,9 @@ async fn blocking_and_erasing_delete_the_session_records(backend: Backend) {
     assert_eq!(session_rows(&app, &blocked).await, 1);
 
     let patch = app::admin::users::UserPatch { blocked: Some(true), ..Default::default() };
-    app::admin::users::ssr::update(&app.db, &blocked, &patch, app::admin::users::MetadataMode::Merge, ("admin", None)).await.unwrap();
+    app::admin::users::ssr::update(&app.db, &blocked, &patch, app::admin::users::MetadataMode::Merge, app::audit::Actor::Admin("u0"))
+        .await
+        .unwrap();
     assert_eq!(session_rows(&app, &blocked).await, 0);
     assert_eq!(a.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 

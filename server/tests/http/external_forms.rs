@@ -1,6 +1,6 @@
 //! External forms over HTTP, with the test playing the form: it reads the session token from
 //! where AskOnce sends the browser, checks it with the stage's secret, and sends the browser
-//! back to `/continue` with an answer token it signs — the protocol the README documents.
+//! back to `/continue` with an answer token it signs — the protocol docs/MANUAL.md documents.
 //! Every bad answer token gets the `/welcome` problem page and changes nothing.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};

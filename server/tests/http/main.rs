@@ -6,6 +6,8 @@
 //! Modules are named after what they test; `scripts/test.sh` counts the `cli::` tests as the
 //! CLI layer and the others as the HTTP layer. Run one module with
 //! `cargo test -p server --features app/test-support --test http -- <module>::`.
+// Tests and benches may fail loudly: an unwrap here is an assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod harness;
 

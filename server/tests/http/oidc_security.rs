@@ -346,7 +346,7 @@ async fn github_signs_in_through_oauth2_and_the_rest_api(backend: Backend) {
 crate::on_both_databases!(github_signs_in_through_oauth2_and_the_rest_api);
 
 async fn facebook_signs_in_through_oauth2_and_the_graph_api(backend: Backend) {
-    let claims: serde_json::Value = serde_json::from_str(include_str!("../../../app/src/identity/fixtures/facebook.json")).unwrap();
+    let claims: serde_json::Value = serde_json::from_str(include_str!("../../../domain/src/identity/fixtures/facebook.json")).unwrap();
     let idp = FakeIdp::start(claims).await;
     let app = spawn_app_on(backend, &idp.facebook_connection("facebook")).await;
     let login_page = app.client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
@@ -384,7 +384,7 @@ fn query_of(location: &str) -> std::collections::HashMap<String, String> {
 }
 
 async fn apple_answers_by_form_post_with_a_signed_client_secret_and_keeps_the_first_name(backend: Backend) {
-    let mut claims: serde_json::Value = serde_json::from_str(include_str!("../../../app/src/identity/fixtures/apple.json")).unwrap();
+    let mut claims: serde_json::Value = serde_json::from_str(include_str!("../../../domain/src/identity/fixtures/apple.json")).unwrap();
     // Apple's token never carries the name: only the first form post does.
     claims.as_object_mut().unwrap().retain(|k, _| !k.ends_with("_name"));
     let idp = FakeIdp::start(claims).await;
@@ -481,7 +481,13 @@ async fn a_rate_limited_server_function_answers_with_the_app_error_the_form_can_
     attempt().await.unwrap();
     let res = attempt().await.unwrap();
     assert_eq!(res.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
-    let err: app::error::AppError = res.json().await.unwrap();
-    assert_eq!(err, app::error::AppError::TooManyRequests);
+    assert!(res.headers().contains_key("retry-after"));
+    match res.json().await.unwrap() {
+        app::error::AppError::TooManyAttempts { message, retry_after_secs } => {
+            assert!(message.contains("Too many sign-in attempts"), "{message}");
+            assert!(retry_after_secs >= 1);
+        }
+        other => panic!("not the rate limit's error: {other:?}"),
+    }
 }
 crate::on_both_databases!(a_rate_limited_server_function_answers_with_the_app_error_the_form_can_show);

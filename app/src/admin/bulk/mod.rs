@@ -162,9 +162,8 @@ pub async fn import(db: &DatabaseConnection, users: &[BulkUser]) -> Result<Impor
     }
     crate::audit::record(
         &txn,
-        "cli",
-        None,
-        "users.imported",
+        crate::audit::Actor::Cli,
+        crate::audit::Action::UsersImported,
         None,
         json!({ "imported": report.imported, "skipped": report.skipped.len() }),
     )

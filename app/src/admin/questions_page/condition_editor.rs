@@ -89,7 +89,7 @@ pub(super) fn ConditionEditor(
             }).collect_view()}
             <p id="q-rules-error" class="error field-error" role="alert">{error}</p>
             <TextInput name="condition" label="Or a nested condition as JSON (used when no rule is filled in)" value=condition_json errors=errors
-                help="all / any / not over exists, missing, equals, in — see the README, “Conditions”" set=set_stage!(condition) form=form multiline=true />
+                help="all / any / not over exists, missing, equals, in — see docs/CONFIGURATION.md, “Conditions”" set=set_stage!(condition) form=form multiline=true />
         </fieldset>
     }
 }

@@ -74,7 +74,7 @@ pub async fn save_stage(
 pub async fn make_form_secret(stage: String) -> Result<crate::external_form::FormSecret, AppError> {
     use crate::external_form::ssr::{make_secret, FormError};
     let (state, me) = super::access::ssr::require_admin().await?;
-    match make_secret(&state.db, &stage, ("admin", Some(&me.user_id))).await {
+    match make_secret(&state.db, &stage, crate::audit::Actor::Admin(&me.user_id)).await {
         Ok(secret) => Ok(crate::external_form::FormSecret { stage, secret }),
         Err(FormError::NoSuchStage(_)) => Err(AppError::NotFound),
         Err(e @ FormError::NotExternal(_)) => Err(AppError::BadRequest(format!("{e}: save it with a form address first"))),
@@ -125,7 +125,7 @@ mod ssr {
         version: Option<i64>,
         place: impl Fn(&[ConfigProblem]) -> BTreeMap<String, String>,
     ) -> Result<(), AppError> {
-        super::super::questions::ssr::edit(&state.db, edit, ("admin", Some(&me.user_id)), version)
+        super::super::questions::ssr::edit(&state.db, edit, crate::audit::Actor::Admin(&me.user_id), version)
             .await
             .map(|_| ())
             .map_err(|e| map_error(e, place))

@@ -129,7 +129,7 @@ fn StageEditor(version: i64, original: Option<String>, initial: StageForm, confi
                 <CheckInput name="enabled" label="Enabled" checked=i.enabled.is_some() set=set_enabled form=form />
                 <fieldset class="stack">
                     <legend>"External form (optional)"</legend>
-                    <p class="help">"Ask this stage's fields in a form on another site: people are sent there with a signed token and come back to /continue with their answers (see the README, “External forms”)."</p>
+                    <p class="help">"Ask this stage's fields in a form on another site: people are sent there with a signed token and come back to /continue with their answers (see docs/MANUAL.md, “External forms”)."</p>
                     <TextInput name="form_url" label="Form address" value=i.form_url.clone() errors=errors help="https://forms.example.com/work — leave empty to ask here" set=set_stage!(form_url) form=form />
                     <TextInput name="token_minutes" label="Tokens valid for (minutes, 1–60)" value=i.token_minutes.clone() errors=errors help="default 10" set=set_stage!(token_minutes) form=form />
                 </fieldset>

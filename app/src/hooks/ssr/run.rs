@@ -17,10 +17,9 @@ use crate::{
     outbound::{Outbound, OutboundError},
     profile::{
         merge_metadata,
-        store::{ProfileWrite, StoreError, WRITE_ATTEMPTS},
-        validate_metadata,
-        view::{ssr::load_user_profile, UserProfile},
-        MetadataError, MetadataLimits, Source,
+        read::load_user_profile,
+        store::{self as profile_store, StoreError, WriteRace},
+        validate_metadata, MetadataError, MetadataLimits, Source, UserProfile,
     },
 };
 
@@ -223,16 +222,11 @@ async fn apply(db: &DatabaseConnection, user_id: &str, name: &str, reply: &HookR
     }
     let source = Source::Hook { name: name.to_string() };
     let limits = MetadataLimits::default();
-    for _attempt in 0..WRITE_ATTEMPTS {
-        let Some(user) = crate::profile::store::load(db, user_id).await? else {
-            return Ok(Ok(()));
-        };
-        let mut write = ProfileWrite::new(&user, Utc::now());
+    let applied = profile_store::update(db, user_id, |user, write| {
         if let Some(patch) = &reply.user_metadata {
-            let merged = merge_metadata(&crate::profile::store::user_metadata(&user), patch);
-            if let Err(e) = validate_metadata(&Value::Object(merged), &limits) {
-                return Ok(Err(format!("user_metadata: {}", without_words(&e))));
-            }
+            let merged = merge_metadata(&profile_store::user_metadata(user), patch);
+            validate_metadata(&Value::Object(merged), &limits)
+                .map_err(|e| Refused::Reply(format!("user_metadata: {}", without_words(&e))))?;
             for (key, value) in patch {
                 write.set_user_metadata(key, Some(value.clone()).filter(|v| !v.is_null()), &source);
             }
@@ -240,18 +234,39 @@ async fn apply(db: &DatabaseConnection, user_id: &str, name: &str, reply: &HookR
         if let Some(patch) = &reply.app_metadata {
             let current: Map<String, Value> = user.app_metadata.as_object().cloned().unwrap_or_default();
             let merged = merge_metadata(&current, patch);
-            if let Err(e) = validate_metadata(&Value::Object(merged.clone()), &limits) {
-                return Ok(Err(format!("app_metadata: {}", without_words(&e))));
-            }
+            validate_metadata(&Value::Object(merged.clone()), &limits)
+                .map_err(|e| Refused::Reply(format!("app_metadata: {}", without_words(&e))))?;
             write.set_app_metadata(merged);
         }
-        match write.commit(db).await {
-            Ok(_) => return Ok(Ok(())),
-            Err(StoreError::Conflict) => continue,
-            Err(StoreError::Db(e)) => return Err(e),
-        }
+        Ok(())
+    })
+    .await;
+    match applied {
+        // A user gone meanwhile has nothing to write to.
+        Ok(_) => Ok(Ok(())),
+        Err(Refused::Reply(why)) => Ok(Err(why)),
+        Err(Refused::Store(StoreError::Conflict)) => Ok(Err("the profile kept changing while the reply was saved".into())),
+        Err(Refused::Store(StoreError::Db(e))) => Err(e),
     }
-    Ok(Err("the profile kept changing while the reply was saved".into()))
+}
+
+/// Why a reply's metadata was not written.
+enum Refused {
+    /// Not acceptable (nothing is written).
+    Reply(String),
+    Store(StoreError),
+}
+
+impl From<StoreError> for Refused {
+    fn from(err: StoreError) -> Self {
+        Refused::Store(err)
+    }
+}
+
+impl WriteRace for Refused {
+    fn lost_race(&self) -> bool {
+        matches!(self, Refused::Store(StoreError::Conflict))
+    }
 }
 
 #[cfg(test)]

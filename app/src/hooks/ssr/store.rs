@@ -18,8 +18,8 @@ pub const CALLS_KEPT: u64 = 50;
 /// Calls shown with each hook.
 pub const CALLS_SHOWN: u64 = 10;
 
-/// Who changes hooks, for the audit log: `("admin", Some(user_id))`, `("api", Some(token))`.
-pub type Actor<'a> = (&'a str, Option<&'a str>);
+/// Who changes hooks, for the audit log.
+pub use crate::audit::Actor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
@@ -168,7 +168,8 @@ pub async fn create(
     .insert(&txn)
     .await
     .map_err(name_taken)?;
-    crate::audit::record(&txn, actor.0, actor.1, "hook.created", None, serde_json::json!({ "hook": row.id, "name": row.name })).await?;
+    crate::audit::record(&txn, actor, crate::audit::Action::HookCreated, None, serde_json::json!({ "hook": row.id, "name": row.name }))
+        .await?;
     txn.commit().await?;
     Ok(NewHook { hook: Hook { id: row.id, settings, created_at: row.created_at, recent_calls: vec![] }, secret })
 }
@@ -193,7 +194,8 @@ pub async fn update(
     active.timeout_ms = Set(i32::try_from(settings.timeout_ms).unwrap_or(i32::MAX));
     active.on_failure = Set(settings.on_failure.as_str().to_string());
     let row = active.update(&txn).await.map_err(name_taken)?;
-    crate::audit::record(&txn, actor.0, actor.1, "hook.changed", None, serde_json::json!({ "hook": row.id, "name": row.name })).await?;
+    crate::audit::record(&txn, actor, crate::audit::Action::HookChanged, None, serde_json::json!({ "hook": row.id, "name": row.name }))
+        .await?;
     txn.commit().await?;
     Ok(view(db, row).await?)
 }
@@ -205,7 +207,8 @@ pub async fn delete(db: &DatabaseConnection, id: &str, actor: Actor<'_>) -> Resu
     // Explicitly, not only by the foreign key: SQLite enforces it only where turned on.
     hook_calls::Entity::delete_many().filter(hook_calls::Column::HookId.eq(id)).exec(&txn).await?;
     hooks::Entity::delete_by_id(id).exec(&txn).await?;
-    crate::audit::record(&txn, actor.0, actor.1, "hook.deleted", None, serde_json::json!({ "hook": row.id, "name": row.name })).await?;
+    crate::audit::record(&txn, actor, crate::audit::Action::HookDeleted, None, serde_json::json!({ "hook": row.id, "name": row.name }))
+        .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -37,9 +37,8 @@ pub enum BasedOn {
 /// its entry, nor an entry without its change.
 #[derive(Debug, Clone)]
 pub struct ConfigAudit<'a> {
-    /// `(actor_kind, actor_id)` as [`crate::audit::record`] takes them.
-    pub actor: (&'a str, Option<&'a str>),
-    pub action: &'a str,
+    pub actor: crate::audit::Actor<'a>,
+    pub action: crate::audit::Action,
     pub details: Value,
 }
 
@@ -264,7 +263,7 @@ pub async fn replace_config(
         }
     }
     if let Some(audit) = audit {
-        crate::audit::record(&txn, audit.actor.0, audit.actor.1, audit.action, None, audit.details).await?;
+        crate::audit::record(&txn, audit.actor, audit.action, None, audit.details).await?;
     }
     let version = revision(&txn).await?;
     txn.commit().await?;

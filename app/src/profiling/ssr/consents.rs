@@ -152,7 +152,7 @@ pub enum WithdrawError {
 /// own word, `user`) and a refusal is recorded.
 #[tracing::instrument(skip(db))]
 pub async fn withdraw_consent(db: &DatabaseConnection, user_id: &str, key: &str) -> Result<(), WithdrawError> {
-    for _attempt in 0..store::WRITE_ATTEMPTS {
+    store::retry(|| async move {
         let config = load_config(db).await?;
         let field = config
             .fields
@@ -167,12 +167,15 @@ pub async fn withdraw_consent(db: &DatabaseConnection, user_id: &str, key: &str)
             return Err(WithdrawError::NotGranted);
         }
         let values = [(field.target.clone(), Value::Bool(false), Source::User)];
-        match write_values_recording_consent(db, &config.fields, &user, &values, Utc::now()).await {
-            Err(ProfilingError::Conflict) => continue,
-            other => return other.map_err(WithdrawError::from),
-        }
+        Ok(write_values_recording_consent(db, &config.fields, &user, &values, Utc::now()).await?)
+    })
+    .await
+}
+
+impl store::WriteRace for WithdrawError {
+    fn lost_race(&self) -> bool {
+        matches!(self, WithdrawError::Profiling(ProfilingError::Conflict))
     }
-    Err(ProfilingError::Conflict.into())
 }
 
 /// After an answer was forgotten (`account::self_service::forget_answer`): a consent whose

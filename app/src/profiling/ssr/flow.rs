@@ -124,7 +124,7 @@ pub async fn write_values(
 #[tracing::instrument(skip(db))]
 pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment) -> Result<Option<Prompt>, ProfilingError> {
     let now = Utc::now();
-    for _attempt in 0..store::WRITE_ATTEMPTS {
+    store::retry(|| async move {
         let config = load_config(db).await?;
         let Some(user) = store::load(db, user_id).await? else {
             return Ok(None);
@@ -140,10 +140,7 @@ pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment
             }
         }
         let Decision { prompt, from_claims, .. } = decide(&config, &facts, &history, moment, now);
-        match apply_claim_fills(db, &user, &from_claims, now).await {
-            Err(ProfilingError::Conflict) => continue,
-            other => other?,
-        }
+        apply_claim_fills(db, &user, &from_claims, now).await?;
         if let Some(p) = &prompt {
             let already_shown =
                 history.iter().any(|e| e.stage == p.stage && e.kind == EventKind::Shown && e.login_number == facts.logins_count);
@@ -156,9 +153,9 @@ pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment
                 NewEvent { user_id, stage: &p.stage, kind, moment, login_number: user.logins_count, fields, at: now }.record(db).await?;
             }
         }
-        return Ok(prompt);
-    }
-    Err(ProfilingError::Conflict)
+        Ok(prompt)
+    })
+    .await
 }
 
 /// Saves the answers the person typed here to `stage` (see [`answer_stage_from`]).
@@ -211,7 +208,8 @@ pub async fn answer_stage_from(
     context: &HiddenContext,
 ) -> Result<(), ProfilingError> {
     let now = Utc::now();
-    for _attempt in 0..store::WRITE_ATTEMPTS {
+    let source = &source;
+    store::retry(|| async move {
         let config = load_config(db).await?;
         let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
         let facts = facts_for(db, &user).await?;
@@ -260,12 +258,9 @@ pub async fn answer_stage_from(
             }
         }
         let txn = crate::db::begin_write(db).await?;
-        match write_values(&txn, &user, &values, now).await {
-            Err(ProfilingError::Conflict) => {
-                txn.rollback().await?;
-                continue;
-            }
-            other => other?,
+        if let Err(err) = write_values(&txn, &user, &values, now).await {
+            txn.rollback().await?;
+            return Err(err);
         }
         super::consents::record_answers(&txn, &config.fields, user_id, &values, now).await?;
         let answered: Vec<String> = values.iter().map(|(t, ..)| t.to_string()).collect();
@@ -273,9 +268,9 @@ pub async fn answer_stage_from(
         let kind = EventKind::Answered;
         NewEvent { user_id, stage: &prompt.stage, kind, moment, login_number: user.logins_count, fields, at: now }.record(&txn).await?;
         txn.commit().await?;
-        return Ok(());
-    }
-    Err(ProfilingError::Conflict)
+        Ok(())
+    })
+    .await
 }
 
 /// The stage `stage` as it is open for `user_id` at `moment` now (what a form for it shows);

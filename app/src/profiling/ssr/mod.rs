@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use sea_orm::DbErr;
 
 use super::AnswerProblem;
-use crate::profile::store::StoreError;
+use crate::profile::store::{self, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProfilingError {
@@ -63,6 +63,12 @@ impl From<ProfilingError> for crate::error::AppError {
             ProfilingError::ConfigChanged => AppError::Conflict(CONFIG_CHANGED.into()),
             other => crate::error::ssr::internal("progressive profiling", other),
         }
+    }
+}
+
+impl store::WriteRace for ProfilingError {
+    fn lost_race(&self) -> bool {
+        matches!(self, ProfilingError::Conflict)
     }
 }
 

@@ -92,12 +92,14 @@ impl TestApp {
         // profile until it is an admin.
         let accounts = roles::accounts_with_email(&self.db, email).await.unwrap_or_else(|e| panic!("finding {email}: {e}"));
         let user_id = accounts.first().unwrap_or_else(|| panic!("no account for {email}")).user_id.clone();
-        roles::grant(&self.db, &AccountRef::UserId(user_id), "cli").await.unwrap_or_else(|e| panic!("granting admin to {email}: {e}"));
+        roles::grant(&self.db, &AccountRef::UserId(user_id), app::audit::Actor::Cli)
+            .await
+            .unwrap_or_else(|e| panic!("granting admin to {email}: {e}"));
     }
 
     /// A management API token with `scopes`, made on the server (`askonce token create`).
     pub async fn api_token(&self, scopes: &[Scope]) -> String {
-        create(&self.db, "test", scopes, ("cli", None), None).await.expect("create an API token").1
+        create(&self.db, "test", scopes, app::audit::Actor::Cli, None).await.expect("create an API token").1
     }
 
     /// Calls the management API: `method path` with `token` as bearer and `body` as JSON; the

@@ -1,0 +1,102 @@
+//! The browser's two hops of an external form (see `app::external_form`): `/forms/{stage}/start`
+//! sends the person to the form with a signed session token; `/continue` takes the form's
+//! answers back. Plain redirects, so they work without JavaScript; a problem goes back to
+//! `/welcome`, which says what went wrong (nothing was saved).
+
+use app::{
+    auth::{return_to::percent_encode, ssr::user_of_session, ReturnTo, SessionUser},
+    external_form::{
+        ssr::{finish, return_to_after_problem, start, FormError},
+        FormProblem,
+    },
+    state::AppState,
+};
+use axum::{
+    extract::{Path, Query, State},
+    http::Uri,
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+    Router,
+};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::error::HttpError;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/forms/{stage}/start", get(start_form)).route(app::external_form::CONTINUE_PATH, get(continue_from_form))
+}
+
+#[derive(Debug, Deserialize)]
+struct StartQuery {
+    return_to: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ContinueQuery {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    token: String,
+}
+
+#[tracing::instrument(skip_all, fields(stage = %stage))]
+async fn start_form(
+    State(app): State<AppState>,
+    session: Session,
+    uri: Uri,
+    Path(stage): Path<String>,
+    Query(query): Query<StartQuery>,
+) -> Response {
+    let return_to = ReturnTo::or_home(query.return_to.as_deref());
+    let me = match signed_in(&app, &session, &uri).await {
+        Ok(me) => me,
+        Err(response) => return response,
+    };
+    match start(&app.db, &session, &app.site.public_url, &me.user_id, &stage, return_to.clone()).await {
+        Ok(location) => Redirect::to(&location).into_response(),
+        Err(e) => problem(e, &return_to),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn continue_from_form(State(app): State<AppState>, session: Session, uri: Uri, Query(query): Query<ContinueQuery>) -> Response {
+    let me = match signed_in(&app, &session, &uri).await {
+        Ok(me) => me,
+        Err(response) => return response,
+    };
+    match finish(&app.db, &session, &app.site.public_url, &me.user_id, &query.state, &query.token).await {
+        Ok(next) => Redirect::to(&next.via_welcome()).into_response(),
+        Err(e) => problem(e, &return_to_after_problem(&session).await),
+    }
+}
+
+/// The signed-in person, or the response that sends them to sign in first (and back here).
+async fn signed_in(app: &AppState, session: &Session, uri: &Uri) -> Result<SessionUser, Response> {
+    match user_of_session(app, session).await {
+        Ok(Some(me)) => Ok(me),
+        Ok(None) => {
+            let here = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            Err(Redirect::to(&format!("/login?return_to={}", percent_encode(here))).into_response())
+        }
+        Err(e) => Err(HttpError::from(e).into_response()),
+    }
+}
+
+/// A problem the person is told about on `/welcome`; anything else is an error page.
+fn problem(error: FormError, return_to: &ReturnTo) -> Response {
+    match error {
+        FormError::Problem(p) => {
+            tracing::info!(problem = p.code(), "external form refused");
+            Redirect::to(&format!("{}&form_problem={}", return_to.via_welcome(), p.code())).into_response()
+        }
+        FormError::NoSuchStage(_) | FormError::NotExternal(_) => {
+            Redirect::to(&format!("{}&form_problem={}", return_to.via_welcome(), FormProblem::NotOpen.code())).into_response()
+        }
+        other => {
+            tracing::error!(error = %other, "external form failed");
+            HttpError::unavailable("AskOnce could not take the form's answers just now; nothing was saved. Please try again.")
+                .into_response()
+        }
+    }
+}
