@@ -31,7 +31,7 @@ impl std::fmt::Debug for DbConfig {
 }
 
 /// The URL with any password replaced, fit for logs and error messages.
-pub fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     // scheme://user:password@host/... -> scheme://user:***@host/...
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();

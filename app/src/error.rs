@@ -130,7 +130,7 @@ pub mod ssr {
     /// says how long to wait), and returns it. Only for errors a page render shows as the
     /// page — the guards, not-found pages, a GET form's refusal — and, through
     /// `FromServerFnError::ser`, for every server function that fails over HTTP.
-    pub fn set_status(err: AppError) -> AppError {
+    pub(crate) fn set_status(err: AppError) -> AppError {
         if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             if let Ok(code) = axum::http::StatusCode::from_u16(err.status_code()) {
                 res.set_status(code);
@@ -154,29 +154,6 @@ pub fn NotFound() -> impl IntoView {
             <h1 id="error-heading">"Page not found"</h1>
             <p>"There is no page at this address. It may have moved, or the link may be mistyped."</p>
             <p><A href="/">"Go to the home page"</A></p>
-        </section>
-    }
-}
-
-/// Renders the errors an [`ErrorBoundary`] caught, in words for people.
-#[component]
-pub fn ErrorPage(errors: ArcRwSignal<Errors>) -> impl IntoView {
-    let messages = move || {
-        errors
-            .get()
-            .into_iter()
-            .map(|(_, err)| match err.downcast_ref::<AppError>() {
-                Some(app) => app.to_string(),
-                None => AppError::Internal.to_string(),
-            })
-            .collect::<Vec<_>>()
-    };
-    view! {
-        <section class="error-page" role="alert" aria-labelledby="error-heading">
-            <h2 id="error-heading">"Something went wrong"</h2>
-            <ul>
-                {move || messages().into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
-            </ul>
         </section>
     }
 }

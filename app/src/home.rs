@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::status::StatusPanel;
 
 #[component]
-pub fn HomePage() -> impl IntoView {
+pub(crate) fn HomePage() -> impl IntoView {
     view! {
         <PageTitle text="" />
         <section class="hero">

@@ -24,7 +24,9 @@ pub mod identity;
 pub mod layout;
 pub mod profile;
 pub mod profiling;
+pub mod prompt;
 pub mod routes;
+pub mod sign_in;
 pub mod status;
 
 #[cfg(feature = "ssr")]
@@ -37,8 +39,6 @@ pub mod entities;
 pub mod net;
 #[cfg(feature = "ssr")]
 pub mod outbound;
-#[cfg(feature = "ssr")]
-pub mod sign_in;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "test-support")]

@@ -19,6 +19,7 @@ use crate::{
     admin::{
         analytics_page::AnalyticsPage,
         console::AdminHome,
+        hooks_page::HooksPage,
         outbox_page::OutboxPage,
         questions_page::{FieldEditPage, QuestionsPage, StageEditPage, StageReportPage},
         simulator_page::SimulatorPage,
@@ -26,10 +27,10 @@ use crate::{
         users_page::{UserDetailPage, UsersPage},
     },
     articles::{ArticlePage, ArticlesPage},
-    auth::{EmailChangeLinkPage, EmailLinkPage, ForgotPasswordPage, LoginPage, ResetPasswordPage, VerifyEmailPage, VerifyLinkPage},
+    auth::{EmailChangeLinkPage, EmailLinkPage, VerifyEmailPage, VerifyLinkPage},
     home::HomePage,
-    hooks::page::HooksPage,
-    profiling::prompt_ui::WelcomePage,
+    prompt::WelcomePage,
+    sign_in::{ForgotPasswordPage, LoginPage, ResetPasswordPage},
     status::StatusPage,
 };
 

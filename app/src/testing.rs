@@ -53,7 +53,8 @@ impl RunPrefix {
 
     /// The run that made the test database `name`; `None` for other names (including the
     /// `askonce_t_<uuid>` ones from before run prefixes).
-    pub fn of_database(name: &str) -> Option<RunPrefix> {
+    #[cfg(test)]
+    pub(crate) fn of_database(name: &str) -> Option<RunPrefix> {
         let mut parts = name.strip_prefix("askonce_t_")?.split('_');
         let (started, pid, unique) = (parts.next()?, parts.next()?, parts.next()?);
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());

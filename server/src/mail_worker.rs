@@ -71,7 +71,7 @@ impl MailWorker {
 
     /// One round: every due message, delivered or rescheduled. The number delivered.
     #[tracing::instrument(skip(self))]
-    pub async fn deliver_due(&self) -> Result<usize, sea_orm::DbErr> {
+    pub(crate) async fn deliver_due(&self) -> Result<usize, sea_orm::DbErr> {
         let mut delivered = 0;
         for message in outbox::claim_due(&self.db, Utc::now(), LEASE, BATCH).await? {
             match self.deliver(&message).await {

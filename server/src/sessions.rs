@@ -58,7 +58,7 @@ impl AppSessionStore {
 
     /// Deletes expired sessions every `period`, forever. Failures are logged and retried at
     /// the next tick (the upstream helper would stop at the first error).
-    pub async fn delete_expired_continuously(self, period: Duration) {
+    pub(crate) async fn delete_expired_continuously(self, period: Duration) {
         let mut interval = tokio::time::interval(period);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -145,7 +145,7 @@ pub struct SessionPolicy {
 /// Before the request is handled, ends a signed-in session that is past the absolute limit or
 /// that its owner ended from another device, and records the use of one that goes on (see
 /// [`app::auth::session::touch`]: at most one session write a minute, not one per request).
-pub async fn enforce_session_policy(
+pub(crate) async fn enforce_session_policy(
     axum::extract::State(policy): axum::extract::State<SessionPolicy>,
     session: tower_sessions::Session,
     mut request: axum::extract::Request,
@@ -196,7 +196,7 @@ pub async fn enforce_session_policy(
 }
 
 /// The session cookie's name: `__Host-` prefixed when served over https.
-pub fn cookie_name(https: bool) -> &'static str {
+pub(crate) fn cookie_name(https: bool) -> &'static str {
     if https {
         "__Host-askonce_session"
     } else {

@@ -6,7 +6,7 @@ use tracing_subscriber::{fmt, EnvFilter};
 use crate::config::{LogFormat, LogSettings};
 
 /// Installs the global subscriber. A second call (tests) is a no-op.
-pub fn init(settings: &LogSettings) {
+pub(crate) fn init(settings: &LogSettings) {
     let filter =
         EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(&settings.level)).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);

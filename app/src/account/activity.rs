@@ -19,7 +19,7 @@ pub async fn my_activity() -> Result<Vec<ActivityEntry>, AppError> {
 
 /// The list, and where it renders: one table for /profile and the console's user page.
 #[component]
-pub fn ActivityTable(entries: Vec<ActivityEntry>, #[prop(optional)] show_actor: bool) -> impl IntoView {
+pub(crate) fn ActivityTable(entries: Vec<ActivityEntry>, #[prop(optional)] show_actor: bool) -> impl IntoView {
     if entries.is_empty() {
         return view! { <p class="muted">"Nothing yet."</p> }.into_any();
     }
@@ -58,7 +58,7 @@ pub fn ActivityTable(entries: Vec<ActivityEntry>, #[prop(optional)] show_actor: 
 }
 
 #[component]
-pub fn RecentActivity(entries: Resource<Result<Vec<ActivityEntry>, AppError>>) -> impl IntoView {
+pub(crate) fn RecentActivity(entries: Resource<Result<Vec<ActivityEntry>, AppError>>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="activity-heading">
             <h2 id="activity-heading">"Recent activity"</h2>

@@ -7,7 +7,7 @@ use crate::{error::AppError, profiling::consent::ConsentStatus};
 
 /// The signed-in person's consents.
 #[server]
-pub async fn my_consents() -> Result<Vec<ConsentStatus>, AppError> {
+pub(crate) async fn my_consents() -> Result<Vec<ConsentStatus>, AppError> {
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
     Ok(crate::profiling::ssr::consent_statuses(&state.db, &me.user_id).await?)
@@ -63,7 +63,7 @@ fn said(status: &ConsentStatus) -> String {
 
 /// The "Your consents" card (nothing when the site asks for no consent).
 #[component]
-pub fn YourConsents(data: ConsentsData) -> impl IntoView {
+pub(crate) fn YourConsents(data: ConsentsData) -> impl IntoView {
     let ConsentsData { withdraw, list } = data;
     let error = move || withdraw.value().get().and_then(Result::err).map(|e| e.to_string());
     let done = move || withdraw.value().get().is_some_and(|r| r.is_ok()).then_some("Withdrawn.");

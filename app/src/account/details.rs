@@ -78,7 +78,7 @@ pub mod ssr {
         crate::profile::store::load(&state.db, user_id).await.map_err(|e| internal("loading a user", e))?.ok_or(AppError::Unauthorized)
     }
 
-    pub async fn editable_fields(state: &AppState, user_id: &str) -> Result<Vec<EditableField>, AppError> {
+    pub(crate) async fn editable_fields(state: &AppState, user_id: &str) -> Result<Vec<EditableField>, AppError> {
         let user = load_user(state, user_id).await?;
         fields_for(state, &user).await
     }
@@ -192,7 +192,7 @@ impl DetailsData {
 
 /// The "Edit your details" card.
 #[component]
-pub fn EditDetails(data: DetailsData) -> impl IntoView {
+pub(crate) fn EditDetails(data: DetailsData) -> impl IntoView {
     let DetailsData { save, fields } = data;
     let errors = Signal::derive(move || match save.value().get() {
         Some(Err(AppError::Invalid(map))) => map,
@@ -224,7 +224,7 @@ pub fn EditDetails(data: DetailsData) -> impl IntoView {
                                 </div>
                             }.into_any(),
                             None => view! {
-                                <crate::profiling::prompt_ui::FieldInput field=e.field value=e.value errors />
+                                <crate::prompt::FieldInput field=e.field value=e.value errors />
                             }.into_any(),
                         }).collect_view()}
                         <p class="error" role="alert">{general}</p>

@@ -25,7 +25,7 @@ pub async fn my_profile() -> Result<UserProfile, AppError> {
 /// The site's questions, so that answers read with their questions' labels and choices'
 /// labels rather than keys.
 #[server]
-pub async fn my_question_fields() -> Result<Vec<crate::profiling::Field>, AppError> {
+pub(crate) async fn my_question_fields() -> Result<Vec<crate::profiling::Field>, AppError> {
     let state = crate::state::AppState::current()?;
     crate::auth::ssr::require_user().await?;
     let config = crate::profiling::ssr::load_config(&state.db).await.map_err(|e| crate::error::ssr::internal("loading fields", e))?;
@@ -47,7 +47,7 @@ pub async fn unlink_account(connection: String, subject: String) -> Result<(), A
 
 /// Clears one of the signed-in person's answers (`user_metadata.<key>`).
 #[server(endpoint = "profile/forget")]
-pub async fn forget_my_answer(key: String) -> Result<(), AppError> {
+pub(crate) async fn forget_my_answer(key: String) -> Result<(), AppError> {
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
     super::self_service::forget_answer(&state.db, &me.user_id, &key).await?;
@@ -84,7 +84,7 @@ pub async fn make_primary_account(connection: String, subject: String) -> Result
 }
 
 #[component]
-pub fn ProfilePage() -> impl IntoView {
+pub(crate) fn ProfilePage() -> impl IntoView {
     let unlink = ServerAction::<UnlinkAccount>::new();
     let make_primary = ServerAction::<MakePrimaryAccount>::new();
     let forget = ServerAction::<ForgetMyAnswer>::new();
@@ -279,7 +279,7 @@ fn attribute_value(p: &UserProfile, attr: RootAttribute) -> Option<String> {
 
 /// "from google on 2026-11-20", "you told us on 2026-11-20", "set by the site on …".
 /// Dates, not "3 days ago": the text must render the same on the server and in the browser.
-pub fn describe_source(source: &str, at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+pub(crate) fn describe_source(source: &str, at: Option<chrono::DateTime<chrono::Utc>>) -> String {
     let on = at.map(|t| format!(" on {}", t.format("%Y-%m-%d"))).unwrap_or_default();
     match source.parse::<crate::profile::Source>() {
         Ok(crate::profile::Source::Claim { connection, .. }) => format!("from {connection}{on}"),

@@ -19,7 +19,7 @@ pub struct SignInDetails {
 }
 
 #[server]
-pub async fn my_sign_in_details() -> Result<SignInDetails, AppError> {
+pub(crate) async fn my_sign_in_details() -> Result<SignInDetails, AppError> {
     use crate::error::ssr::internal;
     let state = crate::state::AppState::current()?;
     // An unverified account held back by `require_verified` may still see and fix its address.
@@ -103,7 +103,7 @@ impl Default for SecurityData {
 }
 
 #[component]
-pub fn EmailAndPassword(data: SecurityData) -> impl IntoView {
+pub(crate) fn EmailAndPassword(data: SecurityData) -> impl IntoView {
     let SecurityData { details, change_password, change_email } = data;
     let query = leptos_router::hooks::use_query_map();
     let saved = move |what: &str| query.read().get("saved").as_deref() == Some(what);

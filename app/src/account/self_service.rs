@@ -32,7 +32,7 @@ pub async fn export_my_data(db: &DatabaseConnection, user_id: &str) -> Result<Op
 /// again later, by its rules. A consent's answer forgotten is a consent no longer given: its
 /// refusal is recorded in the same transaction (`profiling::ssr::note_forgotten`).
 #[tracing::instrument(skip(db))]
-pub async fn forget_answer(db: &DatabaseConnection, user_id: &str, key: &str) -> Result<bool, StoreError> {
+pub(crate) async fn forget_answer(db: &DatabaseConnection, user_id: &str, key: &str) -> Result<bool, StoreError> {
     store::retry(|| async move {
         let Some(user) = store::load(db, user_id).await? else { return Ok(false) };
         if user.user_metadata.get(key).is_none() {

@@ -23,7 +23,7 @@ pub async fn my_sessions() -> Result<Vec<SignedInSession>, AppError> {
         .into_iter()
         .map(|r| SignedInSession {
             this_device: current.as_deref() == Some(r.handle.as_str()),
-            device: describe_device(r.user_agent.as_deref()),
+            device: crate::activity::describe_device(r.user_agent.as_deref()),
             handle: r.handle,
             ip: r.ip,
             last_seen: r.last_seen,
@@ -66,8 +66,6 @@ mod ssr {
     }
 }
 
-pub use crate::activity::describe_device;
-
 /// The list and the action that ends sessions, created by the page above any `<Suspense>`:
 /// a component created inside a Suspense's children runs again when the server renders them
 /// (leptos-rs/leptos#4688), and so did its resource's queries.
@@ -92,7 +90,7 @@ impl SessionsData {
 }
 
 #[component]
-pub fn SignedInSessions(data: SessionsData) -> impl IntoView {
+pub(crate) fn SignedInSessions(data: SessionsData) -> impl IntoView {
     let SessionsData { end, sessions } = data;
     view! {
         <section class="card" aria-labelledby="sessions-heading">
@@ -130,7 +128,7 @@ pub fn SignedInSessions(data: SessionsData) -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::describe_device;
+    use crate::activity::describe_device;
 
     #[test]
     fn devices_are_named_from_their_user_agent() {

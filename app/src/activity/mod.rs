@@ -229,7 +229,7 @@ pub fn describe(kind: EventKind, success: bool, actor: &str, connection: Option<
 }
 
 /// "Chrome on Linux" from a User-Agent, roughly; enough to recognise one's devices.
-pub fn describe_device(user_agent: Option<&str>) -> String {
+pub(crate) fn describe_device(user_agent: Option<&str>) -> String {
     let Some(ua) = user_agent else { return "Unknown device".into() };
     let browser = if ua.contains("Edg/") {
         "Edge"

@@ -124,7 +124,7 @@ fn entry(row: account_events::Model) -> Option<ActivityEntry> {
 /// Whether `user_id` signed in successfully before from this browser (same user agent,
 /// within the activity's retention): a sign-in from anything else — or from a client that
 /// does not say what it is — is "a new device".
-pub async fn seen_device(db: &impl ConnectionTrait, user_id: &str, user_agent: Option<&str>, before_id: i64) -> Result<bool, DbErr> {
+pub(crate) async fn seen_device(db: &impl ConnectionTrait, user_id: &str, user_agent: Option<&str>, before_id: i64) -> Result<bool, DbErr> {
     let Some(user_agent) = user_agent else {
         return Ok(false);
     };

@@ -10,7 +10,7 @@ pub mod ssr {
     };
 
     /// The signed-in admin, or 401 (not signed in) / 403 (signed in, not an admin).
-    pub async fn require_admin() -> Result<(AppState, SessionUser), AppError> {
+    pub(crate) async fn require_admin() -> Result<(AppState, SessionUser), AppError> {
         let state = AppState::current()?;
         let me = require_user().await?;
         if me.is_admin {

@@ -59,7 +59,7 @@ pub struct Counts {
 
 impl Counts {
     /// Answered per shown, 0–1 (0 when never shown).
-    pub fn answer_rate(&self) -> f64 {
+    pub(crate) fn answer_rate(&self) -> f64 {
         if self.shown == 0 {
             0.0
         } else {
@@ -211,7 +211,7 @@ pub fn to_csv(report: &Report) -> String {
 /// The `points` attribute of an SVG polyline of daily answer rates in a `width`×`height`
 /// box (rate 1 at the top). Days without showings are left at the previous rate, so the
 /// line does not dive to zero on quiet days.
-pub fn rate_polyline(points: &[DayPoint], width: f64, height: f64) -> String {
+pub(crate) fn rate_polyline(points: &[DayPoint], width: f64, height: f64) -> String {
     let n = points.len().max(2) - 1;
     let mut last = 0.0;
     points

@@ -34,7 +34,7 @@ fn pct(rate: f64) -> String {
 }
 
 #[component]
-pub fn AnalyticsPage() -> impl IntoView {
+pub(crate) fn AnalyticsPage() -> impl IntoView {
     view! {
         <AdminFrame title="Analytics">
             <Analytics />

@@ -193,7 +193,7 @@ pub mod ssr {
     use crate::entities::api_tokens;
 
     fn hash(token: &str) -> String {
-        Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(Sha256::digest(token.as_bytes()))
     }
 
     fn info(row: api_tokens::Model, now: DateTime<Utc>) -> TokenInfo {

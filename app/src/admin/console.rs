@@ -38,7 +38,7 @@ pub async fn admin_overview() -> Result<Overview, AppError> {
 /// Wraps a console page: title, console navigation, and the admin check — the page's own
 /// content (and its server calls) only render for an admin.
 #[component]
-pub fn AdminFrame(#[prop(into)] title: String, children: ChildrenFn) -> impl IntoView {
+pub(crate) fn AdminFrame(#[prop(into)] title: String, children: ChildrenFn) -> impl IntoView {
     // Blocking: the response starts only once the check is done, so a refusal is a real
     // 401/403 status rather than a 200 page with an error in it.
     let me = Resource::new_blocking(|| (), |_| admin_me());
@@ -82,7 +82,7 @@ pub fn AdminFrame(#[prop(into)] title: String, children: ChildrenFn) -> impl Int
 
 /// `/admin`: what is configured and how many people there are.
 #[component]
-pub fn AdminHome() -> impl IntoView {
+pub(crate) fn AdminHome() -> impl IntoView {
     view! {
         <AdminFrame title="Console">
             {

@@ -10,6 +10,7 @@ pub mod api_tokens;
 #[cfg(feature = "ssr")]
 pub mod bulk;
 pub mod console;
+pub mod hooks_page;
 pub mod new_user;
 pub mod outbox_page;
 pub mod questions;

@@ -191,7 +191,7 @@ pub mod ssr {
         if created == Created::Invited {
             let link = links::issue(&txn, &user_id, Purpose::Invite, email.as_str(), now).await?;
             let message = templates::invitation(site, &site.url(&link.path), Purpose::Invite.valid_for());
-            email::queue(&txn, Purpose::Invite.as_str(), format!("link:{}", link.id), email.as_str(), message).await?;
+            email::queue(&txn, Purpose::Invite.into(), format!("link:{}", link.id), email.as_str(), message).await?;
         }
         crate::audit::record(
             &txn,

@@ -48,7 +48,7 @@ pub async fn outbox_messages() -> Result<Vec<OutboxMessage>, AppError> {
 }
 
 #[component]
-pub fn OutboxPage() -> impl IntoView {
+pub(crate) fn OutboxPage() -> impl IntoView {
     let messages = Resource::new(|| (), |_| outbox_messages());
     view! {
         <AdminFrame title="Email">

@@ -114,7 +114,7 @@ fn list(s: &str) -> Vec<String> {
 }
 
 impl FieldForm {
-    pub fn from_field(f: &Field) -> FieldForm {
+    pub(crate) fn from_field(f: &Field) -> FieldForm {
         let v = &f.validation;
         let kind = serde_json::to_value(f.kind).ok().and_then(|k| k.as_str().map(str::to_string)).unwrap_or_default();
         FieldForm {
@@ -143,7 +143,7 @@ impl FieldForm {
     }
 
     /// The field, or what is wrong per input.
-    pub fn to_field(&self) -> Result<Field, BTreeMap<String, String>> {
+    pub(crate) fn to_field(&self) -> Result<Field, BTreeMap<String, String>> {
         let mut errors = BTreeMap::new();
         let key = FieldKey::parse(self.key.trim()).map_err(|e| errors.insert("key".into(), e.to_string())).ok();
         let kind: Option<FieldKind> = serde_json::from_value(serde_json::Value::from(self.kind.trim()))
@@ -249,7 +249,7 @@ fn value_text(v: &serde_json::Value) -> String {
 }
 
 /// The condition the rules make: one rule alone, or all/any of them. `None`: no rule given.
-pub fn rules_condition(join: &str, rules: &[RuleForm]) -> Result<Option<Condition>, String> {
+pub(crate) fn rules_condition(join: &str, rules: &[RuleForm]) -> Result<Option<Condition>, String> {
     let mut conditions = Vec::new();
     for (i, rule) in rules.iter().enumerate().filter(|(_, r)| !r.target.trim().is_empty()) {
         let n = i + 1;
@@ -291,7 +291,7 @@ pub fn rules_condition(join: &str, rules: &[RuleForm]) -> Result<Option<Conditio
 
 /// A condition as the editor's rules, when it is one test or all/any of single tests (each
 /// maybe negated); `None` for what only JSON can say.
-pub fn condition_rows(condition: Option<&Condition>) -> Option<(&'static str, Vec<RuleForm>)> {
+pub(crate) fn condition_rows(condition: Option<&Condition>) -> Option<(&'static str, Vec<RuleForm>)> {
     fn row(c: &Condition) -> Option<RuleForm> {
         let rule = |target: &crate::profiling::Target, test: &str, value: String| RuleForm {
             target: target.to_string(),
@@ -356,7 +356,7 @@ pub struct StageForm {
 }
 
 impl StageForm {
-    pub fn from_stage(s: &Stage) -> StageForm {
+    pub(crate) fn from_stage(s: &Stage) -> StageForm {
         let (trigger, min_logins, max_logins, context_name, context_tags) = match &s.trigger {
             Trigger::Signup => ("signup", String::new(), String::new(), String::new(), String::new()),
             Trigger::Login { min_logins, max_logins } => {

@@ -194,7 +194,7 @@ pub mod ssr {
     /// Simulates `moment` (default: the person's next login) for the user with this id or
     /// email; `None` when there is none.
     #[tracing::instrument(skip(db))]
-    pub async fn simulate(db: &DatabaseConnection, who: &str, moment: Option<Moment>) -> Result<Option<Simulation>, ProfilingError> {
+    pub(crate) async fn simulate(db: &DatabaseConnection, who: &str, moment: Option<Moment>) -> Result<Option<Simulation>, ProfilingError> {
         let who = who.trim();
         let user = match users::Entity::find_by_id(who.to_string()).one(db).await? {
             Some(u) => Some(u),

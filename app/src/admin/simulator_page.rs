@@ -38,7 +38,7 @@ fn moment_text(m: &Moment) -> String {
 }
 
 #[component]
-pub fn SimulatorPage() -> impl IntoView {
+pub(crate) fn SimulatorPage() -> impl IntoView {
     view! {
         <AdminFrame title="Simulator">
             <Simulator />

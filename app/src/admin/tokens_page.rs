@@ -54,7 +54,7 @@ fn date(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
 }
 
 #[component]
-pub fn TokensPage() -> impl IntoView {
+pub(crate) fn TokensPage() -> impl IntoView {
     view! {
         <AdminFrame title="API tokens">
             <Tokens />

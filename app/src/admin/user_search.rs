@@ -192,7 +192,7 @@ impl Piece {
 }
 
 /// The pieces of `term` (lower-cased), in the term's order, each once.
-pub fn trigram_pieces(term: &str) -> Vec<Piece> {
+pub(crate) fn trigram_pieces(term: &str) -> Vec<Piece> {
     let chars: Vec<char> = term.chars().collect();
     let letter = |i: usize| chars.get(i).is_some_and(|c| c.is_ascii_alphanumeric());
     let ascii = |i: usize| chars.get(i).is_some_and(char::is_ascii);

@@ -496,7 +496,7 @@ pub mod ssr {
                 if !old.eq_ignore_ascii_case(new.as_str()) {
                     let message = crate::email::templates::email_changed(site, new.as_str());
                     let key = format!("email_changed:admin:{user_id}:{}", Utc::now().timestamp_micros());
-                    crate::email::queue(&txn, "email_changed", key, old, message).await?;
+                    crate::email::queue(&txn, crate::email::Kind::EmailChanged, key, old, message).await?;
                 }
             }
             // The person's own activity says what the site did to their account.
@@ -530,7 +530,7 @@ pub mod ssr {
     }
 
     /// Deletes `user_id` when `confirm` repeats their email (or their id when they have none).
-    pub async fn delete_confirmed(
+    pub(crate) async fn delete_confirmed(
         db: &DatabaseConnection,
         user_id: &str,
         confirm: &str,

@@ -54,7 +54,11 @@ pub async fn admin_user(id: String) -> Result<AdminUserView, AppError> {
 /// A user's account activity for the console, filtered by kind (`""`: all) and outcome
 /// (`"refused"`: refused attempts only).
 #[server(endpoint = "admin/users/activity")]
-pub async fn admin_user_activity(id: String, kind: String, outcome: String) -> Result<Vec<crate::activity::ActivityEntry>, AppError> {
+pub(crate) async fn admin_user_activity(
+    id: String,
+    kind: String,
+    outcome: String,
+) -> Result<Vec<crate::activity::ActivityEntry>, AppError> {
     use crate::activity::{ssr::Filter, EventKind};
     let (state, _me) = super::access::ssr::require_admin().await?;
     let kinds = match kind.as_str() {
@@ -82,7 +86,7 @@ pub async fn save_user_metadata(id: String, user_metadata: String, app_metadata:
 /// Creates an email-and-password user: with a password, or (none given) an emailed invitation
 /// to choose one. Goes to the new user's page.
 #[server(endpoint = "admin/users/create")]
-pub async fn create_user(
+pub(crate) async fn create_user(
     email: String,
     name: Option<String>,
     password: Option<String>,
@@ -117,7 +121,7 @@ pub struct AttributesForm {
 /// Saves a user's root attributes (refused, with why, when their primary account re-sends
 /// them at each sign-in). A blank input clears that attribute; the email is required.
 #[server(endpoint = "admin/users/attributes")]
-pub async fn save_user_attributes(id: String, form: AttributesForm) -> Result<(), AppError> {
+pub(crate) async fn save_user_attributes(id: String, form: AttributesForm) -> Result<(), AppError> {
     let AttributesForm { name, given_name, family_name, nickname, picture, email, email_verified } = form;
     let (state, me) = super::access::ssr::require_admin().await?;
     if let Some(connection) = super::users::ssr::resyncing_connection(&state.db, state.connections.as_ref(), &id).await? {
@@ -149,7 +153,7 @@ pub async fn save_user_attributes(id: String, form: AttributesForm) -> Result<()
 
 /// Links the account of user `other` into user `id` (its identities move here; it is removed).
 #[server(endpoint = "admin/users/link")]
-pub async fn link_user_account(id: String, other: String) -> Result<(), AppError> {
+pub(crate) async fn link_user_account(id: String, other: String) -> Result<(), AppError> {
     let (state, me) = super::access::ssr::require_admin().await?;
     let other = other.trim().to_string();
     if crate::profile::store::load(&state.db, &other).await.map_err(|e| crate::error::ssr::internal("loading a user", e))?.is_none() {
@@ -174,7 +178,7 @@ pub async fn link_user_account(id: String, other: String) -> Result<(), AppError
 
 /// Unlinks one identity from a user (never the last).
 #[server(endpoint = "admin/users/unlink")]
-pub async fn unlink_user_identity(id: String, connection: String, subject: String) -> Result<(), AppError> {
+pub(crate) async fn unlink_user_identity(id: String, connection: String, subject: String) -> Result<(), AppError> {
     let (state, me) = super::access::ssr::require_admin().await?;
     crate::identity::ssr::unlink_identity(&state.db, &id, &connection, &subject).await?;
     crate::audit::record(
@@ -215,7 +219,7 @@ fn day(at: &chrono::DateTime<chrono::Utc>) -> String {
 }
 
 #[component]
-pub fn UsersPage() -> impl IntoView {
+pub(crate) fn UsersPage() -> impl IntoView {
     view! {
         <AdminFrame title="Users">
             <UserList />
@@ -314,7 +318,7 @@ fn UserList() -> impl IntoView {
 }
 
 #[component]
-pub fn UserDetailPage() -> impl IntoView {
+pub(crate) fn UserDetailPage() -> impl IntoView {
     view! {
         <AdminFrame title="User">
             <UserDetail />

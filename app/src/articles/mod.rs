@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 use serde::{Deserialize, Serialize};
 
-use crate::{error::AppError, profiling::prompt_ui::ProgressivePrompt};
+use crate::{error::AppError, prompt::ProgressivePrompt};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Article {
@@ -19,13 +19,13 @@ pub struct Article {
 }
 
 #[server]
-pub async fn list_articles() -> Result<Vec<Article>, AppError> {
+pub(crate) async fn list_articles() -> Result<Vec<Article>, AppError> {
     let state = crate::state::AppState::current()?;
     ssr::all(&state.db).await.map_err(|e| crate::error::ssr::internal("listing articles", e))
 }
 
 #[server]
-pub async fn get_article(slug: String) -> Result<Article, AppError> {
+pub(crate) async fn get_article(slug: String) -> Result<Article, AppError> {
     let state = crate::state::AppState::current()?;
     let found = ssr::by_slug(&state.db, &slug).await.map_err(|e| crate::error::ssr::internal("loading an article", e))?;
     // The article page renders this: an unknown slug is a 404 page.
@@ -55,7 +55,7 @@ pub mod ssr {
         Ok(articles::Entity::find().order_by_desc(articles::Column::PublishedAt).all(db).await?.into_iter().map(to_article).collect())
     }
 
-    pub async fn by_slug(db: &DatabaseConnection, slug: &str) -> Result<Option<Article>, DbErr> {
+    pub(crate) async fn by_slug(db: &DatabaseConnection, slug: &str) -> Result<Option<Article>, DbErr> {
         Ok(articles::Entity::find().filter(articles::Column::Slug.eq(slug)).one(db).await?.map(to_article))
     }
 
@@ -87,7 +87,7 @@ pub mod ssr {
 }
 
 #[component]
-pub fn ArticlesPage() -> impl IntoView {
+pub(crate) fn ArticlesPage() -> impl IntoView {
     let articles = Resource::new(|| (), |_| list_articles());
     view! {
         <PageTitle text="Articles" />
@@ -112,7 +112,7 @@ pub fn ArticlesPage() -> impl IntoView {
 }
 
 #[component]
-pub fn ArticlePage() -> impl IntoView {
+pub(crate) fn ArticlePage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     // Blocking: the head (the article's <title>) is sent only once the article is loaded, so

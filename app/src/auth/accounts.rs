@@ -54,7 +54,7 @@ impl store::WriteRace for AccountError {
 
 /// Creates a user with a local password identity. `email_verified` stays false.
 #[tracing::instrument(skip(db, password), fields(email = %email))]
-pub async fn sign_up_with_password(db: &DatabaseConnection, email: &Email, password: String) -> Result<users::Model, AccountError> {
+pub(crate) async fn sign_up_with_password(db: &DatabaseConnection, email: &Email, password: String) -> Result<users::Model, AccountError> {
     check_new_password(&password, email.as_str())?;
     let normalized = email.normalized();
     if find_credential(db, &normalized).await?.is_some() {
@@ -87,7 +87,7 @@ pub async fn sign_up_with_password(db: &DatabaseConnection, email: &Email, passw
 /// The email-and-password sign-in of a new account: its identity and its password (`hash`:
 /// argon2id, or a stand-in no password matches). Two accounts racing for one address: the
 /// unique index decides, and the loser is told `EmailTaken`; the caller rolls back.
-pub async fn insert_password_login(
+pub(crate) async fn insert_password_login(
     txn: &impl sea_orm::ConnectionTrait,
     user_id: &str,
     email: &Email,
@@ -129,7 +129,7 @@ pub async fn insert_password_login(
 /// Checks email + password. Unknown emails cost the same hashing work as wrong passwords.
 // Not the typed email either: people type their password into that box by mistake.
 #[tracing::instrument(skip_all)]
-pub async fn sign_in_with_password(db: &DatabaseConnection, email: &str, password: String) -> Result<users::Model, AccountError> {
+pub(crate) async fn sign_in_with_password(db: &DatabaseConnection, email: &str, password: String) -> Result<users::Model, AccountError> {
     let Ok(email) = Email::parse(email) else {
         hashing::verify_against_dummy(password).await?;
         return Err(AccountError::InvalidCredentials);
@@ -174,13 +174,13 @@ async fn rehash(db: &DatabaseConnection, credential: &password_credentials::Mode
 
 /// The password of `user_id`, if the account has one (provider-only accounts do not): for
 /// re-authentication, which checks the failure limit before verifying.
-pub async fn own_password(db: &DatabaseConnection, user_id: &str) -> Result<Option<password_credentials::Model>, DbErr> {
+pub(crate) async fn own_password(db: &DatabaseConnection, user_id: &str) -> Result<Option<password_credentials::Model>, DbErr> {
     password_credentials::Entity::find_by_id(user_id.to_string()).one(db).await
 }
 
 /// The account a login form's `email` names, if it has a password (to record a refused
 /// sign-in in that account's activity).
-pub async fn account_for_login(db: &DatabaseConnection, email: &str) -> Result<Option<String>, DbErr> {
+pub(crate) async fn account_for_login(db: &DatabaseConnection, email: &str) -> Result<Option<String>, DbErr> {
     let Ok(email) = Email::parse(email) else { return Ok(None) };
     Ok(find_credential(db, &email.normalized()).await?.map(|c| c.user_id))
 }

@@ -32,7 +32,7 @@ use crate::{
 /// Sets a new password for `user_id` (whose current one the caller checked), ends their
 /// other sessions (all but `keep`, the one asking) and tells them by email.
 #[tracing::instrument(skip_all, fields(user_id))]
-pub async fn change_password(
+pub(crate) async fn change_password(
     db: &DatabaseConnection,
     site: &templates::Site,
     user_id: &str,
@@ -65,7 +65,7 @@ pub async fn change_password(
         .await?;
     if let Some(address) = user.email.as_deref() {
         let key = format!("password_changed:{}", uuid::Uuid::new_v4());
-        email::queue(&txn, "password_changed", key, address, templates::password_changed(site)).await?;
+        email::queue(&txn, email::Kind::PasswordChanged, key, address, templates::password_changed(site)).await?;
     }
     txn.commit().await?;
     Ok(())
@@ -73,7 +73,7 @@ pub async fn change_password(
 
 /// Why the email cannot be changed on /profile, if it cannot: it comes from a provider that
 /// overwrites it at each sign-in.
-pub fn email_lock(user: &users::Model, connections: &dyn ConnectionDirectory) -> Option<String> {
+pub(crate) fn email_lock(user: &users::Model, connections: &dyn ConnectionDirectory) -> Option<String> {
     let source: Source = user.provenance.get("email")?.get("source")?.as_str()?.parse().ok()?;
     match source {
         Source::Claim { connection, .. } if connections.sync_policy(&connection) == Some(SyncPolicy::OnEachLogin) => Some(format!(
@@ -97,7 +97,7 @@ async fn taken_by_another(db: &impl sea_orm::ConnectionTrait, user_id: &str, nor
 
 /// Emails a confirmation link to `new_address`; nothing changes until it is opened.
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
-pub async fn request_email_change(
+pub(crate) async fn request_email_change(
     db: &DatabaseConnection,
     site: &templates::Site,
     connections: &dyn ConnectionDirectory,
@@ -123,7 +123,7 @@ pub async fn request_email_change(
     let address = new_address.as_str();
     let link = links::issue(&txn, &user.id, Purpose::ChangeEmail, address, now).await?;
     let message = templates::confirm_new_email(site, address, &site.url(&link.path), Purpose::ChangeEmail.valid_for());
-    email::queue(&txn, Purpose::ChangeEmail.as_str(), format!("link:{}", link.id), address, message).await?;
+    email::queue(&txn, Purpose::ChangeEmail.into(), format!("link:{}", link.id), address, message).await?;
     record(&txn, &user.id, Event::new(EventKind::EmailChangeRequested, Actor::User).client(client).details(json!({ "to": address })))
         .await?;
     txn.commit().await?;
@@ -134,7 +134,7 @@ pub async fn request_email_change(
 /// proved it), sign-in with a password uses it from now on, and the old address is told.
 /// Returns the account's id.
 #[tracing::instrument(skip_all)]
-pub async fn confirm_email_change(
+pub(crate) async fn confirm_email_change(
     db: &DatabaseConnection,
     site: &templates::Site,
     token: &str,
@@ -186,8 +186,14 @@ async fn try_confirm_email_change(
     )
     .await?;
     if let Some(old) = old.as_deref() {
-        email::queue(&txn, "email_changed", format!("email_changed:link:{}", link.id), old, templates::email_changed(site, &link.email))
-            .await?;
+        email::queue(
+            &txn,
+            email::Kind::EmailChanged,
+            format!("email_changed:link:{}", link.id),
+            old,
+            templates::email_changed(site, &link.email),
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(user.id)

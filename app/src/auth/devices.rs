@@ -67,7 +67,7 @@ pub async fn forget(db: &DatabaseConnection, handle: &str) -> Result<(), DbErr> 
 }
 
 /// Ends every session of `user_id` but `keep`.
-pub async fn end_others(db: &DatabaseConnection, user_id: &str, keep: &str) -> Result<u64, DbErr> {
+pub(crate) async fn end_others(db: &DatabaseConnection, user_id: &str, keep: &str) -> Result<u64, DbErr> {
     let r = user_sessions::Entity::delete_many()
         .filter(user_sessions::Column::UserId.eq(user_id))
         .filter(user_sessions::Column::Handle.ne(keep))

@@ -16,7 +16,7 @@ use crate::error::AppError;
 /// The address a working link of `purpose` was sent to; a link that does not work is refused
 /// with the reason (400).
 #[server]
-pub async fn check_email_link(purpose: String, token: String) -> Result<String, AppError> {
+pub(crate) async fn check_email_link(purpose: String, token: String) -> Result<String, AppError> {
     use crate::error::ssr::{internal, set_status};
     let state = crate::state::AppState::current()?;
     let purpose = Purpose::parse(&purpose).ok_or(AppError::NotFound)?;
@@ -49,12 +49,12 @@ pub async fn use_email_link(purpose: String, token: String) -> Result<(), AppErr
 }
 
 #[component]
-pub fn VerifyLinkPage() -> impl IntoView {
+pub(crate) fn VerifyLinkPage() -> impl IntoView {
     view! { <ConfirmLink purpose=Purpose::VerifyEmail /> }
 }
 
 #[component]
-pub fn EmailChangeLinkPage() -> impl IntoView {
+pub(crate) fn EmailChangeLinkPage() -> impl IntoView {
     view! { <ConfirmLink purpose=Purpose::ChangeEmail /> }
 }
 
@@ -106,7 +106,7 @@ fn ConfirmLink(purpose: Purpose) -> impl IntoView {
 
 /// What a used link did (`?done=`) or why it did nothing (`?refused=`).
 #[component]
-pub fn EmailLinkPage() -> impl IntoView {
+pub(crate) fn EmailLinkPage() -> impl IntoView {
     let query = use_query_map();
     let outcome = move || {
         let q = query.read();

@@ -81,7 +81,7 @@ const MAX_ARGON2_LANES: u32 = 4;
 const DIGEST_PREFIX: &str = "digest:";
 
 /// The string to store for an imported `custom_password_hash`, checked.
-pub fn from_custom(custom: &CustomPasswordHash) -> Result<String, HashProblem> {
+pub(crate) fn from_custom(custom: &CustomPasswordHash) -> Result<String, HashProblem> {
     if let Some(p) = &custom.password {
         // Passwords typed here arrive as UTF-8; a hash of another encoding could never match.
         if !matches!(p.encoding.as_str(), "utf8" | "ascii") {
@@ -143,7 +143,7 @@ pub fn from_custom(custom: &CustomPasswordHash) -> Result<String, HashProblem> {
 }
 
 /// The string to store for Auth0's top-level `password_hash` (bcrypt only).
-pub fn from_bcrypt(value: &str) -> Result<String, HashProblem> {
+pub(crate) fn from_bcrypt(value: &str) -> Result<String, HashProblem> {
     let value = value.trim();
     let parts = ["$2a$", "$2b$", "$2y$"]
         .iter()
@@ -164,7 +164,7 @@ fn digest_string(custom: &CustomPasswordHash) -> String {
 }
 
 /// A stored value as Auth0's `custom_password_hash` again, for an export.
-pub fn to_custom(stored: &str) -> Option<CustomPasswordHash> {
+pub(crate) fn to_custom(stored: &str) -> Option<CustomPasswordHash> {
     let phc = |algorithm: &str| CustomPasswordHash {
         algorithm: algorithm.into(),
         hash: HashValue { value: stored.to_string(), encoding: None },
@@ -184,13 +184,13 @@ pub fn to_custom(stored: &str) -> Option<CustomPasswordHash> {
 
 /// Whether `stored` should be replaced by this app's own hash after a successful sign-in:
 /// anything but argon2id.
-pub fn needs_rehash(stored: &str) -> bool {
+pub(crate) fn needs_rehash(stored: &str) -> bool {
     !stored.starts_with("$argon2id$")
 }
 
 /// Checks `password` against an imported hash (not argon2, which the caller verifies with
 /// its own parameters). Blocking: bcrypt and pbkdf2 are slow on purpose.
-pub fn verify_imported(password: &str, stored: &str) -> bool {
+pub(crate) fn verify_imported(password: &str, stored: &str) -> bool {
     if stored.starts_with("$2") {
         return bcrypt::verify(password, stored).unwrap_or(false);
     }

@@ -11,7 +11,9 @@
 use chrono::{DateTime, Duration, Utc};
 
 #[cfg(feature = "ssr")]
-pub use store::{check, issue, issued_since, may_send, prune, redeem, retire_all};
+pub use store::{check, issue, prune};
+#[cfg(feature = "ssr")]
+pub(crate) use store::{may_send, redeem, retire_all};
 
 /// What a link does when opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +26,19 @@ pub enum Purpose {
     ChangeEmail,
     /// Lets a person a site owner created an account for choose its first password.
     Invite,
+}
+
+/// A link's message is about its purpose.
+#[cfg(feature = "ssr")]
+impl From<Purpose> for crate::email::Kind {
+    fn from(purpose: Purpose) -> Self {
+        match purpose {
+            Purpose::VerifyEmail => crate::email::Kind::VerifyEmail,
+            Purpose::ResetPassword => crate::email::Kind::ResetPassword,
+            Purpose::ChangeEmail => crate::email::Kind::ChangeEmail,
+            Purpose::Invite => crate::email::Kind::Invite,
+        }
+    }
 }
 
 impl Purpose {
@@ -100,7 +115,7 @@ impl LinkRefused {
         }
     }
 
-    pub fn from_code(code: &str) -> Option<Self> {
+    pub(crate) fn from_code(code: &str) -> Option<Self> {
         match code {
             "invalid" => Some(LinkRefused::Invalid),
             "expired" => Some(LinkRefused::Expired),
@@ -124,13 +139,13 @@ mod store {
     use crate::entities::account_tokens;
 
     fn hash(token: &str) -> String {
-        Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(Sha256::digest(token.as_bytes()))
     }
 
     fn new_token() -> String {
         let mut bytes = [0u8; 32];
         OsRng.fill_bytes(&mut bytes);
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(bytes)
     }
 
     /// Makes a link of `purpose` for `user_id`, sent to `email`, and retires their earlier
@@ -192,7 +207,7 @@ mod store {
     /// Uses the link `token` stands for: `Ok` once, for the first caller only (two clicks racing
     /// get one success), and never after it expired.
     #[tracing::instrument(skip(db, token))]
-    pub async fn redeem(
+    pub(crate) async fn redeem(
         db: &impl ConnectionTrait,
         purpose: Purpose,
         token: &str,
@@ -215,7 +230,12 @@ mod store {
     }
 
     /// How many links of `purpose` `user_id` was sent since `since` (the per-address throttle).
-    pub async fn issued_since(db: &impl ConnectionTrait, user_id: &str, purpose: Purpose, since: DateTime<Utc>) -> Result<u64, DbErr> {
+    pub(crate) async fn issued_since(
+        db: &impl ConnectionTrait,
+        user_id: &str,
+        purpose: Purpose,
+        since: DateTime<Utc>,
+    ) -> Result<u64, DbErr> {
         account_tokens::Entity::find()
             .filter(account_tokens::Column::UserId.eq(user_id))
             .filter(account_tokens::Column::Purpose.eq(purpose.as_str()))
@@ -228,7 +248,7 @@ mod store {
     /// transaction that issues the link: it locks the account's row first (PostgreSQL; SQLite's
     /// write transaction is already exclusive), so requests racing each other count one
     /// another's links instead of all seeing room for one more.
-    pub async fn may_send(db: &impl ConnectionTrait, user_id: &str, purpose: Purpose, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    pub(crate) async fn may_send(db: &impl ConnectionTrait, user_id: &str, purpose: Purpose, now: DateTime<Utc>) -> Result<bool, DbErr> {
         crate::entities::users::Entity::find_by_id(user_id.to_string()).lock_exclusive().one(db).await?;
         Ok(issued_since(db, user_id, purpose, now - Duration::hours(1)).await? < Purpose::PER_HOUR)
     }
@@ -236,7 +256,7 @@ mod store {
     /// Retires every unused link of `user_id`, of any kind: after the password or the address
     /// changed, a link sent before (a change of email someone else asked for, a reset link to
     /// the old address) must not work any more.
-    pub async fn retire_all(db: &impl ConnectionTrait, user_id: &str, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    pub(crate) async fn retire_all(db: &impl ConnectionTrait, user_id: &str, now: DateTime<Utc>) -> Result<u64, DbErr> {
         let retired = account_tokens::Entity::update_many()
             .col_expr(account_tokens::Column::UsedAt, Expr::value(now))
             .filter(account_tokens::Column::UserId.eq(user_id))

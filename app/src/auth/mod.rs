@@ -11,11 +11,9 @@ pub mod email_link_page;
 #[cfg(feature = "ssr")]
 pub mod imported_hash;
 pub mod links;
-pub mod login_page;
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod recovery;
-pub mod recovery_page;
 pub use domain::return_to;
 pub mod roles;
 #[cfg(feature = "ssr")]
@@ -31,10 +29,8 @@ pub mod verify_page;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-pub use email_link_page::{EmailChangeLinkPage, EmailLinkPage, VerifyLinkPage};
-pub use login_page::LoginPage;
-pub use recovery_page::{ForgotPasswordPage, ResetPasswordPage};
-pub use verify_page::VerifyEmailPage;
+pub(crate) use email_link_page::{EmailChangeLinkPage, EmailLinkPage, VerifyLinkPage};
+pub(crate) use verify_page::VerifyEmailPage;
 
 #[cfg(test)]
 mod tests {
@@ -91,14 +87,14 @@ pub struct SignInChoices {
 
 /// The enabled connections and whether local accounts are offered.
 #[server]
-pub async fn login_options() -> Result<SignInChoices, AppError> {
+pub(crate) async fn login_options() -> Result<SignInChoices, AppError> {
     let state = crate::state::AppState::current()?;
     let denied = session::take_denial(&ssr::session().await?).await?;
     Ok(SignInChoices { connections: state.connections.summaries(), password: state.connections.password_enabled(), denied })
 }
 
 /// The sentence for a `?error=` code the sign-in callback sends people back with.
-pub fn login_error_message(code: &str) -> &'static str {
+pub(crate) fn login_error_message(code: &str) -> &'static str {
     match code {
         "provider_unavailable" => {
             "That sign-in provider cannot be reached right now. Try again in a moment, or use another way to sign in."
@@ -120,18 +116,6 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     ssr::current_user().await
 }
 
-/// Signs in with email and password, then goes to `return_to` (a local path).
-#[server(endpoint = "auth/password/sign_in")]
-pub async fn password_sign_in(email: String, password: String, return_to: Option<String>) -> Result<(), AppError> {
-    ssr::password_sign_in(email, password, return_to).await
-}
-
-/// Creates a local account, signs it in, then goes to `return_to`.
-#[server(endpoint = "auth/password/sign_up")]
-pub async fn password_sign_up(email: String, password: String, return_to: Option<String>) -> Result<(), AppError> {
-    ssr::password_sign_up(email, password, return_to).await
-}
-
 /// Ends the session on the server and goes home.
 #[server(endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
@@ -150,7 +134,7 @@ pub mod ssr {
     use super::{
         accounts, session,
         throttle::{AccountKey, Locked},
-        ReturnTo, SessionUser,
+        SessionUser,
     };
     use crate::{
         activity::{ssr::Client, EventKind},
@@ -159,9 +143,7 @@ pub mod ssr {
             ssr::{internal, set_status},
             AppError,
         },
-        identity::PASSWORD_CONNECTION,
         net::{ClientIp, ClientNetwork},
-        profile::Email,
         state::AppState,
     };
 
@@ -187,14 +169,14 @@ pub mod ssr {
 
     /// The network the password throttle counts this request against. Without the server's
     /// client-address layer there is no trustworthy answer, so the request is refused.
-    async fn client_network() -> Result<ClientNetwork, AppError> {
+    pub(crate) async fn client_network() -> Result<ClientNetwork, AppError> {
         ClientIp::current().await.map(ClientIp::network).ok_or_else(|| {
             tracing::error!("client address missing from the request: is the client-ip layer installed?");
             AppError::Internal
         })
     }
 
-    fn locked(lock: Locked) -> AppError {
+    pub fn locked(lock: Locked) -> AppError {
         AppError::TooManyAttempts { message: lock.message(), retry_after_secs: lock.retry_after_secs() }
     }
 
@@ -223,7 +205,7 @@ pub mod ssr {
     /// The signed-in person of this request, loaded once per request: a page render asks from
     /// the header and from every resource that needs the user, which were one database
     /// query each.
-    pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+    pub(crate) async fn current_user() -> Result<Option<SessionUser>, AppError> {
         let state = AppState::current()?;
         let session = session().await?;
         let memo = leptos::prelude::use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<RequestUser>().cloned());
@@ -277,7 +259,7 @@ pub mod ssr {
     /// Whether `[email] require_verified` holds this person back: a password account whose
     /// address no link has verified yet. Admins are not held back (the console is where the
     /// site owner of a fresh install reads the links). Asked only when it can be true.
-    async fn must_verify_email(state: &AppState, user: &users::Model) -> Result<bool, AppError> {
+    pub async fn must_verify_email(state: &AppState, user: &users::Model) -> Result<bool, AppError> {
         if !state.email_policy.require_verified || user.email_verified {
             return Ok(false);
         }
@@ -290,7 +272,7 @@ pub mod ssr {
 
     /// Ends `session` on the server: its row in "Where you are signed in" goes first, then
     /// the session record itself.
-    pub async fn end_session(state: &AppState, session: &tower_sessions::Session) -> Result<(), AppError> {
+    pub(crate) async fn end_session(state: &AppState, session: &tower_sessions::Session) -> Result<(), AppError> {
         if let Some(handle) = session::handle(session).await? {
             super::devices::forget(&state.db, &handle).await.map_err(|e| internal("forgetting a session", e))?;
         }
@@ -312,7 +294,7 @@ pub mod ssr {
 
     /// Signed in, whether or not `[email] require_verified` holds the person back: for what an
     /// unverified account must still reach — its address, changing a mistyped one, a new link.
-    pub async fn require_account() -> Result<SessionUser, AppError> {
+    pub(crate) async fn require_account() -> Result<SessionUser, AppError> {
         current_user().await?.ok_or_else(|| set_status(AppError::Unauthorized))
     }
 
@@ -320,87 +302,10 @@ pub mod ssr {
     pub const VERIFY_FIRST: &str =
         "Please verify your email address first: open the link we emailed you, or ask for a new one at /verify-email.";
 
-    /// Signs `user_id` in on this browser after a password check (`kind`: a sign-in, the
-    /// sign-up's first one, or the one a password reset ends with), records it, and sends the
-    /// browser on: to `/verify-email` when the site requires a verified address this account
-    /// lacks, else to `return_to` (through this sign-in's questions, except after a reset).
-    async fn complete_login(user_id: &str, kind: EventKind, client: Client, return_to: Option<String>) -> Result<(), AppError> {
-        let state = AppState::current()?;
-        let session = session().await?;
-        let services =
-            crate::sign_in::Services { db: &state.db, outbound: &state.outbound, site: &state.site, email_policy: state.email_policy };
-        let who = crate::sign_in::Authenticated {
-            user_id,
-            connection: PASSWORD_CONNECTION,
-            identity_user_id: user_id,
-            new_account: kind == EventKind::SignUp,
-            client,
-        };
-        let user = match crate::sign_in::finish(&services, &session, who).await.map_err(|e| internal(e.doing, e))? {
-            crate::sign_in::Finished::SignedIn(user) => user,
-            crate::sign_in::Finished::Denied(message) => return Err(set_status(AppError::Refused(message))),
-        };
-        let next = ReturnTo::or_home(return_to.as_deref());
-        if must_verify_email(&state, &user).await? {
-            leptos_axum::redirect(&format!("/verify-email?return_to={}", super::return_to::percent_encode(next.as_str())));
-        } else if kind == EventKind::PasswordReset {
-            // Back into the account after a reset: straight to where it says so, no questions.
-            leptos_axum::redirect(next.as_str());
-        } else {
-            leptos_axum::redirect(&next.via_welcome());
-        }
-        Ok(())
-    }
-
-    /// Checks email + password under the per-account failure limit (`super::throttle`). The
-    /// limit is checked before any lookup or hashing and counts unknown emails like known
-    /// ones, so a locked account and an unknown email look the same from outside.
-    pub async fn password_sign_in(email: String, password: String, return_to: Option<String>) -> Result<(), AppError> {
-        let state = AppState::current()?;
-        let client = client().await;
-        let network = client_network().await?;
-        let account = AccountKey::for_login(&email);
-        let throttle = &state.password_throttle;
-        throttle.check(&account, network, Instant::now()).map_err(locked)?;
-        let user = match accounts::sign_in_with_password(&state.db, &email, password).await {
-            Ok(user) => user,
-            Err(err @ accounts::AccountError::InvalidCredentials) => {
-                throttle.record_failure(&account, network, Instant::now());
-                // A wrong password for a real account shows in that account's activity —
-                // recorded off the response path, so a real account answers as fast as an
-                // unknown address.
-                let db = state.db.clone();
-                tokio::spawn(async move {
-                    let recorded = match accounts::account_for_login(&db, &email).await {
-                        Ok(Some(user_id)) => super::sign_ins::refused(&db, &user_id, PASSWORD_CONNECTION, "wrong_password", client).await,
-                        Ok(None) => Ok(()),
-                        Err(err) => Err(err),
-                    };
-                    if let Err(err) = recorded {
-                        tracing::warn!(error = %err, "recording a refused sign-in failed");
-                    }
-                });
-                return Err(err.into());
-            }
-            Err(accounts::AccountError::Blocked) => {
-                // The right password for a blocked account: its activity shows the attempt.
-                if let Ok(Some(user_id)) = accounts::account_for_login(&state.db, &email).await {
-                    if let Err(err) = super::sign_ins::refused(&state.db, &user_id, PASSWORD_CONNECTION, "blocked", client).await {
-                        tracing::warn!(error = %err, "recording a refused sign-in failed");
-                    }
-                }
-                return Err(accounts::AccountError::Blocked.into());
-            }
-            Err(err) => return Err(err.into()),
-        };
-        throttle.record_success(&account, network);
-        complete_login(&user.id, EventKind::SignIn, client, return_to).await
-    }
-
     /// Re-authentication before a destructive action: `Ok` when `password` is the signed-in
     /// person's (or their account has no password: provider-only accounts re-authenticate
     /// at their provider instead), under the same per-account failure limit as sign-in.
-    pub async fn confirm_own_password(state: &AppState, user_id: &str, password: String) -> Result<(), AppError> {
+    pub(crate) async fn confirm_own_password(state: &AppState, user_id: &str, password: String) -> Result<(), AppError> {
         let credential = accounts::own_password(&state.db, user_id).await.map_err(|e| internal("re-authenticating", e))?;
         let Some(credential) = credential else {
             return Ok(());
@@ -420,29 +325,6 @@ pub mod ssr {
         }
         throttle.record_success(&account, network);
         Ok(())
-    }
-
-    /// Creates the account, emails the link that verifies its address, and signs it in. A
-    /// message that could not be queued is logged, not fatal: the account exists, and
-    /// /profile can send the link again.
-    pub async fn password_sign_up(email: String, password: String, return_to: Option<String>) -> Result<(), AppError> {
-        let state = AppState::current()?;
-        let client = client().await;
-        let email = Email::parse(&email).map_err(|e| AppError::BadRequest(e.to_string()))?;
-        let user = accounts::sign_up_with_password(&state.db, &email, password).await?;
-        if let Err(err) = super::verification::send(&state.db, &state.site, &user, client.clone()).await {
-            tracing::error!(error = %err, "queuing the verification message of a new account failed");
-        }
-        complete_login(&user.id, EventKind::SignUp, client, return_to).await
-    }
-
-    /// The reset page's form: the new password through the link, then a fresh session here
-    /// (every other one ended), landing on /profile with a word about it.
-    pub async fn reset_password_and_sign_in(token: String, password: String) -> Result<(), AppError> {
-        let client = client().await;
-        let state = AppState::current()?;
-        let user_id = super::recovery::reset_password(&state.db, &state.site, &token, password, client.clone()).await?;
-        complete_login(&user_id, EventKind::PasswordReset, client, Some("/profile?saved=password_reset".into())).await
     }
 
     pub async fn logout() -> Result<(), AppError> {

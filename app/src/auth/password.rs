@@ -57,7 +57,7 @@ pub mod ssr {
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
-    pub async fn hash_password(password: String) -> Result<String, HashError> {
+    pub(crate) async fn hash_password(password: String) -> Result<String, HashError> {
         tokio::task::spawn_blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
             argon2()?.hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| HashError::Hash(e.to_string()))
@@ -68,7 +68,7 @@ pub mod ssr {
     /// Checks `password` against `stored`; a malformed stored hash counts as a mismatch. The
     /// comparison inside argon2 is constant-time. A hash imported from elsewhere (bcrypt,
     /// pbkdf2, digests: `auth::imported_hash`) is checked by its own rules.
-    pub async fn verify_password(password: String, stored: String) -> Result<bool, HashError> {
+    pub(crate) async fn verify_password(password: String, stored: String) -> Result<bool, HashError> {
         // `!…`: an account with no password yet (an invitation not used): nothing matches. A
         // hash imported from elsewhere may be far cheaper than ours (md5…). Both cost what a
         // real check costs, so timing does not tell such accounts apart.
@@ -97,7 +97,7 @@ pub mod ssr {
 
     /// Spends the same work as a real verification, for sign-ins with an unknown email, so
     /// response time does not reveal which emails have accounts.
-    pub async fn verify_against_dummy(password: String) -> Result<(), HashError> {
+    pub(crate) async fn verify_against_dummy(password: String) -> Result<(), HashError> {
         static DUMMY: OnceLock<String> = OnceLock::new();
         let stored = match DUMMY.get() {
             Some(h) => h.clone(),

@@ -28,7 +28,12 @@ use crate::{
 /// Queues a reset link if `email` is a password account's (not blocked, not over the hourly
 /// limit); otherwise does nothing. Either way the caller answers the same.
 #[tracing::instrument(skip_all)]
-pub async fn request_reset(db: &DatabaseConnection, site: &templates::Site, email: &str, client: Client) -> Result<(), AccountError> {
+pub(crate) async fn request_reset(
+    db: &DatabaseConnection,
+    site: &templates::Site,
+    email: &str,
+    client: Client,
+) -> Result<(), AccountError> {
     let Ok(email) = Email::parse(email) else {
         return Ok(());
     };
@@ -53,14 +58,14 @@ pub async fn request_reset(db: &DatabaseConnection, site: &templates::Site, emai
     }
     let link = links::issue(&txn, &user.id, Purpose::ResetPassword, &address, now).await?;
     let message = templates::password_reset(site, &site.url(&link.path), Purpose::ResetPassword.valid_for());
-    email::queue(&txn, Purpose::ResetPassword.as_str(), format!("link:{}", link.id), &address, message).await?;
+    email::queue(&txn, Purpose::ResetPassword.into(), format!("link:{}", link.id), &address, message).await?;
     record(&txn, &user.id, Event::new(EventKind::PasswordResetRequested, Actor::User).client(client)).await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// Whether `token` is a working reset link (the page shows its form only then).
-pub async fn check_reset(db: &DatabaseConnection, token: &str) -> Result<Result<(), LinkRefused>, AccountError> {
+pub(crate) async fn check_reset(db: &DatabaseConnection, token: &str) -> Result<Result<(), LinkRefused>, AccountError> {
     let purpose = purpose_of(db, token).await?;
     Ok(links::check(db, purpose, token, Utc::now()).await?.map(|_| ()))
 }
@@ -125,8 +130,14 @@ pub async fn reset_password(
     record(&txn, &user.id, Event::new(EventKind::PasswordReset, Actor::User).client(client).details(json!({ "sessions_ended": ended })))
         .await?;
     if let Some(address) = user.email.as_deref() {
-        email::queue(&txn, "password_changed", format!("password_changed:link:{}", link.id), address, templates::password_changed(site))
-            .await?;
+        email::queue(
+            &txn,
+            email::Kind::PasswordChanged,
+            format!("password_changed:link:{}", link.id),
+            address,
+            templates::password_changed(site),
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(user.id)

@@ -33,7 +33,7 @@ impl ConfiguredAdmins {
 /// owner's by saying its address is verified. A provider's word (or the site's import) is
 /// about the person signing in; the others are not.
 #[cfg(feature = "ssr")]
-pub fn email_vouched(user: &crate::entities::users::Model) -> bool {
+pub(crate) fn email_vouched(user: &crate::entities::users::Model) -> bool {
     let source = user
         .provenance
         .get(crate::profile::verification::PROVENANCE_KEY)

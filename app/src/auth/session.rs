@@ -39,7 +39,7 @@ pub async fn remember_denial(session: &Session, message: &str) -> Result<(), Ses
 }
 
 /// The refusal [`remember_denial`] kept, once.
-pub async fn take_denial(session: &Session) -> Result<Option<String>, SessionError> {
+pub(crate) async fn take_denial(session: &Session) -> Result<Option<String>, SessionError> {
     // Looked up first: `remove` marks the session changed even when the key is absent, and
     // the login page would then write the session on every view.
     if session.get::<String>(DENIED).await?.is_none() {
@@ -63,13 +63,13 @@ pub async fn remember_nothing_required(session: &Session) -> Result<(), SessionE
 /// How long after the last recorded use a signed-in session records its use again: a
 /// minute, or a quarter of the idle limit when that is shorter (so a session in use never
 /// reaches its idle deadline between two records).
-pub fn touch_interval_secs(idle_secs: i64) -> i64 {
+pub(crate) fn touch_interval_secs(idle_secs: i64) -> i64 {
     (idle_secs / 4).clamp(1, 60)
 }
 
 /// Whether a signed-in session last recorded as used at `touched_at` must record `now`.
 /// Sessions from before this record existed (`None`) record at once.
-pub fn needs_touch(touched_at: Option<i64>, now: i64, idle_secs: i64) -> bool {
+pub(crate) fn needs_touch(touched_at: Option<i64>, now: i64, idle_secs: i64) -> bool {
     touched_at.is_none_or(|at| now.saturating_sub(at) >= touch_interval_secs(idle_secs))
 }
 
@@ -93,7 +93,7 @@ pub async fn touch(session: &Session, idle_secs: i64) -> Result<bool, SessionErr
 /// A signed-in session without its device row or its sign-in time cannot be listed, ended
 /// from another device or held to the absolute limit: it is ended instead (sessions from
 /// before those records existed sign in once more).
-pub fn is_incomplete(signed_in: bool, has_handle: bool, has_signed_in_at: bool) -> bool {
+pub(crate) fn is_incomplete(signed_in: bool, has_handle: bool, has_signed_in_at: bool) -> bool {
     signed_in && !(has_handle && has_signed_in_at)
 }
 
@@ -132,7 +132,7 @@ pub async fn provider(session: &Session) -> Result<Option<(String, String)>, Ses
 }
 
 /// Whether a sign-in at `authenticated_at` (Unix seconds) is past the absolute limit.
-pub fn past_absolute_limit(authenticated_at: i64, now: i64, limit_secs: i64) -> bool {
+pub(crate) fn past_absolute_limit(authenticated_at: i64, now: i64, limit_secs: i64) -> bool {
     now.saturating_sub(authenticated_at) > limit_secs
 }
 

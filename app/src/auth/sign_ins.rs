@@ -42,7 +42,7 @@ pub async fn signed_in(
     let device = crate::activity::describe_device(user_agent.as_deref());
     let when = Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
     let message = templates::new_device(site, &device, ip.as_deref().unwrap_or("an unknown address"), &when);
-    email::queue(db, "new_device", format!("new_device:{id}"), address, message).await?;
+    email::queue(db, email::Kind::NewDevice, format!("new_device:{id}"), address, message).await?;
     Ok(())
 }
 

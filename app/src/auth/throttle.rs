@@ -41,7 +41,7 @@ pub struct AccountKey([u8; 32]);
 impl AccountKey {
     /// The key for what someone typed into the sign-in form: the normalized email when it
     /// parses, else the trimmed, lowercased text (it matches no account, and is limited alike).
-    pub fn for_login(email: &str) -> Self {
+    pub(crate) fn for_login(email: &str) -> Self {
         let normalized = crate::profile::Email::parse(email)
             .map(|e| e.normalized())
             .unwrap_or_else(|_| crate::profile::verification::normalize_address(email));
@@ -49,7 +49,7 @@ impl AccountKey {
     }
 
     /// The key for an account's stored (already normalized) sign-in email.
-    pub fn for_normalized_email(normalized: &str) -> Self {
+    pub(crate) fn for_normalized_email(normalized: &str) -> Self {
         let mut hasher = Sha256::new();
         hasher.update(b"askonce-password-throttle:");
         hasher.update(normalized.as_bytes());
@@ -157,7 +157,7 @@ impl PasswordThrottle {
     }
 
     /// Counts a wrong password (or an unknown email) for `account` from `network`.
-    pub fn record_failure(&self, account: &AccountKey, network: ClientNetwork, now: Instant) {
+    pub(crate) fn record_failure(&self, account: &AccountKey, network: ClientNetwork, now: Instant) {
         let window = self.limits.window;
         let mut counts = self.lock();
         let bump = |w: &mut Window| {
@@ -177,7 +177,7 @@ impl PasswordThrottle {
 
     /// A right password from `network` clears that network's count for `account`. The
     /// account-wide count stays: other networks' failures are not forgiven by this one.
-    pub fn record_success(&self, account: &AccountKey, network: ClientNetwork) {
+    pub(crate) fn record_success(&self, account: &AccountKey, network: ClientNetwork) {
         self.lock().per_network.remove(&(*account, network));
     }
 

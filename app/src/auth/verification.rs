@@ -51,7 +51,7 @@ pub async fn send(db: &DatabaseConnection, site: &templates::Site, user: &users:
     }
     let link = links::issue(&txn, &user.id, Purpose::VerifyEmail, &address, now).await?;
     let message = templates::verify_email(site, &address, &site.url(&link.path), Purpose::VerifyEmail.valid_for());
-    email::queue(&txn, Purpose::VerifyEmail.as_str(), format!("link:{}", link.id), &address, message).await?;
+    email::queue(&txn, Purpose::VerifyEmail.into(), format!("link:{}", link.id), &address, message).await?;
     record(&txn, &user.id, Event::new(EventKind::VerificationSent, Actor::User).client(client).details(json!({ "address": address })))
         .await?;
     txn.commit().await?;

@@ -18,7 +18,7 @@ pub struct AddressStatus {
 
 /// `None`: nobody is signed in.
 #[server]
-pub async fn my_address_status() -> Result<Option<AddressStatus>, AppError> {
+pub(crate) async fn my_address_status() -> Result<Option<AddressStatus>, AppError> {
     let state = crate::state::AppState::current()?;
     let Some(me) = super::ssr::current_user().await? else { return Ok(None) };
     let user = crate::profile::store::load(&state.db, &me.user_id).await.map_err(|e| crate::error::ssr::internal("loading a user", e))?;
@@ -28,7 +28,7 @@ pub async fn my_address_status() -> Result<Option<AddressStatus>, AppError> {
 /// Emails a new verification link to the signed-in person (limited to a few an hour), then
 /// goes back to `return_to` saying so.
 #[server(endpoint = "auth/email/verify/resend")]
-pub async fn resend_verification(return_to: Option<String>) -> Result<(), AppError> {
+pub(crate) async fn resend_verification(return_to: Option<String>) -> Result<(), AppError> {
     let client = super::ssr::client().await;
     let state = crate::state::AppState::current()?;
     // Not `require_user`: the people this is for are the ones it holds back.
@@ -46,7 +46,7 @@ pub async fn resend_verification(return_to: Option<String>) -> Result<(), AppErr
 
 /// The "send the link again" button, for this page and /profile.
 #[component]
-pub fn ResendVerification(#[prop(into)] return_to: String) -> impl IntoView {
+pub(crate) fn ResendVerification(#[prop(into)] return_to: String) -> impl IntoView {
     let resend = ServerAction::<ResendVerification>::new();
     let query = use_query_map();
     let sent = move || query.read().get("sent").as_deref() == Some("verification") || matches!(resend.value().get(), Some(Ok(())));
@@ -66,7 +66,7 @@ pub fn ResendVerification(#[prop(into)] return_to: String) -> impl IntoView {
 }
 
 #[component]
-pub fn VerifyEmailPage() -> impl IntoView {
+pub(crate) fn VerifyEmailPage() -> impl IntoView {
     let query = use_query_map();
     let return_to = move || query.read().get("return_to").unwrap_or_else(|| "/".to_string());
     let status = Resource::new(|| (), |_| my_address_status());

@@ -21,12 +21,48 @@ pub struct EmailPolicy {
     pub notify_new_device: bool,
 }
 
+/// What a message is about: it groups messages in the console (the outbox's `kind` column).
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A link that proves an address.
+    VerifyEmail,
+    /// A link that sets a new password.
+    ResetPassword,
+    /// A link that confirms a new address.
+    ChangeEmail,
+    /// A link that invites someone to an account made for them.
+    Invite,
+    /// The old address is told of a new one.
+    EmailChanged,
+    /// The password was changed.
+    PasswordChanged,
+    /// A sign-in from a device not seen before.
+    NewDevice,
+}
+
+#[cfg(feature = "ssr")]
+impl Kind {
+    /// The outbox's `kind` column (names shipped releases wrote, kept as they are).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::VerifyEmail => "verify_email",
+            Kind::ResetPassword => "reset_password",
+            Kind::ChangeEmail => "change_email",
+            Kind::Invite => "invite",
+            Kind::EmailChanged => "email_changed",
+            Kind::PasswordChanged => "password_changed",
+            Kind::NewDevice => "new_device",
+        }
+    }
+}
+
 /// Queues `message` for `recipient` (see [`outbox::enqueue`]): `kind` groups it in the
 /// console, `dedupe_key` names the event it belongs to.
 #[cfg(feature = "ssr")]
-pub async fn queue(
+pub(crate) async fn queue(
     db: &impl sea_orm::ConnectionTrait,
-    kind: &str,
+    kind: Kind,
     dedupe_key: String,
     recipient: &str,
     message: templates::Rendered,
@@ -35,7 +71,7 @@ pub async fn queue(
     outbox::enqueue(
         db,
         outbox::NewMessage {
-            kind: kind.to_string(),
+            kind: kind.as_str().to_string(),
             dedupe_key,
             recipient: recipient.to_string(),
             subject,

@@ -134,7 +134,7 @@ pub async fn mark_sent(db: &impl ConnectionTrait, message: &email_outbox::Model,
 }
 
 /// `text` with every link token (`token=` and 64 hex digits, see `auth::links`) replaced.
-pub fn redact_links(text: &str) -> String {
+pub(crate) fn redact_links(text: &str) -> String {
     static TOKEN: std::sync::OnceLock<Option<regex_lite::Regex>> = std::sync::OnceLock::new();
     match TOKEN.get_or_init(|| regex_lite::Regex::new("token=[0-9a-f]{64}").ok()) {
         Some(token) => token.replace_all(text, "token=[removed]").into_owned(),

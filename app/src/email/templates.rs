@@ -148,7 +148,7 @@ pub fn password_changed(site: &Site) -> Rendered {
 
 /// Sent to the *new* address when someone asks to change their email: it replaces the old one
 /// only once this link is opened.
-pub fn confirm_new_email(site: &Site, new_address: &str, link: &str, valid_for: chrono::Duration) -> Rendered {
+pub(crate) fn confirm_new_email(site: &Site, new_address: &str, link: &str, valid_for: chrono::Duration) -> Rendered {
     render(
         site,
         format!("Confirm your new email address for {}", site.name),

@@ -14,7 +14,7 @@ const CELL_LEADERS: [char; 5] = ['"', ' ', '\u{a0}', '\u{200b}', '\u{feff}'];
 /// separator or line break inside, so a reader that splits the cell there (a `;` locale, a
 /// naive line splitter) still finds no formula. A tab, CR or LF at the very start (which
 /// some spreadsheets strip before reading a formula) gets one too.
-pub fn csv_cell(text: &str) -> String {
+pub(crate) fn csv_cell(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 4);
     out.push('"');
     let mut at_cell_start = true;

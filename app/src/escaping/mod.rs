@@ -13,14 +13,14 @@ mod csv;
 mod text_area;
 mod title;
 
-pub use csv::csv_cell;
-pub use text_area::{textarea_body, TextArea};
-pub use title::{PageTitle, SiteTitle};
+pub(crate) use csv::csv_cell;
+pub(crate) use text_area::TextArea;
+pub(crate) use title::{PageTitle, SiteTitle};
 
 /// `text` with `&`, `<`, `>` (and CR, which the HTML parser would turn into LF) written as
 /// character references: the form an RCDATA element's body (`<textarea>`, `<title>`) needs.
 /// The parser decodes them back, so the element's text is `text` exactly.
-pub fn escape_rcdata(text: &str) -> String {
+pub(crate) fn escape_rcdata(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {

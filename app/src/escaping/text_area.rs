@@ -13,14 +13,14 @@ use leptos::prelude::*;
 /// exactly. If Leptos starts escaping textarea children itself, this still holds:
 /// `inner_html` is raw by contract.
 #[component]
-pub fn TextArea(#[prop(into)] value: String) -> impl IntoView {
+pub(crate) fn TextArea(#[prop(into)] value: String) -> impl IntoView {
     view! { <textarea inner_html=textarea_body(&value) /> }
 }
 
 /// The body the element gets. On the server render a newline leads: the HTML parser drops
 /// one newline right after `<textarea>`, so a value that starts with one keeps it. In the
 /// browser (`innerHTML` on the element itself) no newline is dropped, so none is added.
-pub fn textarea_body(value: &str) -> String {
+pub(crate) fn textarea_body(value: &str) -> String {
     let escaped = super::escape_rcdata(value);
     if cfg!(feature = "ssr") {
         format!("\n{escaped}")

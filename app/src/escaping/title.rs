@@ -6,13 +6,13 @@ use leptos::{prelude::*, text_prop::TextProp};
 
 /// The page's part of the title (`<PageTitle text="Your profile" />`).
 #[component]
-pub fn PageTitle(#[prop(into)] text: TextProp) -> impl IntoView {
+pub(crate) fn PageTitle(#[prop(into)] text: TextProp) -> impl IntoView {
     view! { <leptos_meta::Title text=move || for_title(&text.get()) /> }
 }
 
 /// The site's part, once at the root: "`page` · `site`", or `site` alone.
 #[component]
-pub fn SiteTitle(#[prop(into)] site: String) -> impl IntoView {
+pub(crate) fn SiteTitle(#[prop(into)] site: String) -> impl IntoView {
     let site = for_title(&site);
     view! {
         <leptos_meta::Title formatter=move |page: String| {

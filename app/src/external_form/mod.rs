@@ -29,7 +29,7 @@ pub use domain::profiling::required::CONTINUE_PATH;
 pub fn start_path(stage: &str, return_to: Option<&str>) -> String {
     let base = format!("/forms/{stage}/start");
     match return_to.filter(|r| !r.is_empty()) {
-        Some(rt) => format!("{base}?return_to={}", crate::auth::return_to::percent_encode(rt)),
+        Some(rt) => format!("{base}?return_to={}", domain::return_to::percent_encode(rt)),
         None => base,
     }
 }
@@ -134,7 +134,7 @@ impl FormProblem {
         }
     }
 
-    pub fn from_code(code: &str) -> Option<FormProblem> {
+    pub(crate) fn from_code(code: &str) -> Option<FormProblem> {
         FormProblem::ALL.into_iter().find(|p| p.code() == code)
     }
 }

@@ -69,11 +69,6 @@ pub async fn make_secret(db: &DatabaseConnection, stage: &str, actor: crate::aud
     Ok(secret)
 }
 
-/// Whether `stage` has a secret (the console shows "set up" or not; never the secret).
-pub async fn has_secret(db: &DatabaseConnection, stage: &str) -> Result<bool, DbErr> {
-    Ok(form_secrets::Entity::find_by_id(stage.to_string()).one(db).await?.is_some())
-}
-
 async fn secret_of(db: &DatabaseConnection, stage: &str) -> Result<String, FormError> {
     let row = form_secrets::Entity::find_by_id(stage.to_string()).one(db).await?;
     Ok(row.ok_or(FormProblem::NotSetUp)?.secret)

@@ -6,7 +6,6 @@
 //! Here: what a site owner configures and what the wire carries (pure, shared with the
 //! console). The calls, the signature and the store are server-only (`ssr`).
 
-pub mod page;
 #[cfg(feature = "ssr")]
 pub mod signature;
 #[cfg(feature = "ssr")]

@@ -204,7 +204,7 @@ async fn linked_identities(db: &impl ConnectionTrait, user_id: &str) -> Result<V
 /// The evidence that `email` is verified for `user`: standing evidence kept in the
 /// provenance (a link, an import) for exactly that address, or a linked identity whose latest
 /// claims assert that address as verified.
-pub fn email_evidence_for(user: &users::Model, linked: &[identities::Model], email: Option<&str>) -> Option<EmailEvidence> {
+pub(crate) fn email_evidence_for(user: &users::Model, linked: &[identities::Model], email: Option<&str>) -> Option<EmailEvidence> {
     let standing = match user.provenance.get(verification::PROVENANCE_KEY) {
         Some(record) => EmailEvidence::from_provenance(record, user.email_normalized.as_deref()).filter(EmailEvidence::is_standing),
         // Verified without any record: only an import wrote that before evidence records
@@ -223,7 +223,7 @@ pub fn email_evidence_for(user: &users::Model, linked: &[identities::Model], ema
 }
 
 /// Loads `user_id`'s identities and derives the evidence for `email` (see [`email_evidence_for`]).
-pub async fn load_email_evidence(
+pub(crate) async fn load_email_evidence(
     db: &impl ConnectionTrait,
     user: &users::Model,
     email: Option<&str>,
@@ -235,7 +235,12 @@ pub async fn load_email_evidence(
 /// Makes one of `user_id`'s linked identities the primary one: its claims become the root
 /// attributes at its next sign-in, under its connection's sync policy.
 #[tracing::instrument(skip(db))]
-pub async fn set_primary_identity(db: &DatabaseConnection, user_id: &str, connection: &str, subject: &str) -> Result<(), IdentityError> {
+pub(crate) async fn set_primary_identity(
+    db: &DatabaseConnection,
+    user_id: &str,
+    connection: &str,
+    subject: &str,
+) -> Result<(), IdentityError> {
     let target = identities::Entity::find()
         .filter(identities::Column::UserId.eq(user_id))
         .filter(identities::Column::Connection.eq(connection))
@@ -291,7 +296,7 @@ async fn write_attributes(
 /// Removes one of `user_id`'s linked accounts, never the last one (the person could no
 /// longer sign in). Unlinking the local password identity also removes the password.
 #[tracing::instrument(skip(db))]
-pub async fn unlink_identity(db: &DatabaseConnection, user_id: &str, connection: &str, subject: &str) -> Result<(), IdentityError> {
+pub(crate) async fn unlink_identity(db: &DatabaseConnection, user_id: &str, connection: &str, subject: &str) -> Result<(), IdentityError> {
     use sea_orm::PaginatorTrait;
     let txn = crate::db::begin_write(db).await?;
     let owned = identities::Entity::find().filter(identities::Column::UserId.eq(user_id));
@@ -383,7 +388,7 @@ pub async fn unlink_by_provider(db: &DatabaseConnection, user_id: &str, provider
 /// Re-derives `user_id`'s `email_verified` from the evidence that remains (after an identity
 /// was unlinked, say), with its provenance. Called inside the caller's write transaction,
 /// whose lock keeps the profile still between the read and the write.
-pub async fn rederive_email_verified(db: &impl ConnectionTrait, user_id: &str) -> Result<(), IdentityError> {
+pub(crate) async fn rederive_email_verified(db: &impl ConnectionTrait, user_id: &str) -> Result<(), IdentityError> {
     let Some(user) = users::Entity::find_by_id(user_id.to_string()).lock_exclusive().one(db).await? else {
         return Ok(());
     };

@@ -113,7 +113,7 @@ impl OutboundPolicy {
     /// whose two ends turned out to be the same address): only through loopback in an
     /// allowed range, or at an address listed exactly (`10.20.0.5/32`). Allowing a private
     /// range is about the services in it, not about this server's own ports.
-    pub fn check_self(&self, ip: IpAddr) -> Result<(), Refused> {
+    pub(crate) fn check_self(&self, ip: IpAddr) -> Result<(), Refused> {
         let listed_exactly = self.allow.iter().any(|net| net.prefix_len() == net.max_prefix_len() && net.addr() == ip.to_canonical());
         let loopback_allowed = classify(ip) == Some(Reserved::Loopback) && self.allows(ip);
         if listed_exactly || loopback_allowed {
@@ -127,7 +127,7 @@ impl OutboundPolicy {
     /// (WHATWG: `127.1`, `0x7f.1` and `2130706433` are all 127.0.0.1). A name is refused here
     /// only when it is known to point inside (`localhost`, metadata names); any other name is
     /// checked after it resolves, at every connection.
-    pub fn check_url(&self, url: &str) -> Result<(), UrlRefusal> {
+    pub(crate) fn check_url(&self, url: &str) -> Result<(), UrlRefusal> {
         let parsed = url::Url::parse(url).map_err(|_| UrlRefusal::NotAUrl)?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(UrlRefusal::NotAUrl);
@@ -187,7 +187,7 @@ fn embedded_v4(ip: IpAddr) -> Option<Ipv4Addr> {
 }
 
 /// Why `ip` is not a public unicast address, or `None` when it is.
-pub fn classify(ip: IpAddr) -> Option<Reserved> {
+pub(crate) fn classify(ip: IpAddr) -> Option<Reserved> {
     if let Some(v4) = embedded_v4(ip) {
         return classify_v4(v4);
     }

@@ -99,7 +99,7 @@ impl Outbound {
 
     /// POSTs `body` as JSON to `url` with `headers`; the whole call (connecting included)
     /// within `timeout`. A non-2xx answer comes back without its body.
-    pub async fn post_json(
+    pub(crate) async fn post_json(
         &self,
         url: &str,
         headers: &[(&str, String)],

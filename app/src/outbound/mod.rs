@@ -7,5 +7,6 @@ mod address;
 mod client;
 pub mod connector;
 
-pub use address::{classify, OutboundPolicy, Refused, Reserved, UrlRefusal};
-pub use client::{Outbound, OutboundError, Reply, SetupError};
+pub use address::{OutboundPolicy, Refused};
+pub(crate) use client::OutboundError;
+pub use client::{Outbound, SetupError};

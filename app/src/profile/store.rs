@@ -115,7 +115,7 @@ pub async fn load(db: &impl ConnectionTrait, user_id: &str) -> Result<Option<use
 
 /// The value of a root attribute. `email_verified` is a value only when true: `false` is the
 /// default, not something anyone told us.
-pub fn root_value(user: &users::Model, attr: RootAttribute) -> Option<Value> {
+pub(crate) fn root_value(user: &users::Model, attr: RootAttribute) -> Option<Value> {
     match TextAttribute::try_from(attr) {
         Ok(text) => text_of(user, text).map(Value::from),
         Err(RootAttribute::Email) => user.email.as_deref().map(Value::from),
@@ -125,7 +125,7 @@ pub fn root_value(user: &users::Model, attr: RootAttribute) -> Option<Value> {
 
 /// Every root attribute the profile has a value for, as the engine's facts: all but
 /// `email_verified`, which is the provider's word and never a question.
-pub fn root_values(user: &users::Model) -> BTreeMap<RootAttribute, Value> {
+pub(crate) fn root_values(user: &users::Model) -> BTreeMap<RootAttribute, Value> {
     RootAttribute::ALL
         .into_iter()
         .filter(|a| *a != RootAttribute::EmailVerified)
@@ -139,7 +139,7 @@ pub fn user_metadata(user: &users::Model) -> Map<String, Value> {
 }
 
 /// The provenance key of a `user_metadata` value.
-pub fn metadata_provenance_key(key: &str) -> String {
+pub(crate) fn metadata_provenance_key(key: &str) -> String {
     format!("user_metadata.{key}")
 }
 
@@ -230,7 +230,7 @@ impl NewProfile {
 
 /// Inserts an empty profile: values are then written with a [`ProfileWrite`], so a new
 /// profile gets its provenance, name and evidence by the same rules as every later write.
-pub async fn insert_empty(db: &impl ConnectionTrait, new: NewProfile) -> Result<users::Model, DbErr> {
+pub(crate) async fn insert_empty(db: &impl ConnectionTrait, new: NewProfile) -> Result<users::Model, DbErr> {
     let NewProfile { id, created_at, logins_count } = new;
     users::ActiveModel {
         id: Set(id),
@@ -248,14 +248,14 @@ pub async fn insert_empty(db: &impl ConnectionTrait, new: NewProfile) -> Result<
 }
 
 /// A new profile id: time-ordered, so the directory's newest-first pages follow the index.
-pub fn new_user_id() -> String {
+pub(crate) fn new_user_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
 /// Counts a successful login (`logins_count + 1`, `last_login`, `last_ip`) in one UPDATE, so
 /// concurrent logins never lose a count; bumps `version` so writers that read before it retry.
 #[tracing::instrument(skip(db))]
-pub async fn record_login(db: &impl ConnectionTrait, user_id: &str, ip: Option<String>) -> Result<users::Model, DbErr> {
+pub(crate) async fn record_login(db: &impl ConnectionTrait, user_id: &str, ip: Option<String>) -> Result<users::Model, DbErr> {
     let now = Utc::now();
     users::Entity::update_many()
         .col_expr(users::Column::LoginsCount, Expr::col(users::Column::LoginsCount).add(1))
@@ -276,7 +276,7 @@ pub async fn record_login(db: &impl ConnectionTrait, user_id: &str, ip: Option<S
 /// prompt history; records an audit entry without personal data. Their other browser
 /// sessions end at their next request (the session user no longer exists).
 #[tracing::instrument(skip(db))]
-pub async fn erase_account(db: &sea_orm::DatabaseConnection, user_id: &str, actor: crate::audit::Actor<'_>) -> Result<bool, DbErr> {
+pub(crate) async fn erase_account(db: &sea_orm::DatabaseConnection, user_id: &str, actor: crate::audit::Actor<'_>) -> Result<bool, DbErr> {
     let txn = crate::db::begin_write(db).await?;
     let deleted = users::Entity::delete_by_id(user_id.to_string()).exec(&txn).await?.rows_affected;
     if deleted == 0 {
@@ -328,7 +328,7 @@ impl<'u> ProfileWrite<'u> {
     }
 
     /// Sets (or, with `None`, clears) a text attribute.
-    pub fn set_text(&mut self, attr: TextAttribute, value: Option<String>, source: &Source) -> &mut Self {
+    pub(crate) fn set_text(&mut self, attr: TextAttribute, value: Option<String>, source: &Source) -> &mut Self {
         match attr {
             TextAttribute::Name => self.name_set = true,
             TextAttribute::GivenName | TextAttribute::FamilyName => self.parts_source = Some(source.clone()),
@@ -342,7 +342,7 @@ impl<'u> ProfileWrite<'u> {
     /// Replaces the email, with the evidence that the new address is verified (`None`: nothing
     /// vouches for it — a typed-in address proves nothing). Never cleared: the email is how
     /// people sign in and are reached.
-    pub fn set_email(&mut self, email: String, source: &Source, evidence: Option<EmailEvidence>) -> &mut Self {
+    pub(crate) fn set_email(&mut self, email: String, source: &Source, evidence: Option<EmailEvidence>) -> &mut Self {
         self.record(RootAttribute::Email.as_str().to_string(), true, source);
         self.next.email_normalized = Some(normalize_address(&email));
         self.next.email = Some(email);
@@ -358,7 +358,7 @@ impl<'u> ProfileWrite<'u> {
     }
 
     /// Sets (or, with `None`, removes) one `user_metadata` value.
-    pub fn set_user_metadata(&mut self, key: &str, value: Option<Value>, source: &Source) -> &mut Self {
+    pub(crate) fn set_user_metadata(&mut self, key: &str, value: Option<Value>, source: &Source) -> &mut Self {
         let mut metadata = user_metadata(&self.next);
         match &value {
             Some(v) => metadata.insert(key.to_string(), v.clone()),
@@ -371,7 +371,7 @@ impl<'u> ProfileWrite<'u> {
 
     /// Replaces the whole `user_metadata` (the console's and the API's edits): changed keys are
     /// `source`'s word from now on, removed keys lose their provenance.
-    pub fn replace_user_metadata(&mut self, next: Map<String, Value>, source: &Source) -> &mut Self {
+    pub(crate) fn replace_user_metadata(&mut self, next: Map<String, Value>, source: &Source) -> &mut Self {
         let before = user_metadata(&self.next);
         for (key, value) in &next {
             if before.get(key) != Some(value) {
@@ -386,18 +386,18 @@ impl<'u> ProfileWrite<'u> {
     }
 
     /// Replaces `app_metadata` (admins and the API only; no provenance: it is the site's own).
-    pub fn set_app_metadata(&mut self, value: Map<String, Value>) -> &mut Self {
+    pub(crate) fn set_app_metadata(&mut self, value: Map<String, Value>) -> &mut Self {
         self.next.app_metadata = Value::Object(value);
         self
     }
 
-    pub fn set_blocked(&mut self, blocked: bool) -> &mut Self {
+    pub(crate) fn set_blocked(&mut self, blocked: bool) -> &mut Self {
         self.next.blocked = blocked;
         self
     }
 
     /// Makes a linked identity the one whose claims are the root attributes.
-    pub fn set_primary_identity(&mut self, identity_id: i64) -> &mut Self {
+    pub(crate) fn set_primary_identity(&mut self, identity_id: i64) -> &mut Self {
         self.next.primary_identity_id = Some(identity_id);
         self
     }
@@ -431,7 +431,7 @@ impl<'u> ProfileWrite<'u> {
     /// Writes the change if nobody wrote the profile since it was read (`users.version`), and
     /// returns the profile after it; [`StoreError::Conflict`] and nothing written otherwise. A
     /// write that changes nothing writes nothing.
-    pub async fn commit(&self, db: &impl ConnectionTrait) -> Result<users::Model, StoreError> {
+    pub(crate) async fn commit(&self, db: &impl ConnectionTrait) -> Result<users::Model, StoreError> {
         let (before, now, mut next) = (self.user, self.now, self.finish());
         let mut update = users::Entity::update_many();
         let mut changed = false;

@@ -5,6 +5,5 @@
 
 pub use domain::profiling::*;
 
-pub mod prompt_ui;
 #[cfg(feature = "ssr")]
 pub mod ssr;

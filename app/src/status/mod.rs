@@ -49,7 +49,7 @@ pub async fn check_status() -> Result<ServiceStatus, AppError> {
 /// The status card with a "Check again" button. Without JavaScript the button posts the form
 /// and the page reloads with a fresh check; with it, only the card updates.
 #[component]
-pub fn StatusPanel() -> impl IntoView {
+pub(crate) fn StatusPanel() -> impl IntoView {
     let recheck = ServerAction::<CheckStatus>::new();
     let initial = Resource::new(|| (), |_| check_status());
     // The latest result: a recheck's answer once there is one, else the initial load.
@@ -105,7 +105,7 @@ fn StatusReport(status: ServiceStatus) -> impl IntoView {
 
 /// `/status`: the status card on a page of its own.
 #[component]
-pub fn StatusPage() -> impl IntoView {
+pub(crate) fn StatusPage() -> impl IntoView {
     view! {
         <PageTitle text="Service status" />
         <h1>"Service status"</h1>

@@ -8,7 +8,7 @@ use super::ServiceStatus;
 /// Checks the database and the schema. Never fails: an unreachable database is a status to
 /// report, not an error.
 #[tracing::instrument(skip(db))]
-pub async fn service_status(db: &DatabaseConnection) -> ServiceStatus {
+pub(crate) async fn service_status(db: &DatabaseConnection) -> ServiceStatus {
     let database = match db.get_database_backend() {
         DatabaseBackend::Sqlite => "SQLite",
         DatabaseBackend::Postgres => "PostgreSQL",

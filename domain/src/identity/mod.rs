@@ -9,7 +9,7 @@ pub mod sync;
 use serde::{Deserialize, Serialize};
 
 pub use local::PASSWORD_CONNECTION;
-pub use normalize::{is_private_relay, normalize, source_claim, NormalizedAttributes, ProviderKind};
+pub use normalize::{normalize, source_claim, NormalizedAttributes, ProviderKind};
 pub use sync::SyncPolicy;
 
 /// The evidence an identity's latest claims give that one address is verified: the

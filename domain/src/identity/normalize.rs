@@ -233,11 +233,6 @@ fn apple(raw: &Value) -> NormalizedAttributes {
     attrs
 }
 
-/// Whether an Apple identity's address is a private relay one (`is_private_email`).
-pub fn is_private_relay(raw: &Value) -> bool {
-    boolean(raw.get("is_private_email")).unwrap_or(false)
-}
-
 /// LinkedIn's OpenID Connect userinfo: standard claims, but `locale` may be an object
 /// `{"country": "US", "language": "en"}`.
 fn linkedin(raw: &Value) -> NormalizedAttributes {
@@ -398,7 +393,6 @@ mod tests {
         let a = normalize(ProviderKind::Apple, &raw);
         assert_eq!(a.email.as_deref(), Some("x7kq2m9p4w@privaterelay.appleid.com"));
         assert_eq!(a.email_verified, Some(true), "Apple says \"true\" as a string");
-        assert!(is_private_relay(&raw));
         assert_eq!(a.name.as_deref(), Some("Ada Lovelace"), "derived from the names Apple sent once");
         // A later sign-in: no name in the token, nothing derived beyond the address.
         let mut later = raw.clone();

@@ -49,7 +49,7 @@ pub enum MetadataError {
 pub const MAX_EXACT: i64 = 9_007_199_254_740_991;
 
 /// Whether `n` is within [`MAX_EXACT`] (and so reads back as written, on every database).
-pub fn exact_number(n: f64) -> bool {
+pub(crate) fn exact_number(n: f64) -> bool {
     n.is_finite() && n.abs() <= MAX_EXACT as f64
 }
 

@@ -4,7 +4,7 @@
 
 /// The display name made from first and last names, as Auth0 derives it: both joined by a
 /// space, or whichever one there is.
-pub fn derived_name(given: Option<&str>, family: Option<&str>) -> Option<String> {
+pub(crate) fn derived_name(given: Option<&str>, family: Option<&str>) -> Option<String> {
     match (given, family) {
         (Some(g), Some(f)) => Some(format!("{g} {f}")),
         (Some(one), None) | (None, Some(one)) => Some(one.to_string()),

@@ -41,7 +41,7 @@ impl EmailEvidence {
     }
 
     /// The provenance record kept under `email_verified`.
-    pub fn to_provenance(&self) -> Value {
+    pub(crate) fn to_provenance(&self) -> Value {
         json!({ "source": self.source, "at": self.at, "address": self.address })
     }
 

@@ -172,7 +172,7 @@ mod phone {
     use super::AnswerProblem;
 
     #[cfg(feature = "phone")]
-    pub fn to_e164(input: &str) -> Result<String, AnswerProblem> {
+    pub(crate) fn to_e164(input: &str) -> Result<String, AnswerProblem> {
         let number = phonenumber::parse(None, input).map_err(|_| AnswerProblem::InvalidPhone)?;
         if !phonenumber::is_valid(&number) {
             return Err(AnswerProblem::InvalidPhone);
@@ -181,7 +181,7 @@ mod phone {
     }
 
     #[cfg(not(feature = "phone"))]
-    pub fn to_e164(input: &str) -> Result<String, AnswerProblem> {
+    pub(crate) fn to_e164(input: &str) -> Result<String, AnswerProblem> {
         let digits: String = input.chars().filter(char::is_ascii_digit).collect();
         let shape_ok = input.trim_start().starts_with('+')
             && (8..=15).contains(&digits.len())

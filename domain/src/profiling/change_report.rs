@@ -68,7 +68,7 @@ fn moment_for(stage: &Stage, logins: u32) -> (Moment, u32) {
 }
 
 /// The moment, in the site owner's words.
-pub fn moment_words(stage: &Stage) -> String {
+pub(crate) fn moment_words(stage: &Stage) -> String {
     match &stage.trigger {
         // Existing people signed up already: their numbers say how the people you have
         // would fare, i.e. what new sign-ups of the same kind will see.

@@ -88,7 +88,7 @@ pub struct GivenConsent {
 /// Whether the engine asks `field` again although it has an answer: the person agreed to an
 /// older version of a purpose that asks again on change. A refusal is not re-asked (asking
 /// again until someone says yes is what consent rules forbid).
-pub fn needs_asking_again(field: &Field, given: Option<&GivenConsent>) -> bool {
+pub(crate) fn needs_asking_again(field: &Field, given: Option<&GivenConsent>) -> bool {
     match (&field.consent, given) {
         (Some(terms), Some(given)) if field.kind == FieldKind::Consent => terms.reask && given.granted && given.version < terms.version,
         _ => false,

@@ -444,7 +444,7 @@ fn unknown_fields(
     fields
 }
 
-pub fn condition_holds(condition: &Condition, facts: &ProfileFacts) -> bool {
+pub(crate) fn condition_holds(condition: &Condition, facts: &ProfileFacts) -> bool {
     match condition {
         Condition::Exists { target } => is_present(facts.value(target)),
         Condition::Missing { target } => !is_present(facts.value(target)),
@@ -458,7 +458,7 @@ pub fn condition_holds(condition: &Condition, facts: &ProfileFacts) -> bool {
 
 /// Why `condition` does not hold for this profile, in the site owner's words: the tests that
 /// failed, each with the value the profile has ("user_metadata.plan is “pro” — it is “free”").
-pub fn condition_failures(condition: &Condition, facts: &ProfileFacts) -> Vec<String> {
+pub(crate) fn condition_failures(condition: &Condition, facts: &ProfileFacts) -> Vec<String> {
     if condition_holds(condition, facts) {
         return Vec::new();
     }

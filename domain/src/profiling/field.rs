@@ -80,7 +80,7 @@ pub enum FieldKind {
 
 impl FieldKind {
     /// Kinds whose answers must come from `validation.options`.
-    pub fn has_options(self) -> bool {
+    pub(crate) fn has_options(self) -> bool {
         matches!(self, FieldKind::Dropdown | FieldKind::Radio | FieldKind::Multiselect)
     }
 }

@@ -215,7 +215,7 @@ impl Trigger {
 
     /// Whether a login-time stage with this trigger is asked at login `number` (the signup is
     /// login 1).
-    pub fn covers_login(&self, number: u32) -> bool {
+    pub(crate) fn covers_login(&self, number: u32) -> bool {
         match self {
             Trigger::Signup => number == 1,
             Trigger::Login { min_logins, max_logins } => number >= *min_logins && max_logins.is_none_or(|max| number <= max),

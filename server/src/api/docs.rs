@@ -85,7 +85,7 @@ impl Modify for ErrorResponses {
     }
 }
 
-pub async fn openapi_json() -> impl IntoResponse {
+pub(crate) async fn openapi_json() -> impl IntoResponse {
     ([(header::CACHE_CONTROL, "no-cache")], Json(ApiDoc::openapi()))
 }
 
@@ -94,7 +94,7 @@ fn escape(s: &str) -> String {
 }
 
 /// `/api/docs`: every operation with its scopes, parameters and answers.
-pub async fn docs_page() -> Html<String> {
+pub(crate) async fn docs_page() -> Html<String> {
     let doc = ApiDoc::openapi();
     let mut body = String::new();
     for (path, item) in doc.paths.paths.iter() {

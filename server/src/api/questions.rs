@@ -51,7 +51,10 @@ async fn edit(
     responses(
         (status = 200, description = "The fields", body = [Field], headers(("ETag" = String, description = "The configuration's revision, for If-Match"))),
     ))]
-pub async fn list_fields(_caller: Caller<needs::ReadStages>, State(db): State<DatabaseConnection>) -> Result<impl IntoResponse, HttpError> {
+pub(crate) async fn list_fields(
+    _caller: Caller<needs::ReadStages>,
+    State(db): State<DatabaseConnection>,
+) -> Result<impl IntoResponse, HttpError> {
     let current = config(&db).await?;
     Ok((etag(current.version), Json(current.config.fields)))
 }
@@ -62,7 +65,7 @@ pub async fn list_fields(_caller: Caller<needs::ReadStages>, State(db): State<Da
         (status = 200, description = "The field", body = Field, headers(("ETag" = String, description = "The configuration's revision, for If-Match"))),
         (status = 404, description = "No such field", body = ErrorBody),
     ))]
-pub async fn get_field(
+pub(crate) async fn get_field(
     _caller: Caller<needs::ReadStages>,
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,
@@ -80,7 +83,7 @@ pub async fn get_field(
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
         (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
-pub async fn create_field(
+pub(crate) async fn create_field(
     caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
     if_match: Result<IfMatch, HttpError>,
@@ -99,7 +102,7 @@ pub async fn create_field(
         (status = 404, description = "No such field", body = ErrorBody),
         (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
-pub async fn put_field(
+pub(crate) async fn put_field(
     caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,
@@ -119,7 +122,7 @@ pub async fn put_field(
         (status = 404, description = "No such field", body = ErrorBody),
         (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
-pub async fn delete_field(
+pub(crate) async fn delete_field(
     caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,
@@ -134,7 +137,10 @@ pub async fn delete_field(
     responses(
         (status = 200, description = "The stages", body = [Stage], headers(("ETag" = String, description = "The configuration's revision, for If-Match"))),
     ))]
-pub async fn list_stages(_caller: Caller<needs::ReadStages>, State(db): State<DatabaseConnection>) -> Result<impl IntoResponse, HttpError> {
+pub(crate) async fn list_stages(
+    _caller: Caller<needs::ReadStages>,
+    State(db): State<DatabaseConnection>,
+) -> Result<impl IntoResponse, HttpError> {
     let current = config(&db).await?;
     Ok((etag(current.version), Json(current.config.stages)))
 }
@@ -145,7 +151,7 @@ pub async fn list_stages(_caller: Caller<needs::ReadStages>, State(db): State<Da
         (status = 200, description = "The stage", body = Stage, headers(("ETag" = String, description = "The configuration's revision, for If-Match"))),
         (status = 404, description = "No such stage", body = ErrorBody),
     ))]
-pub async fn get_stage(
+pub(crate) async fn get_stage(
     _caller: Caller<needs::ReadStages>,
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,
@@ -185,7 +191,7 @@ pub async fn change_report(
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
         (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
-pub async fn create_stage(
+pub(crate) async fn create_stage(
     caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
     if_match: Result<IfMatch, HttpError>,
@@ -204,7 +210,7 @@ pub async fn create_stage(
         (status = 404, description = "No such stage", body = ErrorBody),
         (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
-pub async fn put_stage(
+pub(crate) async fn put_stage(
     caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,
@@ -224,7 +230,7 @@ pub async fn put_stage(
         (status = 404, description = "No such stage", body = ErrorBody),
         (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
-pub async fn delete_stage(
+pub(crate) async fn delete_stage(
     caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,
@@ -239,7 +245,7 @@ pub async fn delete_stage(
     responses(
         (status = 200, description = "Fields and stages", body = ProfilingConfig, headers(("ETag" = String, description = "The configuration's revision, for If-Match"))),
     ))]
-pub async fn export_config(
+pub(crate) async fn export_config(
     _caller: Caller<needs::ReadStages>,
     State(db): State<DatabaseConnection>,
 ) -> Result<impl IntoResponse, HttpError> {
@@ -255,7 +261,7 @@ pub async fn export_config(
         (status = 400, description = "Refused, with every problem", body = ErrorBody),
         (status = 409, description = "Changed by someone else since the revision in If-Match", body = ErrorBody),
     ))]
-pub async fn import_config(
+pub(crate) async fn import_config(
     caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
     if_match: Result<IfMatch, HttpError>,
@@ -276,7 +282,7 @@ pub async fn import_config(
         (status = 400, description = "The stage is asked here, not by an external form", body = ErrorBody),
         (status = 404, description = "No such stage", body = ErrorBody),
     ))]
-pub async fn make_form_secret(
+pub(crate) async fn make_form_secret(
     caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,

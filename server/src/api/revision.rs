@@ -22,7 +22,7 @@ pub struct NotAnEtag;
 
 /// The revision in one `If-Match` value: `"12"` or `W/"12"` (the first of a list); `None` for
 /// `*`.
-pub fn parse_if_match(value: &str) -> Result<Option<i64>, NotAnEtag> {
+pub(crate) fn parse_if_match(value: &str) -> Result<Option<i64>, NotAnEtag> {
     let first = value.split(',').next().unwrap_or("").trim();
     if first == "*" {
         return Ok(None);

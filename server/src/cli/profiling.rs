@@ -64,7 +64,7 @@ pub enum RenderError {
 }
 
 /// Reads and checks a document; every problem is reported, with where it is.
-pub fn parse_file(path: &Path) -> Result<ValidConfig, CommandError> {
+pub(crate) fn parse_file(path: &Path) -> Result<ValidConfig, CommandError> {
     let text = std::fs::read_to_string(path).doing(format!("cannot read {}", path.display()))?;
     let is_toml = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
     parse(&text, is_toml).map_err(|problems| {

@@ -84,7 +84,7 @@ impl AppleSecret {
 /// string: `{"name": {"firstName": "Ada", "lastName": "Lovelace"}, "email": "…"}`), as the
 /// standard claims it stands for. Unsigned, so it says only what the person typed at Apple;
 /// it is their own name, kept as a claim of this connection.
-pub fn first_sign_in_name(user: &str) -> serde_json::Map<String, serde_json::Value> {
+pub(crate) fn first_sign_in_name(user: &str) -> serde_json::Map<String, serde_json::Value> {
     let mut out = serde_json::Map::new();
     let Ok(value) = serde_json::from_str::<serde_json::Value>(user) else { return out };
     for (from, to) in [("firstName", "given_name"), ("lastName", "family_name")] {

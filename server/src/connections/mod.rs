@@ -32,7 +32,7 @@ pub struct ProviderLogin {
 }
 
 /// `{public_url}/auth/{name}/callback`: the redirect URI to register at the provider.
-pub fn callback_url(public_url: &Url, name: &str) -> String {
+pub(crate) fn callback_url(public_url: &Url, name: &str) -> String {
     format!("{}/auth/{name}/callback", public_url.as_str().trim_end_matches('/'))
 }
 
@@ -70,11 +70,11 @@ impl Connection {
         self.client().display_name(self.kind())
     }
 
-    pub fn sync_policy(&self) -> SyncPolicy {
+    pub(crate) fn sync_policy(&self) -> SyncPolicy {
         self.client().sync_root_attributes
     }
 
-    pub fn connection_ref(&self) -> app::identity::ssr::ConnectionRef {
+    pub(crate) fn connection_ref(&self) -> app::identity::ssr::ConnectionRef {
         app::identity::ssr::ConnectionRef { name: self.name.clone(), kind: self.kind(), sync: self.sync_policy() }
     }
 
@@ -106,7 +106,7 @@ pub struct ConnectionRegistry {
 
 /// The HTTP client for talking to providers: redirects off (a redirect could point us at an
 /// internal address — SSRF), and timeouts so a hung provider cannot hang a login.
-pub fn provider_http_client() -> Result<reqwest::Client, reqwest::Error> {
+pub(crate) fn provider_http_client() -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(5))
@@ -156,15 +156,11 @@ impl ConnectionRegistry {
         self.connections.get(name).cloned()
     }
 
-    pub fn password_enabled(&self) -> bool {
-        self.password_enabled
-    }
-
     /// The origins a form post to AskOnce may redirect the browser to: each provider's
     /// authorization (and end-session) endpoint. Browsers apply the CSP's `form-action` to
     /// the redirects after a form post, so the forms that start a sign-in or a link (and a
     /// sign-out without JavaScript) need these listed.
-    pub fn form_action_origins(&self) -> Vec<String> {
+    pub(crate) fn form_action_origins(&self) -> Vec<String> {
         let mut origins: Vec<String> = self
             .connections
             .values()
@@ -184,7 +180,7 @@ impl ConnectionRegistry {
 
     /// Discovers every OIDC provider in the background, so the first sign-in is fast and the
     /// login page can show which ones are down.
-    pub fn discover_all_in_background(self: &Arc<Self>) {
+    pub(crate) fn discover_all_in_background(self: &Arc<Self>) {
         for connection in self.connections.values() {
             if let Provider::Oidc(_) = &connection.provider {
                 let connection = connection.clone();

@@ -144,7 +144,7 @@ impl OidcConnection {
     }
 
     /// Why this connection cannot be used now, for the login page.
-    pub fn unavailable_reason(&self) -> Option<String> {
+    pub(crate) fn unavailable_reason(&self) -> Option<String> {
         match self.discovery.read().map(|d| d.clone()) {
             Ok(Discovery::Pending { error: Some(e), .. }) => Some(e),
             _ => None,
@@ -376,7 +376,7 @@ impl OidcConnection {
     /// Where a form post to AskOnce may redirect the browser at this provider (the CSP's
     /// `form-action` must allow them): the issuer, and once discovered the authorization
     /// endpoint and the end-session endpoint. Reads what is known; never fetches.
-    pub fn browser_endpoints(&self) -> Vec<Url> {
+    pub(crate) fn browser_endpoints(&self) -> Vec<Url> {
         let mut urls = vec![self.issuer.url().clone()];
         if let Ok(Discovery::Ready(d)) = self.discovery.read().map(|d| d.clone()) {
             let md = d.metadata;
@@ -389,7 +389,7 @@ impl OidcConnection {
     }
 
     /// Where to send the browser to end its session at the provider, if it offers that.
-    pub fn end_session_url(&self, id_token: &str, post_logout_redirect: &str) -> Option<Url> {
+    pub(crate) fn end_session_url(&self, id_token: &str, post_logout_redirect: &str) -> Option<Url> {
         let md = match self.discovery.read().map(|d| d.clone()) {
             Ok(Discovery::Ready(d)) => d.metadata,
             _ => return None,
@@ -533,7 +533,7 @@ fn id_token_payload(jwt: &str) -> Result<Map<String, Value>, LoginFailure> {
 }
 
 /// An error with its sources, for the log.
-pub fn error_chain(err: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

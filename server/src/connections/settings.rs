@@ -139,7 +139,7 @@ pub enum OidcKind {
 }
 
 impl OidcKind {
-    pub fn provider_kind(self) -> ProviderKind {
+    pub(crate) fn provider_kind(self) -> ProviderKind {
         match self {
             OidcKind::Generic => ProviderKind::Oidc,
             OidcKind::Google => ProviderKind::Google,

@@ -35,11 +35,11 @@ impl std::fmt::Debug for Transaction {
 }
 
 impl Transaction {
-    pub fn session_key(state: &str) -> String {
+    pub(crate) fn session_key(state: &str) -> String {
         format!("oidc.tx.{state}")
     }
 
-    pub fn is_expired(&self) -> bool {
+    pub(crate) fn is_expired(&self) -> bool {
         Utc::now().timestamp() - self.created_at > MAX_AGE_SECS
     }
 }

@@ -198,7 +198,7 @@ fn split_outside_quotes(s: &str, sep: char) -> Vec<&str> {
 /// Puts the request's [`ClientIp`] in its extensions. Without a peer address (a router served
 /// without connect info, as some tests do) the client is `0.0.0.0`: every such request then
 /// shares one quota, which errs on the side of limiting.
-pub async fn resolve_client_ip(State(proxies): State<TrustedProxies>, mut request: Request, next: Next) -> Response {
+pub(crate) async fn resolve_client_ip(State(proxies): State<TrustedProxies>, mut request: Request, next: Next) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
     let client = ClientIp::new(proxies.resolve(peer, request.headers()));
     request.extensions_mut().insert(client);

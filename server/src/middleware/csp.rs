@@ -58,7 +58,7 @@ pub fn policy(nonce: &str, form_action_origins: &[String]) -> String {
 }
 
 /// Draws the nonce, and sends the policy on HTML responses.
-pub async fn content_security_policy(State(sources): State<CspSources>, mut request: Request, next: Next) -> Response {
+pub(crate) async fn content_security_policy(State(sources): State<CspSources>, mut request: Request, next: Next) -> Response {
     // 128 random bits, base64url: the generator leptos itself uses.
     let nonce = leptos::nonce::Nonce::new().as_inner().clone();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
@@ -85,7 +85,7 @@ pub async fn content_security_policy(State(sources): State<CspSources>, mut requ
 
 /// For leptos' `additional_context`: render with this request's nonce (the one the header
 /// names) instead of the one leptos draws for itself.
-pub fn provide_request_nonce() {
+pub(crate) fn provide_request_nonce() {
     use leptos::prelude::{provide_context, use_context};
     let nonce = use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
     if let Some(CspNonce(nonce)) = nonce {

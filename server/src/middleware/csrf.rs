@@ -59,7 +59,7 @@ fn is_form_post_callback(method: &Method, path: &str) -> bool {
             .is_some_and(|name| !name.is_empty() && !name.contains('/'))
 }
 
-pub async fn refuse_cross_site(State(origin): State<PublicOrigin>, request: Request, next: Next) -> Response {
+pub(crate) async fn refuse_cross_site(State(origin): State<PublicOrigin>, request: Request, next: Next) -> Response {
     if is_form_post_callback(request.method(), request.uri().path()) {
         return next.run(request).await;
     }

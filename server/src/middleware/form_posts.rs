@@ -17,7 +17,7 @@ use axum::{
 use crate::error::accepts_html;
 
 /// Middleware: a failed plain form post that names where to go is redirected there.
-pub async fn redirect_failed_form_posts(request: Request, next: Next) -> Response {
+pub(crate) async fn redirect_failed_form_posts(request: Request, next: Next) -> Response {
     let plain_form = request.method() == Method::POST && accepts_html(request.headers());
     let mut response = next.run(request).await;
     let failed = response.status().is_client_error() || response.status().is_server_error();

@@ -15,7 +15,7 @@ use axum::{
 use crate::error::HttpError;
 
 /// Whether any string of `value` (keys included) holds a NUL character.
-pub fn contains_nul(value: &serde_json::Value) -> bool {
+pub(crate) fn contains_nul(value: &serde_json::Value) -> bool {
     match value {
         serde_json::Value::String(s) => s.contains('\0'),
         serde_json::Value::Array(items) => items.iter().any(contains_nul),
@@ -25,12 +25,12 @@ pub fn contains_nul(value: &serde_json::Value) -> bool {
 }
 
 /// Whether a URL-encoded form (or query) decodes to text holding a NUL, or holds a raw one.
-pub fn form_contains_nul(body: &[u8]) -> bool {
+pub(crate) fn form_contains_nul(body: &[u8]) -> bool {
     body.contains(&0) || url::form_urlencoded::parse(body).any(|(k, v)| k.contains('\0') || v.contains('\0'))
 }
 
 /// Middleware for `/api/…`: a NUL in the path or the query (`%00`) is refused.
-pub async fn refuse_nul_in_uri(request: Request, next: Next) -> Response {
+pub(crate) async fn refuse_nul_in_uri(request: Request, next: Next) -> Response {
     let uri = request.uri();
     let has_nul = |part: &str| part.to_ascii_lowercase().contains("%00");
     if uri.path().starts_with("/api/") && (has_nul(uri.path()) || uri.query().is_some_and(has_nul)) {
@@ -41,7 +41,7 @@ pub async fn refuse_nul_in_uri(request: Request, next: Next) -> Response {
 
 /// Middleware for server functions (`POST /api/…` with a form body): a field holding a NUL
 /// is refused before the function runs. `State`: the largest body read (the body limit).
-pub async fn refuse_nul_in_forms(State(max_body): State<usize>, request: Request, next: Next) -> Response {
+pub(crate) async fn refuse_nul_in_forms(State(max_body): State<usize>, request: Request, next: Next) -> Response {
     let is_form = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -59,7 +59,7 @@ pub async fn refuse_nul_in_forms(State(max_body): State<usize>, request: Request
     if form_contains_nul(&bytes) {
         // As the server function would refuse it: JSON for the hydrated page, back to the
         // form's page for a plain form post (the error module does both).
-        return HttpError::bad_request("Text must not contain the NUL character.").as_the_form_would().into_response();
+        return HttpError::bad_request("Text must not contain the NUL character.").for_the_form().into_response();
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }

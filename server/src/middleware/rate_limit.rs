@@ -15,7 +15,7 @@ use axum::{
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 /// Paths that are limited: everything that checks a credential or finishes a sign-in.
-pub fn is_limited(path: &str) -> bool {
+pub(crate) fn is_limited(path: &str) -> bool {
     path.starts_with("/api/auth/") || (path.starts_with("/auth/") && (path.ends_with("/start") || path.ends_with("/callback")))
 }
 
@@ -53,7 +53,7 @@ impl AuthRateLimit {
     }
 }
 
-pub async fn limit_auth(State(limit): State<AuthRateLimit>, request: Request, next: Next) -> Response {
+pub(crate) async fn limit_auth(State(limit): State<AuthRateLimit>, request: Request, next: Next) -> Response {
     if !is_limited(request.uri().path()) {
         return next.run(request).await;
     }

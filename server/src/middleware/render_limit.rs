@@ -47,7 +47,7 @@ impl RenderLimit {
 }
 
 /// Middleware: a GET or HEAD waits for a slot and keeps it until its page has rendered.
-pub async fn limit_page_renders(State(limit): State<RenderLimit>, request: Request, next: Next) -> Response {
+pub(crate) async fn limit_page_renders(State(limit): State<RenderLimit>, request: Request, next: Next) -> Response {
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         return next.run(request).await;
     }

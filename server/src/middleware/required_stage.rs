@@ -26,7 +26,7 @@ use tower_sessions::Session;
 
 use crate::error::{accepts_html, HttpError};
 
-pub async fn hold_at_required_stage(State(state): State<AppState>, session: Session, request: Request, next: Next) -> Response {
+pub(crate) async fn hold_at_required_stage(State(state): State<AppState>, session: Session, request: Request, next: Next) -> Response {
     if passes_while_held(request.uri().path()) {
         return next.run(request).await;
     }

@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use crate::{error::HttpError, middleware::session_user::RequireUser};
 
 /// The profile of the person signed in (a deleted or blocked account's session has ended).
-pub async fn my_profile(State(db): State<DatabaseConnection>, RequireUser(me): RequireUser) -> Result<Json<UserProfile>, HttpError> {
+pub(crate) async fn my_profile(State(db): State<DatabaseConnection>, RequireUser(me): RequireUser) -> Result<Json<UserProfile>, HttpError> {
     let profile = load_user_profile(&db, &me.user_id).await.map_err(|e| HttpError::internal("loading the profile", e))?;
     profile.map(Json).ok_or_else(|| AppError::Unauthorized.into())
 }

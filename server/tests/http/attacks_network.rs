@@ -16,13 +16,13 @@ use crate::harness::{browser::browser_from, expect, spawn_app_on, Backend, TestA
 
 /// A sign-in attempt with forwarding `headers`, as a proxy (or someone forging them) sends it.
 async fn sign_in(app: &TestApp, client: &reqwest::Client, headers: &[(&str, &str)], email: &str, password: &str) -> reqwest::Response {
-    let request = with_headers(app.password_form(client, app::auth::PasswordSignIn::PATH, email, password), headers);
+    let request = with_headers(app.password_form(client, app::sign_in::PasswordSignIn::PATH, email, password), headers);
     expect::send(request, "a sign-in").await
 }
 
 /// Signs `client` up as `email` with forwarding `headers`.
 async fn sign_up(app: &TestApp, client: &reqwest::Client, headers: &[(&str, &str)], email: &str) -> reqwest::Response {
-    let request = with_headers(app.password_form(client, app::auth::PasswordSignUp::PATH, email, PASSWORD), headers);
+    let request = with_headers(app.password_form(client, app::sign_in::PasswordSignUp::PATH, email, PASSWORD), headers);
     let what = format!("signing up {email}");
     expect::accepted(expect::send(request, &what).await, &what).await
 }

@@ -11,7 +11,7 @@ async fn sign_up_signs_in_with_a_safe_cookie_and_counts_the_login() {
     let res = app
         .post_form(
             &app.client,
-            app::auth::PasswordSignUp::PATH,
+            app::sign_in::PasswordSignUp::PATH,
             &[("email", "ada@example.com"), ("password", "a long passphrase"), ("return_to", "/status")],
         )
         .await;
@@ -34,7 +34,7 @@ async fn an_unsafe_return_to_is_replaced_by_the_home_page() {
     let res = app
         .post_form(
             &app.client,
-            app::auth::PasswordSignUp::PATH,
+            app::sign_in::PasswordSignUp::PATH,
             &[("email", "ada@example.com"), ("password", "a long passphrase"), ("return_to", "//evil.example/")],
         )
         .await;
@@ -59,7 +59,7 @@ async fn signing_in_replaces_a_planted_session_id() {
     app.sign_up(&app.client, "ada@example.com").await;
     let planted = "askonce_session=plantedbyanattacker0000";
     let res = app
-        .password_form(&reqwest::Client::new(), app::auth::PasswordSignIn::PATH, "ada@example.com", PASSWORD)
+        .password_form(&reqwest::Client::new(), app::sign_in::PasswordSignIn::PATH, "ada@example.com", PASSWORD)
         .header(header::COOKIE, planted)
         .send()
         .await
@@ -93,7 +93,7 @@ async fn the_login_page_works_without_javascript() {
     let app = spawn_app().await;
     let html = app.client.get(app.url("/login?return_to=/status")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Sign in to AskOnce"));
-    assert!(html.contains(&format!("action=\"{}\"", app::auth::PasswordSignIn::PATH)), "{html}");
+    assert!(html.contains(&format!("action=\"{}\"", app::sign_in::PasswordSignIn::PATH)), "{html}");
     assert!(html.contains("<label for=\"signin-email\""));
 }
 

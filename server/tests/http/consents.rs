@@ -4,7 +4,7 @@
 //! person's export carry the history; the schema-change report counts whom a new wording
 //! would ask again.
 
-use app::{account::consents::WithdrawMyConsent, admin::api_tokens::Scope, profiling::prompt_ui::AnswerPrompt};
+use app::{account::consents::WithdrawMyConsent, admin::api_tokens::Scope, prompt::AnswerPrompt};
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

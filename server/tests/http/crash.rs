@@ -20,9 +20,9 @@ use std::{
 
 use app::{
     account::details::UpdateMyDetails,
-    auth::PasswordSignUp,
     entities::{password_credentials, prompt_events, users},
-    profiling::prompt_ui::AnswerPrompt,
+    prompt::AnswerPrompt,
+    sign_in::PasswordSignUp,
     testing::TestDb,
 };
 use leptos::server_fn::ServerFn;
@@ -261,7 +261,7 @@ async fn survives_kills(backend: Backend) {
     let acked = std::mem::take(&mut *acked.lock().unwrap());
     if let Some(email) = acked.accounts.first() {
         let res = browser()
-            .post(format!("{base}{}", app::auth::PasswordSignIn::PATH))
+            .post(format!("{base}{}", app::sign_in::PasswordSignIn::PATH))
             .form(&[("email", email.as_str()), ("password", PASSWORD)])
             .send()
             .await

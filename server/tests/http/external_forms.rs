@@ -12,10 +12,10 @@ use serde_json::{json, Value};
 use app::{
     admin::api_tokens::Scope,
     profiling::{
-        prompt_ui::{AnswerPrompt, LoginPrompt},
         ssr::{load_versioned, replace_config, BasedOn},
         ExternalForm, ProfilingConfig, ValidConfig,
     },
+    prompt::{AnswerPrompt, LoginPrompt},
 };
 
 use crate::harness::{

@@ -7,7 +7,7 @@ use app::{
     account::details::UpdateMyDetails,
     admin::{api_tokens::Scope, bulk},
     entities::password_credentials,
-    profiling::prompt_ui::{AnswerPrompt, LoginPrompt},
+    prompt::{AnswerPrompt, LoginPrompt},
 };
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
@@ -254,7 +254,7 @@ async fn site_owners_create_users_with_a_password_or_an_invitation(backend: Back
     let res = app
         .call(
             &browser(),
-            app::auth::recovery_page::ResetPassword::PATH,
+            app::sign_in::recovery_page::ResetPassword::PATH,
             &[("token", token_param.as_str()), ("password", "grace's own passphrase")],
         )
         .await;
@@ -366,12 +366,8 @@ async fn hidden_fields_are_taken_from_the_context_with_provenance(backend: Backe
     let client = browser();
     app.sign_up(&client, "ada@example.com").await;
     // The stage asks only the visible question.
-    let prompt: Value = app
-        .call(&client, app::profiling::prompt_ui::ContextPrompt::PATH, &[("context", "article"), ("tags[0]", "rust")])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let prompt: Value =
+        app.call(&client, app::prompt::ContextPrompt::PATH, &[("context", "article"), ("tags[0]", "rust")]).await.json().await.unwrap();
     let asked: Vec<&str> = prompt["fields"].as_array().unwrap().iter().map(|f| f["key"].as_str().unwrap()).collect();
     assert_eq!(asked, ["subscribed"], "hidden fields are never shown");
     let answer = [

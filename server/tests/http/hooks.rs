@@ -5,7 +5,7 @@
 
 use app::{
     admin::api_tokens::Scope,
-    profiling::prompt_ui::{AnswerPrompt, LoginPrompt},
+    prompt::{AnswerPrompt, LoginPrompt},
 };
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
@@ -257,11 +257,11 @@ async fn hooks_cannot_point_inside_the_servers_network(backend: Backend) {
         ("timeout_ms", "3000"),
         ("on_failure", "continue"),
     ];
-    let res = app.call(&admin, app::hooks::page::CreateHook::PATH, &form).await;
+    let res = app.call(&admin, app::admin::hooks_page::CreateHook::PATH, &form).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res.text().await.unwrap().contains("hooks.allow_private"));
     let enable = [("id", id), ("enabled", "true")];
-    assert_eq!(app.call(&admin, app::hooks::page::SetHookEnabled::PATH, &enable).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.call(&admin, app::admin::hooks_page::SetHookEnabled::PATH, &enable).await.status(), StatusCode::BAD_REQUEST);
 }
 crate::on_both_databases!(hooks_cannot_point_inside_the_servers_network);
 

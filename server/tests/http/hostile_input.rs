@@ -65,7 +65,7 @@ async fn nul_characters_in_forms_are_refused(backend: Backend) {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let stranger = crate::harness::browser();
     let res = app
-        .call(&stranger, app::auth::PasswordSignUp::PATH, &[("email", "x\u{0}@example.com"), ("password", crate::harness::PASSWORD)])
+        .call(&stranger, app::sign_in::PasswordSignUp::PATH, &[("email", "x\u{0}@example.com"), ("password", crate::harness::PASSWORD)])
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let res = app.call(&admin, "/api/profile/details?x=%00", &[]).await;
@@ -160,7 +160,7 @@ mod at_the_socket {
         // A form body whose percent-escapes decode to invalid UTF-8, to a server function.
         let res = app
             .client
-            .post(app.url(app::auth::PasswordSignIn::PATH))
+            .post(app.url(app::sign_in::PasswordSignIn::PATH))
             .header("content-type", "application/x-www-form-urlencoded")
             .header("accept", "application/json")
             .body("email=%FF%FE%40example.com&password=%C3%28")
@@ -171,7 +171,7 @@ mod at_the_socket {
         // Raw bytes in a form body.
         let res = app
             .client
-            .post(app.url(app::auth::PasswordSignIn::PATH))
+            .post(app.url(app::sign_in::PasswordSignIn::PATH))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(b"email=\xff\xfe&password=x".to_vec())
             .send()
@@ -221,7 +221,7 @@ mod at_the_socket {
         // A body over the limit (the test configuration allows 64 KiB), declared and chunked.
         let res = app
             .client
-            .post(app.url(app::auth::PasswordSignIn::PATH))
+            .post(app.url(app::sign_in::PasswordSignIn::PATH))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(format!("email={}", "a".repeat(200_000)))
             .send()
@@ -230,7 +230,7 @@ mod at_the_socket {
         assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
         let mut chunked = format!(
             "POST {} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-            app::auth::PasswordSignIn::PATH
+            app::sign_in::PasswordSignIn::PATH
         );
         for _ in 0..50 {
             chunked.push_str(&format!("1000\r\n{}\r\n", "a".repeat(4096)));
@@ -277,7 +277,7 @@ mod at_the_socket {
         let (mut read, mut write) = stream.into_split();
         let head = format!(
             "POST {} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nemail=",
-            app::auth::PasswordSignIn::PATH
+            app::sign_in::PasswordSignIn::PATH
         );
         write.write_all(head.as_bytes()).await.unwrap();
         let trickle = tokio::spawn(async move {

@@ -53,7 +53,7 @@ mod sessions_and_configuration_are_shared_between_instances {
         let newcomer = browser();
         let res = expect::send(
             newcomer
-                .post(format!("{b}{}", app::auth::PasswordSignUp::PATH))
+                .post(format!("{b}{}", app::sign_in::PasswordSignUp::PATH))
                 .form(&[("email", "grace@example.com"), ("password", crate::harness::PASSWORD)]),
             "sign up on B",
         )
@@ -107,7 +107,7 @@ mod a_rolling_restart_under_steady_load_loses_nothing {
                     let form = [("email", email.as_str()), ("password", crate::harness::PASSWORD)];
                     for attempt in 0.. {
                         let base = pick(&rotation, c + n + attempt);
-                        match browser().post(format!("{base}{}", app::auth::PasswordSignUp::PATH)).form(&form).send().await {
+                        match browser().post(format!("{base}{}", app::sign_in::PasswordSignUp::PATH)).form(&form).send().await {
                             Ok(res) if res.status().is_server_error() => {
                                 server_errors.lock().unwrap().push(format!("{email} at {base}: {}", res.status()));
                                 break;

@@ -12,11 +12,9 @@ use app::{
     },
     activity::{ActivityEntry, EventKind},
     admin::api_tokens::Scope,
-    auth::{
-        email_link_page::UseEmailLink,
-        recovery_page::{RequestPasswordReset, ResetPassword},
-    },
+    auth::email_link_page::UseEmailLink,
     entities::{account_tokens, email_outbox},
+    sign_in::recovery_page::{RequestPasswordReset, ResetPassword},
 };
 use leptos::server_fn::ServerFn;
 use reqwest::{Client, StatusCode};

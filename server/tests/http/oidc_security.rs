@@ -474,7 +474,7 @@ async fn a_rate_limited_server_function_answers_with_the_app_error_the_form_can_
     let app = spawn_app_on(backend, "[rate_limit]\nauth_per_minute = 1\nauth_burst = 1\n").await;
     let attempt = || {
         app.client
-            .post(app.url(app::auth::PasswordSignIn::PATH))
+            .post(app.url(app::sign_in::PasswordSignIn::PATH))
             .form(&[("email", "nobody@example.com"), ("password", "whatever it is")])
             .send()
     };

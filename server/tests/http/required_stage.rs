@@ -6,10 +6,10 @@
 use app::{
     auth::Logout,
     profiling::{
-        prompt_ui::{AnswerPrompt, LoginPrompt},
         ssr::{load_versioned, replace_config, BasedOn},
         ProfilingConfig, ValidConfig,
     },
+    prompt::{AnswerPrompt, LoginPrompt},
 };
 use leptos::server_fn::ServerFn;
 use reqwest::{Method, StatusCode};
@@ -91,7 +91,7 @@ async fn no_route_leaks_while_a_required_stage_is_due(backend: Backend) {
     let welcome = client.get(app.url("/welcome")).send().await.unwrap();
     assert_eq!(welcome.status(), StatusCode::OK);
     assert!(welcome.text().await.unwrap().contains("What should we call you?"));
-    let skip = app.call(&client, app::profiling::prompt_ui::SkipPrompt::PATH, &[("stage", "name")]).await;
+    let skip = app.call(&client, app::prompt::SkipPrompt::PATH, &[("stage", "name")]).await;
     assert_eq!(skip.status(), StatusCode::FORBIDDEN, "no skipping a required stage");
 
     let answer = [("stage", "name"), ("answers[given_name]", "Held"), ("answers[family_name]", "Back")];

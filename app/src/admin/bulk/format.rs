@@ -68,13 +68,13 @@ pub struct BulkUser {
 }
 
 impl BulkUser {
-    pub fn has_password(&self) -> bool {
+    pub(crate) fn has_password(&self) -> bool {
         self.password_hash.is_some() || self.custom_password_hash.is_some()
     }
 
     /// The password hash to store (`password_credentials.password_hash`), if the user brings
     /// one; what is wrong with it otherwise.
-    pub fn stored_password_hash(&self) -> Result<Option<String>, crate::auth::imported_hash::HashProblem> {
+    pub(crate) fn stored_password_hash(&self) -> Result<Option<String>, crate::auth::imported_hash::HashProblem> {
         use crate::auth::imported_hash::{from_bcrypt, from_custom};
         match (&self.password_hash, &self.custom_password_hash) {
             (Some(bcrypt), _) => from_bcrypt(bcrypt).map(Some),

@@ -8,7 +8,7 @@ use crate::{admin::console::AdminFrame, error::AppError, profiling::change_repor
 
 /// The report of stage `stage` under the configuration in force. Reads only.
 #[server(endpoint = "admin/questions/report")]
-pub async fn stage_change_report(stage: String) -> Result<ChangeReport, AppError> {
+pub(crate) async fn stage_change_report(stage: String) -> Result<ChangeReport, AppError> {
     let (state, _) = crate::admin::access::ssr::require_admin().await?;
     let key = crate::profiling::StageKey::parse(&stage).map_err(|_| AppError::NotFound)?;
     match crate::profiling::ssr::change_report(&state.db, &key).await {
@@ -26,7 +26,7 @@ fn share(n: u64, of: u64) -> String {
 }
 
 #[component]
-pub fn StageReportPage() -> impl IntoView {
+pub(crate) fn StageReportPage() -> impl IntoView {
     let params = use_params_map();
     let key = move || params.read().get("key").unwrap_or_default();
     let report = Resource::new(key, stage_change_report);

@@ -12,11 +12,12 @@ use super::{
 use crate::{
     admin::{console::AdminFrame, questions::FieldForm},
     error::AppError,
-    profiling::{prompt_ui::StagePreview, VersionedConfig},
+    profiling::VersionedConfig,
+    prompt::StagePreview,
 };
 
 #[component]
-pub fn FieldEditPage() -> impl IntoView {
+pub(crate) fn FieldEditPage() -> impl IntoView {
     let params = use_params_map();
     let key = move || params.read().get("key").unwrap_or_default();
     let config = Resource::new(|| (), |_| questions_config());

@@ -19,7 +19,7 @@ fn trigger_text(t: &crate::profiling::Trigger) -> String {
 }
 
 #[component]
-pub fn QuestionsPage() -> impl IntoView {
+pub(crate) fn QuestionsPage() -> impl IntoView {
     view! {
         <AdminFrame title="Questions">
             <QuestionLists />

@@ -11,10 +11,10 @@ mod form_inputs;
 mod list;
 mod stage_editor;
 
-pub use change_report::{StageChangeReport, StageReportPage};
-pub use field_editor::FieldEditPage;
-pub use list::QuestionsPage;
-pub use stage_editor::StageEditPage;
+pub(crate) use change_report::StageReportPage;
+pub(crate) use field_editor::FieldEditPage;
+pub(crate) use list::QuestionsPage;
+pub(crate) use stage_editor::StageEditPage;
 
 use leptos::prelude::*;
 

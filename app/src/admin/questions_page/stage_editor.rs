@@ -17,11 +17,12 @@ use crate::{
         questions::{rules_condition, StageForm},
     },
     error::AppError,
-    profiling::{prompt_ui::StagePreview, ProfilingConfig, VersionedConfig},
+    profiling::{ProfilingConfig, VersionedConfig},
+    prompt::StagePreview,
 };
 
 #[component]
-pub fn StageEditPage() -> impl IntoView {
+pub(crate) fn StageEditPage() -> impl IntoView {
     let params = use_params_map();
     let key = move || params.read().get("key").unwrap_or_default();
     let config = Resource::new(|| (), |_| questions_config());

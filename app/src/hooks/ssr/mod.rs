@@ -3,5 +3,6 @@
 pub mod run;
 pub mod store;
 
-pub use run::{run_sign_in_hooks, SignIn, Verdict, UNAVAILABLE};
+pub(crate) use run::run_sign_in_hooks;
+pub use run::{SignIn, Verdict};
 pub use store::HookError;

@@ -75,7 +75,7 @@ pub struct EventContext<'a> {
 
 /// Runs the hooks of a sign-in of `user_id`; stops at the first that denies it.
 #[tracing::instrument(skip_all, fields(user_id, connection = sign_in.connection))]
-pub async fn run_sign_in_hooks(
+pub(crate) async fn run_sign_in_hooks(
     db: &DatabaseConnection,
     outbound: &Outbound,
     user_id: &str,

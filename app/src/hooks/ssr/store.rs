@@ -122,7 +122,7 @@ pub async fn get(db: &DatabaseConnection, id: &str) -> Result<Hook, HookError> {
 }
 
 /// The enabled hooks for `trigger`, in the order they run, with their secrets (server only).
-pub async fn enabled_for(db: &impl ConnectionTrait, trigger: HookTrigger) -> Result<Vec<(hooks::Model, HookSettings)>, DbErr> {
+pub(crate) async fn enabled_for(db: &impl ConnectionTrait, trigger: HookTrigger) -> Result<Vec<(hooks::Model, HookSettings)>, DbErr> {
     let rows = hooks::Entity::find()
         .filter(hooks::Column::Trigger.eq(trigger.as_str()))
         .filter(hooks::Column::Enabled.eq(true))
@@ -214,7 +214,7 @@ pub async fn delete(db: &DatabaseConnection, id: &str, actor: Actor<'_>) -> Resu
 }
 
 /// Records one call and forgets the hook's calls beyond the newest [`CALLS_KEPT`].
-pub async fn record_call(db: &DatabaseConnection, hook_id: &str, user_id: Option<&str>, call: &HookCall) -> Result<(), DbErr> {
+pub(crate) async fn record_call(db: &DatabaseConnection, hook_id: &str, user_id: Option<&str>, call: &HookCall) -> Result<(), DbErr> {
     hook_calls::ActiveModel {
         id: sea_orm::NotSet,
         hook_id: Set(hook_id.to_string()),

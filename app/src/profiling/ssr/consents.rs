@@ -40,7 +40,7 @@ pub async fn consent_history(db: &impl ConnectionTrait, user_id: &str) -> Result
 }
 
 /// The latest word of `user_id` on each consent field, as the engine reads it.
-pub async fn latest_consents(db: &impl ConnectionTrait, user_id: &str) -> Result<BTreeMap<FieldKey, GivenConsent>, DbErr> {
+pub(crate) async fn latest_consents(db: &impl ConnectionTrait, user_id: &str) -> Result<BTreeMap<FieldKey, GivenConsent>, DbErr> {
     Ok(consent_history(db, user_id)
         .await?
         .into_iter()
@@ -101,7 +101,7 @@ pub(super) async fn record_answers(
 /// Sets values (as [`write_values`]) and records the consents among them, in one
 /// transaction: a consent is never changed without its record, nor recorded without the
 /// change.
-pub async fn write_values_recording_consent(
+pub(crate) async fn write_values_recording_consent(
     db: &DatabaseConnection,
     fields: &[Field],
     user: &users::Model,
@@ -119,7 +119,7 @@ pub async fn write_values_recording_consent(
 }
 
 /// Each consent field of the configuration with the person's latest word on it.
-pub async fn consent_statuses(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<ConsentStatus>, ProfilingError> {
+pub(crate) async fn consent_statuses(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<ConsentStatus>, ProfilingError> {
     let config = load_config(db).await?;
     let history = consent_history(db, user_id).await?;
     Ok(config
@@ -151,7 +151,7 @@ pub enum WithdrawError {
 /// Withdraws the person's agreement on consent field `key`: the answer becomes "no" (their
 /// own word, `user`) and a refusal is recorded.
 #[tracing::instrument(skip(db))]
-pub async fn withdraw_consent(db: &DatabaseConnection, user_id: &str, key: &str) -> Result<(), WithdrawError> {
+pub(crate) async fn withdraw_consent(db: &DatabaseConnection, user_id: &str, key: &str) -> Result<(), WithdrawError> {
     store::retry(|| async move {
         let config = load_config(db).await?;
         let field = config
@@ -181,7 +181,7 @@ impl store::WriteRace for WithdrawError {
 /// After an answer was forgotten (`account::self_service::forget_answer`): a consent whose
 /// answer is gone is no longer given, so a refusal is recorded for it when the latest record
 /// was an agreement.
-pub async fn note_forgotten(db: &impl ConnectionTrait, user_id: &str, metadata_key: &str) -> Result<(), DbErr> {
+pub(crate) async fn note_forgotten(db: &impl ConnectionTrait, user_id: &str, metadata_key: &str) -> Result<(), DbErr> {
     let config = match load_config(db).await {
         Ok(config) => config,
         Err(ProfilingError::Db(e)) => return Err(e),

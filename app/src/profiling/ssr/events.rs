@@ -13,7 +13,7 @@ use crate::{
     },
 };
 
-pub async fn history_for(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<PastEvent>, DbErr> {
+pub(crate) async fn history_for(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<PastEvent>, DbErr> {
     let rows = prompt_events::Entity::find()
         .filter(prompt_events::Column::UserId.eq(user_id))
         .order_by_asc(prompt_events::Column::Id)

@@ -26,7 +26,7 @@ use super::{
     load_config, ProfilingError,
 };
 
-pub async fn facts_for(db: &impl ConnectionTrait, user: &users::Model) -> Result<ProfileFacts, DbErr> {
+pub(crate) async fn facts_for(db: &impl ConnectionTrait, user: &users::Model) -> Result<ProfileFacts, DbErr> {
     let identities =
         identities::Entity::find().filter(identities::Column::UserId.eq(&user.id)).order_by_asc(identities::Column::Id).all(db).await?;
     let consents = super::consents::latest_consents(db, &user.id).await?;
@@ -76,7 +76,7 @@ async fn apply_claim_fills(
 }
 
 /// The value `target` holds on the profile now.
-pub fn current_value(user: &users::Model, target: &Target) -> Option<Value> {
+pub(crate) fn current_value(user: &users::Model, target: &Target) -> Option<Value> {
     match target {
         Target::UserMetadata(key) => user.user_metadata.get(key).cloned(),
         Target::Root(attr) => store::root_value(user, *attr),
@@ -87,7 +87,7 @@ pub fn current_value(user: &users::Model, target: &Target) -> Option<Value> {
 /// compare-and-swap on `users.version`: if anyone else wrote the profile since `user` was
 /// read, nothing is written ([`ProfilingError::Conflict`]) and the caller retries with fresh
 /// data, so neither write is lost. A new email is verified only by its own evidence.
-pub async fn write_values(
+pub(crate) async fn write_values(
     db: &impl ConnectionTrait,
     user: &users::Model,
     values: &[(Target, Value, Source)],
@@ -122,7 +122,7 @@ pub async fn write_values(
 
 /// What to ask `user_id` now. Copies in values the claims supply, records `shown`.
 #[tracing::instrument(skip(db))]
-pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment) -> Result<Option<Prompt>, ProfilingError> {
+pub(crate) async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment) -> Result<Option<Prompt>, ProfilingError> {
     let now = Utc::now();
     store::retry(|| async move {
         let config = load_config(db).await?;
@@ -158,8 +158,10 @@ pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment
     .await
 }
 
-/// Saves the answers the person typed here to `stage` (see [`answer_stage_from`]).
-pub async fn answer_stage(
+/// Saves the answers the person typed here to `stage` (see [`answer_stage_from`]); the tests'
+/// shorthand (the forms pass their context: [`answer_stage_in`]).
+#[cfg(test)]
+pub(crate) async fn answer_stage(
     db: &DatabaseConnection,
     user_id: &str,
     stage: &str,
@@ -171,7 +173,7 @@ pub async fn answer_stage(
 
 /// [`answer_stage`], with the context the stage's hidden fields take their values from (the
 /// page's query, the place's tags, the sign-in's connection).
-pub async fn answer_stage_in(
+pub(crate) async fn answer_stage_in(
     db: &DatabaseConnection,
     user_id: &str,
     stage: &str,
@@ -198,7 +200,7 @@ async fn latest_sign_in_connection(db: &DatabaseConnection, user_id: &str) -> Re
 /// server, with `source` as their provenance (the person here, or an external form). Nothing
 /// is written unless every answer is valid.
 #[tracing::instrument(skip(db, answers))]
-pub async fn answer_stage_from(
+pub(crate) async fn answer_stage_from(
     db: &DatabaseConnection,
     user_id: &str,
     stage: &str,
@@ -275,7 +277,7 @@ pub async fn answer_stage_from(
 
 /// The stage `stage` as it is open for `user_id` at `moment` now (what a form for it shows);
 /// `StageNotOpen` when it is not the one to ask. Records nothing.
-pub async fn open_prompt(db: &DatabaseConnection, user_id: &str, stage: &str, moment: &Moment) -> Result<Prompt, ProfilingError> {
+pub(crate) async fn open_prompt(db: &DatabaseConnection, user_id: &str, stage: &str, moment: &Moment) -> Result<Prompt, ProfilingError> {
     let config = load_config(db).await?;
     let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
     let facts = facts_for(db, &user).await?;
@@ -285,7 +287,7 @@ pub async fn open_prompt(db: &DatabaseConnection, user_id: &str, stage: &str, mo
 
 /// Records a skip of the stage open now; it then waits out its cooldown.
 #[tracing::instrument(skip(db))]
-pub async fn skip_stage(db: &DatabaseConnection, user_id: &str, stage: &str, moment: &Moment) -> Result<(), ProfilingError> {
+pub(crate) async fn skip_stage(db: &DatabaseConnection, user_id: &str, stage: &str, moment: &Moment) -> Result<(), ProfilingError> {
     let now = Utc::now();
     let config = load_config(db).await?;
     let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
@@ -304,7 +306,7 @@ pub async fn skip_stage(db: &DatabaseConnection, user_id: &str, stage: &str, mom
 }
 
 /// The moment of a login: the signup when it is the account's first.
-pub fn login_moment(logins_count: i32) -> Moment {
+pub(crate) fn login_moment(logins_count: i32) -> Moment {
     if logins_count <= 1 {
         Moment::Signup
     } else {

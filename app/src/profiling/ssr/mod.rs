@@ -11,15 +11,14 @@ mod required;
 
 pub use change_report::change_report;
 pub use config_store::{load_config, load_versioned, replace_config, seed_defaults_if_empty, BasedOn, ConfigAudit};
-pub use consents::{
-    consent_history, consent_statuses, latest_consents, note_forgotten, withdraw_consent, write_values_recording_consent, WithdrawError,
-};
-pub use events::{history_for, prompt_history};
-pub use flow::{
-    answer_stage, answer_stage_from, answer_stage_in, current_value, facts_for, login_moment, next_prompt, open_prompt, skip_stage,
-    write_values,
-};
-pub use required::{note_at_sign_in, required_stage_due, RequiredCheckError};
+pub use consents::consent_history;
+pub(crate) use consents::{consent_statuses, note_forgotten, withdraw_consent, write_values_recording_consent, WithdrawError};
+pub(crate) use events::history_for;
+pub use events::prompt_history;
+#[cfg(test)]
+pub(crate) use flow::answer_stage;
+pub(crate) use flow::{answer_stage_from, answer_stage_in, current_value, facts_for, login_moment, next_prompt, open_prompt, skip_stage};
+pub use required::required_stage_due;
 
 use std::collections::BTreeMap;
 

@@ -27,25 +27,6 @@ pub async fn required_stage_due(db: &DatabaseConnection, user_id: &str) -> Resul
     Ok(decision.prompt.and_then(|p| config.stage(&p.stage).filter(|s| holds(s)).map(|s| s.key.clone())))
 }
 
-/// At a sign-in (its session just started): remembers in the session when no required stage
-/// is due, so the check in front of every route (`server::required_stage`) costs its requests
-/// nothing and never writes the session on a page view. When one is due the session is left
-/// as it is, and the check decides per request until the stage is answered.
-pub async fn note_at_sign_in(db: &DatabaseConnection, session: &tower_sessions::Session, user_id: &str) -> Result<(), RequiredCheckError> {
-    if required_stage_due(db, user_id).await?.is_none() {
-        crate::auth::session::remember_nothing_required(session).await?;
-    }
-    Ok(())
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RequiredCheckError {
-    #[error(transparent)]
-    Profiling(#[from] ProfilingError),
-    #[error(transparent)]
-    Session(#[from] crate::auth::session::SessionError),
-}
-
 #[cfg(all(test, feature = "test-support"))]
 mod tests {
     use std::collections::BTreeMap;

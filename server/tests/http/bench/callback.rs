@@ -55,7 +55,7 @@ async fn callback_latency() {
         let t = Instant::now();
         let res = app
             .client
-            .post(app.url(app::auth::PasswordSignIn::PATH))
+            .post(app.url(app::sign_in::PasswordSignIn::PATH))
             .form(&[("email", "bench@example.com"), ("password", "a long passphrase")])
             .send()
             .await

@@ -7,8 +7,9 @@ use app::{
     admin::api_tokens::{ssr::create, Scope},
     auth::{
         roles::{ssr as roles, AccountRef},
-        CurrentUser, Logout, PasswordSignIn, PasswordSignUp, SessionUser,
+        CurrentUser, Logout, SessionUser,
     },
+    sign_in::{PasswordSignIn, PasswordSignUp},
 };
 use leptos::server_fn::ServerFn;
 use reqwest::{Client, RequestBuilder, Response, StatusCode};

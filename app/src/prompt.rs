@@ -14,8 +14,8 @@ use crate::escaping::{PageTitle, TextArea};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{Field, FieldKind, FormAnswer, Prompt};
 use crate::error::AppError;
+use crate::profiling::{Field, FieldKind, FormAnswer, Prompt};
 
 /// What answering a step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -31,8 +31,8 @@ pub enum AnswerOutcome {
 pub async fn login_prompt() -> Result<Option<Prompt>, AppError> {
     let session = crate::auth::ssr::session().await?;
     let (state, me) = ssr::context().await?;
-    let moment = super::ssr::login_moment(me.logins_count);
-    let prompt = super::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(AppError::from)?;
+    let moment = crate::profiling::ssr::login_moment(me.logins_count);
+    let prompt = crate::profiling::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(AppError::from)?;
     ssr::resume(&session, prompt).await
 }
 
@@ -50,14 +50,14 @@ pub async fn context_prompt(context: String, tags: Vec<String>) -> Result<Option
     if me.must_verify_email {
         return Ok(None);
     }
-    let moment = super::Moment::Context { name: context, tags };
-    let prompt = super::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(AppError::from)?;
+    let moment = crate::profiling::Moment::Context { name: context, tags };
+    let prompt = crate::profiling::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(AppError::from)?;
     ssr::resume(&session, prompt).await
 }
 
 /// Saves the answers to a stage. `context`/`tags` name the place for an inline prompt;
 /// without them it is the login-time stage. `return_to`: where to go next (login stage).
-/// A multi-step stage sends one `step` at a time (`go=back` for Back), see `super::steps`.
+/// A multi-step stage sends one `step` at a time (`go=back` for Back), see `crate::profiling::steps`.
 #[server(endpoint = "profiling/answer")]
 pub async fn answer_prompt(
     stage: String,
@@ -77,11 +77,11 @@ pub async fn answer_prompt(
     // A multi-step stage's form says which step it sends: that step is checked and kept; only
     // the last one stores. (A one-page form sends no step and is not looked up twice.)
     let open = match step {
-        Some(_) => Some(super::ssr::open_prompt(&state.db, &me.user_id, &stage, &moment).await.map_err(AppError::from)?),
+        Some(_) => Some(crate::profiling::ssr::open_prompt(&state.db, &me.user_id, &stage, &moment).await.map_err(AppError::from)?),
         None => None,
     };
     if let Some(open) = open.filter(|p| p.step_count() > 1) {
-        use super::steps::{advance, Go, StepDraft, StepOutcome, SESSION_KEY};
+        use crate::profiling::steps::{advance, Go, StepDraft, StepOutcome, SESSION_KEY};
         let draft: Option<StepDraft> = session.get(SESSION_KEY).await.map_err(|e| crate::error::ssr::internal("reading a draft", e))?;
         match advance(&open, draft, step.unwrap_or(0), Go::parse(go.as_deref()), &answers) {
             StepOutcome::Moved(draft) => {
@@ -90,21 +90,21 @@ pub async fn answer_prompt(
             }
             StepOutcome::Invalid(draft, problems) => {
                 session.insert(SESSION_KEY, draft).await.map_err(|e| crate::error::ssr::internal("keeping a draft", e))?;
-                return Err(super::ssr::ProfilingError::Invalid(problems).into());
+                return Err(crate::profiling::ssr::ProfilingError::Invalid(problems).into());
             }
             StepOutcome::Finished(all) => answers = all,
         }
     }
-    let hidden = super::field::HiddenContext {
-        query: super::field::HiddenContext::parse_query(page_query.as_deref().unwrap_or("")),
+    let hidden = crate::profiling::field::HiddenContext {
+        query: crate::profiling::field::HiddenContext::parse_query(page_query.as_deref().unwrap_or("")),
         tags: match &moment {
-            super::Moment::Context { tags, .. } => tags.clone(),
+            crate::profiling::Moment::Context { tags, .. } => tags.clone(),
             _ => Vec::new(),
         },
         connection: None,
     };
-    super::ssr::answer_stage_in(&state.db, &me.user_id, &stage, &moment, &answers, &hidden).await.map_err(AppError::from)?;
-    let _ = session.remove::<super::steps::StepDraft>(super::steps::SESSION_KEY).await;
+    crate::profiling::ssr::answer_stage_in(&state.db, &me.user_id, &stage, &moment, &answers, &hidden).await.map_err(AppError::from)?;
+    let _ = session.remove::<crate::profiling::steps::StepDraft>(crate::profiling::steps::SESSION_KEY).await;
     ssr::continue_to(return_to);
     Ok(AnswerOutcome::Saved)
 }
@@ -115,16 +115,16 @@ pub async fn skip_prompt(stage: String, context: Option<String>, tags: Option<St
     let session = crate::auth::ssr::session().await?;
     let (state, me) = ssr::context().await?;
     let moment = ssr::moment(&me, context, tags);
-    super::ssr::skip_stage(&state.db, &me.user_id, &stage, &moment).await.map_err(AppError::from)?;
+    crate::profiling::ssr::skip_stage(&state.db, &me.user_id, &stage, &moment).await.map_err(AppError::from)?;
     // Skipping a multi-step stage forgets what was typed in it.
-    let _ = session.remove::<super::steps::StepDraft>(super::steps::SESSION_KEY).await;
+    let _ = session.remove::<crate::profiling::steps::StepDraft>(crate::profiling::steps::SESSION_KEY).await;
     ssr::continue_to(return_to);
     Ok(())
 }
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::super::Moment;
+    use crate::profiling::Moment;
     use crate::{
         auth::{ssr::require_user, ReturnTo, SessionUser},
         error::AppError,
@@ -141,21 +141,25 @@ mod ssr {
                 name,
                 tags: tags.unwrap_or_default().split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect(),
             },
-            None => super::super::ssr::login_moment(me.logins_count),
+            None => crate::profiling::ssr::login_moment(me.logins_count),
         }
     }
 
-    /// `prompt` on the step the person's draft is at (`super::super::steps`).
-    pub async fn resume(session: &tower_sessions::Session, prompt: Option<super::Prompt>) -> Result<Option<super::Prompt>, AppError> {
+    /// `prompt` on the step the person's draft is at (`crate::profiling::steps`).
+    pub async fn resume(
+        session: &tower_sessions::Session,
+        prompt: Option<crate::profiling::Prompt>,
+    ) -> Result<Option<crate::profiling::Prompt>, AppError> {
         let Some(prompt) = prompt else { return Ok(None) };
         if prompt.step_count() < 2 {
             return Ok(Some(prompt));
         }
-        let draft = session.get(super::super::steps::SESSION_KEY).await.map_err(|e| crate::error::ssr::internal("reading a draft", e))?;
-        Ok(Some(super::super::steps::resume(prompt, draft)))
+        let draft =
+            session.get(crate::profiling::steps::SESSION_KEY).await.map_err(|e| crate::error::ssr::internal("reading a draft", e))?;
+        Ok(Some(crate::profiling::steps::resume(prompt, draft)))
     }
 
-    pub fn continue_to(return_to: Option<String>) {
+    pub(crate) fn continue_to(return_to: Option<String>) {
         if let Some(rt) = return_to.filter(|r| !r.is_empty()) {
             leptos_axum::redirect(ReturnTo::or_home(Some(&rt)).as_str());
         }
@@ -250,16 +254,16 @@ fn StageForm(
     }
 }
 
-/// A stage's introduction: its safe Markdown subset as HTML (`super::intro`).
+/// A stage's introduction: its safe Markdown subset as HTML (`crate::profiling::intro`).
 #[component]
 fn Intro(markdown: String) -> impl IntoView {
-    view! { <div class="intro muted" inner_html=super::intro::render(&markdown)></div> }
+    view! { <div class="intro muted" inner_html=crate::profiling::intro::render(&markdown)></div> }
 }
 
 /// A stage exactly as people see it, for the console's live preview: the same markup and
 /// inputs as the real form, inert (nothing can be typed or sent).
 #[component]
-pub fn StagePreview(
+pub(crate) fn StagePreview(
     #[prop(into)] title: String,
     intro: Option<String>,
     fields: Vec<Field>,
@@ -299,7 +303,7 @@ pub(crate) fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>,
         let field = field.clone();
         move |ev: leptos::ev::Event| {
             let value = event_target_value(&ev);
-            local_error.set(super::validate_answer(&field, &[value]).err().map(|e| e.to_string()));
+            local_error.set(crate::profiling::validate_answer(&field, &[value]).err().map(|e| e.to_string()));
         }
     };
     let error = {
@@ -404,7 +408,7 @@ fn choice_bounds(min: Option<usize>, max: Option<usize>) -> Option<String> {
 
 /// `/welcome`: the question stage of this sign-in, then on to `return_to`.
 #[component]
-pub fn WelcomePage() -> impl IntoView {
+pub(crate) fn WelcomePage() -> impl IntoView {
     let query = use_query_map();
     let return_to = move || crate::auth::ReturnTo::or_home(query.read().get("return_to").as_deref()).to_string();
     let answer = ServerAction::<AnswerPrompt>::new();
@@ -514,7 +518,7 @@ fn NothingToAsk(return_to: String) -> impl IntoView {
 /// An inline question stage for a place in the app (`context`), e.g. articles with `tags`.
 /// Disappears once answered or skipped, without a page reload.
 #[component]
-pub fn ProgressivePrompt(#[prop(into)] context: String, #[prop(optional)] tags: Vec<String>) -> impl IntoView {
+pub(crate) fn ProgressivePrompt(#[prop(into)] context: String, #[prop(optional)] tags: Vec<String>) -> impl IntoView {
     let answer = ServerAction::<AnswerPrompt>::new();
     let skip = ServerAction::<SkipPrompt>::new();
     let done = move || matches!(answer.value().get(), Some(Ok(AnswerOutcome::Saved))) || matches!(skip.value().get(), Some(Ok(())));

@@ -5,11 +5,12 @@ use crate::escaping::PageTitle;
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_query_map};
 
-use super::{login_error_message, login_options, PasswordSignIn, PasswordSignUp};
+use super::password::{PasswordSignIn, PasswordSignUp};
+use crate::auth::{login_error_message, login_options};
 use crate::identity::ConnectionSummary;
 
 #[component]
-pub fn LoginPage() -> impl IntoView {
+pub(crate) fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let return_to = move || query.read().get("return_to").unwrap_or_else(|| "/".to_string());
     let sign_in = ServerAction::<PasswordSignIn>::new();
@@ -81,7 +82,7 @@ pub fn LoginPage() -> impl IntoView {
 /// One "Continue with …" link; a provider that is down says so instead.
 #[component]
 fn ProviderButton(connection: ConnectionSummary, return_to: String) -> impl IntoView {
-    let href = format!("/auth/{}/start?return_to={}", connection.name, super::return_to::percent_encode(&return_to));
+    let href = format!("/auth/{}/start?return_to={}", connection.name, domain::return_to::percent_encode(&return_to));
     let label = format!("Continue with {}", connection.display_name);
     let kind =
         format!("provider-{}", serde_json::to_value(connection.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());

@@ -1,6 +1,6 @@
 //! The sign-in flow (server only): what every way of signing in does once the person has
 //! proved who they are — a provider's callback (`server::routes::auth`), a password
-//! (`auth::ssr::password_sign_in`, the sign-up's first sign-in, the one a reset ends with),
+//! (`password::ssr::password_sign_in`, the sign-up's first sign-in, the one a reset ends with),
 //! and next the OpenID Provider's authorization. Each caller authenticates its own way, then
 //! calls [`finish`]; only what happens after differs (a redirect to `return_to`, an
 //! authorization code).
@@ -24,7 +24,7 @@ use crate::{
     hooks::ssr::{run_sign_in_hooks, SignIn, Verdict},
     outbound::Outbound,
     profile::store,
-    profiling::ssr::note_at_sign_in,
+    profiling::ssr::required_stage_due,
 };
 
 /// What the flow needs of the server, borrowed from `AppState` or the auth routes' state.
@@ -95,6 +95,12 @@ pub async fn finish(services: &Services<'_>, session: &Session, who: Authenticat
     let kind = if who.new_account { EventKind::SignUp } else { EventKind::SignIn };
     sign_ins::signed_in(db, site, email_policy, &user, kind, who.connection, who.client).await.map_err(failed("recording a sign-in"))?;
     session::sign_in(session, who.user_id, &handle).await.map_err(failed("starting the session"))?;
-    note_at_sign_in(db, session, who.user_id).await.map_err(failed("checking for required questions"))?;
+    // No required stage due: the session remembers it, so the check in front of every route
+    // (`server::middleware::required_stage`) costs its requests nothing and never writes the
+    // session on a page view. When one is due the session is left as it is, and the check
+    // decides per request until the stage is answered.
+    if required_stage_due(db, who.user_id).await.map_err(failed("checking for required questions"))?.is_none() {
+        session::remember_nothing_required(session).await.map_err(failed("checking for required questions"))?;
+    }
     Ok(Finished::SignedIn(Box::new(user)))
 }

@@ -6,37 +6,40 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
-use super::{CallOutcome, Hook, HookTrigger, NewHook, OnFailure, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS};
-use crate::{admin::console::AdminFrame, error::AppError};
+use super::console::AdminFrame;
+use crate::{
+    error::AppError,
+    hooks::{CallOutcome, Hook, HookTrigger, NewHook, OnFailure, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS},
+};
 
 #[server(endpoint = "admin/hooks/list")]
-pub async fn list_hooks() -> Result<Vec<Hook>, AppError> {
-    let (state, _) = crate::admin::access::ssr::require_admin().await?;
-    super::ssr::store::list(&state.db).await.map_err(|e| crate::error::ssr::internal("listing hooks", e))
+pub(crate) async fn list_hooks() -> Result<Vec<Hook>, AppError> {
+    let (state, _) = super::access::ssr::require_admin().await?;
+    crate::hooks::ssr::store::list(&state.db).await.map_err(|e| crate::error::ssr::internal("listing hooks", e))
 }
 
 /// The new-hook form: `name`, `trigger`, `url`, `timeout_ms`, `on_failure`.
 #[server(endpoint = "admin/hooks/create")]
 pub async fn create_hook(name: String, trigger: String, url: String, timeout_ms: String, on_failure: String) -> Result<NewHook, AppError> {
-    let (state, me) = crate::admin::access::ssr::require_admin().await?;
+    let (state, me) = super::access::ssr::require_admin().await?;
     let settings = ssr::settings_from_form(name, &trigger, url, &timeout_ms, &on_failure).map_err(AppError::Invalid)?;
-    Ok(super::ssr::store::create(&state.db, state.outbound.policy(), settings, crate::audit::Actor::Admin(&me.user_id)).await?)
+    Ok(crate::hooks::ssr::store::create(&state.db, state.outbound.policy(), settings, crate::audit::Actor::Admin(&me.user_id)).await?)
 }
 
 /// Switches a hook on (`enabled=true`) or off.
 #[server(endpoint = "admin/hooks/enable")]
 pub async fn set_hook_enabled(id: String, enabled: bool) -> Result<(), AppError> {
-    let (state, me) = crate::admin::access::ssr::require_admin().await?;
-    let mut settings = super::ssr::store::get(&state.db, &id).await?.settings;
+    let (state, me) = super::access::ssr::require_admin().await?;
+    let mut settings = crate::hooks::ssr::store::get(&state.db, &id).await?.settings;
     settings.enabled = enabled;
-    super::ssr::store::update(&state.db, state.outbound.policy(), &id, settings, crate::audit::Actor::Admin(&me.user_id)).await?;
+    crate::hooks::ssr::store::update(&state.db, state.outbound.policy(), &id, settings, crate::audit::Actor::Admin(&me.user_id)).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/hooks/delete")]
-pub async fn delete_hook(id: String) -> Result<(), AppError> {
-    let (state, me) = crate::admin::access::ssr::require_admin().await?;
-    Ok(super::ssr::store::delete(&state.db, &id, crate::audit::Actor::Admin(&me.user_id)).await?)
+pub(crate) async fn delete_hook(id: String) -> Result<(), AppError> {
+    let (state, me) = super::access::ssr::require_admin().await?;
+    Ok(crate::hooks::ssr::store::delete(&state.db, &id, crate::audit::Actor::Admin(&me.user_id)).await?)
 }
 
 #[cfg(feature = "ssr")]
@@ -46,7 +49,7 @@ mod ssr {
     use crate::hooks::{HookSettings, HookTrigger, OnFailure};
 
     /// The form's text inputs as settings, or the problems per input.
-    pub fn settings_from_form(
+    pub(crate) fn settings_from_form(
         name: String,
         trigger: &str,
         url: String,
@@ -84,7 +87,7 @@ fn when(at: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 #[component]
-pub fn HooksPage() -> impl IntoView {
+pub(crate) fn HooksPage() -> impl IntoView {
     view! {
         <AdminFrame title="Hooks">
             <Hooks />

@@ -11,7 +11,7 @@ use crate::error::AppError;
 /// Emails a reset link to `email` if it is an account's. The answer is the same either way.
 #[server(endpoint = "auth/password/forgot")]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    let client = super::ssr::client().await;
+    let client = crate::auth::ssr::client().await;
     let state = crate::state::AppState::current()?;
     if crate::profile::Email::parse(&email).is_err() {
         return Err(AppError::BadRequest("Enter the email address you sign in with.".into()));
@@ -20,7 +20,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     // (the work — a link, a message, an activity entry — happens only for the former).
     let (db, site) = (state.db.clone(), state.site.clone());
     tokio::spawn(async move {
-        if let Err(err) = super::recovery::request_reset(&db, &site, &email, client).await {
+        if let Err(err) = crate::auth::recovery::request_reset(&db, &site, &email, client).await {
             tracing::error!(error = %err, "queuing a password reset failed");
         }
     });
@@ -30,9 +30,9 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 
 /// Whether `token` is a working reset link; the refusal says why not.
 #[server]
-pub async fn check_reset_link(token: String) -> Result<(), AppError> {
+pub(crate) async fn check_reset_link(token: String) -> Result<(), AppError> {
     let state = crate::state::AppState::current()?;
-    super::recovery::check_reset(&state.db, &token)
+    crate::auth::recovery::check_reset(&state.db, &token)
         .await?
         .map_err(|refused| crate::error::ssr::set_status(AppError::BadRequest(refused.to_string())))
 }
@@ -41,11 +41,11 @@ pub async fn check_reset_link(token: String) -> Result<(), AppError> {
 /// here.
 #[server(endpoint = "auth/password/reset")]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
-    super::ssr::reset_password_and_sign_in(token, password).await
+    super::password::ssr::reset_password_and_sign_in(token, password).await
 }
 
 #[component]
-pub fn ForgotPasswordPage() -> impl IntoView {
+pub(crate) fn ForgotPasswordPage() -> impl IntoView {
     let query = use_query_map();
     let request = ServerAction::<RequestPasswordReset>::new();
     let sent = move || query.read().get("sent").is_some() || matches!(request.value().get(), Some(Ok(())));
@@ -78,7 +78,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 }
 
 #[component]
-pub fn ResetPasswordPage() -> impl IntoView {
+pub(crate) fn ResetPasswordPage() -> impl IntoView {
     // Read once: saving navigates away, and a token that followed the address bar would be
     // checked again (empty) and flash a refusal on the way out.
     let token = use_query_map().read_untracked().get("token").unwrap_or_default();
