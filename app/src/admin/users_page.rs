@@ -162,17 +162,7 @@ pub(crate) async fn link_user_account(id: String, other: String) -> Result<(), A
             "There is no user with this id.".to_string(),
         )])));
     }
-    crate::identity::ssr::link_accounts(&state.db, &id, &other, None).await?;
-    let merged = crate::audit::subject_hash(&other);
-    crate::audit::record(
-        &state.db,
-        crate::audit::Actor::Admin(&me.user_id),
-        crate::audit::Action::UsersLinked,
-        Some(&id),
-        serde_json::json!({ "merged_user": merged }),
-    )
-    .await
-    .map_err(|e| crate::error::ssr::internal("recording a link", e))?;
+    crate::identity::ssr::link_accounts(&state.db, &id, &other, None, crate::audit::Actor::Admin(&me.user_id)).await?;
     Ok(())
 }
 

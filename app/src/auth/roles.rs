@@ -109,8 +109,7 @@ pub fn grantee_by_email(candidates: &[AccountCandidate]) -> Option<&AccountCandi
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use chrono::Utc;
-    use sea_orm::{sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
     use super::{grantee_by_email, AccountCandidate, AccountRef, GrantError};
     use crate::entities::{identities, users};
@@ -152,7 +151,7 @@ pub mod ssr {
         };
         // The flag and its audit entry in one transaction: neither is kept without the other.
         let txn = crate::db::begin_write(db).await?;
-        if set_flag(&txn, &user_id, true).await? == 0 {
+        if crate::profile::store::set_admin_flag(&txn, &user_id, true).await? == 0 {
             return Err(GrantError::NoSuchUser(user_id));
         }
         crate::audit::record(&txn, actor, crate::audit::Action::AdminGranted, Some(&user_id), serde_json::json!({})).await?;
@@ -170,23 +169,13 @@ pub mod ssr {
         let txn = crate::db::begin_write(db).await?;
         let mut changed = 0;
         for id in &ids {
-            if set_flag(&txn, id, false).await? > 0 {
+            if crate::profile::store::set_admin_flag(&txn, id, false).await? > 0 {
                 crate::audit::record(&txn, actor, crate::audit::Action::AdminRevoked, Some(id), serde_json::json!({})).await?;
                 changed += 1;
             }
         }
         txn.commit().await?;
         Ok(changed)
-    }
-
-    async fn set_flag(db: &impl ConnectionTrait, user_id: &str, admin: bool) -> Result<u64, sea_orm::DbErr> {
-        Ok(users::Entity::update_many()
-            .col_expr(users::Column::IsAdmin, Expr::value(admin))
-            .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(users::Column::Id.eq(user_id))
-            .exec(db)
-            .await?
-            .rows_affected)
     }
 
     #[cfg(all(test, feature = "test-support"))]

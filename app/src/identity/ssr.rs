@@ -327,7 +327,13 @@ pub(crate) async fn unlink_identity(db: &DatabaseConnection, user_id: &str, conn
 /// `provider`: when given, `secondary` must have an identity of that provider (Auth0's check).
 /// Blocked users are not linked (as at self-service linking).
 #[tracing::instrument(skip(db))]
-pub async fn link_accounts(db: &DatabaseConnection, primary: &str, secondary: &str, provider: Option<&str>) -> Result<(), IdentityError> {
+pub async fn link_accounts(
+    db: &DatabaseConnection,
+    primary: &str,
+    secondary: &str,
+    provider: Option<&str>,
+    actor: crate::audit::Actor<'_>,
+) -> Result<(), IdentityError> {
     use crate::entities::password_credentials;
     if primary == secondary {
         return Err(IdentityError::SameUser);
@@ -365,8 +371,12 @@ pub async fn link_accounts(db: &DatabaseConnection, primary: &str, secondary: &s
         .exec(&txn)
         .await?;
     // Everything else of the linked-in account (sessions, history, consents) goes with it.
-    users::Entity::delete_by_id(secondary.to_string()).exec(&txn).await?;
+    store::delete_linked_in(&txn, secondary).await?;
     rederive_email_verified(&txn, primary).await?;
+    // The link and its audit entry in one transaction: neither is kept without the other.
+    let merged = crate::audit::subject_hash(secondary);
+    crate::audit::record(&txn, actor, crate::audit::Action::UsersLinked, Some(primary), serde_json::json!({ "merged_user": merged }))
+        .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -288,6 +288,26 @@ pub(crate) async fn erase_account(db: &sea_orm::DatabaseConnection, user_id: &st
     Ok(true)
 }
 
+/// Deletes the profile `user_id` that was linked into another one (its identities and
+/// password have moved there already); its sessions, history and consents go with it. The
+/// link's audit entry is the caller's, in the same transaction.
+pub(crate) async fn delete_linked_in(txn: &impl ConnectionTrait, user_id: &str) -> Result<(), DbErr> {
+    users::Entity::delete_by_id(user_id.to_string()).exec(txn).await?;
+    Ok(())
+}
+
+/// Sets or clears the console flag of `user_id`: how many profiles changed (0: no such user).
+/// The grant's audit entry is the caller's, in the same transaction.
+pub(crate) async fn set_admin_flag(db: &impl ConnectionTrait, user_id: &str, admin: bool) -> Result<u64, DbErr> {
+    Ok(users::Entity::update_many()
+        .col_expr(users::Column::IsAdmin, Expr::value(admin))
+        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 // ---------------------------------------------------------------------------------------
 // Writing
 

@@ -158,11 +158,9 @@ pub async fn link(
     profile_of(&db, &body.user_id).await?;
     refuse_site_owner(&state, &id).await?;
     refuse_site_owner(&state, &body.user_id).await?;
-    app::identity::ssr::link_accounts(&db, &id, &body.user_id, body.provider.as_deref()).await.map_err(app::error::AppError::from)?;
-    let merged = app::audit::subject_hash(&body.user_id);
-    app::audit::record(&db, caller.actor(), app::audit::Action::UsersLinked, Some(&id), serde_json::json!({ "merged_user": merged }))
+    app::identity::ssr::link_accounts(&db, &id, &body.user_id, body.provider.as_deref(), caller.actor())
         .await
-        .map_err(|e| HttpError::internal("recording a link", e))?;
+        .map_err(app::error::AppError::from)?;
     Ok((StatusCode::CREATED, Json(profile_of(&db, &id).await?.identities)))
 }
 

@@ -332,6 +332,11 @@ async fn accounts_are_linked_and_unlinked_through_the_api(backend: Backend) {
     assert_eq!(identities.as_array().unwrap().len(), 2);
     let (status, _) = app.api("GET", &format!("/api/v2/users/{other}"), Some(&token), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "the linked-in account is gone");
+    // The link and its audit entry were written together: the token, and the removed user by hash.
+    let audit = app::entities::audit_log::Entity::find().all(&app.db).await.unwrap();
+    let link = audit.iter().find(|a| a.action == "users.linked").expect("the link is audited");
+    assert_eq!((link.actor_kind.as_str(), link.subject_hash.clone()), ("api", Some(app::audit::subject_hash(&ada))));
+    assert_eq!(link.details["merged_user"], app::audit::subject_hash(&other).as_str());
     // Signing in with the provider now reaches Ada's account.
     let again = browser();
     app.sign_in_with_provider(&again, "test").await;
