@@ -77,10 +77,9 @@ pub enum Family {
 
 impl Family {
     pub fn of(path: &str) -> Family {
-        let machine = ["/api/v2/", "/api/openapi.json", "/api/docs", "/api/me", "/admin/analytics.csv"];
-        if machine.iter().any(|p| path == p.trim_end_matches('/') || path.starts_with(p) && p.ends_with('/') || path == *p)
-            || path.starts_with("/api/me/")
-        {
+        const MACHINE_PATHS: [&str; 5] = ["/api/v2", "/api/openapi.json", "/api/docs", "/api/me", "/admin/analytics.csv"];
+        const MACHINE_PREFIXES: [&str; 2] = ["/api/v2/", "/api/me/"];
+        if MACHINE_PATHS.contains(&path) || MACHINE_PREFIXES.iter().any(|p| path.starts_with(p)) {
             Family::Api
         } else if path.starts_with("/api/") {
             Family::ServerFn
@@ -179,10 +178,6 @@ impl HttpError {
     /// refusals (a cross-site post, a rate limit) stay what they are.
     pub(crate) fn for_the_form(self) -> Self {
         Self { back_to_form: true, ..self }
-    }
-
-    pub fn status(&self) -> StatusCode {
-        self.status
     }
 
     /// What a server function's form shows for this error.
