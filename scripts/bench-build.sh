@@ -14,7 +14,7 @@ timed() { local s; s=$(date +%s%N); "$@" >/dev/null 2>&1; awk -v a="$s" -v b="$(
 if [ "${1:-}" = "--cold-all" ]; then
   cargo clean
 else
-  cargo clean -p domain -p app -p frontend -p server -p migrations
+  cargo clean -p domain -p services -p app -p frontend -p server -p migrations
 fi
 debug_cold=$(timed cargo leptos build --split)
 touch app/src/lib.rs

@@ -19,6 +19,6 @@ case "${1:-both}" in
   *) echo "usage: $0 [sqlite|postgres|both]" >&2; exit 2 ;;
 esac
 say "crash test: $CRASH_KILLS kills per database"
-cargo test -p migrations -p app -p server --features app/test-support --test http -- "${filter[@]}" --nocapture --test-threads 1 2>&1 \
+cargo test -p migrations -p services -p app -p server --features app/test-support --test http -- "${filter[@]}" --nocapture --test-threads 1 2>&1 \
   | grep -E '^crash durability|^test |panicked|test result' 
 exit "${PIPESTATUS[0]}"

@@ -17,7 +17,7 @@ if ! reachable && [ -d /etc/postgresql ] && command -v pg_ctlcluster >/dev/null;
 fi
 reachable || exit 1
 
-# Test databases left by killed runs (app/src/testing.rs, RunPrefix: a test database drops
+# Test databases left by killed runs (services/src/testing.rs, RunPrefix: a test database drops
 # itself otherwise). Other runs may be going on against this server right now (another
 # checkout, a CI job in another container), so only a run that started more than 6 hours ago
 # is taken as dead — no test process lives that long — and, as PostgreSQL refuses to drop a

@@ -23,7 +23,7 @@ phase "unused dependencies" cargo machete || { loud "cargo machete found unused 
 # Lints, as errors: the `deny` list in Cargo.toml's [workspace.lints] (no unwrap on I/O,
 # no panics) and clippy's defaults, for both builds of the app: the server (`ssr`, with the
 # tests) and the browser bundle (`hydrate`, wasm32), whose code paths differ.
-phase "clippy (server)" cargo clippy -p domain -p migrations -p app -p server --features app/test-support --all-targets -- -D warnings \
+phase "clippy (server)" cargo clippy -p domain -p services -p migrations -p app -p server --features app/test-support --all-targets -- -D warnings \
   || { loud "clippy found problems in the server build"; failed=1; }
 phase "clippy (browser)" cargo clippy -p domain -p frontend --target wasm32-unknown-unknown -- -D warnings \
   || { loud "clippy found problems in the browser build"; failed=1; }
@@ -41,7 +41,7 @@ fi
 
 # Rust tests. `app/test-support` gives the crates test databases on both backends. The
 # frontend crate is left out: it is only the wasm entry point, built by the browser phase.
-phase "cargo test" bash -c 'cargo test -p domain -p migrations -p app -p server --features app/test-support -- "$@" 2>&1 | tee "'"$LOG_DIR"'/cargo.log"; exit ${PIPESTATUS[0]}' _ "${skip_pg[@]}" || failed=1
+phase "cargo test" bash -c 'cargo test -p domain -p services -p migrations -p app -p server --features app/test-support -- "$@" 2>&1 | tee "'"$LOG_DIR"'/cargo.log"; exit ${PIPESTATUS[0]}' _ "${skip_pg[@]}" || failed=1
 
 # Counts per layer, from cargo's own output.
 count() { grep -E "^test .* \.\.\. ok$" "$LOG_DIR/cargo.log" | grep -cE "$1" || true; }

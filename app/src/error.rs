@@ -97,32 +97,36 @@ impl FromServerFnError for AppError {
     }
 }
 
-/// `err` and each of its causes, as one line: "opening the database: connection refused". A
-/// cause whose words an error already printed (many include their source in their message)
-/// is not repeated.
-pub fn cause_chain(err: &dyn std::error::Error) -> String {
-    let mut chain = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !chain.contains(&text) {
-            chain.push_str(": ");
-            chain.push_str(&text);
-        }
-        source = cause.source();
-    }
-    chain
-}
-
 /// Server-side helpers for turning causes into [`AppError`]s.
 #[cfg(feature = "ssr")]
 pub mod ssr {
+    use services::error::ServiceError;
+
     use super::AppError;
+
+    /// A service's refusal, as the wire carries it: the same variants, the same words. Any
+    /// service error that says what it means for the person (`Into<ServiceError>`: a profile
+    /// write's conflict, an account's refusal…) converts with `?`.
+    impl<E: Into<ServiceError>> From<E> for AppError {
+        fn from(err: E) -> Self {
+            match err.into() {
+                ServiceError::BadRequest(message) => AppError::BadRequest(message),
+                ServiceError::Invalid(problems) => AppError::Invalid(problems),
+                ServiceError::Unauthorized => AppError::Unauthorized,
+                ServiceError::Forbidden => AppError::Forbidden,
+                ServiceError::Refused(message) => AppError::Refused(message),
+                ServiceError::NotFound => AppError::NotFound,
+                ServiceError::Conflict(message) => AppError::Conflict(message),
+                ServiceError::TooManyAttempts { message, retry_after_secs } => AppError::TooManyAttempts { message, retry_after_secs },
+                ServiceError::Internal => AppError::Internal,
+            }
+        }
+    }
 
     /// Logs `err` with its whole source chain and returns the generic internal error, so
     /// the cause reaches the operator and never the user.
     pub fn internal(context: &'static str, err: impl std::error::Error) -> AppError {
-        tracing::error!(error = %super::cause_chain(&err), "{context}");
+        tracing::error!(error = %services::error::cause_chain(&err), "{context}");
         AppError::Internal
     }
 
@@ -178,19 +182,6 @@ mod tests {
         for err in all {
             assert!((400..600).contains(&err.status_code()), "{err:?}");
         }
-    }
-
-    #[test]
-    fn a_cause_chain_names_each_cause_once() {
-        #[derive(Debug, thiserror::Error)]
-        #[error("opening the database: {0}")]
-        struct Open(#[source] std::io::Error);
-        #[derive(Debug, thiserror::Error)]
-        #[error("migrating")]
-        struct Migrate(#[source] std::io::Error);
-        let refused = || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
-        assert_eq!(cause_chain(&Open(refused())), "opening the database: connection refused");
-        assert_eq!(cause_chain(&Migrate(refused())), "migrating: connection refused");
     }
 
     #[test]

@@ -11,12 +11,10 @@
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-use crate::{
-    admin::{bulk::format as bulk, user_search::trigram_pieces, users::Cursor},
-    auth::ReturnTo,
-    identity::{normalize, ProviderKind},
-    profile::metadata::{merge_metadata, validate_metadata, MetadataLimits},
-    profiling::{config::ValidConfig, field::Field, validate_answer},
+use crate::{admin::bulk::format as bulk, admin::user_search::trigram_pieces, admin::users::Cursor, auth::ReturnTo};
+use domain::{
+    identity::normalize, identity::ProviderKind, profile::metadata::merge_metadata, profile::metadata::validate_metadata,
+    profile::metadata::MetadataLimits, profiling::config::ValidConfig, profiling::field::Field, profiling::validate_answer,
 };
 
 /// Any JSON value, nested a few levels.

@@ -1,51 +1,28 @@
 //! AskOnce: the pages, components and `#[server]` functions shared by the server (feature
-//! `ssr`) and the browser (feature `hydrate`), and the server-only services they call.
+//! `ssr`) and the browser (feature `hydrate`).
 //!
 //! The pure domain (engine, fields, stages, the profile's shapes, claim normalization) is the
-//! `domain` crate; `profile`, `profiling` and `identity` here re-export it beside their
-//! server-side parts. Server-only queries and services sit in a module's `ssr` submodule so
-//! they never reach the wasm bundle.
+//! `domain` crate; what the server functions call is the `services` crate, an optional
+//! dependency that only the `ssr` build has, so no query or service can reach the wasm bundle.
 // Tests may fail loudly: an unwrap in a test is an assertion.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![recursion_limit = "256"]
 
 pub mod account;
-pub mod activity;
 pub mod admin;
 pub mod articles;
 pub mod auth;
-pub mod email;
 pub mod error;
 pub mod escaping;
-pub mod external_form;
 pub mod home;
-pub mod hooks;
-pub mod identity;
 pub mod layout;
-pub mod profile;
-pub mod profiling;
 pub mod prompt;
 pub mod routes;
 pub mod sign_in;
 pub mod status;
 
 #[cfg(feature = "ssr")]
-pub mod audit;
-#[cfg(feature = "ssr")]
-pub mod db;
-#[cfg(feature = "ssr")]
-pub mod entities;
-#[cfg(feature = "ssr")]
-pub mod net;
-#[cfg(feature = "ssr")]
-pub mod outbound;
-#[cfg(feature = "ssr")]
 pub mod state;
-#[cfg(feature = "test-support")]
-pub mod testing;
-
-#[cfg(all(test, feature = "test-support"))]
-mod schema_tests;
 
 #[cfg(all(test, feature = "ssr"))]
 mod hostile_input_tests;

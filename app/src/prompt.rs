@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::error::AppError;
-use crate::profiling::{Field, FieldKind, FormAnswer, Prompt};
+use domain::profiling::{Field, FieldKind, FormAnswer, Prompt};
 
 /// What answering a step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -31,8 +31,8 @@ pub enum AnswerOutcome {
 pub async fn login_prompt() -> Result<Option<Prompt>, AppError> {
     let session = crate::auth::ssr::session().await?;
     let (state, me) = ssr::context().await?;
-    let moment = crate::profiling::ssr::login_moment(me.logins_count);
-    let prompt = crate::profiling::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(AppError::from)?;
+    let moment = services::profiling::login_moment(me.logins_count);
+    let prompt = services::profiling::next_prompt(&state.db, &me.user_id, &moment).await.map_err(AppError::from)?;
     ssr::resume(&session, prompt).await
 }
 
@@ -50,14 +50,14 @@ pub async fn context_prompt(context: String, tags: Vec<String>) -> Result<Option
     if me.must_verify_email {
         return Ok(None);
     }
-    let moment = crate::profiling::Moment::Context { name: context, tags };
-    let prompt = crate::profiling::ssr::next_prompt(&state.db, &me.user_id, &moment).await.map_err(AppError::from)?;
+    let moment = domain::profiling::Moment::Context { name: context, tags };
+    let prompt = services::profiling::next_prompt(&state.db, &me.user_id, &moment).await.map_err(AppError::from)?;
     ssr::resume(&session, prompt).await
 }
 
 /// Saves the answers to a stage. `context`/`tags` name the place for an inline prompt;
 /// without them it is the login-time stage. `return_to`: where to go next (login stage).
-/// A multi-step stage sends one `step` at a time (`go=back` for Back), see `crate::profiling::steps`.
+/// A multi-step stage sends one `step` at a time (`go=back` for Back), see `domain::profiling::steps`.
 #[server(endpoint = "profiling/answer")]
 pub async fn answer_prompt(
     stage: String,
@@ -77,11 +77,11 @@ pub async fn answer_prompt(
     // A multi-step stage's form says which step it sends: that step is checked and kept; only
     // the last one stores. (A one-page form sends no step and is not looked up twice.)
     let open = match step {
-        Some(_) => Some(crate::profiling::ssr::open_prompt(&state.db, &me.user_id, &stage, &moment).await.map_err(AppError::from)?),
+        Some(_) => Some(services::profiling::open_prompt(&state.db, &me.user_id, &stage, &moment).await.map_err(AppError::from)?),
         None => None,
     };
     if let Some(open) = open.filter(|p| p.step_count() > 1) {
-        use crate::profiling::steps::{advance, Go, StepDraft, StepOutcome, SESSION_KEY};
+        use domain::profiling::steps::{advance, Go, StepDraft, StepOutcome, SESSION_KEY};
         let draft: Option<StepDraft> = session.get(SESSION_KEY).await.map_err(|e| crate::error::ssr::internal("reading a draft", e))?;
         match advance(&open, draft, step.unwrap_or(0), Go::parse(go.as_deref()), &answers) {
             StepOutcome::Moved(draft) => {
@@ -90,21 +90,21 @@ pub async fn answer_prompt(
             }
             StepOutcome::Invalid(draft, problems) => {
                 session.insert(SESSION_KEY, draft).await.map_err(|e| crate::error::ssr::internal("keeping a draft", e))?;
-                return Err(crate::profiling::ssr::ProfilingError::Invalid(problems).into());
+                return Err(services::profiling::ProfilingError::Invalid(problems).into());
             }
             StepOutcome::Finished(all) => answers = all,
         }
     }
-    let hidden = crate::profiling::field::HiddenContext {
-        query: crate::profiling::field::HiddenContext::parse_query(page_query.as_deref().unwrap_or("")),
+    let hidden = domain::profiling::field::HiddenContext {
+        query: domain::profiling::field::HiddenContext::parse_query(page_query.as_deref().unwrap_or("")),
         tags: match &moment {
-            crate::profiling::Moment::Context { tags, .. } => tags.clone(),
+            domain::profiling::Moment::Context { tags, .. } => tags.clone(),
             _ => Vec::new(),
         },
         connection: None,
     };
-    crate::profiling::ssr::answer_stage_in(&state.db, &me.user_id, &stage, &moment, &answers, &hidden).await.map_err(AppError::from)?;
-    let _ = session.remove::<crate::profiling::steps::StepDraft>(crate::profiling::steps::SESSION_KEY).await;
+    services::profiling::answer_stage_in(&state.db, &me.user_id, &stage, &moment, &answers, &hidden).await.map_err(AppError::from)?;
+    let _ = session.remove::<domain::profiling::steps::StepDraft>(domain::profiling::steps::SESSION_KEY).await;
     ssr::continue_to(return_to);
     Ok(AnswerOutcome::Saved)
 }
@@ -115,21 +115,17 @@ pub async fn skip_prompt(stage: String, context: Option<String>, tags: Option<St
     let session = crate::auth::ssr::session().await?;
     let (state, me) = ssr::context().await?;
     let moment = ssr::moment(&me, context, tags);
-    crate::profiling::ssr::skip_stage(&state.db, &me.user_id, &stage, &moment).await.map_err(AppError::from)?;
+    services::profiling::skip_stage(&state.db, &me.user_id, &stage, &moment).await.map_err(AppError::from)?;
     // Skipping a multi-step stage forgets what was typed in it.
-    let _ = session.remove::<crate::profiling::steps::StepDraft>(crate::profiling::steps::SESSION_KEY).await;
+    let _ = session.remove::<domain::profiling::steps::StepDraft>(domain::profiling::steps::SESSION_KEY).await;
     ssr::continue_to(return_to);
     Ok(())
 }
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use crate::profiling::Moment;
-    use crate::{
-        auth::{ssr::require_user, ReturnTo, SessionUser},
-        error::AppError,
-        state::AppState,
-    };
+    use crate::{auth::ssr::require_user, auth::ReturnTo, auth::SessionUser, error::AppError, state::AppState};
+    use domain::profiling::Moment;
 
     pub async fn context() -> Result<(AppState, SessionUser), AppError> {
         Ok((AppState::current()?, require_user().await?))
@@ -141,22 +137,22 @@ mod ssr {
                 name,
                 tags: tags.unwrap_or_default().split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect(),
             },
-            None => crate::profiling::ssr::login_moment(me.logins_count),
+            None => services::profiling::login_moment(me.logins_count),
         }
     }
 
-    /// `prompt` on the step the person's draft is at (`crate::profiling::steps`).
+    /// `prompt` on the step the person's draft is at (`domain::profiling::steps`).
     pub async fn resume(
         session: &tower_sessions::Session,
-        prompt: Option<crate::profiling::Prompt>,
-    ) -> Result<Option<crate::profiling::Prompt>, AppError> {
+        prompt: Option<domain::profiling::Prompt>,
+    ) -> Result<Option<domain::profiling::Prompt>, AppError> {
         let Some(prompt) = prompt else { return Ok(None) };
         if prompt.step_count() < 2 {
             return Ok(Some(prompt));
         }
         let draft =
-            session.get(crate::profiling::steps::SESSION_KEY).await.map_err(|e| crate::error::ssr::internal("reading a draft", e))?;
-        Ok(Some(crate::profiling::steps::resume(prompt, draft)))
+            session.get(domain::profiling::steps::SESSION_KEY).await.map_err(|e| crate::error::ssr::internal("reading a draft", e))?;
+        Ok(Some(domain::profiling::steps::resume(prompt, draft)))
     }
 
     pub(crate) fn continue_to(return_to: Option<String>) {
@@ -254,10 +250,10 @@ fn StageForm(
     }
 }
 
-/// A stage's introduction: its safe Markdown subset as HTML (`crate::profiling::intro`).
+/// A stage's introduction: its safe Markdown subset as HTML (`domain::profiling::intro`).
 #[component]
 fn Intro(markdown: String) -> impl IntoView {
-    view! { <div class="intro muted" inner_html=crate::profiling::intro::render(&markdown)></div> }
+    view! { <div class="intro muted" inner_html=domain::profiling::intro::render(&markdown)></div> }
 }
 
 /// A stage exactly as people see it, for the console's live preview: the same markup and
@@ -303,7 +299,7 @@ pub(crate) fn FieldInput(field: Field, errors: Signal<BTreeMap<String, String>>,
         let field = field.clone();
         move |ev: leptos::ev::Event| {
             let value = event_target_value(&ev);
-            local_error.set(crate::profiling::validate_answer(&field, &[value]).err().map(|e| e.to_string()));
+            local_error.set(domain::profiling::validate_answer(&field, &[value]).err().map(|e| e.to_string()));
         }
     };
     let error = {
@@ -415,7 +411,7 @@ pub(crate) fn WelcomePage() -> impl IntoView {
     let skip = ServerAction::<SkipPrompt>::new();
     let moved = steps_moved(answer);
     let prompt = Resource::new(move || moved.get(), |_| login_prompt());
-    let form_problem = move || query.read().get("form_problem").and_then(|c| crate::external_form::FormProblem::from_code(&c));
+    let form_problem = move || query.read().get("form_problem").and_then(|c| domain::external_form::FormProblem::from_code(&c));
     view! {
         <PageTitle text="Welcome" />
         <Suspense fallback=|| view! { <p>"One moment…"</p> }>
@@ -432,7 +428,7 @@ pub(crate) fn WelcomePage() -> impl IntoView {
     }
 }
 
-/// A stage asked by a form on another site (`crate::external_form`): the person is sent
+/// A stage asked by a form on another site (`domain::external_form`): the person is sent
 /// there at once (a server-side redirect during SSR, a page load after hydration). After a
 /// problem with the form's answers they stay here instead, are told what went wrong, and may
 /// open the form again (or skip, if the stage allows).
@@ -440,10 +436,10 @@ pub(crate) fn WelcomePage() -> impl IntoView {
 fn ExternalStage(
     prompt: Prompt,
     return_to: String,
-    problem: Option<crate::external_form::FormProblem>,
+    problem: Option<domain::external_form::FormProblem>,
     skip: ServerAction<SkipPrompt>,
 ) -> impl IntoView {
-    let href = crate::external_form::start_path(prompt.stage.as_str(), Some(&return_to));
+    let href = domain::external_form::start_path(prompt.stage.as_str(), Some(&return_to));
     if problem.is_none() {
         #[cfg(feature = "ssr")]
         leptos_axum::redirect(&href);

@@ -15,23 +15,12 @@ use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
 use crate::{
-    account::page::ProfilePage,
-    admin::{
-        analytics_page::AnalyticsPage,
-        console::AdminHome,
-        hooks_page::HooksPage,
-        outbox_page::OutboxPage,
-        questions_page::{FieldEditPage, QuestionsPage, StageEditPage, StageReportPage},
-        simulator_page::SimulatorPage,
-        tokens_page::TokensPage,
-        users_page::{UserDetailPage, UsersPage},
-    },
-    articles::{ArticlePage, ArticlesPage},
-    auth::{EmailChangeLinkPage, EmailLinkPage, VerifyEmailPage, VerifyLinkPage},
-    home::HomePage,
-    prompt::WelcomePage,
-    sign_in::{ForgotPasswordPage, LoginPage, ResetPasswordPage},
-    status::StatusPage,
+    account::page::ProfilePage, admin::analytics_page::AnalyticsPage, admin::console::AdminHome, admin::hooks_page::HooksPage,
+    admin::outbox_page::OutboxPage, admin::questions_page::FieldEditPage, admin::questions_page::QuestionsPage,
+    admin::questions_page::StageEditPage, admin::questions_page::StageReportPage, admin::simulator_page::SimulatorPage,
+    admin::tokens_page::TokensPage, admin::users_page::UserDetailPage, admin::users_page::UsersPage, articles::ArticlePage,
+    articles::ArticlesPage, auth::EmailChangeLinkPage, auth::EmailLinkPage, auth::VerifyEmailPage, auth::VerifyLinkPage, home::HomePage,
+    prompt::WelcomePage, sign_in::ForgotPasswordPage, sign_in::LoginPage, sign_in::ResetPasswordPage, status::StatusPage,
 };
 
 /// Declares a lazy route whose view is one page component. The pages load their own data

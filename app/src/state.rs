@@ -13,18 +13,18 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub leptos_options: LeptosOptions,
     /// The configured identity providers, as the login page lists them.
-    pub connections: Arc<dyn crate::identity::ConnectionDirectory>,
+    pub connections: Arc<dyn domain::identity::ConnectionDirectory>,
     /// Emails named as admins in the configuration (`admins = [...]`).
-    pub admins: crate::auth::roles::ConfiguredAdmins,
+    pub admins: services::auth::roles::ConfiguredAdmins,
     /// Wrong-password counts per account (sign-in and re-authentication), in memory.
-    pub password_throttle: Arc<crate::auth::throttle::PasswordThrottle>,
+    pub password_throttle: Arc<services::auth::throttle::PasswordThrottle>,
     /// The site's name and public URL, as the emails name and link to it.
-    pub site: crate::email::templates::Site,
+    pub site: services::email::templates::Site,
     /// Whether addresses must be verified, and new-device notices (`[email]`).
-    pub email_policy: crate::email::EmailPolicy,
+    pub email_policy: services::email::EmailPolicy,
     /// The client for calls to addresses a site owner chose (hooks), and the ranges it may
     /// reach (`hooks.allow_private`).
-    pub outbound: crate::outbound::Outbound,
+    pub outbound: services::outbound::Outbound,
 }
 
 #[cfg(feature = "ssr")]

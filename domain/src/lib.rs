@@ -7,8 +7,13 @@
 //! schemas) and `phone` (full phone number validation; the browser checks the shape).
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod activity;
+pub mod auth;
+pub mod external_form;
+pub mod hooks;
 pub mod identity;
 pub mod profile;
 pub mod profiling;
 pub mod return_to;
+pub mod status;
 pub mod web_address;

@@ -13,7 +13,7 @@ use std::{
     time::Duration,
 };
 
-use app::profile::Email;
+use domain::profile::Email;
 use figment::{
     providers::{Env, Format, Toml},
     Figment,
@@ -63,10 +63,10 @@ pub struct HooksSettings {
 
 impl HooksSettings {
     /// The policy, with the server's own addresses: `own_addresses` and those of `public_url`.
-    pub(crate) async fn outbound_policy(&self, public_url: &Url) -> app::outbound::OutboundPolicy {
+    pub(crate) async fn outbound_policy(&self, public_url: &Url) -> services::outbound::OutboundPolicy {
         let mut own = self.own_addresses.clone();
         own.extend(addresses_of(public_url).await);
-        app::outbound::OutboundPolicy::new(self.allow_private.clone()).with_own_addresses(own)
+        services::outbound::OutboundPolicy::new(self.allow_private.clone()).with_own_addresses(own)
     }
 }
 
@@ -126,8 +126,8 @@ impl Default for EmailSettings {
 }
 
 impl EmailSettings {
-    pub fn policy(&self) -> app::email::EmailPolicy {
-        app::email::EmailPolicy { require_verified: self.require_verified, notify_new_device: self.notify_new_device }
+    pub fn policy(&self) -> services::email::EmailPolicy {
+        services::email::EmailPolicy { require_verified: self.require_verified, notify_new_device: self.notify_new_device }
     }
 }
 
@@ -185,8 +185,8 @@ impl Default for RateLimitSettings {
 }
 
 impl RateLimitSettings {
-    pub(crate) fn password_failure_limits(&self) -> app::auth::throttle::FailureLimits {
-        app::auth::throttle::FailureLimits {
+    pub(crate) fn password_failure_limits(&self) -> services::auth::throttle::FailureLimits {
+        services::auth::throttle::FailureLimits {
             per_network: self.password_failures_per_network.get(),
             per_account: self.password_failures_per_account.get(),
             window: Duration::from_secs(u64::from(self.password_failure_window_minutes.get()) * 60),
@@ -385,8 +385,8 @@ impl Settings {
         self.server.public_url.origin().ascii_serialization()
     }
 
-    pub(crate) fn db_config(&self) -> app::db::DbConfig {
-        app::db::DbConfig {
+    pub(crate) fn db_config(&self) -> services::db::DbConfig {
+        services::db::DbConfig {
             url: self.database.url.expose_secret().to_string(),
             max_connections: self.database.max_connections,
             connect_timeout: Duration::from_secs(self.database.connect_timeout_secs),
@@ -505,7 +505,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.connections.len(), 2);
         let crate::connections::ConnectionSettings::Oidc(corp) = &s.connections["corp"] else { panic!("{s:?}") };
-        assert_eq!(corp.client.sync_root_attributes, app::identity::SyncPolicy::OnFirstLogin);
+        assert_eq!(corp.client.sync_root_attributes, domain::identity::SyncPolicy::OnFirstLogin);
         assert_eq!(corp.issuer.as_str(), "https://corp.okta.com/");
         assert!(!format!("{s:?}").contains("GOCSPX-secret"));
     }

@@ -19,18 +19,12 @@
 //! allowed) are given the family's shape here as well. A test fails on any 4xx/5xx status
 //! named in server code outside this module.
 
-use app::{error::AppError, profiling::ConfigProblem};
+use app::error::AppError;
 use axum::{
-    body::Body,
-    extract::Request,
-    http::{
-        header::{self, HeaderValue},
-        HeaderMap, Method, StatusCode,
-    },
-    middleware::Next,
-    response::{IntoResponse, Response},
-    Json,
+    body::Body, extract::Request, http::header, http::header::HeaderValue, http::HeaderMap, http::Method, http::StatusCode,
+    middleware::Next, response::IntoResponse, response::Response, Json,
 };
+use domain::profiling::ConfigProblem;
 use leptos::server_fn::error::{ServerFnUrlError, SERVER_FN_ERROR_HEADER};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -304,11 +298,12 @@ impl From<app::admin::users::DirectoryError> for HttpError {
 
 impl From<app::admin::questions::ssr::QuestionsError> for HttpError {
     fn from(err: app::admin::questions::ssr::QuestionsError) -> Self {
-        use app::{admin::questions::ssr::QuestionsError as Q, profiling::edit::EditError};
+        use app::admin::questions::ssr::QuestionsError as Q;
+        use domain::profiling::edit::EditError;
         match err {
             Q::Edit(EditError::Problems(p)) => HttpError::problems(p),
             Q::Edit(EditError::NotFound(what)) => HttpError::new(StatusCode::NOT_FOUND, format!("There is no {what}")),
-            Q::Profiling(app::profiling::ssr::ProfilingError::ConfigChanged) => HttpError::conflict(
+            Q::Profiling(services::profiling::ProfilingError::ConfigChanged) => HttpError::conflict(
                 "The questions were changed by someone else since the revision in If-Match: read them again (new ETag), then make your change",
             ),
             Q::Profiling(e) => HttpError::internal("profiling configuration", e),

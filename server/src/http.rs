@@ -23,17 +23,10 @@ use tower_http::{
 };
 
 use crate::{
-    api,
-    config::Settings,
-    connections::ConnectionRegistry,
-    error::write_error_bodies,
-    middleware::{
-        client_ip::{self, TrustedProxies},
-        csp, csrf, form_posts, nul_input,
-        rate_limit::{self, AuthRateLimit},
-        render_limit, required_stage,
-    },
-    routes::{analytics_csv, auth as auth_routes, external_form as external_form_routes, health, me},
+    api, config::Settings, connections::ConnectionRegistry, error::write_error_bodies, middleware::client_ip,
+    middleware::client_ip::TrustedProxies, middleware::csp, middleware::csrf, middleware::form_posts, middleware::nul_input,
+    middleware::rate_limit, middleware::rate_limit::AuthRateLimit, middleware::render_limit, middleware::required_stage,
+    routes::analytics_csv, routes::auth as auth_routes, routes::external_form as external_form_routes, routes::health, routes::me,
     sessions,
 };
 
@@ -52,7 +45,7 @@ pub fn router(state: AppState, settings: &Settings, session_store: sessions::App
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
 
     let max_body = settings.server.max_body_bytes;
-    let csp_sources = csp::CspSources { registry: registry.clone(), forms: app::external_form::ssr::FormOrigins::new(state.db.clone()) };
+    let csp_sources = csp::CspSources { registry: registry.clone(), forms: services::external_form::FormOrigins::new(state.db.clone()) };
     let auth = auth_routes::router(auth_routes::AuthRoutes {
         db: state.db.clone(),
         registry,

@@ -1,11 +1,10 @@
-//! The delivery worker: takes due messages from the outbox (`app::email::outbox`) and sends
+//! The delivery worker: takes due messages from the outbox (`services::email::outbox`) and sends
 //! them over SMTP with `lettre`, recording each outcome there (a failure is retried with
 //! backoff, and shown in the console). Without an SMTP relay configured, a message is kept in
 //! the outbox and logged on one line, so a newcomer can open its link.
 
 use std::time::Duration;
 
-use app::{email::outbox, entities::email_outbox};
 use chrono::Utc;
 use lettre::{
     message::{header::ContentType, Mailbox, MultiPart, SinglePart},
@@ -13,6 +12,7 @@ use lettre::{
 };
 use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
+use services::{email::outbox, entities::email_outbox};
 
 use crate::config::EmailSettings;
 
@@ -64,7 +64,7 @@ impl MailWorker {
         loop {
             tick.tick().await;
             if let Err(err) = self.deliver_due().await {
-                tracing::warn!(error = %app::error::cause_chain(&err), "email delivery round failed");
+                tracing::warn!(error = %services::error::cause_chain(&err), "email delivery round failed");
             }
         }
     }
@@ -94,7 +94,7 @@ impl MailWorker {
         match &self.delivery {
             Delivery::Smtp(transport) => {
                 let email = self.build(message)?;
-                transport.send(email).await.map(|_| ()).map_err(|e| app::error::cause_chain(&e))
+                transport.send(email).await.map(|_| ()).map_err(|e| services::error::cause_chain(&e))
             }
             Delivery::OutboxOnly => {
                 // One line a developer can act on: who, what, and the text with its link.

@@ -10,10 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
 use tower_sessions::{
-    cookie::SameSite,
-    session::{Id, Record},
-    session_store::{self, ExpiredDeletion, SessionStore},
-    Expiry, SessionManagerLayer,
+    cookie::SameSite, session::Id, session::Record, session_store, session_store::ExpiredDeletion, session_store::SessionStore, Expiry,
+    SessionManagerLayer,
 };
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
@@ -144,7 +142,7 @@ pub struct SessionPolicy {
 
 /// Before the request is handled, ends a signed-in session that is past the absolute limit or
 /// that its owner ended from another device, and records the use of one that goes on (see
-/// [`app::auth::session::touch`]: at most one session write a minute, not one per request).
+/// [`services::auth::session::touch`]: at most one session write a minute, not one per request).
 pub(crate) async fn enforce_session_policy(
     axum::extract::State(policy): axum::extract::State<SessionPolicy>,
     session: tower_sessions::Session,
@@ -154,12 +152,12 @@ pub(crate) async fn enforce_session_policy(
     request.extensions_mut().insert(app::auth::ssr::RequestUser::default());
     // Each check that ends the session hands the request on at once: the later ones would
     // only look at a session that is already gone.
-    let handle = app::auth::session::handle(&session).await.ok().flatten();
-    match app::auth::session::enforce_absolute_limit(&session, policy.absolute_limit_secs).await {
+    let handle = services::auth::session::handle(&session).await.ok().flatten();
+    match services::auth::session::enforce_absolute_limit(&session, policy.absolute_limit_secs).await {
         Ok(true) => {
             tracing::info!("session ended: absolute lifetime reached");
             if let Some(handle) = &handle {
-                if let Err(err) = app::auth::devices::forget(&policy.db, handle).await {
+                if let Err(err) = services::auth::devices::forget(&policy.db, handle).await {
                     tracing::warn!(error = %err, "could not forget an ended session");
                 }
             }
@@ -168,7 +166,7 @@ pub(crate) async fn enforce_session_policy(
         Ok(false) => {}
         Err(err) => tracing::warn!(error = %err, "could not check the session lifetime"),
     }
-    match app::auth::session::end_if_incomplete(&session).await {
+    match services::auth::session::end_if_incomplete(&session).await {
         Ok(true) => {
             tracing::info!("session ended: signed in without a device record");
             return next.run(request).await;
@@ -177,7 +175,7 @@ pub(crate) async fn enforce_session_policy(
         Err(err) => tracing::warn!(error = %err, "could not check the session's records"),
     }
     if let Some(handle) = handle {
-        match app::auth::devices::still_valid(&policy.db, &handle).await {
+        match services::auth::devices::still_valid(&policy.db, &handle).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::info!("session ended from another device");
@@ -188,7 +186,7 @@ pub(crate) async fn enforce_session_policy(
             }
             Err(err) => tracing::warn!(error = %err, "could not check the session list"),
         }
-        if let Err(err) = app::auth::session::touch(&session, policy.idle_limit_secs).await {
+        if let Err(err) = services::auth::session::touch(&session, policy.idle_limit_secs).await {
             tracing::warn!(error = %err, "could not record the session's use");
         }
     }

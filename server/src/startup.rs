@@ -8,16 +8,12 @@ use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
-use crate::{
-    config::Settings,
-    connections::{self, ConnectionRegistry},
-    http, sessions,
-};
+use crate::{config::Settings, connections, connections::ConnectionRegistry, http, sessions};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
-    Database(#[from] app::db::DbOpenError),
+    Database(#[from] services::db::DbOpenError),
     #[error(transparent)]
     Sessions(#[from] sessions::SessionSetupError),
     #[error("could not listen on {addr}")]
@@ -27,9 +23,9 @@ pub enum StartupError {
     #[error("could not create the HTTP client for identity providers")]
     HttpClient(#[source] reqwest::Error),
     #[error("could not set up the client for calls to hooks")]
-    Outbound(#[from] app::outbound::SetupError),
+    Outbound(#[from] services::outbound::SetupError),
     #[error("could not seed the default configuration")]
-    SeedQuestions(#[source] app::profiling::ssr::ProfilingError),
+    SeedQuestions(#[source] services::profiling::ProfilingError),
     #[error("email settings")]
     Email(#[from] crate::mail_worker::MailSetupError),
     #[error("could not seed the demo articles")]
@@ -55,9 +51,9 @@ impl Application {
     /// Like [`Application::build`], on a listener the caller bound (tests bind port 0 first
     /// so they know the public URL before the app starts).
     pub async fn build_on(settings: &Settings, listener: TcpListener) -> Result<Application, StartupError> {
-        let db = app::db::connect(&settings.db_config()).await?;
-        app::db::migrate(&db).await?;
-        app::profiling::ssr::seed_defaults_if_empty(&db).await.map_err(StartupError::SeedQuestions)?;
+        let db = services::db::connect(&settings.db_config()).await?;
+        services::db::migrate(&db).await?;
+        services::profiling::seed_defaults_if_empty(&db).await.map_err(StartupError::SeedQuestions)?;
         app::articles::ssr::seed_demo_if_empty(&db).await.map_err(StartupError::SeedArticles)?;
         let store = sessions::AppSessionStore::for_database(&db).await?;
         tokio::spawn(store.clone().delete_expired_continuously(Duration::from_secs(settings.session.cleanup_interval_secs.max(1))));
@@ -70,7 +66,7 @@ impl Application {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
-                if let Err(err) = app::auth::devices::forget_idle(&cleanup_db, idle).await {
+                if let Err(err) = services::auth::devices::forget_idle(&cleanup_db, idle).await {
                     tracing::warn!(error = %err, "pruning the signed-in sessions list failed");
                 }
             }
@@ -86,13 +82,13 @@ impl Application {
                 tick.tick().await;
                 let now = chrono::Utc::now();
                 if let Some(keep) = retention {
-                    match app::activity::ssr::prune(&housekeeping_db, now - keep).await {
+                    match services::activity::prune(&housekeeping_db, now - keep).await {
                         Ok(0) => {}
                         Ok(n) => tracing::info!(deleted = n, "pruned old account activity"),
                         Err(err) => tracing::warn!(error = %err, "pruning account activity failed"),
                     }
                 }
-                if let Err(err) = app::auth::links::prune(&housekeeping_db, now - chrono::Duration::days(1)).await {
+                if let Err(err) = services::auth::links::prune(&housekeeping_db, now - chrono::Duration::days(1)).await {
                     tracing::warn!(error = %err, "pruning expired email links failed");
                 }
             }
@@ -113,11 +109,11 @@ impl Application {
             db: db.clone(),
             leptos_options: leptos_options(settings, local),
             connections: registry.clone(),
-            admins: app::auth::roles::ConfiguredAdmins::new(&settings.admins),
-            password_throttle: Arc::new(app::auth::throttle::PasswordThrottle::new(settings.rate_limit.password_failure_limits())),
-            site: app::email::templates::Site::new(settings.server.site_name.clone(), settings.server.public_url.as_str()),
+            admins: services::auth::roles::ConfiguredAdmins::new(&settings.admins),
+            password_throttle: Arc::new(services::auth::throttle::PasswordThrottle::new(settings.rate_limit.password_failure_limits())),
+            site: services::email::templates::Site::new(settings.server.site_name.clone(), settings.server.public_url.as_str()),
             email_policy: settings.email.policy(),
-            outbound: app::outbound::Outbound::new(settings.hooks.outbound_policy(&settings.server.public_url).await)?,
+            outbound: services::outbound::Outbound::new(settings.hooks.outbound_policy(&settings.server.public_url).await)?,
         };
         let router = http::router(state, settings, store, registry);
         let header_read_timeout = Duration::from_secs(settings.server.header_read_timeout_secs);

@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::{activity::ActivityEntry, error::AppError};
+use crate::error::AppError;
+use domain::activity::ActivityEntry;
 
 /// How many entries the card shows.
 pub const RECENT: u64 = 30;
@@ -12,7 +13,7 @@ pub const RECENT: u64 = 30;
 pub async fn my_activity() -> Result<Vec<ActivityEntry>, AppError> {
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    crate::activity::ssr::list(&state.db, &me.user_id, &crate::activity::ssr::Filter::default(), Some(RECENT))
+    services::activity::list(&state.db, &me.user_id, &services::activity::Filter::default(), Some(RECENT))
         .await
         .map_err(|e| crate::error::ssr::internal("loading activity", e))
 }
@@ -38,7 +39,7 @@ pub(crate) fn ActivityTable(entries: Vec<ActivityEntry>, #[prop(optional)] show_
                     let from = match (&e.user_agent, &e.ip) {
                         (None, None) => "—".to_string(),
                         (ua, ip) => {
-                            let device = crate::activity::describe_device(ua.as_deref());
+                            let device = domain::activity::describe_device(ua.as_deref());
                             ip.as_ref().map(|ip| format!("{device}, {ip}")).unwrap_or(device)
                         }
                     };

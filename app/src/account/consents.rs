@@ -3,20 +3,21 @@
 
 use leptos::prelude::*;
 
-use crate::{error::AppError, profiling::consent::ConsentStatus};
+use crate::error::AppError;
+use domain::profiling::consent::ConsentStatus;
 
 /// The signed-in person's consents.
 #[server]
 pub(crate) async fn my_consents() -> Result<Vec<ConsentStatus>, AppError> {
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    Ok(crate::profiling::ssr::consent_statuses(&state.db, &me.user_id).await?)
+    Ok(services::profiling::consent_statuses(&state.db, &me.user_id).await?)
 }
 
 /// Withdraws the signed-in person's agreement to consent field `field`.
 #[server(endpoint = "profile/consent/withdraw")]
 pub async fn withdraw_my_consent(field: String) -> Result<(), AppError> {
-    use crate::profiling::ssr::{withdraw_consent, WithdrawError};
+    use services::profiling::{withdraw_consent, WithdrawError};
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
     match withdraw_consent(&state.db, &me.user_id, &field).await {

@@ -7,10 +7,8 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    error::AppError,
-    profiling::{Field, FormAnswer},
-};
+use crate::error::AppError;
+use domain::{profiling::Field, profiling::FormAnswer};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EditableField {
@@ -51,17 +49,14 @@ pub mod ssr {
     use chrono::Utc;
 
     use super::EditableField;
-    use crate::{
-        entities::users,
-        error::{ssr::internal, AppError},
-        identity::SyncPolicy,
-        profile::Source,
-        profiling::{
-            form_answer::{describe_value, form_values},
-            ssr::{current_value as current, load_config, write_values_recording_consent, ProfilingError},
-            validate_answer, FormAnswer, Target,
-        },
-        state::AppState,
+    use crate::{error::ssr::internal, error::AppError, state::AppState};
+    use domain::{
+        identity::SyncPolicy, profile::Source, profiling::form_answer::describe_value, profiling::form_answer::form_values,
+        profiling::validate_answer, profiling::FormAnswer, profiling::Target,
+    };
+    use services::{
+        entities::users, profiling::current_value as current, profiling::load_config, profiling::write_values_recording_consent,
+        profiling::ProfilingError,
     };
 
     fn lock_reason(state: &AppState, user: &users::Model, target: &Target) -> Option<String> {
@@ -75,7 +70,7 @@ pub mod ssr {
     }
 
     async fn load_user(state: &AppState, user_id: &str) -> Result<users::Model, AppError> {
-        crate::profile::store::load(&state.db, user_id).await.map_err(|e| internal("loading a user", e))?.ok_or(AppError::Unauthorized)
+        services::profile::store::load(&state.db, user_id).await.map_err(|e| internal("loading a user", e))?.ok_or(AppError::Unauthorized)
     }
 
     pub(crate) async fn editable_fields(state: &AppState, user_id: &str) -> Result<Vec<EditableField>, AppError> {
@@ -89,7 +84,7 @@ pub mod ssr {
             .fields
             .into_iter()
             // A hidden field is the context's word, not the person's answer.
-            .filter(|f| f.user_editable && f.kind != crate::profiling::FieldKind::Hidden)
+            .filter(|f| f.user_editable && f.kind != domain::profiling::FieldKind::Hidden)
             .map(|f| {
                 let stored = current(user, &f.target);
                 EditableField {
@@ -104,7 +99,7 @@ pub mod ssr {
 
     pub async fn update(state: &AppState, user_id: &str, answers: BTreeMap<String, FormAnswer>) -> Result<(), AppError> {
         let answers = &answers;
-        let saved = crate::profile::store::retry(|| async move {
+        let saved = services::profile::store::retry(|| async move {
             // One read of the profile per attempt: the fields' state and the compare-and-swap
             // version come from the same row.
             let user = load_user(state, user_id).await?;
@@ -137,7 +132,7 @@ pub mod ssr {
                 return Ok(());
             }
             // A consent changed here is recorded like one given at its stage.
-            let asked: Vec<crate::profiling::Field> = fields.into_iter().map(|e| e.field).collect();
+            let asked: Vec<domain::profiling::Field> = fields.into_iter().map(|e| e.field).collect();
             write_values_recording_consent(&state.db, &asked, &user, &values, Utc::now()).await.map_err(|e| match e {
                 ProfilingError::Conflict => Attempt::LostRace,
                 e => Attempt::Refused(internal("saving details", e)),
@@ -164,7 +159,7 @@ pub mod ssr {
         }
     }
 
-    impl crate::profile::store::WriteRace for Attempt {
+    impl services::profile::store::WriteRace for Attempt {
         fn lost_race(&self) -> bool {
             matches!(self, Attempt::LostRace)
         }

@@ -10,6 +10,4 @@ pub mod consents;
 pub mod details;
 pub mod page;
 pub mod security;
-#[cfg(feature = "ssr")]
-pub mod self_service;
 pub mod sessions;

@@ -5,18 +5,15 @@ use crate::escaping::PageTitle;
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_query_map};
 
-use crate::profile::{RootAttribute, UserProfile};
-use crate::{
-    auth::{login_error_message, login_options},
-    error::AppError,
-};
+use crate::{auth::login_error_message, auth::login_options, error::AppError};
+use domain::profile::{RootAttribute, UserProfile};
 
 /// The signed-in person's profile.
 #[server]
 pub async fn my_profile() -> Result<UserProfile, AppError> {
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    crate::profile::read::load_user_profile(&state.db, &me.user_id)
+    services::profile::read::load_user_profile(&state.db, &me.user_id)
         .await
         .map_err(|e| crate::error::ssr::internal("loading a profile", e))?
         .ok_or(AppError::Unauthorized)
@@ -25,23 +22,24 @@ pub async fn my_profile() -> Result<UserProfile, AppError> {
 /// The site's questions, so that answers read with their questions' labels and choices'
 /// labels rather than keys.
 #[server]
-pub(crate) async fn my_question_fields() -> Result<Vec<crate::profiling::Field>, AppError> {
+pub(crate) async fn my_question_fields() -> Result<Vec<domain::profiling::Field>, AppError> {
     let state = crate::state::AppState::current()?;
     crate::auth::ssr::require_user().await?;
-    let config = crate::profiling::ssr::load_config(&state.db).await.map_err(|e| crate::error::ssr::internal("loading fields", e))?;
+    let config = services::profiling::load_config(&state.db).await.map_err(|e| crate::error::ssr::internal("loading fields", e))?;
     Ok(config.fields)
 }
 
 /// Removes a linked account from the signed-in person's profile.
 #[server(endpoint = "profile/unlink")]
 pub async fn unlink_account(connection: String, subject: String) -> Result<(), AppError> {
-    use crate::activity::{ssr::Event, Actor, EventKind};
+    use domain::{activity::Actor, activity::EventKind};
+    use services::activity::Event;
     let client = crate::auth::ssr::client().await;
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    crate::identity::ssr::unlink_identity(&state.db, &me.user_id, &connection, &subject).await?;
+    services::identity::unlink_identity(&state.db, &me.user_id, &connection, &subject).await?;
     let event = Event::new(EventKind::IdentityUnlinked, Actor::User).connection(connection).client(client);
-    crate::activity::ssr::record(&state.db, &me.user_id, event).await.map_err(|e| crate::error::ssr::internal("recording an unlink", e))?;
+    services::activity::record(&state.db, &me.user_id, event).await.map_err(|e| crate::error::ssr::internal("recording an unlink", e))?;
     Ok(())
 }
 
@@ -50,7 +48,7 @@ pub async fn unlink_account(connection: String, subject: String) -> Result<(), A
 pub(crate) async fn forget_my_answer(key: String) -> Result<(), AppError> {
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    super::self_service::forget_answer(&state.db, &me.user_id, &key).await?;
+    services::account::self_service::forget_answer(&state.db, &me.user_id, &key).await?;
     Ok(())
 }
 
@@ -67,10 +65,10 @@ pub async fn delete_my_account(confirm: Option<String>, password: Option<String>
         return Err(AppError::BadRequest("Tick the box to confirm that you want your account deleted.".into()));
     }
     crate::auth::ssr::confirm_own_password(&state, &me.user_id, password.unwrap_or_default()).await?;
-    crate::profile::store::erase_account(&state.db, &me.user_id, crate::audit::Actor::User)
+    services::profile::store::erase_account(&state.db, &me.user_id, services::audit::Actor::User)
         .await
         .map_err(|e| internal("erasing an account", e))?;
-    crate::auth::session::sign_out(&session).await?;
+    services::auth::session::sign_out(&session).await?;
     leptos_axum::redirect("/?deleted=1");
     Ok(())
 }
@@ -80,7 +78,7 @@ pub async fn delete_my_account(confirm: Option<String>, password: Option<String>
 pub async fn make_primary_account(connection: String, subject: String) -> Result<(), AppError> {
     let state = crate::state::AppState::current()?;
     let me = crate::auth::ssr::require_user().await?;
-    Ok(crate::identity::ssr::set_primary_identity(&state.db, &me.user_id, &connection, &subject).await?)
+    Ok(services::identity::set_primary_identity(&state.db, &me.user_id, &connection, &subject).await?)
 }
 
 #[component]
@@ -161,9 +159,9 @@ pub(crate) fn ProfilePage() -> impl IntoView {
                                 // Each answer under its question's label; a key no question stores
                                 // into (set by the site, imported) under the key itself.
                                 let answers: Vec<(String, String, String)> = p.user_metadata.as_object().map(|m| m.iter().map(|(k, v)| {
-                                    let field = fields.iter().find(|f| f.target == crate::profiling::Target::UserMetadata(k.clone()));
+                                    let field = fields.iter().find(|f| f.target == domain::profiling::Target::UserMetadata(k.clone()));
                                     let label = field.map(|f| f.label.clone()).unwrap_or_else(|| k.clone());
-                                    (k.clone(), label, crate::profiling::form_answer::describe_value(field, v))
+                                    (k.clone(), label, domain::profiling::form_answer::describe_value(field, v))
                                 }).collect()).unwrap_or_default();
                                 if answers.is_empty() {
                                     view! { <p class="muted">"You have not answered any questions yet."</p> }.into_any()
@@ -197,7 +195,7 @@ pub(crate) fn ProfilePage() -> impl IntoView {
                             <p id="unlink-error" class="error" role="alert">{unlink_error}</p>
                             <ul class="identity-list">
                                 {p.identities.into_iter().map(|i| {
-                                    let label = crate::identity::connection_label(&i.connection, &connections);
+                                    let label = domain::identity::connection_label(&i.connection, &connections);
                                     let unlink_label = format!("Unlink {label}");
                                     let primary_label = format!("Make {label} primary");
                                     let (connection, subject) = (i.connection.clone(), i.user_id.clone());
@@ -281,15 +279,15 @@ fn attribute_value(p: &UserProfile, attr: RootAttribute) -> Option<String> {
 /// Dates, not "3 days ago": the text must render the same on the server and in the browser.
 pub(crate) fn describe_source(source: &str, at: Option<chrono::DateTime<chrono::Utc>>) -> String {
     let on = at.map(|t| format!(" on {}", t.format("%Y-%m-%d"))).unwrap_or_default();
-    match source.parse::<crate::profile::Source>() {
-        Ok(crate::profile::Source::Claim { connection, .. }) => format!("from {connection}{on}"),
-        Ok(crate::profile::Source::User | crate::profile::Source::Form { .. }) => format!("you told us{on}"),
-        Ok(crate::profile::Source::Admin | crate::profile::Source::Api | crate::profile::Source::Hook { .. }) => {
+    match source.parse::<domain::profile::Source>() {
+        Ok(domain::profile::Source::Claim { connection, .. }) => format!("from {connection}{on}"),
+        Ok(domain::profile::Source::User | domain::profile::Source::Form { .. }) => format!("you told us{on}"),
+        Ok(domain::profile::Source::Admin | domain::profile::Source::Api | domain::profile::Source::Hook { .. }) => {
             format!("set by the site{on}")
         }
-        Ok(crate::profile::Source::Import) => format!("imported{on}"),
-        Ok(crate::profile::Source::Link) => format!("verified by link{on}"),
-        Ok(crate::profile::Source::Context { from }) => match from.as_str() {
+        Ok(domain::profile::Source::Import) => format!("imported{on}"),
+        Ok(domain::profile::Source::Link) => format!("verified by link{on}"),
+        Ok(domain::profile::Source::Context { from }) => match from.as_str() {
             "connection" => format!("from how you signed in{on}"),
             "tags" => format!("from what you were reading{on}"),
             _ => format!("from the link you came by{on}"),

@@ -24,13 +24,13 @@ pub(crate) async fn my_sign_in_details() -> Result<SignInDetails, AppError> {
     let state = crate::state::AppState::current()?;
     // An unverified account held back by `require_verified` may still see and fix its address.
     let me = crate::auth::ssr::require_account().await?;
-    let user = crate::profile::store::load(&state.db, &me.user_id)
+    let user = services::profile::store::load(&state.db, &me.user_id)
         .await
         .map_err(|e| internal("loading a user", e))?
         .ok_or(AppError::Unauthorized)?;
-    let password = crate::auth::accounts::own_password(&state.db, &me.user_id).await.map_err(|e| internal("loading a user", e))?;
+    let password = services::auth::accounts::own_password(&state.db, &me.user_id).await.map_err(|e| internal("loading a user", e))?;
     Ok(SignInDetails {
-        email_lock: crate::auth::credentials::email_lock(&user, state.connections.as_ref()),
+        email_lock: services::auth::credentials::email_lock(&user, state.connections.as_ref()),
         email: user.email,
         verified: user.email_verified,
         has_password: password.is_some(),
@@ -45,8 +45,8 @@ pub async fn change_my_password(current_password: String, new_password: String) 
     let state = crate::state::AppState::current()?;
     let session = crate::auth::ssr::session().await?;
     let me = crate::auth::ssr::require_user().await?;
-    let keep = crate::auth::session::handle(&session).await?;
-    if crate::auth::accounts::own_password(&state.db, &me.user_id)
+    let keep = services::auth::session::handle(&session).await?;
+    if services::auth::accounts::own_password(&state.db, &me.user_id)
         .await
         .map_err(|e| crate::error::ssr::internal("loading a user", e))?
         .is_none()
@@ -54,7 +54,7 @@ pub async fn change_my_password(current_password: String, new_password: String) 
         return Err(AppError::BadRequest("Your account has no password: you sign in with another account.".into()));
     }
     crate::auth::ssr::confirm_own_password(&state, &me.user_id, current_password).await?;
-    crate::auth::credentials::change_password(&state.db, &state.site, &me.user_id, new_password, keep.as_deref(), client).await?;
+    services::auth::credentials::change_password(&state.db, &state.site, &me.user_id, new_password, keep.as_deref(), client).await?;
     leptos_axum::redirect("/profile?saved=password");
     Ok(())
 }
@@ -67,13 +67,14 @@ pub async fn change_my_email(email: String, password: Option<String>) -> Result<
     let state = crate::state::AppState::current()?;
     // Reachable while `require_verified` holds the account back: a mistyped address is fixed here.
     let me = crate::auth::ssr::require_account().await?;
-    let new_address = crate::profile::Email::parse(&email).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let new_address = domain::profile::Email::parse(&email).map_err(|e| AppError::BadRequest(e.to_string()))?;
     crate::auth::ssr::confirm_own_password(&state, &me.user_id, password.unwrap_or_default()).await?;
-    let user = crate::profile::store::load(&state.db, &me.user_id)
+    let user = services::profile::store::load(&state.db, &me.user_id)
         .await
         .map_err(|e| crate::error::ssr::internal("loading a user", e))?
         .ok_or(AppError::Unauthorized)?;
-    crate::auth::credentials::request_email_change(&state.db, &state.site, state.connections.as_ref(), &user, &new_address, client).await?;
+    services::auth::credentials::request_email_change(&state.db, &state.site, state.connections.as_ref(), &user, &new_address, client)
+        .await?;
     leptos_axum::redirect("/profile?saved=email_link");
     Ok(())
 }

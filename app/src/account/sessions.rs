@@ -18,12 +18,13 @@ pub struct SignedInSession {
 #[server]
 pub async fn my_sessions() -> Result<Vec<SignedInSession>, AppError> {
     let (state, me, current) = ssr::context().await?;
-    let rows = crate::auth::devices::list(&state.db, &me.user_id).await.map_err(|e| crate::error::ssr::internal("listing sessions", e))?;
+    let rows =
+        services::auth::devices::list(&state.db, &me.user_id).await.map_err(|e| crate::error::ssr::internal("listing sessions", e))?;
     Ok(rows
         .into_iter()
         .map(|r| SignedInSession {
             this_device: current.as_deref() == Some(r.handle.as_str()),
-            device: crate::activity::describe_device(r.user_agent.as_deref()),
+            device: domain::activity::describe_device(r.user_agent.as_deref()),
             handle: r.handle,
             ip: r.ip,
             last_seen: r.last_seen,
@@ -34,17 +35,20 @@ pub async fn my_sessions() -> Result<Vec<SignedInSession>, AppError> {
 /// Ends one of the signed-in person's other sessions, or all of them (`handle` absent).
 #[server(endpoint = "profile/sessions/end")]
 pub async fn end_sessions(handle: Option<String>) -> Result<(), AppError> {
-    use crate::activity::{ssr::Event, Actor, EventKind};
+    use domain::{activity::Actor, activity::EventKind};
+    use services::activity::Event;
     let client = crate::auth::ssr::client().await;
     let (state, me, current) = ssr::context().await?;
     let internal = |e| crate::error::ssr::internal("ending sessions", e);
     let ended = match handle.filter(|h| !h.is_empty()) {
-        Some(h) => u64::from(crate::auth::devices::end(&state.db, &me.user_id, &h).await.map_err(internal)?),
-        None => crate::auth::devices::end_others(&state.db, &me.user_id, current.as_deref().unwrap_or_default()).await.map_err(internal)?,
+        Some(h) => u64::from(services::auth::devices::end(&state.db, &me.user_id, &h).await.map_err(internal)?),
+        None => {
+            services::auth::devices::end_others(&state.db, &me.user_id, current.as_deref().unwrap_or_default()).await.map_err(internal)?
+        }
     };
     if ended > 0 {
         let event = Event::new(EventKind::SessionsEnded, Actor::User).client(client).details(serde_json::json!({ "count": ended }));
-        crate::activity::ssr::record(&state.db, &me.user_id, event).await.map_err(internal)?;
+        services::activity::record(&state.db, &me.user_id, event).await.map_err(internal)?;
     }
     Ok(())
 }
@@ -61,7 +65,7 @@ mod ssr {
         let state = AppState::current()?;
         let session = crate::auth::ssr::session().await?;
         let me = crate::auth::ssr::user_of_session(&state, &session).await?.ok_or(AppError::Unauthorized)?;
-        let current = crate::auth::session::handle(&session).await?;
+        let current = services::auth::session::handle(&session).await?;
         Ok((state, me, current))
     }
 }
@@ -128,7 +132,7 @@ pub(crate) fn SignedInSessions(data: SessionsData) -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use crate::activity::describe_device;
+    use domain::activity::describe_device;
 
     #[test]
     fn devices_are_named_from_their_user_agent() {

@@ -3,11 +3,7 @@
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use crate::{
-        auth::{ssr::require_user, SessionUser},
-        error::{ssr::set_status, AppError},
-        state::AppState,
-    };
+    use crate::{auth::ssr::require_user, auth::SessionUser, error::ssr::set_status, error::AppError, state::AppState};
 
     /// The signed-in admin, or 401 (not signed in) / 403 (signed in, not an admin).
     pub(crate) async fn require_admin() -> Result<(AppState, SessionUser), AppError> {

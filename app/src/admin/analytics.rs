@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::profiling::{EventKind, ProfilingConfig};
+use domain::profiling::{EventKind, ProfilingConfig};
 
 /// Days, both ends included (UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -234,10 +234,7 @@ pub mod ssr {
     use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
     use super::*;
-    use crate::{
-        entities::prompt_events,
-        profiling::ssr::{load_config, ProfilingError},
-    };
+    use services::{entities::prompt_events, profiling::load_config, profiling::ProfilingError};
 
     #[tracing::instrument(skip(db))]
     pub async fn report(db: &DatabaseConnection, period: Period) -> Result<Report, ProfilingError> {

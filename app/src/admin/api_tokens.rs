@@ -190,7 +190,7 @@ pub mod ssr {
     use sha2::{Digest, Sha256};
 
     use super::{Scope, TokenInfo, TokenState, TOKEN_PREFIX};
-    use crate::entities::api_tokens;
+    use services::entities::api_tokens;
 
     fn hash(token: &str) -> String {
         hex::encode(Sha256::digest(token.as_bytes()))
@@ -216,7 +216,7 @@ pub mod ssr {
         db: &DatabaseConnection,
         name: &str,
         scopes: &[Scope],
-        actor: crate::audit::Actor<'_>,
+        actor: services::audit::Actor<'_>,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<(TokenInfo, String), DbErr> {
         // Two v4 UUIDs: 244 random bits from the OS generator.
@@ -225,7 +225,7 @@ pub mod ssr {
         scopes.sort();
         scopes.dedup();
         // The token and its audit entry in one transaction.
-        let txn = crate::db::begin_write(db).await?;
+        let txn = services::db::begin_write(db).await?;
         let row = api_tokens::ActiveModel {
             id: Set(uuid::Uuid::now_v7().to_string()),
             name: Set(name.trim().chars().take(128).collect()),
@@ -240,7 +240,7 @@ pub mod ssr {
         }
         .insert(&txn)
         .await?;
-        crate::audit::record(&txn, actor, crate::audit::Action::TokenCreated, None, serde_json::json!({ "token": row.id })).await?;
+        services::audit::record(&txn, actor, services::audit::Action::TokenCreated, None, serde_json::json!({ "token": row.id })).await?;
         txn.commit().await?;
         Ok((info(row, Utc::now()), secret))
     }
@@ -253,7 +253,7 @@ pub mod ssr {
     pub async fn authenticate(
         db: &impl ConnectionTrait,
         presented: &str,
-        admins: &crate::auth::roles::ConfiguredAdmins,
+        admins: &services::auth::roles::ConfiguredAdmins,
     ) -> Result<Option<TokenInfo>, DbErr> {
         if !presented.starts_with(TOKEN_PREFIX) {
             return Ok(None);
@@ -268,12 +268,12 @@ pub mod ssr {
             return Ok(None);
         }
         if let Some(creator) = creator {
-            let still_admin = crate::entities::users::Entity::find_by_id(creator).one(db).await?.is_some_and(|u| {
+            let still_admin = services::entities::users::Entity::find_by_id(creator).one(db).await?.is_some_and(|u| {
                 !u.blocked
-                    && crate::auth::roles::is_admin(
+                    && services::auth::roles::is_admin(
                         u.is_admin,
                         u.email_normalized.as_deref(),
-                        crate::auth::roles::email_vouched(&u),
+                        services::auth::roles::email_vouched(&u),
                         admins,
                     )
             });
@@ -300,8 +300,8 @@ pub mod ssr {
     }
 
     /// Revokes a token; whether one was live.
-    pub async fn revoke(db: &DatabaseConnection, id: &str, actor: crate::audit::Actor<'_>) -> Result<bool, DbErr> {
-        let txn = crate::db::begin_write(db).await?;
+    pub async fn revoke(db: &DatabaseConnection, id: &str, actor: services::audit::Actor<'_>) -> Result<bool, DbErr> {
+        let txn = services::db::begin_write(db).await?;
         let result = api_tokens::Entity::update_many()
             .col_expr(api_tokens::Column::RevokedAt, Expr::value(Utc::now()))
             .filter(api_tokens::Column::Id.eq(id))
@@ -309,7 +309,7 @@ pub mod ssr {
             .exec(&txn)
             .await?;
         if result.rows_affected > 0 {
-            crate::audit::record(&txn, actor, crate::audit::Action::TokenRevoked, None, serde_json::json!({ "token": id })).await?;
+            services::audit::record(&txn, actor, services::audit::Action::TokenRevoked, None, serde_json::json!({ "token": id })).await?;
         }
         txn.commit().await?;
         Ok(result.rows_affected > 0)
@@ -319,9 +319,9 @@ pub mod ssr {
     mod tests {
         use super::*;
 
-        crate::db_test!(a_token_works_until_revoked_and_is_stored_hashed, |db| {
+        services::db_test!(a_token_works_until_revoked_and_is_stored_hashed, |db| {
             let (info, secret) =
-                create(db, "CRM sync", &[Scope::ReadUsers, Scope::ReadUsers], crate::audit::Actor::Cli, None).await.unwrap();
+                create(db, "CRM sync", &[Scope::ReadUsers, Scope::ReadUsers], services::audit::Actor::Cli, None).await.unwrap();
             assert!(secret.starts_with(TOKEN_PREFIX));
             assert_eq!(info.scopes, vec![Scope::ReadUsers]);
             let row = api_tokens::Entity::find_by_id(info.id.clone()).one(db).await.unwrap().unwrap();
@@ -330,21 +330,21 @@ pub mod ssr {
             let found = authenticate(db, &secret, &Default::default()).await.unwrap().unwrap();
             assert_eq!(found.id, info.id);
             assert!(authenticate(db, &format!("{secret}x"), &Default::default()).await.unwrap().is_none());
-            assert!(revoke(db, &info.id, crate::audit::Actor::Cli).await.unwrap());
-            assert!(!revoke(db, &info.id, crate::audit::Actor::Cli).await.unwrap(), "already revoked");
+            assert!(revoke(db, &info.id, services::audit::Actor::Cli).await.unwrap());
+            assert!(!revoke(db, &info.id, services::audit::Actor::Cli).await.unwrap(), "already revoked");
             assert!(authenticate(db, &secret, &Default::default()).await.unwrap().is_none());
         });
 
-        crate::db_test!(an_expired_token_is_refused_and_listed_as_expired, |db| {
+        services::db_test!(an_expired_token_is_refused_and_listed_as_expired, |db| {
             let past = Utc::now() - chrono::Duration::seconds(1);
-            let (created, secret) = create(db, "old", &[Scope::ReadUsers], crate::audit::Actor::Cli, Some(past)).await.unwrap();
+            let (created, secret) = create(db, "old", &[Scope::ReadUsers], services::audit::Actor::Cli, Some(past)).await.unwrap();
             assert_eq!(created.state, TokenState::Expired);
             assert!(authenticate(db, &secret, &Default::default()).await.unwrap().is_none());
-            let (live, _) = create(db, "new", &[Scope::ReadUsers], crate::audit::Actor::Cli, None).await.unwrap();
+            let (live, _) = create(db, "new", &[Scope::ReadUsers], services::audit::Actor::Cli, None).await.unwrap();
             let states: Vec<(String, TokenState)> = list(db).await.unwrap().into_iter().map(|t| (t.id, t.state)).collect();
             assert!(states.contains(&(created.id.clone(), TokenState::Expired)), "{states:?}");
             assert!(states.contains(&(live.id, TokenState::Live)), "{states:?}");
-            revoke(db, &created.id, crate::audit::Actor::Cli).await.unwrap();
+            revoke(db, &created.id, services::audit::Actor::Cli).await.unwrap();
             let revoked = list(db).await.unwrap().into_iter().find(|t| t.id == created.id).unwrap();
             assert_eq!(revoked.state, TokenState::Revoked);
         });

@@ -29,7 +29,7 @@ pub async fn admin_overview() -> Result<Overview, AppError> {
     use crate::error::ssr::internal;
     let (state, _) = super::access::ssr::require_admin().await?;
     let (users, blocked) = super::users::ssr::counts(&state.db).await.map_err(|e| internal("counting users", e))?;
-    let config = crate::profiling::ssr::load_config(&state.db).await.map_err(|e| internal("loading questions", e))?;
+    let config = services::profiling::load_config(&state.db).await.map_err(|e| internal("loading questions", e))?;
     let tokens = super::api_tokens::ssr::list(&state.db).await.map_err(|e| internal("listing tokens", e))?;
     let live_tokens = tokens.iter().filter(|t| t.state == super::api_tokens::TokenState::Live).count();
     Ok(Overview { users, blocked, fields: config.fields.len(), stages: config.stages.len(), live_tokens })

@@ -7,15 +7,16 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use super::console::AdminFrame;
-use crate::{
-    error::AppError,
-    hooks::{CallOutcome, Hook, HookTrigger, NewHook, OnFailure, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS},
+use crate::error::AppError;
+use domain::{
+    hooks::CallOutcome, hooks::Hook, hooks::HookTrigger, hooks::NewHook, hooks::OnFailure, hooks::DEFAULT_TIMEOUT_MS,
+    hooks::MAX_TIMEOUT_MS, hooks::MIN_TIMEOUT_MS,
 };
 
 #[server(endpoint = "admin/hooks/list")]
 pub(crate) async fn list_hooks() -> Result<Vec<Hook>, AppError> {
     let (state, _) = super::access::ssr::require_admin().await?;
-    crate::hooks::ssr::store::list(&state.db).await.map_err(|e| crate::error::ssr::internal("listing hooks", e))
+    services::hooks::store::list(&state.db).await.map_err(|e| crate::error::ssr::internal("listing hooks", e))
 }
 
 /// The new-hook form: `name`, `trigger`, `url`, `timeout_ms`, `on_failure`.
@@ -23,30 +24,30 @@ pub(crate) async fn list_hooks() -> Result<Vec<Hook>, AppError> {
 pub async fn create_hook(name: String, trigger: String, url: String, timeout_ms: String, on_failure: String) -> Result<NewHook, AppError> {
     let (state, me) = super::access::ssr::require_admin().await?;
     let settings = ssr::settings_from_form(name, &trigger, url, &timeout_ms, &on_failure).map_err(AppError::Invalid)?;
-    Ok(crate::hooks::ssr::store::create(&state.db, state.outbound.policy(), settings, crate::audit::Actor::Admin(&me.user_id)).await?)
+    Ok(services::hooks::store::create(&state.db, state.outbound.policy(), settings, services::audit::Actor::Admin(&me.user_id)).await?)
 }
 
 /// Switches a hook on (`enabled=true`) or off.
 #[server(endpoint = "admin/hooks/enable")]
 pub async fn set_hook_enabled(id: String, enabled: bool) -> Result<(), AppError> {
     let (state, me) = super::access::ssr::require_admin().await?;
-    let mut settings = crate::hooks::ssr::store::get(&state.db, &id).await?.settings;
+    let mut settings = services::hooks::store::get(&state.db, &id).await?.settings;
     settings.enabled = enabled;
-    crate::hooks::ssr::store::update(&state.db, state.outbound.policy(), &id, settings, crate::audit::Actor::Admin(&me.user_id)).await?;
+    services::hooks::store::update(&state.db, state.outbound.policy(), &id, settings, services::audit::Actor::Admin(&me.user_id)).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/hooks/delete")]
 pub(crate) async fn delete_hook(id: String) -> Result<(), AppError> {
     let (state, me) = super::access::ssr::require_admin().await?;
-    Ok(crate::hooks::ssr::store::delete(&state.db, &id, crate::audit::Actor::Admin(&me.user_id)).await?)
+    Ok(services::hooks::store::delete(&state.db, &id, services::audit::Actor::Admin(&me.user_id)).await?)
 }
 
 #[cfg(feature = "ssr")]
 mod ssr {
     use std::collections::BTreeMap;
 
-    use crate::hooks::{HookSettings, HookTrigger, OnFailure};
+    use domain::hooks::{HookSettings, HookTrigger, OnFailure};
 
     /// The form's text inputs as settings, or the problems per input.
     pub(crate) fn settings_from_form(

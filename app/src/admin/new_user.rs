@@ -55,7 +55,7 @@ pub enum CreateError {
     EmailTaken,
     #[cfg(feature = "ssr")]
     #[error(transparent)]
-    Account(#[from] crate::auth::accounts::AccountError),
+    Account(#[from] services::auth::accounts::AccountError),
     #[cfg(feature = "ssr")]
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
@@ -81,19 +81,15 @@ pub mod ssr {
     use serde_json::{json, Value};
 
     use super::{CreateError, NewUser};
-    use crate::{
-        auth::{
-            links::{self, Purpose},
-            password::{check_new_password, ssr as hashing},
-        },
-        email::{self, templates},
-        entities::{password_credentials, users},
-        identity::PASSWORD_CONNECTION,
-        profile::{
-            read::load_user_profile,
-            store::{self, NewProfile, ProfileWrite, TextAttribute},
-            validate_metadata, Email, EmailEvidence, MetadataLimits, UserProfile,
-        },
+    use domain::auth::password::check_new_password;
+    use domain::{
+        identity::PASSWORD_CONNECTION, profile::validate_metadata, profile::Email, profile::EmailEvidence, profile::MetadataLimits,
+        profile::UserProfile,
+    };
+    use services::{
+        auth::links, auth::links::Purpose, auth::password as hashing, email, email::templates, entities::password_credentials,
+        entities::users, profile::read::load_user_profile, profile::store, profile::store::NewProfile, profile::store::ProfileWrite,
+        profile::store::TextAttribute,
     };
 
     /// The stored stand-in for "no password yet": no hash format starts with `!`, so nothing
@@ -113,7 +109,7 @@ pub mod ssr {
         db: &DatabaseConnection,
         site: &templates::Site,
         new: &NewUser,
-        actor: crate::audit::Actor<'_>,
+        actor: services::audit::Actor<'_>,
     ) -> Result<(UserProfile, Created), CreateError> {
         let invalid = |input: &str, problem: String| CreateError::Invalid(input.to_string(), problem);
         if new.connection.as_deref().is_some_and(|c| c != PASSWORD_CONNECTION) {
@@ -145,13 +141,13 @@ pub mod ssr {
             return Err(CreateError::EmailTaken);
         }
         let hash = match password {
-            Some(p) => hashing::hash_password(p.to_string()).await.map_err(crate::auth::accounts::AccountError::from)?,
+            Some(p) => hashing::hash_password(p.to_string()).await.map_err(services::auth::accounts::AccountError::from)?,
             None => NO_PASSWORD_YET.to_string(),
         };
 
         let now = Utc::now();
         let source = actor.source();
-        let txn = crate::db::begin_write(db).await?;
+        let txn = services::db::begin_write(db).await?;
         let empty = store::insert_empty(&txn, NewProfile { created_at: now, ..NewProfile::now() }).await?;
         let user_id = empty.id.clone();
         let mut write = ProfileWrite::new(&empty, now);
@@ -179,11 +175,11 @@ pub mod ssr {
             store::StoreError::Conflict => CreateError::Db(sea_orm::DbErr::Custom("a new profile changed while it was made".into())),
         })?;
         if let Err(err) =
-            crate::auth::accounts::insert_password_login(&txn, &user_id, &email, json!({ "email": email.as_str() }), hash, now).await
+            services::auth::accounts::insert_password_login(&txn, &user_id, &email, json!({ "email": email.as_str() }), hash, now).await
         {
             let _ = txn.rollback().await;
             return Err(match err {
-                crate::auth::accounts::AccountError::EmailTaken => CreateError::EmailTaken,
+                services::auth::accounts::AccountError::EmailTaken => CreateError::EmailTaken,
                 other => CreateError::Account(other),
             });
         }
@@ -193,10 +189,10 @@ pub mod ssr {
             let message = templates::invitation(site, &site.url(&link.path), Purpose::Invite.valid_for());
             email::queue(&txn, Purpose::Invite.into(), format!("link:{}", link.id), email.as_str(), message).await?;
         }
-        crate::audit::record(
+        services::audit::record(
             &txn,
             actor,
-            crate::audit::Action::UsersCreated,
+            services::audit::Action::UsersCreated,
             Some(&user_id),
             json!({ "invited": created == Created::Invited }),
         )
@@ -204,7 +200,7 @@ pub mod ssr {
         txn.commit().await?;
         // With a password and an address nobody vouched for: proven as at sign-up.
         if created == Created::WithPassword && !user.email_verified {
-            if let Err(e) = crate::auth::verification::send(db, site, &user, crate::activity::ssr::Client::default()).await {
+            if let Err(e) = services::auth::verification::send(db, site, &user, services::activity::Client::default()).await {
                 tracing::warn!(error = %e, "the verification link for a created user could not be queued");
             }
         }

@@ -28,7 +28,7 @@ pub struct OutboxMessage {
 #[server(endpoint = "admin/email/list")]
 pub async fn outbox_messages() -> Result<Vec<OutboxMessage>, AppError> {
     let (state, _) = super::access::ssr::require_admin().await?;
-    let rows = crate::email::outbox::recent(&state.db, 100).await.map_err(|e| crate::error::ssr::internal("listing the outbox", e))?;
+    let rows = services::email::outbox::recent(&state.db, 100).await.map_err(|e| crate::error::ssr::internal("listing the outbox", e))?;
     Ok(rows
         .into_iter()
         .map(|m| OutboxMessage {
@@ -38,7 +38,7 @@ pub async fn outbox_messages() -> Result<Vec<OutboxMessage>, AppError> {
             subject: m.subject,
             // A message still on its way holds a working link meant for its recipient only;
             // once sent it was redacted, unless the outbox is its destination (no SMTP relay).
-            body_text: if m.status == "sent" { m.body_text } else { crate::email::outbox::redact_links(&m.body_text) },
+            body_text: if m.status == "sent" { m.body_text } else { services::email::outbox::redact_links(&m.body_text) },
             status: m.status,
             attempts: m.attempts,
             last_error: m.last_error,

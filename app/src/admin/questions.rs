@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::profiling::{
+use domain::profiling::{
     consent::ConsentTerms,
     edit::{Direction, Edit},
     field::{Choice, Validation},
@@ -153,7 +153,7 @@ impl FieldForm {
             .target
             .trim()
             .parse()
-            .map_err(|e: crate::profiling::field::InvalidTarget| errors.insert("target".into(), e.to_string()))
+            .map_err(|e: domain::profiling::field::InvalidTarget| errors.insert("target".into(), e.to_string()))
             .ok();
         let options = self
             .options
@@ -253,7 +253,7 @@ pub(crate) fn rules_condition(join: &str, rules: &[RuleForm]) -> Result<Option<C
     let mut conditions = Vec::new();
     for (i, rule) in rules.iter().enumerate().filter(|(_, r)| !r.target.trim().is_empty()) {
         let n = i + 1;
-        let target = rule.target.trim().parse().map_err(|e: crate::profiling::field::InvalidTarget| format!("rule {n}: {e}"))?;
+        let target = rule.target.trim().parse().map_err(|e: domain::profiling::field::InvalidTarget| format!("rule {n}: {e}"))?;
         let values = || rule.value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(rule_value).collect::<Vec<_>>();
         let needs_value = || if rule.value.trim().is_empty() { Err(format!("rule {n}: give a value to compare with")) } else { Ok(()) };
         let condition = match rule.test.as_str() {
@@ -293,7 +293,7 @@ pub(crate) fn rules_condition(join: &str, rules: &[RuleForm]) -> Result<Option<C
 /// maybe negated); `None` for what only JSON can say.
 pub(crate) fn condition_rows(condition: Option<&Condition>) -> Option<(&'static str, Vec<RuleForm>)> {
     fn row(c: &Condition) -> Option<RuleForm> {
-        let rule = |target: &crate::profiling::Target, test: &str, value: String| RuleForm {
+        let rule = |target: &domain::profiling::Target, test: &str, value: String| RuleForm {
             target: target.to_string(),
             test: test.into(),
             value,
@@ -471,10 +471,11 @@ impl StageForm {
 pub mod ssr {
     use sea_orm::DatabaseConnection;
 
-    use crate::profiling::{
-        edit::{apply, Edit, EditError},
-        ssr::{load_versioned, replace_config, BasedOn, ConfigAudit, ProfilingError},
-        ValidConfig, VersionedConfig,
+    use domain::{
+        profiling::edit::apply, profiling::edit::Edit, profiling::edit::EditError, profiling::ValidConfig, profiling::VersionedConfig,
+    };
+    use services::{
+        profiling::load_versioned, profiling::replace_config, profiling::BasedOn, profiling::ConfigAudit, profiling::ProfilingError,
     };
 
     /// How often an edit that names no version is re-applied to a fresher read when other
@@ -500,7 +501,7 @@ pub mod ssr {
     pub async fn edit(
         db: &DatabaseConnection,
         edit: Edit,
-        actor: crate::audit::Actor<'_>,
+        actor: services::audit::Actor<'_>,
         based_on: Option<i64>,
     ) -> Result<VersionedConfig, QuestionsError> {
         let what = format!("{edit:?}").chars().take(80).collect::<String>();
@@ -516,7 +517,8 @@ pub mod ssr {
                 return Err(ProfilingError::ConfigChanged.into());
             }
             let next = apply(&current.config, edit.clone())?;
-            let audit = ConfigAudit { actor, action: crate::audit::Action::QuestionsChanged, details: serde_json::json!({ "edit": what }) };
+            let audit =
+                ConfigAudit { actor, action: services::audit::Action::QuestionsChanged, details: serde_json::json!({ "edit": what }) };
             match replace_config(db, &next, BasedOn::Version(current.version), Some(audit)).await {
                 Ok(version) => return Ok(VersionedConfig { version, config: next.into_inner() }),
                 Err(ProfilingError::ConfigChanged) if based_on.is_none() => continue,
@@ -531,10 +533,10 @@ pub mod ssr {
     pub async fn import(
         db: &DatabaseConnection,
         config: ValidConfig,
-        actor: crate::audit::Actor<'_>,
+        actor: services::audit::Actor<'_>,
         based_on: Option<i64>,
     ) -> Result<VersionedConfig, QuestionsError> {
-        let audit = ConfigAudit { actor, action: crate::audit::Action::QuestionsImported, details: serde_json::json!({}) };
+        let audit = ConfigAudit { actor, action: services::audit::Action::QuestionsImported, details: serde_json::json!({}) };
         let based_on = based_on.map_or(BasedOn::Anything, BasedOn::Version);
         let version = replace_config(db, &config, based_on, Some(audit)).await?;
         Ok(VersionedConfig { version, config: config.into_inner() })
@@ -545,10 +547,8 @@ pub mod ssr {
         use sea_orm::{EntityTrait, PaginatorTrait};
 
         use super::*;
-        use crate::{
-            entities::audit_log,
-            profiling::{ssr::seed_defaults_if_empty, Field, FieldKey, FieldKind, ProfilingConfig},
-        };
+        use domain::{profiling::Field, profiling::FieldKey, profiling::FieldKind, profiling::ProfilingConfig};
+        use services::{entities::audit_log, profiling::seed_defaults_if_empty};
 
         fn text_field(key: &str) -> Field {
             Field {
@@ -565,9 +565,9 @@ pub mod ssr {
             }
         }
 
-        const ADMIN: crate::audit::Actor<'static> = crate::audit::Actor::Admin("u1");
+        const ADMIN: services::audit::Actor<'static> = services::audit::Actor::Admin("u1");
 
-        crate::db_test!(an_edit_from_an_older_revision_is_refused_and_writes_nothing, |db| {
+        services::db_test!(an_edit_from_an_older_revision_is_refused_and_writes_nothing, |db| {
             seed_defaults_if_empty(db).await.unwrap();
             let seen = load_versioned(db).await.unwrap();
             let first = edit(db, Edit::SaveField { original: None, field: text_field("first") }, ADMIN, Some(seen.version)).await.unwrap();
@@ -590,7 +590,7 @@ pub mod ssr {
             assert_eq!(load_versioned(db).await.unwrap().config, ProfilingConfig::defaults());
         });
 
-        crate::db_test!(racing_editors_without_a_version_all_keep_their_change, |db| {
+        services::db_test!(racing_editors_without_a_version_all_keep_their_change, |db| {
             seed_defaults_if_empty(db).await.unwrap();
             let before = load_versioned(db).await.unwrap();
             let edits: Vec<_> = (0..8)
@@ -617,7 +617,7 @@ pub mod ssr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profiling::ProfilingConfig;
+    use domain::profiling::ProfilingConfig;
 
     #[test]
     fn row_actions_become_edits_and_unknown_ones_are_refused() {

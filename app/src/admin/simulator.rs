@@ -7,12 +7,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    profile::Provenance,
-    profiling::{
-        engine::{KnownFrom, NotAsked},
-        Decision, Moment, ProfilingConfig,
-    },
+use domain::{
+    profile::Provenance, profiling::engine::KnownFrom, profiling::engine::NotAsked, profiling::Decision, profiling::Moment,
+    profiling::ProfilingConfig,
 };
 
 /// One line of the verdict for a stage or a field.
@@ -160,8 +157,8 @@ pub fn explain(config: &ProfilingConfig, decision: &Decision, provenance: &BTree
     out
 }
 
-fn describe_source(source: &crate::profile::Source) -> String {
-    use crate::profile::Source;
+fn describe_source(source: &domain::profile::Source) -> String {
+    use domain::profile::Source;
     match source {
         Source::Claim { connection, claim } => format!("from the {connection} claim `{claim}`"),
         Source::User => "answered by the user".into(),
@@ -181,15 +178,8 @@ pub mod ssr {
     use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
     use super::{explain, Simulation};
-    use crate::{
-        entities::users,
-        profile::Provenance,
-        profiling::{
-            decide,
-            ssr::{facts_for, history_for, load_config, ProfilingError},
-            Moment,
-        },
-    };
+    use domain::{profile::Provenance, profiling::decide, profiling::Moment};
+    use services::{entities::users, profiling::facts_for, profiling::history_for, profiling::load_config, profiling::ProfilingError};
 
     /// Simulates `moment` (default: the person's next login) for the user with this id or
     /// email; `None` when there is none.
@@ -200,7 +190,7 @@ pub mod ssr {
             Some(u) => Some(u),
             None => {
                 users::Entity::find()
-                    .filter(users::Column::EmailNormalized.eq(crate::profile::verification::normalize_address(who)))
+                    .filter(users::Column::EmailNormalized.eq(domain::profile::verification::normalize_address(who)))
                     .one(db)
                     .await?
             }
@@ -236,7 +226,7 @@ pub mod ssr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profiling::{decide, ProfileFacts};
+    use domain::profiling::{decide, ProfileFacts};
     use serde_json::json;
 
     #[test]
@@ -257,8 +247,10 @@ mod tests {
         assert!(company.why.starts_with("its stage is not asked"), "{company:?}");
         // A value the profile holds is reported as known even where its stage is not asked.
         let at = DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z").unwrap().with_timezone(&Utc);
-        let provenance =
-            BTreeMap::from([("user_metadata.company".to_string(), Provenance { source: crate::profile::Source::User, at, address: None })]);
+        let provenance = BTreeMap::from([(
+            "user_metadata.company".to_string(),
+            Provenance { source: domain::profile::Source::User, at, address: None },
+        )]);
         let verdicts = explain(&config, &decision, &provenance);
         let company = verdicts.iter().find(|v| v.field.as_deref() == Some("company")).unwrap();
         assert_eq!(company.why, "known: user_metadata.company (answered by the user, 2026-11-20)");

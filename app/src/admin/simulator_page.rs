@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use super::{console::AdminFrame, simulator::Simulation};
-use crate::{error::AppError, profiling::Moment};
+use crate::error::AppError;
+use domain::profiling::Moment;
 
 /// `event`: signup | login | context. `login_number` defaults to the user's next login.
 #[server(endpoint = "admin/simulate")]

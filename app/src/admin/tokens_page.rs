@@ -30,7 +30,7 @@ pub async fn create_token(name: String, #[server(default)] scopes: BTreeMap<Stri
     use crate::error::ssr::internal;
     let (state, me) = super::access::ssr::require_admin().await?;
     let chosen = super::api_tokens::scopes_from_form(&name, &scopes).map_err(AppError::Invalid)?;
-    let (info, secret) = super::api_tokens::ssr::create(&state.db, &name, &chosen, crate::audit::Actor::Admin(&me.user_id), None)
+    let (info, secret) = super::api_tokens::ssr::create(&state.db, &name, &chosen, services::audit::Actor::Admin(&me.user_id), None)
         .await
         .map_err(|e| internal("creating a token", e))?;
     Ok(CreatedToken { info, secret })
@@ -40,7 +40,7 @@ pub async fn create_token(name: String, #[server(default)] scopes: BTreeMap<Stri
 pub async fn revoke_token(id: String) -> Result<(), AppError> {
     use crate::error::ssr::internal;
     let (state, me) = super::access::ssr::require_admin().await?;
-    if !super::api_tokens::ssr::revoke(&state.db, &id, crate::audit::Actor::Admin(&me.user_id))
+    if !super::api_tokens::ssr::revoke(&state.db, &id, services::audit::Actor::Admin(&me.user_id))
         .await
         .map_err(|e| internal("revoking a token", e))?
     {

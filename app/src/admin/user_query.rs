@@ -5,7 +5,7 @@
 //! a value with spaces is quoted. Text and values match anywhere, ignoring case (as the free
 //! text does); `connection:` is a connection's exact name.
 
-use crate::profiling::FieldKey;
+use domain::profiling::FieldKey;
 
 /// One field filter.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -28,7 +28,7 @@ use std::{
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, Statement};
 
 use super::users::{contains_literal, contains_pattern, Cursor};
-use crate::entities::users;
+use services::entities::users;
 
 /// Rows the first walk reads at most (~0.6 ms).
 const WALK_FIRST: i64 = 500;

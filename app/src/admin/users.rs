@@ -165,7 +165,7 @@ pub enum DirectoryError {
     #[error("no such user")]
     NotFound,
     #[error("{which}: {problem}")]
-    InvalidMetadata { which: &'static str, problem: crate::profile::MetadataError },
+    InvalidMetadata { which: &'static str, problem: domain::profile::MetadataError },
     #[error("the user changed while saving; please try again")]
     Conflict,
     /// A deletion must repeat the user's email (or id): the guard against deleting the wrong
@@ -185,18 +185,18 @@ pub enum DirectoryError {
 }
 
 #[cfg(feature = "ssr")]
-impl crate::profile::store::WriteRace for DirectoryError {
+impl services::profile::store::WriteRace for DirectoryError {
     fn lost_race(&self) -> bool {
         matches!(self, DirectoryError::Conflict)
     }
 }
 
 #[cfg(feature = "ssr")]
-impl From<crate::profile::store::StoreError> for DirectoryError {
-    fn from(err: crate::profile::store::StoreError) -> Self {
+impl From<services::profile::store::StoreError> for DirectoryError {
+    fn from(err: services::profile::store::StoreError) -> Self {
         match err {
-            crate::profile::store::StoreError::Conflict => DirectoryError::Conflict,
-            crate::profile::store::StoreError::Db(e) => DirectoryError::Db(e),
+            services::profile::store::StoreError::Conflict => DirectoryError::Conflict,
+            services::profile::store::StoreError::Db(e) => DirectoryError::Db(e),
         }
     }
 }
@@ -237,12 +237,11 @@ pub mod ssr {
 
     use super::super::user_query::{Filter, UserQuery};
     use super::*;
-    use crate::activity::{ssr::Event as ActivityEvent, EventKind};
-    use crate::profile::store::{self, ProfileWrite, TextAttribute};
-    use crate::{
-        entities::{identities, user_sessions, users},
-        profile::{merge_metadata, read::load_user_profile, validate_metadata, MetadataLimits, UserProfile},
-    };
+    use domain::activity::EventKind;
+    use domain::{profile::merge_metadata, profile::validate_metadata, profile::MetadataLimits, profile::UserProfile};
+    use services::activity::Event as ActivityEvent;
+    use services::{entities::identities, entities::user_sessions, entities::users, profile::read::load_user_profile};
+    use services::{profile::store, profile::store::ProfileWrite, profile::store::TextAttribute};
 
     /// The searched text on SQLite. PostgreSQL stores the same expression (with `::text` casts)
     /// in the generated column `users.search_text` (migration `m20261124_000006`).
@@ -348,15 +347,15 @@ pub mod ssr {
     /// would not last there.
     pub async fn resyncing_connection(
         db: &DatabaseConnection,
-        connections: &dyn crate::identity::ConnectionDirectory,
+        connections: &dyn domain::identity::ConnectionDirectory,
         user_id: &str,
     ) -> Result<Option<String>, DirectoryError> {
         let user = store::load(db, user_id).await?.ok_or(DirectoryError::NotFound)?;
         let linked = identities::Entity::find().filter(identities::Column::UserId.eq(user_id)).all(db).await?;
         let ids: Vec<i64> = linked.iter().map(|i| i.id).collect();
-        let primary = crate::profile::primary_of(user.primary_identity_id, &ids).and_then(|id| linked.iter().find(|i| i.id == id));
+        let primary = domain::profile::primary_of(user.primary_identity_id, &ids).and_then(|id| linked.iter().find(|i| i.id == id));
         Ok(primary
-            .filter(|i| connections.sync_policy(&i.connection) == Some(crate::identity::SyncPolicy::OnEachLogin))
+            .filter(|i| connections.sync_policy(&i.connection) == Some(domain::identity::SyncPolicy::OnEachLogin))
             .map(|i| i.connection.clone()))
     }
 
@@ -368,7 +367,7 @@ pub mod ssr {
         user_id: &str,
         patch: &UserPatch,
         mode: MetadataMode,
-        actor: crate::audit::Actor<'_>,
+        actor: services::audit::Actor<'_>,
     ) -> Result<UserProfile, DirectoryError> {
         update_notifying(db, None, user_id, patch, mode, actor).await
     }
@@ -377,11 +376,11 @@ pub mod ssr {
     /// at a self-service change), so an account does not change hands silently.
     pub async fn update_notifying(
         db: &DatabaseConnection,
-        site: Option<&crate::email::templates::Site>,
+        site: Option<&services::email::templates::Site>,
         user_id: &str,
         patch: &UserPatch,
         mode: MetadataMode,
-        actor: crate::audit::Actor<'_>,
+        actor: services::audit::Actor<'_>,
     ) -> Result<UserProfile, DirectoryError> {
         let limits = MetadataLimits::default();
         let limits = &limits;
@@ -436,26 +435,26 @@ pub mod ssr {
             }
             let new_email = match &patch.email {
                 Some(e) => Some(
-                    crate::profile::Email::parse(e)
+                    domain::profile::Email::parse(e)
                         .map_err(|e| DirectoryError::InvalidAttribute { input: "email", problem: e.to_string() })?,
                 ),
                 None => None,
             };
             if let Some(email) = &new_email {
                 let vouched = patch.email_verified == Some(true);
-                let evidence = vouched.then(|| crate::profile::EmailEvidence::new(&email.normalized(), source.clone(), Utc::now()));
+                let evidence = vouched.then(|| domain::profile::EmailEvidence::new(&email.normalized(), source.clone(), Utc::now()));
                 write.set_email(email.as_str().to_string(), &source, evidence);
             } else if patch.email_verified == Some(true) {
                 if let Some(current) = user.email_normalized.as_deref() {
-                    write.email_evidence(Some(crate::profile::EmailEvidence::new(current, source.clone(), Utc::now())));
+                    write.email_evidence(Some(domain::profile::EmailEvidence::new(current, source.clone(), Utc::now())));
                 }
             }
-            let txn = crate::db::begin_write(db).await?;
+            let txn = services::db::begin_write(db).await?;
             // A password account signs in with its address: the sign-in key follows it.
             if let Some(email) = &new_email {
-                let moved = crate::entities::password_credentials::Entity::update_many()
-                    .col_expr(crate::entities::password_credentials::Column::EmailNormalized, Expr::value(email.normalized()))
-                    .filter(crate::entities::password_credentials::Column::UserId.eq(user_id))
+                let moved = services::entities::password_credentials::Entity::update_many()
+                    .col_expr(services::entities::password_credentials::Column::EmailNormalized, Expr::value(email.normalized()))
+                    .filter(services::entities::password_credentials::Column::UserId.eq(user_id))
                     .exec(&txn)
                     .await;
                 if let Err(e) = moved {
@@ -490,28 +489,29 @@ pub mod ssr {
             .into_iter()
             .flatten()
             .collect();
-            crate::audit::record(&txn, actor, crate::audit::Action::UserUpdated, Some(user_id), json!({ "changed": changed })).await?;
+            services::audit::record(&txn, actor, services::audit::Action::UserUpdated, Some(user_id), json!({ "changed": changed }))
+                .await?;
             // The old address learns of a new one.
             if let (Some(site), Some(new), Some(old)) = (site, &new_email, user.email.as_deref()) {
                 if !old.eq_ignore_ascii_case(new.as_str()) {
-                    let message = crate::email::templates::email_changed(site, new.as_str());
+                    let message = services::email::templates::email_changed(site, new.as_str());
                     let key = format!("email_changed:admin:{user_id}:{}", Utc::now().timestamp_micros());
-                    crate::email::queue(&txn, crate::email::Kind::EmailChanged, key, old, message).await?;
+                    services::email::queue(&txn, services::email::Kind::EmailChanged, key, old, message).await?;
                 }
             }
             // The person's own activity says what the site did to their account.
-            let by = crate::activity::Actor::from(actor);
+            let by = domain::activity::Actor::from(actor);
             let edited: Vec<&str> = changed.iter().copied().filter(|c| !matches!(*c, "blocked" | "unblocked")).collect();
             if !edited.is_empty() {
                 let event = ActivityEvent::new(EventKind::ProfileEdited, by).details(json!({ "fields": edited }));
-                crate::activity::ssr::record(&txn, user_id, event).await?;
+                services::activity::record(&txn, user_id, event).await?;
             }
             match patch.blocked {
                 Some(true) if !user.blocked => {
-                    crate::activity::ssr::record(&txn, user_id, ActivityEvent::new(EventKind::Blocked, by)).await?
+                    services::activity::record(&txn, user_id, ActivityEvent::new(EventKind::Blocked, by)).await?
                 }
                 Some(false) if user.blocked => {
-                    crate::activity::ssr::record(&txn, user_id, ActivityEvent::new(EventKind::Unblocked, by)).await?
+                    services::activity::record(&txn, user_id, ActivityEvent::new(EventKind::Unblocked, by)).await?
                 }
                 _ => 0,
             };
@@ -534,7 +534,7 @@ pub mod ssr {
         db: &DatabaseConnection,
         user_id: &str,
         confirm: &str,
-        actor: crate::audit::Actor<'_>,
+        actor: services::audit::Actor<'_>,
     ) -> Result<(), DirectoryError> {
         let user = store::load(db, user_id).await?.ok_or(DirectoryError::NotFound)?;
         let expected = user.email.unwrap_or(user.id);
@@ -545,8 +545,8 @@ pub mod ssr {
     }
 
     /// Deletes a user and everything about them (see `erase_account`).
-    pub async fn delete(db: &DatabaseConnection, user_id: &str, actor: crate::audit::Actor<'_>) -> Result<(), DirectoryError> {
-        if crate::profile::store::erase_account(db, user_id, actor).await? {
+    pub async fn delete(db: &DatabaseConnection, user_id: &str, actor: services::audit::Actor<'_>) -> Result<(), DirectoryError> {
+        if services::profile::store::erase_account(db, user_id, actor).await? {
             Ok(())
         } else {
             Err(DirectoryError::NotFound)
@@ -556,8 +556,9 @@ pub mod ssr {
     #[cfg(all(test, feature = "test-support"))]
     mod tests {
         use super::*;
-        use crate::{auth::accounts::sign_up_with_password, profile::Email};
+        use domain::profile::Email;
         use sea_orm::ActiveModelTrait;
+        use services::auth::accounts::sign_up_with_password;
 
         async fn user(db: &DatabaseConnection, email: &str) -> users::Model {
             sign_up_with_password(db, &Email::parse(email).unwrap(), "a long passphrase".into()).await.unwrap()
@@ -567,7 +568,7 @@ pub mod ssr {
             v.as_object().cloned()
         }
 
-        crate::db_test!(search_finds_email_name_and_metadata_and_pages_by_cursor, |db| {
+        services::db_test!(search_finds_email_name_and_metadata_and_pages_by_cursor, |db| {
             let mut ids = Vec::new();
             for i in 0..5 {
                 let u = user(db, &format!("person{i}@example.com")).await;
@@ -578,7 +579,7 @@ pub mod ssr {
                 &ids[2],
                 &UserPatch { user_metadata: obj(json!({"company": "Acme_50%"})), ..Default::default() },
                 MetadataMode::Merge,
-                crate::audit::Actor::Admin("u0"),
+                services::audit::Actor::Admin("u0"),
             )
             .await
             .unwrap();
@@ -607,7 +608,7 @@ pub mod ssr {
             assert_eq!(seen, expected);
         });
 
-        crate::db_test!(postgres_search_walks_then_asks_the_trigram_index, |db| {
+        services::db_test!(postgres_search_walks_then_asks_the_trigram_index, |db| {
             if db.get_database_backend() == DatabaseBackend::Postgres {
                 // 1,200 users, one a second; "needle" only in the oldest 30, so the first walk
                 // (the newest 500 rows) finds none and the trigram candidates answer, page by page.
@@ -647,10 +648,10 @@ pub mod ssr {
             }
         });
 
-        crate::db_test!(patches_merge_validate_block_and_audit, |db| {
+        services::db_test!(patches_merge_validate_block_and_audit, |db| {
             let u = user(db, "ada@example.com").await;
             let merge = |v| UserPatch { user_metadata: obj(v), ..Default::default() };
-            update(db, &u.id, &merge(json!({"a": 1, "prefs": {"x": 1, "y": 2}})), MetadataMode::Merge, crate::audit::Actor::Api("t1"))
+            update(db, &u.id, &merge(json!({"a": 1, "prefs": {"x": 1, "y": 2}})), MetadataMode::Merge, services::audit::Actor::Api("t1"))
                 .await
                 .unwrap();
             let p = update(
@@ -658,36 +659,36 @@ pub mod ssr {
                 &u.id,
                 &merge(json!({"b": 2, "prefs": {"z": 3}, "a": null})),
                 MetadataMode::Merge,
-                crate::audit::Actor::Api("t1"),
+                services::audit::Actor::Api("t1"),
             )
             .await
             .unwrap();
             assert_eq!(p.user_metadata, json!({"b": 2, "prefs": {"z": 3}}), "merge, nested replaced, null deletes");
-            assert_eq!(p.provenance["user_metadata.b"].source, crate::profile::Source::Api);
+            assert_eq!(p.provenance["user_metadata.b"].source, domain::profile::Source::Api);
             assert!(!p.provenance.contains_key("user_metadata.a"));
 
             let p =
-                update(db, &u.id, &merge(json!({"only": true})), MetadataMode::Replace, crate::audit::Actor::Admin("u0")).await.unwrap();
+                update(db, &u.id, &merge(json!({"only": true})), MetadataMode::Replace, services::audit::Actor::Admin("u0")).await.unwrap();
             assert_eq!(p.user_metadata, json!({"only": true}));
 
             let deep = merge(json!({"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}));
             assert!(matches!(
-                update(db, &u.id, &deep, MetadataMode::Merge, crate::audit::Actor::Api("t0")).await,
+                update(db, &u.id, &deep, MetadataMode::Merge, services::audit::Actor::Api("t0")).await,
                 Err(DirectoryError::InvalidMetadata { which: "user_metadata", .. })
             ));
 
             let app = UserPatch { app_metadata: obj(json!({"plan": "pro"})), blocked: Some(true), ..Default::default() };
-            let p = update(db, &u.id, &app, MetadataMode::Merge, crate::audit::Actor::Admin("u0")).await.unwrap();
+            let p = update(db, &u.id, &app, MetadataMode::Merge, services::audit::Actor::Admin("u0")).await.unwrap();
             assert!(p.blocked);
             assert_eq!(p.app_metadata, json!({"plan": "pro"}));
             assert!(matches!(
-                update(db, "nobody", &app, MetadataMode::Merge, crate::audit::Actor::Admin("u0")).await,
+                update(db, "nobody", &app, MetadataMode::Merge, services::audit::Actor::Admin("u0")).await,
                 Err(DirectoryError::NotFound)
             ));
-            let audits = crate::entities::audit_log::Entity::find().all(db).await.unwrap();
-            assert!(audits.iter().filter(|a| a.action == crate::audit::Action::UserUpdated.as_str()).count() >= 4);
-            delete(db, &u.id, crate::audit::Actor::Admin("u0")).await.unwrap();
-            assert!(matches!(delete(db, &u.id, crate::audit::Actor::Admin("u0")).await, Err(DirectoryError::NotFound)));
+            let audits = services::entities::audit_log::Entity::find().all(db).await.unwrap();
+            assert!(audits.iter().filter(|a| a.action == services::audit::Action::UserUpdated.as_str()).count() >= 4);
+            delete(db, &u.id, services::audit::Actor::Admin("u0")).await.unwrap();
+            assert!(matches!(delete(db, &u.id, services::audit::Actor::Admin("u0")).await, Err(DirectoryError::NotFound)));
         });
     }
 }

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{console::AdminFrame, users::UserPage};
-use crate::{error::AppError, escaping::TextArea, profile::UserProfile};
+use crate::{error::AppError, escaping::TextArea};
+use domain::profile::UserProfile;
 
 #[server(endpoint = "admin/users/search")]
 pub async fn search_users(q: String, from: Option<String>) -> Result<UserPage, AppError> {
@@ -40,12 +41,12 @@ pub struct AdminUserView {
 pub async fn admin_user(id: String) -> Result<AdminUserView, AppError> {
     use crate::error::ssr::{internal, set_status};
     let (state, _) = super::access::ssr::require_admin().await?;
-    let profile = crate::profile::read::load_user_profile(&state.db, &id)
+    let profile = services::profile::read::load_user_profile(&state.db, &id)
         .await
         .map_err(|e| internal("loading a user", e))?
         // The user page renders this: an unknown id is a 404 page.
         .ok_or_else(|| set_status(AppError::NotFound))?;
-    let history = crate::profiling::ssr::prompt_history(&state.db, &id).await.map_err(|e| internal("loading a user", e))?;
+    let history = services::profiling::prompt_history(&state.db, &id).await.map_err(|e| internal("loading a user", e))?;
     let raw = serde_json::to_string_pretty(&profile).unwrap_or_default();
     Ok(AdminUserView { profile, history, raw })
 }
@@ -58,8 +59,9 @@ pub(crate) async fn admin_user_activity(
     id: String,
     kind: String,
     outcome: String,
-) -> Result<Vec<crate::activity::ActivityEntry>, AppError> {
-    use crate::activity::{ssr::Filter, EventKind};
+) -> Result<Vec<domain::activity::ActivityEntry>, AppError> {
+    use domain::activity::EventKind;
+    use services::activity::Filter;
     let (state, _me) = super::access::ssr::require_admin().await?;
     let kinds = match kind.as_str() {
         "" => Vec::new(),
@@ -71,7 +73,7 @@ pub(crate) async fn admin_user_activity(
         _ => None,
     };
     let filter = Filter { kinds, success, before_id: None };
-    crate::activity::ssr::list(&state.db, &id, &filter, Some(100)).await.map_err(|e| crate::error::ssr::internal("loading activity", e))
+    services::activity::list(&state.db, &id, &filter, Some(100)).await.map_err(|e| crate::error::ssr::internal("loading activity", e))
 }
 
 #[server(endpoint = "admin/users/metadata")]
@@ -79,7 +81,7 @@ pub async fn save_user_metadata(id: String, user_metadata: String, app_metadata:
     use super::users::{MetadataMode, UserPatch};
     let (state, me) = super::access::ssr::require_admin().await?;
     let patch = UserPatch::from_documents(&user_metadata, &app_metadata).map_err(AppError::Invalid)?;
-    super::users::ssr::update(&state.db, &id, &patch, MetadataMode::Replace, crate::audit::Actor::Admin(&me.user_id)).await?;
+    super::users::ssr::update(&state.db, &id, &patch, MetadataMode::Replace, services::audit::Actor::Admin(&me.user_id)).await?;
     Ok(())
 }
 
@@ -100,7 +102,7 @@ pub(crate) async fn create_user(
         email_verified: email_verified.is_some(),
         ..Default::default()
     };
-    let (profile, _) = super::new_user::ssr::create(&state.db, &state.site, &new, crate::audit::Actor::Admin(&me.user_id)).await?;
+    let (profile, _) = super::new_user::ssr::create(&state.db, &state.site, &new, services::audit::Actor::Admin(&me.user_id)).await?;
     leptos_axum::redirect(&format!("/admin/users/{}?created=1", crate::auth::return_to::percent_encode(&profile.user_id)));
     Ok(())
 }
@@ -127,7 +129,7 @@ pub(crate) async fn save_user_attributes(id: String, form: AttributesForm) -> Re
     if let Some(connection) = super::users::ssr::resyncing_connection(&state.db, state.connections.as_ref(), &id).await? {
         return Err(super::users::DirectoryError::Resynced(connection).into());
     }
-    let current = crate::profile::read::load_user_profile(&state.db, &id)
+    let current = services::profile::read::load_user_profile(&state.db, &id)
         .await
         .map_err(|e| crate::error::ssr::internal("loading a user", e))?
         .ok_or(AppError::NotFound)?;
@@ -145,7 +147,7 @@ pub(crate) async fn save_user_attributes(id: String, form: AttributesForm) -> Re
         ..Default::default()
     };
     if patch.touches_root() {
-        let actor = crate::audit::Actor::Admin(&me.user_id);
+        let actor = services::audit::Actor::Admin(&me.user_id);
         super::users::ssr::update_notifying(&state.db, Some(&state.site), &id, &patch, super::users::MetadataMode::Merge, actor).await?;
     }
     Ok(())
@@ -156,13 +158,13 @@ pub(crate) async fn save_user_attributes(id: String, form: AttributesForm) -> Re
 pub(crate) async fn link_user_account(id: String, other: String) -> Result<(), AppError> {
     let (state, me) = super::access::ssr::require_admin().await?;
     let other = other.trim().to_string();
-    if crate::profile::store::load(&state.db, &other).await.map_err(|e| crate::error::ssr::internal("loading a user", e))?.is_none() {
+    if services::profile::store::load(&state.db, &other).await.map_err(|e| crate::error::ssr::internal("loading a user", e))?.is_none() {
         return Err(AppError::Invalid(std::collections::BTreeMap::from([(
             "other".to_string(),
             "There is no user with this id.".to_string(),
         )])));
     }
-    crate::identity::ssr::link_accounts(&state.db, &id, &other, None, crate::audit::Actor::Admin(&me.user_id)).await?;
+    services::identity::link_accounts(&state.db, &id, &other, None, services::audit::Actor::Admin(&me.user_id)).await?;
     Ok(())
 }
 
@@ -170,11 +172,11 @@ pub(crate) async fn link_user_account(id: String, other: String) -> Result<(), A
 #[server(endpoint = "admin/users/unlink")]
 pub(crate) async fn unlink_user_identity(id: String, connection: String, subject: String) -> Result<(), AppError> {
     let (state, me) = super::access::ssr::require_admin().await?;
-    crate::identity::ssr::unlink_identity(&state.db, &id, &connection, &subject).await?;
-    crate::audit::record(
+    services::identity::unlink_identity(&state.db, &id, &connection, &subject).await?;
+    services::audit::record(
         &state.db,
-        crate::audit::Actor::Admin(&me.user_id),
-        crate::audit::Action::UsersUnlinked,
+        services::audit::Actor::Admin(&me.user_id),
+        services::audit::Action::UsersUnlinked,
         Some(&id),
         serde_json::json!({ "connection": connection }),
     )
@@ -191,7 +193,8 @@ pub async fn set_user_blocked(id: String, blocked: bool) -> Result<(), AppError>
         return Err(AppError::Conflict("You cannot block yourself.".into()));
     }
     let patch = super::users::UserPatch { blocked: Some(blocked), ..Default::default() };
-    super::users::ssr::update(&state.db, &id, &patch, super::users::MetadataMode::Merge, crate::audit::Actor::Admin(&me.user_id)).await?;
+    super::users::ssr::update(&state.db, &id, &patch, super::users::MetadataMode::Merge, services::audit::Actor::Admin(&me.user_id))
+        .await?;
     Ok(())
 }
 
@@ -199,7 +202,7 @@ pub async fn set_user_blocked(id: String, blocked: bool) -> Result<(), AppError>
 #[server(endpoint = "admin/users/delete")]
 pub async fn delete_user(id: String, confirm: String) -> Result<(), AppError> {
     let (state, me) = super::access::ssr::require_admin().await?;
-    super::users::ssr::delete_confirmed(&state.db, &id, &confirm, crate::audit::Actor::Admin(&me.user_id)).await?;
+    super::users::ssr::delete_confirmed(&state.db, &id, &confirm, services::audit::Actor::Admin(&me.user_id)).await?;
     leptos_axum::redirect("/admin/users");
     Ok(())
 }
@@ -376,8 +379,8 @@ fn UserDetail() -> impl IntoView {
                     let confirm_word = p.email.clone().unwrap_or_else(|| p.user_id.clone());
                     let user_metadata = serde_json::to_string_pretty(&p.user_metadata).unwrap_or_default();
                     let app_metadata = serde_json::to_string_pretty(&p.app_metadata).unwrap_or_default();
-                    let values: Vec<(String, String)> = crate::profile::RootAttribute::ALL.into_iter()
-                        .filter(|a| !matches!(a, crate::profile::RootAttribute::EmailVerified | crate::profile::RootAttribute::Picture))
+                    let values: Vec<(String, String)> = domain::profile::RootAttribute::ALL.into_iter()
+                        .filter(|a| !matches!(a, domain::profile::RootAttribute::EmailVerified | domain::profile::RootAttribute::Picture))
                         .filter_map(|a| p.root_text(a).map(|v| (a.as_str().to_string(), v))).chain(
                         p.user_metadata.as_object().into_iter().flatten().map(|(k, v)| (format!("user_metadata.{k}"), v.to_string()))
                     ).collect();
@@ -494,7 +497,7 @@ fn UserDetail() -> impl IntoView {
                                 <label for="activity-kind">"Kind"</label>
                                 <select id="activity-kind" name="activity_kind">
                                     <option value="" selected=activity_kind().is_empty()>"All"</option>
-                                    {crate::activity::EventKind::ALL.into_iter().map(|k| view! {
+                                    {domain::activity::EventKind::ALL.into_iter().map(|k| view! {
                                         <option value=k.as_str() selected=activity_kind() == k.as_str()>{k.label()}</option>
                                     }).collect_view()}
                                 </select>

@@ -39,7 +39,7 @@ pub mod ssr {
     use serde_json::json;
 
     use super::Article;
-    use crate::entities::articles;
+    use services::entities::articles;
 
     fn to_article(m: articles::Model) -> Article {
         Article {

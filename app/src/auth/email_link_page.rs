@@ -10,8 +10,8 @@ use crate::escaping::PageTitle;
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_query_map};
 
-use super::links::{LinkRefused, Purpose};
 use crate::error::AppError;
+use domain::{auth::links::LinkRefused, auth::links::Purpose};
 
 /// The address a working link of `purpose` was sent to; a link that does not work is refused
 /// with the reason (400).
@@ -20,7 +20,8 @@ pub(crate) async fn check_email_link(purpose: String, token: String) -> Result<S
     use crate::error::ssr::{internal, set_status};
     let state = crate::state::AppState::current()?;
     let purpose = Purpose::parse(&purpose).ok_or(AppError::NotFound)?;
-    let checked = super::links::check(&state.db, purpose, &token, chrono::Utc::now()).await.map_err(|e| internal("checking a link", e))?;
+    let checked =
+        services::auth::links::check(&state.db, purpose, &token, chrono::Utc::now()).await.map_err(|e| internal("checking a link", e))?;
     checked.map(|link| link.email).map_err(|refused| set_status(AppError::BadRequest(refused.to_string())))
 }
 
@@ -28,13 +29,13 @@ pub(crate) async fn check_email_link(purpose: String, token: String) -> Result<S
 /// `/email-link`, saying what happened or why nothing did.
 #[server(endpoint = "auth/email/link")]
 pub async fn use_email_link(purpose: String, token: String) -> Result<(), AppError> {
-    use super::accounts::AccountError;
+    use services::auth::accounts::AccountError;
     let client = super::ssr::client().await;
     let state = crate::state::AppState::current()?;
     let (result, done) = match Purpose::parse(&purpose) {
-        Some(Purpose::VerifyEmail) => (super::verification::confirm(&state.db, &token, client).await, "verified"),
+        Some(Purpose::VerifyEmail) => (services::auth::verification::confirm(&state.db, &token, client).await, "verified"),
         Some(Purpose::ChangeEmail) => {
-            (super::credentials::confirm_email_change(&state.db, &state.site, &token, client).await, "email_changed")
+            (services::auth::credentials::confirm_email_change(&state.db, &state.site, &token, client).await, "email_changed")
         }
         _ => return Err(AppError::NotFound),
     };

@@ -1,29 +1,8 @@
 //! Signing in and out: local accounts, the session user, the login page, guards, and safe
 //! return addresses.
 
-#[cfg(feature = "ssr")]
-pub mod accounts;
-#[cfg(feature = "ssr")]
-pub mod credentials;
-#[cfg(feature = "ssr")]
-pub mod devices;
 pub mod email_link_page;
-#[cfg(feature = "ssr")]
-pub mod imported_hash;
-pub mod links;
-pub mod password;
-#[cfg(feature = "ssr")]
-pub mod recovery;
 pub use domain::return_to;
-pub mod roles;
-#[cfg(feature = "ssr")]
-pub mod session;
-#[cfg(feature = "ssr")]
-pub mod sign_ins;
-#[cfg(feature = "ssr")]
-pub mod throttle;
-#[cfg(feature = "ssr")]
-pub mod verification;
 pub mod verify_page;
 
 use leptos::prelude::*;
@@ -77,7 +56,7 @@ pub struct SessionUser {
 /// What the login page offers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInChoices {
-    pub connections: Vec<crate::identity::ConnectionSummary>,
+    pub connections: Vec<domain::identity::ConnectionSummary>,
     pub password: bool,
     /// Why a site's hook refused the provider sign-in this browser just came back from
     /// (shown once; `?error=denied`).
@@ -89,7 +68,7 @@ pub struct SignInChoices {
 #[server]
 pub(crate) async fn login_options() -> Result<SignInChoices, AppError> {
     let state = crate::state::AppState::current()?;
-    let denied = session::take_denial(&ssr::session().await?).await?;
+    let denied = services::auth::session::take_denial(&ssr::session().await?).await?;
     Ok(SignInChoices { connections: state.connections.summaries(), password: state.connections.password_enabled(), denied })
 }
 
@@ -131,29 +110,25 @@ pub mod ssr {
     use sea_orm::EntityTrait;
     use tower_sessions::Session;
 
-    use super::{
-        accounts, session,
-        throttle::{AccountKey, Locked},
-        SessionUser,
-    };
-    use crate::{
-        activity::{ssr::Client, EventKind},
-        entities::users,
-        error::{
-            ssr::{internal, set_status},
-            AppError,
-        },
-        net::{ClientIp, ClientNetwork},
-        state::AppState,
-    };
+    use super::SessionUser;
+    use crate::{error::ssr::internal, error::ssr::set_status, error::AppError, state::AppState};
+    use domain::activity::EventKind;
+    use services::{activity::Client, entities::users, net::ClientIp, net::ClientNetwork};
+    use services::{auth::accounts, auth::session, auth::throttle::AccountKey, auth::throttle::Locked};
 
     pub async fn session() -> Result<Session, AppError> {
         leptos_axum::extract::<Session>().await.map_err(|e| internal("session layer missing", e))
     }
 
-    /// The client address the server resolved for this request (see `crate::net`).
+    /// The client address the server resolved for this request and put in its extensions
+    /// (see `services::net`). `None` only when that layer is missing (a wiring mistake).
+    async fn request_client_ip() -> Option<ClientIp> {
+        leptos_axum::extract::<axum::Extension<ClientIp>>().await.ok().map(|axum::Extension(ip)| ip)
+    }
+
+    /// [`request_client_ip`], as the activity records write it.
     async fn client_ip() -> Option<String> {
-        ClientIp::current().await.map(|ip| ip.to_string())
+        request_client_ip().await.map(|ip| ip.to_string())
     }
 
     /// Where this request comes from (address and browser), for the account's activity. Read
@@ -170,7 +145,7 @@ pub mod ssr {
     /// The network the password throttle counts this request against. Without the server's
     /// client-address layer there is no trustworthy answer, so the request is refused.
     pub(crate) async fn client_network() -> Result<ClientNetwork, AppError> {
-        ClientIp::current().await.map(ClientIp::network).ok_or_else(|| {
+        request_client_ip().await.map(ClientIp::network).ok_or_else(|| {
             tracing::error!("client address missing from the request: is the client-ip layer installed?");
             AppError::Internal
         })
@@ -178,28 +153,6 @@ pub mod ssr {
 
     pub fn locked(lock: Locked) -> AppError {
         AppError::TooManyAttempts { message: lock.message(), retry_after_secs: lock.retry_after_secs() }
-    }
-
-    impl From<accounts::AccountError> for AppError {
-        fn from(err: accounts::AccountError) -> Self {
-            use accounts::AccountError as E;
-            match err {
-                E::InvalidCredentials | E::WeakPassword(_) | E::Link(_) | E::SameEmail => AppError::BadRequest(err.to_string()),
-                E::EmailTaken => AppError::Conflict(err.to_string()),
-                E::EmailLocked(_) => AppError::Refused(err.to_string()),
-                E::TooManyEmails => AppError::TooManyAttempts { message: err.to_string(), retry_after_secs: 3600 },
-                E::Blocked => AppError::Refused(err.to_string()),
-                E::Db(e) => internal("account database error", e),
-                E::Store(e) => internal("account store error", e),
-                E::Hash(e) => internal("password hashing error", e),
-            }
-        }
-    }
-
-    impl From<session::SessionError> for AppError {
-        fn from(err: session::SessionError) -> Self {
-            internal("session store error", err)
-        }
     }
 
     /// The signed-in person of this request, loaded once per request: a page render asks from
@@ -247,7 +200,12 @@ pub mod ssr {
                     .or_else(|| u.nickname.clone())
                     .or_else(|| u.email.clone())
                     .unwrap_or_else(|| "you".to_string()),
-                is_admin: super::roles::is_admin(u.is_admin, u.email_normalized.as_deref(), super::roles::email_vouched(&u), &state.admins),
+                is_admin: services::auth::roles::is_admin(
+                    u.is_admin,
+                    u.email_normalized.as_deref(),
+                    services::auth::roles::email_vouched(&u),
+                    &state.admins,
+                ),
                 user_id: u.id,
                 email: u.email,
                 picture: u.picture,
@@ -263,7 +221,12 @@ pub mod ssr {
         if !state.email_policy.require_verified || user.email_verified {
             return Ok(false);
         }
-        if super::roles::is_admin(user.is_admin, user.email_normalized.as_deref(), super::roles::email_vouched(user), &state.admins) {
+        if services::auth::roles::is_admin(
+            user.is_admin,
+            user.email_normalized.as_deref(),
+            services::auth::roles::email_vouched(user),
+            &state.admins,
+        ) {
             return Ok(false);
         }
         let password = accounts::own_password(&state.db, &user.id).await.map_err(|e| internal("loading the session user", e))?;
@@ -274,7 +237,7 @@ pub mod ssr {
     /// the session record itself.
     pub(crate) async fn end_session(state: &AppState, session: &tower_sessions::Session) -> Result<(), AppError> {
         if let Some(handle) = session::handle(session).await? {
-            super::devices::forget(&state.db, &handle).await.map_err(|e| internal("forgetting a session", e))?;
+            services::auth::devices::forget(&state.db, &handle).await.map_err(|e| internal("forgetting a session", e))?;
         }
         session::sign_out(session).await?;
         Ok(())
@@ -316,7 +279,7 @@ pub mod ssr {
         let account = AccountKey::for_normalized_email(&credential.email_normalized);
         let throttle = &state.password_throttle;
         throttle.check(&account, network, Instant::now()).map_err(locked)?;
-        let right = super::password::ssr::verify_password(password, credential.password_hash)
+        let right = services::auth::password::verify_password(password, credential.password_hash)
             .await
             .map_err(|e| internal("re-authenticating", e))?;
         if !right {
@@ -332,9 +295,9 @@ pub mod ssr {
         let state = AppState::current()?;
         let session = session().await?;
         if let Some(user_id) = session::user_id(&session).await? {
-            let event = crate::activity::ssr::Event::new(EventKind::SignOut, crate::activity::Actor::User).client(client);
+            let event = services::activity::Event::new(EventKind::SignOut, domain::activity::Actor::User).client(client);
             // Never in the way of signing out (the account may be gone already).
-            if let Err(err) = crate::activity::ssr::record(&state.db, &user_id, event).await {
+            if let Err(err) = services::activity::record(&state.db, &user_id, event).await {
                 tracing::warn!(error = %err, "recording a sign-out failed");
             }
         }

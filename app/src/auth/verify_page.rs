@@ -21,7 +21,8 @@ pub struct AddressStatus {
 pub(crate) async fn my_address_status() -> Result<Option<AddressStatus>, AppError> {
     let state = crate::state::AppState::current()?;
     let Some(me) = super::ssr::current_user().await? else { return Ok(None) };
-    let user = crate::profile::store::load(&state.db, &me.user_id).await.map_err(|e| crate::error::ssr::internal("loading a user", e))?;
+    let user =
+        services::profile::store::load(&state.db, &me.user_id).await.map_err(|e| crate::error::ssr::internal("loading a user", e))?;
     Ok(user.map(|u| AddressStatus { email: u.email, verified: u.email_verified }))
 }
 
@@ -33,11 +34,11 @@ pub(crate) async fn resend_verification(return_to: Option<String>) -> Result<(),
     let state = crate::state::AppState::current()?;
     // Not `require_user`: the people this is for are the ones it holds back.
     let me = super::ssr::require_account().await?;
-    let user = crate::profile::store::load(&state.db, &me.user_id)
+    let user = services::profile::store::load(&state.db, &me.user_id)
         .await
         .map_err(|e| crate::error::ssr::internal("loading a user", e))?
         .ok_or(AppError::Unauthorized)?;
-    super::verification::send(&state.db, &state.site, &user, client).await?;
+    services::auth::verification::send(&state.db, &state.site, &user, client).await?;
     let back = super::ReturnTo::or_home(return_to.as_deref());
     let sep = if back.as_str().contains('?') { '&' } else { '?' };
     leptos_axum::redirect(&format!("{}{sep}sent=verification", back.as_str()));

@@ -7,7 +7,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 
 use super::password::{PasswordSignIn, PasswordSignUp};
 use crate::auth::{login_error_message, login_options};
-use crate::identity::ConnectionSummary;
+use domain::identity::ConnectionSummary;
 
 #[component]
 pub(crate) fn LoginPage() -> impl IntoView {

@@ -1,6 +1,6 @@
 //! Signing in with an email and a password: the sign-in and sign-up forms' server functions,
 //! and the sign-in a password reset ends with. Each checks the password its own way (under
-//! the throttle), then enters the one sign-in flow ([`super::flow::finish`]).
+//! the throttle), then enters the one sign-in flow (`services::sign_in::finish`).
 
 use leptos::prelude::*;
 
@@ -23,21 +23,13 @@ pub mod ssr {
     use std::time::Instant;
 
     use crate::{
-        activity::{ssr::Client, EventKind},
-        auth::{
-            accounts,
-            ssr::{client, client_network, locked, must_verify_email, session},
-            throttle::AccountKey,
-            ReturnTo,
-        },
-        error::{
-            ssr::{internal, set_status},
-            AppError,
-        },
-        identity::PASSWORD_CONNECTION,
-        profile::Email,
-        sign_in::flow::{finish, Authenticated, Finished, Services},
-        state::AppState,
+        auth::ssr::client, auth::ssr::client_network, auth::ssr::locked, auth::ssr::must_verify_email, auth::ssr::session, auth::ReturnTo,
+        error::ssr::internal, error::ssr::set_status, error::AppError, state::AppState,
+    };
+    use domain::{activity::EventKind, identity::PASSWORD_CONNECTION, profile::Email};
+    use services::{
+        activity::Client, auth::accounts, auth::throttle::AccountKey, sign_in::finish, sign_in::Authenticated, sign_in::Finished,
+        sign_in::Services,
     };
 
     /// Signs `user_id` in on this browser after a password check (`kind`: a sign-in, the
@@ -92,7 +84,7 @@ pub mod ssr {
                 tokio::spawn(async move {
                     let recorded = match accounts::account_for_login(&db, &email).await {
                         Ok(Some(user_id)) => {
-                            crate::auth::sign_ins::refused(&db, &user_id, PASSWORD_CONNECTION, "wrong_password", client).await
+                            services::auth::sign_ins::refused(&db, &user_id, PASSWORD_CONNECTION, "wrong_password", client).await
                         }
                         Ok(None) => Ok(()),
                         Err(err) => Err(err),
@@ -106,7 +98,7 @@ pub mod ssr {
             Err(accounts::AccountError::Blocked) => {
                 // The right password for a blocked account: its activity shows the attempt.
                 if let Ok(Some(user_id)) = accounts::account_for_login(&state.db, &email).await {
-                    if let Err(err) = crate::auth::sign_ins::refused(&state.db, &user_id, PASSWORD_CONNECTION, "blocked", client).await {
+                    if let Err(err) = services::auth::sign_ins::refused(&state.db, &user_id, PASSWORD_CONNECTION, "blocked", client).await {
                         tracing::warn!(error = %err, "recording a refused sign-in failed");
                     }
                 }
@@ -126,7 +118,7 @@ pub mod ssr {
         let client = client().await;
         let email = Email::parse(&email).map_err(|e| AppError::BadRequest(e.to_string()))?;
         let user = accounts::sign_up_with_password(&state.db, &email, password).await?;
-        if let Err(err) = crate::auth::verification::send(&state.db, &state.site, &user, client.clone()).await {
+        if let Err(err) = services::auth::verification::send(&state.db, &state.site, &user, client.clone()).await {
             tracing::error!(error = %err, "queuing the verification message of a new account failed");
         }
         complete_login(&user.id, EventKind::SignUp, client, return_to).await
@@ -137,7 +129,7 @@ pub mod ssr {
     pub(crate) async fn reset_password_and_sign_in(token: String, password: String) -> Result<(), AppError> {
         let client = client().await;
         let state = AppState::current()?;
-        let user_id = crate::auth::recovery::reset_password(&state.db, &state.site, &token, password, client.clone()).await?;
+        let user_id = services::auth::recovery::reset_password(&state.db, &state.site, &token, password, client.clone()).await?;
         complete_login(&user_id, EventKind::PasswordReset, client, Some("/profile?saved=password_reset".into())).await
     }
 }

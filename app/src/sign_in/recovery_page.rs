@@ -13,14 +13,14 @@ use crate::error::AppError;
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     let client = crate::auth::ssr::client().await;
     let state = crate::state::AppState::current()?;
-    if crate::profile::Email::parse(&email).is_err() {
+    if domain::profile::Email::parse(&email).is_err() {
         return Err(AppError::BadRequest("Enter the email address you sign in with.".into()));
     }
     // Off the response path: an address with an account must answer as fast as one without
     // (the work — a link, a message, an activity entry — happens only for the former).
     let (db, site) = (state.db.clone(), state.site.clone());
     tokio::spawn(async move {
-        if let Err(err) = crate::auth::recovery::request_reset(&db, &site, &email, client).await {
+        if let Err(err) = services::auth::recovery::request_reset(&db, &site, &email, client).await {
             tracing::error!(error = %err, "queuing a password reset failed");
         }
     });
@@ -32,7 +32,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 #[server]
 pub(crate) async fn check_reset_link(token: String) -> Result<(), AppError> {
     let state = crate::state::AppState::current()?;
-    crate::auth::recovery::check_reset(&state.db, &token)
+    services::auth::recovery::check_reset(&state.db, &token)
         .await?
         .map_err(|refused| crate::error::ssr::set_status(AppError::BadRequest(refused.to_string())))
 }

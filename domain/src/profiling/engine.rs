@@ -39,7 +39,7 @@ pub struct ProfilingConfig {
 
 /// The configuration with the revision it was read at: what an editor starts from, and
 /// says again when saving, so that a change based on an older revision is refused
-/// (`profiling::ssr::replace_config`).
+/// (`services::profiling::replace_config`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct VersionedConfig {
     pub version: i64,

@@ -60,8 +60,8 @@ impl<N: Needs> Caller<N> {
     }
 
     /// For the audit log.
-    pub fn actor(&self) -> app::audit::Actor<'_> {
-        app::audit::Actor::Api(&self.0.id)
+    pub fn actor(&self) -> services::audit::Actor<'_> {
+        services::audit::Actor::Api(&self.0.id)
     }
 }
 

@@ -1,26 +1,24 @@
-//! `/api/v2/hooks`: the post-login hooks (see `app::hooks`), with the console's checks. A
+//! `/api/v2/hooks`: the post-login hooks (see `domain::hooks`), with the console's checks. A
 //! hook's signing secret is in the answer to its creation only.
 
-use app::{
-    hooks::{ssr::store, Hook, HookSettings, NewHook},
-    outbound::Outbound,
-};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
     Json,
 };
+use domain::{hooks::Hook, hooks::HookSettings, hooks::NewHook};
 use sea_orm::DatabaseConnection;
+use services::{hooks::store, outbound::Outbound};
 
 use super::{
     auth::{needs, Caller},
     ApiJson, ErrorBody, HttpError,
 };
 
-impl From<app::hooks::ssr::HookError> for HttpError {
-    fn from(err: app::hooks::ssr::HookError) -> Self {
+impl From<services::hooks::HookError> for HttpError {
+    fn from(err: services::hooks::HookError) -> Self {
         match err {
-            app::hooks::ssr::HookError::NotFound => HttpError::not_found("Hook"),
+            services::hooks::HookError::NotFound => HttpError::not_found("Hook"),
             other => app::error::AppError::from(other).into(),
         }
     }

@@ -3,23 +3,19 @@
 //! configuration's revision as `ETag`; writes may send it back as `If-Match`
 //! ([`super::revision`]) and are then refused with 409 if someone changed the questions since.
 
-use app::{
-    admin::questions::ssr as questions,
-    external_form::FormSecret,
-    profiling::{
-        change_report::ChangeReport,
-        edit::{Edit, EditError},
-        ssr::load_versioned,
-        Field, FieldKey, ProfilingConfig, Stage, ValidConfig, VersionedConfig,
-    },
-};
+use app::admin::questions::ssr as questions;
 use axum::{
     extract::{Path, State},
     http::StatusCode,
     response::IntoResponse,
     Json,
 };
+use domain::{
+    external_form::FormSecret, profiling::change_report::ChangeReport, profiling::edit::Edit, profiling::edit::EditError, profiling::Field,
+    profiling::FieldKey, profiling::ProfilingConfig, profiling::Stage, profiling::ValidConfig, profiling::VersionedConfig,
+};
 use sea_orm::DatabaseConnection;
+use services::profiling::load_versioned;
 
 use super::{
     auth::{needs, Caller},
@@ -177,7 +173,7 @@ pub async fn change_report(
     Path(k): Path<String>,
 ) -> Result<Json<ChangeReport>, HttpError> {
     let k = key(&k)?;
-    match app::profiling::ssr::change_report(&db, &k).await {
+    match services::profiling::change_report(&db, &k).await {
         Ok(Some(report)) => Ok(Json(report)),
         Ok(None) => Err(HttpError::not_found("Stage")),
         Err(e) => Err(HttpError::internal("the change report", e)),
@@ -287,7 +283,7 @@ pub(crate) async fn make_form_secret(
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,
 ) -> Result<impl IntoResponse, HttpError> {
-    use app::external_form::ssr::{make_secret, FormError};
+    use services::external_form::{make_secret, FormError};
     let stage = key(&k)?;
     match make_secret(&db, stage.as_str(), caller.actor()).await {
         Ok(secret) => Ok((StatusCode::CREATED, Json(FormSecret { stage: stage.to_string(), secret }))),

@@ -2,21 +2,18 @@
 //! attributes), delete, identities (list, link, unlink).
 
 use app::{
-    admin::{
-        api_tokens::Scope,
-        new_user::NewUser,
-        users::{ssr as directory, Cursor, MetadataMode, UserPage, UserPatch, MAX_PAGE},
-    },
-    profile::{read::load_user_profile, IdentityView, UserProfile},
-    profiling::consent::ConsentRecord,
+    admin::api_tokens::Scope, admin::new_user::NewUser, admin::users::ssr as directory, admin::users::Cursor, admin::users::MetadataMode,
+    admin::users::UserPage, admin::users::UserPatch, admin::users::MAX_PAGE,
 };
 use axum::{
     extract::{rejection::QueryRejection, Path, Query, State},
     http::StatusCode,
     Json,
 };
+use domain::{profile::IdentityView, profile::UserProfile, profiling::consent::ConsentRecord};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
+use services::profile::read::load_user_profile;
 use utoipa::IntoParams;
 
 use super::{
@@ -158,7 +155,7 @@ pub async fn link(
     profile_of(&db, &body.user_id).await?;
     refuse_site_owner(&state, &id).await?;
     refuse_site_owner(&state, &body.user_id).await?;
-    app::identity::ssr::link_accounts(&db, &id, &body.user_id, body.provider.as_deref(), caller.actor())
+    services::identity::link_accounts(&db, &id, &body.user_id, body.provider.as_deref(), caller.actor())
         .await
         .map_err(app::error::AppError::from)?;
     Ok((StatusCode::CREATED, Json(profile_of(&db, &id).await?.identities)))
@@ -187,17 +184,23 @@ pub async fn unlink(
     let db = state.db.clone();
     profile_of(&db, &id).await?;
     refuse_site_owner(&state, &id).await?;
-    app::identity::ssr::unlink_by_provider(&db, &id, &provider, &subject).await.map_err(app::error::AppError::from)?;
-    app::audit::record(&db, caller.actor(), app::audit::Action::UsersUnlinked, Some(&id), serde_json::json!({ "provider": provider }))
-        .await
-        .map_err(|e| HttpError::internal("recording an unlink", e))?;
+    services::identity::unlink_by_provider(&db, &id, &provider, &subject).await.map_err(app::error::AppError::from)?;
+    services::audit::record(
+        &db,
+        caller.actor(),
+        services::audit::Action::UsersUnlinked,
+        Some(&id),
+        serde_json::json!({ "provider": provider }),
+    )
+    .await
+    .map_err(|e| HttpError::internal("recording an unlink", e))?;
     Ok(Json(profile_of(&db, &id).await?.identities))
 }
 
 /// A token may not change a site owner's name, email or sign-in accounts (`403`): through
 /// them it could take over the console. Owners change their own on /profile.
 async fn refuse_site_owner(state: &app::state::AppState, user_id: &str) -> Result<(), HttpError> {
-    let admin = app::auth::roles::account_is_admin(&state.db, &state.admins, user_id)
+    let admin = services::auth::roles::account_is_admin(&state.db, &state.admins, user_id)
         .await
         .map_err(|e| HttpError::internal("checking roles", e))?;
     if admin {
@@ -294,7 +297,7 @@ pub async fn consents(
 ) -> Result<Json<Vec<ConsentRecord>>, HttpError> {
     // The 404 of an unknown user, rather than an empty list that reads as "never asked".
     profile_of(&db, &id).await?;
-    let records = app::profiling::ssr::consent_history(&db, &id).await.map_err(|e| HttpError::internal("loading consents", e))?;
+    let records = services::profiling::consent_history(&db, &id).await.map_err(|e| HttpError::internal("loading consents", e))?;
     Ok(Json(records))
 }
 
@@ -320,7 +323,7 @@ pub struct LogParams {
     params(("id" = String, Path, description = "User id", example = "ada"), LogParams),
     security(("bearer" = ["read:users"])),
     responses(
-        (status = 200, description = "Entries, newest first", body = [app::activity::ActivityEntry]),
+        (status = 200, description = "Entries, newest first", body = [domain::activity::ActivityEntry]),
         (status = 400, description = "Invalid parameters", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
     ))]
@@ -329,8 +332,9 @@ pub async fn logs(
     State(db): State<DatabaseConnection>,
     Path(id): Path<String>,
     params: Result<Query<LogParams>, QueryRejection>,
-) -> Result<Json<Vec<app::activity::ActivityEntry>>, HttpError> {
-    use app::activity::{ssr::Filter, EventKind};
+) -> Result<Json<Vec<domain::activity::ActivityEntry>>, HttpError> {
+    use domain::activity::EventKind;
+    use services::activity::Filter;
     let Query(params) = params.map_err(|e| HttpError::bad_request(e.body_text()))?;
     let per_page = page_size(params.per_page)?;
     let kinds = params
@@ -345,6 +349,6 @@ pub async fn logs(
     profile_of(&db, &id).await?;
     let filter = Filter { kinds, success: params.success, before_id: params.from };
     let entries =
-        app::activity::ssr::list(&db, &id, &filter, Some(per_page)).await.map_err(|e| HttpError::internal("loading activity", e))?;
+        services::activity::list(&db, &id, &filter, Some(per_page)).await.map_err(|e| HttpError::internal("loading activity", e))?;
     Ok(Json(entries))
 }

@@ -30,8 +30,8 @@ pub struct AdminTarget {
 }
 
 impl AdminTarget {
-    pub fn account(&self) -> app::auth::roles::AccountRef {
-        use app::auth::roles::AccountRef;
+    pub fn account(&self) -> services::auth::roles::AccountRef {
+        use services::auth::roles::AccountRef;
         match (&self.user_id, &self.email) {
             (Some(id), _) => AccountRef::UserId(id.clone()),
             (None, Some(email)) => AccountRef::Email(email.clone()),
@@ -78,22 +78,22 @@ pub enum UsersCommand {
 
 /// The database, migrated: every command that reads or writes it starts here.
 pub async fn open(settings: &Settings) -> Result<DatabaseConnection, CommandError> {
-    let db = app::db::connect(&settings.db_config()).await.doing("opening the database")?;
-    app::db::migrate(&db).await.doing("migrating the database")?;
+    let db = services::db::connect(&settings.db_config()).await.doing("opening the database")?;
+    services::db::migrate(&db).await.doing("migrating the database")?;
     Ok(db)
 }
 
 pub async fn admin(settings: &Settings, action: &AdminCommand) -> Result<(), CommandError> {
-    use app::auth::roles::{ssr as roles, AccountRef};
+    use services::auth::roles::{ssr as roles, AccountRef};
     let db = open(settings).await?;
     let result = match action {
-        AdminCommand::Grant(target) => roles::grant(&db, &target.account(), app::audit::Actor::Cli).await.map(|id| {
+        AdminCommand::Grant(target) => roles::grant(&db, &target.account(), services::audit::Actor::Cli).await.map(|id| {
             println!("account {id} is now an admin");
         }),
-        AdminCommand::Revoke(target) => roles::revoke(&db, &target.account(), app::audit::Actor::Cli).await.map(|changed| {
+        AdminCommand::Revoke(target) => roles::revoke(&db, &target.account(), services::audit::Actor::Cli).await.map(|changed| {
             println!("{changed} account(s) no longer an admin");
             if let AccountRef::Email(email) = target.account() {
-                if settings.admins.iter().any(|a| a.normalized() == app::profile::verification::normalize_address(&email)) {
+                if settings.admins.iter().any(|a| a.normalized() == domain::profile::verification::normalize_address(&email)) {
                     eprintln!("warning: {email} is still listed in `admins` in the configuration; remove it there too");
                 }
             }
@@ -102,7 +102,7 @@ pub async fn admin(settings: &Settings, action: &AdminCommand) -> Result<(), Com
     db.close().await.ok();
     result.map_err(|err| match err {
         // Refusals say what to do; only a database failure is a failure.
-        app::auth::roles::GrantError::Db(e) => CommandError::Failed { doing: "changing admin rights".into(), cause: Box::new(e) },
+        services::auth::roles::GrantError::Db(e) => CommandError::Failed { doing: "changing admin rights".into(), cause: Box::new(e) },
         refused => CommandError::Refused(refused.to_string()),
     })
 }
@@ -120,7 +120,7 @@ pub async fn token(settings: &Settings, action: &TokenCommand) -> Result<(), Com
                 .map_err(|e| CommandError::Refused(e.to_string()))?;
             let expires = expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
             let (info, secret) =
-                api_tokens::ssr::create(&db, name, &scopes, app::audit::Actor::Cli, expires).await.doing("creating the token")?;
+                api_tokens::ssr::create(&db, name, &scopes, services::audit::Actor::Cli, expires).await.doing("creating the token")?;
             eprintln!(
                 "token {} created with scopes {}; it is shown only now:",
                 info.id,
@@ -143,7 +143,7 @@ pub async fn token(settings: &Settings, action: &TokenCommand) -> Result<(), Com
             Ok(())
         }
         TokenCommand::Revoke { id } => {
-            if api_tokens::ssr::revoke(&db, id, app::audit::Actor::Cli).await.doing("revoking the token")? {
+            if api_tokens::ssr::revoke(&db, id, services::audit::Actor::Cli).await.doing("revoking the token")? {
                 println!("token {id} revoked");
                 Ok(())
             } else {

@@ -23,7 +23,7 @@ pub enum CommandError {
 impl CommandError {
     /// The line the command prints after `error: `.
     pub fn report(&self) -> String {
-        app::error::cause_chain(self)
+        services::error::cause_chain(self)
     }
 }
 

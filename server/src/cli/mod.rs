@@ -127,8 +127,8 @@ async fn serve(settings: &Settings) -> Result<(), CommandError> {
 }
 
 async fn migrate(settings: &Settings) -> Result<(), CommandError> {
-    let db = app::db::connect(&settings.db_config()).await.doing("opening the database")?;
-    let applied = app::db::migrate(&db).await.doing("migrating the database")?;
+    let db = services::db::connect(&settings.db_config()).await.doing("opening the database")?;
+    let applied = services::db::migrate(&db).await.doing("migrating the database")?;
     db.close().await.ok();
     println!("{applied} migration(s) applied; the schema is up to date");
     Ok(())

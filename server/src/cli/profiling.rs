@@ -3,11 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use app::profiling::{
-    ssr::{load_config, replace_config, BasedOn, ConfigAudit},
-    ConfigProblem, ProfilingConfig, ValidConfig,
-};
 use clap::Subcommand;
+use domain::{profiling::ConfigProblem, profiling::ProfilingConfig, profiling::ValidConfig};
+use services::{profiling::load_config, profiling::replace_config, profiling::BasedOn, profiling::ConfigAudit};
 
 use crate::cli::error::{CommandError, Doing};
 use crate::config::Settings;
@@ -35,8 +33,8 @@ pub async fn run(settings: &Settings, action: &ProfilingCommand) -> Result<(), C
         ProfilingCommand::Import { file } => {
             let config = parse_file(file)?;
             let audit = ConfigAudit {
-                actor: app::audit::Actor::Cli,
-                action: app::audit::Action::QuestionsImported,
+                actor: services::audit::Actor::Cli,
+                action: services::audit::Action::QuestionsImported,
                 details: serde_json::json!({ "file": file.display().to_string() }),
             };
             replace_config(&db, &config, BasedOn::Anything, Some(audit)).await.doing("saving the profiling configuration")?;

@@ -13,7 +13,7 @@ pub mod transaction;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
-use app::identity::{ConnectionDirectory, ConnectionSummary, ProviderKind, SyncPolicy};
+use domain::identity::{ConnectionDirectory, ConnectionSummary, ProviderKind, SyncPolicy};
 use serde_json::Value;
 use url::Url;
 
@@ -74,8 +74,8 @@ impl Connection {
         self.client().sync_root_attributes
     }
 
-    pub(crate) fn connection_ref(&self) -> app::identity::ssr::ConnectionRef {
-        app::identity::ssr::ConnectionRef { name: self.name.clone(), kind: self.kind(), sync: self.sync_policy() }
+    pub(crate) fn connection_ref(&self) -> services::identity::ConnectionRef {
+        services::identity::ConnectionRef { name: self.name.clone(), kind: self.kind(), sync: self.sync_policy() }
     }
 
     /// Where to send the browser, the state, and the transaction to remember.

@@ -9,7 +9,7 @@
 
 use std::{borrow::Borrow, fmt, time::Duration};
 
-use app::identity::{ProviderKind, SyncPolicy};
+use domain::identity::{ProviderKind, SyncPolicy};
 use figment::value::Value;
 use secrecy::SecretString;
 use serde::{de::DeserializeOwned, Deserialize, Deserializer};
@@ -124,7 +124,7 @@ fn default_display_name(kind: ProviderKind) -> &'static str {
 }
 
 /// The OpenID Connect kinds: presets differ in their default issuer and in how their claims
-/// are read (`app::identity::normalize`).
+/// are read (`domain::identity::normalize`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OidcKind {
     /// `kind = "oidc"`: any standards-following issuer (Okta, Auth0, Keycloak…).

@@ -18,7 +18,6 @@ use std::{
     sync::Arc,
 };
 
-use app::net::ClientIp;
 use axum::{
     extract::{ConnectInfo, Request, State},
     http::{header, HeaderMap},
@@ -27,6 +26,7 @@ use axum::{
 };
 use ipnet::IpNet;
 use serde::Deserialize;
+use services::net::ClientIp;
 
 /// One `server.trusted_proxies` entry: a CIDR block (`10.0.0.0/8`, `fd00::/8`) or a single
 /// address (`192.0.2.10`, taken as its /32 or /128).

@@ -25,8 +25,8 @@ pub struct CspNonce(pub Arc<str>);
 #[derive(Clone)]
 pub struct CspSources {
     pub registry: Arc<ConnectionRegistry>,
-    /// External forms (`app::external_form`) are reached by redirects after a sign-in post.
-    pub forms: app::external_form::ssr::FormOrigins,
+    /// External forms (`domain::external_form`) are reached by redirects after a sign-in post.
+    pub forms: services::external_form::FormOrigins,
 }
 
 /// The policy for one response.

@@ -6,13 +6,13 @@
 use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
 use crate::error::HttpError;
-use app::net::{ClientIp, ClientNetwork};
 use axum::{
     extract::{Request, State},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use services::net::{ClientIp, ClientNetwork};
 
 /// Paths that are limited: everything that checks a credential or finishes a sign-in.
 pub(crate) fn is_limited(path: &str) -> bool {

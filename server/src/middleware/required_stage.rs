@@ -1,5 +1,5 @@
 //! Middleware: a signed-in person with a required question stage due (see
-//! `app::profiling::required`) reaches only that stage, sign-out and the static assets. Page
+//! `domain::profiling::required`) reaches only that stage, sign-out and the static assets. Page
 //! views and plain form posts go to `/welcome` (a page view comes back after); scripts and
 //! API calls get 403. In front of every route, so no page, server function or handler can
 //! forget the check.
@@ -8,20 +8,18 @@
 //! requests pass on a session read. Site owners (admins) are never held: they must be able to
 //! reach the console to mend a stage nobody can answer.
 
-use app::{
-    auth::{session, ssr::user_of_session},
-    profiling::{
-        required::{held_answer, passes_while_held, HeldAnswer, HELD_MESSAGE},
-        ssr::required_stage_due,
-    },
-    state::AppState,
-};
+use app::{auth::ssr::user_of_session, state::AppState};
 use axum::{
     extract::{Request, State},
     http::Method,
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
+use domain::{
+    profiling::required::held_answer, profiling::required::passes_while_held, profiling::required::HeldAnswer,
+    profiling::required::HELD_MESSAGE,
+};
+use services::{auth::session, profiling::required_stage_due};
 use tower_sessions::Session;
 
 use crate::error::{accepts_html, HttpError};
@@ -55,11 +53,11 @@ enum CheckError {
     #[error("{0}")]
     App(#[from] app::error::AppError),
     #[error(transparent)]
-    Profiling(#[from] app::profiling::ssr::ProfilingError),
+    Profiling(#[from] services::profiling::ProfilingError),
 }
 
 /// The required stage the session's person must answer now, if any.
-async fn held_for(state: &AppState, session: &Session) -> Result<Option<app::profiling::StageKey>, CheckError> {
+async fn held_for(state: &AppState, session: &Session) -> Result<Option<domain::profiling::StageKey>, CheckError> {
     if session::user_id(session).await?.is_none() || session::nothing_required(session).await? {
         return Ok(None);
     }

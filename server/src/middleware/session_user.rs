@@ -2,11 +2,7 @@
 //! check the server functions make (`app::auth::ssr::user_of_session` — a deleted or blocked
 //! user's session ends), as extractors, so no handler reads the session its own way.
 
-use app::{
-    auth::{ssr::user_of_session, SessionUser},
-    error::AppError,
-    state::AppState,
-};
+use app::{auth::ssr::user_of_session, auth::SessionUser, error::AppError, state::AppState};
 use axum::{
     extract::{FromRef, FromRequestParts},
     http::request::Parts,

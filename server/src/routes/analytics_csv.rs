@@ -1,11 +1,7 @@
 //! `GET /admin/analytics.csv?from=&to=`: the analytics report as a CSV download, for admins
 //! signed in to the console.
 
-use app::{
-    admin::analytics::{self, Period},
-    error::AppError,
-    state::AppState,
-};
+use app::{admin::analytics, admin::analytics::Period, error::AppError, state::AppState};
 use axum::{
     extract::{Query, State},
     http::header,

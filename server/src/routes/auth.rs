@@ -3,37 +3,33 @@
 
 use std::sync::Arc;
 
-use app::{
-    activity::{
-        ssr::{record, Client, Event},
-        Actor, EventKind,
-    },
-    auth::{session, ReturnTo},
-    identity::ssr::{upsert_login, IdentityError},
-    net::ClientIp,
-};
+use app::auth::ReturnTo;
 use axum::{
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
     routing::get,
     Extension, Form, Router,
 };
+use domain::{activity::Actor, activity::EventKind};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
+use services::{
+    activity::record, activity::Client, activity::Event, auth::session, identity::upsert_login, identity::IdentityError, net::ClientIp,
+};
 use tower_sessions::Session;
 
 use crate::connections::{ConnectionRegistry, LoginFailure, Transaction};
-use app::identity::ProviderKind;
+use domain::identity::ProviderKind;
 
 #[derive(Clone)]
 pub struct AuthRoutes {
     pub db: DatabaseConnection,
     pub registry: Arc<ConnectionRegistry>,
     /// For the new-device notice a sign-in may send.
-    pub site: app::email::templates::Site,
-    pub email_policy: app::email::EmailPolicy,
+    pub site: services::email::templates::Site,
+    pub email_policy: services::email::EmailPolicy,
     /// For the sign-in's hooks.
-    pub outbound: app::outbound::Outbound,
+    pub outbound: services::outbound::Outbound,
 }
 
 pub fn router<S: Clone + Send + Sync + 'static>(state: AuthRoutes) -> Router<S> {
@@ -223,17 +219,17 @@ async fn finish(
         // Linking keeps the current session: the person was already signed in.
         return Ok(());
     }
-    let services = app::sign_in::Services { db: &s.db, outbound: &s.outbound, site: &s.site, email_policy: s.email_policy };
-    let who = app::sign_in::Authenticated {
+    let services = services::sign_in::Services { db: &s.db, outbound: &s.outbound, site: &s.site, email_policy: s.email_policy };
+    let who = services::sign_in::Authenticated {
         user_id: &result.user.id,
         connection: name,
         identity_user_id: &login.subject,
         new_account: result.created_user,
         client: activity,
     };
-    match app::sign_in::finish(&services, session, who).await.map_err(|e| LoginFailure::Internal(e.to_string()))? {
-        app::sign_in::Finished::SignedIn(_) => {}
-        app::sign_in::Finished::Denied(message) => {
+    match services::sign_in::finish(&services, session, who).await.map_err(|e| LoginFailure::Internal(e.to_string()))? {
+        services::sign_in::Finished::SignedIn(_) => {}
+        services::sign_in::Finished::Denied(message) => {
             session::remember_denial(session, &message).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
             return Err(LoginFailure::Denied(message));
         }

@@ -1,16 +1,9 @@
-//! The browser's two hops of an external form (see `app::external_form`): `/forms/{stage}/start`
+//! The browser's two hops of an external form (see `domain::external_form`): `/forms/{stage}/start`
 //! sends the person to the form with a signed session token; `/continue` takes the form's
 //! answers back. Plain redirects, so they work without JavaScript; a problem goes back to
 //! `/welcome`, which says what went wrong (nothing was saved).
 
-use app::{
-    auth::{return_to::percent_encode, ssr::user_of_session, ReturnTo, SessionUser},
-    external_form::{
-        ssr::{finish, return_to_after_problem, start, FormError},
-        FormProblem,
-    },
-    state::AppState,
-};
+use app::{auth::return_to::percent_encode, auth::ssr::user_of_session, auth::ReturnTo, auth::SessionUser, state::AppState};
 use axum::{
     extract::{Path, Query, State},
     http::Uri,
@@ -18,13 +11,15 @@ use axum::{
     routing::get,
     Router,
 };
+use domain::external_form::FormProblem;
 use serde::Deserialize;
+use services::{external_form::finish, external_form::return_to_after_problem, external_form::start, external_form::FormError};
 use tower_sessions::Session;
 
 use crate::error::HttpError;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/forms/{stage}/start", get(start_form)).route(app::external_form::CONTINUE_PATH, get(continue_from_form))
+    Router::new().route("/forms/{stage}/start", get(start_form)).route(domain::external_form::CONTINUE_PATH, get(continue_from_form))
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,12 +1,14 @@
 //! `GET /api/me`: the signed-in person's whole profile as JSON, in Auth0's shape.
 
-use app::{account::self_service::export_my_data, error::AppError, profile::read::load_user_profile, profile::UserProfile};
+use app::error::AppError;
 use axum::{
     extract::State,
     response::{IntoResponse, Response},
     Json,
 };
+use domain::profile::UserProfile;
 use sea_orm::DatabaseConnection;
+use services::{account::self_service::export_my_data, profile::read::load_user_profile};
 
 use crate::{error::HttpError, middleware::session_user::RequireUser};
 

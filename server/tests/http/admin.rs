@@ -96,7 +96,7 @@ async fn a_signed_in_non_admin_is_refused_everywhere_in_the_console_and_api(back
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path} signed out");
     }
     // Nothing changed: the stage the forms tried to delete is still there.
-    let config = app::profiling::ssr::load_config(&app.db).await.unwrap();
+    let config = services::profiling::load_config(&app.db).await.unwrap();
     assert!(config.stages.iter().any(|s| s.key.as_str() == "work"));
     assert!(config.fields.iter().all(|f| f.key.as_str() != "x"));
 
@@ -142,7 +142,7 @@ async fn every_api_route_needs_a_token_and_its_scope(backend: Backend) {
     let t = app.api_token(&[Scope::ReadUsers]).await;
     assert_eq!(app.api("GET", "/api/v2/users", Some(&t), None).await.0, StatusCode::OK);
     let id = app::admin::api_tokens::ssr::list(&app.db).await.unwrap().into_iter().find(|i| i.scopes == vec![Scope::ReadUsers]).unwrap().id;
-    app::admin::api_tokens::ssr::revoke(&app.db, &id, app::audit::Actor::Cli).await.unwrap();
+    app::admin::api_tokens::ssr::revoke(&app.db, &id, services::audit::Actor::Cli).await.unwrap();
     assert_eq!(app.api("GET", "/api/v2/users", Some(&t), None).await.0, StatusCode::UNAUTHORIZED);
 }
 crate::on_both_databases!(every_api_route_needs_a_token_and_its_scope);
@@ -156,7 +156,9 @@ async fn an_expired_token_is_refused_by_the_api_and_shown_as_expired_in_the_cons
     with_admin(&app).await;
     let past = chrono::Utc::now() - chrono::Duration::minutes(1);
     let (expired, secret) =
-        app::admin::api_tokens::ssr::create(&app.db, "old sync", &[Scope::ReadUsers], app::audit::Actor::Cli, Some(past)).await.unwrap();
+        app::admin::api_tokens::ssr::create(&app.db, "old sync", &[Scope::ReadUsers], services::audit::Actor::Cli, Some(past))
+            .await
+            .unwrap();
     let live = app.api_token(&[Scope::ReadUsers]).await;
 
     assert_eq!(app.api("GET", "/api/v2/users", Some(&secret), None).await.0, StatusCode::UNAUTHORIZED);
@@ -336,7 +338,7 @@ async fn the_console_edits_questions_with_errors_per_input_and_exports_analytics
     ])
     .await;
     assert!(ok.status().is_success() || ok.status().is_redirection(), "{}", ok.status());
-    let config = app::profiling::ssr::load_config(&app.db).await.unwrap();
+    let config = services::profiling::load_config(&app.db).await.unwrap();
     assert!(config.fields.iter().any(|f| f.key.as_str() == "team_size" && f.user_editable));
 
     let res = app.client.get(app.url("/admin/analytics.csv?from=2026-01-01&to=2026-12-31")).send().await.unwrap();
@@ -364,8 +366,8 @@ async fn the_openapi_document_and_its_docs_page_are_served() {
 /// session) act only within the caller's own account; no page or endpoint shows another
 /// person's data.
 async fn no_user_can_read_or_change_another_users_data(backend: Backend) {
-    use app::entities::{identities, user_sessions, users};
     use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+    use services::entities::{identities, user_sessions, users};
 
     let app = spawn_app_on(backend, "").await;
     let mallory = browser();

@@ -2,15 +2,12 @@
 //! plays the attacker against the real app (HTTP, a test OpenID provider, SQLite and
 //! PostgreSQL) and failed on the code before the fix it guards.
 
-use app::{
-    admin::api_tokens::{ssr::create, Scope},
-    auth::roles::{ssr as roles, AccountRef, GrantError},
-    entities::{user_sessions, users},
-};
+use app::{admin::api_tokens::ssr::create, admin::api_tokens::Scope};
 use leptos::server_fn::ServerFn;
 use reqwest::{header, Client, StatusCode};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement};
 use serde_json::{json, Value};
+use services::{auth::roles::ssr as roles, auth::roles::AccountRef, auth::roles::GrantError, entities::user_sessions, entities::users};
 
 use crate::harness::{
     browser,
@@ -56,7 +53,7 @@ async fn a_grant_by_email_refuses_when_a_look_alike_shares_the_address(backend: 
     app.sign_up(&browser(), OWNER).await;
     app.sign_in_with_provider(&browser(), "test").await;
 
-    let err = roles::grant(&app.db, &AccountRef::Email(OWNER.into()), app::audit::Actor::Cli).await.unwrap_err();
+    let err = roles::grant(&app.db, &AccountRef::Email(OWNER.into()), services::audit::Actor::Cli).await.unwrap_err();
     let GrantError::NotProven { candidates, .. } = &err else { panic!("{err}") };
     assert_eq!(candidates.len(), 2, "both accounts are listed");
     let message = err.to_string();
@@ -67,7 +64,7 @@ async fn a_grant_by_email_refuses_when_a_look_alike_shares_the_address(backend: 
     // Alone with its verified address, the provider account is granted by email.
     let look_alike = candidates.iter().find(|c| !c.email_verified).unwrap().user_id.clone();
     users::Entity::delete_by_id(look_alike).exec(&app.db).await.unwrap();
-    let granted = roles::grant(&app.db, &AccountRef::Email(OWNER.into()), app::audit::Actor::Cli).await.unwrap();
+    let granted = roles::grant(&app.db, &AccountRef::Email(OWNER.into()), services::audit::Actor::Cli).await.unwrap();
     assert!(users::Entity::find_by_id(granted).one(&app.db).await.unwrap().unwrap().is_admin);
 }
 crate::on_both_databases!(a_grant_by_email_refuses_when_a_look_alike_shares_the_address);
@@ -119,27 +116,27 @@ async fn a_token_stops_working_when_its_creator_stops_being_admin(backend: Backe
     let admin = browser();
     app.sign_up(&admin, OWNER).await;
     let owner_id = app.me(&admin).await["user_id"].as_str().unwrap().to_string();
-    roles::grant(&app.db, &AccountRef::UserId(owner_id.clone()), app::audit::Actor::Cli).await.unwrap();
-    let (_, secret) = create(&app.db, "crm", &[Scope::ReadUsers], app::audit::Actor::Admin(&owner_id), None).await.unwrap();
-    let (_, server_token) = create(&app.db, "ops", &[Scope::ReadUsers], app::audit::Actor::Cli, None).await.unwrap();
+    roles::grant(&app.db, &AccountRef::UserId(owner_id.clone()), services::audit::Actor::Cli).await.unwrap();
+    let (_, secret) = create(&app.db, "crm", &[Scope::ReadUsers], services::audit::Actor::Admin(&owner_id), None).await.unwrap();
+    let (_, server_token) = create(&app.db, "ops", &[Scope::ReadUsers], services::audit::Actor::Cli, None).await.unwrap();
     let list = |t: String| Client::new().get(app.url("/api/v2/users")).bearer_auth(t).send();
     assert_eq!(list(secret.clone()).await.unwrap().status(), StatusCode::OK);
 
-    roles::revoke(&app.db, &AccountRef::UserId(owner_id.clone()), app::audit::Actor::Cli).await.unwrap();
+    roles::revoke(&app.db, &AccountRef::UserId(owner_id.clone()), services::audit::Actor::Cli).await.unwrap();
     assert_eq!(list(secret).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     assert_eq!(list(server_token).await.unwrap().status(), StatusCode::OK, "server-made tokens have no creator to lose");
 
     // A blocked creator, then a deleted one, takes the token down too.
-    roles::grant(&app.db, &AccountRef::UserId(owner_id.clone()), app::audit::Actor::Cli).await.unwrap();
-    let (_, secret) = create(&app.db, "crm", &[Scope::ReadUsers], app::audit::Actor::Admin(&owner_id), None).await.unwrap();
+    roles::grant(&app.db, &AccountRef::UserId(owner_id.clone()), services::audit::Actor::Cli).await.unwrap();
+    let (_, secret) = create(&app.db, "crm", &[Scope::ReadUsers], services::audit::Actor::Admin(&owner_id), None).await.unwrap();
     assert_eq!(list(secret.clone()).await.unwrap().status(), StatusCode::OK);
     let block = app::admin::users::UserPatch { blocked: Some(true), ..Default::default() };
-    app::admin::users::ssr::update(&app.db, &owner_id, &block, app::admin::users::MetadataMode::Merge, app::audit::Actor::Cli)
+    app::admin::users::ssr::update(&app.db, &owner_id, &block, app::admin::users::MetadataMode::Merge, services::audit::Actor::Cli)
         .await
         .unwrap();
     assert_eq!(list(secret.clone()).await.unwrap().status(), StatusCode::UNAUTHORIZED, "blocked creator");
     let unblock = app::admin::users::UserPatch { blocked: Some(false), ..Default::default() };
-    app::admin::users::ssr::update(&app.db, &owner_id, &unblock, app::admin::users::MetadataMode::Merge, app::audit::Actor::Cli)
+    app::admin::users::ssr::update(&app.db, &owner_id, &unblock, app::admin::users::MetadataMode::Merge, services::audit::Actor::Cli)
         .await
         .unwrap();
     assert_eq!(list(secret.clone()).await.unwrap().status(), StatusCode::OK);
@@ -179,7 +176,7 @@ async fn blocking_and_erasing_delete_the_session_records(backend: Backend) {
     assert_eq!(session_rows(&app, &blocked).await, 1);
 
     let patch = app::admin::users::UserPatch { blocked: Some(true), ..Default::default() };
-    app::admin::users::ssr::update(&app.db, &blocked, &patch, app::admin::users::MetadataMode::Merge, app::audit::Actor::Admin("u0"))
+    app::admin::users::ssr::update(&app.db, &blocked, &patch, app::admin::users::MetadataMode::Merge, services::audit::Actor::Admin("u0"))
         .await
         .unwrap();
     assert_eq!(session_rows(&app, &blocked).await, 0);
@@ -200,8 +197,8 @@ crate::on_both_databases!(blocking_and_erasing_delete_the_session_records);
 /// second instance, SQL) before its session records go. `/api/me/export` once read the
 /// session its own way and handed a blocked person their data.
 async fn a_blocked_account_cannot_read_or_download_its_profile(backend: Backend) {
-    use app::entities::users;
     use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+    use services::entities::users;
     let app = spawn_app_on(backend, "").await;
     let a = browser();
     app.sign_up(&a, "blocked@example.com").await;
@@ -280,8 +277,8 @@ async fn a_link_started_by_one_person_does_not_finish_for_another(backend: Backe
     let at_provider = shared.get(location(&start)).send().await.unwrap();
     let done = shared.get(location(&at_provider)).send().await.unwrap();
     assert!(location(&done).contains("error=expired"), "{}", location(&done));
-    let linked = app::entities::identities::Entity::find()
-        .filter(app::entities::identities::Column::Connection.eq("test"))
+    let linked = services::entities::identities::Entity::find()
+        .filter(services::entities::identities::Column::Connection.eq("test"))
         .count(&app.db)
         .await
         .unwrap();

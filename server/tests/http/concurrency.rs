@@ -4,11 +4,8 @@
 //! `db::begin_write` takes the write lock first so writers wait their turn instead.
 
 use app::{
-    account::details::UpdateMyDetails,
-    admin::{
-        api_tokens::Scope,
-        questions_page::{QuestionAction, QuestionsConfig},
-    },
+    account::details::UpdateMyDetails, admin::api_tokens::Scope, admin::questions_page::QuestionAction,
+    admin::questions_page::QuestionsConfig,
 };
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;

@@ -8,7 +8,7 @@
 //! The test command runs a short form (3 kills per database); `scripts/crash-test.sh` runs
 //! `CRASH_KILLS` (25 by default) and prints the report. A process kill loses the
 //! process, not the operating system's page cache: surviving a power cut on SQLite is
-//! `synchronous = FULL` (checked in `app::db`), on PostgreSQL the server's own `fsync`.
+//! `synchronous = FULL` (checked in `services::db`), on PostgreSQL the server's own `fsync`.
 
 use std::{
     collections::BTreeMap,
@@ -18,15 +18,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::{
-    account::details::UpdateMyDetails,
-    entities::{password_credentials, prompt_events, users},
-    prompt::AnswerPrompt,
-    sign_in::PasswordSignUp,
-    testing::TestDb,
-};
+use app::{account::details::UpdateMyDetails, prompt::AnswerPrompt, sign_in::PasswordSignUp};
 use leptos::server_fn::ServerFn;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use services::{entities::password_credentials, entities::prompt_events, entities::users, testing::TestDb};
 
 use crate::harness::{browser, Backend, PASSWORD};
 

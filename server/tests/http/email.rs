@@ -4,12 +4,9 @@
 
 use std::time::Duration;
 
-use app::{
-    email::outbox::{self, NewMessage},
-    entities::email_outbox,
-};
 use leptos::server_fn::ServerFn;
 use sea_orm::EntityTrait;
+use services::{email::outbox, email::outbox::NewMessage, entities::email_outbox};
 
 use crate::harness::{maildev::MailDev, spawn_app_on, Backend};
 

@@ -9,14 +9,9 @@ use reqwest::{Client, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 
-use app::{
-    admin::api_tokens::Scope,
-    profiling::{
-        ssr::{load_versioned, replace_config, BasedOn},
-        ExternalForm, ProfilingConfig, ValidConfig,
-    },
-    prompt::{AnswerPrompt, LoginPrompt},
-};
+use app::{admin::api_tokens::Scope, prompt::AnswerPrompt, prompt::LoginPrompt};
+use domain::{profiling::ExternalForm, profiling::ProfilingConfig, profiling::ValidConfig};
+use services::{profiling::load_versioned, profiling::replace_config, profiling::BasedOn};
 
 use crate::harness::{
     browser::{browser, location},
@@ -95,8 +90,8 @@ async fn an_external_form_round_trip_stores_the_answers_once(backend: Backend) {
     let client = browser();
     app.sign_up(&client, "ada@example.com").await;
     // (`/api/me` is held too: the id comes from the database.)
-    let ada = app::entities::users::Entity::find()
-        .filter(app::entities::users::Column::Email.eq("ada@example.com"))
+    let ada = services::entities::users::Entity::find()
+        .filter(services::entities::users::Column::Email.eq("ada@example.com"))
         .one(&app.db)
         .await
         .unwrap()

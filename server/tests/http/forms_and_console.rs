@@ -3,16 +3,12 @@
 //! every algorithm its bulk import takes (signing in, then rehashed to argon2id), and the
 //! user search's field filters.
 
-use app::{
-    account::details::UpdateMyDetails,
-    admin::{api_tokens::Scope, bulk},
-    entities::password_credentials,
-    prompt::{AnswerPrompt, LoginPrompt},
-};
+use app::{account::details::UpdateMyDetails, admin::api_tokens::Scope, admin::bulk, prompt::AnswerPrompt, prompt::LoginPrompt};
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
+use services::entities::password_credentials;
 
 use crate::harness::{browser::browser, spawn_app_on, Backend, TestApp};
 
@@ -198,10 +194,10 @@ fn urlencoding(s: &str) -> String {
 /// The link in the last message of `kind` sent to `to` (from the outbox the mail worker sends).
 async fn link_in_outbox(app: &TestApp, kind: &str, to: &str) -> String {
     use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
-    let message = app::entities::email_outbox::Entity::find()
-        .filter(app::entities::email_outbox::Column::Kind.eq(kind))
-        .filter(app::entities::email_outbox::Column::Recipient.eq(to))
-        .order_by_desc(app::entities::email_outbox::Column::Id)
+    let message = services::entities::email_outbox::Entity::find()
+        .filter(services::entities::email_outbox::Column::Kind.eq(kind))
+        .filter(services::entities::email_outbox::Column::Recipient.eq(to))
+        .order_by_desc(services::entities::email_outbox::Column::Id)
         .one(&app.db)
         .await
         .unwrap()
@@ -333,10 +329,10 @@ async fn accounts_are_linked_and_unlinked_through_the_api(backend: Backend) {
     let (status, _) = app.api("GET", &format!("/api/v2/users/{other}"), Some(&token), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "the linked-in account is gone");
     // The link and its audit entry were written together: the token, and the removed user by hash.
-    let audit = app::entities::audit_log::Entity::find().all(&app.db).await.unwrap();
+    let audit = services::entities::audit_log::Entity::find().all(&app.db).await.unwrap();
     let link = audit.iter().find(|a| a.action == "users.linked").expect("the link is audited");
-    assert_eq!((link.actor_kind.as_str(), link.subject_hash.clone()), ("api", Some(app::audit::subject_hash(&ada))));
-    assert_eq!(link.details["merged_user"], app::audit::subject_hash(&other).as_str());
+    assert_eq!((link.actor_kind.as_str(), link.subject_hash.clone()), ("api", Some(services::audit::subject_hash(&ada))));
+    assert_eq!(link.details["merged_user"], services::audit::subject_hash(&other).as_str());
     // Signing in with the provider now reaches Ada's account.
     let again = browser();
     app.sign_in_with_provider(&again, "test").await;

@@ -3,10 +3,7 @@
 //! message, slow / failing / redirecting hooks recorded and handled by their `on_failure`,
 //! and the secret shown once.
 
-use app::{
-    admin::api_tokens::Scope,
-    prompt::{AnswerPrompt, LoginPrompt},
-};
+use app::{admin::api_tokens::Scope, prompt::AnswerPrompt, prompt::LoginPrompt};
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -76,7 +73,7 @@ async fn a_hook_enriches_the_profile_so_its_questions_are_never_asked(backend: B
     let first = &calls[0].body;
     assert_eq!(first["trigger"], "post-login");
     assert_eq!(first["user"]["email"], "ada@example.com");
-    assert_eq!(first["identity"]["connection"], app::identity::PASSWORD_CONNECTION);
+    assert_eq!(first["identity"]["connection"], domain::identity::PASSWORD_CONNECTION);
     assert_eq!(calls[1].body["user"]["logins_count"], 2);
     for call in &calls {
         assert!(
@@ -268,7 +265,7 @@ crate::on_both_databases!(hooks_cannot_point_inside_the_servers_network);
 /// A hook stored as an earlier release (or another configuration) accepted it: `hook-<name>`.
 async fn stored_hook(app: &TestApp, name: &str, url: &str) {
     use sea_orm::{ActiveModelTrait, Set};
-    app::entities::hooks::ActiveModel {
+    services::entities::hooks::ActiveModel {
         id: Set(format!("hook-{name}")),
         name: Set(name.into()),
         trigger: Set("post-login".into()),

@@ -3,11 +3,7 @@
 //! sessions, configuration edits. (Browsers keep cookies per host, not per port, so one
 //! client's cookie reaches both instances here as it would through one public address.)
 
-use app::{
-    account::sessions::EndSessions,
-    admin::api_tokens::Scope,
-    auth::{CurrentUser, Logout, SessionUser},
-};
+use app::{account::sessions::EndSessions, admin::api_tokens::Scope, auth::CurrentUser, auth::Logout, auth::SessionUser};
 use leptos::server_fn::ServerFn;
 use reqwest::Client;
 use serde_json::json;
@@ -143,7 +139,7 @@ mod a_rolling_restart_under_steady_load_loses_nothing {
         let acknowledged = acknowledged.lock().unwrap().clone();
         assert!(acknowledged.len() >= 8, "the load ran: {} sign-ups", acknowledged.len());
         for email in &acknowledged {
-            let found = app::auth::roles::ssr::accounts_with_email(&first.db, email).await.unwrap();
+            let found = services::auth::roles::ssr::accounts_with_email(&first.db, email).await.unwrap();
             assert_eq!(found.len(), 1, "{email} was acknowledged but is not stored");
         }
         // The figure BENCHMARKS.md quotes ("Reliability").

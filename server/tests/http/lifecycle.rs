@@ -4,21 +4,15 @@
 //! tampered links refused with a clear page. And the account activity those leave behind.
 
 use app::{
-    account::{
-        activity::MyActivity,
-        page::DeleteMyAccount,
-        security::{ChangeMyEmail, ChangeMyPassword},
-        sessions::EndSessions,
-    },
-    activity::{ActivityEntry, EventKind},
-    admin::api_tokens::Scope,
-    auth::email_link_page::UseEmailLink,
-    entities::{account_tokens, email_outbox},
-    sign_in::recovery_page::{RequestPasswordReset, ResetPassword},
+    account::activity::MyActivity, account::page::DeleteMyAccount, account::security::ChangeMyEmail, account::security::ChangeMyPassword,
+    account::sessions::EndSessions, admin::api_tokens::Scope, auth::email_link_page::UseEmailLink,
+    sign_in::recovery_page::RequestPasswordReset, sign_in::recovery_page::ResetPassword,
 };
+use domain::{activity::ActivityEntry, activity::EventKind};
 use leptos::server_fn::ServerFn;
 use reqwest::{Client, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use services::{entities::account_tokens, entities::email_outbox};
 
 use crate::harness::{
     browser,
@@ -345,8 +339,8 @@ async fn activity_is_kept_for_the_person_the_console_and_the_api_and_goes_with_t
     assert_eq!(data["activity"].as_array().map(Vec::len), Some(everything));
     let deleted = app.call(&app.client, DeleteMyAccount::PATH, &[("confirm", "yes"), ("password", PASSWORD)]).await;
     assert!(deleted.status().is_success() || deleted.status().is_redirection(), "{}", deleted.status());
-    let left = app::entities::account_events::Entity::find()
-        .filter(app::entities::account_events::Column::UserId.eq(&user_id))
+    let left = services::entities::account_events::Entity::find()
+        .filter(services::entities::account_events::Column::UserId.eq(&user_id))
         .all(&app.db)
         .await
         .unwrap();

@@ -161,7 +161,7 @@ async fn run_flows(backend: Backend, secrets: &mut Secrets) {
     stray.get(app.url(&format!("/auth/test/callback?error=access_denied&error_description=denied&state={state}"))).send().await.unwrap();
 
     // The management API: a good token, a bad one.
-    let (_, token) = create(&app.db, "ops", &[Scope::ReadUsers], app::audit::Actor::Cli, None).await.unwrap();
+    let (_, token) = create(&app.db, "ops", &[Scope::ReadUsers], services::audit::Actor::Cli, None).await.unwrap();
     secrets.add(token.clone(), "API token");
     Client::new().get(app.url("/api/v2/users")).bearer_auth(&token).send().await.unwrap();
     let forged = format!("{token}x");

@@ -166,7 +166,7 @@ async fn a_page_title_cannot_be_closed_by_its_text(backend: Backend) {
     use sea_orm::{ActiveModelTrait, Set};
     let app = spawn_app_on(backend, "").await;
     for (slug, title) in [("plain", PLAIN), ("hostile", HOSTILE)] {
-        app::entities::articles::ActiveModel {
+        services::entities::articles::ActiveModel {
             slug: Set(slug.into()),
             title: Set(title.into()),
             summary: Set("A summary.".into()),

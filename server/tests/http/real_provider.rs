@@ -16,7 +16,7 @@ async fn signs_in_keeps_raw_claims_and_counts_logins(backend: Backend) {
     assert_eq!(me.logins_count, 1);
 
     // The raw userinfo stays on the identity, custom claims included.
-    let identities = app::entities::identities::Entity::find().all(&app.db).await.unwrap();
+    let identities = services::entities::identities::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(identities.len(), 1);
     assert_eq!(identities[0].subject, "grace");
     assert_eq!(identities[0].profile_data["job_title"], "Rear Admiral");

@@ -3,16 +3,11 @@
 //! answered — tested against the app's own lists of routes, so a route added later is
 //! covered without anyone remembering to.
 
-use app::{
-    auth::Logout,
-    profiling::{
-        ssr::{load_versioned, replace_config, BasedOn},
-        ProfilingConfig, ValidConfig,
-    },
-    prompt::{AnswerPrompt, LoginPrompt},
-};
+use app::{auth::Logout, prompt::AnswerPrompt, prompt::LoginPrompt};
+use domain::{profiling::ProfilingConfig, profiling::ValidConfig};
 use leptos::server_fn::ServerFn;
 use reqwest::{Method, StatusCode};
+use services::{profiling::load_versioned, profiling::replace_config, profiling::BasedOn};
 
 use crate::harness::{
     browser::{browser, location},

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::BulkError;
-use crate::profile::{validate_metadata, Email, MetadataLimits};
+use domain::profile::{validate_metadata, Email, MetadataLimits};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BulkIdentity {
@@ -24,7 +24,7 @@ pub struct BulkIdentity {
     pub profile_data: Option<Value>,
 }
 
-pub use crate::auth::imported_hash::CustomPasswordHash;
+pub use services::auth::imported_hash::CustomPasswordHash;
 
 /// One user in Auth0's bulk format. Unknown keys are ignored (Auth0 exports carry more).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -74,8 +74,8 @@ impl BulkUser {
 
     /// The password hash to store (`password_credentials.password_hash`), if the user brings
     /// one; what is wrong with it otherwise.
-    pub(crate) fn stored_password_hash(&self) -> Result<Option<String>, crate::auth::imported_hash::HashProblem> {
-        use crate::auth::imported_hash::{from_bcrypt, from_custom};
+    pub(crate) fn stored_password_hash(&self) -> Result<Option<String>, services::auth::imported_hash::HashProblem> {
+        use services::auth::imported_hash::{from_bcrypt, from_custom};
         match (&self.password_hash, &self.custom_password_hash) {
             (Some(bcrypt), _) => from_bcrypt(bcrypt).map(Some),
             (None, Some(custom)) => from_custom(custom).map(Some),

@@ -21,15 +21,12 @@ use sea_orm::{
 use serde_json::json;
 
 use super::users::Cursor;
-use crate::{
-    entities::{identities, password_credentials, users},
-    identity::PASSWORD_CONNECTION,
-    profile::{
-        store::{self, NewProfile, ProfileWrite, StoreError, TextAttribute},
-        Email, EmailEvidence, Source,
-    },
-};
+use domain::{identity::PASSWORD_CONNECTION, profile::Email, profile::EmailEvidence, profile::Source};
 use format::{problems, BulkIdentity, BulkUser};
+use services::{
+    entities::identities, entities::password_credentials, entities::users, profile::store, profile::store::NewProfile,
+    profile::store::ProfileWrite, profile::store::StoreError, profile::store::TextAttribute,
+};
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,7 +57,7 @@ pub async fn import(db: &DatabaseConnection, users: &[BulkUser]) -> Result<Impor
     }
     let now = Utc::now();
     let mut report = ImportReport::default();
-    let txn = crate::db::begin_write(db).await?;
+    let txn = services::db::begin_write(db).await?;
     for (i, u) in users.iter().enumerate() {
         let normalized = u.email.as_deref().and_then(|e| Email::parse(e).ok()).map(|e| e.normalized());
         if let Some(email) = &normalized {
@@ -160,10 +157,10 @@ pub async fn import(db: &DatabaseConnection, users: &[BulkUser]) -> Result<Impor
         }
         report.imported += 1;
     }
-    crate::audit::record(
+    services::audit::record(
         &txn,
-        crate::audit::Actor::Cli,
-        crate::audit::Action::UsersImported,
+        services::audit::Actor::Cli,
+        services::audit::Action::UsersImported,
         None,
         json!({ "imported": report.imported, "skipped": report.skipped.len() }),
     )
@@ -215,7 +212,7 @@ pub async fn export<F: FnMut(BulkUser) -> std::io::Result<()>>(
                 })
                 .collect();
             let custom_password_hash =
-                hashes.iter().find(|h| h.user_id == u.id).and_then(|h| crate::auth::imported_hash::to_custom(&h.password_hash));
+                hashes.iter().find(|h| h.user_id == u.id).and_then(|h| services::auth::imported_hash::to_custom(&h.password_hash));
             write(BulkUser {
                 user_id: Some(u.id),
                 email: u.email,
@@ -248,7 +245,7 @@ mod tests {
     use format::parse;
 
     async fn sample() -> String {
-        let hash = crate::auth::password::ssr::hash_password("a long passphrase".into()).await.unwrap();
+        let hash = services::auth::password::hash_password("a long passphrase".into()).await.unwrap();
         json!([
             {"user_id": "auth0|abc", "email": "ada@example.com", "email_verified": true, "given_name": "Ada",
              "user_metadata": {"company": "Analytical Engines"}, "app_metadata": {"plan": "pro"},
@@ -260,7 +257,7 @@ mod tests {
         .to_string()
     }
 
-    crate::db_test!(import_then_export_round_trips_and_passwords_keep_working, |db| {
+    services::db_test!(import_then_export_round_trips_and_passwords_keep_working, |db| {
         let users = parse(&sample().await).unwrap();
         let report = import(db, &users).await.unwrap();
         assert_eq!(report.imported, 2);
@@ -281,13 +278,13 @@ mod tests {
         assert!(grace.blocked);
         assert_eq!(grace.identities[0].user_id, "g-42");
         // The imported password signs in.
-        crate::auth::accounts::sign_in_with_password(db, "ada@example.com", "a long passphrase".into()).await.unwrap();
+        services::auth::accounts::sign_in_with_password(db, "ada@example.com", "a long passphrase".into()).await.unwrap();
         // Importing again skips both, overwriting nothing.
         let again = import(db, &exported).await.unwrap();
         assert_eq!((again.imported, again.skipped.len()), (0, 2));
     });
 
-    crate::db_test!(a_file_with_any_problem_imports_nothing, |db| {
+    services::db_test!(a_file_with_any_problem_imports_nothing, |db| {
         let text = json!([
             {"email": "ok@example.com", "identities": [{"connection": "google", "user_id": "1"}]},
             {"email": "not an email"},

@@ -4,14 +4,15 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 
-use crate::{admin::console::AdminFrame, error::AppError, profiling::change_report::ChangeReport};
+use crate::{admin::console::AdminFrame, error::AppError};
+use domain::profiling::change_report::ChangeReport;
 
 /// The report of stage `stage` under the configuration in force. Reads only.
 #[server(endpoint = "admin/questions/report")]
 pub(crate) async fn stage_change_report(stage: String) -> Result<ChangeReport, AppError> {
     let (state, _) = crate::admin::access::ssr::require_admin().await?;
-    let key = crate::profiling::StageKey::parse(&stage).map_err(|_| AppError::NotFound)?;
-    match crate::profiling::ssr::change_report(&state.db, &key).await {
+    let key = domain::profiling::StageKey::parse(&stage).map_err(|_| AppError::NotFound)?;
+    match services::profiling::change_report(&state.db, &key).await {
         Ok(Some(report)) => Ok(report),
         Ok(None) => Err(AppError::NotFound),
         Err(e) => Err(crate::error::ssr::internal("the change report", e)),

@@ -9,12 +9,8 @@ use super::{
     form_inputs::{set_field, set_kind, set_reask, set_required, set_user_editable, CheckInput, FieldOrStage, TextInput, KINDS},
     questions_config, SaveField,
 };
-use crate::{
-    admin::{console::AdminFrame, questions::FieldForm},
-    error::AppError,
-    profiling::VersionedConfig,
-    prompt::StagePreview,
-};
+use crate::{admin::console::AdminFrame, admin::questions::FieldForm, error::AppError, prompt::StagePreview};
+use domain::profiling::VersionedConfig;
 
 #[component]
 pub(crate) fn FieldEditPage() -> impl IntoView {

@@ -4,11 +4,8 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
-use crate::{
-    admin::questions::{FieldForm, StageForm},
-    escaping::TextArea,
-    profiling::FieldKind,
-};
+use crate::{admin::questions::FieldForm, admin::questions::StageForm, escaping::TextArea};
+use domain::profiling::FieldKind;
 
 /// One labelled text input bound to the form signal, with its error.
 #[component]

@@ -4,10 +4,11 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::{questions_config, QuestionAction};
-use crate::{admin::console::AdminFrame, error::AppError, profiling::VersionedConfig};
+use crate::{admin::console::AdminFrame, error::AppError};
+use domain::profiling::VersionedConfig;
 
-fn trigger_text(t: &crate::profiling::Trigger) -> String {
-    use crate::profiling::Trigger;
+fn trigger_text(t: &domain::profiling::Trigger) -> String {
+    use domain::profiling::Trigger;
     match t {
         Trigger::Signup => "at signup".into(),
         Trigger::Login { min_logins, max_logins: Some(max) } if max == min_logins => format!("at login {min_logins} only"),
@@ -61,7 +62,7 @@ fn ItemAction(
 /// After a field or stage was saved (`?changed=<key>`): which stages it affects, each with a
 /// link to who it now reaches.
 #[component]
-fn ChangedBanner(config: crate::profiling::ProfilingConfig) -> impl IntoView {
+fn ChangedBanner(config: domain::profiling::ProfilingConfig) -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     move || {
         let changed = query.read().get("changed")?;

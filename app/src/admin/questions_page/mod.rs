@@ -19,7 +19,8 @@ pub(crate) use stage_editor::StageEditPage;
 use leptos::prelude::*;
 
 use super::questions::{FieldForm, StageForm};
-use crate::{error::AppError, profiling::VersionedConfig};
+use crate::error::AppError;
+use domain::profiling::VersionedConfig;
 
 /// The configuration with its revision: every form of these pages posts the revision back
 /// (`version`), so a save based on what someone else has changed since is refused (409,
@@ -27,7 +28,7 @@ use crate::{error::AppError, profiling::VersionedConfig};
 #[server(endpoint = "admin/questions/get")]
 pub async fn questions_config() -> Result<VersionedConfig, AppError> {
     let (state, _) = super::access::ssr::require_admin().await?;
-    crate::profiling::ssr::load_versioned(&state.db).await.map_err(AppError::from)
+    services::profiling::load_versioned(&state.db).await.map_err(AppError::from)
 }
 
 /// Creates (`original` empty) or changes a field. Errors come back per input.
@@ -38,7 +39,7 @@ pub async fn save_field(
     #[server(default)] version: Option<i64>,
 ) -> Result<(), AppError> {
     use super::questions::problems_by_input;
-    use crate::profiling::edit::Edit;
+    use domain::profiling::edit::Edit;
     let (state, me) = super::access::ssr::require_admin().await?;
     let field = form.to_field().map_err(AppError::Invalid)?;
     let prefix = format!("fields.{}", field.key);
@@ -57,7 +58,7 @@ pub async fn save_stage(
     #[server(default)] version: Option<i64>,
 ) -> Result<(), AppError> {
     use super::questions::problems_by_input;
-    use crate::profiling::edit::Edit;
+    use domain::profiling::edit::Edit;
     let (state, me) = super::access::ssr::require_admin().await?;
     let stage = form.to_stage().map_err(AppError::Invalid)?;
     let prefix = format!("stages.{}", stage.key);
@@ -71,11 +72,11 @@ pub async fn save_stage(
 /// Makes a new signing secret for external form stage `stage` (the old one stops working):
 /// returned this once.
 #[server(endpoint = "admin/questions/form-secret")]
-pub async fn make_form_secret(stage: String) -> Result<crate::external_form::FormSecret, AppError> {
-    use crate::external_form::ssr::{make_secret, FormError};
+pub async fn make_form_secret(stage: String) -> Result<domain::external_form::FormSecret, AppError> {
+    use services::external_form::{make_secret, FormError};
     let (state, me) = super::access::ssr::require_admin().await?;
-    match make_secret(&state.db, &stage, crate::audit::Actor::Admin(&me.user_id)).await {
-        Ok(secret) => Ok(crate::external_form::FormSecret { stage, secret }),
+    match make_secret(&state.db, &stage, services::audit::Actor::Admin(&me.user_id)).await {
+        Ok(secret) => Ok(domain::external_form::FormSecret { stage, secret }),
         Err(FormError::NoSuchStage(_)) => Err(AppError::NotFound),
         Err(e @ FormError::NotExternal(_)) => Err(AppError::BadRequest(format!("{e}: save it with a form address first"))),
         Err(e) => Err(crate::error::ssr::internal("making a form secret", e)),
@@ -98,13 +99,9 @@ mod ssr {
     use std::collections::BTreeMap;
 
     use super::super::questions::ssr::QuestionsError;
-    use crate::profiling::edit::{Edit, EditError};
-    use crate::{
-        auth::SessionUser,
-        error::{ssr::internal, AppError},
-        profiling::{ConfigProblem, FieldKey},
-        state::AppState,
-    };
+    use crate::{auth::SessionUser, error::ssr::internal, error::AppError, state::AppState};
+    use domain::profiling::edit::{Edit, EditError};
+    use domain::{profiling::ConfigProblem, profiling::FieldKey};
 
     pub fn key(original: Option<String>) -> Result<Option<FieldKey>, AppError> {
         match original.filter(|o| !o.trim().is_empty()) {
@@ -125,7 +122,7 @@ mod ssr {
         version: Option<i64>,
         place: impl Fn(&[ConfigProblem]) -> BTreeMap<String, String>,
     ) -> Result<(), AppError> {
-        super::super::questions::ssr::edit(&state.db, edit, crate::audit::Actor::Admin(&me.user_id), version)
+        super::super::questions::ssr::edit(&state.db, edit, services::audit::Actor::Admin(&me.user_id), version)
             .await
             .map(|_| ())
             .map_err(|e| map_error(e, place))
@@ -135,7 +132,7 @@ mod ssr {
         match err {
             QuestionsError::Edit(EditError::Problems(p)) => AppError::Invalid(place(&p)),
             QuestionsError::Edit(EditError::NotFound(_)) => AppError::NotFound,
-            QuestionsError::Profiling(e @ crate::profiling::ssr::ProfilingError::ConfigChanged) => e.into(),
+            QuestionsError::Profiling(e @ services::profiling::ProfilingError::ConfigChanged) => e.into(),
             QuestionsError::Profiling(e) => internal("saving questions", e),
         }
     }

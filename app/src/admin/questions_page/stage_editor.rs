@@ -12,14 +12,9 @@ use super::{
     questions_config, MakeFormSecret, SaveStage,
 };
 use crate::{
-    admin::{
-        console::AdminFrame,
-        questions::{rules_condition, StageForm},
-    },
-    error::AppError,
-    profiling::{ProfilingConfig, VersionedConfig},
-    prompt::StagePreview,
+    admin::console::AdminFrame, admin::questions::rules_condition, admin::questions::StageForm, error::AppError, prompt::StagePreview,
 };
+use domain::{profiling::ProfilingConfig, profiling::VersionedConfig};
 
 #[component]
 pub(crate) fn StageEditPage() -> impl IntoView {
@@ -73,7 +68,7 @@ fn StageEditor(version: i64, original: Option<String>, initial: StageForm, confi
         // Who it is for, in words: the condition as the rules (or the JSON) now say it.
         let when = match rules_condition(&s.condition_join, &s.rules) {
             Ok(Some(c)) => Some(c.describe()),
-            Ok(None) => serde_json::from_str::<crate::profiling::Condition>(s.condition.trim()).ok().map(|c| c.describe()),
+            Ok(None) => serde_json::from_str::<domain::profiling::Condition>(s.condition.trim()).ok().map(|c| c.describe()),
             Err(problem) => Some(problem),
         };
         view! {
@@ -90,7 +85,7 @@ fn StageEditor(version: i64, original: Option<String>, initial: StageForm, confi
     let heading = if original.is_some() { "Edit stage" } else { "New stage" };
     let targets: Vec<String> = {
         let mut t: Vec<String> = config.fields.iter().map(|f| f.target.to_string()).collect();
-        t.extend(crate::profile::RootAttribute::ALL.iter().map(|a| a.as_str().to_string()));
+        t.extend(domain::profile::RootAttribute::ALL.iter().map(|a| a.as_str().to_string()));
         t.sort();
         t.dedup();
         t

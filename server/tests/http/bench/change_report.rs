@@ -6,15 +6,16 @@
 
 use std::time::Instant;
 
-use app::profiling::{ssr::change_report, StageKey};
+use domain::profiling::StageKey;
 use sea_orm::ConnectionTrait;
+use services::profiling::change_report;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run with scripts/bench-change-report.sh"]
 async fn change_report_at_a_million_people() {
     let n: i64 = std::env::var("BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let db = super::bench_database("askonce_bench_report").await;
-    app::profiling::ssr::seed_defaults_if_empty(&db).await.unwrap();
+    services::profiling::seed_defaults_if_empty(&db).await.unwrap();
 
     let count = super::user_count(&db).await;
     if count != n {

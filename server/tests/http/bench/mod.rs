@@ -16,9 +16,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// the slow part), migrated.
 async fn bench_database(name: &str) -> sea_orm::DatabaseConnection {
     use sea_orm::{ConnectionTrait, Statement};
-    let admin_url = app::testing::postgres_admin_url();
-    let connect = |url: String, max_connections| app::db::DbConfig { url, max_connections, connect_timeout: Duration::from_secs(10) };
-    let admin = app::db::connect(&connect(admin_url.clone(), 1)).await.unwrap();
+    let admin_url = services::testing::postgres_admin_url();
+    let connect = |url: String, max_connections| services::db::DbConfig { url, max_connections, connect_timeout: Duration::from_secs(10) };
+    let admin = services::db::connect(&connect(admin_url.clone(), 1)).await.unwrap();
     let exists = admin
         .query_one(Statement::from_sql_and_values(
             admin.get_database_backend(),
@@ -31,8 +31,8 @@ async fn bench_database(name: &str) -> sea_orm::DatabaseConnection {
         admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
     }
     let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
-    let db = app::db::connect(&connect(url, 4)).await.unwrap();
-    app::db::migrate(&db).await.unwrap();
+    let db = services::db::connect(&connect(url, 4)).await.unwrap();
+    services::db::migrate(&db).await.unwrap();
     db
 }
 

@@ -3,17 +3,13 @@
 //! case up check the app accepted them ([`super::expect`]).
 
 use app::{
-    account::sessions::{MySessions, SignedInSession},
-    admin::api_tokens::{ssr::create, Scope},
-    auth::{
-        roles::{ssr as roles, AccountRef},
-        CurrentUser, Logout, SessionUser,
-    },
-    sign_in::{PasswordSignIn, PasswordSignUp},
+    account::sessions::MySessions, account::sessions::SignedInSession, admin::api_tokens::ssr::create, admin::api_tokens::Scope,
+    auth::CurrentUser, auth::Logout, auth::SessionUser, sign_in::PasswordSignIn, sign_in::PasswordSignUp,
 };
 use leptos::server_fn::ServerFn;
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
+use services::{auth::roles::ssr as roles, auth::roles::AccountRef};
 
 use super::{expect, TestApp};
 
@@ -93,14 +89,14 @@ impl TestApp {
         // profile until it is an admin.
         let accounts = roles::accounts_with_email(&self.db, email).await.unwrap_or_else(|e| panic!("finding {email}: {e}"));
         let user_id = accounts.first().unwrap_or_else(|| panic!("no account for {email}")).user_id.clone();
-        roles::grant(&self.db, &AccountRef::UserId(user_id), app::audit::Actor::Cli)
+        roles::grant(&self.db, &AccountRef::UserId(user_id), services::audit::Actor::Cli)
             .await
             .unwrap_or_else(|e| panic!("granting admin to {email}: {e}"));
     }
 
     /// A management API token with `scopes`, made on the server (`askonce token create`).
     pub async fn api_token(&self, scopes: &[Scope]) -> String {
-        create(&self.db, "test", scopes, app::audit::Actor::Cli, None).await.expect("create an API token").1
+        create(&self.db, "test", scopes, services::audit::Actor::Cli, None).await.expect("create an API token").1
     }
 
     /// Calls the management API: `method path` with `token` as bearer and `body` as JSON; the

@@ -88,7 +88,7 @@ async fn hook(State(endpoint): State<HookEndpoint>, headers: HeaderMap, body: By
     };
     let header = headers.get("askonce-signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let now = chrono::Utc::now().timestamp();
-    let signature_ok = secret.is_some_and(|s| app::hooks::signature::verify(&s, header, &body, now).is_ok());
+    let signature_ok = secret.is_some_and(|s| services::hooks::signature::verify(&s, header, &body, now).is_ok());
     let raw = String::from_utf8_lossy(&body).to_string();
     let parsed = serde_json::from_slice(&body).unwrap_or(Value::Null);
     endpoint.inner.lock().expect("endpoint state").received.push(Received { body: parsed, raw, signature_ok });

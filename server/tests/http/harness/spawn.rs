@@ -3,12 +3,12 @@
 
 use std::net::SocketAddr;
 
-use app::testing::TestDb;
 use figment::{
     providers::{Format, Toml},
     Figment,
 };
 use server::{config::Settings, startup::Application};
+use services::testing::TestDb;
 use tokio::net::TcpListener;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,3 @@
+//! What a person may do with their own account as a whole: download it, or erase it.
+
+pub mod self_service;
