@@ -16,4 +16,5 @@ pub mod profile;
 pub mod profiling;
 pub mod return_to;
 pub mod status;
+pub mod user_id;
 pub mod web_address;

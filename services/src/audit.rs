@@ -5,6 +5,8 @@
 //! Below every domain that records (admin, auth's role grants, profile's erasure): it
 //! depends on the entities alone.
 
+use domain::user_id::UserId;
+
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
 use serde_json::Value;
@@ -14,7 +16,7 @@ use crate::entities::audit_log;
 
 /// The audit log's stand-in for a user id: it can confirm "this id was erased" to someone who
 /// already knows the id, and reveals nothing to anyone else.
-pub fn subject_hash(user_id: &str) -> String {
+pub fn subject_hash(user_id: &UserId) -> String {
     hex::encode(Sha256::digest(format!("askonce-audit:{user_id}").as_bytes()))
 }
 
@@ -22,7 +24,7 @@ pub fn subject_hash(user_id: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor<'a> {
     /// A site owner in the console: their user id.
-    Admin(&'a str),
+    Admin(&'a UserId),
     /// A management API token: its id.
     Api(&'a str),
     /// `askonce` on the command line, on the server.
@@ -45,7 +47,8 @@ impl<'a> Actor<'a> {
     /// The log's `actor_id` column.
     pub fn id(self) -> Option<&'a str> {
         match self {
-            Actor::Admin(id) | Actor::Api(id) => Some(id),
+            Actor::Admin(id) => Some(id.as_str()),
+            Actor::Api(id) => Some(id),
             Actor::Cli | Actor::User => None,
         }
     }
@@ -109,7 +112,7 @@ pub async fn record(
     db: &impl ConnectionTrait,
     actor: Actor<'_>,
     action: Action,
-    subject_user_id: Option<&str>,
+    subject_user_id: Option<&UserId>,
     details: Value,
 ) -> Result<(), DbErr> {
     audit_log::ActiveModel {

@@ -11,6 +11,8 @@
 //! recorded, the session starts with a fresh id, and the required-stage gate learns whether
 //! this person must answer first.
 
+use domain::user_id::UserId;
+
 use std::error::Error;
 
 use sea_orm::DatabaseConnection;
@@ -38,7 +40,7 @@ pub struct Services<'a> {
 /// A person who has proved who they are, about to be signed in.
 pub struct Authenticated<'a> {
     /// The profile that signs in.
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     /// The connection that vouched (`password` for a password).
     pub connection: &'a str,
     /// The account's id at that connection (`sub`; the user id for a password), as hooks see it.
@@ -71,7 +73,7 @@ fn failed<E: Error + Send + Sync + 'static>(doing: &'static str) -> impl FnOnce(
 }
 
 /// Signs `who` in on `session`: see the module's documentation for the order.
-#[tracing::instrument(skip_all, fields(user_id = who.user_id, connection = who.connection, new_account = who.new_account))]
+#[tracing::instrument(skip_all, fields(user_id = %who.user_id, connection = who.connection, new_account = who.new_account))]
 pub async fn finish(services: &Services<'_>, session: &Session, who: Authenticated<'_>) -> Result<Finished, SignInError> {
     let Services { db, outbound, site, email_policy } = *services;
     let user = store::record_login(db, who.user_id, who.client.ip.clone()).await.map_err(failed("recording a login"))?;

@@ -69,11 +69,11 @@ pub mod ssr {
         }
     }
 
-    async fn load_user(state: &AppState, user_id: &str) -> Result<users::Model, AppError> {
+    async fn load_user(state: &AppState, user_id: &domain::user_id::UserId) -> Result<users::Model, AppError> {
         services::profile::store::load(&state.db, user_id).await.map_err(|e| internal("loading a user", e))?.ok_or(AppError::Unauthorized)
     }
 
-    pub(crate) async fn editable_fields(state: &AppState, user_id: &str) -> Result<Vec<EditableField>, AppError> {
+    pub(crate) async fn editable_fields(state: &AppState, user_id: &domain::user_id::UserId) -> Result<Vec<EditableField>, AppError> {
         let user = load_user(state, user_id).await?;
         fields_for(state, &user).await
     }
@@ -97,7 +97,11 @@ pub mod ssr {
             .collect())
     }
 
-    pub async fn update(state: &AppState, user_id: &str, answers: BTreeMap<String, FormAnswer>) -> Result<(), AppError> {
+    pub async fn update(
+        state: &AppState,
+        user_id: &domain::user_id::UserId,
+        answers: BTreeMap<String, FormAnswer>,
+    ) -> Result<(), AppError> {
         let answers = &answers;
         let saved = services::profile::store::retry(|| async move {
             // One read of the profile per attempt: the fields' state and the compare-and-swap

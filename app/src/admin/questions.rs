@@ -565,16 +565,22 @@ pub mod ssr {
             }
         }
 
-        const ADMIN: services::audit::Actor<'static> = services::audit::Actor::Admin("u1");
+        static ADMIN_ID: std::sync::LazyLock<domain::user_id::UserId> =
+            std::sync::LazyLock::new(|| domain::user_id::UserId::from_stored("u1"));
+
+        fn admin() -> services::audit::Actor<'static> {
+            services::audit::Actor::Admin(&ADMIN_ID)
+        }
 
         services::db_test!(an_edit_from_an_older_revision_is_refused_and_writes_nothing, |db| {
             seed_defaults_if_empty(db).await.unwrap();
             let seen = load_versioned(db).await.unwrap();
-            let first = edit(db, Edit::SaveField { original: None, field: text_field("first") }, ADMIN, Some(seen.version)).await.unwrap();
+            let first =
+                edit(db, Edit::SaveField { original: None, field: text_field("first") }, admin(), Some(seen.version)).await.unwrap();
             assert_eq!(first.version, seen.version + 1);
             // A second editor who opened the page at the same moment.
             let err =
-                edit(db, Edit::SaveField { original: None, field: text_field("second") }, ADMIN, Some(seen.version)).await.unwrap_err();
+                edit(db, Edit::SaveField { original: None, field: text_field("second") }, admin(), Some(seen.version)).await.unwrap_err();
             assert!(matches!(err, QuestionsError::Profiling(ProfilingError::ConfigChanged)), "{err:?}");
             let now = load_versioned(db).await.unwrap();
             assert_eq!(now.version, first.version);
@@ -583,9 +589,9 @@ pub mod ssr {
             // The refused change left no audit entry; the saved one left exactly one.
             assert_eq!(audit_log::Entity::find().count(db).await.unwrap(), 1);
             // An import from an older revision is refused too; from the current one it lands.
-            let err = import(db, ValidConfig::defaults(), ADMIN, Some(seen.version)).await.unwrap_err();
+            let err = import(db, ValidConfig::defaults(), admin(), Some(seen.version)).await.unwrap_err();
             assert!(matches!(err, QuestionsError::Profiling(ProfilingError::ConfigChanged)));
-            let imported = import(db, ValidConfig::defaults(), ADMIN, Some(now.version)).await.unwrap();
+            let imported = import(db, ValidConfig::defaults(), admin(), Some(now.version)).await.unwrap();
             assert_eq!(imported.version, now.version + 1);
             assert_eq!(load_versioned(db).await.unwrap().config, ProfilingConfig::defaults());
         });
@@ -597,7 +603,7 @@ pub mod ssr {
                 .map(|i| {
                     let db = db.clone();
                     tokio::spawn(async move {
-                        edit(&db, Edit::SaveField { original: None, field: text_field(&format!("racer_{i}")) }, ADMIN, None).await
+                        edit(&db, Edit::SaveField { original: None, field: text_field(&format!("racer_{i}")) }, admin(), None).await
                     })
                 })
                 .collect();

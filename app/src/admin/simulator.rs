@@ -206,7 +206,7 @@ pub mod ssr {
         if moment == Moment::Signup {
             facts.logins_count = 1;
         }
-        let history = history_for(db, &user.id).await?;
+        let history = history_for(db, &user.user_id()).await?;
         let decision = decide(&config, &facts, &history, &moment, Utc::now());
         let provenance = user
             .provenance

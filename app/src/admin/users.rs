@@ -348,10 +348,10 @@ pub mod ssr {
     pub async fn resyncing_connection(
         db: &DatabaseConnection,
         connections: &dyn domain::identity::ConnectionDirectory,
-        user_id: &str,
+        user_id: &domain::user_id::UserId,
     ) -> Result<Option<String>, DirectoryError> {
         let user = store::load(db, user_id).await?.ok_or(DirectoryError::NotFound)?;
-        let linked = identities::Entity::find().filter(identities::Column::UserId.eq(user_id)).all(db).await?;
+        let linked = identities::Entity::find().filter(identities::Column::UserId.eq(user_id.as_str())).all(db).await?;
         let ids: Vec<i64> = linked.iter().map(|i| i.id).collect();
         let primary = domain::profile::primary_of(user.primary_identity_id, &ids).and_then(|id| linked.iter().find(|i| i.id == id));
         Ok(primary
@@ -364,7 +364,7 @@ pub mod ssr {
     #[tracing::instrument(skip(db, patch))]
     pub async fn update(
         db: &DatabaseConnection,
-        user_id: &str,
+        user_id: &domain::user_id::UserId,
         patch: &UserPatch,
         mode: MetadataMode,
         actor: services::audit::Actor<'_>,
@@ -377,7 +377,7 @@ pub mod ssr {
     pub async fn update_notifying(
         db: &DatabaseConnection,
         site: Option<&services::email::templates::Site>,
-        user_id: &str,
+        user_id: &domain::user_id::UserId,
         patch: &UserPatch,
         mode: MetadataMode,
         actor: services::audit::Actor<'_>,
@@ -454,7 +454,7 @@ pub mod ssr {
             if let Some(email) = &new_email {
                 let moved = services::entities::password_credentials::Entity::update_many()
                     .col_expr(services::entities::password_credentials::Column::EmailNormalized, Expr::value(email.normalized()))
-                    .filter(services::entities::password_credentials::Column::UserId.eq(user_id))
+                    .filter(services::entities::password_credentials::Column::UserId.eq(user_id.as_str()))
                     .exec(&txn)
                     .await;
                 if let Err(e) = moved {
@@ -472,7 +472,7 @@ pub mod ssr {
             if patch.blocked == Some(true) {
                 // Their sessions end: the signed-in list forgets them now, and every session
                 // is refused at its next request (the user is blocked).
-                user_sessions::Entity::delete_many().filter(user_sessions::Column::UserId.eq(user_id)).exec(&txn).await?;
+                user_sessions::Entity::delete_many().filter(user_sessions::Column::UserId.eq(user_id.as_str())).exec(&txn).await?;
             }
             let changed: Vec<&str> = [
                 patch.user_metadata.as_ref().map(|_| "user_metadata"),
@@ -532,7 +532,7 @@ pub mod ssr {
     /// Deletes `user_id` when `confirm` repeats their email (or their id when they have none).
     pub(crate) async fn delete_confirmed(
         db: &DatabaseConnection,
-        user_id: &str,
+        user_id: &domain::user_id::UserId,
         confirm: &str,
         actor: services::audit::Actor<'_>,
     ) -> Result<(), DirectoryError> {
@@ -545,7 +545,11 @@ pub mod ssr {
     }
 
     /// Deletes a user and everything about them (see `erase_account`).
-    pub async fn delete(db: &DatabaseConnection, user_id: &str, actor: services::audit::Actor<'_>) -> Result<(), DirectoryError> {
+    pub async fn delete(
+        db: &DatabaseConnection,
+        user_id: &domain::user_id::UserId,
+        actor: services::audit::Actor<'_>,
+    ) -> Result<(), DirectoryError> {
         if services::profile::store::erase_account(db, user_id, actor).await? {
             Ok(())
         } else {
@@ -576,10 +580,10 @@ pub mod ssr {
             }
             update(
                 db,
-                &ids[2],
+                &domain::user_id::UserId::from_stored(ids[2].clone()),
                 &UserPatch { user_metadata: obj(json!({"company": "Acme_50%"})), ..Default::default() },
                 MetadataMode::Merge,
-                services::audit::Actor::Admin("u0"),
+                services::audit::Actor::Admin(&domain::user_id::UserId::from_stored("u0")),
             )
             .await
             .unwrap();
@@ -651,12 +655,18 @@ pub mod ssr {
         services::db_test!(patches_merge_validate_block_and_audit, |db| {
             let u = user(db, "ada@example.com").await;
             let merge = |v| UserPatch { user_metadata: obj(v), ..Default::default() };
-            update(db, &u.id, &merge(json!({"a": 1, "prefs": {"x": 1, "y": 2}})), MetadataMode::Merge, services::audit::Actor::Api("t1"))
-                .await
-                .unwrap();
+            update(
+                db,
+                &u.user_id(),
+                &merge(json!({"a": 1, "prefs": {"x": 1, "y": 2}})),
+                MetadataMode::Merge,
+                services::audit::Actor::Api("t1"),
+            )
+            .await
+            .unwrap();
             let p = update(
                 db,
-                &u.id,
+                &u.user_id(),
                 &merge(json!({"b": 2, "prefs": {"z": 3}, "a": null})),
                 MetadataMode::Merge,
                 services::audit::Actor::Api("t1"),
@@ -667,28 +677,53 @@ pub mod ssr {
             assert_eq!(p.provenance["user_metadata.b"].source, domain::profile::Source::Api);
             assert!(!p.provenance.contains_key("user_metadata.a"));
 
-            let p =
-                update(db, &u.id, &merge(json!({"only": true})), MetadataMode::Replace, services::audit::Actor::Admin("u0")).await.unwrap();
+            let p = update(
+                db,
+                &u.user_id(),
+                &merge(json!({"only": true})),
+                MetadataMode::Replace,
+                services::audit::Actor::Admin(&domain::user_id::UserId::from_stored("u0")),
+            )
+            .await
+            .unwrap();
             assert_eq!(p.user_metadata, json!({"only": true}));
 
             let deep = merge(json!({"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}));
             assert!(matches!(
-                update(db, &u.id, &deep, MetadataMode::Merge, services::audit::Actor::Api("t0")).await,
+                update(db, &u.user_id(), &deep, MetadataMode::Merge, services::audit::Actor::Api("t0")).await,
                 Err(DirectoryError::InvalidMetadata { which: "user_metadata", .. })
             ));
 
             let app = UserPatch { app_metadata: obj(json!({"plan": "pro"})), blocked: Some(true), ..Default::default() };
-            let p = update(db, &u.id, &app, MetadataMode::Merge, services::audit::Actor::Admin("u0")).await.unwrap();
+            let p = update(
+                db,
+                &u.user_id(),
+                &app,
+                MetadataMode::Merge,
+                services::audit::Actor::Admin(&domain::user_id::UserId::from_stored("u0")),
+            )
+            .await
+            .unwrap();
             assert!(p.blocked);
             assert_eq!(p.app_metadata, json!({"plan": "pro"}));
             assert!(matches!(
-                update(db, "nobody", &app, MetadataMode::Merge, services::audit::Actor::Admin("u0")).await,
+                update(
+                    db,
+                    &domain::user_id::UserId::from_stored("nobody"),
+                    &app,
+                    MetadataMode::Merge,
+                    services::audit::Actor::Admin(&domain::user_id::UserId::from_stored("u0"))
+                )
+                .await,
                 Err(DirectoryError::NotFound)
             ));
             let audits = services::entities::audit_log::Entity::find().all(db).await.unwrap();
             assert!(audits.iter().filter(|a| a.action == services::audit::Action::UserUpdated.as_str()).count() >= 4);
-            delete(db, &u.id, services::audit::Actor::Admin("u0")).await.unwrap();
-            assert!(matches!(delete(db, &u.id, services::audit::Actor::Admin("u0")).await, Err(DirectoryError::NotFound)));
+            delete(db, &u.user_id(), services::audit::Actor::Admin(&domain::user_id::UserId::from_stored("u0"))).await.unwrap();
+            assert!(matches!(
+                delete(db, &u.user_id(), services::audit::Actor::Admin(&domain::user_id::UserId::from_stored("u0"))).await,
+                Err(DirectoryError::NotFound)
+            ));
         });
     }
 }

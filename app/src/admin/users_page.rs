@@ -41,12 +41,12 @@ pub struct AdminUserView {
 pub async fn admin_user(id: String) -> Result<AdminUserView, AppError> {
     use crate::error::ssr::{internal, set_status};
     let (state, _) = super::access::ssr::require_admin().await?;
-    let profile = services::profile::read::load_user_profile(&state.db, &id)
+    let profile = services::profile::read::load_user_profile(&state.db, &user_of_url(&id)?)
         .await
         .map_err(|e| internal("loading a user", e))?
         // The user page renders this: an unknown id is a 404 page.
         .ok_or_else(|| set_status(AppError::NotFound))?;
-    let history = services::profiling::prompt_history(&state.db, &id).await.map_err(|e| internal("loading a user", e))?;
+    let history = services::profiling::prompt_history(&state.db, &user_of_url(&id)?).await.map_err(|e| internal("loading a user", e))?;
     let raw = serde_json::to_string_pretty(&profile).unwrap_or_default();
     Ok(AdminUserView { profile, history, raw })
 }
@@ -73,7 +73,9 @@ pub(crate) async fn admin_user_activity(
         _ => None,
     };
     let filter = Filter { kinds, success, before_id: None };
-    services::activity::list(&state.db, &id, &filter, Some(100)).await.map_err(|e| crate::error::ssr::internal("loading activity", e))
+    services::activity::list(&state.db, &user_of_url(&id)?, &filter, Some(100))
+        .await
+        .map_err(|e| crate::error::ssr::internal("loading activity", e))
 }
 
 #[server(endpoint = "admin/users/metadata")]
@@ -81,7 +83,8 @@ pub async fn save_user_metadata(id: String, user_metadata: String, app_metadata:
     use super::users::{MetadataMode, UserPatch};
     let (state, me) = super::access::ssr::require_admin().await?;
     let patch = UserPatch::from_documents(&user_metadata, &app_metadata).map_err(AppError::Invalid)?;
-    super::users::ssr::update(&state.db, &id, &patch, MetadataMode::Replace, services::audit::Actor::Admin(&me.user_id)).await?;
+    super::users::ssr::update(&state.db, &user_of_url(&id)?, &patch, MetadataMode::Replace, services::audit::Actor::Admin(&me.user_id))
+        .await?;
     Ok(())
 }
 
@@ -126,10 +129,10 @@ pub struct AttributesForm {
 pub(crate) async fn save_user_attributes(id: String, form: AttributesForm) -> Result<(), AppError> {
     let AttributesForm { name, given_name, family_name, nickname, picture, email, email_verified } = form;
     let (state, me) = super::access::ssr::require_admin().await?;
-    if let Some(connection) = super::users::ssr::resyncing_connection(&state.db, state.connections.as_ref(), &id).await? {
+    if let Some(connection) = super::users::ssr::resyncing_connection(&state.db, state.connections.as_ref(), &user_of_url(&id)?).await? {
         return Err(super::users::DirectoryError::Resynced(connection).into());
     }
-    let current = services::profile::read::load_user_profile(&state.db, &id)
+    let current = services::profile::read::load_user_profile(&state.db, &user_of_url(&id)?)
         .await
         .map_err(|e| crate::error::ssr::internal("loading a user", e))?
         .ok_or(AppError::NotFound)?;
@@ -148,7 +151,15 @@ pub(crate) async fn save_user_attributes(id: String, form: AttributesForm) -> Re
     };
     if patch.touches_root() {
         let actor = services::audit::Actor::Admin(&me.user_id);
-        super::users::ssr::update_notifying(&state.db, Some(&state.site), &id, &patch, super::users::MetadataMode::Merge, actor).await?;
+        super::users::ssr::update_notifying(
+            &state.db,
+            Some(&state.site),
+            &user_of_url(&id)?,
+            &patch,
+            super::users::MetadataMode::Merge,
+            actor,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -157,13 +168,20 @@ pub(crate) async fn save_user_attributes(id: String, form: AttributesForm) -> Re
 #[server(endpoint = "admin/users/link")]
 pub(crate) async fn link_user_account(id: String, other: String) -> Result<(), AppError> {
     let (state, me) = super::access::ssr::require_admin().await?;
-    let other = other.trim().to_string();
-    if services::profile::store::load(&state.db, &other).await.map_err(|e| crate::error::ssr::internal("loading a user", e))?.is_none() {
+    let id = domain::user_id::UserId::parse(&id).ok_or(AppError::NotFound)?;
+    let other = domain::user_id::UserId::parse(other.trim());
+    let found = match &other {
+        Some(other) => {
+            services::profile::store::load(&state.db, other).await.map_err(|e| crate::error::ssr::internal("loading a user", e))?
+        }
+        None => None,
+    };
+    let (Some(other), Some(_)) = (other, found) else {
         return Err(AppError::Invalid(std::collections::BTreeMap::from([(
             "other".to_string(),
             "There is no user with this id.".to_string(),
         )])));
-    }
+    };
     services::identity::link_accounts(&state.db, &id, &other, None, services::audit::Actor::Admin(&me.user_id)).await?;
     Ok(())
 }
@@ -172,12 +190,12 @@ pub(crate) async fn link_user_account(id: String, other: String) -> Result<(), A
 #[server(endpoint = "admin/users/unlink")]
 pub(crate) async fn unlink_user_identity(id: String, connection: String, subject: String) -> Result<(), AppError> {
     let (state, me) = super::access::ssr::require_admin().await?;
-    services::identity::unlink_identity(&state.db, &id, &connection, &subject).await?;
+    services::identity::unlink_identity(&state.db, &user_of_url(&id)?, &connection, &subject).await?;
     services::audit::record(
         &state.db,
         services::audit::Actor::Admin(&me.user_id),
         services::audit::Action::UsersUnlinked,
-        Some(&id),
+        Some(&user_of_url(&id)?),
         serde_json::json!({ "connection": connection }),
     )
     .await
@@ -189,12 +207,18 @@ pub(crate) async fn unlink_user_identity(id: String, connection: String, subject
 #[server(endpoint = "admin/users/block")]
 pub async fn set_user_blocked(id: String, blocked: bool) -> Result<(), AppError> {
     let (state, me) = super::access::ssr::require_admin().await?;
-    if blocked && id == me.user_id {
+    if blocked && me.user_id == id {
         return Err(AppError::Conflict("You cannot block yourself.".into()));
     }
     let patch = super::users::UserPatch { blocked: Some(blocked), ..Default::default() };
-    super::users::ssr::update(&state.db, &id, &patch, super::users::MetadataMode::Merge, services::audit::Actor::Admin(&me.user_id))
-        .await?;
+    super::users::ssr::update(
+        &state.db,
+        &user_of_url(&id)?,
+        &patch,
+        super::users::MetadataMode::Merge,
+        services::audit::Actor::Admin(&me.user_id),
+    )
+    .await?;
     Ok(())
 }
 
@@ -202,7 +226,7 @@ pub async fn set_user_blocked(id: String, blocked: bool) -> Result<(), AppError>
 #[server(endpoint = "admin/users/delete")]
 pub async fn delete_user(id: String, confirm: String) -> Result<(), AppError> {
     let (state, me) = super::access::ssr::require_admin().await?;
-    super::users::ssr::delete_confirmed(&state.db, &id, &confirm, services::audit::Actor::Admin(&me.user_id)).await?;
+    super::users::ssr::delete_confirmed(&state.db, &user_of_url(&id)?, &confirm, services::audit::Actor::Admin(&me.user_id)).await?;
     leptos_axum::redirect("/admin/users");
     Ok(())
 }
@@ -542,4 +566,10 @@ fn UserDetail() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// The user a console URL or form names: an id that cannot be one is "no such user".
+#[cfg(feature = "ssr")]
+fn user_of_url(id: &str) -> Result<domain::user_id::UserId, AppError> {
+    domain::user_id::UserId::parse(id).ok_or(AppError::NotFound)
 }

@@ -40,7 +40,7 @@ use crate::error::AppError;
 /// Who is signed in, as the pages need it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
-    pub user_id: String,
+    pub user_id: domain::user_id::UserId,
     /// Name, else nickname, else email.
     pub display_name: String,
     pub email: Option<String>,
@@ -206,7 +206,7 @@ pub mod ssr {
                     services::auth::roles::email_vouched(&u),
                     &state.admins,
                 ),
-                user_id: u.id,
+                user_id: domain::user_id::UserId::from_stored(u.id),
                 email: u.email,
                 picture: u.picture,
                 logins_count: u.logins_count,
@@ -229,7 +229,7 @@ pub mod ssr {
         ) {
             return Ok(false);
         }
-        let password = accounts::own_password(&state.db, &user.id).await.map_err(|e| internal("loading the session user", e))?;
+        let password = accounts::own_password(&state.db, &user.user_id()).await.map_err(|e| internal("loading the session user", e))?;
         Ok(password.is_some())
     }
 
@@ -268,7 +268,11 @@ pub mod ssr {
     /// Re-authentication before a destructive action: `Ok` when `password` is the signed-in
     /// person's (or their account has no password: provider-only accounts re-authenticate
     /// at their provider instead), under the same per-account failure limit as sign-in.
-    pub(crate) async fn confirm_own_password(state: &AppState, user_id: &str, password: String) -> Result<(), AppError> {
+    pub(crate) async fn confirm_own_password(
+        state: &AppState,
+        user_id: &domain::user_id::UserId,
+        password: String,
+    ) -> Result<(), AppError> {
         let credential = accounts::own_password(&state.db, user_id).await.map_err(|e| internal("re-authenticating", e))?;
         let Some(credential) = credential else {
             return Ok(());
@@ -297,7 +301,7 @@ pub mod ssr {
         if let Some(user_id) = session::user_id(&session).await? {
             let event = services::activity::Event::new(EventKind::SignOut, domain::activity::Actor::User).client(client);
             // Never in the way of signing out (the account may be gone already).
-            if let Err(err) = services::activity::record(&state.db, &user_id, event).await {
+            if let Err(err) = services::activity::record(&state.db, &domain::user_id::UserId::from_stored(user_id.clone()), event).await {
                 tracing::warn!(error = %err, "recording a sign-out failed");
             }
         }

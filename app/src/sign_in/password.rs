@@ -36,14 +36,19 @@ pub mod ssr {
     /// sign-up's first one, or the one a password reset ends with), records it, and sends the
     /// browser on: to `/verify-email` when the site requires a verified address this account
     /// lacks, else to `return_to` (through this sign-in's questions, except after a reset).
-    async fn complete_login(user_id: &str, kind: EventKind, client: Client, return_to: Option<String>) -> Result<(), AppError> {
+    async fn complete_login(
+        user_id: &domain::user_id::UserId,
+        kind: EventKind,
+        client: Client,
+        return_to: Option<String>,
+    ) -> Result<(), AppError> {
         let state = AppState::current()?;
         let session = session().await?;
         let services = Services { db: &state.db, outbound: &state.outbound, site: &state.site, email_policy: state.email_policy };
         let who = Authenticated {
             user_id,
             connection: PASSWORD_CONNECTION,
-            identity_user_id: user_id,
+            identity_user_id: user_id.as_str(),
             new_account: kind == EventKind::SignUp,
             client,
         };
@@ -84,7 +89,14 @@ pub mod ssr {
                 tokio::spawn(async move {
                     let recorded = match accounts::account_for_login(&db, &email).await {
                         Ok(Some(user_id)) => {
-                            services::auth::sign_ins::refused(&db, &user_id, PASSWORD_CONNECTION, "wrong_password", client).await
+                            services::auth::sign_ins::refused(
+                                &db,
+                                &domain::user_id::UserId::from_stored(user_id.clone()),
+                                PASSWORD_CONNECTION,
+                                "wrong_password",
+                                client,
+                            )
+                            .await
                         }
                         Ok(None) => Ok(()),
                         Err(err) => Err(err),
@@ -98,7 +110,15 @@ pub mod ssr {
             Err(accounts::AccountError::Blocked) => {
                 // The right password for a blocked account: its activity shows the attempt.
                 if let Ok(Some(user_id)) = accounts::account_for_login(&state.db, &email).await {
-                    if let Err(err) = services::auth::sign_ins::refused(&state.db, &user_id, PASSWORD_CONNECTION, "blocked", client).await {
+                    if let Err(err) = services::auth::sign_ins::refused(
+                        &state.db,
+                        &domain::user_id::UserId::from_stored(user_id.clone()),
+                        PASSWORD_CONNECTION,
+                        "blocked",
+                        client,
+                    )
+                    .await
+                    {
                         tracing::warn!(error = %err, "recording a refused sign-in failed");
                     }
                 }
@@ -107,7 +127,7 @@ pub mod ssr {
             Err(err) => return Err(err.into()),
         };
         throttle.record_success(&account, network);
-        complete_login(&user.id, EventKind::SignIn, client, return_to).await
+        complete_login(&user.user_id(), EventKind::SignIn, client, return_to).await
     }
 
     /// Creates the account, emails the link that verifies its address, and signs it in. A
@@ -121,7 +141,7 @@ pub mod ssr {
         if let Err(err) = services::auth::verification::send(&state.db, &state.site, &user, client.clone()).await {
             tracing::error!(error = %err, "queuing the verification message of a new account failed");
         }
-        complete_login(&user.id, EventKind::SignUp, client, return_to).await
+        complete_login(&user.user_id(), EventKind::SignUp, client, return_to).await
     }
 
     /// The reset page's form: the new password through the link, then a fresh session here
@@ -130,6 +150,12 @@ pub mod ssr {
         let client = client().await;
         let state = AppState::current()?;
         let user_id = services::auth::recovery::reset_password(&state.db, &state.site, &token, password, client.clone()).await?;
-        complete_login(&user_id, EventKind::PasswordReset, client, Some("/profile?saved=password_reset".into())).await
+        complete_login(
+            &domain::user_id::UserId::from_stored(user_id.clone()),
+            EventKind::PasswordReset,
+            client,
+            Some("/profile?saved=password_reset".into()),
+        )
+        .await
     }
 }

@@ -10,6 +10,7 @@ use axum::{
     http::StatusCode,
     Json,
 };
+use domain::user_id::UserId;
 use domain::{profile::IdentityView, profile::UserProfile, profiling::consent::ConsentRecord};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
@@ -46,8 +47,16 @@ fn page_size(per_page: Option<u64>) -> Result<u64, HttpError> {
     Ok(per_page)
 }
 
+/// The user a path or body names: an id that cannot be one is a user that does not exist.
+fn user_named(id: &str) -> Result<UserId, HttpError> {
+    UserId::parse(id).ok_or_else(|| HttpError::not_found("User"))
+}
+
 async fn profile_of(db: &DatabaseConnection, id: &str) -> Result<UserProfile, HttpError> {
-    load_user_profile(db, id).await.map_err(|e| HttpError::internal("loading a user", e))?.ok_or_else(|| HttpError::not_found("User"))
+    load_user_profile(db, &user_named(id)?)
+        .await
+        .map_err(|e| HttpError::internal("loading a user", e))?
+        .ok_or_else(|| HttpError::not_found("User"))
 }
 
 /// List or search users, newest first, page by page.
@@ -155,7 +164,7 @@ pub async fn link(
     profile_of(&db, &body.user_id).await?;
     refuse_site_owner(&state, &id).await?;
     refuse_site_owner(&state, &body.user_id).await?;
-    services::identity::link_accounts(&db, &id, &body.user_id, body.provider.as_deref(), caller.actor())
+    services::identity::link_accounts(&db, &user_named(&id)?, &user_named(&body.user_id)?, body.provider.as_deref(), caller.actor())
         .await
         .map_err(app::error::AppError::from)?;
     Ok((StatusCode::CREATED, Json(profile_of(&db, &id).await?.identities)))
@@ -184,12 +193,12 @@ pub async fn unlink(
     let db = state.db.clone();
     profile_of(&db, &id).await?;
     refuse_site_owner(&state, &id).await?;
-    services::identity::unlink_by_provider(&db, &id, &provider, &subject).await.map_err(app::error::AppError::from)?;
+    services::identity::unlink_by_provider(&db, &user_named(&id)?, &provider, &subject).await.map_err(app::error::AppError::from)?;
     services::audit::record(
         &db,
         caller.actor(),
         services::audit::Action::UsersUnlinked,
-        Some(&id),
+        Some(&user_named(&id)?),
         serde_json::json!({ "provider": provider }),
     )
     .await
@@ -200,7 +209,7 @@ pub async fn unlink(
 /// A token may not change a site owner's name, email or sign-in accounts (`403`): through
 /// them it could take over the console. Owners change their own on /profile.
 async fn refuse_site_owner(state: &app::state::AppState, user_id: &str) -> Result<(), HttpError> {
-    let admin = services::auth::roles::account_is_admin(&state.db, &state.admins, user_id)
+    let admin = services::auth::roles::account_is_admin(&state.db, &state.admins, &user_named(user_id)?)
         .await
         .map_err(|e| HttpError::internal("checking roles", e))?;
     if admin {
@@ -244,11 +253,11 @@ pub async fn patch(
     }
     if patch.touches_root() {
         refuse_site_owner(&state, &id).await?;
-        if let Some(connection) = directory::resyncing_connection(&db, state.connections.as_ref(), &id).await? {
+        if let Some(connection) = directory::resyncing_connection(&db, state.connections.as_ref(), &user_named(&id)?).await? {
             return Err(app::admin::users::DirectoryError::Resynced(connection).into());
         }
     }
-    Ok(Json(directory::update_notifying(&db, Some(&state.site), &id, &patch, MetadataMode::Merge, caller.actor()).await?))
+    Ok(Json(directory::update_notifying(&db, Some(&state.site), &user_named(&id)?, &patch, MetadataMode::Merge, caller.actor()).await?))
 }
 
 /// Delete a user and everything about them.
@@ -263,7 +272,7 @@ pub async fn delete(
     State(db): State<DatabaseConnection>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, HttpError> {
-    directory::delete(&db, &id, caller.actor()).await?;
+    directory::delete(&db, &user_named(&id)?, caller.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -297,7 +306,8 @@ pub async fn consents(
 ) -> Result<Json<Vec<ConsentRecord>>, HttpError> {
     // The 404 of an unknown user, rather than an empty list that reads as "never asked".
     profile_of(&db, &id).await?;
-    let records = services::profiling::consent_history(&db, &id).await.map_err(|e| HttpError::internal("loading consents", e))?;
+    let records =
+        services::profiling::consent_history(&db, &user_named(&id)?).await.map_err(|e| HttpError::internal("loading consents", e))?;
     Ok(Json(records))
 }
 
@@ -348,7 +358,8 @@ pub async fn logs(
         .collect::<Result<Vec<_>, _>>()?;
     profile_of(&db, &id).await?;
     let filter = Filter { kinds, success: params.success, before_id: params.from };
-    let entries =
-        services::activity::list(&db, &id, &filter, Some(per_page)).await.map_err(|e| HttpError::internal("loading activity", e))?;
+    let entries = services::activity::list(&db, &user_named(&id)?, &filter, Some(per_page))
+        .await
+        .map_err(|e| HttpError::internal("loading activity", e))?;
     Ok(Json(entries))
 }

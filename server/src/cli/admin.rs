@@ -33,7 +33,8 @@ impl AdminTarget {
     pub fn account(&self) -> services::auth::roles::AccountRef {
         use services::auth::roles::AccountRef;
         match (&self.user_id, &self.email) {
-            (Some(id), _) => AccountRef::UserId(id.clone()),
+            // Looked up as the operator typed it: an id no account has is refused as such.
+            (Some(id), _) => AccountRef::UserId(domain::user_id::UserId::from_stored(id.clone())),
             (None, Some(email)) => AccountRef::Email(email.clone()),
             // clap's group makes one of them required.
             (None, None) => AccountRef::Email(String::new()),

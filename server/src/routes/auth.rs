@@ -213,7 +213,7 @@ async fn finish(
     let activity = Client { ip: Some(client.to_string()), user_agent: user_agent.clone() };
     if result.created_identity && !result.created_user {
         let linked = Event::new(EventKind::IdentityLinked, Actor::User).connection(name).client(activity.clone());
-        record(&s.db, &result.user.id, linked).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
+        record(&s.db, &result.user.user_id(), linked).await.map_err(|e| LoginFailure::Internal(e.to_string()))?;
     }
     if tx.link_user.is_some() {
         // Linking keeps the current session: the person was already signed in.
@@ -221,7 +221,7 @@ async fn finish(
     }
     let services = services::sign_in::Services { db: &s.db, outbound: &s.outbound, site: &s.site, email_policy: s.email_policy };
     let who = services::sign_in::Authenticated {
-        user_id: &result.user.id,
+        user_id: &result.user.user_id(),
         connection: name,
         identity_user_id: &login.subject,
         new_account: result.created_user,

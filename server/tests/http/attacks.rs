@@ -63,9 +63,9 @@ async fn a_grant_by_email_refuses_when_a_look_alike_shares_the_address(backend: 
 
     // Alone with its verified address, the provider account is granted by email.
     let look_alike = candidates.iter().find(|c| !c.email_verified).unwrap().user_id.clone();
-    users::Entity::delete_by_id(look_alike).exec(&app.db).await.unwrap();
+    users::Entity::delete_by_id(look_alike.into_string()).exec(&app.db).await.unwrap();
     let granted = roles::grant(&app.db, &AccountRef::Email(OWNER.into()), services::audit::Actor::Cli).await.unwrap();
-    assert!(users::Entity::find_by_id(granted).one(&app.db).await.unwrap().unwrap().is_admin);
+    assert!(users::Entity::find_by_id(granted.into_string()).one(&app.db).await.unwrap().unwrap().is_admin);
 }
 crate::on_both_databases!(a_grant_by_email_refuses_when_a_look_alike_shares_the_address);
 
@@ -115,7 +115,7 @@ async fn a_token_stops_working_when_its_creator_stops_being_admin(backend: Backe
     let app = spawn_app_on(backend, "").await;
     let admin = browser();
     app.sign_up(&admin, OWNER).await;
-    let owner_id = app.me(&admin).await["user_id"].as_str().unwrap().to_string();
+    let owner_id = domain::user_id::UserId::from_stored(app.me(&admin).await["user_id"].as_str().unwrap());
     roles::grant(&app.db, &AccountRef::UserId(owner_id.clone()), services::audit::Actor::Cli).await.unwrap();
     let (_, secret) = create(&app.db, "crm", &[Scope::ReadUsers], services::audit::Actor::Admin(&owner_id), None).await.unwrap();
     let (_, server_token) = create(&app.db, "ops", &[Scope::ReadUsers], services::audit::Actor::Cli, None).await.unwrap();
@@ -140,7 +140,7 @@ async fn a_token_stops_working_when_its_creator_stops_being_admin(backend: Backe
         .await
         .unwrap();
     assert_eq!(list(secret.clone()).await.unwrap().status(), StatusCode::OK);
-    users::Entity::delete_by_id(owner_id).exec(&app.db).await.unwrap();
+    users::Entity::delete_by_id(owner_id.into_string()).exec(&app.db).await.unwrap();
     assert_eq!(list(secret).await.unwrap().status(), StatusCode::UNAUTHORIZED, "deleted creator");
 }
 crate::on_both_databases!(a_token_stops_working_when_its_creator_stops_being_admin);
@@ -176,9 +176,15 @@ async fn blocking_and_erasing_delete_the_session_records(backend: Backend) {
     assert_eq!(session_rows(&app, &blocked).await, 1);
 
     let patch = app::admin::users::UserPatch { blocked: Some(true), ..Default::default() };
-    app::admin::users::ssr::update(&app.db, &blocked, &patch, app::admin::users::MetadataMode::Merge, services::audit::Actor::Admin("u0"))
-        .await
-        .unwrap();
+    app::admin::users::ssr::update(
+        &app.db,
+        &domain::user_id::UserId::from_stored(blocked.clone()),
+        &patch,
+        app::admin::users::MetadataMode::Merge,
+        services::audit::Actor::Admin(&domain::user_id::UserId::from_stored("u0")),
+    )
+    .await
+    .unwrap();
     assert_eq!(session_rows(&app, &blocked).await, 0);
     assert_eq!(a.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 

@@ -1,6 +1,8 @@
 //! What people can do with their own data: download it and forget an answer.
 //! Erasing the account is the profile store's (`profile::store::erase_account`).
 
+use domain::user_id::UserId;
+
 use chrono::Utc;
 use sea_orm::{DatabaseConnection, DbErr};
 use serde_json::{json, Value};
@@ -15,7 +17,7 @@ use crate::profile::{
 /// with their provider data — AskOnce stores no provider tokens), every value's provenance,
 /// the history of questions shown, answered and skipped, and the account's activity.
 #[tracing::instrument(skip(db))]
-pub async fn export_my_data(db: &DatabaseConnection, user_id: &str) -> Result<Option<Value>, DbErr> {
+pub async fn export_my_data(db: &DatabaseConnection, user_id: &UserId) -> Result<Option<Value>, DbErr> {
     let Some(profile) = load_user_profile(db, user_id).await? else {
         return Ok(None);
     };
@@ -32,7 +34,7 @@ pub async fn export_my_data(db: &DatabaseConnection, user_id: &str) -> Result<Op
 /// again later, by its rules. A consent's answer forgotten is a consent no longer given: its
 /// refusal is recorded in the same transaction (`profiling::note_forgotten`).
 #[tracing::instrument(skip(db))]
-pub async fn forget_answer(db: &DatabaseConnection, user_id: &str, key: &str) -> Result<bool, StoreError> {
+pub async fn forget_answer(db: &DatabaseConnection, user_id: &UserId, key: &str) -> Result<bool, StoreError> {
     store::retry(|| async move {
         let Some(user) = store::load(db, user_id).await? else { return Ok(false) };
         if user.user_metadata.get(key).is_none() {
@@ -71,17 +73,17 @@ mod tests {
     async fn answered_user(db: &DatabaseConnection) -> users::Model {
         seed_defaults_if_empty(db).await.unwrap();
         let user = sign_up_with_password(db, &Email::parse("ada@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
-        let user = record_login(db, &user.id, None).await.unwrap();
+        let user = record_login(db, &user.user_id(), None).await.unwrap();
         let article = Moment::Context { name: "article".into(), tags: vec![] };
-        next_prompt(db, &user.id, &article).await.unwrap().unwrap();
+        next_prompt(db, &user.user_id(), &article).await.unwrap().unwrap();
         let answers: BTreeMap<String, Vec<String>> = [("subscribed".to_string(), vec!["yes".to_string()])].into();
-        answer_stage(db, &user.id, "subscription", &article, &answers).await.unwrap();
+        answer_stage(db, &user.user_id(), "subscription", &article, &answers).await.unwrap();
         user
     }
 
     crate::db_test!(the_export_holds_profile_provenance_and_history_but_no_secrets, |db| {
         let user = answered_user(db).await;
-        let export = export_my_data(db, &user.id).await.unwrap().unwrap();
+        let export = export_my_data(db, &user.user_id()).await.unwrap().unwrap();
         assert_eq!(export["profile"]["user_metadata"]["subscribed"], true);
         assert_eq!(export["profile"]["provenance"]["user_metadata.subscribed"]["source"], "user");
         let events: Vec<&str> = export["prompt_history"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
@@ -93,18 +95,18 @@ mod tests {
     crate::db_test!(a_forgotten_answer_is_asked_again, |db| {
         let user = answered_user(db).await;
         let article = Moment::Context { name: "article".into(), tags: vec![] };
-        assert!(next_prompt(db, &user.id, &article).await.unwrap().is_none());
-        assert!(forget_answer(db, &user.id, "subscribed").await.unwrap());
+        assert!(next_prompt(db, &user.user_id(), &article).await.unwrap().is_none());
+        assert!(forget_answer(db, &user.user_id(), "subscribed").await.unwrap());
         let fresh = users::Entity::find_by_id(user.id.clone()).one(db).await.unwrap().unwrap();
         assert!(fresh.user_metadata.get("subscribed").is_none());
         assert!(fresh.provenance.get("user_metadata.subscribed").is_none());
-        assert!(next_prompt(db, &user.id, &article).await.unwrap().is_some());
-        assert!(!forget_answer(db, &user.id, "subscribed").await.unwrap(), "nothing left to forget");
+        assert!(next_prompt(db, &user.user_id(), &article).await.unwrap().is_some());
+        assert!(!forget_answer(db, &user.user_id(), "subscribed").await.unwrap(), "nothing left to forget");
     });
 
     crate::db_test!(erasing_an_account_leaves_only_an_anonymous_audit_entry, |db| {
         let user = answered_user(db).await;
-        assert!(erase_account(db, &user.id, crate::audit::Actor::User).await.unwrap());
+        assert!(erase_account(db, &user.user_id(), crate::audit::Actor::User).await.unwrap());
         assert_eq!(users::Entity::find().count(db).await.unwrap(), 0);
         assert_eq!(identities::Entity::find().count(db).await.unwrap(), 0);
         assert_eq!(password_credentials::Entity::find().count(db).await.unwrap(), 0);
@@ -114,7 +116,7 @@ mod tests {
         assert_eq!(audit[0].action, "account.erased");
         let entry = serde_json::to_string(&(audit[0].actor_id.clone(), audit[0].details.clone(), audit[0].subject_hash.clone())).unwrap();
         assert!(!entry.contains(&user.id) && !entry.contains("ada@example.com"), "{entry}");
-        assert_eq!(audit[0].subject_hash.as_deref(), Some(crate::audit::subject_hash(&user.id).as_str()));
-        assert!(!erase_account(db, &user.id, crate::audit::Actor::User).await.unwrap(), "already gone");
+        assert_eq!(audit[0].subject_hash.as_deref(), Some(crate::audit::subject_hash(&user.user_id()).as_str()));
+        assert!(!erase_account(db, &user.user_id(), crate::audit::Actor::User).await.unwrap(), "already gone");
     });
 }

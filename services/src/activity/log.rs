@@ -1,5 +1,7 @@
 //! Recording and reading account activity.
 
+use domain::user_id::UserId;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::{json, Value};
@@ -55,7 +57,7 @@ impl Event {
 /// Records `event` for `user_id`. Call it in the transaction of what it records, so the
 /// record exists exactly when the change does.
 #[tracing::instrument(skip(db, event), fields(kind = event.kind.as_str()))]
-pub async fn record(db: &impl ConnectionTrait, user_id: &str, event: Event) -> Result<i64, DbErr> {
+pub async fn record(db: &impl ConnectionTrait, user_id: &UserId, event: Event) -> Result<i64, DbErr> {
     let Event { kind, success, actor, connection, client, details } = event;
     let row = account_events::ActiveModel {
         user_id: Set(user_id.to_string()),
@@ -86,8 +88,8 @@ pub struct Filter {
 }
 
 /// `user_id`'s newest entries matching `filter`, at most `limit` (`None`: all of them).
-pub async fn list(db: &impl ConnectionTrait, user_id: &str, filter: &Filter, limit: Option<u64>) -> Result<Vec<ActivityEntry>, DbErr> {
-    let mut query = account_events::Entity::find().filter(account_events::Column::UserId.eq(user_id));
+pub async fn list(db: &impl ConnectionTrait, user_id: &UserId, filter: &Filter, limit: Option<u64>) -> Result<Vec<ActivityEntry>, DbErr> {
+    let mut query = account_events::Entity::find().filter(account_events::Column::UserId.eq(user_id.as_str()));
     if !filter.kinds.is_empty() {
         query = query.filter(account_events::Column::Kind.is_in(filter.kinds.iter().map(|k| k.as_str())));
     }
@@ -124,12 +126,17 @@ fn entry(row: account_events::Model) -> Option<ActivityEntry> {
 /// Whether `user_id` signed in successfully before from this browser (same user agent,
 /// within the activity's retention): a sign-in from anything else — or from a client that
 /// does not say what it is — is "a new device".
-pub(crate) async fn seen_device(db: &impl ConnectionTrait, user_id: &str, user_agent: Option<&str>, before_id: i64) -> Result<bool, DbErr> {
+pub(crate) async fn seen_device(
+    db: &impl ConnectionTrait,
+    user_id: &UserId,
+    user_agent: Option<&str>,
+    before_id: i64,
+) -> Result<bool, DbErr> {
     let Some(user_agent) = user_agent else {
         return Ok(false);
     };
     let earlier = account_events::Entity::find()
-        .filter(account_events::Column::UserId.eq(user_id))
+        .filter(account_events::Column::UserId.eq(user_id.as_str()))
         .filter(account_events::Column::Kind.is_in([EventKind::SignIn.as_str(), EventKind::SignUp.as_str()]))
         .filter(account_events::Column::Success.eq(true))
         .filter(account_events::Column::UserAgent.eq(user_agent))
@@ -156,39 +163,75 @@ mod tests {
     crate::db_test!(entries_are_listed_newest_first_with_filters, |db| {
         let user = ada(db).await;
         let client = Client { ip: Some("192.0.2.1".into()), user_agent: Some("Firefox".into()) };
-        record(db, &user, Event::new(EventKind::SignIn, Actor::User).connection("google").client(client.clone())).await.unwrap();
-        record(db, &user, Event::new(EventKind::SignIn, Actor::User).failed().connection("password")).await.unwrap();
-        record(db, &user, Event::new(EventKind::PasswordChanged, Actor::User)).await.unwrap();
-        let all = list(db, &user, &Filter::default(), Some(30)).await.unwrap();
+        record(
+            db,
+            &domain::user_id::UserId::from_stored(user.clone()),
+            Event::new(EventKind::SignIn, Actor::User).connection("google").client(client.clone()),
+        )
+        .await
+        .unwrap();
+        record(
+            db,
+            &domain::user_id::UserId::from_stored(user.clone()),
+            Event::new(EventKind::SignIn, Actor::User).failed().connection("password"),
+        )
+        .await
+        .unwrap();
+        record(db, &domain::user_id::UserId::from_stored(user.clone()), Event::new(EventKind::PasswordChanged, Actor::User)).await.unwrap();
+        let all = list(db, &domain::user_id::UserId::from_stored(user.clone()), &Filter::default(), Some(30)).await.unwrap();
         assert_eq!(all.iter().map(|e| e.kind).collect::<Vec<_>>(), [EventKind::PasswordChanged, EventKind::SignIn, EventKind::SignIn]);
         assert_eq!(all[2].description, "Signed in with google");
         assert_eq!(all[2].ip.as_deref(), Some("192.0.2.1"));
-        let failures = list(db, &user, &Filter { success: Some(false), ..Filter::default() }, Some(30)).await.unwrap();
+        let failures =
+            list(db, &domain::user_id::UserId::from_stored(user.clone()), &Filter { success: Some(false), ..Filter::default() }, Some(30))
+                .await
+                .unwrap();
         assert_eq!(failures.len(), 1);
-        let sign_ins = list(db, &user, &Filter { kinds: vec![EventKind::SignIn], ..Filter::default() }, Some(30)).await.unwrap();
+        let sign_ins = list(
+            db,
+            &domain::user_id::UserId::from_stored(user.clone()),
+            &Filter { kinds: vec![EventKind::SignIn], ..Filter::default() },
+            Some(30),
+        )
+        .await
+        .unwrap();
         assert_eq!(sign_ins.len(), 2);
-        let older = list(db, &user, &Filter { before_id: Some(all[0].id), ..Filter::default() }, Some(1)).await.unwrap();
+        let older = list(
+            db,
+            &domain::user_id::UserId::from_stored(user.clone()),
+            &Filter { before_id: Some(all[0].id), ..Filter::default() },
+            Some(1),
+        )
+        .await
+        .unwrap();
         assert_eq!(older.iter().map(|e| e.id).collect::<Vec<_>>(), [all[1].id]);
-        assert!(list(db, "someone-else", &Filter::default(), Some(30)).await.unwrap().is_empty());
+        assert!(list(db, &UserId::from_stored("someone-else"), &Filter::default(), Some(30)).await.unwrap().is_empty());
     });
 
     crate::db_test!(old_entries_are_pruned_and_the_account_takes_its_entries_along, |db| {
         let user = ada(db).await;
-        record(db, &user, Event::new(EventKind::SignIn, Actor::User)).await.unwrap();
+        record(db, &domain::user_id::UserId::from_stored(user.clone()), Event::new(EventKind::SignIn, Actor::User)).await.unwrap();
         assert_eq!(prune(db, Utc::now() - chrono::Duration::days(1)).await.unwrap(), 0);
         assert_eq!(prune(db, Utc::now() + chrono::Duration::seconds(1)).await.unwrap(), 1);
-        record(db, &user, Event::new(EventKind::SignIn, Actor::User)).await.unwrap();
-        crate::profile::store::erase_account(db, &user, crate::audit::Actor::User).await.unwrap();
+        record(db, &domain::user_id::UserId::from_stored(user.clone()), Event::new(EventKind::SignIn, Actor::User)).await.unwrap();
+        crate::profile::store::erase_account(db, &domain::user_id::UserId::from_stored(user.clone()), crate::audit::Actor::User)
+            .await
+            .unwrap();
         assert!(account_events::Entity::find().all(db).await.unwrap().is_empty());
     });
 
     crate::db_test!(a_device_is_new_until_it_signed_in_once, |db| {
         let user = ada(db).await;
         let firefox = Client { ip: None, user_agent: Some("Firefox".into()) };
-        record(db, &user, Event::new(EventKind::SignIn, Actor::User).client(firefox)).await.unwrap();
-        let last = list(db, &user, &Filter::default(), Some(1)).await.unwrap()[0].id;
-        assert!(seen_device(db, &user, Some("Firefox"), last + 1).await.unwrap());
-        assert!(!seen_device(db, &user, Some("Chrome"), last + 1).await.unwrap());
-        assert!(!seen_device(db, &user, Some("Firefox"), last).await.unwrap(), "only earlier sign-ins count");
+        record(db, &domain::user_id::UserId::from_stored(user.clone()), Event::new(EventKind::SignIn, Actor::User).client(firefox))
+            .await
+            .unwrap();
+        let last = list(db, &domain::user_id::UserId::from_stored(user.clone()), &Filter::default(), Some(1)).await.unwrap()[0].id;
+        assert!(seen_device(db, &domain::user_id::UserId::from_stored(user.clone()), Some("Firefox"), last + 1).await.unwrap());
+        assert!(!seen_device(db, &domain::user_id::UserId::from_stored(user.clone()), Some("Chrome"), last + 1).await.unwrap());
+        assert!(
+            !seen_device(db, &domain::user_id::UserId::from_stored(user.clone()), Some("Firefox"), last).await.unwrap(),
+            "only earlier sign-ins count"
+        );
     });
 }

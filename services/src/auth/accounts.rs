@@ -1,6 +1,8 @@
 //! Local accounts and logins: sign up and sign in with email + password, and
 //! the bookkeeping every successful login does.
 
+use domain::user_id::UserId;
+
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
 use serde_json::json;
@@ -94,7 +96,7 @@ pub async fn sign_up_with_password(db: &DatabaseConnection, email: &Email, passw
     write.set_text(TextAttribute::Name, attrs.name.clone(), &source("name"));
     write.set_text(TextAttribute::Nickname, attrs.nickname.clone(), &source("nickname"));
     let user = write.commit(&txn).await?;
-    if let Err(err) = insert_password_login(&txn, &user_id, email, raw, hash, now).await {
+    if let Err(err) = insert_password_login(&txn, &domain::user_id::UserId::from_stored(user_id.clone()), email, raw, hash, now).await {
         let _ = txn.rollback().await;
         return Err(err);
     }
@@ -107,7 +109,7 @@ pub async fn sign_up_with_password(db: &DatabaseConnection, email: &Email, passw
 /// unique index decides, and the loser is told `EmailTaken`; the caller rolls back.
 pub async fn insert_password_login(
     txn: &impl sea_orm::ConnectionTrait,
-    user_id: &str,
+    user_id: &UserId,
     email: &Email,
     profile_data: serde_json::Value,
     hash: String,
@@ -192,7 +194,7 @@ async fn rehash(db: &DatabaseConnection, credential: &password_credentials::Mode
 
 /// The password of `user_id`, if the account has one (provider-only accounts do not): for
 /// re-authentication, which checks the failure limit before verifying.
-pub async fn own_password(db: &DatabaseConnection, user_id: &str) -> Result<Option<password_credentials::Model>, DbErr> {
+pub async fn own_password(db: &DatabaseConnection, user_id: &UserId) -> Result<Option<password_credentials::Model>, DbErr> {
     password_credentials::Entity::find_by_id(user_id.to_string()).one(db).await
 }
 
@@ -268,7 +270,9 @@ mod tests {
         for _ in 0..5 {
             let db = db.clone();
             let id = user.id.clone();
-            tasks.push(tokio::spawn(async move { record_login(&db, &id, Some("127.0.0.1".into())).await }));
+            tasks.push(tokio::spawn(async move {
+                record_login(&db, &domain::user_id::UserId::from_stored(id.clone()), Some("127.0.0.1".into())).await
+            }));
         }
         for t in tasks {
             t.await.unwrap().unwrap();

@@ -5,6 +5,8 @@
 //! theirs — and then the old address is told, so a hijacked account does not change hands
 //! silently. An address that a provider overwrites at each sign-in is not changed here.
 
+use domain::user_id::UserId;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{sea_query::Expr, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
@@ -32,7 +34,7 @@ use crate::{
 pub async fn change_password(
     db: &DatabaseConnection,
     site: &templates::Site,
-    user_id: &str,
+    user_id: &UserId,
     new_password: String,
     keep: Option<&str>,
     client: Client,
@@ -45,13 +47,13 @@ pub async fn change_password(
     let updated = password_credentials::Entity::update_many()
         .col_expr(password_credentials::Column::PasswordHash, Expr::value(hash))
         .col_expr(password_credentials::Column::UpdatedAt, Expr::value(now))
-        .filter(password_credentials::Column::UserId.eq(user_id))
+        .filter(password_credentials::Column::UserId.eq(user_id.as_str()))
         .exec(&txn)
         .await?;
     if updated.rows_affected == 0 {
         return Err(AccountError::InvalidCredentials);
     }
-    let mut others = user_sessions::Entity::delete_many().filter(user_sessions::Column::UserId.eq(user_id));
+    let mut others = user_sessions::Entity::delete_many().filter(user_sessions::Column::UserId.eq(user_id.as_str()));
     if let Some(keep) = keep {
         others = others.filter(user_sessions::Column::Handle.ne(keep));
     }
@@ -81,12 +83,15 @@ pub fn email_lock(user: &users::Model, connections: &dyn ConnectionDirectory) ->
 }
 
 /// Another account already signs in with or is reached at `address`.
-async fn taken_by_another(db: &impl sea_orm::ConnectionTrait, user_id: &str, normalized: &str) -> Result<bool, sea_orm::DbErr> {
-    let users =
-        users::Entity::find().filter(users::Column::EmailNormalized.eq(normalized)).filter(users::Column::Id.ne(user_id)).count(db).await?;
+async fn taken_by_another(db: &impl sea_orm::ConnectionTrait, user_id: &UserId, normalized: &str) -> Result<bool, sea_orm::DbErr> {
+    let users = users::Entity::find()
+        .filter(users::Column::EmailNormalized.eq(normalized))
+        .filter(users::Column::Id.ne(user_id.as_str()))
+        .count(db)
+        .await?;
     let credentials = password_credentials::Entity::find()
         .filter(password_credentials::Column::EmailNormalized.eq(normalized))
-        .filter(password_credentials::Column::UserId.ne(user_id))
+        .filter(password_credentials::Column::UserId.ne(user_id.as_str()))
         .count(db)
         .await?;
     Ok(users + credentials > 0)
@@ -109,20 +114,24 @@ pub async fn request_email_change(
     if user.email_normalized.as_deref() == Some(normalized.as_str()) {
         return Err(AccountError::SameEmail);
     }
-    if taken_by_another(db, &user.id, &normalized).await? {
+    if taken_by_another(db, &user.user_id(), &normalized).await? {
         return Err(AccountError::EmailTaken);
     }
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
-    if !links::may_send(&txn, &user.id, Purpose::ChangeEmail, now).await? {
+    if !links::may_send(&txn, &user.user_id(), Purpose::ChangeEmail, now).await? {
         return Err(AccountError::TooManyEmails);
     }
     let address = new_address.as_str();
-    let link = links::issue(&txn, &user.id, Purpose::ChangeEmail, address, now).await?;
+    let link = links::issue(&txn, &user.user_id(), Purpose::ChangeEmail, address, now).await?;
     let message = templates::confirm_new_email(site, address, &site.url(&link.path), Purpose::ChangeEmail.valid_for());
     email::queue(&txn, Purpose::ChangeEmail.into(), format!("link:{}", link.id), address, message).await?;
-    record(&txn, &user.id, Event::new(EventKind::EmailChangeRequested, Actor::User).client(client).details(json!({ "to": address })))
-        .await?;
+    record(
+        &txn,
+        &user.user_id(),
+        Event::new(EventKind::EmailChangeRequested, Actor::User).client(client).details(json!({ "to": address })),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -150,11 +159,11 @@ async fn try_confirm_email_change(
 ) -> Result<String, AccountError> {
     let txn = crate::db::begin_write(db).await?;
     let link = links::redeem(&txn, Purpose::ChangeEmail, token, now).await??;
-    let user = store::load(&txn, &link.user_id).await?.ok_or(LinkRefused::Invalid)?;
+    let user = store::load(&txn, &domain::user_id::UserId::from_stored(link.user_id.clone())).await?.ok_or(LinkRefused::Invalid)?;
     let new_address = Email::parse(&link.email).map_err(|_| LinkRefused::Invalid)?;
     let normalized = new_address.normalized();
     // Someone else took the address while the link waited.
-    if taken_by_another(&txn, &user.id, &normalized).await? {
+    if taken_by_another(&txn, &user.user_id(), &normalized).await? {
         return Err(AccountError::EmailTaken);
     }
     let old = user.email.clone();
@@ -175,10 +184,10 @@ async fn try_confirm_email_change(
         });
     }
     // Links sent to the old address (a reset, a verification) must not work for it any more.
-    links::retire_all(&txn, &user.id, now).await?;
+    links::retire_all(&txn, &user.user_id(), now).await?;
     record(
         &txn,
-        &user.id,
+        &user.user_id(),
         Event::new(EventKind::EmailChanged, Actor::User).client(client).details(json!({ "from": old, "to": link.email })),
     )
     .await?;
@@ -221,11 +230,11 @@ mod tests {
 
     crate::db_test!(a_new_password_ends_the_other_sessions_and_tells_the_owner, |db| {
         let ada = sign_up_with_password(db, &email("ada@example.com"), "a long passphrase".into()).await.unwrap();
-        let here = devices::register(db, &ada.id, Some("Laptop".into()), None).await.unwrap();
-        devices::register(db, &ada.id, Some("Phone".into()), None).await.unwrap();
-        change_password(db, &site(), &ada.id, "a brand new passphrase".into(), Some(&here), Client::default()).await.unwrap();
+        let here = devices::register(db, &ada.user_id(), Some("Laptop".into()), None).await.unwrap();
+        devices::register(db, &ada.user_id(), Some("Phone".into()), None).await.unwrap();
+        change_password(db, &site(), &ada.user_id(), "a brand new passphrase".into(), Some(&here), Client::default()).await.unwrap();
         assert!(sign_in_with_password(db, "ada@example.com", "a brand new passphrase".into()).await.is_ok());
-        assert_eq!(devices::list(db, &ada.id).await.unwrap().iter().map(|s| s.handle.clone()).collect::<Vec<_>>(), [here]);
+        assert_eq!(devices::list(db, &ada.user_id()).await.unwrap().iter().map(|s| s.handle.clone()).collect::<Vec<_>>(), [here]);
         assert_eq!(email::outbox::recent(db, 1).await.unwrap()[0].kind, "password_changed");
     });
 
@@ -234,10 +243,10 @@ mod tests {
         request_email_change(db, &site(), &NoConnections, &ada, &email("Ada@New.example"), Client::default()).await.unwrap();
         let confirm = email::outbox::recent(db, 1).await.unwrap().remove(0);
         assert_eq!((confirm.kind.as_str(), confirm.recipient.as_str()), ("change_email", "Ada@New.example"));
-        assert_eq!(store::load(db, &ada.id).await.unwrap().unwrap().email.as_deref(), Some("ada@example.com"), "not yet");
+        assert_eq!(store::load(db, &ada.user_id()).await.unwrap().unwrap().email.as_deref(), Some("ada@example.com"), "not yet");
         let token = token_in_last_message(db).await;
         confirm_email_change(db, &site(), &token, Client::default()).await.unwrap();
-        let after = store::load(db, &ada.id).await.unwrap().unwrap();
+        let after = store::load(db, &ada.user_id()).await.unwrap().unwrap();
         assert_eq!((after.email.as_deref(), after.email_verified), (Some("Ada@New.example"), true));
         assert!(sign_in_with_password(db, "ada@new.example", "a long passphrase".into()).await.is_ok());
         assert!(sign_in_with_password(db, "ada@example.com", "a long passphrase".into()).await.is_err());

@@ -2,13 +2,15 @@
 //! seen), so they can end sessions on other devices. A row is keyed by a random handle kept
 //! in the session; a session whose row is gone is ended at its next request.
 
+use domain::user_id::UserId;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::entities::user_sessions;
 
 /// Records a new signed-in session; returns its handle.
-pub async fn register(db: &DatabaseConnection, user_id: &str, user_agent: Option<String>, ip: Option<String>) -> Result<String, DbErr> {
+pub async fn register(db: &DatabaseConnection, user_id: &UserId, user_agent: Option<String>, ip: Option<String>) -> Result<String, DbErr> {
     let handle = uuid::Uuid::new_v4().simple().to_string();
     let now = Utc::now();
     user_sessions::ActiveModel {
@@ -41,18 +43,18 @@ pub async fn still_valid(db: &DatabaseConnection, handle: &str) -> Result<bool, 
     Ok(true)
 }
 
-pub async fn list(db: &DatabaseConnection, user_id: &str) -> Result<Vec<user_sessions::Model>, DbErr> {
+pub async fn list(db: &DatabaseConnection, user_id: &UserId) -> Result<Vec<user_sessions::Model>, DbErr> {
     user_sessions::Entity::find()
-        .filter(user_sessions::Column::UserId.eq(user_id))
+        .filter(user_sessions::Column::UserId.eq(user_id.as_str()))
         .order_by_desc(user_sessions::Column::LastSeen)
         .all(db)
         .await
 }
 
 /// Ends one of `user_id`'s sessions (never someone else's).
-pub async fn end(db: &DatabaseConnection, user_id: &str, handle: &str) -> Result<bool, DbErr> {
+pub async fn end(db: &DatabaseConnection, user_id: &UserId, handle: &str) -> Result<bool, DbErr> {
     let r = user_sessions::Entity::delete_many()
-        .filter(user_sessions::Column::UserId.eq(user_id))
+        .filter(user_sessions::Column::UserId.eq(user_id.as_str()))
         .filter(user_sessions::Column::Handle.eq(handle))
         .exec(db)
         .await?;
@@ -67,9 +69,9 @@ pub async fn forget(db: &DatabaseConnection, handle: &str) -> Result<(), DbErr> 
 }
 
 /// Ends every session of `user_id` but `keep`.
-pub async fn end_others(db: &DatabaseConnection, user_id: &str, keep: &str) -> Result<u64, DbErr> {
+pub async fn end_others(db: &DatabaseConnection, user_id: &UserId, keep: &str) -> Result<u64, DbErr> {
     let r = user_sessions::Entity::delete_many()
-        .filter(user_sessions::Column::UserId.eq(user_id))
+        .filter(user_sessions::Column::UserId.eq(user_id.as_str()))
         .filter(user_sessions::Column::Handle.ne(keep))
         .exec(db)
         .await?;
@@ -89,15 +91,15 @@ mod tests {
 
     crate::db_test!(sessions_are_listed_and_ended_only_by_their_owner, |db| {
         let ada = sign_up_with_password(db, &Email::parse("ada@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
-        let phone = register(db, &ada.id, Some("Phone".into()), Some("10.0.0.2".into())).await.unwrap();
-        let laptop = register(db, &ada.id, Some("Laptop".into()), None).await.unwrap();
-        assert_eq!(list(db, &ada.id).await.unwrap().len(), 2);
-        assert!(!end(db, "someone-else", &phone).await.unwrap());
+        let phone = register(db, &ada.user_id(), Some("Phone".into()), Some("10.0.0.2".into())).await.unwrap();
+        let laptop = register(db, &ada.user_id(), Some("Laptop".into()), None).await.unwrap();
+        assert_eq!(list(db, &ada.user_id()).await.unwrap().len(), 2);
+        assert!(!end(db, &UserId::from_stored("someone-else"), &phone).await.unwrap());
         assert!(still_valid(db, &phone).await.unwrap());
-        assert!(end(db, &ada.id, &phone).await.unwrap());
+        assert!(end(db, &ada.user_id(), &phone).await.unwrap());
         assert!(!still_valid(db, &phone).await.unwrap());
-        register(db, &ada.id, None, None).await.unwrap();
-        assert_eq!(end_others(db, &ada.id, &laptop).await.unwrap(), 1);
-        assert_eq!(list(db, &ada.id).await.unwrap().len(), 1);
+        register(db, &ada.user_id(), None, None).await.unwrap();
+        assert_eq!(end_others(db, &ada.user_id(), &laptop).await.unwrap(), 1);
+        assert_eq!(list(db, &ada.user_id()).await.unwrap().len(), 1);
     });
 }

@@ -26,6 +26,7 @@ impl From<Purpose> for crate::email::Kind {
 /// The links' table.
 mod store {
     use chrono::{DateTime, Duration, Utc};
+    use domain::user_id::UserId;
     use password_hash::rand_core::{OsRng, RngCore};
     use sea_orm::{
         sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
@@ -50,14 +51,14 @@ mod store {
     #[tracing::instrument(skip(db, email))]
     pub async fn issue(
         db: &impl ConnectionTrait,
-        user_id: &str,
+        user_id: &UserId,
         purpose: Purpose,
         email: &str,
         now: DateTime<Utc>,
     ) -> Result<IssuedLink, DbErr> {
         account_tokens::Entity::update_many()
             .col_expr(account_tokens::Column::UsedAt, Expr::value(now))
-            .filter(account_tokens::Column::UserId.eq(user_id))
+            .filter(account_tokens::Column::UserId.eq(user_id.as_str()))
             .filter(account_tokens::Column::Purpose.eq(purpose.as_str()))
             .filter(account_tokens::Column::UsedAt.is_null())
             .exec(db)
@@ -129,12 +130,12 @@ mod store {
     /// How many links of `purpose` `user_id` was sent since `since` (the per-address throttle).
     pub(crate) async fn issued_since(
         db: &impl ConnectionTrait,
-        user_id: &str,
+        user_id: &UserId,
         purpose: Purpose,
         since: DateTime<Utc>,
     ) -> Result<u64, DbErr> {
         account_tokens::Entity::find()
-            .filter(account_tokens::Column::UserId.eq(user_id))
+            .filter(account_tokens::Column::UserId.eq(user_id.as_str()))
             .filter(account_tokens::Column::Purpose.eq(purpose.as_str()))
             .filter(account_tokens::Column::CreatedAt.gt(since))
             .count(db)
@@ -145,7 +146,7 @@ mod store {
     /// transaction that issues the link: it locks the account's row first (PostgreSQL; SQLite's
     /// write transaction is already exclusive), so requests racing each other count one
     /// another's links instead of all seeing room for one more.
-    pub(crate) async fn may_send(db: &impl ConnectionTrait, user_id: &str, purpose: Purpose, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    pub(crate) async fn may_send(db: &impl ConnectionTrait, user_id: &UserId, purpose: Purpose, now: DateTime<Utc>) -> Result<bool, DbErr> {
         crate::entities::users::Entity::find_by_id(user_id.to_string()).lock_exclusive().one(db).await?;
         Ok(issued_since(db, user_id, purpose, now - Duration::hours(1)).await? < Purpose::PER_HOUR)
     }
@@ -153,10 +154,10 @@ mod store {
     /// Retires every unused link of `user_id`, of any kind: after the password or the address
     /// changed, a link sent before (a change of email someone else asked for, a reset link to
     /// the old address) must not work any more.
-    pub(crate) async fn retire_all(db: &impl ConnectionTrait, user_id: &str, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    pub(crate) async fn retire_all(db: &impl ConnectionTrait, user_id: &UserId, now: DateTime<Utc>) -> Result<u64, DbErr> {
         let retired = account_tokens::Entity::update_many()
             .col_expr(account_tokens::Column::UsedAt, Expr::value(now))
-            .filter(account_tokens::Column::UserId.eq(user_id))
+            .filter(account_tokens::Column::UserId.eq(user_id.as_str()))
             .filter(account_tokens::Column::UsedAt.is_null())
             .exec(db)
             .await?;
@@ -199,7 +200,8 @@ mod tests {
     crate::db_test!(a_link_works_once_and_only_for_its_purpose, |db| {
         let user = ada(db).await;
         let now = Utc::now();
-        let link = issue(db, &user, Purpose::ResetPassword, "ada@example.com", now).await.unwrap();
+        let link =
+            issue(db, &domain::user_id::UserId::from_stored(user.clone()), Purpose::ResetPassword, "ada@example.com", now).await.unwrap();
         assert_eq!(link.path, format!("/reset-password?token={}", link.token));
         assert_eq!(link.token.len(), 64);
         assert_eq!(redeem(db, Purpose::VerifyEmail, &link.token, now).await.unwrap(), Err(LinkRefused::Invalid), "another purpose");
@@ -211,7 +213,8 @@ mod tests {
     crate::db_test!(expired_and_tampered_links_are_refused, |db| {
         let user = ada(db).await;
         let now = Utc::now();
-        let link = issue(db, &user, Purpose::VerifyEmail, "ada@example.com", now).await.unwrap();
+        let link =
+            issue(db, &domain::user_id::UserId::from_stored(user.clone()), Purpose::VerifyEmail, "ada@example.com", now).await.unwrap();
         let mut tampered = link.token.clone();
         tampered.replace_range(0..1, if tampered.starts_with('0') { "1" } else { "0" });
         assert_eq!(redeem(db, Purpose::VerifyEmail, &tampered, now).await.unwrap(), Err(LinkRefused::Invalid));
@@ -223,7 +226,9 @@ mod tests {
 
     crate::db_test!(the_database_holds_only_a_hash_of_the_token, |db| {
         let user = ada(db).await;
-        let link = issue(db, &user, Purpose::ResetPassword, "ada@example.com", Utc::now()).await.unwrap();
+        let link = issue(db, &domain::user_id::UserId::from_stored(user.clone()), Purpose::ResetPassword, "ada@example.com", Utc::now())
+            .await
+            .unwrap();
         let row = account_tokens::Entity::find_by_id(link.id).one(db).await.unwrap().unwrap();
         assert_ne!(row.token_hash, link.token);
         assert!(!row.token_hash.contains(&link.token[..16]));
@@ -232,14 +237,24 @@ mod tests {
     crate::db_test!(a_new_link_retires_the_earlier_ones_and_sending_is_limited_per_hour, |db| {
         let user = ada(db).await;
         let now = Utc::now();
-        let first = issue(db, &user, Purpose::ResetPassword, "ada@example.com", now).await.unwrap();
-        let second = issue(db, &user, Purpose::ResetPassword, "ada@example.com", now).await.unwrap();
+        let first =
+            issue(db, &domain::user_id::UserId::from_stored(user.clone()), Purpose::ResetPassword, "ada@example.com", now).await.unwrap();
+        let second =
+            issue(db, &domain::user_id::UserId::from_stored(user.clone()), Purpose::ResetPassword, "ada@example.com", now).await.unwrap();
         assert_eq!(redeem(db, Purpose::ResetPassword, &first.token, now).await.unwrap(), Err(LinkRefused::Used));
-        assert!(may_send(db, &user, Purpose::ResetPassword, now).await.unwrap());
-        issue(db, &user, Purpose::ResetPassword, "ada@example.com", now).await.unwrap();
-        assert!(!may_send(db, &user, Purpose::ResetPassword, now).await.unwrap(), "three in the hour");
-        assert!(may_send(db, &user, Purpose::VerifyEmail, now).await.unwrap(), "counted per purpose");
-        assert!(may_send(db, &user, Purpose::ResetPassword, now + Duration::minutes(61)).await.unwrap());
+        assert!(may_send(db, &domain::user_id::UserId::from_stored(user.clone()), Purpose::ResetPassword, now).await.unwrap());
+        issue(db, &domain::user_id::UserId::from_stored(user.clone()), Purpose::ResetPassword, "ada@example.com", now).await.unwrap();
+        assert!(
+            !may_send(db, &domain::user_id::UserId::from_stored(user.clone()), Purpose::ResetPassword, now).await.unwrap(),
+            "three in the hour"
+        );
+        assert!(
+            may_send(db, &domain::user_id::UserId::from_stored(user.clone()), Purpose::VerifyEmail, now).await.unwrap(),
+            "counted per purpose"
+        );
+        assert!(may_send(db, &domain::user_id::UserId::from_stored(user.clone()), Purpose::ResetPassword, now + Duration::minutes(61))
+            .await
+            .unwrap());
         assert_eq!(redeem(db, Purpose::ResetPassword, &second.token, now).await.unwrap(), Err(LinkRefused::Used));
     });
 }

@@ -62,7 +62,7 @@ async fn verify_argon2(password: String, stored: String) -> Result<bool, HashErr
 
 /// Spends the same work as a real verification, for sign-ins with an unknown email, so
 /// response time does not reveal which emails have accounts.
-pub async fn verify_against_dummy(password: String) -> Result<(), HashError> {
+pub(crate) async fn verify_against_dummy(password: String) -> Result<(), HashError> {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let stored = match DUMMY.get() {
         Some(h) => h.clone(),

@@ -44,14 +44,14 @@ pub async fn request_reset(db: &DatabaseConnection, site: &templates::Site, emai
     let address = user.email.clone().unwrap_or_else(|| email.as_str().to_string());
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
-    if !links::may_send(&txn, &user.id, Purpose::ResetPassword, now).await? {
+    if !links::may_send(&txn, &user.user_id(), Purpose::ResetPassword, now).await? {
         tracing::info!("reset link not sent: the hourly limit for this account is reached");
         return Ok(());
     }
-    let link = links::issue(&txn, &user.id, Purpose::ResetPassword, &address, now).await?;
+    let link = links::issue(&txn, &user.user_id(), Purpose::ResetPassword, &address, now).await?;
     let message = templates::password_reset(site, &site.url(&link.path), Purpose::ResetPassword.valid_for());
     email::queue(&txn, Purpose::ResetPassword.into(), format!("link:{}", link.id), &address, message).await?;
-    record(&txn, &user.id, Event::new(EventKind::PasswordResetRequested, Actor::User).client(client)).await?;
+    record(&txn, &user.user_id(), Event::new(EventKind::PasswordResetRequested, Actor::User).client(client)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -89,7 +89,7 @@ pub async fn reset_password(
     let hash = hashing::hash_password(password).await?;
     let txn = crate::db::begin_write(db).await?;
     let link = links::redeem(&txn, purpose, token, now).await??;
-    let user = store::load(&txn, &link.user_id).await?.ok_or(LinkRefused::Invalid)?;
+    let user = store::load(&txn, &domain::user_id::UserId::from_stored(link.user_id.clone())).await?.ok_or(LinkRefused::Invalid)?;
     if user.blocked {
         // The link is spent all the same: it must not work again if the account is unblocked.
         txn.commit().await?;
@@ -118,9 +118,13 @@ pub async fn reset_password(
     // Whoever knew the old password is signed out everywhere, and loses any link they asked
     // for with it (a change of email waiting to be confirmed).
     let ended = user_sessions::Entity::delete_many().filter(user_sessions::Column::UserId.eq(&user.id)).exec(&txn).await?.rows_affected;
-    links::retire_all(&txn, &user.id, now).await?;
-    record(&txn, &user.id, Event::new(EventKind::PasswordReset, Actor::User).client(client).details(json!({ "sessions_ended": ended })))
-        .await?;
+    links::retire_all(&txn, &user.user_id(), now).await?;
+    record(
+        &txn,
+        &user.user_id(),
+        Event::new(EventKind::PasswordReset, Actor::User).client(client).details(json!({ "sessions_ended": ended })),
+    )
+    .await?;
     if let Some(address) = user.email.as_deref() {
         email::queue(
             &txn,
@@ -147,14 +151,14 @@ mod tests {
 
     crate::db_test!(a_reset_link_sets_a_new_password_signs_everyone_out_and_tells_the_owner, |db| {
         let ada = sign_up_with_password(db, &Email::parse("ada@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
-        devices::register(db, &ada.id, Some("Phone".into()), None).await.unwrap();
+        devices::register(db, &ada.user_id(), Some("Phone".into()), None).await.unwrap();
         request_reset(db, &site(), "ADA@example.com", Client::default()).await.unwrap();
         let token = token_in_last_message(db).await;
         assert!(matches!(reset_password(db, &site(), &token, "short".into(), Client::default()).await, Err(AccountError::WeakPassword(_))));
         assert_eq!(reset_password(db, &site(), &token, "a brand new passphrase".into(), Client::default()).await.unwrap(), ada.id);
         assert!(sign_in_with_password(db, "ada@example.com", "a brand new passphrase".into()).await.is_ok());
         assert!(sign_in_with_password(db, "ada@example.com", "a long passphrase".into()).await.is_err());
-        assert!(devices::list(db, &ada.id).await.unwrap().is_empty(), "every session ended");
+        assert!(devices::list(db, &ada.user_id()).await.unwrap().is_empty(), "every session ended");
         let notice = email::outbox::recent(db, 1).await.unwrap().remove(0);
         assert_eq!((notice.kind.as_str(), notice.recipient.as_str()), ("password_changed", "ada@example.com"));
         assert!(matches!(

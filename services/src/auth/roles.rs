@@ -8,6 +8,8 @@
 //!
 //! The console uses this module; it never decides roles itself.
 
+use domain::user_id::UserId;
+
 use std::{collections::BTreeSet, sync::Arc};
 
 /// Emails named as admins in the configuration, normalized.
@@ -51,7 +53,11 @@ pub fn is_admin(flagged: bool, email_normalized: Option<&str>, email_verified: b
 /// Whether account `user_id` is a site owner (granted, or a configured address vouched for).
 /// The management API does not change an owner's name, email or sign-in accounts: a token
 /// must never be a way into the console.
-pub async fn account_is_admin(db: &sea_orm::DatabaseConnection, admins: &ConfiguredAdmins, user_id: &str) -> Result<bool, sea_orm::DbErr> {
+pub async fn account_is_admin(
+    db: &sea_orm::DatabaseConnection,
+    admins: &ConfiguredAdmins,
+    user_id: &UserId,
+) -> Result<bool, sea_orm::DbErr> {
     Ok(crate::profile::store::load(db, user_id)
         .await?
         .is_some_and(|u| is_admin(u.is_admin, u.email_normalized.as_deref(), email_vouched(&u), admins)))
@@ -60,7 +66,7 @@ pub async fn account_is_admin(db: &sea_orm::DatabaseConnection, admins: &Configu
 /// An account `admin grant` could mean, as the refusal lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountCandidate {
-    pub user_id: String,
+    pub user_id: UserId,
     pub connections: Vec<String>,
     /// The address is vouched for on this account ([`email_vouched`]), not just verified.
     pub email_verified: bool,
@@ -70,7 +76,7 @@ pub struct AccountCandidate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccountRef {
     Email(String),
-    UserId(String),
+    UserId(UserId),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,7 +84,7 @@ pub enum GrantError {
     #[error("no account has the email {0}; they must sign in once first")]
     NoAccount(String),
     #[error("no account has the id {0}")]
-    NoSuchUser(String),
+    NoSuchUser(UserId),
     #[error("{email} is not a verified address of exactly one account, so it proves nothing; grant by user id (`--user <id>`) to the account you mean:\n{}", list(.candidates))]
     NotProven { email: String, candidates: Vec<AccountCandidate> },
     #[error(transparent)]
@@ -97,7 +103,7 @@ fn list(candidates: &[AccountCandidate]) -> String {
 }
 
 /// The one account a grant by email may flag: the only account with that address, verified.
-pub fn grantee_by_email(candidates: &[AccountCandidate]) -> Option<&AccountCandidate> {
+pub(crate) fn grantee_by_email(candidates: &[AccountCandidate]) -> Option<&AccountCandidate> {
     match candidates {
         [only] if only.email_verified => Some(only),
         _ => None,
@@ -107,7 +113,7 @@ pub fn grantee_by_email(candidates: &[AccountCandidate]) -> Option<&AccountCandi
 pub mod ssr {
     use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-    use super::{grantee_by_email, AccountCandidate, AccountRef, GrantError};
+    use super::{grantee_by_email, AccountCandidate, AccountRef, GrantError, UserId};
     use crate::entities::{identities, users};
 
     /// The accounts whose email is `email` (any case), with their connections.
@@ -123,7 +129,7 @@ pub mod ssr {
             .into_iter()
             .map(|(u, ids)| AccountCandidate {
                 email_verified: super::email_vouched(&u),
-                user_id: u.id,
+                user_id: UserId::from_stored(u.id),
                 connections: ids.into_iter().map(|i| i.connection).collect(),
             })
             .collect())
@@ -131,7 +137,7 @@ pub mod ssr {
 
     /// Flags one account admin; the account's id. Refuses a grant by an email that does not
     /// prove one account (none, several, or unverified), listing the accounts it could mean.
-    pub async fn grant(db: &sea_orm::DatabaseConnection, who: &AccountRef, actor: crate::audit::Actor<'_>) -> Result<String, GrantError> {
+    pub async fn grant(db: &sea_orm::DatabaseConnection, who: &AccountRef, actor: crate::audit::Actor<'_>) -> Result<UserId, GrantError> {
         let user_id = match who {
             AccountRef::UserId(id) => id.clone(),
             AccountRef::Email(email) => {
@@ -196,7 +202,7 @@ pub mod ssr {
             }
             assert!(!flagged(db, &user.id).await);
             // An explicit grant to the one account works, and revoking by email clears it.
-            grant(db, &AccountRef::UserId(user.id.clone()), crate::audit::Actor::Cli).await.unwrap();
+            grant(db, &AccountRef::UserId(user.user_id()), crate::audit::Actor::Cli).await.unwrap();
             assert!(flagged(db, &user.id).await);
             assert_eq!(revoke(db, &AccountRef::Email("OWNER@example.com".into()), crate::audit::Actor::Cli).await.unwrap(), 1);
             assert!(!flagged(db, &user.id).await);
@@ -205,7 +211,7 @@ pub mod ssr {
                 Err(GrantError::NoAccount(_))
             ));
             assert!(matches!(
-                grant(db, &AccountRef::UserId("nobody".into()), crate::audit::Actor::Cli).await,
+                grant(db, &AccountRef::UserId(UserId::from_stored("nobody")), crate::audit::Actor::Cli).await,
                 Err(GrantError::NoSuchUser(_))
             ));
         });
@@ -227,7 +233,7 @@ mod tests {
     }
 
     fn candidate(id: &str, verified: bool) -> AccountCandidate {
-        AccountCandidate { user_id: id.into(), connections: vec!["google".into()], email_verified: verified }
+        AccountCandidate { user_id: UserId::from_stored(id), connections: vec!["google".into()], email_verified: verified }
     }
 
     #[test]

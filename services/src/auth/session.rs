@@ -1,5 +1,7 @@
 //! What the browser session remembers about the signed-in person.
 
+use domain::user_id::UserId;
+
 use chrono::Utc;
 use tower_sessions::Session;
 
@@ -27,7 +29,7 @@ impl From<SessionError> for crate::error::ServiceError {
 /// first, so a signed-in session always has one: see [`is_incomplete`]). The session id is
 /// replaced first, so an id planted in the browser before login (session fixation) is
 /// worthless afterwards.
-pub async fn sign_in(session: &Session, user_id: &str, handle: &str) -> Result<(), SessionError> {
+pub async fn sign_in(session: &Session, user_id: &UserId, handle: &str) -> Result<(), SessionError> {
     session.cycle_id().await?;
     session.insert(USER_ID, user_id).await?;
     session.insert(AUTHENTICATED_AT, Utc::now().timestamp()).await?;

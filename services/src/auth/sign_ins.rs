@@ -2,6 +2,8 @@
 //! account's activity, and — when the site turns it on — an email about a sign-in from a
 //! device the account has not signed in from before.
 
+use domain::user_id::UserId;
+
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DbErr};
 
@@ -25,7 +27,7 @@ pub async fn signed_in(
 ) -> Result<(), DbErr> {
     let user_agent = client.user_agent.clone();
     let ip = client.ip.clone();
-    let id = record(db, &user.id, Event::new(kind, Actor::User).connection(connection).client(client)).await?;
+    let id = record(db, &user.user_id(), Event::new(kind, Actor::User).connection(connection).client(client)).await?;
     // A new account has no earlier device to compare with: only later sign-ins are news.
     if !policy.notify_new_device || kind != EventKind::SignIn {
         return Ok(());
@@ -33,7 +35,7 @@ pub async fn signed_in(
     let Some(address) = user.email.as_deref() else {
         return Ok(());
     };
-    if seen_device(db, &user.id, user_agent.as_deref(), id).await? {
+    if seen_device(db, &user.user_id(), user_agent.as_deref(), id).await? {
         return Ok(());
     }
     let device = crate::activity::describe_device(user_agent.as_deref());
@@ -44,7 +46,7 @@ pub async fn signed_in(
 }
 
 /// Records a refused sign-in of a known account (`reason`: `wrong_password`, `blocked`).
-pub async fn refused(db: &impl ConnectionTrait, user_id: &str, connection: &str, reason: &str, client: Client) -> Result<(), DbErr> {
+pub async fn refused(db: &impl ConnectionTrait, user_id: &UserId, connection: &str, reason: &str, client: Client) -> Result<(), DbErr> {
     let event = Event::new(EventKind::SignIn, Actor::User).failed().connection(connection).client(client);
     record(db, user_id, event.details(serde_json::json!({ "reason": reason }))).await?;
     Ok(())

@@ -43,14 +43,18 @@ pub async fn send(db: &DatabaseConnection, site: &templates::Site, user: &users:
     }
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
-    if !links::may_send(&txn, &user.id, Purpose::VerifyEmail, now).await? {
+    if !links::may_send(&txn, &user.user_id(), Purpose::VerifyEmail, now).await? {
         return Err(AccountError::TooManyEmails);
     }
-    let link = links::issue(&txn, &user.id, Purpose::VerifyEmail, &address, now).await?;
+    let link = links::issue(&txn, &user.user_id(), Purpose::VerifyEmail, &address, now).await?;
     let message = templates::verify_email(site, &address, &site.url(&link.path), Purpose::VerifyEmail.valid_for());
     email::queue(&txn, Purpose::VerifyEmail.into(), format!("link:{}", link.id), &address, message).await?;
-    record(&txn, &user.id, Event::new(EventKind::VerificationSent, Actor::User).client(client).details(json!({ "address": address })))
-        .await?;
+    record(
+        &txn,
+        &user.user_id(),
+        Event::new(EventKind::VerificationSent, Actor::User).client(client).details(json!({ "address": address })),
+    )
+    .await?;
     txn.commit().await?;
     Ok(Sent::Queued)
 }
@@ -66,7 +70,7 @@ pub async fn confirm(db: &DatabaseConnection, token: &str, client: Client) -> Re
 async fn try_confirm(db: &DatabaseConnection, token: &str, client: Client, now: DateTime<Utc>) -> Result<String, AccountError> {
     let txn = crate::db::begin_write(db).await?;
     let link = links::redeem(&txn, Purpose::VerifyEmail, token, now).await??;
-    let user = store::load(&txn, &link.user_id).await?.ok_or(LinkRefused::Invalid)?;
+    let user = store::load(&txn, &domain::user_id::UserId::from_stored(link.user_id.clone())).await?.ok_or(LinkRefused::Invalid)?;
     // The person changed their address since the link was sent: it proves nothing about the
     // current one.
     if user.email_normalized.as_deref() != Some(normalize_address(&link.email).as_str()) {
@@ -74,8 +78,12 @@ async fn try_confirm(db: &DatabaseConnection, token: &str, client: Client, now: 
     }
     if !user.email_verified {
         ProfileWrite::new(&user, now).email_evidence(Some(EmailEvidence::new(&link.email, Source::Link, now))).commit(&txn).await?;
-        record(&txn, &user.id, Event::new(EventKind::EmailVerified, Actor::User).client(client).details(json!({ "address": link.email })))
-            .await?;
+        record(
+            &txn,
+            &user.user_id(),
+            Event::new(EventKind::EmailVerified, Actor::User).client(client).details(json!({ "address": link.email })),
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(user.id)
@@ -96,7 +104,7 @@ mod tests {
         assert!(queued[0].body_text.contains("https://login.example.com/email/verify?token="), "{}", queued[0].body_text);
         let token = token_in_last_message(db).await;
         assert_eq!(confirm(db, &token, Client::default()).await.unwrap(), ada.id);
-        let after = store::load(db, &ada.id).await.unwrap().unwrap();
+        let after = store::load(db, &ada.user_id()).await.unwrap().unwrap();
         assert!(after.email_verified);
         assert_eq!(after.provenance["email_verified"]["source"], "link");
         assert_eq!(after.provenance["email_verified"]["address"], "ada@example.com");
@@ -110,7 +118,7 @@ mod tests {
         let token = token_in_last_message(db).await;
         ProfileWrite::new(&ada, Utc::now()).set_email("other@example.com".into(), &Source::Admin, None).commit(db).await.unwrap();
         assert!(matches!(confirm(db, &token, Client::default()).await, Err(AccountError::Link(LinkRefused::Used))));
-        assert!(!store::load(db, &ada.id).await.unwrap().unwrap().email_verified);
+        assert!(!store::load(db, &ada.user_id()).await.unwrap().unwrap().email_verified);
     });
 
     crate::db_test!(asking_again_and_again_is_limited, |db| {

@@ -16,7 +16,7 @@ pub fn backoff(attempts: i32) -> Duration {
 }
 
 /// Whether a message that has failed `attempts` times is given up on.
-pub fn gives_up(attempts: i32) -> bool {
+pub(crate) fn gives_up(attempts: i32) -> bool {
     attempts >= MAX_ATTEMPTS
 }
 

@@ -50,3 +50,10 @@ impl Related<super::password_credentials::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// This row's id, typed.
+    pub fn user_id(&self) -> domain::user_id::UserId {
+        domain::user_id::UserId::from_stored(self.id.clone())
+    }
+}

@@ -1,6 +1,8 @@
 //! The server side of external forms: the stage secrets, sending the person to the form, and
 //! taking the answers back.
 
+use domain::user_id::UserId;
+
 use chrono::{Duration, Utc};
 use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, SqlErr};
@@ -88,7 +90,7 @@ pub async fn start(
     db: &DatabaseConnection,
     session: &Session,
     public_url: &str,
-    user_id: &str,
+    user_id: &UserId,
     stage: &str,
     return_to: ReturnTo,
 ) -> Result<String, FormError> {
@@ -145,7 +147,7 @@ pub async fn finish(
     db: &DatabaseConnection,
     session: &Session,
     public_url: &str,
-    user_id: &str,
+    user_id: &UserId,
     state: &str,
     token: &str,
 ) -> Result<ReturnTo, FormError> {
@@ -167,11 +169,11 @@ pub async fn finish(
     if form_token_uses::Entity::find_by_id(claims.jti.clone()).one(db).await?.is_some() {
         return Err(FormProblem::Replayed.into());
     }
-    let pending = session.get::<Pending>(PENDING).await?.filter(|p| p.user_id == user_id).ok_or(FormProblem::NotStarted)?;
+    let pending = session.get::<Pending>(PENDING).await?.filter(|p| p.user_id == user_id.as_str()).ok_or(FormProblem::NotStarted)?;
     if pending.stage != stage.key.as_str() || pending.state != state || claims.state != state {
         return Err(FormProblem::StateMismatch.into());
     }
-    if claims.sub != user_id {
+    if claims.sub != user_id.as_str() {
         return Err(FormProblem::WrongPerson.into());
     }
     let field_keys: Vec<String> = stage.fields.iter().map(|f| f.to_string()).collect();

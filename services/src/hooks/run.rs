@@ -3,6 +3,8 @@
 //! signed (`super::super::signature`), bounded by the hook's timeout, never follows a
 //! redirect, and is recorded for the console whatever its outcome.
 
+use domain::user_id::UserId;
+
 use std::time::Duration;
 
 use chrono::Utc;
@@ -78,7 +80,7 @@ pub struct EventContext<'a> {
 pub(crate) async fn run_sign_in_hooks(
     db: &DatabaseConnection,
     outbound: &Outbound,
-    user_id: &str,
+    user_id: &UserId,
     sign_in: &SignIn<'_>,
 ) -> Result<Verdict, DbErr> {
     let triggers: &[HookTrigger] =
@@ -97,7 +99,7 @@ pub(crate) async fn run_sign_in_hooks(
 async fn run_one(
     db: &DatabaseConnection,
     outbound: &Outbound,
-    user_id: &str,
+    user_id: &UserId,
     sign_in: &SignIn<'_>,
     trigger: HookTrigger,
     row: &hooks::Model,
@@ -148,7 +150,7 @@ async fn run_one(
         }
     };
     tracing::info!(hook = %settings.name, outcome = record.outcome.as_str(), duration_ms = record.duration_ms, "hook called");
-    store::record_call(db, &row.id, Some(user_id), &record).await?;
+    store::record_call(db, &row.id, Some(user_id.as_str()), &record).await?;
     Ok(verdict)
 }
 
@@ -216,7 +218,7 @@ fn without_words(err: &MetadataError) -> String {
 
 /// Merges the reply's metadata into the profile with provenance `hook:<name>`; `Ok(Err(_))`
 /// when the reply's metadata is not acceptable (nothing is written then).
-async fn apply(db: &DatabaseConnection, user_id: &str, name: &str, reply: &HookReply) -> Result<Result<(), String>, DbErr> {
+async fn apply(db: &DatabaseConnection, user_id: &UserId, name: &str, reply: &HookReply) -> Result<Result<(), String>, DbErr> {
     if reply.deny.is_some() || (reply.user_metadata.is_none() && reply.app_metadata.is_none()) {
         return Ok(Ok(()));
     }

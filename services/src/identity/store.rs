@@ -2,6 +2,8 @@
 //! by email — create the user on first sight, link to a signed-in user on request, and copy
 //! the provider's normalized values onto the profile as the connection's policy allows.
 
+use domain::user_id::UserId;
+
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
@@ -179,7 +181,7 @@ async fn upsert_once(
 
     // The root attributes are the primary identity's; any other identity only fills gaps,
     // whatever its connection's policy (and linking a new one never overwrites anything).
-    let linked = linked_identities(&txn, &user.id).await?;
+    let linked = linked_identities(&txn, &user.user_id()).await?;
     let this = linked
         .iter()
         .find(|i| i.connection == connection.name && i.subject == subject)
@@ -197,8 +199,8 @@ async fn upsert_once(
     Ok(LoginResult { user, created_user, created_identity })
 }
 
-async fn linked_identities(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<identities::Model>, DbErr> {
-    identities::Entity::find().filter(identities::Column::UserId.eq(user_id)).order_by_asc(identities::Column::Id).all(db).await
+async fn linked_identities(db: &impl ConnectionTrait, user_id: &UserId) -> Result<Vec<identities::Model>, DbErr> {
+    identities::Entity::find().filter(identities::Column::UserId.eq(user_id.as_str())).order_by_asc(identities::Column::Id).all(db).await
 }
 
 /// The evidence that `email` is verified for `user`: standing evidence kept in the
@@ -228,16 +230,16 @@ pub(crate) async fn load_email_evidence(
     user: &users::Model,
     email: Option<&str>,
 ) -> Result<Option<EmailEvidence>, DbErr> {
-    let linked = linked_identities(db, &user.id).await?;
+    let linked = linked_identities(db, &user.user_id()).await?;
     Ok(email_evidence_for(user, &linked, email))
 }
 
 /// Makes one of `user_id`'s linked identities the primary one: its claims become the root
 /// attributes at its next sign-in, under its connection's sync policy.
 #[tracing::instrument(skip(db))]
-pub async fn set_primary_identity(db: &DatabaseConnection, user_id: &str, connection: &str, subject: &str) -> Result<(), IdentityError> {
+pub async fn set_primary_identity(db: &DatabaseConnection, user_id: &UserId, connection: &str, subject: &str) -> Result<(), IdentityError> {
     let target = identities::Entity::find()
-        .filter(identities::Column::UserId.eq(user_id))
+        .filter(identities::Column::UserId.eq(user_id.as_str()))
         .filter(identities::Column::Connection.eq(connection))
         .filter(identities::Column::Subject.eq(subject))
         .one(db)
@@ -291,10 +293,10 @@ async fn write_attributes(
 /// Removes one of `user_id`'s linked accounts, never the last one (the person could no
 /// longer sign in). Unlinking the local password identity also removes the password.
 #[tracing::instrument(skip(db))]
-pub async fn unlink_identity(db: &DatabaseConnection, user_id: &str, connection: &str, subject: &str) -> Result<(), IdentityError> {
+pub async fn unlink_identity(db: &DatabaseConnection, user_id: &UserId, connection: &str, subject: &str) -> Result<(), IdentityError> {
     use sea_orm::PaginatorTrait;
     let txn = crate::db::begin_write(db).await?;
-    let owned = identities::Entity::find().filter(identities::Column::UserId.eq(user_id));
+    let owned = identities::Entity::find().filter(identities::Column::UserId.eq(user_id.as_str()));
     let target = owned
         .clone()
         .filter(identities::Column::Connection.eq(connection))
@@ -324,8 +326,8 @@ pub async fn unlink_identity(db: &DatabaseConnection, user_id: &str, connection:
 #[tracing::instrument(skip(db))]
 pub async fn link_accounts(
     db: &DatabaseConnection,
-    primary: &str,
-    secondary: &str,
+    primary: &UserId,
+    secondary: &UserId,
     provider: Option<&str>,
     actor: crate::audit::Actor<'_>,
 ) -> Result<(), IdentityError> {
@@ -340,7 +342,7 @@ pub async fn link_accounts(
     if keep.blocked || merge.blocked {
         return Err(IdentityError::Blocked);
     }
-    let moving = identities::Entity::find().filter(identities::Column::UserId.eq(secondary)).all(&txn).await?;
+    let moving = identities::Entity::find().filter(identities::Column::UserId.eq(secondary.as_str())).all(&txn).await?;
     if let Some(p) = provider.filter(|p| !moving.iter().any(|i| i.provider == *p || i.connection == *p)) {
         return Err(IdentityError::WrongProvider(p.to_string()));
     }
@@ -353,16 +355,16 @@ pub async fn link_accounts(
     }
     let now = Utc::now();
     identities::Entity::update_many()
-        .col_expr(identities::Column::UserId, sea_orm::sea_query::Expr::value(primary))
+        .col_expr(identities::Column::UserId, sea_orm::sea_query::Expr::value(primary.as_str()))
         .col_expr(identities::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
-        .filter(identities::Column::UserId.eq(secondary))
+        .filter(identities::Column::UserId.eq(secondary.as_str()))
         .exec(&txn)
         .await?;
     // The password (if the linked-in account has it) moves with its identity.
     password_credentials::Entity::update_many()
-        .col_expr(password_credentials::Column::UserId, sea_orm::sea_query::Expr::value(primary))
+        .col_expr(password_credentials::Column::UserId, sea_orm::sea_query::Expr::value(primary.as_str()))
         .col_expr(password_credentials::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
-        .filter(password_credentials::Column::UserId.eq(secondary))
+        .filter(password_credentials::Column::UserId.eq(secondary.as_str()))
         .exec(&txn)
         .await?;
     // Everything else of the linked-in account (sessions, history, consents) goes with it.
@@ -378,9 +380,9 @@ pub async fn link_accounts(
 
 /// Removes identity (`provider`, `subject`) from `user_id` (the management API's unlink,
 /// named as Auth0 names it), by the same rules as self-service: never the last one.
-pub async fn unlink_by_provider(db: &DatabaseConnection, user_id: &str, provider: &str, subject: &str) -> Result<(), IdentityError> {
+pub async fn unlink_by_provider(db: &DatabaseConnection, user_id: &UserId, provider: &str, subject: &str) -> Result<(), IdentityError> {
     let identity = identities::Entity::find()
-        .filter(identities::Column::UserId.eq(user_id))
+        .filter(identities::Column::UserId.eq(user_id.as_str()))
         .filter(identities::Column::Subject.eq(subject))
         .all(db)
         .await?
@@ -393,7 +395,7 @@ pub async fn unlink_by_provider(db: &DatabaseConnection, user_id: &str, provider
 /// Re-derives `user_id`'s `email_verified` from the evidence that remains (after an identity
 /// was unlinked, say), with its provenance. Called inside the caller's write transaction,
 /// whose lock keeps the profile still between the read and the write.
-pub(crate) async fn rederive_email_verified(db: &impl ConnectionTrait, user_id: &str) -> Result<(), IdentityError> {
+pub(crate) async fn rederive_email_verified(db: &impl ConnectionTrait, user_id: &UserId) -> Result<(), IdentityError> {
     let Some(user) = users::Entity::find_by_id(user_id.to_string()).lock_exclusive().one(db).await? else {
         return Ok(());
     };
@@ -465,9 +467,12 @@ mod tests {
         let github = ConnectionRef { name: "github".into(), kind: ProviderKind::Github, sync: SyncPolicy::OnEachLogin };
         upsert_login(db, &github, "42", json!({"id": 42, "login": "ada"}), Some(&a.user.id)).await.unwrap();
         // Someone else's identity is not ours to remove.
-        assert!(matches!(unlink_identity(db, "someone-else", "github", "42").await, Err(IdentityError::NoSuchIdentity)));
-        unlink_identity(db, &a.user.id, "github", "42").await.unwrap();
-        assert!(matches!(unlink_identity(db, &a.user.id, "google", "g-1").await, Err(IdentityError::LastIdentity)));
+        assert!(matches!(
+            unlink_identity(db, &UserId::from_stored("someone-else"), "github", "42").await,
+            Err(IdentityError::NoSuchIdentity)
+        ));
+        unlink_identity(db, &a.user.user_id(), "github", "42").await.unwrap();
+        assert!(matches!(unlink_identity(db, &a.user.user_id(), "google", "g-1").await, Err(IdentityError::LastIdentity)));
         // Unlinked, the GitHub account signs in as a new person.
         let again = upsert_login(db, &github, "42", json!({"id": 42, "login": "ada"}), None).await.unwrap();
         assert!(again.created_user);
@@ -528,7 +533,7 @@ mod tests {
         .await
         .unwrap();
         assert!(linked.user.email_verified, "google vouched for exactly this address");
-        unlink_identity(db, &owner.id, "google", "g-1").await.unwrap();
+        unlink_identity(db, &owner.user_id(), "google", "g-1").await.unwrap();
         let user = reload(db, &owner.id).await;
         assert!(!user.email_verified);
         assert!(user.provenance.get("email_verified").is_none());
@@ -543,7 +548,7 @@ mod tests {
         let okta = ConnectionRef { name: "okta".into(), kind: ProviderKind::Oidc, sync: SyncPolicy::OnEachLogin };
         let owner_claims = json!({"sub": "o-1", "email": "owner@example.com", "email_verified": false});
         upsert_login(db, &okta, "o-1", owner_claims.clone(), Some(&a.user.id)).await.unwrap();
-        set_primary_identity(db, &a.user.id, "okta", "o-1").await.unwrap();
+        set_primary_identity(db, &a.user.user_id(), "okta", "o-1").await.unwrap();
         for round in 0..10 {
             let attacker = json!({"sub": "g-1", "email": "attacker@example.net", "email_verified": true, "round": round});
             // SQLite may refuse one of two simultaneous writers (busy); that is not a breach.

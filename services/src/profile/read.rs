@@ -1,5 +1,7 @@
 //! Reading a whole profile (root attributes, identities, provenance) from the database.
 
+use domain::user_id::UserId;
+
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use std::collections::BTreeMap;
@@ -11,12 +13,15 @@ use crate::entities::{identities, users};
 
 /// The whole profile of `user_id`, or `None` when there is no such user.
 #[tracing::instrument(skip(db))]
-pub async fn load_user_profile(db: &DatabaseConnection, user_id: &str) -> Result<Option<UserProfile>, DbErr> {
+pub async fn load_user_profile(db: &DatabaseConnection, user_id: &UserId) -> Result<Option<UserProfile>, DbErr> {
     let Some(user) = users::Entity::find_by_id(user_id.to_string()).one(db).await? else {
         return Ok(None);
     };
-    let rows =
-        identities::Entity::find().filter(identities::Column::UserId.eq(user_id)).order_by_asc(identities::Column::Id).all(db).await?;
+    let rows = identities::Entity::find()
+        .filter(identities::Column::UserId.eq(user_id.as_str()))
+        .order_by_asc(identities::Column::Id)
+        .all(db)
+        .await?;
     let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
     let primary = crate::profile::primary_of(user.primary_identity_id, &ids);
     let identities = rows
@@ -78,7 +83,7 @@ mod tests {
         )
         .await
         .unwrap();
-        let profile = load_user_profile(db, &login.user.id).await.unwrap().unwrap();
+        let profile = load_user_profile(db, &login.user.user_id()).await.unwrap().unwrap();
         assert_eq!(profile.identities.len(), 1);
         assert_eq!(profile.identities[0].user_id, "g-1");
         assert_eq!(profile.identities[0].provider, "google-oauth2");
@@ -88,6 +93,6 @@ mod tests {
             assert!(json.get(key).is_some(), "{key} missing");
         }
         assert!(json["identities"][0].get("isSocial").is_some());
-        assert!(load_user_profile(db, "nobody").await.unwrap().is_none());
+        assert!(load_user_profile(db, &UserId::from_stored("nobody")).await.unwrap().is_none());
     });
 }

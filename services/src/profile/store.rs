@@ -6,6 +6,8 @@
 //! profile never silently lose each other's values (the second gets [`StoreError::Conflict`]
 //! and retries with fresh data).
 
+use domain::user_id::UserId;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -83,7 +85,7 @@ where
 /// (or refuse), commits, and starts again from a fresh read when someone wrote in between.
 /// `Ok(None)`: there is no such user. Returns the profile after the write and what `change`
 /// returned.
-pub async fn update<T, E, Change>(db: &impl ConnectionTrait, user_id: &str, change: Change) -> Result<Option<(users::Model, T)>, E>
+pub async fn update<T, E, Change>(db: &impl ConnectionTrait, user_id: &UserId, change: Change) -> Result<Option<(users::Model, T)>, E>
 where
     E: WriteRace + From<StoreError>,
     Change: for<'u> FnMut(&'u users::Model, &mut ProfileWrite<'u>) -> Result<T, E> + Send,
@@ -109,7 +111,7 @@ where
 // Reading
 
 /// Loads one profile row.
-pub async fn load(db: &impl ConnectionTrait, user_id: &str) -> Result<Option<users::Model>, DbErr> {
+pub async fn load(db: &impl ConnectionTrait, user_id: &UserId) -> Result<Option<users::Model>, DbErr> {
     users::Entity::find_by_id(user_id.to_string()).one(db).await
 }
 
@@ -255,7 +257,7 @@ pub fn new_user_id() -> String {
 /// Counts a successful login (`logins_count + 1`, `last_login`, `last_ip`) in one UPDATE, so
 /// concurrent logins never lose a count; bumps `version` so writers that read before it retry.
 #[tracing::instrument(skip(db))]
-pub(crate) async fn record_login(db: &impl ConnectionTrait, user_id: &str, ip: Option<String>) -> Result<users::Model, DbErr> {
+pub(crate) async fn record_login(db: &impl ConnectionTrait, user_id: &UserId, ip: Option<String>) -> Result<users::Model, DbErr> {
     let now = Utc::now();
     users::Entity::update_many()
         .col_expr(users::Column::LoginsCount, Expr::col(users::Column::LoginsCount).add(1))
@@ -263,7 +265,7 @@ pub(crate) async fn record_login(db: &impl ConnectionTrait, user_id: &str, ip: O
         .col_expr(users::Column::LastLogin, Expr::value(now))
         .col_expr(users::Column::LastIp, Expr::value(ip))
         .col_expr(users::Column::UpdatedAt, Expr::value(now))
-        .filter(users::Column::Id.eq(user_id))
+        .filter(users::Column::Id.eq(user_id.as_str()))
         .exec(db)
         .await?;
     load(db, user_id).await?.ok_or_else(|| DbErr::RecordNotFound(format!("user {user_id}")))
@@ -276,7 +278,7 @@ pub(crate) async fn record_login(db: &impl ConnectionTrait, user_id: &str, ip: O
 /// prompt history; records an audit entry without personal data. Their other browser
 /// sessions end at their next request (the session user no longer exists).
 #[tracing::instrument(skip(db))]
-pub async fn erase_account(db: &sea_orm::DatabaseConnection, user_id: &str, actor: crate::audit::Actor<'_>) -> Result<bool, DbErr> {
+pub async fn erase_account(db: &sea_orm::DatabaseConnection, user_id: &UserId, actor: crate::audit::Actor<'_>) -> Result<bool, DbErr> {
     let txn = crate::db::begin_write(db).await?;
     let deleted = users::Entity::delete_by_id(user_id.to_string()).exec(&txn).await?.rows_affected;
     if deleted == 0 {
@@ -291,18 +293,18 @@ pub async fn erase_account(db: &sea_orm::DatabaseConnection, user_id: &str, acto
 /// Deletes the profile `user_id` that was linked into another one (its identities and
 /// password have moved there already); its sessions, history and consents go with it. The
 /// link's audit entry is the caller's, in the same transaction.
-pub(crate) async fn delete_linked_in(txn: &impl ConnectionTrait, user_id: &str) -> Result<(), DbErr> {
+pub(crate) async fn delete_linked_in(txn: &impl ConnectionTrait, user_id: &UserId) -> Result<(), DbErr> {
     users::Entity::delete_by_id(user_id.to_string()).exec(txn).await?;
     Ok(())
 }
 
 /// Sets or clears the console flag of `user_id`: how many profiles changed (0: no such user).
 /// The grant's audit entry is the caller's, in the same transaction.
-pub(crate) async fn set_admin_flag(db: &impl ConnectionTrait, user_id: &str, admin: bool) -> Result<u64, DbErr> {
+pub(crate) async fn set_admin_flag(db: &impl ConnectionTrait, user_id: &UserId, admin: bool) -> Result<u64, DbErr> {
     Ok(users::Entity::update_many()
         .col_expr(users::Column::IsAdmin, Expr::value(admin))
         .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(users::Column::Id.eq(user_id))
+        .filter(users::Column::Id.eq(user_id.as_str()))
         .exec(db)
         .await?
         .rows_affected)

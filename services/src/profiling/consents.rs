@@ -2,6 +2,8 @@
 //! person gives to a consent field, read by the engine (latest word per field), the profile
 //! page, the API and the export. Append-only: a withdrawal is a new record.
 
+use domain::user_id::UserId;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -30,9 +32,9 @@ pub(super) fn record_of(row: consent_records::Model) -> Option<ConsentRecord> {
 }
 
 /// Every record of `user_id`, oldest first.
-pub async fn consent_history(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<ConsentRecord>, DbErr> {
+pub async fn consent_history(db: &impl ConnectionTrait, user_id: &UserId) -> Result<Vec<ConsentRecord>, DbErr> {
     let rows = consent_records::Entity::find()
-        .filter(consent_records::Column::UserId.eq(user_id))
+        .filter(consent_records::Column::UserId.eq(user_id.as_str()))
         .order_by_asc(consent_records::Column::Id)
         .all(db)
         .await?;
@@ -40,7 +42,7 @@ pub async fn consent_history(db: &impl ConnectionTrait, user_id: &str) -> Result
 }
 
 /// The latest word of `user_id` on each consent field, as the engine reads it.
-pub(crate) async fn latest_consents(db: &impl ConnectionTrait, user_id: &str) -> Result<BTreeMap<FieldKey, GivenConsent>, DbErr> {
+pub(crate) async fn latest_consents(db: &impl ConnectionTrait, user_id: &UserId) -> Result<BTreeMap<FieldKey, GivenConsent>, DbErr> {
     Ok(consent_history(db, user_id)
         .await?
         .into_iter()
@@ -73,7 +75,7 @@ pub(super) async fn highest_recorded_versions(
 pub(super) async fn record_answers(
     db: &impl ConnectionTrait,
     fields: &[Field],
-    user_id: &str,
+    user_id: &UserId,
     values: &[(Target, Value, Source)],
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -113,13 +115,13 @@ pub async fn write_values_recording_consent(
         txn.rollback().await?;
         return Err(e);
     }
-    record_answers(&txn, fields, &user.id, values, now).await?;
+    record_answers(&txn, fields, &user.user_id(), values, now).await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// Each consent field of the configuration with the person's latest word on it.
-pub async fn consent_statuses(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<ConsentStatus>, ProfilingError> {
+pub async fn consent_statuses(db: &impl ConnectionTrait, user_id: &UserId) -> Result<Vec<ConsentStatus>, ProfilingError> {
     let config = load_config(db).await?;
     let history = consent_history(db, user_id).await?;
     Ok(config
@@ -151,7 +153,7 @@ pub enum WithdrawError {
 /// Withdraws the person's agreement on consent field `key`: the answer becomes "no" (their
 /// own word, `user`) and a refusal is recorded.
 #[tracing::instrument(skip(db))]
-pub async fn withdraw_consent(db: &DatabaseConnection, user_id: &str, key: &str) -> Result<(), WithdrawError> {
+pub async fn withdraw_consent(db: &DatabaseConnection, user_id: &UserId, key: &str) -> Result<(), WithdrawError> {
     store::retry(|| async move {
         let config = load_config(db).await?;
         let field = config
@@ -181,7 +183,7 @@ impl store::WriteRace for WithdrawError {
 /// After an answer was forgotten (`account::self_service::forget_answer`): a consent whose
 /// answer is gone is no longer given, so a refusal is recorded for it when the latest record
 /// was an agreement.
-pub async fn note_forgotten(db: &impl ConnectionTrait, user_id: &str, metadata_key: &str) -> Result<(), DbErr> {
+pub(crate) async fn note_forgotten(db: &impl ConnectionTrait, user_id: &UserId, metadata_key: &str) -> Result<(), DbErr> {
     let config = match load_config(db).await {
         Ok(config) => config,
         Err(ProfilingError::Db(e)) => return Err(e),
@@ -226,16 +228,16 @@ mod tests {
         let terms = saved.field(&FieldKey::parse("subscribed").unwrap()).unwrap().consent.clone().unwrap();
         assert_eq!(terms.version, version + 1, "the stored version moved on, whatever the edit said");
 
-        let user = store::load(db, &user.id).await.unwrap().unwrap();
+        let user = store::load(db, &user.user_id()).await.unwrap().unwrap();
         let facts = facts_for(db, &user).await.unwrap();
         assert_eq!(facts.consents[&FieldKey::parse("subscribed").unwrap()], GivenConsent { version, granted: true });
 
-        withdraw_consent(db, &user.id, "subscribed").await.unwrap();
-        let history = consent_history(db, &user.id).await.unwrap();
+        withdraw_consent(db, &user.user_id(), "subscribed").await.unwrap();
+        let history = consent_history(db, &user.user_id()).await.unwrap();
         assert_eq!(history.iter().map(|r| (r.granted, r.version)).collect::<Vec<_>>(), [(true, version), (false, version + 1)]);
-        let user = store::load(db, &user.id).await.unwrap().unwrap();
+        let user = store::load(db, &user.user_id()).await.unwrap().unwrap();
         assert_eq!(user.user_metadata["subscribed"], false);
-        assert!(matches!(withdraw_consent(db, &user.id, "subscribed").await, Err(WithdrawError::NotGranted)));
-        assert!(matches!(withdraw_consent(db, &user.id, "company").await, Err(WithdrawError::NoSuchConsent(_))));
+        assert!(matches!(withdraw_consent(db, &user.user_id(), "subscribed").await, Err(WithdrawError::NotGranted)));
+        assert!(matches!(withdraw_consent(db, &user.user_id(), "company").await, Err(WithdrawError::NoSuchConsent(_))));
     });
 }

@@ -1,6 +1,8 @@
 //! Whether a required stage holds a person now (see `profiling::required`): the engine's
 //! login-time decision, computed without recording anything.
 
+use domain::user_id::UserId;
+
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
 
@@ -14,7 +16,7 @@ use crate::{
 
 /// The required stage `user_id` must answer before anything else, if any.
 #[tracing::instrument(skip(db))]
-pub async fn required_stage_due(db: &DatabaseConnection, user_id: &str) -> Result<Option<StageKey>, ProfilingError> {
+pub async fn required_stage_due(db: &DatabaseConnection, user_id: &UserId) -> Result<Option<StageKey>, ProfilingError> {
     let config = load_config(db).await?;
     // Nothing can hold anyone: no need to read the person (the common case).
     if !config.stages.iter().any(|s| s.enabled && holds(s)) {
@@ -47,18 +49,18 @@ mod tests {
         let current = load_versioned(db).await.unwrap();
         replace_config(db, &config, BasedOn::Version(current.version), None).await.unwrap();
         let user = sign_up_with_password(db, &Email::parse("ada@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
-        let user = record_login(db, &user.id, None).await.unwrap();
-        assert_eq!(required_stage_due(db, &user.id).await.unwrap().map(|k| k.to_string()).as_deref(), Some("name"));
+        let user = record_login(db, &user.user_id(), None).await.unwrap();
+        assert_eq!(required_stage_due(db, &user.user_id()).await.unwrap().map(|k| k.to_string()).as_deref(), Some("name"));
         let answers: BTreeMap<String, Vec<String>> =
             [("given_name", "Ada"), ("family_name", "Lovelace")].into_iter().map(|(k, v)| (k.to_string(), vec![v.to_string()])).collect();
-        answer_stage(db, &user.id, "name", &Moment::Signup, &answers).await.unwrap();
-        assert_eq!(required_stage_due(db, &user.id).await.unwrap(), None);
+        answer_stage(db, &user.user_id(), "name", &Moment::Signup, &answers).await.unwrap();
+        assert_eq!(required_stage_due(db, &user.user_id()).await.unwrap(), None);
     });
 
     crate::db_test!(skippable_stages_hold_nobody, |db| {
         crate::profiling::seed_defaults_if_empty(db).await.unwrap();
         let user = sign_up_with_password(db, &Email::parse("ada@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
-        let user = record_login(db, &user.id, None).await.unwrap();
-        assert_eq!(required_stage_due(db, &user.id).await.unwrap(), None);
+        let user = record_login(db, &user.user_id(), None).await.unwrap();
+        assert_eq!(required_stage_due(db, &user.user_id()).await.unwrap(), None);
     });
 }

@@ -1,6 +1,8 @@
 //! Prompt events: what each person was shown, answered, skipped or abandoned, and when — the
 //! history the engine reads and analytics counts.
 
+use domain::user_id::UserId;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
@@ -13,9 +15,9 @@ use crate::{
     },
 };
 
-pub async fn history_for(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<PastEvent>, DbErr> {
+pub async fn history_for(db: &impl ConnectionTrait, user_id: &UserId) -> Result<Vec<PastEvent>, DbErr> {
     let rows = prompt_events::Entity::find()
-        .filter(prompt_events::Column::UserId.eq(user_id))
+        .filter(prompt_events::Column::UserId.eq(user_id.as_str()))
         .order_by_asc(prompt_events::Column::Id)
         .all(db)
         .await?;
@@ -78,9 +80,9 @@ impl NewEvent<'_> {
 
 /// The questions shown to `user_id`, answered and skipped, oldest first, as the export and
 /// the console show them.
-pub async fn prompt_history(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<Value>, DbErr> {
+pub async fn prompt_history(db: &impl ConnectionTrait, user_id: &UserId) -> Result<Vec<Value>, DbErr> {
     Ok(prompt_events::Entity::find()
-        .filter(prompt_events::Column::UserId.eq(user_id))
+        .filter(prompt_events::Column::UserId.eq(user_id.as_str()))
         .order_by_asc(prompt_events::Column::Id)
         .all(db)
         .await?

@@ -1,6 +1,8 @@
 //! The flow that follows the engine's decisions: what to ask now (copying in what the claims
 //! already say), saving answers, recording skips.
 
+use domain::user_id::UserId;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -29,7 +31,7 @@ use super::{
 pub async fn facts_for(db: &impl ConnectionTrait, user: &users::Model) -> Result<ProfileFacts, DbErr> {
     let identities =
         identities::Entity::find().filter(identities::Column::UserId.eq(&user.id)).order_by_asc(identities::Column::Id).all(db).await?;
-    let consents = super::consents::latest_consents(db, &user.id).await?;
+    let consents = super::consents::latest_consents(db, &user.user_id()).await?;
     let claims = identities.into_iter().filter_map(|i| identity_claims(i.connection, i.profile_data)).collect();
     Ok(facts_from(user, claims, consents))
 }
@@ -122,7 +124,7 @@ pub(crate) async fn write_values(
 
 /// What to ask `user_id` now. Copies in values the claims supply, records `shown`.
 #[tracing::instrument(skip(db))]
-pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment) -> Result<Option<Prompt>, ProfilingError> {
+pub async fn next_prompt(db: &DatabaseConnection, user_id: &UserId, moment: &Moment) -> Result<Option<Prompt>, ProfilingError> {
     let now = Utc::now();
     store::retry(|| async move {
         let config = load_config(db).await?;
@@ -134,9 +136,17 @@ pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment
         if !matches!(moment, Moment::Context { .. }) {
             for stage in crate::profiling::engine::newly_abandoned(&config, &history, facts.logins_count) {
                 let kind = EventKind::Abandoned;
-                NewEvent { user_id, stage: &stage, kind, moment, login_number: user.logins_count, fields: json!({}), at: now }
-                    .record(db)
-                    .await?;
+                NewEvent {
+                    user_id: user_id.as_str(),
+                    stage: &stage,
+                    kind,
+                    moment,
+                    login_number: user.logins_count,
+                    fields: json!({}),
+                    at: now,
+                }
+                .record(db)
+                .await?;
             }
         }
         let Decision { prompt, from_claims, .. } = decide(&config, &facts, &history, moment, now);
@@ -150,7 +160,9 @@ pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment
                 let asked: Vec<String> = p.fields.iter().map(|f| f.key.to_string()).collect();
                 let fields = json!({ "asked": asked });
                 let kind = EventKind::Shown;
-                NewEvent { user_id, stage: &p.stage, kind, moment, login_number: user.logins_count, fields, at: now }.record(db).await?;
+                NewEvent { user_id: user_id.as_str(), stage: &p.stage, kind, moment, login_number: user.logins_count, fields, at: now }
+                    .record(db)
+                    .await?;
             }
         }
         Ok(prompt)
@@ -163,7 +175,7 @@ pub async fn next_prompt(db: &DatabaseConnection, user_id: &str, moment: &Moment
 #[cfg(test)]
 pub(crate) async fn answer_stage(
     db: &DatabaseConnection,
-    user_id: &str,
+    user_id: &UserId,
     stage: &str,
     moment: &Moment,
     answers: &BTreeMap<String, Vec<String>>,
@@ -175,7 +187,7 @@ pub(crate) async fn answer_stage(
 /// page's query, the place's tags, the sign-in's connection).
 pub async fn answer_stage_in(
     db: &DatabaseConnection,
-    user_id: &str,
+    user_id: &UserId,
     stage: &str,
     moment: &Moment,
     answers: &BTreeMap<String, Vec<String>>,
@@ -185,10 +197,10 @@ pub async fn answer_stage_in(
 }
 
 /// The connection of `user_id`'s latest sign-in (for hidden fields `from = "connection"`).
-async fn latest_sign_in_connection(db: &DatabaseConnection, user_id: &str) -> Result<Option<String>, DbErr> {
+async fn latest_sign_in_connection(db: &DatabaseConnection, user_id: &UserId) -> Result<Option<String>, DbErr> {
     use sea_orm::QuerySelect;
     let latest = identities::Entity::find()
-        .filter(identities::Column::UserId.eq(user_id))
+        .filter(identities::Column::UserId.eq(user_id.as_str()))
         .order_by_desc(identities::Column::UpdatedAt)
         .limit(1)
         .one(db)
@@ -200,9 +212,9 @@ async fn latest_sign_in_connection(db: &DatabaseConnection, user_id: &str) -> Re
 /// server, with `source` as their provenance (the person here, or an external form). Nothing
 /// is written unless every answer is valid.
 #[tracing::instrument(skip(db, answers))]
-pub async fn answer_stage_from(
+pub(crate) async fn answer_stage_from(
     db: &DatabaseConnection,
-    user_id: &str,
+    user_id: &UserId,
     stage: &str,
     moment: &Moment,
     answers: &BTreeMap<String, Vec<String>>,
@@ -268,7 +280,9 @@ pub async fn answer_stage_from(
         let answered: Vec<String> = values.iter().map(|(t, ..)| t.to_string()).collect();
         let fields = json!({ "answered": answered, "declined": declined });
         let kind = EventKind::Answered;
-        NewEvent { user_id, stage: &prompt.stage, kind, moment, login_number: user.logins_count, fields, at: now }.record(&txn).await?;
+        NewEvent { user_id: user_id.as_str(), stage: &prompt.stage, kind, moment, login_number: user.logins_count, fields, at: now }
+            .record(&txn)
+            .await?;
         txn.commit().await?;
         Ok(())
     })
@@ -277,7 +291,7 @@ pub async fn answer_stage_from(
 
 /// The stage `stage` as it is open for `user_id` at `moment` now (what a form for it shows);
 /// `StageNotOpen` when it is not the one to ask. Records nothing.
-pub async fn open_prompt(db: &DatabaseConnection, user_id: &str, stage: &str, moment: &Moment) -> Result<Prompt, ProfilingError> {
+pub async fn open_prompt(db: &DatabaseConnection, user_id: &UserId, stage: &str, moment: &Moment) -> Result<Prompt, ProfilingError> {
     let config = load_config(db).await?;
     let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
     let facts = facts_for(db, &user).await?;
@@ -287,7 +301,7 @@ pub async fn open_prompt(db: &DatabaseConnection, user_id: &str, stage: &str, mo
 
 /// Records a skip of the stage open now; it then waits out its cooldown.
 #[tracing::instrument(skip(db))]
-pub async fn skip_stage(db: &DatabaseConnection, user_id: &str, stage: &str, moment: &Moment) -> Result<(), ProfilingError> {
+pub async fn skip_stage(db: &DatabaseConnection, user_id: &UserId, stage: &str, moment: &Moment) -> Result<(), ProfilingError> {
     let now = Utc::now();
     let config = load_config(db).await?;
     let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
@@ -301,7 +315,9 @@ pub async fn skip_stage(db: &DatabaseConnection, user_id: &str, stage: &str, mom
     let asked: Vec<String> = prompt.fields.iter().map(|f| f.key.to_string()).collect();
     let fields = json!({ "asked": asked });
     let kind = EventKind::Skipped;
-    NewEvent { user_id, stage: &prompt.stage, kind, moment, login_number: user.logins_count, fields, at: now }.record(db).await?;
+    NewEvent { user_id: user_id.as_str(), stage: &prompt.stage, kind, moment, login_number: user.logins_count, fields, at: now }
+        .record(db)
+        .await?;
     Ok(())
 }
 
@@ -324,7 +340,7 @@ mod tests {
 
     async fn new_user(db: &DatabaseConnection) -> users::Model {
         let user = sign_up_with_password(db, &Email::parse("ada@example.com").unwrap(), "a long passphrase".into()).await.unwrap();
-        record_login(db, &user.id, None).await.unwrap()
+        record_login(db, &user.user_id(), None).await.unwrap()
     }
 
     fn form(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<String>> {
@@ -334,47 +350,49 @@ mod tests {
     crate::db_test!(signup_asks_names_then_saves_them_with_user_provenance, |db| {
         seed_defaults_if_empty(db).await.unwrap();
         let user = new_user(db).await;
-        let prompt = next_prompt(db, &user.id, &Moment::Signup).await.unwrap().unwrap();
+        let prompt = next_prompt(db, &user.user_id(), &Moment::Signup).await.unwrap().unwrap();
         assert_eq!(prompt.stage.as_str(), "name");
-        let bad = answer_stage(db, &user.id, "name", &Moment::Signup, &form(&[("given_name", "Ada")])).await;
+        let bad = answer_stage(db, &user.user_id(), "name", &Moment::Signup, &form(&[("given_name", "Ada")])).await;
         assert!(matches!(bad, Err(ProfilingError::Invalid(p)) if p.contains_key("family_name")));
         let saved = users::Entity::find_by_id(user.id.clone()).one(db).await.unwrap().unwrap();
         assert_eq!(saved.given_name, None, "nothing half-saved");
-        answer_stage(db, &user.id, "name", &Moment::Signup, &form(&[("given_name", "Ada"), ("family_name", "Lovelace")])).await.unwrap();
+        answer_stage(db, &user.user_id(), "name", &Moment::Signup, &form(&[("given_name", "Ada"), ("family_name", "Lovelace")]))
+            .await
+            .unwrap();
         let saved = users::Entity::find_by_id(user.id.clone()).one(db).await.unwrap().unwrap();
         assert_eq!(saved.given_name.as_deref(), Some("Ada"));
         assert_eq!(saved.name.as_deref(), Some("Ada Lovelace"));
         assert_eq!(saved.provenance["given_name"]["source"], "user");
-        assert!(next_prompt(db, &user.id, &Moment::Signup).await.unwrap().is_none());
+        assert!(next_prompt(db, &user.user_id(), &Moment::Signup).await.unwrap().is_none());
     });
 
     crate::db_test!(a_skip_is_recorded_and_respected, |db| {
         seed_defaults_if_empty(db).await.unwrap();
         let user = new_user(db).await;
-        next_prompt(db, &user.id, &Moment::Signup).await.unwrap().unwrap();
-        skip_stage(db, &user.id, "name", &Moment::Signup).await.unwrap();
-        assert!(next_prompt(db, &user.id, &Moment::Signup).await.unwrap().is_none());
-        let kinds: Vec<EventKind> = history_for(db, &user.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+        next_prompt(db, &user.user_id(), &Moment::Signup).await.unwrap().unwrap();
+        skip_stage(db, &user.user_id(), "name", &Moment::Signup).await.unwrap();
+        assert!(next_prompt(db, &user.user_id(), &Moment::Signup).await.unwrap().is_none());
+        let kinds: Vec<EventKind> = history_for(db, &user.user_id()).await.unwrap().into_iter().map(|e| e.kind).collect();
         assert_eq!(kinds, vec![EventKind::Shown, EventKind::Skipped]);
     });
 
     crate::db_test!(a_login_stage_left_unanswered_is_recorded_as_abandoned_at_the_next_login, |db| {
         seed_defaults_if_empty(db).await.unwrap();
         let user = new_user(db).await;
-        next_prompt(db, &user.id, &Moment::Signup).await.unwrap().unwrap();
-        let user = record_login(db, &user.id, None).await.unwrap();
+        next_prompt(db, &user.user_id(), &Moment::Signup).await.unwrap().unwrap();
+        let user = record_login(db, &user.user_id(), None).await.unwrap();
         // The name stage comes back at login 2 (never settled), and the first showing is
         // counted as abandoned.
-        let again = next_prompt(db, &user.id, &Moment::Login { number: 2 }).await.unwrap().unwrap();
+        let again = next_prompt(db, &user.user_id(), &Moment::Login { number: 2 }).await.unwrap().unwrap();
         assert_eq!(again.stage.as_str(), "name");
-        let kinds: Vec<EventKind> = history_for(db, &user.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+        let kinds: Vec<EventKind> = history_for(db, &user.user_id()).await.unwrap().into_iter().map(|e| e.kind).collect();
         assert_eq!(kinds, vec![EventKind::Shown, EventKind::Abandoned, EventKind::Shown]);
     });
 
     crate::db_test!(claims_answer_fields_and_are_copied_in_with_provenance, |db| {
         seed_defaults_if_empty(db).await.unwrap();
         let user = new_user(db).await;
-        let user = record_login(db, &user.id, None).await.unwrap();
+        let user = record_login(db, &user.user_id(), None).await.unwrap();
         identities::Entity::update_many()
             .col_expr(identities::Column::ProfileData, Expr::value(json!({"email": "ada@example.com", "job_title": "Analyst"})))
             .filter(identities::Column::UserId.eq(&user.id))
@@ -382,11 +400,11 @@ mod tests {
             .await
             .unwrap();
         // Names first (one stage per login): answer them, then log in again.
-        answer_stage(db, &user.id, "name", &Moment::Login { number: 2 }, &form(&[("given_name", "Ada"), ("family_name", "L")]))
+        answer_stage(db, &user.user_id(), "name", &Moment::Login { number: 2 }, &form(&[("given_name", "Ada"), ("family_name", "L")]))
             .await
             .unwrap();
-        let user = record_login(db, &user.id, None).await.unwrap();
-        let prompt = next_prompt(db, &user.id, &Moment::Login { number: 3 }).await.unwrap().unwrap();
+        let user = record_login(db, &user.user_id(), None).await.unwrap();
+        let prompt = next_prompt(db, &user.user_id(), &Moment::Login { number: 3 }).await.unwrap().unwrap();
         let asked: Vec<&str> = prompt.fields.iter().map(|f| f.key.as_str()).collect();
         assert_eq!(asked, ["company"]);
         let saved = users::Entity::find_by_id(user.id.clone()).one(db).await.unwrap().unwrap();
@@ -409,14 +427,14 @@ mod tests {
             .unwrap();
 
         let email = Target::Root(RootAttribute::Email);
-        let user = store::load(db, &a.user.id).await.unwrap().unwrap();
+        let user = store::load(db, &a.user.user_id()).await.unwrap().unwrap();
         write_values(db, &user, &[(email.clone(), json!("someone@else.example"), Source::User)], Utc::now()).await.unwrap();
-        let user = store::load(db, &a.user.id).await.unwrap().unwrap();
+        let user = store::load(db, &a.user.user_id()).await.unwrap().unwrap();
         assert!(!user.email_verified, "a typed-in address proves nothing");
         assert!(user.provenance.get("email_verified").is_none());
 
         write_values(db, &user, &[(email, json!("ada@work.example"), Source::User)], Utc::now()).await.unwrap();
-        let user = store::load(db, &a.user.id).await.unwrap().unwrap();
+        let user = store::load(db, &a.user.user_id()).await.unwrap().unwrap();
         assert!(user.email_verified, "the linked okta account verified exactly this address");
         assert_eq!(user.provenance["email_verified"]["source"], "claim:okta:email_verified");
         assert_eq!(user.provenance["email_verified"]["address"], "ada@work.example");
@@ -429,10 +447,10 @@ mod tests {
         write_values(db, &user, &[(given.clone(), json!("Ada"), Source::User), (family, json!("Lovelace"), Source::User)], Utc::now())
             .await
             .unwrap();
-        let user = store::load(db, &user.id).await.unwrap().unwrap();
+        let user = store::load(db, &user.user_id()).await.unwrap().unwrap();
         assert_eq!(user.name.as_deref(), Some("Ada Lovelace"));
         write_values(db, &user, &[(given, json!("Augusta"), Source::User)], Utc::now()).await.unwrap();
-        let user = store::load(db, &user.id).await.unwrap().unwrap();
+        let user = store::load(db, &user.user_id()).await.unwrap().unwrap();
         assert_eq!(user.name.as_deref(), Some("Augusta Lovelace"));
         assert_eq!(user.provenance["name"]["source"], "user");
     });

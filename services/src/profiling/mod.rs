@@ -13,13 +13,15 @@ mod reporting;
 
 pub use config_store::{load_config, load_versioned, replace_config, seed_defaults_if_empty, BasedOn, ConfigAudit};
 pub use consents::consent_history;
-pub use consents::{consent_statuses, note_forgotten, withdraw_consent, write_values_recording_consent, WithdrawError};
+pub(crate) use consents::note_forgotten;
+pub use consents::{consent_statuses, withdraw_consent, write_values_recording_consent, WithdrawError};
 pub use due::required_stage_due;
 pub use events::history_for;
 pub use events::prompt_history;
 #[cfg(test)]
 pub(crate) use flow::answer_stage;
-pub use flow::{answer_stage_from, answer_stage_in, current_value, facts_for, login_moment, next_prompt, open_prompt, skip_stage};
+pub(crate) use flow::answer_stage_from;
+pub use flow::{answer_stage_in, current_value, facts_for, login_moment, next_prompt, open_prompt, skip_stage};
 pub use reporting::change_report;
 
 use std::collections::BTreeMap;

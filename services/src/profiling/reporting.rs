@@ -251,7 +251,7 @@ mod tests {
         for n in 0..3 {
             let email = Email::parse(&format!("p{n}@example.com")).unwrap();
             let user = sign_up_with_password(db, &email, "a long passphrase".into()).await.unwrap();
-            record_login(db, &user.id, None).await.unwrap();
+            record_login(db, &user.user_id(), None).await.unwrap();
         }
         let before = prompt_events::Entity::find().all(db).await.unwrap().len();
         let report = change_report(db, &FieldKey::parse("name").unwrap()).await.unwrap().unwrap();
