@@ -16,5 +16,6 @@ pub mod profile;
 pub mod profiling;
 pub mod return_to;
 pub mod status;
+pub mod token_id;
 pub mod user_id;
 pub mod web_address;

@@ -26,7 +26,7 @@ pub enum Actor<'a> {
     /// A site owner in the console: their user id.
     Admin(&'a UserId),
     /// A management API token: its id.
-    Api(&'a str),
+    Api(&'a domain::token_id::TokenId),
     /// `askonce` on the command line, on the server.
     Cli,
     /// The person themselves (erasing their own account).
@@ -48,7 +48,7 @@ impl<'a> Actor<'a> {
     pub fn id(self) -> Option<&'a str> {
         match self {
             Actor::Admin(id) => Some(id.as_str()),
-            Actor::Api(id) => Some(id),
+            Actor::Api(id) => Some(id.as_str()),
             Actor::Cli | Actor::User => None,
         }
     }

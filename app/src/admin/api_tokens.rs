@@ -157,7 +157,7 @@ impl TokenState {
 /// A token as lists show it (never the secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenInfo {
-    pub id: String,
+    pub id: domain::token_id::TokenId,
     pub name: String,
     /// The first characters of the token, to recognise it.
     pub prefix: String,
@@ -199,7 +199,7 @@ pub mod ssr {
     fn info(row: api_tokens::Model, now: DateTime<Utc>) -> TokenInfo {
         TokenInfo {
             state: TokenState::at(row.revoked_at, row.expires_at, now),
-            id: row.id,
+            id: domain::token_id::TokenId::from_stored(row.id),
             name: row.name,
             prefix: row.prefix,
             scopes: serde_json::from_value(row.scopes).unwrap_or_default(),
@@ -285,7 +285,7 @@ pub mod ssr {
         if token.last_used_at.is_none_or(|at| now - at > chrono::Duration::minutes(1)) {
             api_tokens::Entity::update_many()
                 .col_expr(api_tokens::Column::LastUsedAt, Expr::value(now))
-                .filter(api_tokens::Column::Id.eq(&token.id))
+                .filter(api_tokens::Column::Id.eq(token.id.as_str()))
                 .exec(db)
                 .await?;
         }
@@ -300,16 +300,17 @@ pub mod ssr {
     }
 
     /// Revokes a token; whether one was live.
-    pub async fn revoke(db: &DatabaseConnection, id: &str, actor: services::audit::Actor<'_>) -> Result<bool, DbErr> {
+    pub async fn revoke(db: &DatabaseConnection, id: &domain::token_id::TokenId, actor: services::audit::Actor<'_>) -> Result<bool, DbErr> {
         let txn = services::db::begin_write(db).await?;
         let result = api_tokens::Entity::update_many()
             .col_expr(api_tokens::Column::RevokedAt, Expr::value(Utc::now()))
-            .filter(api_tokens::Column::Id.eq(id))
+            .filter(api_tokens::Column::Id.eq(id.as_str()))
             .filter(api_tokens::Column::RevokedAt.is_null())
             .exec(&txn)
             .await?;
         if result.rows_affected > 0 {
-            services::audit::record(&txn, actor, services::audit::Action::TokenRevoked, None, serde_json::json!({ "token": id })).await?;
+            services::audit::record(&txn, actor, services::audit::Action::TokenRevoked, None, serde_json::json!({ "token": id.as_str() }))
+                .await?;
         }
         txn.commit().await?;
         Ok(result.rows_affected > 0)
@@ -324,7 +325,7 @@ pub mod ssr {
                 create(db, "CRM sync", &[Scope::ReadUsers, Scope::ReadUsers], services::audit::Actor::Cli, None).await.unwrap();
             assert!(secret.starts_with(TOKEN_PREFIX));
             assert_eq!(info.scopes, vec![Scope::ReadUsers]);
-            let row = api_tokens::Entity::find_by_id(info.id.clone()).one(db).await.unwrap().unwrap();
+            let row = api_tokens::Entity::find_by_id(info.id.to_string()).one(db).await.unwrap().unwrap();
             assert_ne!(row.token_hash, secret, "never stored as given");
             assert!(!row.token_hash.contains(&secret[TOKEN_PREFIX.len()..]));
             let found = authenticate(db, &secret, &Default::default()).await.unwrap().unwrap();
@@ -341,7 +342,8 @@ pub mod ssr {
             assert_eq!(created.state, TokenState::Expired);
             assert!(authenticate(db, &secret, &Default::default()).await.unwrap().is_none());
             let (live, _) = create(db, "new", &[Scope::ReadUsers], services::audit::Actor::Cli, None).await.unwrap();
-            let states: Vec<(String, TokenState)> = list(db).await.unwrap().into_iter().map(|t| (t.id, t.state)).collect();
+            let states: Vec<(domain::token_id::TokenId, TokenState)> =
+                list(db).await.unwrap().into_iter().map(|t| (t.id, t.state)).collect();
             assert!(states.contains(&(created.id.clone(), TokenState::Expired)), "{states:?}");
             assert!(states.contains(&(live.id, TokenState::Live)), "{states:?}");
             revoke(db, &created.id, services::audit::Actor::Cli).await.unwrap();

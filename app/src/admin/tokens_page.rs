@@ -40,6 +40,7 @@ pub async fn create_token(name: String, #[server(default)] scopes: BTreeMap<Stri
 pub async fn revoke_token(id: String) -> Result<(), AppError> {
     use crate::error::ssr::internal;
     let (state, me) = super::access::ssr::require_admin().await?;
+    let id = domain::token_id::TokenId::parse(&id).ok_or(AppError::NotFound)?;
     if !super::api_tokens::ssr::revoke(&state.db, &id, services::audit::Actor::Admin(&me.user_id))
         .await
         .map_err(|e| internal("revoking a token", e))?
@@ -115,7 +116,7 @@ fn Tokens() -> impl IntoView {
                             <thead><tr><th scope="col">"Name"</th><th scope="col">"Starts with"</th><th scope="col">"Scopes"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"State"</th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|t| {
-                                    let id = t.id.clone();
+                                    let id = t.id.to_string();
                                     view! {
                                         <tr>
                                             <th scope="row">{t.name.clone()}</th>

@@ -660,7 +660,7 @@ pub mod ssr {
                 &u.user_id(),
                 &merge(json!({"a": 1, "prefs": {"x": 1, "y": 2}})),
                 MetadataMode::Merge,
-                services::audit::Actor::Api("t1"),
+                services::audit::Actor::Api(&domain::token_id::TokenId::from_stored("t1")),
             )
             .await
             .unwrap();
@@ -669,7 +669,7 @@ pub mod ssr {
                 &u.user_id(),
                 &merge(json!({"b": 2, "prefs": {"z": 3}, "a": null})),
                 MetadataMode::Merge,
-                services::audit::Actor::Api("t1"),
+                services::audit::Actor::Api(&domain::token_id::TokenId::from_stored("t1")),
             )
             .await
             .unwrap();
@@ -690,7 +690,14 @@ pub mod ssr {
 
             let deep = merge(json!({"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}));
             assert!(matches!(
-                update(db, &u.user_id(), &deep, MetadataMode::Merge, services::audit::Actor::Api("t0")).await,
+                update(
+                    db,
+                    &u.user_id(),
+                    &deep,
+                    MetadataMode::Merge,
+                    services::audit::Actor::Api(&domain::token_id::TokenId::from_stored("t0"))
+                )
+                .await,
                 Err(DirectoryError::InvalidMetadata { which: "user_metadata", .. })
             ));
 

@@ -144,7 +144,12 @@ pub async fn token(settings: &Settings, action: &TokenCommand) -> Result<(), Com
             Ok(())
         }
         TokenCommand::Revoke { id } => {
-            if api_tokens::ssr::revoke(&db, id, services::audit::Actor::Cli).await.doing("revoking the token")? {
+            // An id that cannot be one is no token, as an unknown one is.
+            let found = match domain::token_id::TokenId::parse(id) {
+                Some(token) => api_tokens::ssr::revoke(&db, &token, services::audit::Actor::Cli).await.doing("revoking the token")?,
+                None => false,
+            };
+            if found {
                 println!("token {id} revoked");
                 Ok(())
             } else {
