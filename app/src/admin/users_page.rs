@@ -41,12 +41,13 @@ pub struct AdminUserView {
 pub async fn admin_user(id: String) -> Result<AdminUserView, AppError> {
     use crate::error::ssr::{internal, set_status};
     let (state, _) = super::access::ssr::require_admin().await?;
-    let profile = services::profile::read::load_user_profile(&state.db, &user_of_url(&id)?)
+    // The user page renders this: an unknown id, or one that cannot be an id, is a 404 page.
+    let id = user_of_url(&id).map_err(set_status)?;
+    let profile = services::profile::read::load_user_profile(&state.db, &id)
         .await
         .map_err(|e| internal("loading a user", e))?
-        // The user page renders this: an unknown id is a 404 page.
         .ok_or_else(|| set_status(AppError::NotFound))?;
-    let history = services::profiling::prompt_history(&state.db, &user_of_url(&id)?).await.map_err(|e| internal("loading a user", e))?;
+    let history = services::profiling::prompt_history(&state.db, &id).await.map_err(|e| internal("loading a user", e))?;
     let raw = serde_json::to_string_pretty(&profile).unwrap_or_default();
     Ok(AdminUserView { profile, history, raw })
 }

@@ -116,9 +116,11 @@ pub fn problems(users: &[BulkUser]) -> Vec<String> {
                 Err(e) => out.push(format!("{who}: {e}")),
             }
         }
+        // The rule every console and API path reads an id by: an id imported outside it could
+        // sign in but never be managed.
         if let Some(id) = &u.user_id {
-            if id.is_empty() || id.len() > 64 {
-                out.push(format!("{who}: user_id must be 1–64 characters"));
+            if domain::user_id::UserId::parse(id).is_none() {
+                out.push(format!("{who}: user_id must be 1–64 bytes without control characters"));
             }
         }
         for (which, value) in [("user_metadata", &u.user_metadata), ("app_metadata", &u.app_metadata)] {

@@ -299,6 +299,15 @@ mod tests {
     });
 
     #[test]
+    fn an_imported_id_follows_the_rule_every_console_and_api_path_reads_ids_by() {
+        let text =
+            json!([{"user_id": "a\tb", "email": "tab@example.com"}, {"user_id": "x".repeat(65), "email": "long@example.com"}]).to_string();
+        let problems = format::problems(&parse(&text).unwrap());
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().all(|p| p.contains("user_id must be 1–64 bytes without control characters")), "{problems:?}");
+    }
+
+    #[test]
     fn ndjson_and_arrays_both_parse() {
         assert_eq!(parse("{\"email\": \"a@example.com\"}\n{\"email\": \"b@example.com\"}\n").unwrap().len(), 2);
         assert_eq!(parse("[{\"email\": \"a@example.com\"}]").unwrap().len(), 1);
