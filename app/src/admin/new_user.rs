@@ -149,7 +149,7 @@ pub mod ssr {
         let source = actor.source();
         let txn = services::db::begin_write(db).await?;
         let empty = store::insert_empty(&txn, NewProfile { created_at: now, ..NewProfile::now() }).await?;
-        let user_id = empty.id.clone();
+        let user_id = empty.user_id();
         let mut write = ProfileWrite::new(&empty, now);
         let evidence = new.email_verified.then(|| EmailEvidence::new(&normalized, source.clone(), now));
         write.set_email(email.as_str().to_string(), &source, evidence);
@@ -174,15 +174,8 @@ pub mod ssr {
             store::StoreError::Db(e) => CreateError::Db(e),
             store::StoreError::Conflict => CreateError::Db(sea_orm::DbErr::Custom("a new profile changed while it was made".into())),
         })?;
-        if let Err(err) = services::auth::accounts::insert_password_login(
-            &txn,
-            &domain::user_id::UserId::from_stored(user_id.clone()),
-            &email,
-            json!({ "email": email.as_str() }),
-            hash,
-            now,
-        )
-        .await
+        if let Err(err) =
+            services::auth::accounts::insert_password_login(&txn, &user_id, &email, json!({ "email": email.as_str() }), hash, now).await
         {
             let _ = txn.rollback().await;
             return Err(match err {
@@ -192,8 +185,7 @@ pub mod ssr {
         }
         let created = if password.is_some() { Created::WithPassword } else { Created::Invited };
         if created == Created::Invited {
-            let link =
-                links::issue(&txn, &domain::user_id::UserId::from_stored(user_id.clone()), Purpose::Invite, email.as_str(), now).await?;
+            let link = links::issue(&txn, &user_id, Purpose::Invite, email.as_str(), now).await?;
             let message = templates::invitation(site, &site.url(&link.path), Purpose::Invite.valid_for());
             email::queue(&txn, Purpose::Invite.into(), format!("link:{}", link.id), email.as_str(), message).await?;
         }
@@ -201,7 +193,7 @@ pub mod ssr {
             &txn,
             actor,
             services::audit::Action::UsersCreated,
-            Some(&domain::user_id::UserId::from_stored(user_id.clone())),
+            Some(&user_id),
             json!({ "invited": created == Created::Invited }),
         )
         .await?;
@@ -212,9 +204,7 @@ pub mod ssr {
                 tracing::warn!(error = %e, "the verification link for a created user could not be queued");
             }
         }
-        let profile = load_user_profile(db, &domain::user_id::UserId::from_stored(user_id.clone()))
-            .await?
-            .ok_or(sea_orm::DbErr::RecordNotFound("the user just created".into()))?;
+        let profile = load_user_profile(db, &user_id).await?.ok_or(sea_orm::DbErr::RecordNotFound("the user just created".into()))?;
         Ok((profile, created))
     }
 }

@@ -89,14 +89,7 @@ pub mod ssr {
                 tokio::spawn(async move {
                     let recorded = match accounts::account_for_login(&db, &email).await {
                         Ok(Some(user_id)) => {
-                            services::auth::sign_ins::refused(
-                                &db,
-                                &domain::user_id::UserId::from_stored(user_id.clone()),
-                                PASSWORD_CONNECTION,
-                                "wrong_password",
-                                client,
-                            )
-                            .await
+                            services::auth::sign_ins::refused(&db, &user_id, PASSWORD_CONNECTION, "wrong_password", client).await
                         }
                         Ok(None) => Ok(()),
                         Err(err) => Err(err),
@@ -110,15 +103,7 @@ pub mod ssr {
             Err(accounts::AccountError::Blocked) => {
                 // The right password for a blocked account: its activity shows the attempt.
                 if let Ok(Some(user_id)) = accounts::account_for_login(&state.db, &email).await {
-                    if let Err(err) = services::auth::sign_ins::refused(
-                        &state.db,
-                        &domain::user_id::UserId::from_stored(user_id.clone()),
-                        PASSWORD_CONNECTION,
-                        "blocked",
-                        client,
-                    )
-                    .await
-                    {
+                    if let Err(err) = services::auth::sign_ins::refused(&state.db, &user_id, PASSWORD_CONNECTION, "blocked", client).await {
                         tracing::warn!(error = %err, "recording a refused sign-in failed");
                     }
                 }
@@ -150,12 +135,6 @@ pub mod ssr {
         let client = client().await;
         let state = AppState::current()?;
         let user_id = services::auth::recovery::reset_password(&state.db, &state.site, &token, password, client.clone()).await?;
-        complete_login(
-            &domain::user_id::UserId::from_stored(user_id.clone()),
-            EventKind::PasswordReset,
-            client,
-            Some("/profile?saved=password_reset".into()),
-        )
-        .await
+        complete_login(&user_id, EventKind::PasswordReset, client, Some("/profile?saved=password_reset".into())).await
     }
 }

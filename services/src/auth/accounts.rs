@@ -200,9 +200,9 @@ pub async fn own_password(db: &DatabaseConnection, user_id: &UserId) -> Result<O
 
 /// The account a login form's `email` names, if it has a password (to record a refused
 /// sign-in in that account's activity).
-pub async fn account_for_login(db: &DatabaseConnection, email: &str) -> Result<Option<String>, DbErr> {
+pub async fn account_for_login(db: &DatabaseConnection, email: &str) -> Result<Option<UserId>, DbErr> {
     let Ok(email) = Email::parse(email) else { return Ok(None) };
-    Ok(find_credential(db, &email.normalized()).await?.map(|c| c.user_id))
+    Ok(find_credential(db, &email.normalized()).await?.map(|c| UserId::from_stored(c.user_id)))
 }
 
 async fn find_credential(db: &DatabaseConnection, email_normalized: &str) -> Result<Option<password_credentials::Model>, DbErr> {

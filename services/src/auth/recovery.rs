@@ -80,7 +80,7 @@ pub async fn reset_password(
     token: &str,
     password: String,
     client: Client,
-) -> Result<String, AccountError> {
+) -> Result<domain::user_id::UserId, AccountError> {
     let now = Utc::now();
     let purpose = purpose_of(db, token).await?;
     let link = links::check(db, purpose, token, now).await??;
@@ -136,7 +136,7 @@ pub async fn reset_password(
         .await?;
     }
     txn.commit().await?;
-    Ok(user.id)
+    Ok(user.user_id())
 }
 
 #[cfg(test)]
