@@ -108,6 +108,13 @@ if [ "$want_npm" = 1 ]; then
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent \
       && cp package-lock.json node_modules/.askonce-lock)
   fi
+  # The example relying app (Express + openid-client): the OpenID Provider's tests sign in
+  # through AskOnce with it.
+  if [ ! -d "$ROOT/examples/relying-app/node_modules/openid-client" ] \
+     || ! cmp -s "$ROOT/examples/relying-app/package-lock.json" "$ROOT/examples/relying-app/node_modules/.askonce-lock"; then
+    log "npm ci in examples/relying-app/"
+    (cd "$ROOT/examples/relying-app" && npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.askonce-lock)
+  fi
 fi
 
 # --- schemathesis (PyPI): fuzzes the management API against /api/openapi.json --------

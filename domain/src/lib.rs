@@ -12,6 +12,7 @@ pub mod auth;
 pub mod external_form;
 pub mod hooks;
 pub mod identity;
+pub mod openid_provider;
 pub mod profile;
 pub mod profiling;
 pub mod return_to;

@@ -21,6 +21,7 @@ mod m20261130_000012_create_consent_records;
 mod m20261206_000013_add_stage_login_window;
 mod m20261206_000014_add_hidden_fields;
 mod m20261206_000015_add_stage_steps;
+mod m20261207_000016_create_openid_provider;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_add_stage_login_window::Migration),
             Box::new(m20261206_000014_add_hidden_fields::Migration),
             Box::new(m20261206_000015_add_stage_steps::Migration),
+            Box::new(m20261207_000016_create_openid_provider::Migration),
         ]
     }
 }

@@ -43,6 +43,41 @@ pub struct Settings {
     pub email: EmailSettings,
     pub activity: ActivitySettings,
     pub hooks: HooksSettings,
+    /// The site's own applications that sign people in through AskOnce: `[clients.shop]`, the
+    /// table's name being the `client_id` (see `services::openid_provider::clients`).
+    pub clients: BTreeMap<String, services::openid_provider::clients::ClientSettings>,
+    pub openid_provider: OpenIdProviderSettings,
+}
+
+/// AskOnce as an OpenID Provider: where the key that encrypts its signing keys comes from.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OpenIdProviderSettings {
+    /// 32 bytes in base64 (`openssl rand -base64 32`). Prefer the environment:
+    /// ASKONCE_OPENID_PROVIDER__KEY_ENCRYPTION_KEY. Unset: read from (or made at first start
+    /// in) `key_encryption_key_file`.
+    pub key_encryption_key: Option<SecretString>,
+    /// Made with mode 0600 when absent. Back it up with the database: without it the signing
+    /// keys cannot be opened (new ones are made; applications re-read the keys).
+    pub key_encryption_key_file: PathBuf,
+}
+
+impl Default for OpenIdProviderSettings {
+    fn default() -> Self {
+        Self { key_encryption_key: None, key_encryption_key_file: PathBuf::from("data/askonce.kek") }
+    }
+}
+
+impl OpenIdProviderSettings {
+    /// The key-encryption key, from the setting or the file.
+    pub fn key_encryption_key(
+        &self,
+    ) -> Result<services::openid_provider::keys::KeyEncryptionKey, services::openid_provider::keys::KeyError> {
+        match &self.key_encryption_key {
+            Some(key) => services::openid_provider::keys::KeyEncryptionKey::from_base64(key.expose_secret()),
+            None => services::openid_provider::keys::KeyEncryptionKey::load_or_create(&self.key_encryption_key_file),
+        }
+    }
 }
 
 /// Calls to the site owner's hooks.

@@ -63,7 +63,7 @@ pub enum Family {
     Api,
     /// Every other `/api/…` path: the app's server functions.
     ServerFn,
-    /// The OpenID Provider (`/oauth/…`, `/.well-known/openid-configuration`).
+    /// The OpenID Provider's machine endpoints (`/oauth/…`, `/userinfo`, `/.well-known/…`).
     OAuth,
     /// Everything else: pages, sign-in redirects, assets.
     Page,
@@ -77,7 +77,7 @@ impl Family {
             Family::Api
         } else if path.starts_with("/api/") {
             Family::ServerFn
-        } else if path.starts_with("/oauth/") || path.starts_with("/.well-known/openid-configuration") {
+        } else if path.starts_with("/oauth/") || path.starts_with("/.well-known/") || path == "/userinfo" {
             Family::OAuth
         } else {
             Family::Page

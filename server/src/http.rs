@@ -27,11 +27,17 @@ use crate::{
     middleware::client_ip::TrustedProxies, middleware::csp, middleware::csrf, middleware::form_posts, middleware::nul_input,
     middleware::rate_limit, middleware::rate_limit::AuthRateLimit, middleware::render_limit, middleware::required_stage,
     routes::analytics_csv, routes::auth as auth_routes, routes::external_form as external_form_routes, routes::health, routes::me,
-    sessions,
+    routes::openid_provider as openid_provider_routes, sessions,
 };
 
 /// Builds the whole router for `state`.
-pub fn router(state: AppState, settings: &Settings, session_store: sessions::AppSessionStore, registry: Arc<ConnectionRegistry>) -> Router {
+pub fn router(
+    state: AppState,
+    settings: &Settings,
+    session_store: sessions::AppSessionStore,
+    registry: Arc<ConnectionRegistry>,
+    provider: services::openid_provider::Provider,
+) -> Router {
     let options = state.leptos_options.clone();
     let routes = route_list().to_vec();
     let pkg_dir = PathBuf::from(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
@@ -45,7 +51,12 @@ pub fn router(state: AppState, settings: &Settings, session_store: sessions::App
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
 
     let max_body = settings.server.max_body_bytes;
-    let csp_sources = csp::CspSources { registry: registry.clone(), forms: services::external_form::FormOrigins::new(state.db.clone()) };
+    let csp_sources = csp::CspSources {
+        registry: registry.clone(),
+        forms: services::external_form::FormOrigins::new(state.db.clone()),
+        db: state.db.clone(),
+    };
+    let openid_provider = openid_provider_routes::router(openid_provider_routes::ProviderRoutes { app: state.clone(), provider });
     let auth = auth_routes::router(auth_routes::AuthRoutes {
         db: state.db.clone(),
         registry,
@@ -64,6 +75,7 @@ pub fn router(state: AppState, settings: &Settings, session_store: sessions::App
         .nest("/pkg", pkg)
         .merge(auth)
         .merge(external_form_routes::router())
+        .merge(openid_provider)
         .merge(pages(&state, routes, render_limit::RenderLimit::new(settings.server.max_concurrent_renders)))
         // After the session policy (an ended session holds nobody), before every route.
         .layer(middleware::from_fn_with_state(state.clone(), required_stage::hold_at_required_stage))

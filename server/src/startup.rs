@@ -30,6 +30,10 @@ pub enum StartupError {
     Email(#[from] crate::mail_worker::MailSetupError),
     #[error("could not seed the demo articles")]
     SeedArticles(#[source] sea_orm::DbErr),
+    #[error("openid_provider: {0}")]
+    Keys(#[from] services::openid_provider::keys::KeyError),
+    #[error("clients: {0}")]
+    Clients(#[from] services::openid_provider::clients::SyncError),
 }
 
 /// A bound, ready-to-serve AskOnce.
@@ -115,7 +119,15 @@ impl Application {
             email_policy: settings.email.policy(),
             outbound: services::outbound::Outbound::new(settings.hooks.outbound_policy(&settings.server.public_url).await)?,
         };
-        let router = http::router(state, settings, store, registry);
+        // The OpenID Provider: the configured applications, and the keys' encryption key
+        // (made at first start when not configured). Signing keys are made when first needed.
+        services::openid_provider::clients::sync_configured(&db, &settings.clients, chrono::Utc::now()).await?;
+        let kek = settings.openid_provider.key_encryption_key()?;
+        let provider = services::openid_provider::Provider::new(
+            settings.server.public_url.as_str(),
+            services::openid_provider::keys::Keys::new(db.clone(), kek),
+        );
+        let router = http::router(state, settings, store, registry, provider);
         let header_read_timeout = Duration::from_secs(settings.server.header_read_timeout_secs);
         Ok(Application { listener, router, header_read_timeout, db })
     }

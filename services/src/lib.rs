@@ -22,6 +22,7 @@ pub mod external_form;
 pub mod hooks;
 pub mod identity;
 pub mod net;
+pub mod openid_provider;
 pub mod outbound;
 pub mod profile;
 pub mod profiling;

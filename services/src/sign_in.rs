@@ -96,7 +96,7 @@ pub async fn finish(services: &Services<'_>, session: &Session, who: Authenticat
         .map_err(failed("recording a session"))?;
     let kind = if who.new_account { EventKind::SignUp } else { EventKind::SignIn };
     sign_ins::signed_in(db, site, email_policy, &user, kind, who.connection, who.client).await.map_err(failed("recording a sign-in"))?;
-    session::sign_in(session, who.user_id, &handle).await.map_err(failed("starting the session"))?;
+    session::sign_in(session, who.user_id, &handle, who.connection).await.map_err(failed("starting the session"))?;
     // No required stage due: the session remembers it, so the check in front of every route
     // (`server::middleware::required_stage`) costs its requests nothing and never writes the
     // session on a page view. When one is due the session is left as it is, and the check

@@ -27,6 +27,9 @@ pub struct CspSources {
     pub registry: Arc<ConnectionRegistry>,
     /// External forms (`domain::external_form`) are reached by redirects after a sign-in post.
     pub forms: services::external_form::FormOrigins,
+    /// An application's authorization in flight ends with a redirect to it, after the sign-in
+    /// or answer posted on a page that returns to `/authorize/continue`.
+    pub db: sea_orm::DatabaseConnection,
 }
 
 /// The policy for one response.
@@ -62,6 +65,7 @@ pub(crate) async fn content_security_policy(State(sources): State<CspSources>, m
     // 128 random bits, base64url: the generator leptos itself uses.
     let nonce = leptos::nonce::Nonce::new().as_inner().clone();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let authorization = authorization_in_flight(request.uri().query().unwrap_or(""));
     let mut response = next.run(request).await;
     let is_html = response
         .headers()
@@ -71,6 +75,13 @@ pub(crate) async fn content_security_policy(State(sources): State<CspSources>, m
     if is_html && !response.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
         let mut origins = sources.registry.form_action_origins();
         origins.extend(sources.forms.get().await.iter().cloned());
+        if let Some(id) = authorization {
+            match services::openid_provider::authorizations::redirect_origin(&sources.db, &id, chrono::Utc::now()).await {
+                Ok(Some(origin)) => origins.push(origin),
+                Ok(None) => {}
+                Err(err) => tracing::warn!(error = %err, "could not read an authorization in flight for the page's policy"),
+            }
+        }
         match HeaderValue::from_str(&policy(&nonce, &origins)) {
             Ok(value) => {
                 response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
@@ -81,6 +92,15 @@ pub(crate) async fn content_security_policy(State(sources): State<CspSources>, m
         }
     }
     response
+}
+
+/// The authorization a page's `return_to` continues (`/authorize/continue?id=…`), if any.
+fn authorization_in_flight(query: &str) -> Option<String> {
+    let prefix = format!("{}?id=", crate::routes::openid_provider::CONTINUE_PATH);
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "return_to")
+        .and_then(|(_, v)| v.strip_prefix(&prefix).map(|id| id.split(['&', '#']).next().unwrap_or("").to_string()))
+        .filter(|id| !id.is_empty())
 }
 
 /// For leptos' `additional_context`: render with this request's nonce (the one the header
@@ -95,7 +115,15 @@ pub(crate) fn provide_request_nonce() {
 
 #[cfg(test)]
 mod tests {
-    use super::policy;
+    use super::{authorization_in_flight, policy};
+
+    #[test]
+    fn an_authorization_in_flight_is_read_from_the_return_address() {
+        assert_eq!(authorization_in_flight("return_to=%2Fauthorize%2Fcontinue%3Fid%3Dabc"), Some("abc".into()));
+        assert_eq!(authorization_in_flight("return_to=/authorize/continue?id=abc"), Some("abc".into()));
+        assert_eq!(authorization_in_flight("return_to=%2Fprofile"), None);
+        assert_eq!(authorization_in_flight(""), None);
+    }
 
     #[test]
     fn the_policy_allows_only_nonced_scripts_and_lists_provider_origins_for_forms() {

@@ -1,8 +1,9 @@
 //! Plain axum routes beside the pages: the sign-in redirects and callbacks, external forms'
-//! way back, `/api/me`, the analytics CSV and the health check. The management API is `api/`.
+//! way back, the OpenID Provider's endpoints, `/api/me`, the analytics CSV and the health check. The management API is `api/`.
 
 pub mod analytics_csv;
 pub mod auth;
 pub mod external_form;
 pub mod health;
 pub mod me;
+pub mod openid_provider;

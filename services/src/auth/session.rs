@@ -9,7 +9,12 @@ const USER_ID: &str = "auth.user_id";
 const PROVIDER: &str = "auth.provider";
 const HANDLE: &str = "auth.handle";
 const AUTHENTICATED_AT: &str = "auth.at";
+/// The same moment in milliseconds: `prompt=login` and `max_age` need a sign-in after a
+/// request made within the same second.
+const AUTHENTICATED_AT_MS: &str = "auth.at_ms";
 const TOUCHED_AT: &str = "auth.touched";
+/// How the person proved who they are: the connection (`password` for a password).
+const METHOD: &str = "auth.method";
 /// Set once this sign-in is known to have no required question stage due
 /// (`profiling::required`): later requests skip the check.
 const NOTHING_REQUIRED: &str = "profiling.nothing_required";
@@ -29,10 +34,13 @@ impl From<SessionError> for crate::error::ServiceError {
 /// first, so a signed-in session always has one: see [`is_incomplete`]). The session id is
 /// replaced first, so an id planted in the browser before login (session fixation) is
 /// worthless afterwards.
-pub async fn sign_in(session: &Session, user_id: &UserId, handle: &str) -> Result<(), SessionError> {
+pub async fn sign_in(session: &Session, user_id: &UserId, handle: &str, connection: &str) -> Result<(), SessionError> {
     session.cycle_id().await?;
     session.insert(USER_ID, user_id).await?;
-    session.insert(AUTHENTICATED_AT, Utc::now().timestamp()).await?;
+    session.insert(METHOD, connection).await?;
+    let now = Utc::now();
+    session.insert(AUTHENTICATED_AT, now.timestamp()).await?;
+    session.insert(AUTHENTICATED_AT_MS, now.timestamp_millis()).await?;
     session.insert(HANDLE, handle).await?;
     session.insert(TOUCHED_AT, Utc::now().timestamp()).await?;
     // A new sign-in (maybe of someone else) is checked afresh for required stages.
@@ -155,6 +163,29 @@ pub async fn enforce_absolute_limit(session: &Session, limit_secs: i64) -> Resul
         return Ok(true);
     }
     Ok(false)
+}
+
+/// A signed-in session's authentication, as the OpenID Provider reports it.
+#[derive(Debug, Clone)]
+pub struct Authentication {
+    /// When the person signed in (Unix seconds): `auth_time`.
+    pub at: i64,
+    /// The same, in milliseconds.
+    pub at_ms: i64,
+    /// The session's row in "Where you are signed in".
+    pub handle: String,
+    /// The connection that vouched (`password` for a password).
+    pub method: String,
+}
+
+/// How and when this session's person signed in, if they did.
+pub async fn authentication(session: &Session) -> Result<Option<Authentication>, SessionError> {
+    let (Some(at), Some(handle)) = (session.get::<i64>(AUTHENTICATED_AT).await?, session.get::<String>(HANDLE).await?) else {
+        return Ok(None);
+    };
+    let method = session.get::<String>(METHOD).await?.unwrap_or_else(|| domain::identity::local::PASSWORD_CONNECTION.to_string());
+    let at_ms = session.get::<i64>(AUTHENTICATED_AT_MS).await?.unwrap_or(at.saturating_mul(1000));
+    Ok(Some(Authentication { at, at_ms, handle, method }))
 }
 
 /// The handle of this session's row in the signed-in sessions list.

@@ -122,6 +122,20 @@ pub(crate) async fn write_values(
     Ok(())
 }
 
+/// Whether [`next_prompt`] would ask `user_id` something at `moment`, without recording or
+/// copying anything: the OpenID Provider's `prompt=none` must answer `interaction_required`
+/// rather than skip a question silently.
+#[tracing::instrument(skip(db))]
+pub async fn would_ask(db: &DatabaseConnection, user_id: &UserId, moment: &Moment) -> Result<bool, ProfilingError> {
+    let config = load_config(db).await?;
+    let Some(user) = store::load(db, user_id).await? else {
+        return Ok(false);
+    };
+    let facts = facts_for(db, &user).await?;
+    let history = history_for(db, user_id).await?;
+    Ok(decide(&config, &facts, &history, moment, Utc::now()).prompt.is_some())
+}
+
 /// What to ask `user_id` now. Copies in values the claims supply, records `shown`.
 #[tracing::instrument(skip(db))]
 pub async fn next_prompt(db: &DatabaseConnection, user_id: &UserId, moment: &Moment) -> Result<Option<Prompt>, ProfilingError> {

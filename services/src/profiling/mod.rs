@@ -21,7 +21,7 @@ pub use events::prompt_history;
 #[cfg(test)]
 pub(crate) use flow::answer_stage;
 pub(crate) use flow::answer_stage_from;
-pub use flow::{answer_stage_in, current_value, facts_for, login_moment, next_prompt, open_prompt, skip_stage};
+pub use flow::{answer_stage_in, current_value, facts_for, login_moment, next_prompt, open_prompt, skip_stage, would_ask};
 pub use reporting::change_report;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
 //! What every test module shares: the app under test ([`TestApp`]), the requests that set a
 //! case up, the browsers, the providers (a misbehaving one in-process, [`idp`]; a real one as a
-//! Node process, [`oidc_provider`]), and tests that need a process of their own
+//! Node process, [`oidc_provider`]), AskOnce as the provider of a real relying app ([`openid`]), and tests that need a process of their own
 //! ([`own_process`]).
 //!
 //! Set-up helpers fail loudly: when the app refuses a request a test only meant to prepare
@@ -14,6 +14,7 @@ pub mod hook_endpoint;
 pub mod idp;
 pub mod maildev;
 pub mod oidc_provider;
+pub mod openid;
 pub mod own_process;
 mod spawn;
 

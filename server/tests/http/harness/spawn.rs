@@ -149,7 +149,11 @@ fn configuration(addr: SocketAddr, site_root: &tempfile::TempDir, database_url: 
     let (root_keys, tables) = extra_toml.split_at(split);
     format!(
         "{root_keys}\n[server]\nbind = \"{addr}\"\npublic_url = \"http://{addr}\"\nsite_root = \"{}\"\nmax_body_bytes = 65536\n{server_toml}\n\
-         [database]\nurl = \"{database_url}\"\n{tables}",
+         [database]\nurl = \"{database_url}\"\n\
+         [openid_provider]\nkey_encryption_key_file = \"{}/askonce.kek\"\n{tables}",
+        site_root.path().display(),
+        // Beside the site's files, which every instance of one test app shares: they open
+        // the same signing keys.
         site_root.path().display(),
     )
 }

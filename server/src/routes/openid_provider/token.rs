@@ -1,0 +1,104 @@
+//! `POST /oauth/token` (RFC 6749 §3.2, §4.1.3): clients authenticate with
+//! `client_secret_basic`, `client_secret_post` or (public clients) `none`, and exchange an
+//! authorization code for tokens. Reads no cookie.
+
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{header, HeaderMap},
+    response::{IntoResponse, Response},
+    Json,
+};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use chrono::Utc;
+use services::openid_provider::{
+    error::OAuthError,
+    exchange::{self, ClientAuth, ExchangeError},
+    ErrorCode,
+};
+
+use super::{respond, ProviderRoutes};
+
+#[tracing::instrument(skip_all, fields(grant_type))]
+pub(super) async fn token(State(s): State<ProviderRoutes>, headers: HeaderMap, body: Bytes) -> Response {
+    let tried_basic = basic_credentials(&headers).is_some();
+    let form = match read_form(&headers, &body) {
+        Ok(form) => form,
+        Err(error) => return respond::token_error(&error, tried_basic),
+    };
+    let one = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
+    let grant_type = one("grant_type").unwrap_or("");
+    tracing::Span::current().record("grant_type", grant_type);
+    let auth = match client_auth(&headers, one("client_id"), one("client_secret")) {
+        Ok(auth) => auth,
+        Err(error) => return respond::token_error(&error, tried_basic),
+    };
+    let now = Utc::now();
+    let result = async {
+        let client = exchange::authenticate(&s.app.db, &auth, now).await?;
+        match grant_type {
+            "authorization_code" => {
+                let Some(code) = one("code") else {
+                    return Err(ExchangeError::Refused(OAuthError::new(ErrorCode::InvalidRequest, "code is missing")));
+                };
+                exchange::authorization_code(&s.app.db, &s.provider, &client, code, one("redirect_uri"), one("code_verifier"), now).await
+            }
+            "" => Err(ExchangeError::Refused(OAuthError::new(ErrorCode::InvalidRequest, "grant_type is missing"))),
+            _ => Err(ExchangeError::Refused(OAuthError::new(ErrorCode::UnsupportedGrantType, "this grant_type is not supported"))),
+        }
+    }
+    .await;
+    match result {
+        Ok(tokens) => respond::no_store(Json(tokens).into_response()),
+        Err(ExchangeError::Refused(error)) => {
+            tracing::info!(error = %error.code, "token request refused");
+            respond::token_error(&error, tried_basic)
+        }
+        Err(ExchangeError::Internal(err)) => respond::server_error("the token endpoint failed", &err),
+    }
+}
+
+/// The form body: `application/x-www-form-urlencoded`, each parameter at most once
+/// (RFC 6749 §3.2).
+fn read_form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+        return Err(OAuthError::new(ErrorCode::InvalidRequest, "the body must be application/x-www-form-urlencoded"));
+    }
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some((name, _)) = form.iter().find(|(k, _)| !seen.insert(k.as_str())) {
+        return Err(OAuthError::new(ErrorCode::InvalidRequest, format!("the parameter {name} is repeated")));
+    }
+    Ok(form)
+}
+
+/// `Authorization: Basic` with the form-encoded id and secret (RFC 6749 §2.3.1).
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    Some((unescape(id)?, unescape(secret)?))
+}
+
+/// Exactly one way of authenticating (RFC 6749 §2.3: a client uses one method per request).
+fn client_auth(headers: &HeaderMap, form_id: Option<&str>, form_secret: Option<&str>) -> Result<ClientAuth, OAuthError> {
+    let invalid = || OAuthError::new(ErrorCode::InvalidClient, "client authentication failed");
+    let has_authorization = headers.contains_key(header::AUTHORIZATION);
+    match (basic_credentials(headers), form_id, form_secret) {
+        (Some(_), _, Some(_)) => Err(OAuthError::new(ErrorCode::InvalidRequest, "use one client authentication method, not two")),
+        (Some((id, secret)), form_id, None) => match form_id {
+            Some(other) if other != id => Err(invalid()),
+            _ => Ok(ClientAuth::Secret { client_id: id, secret }),
+        },
+        (None, _, _) if has_authorization => Err(invalid()),
+        (None, Some(id), Some(secret)) => Ok(ClientAuth::Secret { client_id: id.to_string(), secret: secret.to_string() }),
+        (None, Some(id), None) => Ok(ClientAuth::None { client_id: id.to_string() }),
+        (None, None, _) => Err(invalid()),
+    }
+}

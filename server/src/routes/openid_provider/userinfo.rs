@@ -1,0 +1,60 @@
+//! `GET/POST /userinfo` (OpenID Connect Core §5.3) with a bearer access token (RFC 6750 §2.1;
+//! a POST may carry it in the form, §2.2). Reads no cookie.
+
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use chrono::Utc;
+use services::openid_provider::{tokens::TokenRefused, userinfo};
+
+use super::{respond, ProviderRoutes};
+
+pub(super) async fn userinfo_get(State(s): State<ProviderRoutes>, headers: HeaderMap) -> Response {
+    answer(&s, bearer(&headers)).await
+}
+
+pub(super) async fn userinfo_post(State(s): State<ProviderRoutes>, headers: HeaderMap, body: Bytes) -> Response {
+    let in_form = url::form_urlencoded::parse(&body).find(|(k, _)| k == "access_token").map(|(_, v)| v.into_owned());
+    match (bearer(&headers), in_form) {
+        (Some(_), Some(_)) => challenge(StatusCode::BAD_REQUEST, "invalid_request", "send the token once"),
+        (Some(token), None) | (None, Some(token)) => answer(&s, Some(token)).await,
+        (None, None) => answer(&s, None).await,
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn answer(s: &ProviderRoutes, token: Option<String>) -> Response {
+    let Some(token) = token else {
+        return challenge(StatusCode::UNAUTHORIZED, "invalid_request", "an access token is required");
+    };
+    match userinfo::claims_for(&s.app.db, &s.provider, &token, Utc::now()).await {
+        Ok(claims) => respond::no_store(Json(claims).into_response()),
+        Err(TokenRefused::Db(err)) => respond::server_error("userinfo", &err),
+        Err(TokenRefused::Keys(err)) => respond::server_error("userinfo", &err),
+        Err(refused) => {
+            tracing::info!(reason = %refused, "userinfo refused a token");
+            challenge(StatusCode::UNAUTHORIZED, "invalid_token", "the access token is invalid, expired or revoked")
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+/// RFC 6750 §3: the error in `WWW-Authenticate`, and in the body for people reading it.
+fn challenge(status: StatusCode, error: &'static str, description: &'static str) -> Response {
+    let mut response =
+        respond::no_store((status, Json(serde_json::json!({ "error": error, "error_description": description }))).into_response());
+    let value = format!("Bearer realm=\"askonce\", error=\"{error}\", error_description=\"{description}\"");
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}

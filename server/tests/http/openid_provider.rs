@@ -1,0 +1,311 @@
+//! AskOnce as the OpenID Provider of a site's own apps: a certified relying-party library
+//! (openid-client, in examples/relying-app) signs in through it, with the sign-up's question
+//! asked inside the sign-in; and the protocol's parts checked one by one with `openidconnect`
+//! as the verifier (discovery, JWKS, ID token signature, `at_hash`, `nonce`, `sid`, `amr`,
+//! access tokens as RFC 9068 JWTs, `/userinfo`, `prompt=none`, single sign-on).
+//! The refusals and attacks are in `attacks_openid_provider`.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use openidconnect::{
+    core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreJwsSigningAlgorithm},
+    AccessToken, AccessTokenHash, ClientId, ClientSecret, IssuerUrl, JsonWebKey, Nonce,
+};
+use reqwest::StatusCode;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::harness::{
+    browser,
+    browser::location,
+    openid::{app_with_relying_app, client_toml, SECRET},
+    spawn_app_on, Backend, TestApp,
+};
+
+/// The callback of the applications these tests play themselves (nothing listens there: the
+/// test reads the redirect).
+pub const CALLBACK: &str = "http://127.0.0.1:9/cb";
+
+async fn the_example_app_signs_in_with_the_answers_in_its_claims(backend: Backend) {
+    let (app, rp) = app_with_relying_app(backend, "").await;
+    let person = browser();
+    let to_askonce = person.get(format!("{}/login", rp.url)).send().await.unwrap();
+    let authorize = location(&to_askonce);
+    assert!(authorize.starts_with(&format!("{}/authorize?", app.address)), "{authorize}");
+    let callback = app.authorize_signing_up(&person, &authorize, "ada@example.com", "Ada", "Lovelace").await;
+    assert!(callback.starts_with(&format!("{}/callback?", rp.url)), "{callback}");
+    // openid-client checks state, iss, the code exchange, the ID token and its nonce.
+    let back = person.get(&callback).send().await.unwrap();
+    assert_eq!(back.status(), StatusCode::FOUND, "the example app accepted the sign-in: {}", back.text().await.unwrap_or_default());
+    let seen: Value = person.get(format!("{}/claims.json", rp.url)).send().await.unwrap().json().await.unwrap();
+    let me = app.me(&person).await;
+    for source in ["claims", "userinfo"] {
+        let claims = &seen[source];
+        assert_eq!(claims["sub"], me["user_id"], "{source}: the subject is the AskOnce account: {seen}");
+        assert_eq!(claims["given_name"], "Ada", "{source}: the answer given inside the sign-in: {seen}");
+        assert_eq!(claims["family_name"], "Lovelace", "{source}: {seen}");
+        assert_eq!(claims["email"], "ada@example.com", "{source}: {seen}");
+        assert_eq!(claims["email_verified"], false, "{source}: a password sign-up's address is unverified: {seen}");
+    }
+    assert_eq!(seen["claims"]["iss"], app.address, "iss is public_url without a trailing slash");
+    assert_eq!(seen["claims"]["aud"], serde_json::json!(["shop"]));
+    assert_eq!(seen["claims"]["amr"], serde_json::json!(["pwd"]));
+    assert!(seen["claims"]["sid"].is_string() && seen["claims"]["auth_time"].is_number(), "{seen}");
+    // The page shows what the app was told.
+    let page = person.get(&rp.url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Signed in as ada@example.com") && page.contains("Lovelace"), "{page}");
+}
+crate::on_both_databases!(the_example_app_signs_in_with_the_answers_in_its_claims);
+
+async fn released_fields_reach_only_their_application(backend: Backend) {
+    let (app, rp) = app_with_relying_app(backend, "").await;
+    let person = browser();
+    let authorize = location(&person.get(format!("{}/login", rp.url)).send().await.unwrap());
+    let callback = app.authorize_signing_up(&person, &authorize, "grace@example.com", "Grace", "Hopper").await;
+    // Facts the site knows of Grace: one released to `shop`, one not.
+    let me = app.me(&person).await;
+    let user_id = me["user_id"].as_str().unwrap().to_string();
+    set_metadata(&app, &user_id, serde_json::json!({ "job_title": "Rear Admiral", "salary": 1 })).await;
+    assert_eq!(person.get(&callback).send().await.unwrap().status(), StatusCode::FOUND);
+    let seen: Value = person.get(format!("{}/claims.json", rp.url)).send().await.unwrap().json().await.unwrap();
+    let namespaced = format!("https://{}/user_metadata", app.address.trim_start_matches("http://"));
+    for source in ["claims", "userinfo"] {
+        assert_eq!(seen[source][&namespaced], serde_json::json!({ "job_title": "Rear Admiral" }), "{source}: {seen}");
+        assert!(!seen[source].to_string().contains("salary"), "an unreleased field never leaves AskOnce: {seen}");
+    }
+}
+crate::on_both_databases!(released_fields_reach_only_their_application);
+
+async fn set_metadata(app: &TestApp, user_id: &str, metadata: Value) {
+    use sea_orm::{ActiveModelTrait, Set};
+    services::entities::users::ActiveModel { id: Set(user_id.to_string()), user_metadata: Set(metadata), ..Default::default() }
+        .update(&app.db)
+        .await
+        .unwrap();
+}
+
+/// A PKCE verifier and its S256 challenge.
+pub fn pkce() -> (String, String) {
+    let verifier = URL_SAFE_NO_PAD.encode(rand_bytes());
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+fn rand_bytes() -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    for (i, b) in uuid::Uuid::new_v4().as_bytes().iter().chain(uuid::Uuid::new_v4().as_bytes()).enumerate() {
+        bytes[i] = *b;
+    }
+    bytes
+}
+
+/// An `/authorize` address for `client_id` returning to [`CALLBACK`], with `params` added.
+pub fn authorize_url(app: &TestApp, client_id: &str, params: &[(&str, &str)]) -> String {
+    let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
+    url.query_pairs_mut().append_pair("client_id", client_id).append_pair("redirect_uri", CALLBACK);
+    for (k, v) in params {
+        url.query_pairs_mut().append_pair(k, v);
+    }
+    url.to_string()
+}
+
+/// The query of a redirect back to the client.
+pub fn params_of(location: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(location).unwrap_or_else(|_| panic!("not an absolute address: {location:?}")).query_pairs().into_owned().collect()
+}
+
+/// AskOnce with the confidential client `web` and the public client `spa`, both returning
+/// to [`CALLBACK`].
+pub async fn app_with_clients(backend: Backend) -> TestApp {
+    let config = format!("{}{}", client_toml("web", "regular_web", CALLBACK, ""), client_toml("spa", "spa", CALLBACK, ""));
+    spawn_app_on(backend, &config).await
+}
+
+/// A code for `client_id`, for `person` signed in already, with `params`.
+pub async fn code_for(app: &TestApp, person: &reqwest::Client, client_id: &str, params: &[(&str, &str)]) -> String {
+    let mut all: Vec<(&str, &str)> = [("response_type", "code"), ("scope", "openid profile email"), ("state", "st"), ("nonce", "nc")]
+        .into_iter()
+        .filter(|(k, _)| !params.iter().any(|(p, _)| p == k))
+        .collect();
+    all.extend_from_slice(params);
+    let start = person.get(authorize_url(app, client_id, &all)).send().await.unwrap();
+    let to = location(&start);
+    assert!(to.starts_with("/welcome?return_to="), "a signed-in authorization goes through /welcome, not {to:?} ({})", start.status());
+    let continue_to = crate::harness::openid::return_to_of(&to);
+    let back = app.continue_authorization(person, &continue_to).await;
+    let params = params_of(&back);
+    assert_eq!(params.get("state").map(String::as_str), Some("st"));
+    assert_eq!(params.get("iss"), Some(&app.address), "RFC 9207: the response names its issuer");
+    params.get("code").unwrap_or_else(|| panic!("no code in {back}")).clone()
+}
+
+/// Exchanges `code` at the token endpoint as the confidential client `web` (Basic).
+pub async fn exchange(app: &TestApp, client_id: &str, secret: Option<&str>, form: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = reqwest::Client::new().post(app.url("/oauth/token")).form(form);
+    match secret {
+        Some(secret) => request = request.basic_auth(client_id, Some(secret)),
+        None => {
+            let mut with_id = form.to_vec();
+            with_id.push(("client_id", client_id));
+            request = reqwest::Client::new().post(app.url("/oauth/token")).form(&with_id);
+        }
+    }
+    request.send().await.unwrap()
+}
+
+/// A person signed up and past the sign-up's question.
+pub async fn signed_in_person(app: &TestApp, email: &str) -> reqwest::Client {
+    let person = browser();
+    app.sign_up(&person, email).await;
+    let answer = [("stage", "name"), ("answers[given_name]", "Test"), ("answers[family_name]", "Person")];
+    assert!(app.call(&person, app::prompt::AnswerPrompt::PATH, &answer).await.status().is_success());
+    person
+}
+
+use leptos::server_fn::ServerFn;
+
+async fn discovery_describes_what_the_endpoints_do(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let doc: Value = reqwest::get(app.url("/.well-known/openid-configuration")).await.unwrap().json().await.unwrap();
+    assert_eq!(doc["issuer"], app.address);
+    assert_eq!(doc["authorization_endpoint"], app.url("/authorize"));
+    assert_eq!(doc["token_endpoint"], app.url("/oauth/token"));
+    assert_eq!(doc["userinfo_endpoint"], app.url("/userinfo"));
+    assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(doc["request_parameter_supported"], false);
+    let jwks: Value = reqwest::get(doc["jwks_uri"].as_str().unwrap()).await.unwrap().json().await.unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1, "one signing key: {jwks}");
+    assert_eq!(keys[0]["kty"], "RSA");
+    assert!(keys[0]["kid"].is_string());
+    for private in ["d", "p", "q", "dp", "dq", "qi"] {
+        assert!(keys[0].get(private).is_none(), "the JWKS publishes no private part ({private})");
+    }
+}
+crate::on_both_databases!(discovery_describes_what_the_endpoints_do);
+
+async fn tokens_verify_with_the_published_keys(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let person = signed_in_person(&app, "lin@example.com").await;
+    let (verifier, challenge) = pkce();
+    let code = code_for(&app, &person, "web", &[("code_challenge", &challenge), ("code_challenge_method", "S256")]).await;
+    let form = [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", CALLBACK), ("code_verifier", &verifier)];
+    let res = exchange(&app, "web", Some(SECRET), &form).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let tokens: Value = res.json().await.unwrap();
+    assert_eq!(tokens["token_type"].as_str().map(str::to_ascii_lowercase).as_deref(), Some("bearer"));
+
+    // The ID token, checked as a relying party does: signature with the JWKS, iss, aud,
+    // exp, nonce, and at_hash against the access token.
+    let jwks: CoreJsonWebKeySet = reqwest::get(app.url("/.well-known/jwks.json")).await.unwrap().json().await.unwrap();
+    let verifier_ = CoreIdTokenVerifier::new_confidential_client(
+        ClientId::new("web".into()),
+        ClientSecret::new(SECRET.into()),
+        IssuerUrl::new(app.address.clone()).unwrap(),
+        jwks.clone(),
+    );
+    let id_token: CoreIdToken = serde_json::from_value(tokens["id_token"].clone()).unwrap();
+    let claims = id_token.claims(&verifier_, &Nonce::new("nc".into())).expect("the ID token verifies");
+    let access = AccessToken::new(tokens["access_token"].as_str().unwrap().to_string());
+    let key = jwks.keys().first().unwrap();
+    let expected = AccessTokenHash::from_token(&access, &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, key).unwrap();
+    assert_eq!(claims.access_token_hash(), Some(&expected), "at_hash binds the access token");
+    assert!(claims.auth_time().is_some());
+    assert_eq!(claims.auth_method_refs().map(|a| a.iter().map(|r| r.to_string()).collect::<Vec<_>>()), Some(vec!["pwd".to_string()]));
+    let payload: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(tokens["id_token"].as_str().unwrap().split('.').nth(1).unwrap()).unwrap()).unwrap();
+    assert!(payload["sid"].as_str().is_some_and(|s| s.len() == 32), "{payload}");
+
+    // The access token is an RFC 9068 JWT.
+    let header = jsonwebtoken::decode_header(access.secret()).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    assert_eq!(header.kid.as_deref(), Some(key.key_id().unwrap().as_str()));
+    let at: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(access.secret().split('.').nth(1).unwrap()).unwrap()).unwrap();
+    assert_eq!(at["client_id"], "web");
+    assert_eq!(at["iss"], app.address);
+    assert!(at["exp"].as_i64().unwrap() - at["iat"].as_i64().unwrap() <= 600, "access tokens live at most 10 minutes: {at}");
+
+    // /userinfo by GET (header) and POST (form).
+    let by_get: Value =
+        reqwest::Client::new().get(app.url("/userinfo")).bearer_auth(access.secret()).send().await.unwrap().json().await.unwrap();
+    assert_eq!(by_get["email"], "lin@example.com");
+    assert_eq!(by_get["sub"], claims.subject().as_str());
+    let by_post = reqwest::Client::new().post(app.url("/userinfo")).form(&[("access_token", access.secret())]).send().await.unwrap();
+    assert_eq!(by_post.status(), StatusCode::OK);
+    assert_eq!(by_post.json::<Value>().await.unwrap(), by_get);
+}
+crate::on_both_databases!(tokens_verify_with_the_published_keys);
+
+/// Scope decides what `/userinfo` says (a difference from seed 003's unfiltered endpoint).
+#[tokio::test]
+async fn userinfo_says_only_what_the_scopes_release() {
+    let app = app_with_clients(Backend::Sqlite).await;
+    let person = signed_in_person(&app, "nan@example.com").await;
+    let code = code_for(&app, &person, "web", &[("scope", "openid email")]).await;
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", CALLBACK)];
+    let tokens: Value = exchange(&app, "web", Some(SECRET), &form).await.json().await.unwrap();
+    let info: Value = reqwest::Client::new()
+        .get(app.url("/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["email"], "nan@example.com");
+    assert!(info.get("given_name").is_none() && info.get("name").is_none(), "no profile scope, no names: {info}");
+}
+
+async fn prompt_none_never_skips_a_question(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let none = [("response_type", "code"), ("scope", "openid"), ("state", "st"), ("prompt", "none")];
+    // Signed out: login_required.
+    let stranger = browser();
+    let answer = params_of(&location(&stranger.get(authorize_url(&app, "web", &none)).send().await.unwrap()));
+    assert_eq!(answer["error"], "login_required");
+    assert_eq!(answer["state"], "st");
+    assert_eq!(answer["iss"], app.address);
+    // Signed up, the sign-up's question not yet answered: interaction_required.
+    let person = browser();
+    app.sign_up(&person, "kim@example.com").await;
+    let answer = params_of(&location(&person.get(authorize_url(&app, "web", &none)).send().await.unwrap()));
+    assert_eq!(answer["error"], "interaction_required", "{answer:?}");
+    // Answered: a code at once, no page.
+    let reply = [("stage", "name"), ("answers[given_name]", "Kim"), ("answers[family_name]", "Lee")];
+    assert!(app.call(&person, app::prompt::AnswerPrompt::PATH, &reply).await.status().is_success());
+    let answer = params_of(&location(&person.get(authorize_url(&app, "web", &none)).send().await.unwrap()));
+    assert!(answer.contains_key("code"), "{answer:?}");
+}
+crate::on_both_databases!(prompt_none_never_skips_a_question);
+
+/// One AskOnce session serves several apps: the second signs in without a password.
+#[tokio::test]
+async fn a_second_app_signs_in_from_the_same_session() {
+    let app = app_with_clients(Backend::Sqlite).await;
+    let person = signed_in_person(&app, "sso@example.com").await;
+    let (verifier, challenge) = pkce();
+    let first = code_for(&app, &person, "web", &[]).await;
+    let second = code_for(&app, &person, "spa", &[("code_challenge", &challenge), ("code_challenge_method", "S256")]).await;
+    assert_ne!(first, second);
+    let form = [("grant_type", "authorization_code"), ("code", second.as_str()), ("redirect_uri", CALLBACK), ("code_verifier", &verifier)];
+    let res = exchange(&app, "spa", None, &form).await;
+    assert_eq!(res.status(), StatusCode::OK, "a public client redeems with PKCE alone");
+}
+
+/// `prompt=login` asks for a fresh sign-in even with a session.
+#[tokio::test]
+async fn prompt_login_signs_in_again() {
+    let app = app_with_clients(Backend::Sqlite).await;
+    let person = signed_in_person(&app, "again@example.com").await;
+    let to = location(
+        &person
+            .get(authorize_url(&app, "web", &[("response_type", "code"), ("scope", "openid"), ("prompt", "login")]))
+            .send()
+            .await
+            .unwrap(),
+    );
+    assert!(to.starts_with("/login?return_to="), "{to}");
+}

@@ -1,0 +1,135 @@
+//! Authorization codes: 32 random bytes, kept as a hash, valid once for 60 seconds, for the
+//! client and redirect address they were issued to, with the PKCE challenge they must meet.
+//!
+//! A second use of a code is an attack or a leak (RFC 6749 §4.1.2): it is refused and every
+//! token the first use issued is revoked.
+
+use chrono::{DateTime, Duration, Utc};
+use domain::user_id::UserId;
+use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+
+use super::{secret, Scopes};
+use crate::entities::{oauth_codes, oauth_tokens};
+
+pub const LIFETIME: Duration = Duration::seconds(60);
+
+/// What a code stands for: everything the token endpoint needs to issue tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub redirect_uri: String,
+    pub scope: Scopes,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    /// When the person last authenticated (Unix seconds).
+    pub auth_time: i64,
+    /// The AskOnce session the authorization came from.
+    pub sid: String,
+    pub amr: Vec<String>,
+}
+
+/// A code redeemed: whom it was for and what it grants.
+#[derive(Debug, Clone)]
+pub struct Redeemed {
+    pub code_hash: String,
+    pub client_id: String,
+    pub user_id: UserId,
+    pub grant: Grant,
+}
+
+/// Why a code was refused; the token endpoint answers `invalid_grant` to each.
+#[derive(Debug, thiserror::Error)]
+pub enum CodeRefused {
+    #[error("the code is not known")]
+    Unknown,
+    #[error("the code has expired")]
+    Expired,
+    #[error("the code was already used; the tokens it issued are revoked")]
+    Reused,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Issues a code for `grant`; the client receives the returned value.
+pub async fn issue(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    user_id: &UserId,
+    grant: &Grant,
+    now: DateTime<Utc>,
+) -> Result<String, DbErr> {
+    let code = secret::random();
+    oauth_codes::ActiveModel {
+        code_hash: Set(secret::hash(&code)),
+        client_id: Set(client_id.to_string()),
+        user_id: Set(user_id.to_string()),
+        grant: Set(serde_json::to_value(grant).unwrap_or_default()),
+        created_at: Set(now),
+        expires_at: Set(now + LIFETIME),
+        used_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    // Codes older than a day are of no use, even to tell a reuse.
+    oauth_codes::Entity::delete_many().filter(oauth_codes::Column::ExpiresAt.lt(now - Duration::days(1))).exec(db).await?;
+    Ok(code)
+}
+
+/// Uses `code` up. The caller then checks the client, the redirect address and PKCE: a code
+/// presented with any of them wrong is spent all the same (whoever holds it should not).
+pub async fn redeem(db: &impl ConnectionTrait, code: &str, now: DateTime<Utc>) -> Result<Redeemed, CodeRefused> {
+    let hash = secret::hash(code);
+    let Some(row) = oauth_codes::Entity::find_by_id(hash.clone()).one(db).await? else {
+        return Err(CodeRefused::Unknown);
+    };
+    // One statement decides who used it first.
+    let used = oauth_codes::Entity::update_many()
+        .col_expr(oauth_codes::Column::UsedAt, Expr::value(now))
+        .filter(oauth_codes::Column::CodeHash.eq(hash.clone()))
+        .filter(oauth_codes::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    if used.rows_affected != 1 {
+        let revoked = oauth_tokens::Entity::update_many()
+            .col_expr(oauth_tokens::Column::RevokedAt, Expr::value(now))
+            .filter(oauth_tokens::Column::CodeHash.eq(hash))
+            .filter(oauth_tokens::Column::RevokedAt.is_null())
+            .exec(db)
+            .await?;
+        tracing::warn!(client_id = %row.client_id, revoked = revoked.rows_affected, "an authorization code was used twice");
+        return Err(CodeRefused::Reused);
+    }
+    if row.expires_at <= now {
+        return Err(CodeRefused::Expired);
+    }
+    let grant: Grant = serde_json::from_value(row.grant).map_err(|_| CodeRefused::Unknown)?;
+    Ok(Redeemed { code_hash: hash, client_id: row.client_id, user_id: UserId::from_stored(row.user_id), grant })
+}
+
+/// Whether `verifier` meets the code's PKCE challenge. A code issued without a challenge
+/// takes no verifier (one sent anyway is refused: RFC 9700 §2.1.1, PKCE downgrade).
+pub fn pkce_satisfied(challenge: Option<&str>, verifier: Option<&str>) -> bool {
+    match (challenge, verifier) {
+        (None, None) => true,
+        (Some(challenge), Some(verifier)) => {
+            super::authorization::is_code_verifier(verifier) && secret::pkce_s256_matches(verifier, challenge)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pkce_satisfied;
+
+    #[test]
+    fn pkce_is_all_or_nothing() {
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        assert!(pkce_satisfied(Some(challenge), Some(verifier)));
+        assert!(pkce_satisfied(None, None));
+        assert!(!pkce_satisfied(Some(challenge), None));
+        assert!(!pkce_satisfied(None, Some(verifier)));
+        assert!(!pkce_satisfied(Some(challenge), Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK")));
+    }
+}

@@ -1,0 +1,90 @@
+//! The provider's metadata (OpenID Connect Discovery 1.0 §3), built with `openidconnect`'s
+//! types. Every value here is what the endpoints really do: change both together.
+
+use openidconnect::{
+    core::{
+        CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey,
+        CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType,
+        CoreSubjectIdentifierType,
+    },
+    AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata, ResponseTypes, Scope, TokenUrl, UserInfoUrl,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    scope::{EMAIL_CLAIMS, PROFILE_CLAIMS, SUPPORTED},
+    Provider,
+};
+
+/// Metadata the `openidconnect` types do not name.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct AskOnceMetadata {
+    /// RFC 7636: S256 only.
+    pub code_challenge_methods_supported: Vec<String>,
+    /// RFC 9207: every authorization response carries `iss`.
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+impl AdditionalProviderMetadata for AskOnceMetadata {}
+
+pub type Metadata = ProviderMetadata<
+    AskOnceMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+pub const AUTHORIZE_PATH: &str = "/authorize";
+pub const TOKEN_PATH: &str = "/oauth/token";
+pub const USERINFO_PATH: &str = "/userinfo";
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+
+#[derive(Debug, thiserror::Error)]
+#[error("the public URL does not make valid endpoint addresses: {0}")]
+pub struct BadIssuer(String);
+
+/// The metadata document for `provider`.
+pub fn metadata(provider: &Provider) -> Result<Metadata, BadIssuer> {
+    let bad = |e: openidconnect::url::ParseError| BadIssuer(e.to_string());
+    let claims: Vec<CoreClaimName> = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "sid", "at_hash"]
+        .into_iter()
+        .chain(PROFILE_CLAIMS)
+        .chain(EMAIL_CLAIMS)
+        .map(|c| CoreClaimName::new(c.to_string()))
+        .collect();
+    Ok(Metadata::new(
+        IssuerUrl::new(provider.issuer.clone()).map_err(bad)?,
+        AuthUrl::new(provider.endpoint(AUTHORIZE_PATH)).map_err(bad)?,
+        JsonWebKeySetUrl::new(provider.endpoint(JWKS_PATH)).map_err(bad)?,
+        vec![ResponseTypes::new(vec![CoreResponseType::Code])],
+        vec![CoreSubjectIdentifierType::Public],
+        vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256],
+        AskOnceMetadata {
+            code_challenge_methods_supported: vec!["S256".to_string()],
+            authorization_response_iss_parameter_supported: true,
+        },
+    )
+    .set_token_endpoint(Some(TokenUrl::new(provider.endpoint(TOKEN_PATH)).map_err(bad)?))
+    .set_userinfo_endpoint(Some(UserInfoUrl::new(provider.endpoint(USERINFO_PATH)).map_err(bad)?))
+    .set_scopes_supported(Some(SUPPORTED.iter().map(|s| Scope::new(s.to_string())).collect()))
+    .set_response_modes_supported(Some(vec![CoreResponseMode::Query]))
+    .set_grant_types_supported(Some(vec![CoreGrantType::AuthorizationCode]))
+    .set_token_endpoint_auth_methods_supported(Some(vec![
+        CoreClientAuthMethod::ClientSecretBasic,
+        CoreClientAuthMethod::ClientSecretPost,
+        CoreClientAuthMethod::None,
+    ]))
+    .set_claims_supported(Some(claims))
+    .set_claims_parameter_supported(Some(false))
+    .set_request_parameter_supported(Some(false))
+    .set_request_uri_parameter_supported(Some(false)))
+}

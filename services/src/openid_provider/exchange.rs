@@ -1,0 +1,108 @@
+//! The token endpoint's work (RFC 6749 §3.2, §4.1.3): who the client is, and what its grant
+//! is worth. Every refusal is an [`OAuthError`] whose code the client is told; the reason in
+//! detail is logged.
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+
+use super::{
+    clients::{self, Client},
+    codes::{self, CodeRefused},
+    error::OAuthError,
+    tokens::{self, TokenResponse},
+    ErrorCode, Provider,
+};
+use crate::profile::store;
+
+/// How the client presented itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// `client_secret_basic` or `client_secret_post`.
+    Secret { client_id: String, secret: String },
+    /// `none`: a public client names itself only.
+    None { client_id: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    /// What the client is told.
+    #[error("{0}")]
+    Refused(OAuthError),
+    /// Ours: logged, answered `server_error`.
+    #[error("{0}")]
+    Internal(String),
+}
+
+fn refuse(code: ErrorCode, description: &str) -> ExchangeError {
+    ExchangeError::Refused(OAuthError::new(code, description))
+}
+
+impl From<sea_orm::DbErr> for ExchangeError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        ExchangeError::Internal(err.to_string())
+    }
+}
+
+impl From<tokens::IssueError> for ExchangeError {
+    fn from(err: tokens::IssueError) -> Self {
+        ExchangeError::Internal(err.to_string())
+    }
+}
+
+/// The client that `auth` proves, or `invalid_client`.
+pub async fn authenticate(db: &DatabaseConnection, auth: &ClientAuth, now: DateTime<Utc>) -> Result<Client, ExchangeError> {
+    let client_id = match auth {
+        ClientAuth::Secret { client_id, .. } | ClientAuth::None { client_id } => client_id,
+    };
+    let unknown = || refuse(ErrorCode::InvalidClient, "client authentication failed");
+    let Some(client) = clients::find(db, client_id).await? else {
+        return Err(unknown());
+    };
+    match auth {
+        ClientAuth::Secret { secret, .. } if !client.app_type.is_public() && client.secret_matches(secret, now) => Ok(client),
+        ClientAuth::None { .. } if client.app_type.is_public() => Ok(client),
+        _ => Err(unknown()),
+    }
+}
+
+/// `grant_type=authorization_code`: the code, for the client it was issued to, at the
+/// address it was issued for, with the PKCE verifier its challenge asks.
+#[tracing::instrument(skip_all, fields(client_id = %client.client_id))]
+pub async fn authorization_code(
+    db: &DatabaseConnection,
+    provider: &Provider,
+    client: &Client,
+    code: &str,
+    redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<TokenResponse, ExchangeError> {
+    if !client.may_use_grant("authorization_code") {
+        return Err(refuse(ErrorCode::UnauthorizedClient, "this client may not use the authorization_code grant"));
+    }
+    let invalid = |why: &str| {
+        tracing::info!(why, "authorization code refused");
+        refuse(ErrorCode::InvalidGrant, "the authorization code is invalid, expired or already used")
+    };
+    let redeemed = match codes::redeem(db, code, now).await {
+        Ok(r) => r,
+        Err(CodeRefused::Db(e)) => return Err(e.into()),
+        Err(other) => return Err(invalid(&other.to_string())),
+    };
+    if redeemed.client_id != client.client_id {
+        return Err(invalid("issued to another client"));
+    }
+    if redirect_uri != Some(redeemed.grant.redirect_uri.as_str()) {
+        return Err(invalid("redirect_uri differs from the authorization request's"));
+    }
+    if !codes::pkce_satisfied(redeemed.grant.code_challenge.as_deref(), code_verifier) {
+        return Err(invalid("PKCE verifier missing, unexpected or wrong"));
+    }
+    let Some(user) = store::load(db, &redeemed.user_id).await? else {
+        return Err(invalid("the account no longer exists"));
+    };
+    if user.blocked {
+        return Err(invalid("the account is blocked"));
+    }
+    Ok(tokens::issue_for_code(db, provider, client, &user, &redeemed, now).await?)
+}
