@@ -16,6 +16,20 @@ const issuer = `http://127.0.0.1:${idpPort}`;
 // through its REST API (tests/mail.ts).
 const smtpPort = Number(process.env.E2E_SMTP_PORT ?? 3300);
 const mailWebPort = Number(process.env.E2E_MAIL_WEB_PORT ?? (process.env.E2E_MAIL_WEB_PORT = '3301'));
+// Two instances of the example relying app (examples/relying-app: Express + openid-client),
+// registered as the clients `shop` and `forum`: the site's own apps signing in through AskOnce.
+const shopPort = Number(process.env.E2E_SHOP_PORT ?? (process.env.E2E_SHOP_PORT = '3400'));
+const forumPort = Number(process.env.E2E_FORUM_PORT ?? (process.env.E2E_FORUM_PORT = '3401'));
+const clientSecret = 'e2e-client-secret-0123456789abcdefghijklmn';
+const relyingApp = (port: number, clientId: string, name: string) => ({
+  command: `node ../examples/relying-app/app.mjs`,
+  url: `http://127.0.0.1:${port}/`,
+  reuseExistingServer: false,
+  timeout: 30_000,
+  stdout: 'ignore' as const,
+  stderr: 'pipe' as const,
+  env: { PORT: String(port), ISSUER: baseURL, CLIENT_ID: clientId, CLIENT_SECRET: clientSecret, APP_NAME: name },
+});
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(repo, 'target');
 const bin = process.env.E2E_BIN ?? path.join(targetDir, 'debug', 'askonce');
 // One fresh database per run; the config file is evaluated again in workers, so the main
@@ -69,6 +83,8 @@ export default defineConfig({
     stdout: 'ignore',
     stderr: 'pipe',
   },
+  relyingApp(shopPort, 'shop', 'The shop'),
+  relyingApp(forumPort, 'forum', 'The forum'),
   {
     command: `"${bin}" serve`,
     cwd: repo,
@@ -100,6 +116,17 @@ export default defineConfig({
       ASKONCE_CONNECTIONS__DEMO__ISSUER: issuer,
       ASKONCE_CONNECTIONS__DEMO__CLIENT_ID: 'askonce',
       ASKONCE_CONNECTIONS__DEMO__CLIENT_SECRET: 'askonce-test-secret',
+      ASKONCE_OPENID_PROVIDER__KEY_ENCRYPTION_KEY_FILE: path.join(dataDir, 'askonce.kek'),
+      ASKONCE_CLIENTS__SHOP__NAME: 'The shop',
+      ASKONCE_CLIENTS__SHOP__APP_TYPE: 'regular_web',
+      ASKONCE_CLIENTS__SHOP__CLIENT_SECRET: clientSecret,
+      ASKONCE_CLIENTS__SHOP__CALLBACKS: `["http://127.0.0.1:${shopPort}/callback"]`,
+      ASKONCE_CLIENTS__SHOP__RELEASED_FIELDS: '["job_title"]',
+      ASKONCE_CLIENTS__SHOP__ALLOWED_LOGOUT_URLS: `["http://127.0.0.1:${shopPort}/"]`,
+      ASKONCE_CLIENTS__FORUM__NAME: 'The forum',
+      ASKONCE_CLIENTS__FORUM__APP_TYPE: 'regular_web',
+      ASKONCE_CLIENTS__FORUM__CLIENT_SECRET: clientSecret,
+      ASKONCE_CLIENTS__FORUM__CALLBACKS: `["http://127.0.0.1:${forumPort}/callback"]`,
     },
   },
   ],

@@ -105,7 +105,7 @@ pub async fn answer_prompt(
     };
     services::profiling::answer_stage_in(&state.db, &me.user_id, &stage, &moment, &answers, &hidden).await.map_err(AppError::from)?;
     let _ = session.remove::<domain::profiling::steps::StepDraft>(domain::profiling::steps::SESSION_KEY).await;
-    ssr::continue_to(return_to);
+    ssr::continue_to(return_to).await;
     Ok(AnswerOutcome::Saved)
 }
 
@@ -118,7 +118,7 @@ pub async fn skip_prompt(stage: String, context: Option<String>, tags: Option<St
     services::profiling::skip_stage(&state.db, &me.user_id, &stage, &moment).await.map_err(AppError::from)?;
     // Skipping a multi-step stage forgets what was typed in it.
     let _ = session.remove::<domain::profiling::steps::StepDraft>(domain::profiling::steps::SESSION_KEY).await;
-    ssr::continue_to(return_to);
+    ssr::continue_to(return_to).await;
     Ok(())
 }
 
@@ -155,10 +155,27 @@ mod ssr {
         Ok(Some(domain::profiling::steps::resume(prompt, draft)))
     }
 
-    pub(crate) fn continue_to(return_to: Option<String>) {
+    pub(crate) async fn continue_to(return_to: Option<String>) {
         if let Some(rt) = return_to.filter(|r| !r.is_empty()) {
-            leptos_axum::redirect(ReturnTo::or_home(Some(&rt)).as_str());
+            let target = ReturnTo::or_home(Some(&rt));
+            // A hydrated page follows a redirect with the app's router, which knows only the
+            // app's pages: for a server route it loads the page itself (`StageForm`). A plain
+            // form post (no JavaScript) is redirected here as always.
+            if domain::return_to::is_server_route(target.as_str()) && !plain_form_post().await {
+                return;
+            }
+            leptos_axum::redirect(target.as_str());
         }
+    }
+
+    /// Whether the request is a browser's plain form post (it asks for HTML), not the
+    /// hydrated page's call (the test leptos_axum makes).
+    async fn plain_form_post() -> bool {
+        leptos_axum::extract::<axum::http::HeaderMap>()
+            .await
+            .ok()
+            .and_then(|h| h.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+            .unwrap_or(false)
     }
 }
 
@@ -177,6 +194,19 @@ fn StageForm(
         Some(Err(AppError::Invalid(map))) => map,
         _ => BTreeMap::new(),
     };
+    // Answered or skipped, a login stage that continues at a server route (an application's
+    // sign-in: `/authorize/continue`) gets there by a full page load: the server sends no
+    // redirect for the app's router to follow (`ssr::continue_to`).
+    #[cfg(not(feature = "ssr"))]
+    if let Some(target) = return_to.clone().filter(|rt| domain::return_to::is_server_route(rt)) {
+        Effect::new(move |_| {
+            let answered = matches!(answer.value().get(), Some(Ok(AnswerOutcome::Saved)));
+            let skipped = matches!(skip.value().get(), Some(Ok(())));
+            if answered || skipped {
+                let _ = window().location().assign(&target);
+            }
+        });
+    }
     let general_error = move || match answer.value().get().map(|r| r.map(|_| ())).or_else(|| skip.value().get()) {
         Some(Err(AppError::Invalid(_))) | None | Some(Ok(())) => None,
         Some(Err(e)) => Some(e.to_string()),
@@ -506,7 +536,14 @@ fn NothingToAsk(return_to: String) -> impl IntoView {
     {
         let navigate = leptos_router::hooks::use_navigate();
         let target = return_to.clone();
-        Effect::new(move |_| navigate(&target, Default::default()));
+        Effect::new(move |_| {
+            if domain::return_to::is_server_route(&target) {
+                // Not a page of the app: the server answers it (an application's sign-in).
+                let _ = window().location().assign(&target);
+            } else {
+                navigate(&target, Default::default());
+            }
+        });
     }
     view! { <p>"All set. " <a href=return_to>"Continue"</a></p> }
 }

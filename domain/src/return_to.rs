@@ -55,6 +55,15 @@ impl ReturnTo {
     }
 }
 
+/// Whether `path` is served by the server outside the app's pages — the OpenID Provider's
+/// `/authorize…` and `/oidc/…`, a provider's `/auth/…`, an external form's `/forms/…` — so
+/// reaching it from a hydrated page takes a full page load (the app's router would show its
+/// "not found" page for it).
+pub fn is_server_route(path: &str) -> bool {
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    path == "/authorize" || ["/authorize/", "/oidc/", "/auth/", "/forms/"].iter().any(|p| path.starts_with(p))
+}
+
 /// Everything but RFC 3986 unreserved characters and `/` is encoded.
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
 
@@ -107,6 +116,18 @@ fn percent_decode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn server_routes_are_told_from_pages() {
+        assert!(super::is_server_route("/authorize/continue?id=x"));
+        assert!(super::is_server_route("/authorize?client_id=x"));
+        assert!(super::is_server_route("/oidc/logout"));
+        assert!(super::is_server_route("/forms/survey/start"));
+        assert!(!super::is_server_route("/authorized-apps"));
+        assert!(!super::is_server_route("/welcome?return_to=/authorize/continue"));
+        assert!(!super::is_server_route("/profile"));
+    }
+
     use super::*;
 
     #[test]

@@ -2,7 +2,7 @@
 // Express for the pages, openid-client (OpenID Certified) for the protocol — discovery, the
 // authorization code flow with PKCE, state and nonce, the ID token's checks, userinfo.
 //
-//   ISSUER=http://127.0.0.1:3000 CLIENT_ID=example-app CLIENT_SECRET=… npm start
+//   ISSUER=http://127.0.0.1:3000 CLIENT_ID=example CLIENT_SECRET="$EXAMPLE_SECRET" npm start
 //
 // Settings (environment): ISSUER (AskOnce's public_url), CLIENT_ID, CLIENT_SECRET (unset for
 // a public client, which then relies on PKCE alone), PORT (default 4000; 0 picks a free one),
@@ -12,7 +12,7 @@ import express from 'express';
 import * as oidc from 'openid-client';
 
 const issuer = new URL(process.env.ISSUER ?? 'http://127.0.0.1:3000');
-const clientId = process.env.CLIENT_ID ?? 'example-app';
+const clientId = process.env.CLIENT_ID ?? 'example';
 const clientSecret = process.env.CLIENT_SECRET || undefined;
 const scope = process.env.SCOPE ?? 'openid profile email';
 const appName = process.env.APP_NAME ?? 'Example app';
@@ -30,12 +30,15 @@ async function provider() {
 }
 
 // Sessions in memory, by a random cookie: enough for an example.
+// Cookies ignore ports: two of these apps on one host (the tests run a shop and a forum)
+// each need their own name.
 const sessions = new Map();
+const cookieName = `rp_session_${clientId.replace(/[^A-Za-z0-9_]/g, '_')}`;
 function session(req, res) {
-  const id = (req.headers.cookie ?? '').split(';').map((c) => c.trim().split('=')).find(([k]) => k === 'rp_session')?.[1];
+  const id = (req.headers.cookie ?? '').split(';').map((c) => c.trim().split('=')).find(([k]) => k === cookieName)?.[1];
   if (id && sessions.has(id)) return sessions.get(id);
   const fresh = randomBytes(24).toString('base64url');
-  res.append('Set-Cookie', `rp_session=${fresh}; HttpOnly; SameSite=Lax; Path=/`);
+  res.append('Set-Cookie', `${cookieName}=${fresh}; HttpOnly; SameSite=Lax; Path=/`);
   const s = {};
   sessions.set(fresh, s);
   return s;
@@ -64,7 +67,7 @@ app.get('/', (req, res) => {
     .join('');
   res.send(page(appName, `<p data-testid="rp-signed-in">Signed in as ${escape(claims.email ?? claims.sub)}</p>` +
     `<table><caption>What AskOnce told ${escape(appName)}</caption>${rows}</table>` +
-    `<p><a href="/login">Sign in again</a></p>`));
+    `<p><a href="/login">Sign in again</a> · <a href="/logout" data-testid="rp-sign-out">Sign out</a></p>`));
 });
 
 // What the tests read: the ID token's claims (checked by openid-client) and /userinfo's.
@@ -108,6 +111,7 @@ app.get('/callback', async (req, res) => {
     const claims = tokens.claims();
     const userinfo = await oidc.fetchUserInfo(cfg, tokens.access_token, claims.sub);
     s.user = { claims, userinfo, scope: tokens.scope ?? null };
+    s.tokens = { access_token: tokens.access_token, refresh_token: tokens.refresh_token, id_token: tokens.id_token };
     delete s.verifier;
     res.redirect('/');
   } catch (err) {
@@ -117,6 +121,77 @@ app.get('/callback', async (req, res) => {
     s.lastError = code;
     res.status(400).send(page('Sign-in failed', `<p role="alert" data-testid="rp-error" data-error="${escape(code)}">Sign-in failed: ${escape(code)}</p>` +
       `<p>${escape(err?.error_description ?? err?.message ?? '')}</p><p><a href="/">Back</a></p>`));
+  }
+});
+
+// What a long-lived app does with its tokens (and what the tests check, as JSON).
+const signedIn = (req, res) => {
+  const s = session(req, res);
+  if (!s.tokens) res.status(401).json({ error: 'not signed in' });
+  return s.tokens ? s : null;
+};
+
+// A new access token from the refresh token; AskOnce rotates the refresh token each time.
+app.get('/refresh', async (req, res, next) => {
+  const s = signedIn(req, res);
+  if (!s) return;
+  try {
+    const before = s.tokens.refresh_token;
+    const tokens = await oidc.refreshTokenGrant(await provider(), before);
+    s.tokens = { access_token: tokens.access_token, refresh_token: tokens.refresh_token, id_token: tokens.id_token ?? s.tokens.id_token };
+    res.json({ rotated: !!tokens.refresh_token && tokens.refresh_token !== before, sub: tokens.claims()?.sub ?? null });
+  } catch (err) {
+    console.error(err);
+    res.status(400).json({ error: err?.error ?? err?.code ?? 'error' });
+  }
+});
+
+// /userinfo by POST (RFC 6750 §2.1 header), beside the GET openid-client made at sign-in.
+app.get('/userinfo-post', async (req, res, next) => {
+  const s = signedIn(req, res);
+  if (!s) return;
+  try {
+    const cfg = await provider();
+    const answer = await oidc.fetchProtectedResource(cfg, s.tokens.access_token, new URL(cfg.serverMetadata().userinfo_endpoint), 'POST');
+    res.status(answer.status).json(await answer.json());
+  } catch (err) {
+    next(err);
+  }
+});
+
+app.get('/introspect', async (req, res) => {
+  const s = signedIn(req, res);
+  if (!s) return;
+  const which = req.query.token === 'refresh' ? s.tokens.refresh_token : s.tokens.access_token;
+  try {
+    res.json(await oidc.tokenIntrospection(await provider(), which));
+  } catch (err) {
+    res.status(400).json({ error: err?.error ?? err?.code ?? 'error' });
+  }
+});
+
+app.get('/revoke', async (req, res) => {
+  const s = signedIn(req, res);
+  if (!s) return;
+  try {
+    await oidc.tokenRevocation(await provider(), s.tokens.refresh_token);
+    res.json({ revoked: true });
+  } catch (err) {
+    res.status(400).json({ error: err?.error ?? err?.code ?? 'error' });
+  }
+});
+
+// Signing out here signs out of AskOnce too (RP-initiated logout), then comes back.
+app.get('/logout', async (req, res, next) => {
+  const s = session(req, res);
+  try {
+    const hint = s.tokens?.id_token;
+    delete s.user;
+    delete s.tokens;
+    const cfg = await provider();
+    res.redirect(oidc.buildEndSessionUrl(cfg, { post_logout_redirect_uri: `${base()}/`, ...(hint ? { id_token_hint: hint } : { client_id: clientId }) }).href);
+  } catch (err) {
+    next(err);
   }
 });
 

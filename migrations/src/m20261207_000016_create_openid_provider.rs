@@ -63,6 +63,8 @@ impl MigrationTrait for Migration {
                     .table(OauthAuthorizations::Table)
                     .col(ColumnDef::new(OauthAuthorizations::Id).string_len(64).not_null().primary_key())
                     .col(ColumnDef::new(OauthAuthorizations::ClientId).string_len(128).not_null())
+                    // SHA-256 of the browser's binding cookie: only that browser continues it.
+                    .col(ColumnDef::new(OauthAuthorizations::BrowserHash).string_len(64).not_null())
                     // The request's parameters as checked (`domain::openid_provider::AuthorizationRequest`).
                     .col(ColumnDef::new(OauthAuthorizations::Request).json().not_null())
                     // The person must have signed in at or after this time (prompt=login, max_age).
@@ -150,6 +152,22 @@ impl MigrationTrait for Migration {
         manager
             .create_index(Index::create().name("idx_oauth_tokens_code").table(OauthTokens::Table).col(OauthTokens::CodeHash).to_owned())
             .await?;
+        // The hourly purges of what has expired.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_oauth_authorizations_expires")
+                    .table(OauthAuthorizations::Table)
+                    .col(OauthAuthorizations::ExpiresAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(Index::create().name("idx_oauth_codes_expires").table(OauthCodes::Table).col(OauthCodes::ExpiresAt).to_owned())
+            .await?;
+        manager
+            .create_index(Index::create().name("idx_oauth_tokens_expires").table(OauthTokens::Table).col(OauthTokens::ExpiresAt).to_owned())
+            .await?;
         manager
             .create_index(Index::create().name("idx_oauth_tokens_family").table(OauthTokens::Table).col(OauthTokens::FamilyId).to_owned())
             .await?;
@@ -214,6 +232,7 @@ enum OauthAuthorizations {
     Table,
     Id,
     ClientId,
+    BrowserHash,
     Request,
     AuthenticateAfter,
     CreatedAt,

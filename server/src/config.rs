@@ -60,11 +60,14 @@ pub struct OpenIdProviderSettings {
     /// Made with mode 0600 when absent. Back it up with the database: without it the signing
     /// keys cannot be opened (new ones are made; applications re-read the keys).
     pub key_encryption_key_file: PathBuf,
+    /// The signing key is replaced when it is this many days old (checked hourly); the old one
+    /// stays published until the tokens it signed have expired. `0`: only `askonce keys rotate`.
+    pub rotate_keys_after_days: u32,
 }
 
 impl Default for OpenIdProviderSettings {
     fn default() -> Self {
-        Self { key_encryption_key: None, key_encryption_key_file: PathBuf::from("data/askonce.kek") }
+        Self { key_encryption_key: None, key_encryption_key_file: PathBuf::from("data/askonce.kek"), rotate_keys_after_days: 90 }
     }
 }
 

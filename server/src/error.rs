@@ -524,3 +524,58 @@ mod tests {
         assert_eq!(body["statusCode"], 405);
     }
 }
+
+/// The OpenID Provider's machine endpoints answer errors in OAuth's shape: a JSON body with
+/// `error` and `error_description` (RFC 6749 §5.2), never cached, with the challenge header a
+/// client needs — Basic for a client that failed to authenticate with it, Bearer (RFC 6750
+/// §3) for a refused access token. Pages of the provider (`/authorize`, the logout) use
+/// [`HttpError`] like every page.
+pub mod oauth {
+    use axum::{
+        http::{header, HeaderValue, StatusCode},
+        response::{IntoResponse, Response},
+        Json,
+    };
+
+    use super::OAuthErrorBody;
+
+    /// Why the request failed, which decides the status.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Failure {
+        /// 400: the request or grant is wrong.
+        Request,
+        /// 401 `invalid_client`; `basic`: the client tried HTTP Basic, so the answer
+        /// challenges it (RFC 6749 §5.2).
+        Client { basic: bool },
+        /// 401 with a Bearer challenge: the access token is missing or refused.
+        Bearer,
+        /// 500: ours.
+        Server,
+    }
+
+    /// The error answer: `error` (a registered code) and a sentence for the developer.
+    pub fn error(failure: Failure, error: &'static str, description: &str) -> Response {
+        let status = match failure {
+            Failure::Request => StatusCode::BAD_REQUEST,
+            Failure::Client { .. } | Failure::Bearer => StatusCode::UNAUTHORIZED,
+            Failure::Server => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let mut response = (status, Json(OAuthErrorBody { error, error_description: description.to_string() })).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        match failure {
+            Failure::Client { basic: true } => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"askonce\""));
+            }
+            Failure::Bearer => {
+                // `error` is one of ours (a registered code), never the request's words.
+                if let Ok(value) = HeaderValue::from_str(&format!("Bearer realm=\"askonce\", error=\"{error}\"")) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
+            }
+            _ => {}
+        }
+        response
+    }
+}

@@ -95,6 +95,18 @@ impl Application {
                 if let Err(err) = services::auth::links::prune(&housekeeping_db, now - chrono::Duration::days(1)).await {
                     tracing::warn!(error = %err, "pruning expired email links failed");
                 }
+                // Applications' tokens and codes a day past their expiry can only be refused;
+                // authorizations in flight are of no use once expired.
+                let day_ago = now - chrono::Duration::days(1);
+                if let Err(err) = services::openid_provider::refresh::prune(&housekeeping_db, day_ago).await {
+                    tracing::warn!(error = %err, "pruning expired tokens failed");
+                }
+                if let Err(err) = services::openid_provider::codes::prune(&housekeeping_db, day_ago).await {
+                    tracing::warn!(error = %err, "pruning expired codes failed");
+                }
+                if let Err(err) = services::openid_provider::authorizations::prune(&housekeeping_db, now).await {
+                    tracing::warn!(error = %err, "pruning expired authorizations failed");
+                }
             }
         });
 
@@ -123,10 +135,26 @@ impl Application {
         // (made at first start when not configured). Signing keys are made when first needed.
         services::openid_provider::clients::sync_configured(&db, &settings.clients, chrono::Utc::now()).await?;
         let kek = settings.openid_provider.key_encryption_key()?;
-        let provider = services::openid_provider::Provider::new(
-            settings.server.public_url.as_str(),
-            services::openid_provider::keys::Keys::new(db.clone(), kek),
-        );
+        let keys = services::openid_provider::keys::Keys::new(db.clone(), kek);
+        keys.check_kek().await?;
+        let provider = services::openid_provider::Provider::new(settings.server.public_url.as_str(), keys);
+        // The signing key's schedule: checked hourly, on every instance (two rotating at once
+        // both end up signing with the same key: see `keys`).
+        if settings.openid_provider.rotate_keys_after_days > 0 {
+            let keys = provider.keys.clone();
+            let max_age = chrono::Duration::days(i64::from(settings.openid_provider.rotate_keys_after_days));
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(3600));
+                loop {
+                    tick.tick().await;
+                    match keys.rotate_if_older_than(max_age).await {
+                        Ok(Some(kid)) => tracing::info!(%kid, "rotated the signing key on schedule"),
+                        Ok(None) => {}
+                        Err(err) => tracing::warn!(error = %err, "checking the signing key's age failed"),
+                    }
+                }
+            });
+        }
         let router = http::router(state, settings, store, registry, provider);
         let header_read_timeout = Duration::from_secs(settings.server.header_read_timeout_secs);
         Ok(Application { listener, router, header_read_timeout, db })

@@ -102,7 +102,7 @@ pub fn check<'a>(
     };
     let mut seen = std::collections::BTreeSet::new();
     if let Some((name, _)) = params.iter().find(|(k, _)| !seen.insert(k.as_str())) {
-        return Err(refuse(ErrorCode::InvalidRequest, &format!("the parameter {name} is repeated")));
+        return Err(refuse(ErrorCode::InvalidRequest, &format!("the parameter {} is repeated", printable(name))));
     }
     let value = |name: &str| one(name).ok().flatten();
     if value("request").is_some() {
@@ -132,7 +132,7 @@ pub fn check<'a>(
         return Err(refuse(ErrorCode::InvalidScope, "scope must include openid"));
     }
     if let Some(extra) = scope.not_in(client.scopes).next() {
-        return Err(refuse(ErrorCode::InvalidScope, &format!("the application may not ask for the scope {extra}")));
+        return Err(refuse(ErrorCode::InvalidScope, &format!("the application may not ask for the scope {}", printable(extra))));
     }
     let nonce = value("nonce").map(str::to_string);
     if nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE_LEN) {
@@ -176,6 +176,16 @@ pub fn check<'a>(
         max_age,
         login_hint,
     })
+}
+
+/// A value of the request as an error description may repeat it: visible ASCII only, at
+/// most 64 characters (a description travels in a URL and in logs; no line breaks in either).
+fn printable(value: &str) -> String {
+    let mut out: String = value.chars().filter(|c| c.is_ascii_graphic()).take(64).collect();
+    if out.is_empty() {
+        out.push('?');
+    }
+    out
 }
 
 /// An S256 challenge is BASE64URL(SHA-256(verifier)) without padding: 43 characters.
@@ -322,6 +332,18 @@ mod tests {
         assert!(r.prompt.login && r.prompt.consent && !r.prompt.none);
         assert_eq!(r.max_age, Some(300));
         assert!(run(&with(&[("prompt", "select_account")], &[]), AppType::Spa).unwrap().prompt.login);
+    }
+
+    #[test]
+    fn what_a_refusal_repeats_of_the_request_is_tame() {
+        let r = run(&with(&[("scope", "openid a\r\nforged-log-line")], &[]), AppType::Spa);
+        match r {
+            Err(Refusal::ToClient { error, .. }) => {
+                assert!(!error.description.contains('\n') && !error.description.contains('\r'), "{error:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(printable(&"x".repeat(100)).len(), 64);
     }
 
     #[test]

@@ -15,6 +15,11 @@ pub const WELCOME: &str = "/welcome";
 /// Where an external form sends people back with its answers (`app::external_form`).
 pub const CONTINUE_PATH: &str = "/continue";
 
+/// The OpenID Provider's authorization endpoint and sign-out: an application's request is
+/// judged there (`prompt=none` must answer `interaction_required`, not show the stage; any
+/// other request goes on to `/welcome` itself), and signing out of an application must work.
+const PROVIDER_PATHS: [&str; 3] = ["/authorize", "/oidc/logout", "/oidc/logout/confirm"];
+
 /// Server functions a held person needs: the stage's own (read, answer, external form) and
 /// signing out. Everything else under `/api` is refused.
 const SERVER_FNS_WHILE_HELD: [&str; 3] = ["/api/profiling/prompt", "/api/profiling/answer", "/api/auth/logout"];
@@ -34,6 +39,7 @@ pub fn passes_while_held(path: &str) -> bool {
         || path == "/favicon.svg"
         || path.starts_with("/pkg/")
         || SERVER_FNS_WHILE_HELD.contains(&path)
+        || PROVIDER_PATHS.contains(&path)
 }
 
 /// `/forms/{stage}/start`: the way out to an external form stage (which checks that the

@@ -1,5 +1,5 @@
 //! The `askonce` command line: `serve` (default), `migrate`, `check-config`, and the
-//! commands of [`admin`] and [`profiling`],
+//! commands of [`admin`], [`keys`] and [`profiling`],
 //! which own their subcommands; this module only composes them.
 
 use std::{
@@ -16,10 +16,12 @@ use crate::{
 };
 use admin::{AdminCommand, TokenCommand, UsersCommand};
 use error::{CommandError, Doing};
+use keys::KeysCommand;
 use profiling::ProfilingCommand;
 
 pub mod admin;
 pub mod error;
+pub mod keys;
 pub mod profiling;
 
 #[derive(Debug, Parser)]
@@ -60,6 +62,9 @@ pub enum RunCommand {
     /// Users in Auth0's bulk format (JSON array; NDJSON is read too).
     #[command(subcommand)]
     Users(UsersCommand),
+    /// The OpenID Provider's signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 /// Exit codes: 0 success, 1 runtime failure, 2 bad configuration.
@@ -99,6 +104,7 @@ fn run_command(command: RunCommand, settings: &Settings) -> ExitCode {
             RunCommand::Admin(action) => crate::cli::admin::admin(settings, action).await,
             RunCommand::Token(action) => crate::cli::admin::token(settings, action).await,
             RunCommand::Users(action) => crate::cli::admin::users(settings, action).await,
+            RunCommand::Keys(action) => crate::cli::keys::keys(settings, action).await,
         }
     });
     match result {
@@ -152,6 +158,7 @@ mod tests {
         assert_eq!(parse(&["askonce", "check-config"]), Some(Command::CheckConfig));
         assert_eq!(parse(&["askonce", "migrate"]), Some(Command::Run(RunCommand::Migrate)));
         assert_eq!(parse(&["askonce", "token", "list"]), Some(Command::Run(RunCommand::Token(TokenCommand::List))));
+        assert_eq!(parse(&["askonce", "keys", "rotate"]), Some(Command::Run(RunCommand::Keys(KeysCommand::Rotate))));
         assert!(matches!(
             parse(&["askonce", "profiling", "import", "q.toml"]),
             Some(Command::Run(RunCommand::Profiling(ProfilingCommand::Import { .. })))

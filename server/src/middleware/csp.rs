@@ -96,7 +96,7 @@ pub(crate) async fn content_security_policy(State(sources): State<CspSources>, m
 
 /// The authorization a page's `return_to` continues (`/authorize/continue?id=…`), if any.
 fn authorization_in_flight(query: &str) -> Option<String> {
-    let prefix = format!("{}?id=", crate::routes::openid_provider::CONTINUE_PATH);
+    let prefix = format!("{}?id=", services::openid_provider::discovery::CONTINUE_PATH);
     url::form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == "return_to")
         .and_then(|(_, v)| v.strip_prefix(&prefix).map(|id| id.split(['&', '#']).next().unwrap_or("").to_string()))

@@ -61,7 +61,7 @@ fn is_form_post_callback(method: &Method, path: &str) -> bool {
 
 pub(crate) async fn refuse_cross_site(State(origin): State<PublicOrigin>, request: Request, next: Next) -> Response {
     if is_form_post_callback(request.method(), request.uri().path())
-        || crate::routes::openid_provider::is_cross_site_endpoint(request.uri().path())
+        || services::openid_provider::discovery::takes_cross_site_requests(request.uri().path())
     {
         return next.run(request).await;
     }

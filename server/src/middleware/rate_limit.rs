@@ -14,9 +14,13 @@ use axum::{
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use services::net::{ClientIp, ClientNetwork};
 
-/// Paths that are limited: everything that checks a credential or finishes a sign-in.
+/// Paths that are limited: everything that checks a credential or finishes a sign-in, and
+/// the OpenID Provider's authorization endpoint (each request stores an authorization in
+/// flight and a session: anonymous writes, like `/auth/…/start`).
 pub(crate) fn is_limited(path: &str) -> bool {
-    path.starts_with("/api/auth/") || (path.starts_with("/auth/") && (path.ends_with("/start") || path.ends_with("/callback")))
+    path.starts_with("/api/auth/")
+        || (path.starts_with("/auth/") && (path.ends_with("/start") || path.ends_with("/callback")))
+        || path == "/authorize"
 }
 
 #[derive(Clone)]

@@ -4,12 +4,16 @@
 //! cross-site checks the endpoints must (and must not) make.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::{
     harness::{browser, browser::location, openid::SECRET, Backend},
-    openid_provider::{app_with_clients, authorize_url, code_for, exchange, params_of, pkce, signed_in_person, CALLBACK},
+    openid_provider::{
+        app_with_clients, authorize_url, code_for, exchange, introspect, logout_url, params_of, pkce, refresh, signed_in_person,
+        tokens_for, CALLBACK, LOGGED_OUT,
+    },
 };
 
 const GOOD: [(&str, &str); 3] = [("response_type", "code"), ("scope", "openid"), ("state", "st")];
@@ -258,4 +262,263 @@ async fn the_token_endpoint_is_judged_on_client_authentication_not_origin() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_grant");
+}
+
+async fn a_rotated_refresh_token_used_again_revokes_its_family(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let person = signed_in_person(&app, "stolen@example.com").await;
+    let tokens = tokens_for(&app, &person, "openid offline_access").await;
+    let stolen = tokens["refresh_token"].as_str().unwrap().to_string();
+    // The legitimate app rotates…
+    let rotated: Value = refresh(&app, "web", Some(SECRET), &stolen).await.json().await.unwrap();
+    let current = rotated["refresh_token"].as_str().unwrap().to_string();
+    let current_access = rotated["access_token"].as_str().unwrap().to_string();
+    // …then the thief replays the old one: refused, and everything of the family is revoked.
+    let replay = refresh(&app, "web", Some(SECRET), &stolen).await;
+    assert_eq!(replay.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    assert_eq!(refresh(&app, "web", Some(SECRET), &current).await.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    assert_eq!(introspect(&app, "web", &current_access).await["active"], false);
+    let first_access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(introspect(&app, "web", first_access).await["active"], false);
+}
+crate::on_both_databases!(a_rotated_refresh_token_used_again_revokes_its_family);
+
+/// A token is its client's: another client can neither refresh, introspect nor revoke it.
+#[tokio::test]
+async fn another_clients_tokens_are_not_yours() {
+    let app = app_with_clients(Backend::Sqlite).await;
+    let config_spa = "spa";
+    let person = signed_in_person(&app, "theirs@example.com").await;
+    let tokens = tokens_for(&app, &person, "openid offline_access").await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    let res = refresh(&app, config_spa, None, refresh_token).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    // Introspection by another client: nothing learnt.
+    let res =
+        reqwest::Client::new().post(app.url("/oauth/introspect")).form(&[("token", access), ("client_id", "spa")]).send().await.unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap(), serde_json::json!({ "active": false }));
+    // Revocation by another client: quietly nothing.
+    let res =
+        reqwest::Client::new().post(app.url("/oauth/revoke")).form(&[("token", refresh_token), ("client_id", "spa")]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(introspect(&app, "web", refresh_token).await["active"], true, "still the owner's");
+    // And nobody may introspect without authenticating.
+    let res = reqwest::Client::new().post(app.url("/oauth/introspect")).form(&[("token", access)]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Blocking someone, or a change of their password, ends what every application holds for
+/// them at once (introspection says inactive; refresh is refused).
+async fn blocking_or_a_new_password_revokes_every_token(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let person = signed_in_person(&app, "blocked@example.com").await;
+    let tokens = tokens_for(&app, &person, "openid offline_access").await;
+    let me = app.me(&person).await;
+    let path = format!("/api/v2/users/{}", me["user_id"].as_str().unwrap());
+    let editor = app.api_token(&[app::admin::api_tokens::Scope::UpdateUsers]).await;
+    let (status, _) = app.api("PATCH", &path, Some(&editor), Some(serde_json::json!({ "blocked": true }))).await;
+    assert_eq!(status, StatusCode::OK);
+    for token in [&tokens["access_token"], &tokens["refresh_token"]] {
+        assert_eq!(introspect(&app, "web", token.as_str().unwrap()).await["active"], false);
+    }
+    assert_eq!(refresh(&app, "web", Some(SECRET), tokens["refresh_token"].as_str().unwrap()).await.status(), StatusCode::BAD_REQUEST);
+
+    let other = signed_in_person(&app, "newpass@example.com").await;
+    let tokens = tokens_for(&app, &other, "openid offline_access").await;
+    let changed = app
+        .call(
+            &other,
+            app::account::security::ChangeMyPassword::PATH,
+            &[("current_password", crate::harness::PASSWORD), ("new_password", "another long passphrase")],
+        )
+        .await;
+    assert!(changed.status().is_success(), "changing the password: {}", changed.status());
+    assert_eq!(introspect(&app, "web", tokens["refresh_token"].as_str().unwrap()).await["active"], false);
+}
+crate::on_both_databases!(blocking_or_a_new_password_revokes_every_token);
+
+/// Logout: no unregistered return address, no forged or foreign hint, and no cross-site
+/// confirmation signs anyone out or redirects anywhere.
+#[tokio::test]
+async fn logout_requests_cannot_redirect_or_sign_out_on_their_own() {
+    let app = app_with_clients(Backend::Sqlite).await;
+    let person = signed_in_person(&app, "stay@example.com").await;
+    let mine = tokens_for(&app, &person, "openid").await["id_token"].as_str().unwrap().to_string();
+    let other = signed_in_person(&app, "other@example.com").await;
+    let theirs = tokens_for(&app, &other, "openid").await["id_token"].as_str().unwrap().to_string();
+    let (_, payload, _) = split3(&mine);
+    let jwks: Value = reqwest::get(app.url("/.well-known/jwks.json")).await.unwrap().json().await.unwrap();
+    let none_alg = format!("{}.{payload}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#));
+    let hs256 = {
+        use hmac::{Hmac, Mac};
+        let head = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"HS256","kid":"{}"}}"#, jwks["keys"][0]["kid"].as_str().unwrap()));
+        let mut m = Hmac::<sha2::Sha256>::new_from_slice(jwks["keys"][0]["n"].as_str().unwrap().as_bytes()).unwrap();
+        m.update(format!("{head}.{payload}").as_bytes());
+        format!("{head}.{payload}.{}", URL_SAFE_NO_PAD.encode(m.finalize().into_bytes()))
+    };
+    for params in [
+        vec![("id_token_hint", mine.as_str()), ("post_logout_redirect_uri", "https://evil.example/")],
+        vec![("id_token_hint", mine.as_str()), ("post_logout_redirect_uri", "http://127.0.0.1:9/bye/")],
+        vec![("post_logout_redirect_uri", LOGGED_OUT)],
+        vec![("id_token_hint", mine.as_str()), ("client_id", "spa"), ("post_logout_redirect_uri", LOGGED_OUT)],
+        vec![("id_token_hint", none_alg.as_str()), ("post_logout_redirect_uri", LOGGED_OUT)],
+        vec![("id_token_hint", hs256.as_str()), ("post_logout_redirect_uri", LOGGED_OUT)],
+    ] {
+        let res = person.get(logout_url(&app, &params)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{params:?}");
+        assert!(location(&res).is_empty(), "{params:?} redirected");
+    }
+    // Someone else's hint: asked, not signed out.
+    let res =
+        person.get(logout_url(&app, &[("id_token_hint", theirs.as_str()), ("post_logout_redirect_uri", LOGGED_OUT)])).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(location(&res).is_empty());
+    // A cross-site post of the confirmation is refused by the cross-site check.
+    let forged = person
+        .post(app.url("/oidc/logout/confirm"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("client_id", "web")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(person.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::OK, "still signed in after all of it");
+}
+
+/// Browsers may read the token endpoint's and userinfo's answers only from a registered web
+/// origin; no origin is ever allowed credentials.
+#[tokio::test]
+async fn cors_answers_only_registered_web_origins() {
+    let config = crate::harness::openid::client_toml("spa", "spa", CALLBACK, "web_origins = [\"http://127.0.0.1:5173\"]");
+    let app = crate::harness::spawn_app_on(Backend::Sqlite, &config).await;
+    for (origin, allowed) in
+        [("http://127.0.0.1:5173", true), ("https://evil.example", false), ("http://127.0.0.1:5174", false), ("null", false)]
+    {
+        for path in ["/oauth/token", "/userinfo", "/.well-known/jwks.json"] {
+            let preflight = reqwest::Client::new()
+                .request(reqwest::Method::OPTIONS, app.url(path))
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .send()
+                .await
+                .unwrap();
+            let header = preflight.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_string());
+            assert_eq!(header.as_deref(), allowed.then_some(origin), "{origin} at {path}");
+            assert!(preflight.headers().get("access-control-allow-credentials").is_none());
+        }
+        let res = reqwest::Client::new()
+            .post(app.url("/oauth/token"))
+            .header("origin", origin)
+            .form(&[("grant_type", "authorization_code"), ("code", "x"), ("client_id", "spa")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers().get("access-control-allow-origin").is_some(), allowed, "{origin}");
+    }
+    // The authorization endpoint is a page: no CORS at all.
+    let res = reqwest::Client::new().get(app.url("/authorize")).header("origin", "http://127.0.0.1:5173").send().await.unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+}
+
+/// Guessing a client's secret is limited like guessing a password: after the network's
+/// allowance, even the right secret is refused until the window ends.
+#[tokio::test]
+async fn guessing_a_client_secret_is_paused() {
+    let app = app_with_clients(Backend::Sqlite).await;
+    let form = [("grant_type", "authorization_code"), ("code", "x"), ("redirect_uri", CALLBACK)];
+    for guess in 0..5 {
+        let res = exchange(&app, "web", Some(&format!("guess-{guess}")), &form).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = exchange(&app, "web", Some(SECRET), &form).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "paused: the right secret is not even checked");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client");
+    assert!(body["error_description"].as_str().unwrap().contains("too many"), "{body}");
+}
+
+/// Each anonymous authorization request stores something: they are limited per network like
+/// sign-in attempts, so nobody can fill the database (or starve SQLite's writer) with them.
+#[tokio::test]
+async fn anonymous_authorization_requests_are_throttled() {
+    let config = format!("[rate_limit]\nauth_per_minute = 1\nauth_burst = 3\n{}", crate::openid_provider::clients_toml());
+    let app = crate::harness::spawn_app_on(Backend::Sqlite, &config).await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(browser().get(authorize_url(&app, "web", &GOOD)).send().await.unwrap().status());
+    }
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let stored = services::entities::oauth_authorizations::Entity::find().count(&app.db).await.unwrap();
+    assert!(stored <= 3, "{stored} authorizations stored");
+}
+
+/// An application's page posting the authorization request (cross-site, so without AskOnce's
+/// Lax cookie) must not start a session that replaces the person's: the POST only re-sends
+/// the request as a GET, which carries the cookie.
+#[tokio::test]
+async fn a_cross_site_authorize_post_leaves_the_session_alone() {
+    let app = app_with_clients(Backend::Sqlite).await;
+    let form: Vec<(&str, &str)> = [("client_id", "web"), ("redirect_uri", CALLBACK)].into_iter().chain(GOOD).collect();
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/authorize"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(location(&res).starts_with("/authorize?client_id=web&redirect_uri="), "{}", location(&res));
+    assert!(res.headers().get("set-cookie").is_none(), "no session is started by the post");
+    // The person's own browser, following it, goes on with their session.
+    let person = signed_in_person(&app, "post@example.com").await;
+    let next = person.get(app.url(&location(&res))).send().await.unwrap();
+    assert!(location(&next).starts_with("/welcome?return_to="), "{}", location(&next));
+}
+
+/// A spent code replayed by another client is "unknown": it revokes nothing of its owner's.
+#[tokio::test]
+async fn another_client_cannot_revoke_with_a_spent_code() {
+    let app = app_with_clients(Backend::Sqlite).await;
+    let person = signed_in_person(&app, "spent@example.com").await;
+    let code = code_for(&app, &person, "web", &[]).await;
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", CALLBACK)];
+    let tokens: Value = exchange(&app, "web", Some(SECRET), &form).await.json().await.unwrap();
+    let (verifier, _) = pkce();
+    let replay =
+        [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", CALLBACK), ("code_verifier", verifier.as_str())];
+    assert_eq!(exchange(&app, "spa", None, &replay).await.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    let info = reqwest::Client::new().get(app.url("/userinfo")).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(info.status(), StatusCode::OK, "the owner's tokens still work");
+}
+
+/// A `max_age` beyond any date is an answer, not a crashed request.
+#[tokio::test]
+async fn an_absurd_max_age_is_answered() {
+    let app = app_with_clients(Backend::Sqlite).await;
+    for age in ["99999999999999", "18446744073709551615", "9223372036854775807"] {
+        let mut params = GOOD.to_vec();
+        params.push(("max_age", age));
+        let res = browser().get(authorize_url(&app, "web", &params)).send().await.expect("an answer");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "max_age={age}");
+    }
+}
+
+/// `prompt=none` never shows a page, not even the required stage's: the answer is
+/// `interaction_required`.
+#[tokio::test]
+async fn prompt_none_does_not_show_a_required_stage() {
+    let app = app_with_clients(Backend::Sqlite).await;
+    crate::required_stage::require_names(&app).await;
+    let person = browser();
+    app.sign_up(&person, "held-none@example.com").await;
+    let mut params = GOOD.to_vec();
+    params.push(("prompt", "none"));
+    let to = location(&person.get(authorize_url(&app, "web", &params)).send().await.unwrap());
+    assert!(to.starts_with(CALLBACK), "{to}");
+    assert_eq!(params_of(&to)["error"], "interaction_required");
 }

@@ -1,7 +1,9 @@
 //! Logs never carry secrets. Each test captures every span and event at TRACE level —
 //! AskOnce's and its libraries' (`log` records included) — while full flows run: password
 //! sign-up, sign-in success and failure, provider sign-in success and each kind of failure,
-//! linking, sign-out, and management API calls with good and bad tokens. Then no cookie,
+//! linking, sign-out, management API calls with good and bad tokens, and AskOnce as the
+//! OpenID Provider (codes, PKCE, refresh, userinfo, introspection, revocation, logout, wrong
+//! secrets and verifiers). Then no cookie,
 //! session id, authorization code, state, token, ID token, password or client secret the
 //! flows used may appear in what was captured.
 //!
@@ -109,7 +111,11 @@ async fn run_flows(backend: Backend, secrets: &mut Secrets) {
     let idp = FakeIdp::start(json!({"sub": "ada-1", "email": "ada@example.com", "email_verified": true, "given_name": "Ada"})).await;
     // Many sign-ins from one address: lift the per-client limit (its 429 is tested elsewhere).
     let limits = "[rate_limit]\nauth_per_minute = 1000\nauth_burst = 1000\n";
-    let app = spawn_app_on(backend, &format!("{limits}{}{}", idp.oidc_connection("test"), idp.github_connection("gh"))).await;
+    let app = spawn_app_on(
+        backend,
+        &format!("{limits}{}{}{}", idp.oidc_connection("test"), idp.github_connection("gh"), crate::openid_provider::clients_toml()),
+    )
+    .await;
     secrets.add(CLIENT_SECRET, "client secret");
 
     // Password: sign-up, wrong password, unknown email, right password, sign-out.
@@ -160,6 +166,8 @@ async fn run_flows(backend: Backend, secrets: &mut Secrets) {
     let state = url::Url::parse(&location(&start)).unwrap().query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).unwrap();
     stray.get(app.url(&format!("/auth/test/callback?error=access_denied&error_description=denied&state={state}"))).send().await.unwrap();
 
+    openid_provider_flows(&app, secrets).await;
+
     // The management API: a good token, a bad one.
     let (_, token) = create(&app.db, "ops", &[Scope::ReadUsers], services::audit::Actor::Cli, None).await.unwrap();
     secrets.add(token.clone(), "API token");
@@ -167,6 +175,92 @@ async fn run_flows(backend: Backend, secrets: &mut Secrets) {
     let forged = format!("{token}x");
     secrets.add(forged.clone(), "API token");
     Client::new().get(app.url("/api/v2/users")).bearer_auth(&forged).send().await.unwrap();
+}
+
+/// AskOnce as the OpenID Provider: an authorization with PKCE, the exchange, refresh,
+/// userinfo, introspection, revocation, logout; a replayed code, a wrong verifier, a wrong
+/// client secret. Every code, verifier, token and secret is recorded.
+async fn openid_provider_flows(app: &TestApp, secrets: &mut Secrets) {
+    use crate::harness::openid::SECRET;
+    use crate::openid_provider::{code_for, exchange, logout_url, pkce, signed_in_person, CALLBACK};
+    secrets.add(SECRET, "client secret");
+    let person = signed_in_person(app, "op-logs@example.com").await;
+    let (verifier, challenge) = pkce();
+    secrets.add(verifier.clone(), "PKCE verifier");
+    secrets.add(challenge.clone(), "PKCE challenge");
+    let code = code_for(
+        app,
+        &person,
+        "web",
+        &[("scope", "openid offline_access"), ("code_challenge", &challenge), ("code_challenge_method", "S256")],
+    )
+    .await;
+    secrets.add(code.clone(), "authorization code");
+    let form =
+        [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", CALLBACK), ("code_verifier", verifier.as_str())];
+    let tokens: serde_json::Value = exchange(app, "web", Some(SECRET), &form).await.json().await.unwrap();
+    exchange(app, "web", Some(SECRET), &form).await;
+    let (access, refresh, id_token) = (
+        tokens["access_token"].as_str().unwrap().to_string(),
+        tokens["refresh_token"].as_str().unwrap().to_string(),
+        tokens["id_token"].as_str().unwrap().to_string(),
+    );
+    for (token, what) in [(&access, "access token"), (&refresh, "refresh token"), (&id_token, "ID token")] {
+        secrets.add(token.clone(), what);
+        // The signature alone, too: a log line with a token cut short must not show its end.
+        secrets.add(token.rsplit('.').next().unwrap_or_default().to_string(), what);
+    }
+    let code = code_for(app, &person, "web", &[("scope", "openid offline_access")]).await;
+    secrets.add(code.clone(), "authorization code");
+    let fresh: serde_json::Value =
+        exchange(app, "web", Some(SECRET), &[("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", CALLBACK)])
+            .await
+            .json()
+            .await
+            .unwrap();
+    let fresh_refresh = fresh["refresh_token"].as_str().unwrap().to_string();
+    secrets.add(fresh_refresh.clone(), "refresh token");
+    let rotated: serde_json::Value =
+        exchange(app, "web", Some(SECRET), &[("grant_type", "refresh_token"), ("refresh_token", fresh_refresh.as_str())])
+            .await
+            .json()
+            .await
+            .unwrap();
+    if let Some(r) = rotated["refresh_token"].as_str() {
+        secrets.add(r.to_string(), "refresh token");
+    }
+    exchange(app, "web", Some(SECRET), &[("grant_type", "refresh_token"), ("refresh_token", fresh_refresh.as_str())]).await;
+    Client::new().get(app.url("/userinfo")).bearer_auth(&access).send().await.unwrap();
+    Client::new()
+        .post(app.url("/oauth/introspect"))
+        .basic_auth("web", Some(SECRET))
+        .form(&[("token", access.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let wrong = "wrong-client-secret-0123456789abcdefghij";
+    secrets.add(wrong, "client secret");
+    exchange(app, "web", Some(wrong), &[("grant_type", "authorization_code"), ("code", "x")]).await;
+    let (wrong_verifier, wrong_challenge) = pkce();
+    secrets.add(wrong_verifier.clone(), "PKCE verifier");
+    let code = code_for(app, &person, "spa", &[("code_challenge", &wrong_challenge), ("code_challenge_method", "S256")]).await;
+    secrets.add(code.clone(), "authorization code");
+    let (other_verifier, _) = pkce();
+    secrets.add(other_verifier.clone(), "PKCE verifier");
+    exchange(
+        app,
+        "spa",
+        None,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", other_verifier.as_str()),
+        ],
+    )
+    .await;
+    Client::new().post(app.url("/oauth/revoke")).basic_auth("web", Some(SECRET)).form(&[("token", refresh.as_str())]).send().await.unwrap();
+    person.get(logout_url(app, &[("id_token_hint", id_token.as_str())])).send().await.unwrap();
 }
 
 /// The process-wide capture, installed before the app starts.

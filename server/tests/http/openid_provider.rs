@@ -24,6 +24,8 @@ use crate::harness::{
 /// The callback of the applications these tests play themselves (nothing listens there: the
 /// test reads the redirect).
 pub const CALLBACK: &str = "http://127.0.0.1:9/cb";
+/// Where `web` may send people after signing them out.
+pub const LOGGED_OUT: &str = "http://127.0.0.1:9/bye";
 
 async fn the_example_app_signs_in_with_the_answers_in_its_claims(backend: Backend) {
     let (app, rp) = app_with_relying_app(backend, "").await;
@@ -75,6 +77,38 @@ async fn released_fields_reach_only_their_application(backend: Backend) {
 }
 crate::on_both_databases!(released_fields_reach_only_their_application);
 
+/// openid-client's refresh (with rotation), userinfo by POST, introspection, revocation and
+/// RP-initiated logout, against AskOnce.
+async fn the_example_app_refreshes_introspects_revokes_and_signs_out(backend: Backend) {
+    let (app, rp) = app_with_relying_app(backend, "").await;
+    let person = browser();
+    let authorize = location(&person.get(format!("{}/login", rp.url)).send().await.unwrap());
+    let callback = app.authorize_signing_up(&person, &authorize, "turing@example.com", "Alan", "Turing").await;
+    assert_eq!(person.get(&callback).send().await.unwrap().status(), StatusCode::FOUND);
+    let get = |path: &str| person.get(format!("{}{path}", rp.url)).send();
+    let refreshed: Value = get("/refresh").await.unwrap().json().await.unwrap();
+    assert_eq!(refreshed["rotated"], true, "{refreshed}");
+    let again: Value = get("/refresh").await.unwrap().json().await.unwrap();
+    assert_eq!(again["rotated"], true, "the rotated token works once more: {again}");
+    let by_post = get("/userinfo-post").await.unwrap();
+    assert_eq!(by_post.status(), StatusCode::OK);
+    assert_eq!(by_post.json::<Value>().await.unwrap()["given_name"], "Alan");
+    let seen: Value = get("/introspect").await.unwrap().json().await.unwrap();
+    assert_eq!(seen["active"], true, "{seen}");
+    assert_eq!(seen["client_id"], "shop");
+    let revoked: Value = get("/revoke").await.unwrap().json().await.unwrap();
+    assert_eq!(revoked["revoked"], true, "{revoked}");
+    let seen: Value = get("/introspect?token=refresh").await.unwrap().json().await.unwrap();
+    assert_eq!(seen["active"], false, "{seen}");
+    // Signing out of the app signs out of AskOnce, and comes back.
+    let to_askonce = location(&get("/logout").await.unwrap());
+    assert!(to_askonce.starts_with(&app.url("/oidc/logout?")), "{to_askonce}");
+    let back = location(&person.get(&to_askonce).send().await.unwrap());
+    assert_eq!(back, format!("{}/", rp.url));
+    assert_eq!(person.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+crate::on_both_databases!(the_example_app_refreshes_introspects_revokes_and_signs_out);
+
 async fn set_metadata(app: &TestApp, user_id: &str, metadata: Value) {
     use sea_orm::{ActiveModelTrait, Set};
     services::entities::users::ActiveModel { id: Set(user_id.to_string()), user_metadata: Set(metadata), ..Default::default() }
@@ -113,11 +147,17 @@ pub fn params_of(location: &str) -> std::collections::HashMap<String, String> {
     url::Url::parse(location).unwrap_or_else(|_| panic!("not an absolute address: {location:?}")).query_pairs().into_owned().collect()
 }
 
-/// AskOnce with the confidential client `web` and the public client `spa`, both returning
-/// to [`CALLBACK`].
+/// The askonce.toml of the confidential client `web` and the public client `spa`, both
+/// returning to [`CALLBACK`], with refresh tokens; `web` may sign out to [`LOGGED_OUT`].
+pub fn clients_toml() -> String {
+    let scopes = "scopes = [\"openid\", \"profile\", \"email\", \"offline_access\"]";
+    let web = format!("{scopes}\nallowed_logout_urls = [\"{LOGGED_OUT}\"]");
+    format!("{}{}", client_toml("web", "regular_web", CALLBACK, &web), client_toml("spa", "spa", CALLBACK, scopes))
+}
+
+/// AskOnce with [`clients_toml`].
 pub async fn app_with_clients(backend: Backend) -> TestApp {
-    let config = format!("{}{}", client_toml("web", "regular_web", CALLBACK, ""), client_toml("spa", "spa", CALLBACK, ""));
-    spawn_app_on(backend, &config).await
+    spawn_app_on(backend, &clients_toml()).await
 }
 
 /// A code for `client_id`, for `person` signed in already, with `params`.
@@ -309,3 +349,171 @@ async fn prompt_login_signs_in_again() {
     );
     assert!(to.starts_with("/login?return_to="), "{to}");
 }
+
+/// Tokens of `person` for `web` with `scope`.
+pub async fn tokens_for(app: &TestApp, person: &reqwest::Client, scope: &str) -> Value {
+    let code = code_for(app, person, "web", &[("scope", scope)]).await;
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", CALLBACK)];
+    let res = exchange(app, "web", Some(SECRET), &form).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+pub async fn refresh(app: &TestApp, client_id: &str, secret: Option<&str>, token: &str) -> reqwest::Response {
+    exchange(app, client_id, secret, &[("grant_type", "refresh_token"), ("refresh_token", token)]).await
+}
+
+pub async fn introspect(app: &TestApp, client_id: &str, token: &str) -> Value {
+    let res = reqwest::Client::new()
+        .post(app.url("/oauth/introspect"))
+        .basic_auth(client_id, Some(SECRET))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+async fn refresh_tokens_rotate(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let person = signed_in_person(&app, "rot@example.com").await;
+    let without = tokens_for(&app, &person, "openid email").await;
+    assert!(without.get("refresh_token").is_none(), "no offline_access, no refresh token: {without}");
+    let first = tokens_for(&app, &person, "openid email offline_access").await;
+    let r1 = first["refresh_token"].as_str().expect("a refresh token with offline_access").to_string();
+    let res = refresh(&app, "web", Some(SECRET), &r1).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let second: Value = res.json().await.unwrap();
+    let r2 = second["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(r1, r2, "each use answers a new refresh token");
+    assert!(second["id_token"].is_string() && second["access_token"].is_string());
+    let info = reqwest::Client::new().get(app.url("/userinfo")).bearer_auth(second["access_token"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(info.status(), StatusCode::OK);
+    // A narrower scope is allowed, a wider one is not.
+    let res =
+        exchange(&app, "web", Some(SECRET), &[("grant_type", "refresh_token"), ("refresh_token", &r2), ("scope", "openid profile")]).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_scope");
+}
+crate::on_both_databases!(refresh_tokens_rotate);
+
+async fn revocation_and_introspection(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let person = signed_in_person(&app, "intro@example.com").await;
+    let tokens = tokens_for(&app, &person, "openid offline_access").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let seen = introspect(&app, "web", access).await;
+    assert_eq!(seen["active"], true, "{seen}");
+    assert_eq!(seen["client_id"], "web");
+    assert_eq!(seen["scope"], "offline_access openid");
+    assert_eq!(introspect(&app, "web", refresh_token).await["active"], true);
+    assert_eq!(introspect(&app, "web", "not a token").await, serde_json::json!({ "active": false }));
+    // Revoking the refresh token ends its family: the access token issued with it too.
+    let res = reqwest::Client::new()
+        .post(app.url("/oauth/revoke"))
+        .basic_auth("web", Some(SECRET))
+        .form(&[("token", refresh_token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(introspect(&app, "web", refresh_token).await["active"], false);
+    assert_eq!(introspect(&app, "web", access).await["active"], false);
+    let info = reqwest::Client::new().get(app.url("/userinfo")).bearer_auth(access).send().await.unwrap();
+    assert_eq!(info.status(), StatusCode::UNAUTHORIZED);
+    // An unknown token is "revoked" all the same (RFC 7009 §2.2).
+    let res = reqwest::Client::new()
+        .post(app.url("/oauth/revoke"))
+        .basic_auth("web", Some(SECRET))
+        .form(&[("token", "nothing")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+crate::on_both_databases!(revocation_and_introspection);
+
+/// The logout address for `params`.
+pub fn logout_url(app: &TestApp, params: &[(&str, &str)]) -> String {
+    let mut url = url::Url::parse(&app.url("/oidc/logout")).unwrap();
+    for (k, v) in params {
+        url.query_pairs_mut().append_pair(k, v);
+    }
+    url.to_string()
+}
+
+async fn rp_initiated_logout_ends_the_session(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let person = signed_in_person(&app, "bye@example.com").await;
+    let tokens = tokens_for(&app, &person, "openid").await;
+    let hint = tokens["id_token"].as_str().unwrap();
+    let res = person
+        .get(logout_url(&app, &[("id_token_hint", hint), ("post_logout_redirect_uri", LOGGED_OUT), ("state", "s1")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), format!("{LOGGED_OUT}?state=s1"));
+    let me = person.get(app.url("/api/me")).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED, "the AskOnce session is over");
+    // By POST, too (signed out already: straight back).
+    let res = person
+        .post(app.url("/oidc/logout"))
+        .form(&[("id_token_hint", hint), ("post_logout_redirect_uri", LOGGED_OUT)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), LOGGED_OUT);
+}
+crate::on_both_databases!(rp_initiated_logout_ends_the_session);
+
+/// Without a hint, the person is asked; their answer (a same-origin form) signs them out.
+#[tokio::test]
+async fn logout_without_a_hint_asks_first() {
+    let app = app_with_clients(Backend::Sqlite).await;
+    let person = signed_in_person(&app, "ask@example.com").await;
+    let res = person.get(logout_url(&app, &[("client_id", "web"), ("post_logout_redirect_uri", LOGGED_OUT)])).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Sign out of AskOnce?") && page.contains("action=\"/oidc/logout/confirm\""), "{page}");
+    assert_eq!(person.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::OK, "not signed out by a link");
+    let confirmed = app.post_form(&person, "/oidc/logout/confirm", &[("client_id", "web"), ("post_logout_redirect_uri", LOGGED_OUT)]).await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    assert!(confirmed.text().await.unwrap().contains(LOGGED_OUT), "a link back to the app");
+    assert_eq!(person.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
+/// After a rotation the new key signs, and a token the old key signed still verifies: the
+/// old key stays published until every token it signed has expired.
+async fn key_rotation_keeps_earlier_tokens_valid(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let person = signed_in_person(&app, "rotate@example.com").await;
+    let before = tokens_for(&app, &person, "openid").await;
+    let old_kid = jsonwebtoken::decode_header(before["access_token"].as_str().unwrap()).unwrap().kid.unwrap();
+    let kek = services::openid_provider::keys::KeyEncryptionKey::load_or_create(&app.site_root.path().join("askonce.kek")).unwrap();
+    let keys = services::openid_provider::keys::Keys::new(app.db.clone(), kek);
+    let new_kid = keys.rotate().await.unwrap();
+    assert_ne!(new_kid, old_kid);
+    let listed = keys.list().await.unwrap();
+    assert!(listed.iter().any(|k| k.kid == new_kid && k.retired_at.is_none()), "the new key signs");
+    assert!(
+        listed.iter().any(|k| k.kid == old_kid && k.retired_at.is_some() && k.expires_at.is_some()),
+        "the old one is retired, published"
+    );
+    // An instance that reads the keys now (every instance does within a minute).
+    let other = app.another_instance(&clients_toml()).await;
+    let jwks: Value = reqwest::get(format!("{other}/.well-known/jwks.json")).await.unwrap().json().await.unwrap();
+    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert!(kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()), "{kids:?}");
+    // Keys read afresh (as every instance has within a minute) still verify the old key's
+    // token. (The other instance above has a public URL of its own, so it is not the issuer
+    // of this token; instances of one site share one.)
+    let fresh = services::openid_provider::Provider::new(&app.address, keys.clone());
+    fresh.keys.reload().await;
+    let grant =
+        services::openid_provider::tokens::verify_access(&app.db, &fresh, before["access_token"].as_str().unwrap(), chrono::Utc::now())
+            .await
+            .expect("a token of the old key still verifies");
+    assert_eq!(grant.client_id, "web");
+}
+crate::on_both_databases!(key_rotation_keeps_earlier_tokens_valid);

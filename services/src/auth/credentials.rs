@@ -60,6 +60,8 @@ pub async fn change_password(
     let ended = others.exec(&txn).await?.rows_affected;
     // Links asked for with the old password (a change of email) stop working with it.
     links::retire_all(&txn, user_id, now).await?;
+    // So do the applications' tokens: whoever had the old password may have signed in with it.
+    crate::openid_provider::refresh::revoke_all_for_user(&txn, user_id, now).await?;
     record(&txn, user_id, Event::new(EventKind::PasswordChanged, Actor::User).client(client).details(json!({ "sessions_ended": ended })))
         .await?;
     if let Some(address) = user.email.as_deref() {

@@ -119,6 +119,7 @@ pub async fn reset_password(
     // for with it (a change of email waiting to be confirmed).
     let ended = user_sessions::Entity::delete_many().filter(user_sessions::Column::UserId.eq(&user.id)).exec(&txn).await?.rows_affected;
     links::retire_all(&txn, &user.user_id(), now).await?;
+    crate::openid_provider::refresh::revoke_all_for_user(&txn, &user.user_id(), now).await?;
     record(
         &txn,
         &user.user_id(),

@@ -174,8 +174,9 @@ pub struct Authentication {
     pub at_ms: i64,
     /// The session's row in "Where you are signed in".
     pub handle: String,
-    /// The connection that vouched (`password` for a password).
-    pub method: String,
+    /// The connection that vouched (`Username-Password-Authentication` for a password); None
+    /// for a session signed in before AskOnce kept it.
+    pub method: Option<String>,
 }
 
 /// How and when this session's person signed in, if they did.
@@ -183,7 +184,7 @@ pub async fn authentication(session: &Session) -> Result<Option<Authentication>,
     let (Some(at), Some(handle)) = (session.get::<i64>(AUTHENTICATED_AT).await?, session.get::<String>(HANDLE).await?) else {
         return Ok(None);
     };
-    let method = session.get::<String>(METHOD).await?.unwrap_or_else(|| domain::identity::local::PASSWORD_CONNECTION.to_string());
+    let method = session.get::<String>(METHOD).await?;
     let at_ms = session.get::<i64>(AUTHENTICATED_AT_MS).await?.unwrap_or(at.saturating_mul(1000));
     Ok(Some(Authentication { at, at_ms, handle, method }))
 }

@@ -48,6 +48,15 @@ impl AccountKey {
         Self::for_normalized_email(&normalized)
     }
 
+    /// The key for an application's secret at the token endpoints (`client_id`): wrong
+    /// secrets are limited like wrong passwords.
+    pub fn for_client(client_id: &str) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(b"askonce-client-secret:");
+        hasher.update(client_id.as_bytes());
+        Self(hasher.finalize().into())
+    }
+
     /// The key for an account's stored (already normalized) sign-in email.
     pub fn for_normalized_email(normalized: &str) -> Self {
         let mut hasher = Sha256::new();

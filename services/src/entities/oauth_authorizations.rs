@@ -6,6 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub client_id: String,
+    pub browser_hash: String,
     pub request: Json,
     pub authenticate_after: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

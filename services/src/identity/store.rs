@@ -311,8 +311,10 @@ pub async fn unlink_identity(db: &DatabaseConnection, user_id: &UserId, connecti
     if connection == super::PASSWORD_CONNECTION {
         crate::entities::password_credentials::Entity::delete_by_id(user_id.to_string()).exec(&txn).await?;
     }
-    // The unlinked account's claims no longer vouch for anything here.
+    // The unlinked account's claims no longer vouch for anything here, and the tokens
+    // applications hold may have come from a sign-in through it.
     rederive_email_verified(&txn, user_id).await?;
+    crate::openid_provider::refresh::revoke_all_for_user(&txn, user_id, chrono::Utc::now()).await?;
     txn.commit().await?;
     Ok(())
 }

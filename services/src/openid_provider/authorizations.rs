@@ -1,21 +1,27 @@
 //! An authorization in flight: the checked request, kept in the database (at most
 //! [`LIFETIME`]) while the person signs in, verifies their address, answers what is due or
-//! fills an external form, and bound to the browser session that started it, so a link to
+//! fills an external form, and bound to the browser that started it, so a link to
 //! `/authorize/continue` that leaks is worthless in another browser.
+//!
+//! The binding is a random value in a cookie of its own (`server::routes::openid_provider`),
+//! not the session: writing the session of someone not signed in yet would start an anonymous
+//! session per request, and its cookie, replaced at sign-in, raced the page's other requests
+//! (one still carrying the old id came back with a "remove this cookie" that removed the new
+//! session's).
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
-use tower_sessions::Session;
 
 use super::{secret, AuthorizationRequest};
 use crate::entities::oauth_authorizations;
 
 pub const LIFETIME: Duration = Duration::minutes(10);
-/// The session remembers this many of its authorizations (several tabs, several apps).
-const KEPT_PER_SESSION: usize = 8;
-const SESSION_KEY: &str = "openid.authorizations";
+/// A browser's binding: 32 random bytes (the cookie's value).
+pub fn new_binding() -> String {
+    secret::random()
+}
 
-/// A stored authorization in flight.
+/// A stored authorization in flight (its request as kept: the PKCE challenge hashed).
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub id: String,
@@ -28,8 +34,6 @@ pub struct Pending {
 pub enum PendingError {
     #[error(transparent)]
     Db(#[from] DbErr),
-    #[error("session store: {0}")]
-    Session(#[from] tower_sessions::session::Error),
 }
 
 impl From<PendingError> for crate::error::ServiceError {
@@ -38,10 +42,10 @@ impl From<PendingError> for crate::error::ServiceError {
     }
 }
 
-/// Stores `request` and binds it to `session`; returns its id.
+/// Stores `request`, bound to the browser holding `binding`; returns its id.
 pub async fn begin(
     db: &impl ConnectionTrait,
-    session: &Session,
+    binding: &str,
     request: &AuthorizationRequest,
     authenticate_after: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
@@ -50,7 +54,8 @@ pub async fn begin(
     oauth_authorizations::ActiveModel {
         id: Set(secret::hash(&id)),
         client_id: Set(request.client_id.clone()),
-        request: Set(serde_json::to_value(request).unwrap_or_default()),
+        browser_hash: Set(secret::hash(binding)),
+        request: Set(serde_json::to_value(kept(request)).unwrap_or_default()),
         authenticate_after: Set(authenticate_after),
         created_at: Set(now),
         expires_at: Set(now + LIFETIME),
@@ -58,33 +63,36 @@ pub async fn begin(
     }
     .insert(db)
     .await?;
-    let mut bound: Vec<String> = session.get(SESSION_KEY).await?.unwrap_or_default();
-    bound.push(secret::hash(&id));
-    let excess = bound.len().saturating_sub(KEPT_PER_SESSION);
-    bound.drain(..excess);
-    session.insert(SESSION_KEY, bound).await?;
-    // Expired ones are of no use to anyone.
-    oauth_authorizations::Entity::delete_many().filter(oauth_authorizations::Column::ExpiresAt.lt(now)).exec(db).await?;
     Ok(id)
 }
 
-/// The authorization `id`, when it is this session's, unexpired and not yet completed.
-pub async fn find(db: &impl ConnectionTrait, session: &Session, id: &str, now: DateTime<Utc>) -> Result<Option<Pending>, PendingError> {
-    let hash = secret::hash(id);
-    let bound: Vec<String> = session.get(SESSION_KEY).await?.unwrap_or_default();
-    if !bound.iter().any(|b| secret::equal(b, &hash)) {
-        return Ok(None);
-    }
-    let Some(row) = oauth_authorizations::Entity::find_by_id(hash).one(db).await? else {
+/// The authorization `id`, when the browser holds its `binding`, unexpired and not yet
+/// completed.
+pub async fn find(db: &impl ConnectionTrait, binding: Option<&str>, id: &str, now: DateTime<Utc>) -> Result<Option<Pending>, PendingError> {
+    let Some(binding) = binding else {
         return Ok(None);
     };
-    if row.expires_at <= now || row.completed_at.is_some() {
+    let Some(row) = oauth_authorizations::Entity::find_by_id(secret::hash(id)).one(db).await? else {
+        return Ok(None);
+    };
+    if !secret::equal(&row.browser_hash, &secret::hash(binding)) || row.expires_at <= now || row.completed_at.is_some() {
         return Ok(None);
     }
     let Ok(request) = serde_json::from_value::<AuthorizationRequest>(row.request) else {
         return Ok(None);
     };
     Ok(Some(Pending { id: id.to_string(), request, authenticate_after: row.authenticate_after }))
+}
+
+/// The request as stored: its PKCE challenge as a hash ([`super::codes::challenge_hash`]),
+/// which is what the code keeps too.
+fn kept(request: &AuthorizationRequest) -> AuthorizationRequest {
+    AuthorizationRequest { code_challenge: request.code_challenge.as_deref().map(super::codes::challenge_hash), ..request.clone() }
+}
+
+/// An authorization answered at once (`prompt=none`): never stored, kept the same way.
+pub fn immediate(request: &AuthorizationRequest) -> Pending {
+    Pending { id: String::new(), request: kept(request), authenticate_after: None }
 }
 
 /// Marks the authorization done; false when it already was (a second tab, a replay).
@@ -98,6 +106,11 @@ pub async fn complete(db: &impl ConnectionTrait, id: &str, now: DateTime<Utc>) -
     Ok(done.rows_affected == 1)
 }
 
+/// Deletes authorizations that expired before `before` (the hourly housekeeping).
+pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    Ok(oauth_authorizations::Entity::delete_many().filter(oauth_authorizations::Column::ExpiresAt.lt(before)).exec(db).await?.rows_affected)
+}
+
 /// The `sid` of a signed-in session: derived from its handle, so the handle itself (which
 /// names the session in "Where you are signed in") never leaves AskOnce.
 pub fn sid_of(handle: &str) -> String {
@@ -105,27 +118,33 @@ pub fn sid_of(handle: &str) -> String {
 }
 
 /// The `amr` of a sign-in by `method` (the connection): `pwd` for a password (RFC 8176);
-/// `fed` for a sign-in vouched for by another provider (as Microsoft's tokens say it).
-pub fn amr_of(method: &str) -> Vec<String> {
-    vec![if method == domain::identity::local::PASSWORD_CONNECTION { "pwd" } else { "fed" }.to_string()]
+/// `fed` for a sign-in vouched for by another provider (as Microsoft's tokens say it); none
+/// when the session does not say (the claim is then left out rather than guessed).
+pub fn amr_of(method: Option<&str>) -> Vec<String> {
+    match method {
+        Some(domain::identity::local::PASSWORD_CONNECTION) => vec!["pwd".to_string()],
+        Some(_) => vec!["fed".to_string()],
+        None => Vec::new(),
+    }
 }
 
-/// Issues the code that ends `request` for `user_id`, signed in as `authentication` says.
+/// Issues the code that ends `pending` for `user_id`, signed in as `signed_in` says.
 pub async fn issue_code(
     db: &impl ConnectionTrait,
-    request: &AuthorizationRequest,
+    pending: &Pending,
     user_id: &domain::user_id::UserId,
-    authentication: &crate::auth::session::Authentication,
+    signed_in: super::SignedIn<'_>,
     now: DateTime<Utc>,
 ) -> Result<String, DbErr> {
+    let request = &pending.request;
     let grant = super::codes::Grant {
         redirect_uri: request.redirect_uri.clone(),
         scope: request.scope.clone(),
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
-        auth_time: authentication.at,
-        sid: sid_of(&authentication.handle),
-        amr: amr_of(&authentication.method),
+        auth_time: signed_in.at,
+        sid: sid_of(signed_in.handle),
+        amr: amr_of(signed_in.method),
     };
     super::codes::issue(db, &request.client_id, user_id, &grant, now).await
 }

@@ -7,7 +7,7 @@
 //! PKCE.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -201,6 +201,11 @@ pub fn validate(client_id: &str, settings: &ClientSettings) -> Result<(), Invali
         (Some(s), false) if s.len() < MIN_SECRET_LEN => {
             return refuse(format!("client_secret must be at least {MIN_SECRET_LEN} characters"))
         }
+        // The documentation's examples once said "change-me": a copied example is a
+        // published secret.
+        (Some(s), false) if s.to_ascii_lowercase().contains("change-me") || s.to_ascii_lowercase().contains("changeme") => {
+            return refuse("client_secret is an example's placeholder: make one with `openssl rand -base64 32`".into())
+        }
         _ => {}
     }
     if settings.app_type.signs_people_in() && settings.callbacks.is_empty() {
@@ -330,15 +335,17 @@ pub async fn find(db: &impl ConnectionTrait, client_id: &str) -> Result<Option<C
 /// with the same id takes it over. Checks every client first and changes nothing if one is
 /// invalid.
 #[tracing::instrument(skip_all, fields(clients = configured.len()))]
-pub async fn sync_configured<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
+pub async fn sync_configured(
+    db: &sea_orm::DatabaseConnection,
     configured: &std::collections::BTreeMap<String, ClientSettings>,
     now: DateTime<Utc>,
 ) -> Result<(), SyncError> {
     for (id, settings) in configured {
         validate(id, settings)?;
     }
-    let txn = db.begin().await?;
+    // A write transaction from the start: on SQLite, one that reads first and writes later
+    // fails ("database is locked") when another connection wrote in between.
+    let txn = crate::db::begin_write(db).await?;
     let existing = oauth_clients::Entity::find().filter(oauth_clients::Column::Source.eq("config")).all(&txn).await?;
     for gone in existing.iter().filter(|c| !configured.contains_key(&c.client_id)) {
         oauth_clients::Entity::delete_by_id(gone.client_id.clone()).exec(&txn).await?;
@@ -380,10 +387,26 @@ pub async fn sync_configured<C: ConnectionTrait + TransactionTrait>(
             created_at: Set(previous.as_ref().map_or(now, |p| p.created_at)),
             updated_at: Set(now),
         };
-        if previous.is_some() {
-            model.update(&txn).await?;
-        } else {
-            model.insert(&txn).await?;
+        match &previous {
+            Some(before) => {
+                // Where it may return to, or what kind of client it is, changed: codes and
+                // authorizations issued under the old settings (a code without PKCE for what
+                // is now a public client) are void.
+                if before.callbacks != serde_json::json!(s.callbacks) || before.app_type != s.app_type.as_str() {
+                    crate::entities::oauth_codes::Entity::delete_many()
+                        .filter(crate::entities::oauth_codes::Column::ClientId.eq(id.as_str()))
+                        .exec(&txn)
+                        .await?;
+                    crate::entities::oauth_authorizations::Entity::delete_many()
+                        .filter(crate::entities::oauth_authorizations::Column::ClientId.eq(id.as_str()))
+                        .exec(&txn)
+                        .await?;
+                }
+                model.update(&txn).await?;
+            }
+            None => {
+                model.insert(&txn).await?;
+            }
         }
     }
     txn.commit().await?;
@@ -396,6 +419,15 @@ pub enum SyncError {
     Invalid(#[from] InvalidClient),
     #[error("could not store the applications: {0}")]
     Db(#[from] DbErr),
+}
+
+/// Whether `origin` is one of any application's `web_origins`: the browsers' cross-origin
+/// calls (a single-page app at the token endpoint) are let read the answer only then.
+pub async fn is_web_origin(db: &impl ConnectionTrait, origin: &str) -> Result<bool, DbErr> {
+    use sea_orm::QuerySelect;
+    let lists: Vec<serde_json::Value> =
+        oauth_clients::Entity::find().select_only().column(oauth_clients::Column::WebOrigins).into_tuple().all(db).await?;
+    Ok(lists.iter().any(|list| json_list(list).iter().any(|o| o == origin)))
 }
 
 #[cfg(test)]
@@ -445,6 +477,8 @@ mod tests {
         assert!(problem("shop", &s).contains("needs a client_secret"));
         s.client_secret = Some("short".into());
         assert!(problem("shop", &s).contains("at least 32"));
+        s.client_secret = Some("example-app-secret-change-me-0123456789".into());
+        assert!(problem("shop", &s).contains("placeholder"));
         let mut spa = web();
         spa.app_type = AppType::Spa;
         assert!(problem("spa", &spa).contains("cannot keep a secret"));

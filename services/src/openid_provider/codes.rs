@@ -20,6 +20,7 @@ pub struct Grant {
     pub redirect_uri: String,
     pub scope: Scopes,
     pub nonce: Option<String>,
+    /// The SHA-256 of the S256 challenge ([`challenge_hash`]).
     pub code_challenge: Option<String>,
     /// When the person last authenticated (Unix seconds).
     pub auth_time: i64,
@@ -70,16 +71,22 @@ pub async fn issue(
     }
     .insert(db)
     .await?;
-    // Codes older than a day are of no use, even to tell a reuse.
-    oauth_codes::Entity::delete_many().filter(oauth_codes::Column::ExpiresAt.lt(now - Duration::days(1))).exec(db).await?;
     Ok(code)
 }
 
-/// Uses `code` up. The caller then checks the client, the redirect address and PKCE: a code
-/// presented with any of them wrong is spent all the same (whoever holds it should not).
-pub async fn redeem(db: &impl ConnectionTrait, code: &str, now: DateTime<Utc>) -> Result<Redeemed, CodeRefused> {
+/// Deletes codes that expired before `before` (the hourly housekeeping keeps a day of them,
+/// to tell a reuse from a made-up code).
+pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    Ok(oauth_codes::Entity::delete_many().filter(oauth_codes::Column::ExpiresAt.lt(before)).exec(db).await?.rows_affected)
+}
+
+/// Uses `code` up for `client_id`, the authenticated client. A code of another client is
+/// "unknown" and left alone (another client must not spend it, nor set off the revocation a
+/// reuse means). The caller then checks the redirect address and PKCE: a code presented with
+/// either wrong is spent all the same (whoever holds it should not).
+pub async fn redeem(db: &impl ConnectionTrait, code: &str, client_id: &str, now: DateTime<Utc>) -> Result<Redeemed, CodeRefused> {
     let hash = secret::hash(code);
-    let Some(row) = oauth_codes::Entity::find_by_id(hash.clone()).one(db).await? else {
+    let Some(row) = oauth_codes::Entity::find_by_id(hash.clone()).one(db).await?.filter(|row| row.client_id == client_id) else {
         return Err(CodeRefused::Unknown);
     };
     // One statement decides who used it first.
@@ -106,16 +113,24 @@ pub async fn redeem(db: &impl ConnectionTrait, code: &str, now: DateTime<Utc>) -
     Ok(Redeemed { code_hash: hash, client_id: row.client_id, user_id: UserId::from_stored(row.user_id), grant })
 }
 
-/// Whether `verifier` meets the code's PKCE challenge. A code issued without a challenge
-/// takes no verifier (one sent anyway is refused: RFC 9700 §2.1.1, PKCE downgrade).
-pub fn pkce_satisfied(challenge: Option<&str>, verifier: Option<&str>) -> bool {
-    match (challenge, verifier) {
+/// Whether `verifier` meets the code's PKCE challenge (kept as its SHA-256, see
+/// [`Grant::code_challenge`]). A code issued without a challenge takes no verifier (one sent
+/// anyway is refused: RFC 9700 §2.1.1, PKCE downgrade).
+pub fn pkce_satisfied(challenge_hash: Option<&str>, verifier: Option<&str>) -> bool {
+    match (challenge_hash, verifier) {
         (None, None) => true,
-        (Some(challenge), Some(verifier)) => {
-            super::authorization::is_code_verifier(verifier) && secret::pkce_s256_matches(verifier, challenge)
+        (Some(challenge_hash), Some(verifier)) => {
+            super::authorization::is_code_verifier(verifier) && secret::equal(&secret::hash(&secret::pkce_s256(verifier)), challenge_hash)
         }
         _ => false,
     }
+}
+
+/// What the database keeps of a PKCE challenge: its hash, like codes and tokens (the challenge
+/// is no secret on the wire, but nothing a client sent need sit readable in the database or
+/// in its statement logs).
+pub fn challenge_hash(challenge: &str) -> String {
+    secret::hash(challenge)
 }
 
 #[cfg(test)]
@@ -126,10 +141,12 @@ mod tests {
     fn pkce_is_all_or_nothing() {
         let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        assert!(pkce_satisfied(Some(challenge), Some(verifier)));
+        let kept = super::challenge_hash(challenge);
+        assert!(pkce_satisfied(Some(&kept), Some(verifier)));
         assert!(pkce_satisfied(None, None));
-        assert!(!pkce_satisfied(Some(challenge), None));
+        assert!(!pkce_satisfied(Some(&kept), None));
         assert!(!pkce_satisfied(None, Some(verifier)));
-        assert!(!pkce_satisfied(Some(challenge), Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK")));
+        assert!(!pkce_satisfied(Some(&kept), Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK")));
+        assert!(!pkce_satisfied(Some(challenge), Some(verifier)), "the challenge itself is not what is kept");
     }
 }

@@ -12,7 +12,6 @@ use super::{
     tokens::{self, TokenResponse},
     ErrorCode, Provider,
 };
-use crate::profile::store;
 
 /// How the client presented itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +83,7 @@ pub async fn authorization_code(
         tracing::info!(why, "authorization code refused");
         refuse(ErrorCode::InvalidGrant, "the authorization code is invalid, expired or already used")
     };
-    let redeemed = match codes::redeem(db, code, now).await {
+    let redeemed = match codes::redeem(db, code, &client.client_id, now).await {
         Ok(r) => r,
         Err(CodeRefused::Db(e)) => return Err(e.into()),
         Err(other) => return Err(invalid(&other.to_string())),
@@ -98,7 +97,7 @@ pub async fn authorization_code(
     if !codes::pkce_satisfied(redeemed.grant.code_challenge.as_deref(), code_verifier) {
         return Err(invalid("PKCE verifier missing, unexpected or wrong"));
     }
-    let Some(user) = store::load(db, &redeemed.user_id).await? else {
+    let Some(user) = super::load_user(db, &redeemed.user_id).await? else {
         return Err(invalid("the account no longer exists"));
     };
     if user.blocked {

@@ -25,7 +25,7 @@ use aes_gcm::{
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chrono::{DateTime, Duration, Utc};
 use openidconnect::{
-    core::{CoreJsonWebKey, CoreJsonWebKeySet, CoreRsaPrivateSigningKey},
+    core::{CoreJsonWebKeySet, CoreRsaPrivateSigningKey},
     JsonWebKeyId, PrivateSigningKey,
 };
 use rsa::pkcs1::{EncodeRsaPrivateKey, LineEnding};
@@ -45,6 +45,11 @@ pub enum KeyError {
     Kek(String),
     #[error("a signing key could not be opened (was the key-encryption key changed?)")]
     Sealed,
+    #[error(
+        "the key-encryption key does not open the stored signing keys: restore the key file (or the \
+         key_encryption_key setting) from the backup made with the database"
+    )]
+    WrongKek,
     #[error("making a signing key failed: {0}")]
     Generate(String),
     #[error(transparent)]
@@ -81,7 +86,10 @@ impl KeyEncryptionKey {
     /// no file yet.
     pub fn load_or_create(path: &Path) -> Result<KeyEncryptionKey, KeyError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => KeyEncryptionKey::from_base64(&text),
+            Ok(text) => {
+                warn_if_readable_by_others(path);
+                KeyEncryptionKey::from_base64(&text)
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| KeyError::Kek(format!("folder {}: {e}", dir.display())))?;
@@ -112,6 +120,20 @@ impl KeyEncryptionKey {
         }
         let (nonce, body) = bytes.split_at(12);
         Aes256Gcm::new(&self.0).decrypt(Nonce::from_slice(nonce), body).map_err(|_| KeyError::Sealed)
+    }
+}
+
+/// An existing key file that others may read is said loudly (it is not changed: the operator
+/// may have reasons, such as a group the service shares).
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(path = %path.display(), "the key-encryption key file is readable by other users: chmod 600 it");
+            }
+        }
     }
 }
 
@@ -181,6 +203,16 @@ impl Keys {
         Ok(ring)
     }
 
+    /// Checks at start-up that the key-encryption key opens the stored signing keys: a key
+    /// file lost (and made anew) or a wrong key in the settings is said at once, instead of
+    /// every token request failing.
+    pub async fn check_kek(&self) -> Result<(), KeyError> {
+        let Some(any) = signing_keys::Entity::find().order_by_desc(signing_keys::Column::CreatedAt).one(&self.db).await? else {
+            return Ok(());
+        };
+        self.kek.open(&any.private_key).map(|_| ()).map_err(|_| KeyError::WrongKek)
+    }
+
     /// Forgets the cached keys (after a rotation on this instance).
     pub async fn reload(&self) {
         *self.cached.write().await = None;
@@ -204,6 +236,42 @@ impl Keys {
         }
         self.reload().await;
         Ok(kid)
+    }
+}
+
+/// A signing key as the command line lists it.
+#[derive(Debug, Clone)]
+pub struct KeyInfo {
+    pub kid: String,
+    pub alg: String,
+    pub created_at: DateTime<Utc>,
+    /// Signs nothing since (a newer key does).
+    pub retired_at: Option<DateTime<Utc>>,
+    /// Unpublished from then on.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Keys {
+    /// Every stored key, newest first.
+    pub async fn list(&self) -> Result<Vec<KeyInfo>, KeyError> {
+        let rows = signing_keys::Entity::find().order_by_desc(signing_keys::Column::CreatedAt).all(&self.db).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| KeyInfo { kid: r.kid, alg: r.alg, created_at: r.created_at, retired_at: r.retired_at, expires_at: r.expires_at })
+            .collect())
+    }
+
+    /// Rotates when the key that signs is older than `max_age` (the schedule). Returns the
+    /// new key's id when it did.
+    pub async fn rotate_if_older_than(&self, max_age: Duration) -> Result<Option<String>, KeyError> {
+        let now = Utc::now();
+        let current = active(&self.db).await?;
+        match current.first() {
+            Some(key) if now - key.created_at < max_age => Ok(None),
+            // No key yet: the first is made when first needed, not on a schedule.
+            None => Ok(None),
+            Some(_) => self.rotate().await.map(Some),
+        }
     }
 }
 
@@ -272,14 +340,24 @@ async fn load(db: &DatabaseConnection, kek: &KeyEncryptionKey, now: DateTime<Utc
     let mut published = Vec::new();
     let mut verifying = HashMap::new();
     for row in published_rows {
-        let Ok(jwk) = serde_json::from_value::<CoreJsonWebKey>(row.public_jwk.clone()) else {
-            tracing::error!(kid = %row.kid, "a stored public key could not be read; it is not published");
+        // The public key is derived from the sealed private one, never read from a column
+        // on its own: a row written into the database by someone without the KEK cannot
+        // publish a key of theirs.
+        let Some(jwk) = kek
+            .open(&row.private_key)
+            .ok()
+            .and_then(|pem| String::from_utf8(pem).ok())
+            .and_then(|pem| CoreRsaPrivateSigningKey::from_pem(&pem, Some(JsonWebKeyId::new(row.kid.clone()))).ok())
+            .map(|key| key.as_verification_key())
+        else {
+            tracing::error!(kid = %row.kid, "a stored signing key could not be opened; it is not published");
             continue;
         };
-        if let Ok(decoding) = serde_json::from_value::<jsonwebtoken::jwk::Jwk>(row.public_jwk.clone())
-            .map_err(|_| ())
-            .and_then(|j| jsonwebtoken::DecodingKey::from_jwk(&j).map_err(|_| ()))
-        {
+        let decoding = serde_json::to_value(&jwk)
+            .ok()
+            .and_then(|json| serde_json::from_value::<jsonwebtoken::jwk::Jwk>(json).ok())
+            .and_then(|j| jsonwebtoken::DecodingKey::from_jwk(&j).ok());
+        if let Some(decoding) = decoding {
             verifying.insert(row.kid.clone(), decoding);
         }
         published.push(jwk);

@@ -24,10 +24,33 @@ pub mod codes;
 pub mod discovery;
 pub mod exchange;
 pub mod keys;
+pub mod logout;
+pub mod refresh;
 pub mod tokens;
 pub mod userinfo;
 
 mod secret;
+
+/// The account `user_id`, read straight from its table: the provider depends on no other
+/// service (the sign-in, the profile store and identity call it, to revoke tokens).
+pub(crate) async fn load_user(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: &domain::user_id::UserId,
+) -> Result<Option<crate::entities::users::Model>, sea_orm::DbErr> {
+    use sea_orm::EntityTrait;
+    crate::entities::users::Entity::find_by_id(user_id.as_str()).one(db).await
+}
+
+/// How the person signed in on the session an authorization comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedIn<'a> {
+    /// When (Unix seconds): `auth_time`.
+    pub at: i64,
+    /// The session's handle (`sid` is derived from it).
+    pub handle: &'a str,
+    /// The connection that vouched, when the session says.
+    pub method: Option<&'a str>,
+}
 
 /// Everything an endpoint needs of the provider: the issuer, the clients and keys' store.
 #[derive(Clone)]

@@ -22,9 +22,9 @@ pub(crate) fn equal(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
-/// RFC 7636 §4.6: BASE64URL(SHA256(verifier)) equals the challenge.
-pub(crate) fn pkce_s256_matches(verifier: &str, challenge: &str) -> bool {
-    equal(&URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())), challenge)
+/// RFC 7636 §4.6: the S256 challenge of `verifier`, BASE64URL(SHA256(verifier)).
+pub(crate) fn pkce_s256(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 #[cfg(test)]
@@ -34,8 +34,7 @@ mod tests {
     #[test]
     fn the_rfc_7636_example_verifies() {
         // RFC 7636 Appendix B.
-        assert!(pkce_s256_matches("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
-        assert!(!pkce_s256_matches("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+        assert_eq!(pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     }
 
     #[test]

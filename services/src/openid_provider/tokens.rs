@@ -8,8 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use domain::user_id::UserId;
 use openidconnect::{
     core::{CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreTokenType},
-    AccessToken, Audience, AuthenticationMethodReference, EmptyExtraTokenFields, IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse,
-    StandardTokenResponse,
+    AccessToken, Audience, AuthenticationMethodReference, EmptyExtraTokenFields, IdTokenFields, IssuerUrl, Nonce, StandardTokenResponse,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
@@ -71,8 +70,36 @@ pub fn userinfo_audience(provider: &Provider) -> String {
     provider.endpoint("/userinfo")
 }
 
+/// What a set of tokens is issued for: a redeemed code, or a refresh token's rotation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// When the person last authenticated (Unix seconds).
+    pub auth_time: i64,
+    pub sid: String,
+    pub amr: Vec<String>,
+}
+
+/// A refresh token family: every token rotated from one code exchange.
+#[derive(Debug, Clone)]
+pub struct Family {
+    pub id: String,
+    /// The family's absolute end: rotation never extends it.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What to issue.
+pub struct Issue<'a> {
+    pub scope: &'a Scopes,
+    pub session: &'a Session,
+    /// Only on a code exchange (Core §12.2: a refreshed ID token carries none).
+    pub nonce: Option<&'a str>,
+    /// The code the tokens come from: its reuse revokes them all, rotated ones included.
+    pub code_hash: &'a str,
+    /// The family to continue (a rotation); None starts one when a refresh token is due.
+    pub family: Option<Family>,
+}
+
 /// Issues the tokens a redeemed code grants `client` for `user`.
-#[tracing::instrument(skip_all, fields(client_id = %client.client_id, user_id = %user.id))]
 pub async fn issue_for_code(
     db: &impl ConnectionTrait,
     provider: &Provider,
@@ -81,8 +108,31 @@ pub async fn issue_for_code(
     redeemed: &Redeemed,
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, IssueError> {
-    let ring = provider.keys.current().await?;
     let grant = &redeemed.grant;
+    let session = Session { auth_time: grant.auth_time, sid: grant.sid.clone(), amr: grant.amr.clone() };
+    let what =
+        Issue { scope: &grant.scope, session: &session, nonce: grant.nonce.as_deref(), code_hash: &redeemed.code_hash, family: None };
+    issue(db, provider, client, user, what, now).await
+}
+
+/// Issues an access token, an ID token (with `openid`), and a refresh token (with
+/// `offline_access`, for a client allowed the refresh_token grant), and records them.
+#[tracing::instrument(skip_all, fields(client_id = %client.client_id, user_id = %user.id))]
+pub async fn issue(
+    db: &impl ConnectionTrait,
+    provider: &Provider,
+    client: &Client,
+    user: &users::Model,
+    what: Issue<'_>,
+    now: DateTime<Utc>,
+) -> Result<TokenResponse, IssueError> {
+    let ring = provider.keys.current().await?;
+    let session = what.session;
+    let refresh = (what.scope.contains(super::scope::OFFLINE_ACCESS) && client.may_use_grant("refresh_token")).then(|| {
+        what.family
+            .clone()
+            .unwrap_or_else(|| Family { id: secret::random(), expires_at: now + Duration::seconds(client.refresh_token_secs) })
+    });
     let access_expires = now + Duration::seconds(client.access_token_secs);
     let jti = secret::random();
     let access = AccessClaims {
@@ -93,53 +143,67 @@ pub async fn issue_for_code(
         iat: now.timestamp(),
         exp: access_expires.timestamp(),
         jti: jti.clone(),
-        scope: grant.scope.to_string(),
-        auth_time: Some(grant.auth_time),
-        sid: Some(grant.sid.clone()),
+        scope: what.scope.to_string(),
+        auth_time: Some(session.auth_time),
+        sid: Some(session.sid.clone()),
     };
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some(ring.signing.kid.clone());
     header.typ = Some(ACCESS_TOKEN_TYPE.to_string());
     let access_token = jsonwebtoken::encode(&header, &access, &ring.signing.jwt).map_err(|e| IssueError::Signing(e.to_string()))?;
-    oauth_tokens::ActiveModel {
-        id: Set(jti),
-        kind: Set("access".to_string()),
+    let row = |id: String, kind: &str, expires_at: DateTime<Utc>| oauth_tokens::ActiveModel {
+        id: Set(id),
+        kind: Set(kind.to_string()),
         client_id: Set(client.client_id.clone()),
         user_id: Set(Some(user.id.clone())),
-        scope: Set(grant.scope.to_string()),
-        code_hash: Set(Some(redeemed.code_hash.clone())),
-        family_id: Set(None),
-        sid: Set(Some(grant.sid.clone())),
-        grant: Set(None),
+        scope: Set(what.scope.to_string()),
+        code_hash: Set(Some(what.code_hash.to_string())),
+        family_id: Set(refresh.as_ref().map(|f| f.id.clone())),
+        sid: Set(Some(session.sid.clone())),
+        grant: Set(Some(serde_json::to_value(session).unwrap_or_default())),
         created_at: Set(now),
-        expires_at: Set(access_expires),
+        expires_at: Set(expires_at),
         rotated_at: Set(None),
         revoked_at: Set(None),
-    }
-    .insert(db)
-    .await?;
+    };
+    row(jti, "access", access_expires).insert(db).await?;
+    let refresh_token = match &refresh {
+        Some(family) => {
+            let token = secret::random();
+            row(secret::hash(&token), "refresh", family.expires_at).insert(db).await?;
+            Some(token)
+        }
+        None => None,
+    };
 
-    let issuer = IssuerUrl::new(provider.issuer.clone()).map_err(|e| IssueError::Signing(e.to_string()))?;
-    let additional = claims::additional(user, client, &provider.user_metadata_claim(), Some(&grant.sid));
-    let id_claims = IdTokenClaims::new(
-        issuer,
-        vec![Audience::new(client.client_id.clone())],
-        now + Duration::seconds(client.id_token_secs),
-        now,
-        claims::standard(user, &grant.scope),
-        additional,
-    )
-    .set_nonce(grant.nonce.clone().map(Nonce::new))
-    .set_auth_time(DateTime::from_timestamp(grant.auth_time, 0))
-    .set_auth_method_refs(Some(grant.amr.iter().cloned().map(AuthenticationMethodReference::new).collect()));
     let access_token = AccessToken::new(access_token);
-    let id_token = IdToken::new(id_claims, &ring.signing.oidc, CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, Some(&access_token), None)
-        .map_err(|e| IssueError::Signing(e.to_string()))?;
-    let mut response =
-        TokenResponse::new(access_token, CoreTokenType::Bearer, IdTokenFields::new(Some(id_token), EmptyExtraTokenFields {}));
+    let id_token = if what.scope.contains(super::scope::OPENID) {
+        let issuer = IssuerUrl::new(provider.issuer.clone()).map_err(|e| IssueError::Signing(e.to_string()))?;
+        let additional = claims::additional(user, client, &provider.user_metadata_claim(), Some(&session.sid));
+        let id_claims = IdTokenClaims::new(
+            issuer,
+            vec![Audience::new(client.client_id.clone())],
+            now + Duration::seconds(client.id_token_secs),
+            now,
+            claims::standard(user, what.scope),
+            additional,
+        )
+        .set_nonce(what.nonce.map(|n| Nonce::new(n.to_string())))
+        .set_auth_time(DateTime::from_timestamp(session.auth_time, 0))
+        .set_auth_method_refs(
+            (!session.amr.is_empty()).then(|| session.amr.iter().cloned().map(AuthenticationMethodReference::new).collect()),
+        );
+        Some(
+            IdToken::new(id_claims, &ring.signing.oidc, CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, Some(&access_token), None)
+                .map_err(|e| IssueError::Signing(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    let mut response = TokenResponse::new(access_token, CoreTokenType::Bearer, IdTokenFields::new(id_token, EmptyExtraTokenFields {}));
     response.set_expires_in(Some(&std::time::Duration::from_secs(u64::try_from(client.access_token_secs).unwrap_or(600))));
-    response.set_scopes(Some(grant.scope.iter().map(|s| openidconnect::Scope::new(s.to_string())).collect()));
-    debug_assert!(response.access_token().secret().len() > 40);
+    response.set_scopes(Some(what.scope.iter().map(|s| openidconnect::Scope::new(s.to_string())).collect()));
+    response.set_refresh_token(refresh_token.map(openidconnect::RefreshToken::new));
     Ok(response)
 }
 
@@ -208,4 +272,20 @@ pub async fn verify_access(
         scope: Scopes::parse(&claims.scope),
         sid: claims.sid,
     })
+}
+
+/// The `jti` of an access token signed by one of our keys, whether or not it has expired
+/// (revocation and introspection look tokens up by it).
+pub async fn access_jti(provider: &Provider, token: &str) -> Option<String> {
+    let header = jsonwebtoken::decode_header(token).ok()?;
+    if header.alg != jsonwebtoken::Algorithm::RS256 {
+        return None;
+    }
+    let ring = provider.keys.current().await.ok()?;
+    let key = ring.verifying.get(header.kid.as_deref()?)?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.validate_exp = false;
+    validation.set_issuer(&[&provider.issuer]);
+    validation.set_audience(&[userinfo_audience(provider)]);
+    jsonwebtoken::decode::<AccessClaims>(token, key, &validation).ok().map(|d| d.claims.jti)
 }

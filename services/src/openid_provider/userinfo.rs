@@ -12,7 +12,6 @@ use super::{
     tokens::{self, TokenRefused},
     Provider,
 };
-use crate::profile::store;
 
 pub type UserInfo = UserInfoClaims<AskOnceClaims, CoreGenderClaim>;
 
@@ -24,7 +23,7 @@ pub async fn claims_for(
     now: DateTime<Utc>,
 ) -> Result<UserInfo, TokenRefused> {
     let grant = tokens::verify_access(db, provider, access_token, now).await?;
-    let Some(user) = store::load(db, &grant.user_id).await?.filter(|u| !u.blocked) else {
+    let Some(user) = super::load_user(db, &grant.user_id).await?.filter(|u| !u.blocked) else {
         return Err(TokenRefused::Revoked);
     };
     let Some(client) = clients::find(db, &grant.client_id).await? else {

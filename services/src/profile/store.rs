@@ -487,6 +487,11 @@ impl<'u> ProfileWrite<'u> {
         if result.rows_affected == 0 {
             return Err(StoreError::Conflict);
         }
+        // Blocked: every application's tokens for this person stop working now, not when
+        // they expire (introspection says inactive, refresh is refused).
+        if next.blocked && !before.blocked {
+            crate::openid_provider::refresh::revoke_all_for_user(db, &UserId::from_stored(before.id.clone()), now).await?;
+        }
         Ok(next)
     }
 }

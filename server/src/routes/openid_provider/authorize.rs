@@ -13,7 +13,7 @@ use app::auth::ssr::user_of_session;
 use axum::{
     body::Bytes,
     extract::{Query, RawQuery, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
 use chrono::{Duration, Utc};
@@ -32,25 +32,48 @@ use services::{
 };
 use tower_sessions::Session;
 
-use super::{respond, ProviderRoutes};
+use super::{binding, respond, ProviderRoutes};
 
-pub(crate) const CONTINUE_PATH: &str = "/authorize/continue";
+use services::openid_provider::discovery::CONTINUE_PATH;
 
 const EXPIRED: &str = "This sign-in request has expired or was already completed. Go back to the application and sign in again.";
 
-pub(super) async fn authorize_get(State(s): State<ProviderRoutes>, session: Session, RawQuery(query): RawQuery) -> Response {
+pub(super) async fn authorize_get(
+    State(s): State<ProviderRoutes>,
+    session: Session,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    // (A form post arrives here too, re-sent by `authorize_post`.)
     let params: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
-    authorize(&s, &session, params).await
+    let https = s.provider.issuer.starts_with("https://");
+    let browser = binding::read(&headers, https).unwrap_or_else(authorizations::new_binding);
+    let mut response = authorize(&s, &session, &browser, params).await;
+    // Given (or renewed) only when an authorization was stored for this browser.
+    if response.extensions().get::<Stored>().is_some() {
+        if let Some(cookie) = binding::set(&browser, https) {
+            response.headers_mut().append(axum::http::header::SET_COOKIE, cookie);
+        }
+    }
+    response
 }
 
-/// Core §3.1.2.1: the same request as a form post.
-pub(super) async fn authorize_post(State(s): State<ProviderRoutes>, session: Session, body: Bytes) -> Response {
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
-    authorize(&s, &session, params).await
+/// Marks a response after which an authorization waits for this browser.
+#[derive(Clone, Copy)]
+struct Stored;
+
+/// Core §3.1.2.1: the same request as a form post, answered with the same request as a GET.
+/// An application's page posting here is a cross-site POST, which does not carry AskOnce's
+/// `SameSite=Lax` session cookie: handling it here would start a new session and replace the
+/// person's (signing them out). The GET that follows is a top-level navigation that carries
+/// it; this handler touches nothing.
+pub(super) async fn authorize_post(body: Bytes) -> Response {
+    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(url::form_urlencoded::parse(&body)).finish();
+    Redirect::to(&format!("{}?{query}", services::openid_provider::discovery::AUTHORIZE_PATH)).into_response()
 }
 
 #[tracing::instrument(skip_all)]
-async fn authorize(s: &ProviderRoutes, session: &Session, params: Vec<(String, String)>) -> Response {
+async fn authorize(s: &ProviderRoutes, session: &Session, browser: &str, params: Vec<(String, String)>) -> Response {
     let db = &s.app.db;
     let now = Utc::now();
     let client_id = params.iter().find(|(k, _)| k == "client_id").map(|(_, v)| v.clone());
@@ -65,7 +88,7 @@ async fn authorize(s: &ProviderRoutes, session: &Session, params: Vec<(String, S
         Ok(request) => request,
         Err(Refusal::ShowPage(message)) => {
             tracing::info!(message, "authorization request refused on AskOnce's page");
-            return respond::page(StatusCode::BAD_REQUEST, message);
+            return crate::error::HttpError::new(StatusCode::BAD_REQUEST, message).into_response();
         }
         Err(Refusal::ToClient { redirect_uri, state, error }) => {
             tracing::info!(error = %error, "authorization request refused");
@@ -75,7 +98,8 @@ async fn authorize(s: &ProviderRoutes, session: &Session, params: Vec<(String, S
     let authenticate_after = if request.prompt.login {
         Some(now)
     } else {
-        request.max_age.map(|age| now - Duration::seconds(i64::try_from(age).unwrap_or(i64::MAX / 1000)))
+        // An age beyond what a date can hold asks nothing of the sign-in.
+        request.max_age.and_then(|age| i64::try_from(age).ok()).and_then(Duration::try_seconds).and_then(|age| now.checked_sub_signed(age))
     };
     let signed_in = match signed_in_since(s, session, authenticate_after).await {
         Ok(signed_in) => signed_in,
@@ -84,19 +108,21 @@ async fn authorize(s: &ProviderRoutes, session: &Session, params: Vec<(String, S
     if request.prompt.none {
         return without_interaction(s, &request, signed_in).await;
     }
-    let id = match authorizations::begin(db, session, &request, authenticate_after, now).await {
+    let id = match authorizations::begin(db, browser, &request, authenticate_after, now).await {
         Ok(id) => id,
         Err(err) => return unavailable("storing the authorization", &err),
     };
     let continue_to = format!("{CONTINUE_PATH}?id={id}");
-    match signed_in {
+    let mut response = match signed_in {
         None => to_login(&continue_to),
         // Signed in already (single sign-on): this authorization still runs the questions due.
         Some(_) => match ReturnTo::parse(&continue_to) {
             Ok(next) => Redirect::to(&next.via_welcome()).into_response(),
-            Err(_) => respond::page(StatusCode::INTERNAL_SERVER_ERROR, EXPIRED),
+            Err(_) => crate::error::HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, EXPIRED).into_response(),
         },
-    }
+    };
+    response.extensions_mut().insert(Stored);
+    response
 }
 
 /// `prompt=none`: a code now, or the reason one cannot be given without showing a page.
@@ -121,7 +147,9 @@ async fn without_interaction(s: &ProviderRoutes, request: &AuthorizationRequest,
         Ok(false) => {}
         Err(err) => return unavailable("checking for questions due", &err),
     }
-    match authorizations::issue_code(db, request, &user.user_id, &authentication, Utc::now()).await {
+    match authorizations::issue_code(db, &authorizations::immediate(request), &user.user_id, signed_in_as(&authentication), Utc::now())
+        .await
+    {
         Ok(code) => respond::to_client(&request.redirect_uri, &[("code", &code)], request.state.as_deref(), &s.provider.issuer),
         Err(err) => unavailable("issuing a code", &err),
     }
@@ -134,12 +162,18 @@ pub(super) struct ContinueQuery {
 
 /// Where a sign-in (and its questions) ends for an application: the code, back to it.
 #[tracing::instrument(skip_all)]
-pub(super) async fn continue_authorization(State(s): State<ProviderRoutes>, session: Session, Query(q): Query<ContinueQuery>) -> Response {
+pub(super) async fn resume_after_sign_in(
+    State(s): State<ProviderRoutes>,
+    session: Session,
+    headers: HeaderMap,
+    Query(q): Query<ContinueQuery>,
+) -> Response {
     let db = &s.app.db;
     let now = Utc::now();
-    let pending = match authorizations::find(db, &session, &q.id, now).await {
+    let browser = binding::read(&headers, s.provider.issuer.starts_with("https://"));
+    let pending = match authorizations::find(db, browser.as_deref(), &q.id, now).await {
         Ok(Some(pending)) => pending,
-        Ok(None) => return respond::page(StatusCode::BAD_REQUEST, EXPIRED),
+        Ok(None) => return crate::error::HttpError::new(StatusCode::BAD_REQUEST, EXPIRED).into_response(),
         Err(err) => return unavailable("loading the authorization", &err),
     };
     let continue_to = format!("{CONTINUE_PATH}?id={}", q.id);
@@ -157,11 +191,11 @@ pub(super) async fn continue_authorization(State(s): State<ProviderRoutes>, sess
     // (`middleware::required_stage`) sends a held person to it and back here.
     match authorizations::complete(db, &pending.id, now).await {
         Ok(true) => {}
-        Ok(false) => return respond::page(StatusCode::BAD_REQUEST, EXPIRED),
+        Ok(false) => return crate::error::HttpError::new(StatusCode::BAD_REQUEST, EXPIRED).into_response(),
         Err(err) => return unavailable("completing the authorization", &err),
     }
     let request = &pending.request;
-    match authorizations::issue_code(db, request, &user.user_id, &authentication, now).await {
+    match authorizations::issue_code(db, &pending, &user.user_id, signed_in_as(&authentication), now).await {
         Ok(code) => respond::to_client(&request.redirect_uri, &[("code", &code)], request.state.as_deref(), &s.provider.issuer),
         Err(err) => unavailable("issuing a code", &err),
     }
@@ -192,5 +226,11 @@ fn to_login(continue_to: &str) -> Response {
 
 fn unavailable(what: &str, err: &dyn std::fmt::Display) -> Response {
     tracing::error!(error = %err, "{what}");
-    respond::page(StatusCode::SERVICE_UNAVAILABLE, "AskOnce could not continue the sign-in just now. Please try again.")
+    crate::error::HttpError::new(StatusCode::SERVICE_UNAVAILABLE, "AskOnce could not continue the sign-in just now. Please try again.")
+        .into_response()
+}
+
+/// The session's sign-in, as the provider records it in a code.
+fn signed_in_as(authentication: &session::Authentication) -> services::openid_provider::SignedIn<'_> {
+    services::openid_provider::SignedIn { at: authentication.at, handle: &authentication.handle, method: authentication.method.as_deref() }
 }

@@ -6,15 +6,18 @@
 //! - `discovery`: `/.well-known/openid-configuration` and the JWKS;
 //! - `authorize`: `/authorize` (GET and POST) and `/authorize/continue`, where a sign-in and
 //!   its questions end with a code for the application;
-//! - `token`: `/oauth/token`;
-//! - `userinfo`: `/userinfo` (GET and POST).
+//! - `token`: `/oauth/token`, `/oauth/revoke`, `/oauth/introspect`;
+//! - `userinfo`: `/userinfo` (GET and POST);
+//! - `logout`: `/oidc/logout` (RP-initiated logout) and its confirmation.
 //!
 //! The token and userinfo endpoints authenticate clients and bearers, never cookies: they
 //! read no session, and the cross-site check lets them through (`middleware::csrf`).
 
 mod authorize;
-pub(crate) use authorize::CONTINUE_PATH;
+mod binding;
+mod cors;
 mod discovery;
+mod logout;
 mod respond;
 mod token;
 mod userinfo;
@@ -31,19 +34,26 @@ pub struct ProviderRoutes {
 }
 
 pub fn router<S: Clone + Send + Sync + 'static>(state: ProviderRoutes) -> Router<S> {
+    use axum::routing::post;
+    // What a single-page app calls from the browser: CORS for registered web origins.
+    let browser_called = Router::new()
+        .route(paths::DISCOVERY_PATH, get(discovery::configuration).options(no_content))
+        .route(paths::JWKS_PATH, get(discovery::jwks).options(no_content))
+        .route(paths::TOKEN_PATH, post(token::token).options(no_content))
+        .route(paths::REVOCATION_PATH, post(token::revoke).options(no_content))
+        .route(paths::USERINFO_PATH, get(userinfo::userinfo_get).post(userinfo::userinfo_post).options(no_content))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), cors::allow_registered_origins));
     Router::new()
-        .route(paths::DISCOVERY_PATH, get(discovery::configuration))
-        .route(paths::JWKS_PATH, get(discovery::jwks))
+        .merge(browser_called)
         .route(paths::AUTHORIZE_PATH, get(authorize::authorize_get).post(authorize::authorize_post))
-        .route(authorize::CONTINUE_PATH, get(authorize::continue_authorization))
-        .route(paths::TOKEN_PATH, axum::routing::post(token::token))
-        .route(paths::USERINFO_PATH, get(userinfo::userinfo_get).post(userinfo::userinfo_post))
+        .route(paths::CONTINUE_PATH, get(authorize::resume_after_sign_in))
+        .route(paths::INTROSPECTION_PATH, post(token::introspect))
+        .route(paths::END_SESSION_PATH, get(logout::logout_get).post(logout::logout_post))
+        .route(paths::LOGOUT_CONFIRM_PATH, post(logout::confirm))
         .with_state(state)
 }
 
-/// The paths that authenticate clients or bearers rather than cookies, which the cross-site
-/// request check lets through, and the authorization endpoint, which a client's page may
-/// post to (Core §3.1.2.1) and which changes nothing of the person's.
-pub fn is_cross_site_endpoint(path: &str) -> bool {
-    [paths::TOKEN_PATH, paths::USERINFO_PATH, paths::AUTHORIZE_PATH].contains(&path)
+/// A preflight's answer (the CORS layer adds its headers).
+async fn no_content() -> axum::http::StatusCode {
+    axum::http::StatusCode::NO_CONTENT
 }

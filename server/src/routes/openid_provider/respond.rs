@@ -1,21 +1,16 @@
-//! Answers in the protocol's shapes: JSON errors (RFC 6749 §5.2), redirects back to the
-//! client with `iss` (RFC 9207), and AskOnce's own error page where no redirect is safe.
+//! Answers in the protocol's shapes: JSON errors (built by `crate::error::oauth`), redirects
+//! back to the client with `iss` (RFC 9207), never cached.
 
 use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Redirect, Response},
-    Json,
 };
-use serde::Serialize;
 use services::openid_provider::{error::OAuthError, ErrorCode};
 
-use crate::error::HttpError;
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    error_description: &'a str,
-}
+use crate::error::{
+    oauth::{self, Failure},
+    HttpError,
+};
 
 /// Token responses and errors are never cached (RFC 6749 §5.1).
 pub(super) fn no_store(mut response: Response) -> Response {
@@ -24,31 +19,26 @@ pub(super) fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// A JSON error for the token endpoint: 401 for `invalid_client` (with the Basic challenge
-/// when the client tried Basic), 400 otherwise.
+/// A JSON error for the token, revocation and introspection endpoints: 401 for
+/// `invalid_client` (challenging Basic when the client tried it), 400 otherwise.
 pub(super) fn token_error(error: &OAuthError, tried_basic: bool) -> Response {
-    let status = match error.code {
-        ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
-        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
+    let failure = match error.code {
+        ErrorCode::InvalidClient => Failure::Client { basic: tried_basic },
+        ErrorCode::ServerError => Failure::Server,
+        _ => Failure::Request,
     };
-    let mut response =
-        no_store((status, Json(ErrorBody { error: error.code.as_str(), error_description: &error.description })).into_response());
-    if status == StatusCode::UNAUTHORIZED && tried_basic {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"askonce\""));
-    }
-    response
+    oauth::error(failure, error.code.as_str(), &error.description)
 }
 
 pub(super) fn server_error(what: &str, err: &dyn std::fmt::Display) -> Response {
     tracing::error!(error = %err, "{what}");
-    token_error(&OAuthError::new(ErrorCode::ServerError, "AskOnce could not complete the request; try again"), false)
+    oauth::error(Failure::Server, ErrorCode::ServerError.as_str(), "AskOnce could not complete the request; try again")
 }
 
 /// Back to the client's registered address with `params`, `state` and `iss`.
 pub(super) fn to_client(redirect_uri: &str, params: &[(&str, &str)], state: Option<&str>, issuer: &str) -> Response {
     let Ok(mut url) = url::Url::parse(redirect_uri) else {
-        return page(StatusCode::BAD_REQUEST, "The application's return address is not valid.");
+        return HttpError::new(StatusCode::BAD_REQUEST, "The application's return address is not valid.").into_response();
     };
     {
         let mut query = url.query_pairs_mut();
@@ -68,9 +58,4 @@ pub(super) fn to_client(redirect_uri: &str, params: &[(&str, &str)], state: Opti
 /// An error back to the client (its address was checked).
 pub(super) fn error_to_client(redirect_uri: &str, error: &OAuthError, state: Option<&str>, issuer: &str) -> Response {
     to_client(redirect_uri, &[("error", error.code.as_str()), ("error_description", &error.description)], state, issuer)
-}
-
-/// AskOnce's own error page: the request cannot safely go back to anyone.
-pub(super) fn page(status: StatusCode, message: &str) -> Response {
-    HttpError::new(status, message).into_response()
 }

@@ -2,25 +2,30 @@
 //! `client_secret_basic`, `client_secret_post` or (public clients) `none`, and exchange an
 //! authorization code for tokens. Reads no cookie.
 
+use std::time::Instant;
+
 use axum::{
     body::Bytes,
     extract::State,
     http::{header, HeaderMap},
     response::{IntoResponse, Response},
-    Json,
+    Extension, Json,
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chrono::Utc;
+use services::auth::throttle::AccountKey;
+use services::net::{ClientIp, ClientNetwork};
 use services::openid_provider::{
+    clients::Client,
     error::OAuthError,
     exchange::{self, ClientAuth, ExchangeError},
-    ErrorCode,
+    refresh, ErrorCode,
 };
 
 use super::{respond, ProviderRoutes};
 
 #[tracing::instrument(skip_all, fields(grant_type))]
-pub(super) async fn token(State(s): State<ProviderRoutes>, headers: HeaderMap, body: Bytes) -> Response {
+pub(super) async fn token(State(s): State<ProviderRoutes>, ip: Option<Extension<ClientIp>>, headers: HeaderMap, body: Bytes) -> Response {
     let tried_basic = basic_credentials(&headers).is_some();
     let form = match read_form(&headers, &body) {
         Ok(form) => form,
@@ -34,14 +39,21 @@ pub(super) async fn token(State(s): State<ProviderRoutes>, headers: HeaderMap, b
         Err(error) => return respond::token_error(&error, tried_basic),
     };
     let now = Utc::now();
+    let network = ip.map(|Extension(ip)| ip.network());
     let result = async {
-        let client = exchange::authenticate(&s.app.db, &auth, now).await?;
+        let client = authenticate(&s, &auth, network).await?;
         match grant_type {
             "authorization_code" => {
                 let Some(code) = one("code") else {
                     return Err(ExchangeError::Refused(OAuthError::new(ErrorCode::InvalidRequest, "code is missing")));
                 };
                 exchange::authorization_code(&s.app.db, &s.provider, &client, code, one("redirect_uri"), one("code_verifier"), now).await
+            }
+            "refresh_token" => {
+                let Some(token) = one("refresh_token") else {
+                    return Err(ExchangeError::Refused(OAuthError::new(ErrorCode::InvalidRequest, "refresh_token is missing")));
+                };
+                refresh::rotate(&s.app.db, &s.provider, &client, token, one("scope"), now).await
             }
             "" => Err(ExchangeError::Refused(OAuthError::new(ErrorCode::InvalidRequest, "grant_type is missing"))),
             _ => Err(ExchangeError::Refused(OAuthError::new(ErrorCode::UnsupportedGrantType, "this grant_type is not supported"))),
@@ -55,6 +67,95 @@ pub(super) async fn token(State(s): State<ProviderRoutes>, headers: HeaderMap, b
             respond::token_error(&error, tried_basic)
         }
         Err(ExchangeError::Internal(err)) => respond::server_error("the token endpoint failed", &err),
+    }
+}
+
+/// `POST /oauth/revoke` (RFC 7009): the client's own token is revoked; any other token gets
+/// the same empty 200 (§2.2), so the endpoint tells nobody which tokens exist.
+#[tracing::instrument(skip_all)]
+pub(super) async fn revoke(State(s): State<ProviderRoutes>, ip: Option<Extension<ClientIp>>, headers: HeaderMap, body: Bytes) -> Response {
+    let (client, form) = match authenticated_form(&s, ip, &headers, &body).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let Some(token) = form.iter().find(|(k, _)| k == "token").map(|(_, v)| v.as_str()).filter(|t| !t.is_empty()) else {
+        return respond::token_error(&OAuthError::new(ErrorCode::InvalidRequest, "token is missing"), false);
+    };
+    match refresh::revoke(&s.app.db, &s.provider, &client, token, Utc::now()).await {
+        Ok(()) => respond::no_store(axum::http::StatusCode::OK.into_response()),
+        Err(err) => respond::server_error("revoking a token", &err),
+    }
+}
+
+/// `POST /oauth/introspect` (RFC 7662), for the client the token was issued to.
+#[tracing::instrument(skip_all)]
+pub(super) async fn introspect(
+    State(s): State<ProviderRoutes>,
+    ip: Option<Extension<ClientIp>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (client, form) = match authenticated_form(&s, ip, &headers, &body).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let Some(token) = form.iter().find(|(k, _)| k == "token").map(|(_, v)| v.as_str()).filter(|t| !t.is_empty()) else {
+        return respond::token_error(&OAuthError::new(ErrorCode::InvalidRequest, "token is missing"), false);
+    };
+    match refresh::introspect(&s.app.db, &s.provider, &client, token, Utc::now()).await {
+        Ok(answer) => respond::no_store(Json(answer).into_response()),
+        Err(err) => respond::server_error("introspecting a token", &err),
+    }
+}
+
+/// The form of a request to revoke or introspect, and the client it authenticates.
+async fn authenticated_form(
+    s: &ProviderRoutes,
+    ip: Option<Extension<ClientIp>>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Client, Vec<(String, String)>), Response> {
+    let tried_basic = basic_credentials(headers).is_some();
+    let form = read_form(headers, body).map_err(|e| respond::token_error(&e, tried_basic))?;
+    let one = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
+    let auth = client_auth(headers, one("client_id"), one("client_secret")).map_err(|e| respond::token_error(&e, tried_basic))?;
+    match authenticate(s, &auth, ip.map(|Extension(ip)| ip.network())).await {
+        Ok(client) => Ok((client, form)),
+        Err(ExchangeError::Refused(error)) => Err(respond::token_error(&error, tried_basic)),
+        Err(ExchangeError::Internal(err)) => Err(respond::server_error("authenticating a client", &err)),
+    }
+}
+
+/// The client `auth` proves, under the same limit as wrong passwords: after too many wrong
+/// secrets for one client from one network (or from everywhere), its secret checks pause
+/// (`invalid_client`, with `Retry-After` in the description's words).
+async fn authenticate(s: &ProviderRoutes, auth: &ClientAuth, network: Option<ClientNetwork>) -> Result<Client, ExchangeError> {
+    let ClientAuth::Secret { client_id, .. } = auth else {
+        return exchange::authenticate(&s.app.db, auth, Utc::now()).await;
+    };
+    let Some(network) = network else {
+        return exchange::authenticate(&s.app.db, auth, Utc::now()).await;
+    };
+    let key = AccountKey::for_client(client_id);
+    let throttle = &s.app.password_throttle;
+    if let Err(locked) = throttle.check(&key, network, Instant::now()) {
+        tracing::warn!(client_id = %client_id, "client authentication paused after too many wrong secrets");
+        return Err(ExchangeError::Refused(OAuthError::new(
+            ErrorCode::InvalidClient,
+            format!("too many failed client authentications: try again in {} seconds", locked.retry_after_secs()),
+        )));
+    }
+    match exchange::authenticate(&s.app.db, auth, Utc::now()).await {
+        Ok(client) => {
+            throttle.record_success(&key, network);
+            Ok(client)
+        }
+        Err(err) => {
+            if matches!(&err, ExchangeError::Refused(_)) {
+                throttle.record_failure(&key, network, Instant::now());
+            }
+            Err(err)
+        }
     }
 }
 

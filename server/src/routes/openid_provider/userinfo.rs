@@ -4,7 +4,7 @@
 use axum::{
     body::Bytes,
     extract::State,
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{header, HeaderMap},
     response::{IntoResponse, Response},
     Json,
 };
@@ -12,6 +12,7 @@ use chrono::Utc;
 use services::openid_provider::{tokens::TokenRefused, userinfo};
 
 use super::{respond, ProviderRoutes};
+use crate::error::oauth::{self, Failure};
 
 pub(super) async fn userinfo_get(State(s): State<ProviderRoutes>, headers: HeaderMap) -> Response {
     answer(&s, bearer(&headers)).await
@@ -20,7 +21,7 @@ pub(super) async fn userinfo_get(State(s): State<ProviderRoutes>, headers: Heade
 pub(super) async fn userinfo_post(State(s): State<ProviderRoutes>, headers: HeaderMap, body: Bytes) -> Response {
     let in_form = url::form_urlencoded::parse(&body).find(|(k, _)| k == "access_token").map(|(_, v)| v.into_owned());
     match (bearer(&headers), in_form) {
-        (Some(_), Some(_)) => challenge(StatusCode::BAD_REQUEST, "invalid_request", "send the token once"),
+        (Some(_), Some(_)) => challenge(Failure::Request, "invalid_request", "send the token once"),
         (Some(token), None) | (None, Some(token)) => answer(&s, Some(token)).await,
         (None, None) => answer(&s, None).await,
     }
@@ -29,7 +30,7 @@ pub(super) async fn userinfo_post(State(s): State<ProviderRoutes>, headers: Head
 #[tracing::instrument(skip_all)]
 async fn answer(s: &ProviderRoutes, token: Option<String>) -> Response {
     let Some(token) = token else {
-        return challenge(StatusCode::UNAUTHORIZED, "invalid_request", "an access token is required");
+        return challenge(Failure::Bearer, "invalid_request", "an access token is required");
     };
     match userinfo::claims_for(&s.app.db, &s.provider, &token, Utc::now()).await {
         Ok(claims) => respond::no_store(Json(claims).into_response()),
@@ -37,7 +38,7 @@ async fn answer(s: &ProviderRoutes, token: Option<String>) -> Response {
         Err(TokenRefused::Keys(err)) => respond::server_error("userinfo", &err),
         Err(refused) => {
             tracing::info!(reason = %refused, "userinfo refused a token");
-            challenge(StatusCode::UNAUTHORIZED, "invalid_token", "the access token is invalid, expired or revoked")
+            challenge(Failure::Bearer, "invalid_token", "the access token is invalid, expired or revoked")
         }
     }
 }
@@ -48,13 +49,7 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string()).filter(|t| !t.is_empty())
 }
 
-/// RFC 6750 §3: the error in `WWW-Authenticate`, and in the body for people reading it.
-fn challenge(status: StatusCode, error: &'static str, description: &'static str) -> Response {
-    let mut response =
-        respond::no_store((status, Json(serde_json::json!({ "error": error, "error_description": description }))).into_response());
-    let value = format!("Bearer realm=\"askonce\", error=\"{error}\", error_description=\"{description}\"");
-    if let Ok(value) = HeaderValue::from_str(&value) {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
-    }
-    response
+/// RFC 6750 §3: the error in `WWW-Authenticate` and in the body.
+fn challenge(failure: Failure, error: &'static str, description: &'static str) -> Response {
+    oauth::error(failure, error, description)
 }

@@ -1,0 +1,71 @@
+// AskOnce as the OpenID Provider of the site's own apps, in Chromium: the example relying app
+// (Express + openid-client) signs people in through AskOnce, with the sign-up's question asked
+// inside the sign-in; a second app signs in from the same session; prompt=none never skips a
+// question; and without JavaScript the whole round trip still works.
+import { expect, test, type Page } from '@playwright/test';
+
+const shop = `http://127.0.0.1:${process.env.E2E_SHOP_PORT ?? '3400'}`;
+const forum = `http://127.0.0.1:${process.env.E2E_FORUM_PORT ?? '3401'}`;
+
+async function signUpInsideTheSignIn(page: Page, email: string, given: string, family: string) {
+  await page.goto(shop);
+  await page.getByTestId('rp-sign-in').click();
+  // AskOnce's login page, on AskOnce's origin.
+  await expect(page.getByRole('heading', { name: 'Sign in to AskOnce' })).toBeVisible();
+  await page.locator('#signup-email').fill(email);
+  await page.locator('#signup-password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  // The sign-up's question, asked before the shop gets its code.
+  await expect(page.getByRole('heading', { name: 'Welcome! What should we call you?' })).toBeVisible();
+  await page.getByLabel('First name').fill(given);
+  await page.getByLabel('Last name').fill(family);
+  await page.getByRole('button', { name: 'Continue' }).click();
+}
+
+test('the shop signs in through AskOnce, with the answers in its claims; the forum signs in from the same session', async ({ page }) => {
+  const email = `op-${Date.now()}@example.com`;
+  await signUpInsideTheSignIn(page, email, 'Ada', 'Lovelace');
+  await expect(page).toHaveURL(`${shop}/`);
+  await expect(page.getByTestId('rp-signed-in')).toHaveText(`Signed in as ${email}`);
+  await expect(page.locator('[data-claim="given_name"]')).toHaveText('Ada');
+  await expect(page.locator('[data-claim="family_name"]')).toHaveText('Lovelace');
+
+  // Single sign-on: no password, no question (nothing is due), straight back.
+  await page.goto(forum);
+  await page.getByTestId('rp-sign-in').click();
+  await expect(page).toHaveURL(`${forum}/`);
+  await expect(page.getByTestId('rp-signed-in')).toHaveText(`Signed in as ${email}`);
+  const shopClaims = await (await page.request.get(`${shop}/claims.json`)).json();
+  const forumClaims = await (await page.request.get(`${forum}/claims.json`)).json();
+  expect(forumClaims.claims.sub).toBe(shopClaims.claims.sub);
+  expect(forumClaims.claims.aud).toEqual(['forum']);
+
+  // Signing out of the shop signs out of AskOnce (RP-initiated logout) and comes back.
+  await page.goto(shop);
+  await page.getByTestId('rp-sign-out').click();
+  await expect(page).toHaveURL(`${shop}/`);
+  await expect(page.getByTestId('rp-sign-in')).toBeVisible();
+  expect((await page.request.get('/api/me')).status()).toBe(401);
+});
+
+test('prompt=none with a question due comes back interaction_required', async ({ page }) => {
+  // Signed up on AskOnce itself, the sign-up's question not answered yet.
+  await page.goto('/login');
+  await page.locator('#signup-email').fill(`op-none-${Date.now()}@example.com`);
+  await page.locator('#signup-password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('heading', { name: 'Welcome! What should we call you?' })).toBeVisible();
+
+  await page.goto(`${forum}/login?prompt=none`);
+  await expect(page.getByTestId('rp-error')).toHaveAttribute('data-error', 'interaction_required');
+});
+
+test('without JavaScript the authorization completes as plain form posts and redirects', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const email = `op-nojs-${Date.now()}@example.com`;
+  await signUpInsideTheSignIn(page, email, 'Mary', 'Somerville');
+  await expect(page).toHaveURL(`${shop}/`);
+  await expect(page.locator('[data-claim="given_name"]')).toHaveText('Mary');
+  await context.close();
+});
