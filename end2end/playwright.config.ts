@@ -20,6 +20,8 @@ const mailWebPort = Number(process.env.E2E_MAIL_WEB_PORT ?? (process.env.E2E_MAI
 // registered as the clients `shop` and `forum`: the site's own apps signing in through AskOnce.
 const shopPort = Number(process.env.E2E_SHOP_PORT ?? (process.env.E2E_SHOP_PORT = '3400'));
 const forumPort = Number(process.env.E2E_FORUM_PORT ?? (process.env.E2E_FORUM_PORT = '3401'));
+// A partner's app (not the site's own): people are asked for consent.
+const partnerPort = Number(process.env.E2E_PARTNER_PORT ?? (process.env.E2E_PARTNER_PORT = '3402'));
 const clientSecret = 'e2e-client-secret-0123456789abcdefghijklmn';
 const relyingApp = (port: number, clientId: string, name: string) => ({
   command: `node ../examples/relying-app/app.mjs`,
@@ -85,6 +87,7 @@ export default defineConfig({
   },
   relyingApp(shopPort, 'shop', 'The shop'),
   relyingApp(forumPort, 'forum', 'The forum'),
+  relyingApp(partnerPort, 'partner', 'The partner'),
   {
     command: `"${bin}" serve`,
     cwd: repo,
@@ -127,6 +130,11 @@ export default defineConfig({
       ASKONCE_CLIENTS__FORUM__APP_TYPE: 'regular_web',
       ASKONCE_CLIENTS__FORUM__CLIENT_SECRET: clientSecret,
       ASKONCE_CLIENTS__FORUM__CALLBACKS: `["http://127.0.0.1:${forumPort}/callback"]`,
+      ASKONCE_CLIENTS__PARTNER__NAME: 'The partner',
+      ASKONCE_CLIENTS__PARTNER__APP_TYPE: 'regular_web',
+      ASKONCE_CLIENTS__PARTNER__CLIENT_SECRET: clientSecret,
+      ASKONCE_CLIENTS__PARTNER__CALLBACKS: `["http://127.0.0.1:${partnerPort}/callback"]`,
+      ASKONCE_CLIENTS__PARTNER__FIRST_PARTY: 'false',
     },
   },
   ],

@@ -117,6 +117,16 @@ if [ "$want_npm" = 1 ]; then
   fi
 fi
 
+# --- Authlib (PyPI): a second relying-party library, in Python, for the OpenID Provider's
+# HTTP tests (server/tests/http/harness/authlib.rs). Its own venv: the Rust tests need it
+# even without the browser suite.
+AUTHLIB_VERSION=1.6.5
+if ! "$TOOLS_DIR/authlib/bin/python" -c "import authlib, sys; sys.exit(authlib.__version__ != '$AUTHLIB_VERSION')" 2>/dev/null; then
+  log "installing Authlib $AUTHLIB_VERSION into $TOOLS_DIR/authlib"
+  python3 -m venv "$TOOLS_DIR/authlib"
+  "$TOOLS_DIR/authlib/bin/pip" install --quiet --disable-pip-version-check "authlib==$AUTHLIB_VERSION" "requests==2.32.5"
+fi
+
 # --- schemathesis (PyPI): fuzzes the management API against /api/openapi.json --------
 SCHEMATHESIS_VERSION=4.32.5
 if [ "$want_e2e" = 1 ] && ! "$TOOLS_DIR/venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then

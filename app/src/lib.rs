@@ -12,6 +12,7 @@ pub mod account;
 pub mod admin;
 pub mod articles;
 pub mod auth;
+pub mod consent;
 pub mod error;
 pub mod escaping;
 pub mod home;
@@ -83,6 +84,7 @@ pub fn App() -> impl IntoView {
                     // server-side redirects (nothing to ask; a stage asked by an external form)
                     // are real 303s, also without JavaScript.
                     <Route path=path!("welcome") view={Lazy::<routes::WelcomeRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("consent") view={Lazy::<routes::ConsentRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("articles") view={Lazy::<routes::ArticlesRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("articles/:slug") view={Lazy::<routes::ArticleRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("admin") view={Lazy::<routes::AdminHomeRoute>::new()} ssr=SsrMode::InOrder />

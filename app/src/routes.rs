@@ -19,8 +19,9 @@ use crate::{
     admin::outbox_page::OutboxPage, admin::questions_page::FieldEditPage, admin::questions_page::QuestionsPage,
     admin::questions_page::StageEditPage, admin::questions_page::StageReportPage, admin::simulator_page::SimulatorPage,
     admin::tokens_page::TokensPage, admin::users_page::UserDetailPage, admin::users_page::UsersPage, articles::ArticlePage,
-    articles::ArticlesPage, auth::EmailChangeLinkPage, auth::EmailLinkPage, auth::VerifyEmailPage, auth::VerifyLinkPage, home::HomePage,
-    prompt::WelcomePage, sign_in::ForgotPasswordPage, sign_in::LoginPage, sign_in::ResetPasswordPage, status::StatusPage,
+    articles::ArticlesPage, auth::EmailChangeLinkPage, auth::EmailLinkPage, auth::VerifyEmailPage, auth::VerifyLinkPage,
+    consent::ConsentPage, home::HomePage, prompt::WelcomePage, sign_in::ForgotPasswordPage, sign_in::LoginPage, sign_in::ResetPasswordPage,
+    status::StatusPage,
 };
 
 /// Declares a lazy route whose view is one page component. The pages load their own data
@@ -55,6 +56,7 @@ lazy_page! {
     EmailChangeLinkRoute => EmailChangeLinkPage,
     ProfileRoute => ProfilePage,
     WelcomeRoute => WelcomePage,
+    ConsentRoute => ConsentPage,
     ArticlesRoute => ArticlesPage,
     ArticleRoute => ArticlePage,
     AdminHomeRoute => AdminHome,

@@ -6,6 +6,7 @@ import { expect, test, type Page } from '@playwright/test';
 
 const shop = `http://127.0.0.1:${process.env.E2E_SHOP_PORT ?? '3400'}`;
 const forum = `http://127.0.0.1:${process.env.E2E_FORUM_PORT ?? '3401'}`;
+const partner = `http://127.0.0.1:${process.env.E2E_PARTNER_PORT ?? '3402'}`;
 
 async function signUpInsideTheSignIn(page: Page, email: string, given: string, family: string) {
   await page.goto(shop);
@@ -68,4 +69,33 @@ test('without JavaScript the authorization completes as plain form posts and red
   await expect(page).toHaveURL(`${shop}/`);
   await expect(page.locator('[data-claim="given_name"]')).toHaveText('Mary');
   await context.close();
+});
+
+test('a partner app asks for consent once; /profile lists it and removes its access', async ({ page }) => {
+  const email = `op-consent-${Date.now()}@example.com`;
+  await signUpInsideTheSignIn(page, email, 'Grace', 'Hopper');
+  await expect(page).toHaveURL(`${shop}/`);
+
+  await page.goto(partner);
+  await page.getByTestId('rp-sign-in').click();
+  await expect(page.getByRole('heading', { name: 'Allow The partner to use your AskOnce account?' })).toBeVisible();
+  await expect(page.getByTestId('consent')).toContainText('See your email address');
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await expect(page).toHaveURL(`${partner}/`);
+  await expect(page.getByTestId('rp-signed-in')).toHaveText(`Signed in as ${email}`);
+
+  // Remembered: no question the second time.
+  await page.goto(`${partner}/login`);
+  await expect(page).toHaveURL(`${partner}/`);
+
+  await page.goto('/profile');
+  const apps = page.getByTestId('apps');
+  await expect(apps).toContainText('The partner');
+  await expect(apps).toContainText('The shop');
+  await apps.getByRole('button', { name: 'Remove access The partner' }).click();
+  await expect(apps).not.toContainText('The partner');
+
+  // Asked again after removal.
+  await page.goto(`${partner}/login`);
+  await expect(page.getByRole('heading', { name: 'Allow The partner to use your AskOnce account?' })).toBeVisible();
 });

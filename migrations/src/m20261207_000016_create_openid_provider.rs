@@ -72,6 +72,8 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(OauthAuthorizations::CreatedAt).timestamp_with_time_zone().not_null())
                     .col(ColumnDef::new(OauthAuthorizations::ExpiresAt).timestamp_with_time_zone().not_null())
                     .col(ColumnDef::new(OauthAuthorizations::CompletedAt).timestamp_with_time_zone().null())
+                    // The person's answer on the consent screen: `granted`, `denied`, or none yet.
+                    .col(ColumnDef::new(OauthAuthorizations::Consent).string_len(16).null())
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_oauth_authorizations_client")
@@ -149,6 +151,35 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // What a person let each application have ("Apps you signed in to" on /profile): the
+        // scopes granted, and when it last signed them in.
+        manager
+            .create_table(
+                Table::create()
+                    .table(OauthGrants::Table)
+                    .col(ColumnDef::new(OauthGrants::UserId).string_len(64).not_null())
+                    .col(ColumnDef::new(OauthGrants::ClientId).string_len(128).not_null())
+                    .col(ColumnDef::new(OauthGrants::Scope).string_len(1024).not_null())
+                    .col(ColumnDef::new(OauthGrants::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(ColumnDef::new(OauthGrants::LastUsedAt).timestamp_with_time_zone().not_null())
+                    .primary_key(Index::create().col(OauthGrants::UserId).col(OauthGrants::ClientId))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_oauth_grants_user")
+                            .from(OauthGrants::Table, OauthGrants::UserId)
+                            .to(Users::Table, Users::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_oauth_grants_client")
+                            .from(OauthGrants::Table, OauthGrants::ClientId)
+                            .to(OauthClients::Table, OauthClients::ClientId)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(Index::create().name("idx_oauth_tokens_code").table(OauthTokens::Table).col(OauthTokens::CodeHash).to_owned())
             .await?;
@@ -177,6 +208,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_table(Table::drop().table(OauthGrants::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(OauthTokens::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(OauthCodes::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(OauthAuthorizations::Table).to_owned()).await?;
@@ -238,6 +270,17 @@ enum OauthAuthorizations {
     CreatedAt,
     ExpiresAt,
     CompletedAt,
+    Consent,
+}
+
+#[derive(DeriveIden)]
+enum OauthGrants {
+    Table,
+    UserId,
+    ClientId,
+    Scope,
+    CreatedAt,
+    LastUsedAt,
 }
 
 #[derive(DeriveIden)]

@@ -56,7 +56,13 @@ pub fn router(
         forms: services::external_form::FormOrigins::new(state.db.clone()),
         db: state.db.clone(),
     };
-    let openid_provider = openid_provider_routes::router(openid_provider_routes::ProviderRoutes { app: state.clone(), provider });
+    let mut client_limits = settings.rate_limit.password_failure_limits();
+    client_limits.per_account = u32::MAX;
+    let openid_provider = openid_provider_routes::router(openid_provider_routes::ProviderRoutes {
+        app: state.clone(),
+        provider,
+        client_throttle: Arc::new(services::auth::throttle::PasswordThrottle::new(client_limits)),
+    });
     let auth = auth_routes::router(auth_routes::AuthRoutes {
         db: state.db.clone(),
         registry,

@@ -6,6 +6,7 @@
 //! depends on it.
 
 pub mod activity;
+pub mod apps;
 pub mod consents;
 pub mod details;
 pub mod page;

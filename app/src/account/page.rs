@@ -95,6 +95,7 @@ pub(crate) fn ProfilePage() -> impl IntoView {
     let details = super::details::DetailsData::new(move || unlink.version().get() + forget.version().get() + make_primary.version().get());
     let consents = super::consents::ConsentsData::new(move || forget.version().get() + details.save.version().get());
     let sessions = super::sessions::SessionsData::new();
+    let apps = super::apps::AppsData::new();
     let security = super::security::SecurityData::new();
     let activity = Resource::new(
         move || {
@@ -248,6 +249,7 @@ pub(crate) fn ProfilePage() -> impl IntoView {
                             </Suspense>
                         </section>
                         <super::sessions::SignedInSessions data=sessions />
+                        <super::apps::SignedInApps data=apps />
                         <super::activity::RecentActivity entries=activity />
                         <section class="card" aria-labelledby="data-heading">
                             <h2 id="data-heading">"Your data"</h2>

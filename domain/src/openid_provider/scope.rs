@@ -21,6 +21,17 @@ pub const PROFILE_CLAIMS: [&str; 8] =
 /// The claims `email` releases.
 pub const EMAIL_CLAIMS: [&str; 2] = ["email", "email_verified"];
 
+/// What a scope lets an application know, in words for the consent screen and `/profile`.
+pub fn describe(scope: &str) -> Option<&'static str> {
+    match scope {
+        OPENID => Some("Know who you are (your AskOnce account)"),
+        PROFILE => Some("See your name, nickname, picture and language"),
+        EMAIL => Some("See your email address, and whether it is verified"),
+        OFFLINE_ACCESS => Some("Keep access while you are away, until you remove it"),
+        _ => None,
+    }
+}
+
 /// A set of scope values, kept sorted so two requests for the same scopes compare equal.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "String", from = "String")]

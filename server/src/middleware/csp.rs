@@ -65,7 +65,7 @@ pub(crate) async fn content_security_policy(State(sources): State<CspSources>, m
     // 128 random bits, base64url: the generator leptos itself uses.
     let nonce = leptos::nonce::Nonce::new().as_inner().clone();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
-    let authorization = authorization_in_flight(request.uri().query().unwrap_or(""));
+    let authorization = authorization_in_flight(request.uri().path(), request.uri().query().unwrap_or(""));
     let mut response = next.run(request).await;
     let is_html = response
         .headers()
@@ -94,10 +94,15 @@ pub(crate) async fn content_security_policy(State(sources): State<CspSources>, m
     response
 }
 
-/// The authorization a page's `return_to` continues (`/authorize/continue?id=…`), if any.
-fn authorization_in_flight(query: &str) -> Option<String> {
+/// The authorization a page leads on to: the one its `return_to` continues
+/// (`/authorize/continue?id=…`), or the consent screen's own (`/consent?id=…`).
+fn authorization_in_flight(path: &str, query: &str) -> Option<String> {
+    let mut pairs = url::form_urlencoded::parse(query.as_bytes());
+    if path == "/consent" {
+        return pairs.find(|(k, _)| k == "id").map(|(_, v)| v.into_owned()).filter(|id| !id.is_empty());
+    }
     let prefix = format!("{}?id=", services::openid_provider::discovery::CONTINUE_PATH);
-    url::form_urlencoded::parse(query.as_bytes())
+    pairs
         .find(|(k, _)| k == "return_to")
         .and_then(|(_, v)| v.strip_prefix(&prefix).map(|id| id.split(['&', '#']).next().unwrap_or("").to_string()))
         .filter(|id| !id.is_empty())
@@ -119,10 +124,12 @@ mod tests {
 
     #[test]
     fn an_authorization_in_flight_is_read_from_the_return_address() {
-        assert_eq!(authorization_in_flight("return_to=%2Fauthorize%2Fcontinue%3Fid%3Dabc"), Some("abc".into()));
-        assert_eq!(authorization_in_flight("return_to=/authorize/continue?id=abc"), Some("abc".into()));
-        assert_eq!(authorization_in_flight("return_to=%2Fprofile"), None);
-        assert_eq!(authorization_in_flight(""), None);
+        assert_eq!(authorization_in_flight("/welcome", "return_to=%2Fauthorize%2Fcontinue%3Fid%3Dabc"), Some("abc".into()));
+        assert_eq!(authorization_in_flight("/login", "return_to=/authorize/continue?id=abc"), Some("abc".into()));
+        assert_eq!(authorization_in_flight("/welcome", "return_to=%2Fprofile"), None);
+        assert_eq!(authorization_in_flight("/welcome", ""), None);
+        assert_eq!(authorization_in_flight("/consent", "id=xyz"), Some("xyz".into()));
+        assert_eq!(authorization_in_flight("/profile", "id=xyz"), None);
     }
 
     #[test]

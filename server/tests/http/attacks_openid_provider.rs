@@ -522,3 +522,120 @@ async fn prompt_none_does_not_show_a_required_stage() {
     assert!(to.starts_with(CALLBACK), "{to}");
     assert_eq!(params_of(&to)["error"], "interaction_required");
 }
+
+/// Helper-found (part 2): a refresh racing its own reuse must not leave a live token — the
+/// revocation could not reach rows made after it, so the rotation looks again.
+async fn a_refresh_racing_its_own_reuse_leaves_nothing_alive(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let person = signed_in_person(&app, "race@example.com").await;
+    for _ in 0..10 {
+        let tokens = tokens_for(&app, &person, "openid offline_access").await;
+        let t = tokens["refresh_token"].as_str().unwrap().to_string();
+        let (a, b) = tokio::join!(refresh(&app, "web", Some(SECRET), &t), refresh(&app, "web", Some(SECRET), &t));
+        let answers: Vec<Value> = vec![a.json().await.unwrap(), b.json().await.unwrap()];
+        for answer in answers.iter().filter(|a| a.get("access_token").is_some()) {
+            // A winner may exist, but nothing it got may still work.
+            assert_eq!(introspect(&app, "web", answer["access_token"].as_str().unwrap()).await["active"], false, "{answers:?}");
+            assert_eq!(
+                refresh(&app, "web", Some(SECRET), answer["refresh_token"].as_str().unwrap()).await.status(),
+                StatusCode::BAD_REQUEST
+            );
+        }
+    }
+}
+crate::on_both_databases!(a_refresh_racing_its_own_reuse_leaves_nothing_alive, multi_thread);
+
+/// Helper-found (part 2): a narrowed refresh stays in its family, and the refresh token keeps
+/// the granted scope (RFC 6749 §6).
+async fn a_narrowed_refresh_stays_in_its_family(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let person = signed_in_person(&app, "narrow@example.com").await;
+    let tokens = tokens_for(&app, &person, "openid email offline_access").await;
+    let t = tokens["refresh_token"].as_str().unwrap().to_string();
+    let narrowed: Value =
+        exchange(&app, "web", Some(SECRET), &[("grant_type", "refresh_token"), ("refresh_token", &t), ("scope", "openid")])
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert!(narrowed["refresh_token"].is_string(), "the refresh token survives a narrower access token: {narrowed}");
+    let next = narrowed["refresh_token"].as_str().unwrap();
+    assert_eq!(introspect(&app, "web", next).await["scope"], "email offline_access openid", "granted scope kept");
+    // Reuse of the spent one: the narrowed access token goes with the family.
+    assert_eq!(refresh(&app, "web", Some(SECRET), &t).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(introspect(&app, "web", narrowed["access_token"].as_str().unwrap()).await["active"], false);
+}
+crate::on_both_databases!(a_narrowed_refresh_stays_in_its_family);
+
+/// Helper-found (part 2): ten networks guessing a client's secret do not lock the client out
+/// of its own token endpoint.
+#[tokio::test]
+async fn guesses_from_many_networks_do_not_lock_a_client_out() {
+    let app = app_with_clients(Backend::Sqlite).await;
+    let form = [("grant_type", "authorization_code"), ("code", "x"), ("redirect_uri", CALLBACK)];
+    for n in 2..=11 {
+        let from = crate::harness::browser::browser_from(&format!("127.0.0.{n}"));
+        for _ in 0..5 {
+            from.post(app.url("/oauth/token")).basic_auth("web", Some("guess")).form(&form).send().await.unwrap();
+        }
+    }
+    let own = crate::harness::browser::browser_from("127.0.0.12");
+    let res = own.post(app.url("/oauth/token")).basic_auth("web", Some(SECRET)).form(&form).send().await.unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant", "the right secret is checked (the made-up code is what fails): {body}");
+}
+
+/// Helper-found (part 2): an application's cross-site POST of its logout request reaches the
+/// person's session (re-sent as a GET, which carries the cookie).
+#[tokio::test]
+async fn a_cross_site_logout_post_is_re_sent_where_the_session_is() {
+    let app = app_with_clients(Backend::Sqlite).await;
+    let person = signed_in_person(&app, "xpost@example.com").await;
+    let hint = tokens_for(&app, &person, "openid").await["id_token"].as_str().unwrap().to_string();
+    let posted = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/oidc/logout"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("id_token_hint", hint.as_str()), ("post_logout_redirect_uri", LOGGED_OUT)])
+        .send()
+        .await
+        .unwrap();
+    let as_get = location(&posted);
+    assert!(as_get.starts_with("/oidc/logout?"), "not reported done before the session is reached: {as_get}");
+    assert!(location(&person.get(app.url(&as_get)).send().await.unwrap()).starts_with(LOGGED_OUT));
+    assert_eq!(person.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Helper-found (part 2): an ID token from another sign-in of the same person asks before
+/// signing out this one.
+#[tokio::test]
+async fn an_old_hint_asks_before_signing_out() {
+    let app = app_with_clients(Backend::Sqlite).await;
+    let person = signed_in_person(&app, "twice@example.com").await;
+    let old = tokens_for(&app, &person, "openid").await["id_token"].as_str().unwrap().to_string();
+    app.sign_in(&person, "twice@example.com").await;
+    let res =
+        person.get(logout_url(&app, &[("id_token_hint", old.as_str()), ("post_logout_redirect_uri", LOGGED_OUT)])).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "the question, not a redirect");
+    assert_eq!(person.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::OK);
+}
+
+/// Helper-found (part 2): a code issued just before a password change mints nothing after it.
+#[tokio::test]
+async fn a_code_issued_before_a_new_password_is_spent_by_it() {
+    let app = app_with_clients(Backend::Sqlite).await;
+    let person = signed_in_person(&app, "code-pass@example.com").await;
+    let code = code_for(&app, &person, "web", &[]).await;
+    let changed = app
+        .call(
+            &person,
+            app::account::security::ChangeMyPassword::PATH,
+            &[("current_password", crate::harness::PASSWORD), ("new_password", "another long passphrase")],
+        )
+        .await;
+    assert!(changed.status().is_success());
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", CALLBACK)];
+    assert_eq!(exchange(&app, "web", Some(SECRET), &form).await.json::<Value>().await.unwrap()["error"], "invalid_grant");
+}

@@ -14,6 +14,11 @@ fn askonce() -> Command {
             cmd.env_remove(key);
         }
     }
+    // The key-encryption key of a test run, never one made in the working directory.
+    cmd.env(
+        "ASKONCE_OPENID_PROVIDER__KEY_ENCRYPTION_KEY_FILE",
+        std::env::temp_dir().join(format!("askonce-cli-test-{}.kek", std::process::id())),
+    );
     cmd
 }
 

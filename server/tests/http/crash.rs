@@ -89,6 +89,11 @@ async fn start(config_dir: &Path, database_url: &str, log: &Path) -> (Child, Str
     for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("ASKONCE_")) {
         command.env_remove(name);
     }
+    // The key-encryption key of a test run, never one made in the working directory.
+    command.env(
+        "ASKONCE_OPENID_PROVIDER__KEY_ENCRYPTION_KEY_FILE",
+        std::env::temp_dir().join(format!("askonce-crash-test-{}.kek", std::process::id())),
+    );
     let mut child =
         command.arg("serve").env("ASKONCE_CONFIG", &config).stdout(Stdio::null()).stderr(log_file).spawn().expect("starting askonce");
     let base = format!("http://{address}");

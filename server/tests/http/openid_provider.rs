@@ -456,14 +456,16 @@ async fn rp_initiated_logout_ends_the_session(backend: Backend) {
     assert_eq!(location(&res), format!("{LOGGED_OUT}?state=s1"));
     let me = person.get(app.url("/api/me")).send().await.unwrap();
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED, "the AskOnce session is over");
-    // By POST, too (signed out already: straight back).
+    // By POST, too: re-sent as a GET (which carries the session cookie), then straight back.
     let res = person
         .post(app.url("/oidc/logout"))
         .form(&[("id_token_hint", hint), ("post_logout_redirect_uri", LOGGED_OUT)])
         .send()
         .await
         .unwrap();
-    assert_eq!(location(&res), LOGGED_OUT);
+    let as_get = location(&res);
+    assert!(as_get.starts_with("/oidc/logout?"), "{as_get}");
+    assert_eq!(location(&person.get(app.url(&as_get)).send().await.unwrap()), LOGGED_OUT);
 }
 crate::on_both_databases!(rp_initiated_logout_ends_the_session);
 
@@ -517,3 +519,103 @@ async fn key_rotation_keeps_earlier_tokens_valid(backend: Backend) {
     assert_eq!(grant.client_id, "web");
 }
 crate::on_both_databases!(key_rotation_keeps_earlier_tokens_valid);
+
+/// A second relying-party library, in Python: Authlib completes the code flow with PKCE and
+/// verifies the ID token (signature with the JWKS, iss, aud, nonce, at_hash).
+async fn authlib_completes_the_code_flow(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let person = signed_in_person(&app, "authlib@example.com").await;
+    let rp = crate::harness::authlib::AuthlibRp::start(&app.address, "web", SECRET, CALLBACK).await;
+    let start = person.get(&rp.authorize_url).send().await.unwrap();
+    let to = location(&start);
+    assert!(to.starts_with("/welcome?return_to="), "{to}");
+    let callback = app.continue_authorization(&person, &crate::harness::openid::return_to_of(&to)).await;
+    let seen = rp.finish(&callback).await;
+    assert!(seen.get("error").is_none(), "Authlib refused: {seen}");
+    assert_eq!(seen["claims"]["iss"], app.address);
+    assert_eq!(seen["userinfo"]["email"], "authlib@example.com");
+    assert_eq!(seen["claims"]["sub"], seen["userinfo"]["sub"]);
+}
+crate::on_both_databases!(authlib_completes_the_code_flow);
+
+/// A partner's app (not first party) asks for consent the first time, is remembered, asks
+/// again for more; a denial answers `access_denied`; `prompt=none` without a grant answers
+/// `consent_required`; `/profile` lists the apps and removes one, revoking its tokens.
+async fn a_partner_app_asks_for_consent(backend: Backend) {
+    use app::{
+        account::apps::{MyApps, RemoveApp},
+        consent::{AnswerConsent, ConsentRequest},
+    };
+    let partner = client_toml(
+        "partner",
+        "regular_web",
+        CALLBACK,
+        "first_party = false\nscopes = [\"openid\", \"profile\", \"email\", \"offline_access\"]\nreleased_fields = [\"job_title\"]",
+    );
+    let app = spawn_app_on(backend, &format!("{}{partner}", clients_toml())).await;
+    let person = signed_in_person(&app, "consent@example.com").await;
+    // Until the person has answered, the code waits on the consent screen.
+    let ask = |scope: &'static str| {
+        let person = person.clone();
+        let url = authorize_url(&app, "partner", &[("response_type", "code"), ("scope", scope), ("state", "st")]);
+        async move {
+            let to = location(&person.get(url).send().await.unwrap());
+            crate::harness::openid::return_to_of(&to)
+        }
+    };
+    let continue_to = ask("openid email").await;
+    let at_consent = location(&person.get(app.url(&continue_to)).send().await.unwrap());
+    assert!(at_consent.starts_with("/consent?id="), "{at_consent}");
+    let id = at_consent.trim_start_matches("/consent?id=").to_string();
+    let shown: Option<app::consent::ConsentView> =
+        crate::harness::expect::json(app.call(&person, ConsentRequest::PATH, &[("id", &id)]).await, "the consent request").await;
+    let shown = shown.expect("the request is shown");
+    assert_eq!(shown.app_name, "partner");
+    assert_eq!(shown.fields, vec!["job title".to_string()]);
+    assert!(shown.asks.iter().any(|a| a.contains("email address")), "{:?}", shown.asks);
+    // prompt=none meanwhile: consent_required.
+    let none = authorize_url(&app, "partner", &[("response_type", "code"), ("scope", "openid email"), ("prompt", "none")]);
+    assert_eq!(params_of(&location(&person.get(none).send().await.unwrap()))["error"], "consent_required");
+    // Allowed: the code.
+    assert!(app.call(&person, AnswerConsent::PATH, &[("id", &id), ("allow", "yes")]).await.status().is_success());
+    let back = app.continue_authorization(&person, &continue_to).await;
+    assert!(params_of(&back).contains_key("code"), "{back}");
+    // Remembered: the same scopes go straight through.
+    let again = ask("openid email").await;
+    assert!(params_of(&app.continue_authorization(&person, &again).await).contains_key("code"));
+    // More than was granted: asked again; denied this time.
+    let more = ask("openid email profile").await;
+    let at_consent = location(&person.get(app.url(&more)).send().await.unwrap());
+    assert!(at_consent.starts_with("/consent?id="), "{at_consent}");
+    let id = at_consent.trim_start_matches("/consent?id=").to_string();
+    assert!(app.call(&person, AnswerConsent::PATH, &[("id", &id), ("allow", "no")]).await.status().is_success());
+    let denied = app.continue_authorization(&person, &more).await;
+    assert_eq!(params_of(&denied)["error"], "access_denied");
+    // The site's own app never asks.
+    let own = code_for(&app, &person, "web", &[]).await;
+    assert!(!own.is_empty());
+    // /profile: both apps; removing the partner revokes what it holds and forgets the grant.
+    let apps: Vec<app::account::apps::MyApp> = crate::harness::expect::json(app.call(&person, MyApps::PATH, &[]).await, "my apps").await;
+    let names: Vec<&str> = apps.iter().map(|a| a.name.as_str()).collect();
+    assert!(names.contains(&"partner") && names.contains(&"web"), "{names:?}");
+    let code = {
+        let url = authorize_url(&app, "partner", &[("response_type", "code"), ("scope", "openid email offline_access"), ("state", "st")]);
+        let to = location(&person.get(url).send().await.unwrap());
+        let continue_to = crate::harness::openid::return_to_of(&to);
+        let at_consent = location(&person.get(app.url(&continue_to)).send().await.unwrap());
+        let id = at_consent.trim_start_matches("/consent?id=").to_string();
+        assert!(app.call(&person, AnswerConsent::PATH, &[("id", &id), ("allow", "yes")]).await.status().is_success());
+        params_of(&app.continue_authorization(&person, &continue_to).await)["code"].clone()
+    };
+    let tokens: Value =
+        exchange(&app, "partner", Some(SECRET), &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", CALLBACK)])
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert!(app.call(&person, RemoveApp::PATH, &[("client_id", "partner")]).await.status().is_success());
+    assert_eq!(introspect(&app, "partner", tokens["refresh_token"].as_str().unwrap()).await["active"], false);
+    let after = ask("openid email").await;
+    assert!(location(&person.get(app.url(&after)).send().await.unwrap()).starts_with("/consent?id="), "asked again after removal");
+}
+crate::on_both_databases!(a_partner_app_asks_for_consent);

@@ -7,3 +7,4 @@
 mod docs_links;
 mod errors;
 mod layers;
+mod secrets;

@@ -16,6 +16,7 @@ pub mod identities;
 pub mod oauth_authorizations;
 pub mod oauth_clients;
 pub mod oauth_codes;
+pub mod oauth_grants;
 pub mod oauth_tokens;
 pub mod password_credentials;
 pub mod profile_fields;

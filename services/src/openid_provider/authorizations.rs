@@ -28,6 +28,8 @@ pub struct Pending {
     pub request: AuthorizationRequest,
     /// The person must have signed in at or after this (prompt=login, max_age).
     pub authenticate_after: Option<DateTime<Utc>>,
+    /// The answer on the consent screen, once given: granted (true) or denied.
+    pub consent: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +62,7 @@ pub async fn begin(
         created_at: Set(now),
         expires_at: Set(now + LIFETIME),
         completed_at: Set(None),
+        consent: Set(None),
     }
     .insert(db)
     .await?;
@@ -81,7 +84,8 @@ pub async fn find(db: &impl ConnectionTrait, binding: Option<&str>, id: &str, no
     let Ok(request) = serde_json::from_value::<AuthorizationRequest>(row.request) else {
         return Ok(None);
     };
-    Ok(Some(Pending { id: id.to_string(), request, authenticate_after: row.authenticate_after }))
+    let consent = row.consent.as_deref().map(|c| c == "granted");
+    Ok(Some(Pending { id: id.to_string(), request, authenticate_after: row.authenticate_after, consent }))
 }
 
 /// The request as stored: its PKCE challenge as a hash ([`super::codes::challenge_hash`]),
@@ -92,7 +96,32 @@ fn kept(request: &AuthorizationRequest) -> AuthorizationRequest {
 
 /// An authorization answered at once (`prompt=none`): never stored, kept the same way.
 pub fn immediate(request: &AuthorizationRequest) -> Pending {
-    Pending { id: String::new(), request: kept(request), authenticate_after: None }
+    Pending { id: String::new(), request: kept(request), authenticate_after: None, consent: None }
+}
+
+/// What the consent screen shows of an authorization in flight, unexpired and not yet
+/// completed: the application and what it asks. (The browser's binding is checked where the
+/// authorization completes; showing or answering the screen issues nothing.)
+pub async fn for_consent(db: &impl ConnectionTrait, id: &str, now: DateTime<Utc>) -> Result<Option<AuthorizationRequest>, DbErr> {
+    let Some(row) = oauth_authorizations::Entity::find_by_id(secret::hash(id)).one(db).await? else {
+        return Ok(None);
+    };
+    if row.expires_at <= now || row.completed_at.is_some() {
+        return Ok(None);
+    }
+    Ok(serde_json::from_value(row.request).ok())
+}
+
+/// Records the person's answer on the consent screen. False when the authorization is gone.
+pub async fn answer_consent(db: &impl ConnectionTrait, id: &str, granted: bool, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let done = oauth_authorizations::Entity::update_many()
+        .col_expr(oauth_authorizations::Column::Consent, Expr::value(if granted { "granted" } else { "denied" }))
+        .filter(oauth_authorizations::Column::Id.eq(secret::hash(id)))
+        .filter(oauth_authorizations::Column::CompletedAt.is_null())
+        .filter(oauth_authorizations::Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
 }
 
 /// Marks the authorization done; false when it already was (a second tab, a replay).
@@ -146,7 +175,10 @@ pub async fn issue_code(
         sid: sid_of(signed_in.handle),
         amr: amr_of(signed_in.method),
     };
-    super::codes::issue(db, &request.client_id, user_id, &grant, now).await
+    let code = super::codes::issue(db, &request.client_id, user_id, &grant, now).await?;
+    // "Apps you signed in to": this app, these scopes, now.
+    super::grants::record(db, user_id, &request.client_id, &request.scope, now).await?;
+    Ok(code)
 }
 
 /// Whether a sign-in at `authenticated_at_ms` (Unix milliseconds) satisfies

@@ -81,6 +81,10 @@ pub struct ClientSettings {
     pub released_fields: Vec<String>,
     #[serde(default)]
     pub logo_uri: Option<String>,
+    /// The site's own application (the default): people are not asked to consent. A partner's
+    /// app (`false`) shows the consent screen the first time and whenever it asks for more.
+    #[serde(default = "first_party")]
+    pub first_party: bool,
     #[serde(default = "default_access_token_secs")]
     pub access_token_lifetime_secs: u32,
     #[serde(default = "default_id_token_secs")]
@@ -100,6 +104,10 @@ impl std::fmt::Debug for ClientSettings {
             .field("released_fields", &self.released_fields)
             .finish_non_exhaustive()
     }
+}
+
+fn first_party() -> bool {
+    true
 }
 
 fn default_scopes() -> Vec<String> {
@@ -376,8 +384,7 @@ pub async fn sync_configured(
             grant_types: Set(serde_json::json!(grant_types_for(s.app_type, &s.scopes))),
             scopes: Set(serde_json::json!(s.scopes)),
             released_fields: Set(serde_json::json!(s.released_fields)),
-            // The configuration file's applications are the site owner's own (first party).
-            skip_consent: Set(true),
+            skip_consent: Set(s.first_party),
             logo_uri: Set(s.logo_uri.clone()),
             access_token_secs: Set(i32::try_from(s.access_token_lifetime_secs).unwrap_or(600)),
             id_token_secs: Set(i32::try_from(s.id_token_lifetime_secs).unwrap_or(3600)),
@@ -445,6 +452,7 @@ mod tests {
             scopes: default_scopes(),
             released_fields: vec!["job_title".into()],
             logo_uri: None,
+            first_party: true,
             access_token_lifetime_secs: 600,
             id_token_lifetime_secs: 3600,
             refresh_token_lifetime_secs: 86_400,

@@ -97,6 +97,12 @@ pub async fn redeem(db: &impl ConnectionTrait, code: &str, client_id: &str, now:
         .exec(db)
         .await?;
     if used.rows_affected != 1 {
+        // Marked first, so the first exchange, still making its tokens, sees it (`replayed`).
+        oauth_codes::Entity::update_many()
+            .col_expr(oauth_codes::Column::ExpiresAt, Expr::value(replayed_marker()))
+            .filter(oauth_codes::Column::CodeHash.eq(hash.clone()))
+            .exec(db)
+            .await?;
         let revoked = oauth_tokens::Entity::update_many()
             .col_expr(oauth_tokens::Column::RevokedAt, Expr::value(now))
             .filter(oauth_tokens::Column::CodeHash.eq(hash))
@@ -111,6 +117,29 @@ pub async fn redeem(db: &impl ConnectionTrait, code: &str, client_id: &str, now:
     }
     let grant: Grant = serde_json::from_value(row.grant).map_err(|_| CodeRefused::Unknown)?;
     Ok(Redeemed { code_hash: hash, client_id: row.client_id, user_id: UserId::from_stored(row.user_id), grant })
+}
+
+/// What a replayed code's `expires_at` is set to: a moment before any code was issued.
+fn replayed_marker() -> DateTime<Utc> {
+    DateTime::<Utc>::UNIX_EPOCH
+}
+
+/// Whether the code `code_hash` was presented again since it was redeemed. The first
+/// exchange asks once its tokens exist: a replay in between could not revoke rows that did
+/// not exist yet, but it marked the code first.
+pub async fn replayed(db: &impl ConnectionTrait, code_hash: &str) -> Result<bool, DbErr> {
+    Ok(oauth_codes::Entity::find_by_id(code_hash.to_string()).one(db).await?.is_some_and(|row| row.expires_at == replayed_marker()))
+}
+
+/// Revokes every token issued from the code `code_hash` (and rotated since).
+pub async fn revoke_issued(db: &impl ConnectionTrait, code_hash: &str, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    Ok(oauth_tokens::Entity::update_many()
+        .col_expr(oauth_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(oauth_tokens::Column::CodeHash.eq(code_hash))
+        .filter(oauth_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// Whether `verifier` meets the code's PKCE challenge (kept as its SHA-256, see

@@ -103,5 +103,11 @@ pub async fn authorization_code(
     if user.blocked {
         return Err(invalid("the account is blocked"));
     }
-    Ok(tokens::issue_for_code(db, provider, client, &user, &redeemed, now).await?)
+    let issued = tokens::issue_for_code(db, provider, client, &user, &redeemed, now).await?;
+    // The code presented again while these were being made: they go with everything else.
+    if codes::replayed(db, &redeemed.code_hash).await? {
+        codes::revoke_issued(db, &redeemed.code_hash, now).await?;
+        return Err(invalid("used twice"));
+    }
+    Ok(issued)
 }

@@ -17,6 +17,8 @@ use super::{clients, Provider};
 pub struct LogoutRequest {
     /// The account the hint names.
     pub subject: Option<String>,
+    /// The AskOnce session the hint was issued in (`sid`).
+    pub sid: Option<String>,
     /// The application, by the hint's audience or `client_id`.
     pub client: Option<clients::Client>,
     /// Where to send the browser afterwards (checked), with `state`.
@@ -42,6 +44,8 @@ pub enum LogoutRefused {
 #[derive(Deserialize)]
 struct HintClaims {
     sub: String,
+    #[serde(default)]
+    sid: Option<String>,
     #[serde(deserialize_with = "one_or_many")]
     aud: Vec<String>,
 }
@@ -96,7 +100,8 @@ pub async fn check(
             Some(url.to_string())
         }
     };
-    Ok(LogoutRequest { subject: hint.map(|h| h.sub), client, redirect })
+    let (subject, sid) = hint.map_or((None, None), |h| (Some(h.sub), h.sid));
+    Ok(LogoutRequest { subject, sid, client, redirect })
 }
 
 /// An ID token of ours, expired or not: RS256 only, a published key, our issuer.

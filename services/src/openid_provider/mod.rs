@@ -23,6 +23,7 @@ pub mod clients;
 pub mod codes;
 pub mod discovery;
 pub mod exchange;
+pub mod grants;
 pub mod keys;
 pub mod logout;
 pub mod refresh;

@@ -66,6 +66,7 @@ pub async fn rotate(
         .col_expr(oauth_tokens::Column::RotatedAt, Expr::value(now))
         .filter(oauth_tokens::Column::Id.eq(hash))
         .filter(oauth_tokens::Column::RotatedAt.is_null())
+        .filter(oauth_tokens::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
     if spent.rows_affected != 1 {
@@ -85,7 +86,7 @@ pub async fn rotate(
             }
             asked
         }
-        None => granted,
+        None => granted.clone(),
     };
     let user_id = UserId::from_stored(row.user_id.clone().unwrap_or_default());
     let Some(user) = super::load_user(db, &user_id).await?.filter(|u| !u.blocked) else {
@@ -95,12 +96,33 @@ pub async fn rotate(
     let session: Session = row.grant.clone().and_then(|g| serde_json::from_value(g).ok()).ok_or_else(|| invalid_grant("no session"))?;
     let what = Issue {
         scope: &scope,
+        granted: &granted,
         session: &session,
         nonce: None,
         code_hash: row.code_hash.as_deref().unwrap_or(""),
         family: Some(Family { id: family_id, expires_at: row.expires_at }),
     };
-    Ok(tokens::issue(db, provider, client, &user, what, now).await?)
+    let family = what.family.as_ref().map(|f| f.id.clone()).unwrap_or_default();
+    let issued = tokens::issue(db, provider, client, &user, what, now).await?;
+    // A revocation that ran while these were being made (a reuse, `/oauth/revoke`, a new
+    // password) could not reach rows that did not exist yet. It marked the family's earlier
+    // rows, so look again now that ours exist: either it saw them, or we see it.
+    if family_revoked(db, &family).await? {
+        revoke_family(db, &family, now).await?;
+        return Err(invalid_grant("revoked while rotating"));
+    }
+    Ok(issued)
+}
+
+/// Whether any token of `family_id` has been revoked.
+async fn family_revoked(db: &impl ConnectionTrait, family_id: &str) -> Result<bool, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Ok(oauth_tokens::Entity::find()
+        .filter(oauth_tokens::Column::FamilyId.eq(family_id))
+        .filter(oauth_tokens::Column::RevokedAt.is_not_null())
+        .count(db)
+        .await?
+        > 0)
 }
 
 /// The stored row of `token` (a refresh token, or an access token's `jti`) if `client` holds it.
@@ -217,6 +239,13 @@ pub async fn introspect(
 /// Revokes every token `user_id` holds at every application: blocked, password changed,
 /// identity unlinked. Returns how many were live.
 pub async fn revoke_all_for_user(db: &impl ConnectionTrait, user_id: &UserId, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    // Codes not yet exchanged are spent too: one issued a moment before must not mint tokens.
+    crate::entities::oauth_codes::Entity::update_many()
+        .col_expr(crate::entities::oauth_codes::Column::UsedAt, Expr::value(now))
+        .filter(crate::entities::oauth_codes::Column::UserId.eq(user_id.as_str()))
+        .filter(crate::entities::oauth_codes::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
     Ok(oauth_tokens::Entity::update_many()
         .col_expr(oauth_tokens::Column::RevokedAt, Expr::value(now))
         .filter(oauth_tokens::Column::UserId.eq(user_id.as_str()))

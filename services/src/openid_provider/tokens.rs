@@ -89,7 +89,11 @@ pub struct Family {
 
 /// What to issue.
 pub struct Issue<'a> {
+    /// What the access and ID tokens carry (a refresh may narrow it).
     pub scope: &'a Scopes,
+    /// What was granted: the refresh token keeps it whole (RFC 6749 §6), and whether there
+    /// is one at all (`offline_access`) follows it.
+    pub granted: &'a Scopes,
     pub session: &'a Session,
     /// Only on a code exchange (Core §12.2: a refreshed ID token carries none).
     pub nonce: Option<&'a str>,
@@ -110,8 +114,14 @@ pub async fn issue_for_code(
 ) -> Result<TokenResponse, IssueError> {
     let grant = &redeemed.grant;
     let session = Session { auth_time: grant.auth_time, sid: grant.sid.clone(), amr: grant.amr.clone() };
-    let what =
-        Issue { scope: &grant.scope, session: &session, nonce: grant.nonce.as_deref(), code_hash: &redeemed.code_hash, family: None };
+    let what = Issue {
+        scope: &grant.scope,
+        granted: &grant.scope,
+        session: &session,
+        nonce: grant.nonce.as_deref(),
+        code_hash: &redeemed.code_hash,
+        family: None,
+    };
     issue(db, provider, client, user, what, now).await
 }
 
@@ -128,11 +138,14 @@ pub async fn issue(
 ) -> Result<TokenResponse, IssueError> {
     let ring = provider.keys.current().await?;
     let session = what.session;
-    let refresh = (what.scope.contains(super::scope::OFFLINE_ACCESS) && client.may_use_grant("refresh_token")).then(|| {
+    let refresh = (what.granted.contains(super::scope::OFFLINE_ACCESS) && client.may_use_grant("refresh_token")).then(|| {
         what.family
             .clone()
             .unwrap_or_else(|| Family { id: secret::random(), expires_at: now + Duration::seconds(client.refresh_token_secs) })
     });
+    // Every token of a rotation belongs to its family, whatever its scope: revoking the
+    // family must reach it.
+    let family_id = what.family.as_ref().or(refresh.as_ref()).map(|f| f.id.clone());
     let access_expires = now + Duration::seconds(client.access_token_secs);
     let jti = secret::random();
     let access = AccessClaims {
@@ -151,14 +164,14 @@ pub async fn issue(
     header.kid = Some(ring.signing.kid.clone());
     header.typ = Some(ACCESS_TOKEN_TYPE.to_string());
     let access_token = jsonwebtoken::encode(&header, &access, &ring.signing.jwt).map_err(|e| IssueError::Signing(e.to_string()))?;
-    let row = |id: String, kind: &str, expires_at: DateTime<Utc>| oauth_tokens::ActiveModel {
+    let row = |id: String, kind: &str, scope: &Scopes, expires_at: DateTime<Utc>| oauth_tokens::ActiveModel {
         id: Set(id),
         kind: Set(kind.to_string()),
         client_id: Set(client.client_id.clone()),
         user_id: Set(Some(user.id.clone())),
-        scope: Set(what.scope.to_string()),
+        scope: Set(scope.to_string()),
         code_hash: Set(Some(what.code_hash.to_string())),
-        family_id: Set(refresh.as_ref().map(|f| f.id.clone())),
+        family_id: Set(family_id.clone()),
         sid: Set(Some(session.sid.clone())),
         grant: Set(Some(serde_json::to_value(session).unwrap_or_default())),
         created_at: Set(now),
@@ -166,11 +179,11 @@ pub async fn issue(
         rotated_at: Set(None),
         revoked_at: Set(None),
     };
-    row(jti, "access", access_expires).insert(db).await?;
+    row(jti, "access", what.scope, access_expires).insert(db).await?;
     let refresh_token = match &refresh {
         Some(family) => {
             let token = secret::random();
-            row(secret::hash(&token), "refresh", family.expires_at).insert(db).await?;
+            row(secret::hash(&token), "refresh", what.granted, family.expires_at).insert(db).await?;
             Some(token)
         }
         None => None,

@@ -147,6 +147,16 @@ async fn without_interaction(s: &ProviderRoutes, request: &AuthorizationRequest,
         Ok(false) => {}
         Err(err) => return unavailable("checking for questions due", &err),
     }
+    let client = match clients::find(db, &request.client_id).await {
+        Ok(Some(client)) => client,
+        Ok(None) => return refuse(ErrorCode::InvalidRequest, "the application is no longer registered"),
+        Err(err) => return unavailable("loading the application", &err),
+    };
+    match consent_needed(s, &client, request, &user.user_id).await {
+        Ok(true) => return refuse(ErrorCode::ConsentRequired, "the person must allow this application first"),
+        Ok(false) => {}
+        Err(err) => return unavailable("checking the application's grant", &err),
+    }
     match authorizations::issue_code(db, &authorizations::immediate(request), &user.user_id, signed_in_as(&authentication), Utc::now())
         .await
     {
@@ -189,16 +199,54 @@ pub(super) async fn resume_after_sign_in(
     }
     // A required stage due was answered before this: the gate in front of every route
     // (`middleware::required_stage`) sends a held person to it and back here.
+    let request = &pending.request;
+    let client = match clients::find(db, &request.client_id).await {
+        Ok(Some(client)) => client,
+        Ok(None) => return crate::error::HttpError::new(StatusCode::BAD_REQUEST, EXPIRED).into_response(),
+        Err(err) => return unavailable("loading the application", &err),
+    };
+    match pending.consent {
+        Some(false) => {
+            let _ = authorizations::complete(db, &pending.id, now).await;
+            let denied = OAuthError::new(ErrorCode::AccessDenied, "the person did not allow the application");
+            return respond::error_to_client(&request.redirect_uri, &denied, request.state.as_deref(), &s.provider.issuer);
+        }
+        Some(true) => {}
+        None => match consent_needed(&s, &client, request, &user.user_id).await {
+            Ok(false) => {}
+            Ok(true) => return Redirect::to(&format!("{CONSENT_PAGE}?id={}", q.id)).into_response(),
+            Err(err) => return unavailable("checking the application's grant", &err),
+        },
+    }
     match authorizations::complete(db, &pending.id, now).await {
         Ok(true) => {}
         Ok(false) => return crate::error::HttpError::new(StatusCode::BAD_REQUEST, EXPIRED).into_response(),
         Err(err) => return unavailable("completing the authorization", &err),
     }
-    let request = &pending.request;
     match authorizations::issue_code(db, &pending, &user.user_id, signed_in_as(&authentication), now).await {
         Ok(code) => respond::to_client(&request.redirect_uri, &[("code", &code)], request.state.as_deref(), &s.provider.issuer),
         Err(err) => unavailable("issuing a code", &err),
     }
+}
+
+/// The consent screen (`app::authorize`).
+const CONSENT_PAGE: &str = "/consent";
+
+/// Whether the person must be asked before `client` gets `request`'s scopes: a partner's
+/// app asking for more than was granted, or any app with `prompt=consent`.
+async fn consent_needed(
+    s: &ProviderRoutes,
+    client: &Client,
+    request: &AuthorizationRequest,
+    user_id: &domain::user_id::UserId,
+) -> Result<bool, sea_orm::DbErr> {
+    if request.prompt.consent {
+        return Ok(true);
+    }
+    if client.skip_consent {
+        return Ok(false);
+    }
+    Ok(!services::openid_provider::grants::covers(&s.app.db, user_id, &client.client_id, &request.scope).await?)
 }
 
 struct SignedIn {

@@ -39,9 +39,12 @@ pub(super) async fn logout_get(State(s): State<ProviderRoutes>, session: Session
     logout(&s, &session, &params, false).await
 }
 
-pub(super) async fn logout_post(State(s): State<ProviderRoutes>, session: Session, body: Bytes) -> Response {
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
-    logout(&s, &session, &params, false).await
+/// The same request as a GET: an application's page posting here is another site, whose POST
+/// carries no `SameSite=Lax` session cookie (nobody would be signed out, and the application
+/// told it went well). The GET that follows is a top-level navigation that carries it.
+pub(super) async fn logout_post(body: Bytes) -> Response {
+    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(url::form_urlencoded::parse(&body)).finish();
+    Redirect::to(&format!("{}?{query}", services::openid_provider::discovery::END_SESSION_PATH)).into_response()
 }
 
 /// The confirmation's form: same-origin only (the cross-site check is not lifted here).
@@ -81,7 +84,7 @@ async fn logout(s: &ProviderRoutes, session: &Session, params: &[(String, String
     match signed_in {
         // Nothing to end here.
         None => finished(&request, false),
-        Some(user) if confirmed || request.subject.as_deref() == Some(user.as_str()) => {
+        Some(user) if confirmed || hint_names_this_session(session, &request, &user).await => {
             if let Err(err) = end_session(s, session, &user).await {
                 tracing::error!(error = %err, "ending a session at RP-initiated logout");
                 return crate::error::HttpError::new(
@@ -94,6 +97,19 @@ async fn logout(s: &ProviderRoutes, session: &Session, params: &[(String, String
         }
         Some(_) => confirmation(params, &request),
     }
+}
+
+/// Whether the hint was issued for this very sign-in (its `sub` and `sid`): only then does a
+/// link sign the person out without asking. Any older ID token of theirs, which apps keep and
+/// logout URLs leave in histories, gets the question.
+async fn hint_names_this_session(session: &Session, request: &LogoutRequest, user: &str) -> bool {
+    if request.subject.as_deref() != Some(user) {
+        return false;
+    }
+    let Ok(Some(handle)) = session::handle(session).await else {
+        return false;
+    };
+    request.sid.as_deref() == Some(services::openid_provider::authorizations::sid_of(&handle).as_str())
 }
 
 async fn end_session(s: &ProviderRoutes, session: &Session, user: &str) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {

@@ -31,6 +31,10 @@ use services::openid_provider::{discovery as paths, Provider};
 pub struct ProviderRoutes {
     pub app: AppState,
     pub provider: Provider,
+    /// Wrong client secrets, per client and network. Per network only: a secret is 32+
+    /// random characters, so guessing is hopeless anyway, while an account-wide ceiling would
+    /// let ten networks lock an application out of its token endpoint.
+    pub client_throttle: std::sync::Arc<services::auth::throttle::PasswordThrottle>,
 }
 
 pub fn router<S: Clone + Send + Sync + 'static>(state: ProviderRoutes) -> Router<S> {

@@ -33,7 +33,9 @@ pub(super) async fn token(State(s): State<ProviderRoutes>, ip: Option<Extension<
     };
     let one = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
     let grant_type = one("grant_type").unwrap_or("");
-    tracing::Span::current().record("grant_type", grant_type);
+    // Only the names this endpoint knows go into the log: any other text is the caller's.
+    let known = ["authorization_code", "refresh_token"].into_iter().find(|g| *g == grant_type).unwrap_or("other");
+    tracing::Span::current().record("grant_type", known);
     let auth = match client_auth(&headers, one("client_id"), one("client_secret")) {
         Ok(auth) => auth,
         Err(error) => return respond::token_error(&error, tried_basic),
@@ -137,9 +139,9 @@ async fn authenticate(s: &ProviderRoutes, auth: &ClientAuth, network: Option<Cli
         return exchange::authenticate(&s.app.db, auth, Utc::now()).await;
     };
     let key = AccountKey::for_client(client_id);
-    let throttle = &s.app.password_throttle;
+    let throttle = &s.client_throttle;
     if let Err(locked) = throttle.check(&key, network, Instant::now()) {
-        tracing::warn!(client_id = %client_id, "client authentication paused after too many wrong secrets");
+        tracing::warn!(client_id = %printable(client_id), "client authentication paused after too many wrong secrets");
         return Err(ExchangeError::Refused(OAuthError::new(
             ErrorCode::InvalidClient,
             format!("too many failed client authentications: try again in {} seconds", locked.retry_after_secs()),
@@ -150,13 +152,22 @@ async fn authenticate(s: &ProviderRoutes, auth: &ClientAuth, network: Option<Cli
             throttle.record_success(&key, network);
             Ok(client)
         }
-        Err(err) => {
-            if matches!(&err, ExchangeError::Refused(_)) {
+        Err(ExchangeError::Refused(error)) => {
+            // Only a registered client's failures are counted: an unknown id has no secret to
+            // guess, and counting every made-up one would grow the table without bound.
+            if matches!(services::openid_provider::clients::find(&s.app.db, client_id).await, Ok(Some(_))) {
                 throttle.record_failure(&key, network, Instant::now());
             }
-            Err(err)
+            Err(ExchangeError::Refused(error))
         }
+        Err(err) => Err(err),
     }
+}
+
+/// A value from the request as a log field may carry it: visible ASCII, at most 64
+/// characters (no line breaks in a text log).
+fn printable(value: &str) -> String {
+    value.chars().filter(|c| c.is_ascii_graphic()).take(64).collect()
 }
 
 /// The form body: `application/x-www-form-urlencoded`, each parameter at most once

@@ -8,6 +8,7 @@
 //! later for a reason it does not show.
 
 mod accounts;
+pub mod authlib;
 pub mod browser;
 pub mod expect;
 pub mod hook_endpoint;
