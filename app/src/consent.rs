@@ -72,7 +72,7 @@ pub async fn answer_consent(id: String, allow: String) -> Result<(), AppError> {
         return Err(AppError::NotFound);
     }
     // A plain form post goes on by this redirect; the hydrated page loads it itself.
-    if ssr::plain_form_post().await {
+    if crate::prompt::plain_form_post().await {
         leptos_axum::redirect(&continue_path(&id));
     }
     Ok(())
@@ -80,17 +80,6 @@ pub async fn answer_consent(id: String, allow: String) -> Result<(), AppError> {
 
 fn continue_path(id: &str) -> String {
     format!("/authorize/continue?id={}", domain::return_to::percent_encode(id))
-}
-
-#[cfg(feature = "ssr")]
-mod ssr {
-    pub async fn plain_form_post() -> bool {
-        leptos_axum::extract::<axum::http::HeaderMap>()
-            .await
-            .ok()
-            .and_then(|h| h.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
-            .unwrap_or(false)
-    }
 }
 
 #[component]

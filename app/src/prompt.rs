@@ -123,6 +123,9 @@ pub async fn skip_prompt(stage: String, context: Option<String>, tags: Option<St
 }
 
 #[cfg(feature = "ssr")]
+pub(crate) use ssr::plain_form_post;
+
+#[cfg(feature = "ssr")]
 mod ssr {
     use crate::{auth::ssr::require_user, auth::ReturnTo, auth::SessionUser, error::AppError, state::AppState};
     use domain::profiling::Moment;
@@ -170,7 +173,7 @@ mod ssr {
 
     /// Whether the request is a browser's plain form post (it asks for HTML), not the
     /// hydrated page's call (the test leptos_axum makes).
-    async fn plain_form_post() -> bool {
+    pub(crate) async fn plain_form_post() -> bool {
         leptos_axum::extract::<axum::http::HeaderMap>()
             .await
             .ok()

@@ -20,6 +20,17 @@ pub(crate) fn LoginPage() -> impl IntoView {
 
     let options = Resource::new(|| (), |_| login_options());
     let callback_error = move || query.read().get("error").map(|code| login_error_message(&code));
+    // A site owner's hook refused an application's sign-in: the server recorded it, and the
+    // application is told `access_denied` at `/authorize/continue` — a server route, so a
+    // plain link (a full page load). Without JavaScript the form post went there already.
+    let back_to_app = move || {
+        let refused = matches!(sign_in.value().get(), Some(Err(crate::error::AppError::Refused(_))))
+            || matches!(sign_up.value().get(), Some(Err(crate::error::AppError::Refused(_))));
+        let target = return_to();
+        (refused && target.starts_with("/authorize/continue?")).then(|| {
+            view! { <p data-testid="back-to-app"><a href=target rel="external">"Back to the application"</a></p> }
+        })
+    };
 
     view! {
         <PageTitle text="Sign in" />
@@ -52,6 +63,7 @@ pub(crate) fn LoginPage() -> impl IntoView {
                     <input id="signin-password" name="password" type="password" autocomplete="current-password" required
                         aria-describedby="signin-error" />
                     <p id="signin-error" class="error" role="alert">{sign_in_error}</p>
+                    {back_to_app}
                     <p class="help"><A href="/forgot-password">"Forgot your password?"</A></p>
                     <button type="submit" disabled=move || sign_in.pending().get()>
                         {move || if sign_in.pending().get() { "Signing in…" } else { "Sign in" }}

@@ -54,7 +54,20 @@ pub mod ssr {
         };
         let user = match finish(&services, &session, who).await.map_err(|e| internal(e.doing, e))? {
             Finished::SignedIn(user) => user,
-            Finished::Denied(message) => return Err(set_status(AppError::Refused(message))),
+            Finished::Denied(message) => {
+                // An application's sign-in: the application hears `access_denied`. A plain
+                // form post goes there now; the hydrated login page does it after showing why.
+                if let Some(id) = return_to.as_deref().and_then(services::openid_provider::authorizations::continued_by) {
+                    services::openid_provider::authorizations::refused_by_hook(&state.db, &id, chrono::Utc::now())
+                        .await
+                        .map_err(|e| internal("recording a refused sign-in", e))?;
+                    if crate::prompt::plain_form_post().await {
+                        leptos_axum::redirect(&format!("/authorize/continue?id={}", domain::return_to::percent_encode(&id)));
+                        return Ok(());
+                    }
+                }
+                return Err(set_status(AppError::Refused(message)));
+            }
         };
         let next = ReturnTo::or_home(return_to.as_deref());
         if must_verify_email(&state, &user).await? {

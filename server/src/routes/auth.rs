@@ -163,6 +163,14 @@ async fn callback(
             let sep = if return_to.contains('?') { '&' } else { '?' };
             Redirect::to(&format!("{return_to}{sep}error={}", failure.code())).into_response()
         }
+        // A hook refused an application's sign-in: the application hears `access_denied`.
+        Err(LoginFailure::Denied(message)) => match services::openid_provider::authorizations::continued_by(&return_to) {
+            Some(id) => match services::openid_provider::authorizations::refused_by_hook(&s.db, &id, chrono::Utc::now()).await {
+                Ok(_) => Redirect::to(&return_to).into_response(),
+                Err(err) => fail(LoginFailure::Internal(err.to_string()), &return_to),
+            },
+            None => fail(LoginFailure::Denied(message), &return_to),
+        },
         Err(failure) => fail(failure, &return_to),
     }
 }

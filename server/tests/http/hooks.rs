@@ -329,3 +329,41 @@ async fn a_reply_with_a_nul_character_is_a_failed_call(backend: Backend) {
     assert!(calls[0]["detail"].as_str().unwrap().contains("NUL"), "{calls:?}");
 }
 crate::on_both_databases!(a_reply_with_a_nul_character_is_a_failed_call);
+
+/// A hook's refusal of an application's sign-in reaches the application as `access_denied`
+/// (OpenID Connect), by a plain form post and by the hydrated page alike.
+async fn a_hooks_refusal_reaches_the_application_as_access_denied(backend: Backend) {
+    use crate::openid_provider::{authorize_url, clients_toml, params_of, CALLBACK};
+    use app::sign_in::PasswordSignIn;
+    let app = spawn_app_on(backend, &format!("{LOCAL_HOOKS}{}", clients_toml())).await;
+    let client = browser();
+    app.sign_up(&client, "app-denied@example.com").await;
+    app.sign_out(&client).await;
+    let endpoint = HookEndpoint::start(Answer::Json(json!({"deny": "Not today."}))).await;
+    add_hook(&app, &endpoint, json!({"name": "no", "trigger": "post-login"})).await;
+    for plain_form in [true, false] {
+        let url = authorize_url(&app, "web", &[("response_type", "code"), ("scope", "openid"), ("state", "st")]);
+        let to_login = crate::harness::browser::location(&client.get(url).send().await.unwrap());
+        let continue_to = crate::harness::openid::return_to_of(&to_login);
+        let mut post = client.post(app.url(PasswordSignIn::PATH)).header("sec-fetch-site", "same-origin").form(&[
+            ("email", "app-denied@example.com"),
+            ("password", crate::harness::PASSWORD),
+            ("return_to", continue_to.as_str()),
+        ]);
+        if plain_form {
+            post = post.header("accept", "text/html");
+        }
+        let refused = post.send().await.unwrap();
+        if plain_form {
+            assert_eq!(crate::harness::browser::location(&refused), continue_to, "a plain form post goes on to the application");
+        } else {
+            assert_eq!(refused.status(), StatusCode::FORBIDDEN, "the hydrated page is told why, then goes on");
+        }
+        let back = crate::harness::browser::location(&client.get(app.url(&continue_to)).send().await.unwrap());
+        assert!(back.starts_with(CALLBACK), "{back}");
+        assert_eq!(params_of(&back)["error"], "access_denied");
+        assert_eq!(params_of(&back)["state"], "st");
+    }
+    assert_eq!(app.whoami(&client).await, None, "no session");
+}
+crate::on_both_databases!(a_hooks_refusal_reaches_the_application_as_access_denied);

@@ -124,6 +124,18 @@ pub async fn answer_consent(db: &impl ConnectionTrait, id: &str, granted: bool, 
     Ok(done.rows_affected == 1)
 }
 
+/// The authorization a sign-in's `return_to` continues (`/authorize/continue?id=…`), if any.
+pub fn continued_by(return_to: &str) -> Option<String> {
+    let query = return_to.strip_prefix(super::discovery::CONTINUE_PATH)?.strip_prefix('?')?;
+    url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "id").map(|(_, v)| v.into_owned()).filter(|id| !id.is_empty())
+}
+
+/// A site owner's hook refused the sign-in this authorization waits for: the application is
+/// told `access_denied` when the browser comes to `/authorize/continue`.
+pub async fn refused_by_hook(db: &impl ConnectionTrait, id: &str, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    answer_consent(db, id, false, now).await
+}
+
 /// Marks the authorization done; false when it already was (a second tab, a replay).
 pub async fn complete(db: &impl ConnectionTrait, id: &str, now: DateTime<Utc>) -> Result<bool, DbErr> {
     let done = oauth_authorizations::Entity::update_many()

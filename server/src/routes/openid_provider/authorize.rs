@@ -187,6 +187,14 @@ pub(super) async fn resume_after_sign_in(
         Err(err) => return unavailable("loading the authorization", &err),
     };
     let continue_to = format!("{CONTINUE_PATH}?id={}", q.id);
+    // Refused on the consent screen, or by a site owner's hook at sign-in (nobody is signed
+    // in then): the application hears it.
+    if pending.consent == Some(false) {
+        let request = &pending.request;
+        let _ = authorizations::complete(db, &pending.id, now).await;
+        let denied = OAuthError::new(ErrorCode::AccessDenied, "the sign-in was refused");
+        return respond::error_to_client(&request.redirect_uri, &denied, request.state.as_deref(), &s.provider.issuer);
+    }
     let signed_in = match signed_in_since(&s, &session, pending.authenticate_after).await {
         Ok(signed_in) => signed_in,
         Err(response) => return response,
@@ -205,18 +213,12 @@ pub(super) async fn resume_after_sign_in(
         Ok(None) => return crate::error::HttpError::new(StatusCode::BAD_REQUEST, EXPIRED).into_response(),
         Err(err) => return unavailable("loading the application", &err),
     };
-    match pending.consent {
-        Some(false) => {
-            let _ = authorizations::complete(db, &pending.id, now).await;
-            let denied = OAuthError::new(ErrorCode::AccessDenied, "the person did not allow the application");
-            return respond::error_to_client(&request.redirect_uri, &denied, request.state.as_deref(), &s.provider.issuer);
-        }
-        Some(true) => {}
-        None => match consent_needed(&s, &client, request, &user.user_id).await {
+    if pending.consent.is_none() {
+        match consent_needed(&s, &client, request, &user.user_id).await {
             Ok(false) => {}
             Ok(true) => return Redirect::to(&format!("{CONSENT_PAGE}?id={}", q.id)).into_response(),
             Err(err) => return unavailable("checking the application's grant", &err),
-        },
+        }
     }
     match authorizations::complete(db, &pending.id, now).await {
         Ok(true) => {}
