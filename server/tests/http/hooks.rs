@@ -367,3 +367,25 @@ async fn a_hooks_refusal_reaches_the_application_as_access_denied(backend: Backe
     assert_eq!(app.whoami(&client).await, None, "no session");
 }
 crate::on_both_databases!(a_hooks_refusal_reaches_the_application_as_access_denied);
+
+/// The same through a provider's sign-in: the callback sends the browser on to the
+/// application, which hears `access_denied`.
+async fn a_hooks_refusal_of_a_provider_sign_in_reaches_the_application(backend: Backend) {
+    use crate::openid_provider::{authorize_url, clients_toml, params_of, CALLBACK};
+    let idp = FakeIdp::start(json!({"sub": "p-1", "email": "prov-denied@example.com", "email_verified": true})).await;
+    let app = spawn_app_on(backend, &format!("{}\n{LOCAL_HOOKS}{}", idp.oidc_connection("test"), clients_toml())).await;
+    let endpoint = HookEndpoint::start(Answer::Json(json!({"deny": "Not today."}))).await;
+    add_hook(&app, &endpoint, json!({"name": "no", "trigger": "post-login"})).await;
+    let client = browser();
+    let url = authorize_url(&app, "web", &[("response_type", "code"), ("scope", "openid"), ("state", "st")]);
+    let to_login = crate::harness::browser::location(&client.get(url).send().await.unwrap());
+    let continue_to = crate::harness::openid::return_to_of(&to_login);
+    let start = format!("/auth/test/start?return_to={}", domain::return_to::percent_encode(&continue_to));
+    let ended = app.provider_flow(&client, &start).await;
+    assert_eq!(ended, continue_to, "the callback goes on to the application");
+    let back = crate::harness::browser::location(&client.get(app.url(&continue_to)).send().await.unwrap());
+    assert!(back.starts_with(CALLBACK), "{back}");
+    assert_eq!(params_of(&back)["error"], "access_denied");
+    assert_eq!(app.whoami(&client).await, None, "no session");
+}
+crate::on_both_databases!(a_hooks_refusal_of_a_provider_sign_in_reaches_the_application);
