@@ -52,7 +52,8 @@ cat > "$work/users.json" <<'JSON'
 JSON
 "$BIN" users import "$work/users.json" >/dev/null
 token="$("$BIN" token create --name schemathesis --scope read:users --scope create:users --scope update:users --scope update:users_app_metadata \
-  --scope delete:users --scope read:stages --scope update:stages --scope read:hooks --scope update:hooks)"
+  --scope delete:users --scope read:stages --scope update:stages --scope read:hooks --scope update:hooks \
+  --scope read:clients --scope create:clients --scope update:clients --scope delete:clients)"
 [ -n "$token" ] || { echo "no API token was created" >&2; exit 1; }
 
 "$BIN" serve > "$work/server.log" 2>&1 &
@@ -69,6 +70,8 @@ curl -fsS -H "Authorization: Bearer $token" "$base/api/v2/users/ada" | grep -q '
   || { echo "an authenticated call did not succeed: the fuzzing would test nothing" >&2; exit 1; }
 curl -fsS -H "Authorization: Bearer $token" "$base/api/v2/fields" >/dev/null \
   || { echo "an authenticated call to /api/v2/fields did not succeed" >&2; exit 1; }
+curl -fsS -H "Authorization: Bearer $token" "$base/api/v2/clients" >/dev/null \
+  || { echo "an authenticated call to /api/v2/clients did not succeed" >&2; exit 1; }
 
 say "schemathesis against $database"
 set +e

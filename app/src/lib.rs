@@ -98,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/analytics") view={Lazy::<routes::AnalyticsRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("admin/tokens") view={Lazy::<routes::TokensRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("admin/hooks") view={Lazy::<routes::HooksRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/applications") view={Lazy::<routes::ApplicationsRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("admin/email") view={Lazy::<routes::OutboxRoute>::new()} ssr=SsrMode::InOrder />
                 </Routes>
             </layout::Page>

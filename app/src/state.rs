@@ -25,6 +25,9 @@ pub struct AppState {
     /// The client for calls to addresses a site owner chose (hooks), and the ranges it may
     /// reach (`hooks.allow_private`).
     pub outbound: services::outbound::Outbound,
+    /// The OpenID Provider's issuer and signing keys: the applications' tokens, and the
+    /// management API's check of a machine application's access token.
+    pub provider: services::openid_provider::Provider,
 }
 
 #[cfg(feature = "ssr")]

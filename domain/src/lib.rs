@@ -8,6 +8,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod activity;
+pub mod api_scope;
 pub mod auth;
 pub mod external_form;
 pub mod hooks;

@@ -3,6 +3,8 @@
 // inside the sign-in; a second app signs in from the same session; prompt=none never skips a
 // question; and without JavaScript the whole round trip still works.
 import { expect, test, type Page } from '@playwright/test';
+import { signInAsAdmin } from './accounts';
+import { expectAccessible, hydrated } from './pages';
 
 const shop = `http://127.0.0.1:${process.env.E2E_SHOP_PORT ?? '3400'}`;
 const forum = `http://127.0.0.1:${process.env.E2E_FORUM_PORT ?? '3401'}`;
@@ -98,4 +100,60 @@ test('a partner app asks for consent once; /profile lists it and removes its acc
   // Asked again after removal.
   await page.goto(`${partner}/login`);
   await expect(page.getByRole('heading', { name: 'Allow The partner to use your AskOnce account?' })).toBeVisible();
+});
+
+test('a site owner registers an application in the console, rotates its secret and deletes it', async ({ page, request }) => {
+  await signInAsAdmin(page, '/admin/applications');
+  await expect(page.getByRole('heading', { name: 'Applications', level: 1 })).toBeVisible();
+  // askonce.toml's applications are listed, read-only.
+  await expect(page.locator('[data-client-id="shop"]')).toContainText('From askonce.toml');
+  await expect(page.getByTestId('discovery-address')).toHaveText(/\/\.well-known\/openid-configuration$/);
+  await expectAccessible(page, 'applications');
+  await hydrated(page);
+
+  const name = `Widgets ${Date.now()}`;
+  await page.locator('#app-name').fill(name);
+  await page.getByLabel('Web app with a server', { exact: false }).check();
+  // A wildcard is refused with the reason, nothing registered.
+  await page.locator('#new-callbacks').fill('https://*.widgets.example/callback');
+  await page.getByRole('button', { name: 'Register' }).click();
+  await expect(page.getByTestId('applications-error')).toContainText('wildcards');
+  await page.locator('#new-callbacks').fill('https://widgets.example/callback');
+  await page.getByRole('button', { name: 'Register' }).click();
+  const shown = page.getByTestId('new-client-secret');
+  await expect(shown).toContainText('it is not shown again');
+  const clientId = (await shown.locator('dd code').first().textContent())!.trim();
+  const secret = (await shown.locator('code.secret').textContent())!.trim();
+  expect(secret.length).toBeGreaterThanOrEqual(43);
+  await expectAccessible(page, 'applications with a new secret');
+
+  // The secret authenticates at the token endpoint: the answer is then about the grant (this
+  // application has no refresh tokens: unauthorized_client), not invalid_client.
+  const tryToken = async (s: string) => {
+    const res = await request.post('/oauth/token', {
+      form: { grant_type: 'refresh_token', refresh_token: 'none' },
+      headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(s)}`).toString('base64')}` },
+    });
+    return (await res.json()).error === 'invalid_client' ? 'refused' : 'authenticated';
+  };
+  expect(await tryToken(secret)).toBe('authenticated');
+
+  // Rotating shows a new secret; the old one works on for a day beside it.
+  const card = page.locator(`[data-client-id="${clientId}"]`);
+  await card.getByRole('button', { name: `Rotate the secret of ${name}` }).click();
+  await expect(shown.locator('code.secret')).not.toHaveText(secret);
+  const second = (await shown.locator('code.secret').textContent())!.trim();
+  expect(await tryToken(second)).toBe('authenticated');
+  expect(await tryToken(secret)).toBe('authenticated');
+  await expect(card).toContainText('stops');
+
+  // Changing it keeps the rest.
+  await card.getByText('Change', { exact: true }).click();
+  await card.locator(`#edit-${clientId}-released_fields`).fill('job_title');
+  await card.getByRole('button', { name: 'Save' }).click();
+  await expect(card).toContainText('job_title');
+
+  await card.getByRole('button', { name: `Delete ${name}` }).click();
+  await expect(page.locator(`[data-client-id="${clientId}"]`)).toHaveCount(0);
+  expect(await tryToken(second)).toBe('refused');
 });

@@ -24,6 +24,7 @@ const consolePages: { path: string; nav: string }[] = [
   { path: '/admin/users', nav: 'Users' },
   { path: '/admin/analytics', nav: 'Analytics' },
   { path: '/admin/hooks', nav: 'Hooks' },
+  { path: '/admin/applications', nav: 'Applications' },
   { path: '/admin/tokens', nav: 'API tokens' },
   { path: '/admin/email', nav: 'Email' },
 ];

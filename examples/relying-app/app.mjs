@@ -7,9 +7,12 @@
 // Settings (environment): ISSUER (AskOnce's public_url), CLIENT_ID, CLIENT_SECRET (unset for
 // a public client, which then relies on PKCE alone), PORT (default 4000; 0 picks a free one),
 // SCOPE (default "openid profile email"), APP_NAME. It prints "READY <url>" once listening.
+// Register <url>/backchannel-logout as the application's backchannel_logout_uri and signing
+// out of AskOnce signs people out of this app too (OpenID Connect Back-Channel Logout 1.0).
 import { randomBytes } from 'node:crypto';
 import express from 'express';
 import * as oidc from 'openid-client';
+import * as jose from 'jose';
 
 const issuer = new URL(process.env.ISSUER ?? 'http://127.0.0.1:3000');
 const clientId = process.env.CLIENT_ID ?? 'example';
@@ -111,6 +114,7 @@ app.get('/callback', async (req, res) => {
     const claims = tokens.claims();
     const userinfo = await oidc.fetchUserInfo(cfg, tokens.access_token, claims.sub);
     s.user = { claims, userinfo, scope: tokens.scope ?? null };
+    s.sid = claims.sid;
     s.tokens = { access_token: tokens.access_token, refresh_token: tokens.refresh_token, id_token: tokens.id_token };
     delete s.verifier;
     res.redirect('/');
@@ -194,6 +198,57 @@ app.get('/logout', async (req, res, next) => {
     next(err);
   }
 });
+
+// Back-Channel Logout 1.0 §2.6: AskOnce posts a logout token when the person's AskOnce
+// session ends; every session of this app signed in from it ends too.
+const backchannelLogouts = [];
+// A logout token's jti is used once (§2.6 step 8 allows refusing a replay); kept for the
+// token's two minutes.
+const seenJti = new Map();
+let jwks;
+app.post('/backchannel-logout', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
+  res.set('Cache-Control', 'no-store');
+  try {
+    const cfg = await provider();
+    const meta = cfg.serverMetadata();
+    jwks ??= jose.createRemoteJWKSet(new URL(meta.jwks_uri));
+    const { payload } = await jose.jwtVerify(String(req.body?.logout_token ?? ''), jwks, {
+      issuer: meta.issuer,
+      audience: clientId,
+      typ: 'logout+jwt',
+      algorithms: ['RS256'],
+      maxTokenAge: '2 minutes',
+      requiredClaims: ['iat', 'jti', 'events'],
+    });
+    if (!payload.events?.['http://schemas.openid.net/event/backchannel-logout'] || 'nonce' in payload || !(payload.sid || payload.sub)) {
+      throw new Error('not a logout token');
+    }
+    const now = Date.now();
+    for (const [jti, until] of seenJti) if (until < now) seenJti.delete(jti);
+    if (seenJti.has(payload.jti)) throw new Error('a logout token used twice');
+    seenJti.set(payload.jti, (payload.exp ?? 0) * 1000 + 60_000);
+    let ended = 0;
+    for (const s of sessions.values()) {
+      const mine = s.user && (payload.sid ? s.sid === payload.sid : s.user.claims.sub === payload.sub);
+      if (mine) {
+        delete s.user;
+        delete s.tokens;
+        ended += 1;
+      }
+    }
+    backchannelLogouts.push({ sid: payload.sid ?? null, sub: payload.sub ?? null, ended });
+    res.status(200).end();
+  } catch (err) {
+    backchannelLogouts.push({ refused: err?.code ?? err?.message ?? 'invalid' });
+    res.status(400).json({ error: 'invalid_request' });
+  }
+});
+
+// What the tests read: the logout tokens received and what each ended. Only with
+// RP_TEST_ENDPOINTS=1: it names every session that ended, whoever asks.
+if (process.env.RP_TEST_ENDPOINTS === '1') {
+  app.get('/backchannel.json', (req, res) => res.json(backchannelLogouts));
+}
 
 app.use((err, req, res, _next) => {
   console.error(err);

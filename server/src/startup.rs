@@ -121,6 +121,13 @@ impl Application {
             ConnectionRegistry::new(&settings.connections, &settings.server.public_url, http_client).map_err(StartupError::Connections)?,
         );
         registry.discover_all_in_background();
+        // The OpenID Provider: the configured applications, and the keys' encryption key
+        // (made at first start when not configured). Signing keys are made when first needed.
+        services::openid_provider::clients::sync_configured(&db, &settings.clients, chrono::Utc::now()).await?;
+        let kek = settings.openid_provider.key_encryption_key()?;
+        let keys = services::openid_provider::keys::Keys::new(db.clone(), kek);
+        keys.check_kek().await?;
+        let provider = services::openid_provider::Provider::new(settings.server.public_url.as_str(), keys);
         let state = AppState {
             db: db.clone(),
             leptos_options: leptos_options(settings, local),
@@ -130,14 +137,8 @@ impl Application {
             site: services::email::templates::Site::new(settings.server.site_name.clone(), settings.server.public_url.as_str()),
             email_policy: settings.email.policy(),
             outbound: services::outbound::Outbound::new(settings.hooks.outbound_policy(&settings.server.public_url).await)?,
+            provider: provider.clone(),
         };
-        // The OpenID Provider: the configured applications, and the keys' encryption key
-        // (made at first start when not configured). Signing keys are made when first needed.
-        services::openid_provider::clients::sync_configured(&db, &settings.clients, chrono::Utc::now()).await?;
-        let kek = settings.openid_provider.key_encryption_key()?;
-        let keys = services::openid_provider::keys::Keys::new(db.clone(), kek);
-        keys.check_kek().await?;
-        let provider = services::openid_provider::Provider::new(settings.server.public_url.as_str(), keys);
         // The signing key's schedule: checked hourly, on every instance (two rotating at once
         // both end up signing with the same key: see `keys`).
         if settings.openid_provider.rotate_keys_after_days > 0 {

@@ -27,6 +27,9 @@ pub enum Actor<'a> {
     Admin(&'a UserId),
     /// A management API token: its id.
     Api(&'a domain::token_id::TokenId),
+    /// A machine application calling the management API with a `client_credentials` access
+    /// token: its client id.
+    Machine(&'a str),
     /// `askonce` on the command line, on the server.
     Cli,
     /// The person themselves (erasing their own account).
@@ -39,6 +42,7 @@ impl<'a> Actor<'a> {
         match self {
             Actor::Admin(_) => "admin",
             Actor::Api(_) => "api",
+            Actor::Machine(_) => "client",
             Actor::Cli => "cli",
             Actor::User => "user",
         }
@@ -49,6 +53,7 @@ impl<'a> Actor<'a> {
         match self {
             Actor::Admin(id) => Some(id.as_str()),
             Actor::Api(id) => Some(id.as_str()),
+            Actor::Machine(client_id) => Some(client_id),
             Actor::Cli | Actor::User => None,
         }
     }
@@ -56,7 +61,7 @@ impl<'a> Actor<'a> {
     /// The provenance of profile values this actor sets: the API's word, or the site owner's.
     pub fn source(self) -> domain::profile::Source {
         match self {
-            Actor::Api(_) => domain::profile::Source::Api,
+            Actor::Api(_) | Actor::Machine(_) => domain::profile::Source::Api,
             _ => domain::profile::Source::Admin,
         }
     }
@@ -68,6 +73,10 @@ pub enum Action {
     AccountErased,
     AdminGranted,
     AdminRevoked,
+    ClientChanged,
+    ClientCreated,
+    ClientDeleted,
+    ClientSecretRotated,
     FormSecretMade,
     HookChanged,
     HookCreated,
@@ -90,6 +99,10 @@ impl Action {
             Action::AccountErased => "account.erased",
             Action::AdminGranted => "admin.granted",
             Action::AdminRevoked => "admin.revoked",
+            Action::ClientChanged => "client.changed",
+            Action::ClientCreated => "client.created",
+            Action::ClientDeleted => "client.deleted",
+            Action::ClientSecretRotated => "client.secret_rotated",
             Action::FormSecretMade => "form_secret.made",
             Action::HookChanged => "hook.changed",
             Action::HookCreated => "hook.created",

@@ -2,84 +2,10 @@
 //! hash (they are 256-bit random strings, so a slow password hash would add nothing), and
 //! revocable. Created from the console (`/admin/tokens`) or `askonce token create`.
 
-use std::{fmt, str::FromStr};
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// What a token may do. Auth0's Management API scope names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Scope {
-    ReadUsers,
-    CreateUsers,
-    UpdateUsers,
-    UpdateUsersAppMetadata,
-    DeleteUsers,
-    ReadStages,
-    UpdateStages,
-    ReadHooks,
-    UpdateHooks,
-}
-
-impl Scope {
-    pub const ALL: [Scope; 9] = [
-        Scope::ReadUsers,
-        Scope::CreateUsers,
-        Scope::UpdateUsers,
-        Scope::UpdateUsersAppMetadata,
-        Scope::DeleteUsers,
-        Scope::ReadStages,
-        Scope::UpdateStages,
-        Scope::ReadHooks,
-        Scope::UpdateHooks,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::ReadUsers => "read:users",
-            Scope::CreateUsers => "create:users",
-            Scope::UpdateUsers => "update:users",
-            Scope::UpdateUsersAppMetadata => "update:users_app_metadata",
-            Scope::DeleteUsers => "delete:users",
-            Scope::ReadStages => "read:stages",
-            Scope::UpdateStages => "update:stages",
-            Scope::ReadHooks => "read:hooks",
-            Scope::UpdateHooks => "update:hooks",
-        }
-    }
-
-    /// What it allows, for the console's checkboxes.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Scope::ReadUsers => "List, search and read users and their identities",
-            Scope::CreateUsers => "Create email-and-password users (with a password, or an emailed invitation)",
-            Scope::UpdateUsers => "Change users' user_metadata and root attributes, link and unlink their accounts, block or unblock them",
-            Scope::UpdateUsersAppMetadata => "Change users' app_metadata",
-            Scope::DeleteUsers => "Delete users",
-            Scope::ReadStages => "Read fields, stages and the whole profiling configuration",
-            Scope::UpdateStages => "Create, change and delete fields and stages; import a configuration",
-            Scope::ReadHooks => "Read post-login hooks and their recent calls (never their secrets)",
-            Scope::UpdateHooks => "Create, change and delete post-login hooks",
-        }
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a scope (read:users, create:users, update:users, update:users_app_metadata, delete:users, read:stages, update:stages, read:hooks, update:hooks)")]
-pub struct UnknownScope(pub String);
-
-impl FromStr for Scope {
-    type Err = UnknownScope;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Scope::ALL.into_iter().find(|scope| scope.as_str() == s.trim()).ok_or_else(|| UnknownScope(s.to_string()))
-    }
-}
+pub use domain::api_scope::{Scope, UnknownScope};
 
 /// The console's new-token form: a name and the ticked scopes (`scopes[read:users]=on`).
 /// Problems per input (`name`, `scopes`), for the form to show beside each.
@@ -107,18 +33,6 @@ pub fn scopes_from_form(
         Ok(chosen)
     } else {
         Err(problems)
-    }
-}
-
-impl Serialize for Scope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Scope {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
     }
 }
 

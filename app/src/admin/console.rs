@@ -49,6 +49,7 @@ pub(crate) fn AdminFrame(#[prop(into)] title: String, children: ChildrenFn) -> i
         ("/admin/users", "Users"),
         ("/admin/analytics", "Analytics"),
         ("/admin/hooks", "Hooks"),
+        ("/admin/applications", "Applications"),
         ("/admin/tokens", "API tokens"),
         ("/admin/email", "Email"),
     ];

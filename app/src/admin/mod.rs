@@ -1,5 +1,5 @@
 //! The site owner's console (`/admin`): the staged questions, a simulator of the engine, the
-//! user directory, analytics and API tokens. Every page and server function here starts with
+//! user directory, analytics, hooks, applications and API tokens. Every page and server function here starts with
 //! [`access::ssr::require_admin`]; the management API (`/api/v2`, in the server crate) uses
 //! the same services with bearer tokens.
 
@@ -7,6 +7,7 @@ pub mod access;
 pub mod analytics;
 pub mod analytics_page;
 pub mod api_tokens;
+pub mod applications_page;
 #[cfg(feature = "ssr")]
 pub mod bulk;
 pub mod console;

@@ -234,10 +234,15 @@ pub mod ssr {
     }
 
     /// Ends `session` on the server: its row in "Where you are signed in" goes first, then
-    /// the session record itself.
+    /// the session record itself; the applications signed in from it are told (back-channel
+    /// logout).
     pub(crate) async fn end_session(state: &AppState, session: &tower_sessions::Session) -> Result<(), AppError> {
         if let Some(handle) = session::handle(session).await? {
             services::auth::devices::forget(&state.db, &handle).await.map_err(|e| internal("forgetting a session", e))?;
+            if let Some(user_id) = session::user_id(session).await? {
+                let user_id = domain::user_id::UserId::from_stored(user_id);
+                services::openid_provider::backchannel::notify(&state.db, &state.provider, &state.outbound, &user_id, &handle).await;
+            }
         }
         session::sign_out(session).await?;
         Ok(())

@@ -4,6 +4,7 @@
 //! clients stored, keys, codes, tokens — is `services::openid_provider`; the endpoints are
 //! `server::routes::openid_provider`.
 
+pub mod application;
 pub mod authorization;
 pub mod client;
 pub mod error;

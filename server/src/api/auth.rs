@@ -1,4 +1,7 @@
-//! Bearer tokens: who is calling and what they may do. Every handler takes a
+//! Bearer tokens: who is calling and what they may do: an API token (`askonce token
+//! create`, the console), or a machine application's access token from the token endpoint
+//! (`client_credentials`, a JWT for the audience `<public_url>/api/v2/`, with the scopes the
+//! application is allowed). Every handler takes a
 //! [`Caller<N>`](Caller) whose type names the scopes it needs ([`needs`]): the extractor
 //! refuses a request without a token (401) or without those scopes (403) before the handler
 //! runs, so no handler can forget the check. A scope that depends on the body (app_metadata)
@@ -6,7 +9,7 @@
 
 use std::marker::PhantomData;
 
-use app::admin::api_tokens::{ssr::authenticate, Scope, TokenInfo};
+use app::admin::api_tokens::{ssr::authenticate, Scope, TokenInfo, TOKEN_PREFIX};
 use app::state::AppState;
 use axum::{extract::FromRequestParts, http::request::Parts};
 
@@ -44,11 +47,37 @@ pub mod needs {
         UpdateStages => [UpdateStages];
         ReadHooks => [ReadHooks];
         UpdateHooks => [UpdateHooks];
+        ReadClients => [ReadClients];
+        CreateClients => [CreateClients];
+        UpdateClients => [UpdateClients];
+        DeleteClients => [DeleteClients];
     }
 }
 
-/// The token a request was authenticated with, holding at least the scopes of `N`.
-pub struct Caller<N: Needs = needs::AnyScope>(pub TokenInfo, PhantomData<N>);
+/// Who is calling.
+pub enum Principal {
+    /// An API token.
+    Token(TokenInfo),
+    /// A machine application, by its `client_credentials` access token.
+    Machine { client_id: String, scopes: Vec<Scope> },
+}
+
+impl Principal {
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.scopes().contains(&scope)
+    }
+
+    /// Every scope it holds (what it may hand a machine application).
+    pub fn scopes(&self) -> &[Scope] {
+        match self {
+            Principal::Token(token) => &token.scopes,
+            Principal::Machine { scopes, .. } => scopes,
+        }
+    }
+}
+
+/// The credential a request was authenticated with, holding at least the scopes of `N`.
+pub struct Caller<N: Needs = needs::AnyScope>(pub Principal, PhantomData<N>);
 
 impl<N: Needs> Caller<N> {
     pub fn require(&self, scope: Scope) -> Result<(), HttpError> {
@@ -61,7 +90,10 @@ impl<N: Needs> Caller<N> {
 
     /// For the audit log.
     pub fn actor(&self) -> services::audit::Actor<'_> {
-        services::audit::Actor::Api(&self.0.id)
+        match &self.0 {
+            Principal::Token(token) => services::audit::Actor::Api(&token.id),
+            Principal::Machine { client_id, .. } => services::audit::Actor::Machine(client_id),
+        }
     }
 }
 
@@ -82,16 +114,38 @@ where
             .map(str::trim)
             .ok_or_else(HttpError::unauthorized)?;
         let state = <AppState as axum::extract::FromRef<S>>::from_ref(state);
-        match authenticate(&state.db, presented, &state.admins).await {
-            Ok(Some(token)) => {
-                let caller = Caller(token, PhantomData);
-                for scope in N::SCOPES {
-                    caller.require(*scope)?;
-                }
-                Ok(caller)
+        let principal = if presented.starts_with(TOKEN_PREFIX) {
+            match authenticate(&state.db, presented, &state.admins).await {
+                Ok(Some(token)) => Principal::Token(token),
+                Ok(None) => return Err(HttpError::unauthorized()),
+                Err(e) => return Err(HttpError::internal("checking an API token", e)),
             }
-            Ok(None) => Err(HttpError::unauthorized()),
-            Err(e) => Err(HttpError::internal("checking an API token", e)),
+        } else {
+            machine(&state, presented).await?
+        };
+        let caller = Caller(principal, PhantomData);
+        for scope in N::SCOPES {
+            caller.require(*scope)?;
         }
+        Ok(caller)
+    }
+}
+
+/// The machine application whose access token `presented` is.
+async fn machine(state: &AppState, presented: &str) -> Result<Principal, HttpError> {
+    use services::openid_provider::tokens::{verify_machine, TokenRefused};
+    match verify_machine(&state.db, &state.provider, presented, chrono::Utc::now()).await {
+        Ok(grant) => Ok(Principal::Machine {
+            client_id: grant.client_id,
+            // Scopes this release no longer knows are ignored rather than refused.
+            scopes: grant.scopes.iter().filter_map(|s| s.parse().ok()).collect(),
+        }),
+        Err(TokenRefused::Invalid(why)) => {
+            tracing::info!(%why, "an API bearer token was refused");
+            Err(HttpError::unauthorized())
+        }
+        Err(TokenRefused::Revoked) => Err(HttpError::unauthorized()),
+        Err(TokenRefused::Keys(e)) => Err(HttpError::internal("checking an application's access token", e)),
+        Err(TokenRefused::Db(e)) => Err(HttpError::internal("checking an application's access token", e)),
     }
 }

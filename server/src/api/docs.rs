@@ -11,14 +11,14 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::{hooks, questions, users};
+use super::{clients, hooks, questions, users};
 use crate::error;
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "AskOnce management API",
-        description = "Users, fields, stages, the profiling configuration and post-login hooks. Authenticate with `Authorization: Bearer <token>`; create tokens in the console (API tokens) or with `askonce token create`. Errors are `{statusCode, error, message}`.",
+        description = "Users, fields, stages, the profiling configuration, post-login hooks and applications. Authenticate with `Authorization: Bearer <token>`: an API token (the console's API tokens page, or `askonce token create`), or a machine application's access token (`grant_type=client_credentials` at `/oauth/token`). Errors are `{statusCode, error, message}`.",
     ),
     paths(
         users::list, users::create, users::get, users::patch, users::delete, users::identities, users::link, users::unlink,
@@ -27,10 +27,11 @@ use crate::error;
         questions::list_stages, questions::get_stage, questions::create_stage, questions::put_stage, questions::delete_stage,
         questions::make_form_secret, questions::change_report, questions::export_config, questions::import_config,
         hooks::list, hooks::get, hooks::create, hooks::put, hooks::delete,
+        clients::list, clients::get, clients::create, clients::patch, clients::delete, clients::rotate_secret,
     ),
     components(schemas(error::ErrorBody, error::ProblemBody)),
     modifiers(&BearerAuth, &ErrorResponses),
-    tags((name = "users", description = "The user directory"), (name = "questions", description = "Fields and stages of progressive profiling"), (name = "hooks", description = "Post-login hooks: signed calls to your endpoints at sign-up and sign-in")),
+    tags((name = "users", description = "The user directory"), (name = "questions", description = "Fields and stages of progressive profiling"), (name = "hooks", description = "Post-login hooks: signed calls to your endpoints at sign-up and sign-in"), (name = "clients", description = "Applications that sign people in through AskOnce, and machines calling this API")),
 )]
 pub struct ApiDoc;
 

@@ -1,9 +1,11 @@
-//! The management API (`/api/v2/...`): users, fields, stages and the whole profiling
-//! configuration, for machines holding a bearer token (`askonce token create`, or the
-//! console's API tokens page). Thin handlers over the same services the console uses.
+//! The management API (`/api/v2/...`): users, fields, stages, the whole profiling
+//! configuration, hooks and applications, for machines holding a bearer token (`askonce
+//! token create`, the console's API tokens page, or a machine application's
+//! `client_credentials` access token). Thin handlers over the same services the console uses.
 //! `/api/openapi.json` is generated from these handlers; `/api/docs` renders it.
 
 pub mod auth;
+pub mod clients;
 pub mod docs;
 pub mod hooks;
 pub mod questions;
@@ -38,6 +40,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v2/profiling-config", get(questions::export_config).put(questions::import_config))
         .route("/api/v2/hooks", get(hooks::list).post(hooks::create))
         .route("/api/v2/hooks/{id}", get(hooks::get).put(hooks::put).delete(hooks::delete))
+        .route("/api/v2/clients", get(clients::list).post(clients::create))
+        .route("/api/v2/clients/{id}", get(clients::get).patch(clients::patch).delete(clients::delete))
+        .route("/api/v2/clients/{id}/rotate-secret", post(clients::rotate_secret))
         .route("/api/openapi.json", get(docs::openapi_json))
         .route("/api/docs", get(docs::docs_page))
 }

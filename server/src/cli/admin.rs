@@ -51,7 +51,7 @@ pub enum TokenCommand {
         name: String,
         /// A scope to grant; repeat for several (read:users, update:users,
         /// update:users_app_metadata, delete:users, read:stages, update:stages, read:hooks,
-        /// update:hooks).
+        /// update:hooks, read:clients, create:clients, update:clients, delete:clients).
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
         /// Days until it expires (default: never).

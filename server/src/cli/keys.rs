@@ -1,4 +1,4 @@
-//! `askonce keys`: the OpenID Provider's signing keys — list them, rotate now.
+//! `askonce keys`: the OpenID Provider's signing keys — list them, rotate now, revoke one.
 
 use clap::Subcommand;
 use services::openid_provider::keys::Keys;
@@ -13,6 +13,12 @@ pub enum KeysCommand {
     /// Make a new signing key now; the current one stops signing and stays published until
     /// the tokens it signed have expired.
     Rotate,
+    /// Unpublish a key at once (it leaked): the tokens it signed stop verifying. The key that
+    /// signs is replaced first.
+    Revoke {
+        /// The key's id (`kid`), as `askonce keys list` shows it.
+        kid: String,
+    },
 }
 
 pub async fn keys(settings: &Settings, action: &KeysCommand) -> Result<(), CommandError> {
@@ -38,6 +44,15 @@ pub async fn keys(settings: &Settings, action: &KeysCommand) -> Result<(), Comma
             eprintln!(
                 "key {kid} signs from now on (running instances pick it up within a minute); the previous key stays published for two days"
             );
+            Ok(())
+        }
+        KeysCommand::Revoke { kid } => {
+            let replaced = keys.revoke(kid).await.doing("revoking the signing key")?;
+            match replaced {
+                Some(new) => eprintln!("key {kid} is unpublished; key {new} signs from now on"),
+                None => eprintln!("key {kid} is unpublished"),
+            }
+            eprintln!("running instances drop it within a minute; applications when they next fetch the key set");
             Ok(())
         }
     };

@@ -64,6 +64,12 @@ fn api_routes() -> Vec<(&'static str, &'static str)> {
         ("DELETE", "/api/v2/stages/work"),
         ("GET", "/api/v2/profiling-config"),
         ("PUT", "/api/v2/profiling-config"),
+        ("GET", "/api/v2/clients"),
+        ("POST", "/api/v2/clients"),
+        ("GET", "/api/v2/clients/x"),
+        ("PATCH", "/api/v2/clients/x"),
+        ("DELETE", "/api/v2/clients/x"),
+        ("POST", "/api/v2/clients/x/rotate-secret"),
     ]
 }
 
@@ -115,6 +121,14 @@ async fn every_api_route_needs_a_token_and_its_scope(backend: Backend) {
     // A token with every scope but the one a route needs is still refused.
     let needs = |method: &str, path: &str| -> Vec<Scope> {
         let users = path.starts_with("/api/v2/users");
+        if path.starts_with("/api/v2/clients") {
+            return match method {
+                "GET" => vec![Scope::ReadClients],
+                "POST" if path == "/api/v2/clients" => vec![Scope::CreateClients],
+                "DELETE" => vec![Scope::DeleteClients],
+                _ => vec![Scope::UpdateClients],
+            };
+        }
         match (method, users) {
             ("GET", true) => vec![Scope::ReadUsers],
             ("PATCH", true) => vec![Scope::UpdateUsers],

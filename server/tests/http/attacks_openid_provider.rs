@@ -639,3 +639,102 @@ async fn a_code_issued_before_a_new_password_is_spent_by_it() {
     let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", CALLBACK)];
     assert_eq!(exchange(&app, "web", Some(SECRET), &form).await.json::<Value>().await.unwrap()["error"], "invalid_grant");
 }
+
+/// A token allowed to register or change applications cannot make itself (or a machine it
+/// holds) allowed more: a machine's API scopes must all be the caller's own, to register it,
+/// change it or give it a new secret.
+async fn a_clients_scope_cannot_mint_a_machine_allowed_more(backend: Backend) {
+    use app::admin::api_tokens::Scope;
+    use serde_json::json;
+    let app = crate::harness::spawn_app_on(backend, "").await;
+    let only_create = app.api_token(&[Scope::CreateClients]).await;
+    let machine = json!({ "name": "Escalator", "app_type": "non_interactive", "scopes": ["read:users", "delete:users"] });
+    let (status, body) = app.api("POST", "/api/v2/clients", Some(&only_create), Some(machine.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("read:users"), "{body}");
+
+    // A site owner's token holding what it hands out may.
+    let owner = app.api_token(&Scope::ALL).await;
+    let (status, made) = app.api("POST", "/api/v2/clients", Some(&owner), Some(machine)).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let id = made["client_id"].as_str().unwrap().to_string();
+
+    // Changing it, or taking a new secret of it, needs its scopes too.
+    let only_update = app.api_token(&[Scope::UpdateClients]).await;
+    let (status, _) = app.api("PATCH", &format!("/api/v2/clients/{id}"), Some(&only_update), Some(json!({ "name": "Renamed" }))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the machine's scopes are not the caller's to hold");
+    let (status, body) = app.api("POST", &format!("/api/v2/clients/{id}/rotate-secret"), Some(&only_update), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a new secret would be its scopes in the caller's hands: {body}");
+    assert!(body.get("client_secret").is_none());
+
+    // A machine allowed to update clients cannot widen itself.
+    let selfish = json!({ "name": "Selfish", "app_type": "non_interactive", "scopes": ["update:clients", "read:stages"] });
+    let (_, made) = app.api("POST", "/api/v2/clients", Some(&owner), Some(selfish)).await;
+    let (selfish_id, secret) = (made["client_id"].as_str().unwrap().to_string(), made["client_secret"].as_str().unwrap().to_string());
+    let tokens: Value = exchange(&app, &selfish_id, Some(&secret), &[("grant_type", "client_credentials")]).await.json().await.unwrap();
+    let token = tokens["access_token"].as_str().unwrap();
+    let wider = json!({ "scopes": ["update:clients", "read:stages", "delete:users"] });
+    let (status, _) = app.api("PATCH", &format!("/api/v2/clients/{selfish_id}"), Some(token), Some(wider)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // What it holds itself it may keep changing (its name).
+    let (status, _) = app.api("PATCH", &format!("/api/v2/clients/{selfish_id}"), Some(token), Some(json!({ "name": "Quiet" }))).await;
+    assert_eq!(status, StatusCode::OK);
+}
+crate::on_both_databases!(a_clients_scope_cannot_mint_a_machine_allowed_more);
+
+/// A change saved while the secret is rotated (at a leak: the old one must stop now) never
+/// writes the old secret back.
+async fn a_change_racing_a_rotation_never_revives_the_old_secret(backend: Backend) {
+    use app::admin::api_tokens::Scope;
+    use serde_json::json;
+    let app = crate::harness::spawn_app_on(backend, "").await;
+    let owner = app.api_token(&Scope::ALL).await;
+    let web = json!({ "name": "Racer", "app_type": "regular_web", "callbacks": [CALLBACK] });
+    let (_, made) = app.api("POST", "/api/v2/clients", Some(&owner), Some(web)).await;
+    let id = made["client_id"].as_str().unwrap().to_string();
+    let mut old = made["client_secret"].as_str().unwrap().to_string();
+    let works = |secret: String| {
+        let (app, id) = (&app, id.clone());
+        async move {
+            let res = exchange(app, &id, Some(&secret), &[("grant_type", "refresh_token"), ("refresh_token", "none")]).await;
+            res.json::<Value>().await.unwrap()["error"] != "invalid_client"
+        }
+    };
+    for round in 0..10 {
+        let (path, rotate_path) = (format!("/api/v2/clients/{id}"), format!("/api/v2/clients/{id}/rotate-secret"));
+        let rename = app.api("PATCH", &path, Some(&owner), Some(json!({ "name": format!("Racer {round}") })));
+        let rotate = app.api("POST", &rotate_path, Some(&owner), Some(json!({ "previous_secret_expires_in_secs": 0 })));
+        let ((renamed, _), (rotated, fresh)) = tokio::join!(rename, rotate);
+        assert_eq!((renamed, rotated), (StatusCode::OK, StatusCode::OK));
+        let new = fresh["client_secret"].as_str().unwrap().to_string();
+        assert!(!works(old.clone()).await, "round {round}: the rotated-out secret works again");
+        assert!(works(new.clone()).await, "round {round}: the new secret was lost");
+        old = new;
+    }
+}
+crate::on_both_databases!(a_change_racing_a_rotation_never_revives_the_old_secret);
+
+/// Addresses are bounded (the database's columns are), and one that must go can be removed
+/// without deleting the application.
+async fn application_addresses_are_bounded_and_removable(backend: Backend) {
+    use app::admin::api_tokens::Scope;
+    use serde_json::json;
+    let app = crate::harness::spawn_app_on(backend, "").await;
+    let owner = app.api_token(&Scope::ALL).await;
+    let long = format!("https://shop.example/{}", "a".repeat(3000));
+    for field in ["logo_uri", "backchannel_logout_uri"] {
+        let mut body = json!({ "name": "Long", "app_type": "regular_web", "callbacks": [CALLBACK] });
+        body[field] = json!(long);
+        let (status, answer) = app.api("POST", "/api/v2/clients", Some(&owner), Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {answer}");
+    }
+    let with =
+        json!({ "name": "Shop", "app_type": "regular_web", "callbacks": [CALLBACK], "backchannel_logout_uri": "https://shop.example/bc" });
+    let (_, made) = app.api("POST", "/api/v2/clients", Some(&owner), Some(with)).await;
+    let id = made["client_id"].as_str().unwrap();
+    let (status, changed) =
+        app.api("PATCH", &format!("/api/v2/clients/{id}"), Some(&owner), Some(json!({ "backchannel_logout_uri": "" }))).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert!(changed["backchannel_logout_uri"].is_null(), "{changed}");
+}
+crate::on_both_databases!(application_addresses_are_bounded_and_removable);

@@ -261,6 +261,26 @@ async fn openid_provider_flows(app: &TestApp, secrets: &mut Secrets) {
     .await;
     Client::new().post(app.url("/oauth/revoke")).basic_auth("web", Some(SECRET)).form(&[("token", refresh.as_str())]).send().await.unwrap();
     person.get(logout_url(app, &[("id_token_hint", id_token.as_str())])).send().await.unwrap();
+
+    // Applications over the API: secrets made, rotated, used by a machine.
+    let owner = app.api_token(&app::admin::api_tokens::Scope::ALL).await;
+    secrets.add(owner.clone(), "API token");
+    let machine = serde_json::json!({ "name": "Logged machine", "app_type": "non_interactive", "scopes": ["read:users"] });
+    let (_, made) = app.api("POST", "/api/v2/clients", Some(&owner), Some(machine)).await;
+    let id = made["client_id"].as_str().unwrap().to_string();
+    let first = made["client_secret"].as_str().unwrap().to_string();
+    secrets.add(first.clone(), "client secret");
+    let (_, rotated) = app.api("POST", &format!("/api/v2/clients/{id}/rotate-secret"), Some(&owner), None).await;
+    let second = rotated["client_secret"].as_str().unwrap().to_string();
+    secrets.add(second.clone(), "client secret");
+    let machine_tokens: serde_json::Value =
+        exchange(app, &id, Some(&second), &[("grant_type", "client_credentials")]).await.json().await.unwrap();
+    let machine_token = machine_tokens["access_token"].as_str().unwrap().to_string();
+    secrets.add(machine_token.clone(), "machine access token");
+    secrets.add(machine_token.rsplit('.').next().unwrap_or_default().to_string(), "machine access token");
+    app.api("GET", "/api/v2/users", Some(&machine_token), None).await;
+    app.api("GET", "/api/v2/users", Some(&format!("{machine_token}x")), None).await;
+    exchange(app, &id, Some(&format!("{second}x")), &[("grant_type", "client_credentials")]).await;
 }
 
 /// The process-wide capture, installed before the app starts.

@@ -12,6 +12,7 @@
 mod harness;
 
 mod admin;
+mod applications;
 mod attacks;
 mod attacks_network;
 mod attacks_openid_provider;

@@ -109,6 +109,37 @@ async fn the_example_app_refreshes_introspects_revokes_and_signs_out(backend: Ba
 }
 crate::on_both_databases!(the_example_app_refreshes_introspects_revokes_and_signs_out);
 
+/// Back-Channel Logout 1.0: signing out on AskOnce's own page ends the example app's session
+/// too; the app checks the logout token with `jose` (signature by the published keys, `iss`,
+/// `aud`, `typ` `logout+jwt`, the event, no nonce) and ends the session with its `sid`.
+async fn signing_out_of_askonce_signs_out_of_the_app_by_back_channel(backend: Backend) {
+    let (app, rp) = app_with_relying_app(backend, "[hooks]\nallow_private = [\"127.0.0.0/8\"]\n").await;
+    let person = browser();
+    let authorize = location(&person.get(format!("{}/login", rp.url)).send().await.unwrap());
+    let callback = app.authorize_signing_up(&person, &authorize, "lamport@example.com", "Leslie", "Lamport").await;
+    assert_eq!(person.get(&callback).send().await.unwrap().status(), StatusCode::FOUND);
+    let claims = || async { person.get(format!("{}/claims.json", rp.url)).send().await.unwrap().json::<Value>().await.unwrap() };
+    let signed_in = claims().await;
+    let sid = signed_in["claims"]["sid"].as_str().expect("the ID token's sid").to_string();
+    let tokens: Value = person.get(format!("{}/introspect", rp.url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(tokens["active"], true);
+
+    // The person signs out on AskOnce itself, never visiting the app.
+    let res = app.call(&person, app::auth::Logout::PATH, &[]).await;
+    assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
+    let mut received = Value::Null;
+    for _ in 0..100 {
+        received = reqwest::get(format!("{}/backchannel.json", rp.url)).await.unwrap().json().await.unwrap();
+        if received.as_array().is_some_and(|r| !r.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(received, serde_json::json!([{ "sid": sid, "sub": signed_in["claims"]["sub"], "ended": 1 }]), "{received}");
+    assert_eq!(claims().await, Value::Null, "the app's session ended");
+}
+crate::on_both_databases!(signing_out_of_askonce_signs_out_of_the_app_by_back_channel);
+
 async fn set_metadata(app: &TestApp, user_id: &str, metadata: Value) {
     use sea_orm::{ActiveModelTrait, Set};
     services::entities::users::ActiveModel { id: Set(user_id.to_string()), user_metadata: Set(metadata), ..Default::default() }
@@ -364,9 +395,14 @@ pub async fn refresh(app: &TestApp, client_id: &str, secret: Option<&str>, token
 }
 
 pub async fn introspect(app: &TestApp, client_id: &str, token: &str) -> Value {
+    introspect_as(app, client_id, SECRET, token).await
+}
+
+/// RFC 7662's answer about `token` to `client_id` authenticating with `secret`.
+pub async fn introspect_as(app: &TestApp, client_id: &str, secret: &str, token: &str) -> Value {
     let res = reqwest::Client::new()
         .post(app.url("/oauth/introspect"))
-        .basic_auth(client_id, Some(SECRET))
+        .basic_auth(client_id, Some(secret))
         .form(&[("token", token)])
         .send()
         .await
@@ -517,6 +553,19 @@ async fn key_rotation_keeps_earlier_tokens_valid(backend: Backend) {
             .await
             .expect("a token of the old key still verifies");
     assert_eq!(grant.client_id, "web");
+
+    // A leaked key is revoked: unpublished at once, its tokens no longer verify.
+    assert_eq!(fresh.keys.revoke(&old_kid).await.unwrap(), None, "a retired key needs no replacement");
+    let published = serde_json::to_string(&fresh.keys.current().await.unwrap().published).unwrap();
+    assert!(!published.contains(&old_kid), "{published}");
+    let refused =
+        services::openid_provider::tokens::verify_access(&app.db, &fresh, before["access_token"].as_str().unwrap(), chrono::Utc::now())
+            .await;
+    assert!(refused.is_err(), "a revoked key's token is refused");
+    // Revoking the key that signs makes a new one first.
+    let replacement = fresh.keys.revoke(&new_kid).await.unwrap().expect("a new signing key");
+    assert_ne!(replacement, new_kid);
+    assert!(fresh.keys.revoke("no-such-kid").await.is_err());
 }
 crate::on_both_databases!(key_rotation_keeps_earlier_tokens_valid);
 

@@ -1,6 +1,6 @@
 //! The applications that sign people in through AskOnce (or, for machine clients, call its
 //! API as themselves): registered in `askonce.toml` (`[clients.<client_id>]`, rewritten at each
-//! start) and, later, in the console and over `/api/v2/clients`.
+//! start) and in the console and over `/api/v2/clients` ([`super::applications`]).
 //!
 //! A confidential client's secret is kept as a SHA-256 hash; several may be valid at once
 //! while one is rotated. A public client (a single-page or native app) has none and must use
@@ -9,6 +9,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
+
+use domain::openid_provider::application::{Application, ApplicationSettings, ApplicationSource, SecretInfo};
 
 use super::{
     scope::{OFFLINE_ACCESS, SUPPORTED},
@@ -83,7 +85,7 @@ pub struct ClientSettings {
     pub logo_uri: Option<String>,
     /// The site's own application (the default): people are not asked to consent. A partner's
     /// app (`false`) shows the consent screen the first time and whenever it asks for more.
-    #[serde(default = "first_party")]
+    #[serde(default = "first_party", alias = "is_first_party")]
     pub first_party: bool,
     #[serde(default = "default_access_token_secs")]
     pub access_token_lifetime_secs: u32,
@@ -91,6 +93,33 @@ pub struct ClientSettings {
     pub id_token_lifetime_secs: u32,
     #[serde(default = "default_refresh_token_secs")]
     pub refresh_token_lifetime_secs: u32,
+    /// Where a logout token is posted when the person signs out of AskOnce (OpenID Connect
+    /// Back-Channel Logout 1.0).
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+}
+
+impl ClientSettings {
+    /// The settings the console or the API sent, with the secret AskOnce made for them.
+    pub fn from_application(app: ApplicationSettings, client_secret: Option<String>) -> ClientSettings {
+        let scopes = app.scopes.unwrap_or_else(|| if app.app_type.signs_people_in() { default_scopes() } else { Vec::new() });
+        ClientSettings {
+            name: app.name,
+            app_type: app.app_type,
+            client_secret,
+            callbacks: app.callbacks,
+            allowed_logout_urls: app.allowed_logout_urls,
+            web_origins: app.web_origins,
+            scopes,
+            released_fields: app.released_fields,
+            logo_uri: app.logo_uri,
+            first_party: app.is_first_party,
+            access_token_lifetime_secs: app.access_token_lifetime_secs.unwrap_or_else(default_access_token_secs),
+            id_token_lifetime_secs: app.id_token_lifetime_secs.unwrap_or_else(default_id_token_secs),
+            refresh_token_lifetime_secs: app.refresh_token_lifetime_secs.unwrap_or_else(default_refresh_token_secs),
+            backchannel_logout_uri: app.backchannel_logout_uri,
+        }
+    }
 }
 
 impl std::fmt::Debug for ClientSettings {
@@ -150,6 +179,7 @@ pub struct Client {
     pub access_token_secs: i64,
     pub id_token_secs: i64,
     pub refresh_token_secs: i64,
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl Client {
@@ -234,11 +264,38 @@ pub fn validate(client_id: &str, settings: &ClientSettings) -> Result<(), Invali
             return refuse(format!("web_origins {origin:?}: {problem}"));
         }
     }
-    if let Some(scope) = settings.scopes.iter().find(|s| !SUPPORTED.contains(&s.as_str())) {
-        return refuse(format!("unknown scope {scope:?} (supported: {})", SUPPORTED.join(", ")));
+    if settings.app_type.signs_people_in() {
+        if let Some(scope) = settings.scopes.iter().find(|s| !SUPPORTED.contains(&s.as_str())) {
+            return refuse(format!("unknown scope {scope:?} (supported: {})", SUPPORTED.join(", ")));
+        }
+        if !settings.scopes.iter().any(|s| s == "openid") {
+            return refuse("scopes must include openid".into());
+        }
+    } else {
+        // A machine signs nobody in: it is granted management API scopes, and nothing else.
+        if !settings.callbacks.is_empty() || !settings.allowed_logout_urls.is_empty() || settings.backchannel_logout_uri.is_some() {
+            return refuse("a machine application (non_interactive) signs nobody in: remove its callbacks and logout addresses".into());
+        }
+        if settings.scopes.is_empty() {
+            return refuse("a machine application needs scopes: the API scopes it may be granted, like read:users".into());
+        }
+        if let Some(Err(unknown)) = settings.scopes.iter().map(|s| s.parse::<domain::api_scope::Scope>()).find(Result::is_err) {
+            return refuse(unknown.to_string());
+        }
+        if !settings.released_fields.is_empty() {
+            return refuse("a machine application receives no profile fields: remove released_fields".into());
+        }
+        if !settings.web_origins.is_empty() {
+            return refuse("a machine application runs on a server, not in a browser: remove web_origins".into());
+        }
+        // The audit log names the machine by its id (64 characters at most there).
+        if client_id.len() > 64 {
+            return refuse("a machine application's client_id is at most 64 characters".into());
+        }
     }
-    if settings.app_type.signs_people_in() && !settings.scopes.iter().any(|s| s == "openid") {
-        return refuse("scopes must include openid".into());
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(twice) = settings.scopes.iter().find(|s| !seen.insert(s.as_str())) {
+        return refuse(format!("scope {twice:?} is listed twice"));
     }
     for key in &settings.released_fields {
         if key.is_empty() || key.len() > 64 || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
@@ -258,6 +315,29 @@ pub fn validate(client_id: &str, settings: &ClientSettings) -> Result<(), Invali
     }
     if settings.id_token_lifetime_secs == 0 || settings.id_token_lifetime_secs > 86_400 {
         return refuse("id_token_lifetime_secs must be 1–86400".into());
+    }
+    if settings.refresh_token_lifetime_secs == 0 || settings.refresh_token_lifetime_secs > 366 * 86_400 {
+        return refuse("refresh_token_lifetime_secs must be 1–31622400 (a year)".into());
+    }
+    if let Some(uri) = &settings.backchannel_logout_uri {
+        // Posted to by the server, never a browser: no private-use scheme, and (Back-Channel
+        // Logout 1.0 §2.2) no fragment.
+        if let Err(problem) = check_redirect_address(uri, AppType::RegularWeb) {
+            return refuse(format!("backchannel_logout_uri {uri:?}: {problem}"));
+        }
+    }
+    let addresses = settings.callbacks.iter().chain(&settings.allowed_logout_urls).chain(&settings.web_origins);
+    if let Some(long) = addresses.chain(&settings.logo_uri).chain(&settings.backchannel_logout_uri).find(|a| a.len() > 2048) {
+        return refuse(format!("{}…: an address is at most 2048 characters", long.chars().take(40).collect::<String>()));
+    }
+    let lists = [
+        ("callbacks", &settings.callbacks),
+        ("allowed_logout_urls", &settings.allowed_logout_urls),
+        ("web_origins", &settings.web_origins),
+        ("released_fields", &settings.released_fields),
+    ];
+    if let Some((name, _)) = lists.iter().find(|(_, list)| list.len() > 50) {
+        return refuse(format!("{name} lists more than 50 entries"));
     }
     Ok(())
 }
@@ -328,8 +408,94 @@ impl From<oauth_clients::Model> for Client {
             access_token_secs: i64::from(m.access_token_secs),
             id_token_secs: i64::from(m.id_token_secs),
             refresh_token_secs: i64::from(m.refresh_token_secs),
+            backchannel_logout_uri: m.backchannel_logout_uri,
         }
     }
+}
+
+/// How the console and the API show a stored application (no secret, only its dates).
+pub fn application(m: oauth_clients::Model, now: DateTime<Utc>) -> Application {
+    let secrets: Vec<SecretHash> = serde_json::from_value(m.secret_hashes.clone()).unwrap_or_default();
+    let lifetime = |secs: i32| u32::try_from(secs).unwrap_or(0);
+    Application {
+        app_type: AppType::parse(&m.app_type).unwrap_or(AppType::RegularWeb),
+        callbacks: json_list(&m.callbacks),
+        allowed_logout_urls: json_list(&m.allowed_logout_urls),
+        web_origins: json_list(&m.web_origins),
+        grant_types: json_list(&m.grant_types),
+        scopes: json_list(&m.scopes),
+        released_fields: json_list(&m.released_fields),
+        is_first_party: m.skip_consent,
+        access_token_lifetime_secs: lifetime(m.access_token_secs),
+        id_token_lifetime_secs: lifetime(m.id_token_secs),
+        refresh_token_lifetime_secs: lifetime(m.refresh_token_secs),
+        source: if m.source == "config" { ApplicationSource::Config } else { ApplicationSource::Console },
+        secrets: secrets
+            .into_iter()
+            .filter(|s| s.expires_at.is_none_or(|e| e > now))
+            .map(|s| SecretInfo { created_at: s.created_at, expires_at: s.expires_at })
+            .collect(),
+        client_id: m.client_id,
+        name: m.name,
+        logo_uri: m.logo_uri,
+        backchannel_logout_uri: m.backchannel_logout_uri,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+/// The row for `settings`, with `secrets` as kept.
+pub(super) fn row(
+    client_id: &str,
+    s: &ClientSettings,
+    secrets: &[SecretHash],
+    source: ApplicationSource,
+    created_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> oauth_clients::ActiveModel {
+    oauth_clients::ActiveModel {
+        client_id: Set(client_id.to_string()),
+        name: Set(s.name.trim().to_string()),
+        app_type: Set(s.app_type.as_str().to_string()),
+        secret_hashes: Set(serde_json::to_value(secrets).unwrap_or_default()),
+        callbacks: Set(serde_json::json!(s.callbacks)),
+        allowed_logout_urls: Set(serde_json::json!(s.allowed_logout_urls)),
+        web_origins: Set(serde_json::json!(s.web_origins)),
+        grant_types: Set(serde_json::json!(grant_types_for(s.app_type, &s.scopes))),
+        scopes: Set(serde_json::json!(s.scopes)),
+        released_fields: Set(serde_json::json!(s.released_fields)),
+        skip_consent: Set(s.first_party),
+        logo_uri: Set(s.logo_uri.clone()),
+        access_token_secs: Set(i32::try_from(s.access_token_lifetime_secs).unwrap_or(600)),
+        id_token_secs: Set(i32::try_from(s.id_token_lifetime_secs).unwrap_or(3600)),
+        refresh_token_secs: Set(i32::try_from(s.refresh_token_lifetime_secs).unwrap_or(i32::MAX)),
+        backchannel_logout_uri: Set(s.backchannel_logout_uri.clone()),
+        source: Set(source.as_str().to_string()),
+        created_at: Set(created_at),
+        updated_at: Set(now),
+    }
+}
+
+/// Where a client could return to, or what kind of client it is, changed: codes and
+/// authorizations issued under the old settings (a code without PKCE for what is now a
+/// public client) are void.
+pub(super) async fn void_pending_if_moved(
+    db: &impl ConnectionTrait,
+    before: &oauth_clients::Model,
+    after: &ClientSettings,
+) -> Result<(), DbErr> {
+    if before.callbacks == serde_json::json!(after.callbacks) && before.app_type == after.app_type.as_str() {
+        return Ok(());
+    }
+    crate::entities::oauth_codes::Entity::delete_many()
+        .filter(crate::entities::oauth_codes::Column::ClientId.eq(before.client_id.as_str()))
+        .exec(db)
+        .await?;
+    crate::entities::oauth_authorizations::Entity::delete_many()
+        .filter(crate::entities::oauth_authorizations::Column::ClientId.eq(before.client_id.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// The client with this id, if one is registered.
@@ -373,42 +539,10 @@ pub async fn sync_configured(
                 vec![kept.unwrap_or(SecretHash { hash, created_at: now, expires_at: None })]
             }
         };
-        let model = oauth_clients::ActiveModel {
-            client_id: Set(id.clone()),
-            name: Set(s.name.trim().to_string()),
-            app_type: Set(s.app_type.as_str().to_string()),
-            secret_hashes: Set(serde_json::to_value(&secrets).unwrap_or_default()),
-            callbacks: Set(serde_json::json!(s.callbacks)),
-            allowed_logout_urls: Set(serde_json::json!(s.allowed_logout_urls)),
-            web_origins: Set(serde_json::json!(s.web_origins)),
-            grant_types: Set(serde_json::json!(grant_types_for(s.app_type, &s.scopes))),
-            scopes: Set(serde_json::json!(s.scopes)),
-            released_fields: Set(serde_json::json!(s.released_fields)),
-            skip_consent: Set(s.first_party),
-            logo_uri: Set(s.logo_uri.clone()),
-            access_token_secs: Set(i32::try_from(s.access_token_lifetime_secs).unwrap_or(600)),
-            id_token_secs: Set(i32::try_from(s.id_token_lifetime_secs).unwrap_or(3600)),
-            refresh_token_secs: Set(i32::try_from(s.refresh_token_lifetime_secs).unwrap_or(i32::MAX)),
-            backchannel_logout_uri: Set(None),
-            source: Set("config".to_string()),
-            created_at: Set(previous.as_ref().map_or(now, |p| p.created_at)),
-            updated_at: Set(now),
-        };
+        let model = row(id, s, &secrets, ApplicationSource::Config, previous.as_ref().map_or(now, |p| p.created_at), now);
         match &previous {
             Some(before) => {
-                // Where it may return to, or what kind of client it is, changed: codes and
-                // authorizations issued under the old settings (a code without PKCE for what
-                // is now a public client) are void.
-                if before.callbacks != serde_json::json!(s.callbacks) || before.app_type != s.app_type.as_str() {
-                    crate::entities::oauth_codes::Entity::delete_many()
-                        .filter(crate::entities::oauth_codes::Column::ClientId.eq(id.as_str()))
-                        .exec(&txn)
-                        .await?;
-                    crate::entities::oauth_authorizations::Entity::delete_many()
-                        .filter(crate::entities::oauth_authorizations::Column::ClientId.eq(id.as_str()))
-                        .exec(&txn)
-                        .await?;
-                }
+                void_pending_if_moved(&txn, before, s).await?;
                 model.update(&txn).await?;
             }
             None => {
@@ -456,6 +590,7 @@ mod tests {
             access_token_lifetime_secs: 600,
             id_token_lifetime_secs: 3600,
             refresh_token_lifetime_secs: 86_400,
+            backchannel_logout_uri: None,
         }
     }
 
@@ -549,9 +684,38 @@ mod tests {
             access_token_secs: 600,
             id_token_secs: 3600,
             refresh_token_secs: 0,
+            backchannel_logout_uri: None,
         };
         assert!(client.secret_matches("new-secret", now));
         assert!(!client.secret_matches("old-secret", now));
         assert!(!client.secret_matches("", now));
+    }
+
+    #[test]
+    fn a_machine_is_granted_api_scopes_only() {
+        let mut m = web();
+        m.app_type = AppType::NonInteractive;
+        m.callbacks = vec![];
+        m.released_fields = vec![];
+        m.scopes = vec!["read:users".into(), "update:clients".into()];
+        validate("sync-job", &m).unwrap();
+        m.scopes = vec!["openid".into()];
+        assert!(problem("sync-job", &m).contains("not a scope"));
+        m.scopes = vec![];
+        assert!(problem("sync-job", &m).contains("needs scopes"));
+        m.scopes = vec!["read:users".into()];
+        m.callbacks = vec!["https://shop.example/cb".into()];
+        assert!(problem("sync-job", &m).contains("signs nobody in"));
+    }
+
+    #[test]
+    fn a_back_channel_logout_address_is_https_without_fragment() {
+        let mut s = web();
+        s.backchannel_logout_uri = Some("https://shop.example/logout#x".into());
+        assert!(problem("shop", &s).contains("fragment"));
+        s.backchannel_logout_uri = Some("http://shop.example/logout".into());
+        assert!(validate("shop", &s).is_err());
+        s.backchannel_logout_uri = Some("https://shop.example/backchannel".into());
+        validate("shop", &s).unwrap();
     }
 }

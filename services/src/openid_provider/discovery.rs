@@ -30,6 +30,9 @@ pub struct AskOnceMetadata {
     pub code_challenge_methods_supported: Vec<String>,
     /// RFC 9207: every authorization response carries `iss`.
     pub authorization_response_iss_parameter_supported: bool,
+    /// Back-Channel Logout 1.0 §2.1: logout tokens, with `sid`.
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
 }
 
 impl AdditionalProviderMetadata for AskOnceMetadata {}
@@ -99,13 +102,15 @@ pub fn metadata(provider: &Provider) -> Result<Metadata, BadIssuer> {
             introspection_endpoint_auth_methods_supported: auth_methods(),
             code_challenge_methods_supported: vec!["S256".to_string()],
             authorization_response_iss_parameter_supported: true,
+            backchannel_logout_supported: true,
+            backchannel_logout_session_supported: true,
         },
     )
     .set_token_endpoint(Some(TokenUrl::new(provider.endpoint(TOKEN_PATH)).map_err(bad)?))
     .set_userinfo_endpoint(Some(UserInfoUrl::new(provider.endpoint(USERINFO_PATH)).map_err(bad)?))
     .set_scopes_supported(Some(SUPPORTED.iter().map(|s| Scope::new(s.to_string())).collect()))
     .set_response_modes_supported(Some(vec![CoreResponseMode::Query]))
-    .set_grant_types_supported(Some(vec![CoreGrantType::AuthorizationCode, CoreGrantType::RefreshToken]))
+    .set_grant_types_supported(Some(vec![CoreGrantType::AuthorizationCode, CoreGrantType::RefreshToken, CoreGrantType::ClientCredentials]))
     .set_token_endpoint_auth_methods_supported(Some(vec![
         CoreClientAuthMethod::ClientSecretBasic,
         CoreClientAuthMethod::ClientSecretPost,

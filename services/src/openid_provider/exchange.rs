@@ -111,3 +111,33 @@ pub async fn authorization_code(
     }
     Ok(issued)
 }
+
+/// `grant_type=client_credentials` (RFC 6749 §4.4): a machine application, authenticated
+/// with its secret, gets an access token for the management API with the scopes it asks
+/// for (all it is allowed, unless it names some). `audience`, Auth0's parameter, may name
+/// the API and nothing else.
+#[tracing::instrument(skip_all, fields(client_id = %client.client_id))]
+pub async fn client_credentials(
+    db: &DatabaseConnection,
+    provider: &Provider,
+    client: &Client,
+    scope: Option<&str>,
+    audience: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<tokens::MachineTokenResponse, ExchangeError> {
+    if !client.may_use_grant("client_credentials") {
+        return Err(refuse(ErrorCode::UnauthorizedClient, "this client may not use the client_credentials grant"));
+    }
+    if audience.is_some_and(|a| a != tokens::api_audience(provider)) {
+        return Err(refuse(ErrorCode::InvalidRequest, "audience: the only API here is the management API"));
+    }
+    let allowed = super::Scopes::parse(&client.scopes.join(" "));
+    let asked = match scope {
+        Some(scope) => super::Scopes::parse(scope),
+        None => allowed.clone(),
+    };
+    if asked.iter().next().is_none() || asked.iter().any(|s| !allowed.contains(s)) {
+        return Err(refuse(ErrorCode::InvalidScope, "the scope asks for more than this client is allowed"));
+    }
+    Ok(tokens::issue_for_machine(db, provider, client, &asked, now).await?)
+}

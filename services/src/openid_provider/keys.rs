@@ -52,6 +52,8 @@ pub enum KeyError {
     WrongKek,
     #[error("making a signing key failed: {0}")]
     Generate(String),
+    #[error("no signing key has the id {0} (askonce keys list shows them)")]
+    UnknownKid(String),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -236,6 +238,29 @@ impl Keys {
         }
         self.reload().await;
         Ok(kid)
+    }
+}
+
+impl Keys {
+    /// Unpublishes the key `kid` at once (it leaked): every token it signed stops verifying
+    /// here and, once they refetch the key set, at the applications. When it is the key that
+    /// signs, a new one is made first. Returns the new signing key's id in that case.
+    pub async fn revoke(&self, kid: &str) -> Result<Option<String>, KeyError> {
+        let now = Utc::now();
+        let Some(key) = signing_keys::Entity::find_by_id(kid).one(&self.db).await? else {
+            return Err(KeyError::UnknownKid(kid.to_string()));
+        };
+        let replaced = if key.retired_at.is_none() { Some(self.rotate().await?) } else { None };
+        signing_keys::ActiveModel {
+            kid: Set(kid.to_string()),
+            retired_at: Set(Some(key.retired_at.unwrap_or(now))),
+            expires_at: Set(Some(now)),
+            ..Default::default()
+        }
+        .update(&self.db)
+        .await?;
+        self.reload().await;
+        Ok(replaced)
     }
 }
 

@@ -1,7 +1,8 @@
 //! The OpenID Provider: AskOnce signing people in to the site owner's own applications.
 //!
-//! - [`clients`]: the registered applications (from `askonce.toml`, later the console and
+//! - [`clients`]: the registered applications (from `askonce.toml`, the console and
 //!   `/api/v2/clients`), their secrets (kept hashed) and what they may receive;
+//!   [`applications`] registers, changes and rotates them;
 //! - [`keys`]: the signing keys, kept in the database with private parts encrypted by the
 //!   key-encryption key;
 //! - [`authorizations`]: a request in flight while the person signs in and answers, bound to
@@ -9,6 +10,7 @@
 //! - [`codes`]: authorization codes (one use, 60 seconds, PKCE);
 //! - [`tokens`]: ID tokens and JWT access tokens (RFC 9068), and the record that lets them be
 //!   revoked;
+//! - [`backchannel`]: logout tokens to applications when a session ends;
 //! - [`claims`]: what a person's profile says to an application, by scope and released fields.
 //!
 //! The rules with no I/O (checking a request, scopes, app types, error codes) are
@@ -17,7 +19,9 @@
 
 pub use domain::openid_provider::*;
 
+pub mod applications;
 pub mod authorizations;
+pub mod backchannel;
 pub mod claims;
 pub mod clients;
 pub mod codes;

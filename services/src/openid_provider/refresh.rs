@@ -223,11 +223,13 @@ pub async fn introspect(
     if !live || !user_ok {
         return Ok(Introspection::inactive());
     }
+    // RFC 9068 §2.2: a machine's token has the client as its subject.
+    let sub = row.user_id.clone().or_else(|| (row.kind == "access").then(|| row.client_id.clone()));
     Ok(Introspection {
         active: true,
         scope: Some(row.scope),
         client_id: Some(row.client_id),
-        sub: row.user_id,
+        sub,
         token_type: Some(if row.kind == "refresh" { "refresh_token" } else { "Bearer" }.to_string()),
         exp: Some(row.expires_at.timestamp()),
         iat: Some(row.created_at.timestamp()),

@@ -70,6 +70,75 @@ pub fn userinfo_audience(provider: &Provider) -> String {
     provider.endpoint("/userinfo")
 }
 
+/// The audience of a machine's access tokens: the management API (Auth0's
+/// `https://<tenant>/api/v2/`).
+pub fn api_audience(provider: &Provider) -> String {
+    provider.endpoint("/api/v2/")
+}
+
+/// What a machine's `client_credentials` token answers (RFC 6749 §4.4.3: no refresh token).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MachineTokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: i64,
+    pub scope: String,
+}
+
+/// Issues `client` (a machine) an access token for the management API carrying `scope`,
+/// and records it (so revoking or deleting the client stops it).
+#[tracing::instrument(skip_all, fields(client_id = %client.client_id))]
+pub async fn issue_for_machine(
+    db: &impl ConnectionTrait,
+    provider: &Provider,
+    client: &Client,
+    scope: &Scopes,
+    now: DateTime<Utc>,
+) -> Result<MachineTokenResponse, IssueError> {
+    let ring = provider.keys.current().await?;
+    let expires_at = now + Duration::seconds(client.access_token_secs);
+    let jti = secret::random();
+    let claims = AccessClaims {
+        iss: provider.issuer.clone(),
+        // RFC 9068 §2.2: with no person, the subject is the client itself.
+        sub: client.client_id.clone(),
+        aud: api_audience(provider),
+        client_id: client.client_id.clone(),
+        iat: now.timestamp(),
+        exp: expires_at.timestamp(),
+        jti: jti.clone(),
+        scope: scope.to_string(),
+        auth_time: None,
+        sid: None,
+    };
+    let access_token = sign_access(&ring, &claims)?;
+    oauth_tokens::ActiveModel {
+        id: Set(jti),
+        kind: Set("access".to_string()),
+        client_id: Set(client.client_id.clone()),
+        user_id: Set(None),
+        scope: Set(scope.to_string()),
+        code_hash: Set(None),
+        family_id: Set(None),
+        sid: Set(None),
+        grant: Set(None),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        rotated_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(MachineTokenResponse { access_token, token_type: "Bearer".into(), expires_in: client.access_token_secs, scope: scope.to_string() })
+}
+
+fn sign_access(ring: &super::keys::KeyRing, claims: &AccessClaims) -> Result<String, IssueError> {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(ring.signing.kid.clone());
+    header.typ = Some(ACCESS_TOKEN_TYPE.to_string());
+    jsonwebtoken::encode(&header, claims, &ring.signing.jwt).map_err(|e| IssueError::Signing(e.to_string()))
+}
+
 /// What a set of tokens is issued for: a redeemed code, or a refresh token's rotation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -160,10 +229,7 @@ pub async fn issue(
         auth_time: Some(session.auth_time),
         sid: Some(session.sid.clone()),
     };
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some(ring.signing.kid.clone());
-    header.typ = Some(ACCESS_TOKEN_TYPE.to_string());
-    let access_token = jsonwebtoken::encode(&header, &access, &ring.signing.jwt).map_err(|e| IssueError::Signing(e.to_string()))?;
+    let access_token = sign_access(&ring, &access)?;
     let row = |id: String, kind: &str, scope: &Scopes, expires_at: DateTime<Utc>| oauth_tokens::ActiveModel {
         id: Set(id),
         kind: Set(kind.to_string()),
@@ -251,28 +317,7 @@ pub async fn verify_access(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<AccessGrant, TokenRefused> {
-    let header = jsonwebtoken::decode_header(token).map_err(|e| TokenRefused::Invalid(e.to_string()))?;
-    if header.alg != jsonwebtoken::Algorithm::RS256 {
-        return Err(TokenRefused::Invalid(format!("alg {:?}", header.alg)));
-    }
-    let typ = header.typ.as_deref().unwrap_or("").to_ascii_lowercase();
-    if typ != ACCESS_TOKEN_TYPE && typ != "application/at+jwt" {
-        return Err(TokenRefused::Invalid("typ is not at+jwt".into()));
-    }
-    let ring = provider.keys.current().await?;
-    let Some(key) = header.kid.as_deref().and_then(|kid| ring.verifying.get(kid)) else {
-        return Err(TokenRefused::Invalid("unknown kid".into()));
-    };
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    validation.set_issuer(&[&provider.issuer]);
-    validation.set_audience(&[userinfo_audience(provider)]);
-    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    validation.leeway = 0;
-    let data = jsonwebtoken::decode::<AccessClaims>(token, key, &validation).map_err(|e| TokenRefused::Invalid(e.to_string()))?;
-    let claims = data.claims;
-    if claims.exp <= now.timestamp() {
-        return Err(TokenRefused::Invalid("expired".into()));
-    }
+    let claims = verify_signed(provider, token, &userinfo_audience(provider), now).await?;
     let Some(row) = oauth_tokens::Entity::find_by_id(claims.jti.clone()).one(db).await? else {
         return Err(TokenRefused::Revoked);
     };
@@ -287,6 +332,66 @@ pub async fn verify_access(
     })
 }
 
+/// A machine's valid access token for the management API.
+#[derive(Debug, Clone)]
+pub struct MachineGrant {
+    pub client_id: String,
+    /// What it was granted and the client is still allowed (narrowing a machine's scopes
+    /// takes effect on the tokens it already holds).
+    pub scopes: Vec<String>,
+}
+
+/// Checks a machine's access token for the management API: as [`verify_access`], for the
+/// API's audience, held by a client that still exists and is still a machine.
+pub async fn verify_machine(
+    db: &impl ConnectionTrait,
+    provider: &Provider,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<MachineGrant, TokenRefused> {
+    let claims = verify_signed(provider, token, &api_audience(provider), now).await?;
+    let Some(row) = oauth_tokens::Entity::find_by_id(claims.jti.clone()).one(db).await? else {
+        return Err(TokenRefused::Revoked);
+    };
+    if row.kind != "access" || row.revoked_at.is_some() || row.user_id.is_some() || row.client_id != claims.client_id {
+        return Err(TokenRefused::Revoked);
+    }
+    let Some(client) = super::clients::find(db, &claims.client_id).await? else {
+        return Err(TokenRefused::Revoked);
+    };
+    if !client.may_use_grant("client_credentials") {
+        return Err(TokenRefused::Revoked);
+    }
+    let scopes = Scopes::parse(&row.scope).iter().filter(|s| client.scopes.iter().any(|c| c == s)).map(str::to_string).collect();
+    Ok(MachineGrant { client_id: claims.client_id, scopes })
+}
+
+/// The claims of a token we signed for `audience` with `typ` `at+jwt`, unexpired.
+async fn verify_signed(provider: &Provider, token: &str, audience: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenRefused> {
+    let header = jsonwebtoken::decode_header(token).map_err(|e| TokenRefused::Invalid(e.to_string()))?;
+    if header.alg != jsonwebtoken::Algorithm::RS256 {
+        return Err(TokenRefused::Invalid(format!("alg {:?}", header.alg)));
+    }
+    let typ = header.typ.as_deref().unwrap_or("").to_ascii_lowercase();
+    if typ != ACCESS_TOKEN_TYPE && typ != "application/at+jwt" {
+        return Err(TokenRefused::Invalid("typ is not at+jwt".into()));
+    }
+    let ring = provider.keys.current().await?;
+    let Some(key) = header.kid.as_deref().and_then(|kid| ring.verifying.get(kid)) else {
+        return Err(TokenRefused::Invalid("unknown kid".into()));
+    };
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_issuer(&[&provider.issuer]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.leeway = 0;
+    let data = jsonwebtoken::decode::<AccessClaims>(token, key, &validation).map_err(|e| TokenRefused::Invalid(e.to_string()))?;
+    if data.claims.exp <= now.timestamp() {
+        return Err(TokenRefused::Invalid("expired".into()));
+    }
+    Ok(data.claims)
+}
+
 /// The `jti` of an access token signed by one of our keys, whether or not it has expired
 /// (revocation and introspection look tokens up by it).
 pub async fn access_jti(provider: &Provider, token: &str) -> Option<String> {
@@ -299,6 +404,6 @@ pub async fn access_jti(provider: &Provider, token: &str) -> Option<String> {
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.validate_exp = false;
     validation.set_issuer(&[&provider.issuer]);
-    validation.set_audience(&[userinfo_audience(provider)]);
+    validation.set_audience(&[userinfo_audience(provider), api_audience(provider)]);
     jsonwebtoken::decode::<AccessClaims>(token, key, &validation).ok().map(|d| d.claims.jti)
 }

@@ -49,7 +49,7 @@ pub struct Reply {
 
 type GuardedHttps = hyper_rustls::HttpsConnector<GuardedConnector>;
 
-/// Calls to addresses that people other than the operator chose (hooks; later back-channel
+/// Calls to addresses that people other than the operator chose (hooks, back-channel
 /// logout). Cheap to clone.
 #[derive(Clone)]
 pub struct Outbound {
@@ -107,11 +107,36 @@ impl Outbound {
         timeout: Duration,
         max_reply: usize,
     ) -> Result<Reply, OutboundError> {
+        self.post(url, "application/json", headers, body, timeout, max_reply).await
+    }
+
+    /// POSTs `body` as an HTML form (`application/x-www-form-urlencoded`), as
+    /// [`Self::post_json`] does JSON (a back-channel logout token).
+    pub(crate) async fn post_form(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        timeout: Duration,
+        max_reply: usize,
+    ) -> Result<Reply, OutboundError> {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish().into_bytes();
+        self.post(url, "application/x-www-form-urlencoded", &[], body, timeout, max_reply).await
+    }
+
+    async fn post(
+        &self,
+        url: &str,
+        content_type: &'static str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+        timeout: Duration,
+        max_reply: usize,
+    ) -> Result<Reply, OutboundError> {
         let uri = to_uri(url).ok_or(OutboundError::BadAddress)?;
         let mut request = Request::builder()
             .method(Method::POST)
             .uri(uri)
-            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_TYPE, content_type)
             .header(header::USER_AGENT, self.user_agent.clone());
         for (name, value) in headers {
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| OutboundError::BadAddress)?;

@@ -119,6 +119,8 @@ async fn end_session(s: &ProviderRoutes, session: &Session, user: &str) -> Resul
     }
     if let Some(handle) = session::handle(session).await? {
         devices::forget(&s.app.db, &handle).await?;
+        let user_id = UserId::from_stored(user.to_string());
+        services::openid_provider::backchannel::notify(&s.app.db, &s.provider, &s.app.outbound, &user_id, &handle).await;
     }
     session::sign_out(session).await?;
     Ok(())

@@ -1,6 +1,7 @@
 //! `POST /oauth/token` (RFC 6749 §3.2, §4.1.3): clients authenticate with
 //! `client_secret_basic`, `client_secret_post` or (public clients) `none`, and exchange an
-//! authorization code for tokens. Reads no cookie.
+//! authorization code or a refresh token for tokens; a machine application gets an access
+//! token for the management API (`client_credentials`). Reads no cookie.
 
 use std::time::Instant;
 
@@ -34,7 +35,7 @@ pub(super) async fn token(State(s): State<ProviderRoutes>, ip: Option<Extension<
     let one = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
     let grant_type = one("grant_type").unwrap_or("");
     // Only the names this endpoint knows go into the log: any other text is the caller's.
-    let known = ["authorization_code", "refresh_token"].into_iter().find(|g| *g == grant_type).unwrap_or("other");
+    let known = ["authorization_code", "refresh_token", "client_credentials"].into_iter().find(|g| *g == grant_type).unwrap_or("other");
     tracing::Span::current().record("grant_type", known);
     let auth = match client_auth(&headers, one("client_id"), one("client_secret")) {
         Ok(auth) => auth,
@@ -49,21 +50,26 @@ pub(super) async fn token(State(s): State<ProviderRoutes>, ip: Option<Extension<
                 let Some(code) = one("code") else {
                     return Err(ExchangeError::Refused(OAuthError::new(ErrorCode::InvalidRequest, "code is missing")));
                 };
-                exchange::authorization_code(&s.app.db, &s.provider, &client, code, one("redirect_uri"), one("code_verifier"), now).await
+                exchange::authorization_code(&s.app.db, &s.provider, &client, code, one("redirect_uri"), one("code_verifier"), now)
+                    .await
+                    .map(|t| Json(t).into_response())
             }
             "refresh_token" => {
                 let Some(token) = one("refresh_token") else {
                     return Err(ExchangeError::Refused(OAuthError::new(ErrorCode::InvalidRequest, "refresh_token is missing")));
                 };
-                refresh::rotate(&s.app.db, &s.provider, &client, token, one("scope"), now).await
+                refresh::rotate(&s.app.db, &s.provider, &client, token, one("scope"), now).await.map(|t| Json(t).into_response())
             }
+            "client_credentials" => exchange::client_credentials(&s.app.db, &s.provider, &client, one("scope"), one("audience"), now)
+                .await
+                .map(|t| Json(t).into_response()),
             "" => Err(ExchangeError::Refused(OAuthError::new(ErrorCode::InvalidRequest, "grant_type is missing"))),
             _ => Err(ExchangeError::Refused(OAuthError::new(ErrorCode::UnsupportedGrantType, "this grant_type is not supported"))),
         }
     }
     .await;
     match result {
-        Ok(tokens) => respond::no_store(Json(tokens).into_response()),
+        Ok(tokens) => respond::no_store(tokens),
         Err(ExchangeError::Refused(error)) => {
             tracing::info!(error = %error.code, "token request refused");
             respond::token_error(&error, tried_basic)

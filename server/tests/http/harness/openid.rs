@@ -38,6 +38,7 @@ impl RelyingApp {
             .env("SCOPE", scope)
             .env("PORT", "0")
             .env("APP_NAME", client_id)
+            .env("RP_TEST_ENDPOINTS", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
@@ -69,14 +70,16 @@ pub fn client_toml(client_id: &str, app_type: &str, callback: &str, extra: &str)
 }
 
 /// AskOnce on `backend` with the example app registered as `shop` (confidential, released
-/// field `job_title`, refresh tokens, signing out back to its home page), plus `extra_toml`.
+/// field `job_title`, refresh tokens, signing out back to its home page, back-channel logout
+/// to the app — delivered only where `extra_toml` lets outbound calls reach 127.0.0.1), plus
+/// `extra_toml`.
 pub async fn app_with_relying_app(backend: Backend, extra_toml: &str) -> (TestApp, RelyingApp) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a port for the app");
     let issuer = format!("http://{}", listener.local_addr().expect("the app's address"));
     let rp = RelyingApp::start(&issuer, "shop", Some(SECRET), "openid profile email offline_access").await;
     let shop = format!(
-        "released_fields = [\"job_title\"]\nscopes = [\"openid\", \"profile\", \"email\", \"offline_access\"]\nallowed_logout_urls = [\"{}/\"]",
-        rp.url
+        "released_fields = [\"job_title\"]\nscopes = [\"openid\", \"profile\", \"email\", \"offline_access\"]\nallowed_logout_urls = [\"{}/\"]\nbackchannel_logout_uri = \"{}/backchannel-logout\"",
+        rp.url, rp.url
     );
     let config = format!("{}{extra_toml}", client_toml("shop", "regular_web", &format!("{}/callback", rp.url), &shop));
     let app = TestApp::on(backend).config(&config).listener(listener).start().await;
