@@ -100,6 +100,13 @@ impl FromServerFnError for AppError {
 /// Server-side helpers for turning causes into [`AppError`]s.
 #[cfg(feature = "ssr")]
 pub mod ssr {
+    /// A browser navigating (a plain form post, a link) asks for HTML; `fetch` from the
+    /// hydrated page does not. The test leptos_axum itself uses to tell the two apart: the
+    /// server's error bodies, the required-stage hold and the pages' redirects all ask it here.
+    pub fn accepts_html(headers: &axum::http::HeaderMap) -> bool {
+        headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+    }
+
     use services::error::ServiceError;
 
     use super::AppError;

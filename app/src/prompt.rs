@@ -174,11 +174,7 @@ mod ssr {
     /// Whether the request is a browser's plain form post (it asks for HTML), not the
     /// hydrated page's call (the test leptos_axum makes).
     pub(crate) async fn plain_form_post() -> bool {
-        leptos_axum::extract::<axum::http::HeaderMap>()
-            .await
-            .ok()
-            .and_then(|h| h.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
-            .unwrap_or(false)
+        leptos_axum::extract::<axum::http::HeaderMap>().await.is_ok_and(|h| crate::error::ssr::accepts_html(&h))
     }
 }
 

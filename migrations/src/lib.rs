@@ -22,6 +22,7 @@ mod m20261206_000013_add_stage_login_window;
 mod m20261206_000014_add_hidden_fields;
 mod m20261206_000015_add_stage_steps;
 mod m20261207_000016_create_openid_provider;
+mod m20261207_000017_add_client_id_token_alg;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_add_hidden_fields::Migration),
             Box::new(m20261206_000015_add_stage_steps::Migration),
             Box::new(m20261207_000016_create_openid_provider::Migration),
+            Box::new(m20261207_000017_add_client_id_token_alg::Migration),
         ]
     }
 }

@@ -369,11 +369,7 @@ fn reason(status: StatusCode) -> &'static str {
     status.canonical_reason().unwrap_or("Error")
 }
 
-/// A browser navigating (a form post) asks for HTML; `fetch` from the hydrated page does not.
-/// The same test leptos_axum uses to tell the two apart.
-pub(crate) fn accepts_html(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
-}
+pub(crate) use app::error::ssr::accepts_html;
 
 /// Where a plain form post that failed goes: its page, with the error in the query where
 /// leptos' `ServerAction` shows it by the form. Only ever a page of this site: the path and

@@ -31,13 +31,7 @@ use crate::{
 };
 
 /// Builds the whole router for `state`.
-pub fn router(
-    state: AppState,
-    settings: &Settings,
-    session_store: sessions::AppSessionStore,
-    registry: Arc<ConnectionRegistry>,
-    provider: services::openid_provider::Provider,
-) -> Router {
+pub fn router(state: AppState, settings: &Settings, session_store: sessions::AppSessionStore, registry: Arc<ConnectionRegistry>) -> Router {
     let options = state.leptos_options.clone();
     let routes = route_list().to_vec();
     let pkg_dir = PathBuf::from(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
@@ -60,7 +54,7 @@ pub fn router(
     client_limits.per_account = u32::MAX;
     let openid_provider = openid_provider_routes::router(openid_provider_routes::ProviderRoutes {
         app: state.clone(),
-        provider,
+        provider: state.provider.clone(),
         client_throttle: Arc::new(services::auth::throttle::PasswordThrottle::new(client_limits)),
     });
     let auth = auth_routes::router(auth_routes::AuthRoutes {

@@ -156,7 +156,7 @@ impl Application {
                 }
             });
         }
-        let router = http::router(state, settings, store, registry, provider);
+        let router = http::router(state, settings, store, registry);
         let header_read_timeout = Duration::from_secs(settings.server.header_read_timeout_secs);
         Ok(Application { listener, router, header_read_timeout, db })
     }

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use super::console::AdminFrame;
-use crate::error::AppError;
+use crate::{error::AppError, escaping::TextArea};
 use domain::openid_provider::{
     application::{Application, ApplicationSource, ApplicationWithSecret},
     AppType,
@@ -145,6 +145,7 @@ mod ssr {
                 id_token_lifetime_secs: None,
                 refresh_token_lifetime_secs: None,
                 backchannel_logout_uri: None,
+                id_token_signed_response_alg: None,
             }
         }
 
@@ -293,7 +294,7 @@ fn SettingsFields(#[prop(into)] prefix: String, app: Option<Application>) -> imp
         view! {
             <div class="field">
                 <label for=input.clone()>{label}</label>
-                <textarea id=input name=format!("form[{name}]") rows="2" aria-describedby=help_id.clone()>{value}</textarea>
+                <TextArea value {..} id=input name=format!("form[{name}]") rows="2" aria-describedby=help_id.clone() />
                 <p id=help_id class="help">{help}</p>
             </div>
         }

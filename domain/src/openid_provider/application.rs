@@ -2,7 +2,8 @@
 //! shape where it fits (`client_id`, `name`, `app_type`, `callbacks`, `allowed_logout_urls`,
 //! `web_origins`, `grant_types`, `is_first_party`, `logo_uri`), with AskOnce's own
 //! `scopes` (what it may ask for, or, for a machine, which API scopes it may be granted),
-//! `released_fields` and token lifetimes. The checks are `services::openid_provider::clients`.
+//! `released_fields` and token lifetimes, and OpenID Connect Registration's
+//! `id_token_signed_response_alg`. The checks are `services::openid_provider::clients`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -53,6 +54,10 @@ pub struct ApplicationSettings {
     /// person signs out of AskOnce.
     #[serde(default)]
     pub backchannel_logout_uri: Option<String>,
+    /// How its ID tokens are signed: `RS256` unless set, or `EdDSA` (Ed25519). Access tokens
+    /// are RS256 whatever it says. (OpenID Connect Dynamic Client Registration's name.)
+    #[serde(default)]
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 fn yes() -> bool {
@@ -93,6 +98,8 @@ pub struct ApplicationChanges {
     /// `""` removes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backchannel_logout_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 impl ApplicationSettings {
@@ -112,6 +119,7 @@ impl ApplicationSettings {
             id_token_lifetime_secs,
             refresh_token_lifetime_secs,
             backchannel_logout_uri,
+            id_token_signed_response_alg,
         } = changes;
         self.name = name.unwrap_or(self.name);
         self.app_type = app_type.unwrap_or(self.app_type);
@@ -127,6 +135,7 @@ impl ApplicationSettings {
         self.id_token_lifetime_secs = id_token_lifetime_secs.or(self.id_token_lifetime_secs);
         self.refresh_token_lifetime_secs = refresh_token_lifetime_secs.or(self.refresh_token_lifetime_secs);
         self.backchannel_logout_uri = backchannel_logout_uri.map_or(self.backchannel_logout_uri, |v| (!v.is_empty()).then_some(v));
+        self.id_token_signed_response_alg = id_token_signed_response_alg.or(self.id_token_signed_response_alg);
         self
     }
 }
@@ -180,6 +189,8 @@ pub struct Application {
     pub id_token_lifetime_secs: u32,
     pub refresh_token_lifetime_secs: u32,
     pub backchannel_logout_uri: Option<String>,
+    /// `RS256` or `EdDSA`.
+    pub id_token_signed_response_alg: String,
     pub source: ApplicationSource,
     /// The secrets that work now (two while one is being rotated); none for a public client.
     pub secrets: Vec<SecretInfo>,
@@ -204,6 +215,7 @@ impl Application {
             id_token_lifetime_secs: Some(self.id_token_lifetime_secs),
             refresh_token_lifetime_secs: Some(self.refresh_token_lifetime_secs),
             backchannel_logout_uri: self.backchannel_logout_uri.clone(),
+            id_token_signed_response_alg: Some(self.id_token_signed_response_alg.clone()),
         }
     }
 }
@@ -272,11 +284,15 @@ mod tests {
             id_token_lifetime_secs: None,
             refresh_token_lifetime_secs: None,
             backchannel_logout_uri: Some("https://shop.example/bc".into()),
+            id_token_signed_response_alg: Some("EdDSA".into()),
         };
         let renamed = before.clone().with(ApplicationChanges { name: Some("The shop".into()), ..Default::default() });
         assert_eq!(renamed.name, "The shop");
         assert_eq!(renamed.released_fields, before.released_fields);
         assert_eq!(renamed.backchannel_logout_uri, before.backchannel_logout_uri);
+        assert_eq!(renamed.id_token_signed_response_alg.as_deref(), Some("EdDSA"), "kept when not named");
+        let rs256 = renamed.with(ApplicationChanges { id_token_signed_response_alg: Some("RS256".into()), ..Default::default() });
+        assert_eq!(rs256.id_token_signed_response_alg.as_deref(), Some("RS256"));
         let cleared = before.with(ApplicationChanges {
             backchannel_logout_uri: Some(String::new()),
             logo_uri: Some(String::new()),

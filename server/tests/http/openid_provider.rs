@@ -12,7 +12,7 @@ use openidconnect::{
 };
 use reqwest::StatusCode;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 
 use crate::harness::{
     browser,
@@ -245,6 +245,7 @@ async fn discovery_describes_what_the_endpoints_do(backend: Backend) {
     assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     assert_eq!(doc["request_parameter_supported"], false);
+    assert_eq!(doc["id_token_signing_alg_values_supported"], serde_json::json!(["RS256", "EdDSA"]));
     let jwks: Value = reqwest::get(doc["jwks_uri"].as_str().unwrap()).await.unwrap().json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1, "one signing key: {jwks}");
@@ -308,6 +309,86 @@ async fn tokens_verify_with_the_published_keys(backend: Backend) {
     assert_eq!(by_post.json::<Value>().await.unwrap(), by_get);
 }
 crate::on_both_databases!(tokens_verify_with_the_published_keys);
+
+/// An application registered with `id_token_signed_response_alg = "EdDSA"` gets its ID tokens
+/// signed with an Ed25519 key, made when first needed and published beside the RSA one; a
+/// relying party verifies them with the JWKS (allowing EdDSA), `at_hash` included. Its access
+/// token is still RS256, and the EdDSA ID token is a valid `id_token_hint`.
+async fn an_app_asking_for_eddsa_gets_eddsa_id_tokens(backend: Backend) {
+    let ed = client_toml(
+        "ed",
+        "regular_web",
+        CALLBACK,
+        &format!("id_token_signed_response_alg = \"EdDSA\"\nallowed_logout_urls = [\"{LOGGED_OUT}\"]"),
+    );
+    let app = spawn_app_on(backend, &format!("{}{ed}", clients_toml())).await;
+    let person = signed_in_person(&app, "ed@example.com").await;
+    let before: Value = reqwest::get(app.url("/.well-known/jwks.json")).await.unwrap().json().await.unwrap();
+    assert!(before["keys"].as_array().unwrap().iter().all(|k| k["kty"] == "RSA"), "no Ed25519 key before an app needs one: {before}");
+
+    let code = code_for(&app, &person, "ed", &[]).await;
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", CALLBACK)];
+    let res = exchange(&app, "ed", Some(SECRET), &form).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let tokens: Value = res.json().await.unwrap();
+    let raw_id_token = tokens["id_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(raw_id_token).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
+    let ed_kid = header.kid.clone().expect("the ID token names its key");
+
+    // The key is published as an OKP key, beside the RSA one.
+    let raw_jwks: Value = reqwest::get(app.url("/.well-known/jwks.json")).await.unwrap().json().await.unwrap();
+    let published = raw_jwks["keys"].as_array().unwrap();
+    let ed_key = published.iter().find(|k| k["kid"] == ed_kid.as_str()).unwrap_or_else(|| panic!("{ed_kid} is not published: {raw_jwks}"));
+    assert_eq!((ed_key["kty"].as_str(), ed_key["crv"].as_str()), (Some("OKP"), Some("Ed25519")), "{ed_key}");
+    assert!(ed_key.get("d").is_none(), "the JWKS publishes no private part: {ed_key}");
+    assert!(published.iter().any(|k| k["kty"] == "RSA"), "{raw_jwks}");
+
+    // Checked as a relying party does, allowing EdDSA: signature, iss, aud, exp, nonce, at_hash.
+    let jwks: CoreJsonWebKeySet = serde_json::from_value(raw_jwks.clone()).unwrap();
+    let id_token: CoreIdToken = serde_json::from_value(tokens["id_token"].clone()).unwrap();
+    let verifier = |algs: Vec<CoreJwsSigningAlgorithm>| {
+        CoreIdTokenVerifier::new_confidential_client(
+            ClientId::new("ed".into()),
+            ClientSecret::new(SECRET.into()),
+            IssuerUrl::new(app.address.clone()).unwrap(),
+            jwks.clone(),
+        )
+        .set_allowed_algs(algs)
+    };
+    assert!(
+        id_token.claims(&verifier(vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256]), &Nonce::new("nc".into())).is_err(),
+        "a verifier expecting RS256 refuses it"
+    );
+    let eddsa = verifier(vec![CoreJwsSigningAlgorithm::EdDsa]);
+    let claims = id_token.claims(&eddsa, &Nonce::new("nc".into())).expect("the EdDSA ID token verifies with the JWKS");
+    let access = AccessToken::new(tokens["access_token"].as_str().unwrap().to_string());
+    let key = id_token.signing_key(&eddsa).expect("its key is in the JWKS");
+    let expected = AccessTokenHash::from_token(&access, &CoreJwsSigningAlgorithm::EdDsa, key).unwrap();
+    assert_eq!(claims.access_token_hash(), Some(&expected), "at_hash binds the access token");
+    // For Ed25519, at_hash is the left half of SHA-512 (what openidconnect computes).
+    let by_hand = AccessTokenHash::new(URL_SAFE_NO_PAD.encode(&Sha512::digest(access.secret().as_bytes())[..32]));
+    assert_eq!(claims.access_token_hash(), Some(&by_hand));
+
+    // The access token is RS256 by the RSA key, as for every app, and works at /userinfo;
+    // the EdDSA ID token is no bearer token.
+    let at_header = jsonwebtoken::decode_header(access.secret()).unwrap();
+    assert_eq!(at_header.alg, jsonwebtoken::Algorithm::RS256);
+    assert_ne!(at_header.kid.as_deref(), Some(ed_kid.as_str()));
+    let userinfo = |token: &str| reqwest::Client::new().get(app.url("/userinfo")).bearer_auth(token).send();
+    assert_eq!(userinfo(access.secret()).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(userinfo(raw_id_token).await.unwrap().status(), StatusCode::UNAUTHORIZED, "an ID token is not an access token");
+
+    // The EdDSA ID token is a hint RP-initiated logout accepts.
+    let res = person
+        .get(logout_url(&app, &[("id_token_hint", raw_id_token), ("post_logout_redirect_uri", LOGGED_OUT), ("state", "s1")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), format!("{LOGGED_OUT}?state=s1"));
+    assert_eq!(person.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED, "the AskOnce session is over");
+}
+crate::on_both_databases!(an_app_asking_for_eddsa_gets_eddsa_id_tokens);
 
 /// Scope decides what `/userinfo` says (a difference from seed 003's unfiltered endpoint).
 #[tokio::test]

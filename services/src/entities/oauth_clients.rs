@@ -20,6 +20,8 @@ pub struct Model {
     pub id_token_secs: i32,
     pub refresh_token_secs: i32,
     pub backchannel_logout_uri: Option<String>,
+    /// `RS256` or `EdDSA`; NULL (a row from before the setting) is RS256.
+    pub id_token_signed_response_alg: Option<String>,
     pub source: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

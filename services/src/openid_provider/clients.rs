@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use domain::openid_provider::application::{Application, ApplicationSettings, ApplicationSource, SecretInfo};
 
 use super::{
+    keys::SigningAlg,
     scope::{OFFLINE_ACCESS, SUPPORTED},
     secret, AppType,
 };
@@ -97,6 +98,10 @@ pub struct ClientSettings {
     /// Back-Channel Logout 1.0).
     #[serde(default)]
     pub backchannel_logout_uri: Option<String>,
+    /// How its ID tokens are signed: `RS256` (the default) or `EdDSA` (Ed25519). The name is
+    /// OpenID Connect Dynamic Client Registration's.
+    #[serde(default = "default_id_token_alg")]
+    pub id_token_signed_response_alg: String,
 }
 
 impl ClientSettings {
@@ -118,6 +123,7 @@ impl ClientSettings {
             id_token_lifetime_secs: app.id_token_lifetime_secs.unwrap_or_else(default_id_token_secs),
             refresh_token_lifetime_secs: app.refresh_token_lifetime_secs.unwrap_or_else(default_refresh_token_secs),
             backchannel_logout_uri: app.backchannel_logout_uri,
+            id_token_signed_response_alg: app.id_token_signed_response_alg.unwrap_or_else(default_id_token_alg),
         }
     }
 }
@@ -151,6 +157,9 @@ fn default_id_token_secs() -> u32 {
 fn default_refresh_token_secs() -> u32 {
     30 * 24 * 3600
 }
+fn default_id_token_alg() -> String {
+    SigningAlg::default().as_str().to_string()
+}
 
 /// One of a client's secrets, as kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,6 +189,8 @@ pub struct Client {
     pub id_token_secs: i64,
     pub refresh_token_secs: i64,
     pub backchannel_logout_uri: Option<String>,
+    /// How its ID tokens are signed (access and logout tokens are RS256 whatever it says).
+    pub id_token_signed_response_alg: SigningAlg,
 }
 
 impl Client {
@@ -326,6 +337,14 @@ pub fn validate(client_id: &str, settings: &ClientSettings) -> Result<(), Invali
             return refuse(format!("backchannel_logout_uri {uri:?}: {problem}"));
         }
     }
+    if SigningAlg::parse(&settings.id_token_signed_response_alg).is_none() {
+        let supported: Vec<&str> = SigningAlg::ALL.iter().map(|alg| alg.as_str()).collect();
+        return refuse(format!(
+            "id_token_signed_response_alg {:?} is not one AskOnce signs with ({})",
+            settings.id_token_signed_response_alg.chars().take(40).collect::<String>(),
+            supported.join(" or ")
+        ));
+    }
     let addresses = settings.callbacks.iter().chain(&settings.allowed_logout_urls).chain(&settings.web_origins);
     if let Some(long) = addresses.chain(&settings.logo_uri).chain(&settings.backchannel_logout_uri).find(|a| a.len() > 2048) {
         return refuse(format!("{}…: an address is at most 2048 characters", long.chars().take(40).collect::<String>()));
@@ -409,8 +428,15 @@ impl From<oauth_clients::Model> for Client {
             id_token_secs: i64::from(m.id_token_secs),
             refresh_token_secs: i64::from(m.refresh_token_secs),
             backchannel_logout_uri: m.backchannel_logout_uri,
+            id_token_signed_response_alg: id_token_alg(m.id_token_signed_response_alg.as_deref()),
         }
     }
+}
+
+/// A stored `id_token_signed_response_alg`: NULL (a row from before the setting) is RS256,
+/// as is anything unknown (written by hand: validation lets nothing else in).
+fn id_token_alg(stored: Option<&str>) -> SigningAlg {
+    stored.and_then(SigningAlg::parse).unwrap_or_default()
 }
 
 /// How the console and the API show a stored application (no secret, only its dates).
@@ -439,6 +465,7 @@ pub fn application(m: oauth_clients::Model, now: DateTime<Utc>) -> Application {
         name: m.name,
         logo_uri: m.logo_uri,
         backchannel_logout_uri: m.backchannel_logout_uri,
+        id_token_signed_response_alg: id_token_alg(m.id_token_signed_response_alg.as_deref()).as_str().to_string(),
         created_at: m.created_at,
         updated_at: m.updated_at,
     }
@@ -470,6 +497,8 @@ pub(super) fn row(
         id_token_secs: Set(i32::try_from(s.id_token_lifetime_secs).unwrap_or(3600)),
         refresh_token_secs: Set(i32::try_from(s.refresh_token_lifetime_secs).unwrap_or(i32::MAX)),
         backchannel_logout_uri: Set(s.backchannel_logout_uri.clone()),
+        // Validated: always one of the names AskOnce signs with.
+        id_token_signed_response_alg: Set(Some(id_token_alg(Some(&s.id_token_signed_response_alg)).as_str().to_string())),
         source: Set(source.as_str().to_string()),
         created_at: Set(created_at),
         updated_at: Set(now),
@@ -591,6 +620,7 @@ mod tests {
             id_token_lifetime_secs: 3600,
             refresh_token_lifetime_secs: 86_400,
             backchannel_logout_uri: None,
+            id_token_signed_response_alg: "RS256".into(),
         }
     }
 
@@ -685,6 +715,7 @@ mod tests {
             id_token_secs: 3600,
             refresh_token_secs: 0,
             backchannel_logout_uri: None,
+            id_token_signed_response_alg: SigningAlg::Rs256,
         };
         assert!(client.secret_matches("new-secret", now));
         assert!(!client.secret_matches("old-secret", now));
@@ -706,6 +737,25 @@ mod tests {
         m.scopes = vec!["read:users".into()];
         m.callbacks = vec!["https://shop.example/cb".into()];
         assert!(problem("sync-job", &m).contains("signs nobody in"));
+    }
+
+    #[test]
+    fn id_tokens_are_signed_rs256_or_eddsa() {
+        let mut s = web();
+        s.id_token_signed_response_alg = "EdDSA".into();
+        validate("shop", &s).unwrap();
+        for bad in ["HS256", "none", "eddsa", "ES256", ""] {
+            s.id_token_signed_response_alg = bad.into();
+            assert!(problem("shop", &s).contains("id_token_signed_response_alg"), "{bad} must be refused");
+        }
+        // Unset in the file: RS256.
+        let parsed: ClientSettings = serde_json::from_value(serde_json::json!({
+            "name": "Shop", "app_type": "regular_web", "callbacks": ["https://shop.example/cb"]
+        }))
+        .unwrap();
+        assert_eq!(parsed.id_token_signed_response_alg, "RS256");
+        assert_eq!(id_token_alg(None), SigningAlg::Rs256, "a row from before the setting");
+        assert_eq!(id_token_alg(Some("EdDSA")), SigningAlg::EdDsa);
     }
 
     #[test]

@@ -93,7 +93,8 @@ pub fn metadata(provider: &Provider) -> Result<Metadata, BadIssuer> {
         JsonWebKeySetUrl::new(provider.endpoint(JWKS_PATH)).map_err(bad)?,
         vec![ResponseTypes::new(vec![CoreResponseType::Code])],
         vec![CoreSubjectIdentifierType::Public],
-        vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256],
+        // ID tokens: RS256 unless the application registered EdDSA.
+        vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, CoreJwsSigningAlgorithm::EdDsa],
         AskOnceMetadata {
             end_session_endpoint: provider.endpoint(END_SESSION_PATH),
             revocation_endpoint: provider.endpoint(REVOCATION_PATH),

@@ -3,13 +3,18 @@
 //! - The key-encryption key (KEK, 32 bytes) comes from the settings or from a file in the data
 //!   directory, made at first start with mode 0600. Losing it loses the signing keys (new ones
 //!   are made; applications re-read the JWKS), so the backup docs name it.
-//! - Signing keys (RSA 2048, RS256) live in `signing_keys`, private parts sealed with
-//!   AES-256-GCM under the KEK. The newest key that is not retired signs; every key not yet
-//!   expired is published at the JWKS address, so a token signed before a rotation verifies
-//!   until it expires.
-//! - The first key is made when first needed. Two instances starting together may both make
-//!   one: each then keeps the same one (the lowest `kid`) and retires its own loser at once,
-//!   so a single key ever signs.
+//! - Signing keys live in `signing_keys`, private parts sealed with AES-256-GCM under the KEK.
+//!   An RSA 2048 key (RS256) signs access tokens, logout tokens and, by default, ID tokens; an
+//!   Ed25519 key (EdDSA) signs the ID tokens of applications that ask for EdDSA
+//!   (`id_token_signed_response_alg`). Of each algorithm, the key not retired signs; every key
+//!   not yet expired is published at the JWKS address, so a token signed before a rotation
+//!   verifies until it expires.
+//! - The RSA key is made when the keys are first read; the Ed25519 key when an application
+//!   first asks for EdDSA, so a site whose applications never do publishes one key only. Two
+//!   instances making the same key together each keep the same one (the lowest `kid`) and
+//!   retire their own loser at once, so a single key of each algorithm ever signs.
+//! - A rotation retires every key that signs, of both algorithms, and makes a new RSA key; the
+//!   Ed25519 one is made again when next needed.
 
 use std::{
     collections::HashMap,
@@ -25,7 +30,7 @@ use aes_gcm::{
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chrono::{DateTime, Duration, Utc};
 use openidconnect::{
-    core::{CoreJsonWebKeySet, CoreRsaPrivateSigningKey},
+    core::{CoreEdDsaPrivateSigningKey, CoreJsonWebKey, CoreJsonWebKeySet, CoreRsaPrivateSigningKey},
     JsonWebKeyId, PrivateSigningKey,
 };
 use rsa::pkcs1::{EncodeRsaPrivateKey, LineEnding};
@@ -38,6 +43,34 @@ use crate::entities::signing_keys;
 pub const PUBLISHED_AFTER_RETIREMENT: Duration = Duration::days(2);
 /// How often an instance re-reads the keys (a rotation made elsewhere is seen by then).
 const RELOAD_EVERY: StdDuration = StdDuration::from_secs(60);
+
+/// What a key signs with, by its JOSE name (the `alg` column, and an application's
+/// `id_token_signed_response_alg`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SigningAlg {
+    /// RSA 2048, PKCS#1 v1.5 with SHA-256: every access and logout token, and ID tokens unless
+    /// the application asks otherwise.
+    #[default]
+    Rs256,
+    /// Ed25519: the ID tokens of the applications that ask for it.
+    EdDsa,
+}
+
+impl SigningAlg {
+    pub const ALL: [SigningAlg; 2] = [SigningAlg::Rs256, SigningAlg::EdDsa];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::Rs256 => "RS256",
+            SigningAlg::EdDsa => "EdDSA",
+        }
+    }
+
+    /// The algorithm named exactly `name` (JOSE names are case-sensitive).
+    pub fn parse(name: &str) -> Option<SigningAlg> {
+        SigningAlg::ALL.into_iter().find(|alg| alg.as_str() == name)
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -153,21 +186,32 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     }
 }
 
-/// The key that signs now.
+/// The RSA key that signs now.
 pub struct SigningKey {
     pub kid: String,
     /// For ID tokens (openidconnect computes `at_hash` with it).
     pub oidc: CoreRsaPrivateSigningKey,
-    /// For access tokens (RFC 9068 JWTs).
+    /// For access tokens (RFC 9068 JWTs) and logout tokens.
     pub jwt: jsonwebtoken::EncodingKey,
+}
+
+/// The Ed25519 key that signs now, for the ID tokens of applications that ask for EdDSA.
+pub struct EdSigningKey {
+    pub kid: String,
+    pub oidc: CoreEdDsaPrivateSigningKey,
 }
 
 /// The keys as read from the database at one moment.
 pub struct KeyRing {
     pub signing: SigningKey,
-    /// Every published key: the JWKS.
+    /// None until an application first asks for EdDSA ID tokens (and again after a
+    /// rotation, until one asks again): [`Keys::current_with_eddsa`] makes it.
+    pub eddsa: Option<EdSigningKey>,
+    /// Every published key, of both algorithms: the JWKS.
     pub published: CoreJsonWebKeySet,
-    /// Published keys by `kid`, to verify access tokens.
+    /// Published keys by `kid`, to verify our tokens. An Ed25519 key is here too: whoever
+    /// verifies says which algorithms it accepts (access tokens: RS256 only; an
+    /// `id_token_hint`: RS256 or EdDSA), and jsonwebtoken refuses a key of another family.
     pub verifying: HashMap<String, jsonwebtoken::DecodingKey>,
 }
 
@@ -187,7 +231,8 @@ impl Keys {
         Keys { db, kek, cached: Arc::new(RwLock::new(None)) }
     }
 
-    /// The current keys, making the first signing key if there is none.
+    /// The current keys, making the first RSA key if there is none (the Ed25519 key is made
+    /// by [`Keys::current_with_eddsa`] only).
     pub async fn current(&self) -> Result<Arc<KeyRing>, KeyError> {
         if let Some((at, ring)) = self.cached.read().await.as_ref() {
             if at.elapsed() < RELOAD_EVERY {
@@ -201,6 +246,31 @@ impl Keys {
             }
         }
         let ring = Arc::new(load(&self.db, &self.kek, Utc::now()).await?);
+        *slot = Some((Instant::now(), ring.clone()));
+        Ok(ring)
+    }
+
+    /// The current keys with an Ed25519 key among them, making it when there is none: the
+    /// first time an application asks for EdDSA ID tokens, and again after a rotation.
+    ///
+    /// Another instance publishes a key made here when it next reads the keys (within a
+    /// minute), as it does a rotation's new key.
+    pub async fn current_with_eddsa(&self) -> Result<Arc<KeyRing>, KeyError> {
+        let ring = self.current().await?;
+        if ring.eddsa.is_some() {
+            return Ok(ring);
+        }
+        // Under the write lock: two requests on this instance make one key, not two.
+        let mut slot = self.cached.write().await;
+        if let Some((_, ring)) = slot.as_ref().filter(|cached| cached.1.eddsa.is_some()) {
+            return Ok(ring.clone());
+        }
+        let now = Utc::now();
+        // Another instance may have made one since this one read the keys.
+        if active(&self.db, SigningAlg::EdDsa).await?.is_empty() {
+            make_first(&self.db, &self.kek, SigningAlg::EdDsa, now).await?;
+        }
+        let ring = Arc::new(load(&self.db, &self.kek, now).await?);
         *slot = Some((Instant::now(), ring.clone()));
         Ok(ring)
     }
@@ -220,12 +290,13 @@ impl Keys {
         *self.cached.write().await = None;
     }
 
-    /// Makes a new signing key and retires the current one (still published until
-    /// [`PUBLISHED_AFTER_RETIREMENT`] has passed). Returns the new key's id.
+    /// Makes a new RSA signing key and retires every key that signs, of both algorithms
+    /// (still published until [`PUBLISHED_AFTER_RETIREMENT`] has passed); a new Ed25519 key
+    /// is made when one is next needed. Returns the new RSA key's id.
     pub async fn rotate(&self) -> Result<String, KeyError> {
         let now = Utc::now();
-        let previous = active(&self.db).await?;
-        let kid = create(&self.db, &self.kek, now).await?;
+        let previous = unretired(&self.db).await?;
+        let kid = create(&self.db, &self.kek, SigningAlg::Rs256, now).await?;
         for old in previous {
             signing_keys::ActiveModel {
                 kid: Set(old.kid),
@@ -242,9 +313,10 @@ impl Keys {
 }
 
 impl Keys {
-    /// Unpublishes the key `kid` at once (it leaked): every token it signed stops verifying
-    /// here and, once they refetch the key set, at the applications. When it is the key that
-    /// signs, a new one is made first. Returns the new signing key's id in that case.
+    /// Unpublishes the key `kid` (of either algorithm) at once (it leaked): every token it
+    /// signed stops verifying here and, once they refetch the key set, at the applications.
+    /// When it is a key that signs, the keys are rotated first (a new RSA key; a new Ed25519
+    /// key when next needed). Returns the new RSA key's id in that case.
     pub async fn revoke(&self, kid: &str) -> Result<Option<String>, KeyError> {
         let now = Utc::now();
         let Some(key) = signing_keys::Entity::find_by_id(kid).one(&self.db).await? else {
@@ -286,11 +358,12 @@ impl Keys {
             .collect())
     }
 
-    /// Rotates when the key that signs is older than `max_age` (the schedule). Returns the
-    /// new key's id when it did.
+    /// Rotates when the RSA key that signs is older than `max_age` (the schedule). Returns the
+    /// new key's id when it did. (The Ed25519 key is never older: a rotation retires both,
+    /// and it is made again after.)
     pub async fn rotate_if_older_than(&self, max_age: Duration) -> Result<Option<String>, KeyError> {
         let now = Utc::now();
-        let current = active(&self.db).await?;
+        let current = active(&self.db, SigningAlg::Rs256).await?;
         match current.first() {
             Some(key) if now - key.created_at < max_age => Ok(None),
             // No key yet: the first is made when first needed, not on a schedule.
@@ -300,27 +373,35 @@ impl Keys {
     }
 }
 
-/// Keys not retired, lowest `kid` first: every instance signs with the same one even in the
-/// moment two of them made a first key each.
-async fn active(db: &DatabaseConnection) -> Result<Vec<signing_keys::Model>, DbErr> {
-    signing_keys::Entity::find().filter(signing_keys::Column::RetiredAt.is_null()).order_by_asc(signing_keys::Column::Kid).all(db).await
+/// Keys of `alg` not retired, lowest `kid` first: every instance signs with the same one
+/// even in the moment two of them made a first key each.
+async fn active(db: &DatabaseConnection, alg: SigningAlg) -> Result<Vec<signing_keys::Model>, DbErr> {
+    signing_keys::Entity::find()
+        .filter(signing_keys::Column::RetiredAt.is_null())
+        .filter(signing_keys::Column::Alg.eq(alg.as_str()))
+        .order_by_asc(signing_keys::Column::Kid)
+        .all(db)
+        .await
 }
 
-/// Makes and stores a new RSA key; returns its `kid`.
-async fn create(db: &DatabaseConnection, kek: &KeyEncryptionKey, now: DateTime<Utc>) -> Result<String, KeyError> {
-    // Key generation is CPU work of a few hundred milliseconds: off the async workers.
-    let pem = tokio::task::spawn_blocking(|| {
-        let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(|e| KeyError::Generate(e.to_string()))?;
-        key.to_pkcs1_pem(LineEnding::LF).map(|p| p.to_string()).map_err(|e| KeyError::Generate(e.to_string()))
-    })
-    .await
-    .map_err(|e| KeyError::Generate(e.to_string()))??;
+/// Every key not retired, of any algorithm: what a rotation retires.
+async fn unretired(db: &DatabaseConnection) -> Result<Vec<signing_keys::Model>, DbErr> {
+    signing_keys::Entity::find().filter(signing_keys::Column::RetiredAt.is_null()).all(db).await
+}
+
+/// Makes and stores a new key of `alg`; returns its `kid`.
+async fn create(db: &DatabaseConnection, kek: &KeyEncryptionKey, alg: SigningAlg, now: DateTime<Utc>) -> Result<String, KeyError> {
+    let pem = match alg {
+        SigningAlg::Rs256 => new_rsa_pem().await?,
+        SigningAlg::EdDsa => new_ed25519_pem()?,
+    };
     let kid = format!("{}-{}", now.format("%Y%m%d"), &super::secret::random()[..12]);
-    let oidc = CoreRsaPrivateSigningKey::from_pem(&pem, Some(JsonWebKeyId::new(kid.clone()))).map_err(KeyError::Generate)?;
-    let public = serde_json::to_value(oidc.as_verification_key()).map_err(|e| KeyError::Generate(e.to_string()))?;
+    let public =
+        public_jwk(alg, &pem, &kid).ok_or_else(|| KeyError::Generate(format!("the new {} key does not read back", alg.as_str())))?;
+    let public = serde_json::to_value(public).map_err(|e| KeyError::Generate(e.to_string()))?;
     signing_keys::ActiveModel {
         kid: Set(kid.clone()),
-        alg: Set("RS256".to_string()),
+        alg: Set(alg.as_str().to_string()),
         public_jwk: Set(public),
         private_key: Set(kek.seal(pem.as_bytes())?),
         created_at: Set(now),
@@ -329,34 +410,112 @@ async fn create(db: &DatabaseConnection, kek: &KeyEncryptionKey, now: DateTime<U
     }
     .insert(db)
     .await?;
-    tracing::info!(%kid, "made a signing key");
+    tracing::info!(%kid, alg = alg.as_str(), "made a signing key");
     Ok(kid)
 }
 
-/// Reads the keys; makes the first one when there is none.
-async fn load(db: &DatabaseConnection, kek: &KeyEncryptionKey, now: DateTime<Utc>) -> Result<KeyRing, KeyError> {
-    let mut signing = active(db).await?;
+/// A new RSA 2048 key, as PKCS#1 PEM (what openidconnect and jsonwebtoken read).
+async fn new_rsa_pem() -> Result<String, KeyError> {
+    // Key generation is CPU work of a few hundred milliseconds: off the async workers.
+    tokio::task::spawn_blocking(|| {
+        let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(|e| KeyError::Generate(e.to_string()))?;
+        key.to_pkcs1_pem(LineEnding::LF).map(|p| p.to_string()).map_err(|e| KeyError::Generate(e.to_string()))
+    })
+    .await
+    .map_err(|e| KeyError::Generate(e.to_string()))?
+}
+
+/// A new Ed25519 key, as PKCS#8 PEM (what openidconnect reads). The 32 secret bytes come
+/// straight from the OS: ed25519-dalek's own generator wants rand_core 0.10, this crate's
+/// `OsRng` is rand_core 0.6's.
+fn new_ed25519_pem() -> Result<String, KeyError> {
+    use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding as PemLineEnding, EncodePrivateKey};
+    use password_hash::rand_core::RngCore;
+    let mut secret = [0u8; 32];
+    password_hash::rand_core::OsRng.fill_bytes(&mut secret);
+    let key = ed25519_dalek::SigningKey::from_bytes(&secret);
+    key.to_pkcs8_pem(PemLineEnding::LF).map(|p| p.to_string()).map_err(|e| KeyError::Generate(e.to_string()))
+}
+
+/// The public JWK of the private key `pem` of `alg`, with its `kid`; None when `pem` is not
+/// such a key.
+fn public_jwk(alg: SigningAlg, pem: &str, kid: &str) -> Option<CoreJsonWebKey> {
+    let kid = Some(JsonWebKeyId::new(kid.to_string()));
+    match alg {
+        SigningAlg::Rs256 => CoreRsaPrivateSigningKey::from_pem(pem, kid).ok().map(|k| k.as_verification_key()),
+        SigningAlg::EdDsa => CoreEdDsaPrivateSigningKey::from_ed25519_pem(pem, kid).ok().map(|k| k.as_verification_key()),
+    }
+}
+
+/// The PEM sealed in `row`.
+fn open_pem(kek: &KeyEncryptionKey, row: &signing_keys::Model) -> Result<String, KeyError> {
+    String::from_utf8(kek.open(&row.private_key)?).map_err(|_| KeyError::Sealed)
+}
+
+/// Makes the first key of `alg`. Two instances making it at once keep the same one (the
+/// lowest `kid` among those made together): ours is retired at once if it lost, before it
+/// signed anything.
+async fn make_first(db: &DatabaseConnection, kek: &KeyEncryptionKey, alg: SigningAlg, now: DateTime<Utc>) -> Result<(), KeyError> {
+    let mine = create(db, kek, alg, now).await?;
+    let made = active(db, alg).await?;
+    if made.first().is_some_and(|winner| winner.kid != mine) {
+        signing_keys::ActiveModel { kid: Set(mine), retired_at: Set(Some(now)), expires_at: Set(Some(now)), ..Default::default() }
+            .update(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The RSA key that signs, made when there is none yet.
+async fn signing_rsa(db: &DatabaseConnection, kek: &KeyEncryptionKey, now: DateTime<Utc>) -> Result<SigningKey, KeyError> {
+    let mut signing = active(db, SigningAlg::Rs256).await?;
     if signing.is_empty() {
-        let mine = create(db, kek, now).await?;
-        signing = active(db).await?;
-        // Two first starts at once: keep the same key everywhere (the lowest kid among those
-        // made together) and retire ours if it lost, before it signed anything.
-        if signing.len() > 1 {
-            let winner = signing.iter().map(|k| k.kid.clone()).min().unwrap_or_default();
-            if winner != mine {
-                signing_keys::ActiveModel { kid: Set(mine), retired_at: Set(Some(now)), expires_at: Set(Some(now)), ..Default::default() }
-                    .update(db)
-                    .await?;
-            }
-            signing.retain(|k| k.kid == winner);
-        }
+        make_first(db, kek, SigningAlg::Rs256, now).await?;
+        signing = active(db, SigningAlg::Rs256).await?;
     }
     let Some(current) = signing.first() else {
         return Err(KeyError::Generate("no signing key after making one".into()));
     };
-    let pem = String::from_utf8(kek.open(&current.private_key)?).map_err(|_| KeyError::Sealed)?;
+    let pem = open_pem(kek, current)?;
     let oidc = CoreRsaPrivateSigningKey::from_pem(&pem, Some(JsonWebKeyId::new(current.kid.clone()))).map_err(|_| KeyError::Sealed)?;
     let jwt = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|_| KeyError::Sealed)?;
+    Ok(SigningKey { kid: current.kid.clone(), oidc, jwt })
+}
+
+/// The Ed25519 key that signs, if one was made (never made here: see
+/// [`Keys::current_with_eddsa`]).
+async fn signing_ed25519(db: &DatabaseConnection, kek: &KeyEncryptionKey) -> Result<Option<EdSigningKey>, KeyError> {
+    let signing = active(db, SigningAlg::EdDsa).await?;
+    let Some(current) = signing.first() else {
+        return Ok(None);
+    };
+    let pem = open_pem(kek, current)?;
+    let oidc =
+        CoreEdDsaPrivateSigningKey::from_ed25519_pem(&pem, Some(JsonWebKeyId::new(current.kid.clone()))).map_err(|_| KeyError::Sealed)?;
+    Ok(Some(EdSigningKey { kid: current.kid.clone(), oidc }))
+}
+
+/// The public JWK `row` publishes, derived from its sealed private key, never read from a
+/// column on its own: a row written into the database by someone without the KEK cannot
+/// publish a key of theirs. None when it does not open, or is not a key of its `alg`.
+fn published_jwk(kek: &KeyEncryptionKey, row: &signing_keys::Model) -> Option<CoreJsonWebKey> {
+    let alg = SigningAlg::parse(&row.alg)?;
+    let pem = open_pem(kek, row).ok()?;
+    public_jwk(alg, &pem, &row.kid)
+}
+
+/// jsonwebtoken's verifying key for a published JWK (RSA or OKP alike).
+fn decoding_key(jwk: &CoreJsonWebKey) -> Option<jsonwebtoken::DecodingKey> {
+    serde_json::to_value(jwk)
+        .ok()
+        .and_then(|json| serde_json::from_value::<jsonwebtoken::jwk::Jwk>(json).ok())
+        .and_then(|j| jsonwebtoken::DecodingKey::from_jwk(&j).ok())
+}
+
+/// Reads the keys; makes the first RSA key when there is none.
+async fn load(db: &DatabaseConnection, kek: &KeyEncryptionKey, now: DateTime<Utc>) -> Result<KeyRing, KeyError> {
+    let signing = signing_rsa(db, kek, now).await?;
+    let eddsa = signing_ed25519(db, kek).await?;
     let published_rows = signing_keys::Entity::find()
         .filter(signing_keys::Column::ExpiresAt.is_null().or(signing_keys::Column::ExpiresAt.gt(now)))
         .order_by_desc(signing_keys::Column::CreatedAt)
@@ -365,29 +524,16 @@ async fn load(db: &DatabaseConnection, kek: &KeyEncryptionKey, now: DateTime<Utc
     let mut published = Vec::new();
     let mut verifying = HashMap::new();
     for row in published_rows {
-        // The public key is derived from the sealed private one, never read from a column
-        // on its own: a row written into the database by someone without the KEK cannot
-        // publish a key of theirs.
-        let Some(jwk) = kek
-            .open(&row.private_key)
-            .ok()
-            .and_then(|pem| String::from_utf8(pem).ok())
-            .and_then(|pem| CoreRsaPrivateSigningKey::from_pem(&pem, Some(JsonWebKeyId::new(row.kid.clone()))).ok())
-            .map(|key| key.as_verification_key())
-        else {
-            tracing::error!(kid = %row.kid, "a stored signing key could not be opened; it is not published");
+        let Some(jwk) = published_jwk(kek, &row) else {
+            tracing::error!(kid = %row.kid, alg = %row.alg, "a stored signing key could not be opened; it is not published");
             continue;
         };
-        let decoding = serde_json::to_value(&jwk)
-            .ok()
-            .and_then(|json| serde_json::from_value::<jsonwebtoken::jwk::Jwk>(json).ok())
-            .and_then(|j| jsonwebtoken::DecodingKey::from_jwk(&j).ok());
-        if let Some(decoding) = decoding {
+        if let Some(decoding) = decoding_key(&jwk) {
             verifying.insert(row.kid.clone(), decoding);
         }
         published.push(jwk);
     }
-    Ok(KeyRing { signing: SigningKey { kid: current.kid.clone(), oidc, jwt }, published: CoreJsonWebKeySet::new(published), verifying })
+    Ok(KeyRing { signing, eddsa, published: CoreJsonWebKeySet::new(published), verifying })
 }
 
 #[cfg(test)]
@@ -402,6 +548,63 @@ mod tests {
         assert_eq!(kek.open(&sealed).unwrap(), b"private");
         assert!(other.open(&sealed).is_err());
         assert_ne!(kek.seal(b"private").unwrap(), sealed, "a fresh nonce each time");
+    }
+
+    #[test]
+    fn an_ed25519_key_sealed_opens_and_is_published_as_okp() {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use openidconnect::{core::CoreJwsSigningAlgorithm, JsonWebKey};
+
+        let kek = KeyEncryptionKey::from_base64(&STANDARD.encode([7u8; 32])).unwrap();
+        let pem = new_ed25519_pem().unwrap();
+        let row = signing_keys::Model {
+            kid: "20261207-abcdefabcdef".into(),
+            alg: SigningAlg::EdDsa.as_str().into(),
+            public_jwk: serde_json::Value::Null,
+            private_key: kek.seal(pem.as_bytes()).unwrap(),
+            created_at: Utc::now(),
+            retired_at: None,
+            expires_at: None,
+        };
+        assert_eq!(open_pem(&kek, &row).unwrap(), pem, "sealed and opened, the same key");
+        let jwk = public_jwk(SigningAlg::EdDsa, &open_pem(&kek, &row).unwrap(), &row.kid).expect("an Ed25519 key");
+        let json = serde_json::to_value(&jwk).unwrap();
+        assert_eq!(json["kty"], "OKP", "{json}");
+        assert_eq!(json["crv"], "Ed25519", "{json}");
+        assert_eq!(json["kid"], row.kid.as_str());
+        assert_eq!(URL_SAFE_NO_PAD.decode(json["x"].as_str().unwrap()).unwrap().len(), 32);
+        assert!(json.get("d").is_none(), "the JWK has no private part: {json}");
+        assert!(public_jwk(SigningAlg::Rs256, &pem, &row.kid).is_none(), "the alg column and the key must agree");
+        assert_eq!(SigningAlg::parse(&row.alg), Some(SigningAlg::EdDsa));
+
+        // What the key signs verifies with the published JWK, by openidconnect (relying
+        // parties) and by jsonwebtoken (an `id_token_hint`); an RS256 check refuses it.
+        let key = CoreEdDsaPrivateSigningKey::from_ed25519_pem(&pem, Some(JsonWebKeyId::new(row.kid.clone()))).unwrap();
+        let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"EdDSA","kid":"{}"}}"#, row.kid));
+        let payload = URL_SAFE_NO_PAD.encode(r#"{"sub":"someone"}"#);
+        let input = format!("{header}.{payload}");
+        let signature = key.sign(&CoreJwsSigningAlgorithm::EdDsa, input.as_bytes()).unwrap();
+        jwk.verify_signature(&CoreJwsSigningAlgorithm::EdDsa, input.as_bytes(), &signature).unwrap();
+        let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature));
+        let decoding = decoding_key(&jwk).expect("jsonwebtoken reads the OKP key");
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        let claims = jsonwebtoken::decode::<serde_json::Value>(&token, &decoding, &validation).unwrap().claims;
+        assert_eq!(claims["sub"], "someone");
+        let rs256 = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        assert!(jsonwebtoken::decode::<serde_json::Value>(&token, &decoding, &rs256).is_err());
+    }
+
+    #[test]
+    fn algorithms_are_read_by_their_exact_jose_names() {
+        assert_eq!(SigningAlg::parse("RS256"), Some(SigningAlg::Rs256));
+        assert_eq!(SigningAlg::parse("EdDSA"), Some(SigningAlg::EdDsa));
+        for other in ["rs256", "eddsa", "ES256", "HS256", "none", ""] {
+            assert_eq!(SigningAlg::parse(other), None, "{other}");
+        }
+        assert_eq!(SigningAlg::default(), SigningAlg::Rs256);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): an application sends the
 //! browser to `/oidc/logout` to end the AskOnce session, and names where to come back.
 //!
-//! The `id_token_hint` is checked like any token of ours (RS256 with one of our keys, our
-//! `iss`; an expired one is fine, it only names who and which app). A `none`-alg or HS256
+//! The `id_token_hint` is checked like any ID token of ours (RS256, or EdDSA for an app that
+//! asked for it, with one of our keys; our `iss`; an expired one is fine, it only names who
+//! and which app). A `none`-alg or HS256
 //! token, a token of another issuer, or a `client_id` that contradicts the hint's audience is
 //! refused. `post_logout_redirect_uri` must be one of the app's `allowed_logout_urls`,
 //! compared exactly, and needs the app named (by the hint or `client_id`): otherwise nobody
@@ -104,15 +105,20 @@ pub async fn check(
     Ok(LogoutRequest { subject, sid, client, redirect })
 }
 
-/// An ID token of ours, expired or not: RS256 only, a published key, our issuer.
+/// The algorithms our ID tokens are signed with (an application's `id_token_signed_response_alg`).
+const ID_TOKEN_ALGS: [jsonwebtoken::Algorithm; 2] = [jsonwebtoken::Algorithm::RS256, jsonwebtoken::Algorithm::EdDSA];
+
+/// An ID token of ours, expired or not: RS256 or EdDSA, a published key, our issuer.
 async fn verify_hint(provider: &Provider, token: &str) -> Result<HintClaims, LogoutRefused> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| LogoutRefused::BadHint)?;
-    if header.alg != jsonwebtoken::Algorithm::RS256 {
+    if !ID_TOKEN_ALGS.contains(&header.alg) {
         return Err(LogoutRefused::BadHint);
     }
     let ring = provider.keys.current().await.map_err(|_| LogoutRefused::Unavailable)?;
     let key = header.kid.as_deref().and_then(|kid| ring.verifying.get(kid)).ok_or(LogoutRefused::BadHint)?;
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    // Checked with the header's algorithm alone: jsonwebtoken refuses the key named by `kid`
+    // when it is of another family (an RSA key with EdDSA, an Ed25519 key with RS256).
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
     validation.validate_exp = false;
     validation.validate_aud = false;
     validation.set_issuer(&[&provider.issuer]);

@@ -1,8 +1,9 @@
-//! Tokens: ID tokens (OpenID Connect Core §2, signed RS256 by `openidconnect`, which computes
-//! `at_hash`) and access tokens as signed JWTs (RFC 9068: `typ` `at+jwt`), so resource
-//! servers can check them offline. Each access token's `jti` is recorded, so that a revoked
-//! one (a code used twice, later a sign-out or a block) stops working at `/userinfo` and at
-//! introspection even before it expires.
+//! Tokens: ID tokens (OpenID Connect Core §2, signed by `openidconnect`, which computes
+//! `at_hash`: RS256, or EdDSA for an application that registered
+//! `id_token_signed_response_alg = "EdDSA"`) and access tokens as signed JWTs (RFC 9068: `typ`
+//! `at+jwt`, always RS256), so resource servers can check them offline. Each access token's
+//! `jti` is recorded, so that a revoked one (a code used twice, later a sign-out or a block)
+//! stops working at `/userinfo` and at introspection even before it expires.
 
 use chrono::{DateTime, Duration, Utc};
 use domain::user_id::UserId;
@@ -17,7 +18,7 @@ use super::{
     claims::{self, AskOnceClaims},
     clients::Client,
     codes::Redeemed,
-    keys::KeyError,
+    keys::{KeyError, KeyRing, SigningAlg},
     secret, Provider, Scopes,
 };
 use crate::entities::{oauth_tokens, users};
@@ -132,7 +133,7 @@ pub async fn issue_for_machine(
     Ok(MachineTokenResponse { access_token, token_type: "Bearer".into(), expires_in: client.access_token_secs, scope: scope.to_string() })
 }
 
-fn sign_access(ring: &super::keys::KeyRing, claims: &AccessClaims) -> Result<String, IssueError> {
+fn sign_access(ring: &KeyRing, claims: &AccessClaims) -> Result<String, IssueError> {
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some(ring.signing.kid.clone());
     header.typ = Some(ACCESS_TOKEN_TYPE.to_string());
@@ -205,7 +206,13 @@ pub async fn issue(
     what: Issue<'_>,
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, IssueError> {
-    let ring = provider.keys.current().await?;
+    let id_token_alg = what.scope.contains(super::scope::OPENID).then_some(client.id_token_signed_response_alg);
+    // The Ed25519 key is made the first time an application asks for EdDSA, before any
+    // token is recorded.
+    let ring = match id_token_alg {
+        Some(SigningAlg::EdDsa) => provider.keys.current_with_eddsa().await?,
+        _ => provider.keys.current().await?,
+    };
     let session = what.session;
     let refresh = (what.granted.contains(super::scope::OFFLINE_ACCESS) && client.may_use_grant("refresh_token")).then(|| {
         what.family
@@ -256,7 +263,7 @@ pub async fn issue(
     };
 
     let access_token = AccessToken::new(access_token);
-    let id_token = if what.scope.contains(super::scope::OPENID) {
+    let id_token = if let Some(alg) = id_token_alg {
         let issuer = IssuerUrl::new(provider.issuer.clone()).map_err(|e| IssueError::Signing(e.to_string()))?;
         let additional = claims::additional(user, client, &provider.user_metadata_claim(), Some(&session.sid));
         let id_claims = IdTokenClaims::new(
@@ -272,10 +279,7 @@ pub async fn issue(
         .set_auth_method_refs(
             (!session.amr.is_empty()).then(|| session.amr.iter().cloned().map(AuthenticationMethodReference::new).collect()),
         );
-        Some(
-            IdToken::new(id_claims, &ring.signing.oidc, CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, Some(&access_token), None)
-                .map_err(|e| IssueError::Signing(e.to_string()))?,
-        )
+        Some(sign_id_token(&ring, alg, id_claims, &access_token)?)
     } else {
         None
     };
@@ -284,6 +288,27 @@ pub async fn issue(
     response.set_scopes(Some(what.scope.iter().map(|s| openidconnect::Scope::new(s.to_string())).collect()));
     response.set_refresh_token(refresh_token.map(openidconnect::RefreshToken::new));
     Ok(response)
+}
+
+/// Signs an ID token with the algorithm the application registered
+/// (`id_token_signed_response_alg`): RS256 with the RSA key, or EdDSA with the Ed25519 key.
+///
+/// openidconnect computes `at_hash` from the algorithm and the key (Core §3.1.3.6: the left
+/// half of the access token's hash): SHA-256 for RS256; for EdDSA on Ed25519, SHA-512 (the
+/// hash Ed25519 uses, as OpenID Connect libraries agree). Kept as openidconnect does it.
+fn sign_id_token(ring: &KeyRing, alg: SigningAlg, claims: IdTokenClaims, access_token: &AccessToken) -> Result<IdToken, IssueError> {
+    let signed = match alg {
+        SigningAlg::Rs256 => {
+            IdToken::new(claims, &ring.signing.oidc, CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, Some(access_token), None)
+        }
+        SigningAlg::EdDsa => {
+            let Some(key) = &ring.eddsa else {
+                return Err(IssueError::Signing("no Ed25519 key to sign with".into()));
+            };
+            IdToken::new(claims, &key.oidc, CoreJwsSigningAlgorithm::EdDsa, Some(access_token), None)
+        }
+    };
+    signed.map_err(|e| IssueError::Signing(e.to_string()))
 }
 
 /// A valid access token: whose it is and what it allows.
@@ -366,7 +391,9 @@ pub async fn verify_machine(
     Ok(MachineGrant { client_id: claims.client_id, scopes })
 }
 
-/// The claims of a token we signed for `audience` with `typ` `at+jwt`, unexpired.
+/// The claims of a token we signed for `audience` with `typ` `at+jwt`, unexpired. RS256 only:
+/// the Ed25519 key (published, and among `ring.verifying`) signs ID tokens, never access
+/// tokens, and jsonwebtoken refuses a key of another family than the algorithm checked.
 async fn verify_signed(provider: &Provider, token: &str, audience: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenRefused> {
     let header = jsonwebtoken::decode_header(token).map_err(|e| TokenRefused::Invalid(e.to_string()))?;
     if header.alg != jsonwebtoken::Algorithm::RS256 {

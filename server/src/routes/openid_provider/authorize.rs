@@ -32,7 +32,7 @@ use services::{
 };
 use tower_sessions::Session;
 
-use super::{binding, respond, ProviderRoutes};
+use super::{binding, params, params::Params, respond, ProviderRoutes};
 
 use services::openid_provider::discovery::CONTINUE_PATH;
 
@@ -45,7 +45,7 @@ pub(super) async fn authorize_get(
     RawQuery(query): RawQuery,
 ) -> Response {
     // (A form post arrives here too, re-sent by `authorize_post`.)
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    let params = Params::parse(query.unwrap_or_default().as_bytes());
     let https = s.provider.issuer.starts_with("https://");
     let browser = binding::read(&headers, https).unwrap_or_else(authorizations::new_binding);
     let mut response = authorize(&s, &session, &browser, params).await;
@@ -68,23 +68,21 @@ struct Stored;
 /// person's (signing them out). The GET that follows is a top-level navigation that carries
 /// it; this handler touches nothing.
 pub(super) async fn authorize_post(body: Bytes) -> Response {
-    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(url::form_urlencoded::parse(&body)).finish();
-    Redirect::to(&format!("{}?{query}", services::openid_provider::discovery::AUTHORIZE_PATH)).into_response()
+    params::resend_as_get(services::openid_provider::discovery::AUTHORIZE_PATH, &body)
 }
 
 #[tracing::instrument(skip_all)]
-async fn authorize(s: &ProviderRoutes, session: &Session, browser: &str, params: Vec<(String, String)>) -> Response {
+async fn authorize(s: &ProviderRoutes, session: &Session, browser: &str, params: Params) -> Response {
     let db = &s.app.db;
     let now = Utc::now();
-    let client_id = params.iter().find(|(k, _)| k == "client_id").map(|(_, v)| v.clone());
-    let client: Option<Client> = match client_id {
-        Some(id) => match clients::find(db, &id).await {
+    let client: Option<Client> = match params.get("client_id") {
+        Some(id) => match clients::find(db, id).await {
             Ok(client) => client,
             Err(err) => return unavailable("loading the application", &err),
         },
         None => None,
     };
-    let request = match check(&params, |id| client.as_ref().filter(|c| c.client_id == id).map(Client::policy)) {
+    let request = match check(params.pairs(), |id| client.as_ref().filter(|c| c.client_id == id).map(Client::policy)) {
         Ok(request) => request,
         Err(Refusal::ShowPage(message)) => {
             tracing::info!(message, "authorization request refused on AskOnce's page");

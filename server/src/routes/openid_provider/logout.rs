@@ -18,7 +18,7 @@ use services::{
 };
 use tower_sessions::Session;
 
-use super::ProviderRoutes;
+use super::{params, params::Params, ProviderRoutes};
 
 use services::openid_provider::discovery::LOGOUT_CONFIRM_PATH as CONFIRM_PATH;
 
@@ -35,27 +35,24 @@ mod text {
 }
 
 pub(super) async fn logout_get(State(s): State<ProviderRoutes>, session: Session, RawQuery(query): RawQuery) -> Response {
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
-    logout(&s, &session, &params, false).await
+    logout(&s, &session, &Params::parse(query.unwrap_or_default().as_bytes()), false).await
 }
 
 /// The same request as a GET: an application's page posting here is another site, whose POST
 /// carries no `SameSite=Lax` session cookie (nobody would be signed out, and the application
 /// told it went well). The GET that follows is a top-level navigation that carries it.
 pub(super) async fn logout_post(body: Bytes) -> Response {
-    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(url::form_urlencoded::parse(&body)).finish();
-    Redirect::to(&format!("{}?{query}", services::openid_provider::discovery::END_SESSION_PATH)).into_response()
+    params::resend_as_get(services::openid_provider::discovery::END_SESSION_PATH, &body)
 }
 
 /// The confirmation's form: same-origin only (the cross-site check is not lifted here).
 pub(super) async fn confirm(State(s): State<ProviderRoutes>, session: Session, body: Bytes) -> Response {
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
-    logout(&s, &session, &params, true).await
+    logout(&s, &session, &Params::parse(&body), true).await
 }
 
 #[tracing::instrument(skip_all, fields(confirmed))]
-async fn logout(s: &ProviderRoutes, session: &Session, params: &[(String, String)], confirmed: bool) -> Response {
-    let one = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
+async fn logout(s: &ProviderRoutes, session: &Session, params: &Params, confirmed: bool) -> Response {
+    let one = |name: &str| params.get(name);
     let request =
         match logout::check(&s.app.db, &s.provider, one("id_token_hint"), one("client_id"), one("post_logout_redirect_uri"), one("state"))
             .await
@@ -95,7 +92,7 @@ async fn logout(s: &ProviderRoutes, session: &Session, params: &[(String, String
             }
             finished(&request, confirmed)
         }
-        Some(_) => confirmation(params, &request),
+        Some(_) => confirmation(params.pairs(), &request),
     }
 }
 

@@ -18,6 +18,7 @@ mod binding;
 mod cors;
 mod discovery;
 mod logout;
+mod params;
 mod respond;
 mod token;
 mod userinfo;
@@ -30,6 +31,7 @@ use services::openid_provider::{discovery as paths, Provider};
 #[derive(Clone)]
 pub struct ProviderRoutes {
     pub app: AppState,
+    /// `app.provider`, at hand.
     pub provider: Provider,
     /// Wrong client secrets, per client and network. Per network only: a secret is 32+
     /// random characters, so guessing is hopeless anyway, while an account-wide ceiling would

@@ -23,7 +23,7 @@ use services::openid_provider::{
     refresh, ErrorCode,
 };
 
-use super::{respond, ProviderRoutes};
+use super::{params::Params, respond, ProviderRoutes};
 
 #[tracing::instrument(skip_all, fields(grant_type))]
 pub(super) async fn token(State(s): State<ProviderRoutes>, ip: Option<Extension<ClientIp>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -32,7 +32,7 @@ pub(super) async fn token(State(s): State<ProviderRoutes>, ip: Option<Extension<
         Ok(form) => form,
         Err(error) => return respond::token_error(&error, tried_basic),
     };
-    let one = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
+    let one = |name: &str| form.get(name);
     let grant_type = one("grant_type").unwrap_or("");
     // Only the names this endpoint knows go into the log: any other text is the caller's.
     let known = ["authorization_code", "refresh_token", "client_credentials"].into_iter().find(|g| *g == grant_type).unwrap_or("other");
@@ -86,7 +86,7 @@ pub(super) async fn revoke(State(s): State<ProviderRoutes>, ip: Option<Extension
         Ok(found) => found,
         Err(response) => return response,
     };
-    let Some(token) = form.iter().find(|(k, _)| k == "token").map(|(_, v)| v.as_str()).filter(|t| !t.is_empty()) else {
+    let Some(token) = form.get("token") else {
         return respond::token_error(&OAuthError::new(ErrorCode::InvalidRequest, "token is missing"), false);
     };
     match refresh::revoke(&s.app.db, &s.provider, &client, token, Utc::now()).await {
@@ -107,7 +107,7 @@ pub(super) async fn introspect(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let Some(token) = form.iter().find(|(k, _)| k == "token").map(|(_, v)| v.as_str()).filter(|t| !t.is_empty()) else {
+    let Some(token) = form.get("token") else {
         return respond::token_error(&OAuthError::new(ErrorCode::InvalidRequest, "token is missing"), false);
     };
     match refresh::introspect(&s.app.db, &s.provider, &client, token, Utc::now()).await {
@@ -122,11 +122,10 @@ async fn authenticated_form(
     ip: Option<Extension<ClientIp>>,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(Client, Vec<(String, String)>), Response> {
+) -> Result<(Client, Params), Response> {
     let tried_basic = basic_credentials(headers).is_some();
     let form = read_form(headers, body).map_err(|e| respond::token_error(&e, tried_basic))?;
-    let one = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
-    let auth = client_auth(headers, one("client_id"), one("client_secret")).map_err(|e| respond::token_error(&e, tried_basic))?;
+    let auth = client_auth(headers, form.get("client_id"), form.get("client_secret")).map_err(|e| respond::token_error(&e, tried_basic))?;
     match authenticate(s, &auth, ip.map(|Extension(ip)| ip.network())).await {
         Ok(client) => Ok((client, form)),
         Err(ExchangeError::Refused(error)) => Err(respond::token_error(&error, tried_basic)),
@@ -178,14 +177,13 @@ fn printable(value: &str) -> String {
 
 /// The form body: `application/x-www-form-urlencoded`, each parameter at most once
 /// (RFC 6749 §3.2).
-fn read_form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
+fn read_form(headers: &HeaderMap, body: &[u8]) -> Result<Params, OAuthError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
         return Err(OAuthError::new(ErrorCode::InvalidRequest, "the body must be application/x-www-form-urlencoded"));
     }
-    let form: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
-    let mut seen = std::collections::BTreeSet::new();
-    if let Some((name, _)) = form.iter().find(|(k, _)| !seen.insert(k.as_str())) {
+    let form = Params::parse(body);
+    if let Some(name) = form.repeated() {
         return Err(OAuthError::new(ErrorCode::InvalidRequest, format!("the parameter {name} is repeated")));
     }
     Ok(form)
