@@ -19,9 +19,8 @@ use crate::{
 const GOOD: [(&str, &str); 3] = [("response_type", "code"), ("scope", "openid"), ("state", "st")];
 
 /// No variant of a registered address is one: each gets AskOnce's own page, never a redirect.
-#[tokio::test]
-async fn redirect_uri_variants_are_refused_on_askonces_page() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn redirect_uri_variants_are_refused_on_askonces_page(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let person = browser();
     for variant in [
         "http://127.0.0.1:9/cb/",
@@ -49,11 +48,11 @@ async fn redirect_uri_variants_are_refused_on_askonces_page() {
         assert!(location(&res).is_empty(), "{variant} must not be redirected to");
     }
 }
+crate::on_both_databases!(redirect_uri_variants_are_refused_on_askonces_page);
 
 /// An unknown client, a missing or repeated address: AskOnce's page, whatever else is asked.
-#[tokio::test]
-async fn no_error_path_redirects_to_an_unchecked_address() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn no_error_path_redirects_to_an_unchecked_address(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let person = browser();
     let evil = "https://evil.example/cb";
     for query in [
@@ -70,12 +69,12 @@ async fn no_error_path_redirects_to_an_unchecked_address() {
         assert!(!page.contains("evil.example"), "the page does not echo the address as a link: {query}");
     }
 }
+crate::on_both_databases!(no_error_path_redirects_to_an_unchecked_address);
 
 /// Refusals after the address check go back with `state` and `iss` (RFC 9207: a client
 /// talking to two providers can tell who answered).
-#[tokio::test]
-async fn refusals_to_the_client_name_the_issuer() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn refusals_to_the_client_name_the_issuer(backend: Backend) {
+    let app = app_with_clients(backend).await;
     for (params, error) in [
         (vec![("response_type", "token"), ("scope", "openid"), ("state", "st")], "unsupported_response_type"),
         (vec![("response_type", "code"), ("scope", "openid admin"), ("state", "st")], "invalid_scope"),
@@ -92,6 +91,7 @@ async fn refusals_to_the_client_name_the_issuer() {
         assert_eq!(answer["iss"], app.address);
     }
 }
+crate::on_both_databases!(refusals_to_the_client_name_the_issuer);
 
 async fn a_code_works_once_and_its_replay_revokes_what_it_issued(backend: Backend) {
     let app = app_with_clients(backend).await;
@@ -170,9 +170,8 @@ crate::on_both_databases!(pkce_is_s256_required_of_public_clients_and_never_down
 
 /// Client authentication: a wrong secret, a confidential client posing as public, a public
 /// client with a secret, two methods at once.
-#[tokio::test]
-async fn clients_must_prove_who_they_are() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn clients_must_prove_who_they_are(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let form = [("grant_type", "authorization_code"), ("code", "x"), ("redirect_uri", CALLBACK)];
     let res = exchange(&app, "web", Some("wrong-secret"), &form).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
@@ -190,12 +189,12 @@ async fn clients_must_prove_who_they_are() {
         .unwrap();
     assert_eq!(both.json::<Value>().await.unwrap()["error"], "invalid_request");
 }
+crate::on_both_databases!(clients_must_prove_who_they_are);
 
 /// Only an access token opens `/userinfo`: not an ID token, not a token signed with the
 /// public key as an HMAC secret, not one with `alg: none`, not a cookie.
-#[tokio::test]
-async fn userinfo_takes_only_real_access_tokens() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn userinfo_takes_only_real_access_tokens(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let person = signed_in_person(&app, "bearer@example.com").await;
     let code = code_for(&app, &person, "web", &[]).await;
     let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", CALLBACK)];
@@ -224,6 +223,7 @@ async fn userinfo_takes_only_real_access_tokens() {
     let res = person.get(app.url("/userinfo")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+crate::on_both_databases!(userinfo_takes_only_real_access_tokens);
 
 fn split3(token: &str) -> (&str, &str, &str) {
     let mut parts = token.splitn(3, '.');
@@ -231,9 +231,8 @@ fn split3(token: &str) -> (&str, &str, &str) {
 }
 
 /// The link that continues an authorization works only in the browser that started it.
-#[tokio::test]
-async fn a_leaked_continue_link_is_worthless_elsewhere() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn a_leaked_continue_link_is_worthless_elsewhere(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let victim = signed_in_person(&app, "victim@example.com").await;
     let to = location(&victim.get(authorize_url(&app, "web", &GOOD)).send().await.unwrap());
     let continue_to = crate::harness::openid::return_to_of(&to);
@@ -246,12 +245,12 @@ async fn a_leaked_continue_link_is_worthless_elsewhere() {
     let again = victim.get(app.url(&continue_to)).send().await.unwrap();
     assert_eq!(again.status(), StatusCode::BAD_REQUEST, "a completed authorization does not issue a second code");
 }
+crate::on_both_databases!(a_leaked_continue_link_is_worthless_elsewhere);
 
 /// The token endpoint authenticates clients, not cookies: a browser's cross-site request
 /// reaches it (and is judged on its client authentication alone).
-#[tokio::test]
-async fn the_token_endpoint_is_judged_on_client_authentication_not_origin() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn the_token_endpoint_is_judged_on_client_authentication_not_origin(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let res = reqwest::Client::new()
         .post(app.url("/oauth/token"))
         .header("sec-fetch-site", "cross-site")
@@ -263,6 +262,7 @@ async fn the_token_endpoint_is_judged_on_client_authentication_not_origin() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_grant");
 }
+crate::on_both_databases!(the_token_endpoint_is_judged_on_client_authentication_not_origin);
 
 async fn a_rotated_refresh_token_used_again_revokes_its_family(backend: Backend) {
     let app = app_with_clients(backend).await;
@@ -284,9 +284,8 @@ async fn a_rotated_refresh_token_used_again_revokes_its_family(backend: Backend)
 crate::on_both_databases!(a_rotated_refresh_token_used_again_revokes_its_family);
 
 /// A token is its client's: another client can neither refresh, introspect nor revoke it.
-#[tokio::test]
-async fn another_clients_tokens_are_not_yours() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn another_clients_tokens_are_not_yours(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let config_spa = "spa";
     let person = signed_in_person(&app, "theirs@example.com").await;
     let tokens = tokens_for(&app, &person, "openid offline_access").await;
@@ -307,6 +306,7 @@ async fn another_clients_tokens_are_not_yours() {
     let res = reqwest::Client::new().post(app.url("/oauth/introspect")).form(&[("token", access)]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+crate::on_both_databases!(another_clients_tokens_are_not_yours);
 
 /// Blocking someone, or a change of their password, ends what every application holds for
 /// them at once (introspection says inactive; refresh is refused).
@@ -340,9 +340,8 @@ crate::on_both_databases!(blocking_or_a_new_password_revokes_every_token);
 
 /// Logout: no unregistered return address, no forged or foreign hint, and no cross-site
 /// confirmation signs anyone out or redirects anywhere.
-#[tokio::test]
-async fn logout_requests_cannot_redirect_or_sign_out_on_their_own() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn logout_requests_cannot_redirect_or_sign_out_on_their_own(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let person = signed_in_person(&app, "stay@example.com").await;
     let mine = tokens_for(&app, &person, "openid").await["id_token"].as_str().unwrap().to_string();
     let other = signed_in_person(&app, "other@example.com").await;
@@ -385,13 +384,13 @@ async fn logout_requests_cannot_redirect_or_sign_out_on_their_own() {
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert_eq!(person.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::OK, "still signed in after all of it");
 }
+crate::on_both_databases!(logout_requests_cannot_redirect_or_sign_out_on_their_own);
 
 /// Browsers may read the token endpoint's and userinfo's answers only from a registered web
 /// origin; no origin is ever allowed credentials.
-#[tokio::test]
-async fn cors_answers_only_registered_web_origins() {
+async fn cors_answers_only_registered_web_origins(backend: Backend) {
     let config = crate::harness::openid::client_toml("spa", "spa", CALLBACK, "web_origins = [\"http://127.0.0.1:5173\"]");
-    let app = crate::harness::spawn_app_on(Backend::Sqlite, &config).await;
+    let app = crate::harness::spawn_app_on(backend, &config).await;
     for (origin, allowed) in
         [("http://127.0.0.1:5173", true), ("https://evil.example", false), ("http://127.0.0.1:5174", false), ("null", false)]
     {
@@ -420,12 +419,12 @@ async fn cors_answers_only_registered_web_origins() {
     let res = reqwest::Client::new().get(app.url("/authorize")).header("origin", "http://127.0.0.1:5173").send().await.unwrap();
     assert!(res.headers().get("access-control-allow-origin").is_none());
 }
+crate::on_both_databases!(cors_answers_only_registered_web_origins);
 
 /// Guessing a client's secret is limited like guessing a password: after the network's
 /// allowance, even the right secret is refused until the window ends.
-#[tokio::test]
-async fn guessing_a_client_secret_is_paused() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn guessing_a_client_secret_is_paused(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let form = [("grant_type", "authorization_code"), ("code", "x"), ("redirect_uri", CALLBACK)];
     for guess in 0..5 {
         let res = exchange(&app, "web", Some(&format!("guess-{guess}")), &form).await;
@@ -437,13 +436,13 @@ async fn guessing_a_client_secret_is_paused() {
     assert_eq!(body["error"], "invalid_client");
     assert!(body["error_description"].as_str().unwrap().contains("too many"), "{body}");
 }
+crate::on_both_databases!(guessing_a_client_secret_is_paused);
 
 /// Each anonymous authorization request stores something: they are limited per network like
 /// sign-in attempts, so nobody can fill the database (or starve SQLite's writer) with them.
-#[tokio::test]
-async fn anonymous_authorization_requests_are_throttled() {
+async fn anonymous_authorization_requests_are_throttled(backend: Backend) {
     let config = format!("[rate_limit]\nauth_per_minute = 1\nauth_burst = 3\n{}", crate::openid_provider::clients_toml());
-    let app = crate::harness::spawn_app_on(Backend::Sqlite, &config).await;
+    let app = crate::harness::spawn_app_on(backend, &config).await;
     let mut statuses = Vec::new();
     for _ in 0..5 {
         statuses.push(browser().get(authorize_url(&app, "web", &GOOD)).send().await.unwrap().status());
@@ -453,13 +452,13 @@ async fn anonymous_authorization_requests_are_throttled() {
     let stored = services::entities::oauth_authorizations::Entity::find().count(&app.db).await.unwrap();
     assert!(stored <= 3, "{stored} authorizations stored");
 }
+crate::on_both_databases!(anonymous_authorization_requests_are_throttled);
 
 /// An application's page posting the authorization request (cross-site, so without AskOnce's
 /// Lax cookie) must not start a session that replaces the person's: the POST only re-sends
 /// the request as a GET, which carries the cookie.
-#[tokio::test]
-async fn a_cross_site_authorize_post_leaves_the_session_alone() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn a_cross_site_authorize_post_leaves_the_session_alone(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let form: Vec<(&str, &str)> = [("client_id", "web"), ("redirect_uri", CALLBACK)].into_iter().chain(GOOD).collect();
     let res = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -479,11 +478,11 @@ async fn a_cross_site_authorize_post_leaves_the_session_alone() {
     let next = person.get(app.url(&location(&res))).send().await.unwrap();
     assert!(location(&next).starts_with("/welcome?return_to="), "{}", location(&next));
 }
+crate::on_both_databases!(a_cross_site_authorize_post_leaves_the_session_alone);
 
 /// A spent code replayed by another client is "unknown": it revokes nothing of its owner's.
-#[tokio::test]
-async fn another_client_cannot_revoke_with_a_spent_code() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn another_client_cannot_revoke_with_a_spent_code(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let person = signed_in_person(&app, "spent@example.com").await;
     let code = code_for(&app, &person, "web", &[]).await;
     let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", CALLBACK)];
@@ -495,11 +494,11 @@ async fn another_client_cannot_revoke_with_a_spent_code() {
     let info = reqwest::Client::new().get(app.url("/userinfo")).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(info.status(), StatusCode::OK, "the owner's tokens still work");
 }
+crate::on_both_databases!(another_client_cannot_revoke_with_a_spent_code);
 
 /// A `max_age` beyond any date is an answer, not a crashed request.
-#[tokio::test]
-async fn an_absurd_max_age_is_answered() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn an_absurd_max_age_is_answered(backend: Backend) {
+    let app = app_with_clients(backend).await;
     for age in ["99999999999999", "18446744073709551615", "9223372036854775807"] {
         let mut params = GOOD.to_vec();
         params.push(("max_age", age));
@@ -507,12 +506,12 @@ async fn an_absurd_max_age_is_answered() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "max_age={age}");
     }
 }
+crate::on_both_databases!(an_absurd_max_age_is_answered);
 
 /// `prompt=none` never shows a page, not even the required stage's: the answer is
 /// `interaction_required`.
-#[tokio::test]
-async fn prompt_none_does_not_show_a_required_stage() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn prompt_none_does_not_show_a_required_stage(backend: Backend) {
+    let app = app_with_clients(backend).await;
     crate::required_stage::require_names(&app).await;
     let person = browser();
     app.sign_up(&person, "held-none@example.com").await;
@@ -522,6 +521,7 @@ async fn prompt_none_does_not_show_a_required_stage() {
     assert!(to.starts_with(CALLBACK), "{to}");
     assert_eq!(params_of(&to)["error"], "interaction_required");
 }
+crate::on_both_databases!(prompt_none_does_not_show_a_required_stage);
 
 /// Helper-found (part 2): a refresh racing its own reuse must not leave a live token — the
 /// revocation could not reach rows made after it, so the rotation looks again.
@@ -569,9 +569,8 @@ crate::on_both_databases!(a_narrowed_refresh_stays_in_its_family);
 
 /// Helper-found (part 2): ten networks guessing a client's secret do not lock the client out
 /// of its own token endpoint.
-#[tokio::test]
-async fn guesses_from_many_networks_do_not_lock_a_client_out() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn guesses_from_many_networks_do_not_lock_a_client_out(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let form = [("grant_type", "authorization_code"), ("code", "x"), ("redirect_uri", CALLBACK)];
     for n in 2..=11 {
         let from = crate::harness::browser::browser_from(&format!("127.0.0.{n}"));
@@ -584,12 +583,12 @@ async fn guesses_from_many_networks_do_not_lock_a_client_out() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant", "the right secret is checked (the made-up code is what fails): {body}");
 }
+crate::on_both_databases!(guesses_from_many_networks_do_not_lock_a_client_out);
 
 /// Helper-found (part 2): an application's cross-site POST of its logout request reaches the
 /// person's session (re-sent as a GET, which carries the cookie).
-#[tokio::test]
-async fn a_cross_site_logout_post_is_re_sent_where_the_session_is() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn a_cross_site_logout_post_is_re_sent_where_the_session_is(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let person = signed_in_person(&app, "xpost@example.com").await;
     let hint = tokens_for(&app, &person, "openid").await["id_token"].as_str().unwrap().to_string();
     let posted = reqwest::Client::builder()
@@ -607,12 +606,12 @@ async fn a_cross_site_logout_post_is_re_sent_where_the_session_is() {
     assert!(location(&person.get(app.url(&as_get)).send().await.unwrap()).starts_with(LOGGED_OUT));
     assert_eq!(person.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
+crate::on_both_databases!(a_cross_site_logout_post_is_re_sent_where_the_session_is);
 
 /// Helper-found (part 2): an ID token from another sign-in of the same person asks before
 /// signing out this one.
-#[tokio::test]
-async fn an_old_hint_asks_before_signing_out() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn an_old_hint_asks_before_signing_out(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let person = signed_in_person(&app, "twice@example.com").await;
     let old = tokens_for(&app, &person, "openid").await["id_token"].as_str().unwrap().to_string();
     app.sign_in(&person, "twice@example.com").await;
@@ -621,11 +620,11 @@ async fn an_old_hint_asks_before_signing_out() {
     assert_eq!(res.status(), StatusCode::OK, "the question, not a redirect");
     assert_eq!(person.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::OK);
 }
+crate::on_both_databases!(an_old_hint_asks_before_signing_out);
 
 /// Helper-found (part 2): a code issued just before a password change mints nothing after it.
-#[tokio::test]
-async fn a_code_issued_before_a_new_password_is_spent_by_it() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn a_code_issued_before_a_new_password_is_spent_by_it(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let person = signed_in_person(&app, "code-pass@example.com").await;
     let code = code_for(&app, &person, "web", &[]).await;
     let changed = app
@@ -639,6 +638,7 @@ async fn a_code_issued_before_a_new_password_is_spent_by_it() {
     let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", CALLBACK)];
     assert_eq!(exchange(&app, "web", Some(SECRET), &form).await.json::<Value>().await.unwrap()["error"], "invalid_grant");
 }
+crate::on_both_databases!(a_code_issued_before_a_new_password_is_spent_by_it);
 
 /// A token allowed to register or change applications cannot make itself (or a machine it
 /// holds) allowed more: a machine's API scopes must all be the caller's own, to register it,

@@ -391,9 +391,8 @@ async fn an_app_asking_for_eddsa_gets_eddsa_id_tokens(backend: Backend) {
 crate::on_both_databases!(an_app_asking_for_eddsa_gets_eddsa_id_tokens);
 
 /// Scope decides what `/userinfo` says (a difference from seed 003's unfiltered endpoint).
-#[tokio::test]
-async fn userinfo_says_only_what_the_scopes_release() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn userinfo_says_only_what_the_scopes_release(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let person = signed_in_person(&app, "nan@example.com").await;
     let code = code_for(&app, &person, "web", &[("scope", "openid email")]).await;
     let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", CALLBACK)];
@@ -410,6 +409,7 @@ async fn userinfo_says_only_what_the_scopes_release() {
     assert_eq!(info["email"], "nan@example.com");
     assert!(info.get("given_name").is_none() && info.get("name").is_none(), "no profile scope, no names: {info}");
 }
+crate::on_both_databases!(userinfo_says_only_what_the_scopes_release);
 
 async fn prompt_none_never_skips_a_question(backend: Backend) {
     let app = app_with_clients(backend).await;
@@ -434,9 +434,8 @@ async fn prompt_none_never_skips_a_question(backend: Backend) {
 crate::on_both_databases!(prompt_none_never_skips_a_question);
 
 /// One AskOnce session serves several apps: the second signs in without a password.
-#[tokio::test]
-async fn a_second_app_signs_in_from_the_same_session() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn a_second_app_signs_in_from_the_same_session(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let person = signed_in_person(&app, "sso@example.com").await;
     let (verifier, challenge) = pkce();
     let first = code_for(&app, &person, "web", &[]).await;
@@ -446,11 +445,11 @@ async fn a_second_app_signs_in_from_the_same_session() {
     let res = exchange(&app, "spa", None, &form).await;
     assert_eq!(res.status(), StatusCode::OK, "a public client redeems with PKCE alone");
 }
+crate::on_both_databases!(a_second_app_signs_in_from_the_same_session);
 
 /// `prompt=login` asks for a fresh sign-in even with a session.
-#[tokio::test]
-async fn prompt_login_signs_in_again() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn prompt_login_signs_in_again(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let person = signed_in_person(&app, "again@example.com").await;
     let to = location(
         &person
@@ -461,6 +460,7 @@ async fn prompt_login_signs_in_again() {
     );
     assert!(to.starts_with("/login?return_to="), "{to}");
 }
+crate::on_both_databases!(prompt_login_signs_in_again);
 
 /// Tokens of `person` for `web` with `scope`.
 pub async fn tokens_for(app: &TestApp, person: &reqwest::Client, scope: &str) -> Value {
@@ -587,9 +587,8 @@ async fn rp_initiated_logout_ends_the_session(backend: Backend) {
 crate::on_both_databases!(rp_initiated_logout_ends_the_session);
 
 /// Without a hint, the person is asked; their answer (a same-origin form) signs them out.
-#[tokio::test]
-async fn logout_without_a_hint_asks_first() {
-    let app = app_with_clients(Backend::Sqlite).await;
+async fn logout_without_a_hint_asks_first(backend: Backend) {
+    let app = app_with_clients(backend).await;
     let person = signed_in_person(&app, "ask@example.com").await;
     let res = person.get(logout_url(&app, &[("client_id", "web"), ("post_logout_redirect_uri", LOGGED_OUT)])).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -601,6 +600,7 @@ async fn logout_without_a_hint_asks_first() {
     assert!(confirmed.text().await.unwrap().contains(LOGGED_OUT), "a link back to the app");
     assert_eq!(person.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
+crate::on_both_databases!(logout_without_a_hint_asks_first);
 
 /// After a rotation the new key signs, and a token the old key signed still verifies: the
 /// old key stays published until every token it signed has expired.

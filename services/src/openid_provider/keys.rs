@@ -30,8 +30,8 @@ use aes_gcm::{
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chrono::{DateTime, Duration, Utc};
 use openidconnect::{
-    core::{CoreEdDsaPrivateSigningKey, CoreJsonWebKey, CoreJsonWebKeySet, CoreRsaPrivateSigningKey},
-    JsonWebKeyId, PrivateSigningKey,
+    core::{CoreEdDsaPrivateSigningKey, CoreJsonWebKey, CoreJsonWebKeySet, CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey},
+    JsonWebKeyId, PrivateSigningKey, SigningError,
 };
 use rsa::pkcs1::{EncodeRsaPrivateKey, LineEnding};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -190,9 +190,50 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 pub struct SigningKey {
     pub kid: String,
     /// For ID tokens (openidconnect computes `at_hash` with it).
-    pub oidc: CoreRsaPrivateSigningKey,
+    pub oidc: RsaIdTokenSigner,
     /// For access tokens (RFC 9068 JWTs) and logout tokens.
     pub jwt: jsonwebtoken::EncodingKey,
+}
+
+/// The RSA key as openidconnect signs ID tokens with it: the signature is `ring`'s, with the
+/// key parsed once per key-ring load. openidconnect's own RSA key signs with the `rsa`
+/// crate, several times slower per signature (the OpenID Provider benchmark in
+/// BENCHMARKS.md), and every code exchange signs an ID token.
+pub struct RsaIdTokenSigner {
+    pair: ring::signature::RsaKeyPair,
+    public: CoreJsonWebKey,
+}
+
+impl RsaIdTokenSigner {
+    /// From the PKCS#1 PEM the key is stored as.
+    fn from_pem(pem: &str, kid: &str) -> Result<RsaIdTokenSigner, KeyError> {
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        let public = CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new(kid.to_string())))
+            .map_err(|_| KeyError::Sealed)?
+            .as_verification_key();
+        let der = rsa::RsaPrivateKey::from_pkcs1_pem(pem).and_then(|k| k.to_pkcs1_der()).map_err(|_| KeyError::Sealed)?;
+        let pair = ring::signature::RsaKeyPair::from_der(der.as_bytes()).map_err(|_| KeyError::Sealed)?;
+        Ok(RsaIdTokenSigner { pair, public })
+    }
+}
+
+impl PrivateSigningKey for RsaIdTokenSigner {
+    type VerificationKey = CoreJsonWebKey;
+
+    fn sign(&self, alg: &CoreJwsSigningAlgorithm, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+        if *alg != CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256 {
+            return Err(SigningError::UnsupportedAlg(format!("{alg:?}")));
+        }
+        let mut signature = vec![0; self.pair.public().modulus_len()];
+        self.pair
+            .sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), message, &mut signature)
+            .map_err(|_| SigningError::CryptoError)?;
+        Ok(signature)
+    }
+
+    fn as_verification_key(&self) -> CoreJsonWebKey {
+        self.public.clone()
+    }
 }
 
 /// The Ed25519 key that signs now, for the ID tokens of applications that ask for EdDSA.
@@ -477,7 +518,7 @@ async fn signing_rsa(db: &DatabaseConnection, kek: &KeyEncryptionKey, now: DateT
         return Err(KeyError::Generate("no signing key after making one".into()));
     };
     let pem = open_pem(kek, current)?;
-    let oidc = CoreRsaPrivateSigningKey::from_pem(&pem, Some(JsonWebKeyId::new(current.kid.clone()))).map_err(|_| KeyError::Sealed)?;
+    let oidc = RsaIdTokenSigner::from_pem(&pem, &current.kid)?;
     let jwt = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|_| KeyError::Sealed)?;
     Ok(SigningKey { kid: current.kid.clone(), oidc, jwt })
 }
