@@ -236,7 +236,7 @@ app.post('/backchannel-logout', express.urlencoded({ extended: false, limit: '16
         ended += 1;
       }
     }
-    backchannelLogouts.push({ sid: payload.sid ?? null, sub: payload.sub ?? null, ended });
+    backchannelLogouts.push({ sid: payload.sid ?? null, sub: payload.sub ?? null, ended, token: String(req.body.logout_token) });
     res.status(200).end();
   } catch (err) {
     backchannelLogouts.push({ refused: err?.code ?? err?.message ?? 'invalid' });

@@ -135,8 +135,17 @@ async fn signing_out_of_askonce_signs_out_of_the_app_by_back_channel(backend: Ba
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let logout_token = received[0]["token"].as_str().expect("the logout token as received").to_string();
+    received[0].as_object_mut().unwrap().remove("token");
     assert_eq!(received, serde_json::json!([{ "sid": sid, "sub": signed_in["claims"]["sub"], "ended": 1 }]), "{received}");
     assert_eq!(claims().await, Value::Null, "the app's session ended");
+    // A logout token is signed by the same keys as an ID token, and is no id_token_hint.
+    let header = jsonwebtoken::decode_header(&logout_token).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("logout+jwt"));
+    let again = browser();
+    app.sign_up(&again, "lamport2@example.com").await;
+    let res = again.get(logout_url(&app, &[("id_token_hint", logout_token.as_str())])).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "a logout token presented as a hint is refused");
 }
 crate::on_both_databases!(signing_out_of_askonce_signs_out_of_the_app_by_back_channel);
 

@@ -22,7 +22,13 @@ use domain::user_id::UserId;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde::Serialize;
 
-use super::{authorizations::sid_of, clients, keys::KeyError, scope::OFFLINE_ACCESS, secret, Provider};
+use super::{
+    authorizations::sid_of,
+    clients,
+    keys::{KeyError, SigningAlg},
+    scope::OFFLINE_ACCESS,
+    secret, Provider,
+};
 use crate::{entities::oauth_tokens, outbound::Outbound};
 
 /// The event a logout token carries (§2.4).
@@ -102,14 +108,22 @@ pub async fn session_ended(
     for client_id in client_ids {
         let Some(client) = clients::find(db, client_id).await? else { continue };
         let Some(uri) = client.backchannel_logout_uri else { continue };
-        let logout_token = sign(provider, client_id, user_id.as_str(), &sid, now).await?;
+        let alg = client.id_token_signed_response_alg;
+        let logout_token = sign(provider, client_id, alg, user_id.as_str(), &sid, now).await?;
         notices.push(Notice { client_id: client_id.to_string(), uri, logout_token });
     }
     Ok(notices)
 }
 
-async fn sign(provider: &Provider, client_id: &str, sub: &str, sid: &str, now: DateTime<Utc>) -> Result<String, BackchannelError> {
-    let ring = provider.keys.current().await?;
+/// Signed like the application's ID tokens (§2.4): RS256, or EdDSA for one that asked.
+async fn sign(
+    provider: &Provider,
+    client_id: &str,
+    alg: SigningAlg,
+    sub: &str,
+    sid: &str,
+    now: DateTime<Utc>,
+) -> Result<String, BackchannelError> {
     let claims = LogoutClaims {
         iss: &provider.issuer,
         aud: client_id,
@@ -120,10 +134,19 @@ async fn sign(provider: &Provider, client_id: &str, sub: &str, sid: &str, now: D
         sid,
         events: serde_json::json!({ EVENT: {} }),
     };
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some(ring.signing.kid.clone());
+    let ring = match alg {
+        SigningAlg::Rs256 => provider.keys.current().await?,
+        SigningAlg::EdDsa => provider.keys.current_with_eddsa().await?,
+    };
+    let (algorithm, kid, key) = match (alg, &ring.eddsa) {
+        (SigningAlg::EdDsa, Some(ed)) => (jsonwebtoken::Algorithm::EdDSA, &ed.kid, &ed.jwt),
+        (SigningAlg::EdDsa, None) => return Err(BackchannelError::Signing("no Ed25519 key".into())),
+        (SigningAlg::Rs256, _) => (jsonwebtoken::Algorithm::RS256, &ring.signing.kid, &ring.signing.jwt),
+    };
+    let mut header = jsonwebtoken::Header::new(algorithm);
+    header.kid = Some(kid.clone());
     header.typ = Some(LOGOUT_TOKEN_TYPE.to_string());
-    jsonwebtoken::encode(&header, &claims, &ring.signing.jwt).map_err(|e| BackchannelError::Signing(e.to_string()))
+    jsonwebtoken::encode(&header, &claims, key).map_err(|e| BackchannelError::Signing(e.to_string()))
 }
 
 /// Delivers `notices`, each on its own, after the caller has answered. An application

@@ -240,6 +240,9 @@ impl PrivateSigningKey for RsaIdTokenSigner {
 pub struct EdSigningKey {
     pub kid: String,
     pub oidc: CoreEdDsaPrivateSigningKey,
+    /// For the logout tokens of applications that asked for EdDSA (Back-Channel Logout §2.4:
+    /// signed like their ID tokens).
+    pub jwt: jsonwebtoken::EncodingKey,
 }
 
 /// The keys as read from the database at one moment.
@@ -436,7 +439,14 @@ async fn create(db: &DatabaseConnection, kek: &KeyEncryptionKey, alg: SigningAlg
         SigningAlg::Rs256 => new_rsa_pem().await?,
         SigningAlg::EdDsa => new_ed25519_pem()?,
     };
-    let kid = format!("{}-{}", now.format("%Y%m%d"), &super::secret::random()[..12]);
+    // An Ed25519 key's id sorts after every RSA key's (`e` after the date's digits): the
+    // previous release signs with the lowest unretired `kid` of any algorithm, and must keep
+    // finding its RSA key during a rolling upgrade (or after a rollback).
+    let prefix = match alg {
+        SigningAlg::Rs256 => "",
+        SigningAlg::EdDsa => "ed-",
+    };
+    let kid = format!("{prefix}{}-{}", now.format("%Y%m%d"), &super::secret::random()[..12]);
     let public =
         public_jwk(alg, &pem, &kid).ok_or_else(|| KeyError::Generate(format!("the new {} key does not read back", alg.as_str())))?;
     let public = serde_json::to_value(public).map_err(|e| KeyError::Generate(e.to_string()))?;
@@ -533,7 +543,8 @@ async fn signing_ed25519(db: &DatabaseConnection, kek: &KeyEncryptionKey) -> Res
     let pem = open_pem(kek, current)?;
     let oidc =
         CoreEdDsaPrivateSigningKey::from_ed25519_pem(&pem, Some(JsonWebKeyId::new(current.kid.clone()))).map_err(|_| KeyError::Sealed)?;
-    Ok(Some(EdSigningKey { kid: current.kid.clone(), oidc }))
+    let jwt = jsonwebtoken::EncodingKey::from_ed_pem(pem.as_bytes()).map_err(|_| KeyError::Sealed)?;
+    Ok(Some(EdSigningKey { kid: current.kid.clone(), oidc, jwt }))
 }
 
 /// The public JWK `row` publishes, derived from its sealed private key, never read from a

@@ -124,8 +124,9 @@ async fn verify_hint(provider: &Provider, token: &str) -> Result<HintClaims, Log
     validation.set_issuer(&[&provider.issuer]);
     validation.set_required_spec_claims(&["iss", "sub", "aud"]);
     let data = jsonwebtoken::decode::<HintClaims>(token, key, &validation).map_err(|_| LogoutRefused::BadHint)?;
-    // An access token is signed by the same keys: only an ID token is a hint.
-    if header.typ.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(super::tokens::ACCESS_TOKEN_TYPE)) {
+    // Access and logout tokens are signed by the same keys: only an ID token is a hint.
+    let typ = header.typ.as_deref().unwrap_or("");
+    if typ.eq_ignore_ascii_case(super::tokens::ACCESS_TOKEN_TYPE) || typ.eq_ignore_ascii_case(super::backchannel::LOGOUT_TOKEN_TYPE) {
         return Err(LogoutRefused::BadHint);
     }
     Ok(data.claims)
