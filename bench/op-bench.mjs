@@ -48,6 +48,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { Failure, Jar, isRedirect, percentile, round, snippet } from './common.mjs';
 
 // --- options -----------------------------------------------------------------------
 const argv = process.argv.slice(2);
@@ -104,69 +105,7 @@ const MACHINE_SCOPE = 'read:users';
 const PASSWORD = 'correct horse battery staple 1';
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
-// --- a cookie jar (RFC 6265 storage model; as bench/load.mjs) -------------------------
-class Jar {
-  constructor() { this.cookies = new Map(); }
-
-  store(url, setCookies) {
-    const u = new URL(url);
-    for (const line of setCookies) {
-      const [pair, ...attrs] = line.split(';');
-      const eq = pair.indexOf('=');
-      if (eq <= 0) continue;
-      const c = { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), domain: u.hostname, hostOnly: true, path: defaultPath(u.pathname), expires: Infinity };
-      for (const attr of attrs) {
-        const i = attr.indexOf('=');
-        const key = (i < 0 ? attr : attr.slice(0, i)).trim().toLowerCase();
-        const val = i < 0 ? '' : attr.slice(i + 1).trim();
-        if (key === 'path' && val.startsWith('/')) c.path = val;
-        else if (key === 'domain' && val) { c.domain = val.replace(/^\./, '').toLowerCase(); c.hostOnly = false; }
-        else if (key === 'max-age' && /^-?\d+$/.test(val)) c.maxAge = Number(val);
-        else if (key === 'expires' && c.maxAge === undefined) { const t = Date.parse(val); if (!Number.isNaN(t)) c.expires = t; }
-      }
-      if (c.maxAge !== undefined) c.expires = c.maxAge <= 0 ? 0 : Date.now() + c.maxAge * 1000;
-      if (!c.hostOnly && !domainMatch(u.hostname, c.domain)) continue;
-      const key = `${c.domain}|${c.path}|${c.name}`;
-      if (c.expires <= Date.now()) this.cookies.delete(key);
-      else this.cookies.set(key, c);
-    }
-  }
-
-  header(url) {
-    const u = new URL(url);
-    const now = Date.now();
-    const out = [];
-    for (const [key, c] of this.cookies) {
-      if (c.expires <= now) { this.cookies.delete(key); continue; }
-      if (c.hostOnly ? u.hostname !== c.domain : !domainMatch(u.hostname, c.domain)) continue;
-      if (!pathMatch(u.pathname, c.path)) continue;
-      out.push(c);
-    }
-    out.sort((a, b) => b.path.length - a.path.length);
-    return out.map((c) => `${c.name}=${c.value}`).join('; ');
-  }
-}
-function defaultPath(p) {
-  const i = p.lastIndexOf('/');
-  return i <= 0 ? '/' : p.slice(0, i);
-}
-function domainMatch(host, domain) {
-  return host === domain || (host.endsWith(`.${domain}`) && !/^[\d.]+$/.test(host));
-}
-function pathMatch(reqPath, cookiePath) {
-  return reqPath === cookiePath || (reqPath.startsWith(cookiePath) && (cookiePath.endsWith('/') || reqPath[cookiePath.length] === '/'));
-}
-
 // --- HTTP ----------------------------------------------------------------------------
-class Failure extends Error {
-  constructor(op, status, url, body) {
-    super(`${op}: ${status} ${url}`);
-    this.op = op;
-    this.status = status;
-    this.url = url;
-    this.body = body;
-  }
-}
 
 // One request; `jar` may be null (the token and userinfo endpoints read no cookies).
 async function send(jar, method, url, { form, headers: extra = {} } = {}) {
@@ -184,8 +123,6 @@ async function send(jar, method, url, { form, headers: extra = {} } = {}) {
   const location = res.headers.get('location');
   return { status: res.status, url, text, location: location ? new URL(location, url).href : null };
 }
-const isRedirect = (s) => s >= 300 && s < 400;
-const snippet = (text) => (text ?? '').slice(0, 200).replace(/\s+/g, ' ');
 const withoutQuery = (url) => String(url).split('?')[0];
 const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 const random = (bytes = 16) => randomBytes(bytes).toString('base64url');
@@ -375,8 +312,6 @@ function cpuMs(pid) {
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields 3… (state first)
   return ((Number(rest[11]) + Number(rest[12])) * 1000) / clockTicks; // utime + stime
 }
-const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : null);
-const round = (x, d = 2) => (x == null || Number.isNaN(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
 const result = (r) => process.stdout.write(`RESULT ${JSON.stringify(r)}\n`);
 // A --pid that used no CPU in a whole phase is most likely a shell around the provider
 // (`cmd && node … &` backgrounds a subshell), not the provider.

@@ -73,29 +73,7 @@ fi
 npm_ci "$ROOT/end2end"
 wants peer && npm_ci "$ROOT/bench/node-peer"
 
-if wants sqlite || wants postgres; then
-  if [ "${BENCH_BUILD:-1}" = 1 ]; then
-    scripts/ensure-tools.sh --no-e2e --release
-    say "cargo leptos build --release --split"
-    cargo leptos build --release --split
-    # Note: this leaves the release site in target/site; `scripts/test.sh` (and any
-    # `cargo leptos build`) rebuilds the debug one the browser tests use.
-  fi
-  [ -x "$BIN" ] || die "no release binary at $BIN (run without BENCH_BUILD=0, or set CARGO_TARGET_DIR)"
-  # cargo-leptos writes the site to Cargo.toml's site-root (target/site, under the
-  # workspace); pages need it (wasm, js, css). BENCH_SITE_ROOT overrides.
-  SITE_ROOT="${BENCH_SITE_ROOT:-}"
-  if [ -z "$SITE_ROOT" ]; then
-    for candidate in "$ROOT/target/site" "$CARGO_TARGET_DIR/site"; do
-      [ -f "$candidate/pkg/askonce.wasm" ] && { SITE_ROOT="$candidate"; break; }
-    done
-  fi
-  [ -n "$SITE_ROOT" ] && [ -d "$SITE_ROOT" ] || die "no built site (pkg/askonce.wasm) under $ROOT/target/site or $CARGO_TARGET_DIR/site"
-fi
-if wants postgres; then
-  TEST_DATABASE_URL="$PG_URL/postgres" scripts/postgres.sh \
-    || die "PostgreSQL does not answer at $PG_URL (set BENCH_PG_URL, or BENCH_TARGETS without postgres)"
-fi
+bench_prepare "$( (wants sqlite || wants postgres) && echo 1 || echo 0)" "$(wants postgres && echo 1 || echo 0)"
 
 # --- processes -------------------------------------------------------------------------
 PIDS=()

@@ -58,27 +58,7 @@ command -v node >/dev/null || die "Node.js is required (apt-get install nodejs n
 # oidc-provider, at the version end2end/package.json pins, from its lockfile.
 wants oidc-provider && npm_ci "$ROOT/end2end"
 
-if wants sqlite || wants postgres; then
-  if [ "${BENCH_BUILD:-1}" = 1 ]; then
-    scripts/ensure-tools.sh --no-e2e --release
-    say "cargo leptos build --release --split"
-    cargo leptos build --release --split
-  fi
-  [ -x "$BIN" ] || die "no release binary at $BIN (run without BENCH_BUILD=0, or set CARGO_TARGET_DIR)"
-  # The pages (/welcome is on every authorization's way) need the built site, as in
-  # scripts/bench-load.sh.
-  SITE_ROOT="${BENCH_SITE_ROOT:-}"
-  if [ -z "$SITE_ROOT" ]; then
-    for candidate in "$ROOT/target/site" "$CARGO_TARGET_DIR/site"; do
-      [ -f "$candidate/pkg/askonce.wasm" ] && { SITE_ROOT="$candidate"; break; }
-    done
-  fi
-  [ -n "$SITE_ROOT" ] && [ -d "$SITE_ROOT" ] || die "no built site (pkg/askonce.wasm) under $ROOT/target/site or $CARGO_TARGET_DIR/site"
-fi
-if wants postgres; then
-  TEST_DATABASE_URL="$PG_URL/postgres" scripts/postgres.sh \
-    || die "PostgreSQL does not answer at $PG_URL (set BENCH_PG_URL, or BENCH_TARGETS without postgres)"
-fi
+bench_prepare "$( (wants sqlite || wants postgres) && echo 1 || echo 0)" "$(wants postgres && echo 1 || echo 0)"
 
 # --- processes -------------------------------------------------------------------------
 PIDS=()

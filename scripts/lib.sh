@@ -29,3 +29,33 @@ npm_ci() {
     (cd "$1" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.askonce-lock)
   fi
 }
+
+# What the release benchmarks (bench-load.sh, bench-openid-provider.sh) need before they
+# start AskOnce: with $1 = 1, the release build (unless BENCH_BUILD=0) at $BIN and its site
+# (sets SITE_ROOT: BENCH_SITE_ROOT, or the site cargo-leptos wrote); with $2 = 1,
+# PostgreSQL answering at $PG_URL. The caller defines `die`.
+bench_prepare() {
+  if [ "$1" = 1 ]; then
+    if [ "${BENCH_BUILD:-1}" = 1 ]; then
+      scripts/ensure-tools.sh --no-e2e --release
+      say "cargo leptos build --release --split"
+      cargo leptos build --release --split
+      # Note: this leaves the release site in target/site; `scripts/test.sh` (and any
+      # `cargo leptos build`) rebuilds the debug one the browser tests use.
+    fi
+    [ -x "$BIN" ] || die "no release binary at $BIN (run without BENCH_BUILD=0, or set CARGO_TARGET_DIR)"
+    # cargo-leptos writes the site to Cargo.toml's site-root (target/site, under the
+    # workspace); pages need it (wasm, js, css).
+    SITE_ROOT="${BENCH_SITE_ROOT:-}"
+    if [ -z "$SITE_ROOT" ]; then
+      for candidate in "$ROOT/target/site" "$CARGO_TARGET_DIR/site"; do
+        [ -f "$candidate/pkg/askonce.wasm" ] && { SITE_ROOT="$candidate"; break; }
+      done
+    fi
+    [ -n "$SITE_ROOT" ] && [ -d "$SITE_ROOT" ] || die "no built site (pkg/askonce.wasm) under $ROOT/target/site or $CARGO_TARGET_DIR/site"
+  fi
+  if [ "$2" = 1 ]; then
+    TEST_DATABASE_URL="$PG_URL/postgres" scripts/postgres.sh \
+      || die "PostgreSQL does not answer at $PG_URL (set BENCH_PG_URL, or BENCH_TARGETS without postgres)"
+  fi
+}
