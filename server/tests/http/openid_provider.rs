@@ -208,10 +208,12 @@ pub async fn code_for(app: &TestApp, person: &reqwest::Client, client_id: &str, 
         .collect();
     all.extend_from_slice(params);
     let start = person.get(authorize_url(app, client_id, &all)).send().await.unwrap();
-    let to = location(&start);
-    assert!(to.starts_with("/welcome?return_to="), "a signed-in authorization goes through /welcome, not {to:?} ({})", start.status());
-    let continue_to = crate::harness::openid::return_to_of(&to);
-    let back = app.continue_authorization(person, &continue_to).await;
+    let back = location(&start);
+    assert!(
+        back.starts_with(CALLBACK),
+        "signed in with nothing due, an authorization returns to the application at once, not {back:?} ({})",
+        start.status()
+    );
     let params = params_of(&back);
     assert_eq!(params.get("state").map(String::as_str), Some("st"));
     assert_eq!(params.get("iss"), Some(&app.address), "RFC 9207: the response names its issuer");
@@ -242,6 +244,26 @@ pub async fn signed_in_person(app: &TestApp, email: &str) -> reqwest::Client {
 }
 
 use leptos::server_fn::ServerFn;
+
+/// Single sign-on answers at once only when nothing is due: a person signed in with the
+/// sign-up's question unanswered goes through `/welcome` first, then back with the code.
+async fn a_signed_in_person_with_a_question_due_is_asked_first(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let person = browser();
+    app.sign_up(&person, "due@example.com").await;
+    let params = [("response_type", "code"), ("scope", "openid profile"), ("state", "st")];
+    let to = location(&person.get(authorize_url(&app, "web", &params)).send().await.unwrap());
+    assert!(to.starts_with("/welcome?return_to="), "the question first, not {to:?}");
+    let continue_to = crate::harness::openid::return_to_of(&to);
+    let answer = [("stage", "name"), ("answers[given_name]", "Due"), ("answers[family_name]", "Person")];
+    assert!(app.call(&person, app::prompt::AnswerPrompt::PATH, &answer).await.status().is_success());
+    let back = app.continue_authorization(&person, &continue_to).await;
+    assert!(back.starts_with(CALLBACK) && params_of(&back).contains_key("code"), "{back}");
+    // Answered: the next authorization returns at once.
+    let again = location(&person.get(authorize_url(&app, "web", &params)).send().await.unwrap());
+    assert!(again.starts_with(CALLBACK) && params_of(&again).contains_key("code"), "{again}");
+}
+crate::on_both_databases!(a_signed_in_person_with_a_question_due_is_asked_first);
 
 async fn discovery_describes_what_the_endpoints_do(backend: Backend) {
     let app = app_with_clients(backend).await;
@@ -666,9 +688,8 @@ async fn authlib_completes_the_code_flow(backend: Backend) {
     let person = signed_in_person(&app, "authlib@example.com").await;
     let rp = crate::harness::authlib::AuthlibRp::start(&app.address, "web", SECRET, CALLBACK).await;
     let start = person.get(&rp.authorize_url).send().await.unwrap();
-    let to = location(&start);
-    assert!(to.starts_with("/welcome?return_to="), "{to}");
-    let callback = app.continue_authorization(&person, &crate::harness::openid::return_to_of(&to)).await;
+    let callback = location(&start);
+    assert!(callback.starts_with(CALLBACK), "signed in with nothing due: the code at once, not {callback:?}");
     let seen = rp.finish(&callback).await;
     assert!(seen.get("error").is_none(), "Authlib refused: {seen}");
     assert_eq!(seen["claims"]["iss"], app.address);
@@ -693,12 +714,18 @@ async fn a_partner_app_asks_for_consent(backend: Backend) {
     );
     let app = spawn_app_on(backend, &format!("{}{partner}", clients_toml())).await;
     let person = signed_in_person(&app, "consent@example.com").await;
-    // Until the person has answered, the code waits on the consent screen.
-    let ask = |scope: &'static str| {
+    // Until the person has answered, the code waits on the consent screen: the authorization
+    // is kept and goes through /welcome (`ask` gives its /authorize/continue address).
+    let start = |scope: &'static str| {
         let person = person.clone();
         let url = authorize_url(&app, "partner", &[("response_type", "code"), ("scope", scope), ("state", "st")]);
+        async move { location(&person.get(url).send().await.unwrap()) }
+    };
+    let ask = |scope: &'static str| {
+        let start = start(scope);
         async move {
-            let to = location(&person.get(url).send().await.unwrap());
+            let to = start.await;
+            assert!(to.starts_with("/welcome?return_to="), "consent to ask: through /welcome, not {to:?}");
             crate::harness::openid::return_to_of(&to)
         }
     };
@@ -719,9 +746,9 @@ async fn a_partner_app_asks_for_consent(backend: Backend) {
     assert!(app.call(&person, AnswerConsent::PATH, &[("id", &id), ("allow", "yes")]).await.status().is_success());
     let back = app.continue_authorization(&person, &continue_to).await;
     assert!(params_of(&back).contains_key("code"), "{back}");
-    // Remembered: the same scopes go straight through.
-    let again = ask("openid email").await;
-    assert!(params_of(&app.continue_authorization(&person, &again).await).contains_key("code"));
+    // Remembered: the same scopes go straight back with a code.
+    let again = start("openid email").await;
+    assert!(again.starts_with(CALLBACK) && params_of(&again).contains_key("code"), "{again}");
     // More than was granted: asked again; denied this time.
     let more = ask("openid email profile").await;
     let at_consent = location(&person.get(app.url(&more)).send().await.unwrap());

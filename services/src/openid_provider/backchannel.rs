@@ -138,15 +138,16 @@ async fn sign(
         SigningAlg::Rs256 => provider.keys.current().await?,
         SigningAlg::EdDsa => provider.keys.current_with_eddsa().await?,
     };
-    let (algorithm, kid, key) = match (alg, &ring.eddsa) {
-        (SigningAlg::EdDsa, Some(ed)) => (jsonwebtoken::Algorithm::EdDSA, &ed.kid, &ed.jwt),
-        (SigningAlg::EdDsa, None) => return Err(BackchannelError::Signing("no Ed25519 key".into())),
-        (SigningAlg::Rs256, _) => (jsonwebtoken::Algorithm::RS256, &ring.signing.kid, &ring.signing.jwt),
-    };
-    let mut header = jsonwebtoken::Header::new(algorithm);
-    header.kid = Some(kid.clone());
-    header.typ = Some(LOGOUT_TOKEN_TYPE.to_string());
-    jsonwebtoken::encode(&header, &claims, key).map_err(|e| BackchannelError::Signing(e.to_string()))
+    match (alg, &ring.eddsa) {
+        (SigningAlg::EdDsa, Some(ed)) => {
+            let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+            header.kid = Some(ed.kid.clone());
+            header.typ = Some(LOGOUT_TOKEN_TYPE.to_string());
+            jsonwebtoken::encode(&header, &claims, &ed.jwt).map_err(|e| BackchannelError::Signing(e.to_string()))
+        }
+        (SigningAlg::EdDsa, None) => Err(BackchannelError::Signing("no Ed25519 key".into())),
+        (SigningAlg::Rs256, _) => ring.signing.sign_jwt(LOGOUT_TOKEN_TYPE, &claims).map_err(|e| BackchannelError::Signing(e.to_string())),
+    }
 }
 
 /// Delivers `notices`, each on its own, after the caller has answered. An application

@@ -86,37 +86,55 @@ pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u
 /// either wrong is spent all the same (whoever holds it should not).
 pub async fn redeem(db: &impl ConnectionTrait, code: &str, client_id: &str, now: DateTime<Utc>) -> Result<Redeemed, CodeRefused> {
     let hash = secret::hash(code);
-    let Some(row) = oauth_codes::Entity::find_by_id(hash.clone()).one(db).await?.filter(|row| row.client_id == client_id) else {
-        return Err(CodeRefused::Unknown);
-    };
-    // One statement decides who used it first.
-    let used = oauth_codes::Entity::update_many()
+    // One statement decides who used it first, and reads what it grants.
+    let first_use = oauth_codes::Entity::update_many()
         .col_expr(oauth_codes::Column::UsedAt, Expr::value(now))
         .filter(oauth_codes::Column::CodeHash.eq(hash.clone()))
+        .filter(oauth_codes::Column::ClientId.eq(client_id))
         .filter(oauth_codes::Column::UsedAt.is_null())
-        .exec(db)
-        .await?;
-    if used.rows_affected != 1 {
+        .exec_with_returning(db)
+        .await?
+        .into_iter()
+        .next();
+    let row = match first_use {
+        Some(row) => row,
+        None => {
+            let Some(row) = oauth_codes::Entity::find_by_id(hash.clone()).one(db).await?.filter(|row| row.client_id == client_id) else {
+                return Err(CodeRefused::Unknown);
+            };
+            return Err(reused(db, row, hash, now).await);
+        }
+    };
+    if row.expires_at <= now {
+        return Err(CodeRefused::Expired);
+    }
+    let grant: Grant = serde_json::from_value(row.grant).map_err(|_| CodeRefused::Unknown)?;
+    Ok(Redeemed { code_hash: hash, client_id: row.client_id, user_id: UserId::from_stored(row.user_id), grant })
+}
+
+/// A code of this client presented again: whoever holds it should hold nothing it issued.
+async fn reused(db: &impl ConnectionTrait, row: oauth_codes::Model, hash: String, now: DateTime<Utc>) -> CodeRefused {
+    let revoke = async {
         // Marked first, so the first exchange, still making its tokens, sees it (`replayed`).
         oauth_codes::Entity::update_many()
             .col_expr(oauth_codes::Column::ExpiresAt, Expr::value(replayed_marker()))
             .filter(oauth_codes::Column::CodeHash.eq(hash.clone()))
             .exec(db)
             .await?;
-        let revoked = oauth_tokens::Entity::update_many()
+        oauth_tokens::Entity::update_many()
             .col_expr(oauth_tokens::Column::RevokedAt, Expr::value(now))
             .filter(oauth_tokens::Column::CodeHash.eq(hash))
             .filter(oauth_tokens::Column::RevokedAt.is_null())
             .exec(db)
-            .await?;
-        tracing::warn!(client_id = %row.client_id, revoked = revoked.rows_affected, "an authorization code was used twice");
-        return Err(CodeRefused::Reused);
+            .await
+    };
+    match revoke.await {
+        Ok(revoked) => {
+            tracing::warn!(client_id = %row.client_id, revoked = revoked.rows_affected, "an authorization code was used twice");
+            CodeRefused::Reused
+        }
+        Err(err) => CodeRefused::Db(err),
     }
-    if row.expires_at <= now {
-        return Err(CodeRefused::Expired);
-    }
-    let grant: Grant = serde_json::from_value(row.grant).map_err(|_| CodeRefused::Unknown)?;
-    Ok(Redeemed { code_hash: hash, client_id: row.client_id, user_id: UserId::from_stored(row.user_id), grant })
 }
 
 /// What a replayed code's `expires_at` is set to: a moment before any code was issued.

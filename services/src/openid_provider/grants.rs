@@ -27,10 +27,15 @@ pub async fn covers(db: &impl ConnectionTrait, user_id: &UserId, client_id: &str
     Ok(grant.is_some_and(|g| scope.is_subset(&Scopes::parse(&g.scope))))
 }
 
+/// How stale "last used" may get: a sign-in within this of the one recorded writes nothing
+/// (the list shows the minute), as an API token's and a session's last use are kept.
+const LAST_USE_PRECISION: chrono::Duration = chrono::Duration::seconds(60);
+
 /// Records that `client_id` signed `user_id` in with `scope` now: the scopes join those
 /// granted before.
 pub async fn record(db: &impl ConnectionTrait, user_id: &UserId, client_id: &str, scope: &Scopes, now: DateTime<Utc>) -> Result<(), DbErr> {
     match oauth_grants::Entity::find_by_id((user_id.to_string(), client_id.to_string())).one(db).await? {
+        Some(grant) if now - grant.last_used_at < LAST_USE_PRECISION && scope.is_subset(&Scopes::parse(&grant.scope)) => {}
         Some(grant) => {
             let joined = Scopes::parse(&format!("{} {scope}", grant.scope));
             oauth_grants::Entity::update_many()

@@ -189,10 +189,34 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 /// The RSA key that signs now.
 pub struct SigningKey {
     pub kid: String,
-    /// For ID tokens (openidconnect computes `at_hash` with it).
+    /// For ID tokens (openidconnect computes `at_hash` with it), and through
+    /// [`SigningKey::sign_jwt`] for access tokens (RFC 9068 JWTs) and logout tokens.
     pub oidc: RsaIdTokenSigner,
-    /// For access tokens (RFC 9068 JWTs) and logout tokens.
-    pub jwt: jsonwebtoken::EncodingKey,
+}
+
+impl SigningKey {
+    /// `claims` as a compact JWS (RS256) with this key's `kid` and the type `typ`.
+    ///
+    /// Not `jsonwebtoken::encode`: it parses the DER key again at every signature (ring's
+    /// `RsaKeyPair::from_der` checks the key's arithmetic, as costly as the signature itself),
+    /// and every code exchange and `client_credentials` request signs an access token. The
+    /// serialization is the same (RFC 7515 §7.1: base64url of the header and the claims, and
+    /// of the signature of both); the tests verify it with jsonwebtoken.
+    pub fn sign_jwt<T: serde::Serialize>(&self, typ: &str, claims: &T) -> Result<String, SigningError> {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some(self.kid.clone());
+        header.typ = Some(typ.to_string());
+        let header = serde_json::to_vec(&header).map_err(|e| SigningError::Other(e.to_string()))?;
+        let claims = serde_json::to_vec(claims).map_err(|e| SigningError::Other(e.to_string()))?;
+        let mut jws = URL_SAFE_NO_PAD.encode(header);
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(claims, &mut jws);
+        let signature = self.oidc.sign(&CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, jws.as_bytes())?;
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature, &mut jws);
+        Ok(jws)
+    }
 }
 
 /// The RSA key as openidconnect signs ID tokens with it: the signature is `ring`'s, with the
@@ -529,8 +553,7 @@ async fn signing_rsa(db: &DatabaseConnection, kek: &KeyEncryptionKey, now: DateT
     };
     let pem = open_pem(kek, current)?;
     let oidc = RsaIdTokenSigner::from_pem(&pem, &current.kid)?;
-    let jwt = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|_| KeyError::Sealed)?;
-    Ok(SigningKey { kid: current.kid.clone(), oidc, jwt })
+    Ok(SigningKey { kid: current.kid.clone(), oidc })
 }
 
 /// The Ed25519 key that signs, if one was made (never made here: see

@@ -134,10 +134,7 @@ pub async fn issue_for_machine(
 }
 
 fn sign_access(ring: &KeyRing, claims: &AccessClaims) -> Result<String, IssueError> {
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some(ring.signing.kid.clone());
-    header.typ = Some(ACCESS_TOKEN_TYPE.to_string());
-    jsonwebtoken::encode(&header, claims, &ring.signing.jwt).map_err(|e| IssueError::Signing(e.to_string()))
+    ring.signing.sign_jwt(ACCESS_TOKEN_TYPE, claims).map_err(|e| IssueError::Signing(e.to_string()))
 }
 
 /// What a set of tokens is issued for: a redeemed code, or a refresh token's rotation.

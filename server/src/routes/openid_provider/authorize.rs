@@ -3,11 +3,13 @@
 //! `/authorize` checks the request (`domain::openid_provider::authorization::check`). With a
 //! person signed in recently enough and `prompt=none`, it answers at once: a code, or
 //! `login_required` / `interaction_required` when something must be shown first (never a
-//! silent skip of a question). Otherwise it stores the request, bound to this browser
-//! session, and sends the browser through the usual sign-in (`/login`, which ends at
-//! `/welcome` and the questions due) or, when already signed in, straight to `/welcome` — so
-//! the same engine, stages, hooks and external forms run as on AskOnce's own pages — and
-//! on to `/authorize/continue`, which issues the code and returns to the application.
+//! silent skip of a question). Signed in already with nothing to ask or allow (single
+//! sign-on, the common case), it answers with a code at once too. Otherwise it stores the
+//! request, bound to this browser session, and sends the browser through the usual sign-in
+//! (`/login`, which ends at `/welcome` and the questions due) or, when already signed in,
+//! straight to `/welcome` — so the same engine, stages, hooks and external forms run as on
+//! AskOnce's own pages — and on to `/authorize/continue`, which issues the code and returns
+//! to the application.
 
 use app::auth::ssr::user_of_session;
 use axum::{
@@ -28,7 +30,7 @@ use services::{
         error::OAuthError,
         AuthorizationRequest, ErrorCode,
     },
-    profiling::{login_moment, required_stage_due, would_ask},
+    profiling::{login_moment, next_prompt, required_stage_due, would_ask},
 };
 use tower_sessions::Session;
 
@@ -106,6 +108,16 @@ async fn authorize(s: &ProviderRoutes, session: &Session, browser: &str, params:
     if request.prompt.none {
         return without_interaction(s, &request, signed_in).await;
     }
+    // Signed in already (single sign-on) with nothing to ask and nothing to allow: the code
+    // at once. `/welcome` and `/authorize/continue` would decide the same after two more
+    // round trips and a page render; the engine has run here as it would have there.
+    if let (Some(signed_in), Some(client)) = (&signed_in, &client) {
+        match nothing_to_show(s, client, &request, &signed_in.user).await {
+            Ok(true) => return issue_at_once(s, &authorizations::immediate(&request), signed_in, now).await,
+            Ok(false) => {}
+            Err(response) => return response,
+        }
+    }
     let id = match authorizations::begin(db, browser, &request, authenticate_after, now).await {
         Ok(id) => id,
         Err(err) => return unavailable("storing the authorization", &err),
@@ -121,6 +133,44 @@ async fn authorize(s: &ProviderRoutes, session: &Session, browser: &str, params:
     };
     response.extensions_mut().insert(Stored);
     response
+}
+
+/// Whether `user` can have `request`'s code without a page: the address verified, no
+/// question due at this sign-in (the engine decides as `/welcome` does, recording what it
+/// records there: claims copied in, stages abandoned) and nothing to allow.
+async fn nothing_to_show(
+    s: &ProviderRoutes,
+    client: &Client,
+    request: &AuthorizationRequest,
+    user: &app::auth::SessionUser,
+) -> Result<bool, Response> {
+    if user.must_verify_email {
+        return Ok(false);
+    }
+    // A required stage due is a stage due: `next_prompt` names it as `/welcome` would.
+    match next_prompt(&s.app.db, &user.user_id, &login_moment(user.logins_count)).await {
+        Ok(None) => {}
+        Ok(Some(_)) => return Ok(false),
+        Err(err) => return Err(unavailable("checking for questions due", &err)),
+    }
+    match consent_needed(s, client, request, &user.user_id).await {
+        Ok(needed) => Ok(!needed),
+        Err(err) => Err(unavailable("checking the application's grant", &err)),
+    }
+}
+
+/// The code for `pending`, back to the application.
+async fn issue_at_once(
+    s: &ProviderRoutes,
+    pending: &authorizations::Pending,
+    signed_in: &SignedIn,
+    now: chrono::DateTime<Utc>,
+) -> Response {
+    let request = &pending.request;
+    match authorizations::issue_code(&s.app.db, pending, &signed_in.user.user_id, signed_in_as(&signed_in.authentication), now).await {
+        Ok(code) => respond::to_client(&request.redirect_uri, &[("code", &code)], request.state.as_deref(), &s.provider.issuer),
+        Err(err) => unavailable("issuing a code", &err),
+    }
 }
 
 /// `prompt=none`: a code now, or the reason one cannot be given without showing a page.
@@ -155,12 +205,7 @@ async fn without_interaction(s: &ProviderRoutes, request: &AuthorizationRequest,
         Ok(false) => {}
         Err(err) => return unavailable("checking the application's grant", &err),
     }
-    match authorizations::issue_code(db, &authorizations::immediate(request), &user.user_id, signed_in_as(&authentication), Utc::now())
-        .await
-    {
-        Ok(code) => respond::to_client(&request.redirect_uri, &[("code", &code)], request.state.as_deref(), &s.provider.issuer),
-        Err(err) => unavailable("issuing a code", &err),
-    }
+    issue_at_once(s, &authorizations::immediate(request), &SignedIn { user, authentication }, Utc::now()).await
 }
 
 #[derive(Deserialize)]
@@ -223,10 +268,7 @@ pub(super) async fn resume_after_sign_in(
         Ok(false) => return crate::error::HttpError::new(StatusCode::BAD_REQUEST, EXPIRED).into_response(),
         Err(err) => return unavailable("completing the authorization", &err),
     }
-    match authorizations::issue_code(db, &pending, &user.user_id, signed_in_as(&authentication), now).await {
-        Ok(code) => respond::to_client(&request.redirect_uri, &[("code", &code)], request.state.as_deref(), &s.provider.issuer),
-        Err(err) => unavailable("issuing a code", &err),
-    }
+    issue_at_once(&s, &pending, &SignedIn { user, authentication }, now).await
 }
 
 /// The consent screen (`app::authorize`).

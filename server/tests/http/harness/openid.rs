@@ -107,8 +107,14 @@ impl TestApp {
             "a signed-out authorization goes to the login page, not {login:?} ({})",
             start.status()
         );
-        let continue_to = return_to_of(&login);
-        let form = [("email", email), ("password", PASSWORD), ("return_to", continue_to.as_str())];
+        self.sign_up_and_continue(browser, &return_to_of(&login), email, given, family).await
+    }
+
+    /// In `browser`, signed out, whose authorization waits at `continue_to`
+    /// (`/authorize/continue?id=…`): signs up as `email`, answers the sign-up's name stage
+    /// (`given`, `family`), and follows `continue_to`. Where AskOnce sends the browser.
+    pub async fn sign_up_and_continue(&self, browser: &Client, continue_to: &str, email: &str, given: &str, family: &str) -> String {
+        let form = [("email", email), ("password", PASSWORD), ("return_to", continue_to)];
         let signed_up =
             expect::send(browser.post(self.url(PasswordSignUp::PATH)).header("sec-fetch-site", "same-origin").form(&form), "sign-up").await;
         let next = location(&expect::accepted(signed_up, "sign-up").await);
@@ -116,7 +122,7 @@ impl TestApp {
         let answer = [("stage", "name"), ("answers[given_name]", given), ("answers[family_name]", family)];
         let answered = self.call(browser, AnswerPrompt::PATH, &answer).await;
         assert!(answered.status().is_success(), "answering the name stage: {}", answered.status());
-        self.continue_authorization(browser, &continue_to).await
+        self.continue_authorization(browser, continue_to).await
     }
 
     /// Follows `/authorize/continue?id=…`; where it sends the browser.
