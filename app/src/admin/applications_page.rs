@@ -309,7 +309,7 @@ fn SettingsFields(#[prop(into)] prefix: String, app: Option<Application>) -> imp
         {field("callbacks", "Callback addresses", "One per line, exact (no wildcards): where AskOnce sends people back with a code. https://, or http:// on 127.0.0.1 or localhost.", callbacks)}
         {field("allowed_logout_urls", "Addresses after sign-out", "One per line: the post_logout_redirect_uri values your app may use.", logout)}
         {field("web_origins", "Web origins", "One per line, like https://app.example: whose scripts may call the token and userinfo endpoints (single-page apps).", origins)}
-        {field("scopes", "Scopes", "Space-separated. For apps people sign in to: openid profile email (the default), phone, address, offline_access. For a machine: the API scopes it may be granted, like read:users.", scopes)}
+        {field("scopes", "Scopes", "Space-separated. For apps people sign in to: openid profile email (the default), offline_access (refresh tokens), prompt (asking on the app's own pages, by token exchange). For a machine: the API scopes it may be granted, like read:users.", scopes)}
         {field("released_fields", "Profile fields it receives", "user_metadata keys, space-separated: only these leave AskOnce, under the namespaced claim.", released)}
         <label class="check">
             <input type="checkbox" name="form[first_party]" value="on" checked=first_party />

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     client::{redirect_uri_registered, AppType},
     error::{ErrorCode, OAuthError},
-    scope::{Scopes, OPENID},
+    scope::{Scopes, OPENID, PROMPT},
 };
 
 /// The longest `state` and `nonce` kept (they are stored until the code is redeemed).
@@ -130,6 +130,9 @@ pub fn check<'a>(
     let scope = Scopes::parse(value("scope").unwrap_or(""));
     if !scope.contains(OPENID) {
         return Err(refuse(ErrorCode::InvalidScope, "scope must include openid"));
+    }
+    if scope.contains(PROMPT) {
+        return Err(refuse(ErrorCode::InvalidScope, "the prompt scope is given by token exchange at the token endpoint, not here"));
     }
     if let Some(extra) = scope.not_in(client.scopes).next() {
         return Err(refuse(ErrorCode::InvalidScope, &format!("the application may not ask for the scope {}", printable(extra))));
@@ -302,6 +305,12 @@ mod tests {
         assert_eq!(to_client(run(&with(&[], &["response_type"]), AppType::Spa)), ErrorCode::InvalidRequest);
         assert_eq!(to_client(run(&with(&[("scope", "profile")], &[]), AppType::Spa)), ErrorCode::InvalidScope);
         assert_eq!(to_client(run(&with(&[("scope", "openid admin")], &[]), AppType::Spa)), ErrorCode::InvalidScope);
+        // An application allowed `prompt` gets it by token exchange only.
+        let (cb, sc) = (callbacks(), ["openid", "prompt"].map(String::from).to_vec());
+        let prompt = check(&params(&with(&[("scope", "openid prompt")], &[])), |_| {
+            Some(ClientPolicy { app_type: AppType::Spa, callbacks: &cb, scopes: &sc })
+        });
+        assert_eq!(to_client(prompt), ErrorCode::InvalidScope);
         assert_eq!(to_client(run(&with(&[("request", "eyJ")], &[]), AppType::Spa)), ErrorCode::RequestNotSupported);
         assert_eq!(to_client(run(&with(&[("request_uri", "https://x")], &[]), AppType::Spa)), ErrorCode::RequestUriNotSupported);
         assert_eq!(to_client(run(&with(&[("registration", "{}")], &[]), AppType::Spa)), ErrorCode::RegistrationNotSupported);

@@ -24,6 +24,9 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     InvalidToken,
     UnsupportedTokenType,
+    /// RFC 8693 §2.2.2: the audience or resource asked for is not one this server issues
+    /// tokens for.
+    InvalidTarget,
 }
 
 impl ErrorCode {
@@ -47,6 +50,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::UnsupportedTokenType => "unsupported_token_type",
+            ErrorCode::InvalidTarget => "invalid_target",
         }
     }
 }

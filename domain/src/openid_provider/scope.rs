@@ -10,10 +10,24 @@ pub const PROFILE: &str = "profile";
 pub const EMAIL: &str = "email";
 pub const OFFLINE_ACCESS: &str = "offline_access";
 
-/// The scopes AskOnce knows. `phone` and `address` are not offered: AskOnce keeps no
-/// verified phone number or postal address as root attributes (a site's own fields are
-/// released by name instead, see `released_fields`).
+/// Asking in context on the application's own pages (the prompt API). Never asked for at
+/// `/authorize`: an application allowed it exchanges a person's access token for a prompt
+/// token at the token endpoint (RFC 8693), see [`TOKEN_EXCHANGE`].
+pub const PROMPT: &str = "prompt";
+
+/// The scopes an authorization request may ask for. `phone` and `address` are not offered:
+/// AskOnce keeps no verified phone number or postal address as root attributes (a site's
+/// own fields are released by name instead, see `released_fields`).
 pub const SUPPORTED: [&str; 4] = [OPENID, PROFILE, EMAIL, OFFLINE_ACCESS];
+/// The scopes an application that signs people in may be allowed: [`SUPPORTED`] and
+/// [`PROMPT`].
+pub const CLIENT_SCOPES: [&str; 5] = [OPENID, PROFILE, EMAIL, OFFLINE_ACCESS, PROMPT];
+
+/// RFC 8693's grant type: how an application gets a prompt token for the person whose access
+/// token it holds.
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// RFC 8693 §3: the type of the token exchanged, and of the token issued.
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 
 /// The claims `profile` releases, of those AskOnce keeps.
 pub const PROFILE_CLAIMS: [&str; 8] =
@@ -28,6 +42,7 @@ pub fn describe(scope: &str) -> Option<&'static str> {
         PROFILE => Some("See your name, nickname, picture and language"),
         EMAIL => Some("See your email address, and whether it is verified"),
         OFFLINE_ACCESS => Some("Keep access while you are away, until you remove it"),
+        PROMPT => Some("Ask you questions on its own pages and save your answers"),
         _ => None,
     }
 }

@@ -739,3 +739,43 @@ async fn application_addresses_are_bounded_and_removable(backend: Backend) {
     assert!(changed["backchannel_logout_uri"].is_null(), "{changed}");
 }
 crate::on_both_databases!(application_addresses_are_bounded_and_removable);
+
+/// A code issued a moment before the person removed the app from "Apps you signed in to"
+/// mints nothing after: removing the app spends its unused codes.
+async fn a_code_from_before_the_app_was_removed_is_spent(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let person = signed_in_person(&app, "removed@example.com").await;
+    let code = code_for(&app, &person, "web", &[]).await;
+    let removed = app.call(&person, app::account::apps::RemoveApp::PATH, &[("client_id", "web")]).await;
+    assert!(removed.status().is_success(), "{}", removed.status());
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", CALLBACK)];
+    let res = exchange(&app, "web", Some(SECRET), &form).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_grant");
+}
+crate::on_both_databases!(a_code_from_before_the_app_was_removed_is_spent);
+
+/// `prompt=create` asks for a new account: the login page (which signs up), even to someone
+/// signed in — never a code for the account already signed in.
+async fn prompt_create_shows_the_sign_up_even_when_signed_in(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let person = signed_in_person(&app, "create@example.com").await;
+    let url = authorize_url(&app, "web", &[("response_type", "code"), ("scope", "openid"), ("state", "st"), ("prompt", "create")]);
+    let to = location(&person.get(url).send().await.unwrap());
+    assert!(to.starts_with("/login?return_to="), "{to}");
+}
+crate::on_both_databases!(prompt_create_shows_the_sign_up_even_when_signed_in);
+
+/// `prompt=consent` asks even a first-party app's person: through `/welcome` to the consent
+/// screen, not straight back with a code.
+async fn prompt_consent_always_shows_the_consent_screen(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let person = signed_in_person(&app, "consent-always@example.com").await;
+    let url = authorize_url(&app, "web", &[("response_type", "code"), ("scope", "openid"), ("state", "st"), ("prompt", "consent")]);
+    let to = location(&person.get(url).send().await.unwrap());
+    assert!(to.starts_with("/welcome?return_to="), "{to}");
+    let continue_to = crate::harness::openid::return_to_of(&to);
+    let at_consent = location(&person.get(app.url(&continue_to)).send().await.unwrap());
+    assert!(at_consent.starts_with("/consent?id="), "{at_consent}");
+}
+crate::on_both_databases!(prompt_consent_always_shows_the_consent_screen);

@@ -34,6 +34,7 @@ mod linking;
 mod log_secrets;
 mod oidc_security;
 mod openid_provider;
+mod prompt_tokens;
 mod raw_text;
 mod real_provider;
 mod required_stage;

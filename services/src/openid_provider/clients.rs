@@ -14,7 +14,7 @@ use domain::openid_provider::application::{Application, ApplicationSettings, App
 
 use super::{
     keys::SigningAlg,
-    scope::{OFFLINE_ACCESS, SUPPORTED},
+    scope::{CLIENT_SCOPES, OFFLINE_ACCESS, PROMPT, TOKEN_EXCHANGE},
     secret, AppType,
 };
 use crate::entities::oauth_clients;
@@ -227,6 +227,9 @@ pub fn grant_types_for(app_type: AppType, scopes: &[String]) -> Vec<String> {
     if scopes.iter().any(|s| s == OFFLINE_ACCESS) {
         grants.push("refresh_token".to_string());
     }
+    if scopes.iter().any(|s| s == PROMPT) {
+        grants.push(TOKEN_EXCHANGE.to_string());
+    }
     grants
 }
 
@@ -276,8 +279,8 @@ pub fn validate(client_id: &str, settings: &ClientSettings) -> Result<(), Invali
         }
     }
     if settings.app_type.signs_people_in() {
-        if let Some(scope) = settings.scopes.iter().find(|s| !SUPPORTED.contains(&s.as_str())) {
-            return refuse(format!("unknown scope {scope:?} (supported: {})", SUPPORTED.join(", ")));
+        if let Some(scope) = settings.scopes.iter().find(|s| !CLIENT_SCOPES.contains(&s.as_str())) {
+            return refuse(format!("unknown scope {scope:?} (supported: {})", CLIENT_SCOPES.join(", ")));
         }
         if !settings.scopes.iter().any(|s| s == "openid") {
             return refuse("scopes must include openid".into());

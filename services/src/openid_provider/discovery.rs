@@ -12,7 +12,7 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    scope::{EMAIL_CLAIMS, PROFILE_CLAIMS, SUPPORTED},
+    scope::{CLIENT_SCOPES, EMAIL_CLAIMS, PROFILE_CLAIMS, TOKEN_EXCHANGE},
     Provider,
 };
 
@@ -109,9 +109,14 @@ pub fn metadata(provider: &Provider) -> Result<Metadata, BadIssuer> {
     )
     .set_token_endpoint(Some(TokenUrl::new(provider.endpoint(TOKEN_PATH)).map_err(bad)?))
     .set_userinfo_endpoint(Some(UserInfoUrl::new(provider.endpoint(USERINFO_PATH)).map_err(bad)?))
-    .set_scopes_supported(Some(SUPPORTED.iter().map(|s| Scope::new(s.to_string())).collect()))
+    .set_scopes_supported(Some(CLIENT_SCOPES.iter().map(|s| Scope::new(s.to_string())).collect()))
     .set_response_modes_supported(Some(vec![CoreResponseMode::Query]))
-    .set_grant_types_supported(Some(vec![CoreGrantType::AuthorizationCode, CoreGrantType::RefreshToken, CoreGrantType::ClientCredentials]))
+    .set_grant_types_supported(Some(vec![
+        CoreGrantType::AuthorizationCode,
+        CoreGrantType::RefreshToken,
+        CoreGrantType::ClientCredentials,
+        CoreGrantType::Extension(TOKEN_EXCHANGE.to_string()),
+    ]))
     .set_token_endpoint_auth_methods_supported(Some(vec![
         CoreClientAuthMethod::ClientSecretBasic,
         CoreClientAuthMethod::ClientSecretPost,

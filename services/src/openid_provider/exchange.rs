@@ -141,3 +141,73 @@ pub async fn client_credentials(
     }
     Ok(tokens::issue_for_machine(db, provider, client, &asked, now).await?)
 }
+
+/// What a token exchange request carries (RFC 8693 §2.1), as the form named it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExchangeRequest<'a> {
+    pub subject_token: Option<&'a str>,
+    pub subject_token_type: Option<&'a str>,
+    pub requested_token_type: Option<&'a str>,
+    pub audience: Option<&'a str>,
+    pub resource: Option<&'a str>,
+    pub scope: Option<&'a str>,
+    pub actor_token: Option<&'a str>,
+}
+
+/// `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693): an application
+/// allowed the `prompt` scope exchanges the access token it holds for one person (issued to
+/// it, live) for a prompt token: the prompt API's audience, scope `prompt`, at most
+/// [`tokens::PROMPT_TOKEN_SECS`], no refresh. Nothing else is exchanged.
+#[tracing::instrument(skip_all, fields(client_id = %client.client_id))]
+pub async fn token_exchange(
+    db: &DatabaseConnection,
+    provider: &Provider,
+    client: &Client,
+    request: ExchangeRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<tokens::ExchangedToken, ExchangeError> {
+    use super::scope::{ACCESS_TOKEN_TYPE, PROMPT, TOKEN_EXCHANGE};
+    if !client.may_use_grant(TOKEN_EXCHANGE) {
+        return Err(refuse(ErrorCode::UnauthorizedClient, "this client may not exchange tokens: allow it the prompt scope"));
+    }
+    if request.actor_token.is_some() {
+        return Err(refuse(ErrorCode::InvalidRequest, "delegation (actor_token) is not supported"));
+    }
+    let Some(subject_token) = request.subject_token else {
+        return Err(refuse(ErrorCode::InvalidRequest, "subject_token is missing"));
+    };
+    match request.subject_token_type {
+        Some(ACCESS_TOKEN_TYPE) => {}
+        None => return Err(refuse(ErrorCode::InvalidRequest, "subject_token_type is missing")),
+        Some(_) => return Err(refuse(ErrorCode::InvalidRequest, "subject_token_type: only an access token is exchanged")),
+    }
+    if request.requested_token_type.is_some_and(|t| t != ACCESS_TOKEN_TYPE) {
+        return Err(refuse(ErrorCode::InvalidRequest, "requested_token_type: only an access token is issued"));
+    }
+    let api = tokens::prompt_audience(provider);
+    if [request.audience, request.resource].into_iter().flatten().any(|target| target != api) {
+        return Err(refuse(ErrorCode::InvalidTarget, "audience and resource may name the prompt API only"));
+    }
+    if request.scope.is_some_and(|s| super::Scopes::parse(s) != super::Scopes::parse(PROMPT)) {
+        return Err(refuse(ErrorCode::InvalidScope, "the only scope given by token exchange is prompt"));
+    }
+    // §2.2.2: an invalid or unacceptable subject token is `invalid_request`; why is logged.
+    let unacceptable = |why: &str| {
+        tracing::info!(why, "subject token refused");
+        refuse(ErrorCode::InvalidRequest, "the subject_token is invalid, expired, revoked or not this client's")
+    };
+    let subject = match tokens::verify_access(db, provider, subject_token, now).await {
+        Ok(subject) => subject,
+        Err(tokens::TokenRefused::Db(err)) => return Err(err.into()),
+        Err(tokens::TokenRefused::Keys(err)) => return Err(ExchangeError::Internal(err.to_string())),
+        Err(refused) => return Err(unacceptable(&refused.to_string())),
+    };
+    if subject.client_id != client.client_id {
+        return Err(unacceptable("issued to another client"));
+    }
+    match super::load_user(db, &subject.user_id).await? {
+        Some(user) if !user.blocked => {}
+        _ => return Err(unacceptable("the account is blocked or gone")),
+    }
+    Ok(tokens::issue_for_prompt(db, provider, client, &subject, now).await?)
+}

@@ -8,7 +8,7 @@ use domain::user_id::UserId;
 use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::{clients, Scopes};
-use crate::entities::{oauth_clients, oauth_grants, oauth_tokens};
+use crate::entities::{oauth_clients, oauth_codes, oauth_grants, oauth_tokens};
 
 /// An application on the person's list.
 #[derive(Debug, Clone)]
@@ -86,8 +86,16 @@ pub async fn list(db: &impl ConnectionTrait, user_id: &UserId) -> Result<Vec<App
 }
 
 /// Removes `client_id` from `user_id`'s apps: the grant goes (the consent screen asks again)
-/// and every token the app holds for them is revoked. Whether there was one.
+/// and every token the app holds for them is revoked, with the codes it has not exchanged
+/// yet (one issued a moment before must not mint tokens after). Whether there was one.
 pub async fn remove(db: &impl ConnectionTrait, user_id: &UserId, client_id: &str, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    oauth_codes::Entity::update_many()
+        .col_expr(oauth_codes::Column::UsedAt, Expr::value(now))
+        .filter(oauth_codes::Column::UserId.eq(user_id.as_str()))
+        .filter(oauth_codes::Column::ClientId.eq(client_id))
+        .filter(oauth_codes::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
     let removed = oauth_grants::Entity::delete_many()
         .filter(oauth_grants::Column::UserId.eq(user_id.as_str()))
         .filter(oauth_grants::Column::ClientId.eq(client_id))

@@ -615,6 +615,20 @@ async fn load(db: &DatabaseConnection, kek: &KeyEncryptionKey, now: DateTime<Utc
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn sign_jwt_is_what_jsonwebtoken_encodes() {
+        let pem = new_rsa_pem().await.unwrap();
+        let key = SigningKey { kid: "k1".into(), oidc: RsaIdTokenSigner::from_pem(&pem, "k1").unwrap() };
+        let claims = serde_json::json!({ "iss": "https://a.example", "sub": "u1", "scope": "openid", "exp": 1 });
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some("k1".into());
+        header.typ = Some("at+jwt".into());
+        let encoding = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+        let expected = jsonwebtoken::encode(&header, &claims, &encoding).unwrap();
+        // PKCS#1 v1.5 signatures are deterministic: the same token, byte for byte.
+        assert_eq!(key.sign_jwt("at+jwt", &claims).unwrap(), expected);
+    }
+
     #[test]
     fn sealed_keys_open_only_with_their_kek() {
         let kek = KeyEncryptionKey::from_base64(&STANDARD.encode([7u8; 32])).unwrap();

@@ -48,6 +48,9 @@ pub struct AccessClaims {
     pub auth_time: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// A prompt token's application (the party it was issued to, beside `client_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azp: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +79,84 @@ pub fn userinfo_audience(provider: &Provider) -> String {
 pub fn api_audience(provider: &Provider) -> String {
     provider.endpoint("/api/v2/")
 }
+
+/// The audience of prompt tokens: AskOnce's prompt API.
+pub fn prompt_audience(provider: &Provider) -> String {
+    provider.endpoint("/api/prompt")
+}
+
+/// The longest a prompt token lives: enough to read a page and answer, short enough that a
+/// leaked one is soon worthless (it cannot be refreshed; the application exchanges again).
+pub const PROMPT_TOKEN_SECS: i64 = 15 * 60;
+
+/// What a token exchange answers (RFC 8693 §2.2.1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExchangedToken {
+    pub access_token: String,
+    pub issued_token_type: String,
+    pub token_type: String,
+    pub expires_in: i64,
+    pub scope: String,
+}
+
+/// Issues `client` a prompt token for the person of `subject` (the access token it presented),
+/// and records it with the subject's code and family, so whatever revokes the subject (a
+/// code used twice, a sign-out, the app removed from `/profile`, a block) revokes it too.
+#[tracing::instrument(skip_all, fields(client_id = %client.client_id))]
+pub async fn issue_for_prompt(
+    db: &impl ConnectionTrait,
+    provider: &Provider,
+    client: &Client,
+    subject: &AccessGrant,
+    now: DateTime<Utc>,
+) -> Result<ExchangedToken, IssueError> {
+    let ring = provider.keys.current().await?;
+    let lifetime = PROMPT_TOKEN_SECS.min(client.access_token_secs).max(1);
+    let expires_at = now + Duration::seconds(lifetime);
+    let jti = secret::random();
+    let scope = super::scope::PROMPT.to_string();
+    let claims = AccessClaims {
+        iss: provider.issuer.clone(),
+        sub: subject.user_id.to_string(),
+        aud: prompt_audience(provider),
+        client_id: client.client_id.clone(),
+        iat: now.timestamp(),
+        exp: expires_at.timestamp(),
+        jti: jti.clone(),
+        scope: scope.clone(),
+        auth_time: None,
+        sid: subject.sid.clone(),
+        azp: Some(client.client_id.clone()),
+    };
+    let access_token = sign_access(&ring, &claims)?;
+    oauth_tokens::ActiveModel {
+        id: Set(jti),
+        kind: Set(PROMPT_KIND.to_string()),
+        client_id: Set(client.client_id.clone()),
+        user_id: Set(Some(subject.user_id.to_string())),
+        scope: Set(scope.clone()),
+        code_hash: Set(subject.code_hash.clone()),
+        family_id: Set(subject.family_id.clone()),
+        sid: Set(subject.sid.clone()),
+        grant: Set(None),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        rotated_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(ExchangedToken {
+        access_token,
+        issued_token_type: super::scope::ACCESS_TOKEN_TYPE.to_string(),
+        token_type: "Bearer".into(),
+        expires_in: lifetime,
+        scope,
+    })
+}
+
+/// The `kind` of a prompt token's row.
+pub const PROMPT_KIND: &str = "prompt";
 
 /// What a machine's `client_credentials` token answers (RFC 6749 §4.4.3: no refresh token).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -111,6 +192,7 @@ pub async fn issue_for_machine(
         scope: scope.to_string(),
         auth_time: None,
         sid: None,
+        azp: None,
     };
     let access_token = sign_access(&ring, &claims)?;
     oauth_tokens::ActiveModel {
@@ -232,6 +314,7 @@ pub async fn issue(
         scope: what.scope.to_string(),
         auth_time: Some(session.auth_time),
         sid: Some(session.sid.clone()),
+        azp: None,
     };
     let access_token = sign_access(&ring, &access)?;
     let row = |id: String, kind: &str, scope: &Scopes, expires_at: DateTime<Utc>| oauth_tokens::ActiveModel {
@@ -315,6 +398,9 @@ pub struct AccessGrant {
     pub client_id: String,
     pub scope: Scopes,
     pub sid: Option<String>,
+    /// The code it came from and its refresh family: what revokes it.
+    pub code_hash: Option<String>,
+    pub family_id: Option<String>,
 }
 
 /// Why a bearer token was refused (`invalid_token`); the reason is logged, not sent.
@@ -351,7 +437,53 @@ pub async fn verify_access(
         client_id: claims.client_id,
         scope: Scopes::parse(&claims.scope),
         sid: claims.sid,
+        code_hash: row.code_hash,
+        family_id: row.family_id,
     })
+}
+
+/// A valid prompt token: whose it is, and the application it lets ask.
+#[derive(Debug, Clone)]
+pub struct PromptGrant {
+    pub user_id: UserId,
+    pub client_id: String,
+}
+
+/// Checks a prompt token: as [`verify_access`], for the prompt API's audience, recorded as a
+/// prompt token of its person, held by an application that still exists and may still
+/// exchange for prompt tokens. Any other token — the application's own access token, an ID
+/// token, a machine's — is refused.
+pub async fn verify_prompt(
+    db: &impl ConnectionTrait,
+    provider: &Provider,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<PromptGrant, TokenRefused> {
+    let claims = verify_signed(provider, token, &prompt_audience(provider), now).await?;
+    if !Scopes::parse(&claims.scope).contains(super::scope::PROMPT) || claims.azp.as_deref() != Some(claims.client_id.as_str()) {
+        return Err(TokenRefused::Invalid("not a prompt token".into()));
+    }
+    let Some(row) = oauth_tokens::Entity::find_by_id(claims.jti.clone()).one(db).await? else {
+        return Err(TokenRefused::Revoked);
+    };
+    if row.kind != PROMPT_KIND
+        || row.revoked_at.is_some()
+        || row.user_id.as_deref() != Some(claims.sub.as_str())
+        || row.client_id != claims.client_id
+    {
+        return Err(TokenRefused::Revoked);
+    }
+    let Some(client) = super::clients::find(db, &claims.client_id).await? else {
+        return Err(TokenRefused::Revoked);
+    };
+    if !client.may_use_grant(super::scope::TOKEN_EXCHANGE) {
+        return Err(TokenRefused::Revoked);
+    }
+    let user_id = UserId::from_stored(claims.sub);
+    if super::load_user(db, &user_id).await?.is_none_or(|u| u.blocked) {
+        return Err(TokenRefused::Revoked);
+    }
+    Ok(PromptGrant { user_id, client_id: claims.client_id })
 }
 
 /// A machine's valid access token for the management API.
@@ -428,6 +560,6 @@ pub async fn access_jti(provider: &Provider, token: &str) -> Option<String> {
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.validate_exp = false;
     validation.set_issuer(&[&provider.issuer]);
-    validation.set_audience(&[userinfo_audience(provider), api_audience(provider)]);
+    validation.set_audience(&[userinfo_audience(provider), api_audience(provider), prompt_audience(provider)]);
     jsonwebtoken::decode::<AccessClaims>(token, key, &validation).ok().map(|d| d.claims.jti)
 }

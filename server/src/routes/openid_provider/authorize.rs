@@ -95,7 +95,9 @@ async fn authorize(s: &ProviderRoutes, session: &Session, browser: &str, params:
             return respond::error_to_client(&redirect_uri, &error, state.as_deref(), &s.provider.issuer);
         }
     };
-    let authenticate_after = if request.prompt.login {
+    // `create` (Initiating User Registration 1.0) shows the login page, which signs up too,
+    // even to someone signed in: they asked for a new account, not this one.
+    let authenticate_after = if request.prompt.login || request.prompt.create {
         Some(now)
     } else {
         // An age beyond what a date can hold asks nothing of the sign-in.

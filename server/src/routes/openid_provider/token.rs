@@ -20,7 +20,7 @@ use services::openid_provider::{
     clients::Client,
     error::OAuthError,
     exchange::{self, ClientAuth, ExchangeError},
-    refresh, ErrorCode,
+    refresh, scope, ErrorCode,
 };
 
 use super::{params::Params, respond, ProviderRoutes};
@@ -35,7 +35,10 @@ pub(super) async fn token(State(s): State<ProviderRoutes>, ip: Option<Extension<
     let one = |name: &str| form.get(name);
     let grant_type = one("grant_type").unwrap_or("");
     // Only the names this endpoint knows go into the log: any other text is the caller's.
-    let known = ["authorization_code", "refresh_token", "client_credentials"].into_iter().find(|g| *g == grant_type).unwrap_or("other");
+    let known = ["authorization_code", "refresh_token", "client_credentials", scope::TOKEN_EXCHANGE]
+        .into_iter()
+        .find(|g| *g == grant_type)
+        .unwrap_or("other");
     tracing::Span::current().record("grant_type", known);
     let auth = match client_auth(&headers, one("client_id"), one("client_secret")) {
         Ok(auth) => auth,
@@ -63,6 +66,18 @@ pub(super) async fn token(State(s): State<ProviderRoutes>, ip: Option<Extension<
             "client_credentials" => exchange::client_credentials(&s.app.db, &s.provider, &client, one("scope"), one("audience"), now)
                 .await
                 .map(|t| Json(t).into_response()),
+            scope::TOKEN_EXCHANGE => {
+                let request = exchange::ExchangeRequest {
+                    subject_token: one("subject_token"),
+                    subject_token_type: one("subject_token_type"),
+                    requested_token_type: one("requested_token_type"),
+                    audience: one("audience"),
+                    resource: one("resource"),
+                    scope: one("scope"),
+                    actor_token: one("actor_token"),
+                };
+                exchange::token_exchange(&s.app.db, &s.provider, &client, request, now).await.map(|t| Json(t).into_response())
+            }
             "" => Err(ExchangeError::Refused(OAuthError::new(ErrorCode::InvalidRequest, "grant_type is missing"))),
             _ => Err(ExchangeError::Refused(OAuthError::new(ErrorCode::UnsupportedGrantType, "this grant_type is not supported"))),
         }
