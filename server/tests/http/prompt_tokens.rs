@@ -233,3 +233,56 @@ async fn a_blocked_person_gets_no_prompt_token(backend: Backend) {
     assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")));
 }
 crate::on_both_databases!(a_blocked_person_gets_no_prompt_token);
+
+/// Revoking a prompt token ends it alone (the person's refresh family goes on); revoking the
+/// access token it came from ends it too.
+async fn a_prompt_token_lives_and_ends_with_its_subject(backend: Backend) {
+    let app = app_with_prompt_clients(backend).await;
+    let person = signed_in_person(&app, "subject@example.com").await;
+    let shop = tokens_for(&app, &person, "shop", Some(SECRET), "openid offline_access").await;
+    let access = shop["access_token"].as_str().unwrap();
+    let revoke = |token: String| {
+        let app = &app;
+        async move {
+            let res = reqwest::Client::new()
+                .post(app.url("/oauth/revoke"))
+                .basic_auth("shop", Some(SECRET))
+                .form(&[("token", token)])
+                .send()
+                .await;
+            assert_eq!(res.unwrap().status(), StatusCode::OK);
+        }
+    };
+    let (_, issued) = exchange_for_prompt(&app, "shop", Some(SECRET), &subject(access)).await;
+    revoke(issued["access_token"].as_str().unwrap().to_string()).await;
+    let refreshed = exchange(
+        &app,
+        "shop",
+        Some(SECRET),
+        &[("grant_type", "refresh_token"), ("refresh_token", shop["refresh_token"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(refreshed.status(), StatusCode::OK, "the family goes on");
+    let refreshed: Value = refreshed.json().await.unwrap();
+    let fresh = refreshed["access_token"].as_str().unwrap();
+    let (_, issued) = exchange_for_prompt(&app, "shop", Some(SECRET), &subject(fresh)).await;
+    let prompt = issued["access_token"].as_str().unwrap().to_string();
+    assert_eq!(introspect(&app, "shop", &prompt).await["active"], true);
+    revoke(fresh.to_string()).await;
+    assert_eq!(introspect(&app, "shop", &prompt).await["active"], false, "its subject revoked alone");
+}
+crate::on_both_databases!(a_prompt_token_lives_and_ends_with_its_subject);
+
+/// A partner's app (not first party) cannot be allowed `prompt`: nobody consents to it.
+async fn only_first_party_apps_may_have_prompt_tokens(backend: Backend) {
+    let app = app_with_prompt_clients(backend).await;
+    let owner = app.api_token(&app::admin::api_tokens::Scope::ALL).await;
+    let partner = serde_json::json!({
+        "name": "Partner", "app_type": "regular_web", "callbacks": [CALLBACK], "is_first_party": false,
+        "scopes": ["openid", "prompt"],
+    });
+    let (status, body) = app.api("POST", "/api/v2/clients", Some(&owner), Some(partner)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.to_string().contains("first-party"), "{body}");
+}
+crate::on_both_databases!(only_first_party_apps_may_have_prompt_tokens);

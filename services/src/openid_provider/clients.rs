@@ -285,6 +285,11 @@ pub fn validate(client_id: &str, settings: &ClientSettings) -> Result<(), Invali
         if !settings.scopes.iter().any(|s| s == "openid") {
             return refuse("scopes must include openid".into());
         }
+        // Prompt tokens write answers into people's profiles, and nobody is asked to allow
+        // them: only the site's own applications may have them.
+        if !settings.first_party && settings.scopes.iter().any(|s| s == PROMPT) {
+            return refuse("the prompt scope is for the site's own (first-party) applications only".into());
+        }
     } else {
         // A machine signs nobody in: it is granted management API scopes, and nothing else.
         if !settings.callbacks.is_empty() || !settings.allowed_logout_urls.is_empty() || settings.backchannel_logout_uri.is_some() {

@@ -167,7 +167,7 @@ pub async fn token_exchange(
     now: DateTime<Utc>,
 ) -> Result<tokens::ExchangedToken, ExchangeError> {
     use super::scope::{ACCESS_TOKEN_TYPE, PROMPT, TOKEN_EXCHANGE};
-    if !client.may_use_grant(TOKEN_EXCHANGE) {
+    if !client.may_use_grant(TOKEN_EXCHANGE) || !client.skip_consent {
         return Err(refuse(ErrorCode::UnauthorizedClient, "this client may not exchange tokens: allow it the prompt scope"));
     }
     if request.actor_token.is_some() {

@@ -114,11 +114,14 @@ pub async fn rotate(
     Ok(issued)
 }
 
-/// Whether any token of `family_id` has been revoked.
+/// Whether a refresh token of `family_id` has been revoked (what revoking the family does
+/// first). An access or prompt token of the family revoked on its own (`/oauth/revoke`) ends
+/// only itself.
 async fn family_revoked(db: &impl ConnectionTrait, family_id: &str) -> Result<bool, DbErr> {
     use sea_orm::PaginatorTrait;
     Ok(oauth_tokens::Entity::find()
         .filter(oauth_tokens::Column::FamilyId.eq(family_id))
+        .filter(oauth_tokens::Column::Kind.eq("refresh"))
         .filter(oauth_tokens::Column::RevokedAt.is_not_null())
         .count(db)
         .await?
@@ -215,7 +218,10 @@ pub async fn introspect(
     let Some(row) = find_held(db, provider, client, token).await? else {
         return Ok(Introspection::inactive());
     };
-    let live = row.revoked_at.is_none() && row.expires_at > now && (row.kind != "refresh" || row.rotated_at.is_none());
+    let live = row.revoked_at.is_none()
+        && row.expires_at > now
+        && (row.kind != "refresh" || row.rotated_at.is_none())
+        && (row.kind != tokens::PROMPT_KIND || tokens::prompt_subject_live(db, &row, now).await?);
     let user_ok = match &row.user_id {
         Some(id) => super::load_user(db, &UserId::from_stored(id.clone())).await?.is_some_and(|u| !u.blocked),
         None => true,

@@ -111,7 +111,8 @@ pub async fn issue_for_prompt(
     now: DateTime<Utc>,
 ) -> Result<ExchangedToken, IssueError> {
     let ring = provider.keys.current().await?;
-    let lifetime = PROMPT_TOKEN_SECS.min(client.access_token_secs).max(1);
+    // Never beyond the token it comes from: the application exchanges again after a refresh.
+    let lifetime = PROMPT_TOKEN_SECS.min(client.access_token_secs).min((subject.expires_at - now).num_seconds()).max(1);
     let expires_at = now + Duration::seconds(lifetime);
     let jti = secret::random();
     let scope = super::scope::PROMPT.to_string();
@@ -138,7 +139,7 @@ pub async fn issue_for_prompt(
         code_hash: Set(subject.code_hash.clone()),
         family_id: Set(subject.family_id.clone()),
         sid: Set(subject.sid.clone()),
-        grant: Set(None),
+        grant: Set(Some(serde_json::json!({ PROMPT_SUBJECT: subject.jti }))),
         created_at: Set(now),
         expires_at: Set(expires_at),
         rotated_at: Set(None),
@@ -157,6 +158,21 @@ pub async fn issue_for_prompt(
 
 /// The `kind` of a prompt token's row.
 pub const PROMPT_KIND: &str = "prompt";
+/// Where a prompt token's row names the access token it was exchanged for (`grant`).
+const PROMPT_SUBJECT: &str = "subject";
+
+/// Whether the access token a prompt token's `row` was exchanged for is still live: revoking
+/// it on its own (`/oauth/revoke`), or anything that revoked it while the exchange ran, ends
+/// the prompt token too.
+pub async fn prompt_subject_live(db: &impl ConnectionTrait, row: &oauth_tokens::Model, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let Some(subject) = row.grant.as_ref().and_then(|g| g.get(PROMPT_SUBJECT)).and_then(|s| s.as_str()) else {
+        return Ok(false);
+    };
+    Ok(oauth_tokens::Entity::find_by_id(subject.to_string())
+        .one(db)
+        .await?
+        .is_some_and(|s| s.kind == "access" && s.revoked_at.is_none() && s.expires_at > now))
+}
 
 /// What a machine's `client_credentials` token answers (RFC 6749 §4.4.3: no refresh token).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -401,6 +417,9 @@ pub struct AccessGrant {
     /// The code it came from and its refresh family: what revokes it.
     pub code_hash: Option<String>,
     pub family_id: Option<String>,
+    /// Its own id, and when it expires.
+    pub jti: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Why a bearer token was refused (`invalid_token`); the reason is logged, not sent.
@@ -439,6 +458,8 @@ pub async fn verify_access(
         sid: claims.sid,
         code_hash: row.code_hash,
         family_id: row.family_id,
+        jti: row.id,
+        expires_at: row.expires_at,
     })
 }
 
@@ -470,6 +491,7 @@ pub async fn verify_prompt(
         || row.revoked_at.is_some()
         || row.user_id.as_deref() != Some(claims.sub.as_str())
         || row.client_id != claims.client_id
+        || !prompt_subject_live(db, &row, now).await?
     {
         return Err(TokenRefused::Revoked);
     }
