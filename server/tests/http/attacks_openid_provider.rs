@@ -779,3 +779,37 @@ async fn prompt_consent_always_shows_the_consent_screen(backend: Backend) {
     assert!(at_consent.starts_with("/consent?id="), "{at_consent}");
 }
 crate::on_both_databases!(prompt_consent_always_shows_the_consent_screen);
+
+/// Signed in but with the address not yet verified (`[email] require_verified`): no code at
+/// once — the authorization waits while the person verifies.
+async fn an_unverified_person_gets_no_code_at_once(backend: Backend) {
+    let config = format!("[email]\nrequire_verified = true\n{}", crate::openid_provider::clients_toml());
+    let app = crate::harness::spawn_app_on(backend, &config).await;
+    let person = browser();
+    app.sign_up(&person, "unverified@example.com").await;
+    let url = authorize_url(&app, "web", &[("response_type", "code"), ("scope", "openid"), ("state", "st")]);
+    let to = location(&person.get(url).send().await.unwrap());
+    assert!(!to.starts_with(CALLBACK), "no code before the address is verified: {to}");
+    let continue_to = crate::harness::openid::return_to_of(&to);
+    let next = location(&person.get(app.url(&continue_to)).send().await.unwrap());
+    assert!(next.starts_with("/verify-email"), "{next}");
+}
+crate::on_both_databases!(an_unverified_person_gets_no_code_at_once);
+
+/// `max_age`: a sign-in older than it sends the person to sign in again; a recent one gives
+/// the code at once, with `auth_time` in the ID token.
+async fn max_age_is_honoured_on_single_sign_on(backend: Backend) {
+    let app = app_with_clients(backend).await;
+    let person = signed_in_person(&app, "max-age@example.com").await;
+    let code = code_for(&app, &person, "web", &[("max_age", "3600")]).await;
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", CALLBACK)];
+    let tokens: Value = exchange(&app, "web", Some(SECRET), &form).await.json().await.unwrap();
+    let payload = tokens["id_token"].as_str().unwrap().split('.').nth(1).unwrap().to_string();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert!(claims["auth_time"].as_i64().is_some(), "{claims}");
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let url = authorize_url(&app, "web", &[("response_type", "code"), ("scope", "openid"), ("state", "st"), ("max_age", "1")]);
+    let to = location(&person.get(url).send().await.unwrap());
+    assert!(to.starts_with("/login?return_to="), "signed in over a second ago: sign in again, not {to}");
+}
+crate::on_both_databases!(max_age_is_honoured_on_single_sign_on);
