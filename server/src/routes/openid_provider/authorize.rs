@@ -30,7 +30,7 @@ use services::{
         error::OAuthError,
         AuthorizationRequest, ErrorCode,
     },
-    profiling::{login_moment, next_prompt, required_stage_due, would_ask},
+    profiling::{login_moment, next_prompt, would_ask},
 };
 use tower_sessions::Session;
 
@@ -108,7 +108,7 @@ async fn authorize(s: &ProviderRoutes, session: &Session, browser: &str, params:
         Err(response) => return response,
     };
     if request.prompt.none {
-        return without_interaction(s, &request, signed_in).await;
+        return without_interaction(s, client.as_ref(), &request, signed_in).await;
     }
     // Signed in already (single sign-on) with nothing to ask and nothing to allow: the code
     // at once. `/welcome` and `/authorize/continue` would decide the same after two more
@@ -176,7 +176,12 @@ async fn issue_at_once(
 }
 
 /// `prompt=none`: a code now, or the reason one cannot be given without showing a page.
-async fn without_interaction(s: &ProviderRoutes, request: &AuthorizationRequest, signed_in: Option<SignedIn>) -> Response {
+async fn without_interaction(
+    s: &ProviderRoutes,
+    client: Option<&Client>,
+    request: &AuthorizationRequest,
+    signed_in: Option<SignedIn>,
+) -> Response {
     let db = &s.app.db;
     let refuse = |code: ErrorCode, description: &str| {
         respond::error_to_client(&request.redirect_uri, &OAuthError::new(code, description), request.state.as_deref(), &s.provider.issuer)
@@ -184,25 +189,20 @@ async fn without_interaction(s: &ProviderRoutes, request: &AuthorizationRequest,
     let Some(SignedIn { user, authentication }) = signed_in else {
         return refuse(ErrorCode::LoginRequired, "the person must sign in");
     };
-    let due = async {
-        if user.must_verify_email || required_stage_due(db, &user.user_id).await?.is_some() {
-            return Ok::<bool, services::profiling::ProfilingError>(true);
-        }
-        would_ask(db, &user.user_id, &login_moment(user.logins_count)).await
-    };
-    match due.await {
+    // A required stage due is a stage due: `would_ask` names it (read-only: nothing is shown).
+    let due = if user.must_verify_email { Ok(true) } else { would_ask(db, &user.user_id, &login_moment(user.logins_count)).await };
+    match due {
         Ok(true) => {
             return refuse(ErrorCode::InteractionRequired, "the person must answer questions before signing in to this application")
         }
         Ok(false) => {}
         Err(err) => return unavailable("checking for questions due", &err),
     }
-    let client = match clients::find(db, &request.client_id).await {
-        Ok(Some(client)) => client,
-        Ok(None) => return refuse(ErrorCode::InvalidRequest, "the application is no longer registered"),
-        Err(err) => return unavailable("loading the application", &err),
+    // Loaded by `authorize` to check the request, which needs it: always there.
+    let Some(client) = client else {
+        return refuse(ErrorCode::InvalidRequest, "the application is no longer registered");
     };
-    match consent_needed(s, &client, request, &user.user_id).await {
+    match consent_needed(s, client, request, &user.user_id).await {
         Ok(true) => return refuse(ErrorCode::ConsentRequired, "the person must allow this application first"),
         Ok(false) => {}
         Err(err) => return unavailable("checking the application's grant", &err),
