@@ -85,7 +85,7 @@ export default defineConfig({
     stdout: 'ignore',
     stderr: 'pipe',
   },
-  relyingApp(shopPort, 'shop', 'The shop'),
+  { ...relyingApp(shopPort, 'shop', 'The shop'), env: { ...relyingApp(shopPort, 'shop', 'The shop').env, RP_TEST_ENDPOINTS: '1' } },
   relyingApp(forumPort, 'forum', 'The forum'),
   relyingApp(partnerPort, 'partner', 'The partner'),
   {
@@ -126,6 +126,9 @@ export default defineConfig({
       ASKONCE_CLIENTS__SHOP__CALLBACKS: `["http://127.0.0.1:${shopPort}/callback"]`,
       ASKONCE_CLIENTS__SHOP__RELEASED_FIELDS: '["job_title"]',
       ASKONCE_CLIENTS__SHOP__ALLOWED_LOGOUT_URLS: `["http://127.0.0.1:${shopPort}/"]`,
+      // The shop asks in context on its own pages (end2end/tests/embedded-prompt.spec.ts).
+      ASKONCE_CLIENTS__SHOP__SCOPES: '["openid", "profile", "email", "offline_access", "prompt"]',
+      ASKONCE_CLIENTS__SHOP__WEB_ORIGINS: `["http://127.0.0.1:${shopPort}"]`,
       ASKONCE_CLIENTS__FORUM__NAME: 'The forum',
       ASKONCE_CLIENTS__FORUM__APP_TYPE: 'regular_web',
       ASKONCE_CLIENTS__FORUM__CLIENT_SECRET: clientSecret,

@@ -4,6 +4,9 @@ import { hydrated } from './pages';
 
 export const password = 'correct horse battery';
 
+// The example relying app registered as `shop` (playwright.config.ts).
+export const shopUrl = `http://127.0.0.1:${process.env.E2E_SHOP_PORT ?? '3400'}`;
+
 export async function signUp(page: Page, email: string, returnTo = '/articles') {
   await page.goto(`/login?return_to=${encodeURIComponent(returnTo)}`);
   await hydrated(page);
@@ -44,4 +47,21 @@ export async function signInAsAdmin(page: Page, then?: string) {
   if (await welcome.isVisible()) await welcome.click();
   await expect(console).toBeVisible();
   if (then) await page.goto(then);
+}
+
+// Signs up through an application's sign-in (the example relying app at `app`), answering the
+// sign-up's question inside it.
+export async function signUpInsideTheSignIn(page: Page, email: string, given: string, family: string, app = shopUrl) {
+  await page.goto(app);
+  await page.getByTestId('rp-sign-in').click();
+  // AskOnce's login page, on AskOnce's origin.
+  await expect(page.getByRole('heading', { name: 'Sign in to AskOnce' })).toBeVisible();
+  await page.locator('#signup-email').fill(email);
+  await page.locator('#signup-password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  // The sign-up's question, asked before the shop gets its code.
+  await expect(page.getByRole('heading', { name: 'Welcome! What should we call you?' })).toBeVisible();
+  await page.getByLabel('First name').fill(given);
+  await page.getByLabel('Last name').fill(family);
+  await page.getByRole('button', { name: 'Continue' }).click();
 }

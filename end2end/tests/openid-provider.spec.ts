@@ -2,28 +2,13 @@
 // (Express + openid-client) signs people in through AskOnce, with the sign-up's question asked
 // inside the sign-in; a second app signs in from the same session; prompt=none never skips a
 // question; and without JavaScript the whole round trip still works.
-import { expect, test, type Page } from '@playwright/test';
-import { signInAsAdmin } from './accounts';
+import { expect, test } from '@playwright/test';
+import { signInAsAdmin, signUpInsideTheSignIn } from './accounts';
 import { expectAccessible, hydrated } from './pages';
 
 const shop = `http://127.0.0.1:${process.env.E2E_SHOP_PORT ?? '3400'}`;
 const forum = `http://127.0.0.1:${process.env.E2E_FORUM_PORT ?? '3401'}`;
 const partner = `http://127.0.0.1:${process.env.E2E_PARTNER_PORT ?? '3402'}`;
-
-async function signUpInsideTheSignIn(page: Page, email: string, given: string, family: string) {
-  await page.goto(shop);
-  await page.getByTestId('rp-sign-in').click();
-  // AskOnce's login page, on AskOnce's origin.
-  await expect(page.getByRole('heading', { name: 'Sign in to AskOnce' })).toBeVisible();
-  await page.locator('#signup-email').fill(email);
-  await page.locator('#signup-password').fill('correct horse battery');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  // The sign-up's question, asked before the shop gets its code.
-  await expect(page.getByRole('heading', { name: 'Welcome! What should we call you?' })).toBeVisible();
-  await page.getByLabel('First name').fill(given);
-  await page.getByLabel('Last name').fill(family);
-  await page.getByRole('button', { name: 'Continue' }).click();
-}
 
 test('the shop signs in through AskOnce, with the answers in its claims; the forum signs in from the same session', async ({ page }) => {
   const email = `op-${Date.now()}@example.com`;

@@ -70,6 +70,7 @@ app.get('/', (req, res) => {
     .join('');
   res.send(page(appName, `<p data-testid="rp-signed-in">Signed in as ${escape(claims.email ?? claims.sub)}</p>` +
     `<table><caption>What AskOnce told ${escape(appName)}</caption>${rows}</table>` +
+    `<h2>Articles</h2><ul>${Object.entries(articles).map(([slug, x]) => `<li><a href="/articles/${slug}">${escape(x.title)}</a> (<a href="/read/${slug}">without scripts</a>)</li>`).join('')}</ul>` +
     `<p><a href="/login">Sign in again</a> · <a href="/logout" data-testid="rp-sign-out">Sign out</a></p>`));
 });
 
@@ -194,6 +195,194 @@ app.get('/logout', async (req, res, next) => {
     delete s.tokens;
     const cfg = await provider();
     res.redirect(oidc.buildEndSessionUrl(cfg, { post_logout_redirect_uri: `${base()}/`, ...(hint ? { id_token_hint: hint } : { client_id: clientId }) }).href);
+  } catch (err) {
+    next(err);
+  }
+});
+
+// ---- Asking in context on this app's own pages (AskOnce's prompt API) ----------------------
+//
+// Articles, and the seed's third moment: a reader is offered, in place, what AskOnce says is
+// due for `article` with the article's tags — never what it knows. Two ways:
+//   /articles/:slug      the <askonce-prompt> web component (AskOnce's /embed/prompt.js), under
+//                        a strict CSP: scripts and connections only to this app and AskOnce;
+//   /read/:slug          this server asks the headless API and renders a plain HTML form
+//                        (works without JavaScript).
+// Both need a prompt token: this server exchanges the person's access token for one (RFC 8693
+// token exchange; the application must be allowed the `prompt` scope and list its origin in
+// `web_origins`).
+const articles = {
+  rust: { title: 'Fearless concurrency in practice', tags: ['rust', 'web'] },
+  sql: { title: 'Indexes you did not know you needed', tags: ['sql'] },
+  css: { title: 'Container queries, finally', tags: ['css', 'web'] },
+};
+
+// A prompt token for the signed-in person, kept until a minute before it expires.
+async function promptToken(s) {
+  if (s.prompt && s.prompt.until > Date.now()) return s.prompt.token;
+  const answer = await oidc.genericGrantRequest(await provider(), 'urn:ietf:params:oauth:grant-type:token-exchange', {
+    subject_token: s.tokens.access_token,
+    subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+  });
+  s.prompt = { token: answer.access_token, until: Date.now() + Math.max(0, (answer.expires_in ?? 60) - 60) * 1000 };
+  return s.prompt.token;
+}
+
+function article(req, res) {
+  const s = session(req, res);
+  const a = articles[req.params.slug];
+  if (!a) {
+    res.status(404).send(page('Not found', '<p>No such article.</p>'));
+    return null;
+  }
+  if (!s.tokens) {
+    res.send(page(a.title, `<article><h2>${escape(a.title)}</h2><p>An article.</p></article>` +
+      `<p><a href="/login" data-testid="rp-sign-in">Sign in with AskOnce</a> to be told when the next one is out.</p>`));
+    return null;
+  }
+  return { s, a };
+}
+
+const body = (a) => `<article><h2>${escape(a.title)}</h2><p>Tags: ${a.tags.map(escape).join(', ')}.</p>` +
+  '<p>Lorem ipsum, the article itself. Reading it is the moment AskOnce may ask something.</p></article>';
+
+app.get('/articles/:slug', async (req, res, next) => {
+  const found = article(req, res);
+  if (!found) return;
+  try {
+    const { s, a } = found;
+    let token = await promptToken(s);
+    // What the tests do to a token: revoke it before the page renders.
+    if (process.env.RP_TEST_ENDPOINTS === '1' && req.query.revoke === '1') {
+      await oidc.tokenRevocation(await provider(), token);
+      delete s.prompt;
+    }
+    const askonce = issuer.origin;
+    // The strict policy the component is made for: nothing inline, Trusted Types required.
+    res.set('Content-Security-Policy',
+      `default-src 'self'; script-src 'self' ${askonce}; connect-src ${askonce}; style-src 'self' ${askonce}; require-trusted-types-for 'script'`);
+    res.send(page(a.title, body(a) +
+      `<askonce-prompt moment="article" tags="${escape(a.tags.join(','))}" token="${escape(token)}" data-testid="rp-prompt"></askonce-prompt>` +
+      '<h3>What the prompt told this page</h3><ul id="prompt-events" data-testid="rp-events"></ul>' +
+      `<script type="module" src="${askonce}/embed/prompt.js"></script><script type="module" src="/host.js"></script>`));
+  } catch (err) {
+    next(err);
+  }
+});
+
+// The host page's own script: lists the component's events (what a site would send to its
+// analytics). A file, not inline: the policy allows no inline script.
+app.get('/host.js', (req, res) => {
+  res.type('text/javascript').send(`const list = document.getElementById('prompt-events');
+for (const name of ['shown', 'answered', 'skipped', 'none', 'error']) {
+  document.addEventListener('askonce:' + name, (e) => {
+    const item = document.createElement('li');
+    item.textContent = name + (e.detail && e.detail.status !== undefined ? ' ' + e.detail.status : '');
+    item.dataset.event = name;
+    // How long after DOMContentLoaded the question was on screen (the benchmark reads it).
+    const nav = performance.getEntriesByType('navigation')[0];
+    if (nav) item.dataset.ms = String(Math.round(performance.now() - nav.domContentLoadedEventStart));
+    list.append(item);
+  });
+}
+`);
+});
+
+// The headless API from this server: GET the stage due, render it as a plain form; the form
+// posts here and this server posts the answers on. The page's address is the `page`.
+async function askonceApi(token, path, init = {}) {
+  const res = await fetch(new URL(path, issuer), {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+  });
+  return { status: res.status, body: await res.json().catch(() => ({})) };
+}
+
+function stageForm(slug, stage, errors = {}, typed = {}, general = '') {
+  const field = (f) => {
+    const id = `f-${escape(f.key)}`;
+    const err = errors[f.key];
+    const described = `aria-describedby="${id}-error"${err ? ' aria-invalid="true"' : ''}`;
+    const value = typed[f.key] ?? '';
+    const choices = (type, options) => options.map((o) =>
+      `<label><input type="${type}" name="${escape(f.key)}" value="${escape(o.value)}"${[].concat(value).includes(o.value) ? ' checked' : ''}> ${escape(o.label)}</label>`).join(' ');
+    let input;
+    if (['consent', 'radio', 'multiselect'].includes(f.kind)) {
+      const options = f.kind === 'consent' ? [{ value: 'yes', label: 'Yes' }, { value: 'no', label: 'No' }] : f.options;
+      input = `<fieldset ${described}><legend>${escape(f.label)}</legend>` +
+        (f.consent ? `<p>${escape(f.consent.purpose)}</p>` : '') + choices(f.kind === 'multiselect' ? 'checkbox' : 'radio', options) + '</fieldset>';
+    } else if (f.kind === 'checkbox') {
+      input = `<label><input id="${id}" type="checkbox" name="${escape(f.key)}" value="yes" ${described}> ${escape(f.label)}</label>`;
+    } else if (f.kind === 'dropdown') {
+      input = `<label for="${id}">${escape(f.label)}</label><select id="${id}" name="${escape(f.key)}" ${described}><option value="">Choose…</option>` +
+        f.options.map((o) => `<option value="${escape(o.value)}"${o.value === value ? ' selected' : ''}>${escape(o.label)}</option>`).join('') + '</select>';
+    } else if (f.kind === 'textarea') {
+      input = `<label for="${id}">${escape(f.label)}</label><textarea id="${id}" name="${escape(f.key)}" ${described}>${escape(value)}</textarea>`;
+    } else {
+      const type = { email: 'email', phone: 'tel', url: 'url', number: 'number', date: 'date' }[f.kind] ?? 'text';
+      input = `<label for="${id}">${escape(f.label)}</label><input id="${id}" type="${type}" name="${escape(f.key)}" value="${escape(value)}" ${described}>`;
+    }
+    return `<div>${input}${f.help ? `<p>${escape(f.help)}</p>` : ''}<p id="${id}-error" role="alert">${escape(err ?? '')}</p></div>`;
+  };
+  // The introduction's HTML is AskOnce's safe subset (it escapes what the site owner typed).
+  return `<section aria-labelledby="stage-title" data-testid="rp-headless-prompt"><h3 id="stage-title">${escape(stage.title)}</h3>` +
+    (stage.intro ? stage.intro.html : '') +
+    (stage.external_url ? `<p><a href="${escape(stage.external_url)}">Continue to the form</a></p>` :
+      `<form method="post" action="/read/${escape(slug)}/answer"><input type="hidden" name="stage" value="${escape(stage.stage)}">` +
+      stage.fields.map(field).join('') + `<p role="alert">${escape(general)}</p><button type="submit">Continue</button></form>`) +
+    (stage.skippable ? `<form method="post" action="/read/${escape(slug)}/skip"><input type="hidden" name="stage" value="${escape(stage.stage)}"><button type="submit">Skip for now</button></form>` : '') +
+    '</section>';
+}
+
+const place = (req, a) => ({ moment: 'article', tags: a.tags.join(','), page: `/read/${req.params.slug}` });
+
+app.get('/read/:slug', async (req, res, next) => {
+  const found = article(req, res);
+  if (!found) return;
+  try {
+    const { s, a } = found;
+    const token = await promptToken(s);
+    const where = place(req, a);
+    const due = await askonceApi(token, `/api/prompt?${new URLSearchParams(where)}`);
+    const note = req.query.done ? `<p role="status" data-testid="rp-headless-done">${req.query.done === 'answered' ? 'Thanks — noted.' : 'Maybe later, then.'}</p>` : '';
+    let asked = '';
+    if (due.status === 200 && due.body.prompt) {
+      asked = stageForm(req.params.slug, due.body.prompt);
+      await askonceApi(token, '/api/prompt/shown', { method: 'POST', body: JSON.stringify({ ...where, stage: due.body.prompt.stage }) });
+    }
+    res.send(page(a.title, body(a) + note + asked));
+  } catch (err) {
+    next(err);
+  }
+});
+
+app.post('/read/:slug/answer', express.urlencoded({ extended: false, limit: '32kb' }), async (req, res, next) => {
+  const found = article(req, res);
+  if (!found) return;
+  try {
+    const { s, a } = found;
+    const token = await promptToken(s);
+    const where = place(req, a);
+    const { stage, ...answers } = req.body;
+    const sent = await askonceApi(token, '/api/prompt/answers', { method: 'POST', body: JSON.stringify({ ...where, stage, answers }) });
+    if (sent.status === 200) return res.redirect(303, `/read/${req.params.slug}?done=answered`);
+    // A refusal names the fields: the form again, with what was typed and the reasons.
+    const due = await askonceApi(token, `/api/prompt?${new URLSearchParams(where)}`);
+    const form = due.body.prompt ? stageForm(req.params.slug, due.body.prompt, sent.body.fields ?? {}, answers, sent.body.fields ? '' : sent.body.message) : '';
+    res.status(sent.status === 422 ? 422 : 400).send(page(a.title, body(a) + form));
+  } catch (err) {
+    next(err);
+  }
+});
+
+app.post('/read/:slug/skip', express.urlencoded({ extended: false, limit: '4kb' }), async (req, res, next) => {
+  const found = article(req, res);
+  if (!found) return;
+  try {
+    const { s, a } = found;
+    const token = await promptToken(s);
+    await askonceApi(token, '/api/prompt/skip', { method: 'POST', body: JSON.stringify({ ...place(req, a), stage: req.body.stage }) });
+    res.redirect(303, `/read/${req.params.slug}?done=skipped`);
   } catch (err) {
     next(err);
   }

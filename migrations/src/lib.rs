@@ -23,6 +23,7 @@ mod m20261206_000014_add_hidden_fields;
 mod m20261206_000015_add_stage_steps;
 mod m20261207_000016_create_openid_provider;
 mod m20261207_000017_add_client_id_token_alg;
+mod m20261207_000018_add_prompt_event_app;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_add_stage_steps::Migration),
             Box::new(m20261207_000016_create_openid_provider::Migration),
             Box::new(m20261207_000017_add_client_id_token_alg::Migration),
+            Box::new(m20261207_000018_add_prompt_event_app::Migration),
         ]
     }
 }

@@ -59,7 +59,7 @@ struct OAuthErrorBody {
 /// Who reads the answer of a route, and so the shape of its error bodies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
-    /// `/api/v2/…`, `/api/openapi.json`, `/api/docs`, `/api/me…`, `/admin/analytics.csv`.
+    /// `/api/v2/…`, `/api/openapi.json`, `/api/docs`, `/api/me…`, `/api/prompt…`, `/admin/analytics.csv`.
     Api,
     /// Every other `/api/…` path: the app's server functions.
     ServerFn,
@@ -71,8 +71,8 @@ pub enum Family {
 
 impl Family {
     pub fn of(path: &str) -> Family {
-        const MACHINE_PATHS: [&str; 5] = ["/api/v2", "/api/openapi.json", "/api/docs", "/api/me", "/admin/analytics.csv"];
-        const MACHINE_PREFIXES: [&str; 2] = ["/api/v2/", "/api/me/"];
+        const MACHINE_PATHS: [&str; 6] = ["/api/v2", "/api/openapi.json", "/api/docs", "/api/me", "/admin/analytics.csv", "/api/prompt"];
+        const MACHINE_PREFIXES: [&str; 3] = ["/api/v2/", "/api/me/", "/api/prompt/"];
         if MACHINE_PATHS.contains(&path) || MACHINE_PREFIXES.iter().any(|p| path.starts_with(p)) {
             Family::Api
         } else if path.starts_with("/api/") {

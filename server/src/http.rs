@@ -26,8 +26,8 @@ use crate::{
     api, config::Settings, connections::ConnectionRegistry, error::write_error_bodies, middleware::client_ip,
     middleware::client_ip::TrustedProxies, middleware::csp, middleware::csrf, middleware::form_posts, middleware::nul_input,
     middleware::rate_limit, middleware::rate_limit::AuthRateLimit, middleware::render_limit, middleware::required_stage,
-    routes::analytics_csv, routes::auth as auth_routes, routes::external_form as external_form_routes, routes::health, routes::me,
-    routes::openid_provider as openid_provider_routes, sessions,
+    routes::analytics_csv, routes::auth as auth_routes, routes::embed, routes::external_form as external_form_routes, routes::health,
+    routes::me, routes::openid_provider as openid_provider_routes, routes::prompt_api, sessions,
 };
 
 /// Builds the whole router for `state`.
@@ -76,6 +76,8 @@ pub fn router(state: AppState, settings: &Settings, session_store: sessions::App
         .merge(auth)
         .merge(external_form_routes::router())
         .merge(openid_provider)
+        .merge(prompt_api::router(prompt_api::PromptRoutes::new(state.clone())))
+        .merge(embed::router(&PathBuf::from(options.site_root.as_ref())))
         .merge(pages(&state, routes, render_limit::RenderLimit::new(settings.server.max_concurrent_renders)))
         // After the session policy (an ended session holds nobody), before every route.
         .layer(middleware::from_fn_with_state(state.clone(), required_stage::hold_at_required_stage))

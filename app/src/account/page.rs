@@ -287,6 +287,7 @@ pub(crate) fn describe_source(source: &str, at: Option<chrono::DateTime<chrono::
         Ok(domain::profile::Source::Admin | domain::profile::Source::Api | domain::profile::Source::Hook { .. }) => {
             format!("set by the site{on}")
         }
+        Ok(domain::profile::Source::App { client }) => format!("you told us in {client}{on}"),
         Ok(domain::profile::Source::Import) => format!("imported{on}"),
         Ok(domain::profile::Source::Link) => format!("verified by link{on}"),
         Ok(domain::profile::Source::Context { from }) => match from.as_str() {

@@ -90,6 +90,65 @@ pub struct Report {
     pub fields: Vec<Row>,
     /// Per stage key, every day of the period.
     pub daily: BTreeMap<String, Vec<DayPoint>>,
+    /// The pages that asked (applications' pages, through the prompt API), most shown first.
+    #[serde(default)]
+    pub pages: Vec<PageRow>,
+    /// Whose pages the report counts ([`AppFilter`]).
+    #[serde(default)]
+    pub app: AppFilter,
+    /// The applications that asked in the period, for the filter's choices.
+    #[serde(default)]
+    pub apps: Vec<String>,
+}
+
+/// One application's page and how its questions did there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageRow {
+    pub client_id: String,
+    pub page: String,
+    pub shown: u64,
+    pub answered: u64,
+    pub skipped: u64,
+}
+
+/// The most pages listed.
+pub const MAX_PAGES: usize = 20;
+
+/// Whose pages a report counts: all, AskOnce's own, or one application's (`client_id`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AppFilter {
+    #[default]
+    All,
+    AskOnce,
+    App(String),
+}
+
+impl AppFilter {
+    /// From the `app` query value: empty for all, `askonce` for AskOnce's own pages.
+    pub fn parse(value: &str) -> AppFilter {
+        match value.trim() {
+            "" => AppFilter::All,
+            "askonce" => AppFilter::AskOnce,
+            client => AppFilter::App(client.to_string()),
+        }
+    }
+
+    pub fn as_query(&self) -> &str {
+        match self {
+            AppFilter::All => "",
+            AppFilter::AskOnce => "askonce",
+            AppFilter::App(client) => client,
+        }
+    }
+
+    /// Whether an event asked by `client_id` (`None`: AskOnce's own page) is counted.
+    pub fn counts(&self, client_id: Option<&str>) -> bool {
+        match self {
+            AppFilter::All => true,
+            AppFilter::AskOnce => client_id.is_none(),
+            AppFilter::App(client) => client_id == Some(client.as_str()),
+        }
+    }
 }
 
 /// One prompt event as analytics reads it.
@@ -99,6 +158,9 @@ pub struct EventRow {
     pub kind: EventKind,
     pub at: DateTime<Utc>,
     pub fields: Value,
+    /// The application whose page asked, and the page (`None`: AskOnce's own pages).
+    pub client_id: Option<String>,
+    pub page: Option<String>,
 }
 
 fn strings(v: Option<&Value>) -> Option<Vec<String>> {
@@ -111,10 +173,26 @@ pub fn aggregate(config: &ProfilingConfig, period: Period, events: &[EventRow]) 
     let mut stages: BTreeMap<String, Counts> = BTreeMap::new();
     let mut fields: BTreeMap<String, Counts> = BTreeMap::new();
     let mut daily: BTreeMap<String, BTreeMap<NaiveDate, (u64, u64)>> = BTreeMap::new();
+    let mut pages: BTreeMap<(String, String), PageRow> = BTreeMap::new();
     let stage_fields = |stage: &str| -> Vec<String> {
         config.stages.iter().find(|s| s.key.as_str() == stage).map(|s| s.fields.iter().map(|f| f.to_string()).collect()).unwrap_or_default()
     };
     for e in events {
+        if let (Some(client_id), Some(page)) = (&e.client_id, &e.page) {
+            let row = pages.entry((client_id.clone(), page.clone())).or_insert_with(|| PageRow {
+                client_id: client_id.clone(),
+                page: page.clone(),
+                shown: 0,
+                answered: 0,
+                skipped: 0,
+            });
+            match e.kind {
+                EventKind::Shown => row.shown += 1,
+                EventKind::Answered => row.answered += 1,
+                EventKind::Skipped => row.skipped += 1,
+                EventKind::Abandoned => {}
+            }
+        }
         let counts = stages.entry(e.stage.clone()).or_default();
         let day = daily.entry(e.stage.clone()).or_default().entry(e.at.date_naive()).or_default();
         // Older events did not list the fields asked: the stage's fields stand in.
@@ -180,7 +258,10 @@ pub fn aggregate(config: &ProfilingConfig, period: Period, events: &[EventRow]) 
             (row.key.clone(), points)
         })
         .collect();
-    Report { period, stages: stage_rows, fields: field_rows, daily }
+    let mut pages: Vec<PageRow> = pages.into_values().collect();
+    pages.sort_by(|a, b| b.shown.cmp(&a.shown).then(b.answered.cmp(&a.answered)));
+    pages.truncate(MAX_PAGES);
+    Report { period, stages: stage_rows, fields: field_rows, daily, pages, app: AppFilter::All, apps: Vec::new() }
 }
 
 /// The report as CSV: one line per stage and per field.
@@ -204,6 +285,21 @@ pub fn to_csv(report: &Report) -> String {
                 report.period.to
             ));
         }
+    }
+    // The applications' pages: the key is the application, the label the page (both the
+    // applications' words: quoted and defused like every cell).
+    for p in &report.pages {
+        let rate = if p.shown == 0 { 0.0 } else { (p.answered as f64 / p.shown as f64).min(1.0) };
+        out.push_str(&format!(
+            "page,{},{},{},{},{},,,{rate:.4},{},{}\n",
+            quote(&p.client_id),
+            quote(&p.page),
+            p.shown,
+            p.answered,
+            p.skipped,
+            report.period.from,
+            report.period.to
+        ));
     }
     out
 }
@@ -237,7 +333,7 @@ pub mod ssr {
     use services::{entities::prompt_events, profiling::load_config, profiling::ProfilingError};
 
     #[tracing::instrument(skip(db))]
-    pub async fn report(db: &DatabaseConnection, period: Period) -> Result<Report, ProfilingError> {
+    pub async fn report(db: &DatabaseConnection, period: Period, app: AppFilter) -> Result<Report, ProfilingError> {
         let config = load_config(db).await?;
         let rows = prompt_events::Entity::find()
             .filter(prompt_events::Column::CreatedAt.gte(period.start()))
@@ -245,14 +341,16 @@ pub mod ssr {
             .order_by_asc(prompt_events::Column::Id)
             .all(db)
             .await?;
+        let apps: std::collections::BTreeSet<String> = rows.iter().filter_map(|r| r.client_id.clone()).collect();
         let events: Vec<EventRow> = rows
             .into_iter()
+            .filter(|r| app.counts(r.client_id.as_deref()))
             .filter_map(|r| {
                 let kind = EventKind::parse(&r.kind)?;
-                Some(EventRow { stage: r.stage_key, kind, at: r.created_at, fields: r.fields })
+                Some(EventRow { stage: r.stage_key, kind, at: r.created_at, fields: r.fields, client_id: r.client_id, page: r.page })
             })
             .collect();
-        Ok(aggregate(&config, period, &events))
+        Ok(Report { app, apps: apps.into_iter().collect(), ..aggregate(&config, period, &events) })
     }
 }
 
@@ -266,7 +364,33 @@ mod tests {
     }
 
     fn ev(stage: &str, kind: EventKind, day: u32, fields: Value) -> EventRow {
-        EventRow { stage: stage.into(), kind, at: at(day), fields }
+        EventRow { stage: stage.into(), kind, at: at(day), fields, client_id: None, page: None }
+    }
+
+    #[test]
+    fn applications_pages_are_counted_and_their_text_defused_in_the_csv() {
+        let config = ProfilingConfig::defaults();
+        let period = Period::parse("2026-11-20", "2026-11-22").unwrap();
+        let on = |kind, page: &str| EventRow {
+            client_id: Some("shop".into()),
+            page: Some(page.into()),
+            ..ev("subscription", kind, 21, json!({"asked": ["subscribed"]}))
+        };
+        let events = vec![
+            on(EventKind::Shown, "/articles/rust"),
+            on(EventKind::Answered, "/articles/rust"),
+            on(EventKind::Shown, "=HYPERLINK(\"http://evil.example\")"),
+            ev("subscription", EventKind::Shown, 21, json!({})),
+        ];
+        let report = aggregate(&config, period, &events);
+        assert_eq!(report.pages.len(), 2);
+        assert_eq!((report.pages[0].page.as_str(), report.pages[0].shown, report.pages[0].answered), ("/articles/rust", 1, 1));
+        let csv = to_csv(&report);
+        assert!(csv.contains("page,\"shop\",\"/articles/rust\",1,1,0,,,1.0000,"), "{csv}");
+        assert!(!csv.contains(",\"=HYPERLINK"), "a formula is defused: {csv}");
+        assert!(AppFilter::parse("askonce").counts(None) && !AppFilter::parse("askonce").counts(Some("shop")));
+        assert!(AppFilter::parse("shop").counts(Some("shop")) && !AppFilter::parse("shop").counts(None));
+        assert!(AppFilter::parse("").counts(Some("forum")));
     }
 
     #[test]
@@ -310,8 +434,12 @@ mod tests {
                 Row { key: "g".into(), label: "\r=1+1".into(), counts: Counts::default() },
             ],
             daily: BTreeMap::new(),
+            pages: vec![PageRow { client_id: "@shop".into(), page: "=cmd|' /C calc'!A0".into(), shown: 1, answered: 0, skipped: 0 }],
+            app: AppFilter::All,
+            apps: vec![],
         };
         let csv = to_csv(&report);
+        assert!(csv.contains("page,\"'@shop\",\"'=cmd|' /C calc'!A0\""), "{csv}");
         assert!(csv.contains("\"'=HYPERLINK(\"\"x\"\")\""));
         // A tab or CR first is dropped by some spreadsheets, which then read the formula.
         assert!(csv.contains("\"'\t'=1+1\"") && csv.contains("\"'\r'=1+1\""), "{csv}");

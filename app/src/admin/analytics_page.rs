@@ -14,7 +14,7 @@ use crate::error::AppError;
 
 /// `from`/`to`: `YYYY-MM-DD`; both empty = the last 30 days.
 #[server(endpoint = "admin/analytics")]
-pub async fn analytics_report(from: String, to: String) -> Result<Report, AppError> {
+pub async fn analytics_report(from: String, to: String, #[server(default)] app: String) -> Result<Report, AppError> {
     let (state, _) = super::access::ssr::require_admin().await?;
     let period = if from.trim().is_empty() && to.trim().is_empty() {
         super::analytics::Period::last_days(chrono::Utc::now().date_naive(), 30)
@@ -26,7 +26,9 @@ pub async fn analytics_report(from: String, to: String) -> Result<Report, AppErr
             ))
         })?
     };
-    super::analytics::ssr::report(&state.db, period).await.map_err(|e| crate::error::ssr::internal("analytics", e))
+    super::analytics::ssr::report(&state.db, period, super::analytics::AppFilter::parse(&app))
+        .await
+        .map_err(|e| crate::error::ssr::internal("analytics", e))
 }
 
 fn pct(rate: f64) -> String {
@@ -47,19 +49,32 @@ fn Analytics() -> impl IntoView {
     let query = use_query_map();
     let from = move || query.read().get("from").unwrap_or_default();
     let to = move || query.read().get("to").unwrap_or_default();
-    let report = Resource::new(move || (from(), to()), |(from, to)| analytics_report(from, to));
+    let app = move || query.read().get("app").unwrap_or_default();
+    let report = Resource::new(move || (from(), to(), app()), |(from, to, app)| analytics_report(from, to, app));
     view! {
         <Suspense fallback=|| view! { <p>"Counting…"</p> }>
             {move || report.get().map(|r| match r {
                 Ok(report) => {
                     let (f, t) = (report.period.from.to_string(), report.period.to.to_string());
-                    let csv = format!("/admin/analytics.csv?from={f}&to={t}");
+                    let chosen = report.app.as_query().to_string();
+                    let csv = format!("/admin/analytics.csv?from={f}&to={t}&app={}", domain::return_to::percent_encode(&chosen));
+                    let apps = report.apps.clone();
                     view! {
                         <Form method="GET" action="" attr:class="period">
                             <label for="from">"From"</label>
                             <input id="from" type="date" name="from" value=f.clone() />
                             <label for="to">"To"</label>
                             <input id="to" type="date" name="to" value=t.clone() />
+                            // Whose pages asked: AskOnce's own, or an application's (the prompt API).
+                            <label for="app">"Asked on"</label>
+                            <select id="app" name="app" data-testid="analytics-app">
+                                <option value="" selected=chosen.is_empty()>"Every page"</option>
+                                <option value="askonce" selected=chosen == "askonce">"AskOnce's own pages"</option>
+                                {apps.into_iter().map(|a| {
+                                    let selected = a == chosen;
+                                    view! { <option value=a.clone() selected=selected>{format!("{a}'s pages")}</option> }
+                                }).collect_view()}
+                            </select>
                             <button type="submit">"Show"</button>
                             <a href=csv rel="external" download="">"Download CSV"</a>
                         </Form>
@@ -82,6 +97,23 @@ fn Analytics() -> impl IntoView {
                                 }).collect_view()}
                             </div>
                         </section>
+                        {(!report.pages.is_empty()).then(|| view! {
+                            <section aria-labelledby="pages-stats-heading">
+                                <h2 id="pages-stats-heading">"Applications' pages"</h2>
+                                <table class="data" data-testid="page-stats">
+                                    <thead><tr><th scope="col">"Application"</th><th scope="col">"Page"</th><th scope="col">"Shown"</th><th scope="col">"Answered"</th><th scope="col">"Skipped"</th></tr></thead>
+                                    <tbody>
+                                        {report.pages.iter().map(|p| view! {
+                                            <tr>
+                                                <td><code>{p.client_id.clone()}</code></td>
+                                                <th scope="row"><code>{p.page.clone()}</code></th>
+                                                <td>{p.shown}</td><td>{p.answered}</td><td>{p.skipped}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </section>
+                        })}
                         <section aria-labelledby="fields-stats-heading">
                             <h2 id="fields-stats-heading">"Fields"</h2>
                             <table class="data" data-testid="field-stats">

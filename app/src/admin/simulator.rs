@@ -169,6 +169,7 @@ fn describe_source(source: &domain::profile::Source) -> String {
         Source::Hook { name } => format!("set by the `{name}` hook"),
         Source::Form { stage } => format!("answered by the user in the external form of stage `{stage}`"),
         Source::Context { from } => format!("taken from the context (`{from}`) when a stage was answered"),
+        Source::App { client } => format!("answered by the user on the pages of application `{client}`"),
     }
 }
 

@@ -35,6 +35,10 @@ pub enum Source {
     Context {
         from: String,
     },
+    /// The person answered on the pages of this application (the prompt API; `client_id`).
+    App {
+        client: String,
+    },
 }
 
 impl fmt::Display for Source {
@@ -49,6 +53,7 @@ impl fmt::Display for Source {
             Source::Hook { name } => write!(f, "hook:{name}"),
             Source::Form { stage } => write!(f, "form:{stage}"),
             Source::Context { from } => write!(f, "context:{from}"),
+            Source::App { client } => write!(f, "app:{client}"),
         }
     }
 }
@@ -69,6 +74,7 @@ impl FromStr for Source {
             _ if s.starts_with("hook:") && s.len() > "hook:".len() => Ok(Source::Hook { name: s["hook:".len()..].to_string() }),
             _ if s.starts_with("form:") && s.len() > "form:".len() => Ok(Source::Form { stage: s["form:".len()..].to_string() }),
             _ if s.starts_with("context:") && s.len() > "context:".len() => Ok(Source::Context { from: s["context:".len()..].to_string() }),
+            _ if s.starts_with("app:") && s.len() > "app:".len() => Ok(Source::App { client: s["app:".len()..].to_string() }),
             _ => {
                 let rest = s.strip_prefix("claim:").ok_or_else(|| UnknownSource(s.to_string()))?;
                 match rest.split_once(':') {
@@ -125,6 +131,7 @@ mod tests {
             Source::Hook { name: "crm".into() },
             Source::Form { stage: "work".into() },
             Source::Context { from: "query:ref".into() },
+            Source::App { client: "shop".into() },
         ];
         assert!("hook:".parse::<Source>().is_err(), "a hook has a name");
         assert!("form:".parse::<Source>().is_err(), "a form is a stage's");

@@ -478,6 +478,19 @@ pub(crate) fn condition_failures(condition: &Condition, facts: &ProfileFacts) ->
     }
 }
 
+/// Whether a stage asked in context was already counted as shown to this person in its
+/// current window: since it was last answered or skipped, within the stage's cooldown in days
+/// (one day when it has none). "Shown" counts people who saw a question, not page views: a
+/// reader who opens ten articles in an afternoon was shown the question once.
+pub fn shown_in_window(stage: &Stage, history: &[PastEvent], now: DateTime<Utc>) -> bool {
+    let window = Duration::days(i64::from(stage.cooldown.days.unwrap_or(1).max(1)));
+    let last_decided =
+        history.iter().filter(|e| e.stage == stage.key && matches!(e.kind, EventKind::Skipped | EventKind::Answered)).map(|e| e.at).max();
+    history
+        .iter()
+        .any(|e| e.stage == stage.key && e.kind == EventKind::Shown && now - e.at < window && last_decided.is_none_or(|d| e.at >= d))
+}
+
 /// `Some(reason)` when the stage's last skip still holds.
 fn cooldown(stage: &Stage, history: &[PastEvent], logins_count: u32, now: DateTime<Utc>) -> Option<NotAsked> {
     // The most recent decisive event: an answer lifts an earlier skip.

@@ -77,6 +77,32 @@ fn asked(d: &Decision) -> Vec<String> {
 }
 
 #[test]
+fn shown_counts_once_per_window_and_again_after_a_decision() {
+    use super::engine::shown_in_window;
+    let news = stage("newsletter", Trigger::Signup, &["subscribed"]);
+    let at = |days_ago: i64, kind| PastEvent {
+        stage: key("newsletter"),
+        kind,
+        at: now() - chrono::Duration::days(days_ago),
+        login_number: 1,
+        declined: vec![],
+    };
+    assert!(!shown_in_window(&news, &[], now()));
+    // Cooldown 7 days: a showing 3 days ago still counts, one 8 days ago does not.
+    assert!(shown_in_window(&news, &[at(3, EventKind::Shown)], now()));
+    assert!(!shown_in_window(&news, &[at(8, EventKind::Shown)], now()));
+    // A skip after the showing opens a new window.
+    assert!(!shown_in_window(&news, &[at(3, EventKind::Shown), at(2, EventKind::Skipped)], now()));
+    assert!(shown_in_window(&news, &[at(3, EventKind::Shown), at(2, EventKind::Skipped), at(1, EventKind::Shown)], now()));
+    // Another stage's showing is not this one's.
+    let other = PastEvent { stage: key("other"), ..at(1, EventKind::Shown) };
+    assert!(!shown_in_window(&news, &[other], now()));
+    // Without a cooldown in days, the window is a day.
+    let daily = Stage { cooldown: Cooldown { days: None, logins: None }, ..news.clone() };
+    assert!(!shown_in_window(&daily, &[at(2, EventKind::Shown)], now()));
+}
+
+#[test]
 fn signup_asks_first_and_last_name() {
     let d = decide(&seed(), &facts(1), &[], &Moment::Signup, now());
     assert_eq!(d.prompt.as_ref().unwrap().stage.as_str(), "name");

@@ -15,6 +15,81 @@ pub const MAX_INTRO_CHARS: usize = 2000;
 
 /// `markdown` as safe HTML.
 pub fn render(markdown: &str) -> String {
+    let mut out = String::new();
+    pulldown_cmark::html::push_html(&mut out, safe_events(markdown).into_iter());
+    out
+}
+
+/// One piece of an introduction as a tree: text, or an element of the subset with its
+/// children. What the embeddable prompt builds its DOM from (`document.createElement` and
+/// text nodes, never `innerHTML`), so a host page's Trusted Types policy has nothing to check.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum IntroNode {
+    Text(String),
+    Element {
+        /// `p`, `em`, `strong`, `code`, `ul`, `ol`, `li`, `a` or `br`.
+        tag: String,
+        /// A link's address (`https:`, `http:` or `mailto:` only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        href: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        children: Vec<IntroNode>,
+    },
+}
+
+/// `markdown` as the same subset [`render`] writes, as a tree.
+pub fn nodes(markdown: &str) -> Vec<IntroNode> {
+    fn element(tag: &str, href: Option<String>) -> IntroNode {
+        IntroNode::Element { tag: tag.to_string(), href, children: Vec::new() }
+    }
+    fn push(stack: &mut [IntroNode], root: &mut Vec<IntroNode>, node: IntroNode) {
+        match stack.last_mut() {
+            Some(IntroNode::Element { children, .. }) => children.push(node),
+            _ => root.push(node),
+        }
+    }
+    let mut root = Vec::new();
+    let mut stack: Vec<IntroNode> = Vec::new();
+    for event in safe_events(markdown) {
+        match event {
+            Event::Start(tag) => stack.push(match tag {
+                Tag::Paragraph => element("p", None),
+                Tag::Emphasis => element("em", None),
+                Tag::Strong => element("strong", None),
+                Tag::List(Some(_)) => element("ol", None),
+                Tag::List(None) => element("ul", None),
+                Tag::Item => element("li", None),
+                Tag::Link { dest_url, .. } => element("a", Some(dest_url.to_string())),
+                // `safe_events` lets no other start through.
+                _ => element("p", None),
+            }),
+            Event::End(_) => {
+                if let Some(done) = stack.pop() {
+                    push(&mut stack, &mut root, done);
+                }
+            }
+            Event::Text(t) => push(&mut stack, &mut root, IntroNode::Text(t.to_string())),
+            Event::Code(t) => push(
+                &mut stack,
+                &mut root,
+                IntroNode::Element { tag: "code".into(), href: None, children: vec![IntroNode::Text(t.to_string())] },
+            ),
+            Event::SoftBreak => push(&mut stack, &mut root, IntroNode::Text("\n".into())),
+            Event::HardBreak => push(&mut stack, &mut root, element("br", None)),
+            _ => {}
+        }
+    }
+    // An unbalanced end cannot come from the parser; whatever is still open closes here.
+    while let Some(open) = stack.pop() {
+        push(&mut stack, &mut root, open);
+    }
+    root
+}
+
+/// The parser's events that the subset lets through, markup typed by the site owner turned
+/// into text.
+fn safe_events(markdown: &str) -> Vec<Event<'_>> {
     let mut events = Vec::new();
     // Links the subset refuses are dropped as links, their text kept: their ends must go too.
     let mut dropped_links = Vec::new();
@@ -49,9 +124,7 @@ pub fn render(markdown: &str) -> String {
         };
         events.extend(kept);
     }
-    let mut out = String::new();
-    pulldown_cmark::html::push_html(&mut out, events.into_iter());
-    out
+    events
 }
 
 #[cfg(test)]
@@ -64,6 +137,32 @@ mod tests {
         assert_eq!(render("- one\n- two"), "<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n");
         assert_eq!(render("1. first"), "<ol>\n<li>first</li>\n</ol>\n");
         assert_eq!(render("[our policy](https://example.com/privacy)"), "<p><a href=\"https://example.com/privacy\">our policy</a></p>\n");
+    }
+
+    #[test]
+    fn the_tree_holds_the_same_subset_with_markup_as_text() {
+        use super::{nodes, IntroNode};
+        let json = serde_json::to_value(nodes("Hi *there* <b>x</b> [a](https://e.com/?q=1) [b](javascript:x)\n\n- `one`")).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!([
+                {"tag": "p", "children": ["Hi ", {"tag": "em", "children": ["there"]}, " ", "<b>", "x", "</b>", " ",
+                    {"tag": "a", "href": "https://e.com/?q=1", "children": ["a"]}, " ", "b"]},
+                {"tag": "ul", "children": [{"tag": "li", "children": [{"tag": "code", "children": ["one"]}]}]}
+            ])
+        );
+        assert_eq!(
+            nodes("line  \nnext")[0],
+            IntroNode::Element {
+                tag: "p".into(),
+                href: None,
+                children: vec![
+                    IntroNode::Text("line".into()),
+                    IntroNode::Element { tag: "br".into(), href: None, children: vec![] },
+                    IntroNode::Text("next".into())
+                ]
+            }
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod edit;
 pub mod engine;
 pub mod field;
 pub mod form_answer;
+pub mod headless;
 pub mod intro;
 pub mod required;
 pub mod stage;

@@ -40,6 +40,9 @@ pub fn passes_while_held(path: &str) -> bool {
         || path.starts_with("/pkg/")
         || SERVER_FNS_WHILE_HELD.contains(&path)
         || PROVIDER_PATHS.contains(&path)
+        // Bearer-only, and the embeddable prompt's files: no session is read there.
+        || super::headless::is_prompt_api(path)
+        || path.starts_with("/embed/")
 }
 
 /// `/forms/{stage}/start`: the way out to an external form stage (which checks that the

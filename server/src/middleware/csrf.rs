@@ -62,6 +62,8 @@ fn is_form_post_callback(method: &Method, path: &str) -> bool {
 pub(crate) async fn refuse_cross_site(State(origin): State<PublicOrigin>, request: Request, next: Next) -> Response {
     if is_form_post_callback(request.method(), request.uri().path())
         || services::openid_provider::discovery::takes_cross_site_requests(request.uri().path())
+        // Bearer only, no cookie read: another site's page calling it is what it is for.
+        || domain::profiling::headless::is_prompt_api(request.uri().path())
     {
         return next.run(request).await;
     }

@@ -1,4 +1,4 @@
-//! `GET /admin/analytics.csv?from=&to=`: the analytics report as a CSV download, for admins
+//! `GET /admin/analytics.csv?from=&to=&app=`: the analytics report as a CSV download, for admins
 //! signed in to the console.
 
 use app::{admin::analytics, admin::analytics::Period, error::AppError, state::AppState};
@@ -17,6 +17,9 @@ pub struct PeriodQuery {
     from: String,
     #[serde(default)]
     to: String,
+    /// Whose pages: empty for all, `askonce`, or an application's `client_id`.
+    #[serde(default)]
+    app: String,
 }
 
 pub async fn download(State(state): State<AppState>, _admin: RequireAdmin, Query(q): Query<PeriodQuery>) -> Response {
@@ -28,7 +31,7 @@ pub async fn download(State(state): State<AppState>, _admin: RequireAdmin, Query
             None => return HttpError::bad_request("from and to must be YYYY-MM-DD dates, from on or before to").into_response(),
         }
     };
-    match analytics::ssr::report(&state.db, period).await {
+    match analytics::ssr::report(&state.db, period, analytics::AppFilter::parse(&q.app)).await {
         Ok(report) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

@@ -34,6 +34,7 @@ mod linking;
 mod log_secrets;
 mod oidc_security;
 mod openid_provider;
+mod prompt_api;
 mod prompt_tokens;
 mod raw_text;
 mod real_provider;

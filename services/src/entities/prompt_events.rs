@@ -15,6 +15,10 @@ pub struct Model {
     /// For `answered`: `{"answered": [...], "declined": [...]}` field keys.
     pub fields: Json,
     pub login_number: i32,
+    /// The application whose page asked (the prompt API); `None` on AskOnce's own pages.
+    pub client_id: Option<String>,
+    /// The page of that application (a path or an address on one of its web origins).
+    pub page: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -186,7 +186,7 @@ pub async fn finish(
     let user = store::load(db, user_id).await?.ok_or(FormProblem::NotStarted)?;
     let source = Source::Form { stage: stage.key.to_string() };
     let context = crate::profiling::field::HiddenContext::default();
-    let saved = answer_stage_from(db, user_id, stage.key.as_str(), &login_moment(user.logins_count), &values, source, &context).await;
+    let saved = answer_stage_from(db, user_id, stage.key.as_str(), &login_moment(user.logins_count), &values, source, &context, None).await;
     if let Err(e) = saved {
         // Nothing was saved: the token may be sent again once the form is fixed.
         form_token_uses::Entity::delete_by_id(claims.jti.clone()).exec(db).await?;

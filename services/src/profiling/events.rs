@@ -45,6 +45,16 @@ fn moment_parts(moment: &Moment) -> (&'static str, Option<String>) {
     }
 }
 
+/// Which application's page asked (the prompt API), for analytics; AskOnce's own pages are
+/// none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AskedBy {
+    /// The application (`client_id`).
+    pub client_id: String,
+    /// The page it asked on (a path or an address on one of its web origins).
+    pub page: Option<String>,
+}
+
 /// One prompt event about to be recorded: what happened to which stage, for whom, when.
 pub(super) struct NewEvent<'a> {
     pub(super) user_id: &'a str,
@@ -56,6 +66,7 @@ pub(super) struct NewEvent<'a> {
     /// `asked`, `answered`, `declined`: the fields involved, for analytics.
     pub(super) fields: Value,
     pub(super) at: DateTime<Utc>,
+    pub(super) asked_by: Option<&'a AskedBy>,
 }
 
 impl NewEvent<'_> {
@@ -69,6 +80,8 @@ impl NewEvent<'_> {
             context_name: Set(context),
             fields: Set(self.fields),
             login_number: Set(self.login_number),
+            client_id: Set(self.asked_by.map(|a| a.client_id.clone())),
+            page: Set(self.asked_by.and_then(|a| a.page.clone())),
             created_at: Set(self.at),
             ..Default::default()
         }

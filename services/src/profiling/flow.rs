@@ -24,7 +24,7 @@ use crate::{
 };
 
 use super::{
-    events::{history_for, NewEvent},
+    events::{history_for, AskedBy, NewEvent},
     load_config, ProfilingError,
 };
 
@@ -127,13 +127,58 @@ pub(crate) async fn write_values(
 /// rather than skip a question silently.
 #[tracing::instrument(skip(db))]
 pub async fn would_ask(db: &DatabaseConnection, user_id: &UserId, moment: &Moment) -> Result<bool, ProfilingError> {
+    Ok(due_prompt(db, user_id, moment).await?.is_some())
+}
+
+/// The stage [`next_prompt`] would show `user_id` at `moment`, recording and copying
+/// nothing: what the prompt API answers a `GET` with ("shown" is recorded when the page says
+/// it rendered the stage, [`mark_shown`]).
+#[tracing::instrument(skip(db))]
+pub async fn due_prompt(db: &DatabaseConnection, user_id: &UserId, moment: &Moment) -> Result<Option<Prompt>, ProfilingError> {
     let config = load_config(db).await?;
     let Some(user) = store::load(db, user_id).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     let facts = facts_for(db, &user).await?;
     let history = history_for(db, user_id).await?;
-    Ok(decide(&config, &facts, &history, moment, Utc::now()).prompt.is_some())
+    Ok(decide(&config, &facts, &history, moment, Utc::now()).prompt)
+}
+
+/// Records that `stage`, due for `user_id` at the in-context `moment`, was rendered by
+/// `asked_by`'s page — once per window (`engine::shown_in_window`). `StageNotOpen` when it is
+/// not the stage due there. Whether this call recorded it comes back.
+#[tracing::instrument(skip(db))]
+pub async fn mark_shown(
+    db: &DatabaseConnection,
+    user_id: &UserId,
+    stage: &str,
+    moment: &Moment,
+    asked_by: Option<&AskedBy>,
+) -> Result<bool, ProfilingError> {
+    let now = Utc::now();
+    let config = load_config(db).await?;
+    let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
+    let facts = facts_for(db, &user).await?;
+    let history = history_for(db, user_id).await?;
+    let prompt =
+        decide(&config, &facts, &history, moment, now).prompt.filter(|p| p.stage.as_str() == stage).ok_or(ProfilingError::StageNotOpen)?;
+    if config.stage(&prompt.stage).is_none_or(|s| crate::profiling::engine::shown_in_window(s, &history, now)) {
+        return Ok(false);
+    }
+    let asked: Vec<String> = prompt.fields.iter().map(|f| f.key.to_string()).collect();
+    NewEvent {
+        user_id: user_id.as_str(),
+        stage: &prompt.stage,
+        kind: EventKind::Shown,
+        moment,
+        login_number: user.logins_count,
+        fields: json!({ "asked": asked }),
+        at: now,
+        asked_by,
+    }
+    .record(db)
+    .await?;
+    Ok(true)
 }
 
 /// What to ask `user_id` now. Copies in values the claims supply, records `shown`.
@@ -158,6 +203,7 @@ pub async fn next_prompt(db: &DatabaseConnection, user_id: &UserId, moment: &Mom
                     login_number: user.logins_count,
                     fields: json!({}),
                     at: now,
+                    asked_by: None,
                 }
                 .record(db)
                 .await?;
@@ -166,17 +212,32 @@ pub async fn next_prompt(db: &DatabaseConnection, user_id: &UserId, moment: &Mom
         let Decision { prompt, from_claims, .. } = decide(&config, &facts, &history, moment, now);
         apply_claim_fills(db, &user, &from_claims, now).await?;
         if let Some(p) = &prompt {
-            let already_shown =
-                history.iter().any(|e| e.stage == p.stage && e.kind == EventKind::Shown && e.login_number == facts.logins_count);
-            // Context prompts count each page view; a login prompt once per login.
-            if matches!(moment, Moment::Context { .. }) || !already_shown {
+            // A login prompt counts once per login; one in context once per window (not per
+            // page view: `engine::shown_in_window`).
+            let already_shown = match moment {
+                Moment::Context { .. } => {
+                    config.stage(&p.stage).is_none_or(|s| crate::profiling::engine::shown_in_window(s, &history, now))
+                }
+                _ => history.iter().any(|e| e.stage == p.stage && e.kind == EventKind::Shown && e.login_number == facts.logins_count),
+            };
+            if !already_shown {
                 // Which fields were asked (only the unknown ones): analytics counts per field.
                 let asked: Vec<String> = p.fields.iter().map(|f| f.key.to_string()).collect();
                 let fields = json!({ "asked": asked });
                 let kind = EventKind::Shown;
-                NewEvent { user_id: user_id.as_str(), stage: &p.stage, kind, moment, login_number: user.logins_count, fields, at: now }
-                    .record(db)
-                    .await?;
+                let asked_by = None;
+                NewEvent {
+                    user_id: user_id.as_str(),
+                    stage: &p.stage,
+                    kind,
+                    moment,
+                    login_number: user.logins_count,
+                    fields,
+                    at: now,
+                    asked_by,
+                }
+                .record(db)
+                .await?;
             }
         }
         Ok(prompt)
@@ -194,7 +255,7 @@ pub(crate) async fn answer_stage(
     moment: &Moment,
     answers: &BTreeMap<String, Vec<String>>,
 ) -> Result<(), ProfilingError> {
-    answer_stage_from(db, user_id, stage, moment, answers, Source::User, &HiddenContext::default()).await
+    answer_stage_from(db, user_id, stage, moment, answers, Source::User, &HiddenContext::default(), None).await
 }
 
 /// [`answer_stage`], with the context the stage's hidden fields take their values from (the
@@ -207,7 +268,22 @@ pub async fn answer_stage_in(
     answers: &BTreeMap<String, Vec<String>>,
     context: &HiddenContext,
 ) -> Result<(), ProfilingError> {
-    answer_stage_from(db, user_id, stage, moment, answers, Source::User, context).await
+    answer_stage_from(db, user_id, stage, moment, answers, Source::User, context, None).await
+}
+
+/// Saves the answers given on `asked_by`'s page (the prompt API), with provenance
+/// `app:<client_id>`: the same checks, consents and events as [`answer_stage_in`].
+pub async fn answer_stage_for_app(
+    db: &DatabaseConnection,
+    user_id: &UserId,
+    stage: &str,
+    moment: &Moment,
+    answers: &BTreeMap<String, Vec<String>>,
+    context: &HiddenContext,
+    asked_by: &AskedBy,
+) -> Result<(), ProfilingError> {
+    let source = Source::App { client: asked_by.client_id.clone() };
+    answer_stage_from(db, user_id, stage, moment, answers, source, context, Some(asked_by)).await
 }
 
 /// The connection of `user_id`'s latest sign-in (for hidden fields `from = "connection"`).
@@ -226,6 +302,7 @@ async fn latest_sign_in_connection(db: &DatabaseConnection, user_id: &UserId) ->
 /// server, with `source` as their provenance (the person here, or an external form). Nothing
 /// is written unless every answer is valid.
 #[tracing::instrument(skip(db, answers))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn answer_stage_from(
     db: &DatabaseConnection,
     user_id: &UserId,
@@ -234,6 +311,7 @@ pub(crate) async fn answer_stage_from(
     answers: &BTreeMap<String, Vec<String>>,
     source: Source,
     context: &HiddenContext,
+    asked_by: Option<&AskedBy>,
 ) -> Result<(), ProfilingError> {
     let now = Utc::now();
     let source = &source;
@@ -294,9 +372,18 @@ pub(crate) async fn answer_stage_from(
         let answered: Vec<String> = values.iter().map(|(t, ..)| t.to_string()).collect();
         let fields = json!({ "answered": answered, "declined": declined });
         let kind = EventKind::Answered;
-        NewEvent { user_id: user_id.as_str(), stage: &prompt.stage, kind, moment, login_number: user.logins_count, fields, at: now }
-            .record(&txn)
-            .await?;
+        NewEvent {
+            user_id: user_id.as_str(),
+            stage: &prompt.stage,
+            kind,
+            moment,
+            login_number: user.logins_count,
+            fields,
+            at: now,
+            asked_by,
+        }
+        .record(&txn)
+        .await?;
         txn.commit().await?;
         Ok(())
     })
@@ -314,8 +401,19 @@ pub async fn open_prompt(db: &DatabaseConnection, user_id: &UserId, stage: &str,
 }
 
 /// Records a skip of the stage open now; it then waits out its cooldown.
-#[tracing::instrument(skip(db))]
 pub async fn skip_stage(db: &DatabaseConnection, user_id: &UserId, stage: &str, moment: &Moment) -> Result<(), ProfilingError> {
+    skip_stage_by(db, user_id, stage, moment, None).await
+}
+
+/// [`skip_stage`], on `asked_by`'s page when it is an application's (the prompt API).
+#[tracing::instrument(skip(db))]
+pub async fn skip_stage_by(
+    db: &DatabaseConnection,
+    user_id: &UserId,
+    stage: &str,
+    moment: &Moment,
+    asked_by: Option<&AskedBy>,
+) -> Result<(), ProfilingError> {
     let now = Utc::now();
     let config = load_config(db).await?;
     let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
@@ -329,7 +427,7 @@ pub async fn skip_stage(db: &DatabaseConnection, user_id: &UserId, stage: &str, 
     let asked: Vec<String> = prompt.fields.iter().map(|f| f.key.to_string()).collect();
     let fields = json!({ "asked": asked });
     let kind = EventKind::Skipped;
-    NewEvent { user_id: user_id.as_str(), stage: &prompt.stage, kind, moment, login_number: user.logins_count, fields, at: now }
+    NewEvent { user_id: user_id.as_str(), stage: &prompt.stage, kind, moment, login_number: user.logins_count, fields, at: now, asked_by }
         .record(db)
         .await?;
     Ok(())

@@ -18,10 +18,14 @@ pub use consents::{consent_statuses, withdraw_consent, write_values_recording_co
 pub use due::required_stage_due;
 pub use events::history_for;
 pub use events::prompt_history;
+pub use events::AskedBy;
 #[cfg(test)]
 pub(crate) use flow::answer_stage;
 pub(crate) use flow::answer_stage_from;
-pub use flow::{answer_stage_in, current_value, facts_for, login_moment, next_prompt, open_prompt, skip_stage, would_ask};
+pub use flow::{
+    answer_stage_for_app, answer_stage_in, current_value, due_prompt, facts_for, login_moment, mark_shown, next_prompt, open_prompt,
+    skip_stage, skip_stage_by, would_ask,
+};
 pub use reporting::change_report;
 
 use std::collections::BTreeMap;

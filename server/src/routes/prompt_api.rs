@@ -1,0 +1,332 @@
+//! The prompt API: an application's pages (or its server) ask in context with AskOnce's
+//! engine — `GET /api/prompt` (the stage due at a place), `POST /api/prompt/shown` (it was
+//! rendered), `/answers` and `/skip`. Thin over `services::profiling`: the same decision,
+//! validation, consents and events as `/welcome` and AskOnce's own pages.
+//!
+//! - Authenticated by a prompt token only (RFC 8693 token exchange at `/oauth/token`:
+//!   `services::openid_provider::tokens::verify_prompt`): one person, one application, scope
+//!   `prompt`, at most 15 minutes. Cookies are never read, so the cookie CSRF check does not
+//!   apply (`middleware::csrf`) and a required stage does not hold these paths.
+//! - CORS without credentials, for the token's own application's `web_origins` only: a
+//!   preflight is answered for any registered web origin (it carries no token), the request
+//!   itself only for an origin of the application the token was issued to. Every answer
+//!   says `Vary: Origin`.
+//! - Rate-limited per token and per application, before any database work for the first.
+
+use std::{num::NonZeroU32, sync::Arc, time::Duration};
+
+use app::state::AppState;
+use axum::{
+    extract::{Query, Request, State},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use chrono::Utc;
+use domain::profiling::{
+    field::HiddenContext,
+    headless::{self, AnswersBody, DueAnswer, DueStage, Place, StageBody},
+    steps::{advance, Go, StepDraft, StepOutcome},
+};
+use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::Deserialize;
+use serde_json::json;
+use services::{
+    openid_provider::tokens::{verify_prompt, PromptGrant, TokenRefused},
+    profiling::{AskedBy, ProfilingError},
+};
+
+use crate::{api::ApiJson, error::HttpError};
+
+/// Requests one prompt token may make: a page view is two or three (read, shown, answer).
+const PER_TOKEN_PER_MINUTE: u32 = 60;
+const PER_TOKEN_BURST: u32 = 20;
+/// Requests all the pages of one application may make together.
+const PER_CLIENT_PER_MINUTE: u32 = 6000;
+const PER_CLIENT_BURST: u32 = 600;
+
+#[derive(Clone)]
+pub struct PromptRoutes {
+    pub app: AppState,
+    per_token: Arc<DefaultKeyedRateLimiter<String>>,
+    per_client: Arc<DefaultKeyedRateLimiter<String>>,
+}
+
+impl PromptRoutes {
+    pub fn new(app: AppState) -> Self {
+        let quota = |per_minute: u32, burst: u32| {
+            Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
+                .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
+        };
+        let per_token = Arc::new(RateLimiter::keyed(quota(PER_TOKEN_PER_MINUTE, PER_TOKEN_BURST)));
+        let per_client = Arc::new(RateLimiter::keyed(quota(PER_CLIENT_PER_MINUTE, PER_CLIENT_BURST)));
+        // Forget idle keys now and then so the tables do not grow without bound.
+        let (tokens, clients) = (Arc::downgrade(&per_token), Arc::downgrade(&per_client));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                let (Some(tokens), Some(clients)) = (tokens.upgrade(), clients.upgrade()) else { break };
+                tokens.retain_recent();
+                clients.retain_recent();
+            }
+        });
+        Self { app, per_token, per_client }
+    }
+}
+
+pub fn router<S: Clone + Send + Sync + 'static>(state: PromptRoutes) -> Router<S> {
+    Router::new()
+        .route(headless::PROMPT_PATH, get(due).options(preflight))
+        .route(headless::SHOWN_PATH, post(shown).options(preflight))
+        .route(headless::ANSWERS_PATH, post(answers).options(preflight))
+        .route(headless::SKIP_PATH, post(skip).options(preflight))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), cors))
+        .with_state(state)
+}
+
+/// A refusal, written at the edge (boxed: a response is large, and most calls succeed).
+struct Refused(Box<Response>);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+impl From<HttpError> for Refused {
+    fn from(err: HttpError) -> Self {
+        Refused(Box::new(err.into_response()))
+    }
+}
+
+impl From<ProfilingError> for Refused {
+    fn from(err: ProfilingError) -> Self {
+        Refused(Box::new(profiling_refusal(err)))
+    }
+}
+
+/// A response whose `Origin` may not read it (the token's application does not list it).
+#[derive(Clone, Copy)]
+struct OriginRefused;
+
+/// CORS: `Vary: Origin` always; `Access-Control-Allow-Origin` for a registered web origin
+/// unless the handler refused that origin for this token. Never credentials.
+async fn cors(State(s): State<PromptRoutes>, request: Request, next: Next) -> Response {
+    let origin = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let preflight = request.method() == Method::OPTIONS;
+    let mut response = next.run(request).await;
+    let refused = response.extensions().get::<OriginRefused>().is_some();
+    let headers = response.headers_mut();
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    let Some(origin) = origin.filter(|_| !refused) else { return response };
+    let registered = match services::openid_provider::clients::is_web_origin(&s.app.db, &origin).await {
+        Ok(registered) => registered,
+        Err(err) => {
+            tracing::warn!(error = %err, "could not read the applications' web origins");
+            false
+        }
+    };
+    if let (true, Ok(value)) = (registered, HeaderValue::from_str(&origin)) {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        if preflight {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
+            headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization, content-type"));
+            headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        }
+    }
+    response
+}
+
+async fn preflight() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+/// The caller, checked: a live prompt token, within its limits, from its application's
+/// origin (or from no browser at all).
+struct Caller {
+    grant: PromptGrant,
+    web_origins: Vec<String>,
+}
+
+impl Caller {
+    async fn check(s: &PromptRoutes, headers: &HeaderMap) -> Result<Caller, Refused> {
+        let token = bearer(headers).ok_or_else(HttpError::unauthorized)?;
+        // The signature part: unique per token, and no database work before the limit.
+        let token_key = token.rsplit('.').next().unwrap_or_default().chars().take(86).collect::<String>();
+        limit(&s.per_token, token_key, "this prompt token")?;
+        let grant = match verify_prompt(&s.app.db, &s.app.provider, &token, Utc::now()).await {
+            Ok(grant) => grant,
+            Err(TokenRefused::Db(err)) => return Err(HttpError::internal("checking a prompt token", err).into()),
+            Err(TokenRefused::Keys(err)) => return Err(HttpError::internal("checking a prompt token", err).into()),
+            Err(refused) => {
+                tracing::info!(reason = %refused, "the prompt API refused a token");
+                return Err(HttpError::unauthorized().into());
+            }
+        };
+        limit(&s.per_client, grant.client_id.clone(), "this application")?;
+        let client = services::openid_provider::clients::find(&s.app.db, &grant.client_id)
+            .await
+            .map_err(|e| HttpError::internal("loading an application", e))?
+            .ok_or_else(HttpError::unauthorized)?;
+        if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            if !client.web_origins.iter().any(|o| o == origin) {
+                tracing::warn!(client = %grant.client_id, origin, "a prompt token used from another origin");
+                let message = "This prompt token's application does not list this page's origin in its web origins.";
+                let mut refused = HttpError::forbidden(message).into_response();
+                refused.extensions_mut().insert(OriginRefused);
+                return Err(Refused(Box::new(refused)));
+            }
+        }
+        Ok(Caller { grant, web_origins: client.web_origins })
+    }
+
+    /// `place` as this application may name it: an address must be on one of its origins.
+    fn place(&self, place: Result<Place, headless::PlaceProblem>) -> Result<Place, Refused> {
+        let place = place.map_err(|p| HttpError::bad_request(p.to_string()))?;
+        if let Some(origin) = place.page.as_ref().and_then(|p| p.origin()) {
+            if !self.web_origins.iter().any(|o| o == origin) {
+                return Err(HttpError::bad_request("page must be on one of the application's web origins").into());
+            }
+        }
+        Ok(place)
+    }
+
+    fn asked_by(&self, place: &Place) -> AskedBy {
+        AskedBy { client_id: self.grant.client_id.clone(), page: place.page.as_ref().map(|p| p.as_str().to_string()) }
+    }
+
+    /// Whether `[email] require_verified` still holds the person back: nothing is asked
+    /// then (answering would be refused), as on AskOnce's own pages.
+    async fn held_back(&self, s: &PromptRoutes) -> Result<bool, Refused> {
+        let user = services::profile::store::load(&s.app.db, &self.grant.user_id)
+            .await
+            .map_err(|e| HttpError::internal("loading the person", e))?;
+        let Some(user) = user else { return Ok(true) };
+        Ok(app::auth::ssr::must_verify_email(&s.app, &user).await.map_err(HttpError::from)?)
+    }
+}
+
+fn limit(limiter: &DefaultKeyedRateLimiter<String>, key: String, whose: &str) -> Result<(), Refused> {
+    limiter.check_key(&key).map_err(|not_until| {
+        let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now()).as_secs().max(1);
+        tracing::warn!(whose, "prompt API rate limit reached");
+        HttpError::too_many(format!("Too many prompt requests for {whose}. Wait {wait} seconds and try again."), wait).into()
+    })
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+fn no_store(body: serde_json::Value) -> Response {
+    ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
+/// A profiling refusal in the API's words; invalid answers name their fields.
+fn profiling_refusal(err: ProfilingError) -> Response {
+    match err {
+        ProfilingError::Invalid(problems) => {
+            let fields: serde_json::Map<String, serde_json::Value> = problems.into_iter().map(|(k, p)| (k, p.to_string().into())).collect();
+            let body = json!({
+                "statusCode": 422, "error": "Unprocessable Entity", "message": "Some answers need attention.", "fields": fields,
+            });
+            (StatusCode::UNPROCESSABLE_ENTITY, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+        }
+        ProfilingError::StageNotOpen => HttpError::conflict("That stage is not the one due here now.").into_response(),
+        ProfilingError::NotSkippable => HttpError::bad_request("This stage cannot be skipped.").into_response(),
+        ProfilingError::Conflict => HttpError::conflict("The profile changed meanwhile. Please try again.").into_response(),
+        other => HttpError::internal("the prompt API", other).into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DueQuery {
+    #[serde(default)]
+    moment: String,
+    #[serde(default)]
+    tags: String,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+/// `GET /api/prompt?moment=article&tags=rust,web&page=/articles/rust`: the stage due, or
+/// `{"prompt": null}`. Records nothing.
+#[tracing::instrument(skip_all)]
+async fn due(State(s): State<PromptRoutes>, headers: HeaderMap, Query(q): Query<DueQuery>) -> Result<Response, Refused> {
+    let caller = Caller::check(&s, &headers).await?;
+    let place = caller.place(Place::parse(&q.moment, &q.tags, q.page.as_deref()))?;
+    if caller.held_back(&s).await? {
+        return Ok(no_store(json!(DueAnswer { prompt: None })));
+    }
+    let prompt = services::profiling::due_prompt(&s.app.db, &caller.grant.user_id, &place.moment()).await?;
+    // A stage asked by a form elsewhere is a link to where it starts (on AskOnce).
+    let external = |p: &domain::profiling::Prompt| {
+        let start = domain::external_form::start_path(p.stage.as_str(), None);
+        format!("{}{start}", s.app.site.public_url.trim_end_matches('/'))
+    };
+    let prompt = prompt.map(|p| DueStage::from_prompt(&p, p.external.then(|| external(&p))));
+    Ok(no_store(json!(DueAnswer { prompt })))
+}
+
+/// `POST /api/prompt/shown`: the page rendered the stage (counted once per window).
+#[tracing::instrument(skip_all)]
+async fn shown(State(s): State<PromptRoutes>, headers: HeaderMap, ApiJson(body): ApiJson<StageBody>) -> Result<Response, Refused> {
+    let caller = Caller::check(&s, &headers).await?;
+    let place = caller.place(body.place())?;
+    let asked_by = caller.asked_by(&place);
+    let recorded = services::profiling::mark_shown(&s.app.db, &caller.grant.user_id, &body.stage, &place.moment(), Some(&asked_by)).await?;
+    Ok(no_store(json!({ "recorded": recorded })))
+}
+
+/// `POST /api/prompt/answers`: the answers, checked exactly as `/welcome` checks them and
+/// stored with provenance `app:<client_id>`. A multi-step stage may send `step` to check one
+/// step (nothing stored: `{"outcome": "moved", "step": next}`); the last step, or no step,
+/// stores every answer.
+#[tracing::instrument(skip_all)]
+async fn answers(State(s): State<PromptRoutes>, headers: HeaderMap, ApiJson(body): ApiJson<AnswersBody>) -> Result<Response, Refused> {
+    let caller = Caller::check(&s, &headers).await?;
+    let place = caller.place(body.place())?;
+    if caller.held_back(&s).await? {
+        return Err(HttpError::forbidden(app::auth::ssr::VERIFY_FIRST).into());
+    }
+    let moment = place.moment();
+    let user_id = &caller.grant.user_id;
+    let values = body.form_values();
+    if let Some(step) = body.step {
+        let open = services::profiling::open_prompt(&s.app.db, user_id, &body.stage, &moment).await?;
+        // The page keeps what was typed (there is no session here): the step is checked the
+        // way `/welcome` checks it, with everything sent so far as the draft.
+        if step + 1 < open.step_count() {
+            let draft = StepDraft { stage: body.stage.clone(), step, typed: values.clone() };
+            return match advance(&open, Some(draft), step, Go::Continue, &values) {
+                StepOutcome::Moved(next) => Ok(no_store(json!({ "outcome": "moved", "step": next.step }))),
+                StepOutcome::Invalid(_, problems) => Err(ProfilingError::Invalid(problems).into()),
+                StepOutcome::Finished(_) => Ok(no_store(json!({ "outcome": "moved", "step": step + 1 }))),
+            };
+        }
+    }
+    let hidden = HiddenContext {
+        query: HiddenContext::parse_query(place.page.as_ref().map(|p| p.query()).unwrap_or("")),
+        tags: place.tags.clone(),
+        connection: None,
+    };
+    let asked_by = caller.asked_by(&place);
+    services::profiling::answer_stage_for_app(&s.app.db, user_id, &body.stage, &moment, &values, &hidden, &asked_by).await?;
+    Ok(no_store(json!({ "outcome": "saved" })))
+}
+
+/// `POST /api/prompt/skip`: the stage waits out its cooldown.
+#[tracing::instrument(skip_all)]
+async fn skip(State(s): State<PromptRoutes>, headers: HeaderMap, ApiJson(body): ApiJson<StageBody>) -> Result<Response, Refused> {
+    let caller = Caller::check(&s, &headers).await?;
+    let place = caller.place(body.place())?;
+    let asked_by = caller.asked_by(&place);
+    services::profiling::skip_stage_by(&s.app.db, &caller.grant.user_id, &body.stage, &place.moment(), Some(&asked_by)).await?;
+    Ok(no_store(json!({ "outcome": "skipped" })))
+}
