@@ -50,8 +50,12 @@ test('an article on the shop asks to subscribe once, in place, under a strict CS
   const ms = await events(page).locator('[data-event="shown"]').getAttribute('data-ms');
   console.log(`embedded prompt: rendered ${ms} ms after DOMContentLoaded`);
 
-  // Accessible on the host page with the component open (axe reads open shadow roots).
+  // Accessible on the host page with the component open (axe reads open shadow roots). axe
+  // itself applies an inline style, which the host's policy reports: the component's record
+  // is checked before axe runs, and again from after it.
+  expect(violations).toEqual([]);
   const axe = await new AxeBuilder({ page }).analyze();
+  violations.length = 0;
   const serious = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
 

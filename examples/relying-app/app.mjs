@@ -230,7 +230,7 @@ async function promptToken(s) {
 
 function article(req, res) {
   const s = session(req, res);
-  const a = articles[req.params.slug];
+  const a = Object.hasOwn(articles, req.params.slug) ? articles[req.params.slug] : null;
   if (!a) {
     res.status(404).send(page('Not found', '<p>No such article.</p>'));
     return null;
@@ -334,6 +334,18 @@ function stageForm(slug, stage, errors = {}, typed = {}, general = '') {
     '</section>';
 }
 
+// The form posts change the reader's profile: only this app's own pages may send them (a
+// sibling site on the same host shares the Lax cookie).
+function sameOrigin(req, res) {
+  const site = req.get('sec-fetch-site');
+  const origin = req.get('origin');
+  if ((site && site !== 'same-origin') || (origin && origin !== base())) {
+    res.status(403).send(page('Refused', '<p role="alert">Cross-site request refused.</p>'));
+    return false;
+  }
+  return true;
+}
+
 const place = (req, a) => ({ moment: 'article', tags: a.tags.join(','), page: `/read/${req.params.slug}` });
 
 app.get('/read/:slug', async (req, res, next) => {
@@ -357,6 +369,7 @@ app.get('/read/:slug', async (req, res, next) => {
 });
 
 app.post('/read/:slug/answer', express.urlencoded({ extended: false, limit: '32kb' }), async (req, res, next) => {
+  if (!sameOrigin(req, res)) return;
   const found = article(req, res);
   if (!found) return;
   try {
@@ -376,6 +389,7 @@ app.post('/read/:slug/answer', express.urlencoded({ extended: false, limit: '32k
 });
 
 app.post('/read/:slug/skip', express.urlencoded({ extended: false, limit: '4kb' }), async (req, res, next) => {
+  if (!sameOrigin(req, res)) return;
   const found = article(req, res);
   if (!found) return;
   try {

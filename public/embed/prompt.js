@@ -12,7 +12,7 @@
 //
 // Works under a strict host CSP (script-src and connect-src allowing AskOnce, style-src
 // allowing AskOnce, require-trusted-types-for 'script'): every element is made with
-// createElement and every string set as text or an attribute — never innerHTML — and the
+// createElement and every string set as text or an attribute — never parsed as HTML — and the
 // styles come from prompt.css in a <link>, not an inline <style>.
 
 const ORIGIN = new URL(import.meta.url).origin;
@@ -121,7 +121,8 @@ class AskOncePrompt extends HTMLElement {
       s.intro && h('div', { class: 'intro' }, intro(s.intro.nodes)),
       steps > 1 && h('p', { class: 'muted' }, `Step ${this.step + 1} of ${steps}`));
     if (s.external_url) {
-      card.append(h('p', {}, h('a', { class: 'button', href: s.external_url, target: '_top' }, 'Continue to the form')));
+      const safe = /^https?:/i.test(s.external_url) ? s.external_url : null;
+      card.append(h('p', {}, h('a', { class: 'button', href: safe, target: '_top' }, 'Continue to the form')));
     } else {
       const form = h('form', { novalidate: true, onsubmit: (e) => this.submit(e) },
         this.fieldsOfStep().map((f) => this.field(f, errors[f.key])),
@@ -212,7 +213,11 @@ class AskOncePrompt extends HTMLElement {
       return this.emit('error', { status, message: body.message ?? 'AskOnce could not be reached' });
     }
     const card = this.render(body.fields ?? {}, body.fields ? '' : (body.message ?? 'Something went wrong. Please try again.'));
-    this.focusFirst(card, '[aria-invalid="true"] input, [aria-invalid="true"], .error[role=alert]:not(:empty)');
+    // The first field to fix (a group's first choice), else the message.
+    const bad = card.querySelector('[aria-invalid="true"]');
+    const target = bad?.matches('fieldset') ? bad.querySelector('input') : bad;
+    if (target) target.focus();
+    else this.focusFirst(card, '.error[role=alert]:not(:empty)');
   }
 
   async skip() {

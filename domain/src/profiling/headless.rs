@@ -58,6 +58,12 @@ impl Page {
         self.origin.as_deref()
     }
 
+    /// The page without its query and fragment: what analytics keeps (a query may carry
+    /// codes, tokens or addresses).
+    pub fn without_query(&self) -> &str {
+        self.text.split(['?', '#']).next().unwrap_or("")
+    }
+
     /// The page's query (`ref=nl`), for hidden fields that take a parameter of it.
     pub fn query(&self) -> &str {
         let without_fragment = self.text.split('#').next().unwrap_or("");
@@ -359,6 +365,7 @@ mod tests {
         assert_eq!(place.tags, ["rust", "web"]);
         let page = place.page.unwrap();
         assert_eq!((page.origin(), page.query()), (None, "ref=nl"));
+        assert_eq!(page.without_query(), "/articles/rust");
         let whole = Place::parse("article", "", Some("https://shop.example:8443/a?x=1")).unwrap().page.unwrap();
         assert_eq!(whole.origin(), Some("https://shop.example:8443"));
         let plain = Place::parse("article", "", Some("https://Shop.Example:443/a")).unwrap().page.unwrap();

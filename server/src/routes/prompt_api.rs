@@ -11,9 +11,10 @@
 //!   preflight is answered for any registered web origin (it carries no token), the request
 //!   itself only for an origin of the application the token was issued to. Every answer
 //!   says `Vary: Origin`.
-//! - Rate-limited per token and per application, before any database work for the first.
+//! - Rate-limited per network (every request, preflights included, before any database
+//!   work), per token, per person and per application.
 
-use std::{num::NonZeroU32, sync::Arc, time::Duration};
+use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
 use app::state::AppState;
 use axum::{
@@ -34,15 +35,23 @@ use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 use serde_json::json;
 use services::{
+    net::{ClientIp, ClientNetwork},
     openid_provider::tokens::{verify_prompt, PromptGrant, TokenRefused},
     profiling::{AskedBy, ProfilingError},
 };
 
 use crate::{api::ApiJson, error::HttpError};
 
+/// Requests one network (an IPv4 address, an IPv6 /64) may make, whatever it sends.
+const PER_NETWORK_PER_MINUTE: u32 = 600;
+const PER_NETWORK_BURST: u32 = 120;
 /// Requests one prompt token may make: a page view is two or three (read, shown, answer).
 const PER_TOKEN_PER_MINUTE: u32 = 60;
 const PER_TOKEN_BURST: u32 = 20;
+/// Requests for one person, whatever tokens they hold: signing in again and again mints more
+/// tokens, not more requests.
+const PER_PERSON_PER_MINUTE: u32 = 120;
+const PER_PERSON_BURST: u32 = 40;
 /// Requests all the pages of one application may make together.
 const PER_CLIENT_PER_MINUTE: u32 = 6000;
 const PER_CLIENT_BURST: u32 = 600;
@@ -50,7 +59,9 @@ const PER_CLIENT_BURST: u32 = 600;
 #[derive(Clone)]
 pub struct PromptRoutes {
     pub app: AppState,
+    per_network: Arc<DefaultKeyedRateLimiter<ClientNetwork>>,
     per_token: Arc<DefaultKeyedRateLimiter<String>>,
+    per_person: Arc<DefaultKeyedRateLimiter<String>>,
     per_client: Arc<DefaultKeyedRateLimiter<String>>,
 }
 
@@ -60,20 +71,25 @@ impl PromptRoutes {
             Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
                 .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
         };
+        let per_network = Arc::new(RateLimiter::keyed(quota(PER_NETWORK_PER_MINUTE, PER_NETWORK_BURST)));
         let per_token = Arc::new(RateLimiter::keyed(quota(PER_TOKEN_PER_MINUTE, PER_TOKEN_BURST)));
+        let per_person = Arc::new(RateLimiter::keyed(quota(PER_PERSON_PER_MINUTE, PER_PERSON_BURST)));
         let per_client = Arc::new(RateLimiter::keyed(quota(PER_CLIENT_PER_MINUTE, PER_CLIENT_BURST)));
         // Forget idle keys now and then so the tables do not grow without bound.
-        let (tokens, clients) = (Arc::downgrade(&per_token), Arc::downgrade(&per_client));
+        let networks = Arc::downgrade(&per_network);
+        let keyed = [Arc::downgrade(&per_token), Arc::downgrade(&per_person), Arc::downgrade(&per_client)];
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
-                let (Some(tokens), Some(clients)) = (tokens.upgrade(), clients.upgrade()) else { break };
-                tokens.retain_recent();
-                clients.retain_recent();
+                let Some(networks) = networks.upgrade() else { break };
+                networks.retain_recent();
+                for limiter in keyed.iter().filter_map(std::sync::Weak::upgrade) {
+                    limiter.retain_recent();
+                }
             }
         });
-        Self { app, per_token, per_client }
+        Self { app, per_network, per_token, per_person, per_client }
     }
 }
 
@@ -117,7 +133,13 @@ struct OriginRefused;
 async fn cors(State(s): State<PromptRoutes>, request: Request, next: Next) -> Response {
     let origin = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
     let preflight = request.method() == Method::OPTIONS;
-    let mut response = next.run(request).await;
+    // Per network first, preflights included: nothing below costs a database read before it.
+    // (`client_ip::resolve_client_ip` runs first; without it every request shares one quota.)
+    let network = request.extensions().get::<ClientIp>().map_or_else(|| ClientNetwork::of(IpAddr::from([0, 0, 0, 0])), |ip| ip.network());
+    let mut response = match limit(&s.per_network, network, "your network") {
+        Ok(()) => next.run(request).await,
+        Err(refused) => refused.into_response(),
+    };
     let refused = response.extensions().get::<OriginRefused>().is_some();
     let headers = response.headers_mut();
     headers.append(header::VARY, HeaderValue::from_static("Origin"));
@@ -167,6 +189,7 @@ impl Caller {
                 return Err(HttpError::unauthorized().into());
             }
         };
+        limit(&s.per_person, grant.user_id.as_str().to_string(), "this person")?;
         limit(&s.per_client, grant.client_id.clone(), "this application")?;
         let client = services::openid_provider::clients::find(&s.app.db, &grant.client_id)
             .await
@@ -196,7 +219,7 @@ impl Caller {
     }
 
     fn asked_by(&self, place: &Place) -> AskedBy {
-        AskedBy { client_id: self.grant.client_id.clone(), page: place.page.as_ref().map(|p| p.as_str().to_string()) }
+        AskedBy { client_id: self.grant.client_id.clone(), page: place.page.as_ref().map(|p| p.without_query().to_string()) }
     }
 
     /// Whether `[email] require_verified` still holds the person back: nothing is asked
@@ -210,7 +233,7 @@ impl Caller {
     }
 }
 
-fn limit(limiter: &DefaultKeyedRateLimiter<String>, key: String, whose: &str) -> Result<(), Refused> {
+fn limit<K: Clone + Eq + std::hash::Hash>(limiter: &DefaultKeyedRateLimiter<K>, key: K, whose: &str) -> Result<(), Refused> {
     limiter.check_key(&key).map_err(|not_until| {
         let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now()).as_secs().max(1);
         tracing::warn!(whose, "prompt API rate limit reached");
@@ -270,7 +293,8 @@ async fn due(State(s): State<PromptRoutes>, headers: HeaderMap, Query(q): Query<
         let start = domain::external_form::start_path(p.stage.as_str(), None);
         format!("{}{start}", s.app.site.public_url.trim_end_matches('/'))
     };
-    let prompt = prompt.map(|p| DueStage::from_prompt(&p, p.external.then(|| external(&p))));
+    // A stage that would write root attributes is asked on AskOnce's own pages only.
+    let prompt = prompt.filter(services::profiling::askable_by_app).map(|p| DueStage::from_prompt(&p, p.external.then(|| external(&p))));
     Ok(no_store(json!(DueAnswer { prompt })))
 }
 
@@ -279,6 +303,9 @@ async fn due(State(s): State<PromptRoutes>, headers: HeaderMap, Query(q): Query<
 async fn shown(State(s): State<PromptRoutes>, headers: HeaderMap, ApiJson(body): ApiJson<StageBody>) -> Result<Response, Refused> {
     let caller = Caller::check(&s, &headers).await?;
     let place = caller.place(body.place())?;
+    if caller.held_back(&s).await? {
+        return Err(HttpError::forbidden(app::auth::ssr::VERIFY_FIRST).into());
+    }
     let asked_by = caller.asked_by(&place);
     let recorded = services::profiling::mark_shown(&s.app.db, &caller.grant.user_id, &body.stage, &place.moment(), Some(&asked_by)).await?;
     Ok(no_store(json!({ "recorded": recorded })))
@@ -302,12 +329,12 @@ async fn answers(State(s): State<PromptRoutes>, headers: HeaderMap, ApiJson(body
         let open = services::profiling::open_prompt(&s.app.db, user_id, &body.stage, &moment).await?;
         // The page keeps what was typed (there is no session here): the step is checked the
         // way `/welcome` checks it, with everything sent so far as the draft.
-        if step + 1 < open.step_count() {
+        if step.saturating_add(1) < open.step_count() {
             let draft = StepDraft { stage: body.stage.clone(), step, typed: values.clone() };
             return match advance(&open, Some(draft), step, Go::Continue, &values) {
                 StepOutcome::Moved(next) => Ok(no_store(json!({ "outcome": "moved", "step": next.step }))),
                 StepOutcome::Invalid(_, problems) => Err(ProfilingError::Invalid(problems).into()),
-                StepOutcome::Finished(_) => Ok(no_store(json!({ "outcome": "moved", "step": step + 1 }))),
+                StepOutcome::Finished(_) => Ok(no_store(json!({ "outcome": "moved", "step": step.saturating_add(1) }))),
             };
         }
     }
@@ -326,6 +353,9 @@ async fn answers(State(s): State<PromptRoutes>, headers: HeaderMap, ApiJson(body
 async fn skip(State(s): State<PromptRoutes>, headers: HeaderMap, ApiJson(body): ApiJson<StageBody>) -> Result<Response, Refused> {
     let caller = Caller::check(&s, &headers).await?;
     let place = caller.place(body.place())?;
+    if caller.held_back(&s).await? {
+        return Err(HttpError::forbidden(app::auth::ssr::VERIFY_FIRST).into());
+    }
     let asked_by = caller.asked_by(&place);
     services::profiling::skip_stage_by(&s.app.db, &caller.grant.user_id, &body.stage, &place.moment(), Some(&asked_by)).await?;
     Ok(no_store(json!({ "outcome": "skipped" })))

@@ -128,7 +128,7 @@ async fn the_article_question_is_asked_answered_and_recorded_for_the_app(backend
     let events = events_of(&app, &saved).await;
     let answered = events.iter().find(|e| e.kind == "answered" && e.stage_key == "subscription").expect("an answered event");
     assert_eq!(answered.client_id.as_deref(), Some("shop"));
-    assert_eq!(answered.page.as_deref(), Some("/articles/rust?ref=nl"));
+    assert_eq!(answered.page.as_deref(), Some("/articles/rust"), "the page without its query (which may carry secrets)");
     assert!(events.iter().any(|e| e.kind == "shown" && e.client_id.as_deref() == Some("shop")));
     let name = events.iter().find(|e| e.kind == "answered" && e.stage_key == "name").unwrap();
     assert_eq!((name.client_id.as_deref(), name.page.as_deref()), (None, None), "AskOnce's own page names no application");
@@ -261,3 +261,28 @@ async fn one_token_is_rate_limited(backend: Backend) {
     assert_eq!(due(&app, &theirs, "moment=article").await.0, StatusCode::OK);
 }
 crate::on_both_databases!(one_token_is_rate_limited);
+
+/// A stage that would write a root attribute (here the nickname) is asked on AskOnce's own
+/// pages only: through the prompt API it is not offered, and cannot be answered or skipped.
+async fn root_attributes_are_never_written_from_an_application_s_page(backend: Backend) {
+    use domain::api_scope::Scope;
+    let app = app_with_pages(backend).await;
+    let admin = app.api_token(&[Scope::ReadStages, Scope::UpdateStages]).await;
+    let field = json!({"key": "nick", "label": "Nickname", "kind": "text", "target": "nickname"});
+    let (status, body) = app.api("POST", "/api/v2/fields", Some(&admin), Some(field)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let stage = json!({"key": "handle", "title": "Pick a handle", "trigger": {"on": "context", "name": "forum"}, "fields": ["nick"]});
+    let (status, body) = app.api("POST", "/api/v2/stages", Some(&admin), Some(stage)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let person = signed_in_person(&app, "handle@example.com").await;
+    let (_, token) = tokens(&app, &person, "forum").await;
+    assert_eq!(due(&app, &token, "moment=forum").await, (StatusCode::OK, json!({"prompt": null})));
+    let answer = json!({"moment": "forum", "stage": "handle", "answers": {"nick": "mallory"}});
+    assert_eq!(post(&app, &token, "/api/prompt/answers", answer).await.0, StatusCode::CONFLICT);
+    let skip = json!({"moment": "forum", "stage": "handle"});
+    assert_eq!(post(&app, &token, "/api/prompt/skip", skip.clone()).await.0, StatusCode::CONFLICT);
+    assert_eq!(post(&app, &token, "/api/prompt/shown", skip).await.0, StatusCode::CONFLICT);
+    assert_eq!(user_of(&app, "handle@example.com").await.nickname, None);
+}
+crate::on_both_databases!(root_attributes_are_never_written_from_an_application_s_page);

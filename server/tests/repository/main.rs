@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod docs_links;
+mod embed_budget;
 mod errors;
 mod layers;
 mod secrets;

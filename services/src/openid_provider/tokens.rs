@@ -498,7 +498,9 @@ pub async fn verify_prompt(
     let Some(client) = super::clients::find(db, &claims.client_id).await? else {
         return Err(TokenRefused::Revoked);
     };
-    if !client.may_use_grant(super::scope::TOKEN_EXCHANGE) {
+    // Taking `prompt` from the application's scopes ends the tokens it holds, as narrowing a
+    // machine's scopes does.
+    if !client.may_use_grant(super::scope::TOKEN_EXCHANGE) || !client.scopes.iter().any(|s| s == super::scope::PROMPT) {
         return Err(TokenRefused::Revoked);
     }
     let user_id = UserId::from_stored(claims.sub);

@@ -51,7 +51,8 @@ fn moment_parts(moment: &Moment) -> (&'static str, Option<String>) {
 pub struct AskedBy {
     /// The application (`client_id`).
     pub client_id: String,
-    /// The page it asked on (a path or an address on one of its web origins).
+    /// The page it asked on: a path, or an origin and path — never the query, which may
+    /// carry what analytics and logs must not (codes, tokens, addresses).
     pub page: Option<String>,
 }
 

@@ -144,10 +144,17 @@ pub async fn due_prompt(db: &DatabaseConnection, user_id: &UserId, moment: &Mome
     Ok(decide(&config, &facts, &history, moment, Utc::now()).prompt)
 }
 
+/// Whether an application's page may ask `prompt` (the prompt API): only a stage whose every
+/// field is stored in `user_metadata`. Root attributes — the address, the names the ID token
+/// carries — are asked on AskOnce's own pages only.
+pub fn askable_by_app(prompt: &Prompt) -> bool {
+    prompt.fields.iter().all(|f| matches!(f.target, Target::UserMetadata(_)))
+}
+
 /// Records that `stage`, due for `user_id` at the in-context `moment`, was rendered by
 /// `asked_by`'s page — once per window (`engine::shown_in_window`). `StageNotOpen` when it is
 /// not the stage due there. Whether this call recorded it comes back.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip(db, asked_by))]
 pub async fn mark_shown(
     db: &DatabaseConnection,
     user_id: &UserId,
@@ -160,8 +167,10 @@ pub async fn mark_shown(
     let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
     let facts = facts_for(db, &user).await?;
     let history = history_for(db, user_id).await?;
-    let prompt =
-        decide(&config, &facts, &history, moment, now).prompt.filter(|p| p.stage.as_str() == stage).ok_or(ProfilingError::StageNotOpen)?;
+    let prompt = decide(&config, &facts, &history, moment, now)
+        .prompt
+        .filter(|p| p.stage.as_str() == stage && (asked_by.is_none() || askable_by_app(p)))
+        .ok_or(ProfilingError::StageNotOpen)?;
     if config.stage(&prompt.stage).is_none_or(|s| crate::profiling::engine::shown_in_window(s, &history, now)) {
         return Ok(false);
     }
@@ -301,7 +310,7 @@ async fn latest_sign_in_connection(db: &DatabaseConnection, user_id: &UserId) ->
 /// Saves the answers to `stage` (only to the fields it is asking now), validated on the
 /// server, with `source` as their provenance (the person here, or an external form). Nothing
 /// is written unless every answer is valid.
-#[tracing::instrument(skip(db, answers))]
+#[tracing::instrument(skip(db, answers, asked_by))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn answer_stage_from(
     db: &DatabaseConnection,
@@ -321,7 +330,10 @@ pub(crate) async fn answer_stage_from(
         let facts = facts_for(db, &user).await?;
         let history = history_for(db, user_id).await?;
         let decision = decide(&config, &facts, &history, moment, now);
-        let prompt = decision.prompt.filter(|p| p.stage.as_str() == stage).ok_or(ProfilingError::StageNotOpen)?;
+        let prompt = decision
+            .prompt
+            .filter(|p| p.stage.as_str() == stage && (asked_by.is_none() || askable_by_app(p)))
+            .ok_or(ProfilingError::StageNotOpen)?;
         // A stage asked by a form elsewhere takes its answers from that form's signed token
         // only: whatever the form checks cannot be walked around by posting here.
         if prompt.external && !matches!(source, Source::Form { .. }) {
@@ -406,7 +418,7 @@ pub async fn skip_stage(db: &DatabaseConnection, user_id: &UserId, stage: &str, 
 }
 
 /// [`skip_stage`], on `asked_by`'s page when it is an application's (the prompt API).
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip(db, asked_by))]
 pub async fn skip_stage_by(
     db: &DatabaseConnection,
     user_id: &UserId,
@@ -419,8 +431,10 @@ pub async fn skip_stage_by(
     let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
     let facts = facts_for(db, &user).await?;
     let history = history_for(db, user_id).await?;
-    let prompt =
-        decide(&config, &facts, &history, moment, now).prompt.filter(|p| p.stage.as_str() == stage).ok_or(ProfilingError::StageNotOpen)?;
+    let prompt = decide(&config, &facts, &history, moment, now)
+        .prompt
+        .filter(|p| p.stage.as_str() == stage && (asked_by.is_none() || askable_by_app(p)))
+        .ok_or(ProfilingError::StageNotOpen)?;
     if !prompt.skippable {
         return Err(ProfilingError::NotSkippable);
     }
