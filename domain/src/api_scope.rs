@@ -22,10 +22,11 @@ pub enum Scope {
     CreateClients,
     UpdateClients,
     DeleteClients,
+    PromptUsers,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 13] = [
+    pub const ALL: [Scope; 14] = [
         Scope::ReadUsers,
         Scope::CreateUsers,
         Scope::UpdateUsers,
@@ -39,6 +40,7 @@ impl Scope {
         Scope::CreateClients,
         Scope::UpdateClients,
         Scope::DeleteClients,
+        Scope::PromptUsers,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +58,7 @@ impl Scope {
             Scope::CreateClients => "create:clients",
             Scope::UpdateClients => "update:clients",
             Scope::DeleteClients => "delete:clients",
+            Scope::PromptUsers => "prompt:users",
         }
     }
 
@@ -75,6 +78,9 @@ impl Scope {
             Scope::CreateClients => "Register applications (the answer carries a new secret)",
             Scope::UpdateClients => "Change applications and rotate their secrets",
             Scope::DeleteClients => "Delete applications, and with them every token they hold",
+            Scope::PromptUsers => {
+                "Ask a user in context from a server: read the question due for them at a place and store their answers or skip (the prompt API)"
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 // a page the shop's server renders, without JavaScript.
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { shopUrl as shop, signUpInsideTheSignIn } from './accounts';
+import { shopUrl as shop, signInAsAdmin, signUpInsideTheSignIn } from './accounts';
 
 const askonce = `http://127.0.0.1:${process.env.E2E_PORT ?? '3100'}`;
 const prompt = (page: Page) => page.getByTestId('rp-prompt');
@@ -78,6 +78,15 @@ test('an article on the shop asks to subscribe once, in place, under a strict CS
   await expect(events(page).locator('[data-event="none"]')).toHaveCount(1);
   await expect(prompt(page).getByRole('heading')).toHaveCount(0);
   expect(violations).toEqual([]);
+
+  // The site owner's funnel, filtered to the shop's pages, counts it with its page.
+  await page.context().clearCookies();
+  await signInAsAdmin(page, '/admin/analytics?app=shop');
+  await expect(page.getByTestId('analytics-app')).toHaveValue('shop');
+  const pages = page.getByTestId('page-stats');
+  await expect(pages.getByRole('row', { name: /\/articles\/rust/ })).toContainText('shop');
+  const stage = page.getByTestId('stage-stats').getByRole('row', { name: /Get new articles by email/ });
+  await expect(stage.getByRole('cell').nth(1)).not.toHaveText('0');
 });
 
 test('a skip holds for the cooldown on the next article; a revoked token shows nothing and says so', async ({ page }) => {

@@ -40,6 +40,10 @@ pub struct ErrorBody {
     /// For a refused configuration change: every problem, with where it is.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<ProblemBody>,
+    /// For refused answers (the prompt API, 422): the reason by field key, in the words
+    /// `/welcome` shows.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub fields: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -91,6 +95,8 @@ pub struct HttpError {
     status: StatusCode,
     message: String,
     problems: Vec<(String, String)>,
+    /// `problems` are refused answers by field key (422), written as `fields`.
+    problems_are_fields: bool,
     /// What a server function's form shows; derived from the status when not given.
     app: Option<AppError>,
     retry_after_secs: Option<u64>,
@@ -107,6 +113,7 @@ impl HttpError {
             status,
             message: message.into(),
             problems: Vec::new(),
+            problems_are_fields: false,
             app: None,
             retry_after_secs: None,
             bearer_challenge: false,
@@ -159,6 +166,15 @@ impl HttpError {
         app::error::ssr::internal(context, err).into()
     }
 
+    /// Answers that need attention: 422, with the reason by field key.
+    pub fn invalid_answers(fields: std::collections::BTreeMap<String, String>) -> Self {
+        Self {
+            problems: fields.into_iter().collect(),
+            problems_are_fields: true,
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Some answers need attention.")
+        }
+    }
+
     pub fn problems(problems: Vec<ConfigProblem>) -> Self {
         let message = problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ");
         Self {
@@ -195,15 +211,21 @@ impl HttpError {
     fn render(self, family: Family, form_post: Option<(&str, &str)>) -> Response {
         let mut response = match family {
             Family::Api => {
+                let (problems, fields) = if self.problems_are_fields {
+                    (Vec::new(), self.problems.iter().cloned().collect())
+                } else {
+                    let problems = self
+                        .problems
+                        .iter()
+                        .map(|(location, message)| ProblemBody { location: location.clone(), message: message.clone() });
+                    (problems.collect(), std::collections::BTreeMap::new())
+                };
                 let body = ErrorBody {
                     status_code: self.status.as_u16(),
                     error: reason(self.status).to_string(),
                     message: self.message.clone(),
-                    problems: self
-                        .problems
-                        .iter()
-                        .map(|(location, message)| ProblemBody { location: location.clone(), message: message.clone() })
-                        .collect(),
+                    problems,
+                    fields,
                 };
                 (self.status, Json(body)).into_response()
             }

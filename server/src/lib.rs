@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod mail_worker;
 pub mod middleware;
+pub mod prompting;
 pub mod routes;
 pub mod serve;
 pub mod sessions;

@@ -124,12 +124,14 @@ fn parse_page(text: &str) -> Result<Page, PlaceProblem> {
 }
 
 /// `GET /api/prompt`'s answer: the stage due here, or `null`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DueAnswer {
     pub prompt: Option<DueStage>,
 }
 
 /// The stage due, as an application renders it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DueStage {
     pub stage: String,
@@ -149,14 +151,18 @@ pub struct DueStage {
     pub fields: Vec<DueField>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DueIntro {
     pub html: String,
+    /// Strings (text) and `{"tag", "href", "children"}` elements.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub nodes: Vec<intro::IntroNode>,
 }
 
 /// One question: what to show and the rules its answer must meet (checked again on the
 /// server). Where the answer is stored is not said: the application needs only the key.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DueField {
     pub key: String,
@@ -188,6 +194,7 @@ pub struct DueField {
     pub consent: Option<DueConsent>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DueConsent {
     pub purpose: String,
@@ -271,12 +278,14 @@ impl AnswerValue {
 }
 
 /// The place a `POST` is about (the same fields as `GET /api/prompt`'s query).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceBody {
     pub moment: String,
     /// Comma-separated, or a list.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub tags: Tags,
     #[serde(default)]
     pub page: Option<String>,
@@ -309,16 +318,22 @@ impl PlaceBody {
 
 /// `POST /api/prompt/answers`: the answers to the stage due (all of them; a multi-step
 /// stage may send `step` first to check one step, nothing stored until the last).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnswersBody {
     pub moment: String,
+    /// Comma-separated, or a list.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub tags: Tags,
     #[serde(default)]
     pub page: Option<String>,
     pub stage: String,
+    /// By field key: text, a list of texts (a multiselect), `true`/`false` (a checkbox) or a
+    /// number.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub answers: BTreeMap<String, AnswerValue>,
     /// Checks only this step (0-based) of a multi-step stage, storing nothing; without it (or
     /// for the last step) every answer is checked and stored.
@@ -338,11 +353,14 @@ impl AnswersBody {
 }
 
 /// `POST /api/prompt/shown` and `/skip`: which stage, at which place.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StageBody {
     pub moment: String,
+    /// Comma-separated, or a list.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub tags: Tags,
     #[serde(default)]
     pub page: Option<String>,

@@ -51,6 +51,8 @@ pub mod needs {
         CreateClients => [CreateClients];
         UpdateClients => [UpdateClients];
         DeleteClients => [DeleteClients];
+        /// The prompt API for servers (`/api/v2/users/{id}/prompt`).
+        PromptUsers => [PromptUsers];
     }
 }
 

@@ -11,7 +11,7 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::{clients, hooks, questions, users};
+use super::{clients, hooks, prompts, questions, users};
 use crate::error;
 
 #[derive(OpenApi)]
@@ -22,7 +22,7 @@ use crate::error;
     ),
     paths(
         users::list, users::create, users::get, users::patch, users::delete, users::identities, users::link, users::unlink,
-        users::consents, users::logs,
+        users::consents, users::logs, prompts::due, prompts::shown, prompts::answers, prompts::skip,
         questions::list_fields, questions::get_field, questions::create_field, questions::put_field, questions::delete_field,
         questions::list_stages, questions::get_stage, questions::create_stage, questions::put_stage, questions::delete_stage,
         questions::make_form_secret, questions::change_report, questions::export_config, questions::import_config,

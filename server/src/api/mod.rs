@@ -1,5 +1,5 @@
 //! The management API (`/api/v2/...`): users, fields, stages, the whole profiling
-//! configuration, hooks and applications, for machines holding a bearer token (`askonce
+//! configuration, hooks, applications and asking in context (`prompts`), for machines holding a bearer token (`askonce
 //! token create`, the console's API tokens page, or a machine application's
 //! `client_credentials` access token). Thin handlers over the same services the console uses.
 //! `/api/openapi.json` is generated from these handlers; `/api/docs` renders it.
@@ -8,6 +8,7 @@ pub mod auth;
 pub mod clients;
 pub mod docs;
 pub mod hooks;
+pub mod prompts;
 pub mod questions;
 pub mod revision;
 pub mod users;
@@ -31,6 +32,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v2/users/{id}/identities/{provider}/{user_id}", axum::routing::delete(users::unlink))
         .route("/api/v2/users/{id}/consents", get(users::consents))
         .route("/api/v2/users/{id}/logs", get(users::logs))
+        .route("/api/v2/users/{id}/prompt", get(prompts::due))
+        .route("/api/v2/users/{id}/prompt/shown", post(prompts::shown))
+        .route("/api/v2/users/{id}/prompt/answers", post(prompts::answers))
+        .route("/api/v2/users/{id}/prompt/skip", post(prompts::skip))
         .route("/api/v2/fields", get(questions::list_fields).post(questions::create_field))
         .route("/api/v2/fields/{key}", get(questions::get_field).put(questions::put_field).delete(questions::delete_field))
         .route("/api/v2/stages", get(questions::list_stages).post(questions::create_stage))

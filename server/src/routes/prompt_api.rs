@@ -1,7 +1,8 @@
 //! The prompt API: an application's pages (or its server) ask in context with AskOnce's
 //! engine — `GET /api/prompt` (the stage due at a place), `POST /api/prompt/shown` (it was
-//! rendered), `/answers` and `/skip`. Thin over `services::profiling`: the same decision,
-//! validation, consents and events as `/welcome` and AskOnce's own pages.
+//! rendered), `/answers` and `/skip`. This module checks the caller; what is asked and stored
+//! is `crate::prompting`'s (shared with the management API's `/api/v2/users/{id}/prompt`):
+//! the same decision, validation, consents and events as `/welcome`.
 //!
 //! - Authenticated by a prompt token only (RFC 8693 token exchange at `/oauth/token`:
 //!   `services::openid_provider::tokens::verify_prompt`): one person, one application, scope
@@ -23,24 +24,22 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
     routing::{get, post},
-    Json, Router,
+    Router,
 };
 use chrono::Utc;
-use domain::profiling::{
-    field::HiddenContext,
-    headless::{self, AnswersBody, DueAnswer, DueStage, Place, StageBody},
-    steps::{advance, Go, StepDraft, StepOutcome},
-};
+use domain::profiling::headless::{self, AnswersBody, Place, StageBody};
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
-use serde_json::json;
 use services::{
     net::{ClientIp, ClientNetwork},
     openid_provider::tokens::{verify_prompt, PromptGrant, TokenRefused},
-    profiling::{AskedBy, ProfilingError},
 };
 
-use crate::{api::ApiJson, error::HttpError};
+use crate::{
+    api::ApiJson,
+    error::HttpError,
+    prompting::{Asking, Refused},
+};
 
 /// Requests one network (an IPv4 address, an IPv6 /64) may make, whatever it sends.
 const PER_NETWORK_PER_MINUTE: u32 = 600;
@@ -101,27 +100,6 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: PromptRoutes) -> Router<S
         .route(headless::SKIP_PATH, post(skip).options(preflight))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), cors))
         .with_state(state)
-}
-
-/// A refusal, written at the edge (boxed: a response is large, and most calls succeed).
-struct Refused(Box<Response>);
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        *self.0
-    }
-}
-
-impl From<HttpError> for Refused {
-    fn from(err: HttpError) -> Self {
-        Refused(Box::new(err.into_response()))
-    }
-}
-
-impl From<ProfilingError> for Refused {
-    fn from(err: ProfilingError) -> Self {
-        Refused(Box::new(profiling_refusal(err)))
-    }
 }
 
 /// A response whose `Origin` may not read it (the token's application does not list it).
@@ -207,29 +185,16 @@ impl Caller {
         Ok(Caller { grant, web_origins: client.web_origins })
     }
 
-    /// `place` as this application may name it: an address must be on one of its origins.
-    fn place(&self, place: Result<Place, headless::PlaceProblem>) -> Result<Place, Refused> {
+    /// Asking at `place`, as this application may name it: an address must be on one of its
+    /// origins.
+    fn at<'a>(&'a self, app: &'a AppState, place: Result<Place, headless::PlaceProblem>) -> Result<Asking<'a>, Refused> {
         let place = place.map_err(|p| HttpError::bad_request(p.to_string()))?;
         if let Some(origin) = place.page.as_ref().and_then(|p| p.origin()) {
             if !self.web_origins.iter().any(|o| o == origin) {
                 return Err(HttpError::bad_request("page must be on one of the application's web origins").into());
             }
         }
-        Ok(place)
-    }
-
-    fn asked_by(&self, place: &Place) -> AskedBy {
-        AskedBy { client_id: self.grant.client_id.clone(), page: place.page.as_ref().map(|p| p.without_query().to_string()) }
-    }
-
-    /// Whether `[email] require_verified` still holds the person back: nothing is asked
-    /// then (answering would be refused), as on AskOnce's own pages.
-    async fn held_back(&self, s: &PromptRoutes) -> Result<bool, Refused> {
-        let user = services::profile::store::load(&s.app.db, &self.grant.user_id)
-            .await
-            .map_err(|e| HttpError::internal("loading the person", e))?;
-        let Some(user) = user else { return Ok(true) };
-        Ok(app::auth::ssr::must_verify_email(&s.app, &user).await.map_err(HttpError::from)?)
+        Ok(Asking { app, user_id: &self.grant.user_id, client_id: &self.grant.client_id, place })
     }
 }
 
@@ -247,29 +212,8 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string()).filter(|t| !t.is_empty())
 }
 
-fn no_store(body: serde_json::Value) -> Response {
-    ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
-}
-
-/// A profiling refusal in the API's words; invalid answers name their fields.
-fn profiling_refusal(err: ProfilingError) -> Response {
-    match err {
-        ProfilingError::Invalid(problems) => {
-            let fields: serde_json::Map<String, serde_json::Value> = problems.into_iter().map(|(k, p)| (k, p.to_string().into())).collect();
-            let body = json!({
-                "statusCode": 422, "error": "Unprocessable Entity", "message": "Some answers need attention.", "fields": fields,
-            });
-            (StatusCode::UNPROCESSABLE_ENTITY, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
-        }
-        ProfilingError::StageNotOpen => HttpError::conflict("That stage is not the one due here now.").into_response(),
-        ProfilingError::NotSkippable => HttpError::bad_request("This stage cannot be skipped.").into_response(),
-        ProfilingError::Conflict => HttpError::conflict("The profile changed meanwhile. Please try again.").into_response(),
-        other => HttpError::internal("the prompt API", other).into_response(),
-    }
-}
-
 #[derive(Debug, Deserialize)]
-pub(crate) struct DueQuery {
+struct DueQuery {
     #[serde(default)]
     moment: String,
     #[serde(default)]
@@ -278,85 +222,30 @@ pub(crate) struct DueQuery {
     page: Option<String>,
 }
 
-/// `GET /api/prompt?moment=article&tags=rust,web&page=/articles/rust`: the stage due, or
-/// `{"prompt": null}`. Records nothing.
+/// `GET /api/prompt?moment=article&tags=rust,web&page=/articles/rust`.
 #[tracing::instrument(skip_all)]
 async fn due(State(s): State<PromptRoutes>, headers: HeaderMap, Query(q): Query<DueQuery>) -> Result<Response, Refused> {
     let caller = Caller::check(&s, &headers).await?;
-    let place = caller.place(Place::parse(&q.moment, &q.tags, q.page.as_deref()))?;
-    if caller.held_back(&s).await? {
-        return Ok(no_store(json!(DueAnswer { prompt: None })));
-    }
-    let prompt = services::profiling::due_prompt(&s.app.db, &caller.grant.user_id, &place.moment()).await?;
-    // A stage asked by a form elsewhere is a link to where it starts (on AskOnce).
-    let external = |p: &domain::profiling::Prompt| {
-        let start = domain::external_form::start_path(p.stage.as_str(), None);
-        format!("{}{start}", s.app.site.public_url.trim_end_matches('/'))
-    };
-    // A stage that would write root attributes is asked on AskOnce's own pages only.
-    let prompt = prompt.filter(services::profiling::askable_by_app).map(|p| DueStage::from_prompt(&p, p.external.then(|| external(&p))));
-    Ok(no_store(json!(DueAnswer { prompt })))
+    caller.at(&s.app, Place::parse(&q.moment, &q.tags, q.page.as_deref()))?.due().await
 }
 
-/// `POST /api/prompt/shown`: the page rendered the stage (counted once per window).
+/// `POST /api/prompt/shown`.
 #[tracing::instrument(skip_all)]
 async fn shown(State(s): State<PromptRoutes>, headers: HeaderMap, ApiJson(body): ApiJson<StageBody>) -> Result<Response, Refused> {
     let caller = Caller::check(&s, &headers).await?;
-    let place = caller.place(body.place())?;
-    if caller.held_back(&s).await? {
-        return Err(HttpError::forbidden(app::auth::ssr::VERIFY_FIRST).into());
-    }
-    let asked_by = caller.asked_by(&place);
-    let recorded = services::profiling::mark_shown(&s.app.db, &caller.grant.user_id, &body.stage, &place.moment(), Some(&asked_by)).await?;
-    Ok(no_store(json!({ "recorded": recorded })))
+    caller.at(&s.app, body.place())?.shown(&body.stage).await
 }
 
-/// `POST /api/prompt/answers`: the answers, checked exactly as `/welcome` checks them and
-/// stored with provenance `app:<client_id>`. A multi-step stage may send `step` to check one
-/// step (nothing stored: `{"outcome": "moved", "step": next}`); the last step, or no step,
-/// stores every answer.
+/// `POST /api/prompt/answers`.
 #[tracing::instrument(skip_all)]
 async fn answers(State(s): State<PromptRoutes>, headers: HeaderMap, ApiJson(body): ApiJson<AnswersBody>) -> Result<Response, Refused> {
     let caller = Caller::check(&s, &headers).await?;
-    let place = caller.place(body.place())?;
-    if caller.held_back(&s).await? {
-        return Err(HttpError::forbidden(app::auth::ssr::VERIFY_FIRST).into());
-    }
-    let moment = place.moment();
-    let user_id = &caller.grant.user_id;
-    let values = body.form_values();
-    if let Some(step) = body.step {
-        let open = services::profiling::open_prompt(&s.app.db, user_id, &body.stage, &moment).await?;
-        // The page keeps what was typed (there is no session here): the step is checked the
-        // way `/welcome` checks it, with everything sent so far as the draft.
-        if step.saturating_add(1) < open.step_count() {
-            let draft = StepDraft { stage: body.stage.clone(), step, typed: values.clone() };
-            return match advance(&open, Some(draft), step, Go::Continue, &values) {
-                StepOutcome::Moved(next) => Ok(no_store(json!({ "outcome": "moved", "step": next.step }))),
-                StepOutcome::Invalid(_, problems) => Err(ProfilingError::Invalid(problems).into()),
-                StepOutcome::Finished(_) => Ok(no_store(json!({ "outcome": "moved", "step": step.saturating_add(1) }))),
-            };
-        }
-    }
-    let hidden = HiddenContext {
-        query: HiddenContext::parse_query(place.page.as_ref().map(|p| p.query()).unwrap_or("")),
-        tags: place.tags.clone(),
-        connection: None,
-    };
-    let asked_by = caller.asked_by(&place);
-    services::profiling::answer_stage_for_app(&s.app.db, user_id, &body.stage, &moment, &values, &hidden, &asked_by).await?;
-    Ok(no_store(json!({ "outcome": "saved" })))
+    caller.at(&s.app, body.place())?.answer(&body).await
 }
 
-/// `POST /api/prompt/skip`: the stage waits out its cooldown.
+/// `POST /api/prompt/skip`.
 #[tracing::instrument(skip_all)]
 async fn skip(State(s): State<PromptRoutes>, headers: HeaderMap, ApiJson(body): ApiJson<StageBody>) -> Result<Response, Refused> {
     let caller = Caller::check(&s, &headers).await?;
-    let place = caller.place(body.place())?;
-    if caller.held_back(&s).await? {
-        return Err(HttpError::forbidden(app::auth::ssr::VERIFY_FIRST).into());
-    }
-    let asked_by = caller.asked_by(&place);
-    services::profiling::skip_stage_by(&s.app.db, &caller.grant.user_id, &body.stage, &place.moment(), Some(&asked_by)).await?;
-    Ok(no_store(json!({ "outcome": "skipped" })))
+    caller.at(&s.app, body.place())?.skip(&body.stage).await
 }

@@ -52,6 +52,8 @@ fn api_routes() -> Vec<(&'static str, &'static str)> {
         ("PATCH", "/api/v2/users/x"),
         ("DELETE", "/api/v2/users/x"),
         ("GET", "/api/v2/users/x/identities"),
+        ("GET", "/api/v2/users/x/prompt"),
+        ("POST", "/api/v2/users/x/prompt/answers"),
         ("GET", "/api/v2/fields"),
         ("POST", "/api/v2/fields"),
         ("GET", "/api/v2/fields/company"),
@@ -120,6 +122,9 @@ async fn every_api_route_needs_a_token_and_its_scope(backend: Backend) {
     let app = spawn_app_on(backend, "").await;
     // A token with every scope but the one a route needs is still refused.
     let needs = |method: &str, path: &str| -> Vec<Scope> {
+        if path.contains("/prompt") {
+            return vec![Scope::PromptUsers];
+        }
         let users = path.starts_with("/api/v2/users");
         if path.starts_with("/api/v2/clients") {
             return match method {

@@ -277,12 +277,92 @@ async fn root_attributes_are_never_written_from_an_application_s_page(backend: B
 
     let person = signed_in_person(&app, "handle@example.com").await;
     let (_, token) = tokens(&app, &person, "forum").await;
+    let before = user_of(&app, "handle@example.com").await;
     assert_eq!(due(&app, &token, "moment=forum").await, (StatusCode::OK, json!({"prompt": null})));
     let answer = json!({"moment": "forum", "stage": "handle", "answers": {"nick": "mallory"}});
     assert_eq!(post(&app, &token, "/api/prompt/answers", answer).await.0, StatusCode::CONFLICT);
     let skip = json!({"moment": "forum", "stage": "handle"});
     assert_eq!(post(&app, &token, "/api/prompt/skip", skip.clone()).await.0, StatusCode::CONFLICT);
     assert_eq!(post(&app, &token, "/api/prompt/shown", skip).await.0, StatusCode::CONFLICT);
-    assert_eq!(user_of(&app, "handle@example.com").await.nickname, None);
+    let after = user_of(&app, "handle@example.com").await;
+    assert_eq!((after.nickname, after.version), (before.nickname, before.version), "nothing written");
 }
 crate::on_both_databases!(root_attributes_are_never_written_from_an_application_s_page);
+
+/// A multi-step stage through the API: each step is checked on its own (nothing stored), the
+/// last sends every answer; a list (multiselect) and a number travel as JSON.
+async fn a_multi_step_stage_is_answered_step_by_step(backend: Backend) {
+    use domain::api_scope::Scope;
+    let app = app_with_pages(backend).await;
+    let admin = app.api_token(&[Scope::ReadStages, Scope::UpdateStages]).await;
+    let topics = json!({"key": "topics", "label": "Topics you follow", "kind": "multiselect", "target": "user_metadata.topics",
+        "validation": {"options": [{"value": "rust", "label": "Rust"}, {"value": "sql", "label": "SQL"}], "required": true, "min_choices": 1}});
+    let years = json!({"key": "years", "label": "Years of experience", "kind": "number", "target": "user_metadata.years",
+        "validation": {"required": true, "min": 0.0, "max": 80.0}});
+    for field in [topics, years] {
+        let (status, body) = app.api("POST", "/api/v2/fields", Some(&admin), Some(field)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let stage = json!({"key": "reader", "title": "About your reading", "trigger": {"on": "context", "name": "forum"},
+        "fields": ["topics", "years"], "steps": [["topics"], ["years"]]});
+    let (status, body) = app.api("POST", "/api/v2/stages", Some(&admin), Some(stage)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let person = signed_in_person(&app, "steps@example.com").await;
+    let (_, token) = tokens(&app, &person, "forum").await;
+    let (_, due_now) = due(&app, &token, "moment=forum").await;
+    assert_eq!(due_now["prompt"]["steps"], json!([["topics"], ["years"]]), "{due_now}");
+    assert_eq!(due_now["prompt"]["fields"][0]["options"][1]["value"], "sql");
+
+    let send = |answers: Value, step: Option<usize>| {
+        let mut body = json!({"moment": "forum", "stage": "reader", "answers": answers});
+        if let Some(step) = step {
+            body["step"] = json!(step);
+        }
+        body
+    };
+    let (status, refused) = post(&app, &token, "/api/prompt/answers", send(json!({"topics": []}), Some(0))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused["fields"]["topics"].is_string() && refused["fields"].get("years").is_none(), "only this step: {refused}");
+    let moved = post(&app, &token, "/api/prompt/answers", send(json!({"topics": ["rust", "sql"]}), Some(0))).await;
+    assert_eq!(moved, (StatusCode::OK, json!({"outcome": "moved", "step": 1})));
+    assert!(user_of(&app, "steps@example.com").await.user_metadata.get("topics").is_none(), "nothing stored before the last step");
+    let (status, refused) = post(&app, &token, "/api/prompt/answers", send(json!({"topics": ["rust"], "years": 200}), Some(1))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let saved = post(&app, &token, "/api/prompt/answers", send(json!({"topics": ["rust"], "years": 12}), Some(1))).await;
+    assert_eq!(saved, (StatusCode::OK, json!({"outcome": "saved"})));
+    let user = user_of(&app, "steps@example.com").await;
+    assert_eq!(user.user_metadata["topics"], json!(["rust"]));
+    assert_eq!(user.user_metadata["years"], json!(12.0), "a number, as /welcome stores it");
+}
+crate::on_both_databases!(a_multi_step_stage_is_answered_step_by_step);
+
+/// A site's server with `prompt:users` asks for a person it names: the same decision,
+/// validation and records, with the token as who asked.
+async fn a_server_asks_for_a_person_through_the_management_api(backend: Backend) {
+    use domain::api_scope::Scope;
+    let app = app_with_pages(backend).await;
+    let _person = signed_in_person(&app, "server@example.com").await;
+    let user = user_of(&app, "server@example.com").await;
+    let token = app.api_token(&[Scope::PromptUsers]).await;
+    let path = |tail: &str| format!("/api/v2/users/{}/prompt{tail}", user.id);
+
+    let (status, due) = app.api("GET", &format!("{}?moment=article&tags=rust", path("")), Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{due}");
+    assert_eq!(due["prompt"]["stage"], "subscription");
+    let (status, refused) =
+        app.api("POST", &path("/answers"), Some(&token), Some(json!({"moment": "article", "stage": "subscription", "answers": {}}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused["fields"]["subscribed"].is_string(), "{refused}");
+    let answer = json!({"moment": "article", "stage": "subscription", "page": "/articles/rust", "answers": {"subscribed": "no"}});
+    assert_eq!(app.api("POST", &path("/answers"), Some(&token), Some(answer)).await, (StatusCode::OK, json!({"outcome": "saved"})));
+    let saved = user_of(&app, "server@example.com").await;
+    assert_eq!(saved.user_metadata["subscribed"], false);
+    assert!(saved.provenance["user_metadata.subscribed"]["source"].as_str().unwrap().starts_with("app:token:"));
+    // Nobody else: an unknown person is 404; without the scope, 403.
+    let (status, _) = app.api("GET", "/api/v2/users/nobody/prompt?moment=article", Some(&token), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let reader = app.api_token(&[Scope::ReadUsers]).await;
+    assert_eq!(app.api("GET", &format!("{}?moment=article", path("")), Some(&reader), None).await.0, StatusCode::FORBIDDEN);
+}
+crate::on_both_databases!(a_server_asks_for_a_person_through_the_management_api);

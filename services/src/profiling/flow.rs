@@ -151,6 +151,36 @@ pub fn askable_by_app(prompt: &Prompt) -> bool {
     prompt.fields.iter().all(|f| matches!(f.target, Target::UserMetadata(_)))
 }
 
+/// A named stage as it is open now, with what deciding it read.
+struct OpenStage {
+    config: crate::profiling::ProfilingConfig,
+    user: users::Model,
+    history: Vec<crate::profiling::PastEvent>,
+    prompt: Prompt,
+}
+
+/// The stage `stage`, due for `user_id` at `moment` at `now`: `StageNotOpen` when it is not
+/// the one to ask — or, asked by an application's page, when it would write a root attribute
+/// ([`askable_by_app`]). Every write about a named stage starts here.
+async fn open_stage(
+    db: &impl ConnectionTrait,
+    user_id: &UserId,
+    stage: &str,
+    moment: &Moment,
+    asked_by: Option<&AskedBy>,
+    now: DateTime<Utc>,
+) -> Result<OpenStage, ProfilingError> {
+    let config = load_config(db).await?;
+    let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
+    let facts = facts_for(db, &user).await?;
+    let history = history_for(db, user_id).await?;
+    let prompt = decide(&config, &facts, &history, moment, now)
+        .prompt
+        .filter(|p| p.stage.as_str() == stage && (asked_by.is_none() || askable_by_app(p)))
+        .ok_or(ProfilingError::StageNotOpen)?;
+    Ok(OpenStage { config, user, history, prompt })
+}
+
 /// Records that `stage`, due for `user_id` at the in-context `moment`, was rendered by
 /// `asked_by`'s page — once per window (`engine::shown_in_window`). `StageNotOpen` when it is
 /// not the stage due there. Whether this call recorded it comes back.
@@ -163,14 +193,7 @@ pub async fn mark_shown(
     asked_by: Option<&AskedBy>,
 ) -> Result<bool, ProfilingError> {
     let now = Utc::now();
-    let config = load_config(db).await?;
-    let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
-    let facts = facts_for(db, &user).await?;
-    let history = history_for(db, user_id).await?;
-    let prompt = decide(&config, &facts, &history, moment, now)
-        .prompt
-        .filter(|p| p.stage.as_str() == stage && (asked_by.is_none() || askable_by_app(p)))
-        .ok_or(ProfilingError::StageNotOpen)?;
+    let OpenStage { config, user, history, prompt } = open_stage(db, user_id, stage, moment, asked_by, now).await?;
     if config.stage(&prompt.stage).is_none_or(|s| crate::profiling::engine::shown_in_window(s, &history, now)) {
         return Ok(false);
     }
@@ -325,15 +348,7 @@ pub(crate) async fn answer_stage_from(
     let now = Utc::now();
     let source = &source;
     store::retry(|| async move {
-        let config = load_config(db).await?;
-        let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
-        let facts = facts_for(db, &user).await?;
-        let history = history_for(db, user_id).await?;
-        let decision = decide(&config, &facts, &history, moment, now);
-        let prompt = decision
-            .prompt
-            .filter(|p| p.stage.as_str() == stage && (asked_by.is_none() || askable_by_app(p)))
-            .ok_or(ProfilingError::StageNotOpen)?;
+        let OpenStage { config, user, prompt, .. } = open_stage(db, user_id, stage, moment, asked_by, now).await?;
         // A stage asked by a form elsewhere takes its answers from that form's signed token
         // only: whatever the form checks cannot be walked around by posting here.
         if prompt.external && !matches!(source, Source::Form { .. }) {
@@ -405,11 +420,7 @@ pub(crate) async fn answer_stage_from(
 /// The stage `stage` as it is open for `user_id` at `moment` now (what a form for it shows);
 /// `StageNotOpen` when it is not the one to ask. Records nothing.
 pub async fn open_prompt(db: &DatabaseConnection, user_id: &UserId, stage: &str, moment: &Moment) -> Result<Prompt, ProfilingError> {
-    let config = load_config(db).await?;
-    let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
-    let facts = facts_for(db, &user).await?;
-    let history = history_for(db, user_id).await?;
-    decide(&config, &facts, &history, moment, Utc::now()).prompt.filter(|p| p.stage.as_str() == stage).ok_or(ProfilingError::StageNotOpen)
+    Ok(open_stage(db, user_id, stage, moment, None, Utc::now()).await?.prompt)
 }
 
 /// Records a skip of the stage open now; it then waits out its cooldown.
@@ -427,14 +438,7 @@ pub async fn skip_stage_by(
     asked_by: Option<&AskedBy>,
 ) -> Result<(), ProfilingError> {
     let now = Utc::now();
-    let config = load_config(db).await?;
-    let user = store::load(db, user_id).await?.ok_or(ProfilingError::StageNotOpen)?;
-    let facts = facts_for(db, &user).await?;
-    let history = history_for(db, user_id).await?;
-    let prompt = decide(&config, &facts, &history, moment, now)
-        .prompt
-        .filter(|p| p.stage.as_str() == stage && (asked_by.is_none() || askable_by_app(p)))
-        .ok_or(ProfilingError::StageNotOpen)?;
+    let OpenStage { user, prompt, .. } = open_stage(db, user_id, stage, moment, asked_by, now).await?;
     if !prompt.skippable {
         return Err(ProfilingError::NotSkippable);
     }
