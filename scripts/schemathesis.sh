@@ -53,7 +53,7 @@ JSON
 "$BIN" users import "$work/users.json" >/dev/null
 token="$("$BIN" token create --name schemathesis --scope read:users --scope create:users --scope update:users --scope update:users_app_metadata \
   --scope delete:users --scope read:stages --scope update:stages --scope read:hooks --scope update:hooks \
-  --scope read:clients --scope create:clients --scope update:clients --scope delete:clients)"
+  --scope read:clients --scope create:clients --scope update:clients --scope delete:clients --scope prompt:users)"
 [ -n "$token" ] || { echo "no API token was created" >&2; exit 1; }
 
 "$BIN" serve > "$work/server.log" 2>&1 &
