@@ -149,7 +149,6 @@ async fn preflight() -> StatusCode {
 /// origin (or from no browser at all).
 struct Caller {
     grant: PromptGrant,
-    web_origins: Vec<String>,
 }
 
 impl Caller {
@@ -169,12 +168,8 @@ impl Caller {
         };
         limit(&s.per_person, grant.user_id.as_str().to_string(), "this person")?;
         limit(&s.per_client, grant.client_id.clone(), "this application")?;
-        let client = services::openid_provider::clients::find(&s.app.db, &grant.client_id)
-            .await
-            .map_err(|e| HttpError::internal("loading an application", e))?
-            .ok_or_else(HttpError::unauthorized)?;
         if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-            if !client.web_origins.iter().any(|o| o == origin) {
+            if !grant.web_origins.iter().any(|o| o == origin) {
                 tracing::warn!(client = %grant.client_id, origin, "a prompt token used from another origin");
                 let message = "This prompt token's application does not list this page's origin in its web origins.";
                 let mut refused = HttpError::forbidden(message).into_response();
@@ -182,7 +177,7 @@ impl Caller {
                 return Err(Refused(Box::new(refused)));
             }
         }
-        Ok(Caller { grant, web_origins: client.web_origins })
+        Ok(Caller { grant })
     }
 
     /// Asking at `place`, as this application may name it: an address must be on one of its
@@ -190,7 +185,7 @@ impl Caller {
     fn at<'a>(&'a self, app: &'a AppState, place: Result<Place, headless::PlaceProblem>) -> Result<Asking<'a>, Refused> {
         let place = place.map_err(|p| HttpError::bad_request(p.to_string()))?;
         if let Some(origin) = place.page.as_ref().and_then(|p| p.origin()) {
-            if !self.web_origins.iter().any(|o| o == origin) {
+            if !self.grant.web_origins.iter().any(|o| o == origin) {
                 return Err(HttpError::bad_request("page must be on one of the application's web origins").into());
             }
         }

@@ -468,6 +468,8 @@ pub async fn verify_access(
 pub struct PromptGrant {
     pub user_id: UserId,
     pub client_id: String,
+    /// The application's registered web origins (read with it: the prompt API's CORS check).
+    pub web_origins: Vec<String>,
 }
 
 /// Checks a prompt token: as [`verify_access`], for the prompt API's audience, recorded as a
@@ -507,7 +509,7 @@ pub async fn verify_prompt(
     if super::load_user(db, &user_id).await?.is_none_or(|u| u.blocked) {
         return Err(TokenRefused::Revoked);
     }
-    Ok(PromptGrant { user_id, client_id: claims.client_id })
+    Ok(PromptGrant { user_id, client_id: claims.client_id, web_origins: client.web_origins })
 }
 
 /// A machine's valid access token for the management API.
