@@ -122,8 +122,13 @@ mod a_rolling_restart_under_steady_load_loses_nothing {
         }
 
         tokio::time::sleep(Duration::from_millis(800)).await;
-        // The restart: out of rotation, then stopped gracefully, then a new instance in.
+        // The restart: out of rotation, then — once the load balancer's deregistration delay
+        // has passed — stopped gracefully, then a new instance in. Without the delay a client
+        // that chose the old instance just before it left connects in the instant the listener
+        // closes: the kernel accepted the connection, the server never reads it, and the
+        // request is lost unanswered (with any server; docs/OPERATIONS.md says to wait).
         rotation.lock().unwrap().retain(|a| a != &old);
+        tokio::time::sleep(Duration::from_millis(300)).await;
         let _ = stop_old.send(());
         tokio::time::timeout(Duration::from_secs(20), old_done).await.expect("the old instance finishes its requests").unwrap();
         let replacement = first.another_instance(unlimited).await;
