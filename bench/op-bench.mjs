@@ -34,6 +34,17 @@
 //    worker threads (default: half the cores, 1 to 4): one event loop sending 32 requests
 //    at a time is busy enough that its own queueing would show in the p99.
 //
+// 4. Prompt decisions (AskOnce, `--prompt-requests N` > 0): what deciding which question is
+//    due costs the server, three ways side by side — `GET /welcome` with the browser's
+//    session (the login moment; nothing is due: it redirects on), `GET /api/v2/users/{sub}/
+//    prompt?moment=article` with a machine token holding `prompt:users` (the in-context
+//    moment; the default `subscription` stage is due) and `GET /api/prompt?moment=article`
+//    with prompt tokens (RFC 8693 exchange of each person's last access token). N requests
+//    each for the first two at `--concurrency`; the prompt API's own limits (per network,
+//    person and token: docs/OPENID_PROVIDER.md) allow only a burst, so it gets 40 per person,
+//    each person from its own loopback address (127.0.0.10+) with two tokens. A 429 there is
+//    a failure. CPU per request from /proc as above.
+//
 // `driver_busy` in the results is the driver's CPU time over the phase's wall time (per
 // thread): near 1, the driver itself limited the rate and its queueing is in the latencies —
 // compare CPU per authorization / request then, not latencies.
@@ -48,6 +59,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { request as httpRequest } from 'node:http';
 import { Failure, Jar, isRedirect, percentile, round, snippet } from './common.mjs';
 
 // --- options -----------------------------------------------------------------------
@@ -56,6 +68,7 @@ const flags = new Set(['help']);
 const valued = new Set([
   'kind', 'op', 'client-id', 'client-secret', 'redirect', 'pid', 'authorizations', 'concurrency', 'warmup',
   'token-seconds', 'token-concurrency', 'token-threads', 'machine-id', 'machine-secret', 'label', 'timeout-ms',
+  'prompt-requests',
 ]);
 const opts = {};
 for (let i = 0; i < argv.length; i++) {
@@ -71,7 +84,8 @@ function usage(msg) {
   console.error(`usage: node bench/op-bench.mjs --kind askonce|oidc-provider --op URL [--pid OP_PID]
   [--client-id bench] [--client-secret S] [--redirect http://127.0.0.1:9/cb]
   [--machine-id ID] [--machine-secret S] [--authorizations 400] [--concurrency 8] [--warmup 40]
-  [--token-seconds 15] [--token-concurrency 32] [--token-threads N] [--label NAME] [--timeout-ms 30000]`);
+  [--token-seconds 15] [--token-concurrency 32] [--token-threads N] [--label NAME] [--timeout-ms 30000]
+  [--prompt-requests 0]`);
   process.exit(2);
 }
 if (opts.help) usage();
@@ -93,6 +107,8 @@ const tokenSeconds = int('token-seconds', 15);
 const tokenConcurrency = int('token-concurrency', 32);
 const tokenThreads = Math.min(tokenConcurrency, int('token-threads', Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)))));
 const timeoutMs = int('timeout-ms', 30000);
+const promptRequests = int('prompt-requests', 0, 0);
+if (promptRequests && kind !== 'askonce') usage('--prompt-requests: the prompt API is AskOnce\'s');
 const label = opts.label ?? kind;
 const opPid = opts.pid ? Number(opts.pid) : undefined;
 function int(name, fallback, min = 1) {
@@ -250,6 +266,7 @@ async function authorization(jar, forms = false) {
     const info = json(r, 'userinfo');
     if (info.sub !== tokens.sub) throw new Failure('userinfo', r.status, meta.userinfo_endpoint, `sub ${info.sub} is not the ID token's ${tokens.sub}`);
   });
+  jar.lastTokens = tokens;
 }
 
 // --- setup: a signed-in person per browser ----------------------------------------------
@@ -534,6 +551,119 @@ let tokenSummary;
   }
 }
 
+// --- 4. prompt decisions ------------------------------------------------------------------
+// One GET from `localAddress` (node:http: built-in fetch cannot choose its source address).
+function getFrom(localAddress, url, headers) {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'GET', localAddress, headers: { 'user-agent': 'askonce-op-bench/1 (bench/op-bench.mjs)', ...headers }, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => { text += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode, url, text, location: res.headers.location ?? null }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+// Runs `jobs` (async functions) `width` at a time; the latencies of those that succeeded.
+async function measured(name, jobs, width) {
+  const latencies = [];
+  let next = 0;
+  let ok = 0;
+  let failed = 0;
+  const cpu0 = cpuMs(opPid);
+  const self0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++];
+      const s0 = performance.now();
+      try {
+        await job();
+        latencies.push(performance.now() - s0);
+        ok++;
+      } catch (err) {
+        failed++;
+        recordFailure(asFailure(err));
+      }
+    }
+  }));
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = opPid ? cpuMs(opPid) - cpu0 : undefined;
+  const self = process.cpuUsage(self0);
+  idleWarning(cpu, name);
+  if (failed) anyFailed = true;
+  latencies.sort((x, y) => x - y);
+  const r = {
+    phase: 'prompt', path: name, label, requests: jobs.length, ok, failed, concurrency: width, wall_s: round(wall),
+    ms: { p50: round(percentile(latencies, 50), 2), p99: round(percentile(latencies, 99), 2) },
+    op_cpu_ms: round(cpu, 0),
+    op_cpu_ms_per_request: cpu === undefined || !jobs.length ? null : round(cpu / jobs.length, 3),
+    driver_busy: round((self.user + self.system) / 1000 / (wall * 1000)),
+  };
+  result(r);
+  console.error(`[op-bench] ${label}: ${name}: ${ok}/${jobs.length} ok, p50 ${r.ms.p50} ms, p99 ${r.ms.p99} ms`
+    + `${r.op_cpu_ms_per_request == null ? '' : `, OP CPU ${r.op_cpu_ms_per_request} ms/request`}`);
+  return r;
+}
+
+const promptRows = [];
+if (promptRequests) {
+  const apiJson = { accept: 'application/json' };
+  const dueStage = (r, op, url) => {
+    if (r.status !== 200) throw new Failure(op, r.status, withoutQuery(url), snippet(r.text));
+    const body = json(r, op);
+    if (!body.prompt?.stage) throw new Failure(op, r.status, withoutQuery(url), `no stage due: ${snippet(r.text)}`);
+  };
+  // The machine's token for the management API's prompt routes.
+  const machineToken = await step('client_credentials', meta.token_endpoint, async () => {
+    const r = await send(null, 'POST', meta.token_endpoint, { form: { grant_type: 'client_credentials', scope: 'prompt:users' }, headers: { ...apiJson, authorization: basic(machineId, machineSecret) } });
+    if (r.status !== 200) throw new Failure('client_credentials', r.status, meta.token_endpoint, snippet(r.text));
+    return json(r, 'client_credentials').access_token;
+  });
+  // Two prompt tokens per person, from the access token of their last authorization.
+  const exchange = (jar) => step('token_exchange', meta.token_endpoint, async () => {
+    const r = await send(null, 'POST', meta.token_endpoint, {
+      form: {
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: jar.lastTokens.access,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', scope: 'prompt',
+      },
+      headers: { ...apiJson, authorization: basic(clientId, clientSecret) },
+    });
+    if (r.status !== 200) throw new Failure('token_exchange', r.status, meta.token_endpoint, snippet(r.text));
+    return json(r, 'token_exchange').access_token;
+  });
+  const promptTokens = await Promise.all(jars.map(async (jar) => [await exchange(jar), await exchange(jar)]));
+
+  const welcome = `${op}/welcome`;
+  const welcomeJobs = Array.from({ length: promptRequests }, (_, i) => () => step('welcome', welcome, async () => {
+    const jar = jars[i % jars.length];
+    const r = await send(jar, 'GET', welcome);
+    // Nothing is due at the login moment: /welcome sends the person on.
+    if (!isRedirect(r.status)) throw new Failure('welcome', r.status, welcome, `expected a redirect (nothing due): ${snippet(r.text)}`);
+  }));
+  const machineJobs = Array.from({ length: promptRequests }, (_, i) => {
+    const url = `${op}/api/v2/users/${encodeURIComponent(jars[i % jars.length].lastTokens.sub)}/prompt?moment=article&tags=rust,web&page=%2Farticles%2Fbench`;
+    return () => step('users_prompt', url, async () => dueStage(await send(null, 'GET', url, { headers: { ...apiJson, authorization: `Bearer ${machineToken}` } }), 'users_prompt', url));
+  });
+  const perPerson = 40;
+  // The people interleaved: request i is person i % browsers's.
+  const apiJobs = Array.from({ length: perPerson * jars.length }, (_, i) => {
+    const w = i % jars.length;
+    const url = `${op}/api/prompt?moment=article&tags=rust,web&page=%2Farticles%2Fbench`;
+    const token = promptTokens[w][Math.floor(i / jars.length) % 2];
+    return () => step('prompt_api', url, async () => dueStage(await getFrom(`127.0.0.${10 + w}`, url, { ...apiJson, authorization: `Bearer ${token}` }), 'prompt_api', url));
+  });
+
+  // A short warm-up of each (not measured), then the three side by side.
+  await measured('warm-up', [...welcomeJobs.slice(0, 40), ...machineJobs.slice(0, 40)], concurrency);
+  promptRows.push(await measured('GET /welcome (session; login moment, nothing due)', welcomeJobs, concurrency));
+  promptRows.push(await measured('GET /api/v2/users/{id}/prompt (machine token; article, stage due)', machineJobs, concurrency));
+  promptRows.push(await measured('GET /api/prompt (prompt token; article, stage due)', apiJobs, concurrency));
+}
+
 for (const f of failureList().slice(0, 10)) {
   console.error(`[op-bench]   ${f.count} × ${f.reason} — e.g. ${f.sample.status} ${f.sample.url}: ${f.sample.body}`);
 }
@@ -542,4 +672,8 @@ const a = authSummary;
 const t = tokenSummary ?? { token_ms: {} };
 process.stdout.write(`| ${label} | ${a.ok} / ${a.authorizations} | ${v(a.op_cpu_ms_per_authorization)} | ${v(a.authorizations_per_s)} | `
   + `${v(a.authorization_ms.p50)} / ${v(a.authorization_ms.p99)} | ${v(t.requests_per_s)} | ${v(t.token_ms.p50)} / ${v(t.token_ms.p99)} | ${v(t.op_cpu_ms_per_request)} |\n`);
+// The prompt decisions' rows (a table of their own: `||` starts them, for the script).
+for (const r of promptRows) {
+  process.stdout.write(`|| ${label} | ${r.path} | ${r.ok} / ${r.requests} | ${v(r.op_cpu_ms_per_request)} | ${v(r.ms.p50)} / ${v(r.ms.p99)} |\n`);
+}
 process.exit(anyFailed ? 1 : 0);

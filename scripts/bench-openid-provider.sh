@@ -11,13 +11,17 @@
 # endpoint (client_credentials) for BENCH_TOKEN_SECONDS: requests/s, p50, p99, CPU per
 # request. The issue's targets: AskOnce's CPU per authorization at most half of
 # oidc-provider's, and a token-endpoint p99 under 20 ms at 32 concurrent clients, on both
-# databases. Ends with a markdown table; exits 1 when any request failed.
+# databases. Then, AskOnce only, the CPU of a prompt decision (issue 31): BENCH_PROMPT_REQUESTS
+# GETs of /welcome and of /api/v2/users/{id}/prompt, and a burst of /api/prompt with prompt
+# tokens, side by side (bench/op-bench.mjs, phase 4). Ends with markdown tables; exits 1 when
+# any request failed.
 #
 # Usage: scripts/bench-openid-provider.sh
 # Environment (all optional):
 #   BENCH_TARGETS="oidc-provider sqlite postgres"   which to run
 #   BENCH_AUTHORIZATIONS=400 BENCH_CONCURRENCY=8 BENCH_WARMUP=40
 #   BENCH_TOKEN_SECONDS=15 BENCH_TOKEN_CONCURRENCY=32
+#   BENCH_PROMPT_REQUESTS=2000             0 skips the prompt decisions
 #   BENCH_BUILD=0                          use the existing release build, build nothing
 #   BENCH_LOG_LEVEL=info                   AskOnce's log level (its default)
 #   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432   server for the askonce_op_bench database
@@ -34,6 +38,7 @@ CONCURRENCY="${BENCH_CONCURRENCY:-8}"
 WARMUP="${BENCH_WARMUP:-40}"
 TOKEN_SECONDS="${BENCH_TOKEN_SECONDS:-15}"
 TOKEN_CONCURRENCY="${BENCH_TOKEN_CONCURRENCY:-32}"
+PROMPT_REQUESTS="${BENCH_PROMPT_REQUESTS:-2000}"
 LOG_LEVEL="${BENCH_LOG_LEVEL:-info}"
 PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}"
 PG_DB=askonce_op_bench
@@ -140,20 +145,21 @@ auth_per_minute = 1000000
 auth_burst = 1000000
 
 # The application people sign in to (first party: no consent screen, as oidc-provider's
-# loadExistingGrant implies it there).
+# loadExistingGrant implies it there); `prompt`: it may exchange their access tokens for
+# prompt tokens (the prompt decisions; the authorizations do not ask for it).
 [clients.$CLIENT_ID]
 name = "Bench"
 app_type = "regular_web"
 client_secret = "$SECRET"
 callbacks = ["$REDIRECT"]
-scopes = ["openid", "profile", "email"]
+scopes = ["openid", "profile", "email", "prompt"]
 
-# The machine for client_credentials: tokens for the management API.
+# The machine for client_credentials: tokens for the management API (its prompt routes too).
 [clients.$MACHINE_ID]
 name = "Bench machine"
 app_type = "non_interactive"
 client_secret = "$SECRET"
-scopes = ["read:users"]
+scopes = ["read:users", "prompt:users"]
 EOF
   cp "$dir/askonce.toml" "$OUT/askonce-$1.toml"
   # The signing keys' encryption key from the environment, as a deployment would pass it (a
@@ -183,6 +189,7 @@ stop_op() {
 }
 
 ROWS=()
+PROMPT_ROWS=()
 NOTES=()
 FAILED=0
 
@@ -191,7 +198,7 @@ run_target() { # oidc-provider|sqlite|postgres
   case "$name" in
     oidc-provider) label="oidc-provider $(node -p 'require("./end2end/node_modules/oidc-provider/package.json").version')"; kind=oidc-provider; start_oidc_provider ;;
     *) label="AskOnce ($name)"; kind=askonce; start_askonce "$name"
-       args=(--machine-id "$MACHINE_ID" --machine-secret "$SECRET") ;;
+       args=(--machine-id "$MACHINE_ID" --machine-secret "$SECRET" --prompt-requests "$PROMPT_REQUESTS") ;;
   esac
   say "== $label at $OP_URL (pid $OP_PID)"
   local out="$OUT/$name.out"
@@ -204,6 +211,7 @@ run_target() { # oidc-provider|sqlite|postgres
   local row
   row=$(grep '^| ' "$out" || true)
   ROWS+=("${row:-| $label | the driver stopped early: see $out | | | | | | |}")
+  while IFS= read -r row; do PROMPT_ROWS+=("${row#|}"); done < <(grep '^|| ' "$out" || true)
   if [ "$kind" = askonce ]; then
     # ERROR lines AskOnce logged during the whole target (the JSON log names the level).
     NOTES+=("$label: $(grep -ci '"level":"error"' "$OP_LOG" || true) ERROR lines in its log ($OP_LOG)")
@@ -254,6 +262,14 @@ JS
   if [ -n "$verdicts" ]; then
     echo
     echo "$verdicts"
+  fi
+  if [ "${#PROMPT_ROWS[@]}" -gt 0 ]; then
+    echo
+    echo "Prompt decisions ($CONCURRENCY at a time; /api/prompt: 40 per person, its limits' burst):"
+    echo
+    echo "| target | request | ok | OP CPU ms / request | p50 / p99 ms |"
+    echo "|---|---|---|---|---|"
+    printf '%s\n' "${PROMPT_ROWS[@]}"
   fi
   if [ "${#NOTES[@]}" -gt 0 ]; then
     echo

@@ -19,6 +19,7 @@ use domain::{
     user_id::UserId,
 };
 use serde_json::json;
+use services::entities::users;
 use services::profiling::{AskedBy, ProfilingError};
 
 use crate::error::HttpError;
@@ -49,7 +50,8 @@ impl From<ProfilingError> for Refused {
 /// `/api/v2/users/{id}/prompt` uses the same operations for machines.
 pub(crate) struct Asking<'a> {
     pub app: &'a AppState,
-    pub user_id: &'a UserId,
+    /// The person, as the caller's check read them (read once per call).
+    pub person: &'a users::Model,
     pub client_id: &'a str,
     pub place: Place,
 }
@@ -59,13 +61,14 @@ impl Asking<'_> {
         AskedBy { client_id: self.client_id.to_string(), page: self.place.page.as_ref().map(|p| p.without_query().to_string()) }
     }
 
+    fn user_id(&self) -> UserId {
+        self.person.user_id()
+    }
+
     /// Whether `[email] require_verified` still holds the person back: nothing is asked
     /// then (answering would be refused), as on AskOnce's own pages.
     async fn held_back(&self) -> Result<bool, Refused> {
-        let user =
-            services::profile::store::load(&self.app.db, self.user_id).await.map_err(|e| HttpError::internal("loading the person", e))?;
-        let Some(user) = user else { return Ok(true) };
-        Ok(app::auth::ssr::must_verify_email(self.app, &user).await.map_err(HttpError::from)?)
+        Ok(app::auth::ssr::must_verify_email(self.app, self.person).await.map_err(HttpError::from)?)
     }
 
     fn refuse_when_held(held: bool) -> Result<(), Refused> {
@@ -80,7 +83,7 @@ impl Asking<'_> {
         if self.held_back().await? {
             return Ok(no_store(json!(DueAnswer { prompt: None })));
         }
-        let prompt = services::profiling::due_prompt(&self.app.db, self.user_id, &self.place.moment()).await?;
+        let prompt = services::profiling::due_prompt_for(&self.app.db, self.person, &self.place.moment()).await?;
         // A stage asked by a form elsewhere is a link to where it starts (on AskOnce).
         let external = |p: &domain::profiling::Prompt| {
             let start = domain::external_form::start_path(p.stage.as_str(), None);
@@ -96,7 +99,7 @@ impl Asking<'_> {
     pub(crate) async fn shown(&self, stage: &str) -> Result<Response, Refused> {
         Self::refuse_when_held(self.held_back().await?)?;
         let asked_by = self.asked_by();
-        let recorded = services::profiling::mark_shown(&self.app.db, self.user_id, stage, &self.place.moment(), Some(&asked_by)).await?;
+        let recorded = services::profiling::mark_shown(&self.app.db, &self.user_id(), stage, &self.place.moment(), Some(&asked_by)).await?;
         Ok(no_store(json!({ "recorded": recorded })))
     }
 
@@ -109,7 +112,7 @@ impl Asking<'_> {
         let moment = self.place.moment();
         let values = body.form_values();
         if let Some(step) = body.step {
-            let open = services::profiling::open_prompt(&self.app.db, self.user_id, &body.stage, &moment).await?;
+            let open = services::profiling::open_prompt(&self.app.db, &self.user_id(), &body.stage, &moment).await?;
             // The page keeps what was typed (there is no session here): the step is checked the
             // way `/welcome` checks it, with everything sent so far as the draft.
             if step.saturating_add(1) < open.step_count() {
@@ -127,7 +130,7 @@ impl Asking<'_> {
             connection: None,
         };
         let asked_by = self.asked_by();
-        services::profiling::answer_stage_for_app(&self.app.db, self.user_id, &body.stage, &moment, &values, &hidden, &asked_by).await?;
+        services::profiling::answer_stage_for_app(&self.app.db, &self.user_id(), &body.stage, &moment, &values, &hidden, &asked_by).await?;
         Ok(no_store(json!({ "outcome": "saved" })))
     }
 
@@ -135,7 +138,7 @@ impl Asking<'_> {
     pub(crate) async fn skip(&self, stage: &str) -> Result<Response, Refused> {
         Self::refuse_when_held(self.held_back().await?)?;
         let asked_by = self.asked_by();
-        services::profiling::skip_stage_by(&self.app.db, self.user_id, stage, &self.place.moment(), Some(&asked_by)).await?;
+        services::profiling::skip_stage_by(&self.app.db, &self.user_id(), stage, &self.place.moment(), Some(&asked_by)).await?;
         Ok(no_store(json!({ "outcome": "skipped" })))
     }
 }

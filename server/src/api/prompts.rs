@@ -13,6 +13,7 @@ use domain::{
     profiling::headless::{AnswersBody, DueAnswer, Place, StageBody},
     user_id::UserId,
 };
+use services::entities::users;
 use utoipa::IntoParams;
 
 use super::{
@@ -45,10 +46,10 @@ fn asker<N: Needs>(caller: &Caller<N>) -> String {
 }
 
 /// The person `id` names, who must exist.
-async fn person(app: &AppState, id: &str) -> Result<UserId, HttpError> {
+async fn person(app: &AppState, id: &str) -> Result<users::Model, HttpError> {
     let user_id = UserId::parse(id).ok_or_else(|| HttpError::not_found("User"))?;
     match services::profile::store::load(&app.db, &user_id).await {
-        Ok(Some(_)) => Ok(user_id),
+        Ok(Some(person)) => Ok(person),
         Ok(None) => Err(HttpError::not_found("User")),
         Err(e) => Err(HttpError::internal("loading a user", e)),
     }
@@ -77,10 +78,10 @@ pub async fn due(
     Path(id): Path<String>,
     Query(q): Query<PlaceParams>,
 ) -> Result<Response, Refused> {
-    let user_id = person(&app, &id).await.map_err(refused)?;
+    let person = person(&app, &id).await.map_err(refused)?;
     let client_id = asker(&caller);
     let at = place(Place::parse(q.moment.as_deref().unwrap_or(""), q.tags.as_deref().unwrap_or(""), q.page.as_deref()))?;
-    Asking { app: &app, user_id: &user_id, client_id: &client_id, place: at }.due().await
+    Asking { app: &app, person: &person, client_id: &client_id, place: at }.due().await
 }
 
 /// The page showed the user the stage (counted once per window).
@@ -100,9 +101,9 @@ pub async fn shown(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StageBody>,
 ) -> Result<Response, Refused> {
-    let user_id = person(&app, &id).await.map_err(refused)?;
+    let person = person(&app, &id).await.map_err(refused)?;
     let client_id = asker(&caller);
-    Asking { app: &app, user_id: &user_id, client_id: &client_id, place: place(body.place())? }.shown(&body.stage).await
+    Asking { app: &app, person: &person, client_id: &client_id, place: place(body.place())? }.shown(&body.stage).await
 }
 
 /// The user's answers to the stage due, checked exactly as on AskOnce's own pages.
@@ -123,9 +124,9 @@ pub async fn answers(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AnswersBody>,
 ) -> Result<Response, Refused> {
-    let user_id = person(&app, &id).await.map_err(refused)?;
+    let person = person(&app, &id).await.map_err(refused)?;
     let client_id = asker(&caller);
-    Asking { app: &app, user_id: &user_id, client_id: &client_id, place: place(body.place())? }.answer(&body).await
+    Asking { app: &app, person: &person, client_id: &client_id, place: place(body.place())? }.answer(&body).await
 }
 
 /// The user skipped the stage: it waits out its cooldown.
@@ -145,7 +146,7 @@ pub async fn skip(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StageBody>,
 ) -> Result<Response, Refused> {
-    let user_id = person(&app, &id).await.map_err(refused)?;
+    let person = person(&app, &id).await.map_err(refused)?;
     let client_id = asker(&caller);
-    Asking { app: &app, user_id: &user_id, client_id: &client_id, place: place(body.place())? }.skip(&body.stage).await
+    Asking { app: &app, person: &person, client_id: &client_id, place: place(body.place())? }.skip(&body.stage).await
 }

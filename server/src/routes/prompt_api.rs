@@ -189,7 +189,7 @@ impl Caller {
                 return Err(HttpError::bad_request("page must be on one of the application's web origins").into());
             }
         }
-        Ok(Asking { app, user_id: &self.grant.user_id, client_id: &self.grant.client_id, place })
+        Ok(Asking { app, person: &self.grant.person, client_id: &self.grant.client_id, place })
     }
 }
 

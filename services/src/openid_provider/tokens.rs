@@ -467,6 +467,8 @@ pub async fn verify_access(
 #[derive(Debug, Clone)]
 pub struct PromptGrant {
     pub user_id: UserId,
+    /// The person, as read to check they are not blocked (the prompt API asks about them).
+    pub person: crate::entities::users::Model,
     pub client_id: String,
     /// The application's registered web origins (read with it: the prompt API's CORS check).
     pub web_origins: Vec<String>,
@@ -506,10 +508,11 @@ pub async fn verify_prompt(
         return Err(TokenRefused::Revoked);
     }
     let user_id = UserId::from_stored(claims.sub);
-    if super::load_user(db, &user_id).await?.is_none_or(|u| u.blocked) {
-        return Err(TokenRefused::Revoked);
-    }
-    Ok(PromptGrant { user_id, client_id: claims.client_id, web_origins: client.web_origins })
+    let person = match super::load_user(db, &user_id).await? {
+        Some(person) if !person.blocked => person,
+        _ => return Err(TokenRefused::Revoked),
+    };
+    Ok(PromptGrant { user_id, person, client_id: claims.client_id, web_origins: client.web_origins })
 }
 
 /// A machine's valid access token for the management API.

@@ -135,12 +135,19 @@ pub async fn would_ask(db: &DatabaseConnection, user_id: &UserId, moment: &Momen
 /// it rendered the stage, [`mark_shown`]).
 #[tracing::instrument(skip(db))]
 pub async fn due_prompt(db: &DatabaseConnection, user_id: &UserId, moment: &Moment) -> Result<Option<Prompt>, ProfilingError> {
-    let config = load_config(db).await?;
     let Some(user) = store::load(db, user_id).await? else {
         return Ok(None);
     };
-    let facts = facts_for(db, &user).await?;
-    let history = history_for(db, user_id).await?;
+    due_prompt_for(db, &user, moment).await
+}
+
+/// [`due_prompt`] for a person the caller has just loaded (the prompt API has, checking the
+/// token): a read on every page view saved.
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+pub async fn due_prompt_for(db: &DatabaseConnection, user: &users::Model, moment: &Moment) -> Result<Option<Prompt>, ProfilingError> {
+    let config = load_config(db).await?;
+    let facts = facts_for(db, user).await?;
+    let history = history_for(db, &user.user_id()).await?;
     Ok(decide(&config, &facts, &history, moment, Utc::now()).prompt)
 }
 

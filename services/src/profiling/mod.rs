@@ -23,8 +23,8 @@ pub use events::AskedBy;
 pub(crate) use flow::answer_stage;
 pub(crate) use flow::answer_stage_from;
 pub use flow::{
-    answer_stage_for_app, answer_stage_in, askable_by_app, current_value, due_prompt, facts_for, login_moment, mark_shown, next_prompt,
-    open_prompt, skip_stage, skip_stage_by, would_ask,
+    answer_stage_for_app, answer_stage_in, askable_by_app, current_value, due_prompt, due_prompt_for, facts_for, login_moment, mark_shown,
+    next_prompt, open_prompt, skip_stage, skip_stage_by, would_ask,
 };
 pub use reporting::change_report;
 
