@@ -24,6 +24,8 @@ mod m20261206_000015_add_stage_steps;
 mod m20261207_000016_create_openid_provider;
 mod m20261207_000017_add_client_id_token_alg;
 mod m20261207_000018_add_prompt_event_app;
+mod m20261207_000019_add_profiling_revision_database_id;
+mod m20261207_000020_add_form_secret_issuer;
 
 pub struct Migrator;
 
@@ -49,6 +51,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000016_create_openid_provider::Migration),
             Box::new(m20261207_000017_add_client_id_token_alg::Migration),
             Box::new(m20261207_000018_add_prompt_event_app::Migration),
+            Box::new(m20261207_000019_add_profiling_revision_database_id::Migration),
+            Box::new(m20261207_000020_add_form_secret_issuer::Migration),
         ]
     }
 }

@@ -8,6 +8,9 @@ pub struct Model {
     pub id: i32,
     pub version: i64,
     pub changed_at: Option<DateTimeUtc>,
+    /// Random, made once per database: with `version` it names one configuration anywhere
+    /// (what the configuration cache is keyed by). `None` on a row no migration filled.
+    pub database_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

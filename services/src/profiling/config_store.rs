@@ -43,11 +43,48 @@ pub struct ConfigAudit<'a> {
 }
 
 async fn revision(db: &impl ConnectionTrait) -> Result<i64, ProfilingError> {
+    Ok(revision_row(db).await?.version)
+}
+
+async fn revision_row(db: &impl ConnectionTrait) -> Result<profiling_revision::Model, ProfilingError> {
     profiling_revision::Entity::find_by_id(REVISION_ROW)
         .one(db)
         .await?
-        .map(|row| row.version)
         .ok_or_else(|| ProfilingError::Corrupt("the profiling_revision row is missing".into()))
+}
+
+/// The configurations this process read last, by database and revision. Every page that
+/// may ask something reads the configuration; with this, that is one statement (the revision
+/// row) instead of five. It cannot go stale: every change bumps the revision in the change's
+/// own transaction (whichever instance makes it), so the rows at `(database, version)` are
+/// always the ones cached for it — also inside a transaction, which reads the revision of
+/// its own snapshot. Keyed by the database's random id so that one process on several
+/// databases (the tests) never mixes them; a handful of entries (a server has one).
+mod cache {
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use crate::profiling::ProfilingConfig;
+
+    const ENTRIES: usize = 8;
+
+    type Entry = (String, i64, Arc<ProfilingConfig>);
+
+    static CACHED: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+
+    pub(super) fn get(database: &str, version: i64) -> Option<Arc<ProfilingConfig>> {
+        let cached = CACHED.lock().unwrap_or_else(PoisonError::into_inner);
+        cached.iter().find(|(d, v, _)| d == database && *v == version).map(|(_, _, config)| Arc::clone(config))
+    }
+
+    pub(super) fn put(database: &str, version: i64, config: Arc<ProfilingConfig>) {
+        let mut cached = CACHED.lock().unwrap_or_else(PoisonError::into_inner);
+        // An older revision of this database is of no more use.
+        cached.retain(|(d, _, _)| d != database);
+        if cached.len() >= ENTRIES {
+            cached.remove(0);
+        }
+        cached.push((database.to_string(), version, config));
+    }
 }
 
 /// Loads the configuration, stages in their order.
@@ -57,14 +94,22 @@ pub async fn load_config(db: &impl ConnectionTrait) -> Result<ProfilingConfig, P
 
 /// Loads the configuration with the revision it belongs to.
 pub async fn load_versioned(db: &impl ConnectionTrait) -> Result<VersionedConfig, ProfilingError> {
+    let row = revision_row(db).await?;
+    let database = row.database_id;
+    let mut before = row.version;
+    if let Some(config) = database.as_deref().and_then(|d| cache::get(d, before)) {
+        return Ok(VersionedConfig { version: before, config: ProfilingConfig::clone(&config) });
+    }
     // Fields, stages and their links are three reads; outside a transaction PostgreSQL gives
     // each its own snapshot, so a change committed between them would mix two revisions. The
     // revision read before and after tells: unchanged means the reads belong together.
-    let mut before = revision(db).await?;
     for _ in 0..5 {
         let config = read_rows(db).await?;
         let after = revision(db).await?;
         if after == before {
+            if let Some(database) = &database {
+                cache::put(database, after, std::sync::Arc::new(config.clone()));
+            }
             return Ok(VersionedConfig { version: after, config });
         }
         before = after;
@@ -290,5 +335,45 @@ mod tests {
         assert!(seed_defaults_if_empty(db).await.unwrap());
         assert!(!seed_defaults_if_empty(db).await.unwrap(), "seeded once");
         assert_eq!(load_config(db).await.unwrap(), ProfilingConfig::defaults());
+    });
+
+    /// The defaults with the first field's label changed to `label`.
+    fn relabelled(label: &str) -> ValidConfig {
+        let mut config = ProfilingConfig::defaults();
+        config.fields[0].label = label.to_string();
+        ValidConfig::check(config).expect("a valid configuration")
+    }
+
+    crate::db_test!(a_cached_configuration_follows_every_change, |db| {
+        seed_defaults_if_empty(db).await.unwrap();
+        let first = load_versioned(db).await.unwrap();
+        // Read again: the same revision, now from the cache, the same configuration.
+        assert_eq!(load_versioned(db).await.unwrap(), first);
+        let version = replace_config(db, &relabelled("Changed"), BasedOn::Version(first.version), None).await.unwrap();
+        let after = load_versioned(db).await.unwrap();
+        assert_eq!(after.version, version);
+        assert_eq!(after.config.fields[0].label, "Changed", "the change is read, not the cached revision");
+        // Inside a transaction too.
+        let txn = crate::db::begin_write(db).await.unwrap();
+        assert_eq!(load_config(&txn).await.unwrap().fields[0].label, "Changed");
+        drop(txn);
+    });
+
+    crate::db_test!(two_databases_at_the_same_revision_never_share_a_configuration, |db| {
+        let other = match db.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => crate::testing::TestDb::postgres().await,
+            _ => crate::testing::TestDb::sqlite().await,
+        };
+        for (conn, label) in [(db, "In the first"), (&other.db, "In the second")] {
+            seed_defaults_if_empty(conn).await.unwrap();
+            replace_config(conn, &relabelled(label), BasedOn::Anything, None).await.unwrap();
+        }
+        let (a, b) = (load_versioned(db).await.unwrap(), load_versioned(&other.db).await.unwrap());
+        assert_eq!(a.version, b.version, "the same revision number in both");
+        assert_eq!((a.config.fields[0].label.as_str(), b.config.fields[0].label.as_str()), ("In the first", "In the second"));
+        // Read again (cached now): still each its own.
+        assert_eq!(load_config(db).await.unwrap().fields[0].label, "In the first");
+        assert_eq!(load_config(&other.db).await.unwrap().fields[0].label, "In the second");
+        other.cleanup().await;
     });
 }
