@@ -5,13 +5,18 @@
 //!    sends the browser to `URL?session_token=<JWT>&state=<opaque>`. The session token
 //!    ([`SessionToken`], HS256 with the stage's secret) names the person (`sub`), what is
 //!    already known for the stage's fields (`profile`, to prefill) and what to ask (`ask`).
-//! 2. The form sends the browser back to `/continue?state=…&token=<JWT>`: an
-//!    [`AnswerToken`] signed with the same secret, whose `answers` AskOnce checks against the
-//!    stage's fields and stores with provenance `form:<stage>`.
+//! 2. The form sends the browser back to `/continue?state=…&token=<JWT>` (or
+//!    `session_token=<JWT>`, as Arengu's flow does): a token signed with the same secret, in
+//!    one of two formats ([`ReturnedClaims`]) — AskOnce's ([`AnswerToken`]: `aud`, `jti`,
+//!    `state`, `stage`, `answers`) or seed 002's (Arengu's "Progressive profiling with Auth0
+//!    rules": `iss`, `sub`, an expiry 15–60 s away, the answers under `other`). AskOnce
+//!    checks the answers against the stage's fields and stores them with provenance
+//!    `form:<stage>`.
 //!
-//! The return is taken once (`jti`), only in the browser session that left (`state`), only
-//! for the person who left (`sub`), only while the token lives (`exp`), and only if meant for
-//! this AskOnce (`aud` = its public URL). Anything else gets a [`FormProblem`] page and changes
+//! The return is taken once (`jti`, or the token's hash when it has none), only in the
+//! browser session that left (`state`), only for the person who left (`sub`), only while the
+//! token lives (`exp`), and only if meant for this AskOnce (`aud` = its public URL, or `iss` =
+//! the issuer the site owner set). Anything else gets a [`FormProblem`] page and changes
 //! nothing.
 
 use std::collections::BTreeMap;
@@ -39,6 +44,28 @@ pub struct FormSecret {
     /// Signs the session tokens AskOnce sends and checks the answer tokens the form returns
     /// (HS256). Keep it on the form's server only.
     pub secret: String,
+    /// The `iss` the form's returned tokens name when they carry no `aud` (seed 002's format);
+    /// `null`: AskOnce's public URL, the `iss` of the session tokens it sends.
+    #[serde(default)]
+    pub issuer: Option<String>,
+}
+
+/// What a site owner may set for an external form stage; both optional (an empty body makes
+/// a new secret and keeps the issuer).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormSecretRequest {
+    /// The site's own secret (Arengu's `SESSION_TOKEN_SECRET`): 32 to 128 bytes. Left out,
+    /// AskOnce makes one.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 32, max_length = 128))]
+    pub secret: Option<String>,
+    /// The issuer the form's tokens name; `""` sets it back to AskOnce's public URL. Left
+    /// out, unchanged.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 128))]
+    pub issuer: Option<String>,
 }
 
 /// What AskOnce sends the form (`session_token`).
@@ -77,6 +104,115 @@ pub struct AnswerToken {
     /// choice), or null (left blank).
     #[serde(default)]
     pub answers: Map<String, Value>,
+}
+
+/// The claims of a token a form sent back, before AskOnce decides what they are worth
+/// ([`ReturnedClaims::check`]): either format, every claim optional but `sub` and `exp`
+/// (which the signature check requires).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ReturnedClaims {
+    #[serde(default)]
+    pub iss: Option<String>,
+    /// A string or a list of strings (RFC 7519 §4.1.3).
+    #[serde(default)]
+    pub aud: Option<Value>,
+    pub sub: String,
+    pub exp: i64,
+    #[serde(default)]
+    pub iat: Option<i64>,
+    #[serde(default)]
+    pub jti: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub stage: Option<String>,
+    /// AskOnce's format.
+    #[serde(default)]
+    pub answers: Option<Map<String, Value>>,
+    /// Seed 002's format (Arengu's flow, Auth0's redirect rules).
+    #[serde(default)]
+    pub other: Option<Map<String, Value>>,
+}
+
+/// What a returned token must match.
+#[derive(Debug, Clone, Copy)]
+pub struct ReturnExpected<'a> {
+    /// AskOnce's public URL: the `aud` of AskOnce's format.
+    pub public_url: &'a str,
+    /// The `iss` a token must name when it has one (the site owner's setting; by default
+    /// exactly the `iss` of AskOnce's session tokens, its public URL).
+    pub issuer: &'a str,
+    /// The stage of the round trip.
+    pub stage: &'a str,
+    /// The stage's token lifetime (AskOnce's format).
+    pub token_minutes: u32,
+    /// Now, in seconds since the epoch.
+    pub now: i64,
+}
+
+/// A returned token that passed [`ReturnedClaims::check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Returned {
+    pub sub: String,
+    pub exp: i64,
+    /// The token's `jti`; `None` for seed 002's format, taken once by the token's hash.
+    pub jti: Option<String>,
+    /// The `state` claim, when the token carries one (it must equal the round trip's).
+    pub state: Option<String>,
+    pub answers: Map<String, Value>,
+}
+
+/// The longest a token without `jti` (seed 002's format: the seed says 15–30 s) may live.
+pub const SEED_FORMAT_MAX_SECS: i64 = 60;
+
+/// How far a clock may drift between AskOnce and the form, in seconds.
+pub const LEEWAY_SECS: i64 = 30;
+
+impl ReturnedClaims {
+    /// Whether these claims (their signature and expiry already checked) are a return AskOnce
+    /// takes, and what it says. Meant for this AskOnce: `aud` names its public URL, or there
+    /// is no `aud` and `iss` names the issuer (an `iss` present must always match); a token
+    /// without `jti` lives at most [`SEED_FORMAT_MAX_SECS`]; `stage`, when present, is the
+    /// round trip's; answers under `answers` or `other`, not both.
+    pub fn check(self, expected: ReturnExpected<'_>) -> Result<Returned, FormProblem> {
+        let aud_matches = match &self.aud {
+            None => None,
+            Some(Value::String(a)) => Some(a == expected.public_url),
+            Some(Value::Array(list)) => Some(list.iter().any(|a| a.as_str() == Some(expected.public_url))),
+            Some(_) => Some(false),
+        };
+        let iss_matches = self.iss.as_deref().map(|i| i == expected.issuer);
+        match (aud_matches, iss_matches) {
+            (Some(false), _) | (_, Some(false)) | (None, None) => return Err(FormProblem::BadToken),
+            _ => {}
+        }
+        if self.stage.as_deref().is_some_and(|s| s != expected.stage) {
+            return Err(FormProblem::StateMismatch);
+        }
+        match &self.jti {
+            Some(jti) => {
+                let longest = expected.now + i64::from(expected.token_minutes) * 60 + LEEWAY_SECS;
+                if jti.is_empty() || jti.len() > 128 || self.exp > longest {
+                    return Err(FormProblem::BadToken);
+                }
+            }
+            None => {
+                let issued = self.iat.unwrap_or(expected.now);
+                if self.iat.is_some_and(|iat| iat > expected.now + LEEWAY_SECS)
+                    || self.exp > issued + SEED_FORMAT_MAX_SECS
+                    || self.exp > expected.now + SEED_FORMAT_MAX_SECS + LEEWAY_SECS
+                {
+                    return Err(FormProblem::BadToken);
+                }
+            }
+        }
+        let answers = match (self.answers, self.other) {
+            (Some(_), Some(_)) => return Err(FormProblem::BadToken),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => Map::new(),
+        };
+        Ok(Returned { sub: self.sub, exp: self.exp, jti: self.jti, state: self.state, answers })
+    }
 }
 
 /// Why the answers a form sent back were not taken; each says so to the person.
@@ -201,6 +337,94 @@ mod tests {
             assert!(p.to_string().ends_with('.'), "a sentence for people: {p:?}");
         }
         assert_eq!(FormProblem::from_code("nope"), None);
+    }
+
+    fn expected(now: i64) -> ReturnExpected<'static> {
+        ReturnExpected { public_url: "https://login.example", issuer: "https://login.example", stage: "work", token_minutes: 10, now }
+    }
+
+    fn claims(value: Value) -> ReturnedClaims {
+        serde_json::from_value(value).expect("claims")
+    }
+
+    #[test]
+    fn askonces_format_is_taken_as_before() {
+        let now = 1_000_000;
+        let ours = json!({"aud": "https://login.example", "sub": "u1", "exp": now + 300, "jti": "j1", "state": "s1",
+                          "stage": "work", "answers": {"company": "Acme"}});
+        let taken = claims(ours.clone()).check(expected(now)).unwrap();
+        assert_eq!((taken.jti.as_deref(), taken.state.as_deref(), &taken.answers["company"]), (Some("j1"), Some("s1"), &json!("Acme")));
+        let mut listed = ours.clone();
+        listed["aud"] = json!(["https://other.example", "https://login.example"]);
+        assert!(claims(listed).check(expected(now)).is_ok(), "aud as a list naming AskOnce");
+
+        let spoiled = |f: &dyn Fn(&mut Value)| {
+            let mut c = ours.clone();
+            f(&mut c);
+            claims(c).check(expected(now))
+        };
+        assert_eq!(spoiled(&|c| c["aud"] = json!("https://elsewhere.example")), Err(FormProblem::BadToken));
+        assert_eq!(spoiled(&|c| c["iss"] = json!("https://elsewhere.example")), Err(FormProblem::BadToken), "a wrong iss with a right aud");
+        assert_eq!(spoiled(&|c| c["exp"] = json!(now + 86_400)), Err(FormProblem::BadToken), "beyond token_minutes");
+        assert_eq!(spoiled(&|c| c["jti"] = json!("")), Err(FormProblem::BadToken));
+        assert_eq!(spoiled(&|c| c["stage"] = json!("name")), Err(FormProblem::StateMismatch), "another stage's token");
+        assert_eq!(spoiled(&|c| c["other"] = json!({"company": "Evil"})), Err(FormProblem::BadToken), "answers twice");
+    }
+
+    #[test]
+    fn seed_002s_format_is_taken_with_a_short_life_and_the_issuer() {
+        let now = 1_000_000;
+        // Exactly what the seed's flow signs: {other}, HS256, issuer, subject, expiresIn 30.
+        let seed = json!({"other": {"company_name": "Acme", "job_title": "CTO"}, "iat": now, "exp": now + 30,
+                          "iss": "https://login.example", "sub": "u1"});
+        let taken = claims(seed.clone()).check(expected(now)).unwrap();
+        assert_eq!((taken.jti, taken.state, taken.answers["job_title"].as_str()), (None, None, Some("CTO")));
+
+        let spoiled = |f: &dyn Fn(&mut Value)| {
+            let mut c = seed.clone();
+            f(&mut c);
+            claims(c).check(expected(now))
+        };
+        assert_eq!(spoiled(&|c| c["iss"] = json!("https://elsewhere.example")), Err(FormProblem::BadToken), "wrong issuer");
+        assert_eq!(
+            spoiled(&|c| {
+                c.as_object_mut().unwrap().remove("iss");
+            }),
+            Err(FormProblem::BadToken),
+            "neither aud nor iss"
+        );
+        assert_eq!(spoiled(&|c| c["exp"] = json!(now + 600)), Err(FormProblem::BadToken), "a 10-minute expiry");
+        assert_eq!(
+            spoiled(&|c| {
+                c["iat"] = json!(now - 1000);
+                c["exp"] = json!(now + 30)
+            }),
+            Err(FormProblem::BadToken),
+            "exp far after iat"
+        );
+        assert_eq!(
+            spoiled(&|c| {
+                c["iat"] = json!(now + 600);
+                c["exp"] = json!(now + 630)
+            }),
+            Err(FormProblem::BadToken),
+            "issued in the future"
+        );
+        // Without iat: exp at most a minute from now.
+        let no_iat = |exp: i64| {
+            let mut c = seed.clone();
+            c.as_object_mut().unwrap().remove("iat");
+            c["exp"] = json!(exp);
+            claims(c).check(expected(now))
+        };
+        assert!(no_iat(now + 45).is_ok());
+        assert_eq!(no_iat(now + 3600), Err(FormProblem::BadToken));
+        // The site owner's issuer.
+        let owner = ReturnExpected { issuer: "forms.example.com", ..expected(now) };
+        let mut c = seed.clone();
+        c["iss"] = json!("forms.example.com");
+        assert!(claims(c).check(owner).is_ok());
+        assert_eq!(claims(seed).check(owner), Err(FormProblem::BadToken), "AskOnce's address is not the owner's issuer");
     }
 
     #[test]

@@ -10,7 +10,8 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { expectAccessible, hydrated } from './pages';
 import { startReferenceForm } from '../reference-form/server';
-import { signIn, signInAsAdmin, signOut, signUp } from './accounts';
+import { startSeedForm } from '../seed-form/server';
+import { password, signIn, signInAsAdmin, signOut, signUp } from './accounts';
 
 test('a post-login hook fills in work details, so the work stage is never asked', async ({ page, browser }) => {
   test.setTimeout(120_000);
@@ -115,7 +116,7 @@ test('an external form asks the work stage on another site and hands the answers
     await expect(page).toHaveURL(/:\d+\/admin\/questions\?changed=\w+$/);
     await page.goto('/admin/questions/stages/work');
     await hydrated(page);
-    await page.getByRole('button', { name: 'Make a new secret' }).click();
+    await page.getByRole('button', { name: 'Set the secret' }).click();
     const secret = page.getByTestId('form-secret');
     await expect(secret).toContainText('fsec_');
     form.setSecret((await secret.textContent())!.trim());
@@ -150,6 +151,78 @@ test('an external form asks the work stage on another site and hands the answers
     await person.goto('/profile');
     await expect(person.locator('[data-answer="company"]')).toContainText('Formed Ltd');
     await person.close();
+  } finally {
+    await page.goto('/admin/questions/stages/work');
+    await hydrated(page);
+    await page.getByLabel('Form address').fill('');
+    await page.getByRole('button', { name: 'Save stage' }).click();
+    await expect(page).toHaveURL(/:\d+\/admin\/questions\?changed=\w+$/);
+    await form.close();
+  }
+});
+
+test('a form built exactly as seed 002 (Arengu) describes works unchanged, with and without JavaScript', async ({ page, browser, baseURL }) => {
+  test.setTimeout(150_000);
+  // The seed's SESSION_TOKEN_SECRET, chosen by the site, and its issuer: AskOnce's address.
+  const secret = `seed-002-session-token-secret-${Date.now()}-0123456789`;
+  const form = await startSeedForm({ askonce: baseURL!, secret, fields: ['job_title', 'company'] });
+  await signInAsAdmin(page, '/admin/questions/stages/work');
+  await hydrated(page);
+  try {
+    await page.getByLabel('Form address').fill(form.url);
+    await page.getByRole('button', { name: 'Save stage' }).click();
+    await expect(page).toHaveURL(/:\d+\/admin\/questions\?changed=\w+$/);
+    await page.goto('/admin/questions/stages/work');
+    await hydrated(page);
+    await page.getByLabel("The site's own secret (optional)").fill(secret);
+    await page.getByRole('button', { name: 'Set the secret' }).click();
+    await expect(page.getByTestId('form-secret')).toHaveText(secret);
+
+    // With JavaScript: signed up, then signed in again — the work stage goes to the form.
+    const person = await (await browser.newContext()).newPage();
+    const email = `seed-form-${Date.now()}@example.com`;
+    await signUp(person, email);
+    await person.getByLabel('First name').fill('Grace');
+    await person.getByLabel('Last name').fill('Hopper');
+    await person.getByRole('button', { name: 'Continue' }).click();
+    await expect(person).toHaveURL(/:\d+\/articles$/);
+    await signOut(person);
+    await signIn(person, email);
+    await expect(person.getByRole('heading', { name: 'Complete your profile' })).toBeVisible();
+    await person.getByLabel('Job title').fill('Rear admiral');
+    await person.getByLabel('Company').fill('US Navy');
+    await person.getByRole('button', { name: 'Submit' }).click();
+    await expect(person).toHaveURL(/:\d+\/articles$/);
+    expect(form.flows.at(-1)!.valid).toBe(true);
+    await person.goto('/profile');
+    await expect(person.locator('[data-answer="company"]')).toContainText('US Navy');
+    await person.close();
+
+    // Without JavaScript: plain form posts and redirects all the way.
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const plain = await context.newPage();
+    const plainEmail = `seed-form-nojs-${Date.now()}@example.com`;
+    await plain.goto('/login?return_to=%2Farticles');
+    await plain.locator('#signup-email').fill(plainEmail);
+    await plain.locator('#signup-password').fill(password);
+    await plain.getByRole('button', { name: 'Create account' }).click();
+    await plain.getByLabel('First name').fill('Katherine');
+    await plain.getByLabel('Last name').fill('Johnson');
+    await plain.getByRole('button', { name: 'Continue' }).click();
+    await expect(plain).toHaveURL(/:\d+\/articles$/);
+    await context.clearCookies();
+    await plain.goto('/login?return_to=%2Farticles');
+    await plain.locator('#signin-email').fill(plainEmail);
+    await plain.locator('#signin-password').fill(password);
+    await plain.getByRole('button', { name: 'Sign in' }).click();
+    await expect(plain.getByRole('heading', { name: 'Complete your profile' })).toBeVisible();
+    await plain.getByLabel('Job title').fill('Mathematician');
+    await plain.getByLabel('Company').fill('NASA');
+    await plain.getByRole('button', { name: 'Submit' }).click();
+    await expect(plain).toHaveURL(/:\d+\/articles$/);
+    await plain.goto('/profile');
+    await expect(plain.locator('[data-answer="company"]')).toContainText('NASA');
+    await context.close();
   } finally {
     await page.goto('/admin/questions/stages/work');
     await hydrated(page);

@@ -11,8 +11,16 @@ use axum::{
     Json,
 };
 use domain::{
-    external_form::FormSecret, profiling::change_report::ChangeReport, profiling::edit::Edit, profiling::edit::EditError, profiling::Field,
-    profiling::FieldKey, profiling::ProfilingConfig, profiling::Stage, profiling::ValidConfig, profiling::VersionedConfig,
+    external_form::{FormSecret, FormSecretRequest},
+    profiling::change_report::ChangeReport,
+    profiling::edit::Edit,
+    profiling::edit::EditError,
+    profiling::Field,
+    profiling::FieldKey,
+    profiling::ProfilingConfig,
+    profiling::Stage,
+    profiling::ValidConfig,
+    profiling::VersionedConfig,
 };
 use sea_orm::DatabaseConnection;
 use services::profiling::load_versioned;
@@ -269,26 +277,37 @@ pub(crate) async fn import_config(
     Ok((etag(saved.version), Json(saved.config)))
 }
 
-/// Make a new signing secret for an external form stage (shown this once; the old one stops
-/// working at once). The form signs its answer token with it and checks AskOnce's session
-/// token with it (HS256); see docs/MANUAL.md, "External forms".
-#[utoipa::path(post, path = "/api/v2/stages/{key}/form-secret", tag = "questions", params(("key" = String, Path, description = "Stage key", example = "work")), security(("bearer" = ["update:stages"])),
+/// Set the signing secret of an external form stage — a new one AskOnce makes (an empty
+/// body), or the site's own (`secret`, e.g. Arengu's `SESSION_TOKEN_SECRET`) — and the issuer
+/// its returned tokens name. The secret is shown this once; the old one stops working at once.
+/// The form signs its answer token with it and checks AskOnce's session token with it
+/// (HS256); see docs/MANUAL.md, "External forms".
+#[utoipa::path(post, path = "/api/v2/stages/{key}/form-secret", tag = "questions", params(("key" = String, Path, description = "Stage key", example = "work")),
+    request_body(content = Option<FormSecretRequest>, description = "Optional; an empty body makes a new secret and keeps the issuer"),
+    security(("bearer" = ["update:stages"])),
     responses(
-        (status = 201, description = "The new secret", body = FormSecret),
-        (status = 400, description = "The stage is asked here, not by an external form", body = ErrorBody),
+        (status = 201, description = "The secret and issuer", body = FormSecret),
+        (status = 400, description = "The stage is asked here, not by an external form; or a secret or issuer that cannot be used", body = ErrorBody),
         (status = 404, description = "No such stage", body = ErrorBody),
     ))]
 pub(crate) async fn make_form_secret(
     caller: Caller<needs::UpdateStages>,
     State(db): State<DatabaseConnection>,
     Path(k): Path<String>,
+    body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, HttpError> {
-    use services::external_form::{make_secret, FormError};
+    use services::external_form::{set_form_secret, FormError, FormSecretChoice};
     let stage = key(&k)?;
-    match make_secret(&db, stage.as_str(), caller.actor()).await {
-        Ok(secret) => Ok((StatusCode::CREATED, Json(FormSecret { stage: stage.to_string(), secret }))),
+    let request = if body.iter().all(u8::is_ascii_whitespace) {
+        FormSecretRequest::default()
+    } else {
+        serde_json::from_slice::<FormSecretRequest>(&body).map_err(|e| HttpError::bad_request(format!("Invalid body: {e}")))?
+    };
+    let choice = FormSecretChoice { secret: request.secret, issuer: request.issuer };
+    match set_form_secret(&db, stage.as_str(), choice, caller.actor()).await {
+        Ok(set) => Ok((StatusCode::CREATED, Json(FormSecret { stage: stage.to_string(), secret: set.secret, issuer: set.issuer }))),
         Err(FormError::NoSuchStage(_)) => Err(HttpError::not_found("Stage")),
-        Err(e @ FormError::NotExternal(_)) => Err(HttpError::bad_request(e.to_string())),
-        Err(e) => Err(HttpError::internal("making a form secret", e)),
+        Err(e @ (FormError::NotExternal(_) | FormError::InvalidSetting(_))) => Err(HttpError::bad_request(e.to_string())),
+        Err(e) => Err(HttpError::internal("setting a form secret", e)),
     }
 }

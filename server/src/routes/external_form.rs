@@ -27,12 +27,27 @@ struct StartQuery {
     return_to: Option<String>,
 }
 
+/// `token` (AskOnce's name) or `session_token` (Arengu's flow and Auth0's redirect rules, seed
+/// 002): the same token either way.
 #[derive(Debug, Deserialize)]
 struct ContinueQuery {
     #[serde(default)]
     state: String,
     #[serde(default)]
-    token: String,
+    token: Option<String>,
+    #[serde(default)]
+    session_token: Option<String>,
+}
+
+impl ContinueQuery {
+    /// The returned token; two different ones are no token.
+    fn token(&self) -> &str {
+        match (self.token.as_deref(), self.session_token.as_deref()) {
+            (Some(a), Some(b)) if a != b => "",
+            (Some(t), _) | (None, Some(t)) => t,
+            (None, None) => "",
+        }
+    }
 }
 
 #[tracing::instrument(skip_all, fields(stage = %stage))]
@@ -60,7 +75,7 @@ async fn continue_from_form(State(app): State<AppState>, session: Session, uri: 
         Ok(me) => me,
         Err(response) => return response,
     };
-    match finish(&app.db, &session, &app.site.public_url, &me.user_id, &query.state, &query.token).await {
+    match finish(&app.db, &session, &app.site.public_url, &me.user_id, &query.state, query.token()).await {
         Ok(next) => Redirect::to(&next.via_welcome()).into_response(),
         Err(e) => problem(e, &return_to_after_problem(&session).await),
     }

@@ -226,3 +226,105 @@ async fn a_form_address_cannot_rewrite_the_content_security_policy(backend: Back
     assert!(!csp.contains("sandbox") && !csp.contains(','), "{csp}");
 }
 crate::on_both_databases!(a_form_address_cannot_rewrite_the_content_security_policy);
+
+/// What seed 002's flow signs (Arengu's "Sign JSON web token" action with npm jsonwebtoken):
+/// `{other}` with the issuer, the verified subject, `iat` and an expiry 30 s later — no `aud`,
+/// `jti`, `stage` or `state`.
+fn seed_answers(iss: &str, sub: &Value, other: Value) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    json!({ "other": other, "iss": iss, "sub": sub, "iat": now, "exp": now + 30 })
+}
+
+/// Comes back as seed 002's flow redirects: `/continue?state=…&session_token=…`.
+async fn come_back_as_the_seed(app: &TestApp, client: &Client, state: &str, token: &str) -> String {
+    let url = reqwest::Url::parse_with_params(&app.url("/continue"), &[("state", state), ("session_token", token)]).unwrap();
+    let back = client.get(url).send().await.unwrap();
+    assert_eq!(back.status(), StatusCode::SEE_OTHER, "{}", back.text().await.unwrap_or_default());
+    location(&back)
+}
+
+async fn a_seed_002_form_round_trip_works_and_its_attacks_change_nothing(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
+    names_by_external_form(&app, false).await;
+    // The site's own secret, as the seed's SESSION_TOKEN_SECRET: set, not generated.
+    let token = app.api_token(&[Scope::UpdateStages]).await;
+    let secret = "the-site-s-own-session-token-secret-0123456789";
+    let (status, set) = app.api("POST", "/api/v2/stages/name/form-secret", Some(&token), Some(json!({ "secret": secret }))).await;
+    assert_eq!(status, StatusCode::CREATED, "{set}");
+    assert_eq!((set["secret"].as_str(), &set["issuer"]), (Some(secret), &Value::Null), "AskOnce's address is the default issuer");
+    let (status, short) = app.api("POST", "/api/v2/stages/name/form-secret", Some(&token), Some(json!({ "secret": "too short" }))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{short}");
+    assert!(short["message"].as_str().unwrap().contains("32 bytes"), "{short}");
+    let (status, _) = app.api("POST", "/api/v2/stages/name/form-secret", Some(&token), Some(json!({ "secret": secret }))).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let client = browser();
+    app.sign_up(&client, "grace@example.com").await;
+    let (session, state) = leave_for_the_form(&app, &client, secret).await;
+    let sub = session["sub"].clone();
+    let iss = app.address.clone();
+    let names = json!({ "given_name": "Grace", "family_name": "Hopper" });
+
+    // The attacks first: each refused, nothing saved.
+    let ten_minutes = {
+        let mut c = seed_answers(&iss, &sub, names.clone());
+        c["exp"] = json!(chrono::Utc::now().timestamp() + 600);
+        c
+    };
+    let unsigned = {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), b64(&seed_answers(&iss, &sub, names.clone()).to_string()))
+    };
+    let mut another_stage = seed_answers(&iss, &sub, names.clone());
+    another_stage["stage"] = json!("work");
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("a 10-minute expiry", answer_token(secret, ten_minutes), "bad_token"),
+        ("another issuer", answer_token(secret, seed_answers("https://elsewhere.example", &sub, names.clone())), "bad_token"),
+        ("another person", answer_token(secret, seed_answers(&iss, &json!("someone-else"), names.clone())), "wrong_person"),
+        ("alg none", unsigned, "bad_token"),
+        (
+            "another secret",
+            answer_token("a-different-secret-of-enough-length-0123456789", seed_answers(&iss, &sub, names.clone())),
+            "bad_token",
+        ),
+        ("a token naming another stage", answer_token(secret, another_stage), "bad_token"),
+        (
+            "a field of another stage",
+            answer_token(secret, seed_answers(&iss, &sub, json!({ "given_name": "Grace", "family_name": "Hopper", "company": "Evil" }))),
+            "invalid_answers",
+        ),
+        (
+            "a root attribute",
+            answer_token(secret, seed_answers(&iss, &sub, json!({ "given_name": "Grace", "email": "evil@example.com" }))),
+            "invalid_answers",
+        ),
+    ];
+    for (what, token, problem) in cases {
+        let to = come_back_as_the_seed(&app, &client, &state, &token).await;
+        assert_eq!(to, format!("/welcome?return_to=/profile&form_problem={problem}"), "{what}");
+        let me = app.me(&client).await;
+        assert_eq!((&me["given_name"], &me["email"]), (&Value::Null, &json!("grace@example.com")), "{what}: nothing saved");
+    }
+
+    // The seed's token as its flow signs it: taken, with provenance form:name.
+    let good = answer_token(secret, seed_answers(&iss, &sub, names.clone()));
+    assert_eq!(come_back_as_the_seed(&app, &client, &state, &good).await, "/welcome?return_to=/profile");
+    let me = app.me(&client).await;
+    assert_eq!(me["name"], "Grace Hopper");
+    assert_eq!(me["provenance"]["given_name"]["source"], "form:name");
+    // The same token again: refused as used (it has no jti: its hash is what was taken).
+    assert_eq!(come_back_as_the_seed(&app, &client, &state, &good).await, "/welcome?return_to=/&form_problem=replayed");
+
+    // The site owner's own issuer: the form's tokens must name it, AskOnce's address no more.
+    let (status, set) = app
+        .api("POST", "/api/v2/stages/name/form-secret", Some(&token), Some(json!({ "secret": secret, "issuer": "forms.example.com" })))
+        .await;
+    assert_eq!((status, &set["issuer"]), (StatusCode::CREATED, &json!("forms.example.com")));
+    let (status, kept) = app.api("POST", "/api/v2/stages/name/form-secret", Some(&token), None).await;
+    assert_eq!((status, &kept["issuer"]), (StatusCode::CREATED, &json!("forms.example.com")), "a new secret keeps the issuer");
+    let (status, reset) =
+        app.api("POST", "/api/v2/stages/name/form-secret", Some(&token), Some(json!({ "secret": secret, "issuer": "" }))).await;
+    assert_eq!((status, &reset["issuer"]), (StatusCode::CREATED, &Value::Null), "an empty issuer is the default again");
+}
+crate::on_both_databases!(a_seed_002_form_round_trip_works_and_its_attacks_change_nothing);

@@ -9,6 +9,9 @@ pub struct Model {
     /// Signs and checks the form tokens; never served after it is made.
     pub secret: String,
     pub created_at: DateTimeUtc,
+    /// The `iss` a returned token must name (seed 002's format); `None`: AskOnce's public URL,
+    /// the `iss` of its own session tokens.
+    pub issuer: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

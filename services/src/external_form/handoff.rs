@@ -8,9 +8,10 @@ use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Heade
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, SqlErr};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map};
+use sha2::Digest;
 use tower_sessions::Session;
 
-use super::{answers_as_form_values, AnswerToken, FormProblem, SessionToken};
+use super::{answers_as_form_values, FormProblem, ReturnExpected, ReturnedClaims, SessionToken, LEEWAY_SECS};
 use domain::return_to::ReturnTo;
 
 use crate::{
@@ -22,9 +23,6 @@ use crate::{
 /// The round trip this browser session is on: kept in the session when it leaves for the
 /// form, checked when it comes back.
 const PENDING: &str = "external_form.pending";
-
-/// How far a clock may drift between AskOnce and the form.
-const LEEWAY_SECS: u64 = 30;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Pending {
@@ -51,27 +49,112 @@ pub enum FormError {
     Session(#[from] tower_sessions::session::Error),
     #[error("signing the session token failed: {0}")]
     Signing(jsonwebtoken::errors::Error),
+    /// A secret or issuer the site owner chose that cannot be used (why, for them).
+    #[error("{0}")]
+    InvalidSetting(&'static str),
+}
+
+/// What the site owner sets for an external form stage: its secret (made by AskOnce when
+/// `None`) and the issuer its returned tokens name (`None`: left as it is; `Some("")`: back
+/// to the default, AskOnce's public URL).
+#[derive(Debug, Clone, Default)]
+pub struct FormSecretChoice {
+    pub secret: Option<String>,
+    pub issuer: Option<String>,
+}
+
+/// The shortest secret a site owner may set (HS256 wants at least the hash's 32 bytes).
+pub const MIN_SECRET_BYTES: usize = 32;
+/// The longest secret or issuer stored.
+pub const MAX_SETTING_CHARS: usize = 128;
+
+/// A stage's form settings as stored and as the console shows them (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormSettings {
+    pub secret: String,
+    pub issuer: Option<String>,
 }
 
 /// Makes (or replaces) the secret of external stage `stage`; returned this once only. A
 /// replaced secret stops the old one at once: a form still signing with it is refused.
-#[tracing::instrument(skip(db))]
 pub async fn make_secret(db: &DatabaseConnection, stage: &str, actor: crate::audit::Actor<'_>) -> Result<String, FormError> {
+    Ok(set_form_secret(db, stage, FormSecretChoice::default(), actor).await?.secret)
+}
+
+/// Sets external stage `stage`'s secret — the site owner's own (seed 002's
+/// `SESSION_TOKEN_SECRET`, at least [`MIN_SECRET_BYTES`]) or a new one AskOnce makes — and,
+/// when given, the issuer its returned tokens name. The old secret stops at once. Audited
+/// (never the secret itself).
+#[tracing::instrument(skip(db, choice), fields(own_secret = choice.secret.is_some(), issuer = ?choice.issuer))]
+pub async fn set_form_secret(
+    db: &DatabaseConnection,
+    stage: &str,
+    choice: FormSecretChoice,
+    actor: crate::audit::Actor<'_>,
+) -> Result<FormSettings, FormError> {
     external_stage(db, stage).await?;
-    let secret = format!("fsec_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let own = choice.secret.is_some();
+    let secret = match choice.secret {
+        Some(own) => {
+            check_setting(&own, "The secret")?;
+            if own.len() < MIN_SECRET_BYTES {
+                return Err(FormError::InvalidSetting("The secret must be at least 32 bytes long."));
+            }
+            own
+        }
+        None => format!("fsec_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()),
+    };
+    let issuer = match choice.issuer.as_deref().map(str::trim) {
+        Some("") => Some(None),
+        Some(issuer) => {
+            check_setting(issuer, "The issuer")?;
+            Some(Some(issuer.to_string()))
+        }
+        None => None,
+    };
     let txn = crate::db::begin_write(db).await?;
+    let before = form_secrets::Entity::find_by_id(stage.to_string()).one(&txn).await?;
+    let issuer = issuer.unwrap_or_else(|| before.and_then(|b| b.issuer));
     form_secrets::Entity::delete_by_id(stage.to_string()).exec(&txn).await?;
-    form_secrets::ActiveModel { stage_key: Set(stage.to_string()), secret: Set(secret.clone()), created_at: Set(Utc::now()) }
-        .insert(&txn)
-        .await?;
-    crate::audit::record(&txn, actor, crate::audit::Action::FormSecretMade, None, json!({ "stage": stage })).await?;
+    form_secrets::ActiveModel {
+        stage_key: Set(stage.to_string()),
+        secret: Set(secret.clone()),
+        created_at: Set(Utc::now()),
+        issuer: Set(issuer.clone()),
+    }
+    .insert(&txn)
+    .await?;
+    let details = json!({ "stage": stage, "secret": if own { "set by the site owner" } else { "made by AskOnce" }, "issuer": issuer });
+    crate::audit::record(&txn, actor, crate::audit::Action::FormSecretMade, None, details).await?;
     txn.commit().await?;
-    Ok(secret)
+    Ok(FormSettings { secret, issuer })
+}
+
+fn check_setting(value: &str, what: &'static str) -> Result<(), FormError> {
+    if value.chars().count() > MAX_SETTING_CHARS {
+        return Err(FormError::InvalidSetting(match what {
+            "The secret" => "The secret may be at most 128 characters long.",
+            _ => "The issuer may be at most 128 characters long.",
+        }));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(FormError::InvalidSetting(match what {
+            "The secret" => "The secret may not contain control characters.",
+            _ => "The issuer may not contain control characters.",
+        }));
+    }
+    Ok(())
+}
+
+/// The stage's secret and issuer; `NotSetUp` when it has no secret yet.
+pub async fn form_settings(db: &DatabaseConnection, stage: &str) -> Result<FormSettings, FormError> {
+    let row = form_secrets::Entity::find_by_id(stage.to_string()).one(db).await?;
+    let row = row.ok_or(FormProblem::NotSetUp)?;
+    Ok(FormSettings { secret: row.secret, issuer: row.issuer })
 }
 
 async fn secret_of(db: &DatabaseConnection, stage: &str) -> Result<String, FormError> {
-    let row = form_secrets::Entity::find_by_id(stage.to_string()).one(db).await?;
-    Ok(row.ok_or(FormProblem::NotSetUp)?.secret)
+    Ok(form_settings(db, stage).await?.secret)
 }
 
 async fn external_stage(db: &DatabaseConnection, stage: &str) -> Result<(Stage, ExternalForm), FormError> {
@@ -138,10 +221,11 @@ pub async fn return_to_after_problem(session: &Session) -> ReturnTo {
     session.get::<Pending>(PENDING).await.ok().flatten().map(|p| p.return_to).unwrap_or_default()
 }
 
-/// Takes the answers the form returned (`/continue?state=…&token=…`) for `user_id`: checks
-/// the token (signature with the stage's secret, audience, expiry, taken once), that it
-/// belongs to the round trip this browser session started, and the answers against the
-/// stage's fields; stores them with provenance `form:<stage>`. Where to go next.
+/// Takes the answers the form returned (`/continue?state=…&token=…`, or `session_token=…`)
+/// for `user_id`: checks the token (signature with the stage's secret, meant for this AskOnce,
+/// expiry, taken once — see [`ReturnedClaims::check`] for both formats), that it belongs to
+/// the round trip this browser session started, and the answers against the stage's fields;
+/// stores them with provenance `form:<stage>`. Where to go next.
 #[tracing::instrument(skip(db, session, public_url, token))]
 pub async fn finish(
     db: &DatabaseConnection,
@@ -151,26 +235,40 @@ pub async fn finish(
     state: &str,
     token: &str,
 ) -> Result<ReturnTo, FormError> {
-    // The stage names the secret; nothing in the token is believed before it is checked.
-    let stage = peek_stage(token)?;
+    // A token without `jti` is taken once by its hash: the very same token again is a replay
+    // whatever the session holds now (the round trip it finished is gone from it).
+    let hashed = format!("sha256:{}", hex::encode(sha2::Sha256::digest(token.as_bytes())));
+    if form_token_uses::Entity::find_by_id(hashed.clone()).one(db).await?.is_some() {
+        return Err(FormProblem::Replayed.into());
+    }
+    let pending = session.get::<Pending>(PENDING).await?.filter(|p| p.user_id == user_id.as_str());
+    // The stage names the secret: the token's `stage` claim (AskOnce's format), else the round
+    // trip this browser is on (seed 002's format names none). Nothing in the token is believed
+    // before its signature is checked with that stage's secret.
+    let stage = match peek_stage(token)? {
+        Some(stage) => stage,
+        None => pending.as_ref().ok_or(FormProblem::NotStarted)?.stage.clone(),
+    };
     let (stage, form) = match external_stage(db, &stage).await {
         Ok(found) => found,
         Err(FormError::NoSuchStage(_) | FormError::NotExternal(_)) => return Err(FormProblem::BadToken.into()),
         Err(e) => return Err(e),
     };
-    let secret = secret_of(db, stage.key.as_str()).await?;
-    let claims = verify(token, &secret, public_url)?;
-
-    let now = Utc::now();
-    let longest = now + Duration::minutes(i64::from(form.token_minutes)) + Duration::seconds(LEEWAY_SECS as i64);
-    if claims.exp > longest.timestamp() || claims.jti.is_empty() || claims.jti.len() > 128 {
-        return Err(FormProblem::BadToken.into());
-    }
-    if form_token_uses::Entity::find_by_id(claims.jti.clone()).one(db).await?.is_some() {
+    let settings = form_settings(db, stage.key.as_str()).await?;
+    let claims = verify(token, &settings.secret)?.check(ReturnExpected {
+        public_url,
+        issuer: settings.issuer.as_deref().unwrap_or(public_url),
+        stage: stage.key.as_str(),
+        token_minutes: form.token_minutes,
+        now: Utc::now().timestamp(),
+    })?;
+    // Taken once: by its `jti`, or — seed 002's tokens have none — by the token itself.
+    let once = claims.jti.clone().unwrap_or(hashed);
+    if form_token_uses::Entity::find_by_id(once.clone()).one(db).await?.is_some() {
         return Err(FormProblem::Replayed.into());
     }
-    let pending = session.get::<Pending>(PENDING).await?.filter(|p| p.user_id == user_id.as_str()).ok_or(FormProblem::NotStarted)?;
-    if pending.stage != stage.key.as_str() || pending.state != state || claims.state != state {
+    let pending = pending.ok_or(FormProblem::NotStarted)?;
+    if pending.stage != stage.key.as_str() || pending.state != state || claims.state.as_deref().is_some_and(|s| s != state) {
         return Err(FormProblem::StateMismatch.into());
     }
     if claims.sub != user_id.as_str() {
@@ -182,14 +280,14 @@ pub async fn finish(
         FormProblem::InvalidAnswers
     })?;
 
-    take_once(db, &claims.jti, claims.exp).await?;
+    take_once(db, &once, claims.exp).await?;
     let user = store::load(db, user_id).await?.ok_or(FormProblem::NotStarted)?;
     let source = Source::Form { stage: stage.key.to_string() };
     let context = crate::profiling::field::HiddenContext::default();
     let saved = answer_stage_from(db, user_id, stage.key.as_str(), &login_moment(user.logins_count), &values, source, &context, None).await;
     if let Err(e) = saved {
         // Nothing was saved: the token may be sent again once the form is fixed.
-        form_token_uses::Entity::delete_by_id(claims.jti.clone()).exec(db).await?;
+        form_token_uses::Entity::delete_by_id(once).exec(db).await?;
         return Err(match e {
             ProfilingError::Invalid(problems) => {
                 tracing::info!(?problems, "an external form's answers failed the stage's validation");
@@ -203,11 +301,12 @@ pub async fn finish(
     Ok(pending.return_to)
 }
 
-/// The `stage` claim of a token, read without trusting it.
-fn peek_stage(token: &str) -> Result<String, FormProblem> {
+/// The `stage` claim of a token, read without trusting it (`None`: the token has none).
+fn peek_stage(token: &str) -> Result<Option<String>, FormProblem> {
     #[derive(Deserialize)]
     struct StageOnly {
-        stage: String,
+        #[serde(default)]
+        stage: Option<String>,
     }
     let mut validation = Validation::new(Algorithm::HS256);
     validation.insecure_disable_signature_validation();
@@ -218,14 +317,14 @@ fn peek_stage(token: &str) -> Result<String, FormProblem> {
     Ok(data.claims.stage)
 }
 
-/// The claims of `token` if it is signed with `secret` (HS256 only), meant for this AskOnce
-/// and not expired.
-fn verify(token: &str, secret: &str, public_url: &str) -> Result<AnswerToken, FormProblem> {
+/// The claims of `token` if it is signed with `secret` (HS256 only) and not expired; whom it
+/// is for is [`ReturnedClaims::check`]'s to say.
+fn verify(token: &str, secret: &str) -> Result<ReturnedClaims, FormProblem> {
     let mut validation = Validation::new(Algorithm::HS256);
-    validation.set_audience(&[public_url]);
-    validation.set_required_spec_claims(&["exp", "aud", "sub"]);
-    validation.leeway = LEEWAY_SECS;
-    match jsonwebtoken::decode::<AnswerToken>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation) {
+    validation.validate_aud = false;
+    validation.set_required_spec_claims(&["exp", "sub"]);
+    validation.leeway = LEEWAY_SECS.unsigned_abs();
+    match jsonwebtoken::decode::<ReturnedClaims>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation) {
         Ok(data) => Ok(data.claims),
         Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => Err(FormProblem::Expired),
         Err(e) => {
@@ -239,7 +338,7 @@ fn verify(token: &str, secret: &str, public_url: &str) -> Result<AnswerToken, Fo
 async fn take_once(db: &DatabaseConnection, jti: &str, exp: i64) -> Result<(), FormError> {
     let now = Utc::now();
     form_token_uses::Entity::delete_many().filter(form_token_uses::Column::ExpiresAt.lt(now)).exec(db).await?;
-    let expires_at = chrono::DateTime::from_timestamp(exp, 0).unwrap_or(now) + Duration::seconds(LEEWAY_SECS as i64);
+    let expires_at = chrono::DateTime::from_timestamp(exp, 0).unwrap_or(now) + Duration::seconds(LEEWAY_SECS);
     let taken = form_token_uses::ActiveModel { jti: Set(jti.to_string()), expires_at: Set(expires_at) }.insert(db).await;
     match taken {
         Ok(_) => Ok(()),
@@ -330,19 +429,23 @@ mod tests {
     fn a_token_is_believed_only_with_the_right_secret_audience_and_time() {
         let later = Utc::now().timestamp() + 300;
         let good = sign(&claims(later), "secret");
-        assert_eq!(peek_stage(&good).unwrap(), "work");
-        let taken = verify(&good, "secret", "https://login.example").unwrap();
-        assert_eq!(taken.answers["company"], "Acme");
+        assert_eq!(peek_stage(&good).unwrap().as_deref(), Some("work"));
+        let taken = verify(&good, "secret").unwrap();
+        assert_eq!(taken.answers.as_ref().unwrap()["company"], "Acme");
 
-        assert_eq!(verify(&good, "other secret", "https://login.example"), Err(FormProblem::BadToken));
-        assert_eq!(verify(&good, "secret", "https://elsewhere.example"), Err(FormProblem::BadToken));
+        assert_eq!(verify(&good, "other secret"), Err(FormProblem::BadToken));
         let old = sign(&claims(Utc::now().timestamp() - 600), "secret");
-        assert_eq!(verify(&old, "secret", "https://login.example"), Err(FormProblem::Expired));
+        assert_eq!(verify(&old, "secret"), Err(FormProblem::Expired));
 
         // `alg: none` and other algorithms are refused whatever they claim.
         let unsigned = format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), b64(&claims(later).to_string()));
-        assert_eq!(verify(&unsigned, "secret", "https://login.example"), Err(FormProblem::BadToken));
+        assert_eq!(verify(&unsigned, "secret"), Err(FormProblem::BadToken));
+        let hs512 = jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims(later), &EncodingKey::from_secret(b"secret")).unwrap();
+        assert_eq!(verify(&hs512, "secret"), Err(FormProblem::BadToken));
         assert_eq!(peek_stage("not a token"), Err(FormProblem::BadToken));
+        // Seed 002's tokens name no stage.
+        let seed = sign(&json!({"other": {"company": "Acme"}, "iss": "https://login.example", "sub": "u1", "exp": later}), "secret");
+        assert_eq!(peek_stage(&seed).unwrap(), None);
     }
 
     fn b64(s: &str) -> String {

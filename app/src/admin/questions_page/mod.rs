@@ -69,17 +69,26 @@ pub async fn save_stage(
     Ok(())
 }
 
-/// Makes a new signing secret for external form stage `stage` (the old one stops working):
-/// returned this once.
+/// Sets the signing secret of external form stage `stage` — the site's own (`secret`, at
+/// least 32 bytes) or, left empty, a new one AskOnce makes — and, when not empty, the issuer
+/// its returned tokens name (`-` sets it back to AskOnce's address). The old secret stops
+/// working; the secret is returned this once.
 #[server(endpoint = "admin/questions/form-secret")]
-pub async fn make_form_secret(stage: String) -> Result<domain::external_form::FormSecret, AppError> {
-    use services::external_form::{make_secret, FormError};
+pub async fn make_form_secret(
+    stage: String,
+    #[server(default)] secret: Option<String>,
+    #[server(default)] issuer: Option<String>,
+) -> Result<domain::external_form::FormSecret, AppError> {
+    use services::external_form::{set_form_secret, FormError, FormSecretChoice};
     let (state, me) = super::access::ssr::require_admin().await?;
-    match make_secret(&state.db, &stage, services::audit::Actor::Admin(&me.user_id)).await {
-        Ok(secret) => Ok(domain::external_form::FormSecret { stage, secret }),
+    let secret = secret.filter(|s| !s.is_empty());
+    let issuer = issuer.map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).map(|i| if i == "-" { String::new() } else { i });
+    match set_form_secret(&state.db, &stage, FormSecretChoice { secret, issuer }, services::audit::Actor::Admin(&me.user_id)).await {
+        Ok(set) => Ok(domain::external_form::FormSecret { stage, secret: set.secret, issuer: set.issuer }),
         Err(FormError::NoSuchStage(_)) => Err(AppError::NotFound),
         Err(e @ FormError::NotExternal(_)) => Err(AppError::BadRequest(format!("{e}: save it with a form address first"))),
-        Err(e) => Err(crate::error::ssr::internal("making a form secret", e)),
+        Err(e @ FormError::InvalidSetting(_)) => Err(AppError::BadRequest(e.to_string())),
+        Err(e) => Err(crate::error::ssr::internal("setting a form secret", e)),
     }
 }
 

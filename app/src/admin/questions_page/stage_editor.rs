@@ -149,24 +149,33 @@ fn StageEditor(version: i64, original: Option<String>, initial: StageForm, confi
 #[component]
 fn FormSecretPanel(stage: String) -> impl IntoView {
     let make = ServerAction::<MakeFormSecret>::new();
-    let made = move || match make.value().get() {
+    let made = move || {
+        match make.value().get() {
         Some(Ok(s)) => Some(
             view! {
                 <p role="status">"The form's new secret (shown this once; the old one no longer works):"</p>
                 <p><code data-testid="form-secret">{s.secret}</code></p>
+                <p>"Its tokens name the issuer: " <code data-testid="form-issuer">{s.issuer.unwrap_or_else(|| "AskOnce's address (the default)".to_string())}</code></p>
             }
             .into_any(),
         ),
         Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()),
         None => None,
+    }
     };
     view! {
         <section class="card" aria-labelledby="form-secret-heading">
             <h2 id="form-secret-heading">"Form secret"</h2>
-            <p class="help">"The form checks AskOnce's token and signs its answers with this secret (HS256). Making a new one stops the old one at once."</p>
-            <ActionForm action=make attr:class="inline">
+            <p class="help">"The form checks AskOnce's token and signs its answers with this secret (HS256). Setting a new one stops the old one at once."</p>
+            <ActionForm action=make>
                 <input type="hidden" name="stage" value=stage />
-                <button type="submit" disabled=move || make.pending().get()>"Make a new secret"</button>
+                <label for="form-own-secret">"The site's own secret (optional)"</label>
+                <input id="form-own-secret" name="secret" type="password" autocomplete="off" minlength="32" maxlength="128" aria-describedby="form-own-secret-help" />
+                <p class="help" id="form-own-secret-help">"At least 32 characters, e.g. the SESSION_TOKEN_SECRET an Arengu flow already uses. Leave it empty and AskOnce makes one."</p>
+                <label for="form-issuer">"Issuer the form's tokens name (optional)"</label>
+                <input id="form-issuer" name="issuer" type="text" maxlength="128" aria-describedby="form-issuer-help" />
+                <p class="help" id="form-issuer-help">"Arengu's flows sign with an issuer of your choosing; AskOnce's address is the default. Empty keeps it as it is; a single - sets it back."</p>
+                <button type="submit" disabled=move || make.pending().get()>"Set the secret"</button>
             </ActionForm>
             {made}
         </section>
