@@ -28,6 +28,8 @@ pub struct AppState {
     /// The OpenID Provider's issuer and signing keys: the applications' tokens, and the
     /// management API's check of a machine application's access token.
     pub provider: services::openid_provider::Provider,
+    /// External form secrets set in the configuration file (`[external_forms]`).
+    pub external_forms: services::external_form::ConfiguredForms,
 }
 
 #[cfg(feature = "ssr")]

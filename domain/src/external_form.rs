@@ -132,6 +132,12 @@ pub struct ReturnedClaims {
     /// Seed 002's format (Arengu's flow, Auth0's redirect rules).
     #[serde(default)]
     pub other: Option<Map<String, Value>>,
+    /// Claims of AskOnce's own session token ([`SessionToken`]): a token that has them is
+    /// that token sent back, never an answer.
+    #[serde(default)]
+    pub ask: Option<Value>,
+    #[serde(default)]
+    pub profile: Option<Value>,
 }
 
 /// What a returned token must match.
@@ -170,21 +176,24 @@ pub const LEEWAY_SECS: i64 = 30;
 
 impl ReturnedClaims {
     /// Whether these claims (their signature and expiry already checked) are a return AskOnce
-    /// takes, and what it says. Meant for this AskOnce: `aud` names its public URL, or there
-    /// is no `aud` and `iss` names the issuer (an `iss` present must always match); a token
-    /// without `jti` lives at most [`SEED_FORMAT_MAX_SECS`]; `stage`, when present, is the
-    /// round trip's; answers under `answers` or `other`, not both.
+    /// takes, and what it says. Meant for this AskOnce: `aud` names its public URL (AskOnce's
+    /// format, whatever its `iss`: forms made for it before seed 002 was taken may name
+    /// themselves), or there is no `aud` and `iss` names the stage's issuer; never AskOnce's
+    /// own session token sent back (`ask`, `profile`); a token without `jti` lives at most
+    /// [`SEED_FORMAT_MAX_SECS`]; `stage`, when present, is the round trip's; answers under
+    /// `answers` or `other`, not both.
     pub fn check(self, expected: ReturnExpected<'_>) -> Result<Returned, FormProblem> {
-        let aud_matches = match &self.aud {
-            None => None,
-            Some(Value::String(a)) => Some(a == expected.public_url),
-            Some(Value::Array(list)) => Some(list.iter().any(|a| a.as_str() == Some(expected.public_url))),
-            Some(_) => Some(false),
+        if self.ask.is_some() || self.profile.is_some() {
+            return Err(FormProblem::BadToken);
+        }
+        let meant_for_us = match &self.aud {
+            Some(Value::String(a)) => a == expected.public_url,
+            Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(expected.public_url)),
+            Some(_) => false,
+            None => self.iss.as_deref() == Some(expected.issuer),
         };
-        let iss_matches = self.iss.as_deref().map(|i| i == expected.issuer);
-        match (aud_matches, iss_matches) {
-            (Some(false), _) | (_, Some(false)) | (None, None) => return Err(FormProblem::BadToken),
-            _ => {}
+        if !meant_for_us {
+            return Err(FormProblem::BadToken);
         }
         if self.stage.as_deref().is_some_and(|s| s != expected.stage) {
             return Err(FormProblem::StateMismatch);
@@ -212,6 +221,53 @@ impl ReturnedClaims {
             (None, None) => Map::new(),
         };
         Ok(Returned { sub: self.sub, exp: self.exp, jti: self.jti, state: self.state, answers })
+    }
+}
+
+/// One round trip to a stage's form and back, as the console lists them (the "Executions"
+/// of Arengu's flows).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoundTrip {
+    pub user_id: String,
+    /// RFC 3339.
+    pub started_at: Option<String>,
+    /// RFC 3339, the last time the browser came back.
+    pub returned_at: Option<String>,
+    pub outcome: RoundTripOutcome,
+    /// Why the last return was refused.
+    pub reason: Option<FormProblem>,
+    /// How many times the browser came back.
+    pub returns: u32,
+}
+
+/// Where a round trip stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundTripOutcome {
+    /// Sent to the form; not back (yet).
+    Started,
+    /// Back, and the answers were stored.
+    Stored,
+    /// Back, and refused ([`RoundTrip::reason`]); nothing stored.
+    Refused,
+    /// Back, and AskOnce failed to take the answers (a server error; nothing stored).
+    Failed,
+}
+
+impl RoundTripOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoundTripOutcome::Started => "started",
+            RoundTripOutcome::Stored => "stored",
+            RoundTripOutcome::Refused => "refused",
+            RoundTripOutcome::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [RoundTripOutcome::Started, RoundTripOutcome::Stored, RoundTripOutcome::Refused, RoundTripOutcome::Failed]
+            .into_iter()
+            .find(|o| o.as_str() == s)
     }
 }
 
@@ -364,7 +420,10 @@ mod tests {
             claims(c).check(expected(now))
         };
         assert_eq!(spoiled(&|c| c["aud"] = json!("https://elsewhere.example")), Err(FormProblem::BadToken));
-        assert_eq!(spoiled(&|c| c["iss"] = json!("https://elsewhere.example")), Err(FormProblem::BadToken), "a wrong iss with a right aud");
+        assert!(spoiled(&|c| c["iss"] = json!("https://forms.example")).is_ok(), "AskOnce's format: the aud decides, whatever the iss");
+        // AskOnce's own session token, sent back as if it were an answer.
+        assert_eq!(spoiled(&|c| c["ask"] = json!(["company"])), Err(FormProblem::BadToken));
+        assert_eq!(spoiled(&|c| c["profile"] = json!({})), Err(FormProblem::BadToken));
         assert_eq!(spoiled(&|c| c["exp"] = json!(now + 86_400)), Err(FormProblem::BadToken), "beyond token_minutes");
         assert_eq!(spoiled(&|c| c["jti"] = json!("")), Err(FormProblem::BadToken));
         assert_eq!(spoiled(&|c| c["stage"] = json!("name")), Err(FormProblem::StateMismatch), "another stage's token");

@@ -177,6 +177,9 @@ test('a form built exactly as seed 002 (Arengu) describes works unchanged, with 
     await page.getByLabel("The site's own secret (optional)").fill(secret);
     await page.getByRole('button', { name: 'Set the secret' }).click();
     await expect(page.getByTestId('form-secret')).toHaveText(secret);
+    const stored = page.locator('[data-testid="form-round-trips"] tr[data-outcome="stored"]');
+    await expect(page.getByTestId('form-round-trips').or(page.getByText('Nobody has been sent to the form yet.'))).toBeVisible();
+    const storedBefore = await stored.count();
 
     // With JavaScript: signed up, then signed in again — the work stage goes to the form.
     const person = await (await browser.newContext()).newPage();
@@ -197,6 +200,10 @@ test('a form built exactly as seed 002 (Arengu) describes works unchanged, with 
     await person.goto('/profile');
     await expect(person.locator('[data-answer="company"]')).toContainText('US Navy');
     await person.close();
+    // The console lists the round trip: sent, back, stored.
+    await page.goto('/admin/questions/stages/work');
+    await hydrated(page);
+    await expect(stored).toHaveCount(storedBefore + 1);
 
     // Without JavaScript: plain form posts and redirects all the way.
     const context = await browser.newContext({ javaScriptEnabled: false });

@@ -26,6 +26,7 @@ mod m20261207_000017_add_client_id_token_alg;
 mod m20261207_000018_add_prompt_event_app;
 mod m20261207_000019_add_profiling_revision_database_id;
 mod m20261207_000020_add_form_secret_issuer;
+mod m20261207_000021_create_form_round_trips;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_add_prompt_event_app::Migration),
             Box::new(m20261207_000019_add_profiling_revision_database_id::Migration),
             Box::new(m20261207_000020_add_form_secret_issuer::Migration),
+            Box::new(m20261207_000021_create_form_round_trips::Migration),
         ]
     }
 }

@@ -47,6 +47,10 @@ pub struct Settings {
     /// table's name being the `client_id` (see `services::openid_provider::clients`).
     pub clients: BTreeMap<String, services::openid_provider::clients::ClientSettings>,
     pub openid_provider: OpenIdProviderSettings,
+    /// External form stages whose secret (and issuer) the file sets: `[external_forms.work]`
+    /// with `secret` (32–128 bytes; better from the environment,
+    /// ASKONCE_EXTERNAL_FORMS__WORK__SECRET) and optionally `issuer`.
+    pub external_forms: BTreeMap<String, services::external_form::ConfiguredForm>,
 }
 
 /// AskOnce as an OpenID Provider: where the key that encrypts its signing keys comes from.

@@ -34,6 +34,8 @@ pub enum StartupError {
     Keys(#[from] services::openid_provider::keys::KeyError),
     #[error("clients: {0}")]
     Clients(#[from] services::openid_provider::clients::SyncError),
+    #[error("{0}")]
+    ExternalForms(String),
 }
 
 /// A bound, ready-to-serve AskOnce.
@@ -128,6 +130,9 @@ impl Application {
         let keys = services::openid_provider::keys::Keys::new(db.clone(), kek);
         keys.check_kek().await?;
         let provider = services::openid_provider::Provider::new(settings.server.public_url.as_str(), keys);
+        let external_forms =
+            services::external_form::ConfiguredForms::new(&settings.external_forms).map_err(StartupError::ExternalForms)?;
+        external_forms.retire_stored(&db).await.map_err(|e| StartupError::ExternalForms(format!("external_forms: {e}")))?;
         let state = AppState {
             db: db.clone(),
             leptos_options: leptos_options(settings, local),
@@ -138,6 +143,7 @@ impl Application {
             email_policy: settings.email.policy(),
             outbound: services::outbound::Outbound::new(settings.hooks.outbound_policy(&settings.server.public_url).await)?,
             provider: provider.clone(),
+            external_forms,
         };
         // The signing key's schedule: checked hourly, on every instance (two rotating at once
         // both end up signing with the same key: see `keys`).

@@ -4,6 +4,7 @@
 //! ([`super::revision`]) and are then refused with 409 if someone changed the questions since.
 
 use app::admin::questions::ssr as questions;
+use app::state::AppState;
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -289,10 +290,11 @@ pub(crate) async fn import_config(
         (status = 201, description = "The secret and issuer", body = FormSecret),
         (status = 400, description = "The stage is asked here, not by an external form; or a secret or issuer that cannot be used", body = ErrorBody),
         (status = 404, description = "No such stage", body = ErrorBody),
+        (status = 409, description = "The stage's secret is set in askonce.toml", body = ErrorBody),
     ))]
 pub(crate) async fn make_form_secret(
     caller: Caller<needs::UpdateStages>,
-    State(db): State<DatabaseConnection>,
+    State(app): State<AppState>,
     Path(k): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, HttpError> {
@@ -304,10 +306,11 @@ pub(crate) async fn make_form_secret(
         serde_json::from_slice::<FormSecretRequest>(&body).map_err(|e| HttpError::bad_request(format!("Invalid body: {e}")))?
     };
     let choice = FormSecretChoice { secret: request.secret, issuer: request.issuer };
-    match set_form_secret(&db, stage.as_str(), choice, caller.actor()).await {
+    match set_form_secret(&app.db, &app.external_forms, stage.as_str(), choice, caller.actor()).await {
         Ok(set) => Ok((StatusCode::CREATED, Json(FormSecret { stage: stage.to_string(), secret: set.secret, issuer: set.issuer }))),
         Err(FormError::NoSuchStage(_)) => Err(HttpError::not_found("Stage")),
         Err(e @ (FormError::NotExternal(_) | FormError::InvalidSetting(_))) => Err(HttpError::bad_request(e.to_string())),
+        Err(e @ FormError::Configured) => Err(HttpError::conflict(e.to_string())),
         Err(e) => Err(HttpError::internal("setting a form secret", e)),
     }
 }

@@ -63,7 +63,7 @@ async fn start_form(
         Ok(me) => me,
         Err(response) => return response,
     };
-    match start(&app.db, &session, &app.site.public_url, &me.user_id, &stage, return_to.clone()).await {
+    match start(&app.db, &app.external_forms, &session, &app.site.public_url, &me.user_id, &stage, return_to.clone()).await {
         Ok(location) => Redirect::to(&location).into_response(),
         Err(e) => problem(e, &return_to),
     }
@@ -75,7 +75,7 @@ async fn continue_from_form(State(app): State<AppState>, session: Session, uri: 
         Ok(me) => me,
         Err(response) => return response,
     };
-    match finish(&app.db, &session, &app.site.public_url, &me.user_id, &query.state, query.token()).await {
+    match finish(&app.db, &app.external_forms, &session, &app.site.public_url, &me.user_id, &query.state, query.token()).await {
         Ok(next) => Redirect::to(&next.via_welcome()).into_response(),
         Err(e) => problem(e, &return_to_after_problem(&session).await),
     }

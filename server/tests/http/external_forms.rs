@@ -10,7 +10,10 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 
 use app::{admin::api_tokens::Scope, prompt::AnswerPrompt, prompt::LoginPrompt};
-use domain::{profiling::ExternalForm, profiling::ProfilingConfig, profiling::ValidConfig};
+use domain::{
+    external_form::FormProblem, external_form::RoundTripOutcome, profiling::ExternalForm, profiling::ProfilingConfig,
+    profiling::ValidConfig,
+};
 use services::{profiling::load_versioned, profiling::replace_config, profiling::BasedOn};
 
 use crate::harness::{
@@ -23,14 +26,7 @@ const FORM_URL: &str = "https://forms.example.test/names?lang=en";
 /// The shipped questions with the signup stage ("name") asked by an external form, required
 /// or not; its new secret.
 async fn names_by_external_form(app: &TestApp, required: bool) -> String {
-    let mut config = ProfilingConfig::defaults();
-    for stage in config.stages.iter_mut().filter(|s| s.key.as_str() == "name") {
-        stage.external = Some(ExternalForm { url: FORM_URL.into(), token_minutes: 5 });
-        stage.skippable = !required;
-    }
-    let config = ValidConfig::check(config).expect("a valid configuration");
-    let current = load_versioned(&app.db).await.expect("the configuration");
-    replace_config(&app.db, &config, BasedOn::Version(current.version), None).await.expect("saving the configuration");
+    names_by_external_form_without_a_secret(app, required).await;
     let token = app.api_token(&[Scope::UpdateStages]).await;
     let (status, made) = app.api("POST", "/api/v2/stages/name/form-secret", Some(&token), None).await;
     assert_eq!(status, StatusCode::CREATED, "{made}");
@@ -157,6 +153,9 @@ async fn a_bad_answer_token_gets_a_clear_page_and_changes_nothing(backend: Backe
         assert_eq!(to, format!("/welcome?return_to=/profile&form_problem={problem}"), "{what}");
         assert_eq!(app.me(&client).await["given_name"], Value::Null, "{what}: nothing saved");
     }
+    // Each refusal is on the round trip's record, with the last reason.
+    let trips = services::external_form::recent_round_trips(&app.db, "name", 10).await.unwrap();
+    assert_eq!((trips[0].outcome, trips[0].reason, trips[0].returns), (RoundTripOutcome::Refused, Some(FormProblem::BadToken), 9));
     // The page says what went wrong, and offers the form again instead of leaving at once.
     let page = client.get(app.url("/welcome?return_to=/profile&form_problem=expired")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
@@ -255,6 +254,10 @@ async fn a_seed_002_form_round_trip_works_and_its_attacks_change_nothing(backend
     let (status, short) = app.api("POST", "/api/v2/stages/name/form-secret", Some(&token), Some(json!({ "secret": "too short" }))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{short}");
     assert!(short["message"].as_str().unwrap().contains("32 bytes"), "{short}");
+    let weak = "password".repeat(5);
+    let (status, weak) = app.api("POST", "/api/v2/stages/name/form-secret", Some(&token), Some(json!({ "secret": weak }))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{weak}");
+    assert!(weak["message"].as_str().unwrap().contains("does not look random"), "{weak}");
     let (status, _) = app.api("POST", "/api/v2/stages/name/form-secret", Some(&token), Some(json!({ "secret": secret }))).await;
     assert_eq!(status, StatusCode::CREATED);
 
@@ -316,6 +319,14 @@ async fn a_seed_002_form_round_trip_works_and_its_attacks_change_nothing(backend
     // The same token again: refused as used (it has no jti: its hash is what was taken).
     assert_eq!(come_back_as_the_seed(&app, &client, &state, &good).await, "/welcome?return_to=/&form_problem=replayed");
 
+    // The console's record of the round trip: sent, back nine times, stored in the end.
+    let trips = services::external_form::recent_round_trips(&app.db, "name", 10).await.unwrap();
+    assert_eq!(trips.len(), 1, "{trips:?}");
+    let trip = &trips[0];
+    assert_eq!((trip.outcome, trip.reason, trip.returns), (RoundTripOutcome::Stored, None, 9), "{trip:?}");
+    assert_eq!(trip.user_id, sub.as_str().unwrap());
+    assert!(trip.started_at.is_some() && trip.returned_at.is_some(), "{trip:?}");
+
     // The site owner's own issuer: the form's tokens must name it, AskOnce's address no more.
     let (status, set) = app
         .api("POST", "/api/v2/stages/name/form-secret", Some(&token), Some(json!({ "secret": secret, "issuer": "forms.example.com" })))
@@ -328,3 +339,54 @@ async fn a_seed_002_form_round_trip_works_and_its_attacks_change_nothing(backend
     assert_eq!((status, &reset["issuer"]), (StatusCode::CREATED, &Value::Null), "an empty issuer is the default again");
 }
 crate::on_both_databases!(a_seed_002_form_round_trip_works_and_its_attacks_change_nothing);
+
+async fn a_secret_set_in_the_configuration_file_is_used_and_kept(backend: Backend) {
+    let secret = "set-in-askonce-toml-for-the-name-stage-0123456789";
+    let toml = format!("[external_forms.name]\nsecret = \"{secret}\"\nissuer = \"forms.example.com\"\n");
+    let app = spawn_app_on(backend, &toml).await;
+    names_by_external_form_without_a_secret(&app, false).await;
+    // The console and the API cannot replace it while the file sets it.
+    let token = app.api_token(&[Scope::UpdateStages]).await;
+    let (status, body) = app.api("POST", "/api/v2/stages/name/form-secret", Some(&token), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("askonce.toml"), "{body}");
+
+    let client = browser();
+    app.sign_up(&client, "grace@example.com").await;
+    let (session, state) = leave_for_the_form(&app, &client, secret).await;
+    // The file's issuer: AskOnce's own address is refused, the file's taken.
+    let names = json!({ "given_name": "Grace", "family_name": "Hopper" });
+    let ours = answer_token(secret, seed_answers(&app.address, &session["sub"], names.clone()));
+    assert_eq!(come_back_as_the_seed(&app, &client, &state, &ours).await, "/welcome?return_to=/profile&form_problem=bad_token");
+    let theirs = answer_token(secret, seed_answers("forms.example.com", &session["sub"], names));
+    assert_eq!(come_back_as_the_seed(&app, &client, &state, &theirs).await, "/welcome?return_to=/profile");
+    assert_eq!(app.me(&client).await["name"], "Grace Hopper");
+}
+crate::on_both_databases!(a_secret_set_in_the_configuration_file_is_used_and_kept);
+
+async fn a_stored_secret_does_not_come_back_when_the_file_stops_setting_it(backend: Backend) {
+    let app = spawn_app_on(backend, "").await;
+    names_by_external_form(&app, false).await;
+    // An instance whose file sets the stage's secret retires the stored one at start...
+    let toml = "[external_forms.name]\nsecret = \"set-in-askonce-toml-for-the-name-stage-0123456789\"\n";
+    app.another_instance(toml).await;
+    // ...so where the file does not set it (the first instance), the form has no secret: it
+    // is refused until one is set, never signed with the old one.
+    let client = browser();
+    app.sign_up(&client, "grace@example.com").await;
+    let out = client.get(app.url("/forms/name/start?return_to=/profile")).send().await.unwrap();
+    assert_eq!(location(&out), "/welcome?return_to=/profile&form_problem=not_set_up");
+}
+crate::on_both_databases!(a_stored_secret_does_not_come_back_when_the_file_stops_setting_it);
+
+/// The signup stage ("name") asked by an external form, required or not; no secret made.
+async fn names_by_external_form_without_a_secret(app: &TestApp, required: bool) {
+    let mut config = ProfilingConfig::defaults();
+    for stage in config.stages.iter_mut().filter(|s| s.key.as_str() == "name") {
+        stage.external = Some(ExternalForm { url: FORM_URL.into(), token_minutes: 5 });
+        stage.skippable = !required;
+    }
+    let config = ValidConfig::check(config).expect("a valid configuration");
+    let current = load_versioned(&app.db).await.expect("the configuration");
+    replace_config(&app.db, &config, BasedOn::Version(current.version), None).await.expect("saving the configuration");
+}

@@ -8,6 +8,7 @@ pub mod articles;
 pub mod audit_log;
 pub mod consent_records;
 pub mod email_outbox;
+pub mod form_round_trips;
 pub mod form_secrets;
 pub mod form_token_uses;
 pub mod hook_calls;

@@ -11,7 +11,9 @@ use serde_json::{json, Map};
 use sha2::Digest;
 use tower_sessions::Session;
 
-use super::{answers_as_form_values, FormProblem, ReturnExpected, ReturnedClaims, SessionToken, LEEWAY_SECS};
+use super::{
+    answers_as_form_values, ConfiguredForms, FormProblem, ReturnExpected, ReturnedClaims, RoundTripOutcome, SessionToken, LEEWAY_SECS,
+};
 use domain::return_to::ReturnTo;
 
 use crate::{
@@ -52,6 +54,9 @@ pub enum FormError {
     /// A secret or issuer the site owner chose that cannot be used (why, for them).
     #[error("{0}")]
     InvalidSetting(&'static str),
+    /// The configuration file sets this stage's secret: change it there.
+    #[error("this stage's secret is set in askonce.toml ([external_forms]); change it there")]
+    Configured,
 }
 
 /// What the site owner sets for an external form stage: its secret (made by AskOnce when
@@ -77,8 +82,13 @@ pub struct FormSettings {
 
 /// Makes (or replaces) the secret of external stage `stage`; returned this once only. A
 /// replaced secret stops the old one at once: a form still signing with it is refused.
-pub async fn make_secret(db: &DatabaseConnection, stage: &str, actor: crate::audit::Actor<'_>) -> Result<String, FormError> {
-    Ok(set_form_secret(db, stage, FormSecretChoice::default(), actor).await?.secret)
+pub async fn make_secret(
+    db: &DatabaseConnection,
+    configured: &ConfiguredForms,
+    stage: &str,
+    actor: crate::audit::Actor<'_>,
+) -> Result<String, FormError> {
+    Ok(set_form_secret(db, configured, stage, FormSecretChoice::default(), actor).await?.secret)
 }
 
 /// Sets external stage `stage`'s secret — the site owner's own (seed 002's
@@ -88,18 +98,17 @@ pub async fn make_secret(db: &DatabaseConnection, stage: &str, actor: crate::aud
 #[tracing::instrument(skip(db, choice), fields(own_secret = choice.secret.is_some(), issuer = ?choice.issuer))]
 pub async fn set_form_secret(
     db: &DatabaseConnection,
+    configured: &ConfiguredForms,
     stage: &str,
     choice: FormSecretChoice,
     actor: crate::audit::Actor<'_>,
 ) -> Result<FormSettings, FormError> {
     external_stage(db, stage).await?;
+    configured.refuse_if_configured(stage)?;
     let own = choice.secret.is_some();
     let secret = match choice.secret {
         Some(own) => {
-            check_setting(&own, "The secret")?;
-            if own.len() < MIN_SECRET_BYTES {
-                return Err(FormError::InvalidSetting("The secret must be at least 32 bytes long."));
-            }
+            check_secret(&own)?;
             own
         }
         None => format!("fsec_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()),
@@ -107,7 +116,7 @@ pub async fn set_form_secret(
     let issuer = match choice.issuer.as_deref().map(str::trim) {
         Some("") => Some(None),
         Some(issuer) => {
-            check_setting(issuer, "The issuer")?;
+            check_issuer(issuer)?;
             Some(Some(issuer.to_string()))
         }
         None => None,
@@ -130,31 +139,53 @@ pub async fn set_form_secret(
     Ok(FormSettings { secret, issuer })
 }
 
-fn check_setting(value: &str, what: &'static str) -> Result<(), FormError> {
-    if value.chars().count() > MAX_SETTING_CHARS {
-        return Err(FormError::InvalidSetting(match what {
-            "The secret" => "The secret may be at most 128 characters long.",
-            _ => "The issuer may be at most 128 characters long.",
-        }));
+/// A secret a site owner chose: [`MIN_SECRET_BYTES`] to [`MAX_SETTING_CHARS`], no control
+/// characters.
+pub(crate) fn check_secret(secret: &str) -> Result<(), FormError> {
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(FormError::InvalidSetting("The secret must be at least 32 bytes long."));
     }
-    if value.chars().any(char::is_control) {
-        return Err(FormError::InvalidSetting(match what {
-            "The secret" => "The secret may not contain control characters.",
-            _ => "The issuer may not contain control characters.",
-        }));
+    if secret.len() > MAX_SETTING_CHARS {
+        return Err(FormError::InvalidSetting("The secret may be at most 128 bytes long."));
+    }
+    if secret.chars().any(char::is_control) {
+        return Err(FormError::InvalidSetting("The secret may not contain control characters."));
+    }
+    // Every signed-in person sees a session token signed with it and may try to guess it
+    // offline: refuse what is plainly not random (a repeated pattern, a word padded out).
+    let distinct = secret.bytes().collect::<std::collections::BTreeSet<u8>>().len();
+    if distinct < MIN_DISTINCT_SECRET_BYTES {
+        return Err(FormError::InvalidSetting(
+            "The secret does not look random: use a long random string (e.g. `openssl rand -base64 32`), or let AskOnce make one.",
+        ));
     }
     Ok(())
 }
 
-/// The stage's secret and issuer; `NotSetUp` when it has no secret yet.
-pub async fn form_settings(db: &DatabaseConnection, stage: &str) -> Result<FormSettings, FormError> {
+/// The fewest different bytes a site's own secret may have (a random 32-character base64
+/// string has about 26).
+const MIN_DISTINCT_SECRET_BYTES: usize = 16;
+
+/// An issuer a site owner chose: at most [`MAX_SETTING_CHARS`], no control characters.
+pub(crate) fn check_issuer(issuer: &str) -> Result<(), FormError> {
+    if issuer.chars().count() > MAX_SETTING_CHARS {
+        return Err(FormError::InvalidSetting("The issuer may be at most 128 characters long."));
+    }
+    if issuer.chars().any(char::is_control) {
+        return Err(FormError::InvalidSetting("The issuer may not contain control characters."));
+    }
+    Ok(())
+}
+
+/// The stage's secret and issuer — the configuration file's when it sets them, else the
+/// stored ones; `NotSetUp` when it has no secret yet.
+pub async fn form_settings(db: &DatabaseConnection, configured: &ConfiguredForms, stage: &str) -> Result<FormSettings, FormError> {
+    if let Some(settings) = configured.get(stage) {
+        return Ok(settings);
+    }
     let row = form_secrets::Entity::find_by_id(stage.to_string()).one(db).await?;
     let row = row.ok_or(FormProblem::NotSetUp)?;
     Ok(FormSettings { secret: row.secret, issuer: row.issuer })
-}
-
-async fn secret_of(db: &DatabaseConnection, stage: &str) -> Result<String, FormError> {
-    Ok(form_settings(db, stage).await?.secret)
 }
 
 async fn external_stage(db: &DatabaseConnection, stage: &str) -> Result<(Stage, ExternalForm), FormError> {
@@ -168,9 +199,10 @@ async fn external_stage(db: &DatabaseConnection, stage: &str) -> Result<(Stage, 
 /// Where to send `user_id` for `stage`'s form: the form's address with a fresh session token
 /// and state. Only the stage the engine asks now can be started; the round trip is remembered
 /// in `session` (a new start replaces an earlier one).
-#[tracing::instrument(skip(db, session, public_url))]
+#[tracing::instrument(skip(db, configured, session, public_url))]
 pub async fn start(
     db: &DatabaseConnection,
+    configured: &ConfiguredForms,
     session: &Session,
     public_url: &str,
     user_id: &UserId,
@@ -181,7 +213,7 @@ pub async fn start(
     let prompt = next_prompt(db, user_id, &login_moment(user.logins_count)).await?;
     let prompt = prompt.filter(|p| p.stage.as_str() == stage && p.external).ok_or(FormProblem::NotOpen)?;
     let (stage, form) = external_stage(db, stage).await?;
-    let secret = secret_of(db, stage.key.as_str()).await?;
+    let secret = form_settings(db, configured, stage.key.as_str()).await?.secret;
 
     let config = load_config(db).await?;
     let mut profile = Map::new();
@@ -208,6 +240,7 @@ pub async fn start(
         .map_err(FormError::Signing)?;
     let pending = Pending { user_id: user_id.to_string(), stage: stage.key.to_string(), state: state.clone(), return_to };
     session.insert(PENDING, pending).await?;
+    super::round_trips::started(db, stage.key.as_str(), user_id.as_str(), &state, now).await;
     // The configured address passed `web_address::check`; a stored one that no longer parses
     // is a broken configuration, not the person's problem to solve.
     let mut url = url::Url::parse(&form.url).map_err(|_| FormProblem::NotSetUp)?;
@@ -226,9 +259,40 @@ pub async fn return_to_after_problem(session: &Session) -> ReturnTo {
 /// expiry, taken once — see [`ReturnedClaims::check`] for both formats), that it belongs to
 /// the round trip this browser session started, and the answers against the stage's fields;
 /// stores them with provenance `form:<stage>`. Where to go next.
-#[tracing::instrument(skip(db, session, public_url, token))]
+#[tracing::instrument(skip(db, configured, session, public_url, token))]
 pub async fn finish(
     db: &DatabaseConnection,
+    configured: &ConfiguredForms,
+    session: &Session,
+    public_url: &str,
+    user_id: &UserId,
+    state: &str,
+    token: &str,
+) -> Result<ReturnTo, FormError> {
+    // The round trip this browser is on, read before taking the return clears it: what the
+    // record of round trips updates.
+    let pending = session.get::<Pending>(PENDING).await.ok().flatten().filter(|p| p.user_id == user_id.as_str());
+    let result = take_return(db, configured, session, public_url, user_id, state, token).await;
+    let (outcome, reason) = match &result {
+        Ok(_) => (RoundTripOutcome::Stored, None),
+        Err(FormError::Problem(p)) => (RoundTripOutcome::Refused, Some(*p)),
+        Err(_) => (RoundTripOutcome::Failed, None),
+    };
+    // Recorded on the round trip this browser is on; a return matching none (a replay after
+    // the round trip ended, a forged link) is only logged — what it claims is unchecked, and
+    // recording it would let anyone fill the console's list.
+    match &pending {
+        Some(p) => super::round_trips::returned(db, &p.stage, user_id.as_str(), &p.state, outcome, reason, Utc::now()).await,
+        None => {
+            tracing::info!(outcome = outcome.as_str(), reason = reason.map(FormProblem::code), "a form's return outside any round trip")
+        }
+    }
+    result
+}
+
+async fn take_return(
+    db: &DatabaseConnection,
+    configured: &ConfiguredForms,
     session: &Session,
     public_url: &str,
     user_id: &UserId,
@@ -254,7 +318,7 @@ pub async fn finish(
         Err(FormError::NoSuchStage(_) | FormError::NotExternal(_)) => return Err(FormProblem::BadToken.into()),
         Err(e) => return Err(e),
     };
-    let settings = form_settings(db, stage.key.as_str()).await?;
+    let settings = form_settings(db, configured, stage.key.as_str()).await?;
     let claims = verify(token, &settings.secret)?.check(ReturnExpected {
         public_url,
         issuer: settings.issuer.as_deref().unwrap_or(public_url),
@@ -338,7 +402,9 @@ fn verify(token: &str, secret: &str) -> Result<ReturnedClaims, FormProblem> {
 async fn take_once(db: &DatabaseConnection, jti: &str, exp: i64) -> Result<(), FormError> {
     let now = Utc::now();
     form_token_uses::Entity::delete_many().filter(form_token_uses::Column::ExpiresAt.lt(now)).exec(db).await?;
-    let expires_at = chrono::DateTime::from_timestamp(exp, 0).unwrap_or(now) + Duration::seconds(LEEWAY_SECS);
+    // Kept well past the moment the token stops verifying (`exp` + the leeway, in whole
+    // seconds) so that no instant exists where it verifies and is already forgotten.
+    let expires_at = chrono::DateTime::from_timestamp(exp, 0).unwrap_or(now) + Duration::seconds(LEEWAY_SECS + 120);
     let taken = form_token_uses::ActiveModel { jti: Set(jti.to_string()), expires_at: Set(expires_at) }.insert(db).await;
     match taken {
         Ok(_) => Ok(()),

@@ -3,5 +3,9 @@
 
 pub use domain::external_form::*;
 
+mod configured;
 mod handoff;
+mod round_trips;
+pub use configured::{ConfiguredForm, ConfiguredForms};
 pub use handoff::*;
+pub use round_trips::{recent_round_trips, KEPT_PER_STAGE};

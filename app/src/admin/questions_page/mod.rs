@@ -83,13 +83,24 @@ pub async fn make_form_secret(
     let (state, me) = super::access::ssr::require_admin().await?;
     let secret = secret.filter(|s| !s.is_empty());
     let issuer = issuer.map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).map(|i| if i == "-" { String::new() } else { i });
-    match set_form_secret(&state.db, &stage, FormSecretChoice { secret, issuer }, services::audit::Actor::Admin(&me.user_id)).await {
+    let actor = services::audit::Actor::Admin(&me.user_id);
+    match set_form_secret(&state.db, &state.external_forms, &stage, FormSecretChoice { secret, issuer }, actor).await {
         Ok(set) => Ok(domain::external_form::FormSecret { stage, secret: set.secret, issuer: set.issuer }),
         Err(FormError::NoSuchStage(_)) => Err(AppError::NotFound),
         Err(e @ FormError::NotExternal(_)) => Err(AppError::BadRequest(format!("{e}: save it with a form address first"))),
-        Err(e @ FormError::InvalidSetting(_)) => Err(AppError::BadRequest(e.to_string())),
+        Err(e @ (FormError::InvalidSetting(_) | FormError::Configured)) => Err(AppError::BadRequest(e.to_string())),
         Err(e) => Err(crate::error::ssr::internal("setting a form secret", e)),
     }
+}
+
+/// The most recent round trips to external form stage `stage`'s form (newest first): the
+/// console's "Executions" view.
+#[server(endpoint = "admin/questions/form-round-trips")]
+pub async fn form_round_trips(stage: String) -> Result<Vec<domain::external_form::RoundTrip>, AppError> {
+    let (state, _me) = super::access::ssr::require_admin().await?;
+    services::external_form::recent_round_trips(&state.db, &stage, 50)
+        .await
+        .map_err(|e| crate::error::ssr::internal("reading a form's round trips", e))
 }
 
 /// `kind`: field | stage; `action`: up | down | delete | enable | disable.
