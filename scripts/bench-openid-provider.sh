@@ -145,7 +145,7 @@ auth_per_minute = 1000000
 auth_burst = 1000000
 
 # The application people sign in to (first party: no consent screen, as oidc-provider's
-# loadExistingGrant implies it there); `prompt`: it may exchange their access tokens for
+# loadExistingGrant implies it there); with the prompt scope it may exchange their access tokens for
 # prompt tokens (the prompt decisions; the authorizations do not ask for it).
 [clients.$CLIENT_ID]
 name = "Bench"

@@ -38,6 +38,9 @@ bench_prepare() {
   if [ "$1" = 1 ]; then
     if [ "${BENCH_BUILD:-1}" = 1 ]; then
       scripts/ensure-tools.sh --no-e2e --release
+      # cargo-leptos runs wasm-opt from PATH for a release build: binaryen from npm (Debian's
+      # breaks hydration), where ensure-tools put it.
+      export PATH="${ASKONCE_TOOLS_DIR:-$HOME/.cache/askonce/tools}/node_modules/.bin:$PATH"
       say "cargo leptos build --release --split"
       cargo leptos build --release --split
       # Note: this leaves the release site in target/site; `scripts/test.sh` (and any

@@ -105,17 +105,23 @@ test('a required stage holds a new person at /welcome until answered', async ({ 
   }
 });
 
+// On the work stage's editor: asks the stage by the form at `url` ('' : here again), saves,
+// and opens the editor again.
+async function askWorkByForm(page: Page, url: string) {
+  await page.getByLabel('Form address').fill(url);
+  await page.getByRole('button', { name: 'Save stage' }).click();
+  await expect(page).toHaveURL(/:\d+\/admin\/questions\?changed=\w+$/);
+  await page.goto('/admin/questions/stages/work');
+  await hydrated(page);
+}
+
 test('an external form asks the work stage on another site and hands the answers back', async ({ page, browser }) => {
   test.setTimeout(120_000);
   const form = await startReferenceForm();
   await signInAsAdmin(page, '/admin/questions/stages/work');
   await hydrated(page);
   try {
-    await page.getByLabel('Form address').fill(form.url);
-    await page.getByRole('button', { name: 'Save stage' }).click();
-    await expect(page).toHaveURL(/:\d+\/admin\/questions\?changed=\w+$/);
-    await page.goto('/admin/questions/stages/work');
-    await hydrated(page);
+    await askWorkByForm(page, form.url);
     await page.getByRole('button', { name: 'Set the secret' }).click();
     const secret = page.getByTestId('form-secret');
     await expect(secret).toContainText('fsec_');
@@ -154,9 +160,7 @@ test('an external form asks the work stage on another site and hands the answers
   } finally {
     await page.goto('/admin/questions/stages/work');
     await hydrated(page);
-    await page.getByLabel('Form address').fill('');
-    await page.getByRole('button', { name: 'Save stage' }).click();
-    await expect(page).toHaveURL(/:\d+\/admin\/questions\?changed=\w+$/);
+    await askWorkByForm(page, '');
     await form.close();
   }
 });
@@ -169,11 +173,7 @@ test('a form built exactly as seed 002 (Arengu) describes works unchanged, with 
   await signInAsAdmin(page, '/admin/questions/stages/work');
   await hydrated(page);
   try {
-    await page.getByLabel('Form address').fill(form.url);
-    await page.getByRole('button', { name: 'Save stage' }).click();
-    await expect(page).toHaveURL(/:\d+\/admin\/questions\?changed=\w+$/);
-    await page.goto('/admin/questions/stages/work');
-    await hydrated(page);
+    await askWorkByForm(page, form.url);
     await page.getByLabel("The site's own secret (optional)").fill(secret);
     await page.getByRole('button', { name: 'Set the secret' }).click();
     await expect(page.getByTestId('form-secret')).toHaveText(secret);
@@ -233,9 +233,7 @@ test('a form built exactly as seed 002 (Arengu) describes works unchanged, with 
   } finally {
     await page.goto('/admin/questions/stages/work');
     await hydrated(page);
-    await page.getByLabel('Form address').fill('');
-    await page.getByRole('button', { name: 'Save stage' }).click();
-    await expect(page).toHaveURL(/:\d+\/admin\/questions\?changed=\w+$/);
+    await askWorkByForm(page, '');
     await form.close();
   }
 });
