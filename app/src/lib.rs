@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/questions/fields/:key") view={Lazy::<routes::FieldEditRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("admin/questions/stages/:key") view={Lazy::<routes::StageEditRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("admin/questions/stages/:key/report") view={Lazy::<routes::StageReportRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("admin/questions/stages/:key/round-trips") view={Lazy::<routes::RoundTripsRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("admin/simulator") view={Lazy::<routes::SimulatorRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("admin/users") view={Lazy::<routes::UsersRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("admin/users/:id") view={Lazy::<routes::UserDetailRoute>::new()} ssr=SsrMode::InOrder />

@@ -17,11 +17,11 @@ use leptos_router::{lazy_route, LazyRoute};
 use crate::{
     account::page::ProfilePage, admin::analytics_page::AnalyticsPage, admin::applications_page::ApplicationsPage,
     admin::console::AdminHome, admin::hooks_page::HooksPage, admin::outbox_page::OutboxPage, admin::questions_page::FieldEditPage,
-    admin::questions_page::QuestionsPage, admin::questions_page::StageEditPage, admin::questions_page::StageReportPage,
-    admin::simulator_page::SimulatorPage, admin::tokens_page::TokensPage, admin::users_page::UserDetailPage, admin::users_page::UsersPage,
-    articles::ArticlePage, articles::ArticlesPage, auth::EmailChangeLinkPage, auth::EmailLinkPage, auth::VerifyEmailPage,
-    auth::VerifyLinkPage, consent::ConsentPage, home::HomePage, prompt::WelcomePage, sign_in::ForgotPasswordPage, sign_in::LoginPage,
-    sign_in::ResetPasswordPage, status::StatusPage,
+    admin::questions_page::QuestionsPage, admin::questions_page::RoundTripsPage, admin::questions_page::StageEditPage,
+    admin::questions_page::StageReportPage, admin::simulator_page::SimulatorPage, admin::tokens_page::TokensPage,
+    admin::users_page::UserDetailPage, admin::users_page::UsersPage, articles::ArticlePage, articles::ArticlesPage,
+    auth::EmailChangeLinkPage, auth::EmailLinkPage, auth::VerifyEmailPage, auth::VerifyLinkPage, consent::ConsentPage, home::HomePage,
+    prompt::WelcomePage, sign_in::ForgotPasswordPage, sign_in::LoginPage, sign_in::ResetPasswordPage, status::StatusPage,
 };
 
 /// Declares a lazy route whose view is one page component. The pages load their own data
@@ -64,6 +64,7 @@ lazy_page! {
     FieldEditRoute => FieldEditPage,
     StageEditRoute => StageEditPage,
     StageReportRoute => StageReportPage,
+    RoundTripsRoute => RoundTripsPage,
     SimulatorRoute => SimulatorPage,
     UsersRoute => UsersPage,
     UserDetailRoute => UserDetailPage,

@@ -178,6 +178,7 @@ test('a form built exactly as seed 002 (Arengu) describes works unchanged, with 
     await page.getByRole('button', { name: 'Set the secret' }).click();
     await expect(page.getByTestId('form-secret')).toHaveText(secret);
     const stored = page.locator('[data-testid="form-round-trips"] tr[data-outcome="stored"]');
+    await page.getByRole('link', { name: 'Recent round trips to the form' }).click();
     await expect(page.getByTestId('form-round-trips').or(page.getByText('Nobody has been sent to the form yet.'))).toBeVisible();
     const storedBefore = await stored.count();
 
@@ -201,9 +202,10 @@ test('a form built exactly as seed 002 (Arengu) describes works unchanged, with 
     await expect(person.locator('[data-answer="company"]')).toContainText('US Navy');
     await person.close();
     // The console lists the round trip: sent, back, stored.
-    await page.goto('/admin/questions/stages/work');
+    await page.goto('/admin/questions/stages/work/round-trips');
     await hydrated(page);
     await expect(stored).toHaveCount(storedBefore + 1);
+    await expectAccessible(page, 'the round trips to a form');
 
     // Without JavaScript: plain form posts and redirects all the way.
     const context = await browser.newContext({ javaScriptEnabled: false });

@@ -9,11 +9,13 @@ mod condition_editor;
 mod field_editor;
 mod form_inputs;
 mod list;
+mod round_trips;
 mod stage_editor;
 
 pub(crate) use change_report::StageReportPage;
 pub(crate) use field_editor::FieldEditPage;
 pub(crate) use list::QuestionsPage;
+pub(crate) use round_trips::RoundTripsPage;
 pub(crate) use stage_editor::StageEditPage;
 
 use leptos::prelude::*;

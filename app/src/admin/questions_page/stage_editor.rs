@@ -135,51 +135,13 @@ fn StageEditor(version: i64, original: Option<String>, initial: StageForm, confi
                     <A href="/admin/questions">"Cancel"</A>
                 </div>
             </ActionForm>
-            {secret_panel.clone().map(|stage| view! { <FormSecretPanel stage=stage /> })}
-            {secret_panel.map(|stage| view! { <RoundTripsPanel stage=stage /> })}
+            {secret_panel.map(|stage| view! { <FormSecretPanel stage=stage /> })}
             </div>
             <div class="preview-pane" aria-live="polite">
                 <h2 class="preview-heading">"Live preview"</h2>
                 {preview}
             </div>
         </div>
-    }
-}
-
-/// An external form stage's recent round trips: sent to the form, back, stored or refused and
-/// why (Arengu's "Executions").
-#[component]
-fn RoundTripsPanel(stage: String) -> impl IntoView {
-    let trips = Resource::new(move || stage.clone(), super::form_round_trips);
-    view! {
-        <section class="card" aria-labelledby="round-trips-heading">
-            <h2 id="round-trips-heading">"Recent round trips"</h2>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || trips.get().map(|found| match found {
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="muted">"Nobody has been sent to the form yet."</p> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="data" data-testid="form-round-trips">
-                            <thead><tr><th scope="col">"Sent"</th><th scope="col">"Person"</th><th scope="col">"Back"</th><th scope="col">"Outcome"</th><th scope="col">"Why"</th></tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|t| {
-                                    let person = format!("/admin/users/{}", t.user_id);
-                                    view! {
-                                        <tr data-outcome=t.outcome.as_str()>
-                                            <td>{t.started_at.unwrap_or_else(|| "—".into())}</td>
-                                            <td><A href=person>{t.user_id.clone()}</A></td>
-                                            <td>{t.returned_at.unwrap_or_else(|| "not yet".into())}{(t.returns > 1).then(|| format!(" ({} times)", t.returns))}</td>
-                                            <td>{t.outcome.as_str()}</td>
-                                            <td>{t.reason.map(|r| r.to_string()).unwrap_or_default()}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                })}
-            </Suspense>
-        </section>
     }
 }
 
@@ -204,6 +166,7 @@ fn FormSecretPanel(stage: String) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="form-secret-heading">
             <h2 id="form-secret-heading">"Form secret"</h2>
+            <p><A href=format!("/admin/questions/stages/{stage}/round-trips")>"Recent round trips to the form"</A></p>
             <p class="help">"The form checks AskOnce's token and signs its answers with this secret (HS256). Setting a new one stops the old one at once."</p>
             <ActionForm action=make>
                 <input type="hidden" name="stage" value=stage />
