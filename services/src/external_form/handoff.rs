@@ -73,22 +73,17 @@ pub const MIN_SECRET_BYTES: usize = 32;
 /// The longest secret or issuer stored.
 pub const MAX_SETTING_CHARS: usize = 128;
 
-/// A stage's form settings as stored and as the console shows them (never the secret).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A stage's form settings: its secret (shown to the site owner once, when set) and issuer.
+#[derive(Clone, PartialEq, Eq)]
 pub struct FormSettings {
     pub secret: String,
     pub issuer: Option<String>,
 }
 
-/// Makes (or replaces) the secret of external stage `stage`; returned this once only. A
-/// replaced secret stops the old one at once: a form still signing with it is refused.
-pub async fn make_secret(
-    db: &DatabaseConnection,
-    configured: &ConfiguredForms,
-    stage: &str,
-    actor: crate::audit::Actor<'_>,
-) -> Result<String, FormError> {
-    Ok(set_form_secret(db, configured, stage, FormSecretChoice::default(), actor).await?.secret)
+impl std::fmt::Debug for FormSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FormSettings").field("secret", &"[redacted]").field("issuer", &self.issuer).finish()
+    }
 }
 
 /// Sets external stage `stage`'s secret — the site owner's own (seed 002's
