@@ -59,22 +59,8 @@ pub(crate) async fn returned(
     reason: Option<FormProblem>,
     at: DateTime<Utc>,
 ) {
-    if let Err(e) = record_return(db, stage, user_id, state, outcome, reason, at).await {
-        tracing::warn!(error = %e, stage, "recording a form's return failed");
-    }
-}
-
-async fn record_return(
-    db: &DatabaseConnection,
-    stage: &str,
-    user_id: &str,
-    state: &str,
-    outcome: RoundTripOutcome,
-    reason: Option<FormProblem>,
-    at: DateTime<Utc>,
-) -> Result<(), DbErr> {
     let reason = reason.map(|r| r.code().to_string());
-    form_round_trips::Entity::update_many()
+    let updated = form_round_trips::Entity::update_many()
         .col_expr(form_round_trips::Column::ReturnedAt, Expr::value(at))
         .col_expr(form_round_trips::Column::Outcome, Expr::value(outcome.as_str()))
         .col_expr(form_round_trips::Column::Reason, Expr::value(reason))
@@ -83,8 +69,10 @@ async fn record_return(
         .filter(form_round_trips::Column::UserId.eq(user_id))
         .filter(form_round_trips::Column::StateHash.eq(state_hash(state)))
         .exec(db)
-        .await?;
-    Ok(())
+        .await;
+    if let Err(e) = updated {
+        tracing::warn!(error = %e, stage, "recording a form's return failed");
+    }
 }
 
 async fn insert_and_trim(db: &DatabaseConnection, row: form_round_trips::ActiveModel, stage: &str) -> Result<(), DbErr> {
