@@ -58,8 +58,10 @@ async fn revision_row(db: &impl ConnectionTrait) -> Result<profiling_revision::M
 /// row) instead of five. It cannot go stale: every change bumps the revision in the change's
 /// own transaction (whichever instance makes it), so the rows at `(database, version)` are
 /// always the ones cached for it — also inside a transaction, which reads the revision of
-/// its own snapshot. Keyed by the database's random id so that one process on several
-/// databases (the tests) never mixes them; a handful of entries (a server has one).
+/// its own snapshot. The key holds the revision's `changed_at` too: a change read inside its
+/// own transaction and then rolled back gives its number back to the next change, never its
+/// time. Keyed by the database's random id so that one process on several databases (the
+/// tests) never mixes them; a handful of entries (a server has one).
 mod cache {
     use std::sync::{Arc, Mutex, PoisonError};
 
@@ -67,23 +69,24 @@ mod cache {
 
     const ENTRIES: usize = 8;
 
-    type Entry = (String, i64, Arc<ProfilingConfig>);
+    /// The database's id, and the revision's number and time.
+    pub(super) type Key = (String, i64, Option<chrono::DateTime<chrono::Utc>>);
 
-    static CACHED: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+    static CACHED: Mutex<Vec<(Key, Arc<ProfilingConfig>)>> = Mutex::new(Vec::new());
 
-    pub(super) fn get(database: &str, version: i64) -> Option<Arc<ProfilingConfig>> {
+    pub(super) fn get(key: &Key) -> Option<Arc<ProfilingConfig>> {
         let cached = CACHED.lock().unwrap_or_else(PoisonError::into_inner);
-        cached.iter().find(|(d, v, _)| d == database && *v == version).map(|(_, _, config)| Arc::clone(config))
+        cached.iter().find(|(k, _)| k == key).map(|(_, config)| Arc::clone(config))
     }
 
-    pub(super) fn put(database: &str, version: i64, config: Arc<ProfilingConfig>) {
+    pub(super) fn put(key: Key, config: Arc<ProfilingConfig>) {
         let mut cached = CACHED.lock().unwrap_or_else(PoisonError::into_inner);
         // An older revision of this database is of no more use.
-        cached.retain(|(d, _, _)| d != database);
+        cached.retain(|(k, _)| k.0 != key.0);
         if cached.len() >= ENTRIES {
             cached.remove(0);
         }
-        cached.push((database.to_string(), version, config));
+        cached.push((key, config));
     }
 }
 
@@ -95,22 +98,22 @@ pub async fn load_config(db: &impl ConnectionTrait) -> Result<ProfilingConfig, P
 /// Loads the configuration with the revision it belongs to.
 pub async fn load_versioned(db: &impl ConnectionTrait) -> Result<VersionedConfig, ProfilingError> {
     let row = revision_row(db).await?;
-    let database = row.database_id;
-    let mut before = row.version;
-    if let Some(config) = database.as_deref().and_then(|d| cache::get(d, before)) {
-        return Ok(VersionedConfig { version: before, config: ProfilingConfig::clone(&config) });
+    let key = |r: &profiling_revision::Model| r.database_id.clone().map(|d| (d, r.version, r.changed_at));
+    if let Some(config) = key(&row).and_then(|k| cache::get(&k)) {
+        return Ok(VersionedConfig { version: row.version, config: ProfilingConfig::clone(&config) });
     }
+    let mut before = row;
     // Fields, stages and their links are three reads; outside a transaction PostgreSQL gives
     // each its own snapshot, so a change committed between them would mix two revisions. The
     // revision read before and after tells: unchanged means the reads belong together.
     for _ in 0..5 {
         let config = read_rows(db).await?;
-        let after = revision(db).await?;
+        let after = revision_row(db).await?;
         if after == before {
-            if let Some(database) = &database {
-                cache::put(database, after, std::sync::Arc::new(config.clone()));
+            if let Some(key) = key(&after) {
+                cache::put(key, std::sync::Arc::new(config.clone()));
             }
-            return Ok(VersionedConfig { version: after, config });
+            return Ok(VersionedConfig { version: after.version, config });
         }
         before = after;
     }
@@ -357,6 +360,27 @@ mod tests {
         let txn = crate::db::begin_write(db).await.unwrap();
         assert_eq!(load_config(&txn).await.unwrap().fields[0].label, "Changed");
         drop(txn);
+    });
+
+    crate::db_test!(a_change_rolled_back_after_it_was_read_is_never_served, |db| {
+        seed_defaults_if_empty(db).await.unwrap();
+        let base = load_versioned(db).await.unwrap();
+        // A change read inside its own transaction (cached under the next number)...
+        let txn = crate::db::begin_write(db).await.unwrap();
+        profiling_revision::Entity::update_many()
+            .col_expr(profiling_revision::Column::Version, Expr::col(profiling_revision::Column::Version).add(1))
+            .col_expr(profiling_revision::Column::ChangedAt, Expr::value(Utc::now()))
+            .filter(profiling_revision::Column::Id.eq(REVISION_ROW))
+            .exec(&txn)
+            .await
+            .unwrap();
+        profile_fields::Entity::update_many().col_expr(profile_fields::Column::Label, Expr::value("Rolled back")).exec(&txn).await.unwrap();
+        assert_eq!(load_config(&txn).await.unwrap().fields[0].label, "Rolled back");
+        txn.rollback().await.unwrap();
+        // ...then rolled back: the next change gets that number, and is what is read.
+        let version = replace_config(db, &relabelled("Committed"), BasedOn::Version(base.version), None).await.unwrap();
+        assert_eq!(version, base.version + 1, "the rolled-back number, given to the next change");
+        assert_eq!(load_config(db).await.unwrap().fields[0].label, "Committed");
     });
 
     crate::db_test!(two_databases_at_the_same_revision_never_share_a_configuration, |db| {
