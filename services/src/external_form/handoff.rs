@@ -266,8 +266,8 @@ pub async fn finish(
 ) -> Result<ReturnTo, FormError> {
     // The round trip this browser is on, read before taking the return clears it: what the
     // record of round trips updates.
-    let pending = session.get::<Pending>(PENDING).await.ok().flatten().filter(|p| p.user_id == user_id.as_str());
-    let result = take_return(db, configured, session, public_url, user_id, state, token).await;
+    let pending = session.get::<Pending>(PENDING).await?.filter(|p| p.user_id == user_id.as_str());
+    let result = take_return(db, configured, session, pending.clone(), public_url, user_id, state, token).await;
     let (outcome, reason) = match &result {
         Ok(_) => (RoundTripOutcome::Stored, None),
         Err(FormError::Problem(p)) => (RoundTripOutcome::Refused, Some(*p)),
@@ -285,10 +285,13 @@ pub async fn finish(
     result
 }
 
+/// [`finish`]'s work; `pending`: the round trip this browser is on, as `finish` read it.
+#[allow(clippy::too_many_arguments)]
 async fn take_return(
     db: &DatabaseConnection,
     configured: &ConfiguredForms,
     session: &Session,
+    pending: Option<Pending>,
     public_url: &str,
     user_id: &UserId,
     state: &str,
@@ -300,7 +303,6 @@ async fn take_return(
     if form_token_uses::Entity::find_by_id(hashed.clone()).one(db).await?.is_some() {
         return Err(FormProblem::Replayed.into());
     }
-    let pending = session.get::<Pending>(PENDING).await?.filter(|p| p.user_id == user_id.as_str());
     // The stage names the secret: the token's `stage` claim (AskOnce's format), else the round
     // trip this browser is on (seed 002's format names none). Nothing in the token is believed
     // before its signature is checked with that stage's secret.
